@@ -1,0 +1,153 @@
+//! Config layering: the one place that decides how values from several files combine.
+//!
+//! A component's effective config is a stack of layers, highest priority first: the parent's
+//! merged `subcomponents.<name>` block (itself the parent's layers, projected), then the
+//! component's own `config/<env>` files in the order the environments were named, then its
+//! `config/common`. The stack is kept, not just its merge, so that later stages can say which
+//! file and line set each value.
+//!
+//! Rules (Fabrikate's, except lists): maps merge key by key, recursively; for anything else
+//! the higher layer wins, and a list in a higher layer replaces the lower list whole.
+
+use std::sync::Arc;
+
+use serde_yaml::Value;
+
+use crate::yaml::{Document, Segment, ValuePath};
+
+/// One config file's contribution to a component: the value at `prefix` inside `document`.
+#[derive(Debug, Clone)]
+pub struct Layer {
+    pub document: Arc<Document>,
+    pub prefix: ValuePath,
+    pub value: Value,
+}
+
+impl Layer {
+    pub fn whole(document: Arc<Document>) -> Layer {
+        let value = document.value.clone();
+        Layer {
+            document,
+            prefix: Vec::new(),
+            value,
+        }
+    }
+
+    /// The part of this layer that configures the child `name`, if the layer mentions it.
+    pub fn for_subcomponent(&self, name: &str) -> Option<Layer> {
+        let value = self.value.get("subcomponents")?.get(name)?.clone();
+        let mut prefix = self.prefix.clone();
+        prefix.push(Segment::Key("subcomponents".into()));
+        prefix.push(Segment::Key(name.into()));
+        Some(Layer {
+            document: self.document.clone(),
+            prefix,
+            value,
+        })
+    }
+}
+
+/// Merges `low` under `high`: the result has every key of both, `high` winning on conflicts.
+pub fn merge(high: &Value, low: &Value) -> Value {
+    match (high, low) {
+        (Value::Mapping(high_map), Value::Mapping(low_map)) => {
+            let mut merged = low_map.clone();
+            for (key, high_value) in high_map {
+                let value = match low_map.get(key) {
+                    Some(low_value) => merge(high_value, low_value),
+                    None => high_value.clone(),
+                };
+                merged.insert(key.clone(), value);
+            }
+            Value::Mapping(merged)
+        }
+        // An empty (null) layer, e.g. an empty config file, contributes nothing.
+        (Value::Null, low) => low.clone(),
+        (high, _) => high.clone(),
+    }
+}
+
+/// Merges a stack of layers, highest priority first.
+pub fn merge_stack(layers: &[Layer]) -> Value {
+    layers
+        .iter()
+        .rev()
+        .fold(Value::Null, |merged, layer| merge(&layer.value, &merged))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn yaml(text: &str) -> Value {
+        serde_yaml::from_str(text).unwrap()
+    }
+
+    /// One table row: high, low, expected merge.
+    fn check(high: &str, low: &str, expected: &str) {
+        assert_eq!(
+            merge(&yaml(high), &yaml(low)),
+            yaml(expected),
+            "merging {high:?} over {low:?}"
+        );
+    }
+
+    #[test]
+    fn merge_rules() {
+        // Maps merge deeply, high wins on scalars.
+        check("a: {b: 1}", "a: {b: 2, c: 3}", "a: {b: 1, c: 3}");
+        check("x: 1", "y: 2", "{x: 1, y: 2}");
+        // Lists: the higher list replaces the lower one (Fabrikate appended them).
+        check("l: [1]", "l: [2, 3]", "l: [1]");
+        check("l: []", "l: [2, 3]", "l: []");
+        // A type change: the higher layer wins whole.
+        check("a: scalar", "a: {b: 1}", "a: scalar");
+        check("a: {b: 1}", "a: [1]", "a: {b: 1}");
+        // An explicit null overrides (helm reads it as "remove the chart default").
+        check("a: null", "a: 1", "a: null");
+        check("a: {b: null}", "a: {b: 1, c: 2}", "a: {b: null, c: 2}");
+        // An empty file changes nothing.
+        check("", "a: 1", "a: 1");
+        // Booleans: false is a real value and wins.
+        check("disabled: false", "disabled: true", "disabled: false");
+    }
+
+    fn arb_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            (0i64..5).prop_map(|n| Value::Number(n.into())),
+            "[ab]".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Sequence),
+                prop::collection::btree_map("[abc]", inner, 0..4).prop_map(|m| {
+                    Value::Mapping(m.into_iter().map(|(k, v)| (Value::String(k), v)).collect())
+                }),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn merge_is_associative(a in arb_value(), b in arb_value(), c in arb_value()) {
+            // Projecting the parent's layers into the child's stack relies on this.
+            prop_assert_eq!(merge(&merge(&a, &b), &c), merge(&a, &merge(&b, &c)));
+        }
+
+        #[test]
+        fn merge_is_idempotent_and_high_keys_win(a in arb_value(), b in arb_value()) {
+            prop_assert_eq!(merge(&a, &a), a.clone());
+            let merged = merge(&a, &b);
+            if let (Value::Mapping(high), Value::Mapping(out)) = (&a, &merged) {
+                for (key, value) in high {
+                    if !value.is_mapping() && !value.is_null() {
+                        prop_assert_eq!(out.get(key), Some(value));
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! hldc compiles a high-level definition (HLD) of a GitOps deployment into plain, deterministic
+//! Kubernetes manifests.
+//!
+//! The pipeline, one module per stage (see ARCHITECTURE.md):
+//! `load` (read and schema-check the tree) → `resolve` (environments, layering, output paths)
+//! → `render` (static files, helm) → `transform` (namespace injection, identity checks)
+//! → `emit` (canonical YAML, atomic write). `ops` holds one function per command; `cli` and
+//! `settings` turn the command line and environment into their options.
+
+pub mod cli;
+pub mod diag;
+pub mod emit;
+pub mod layer;
+pub mod load;
+pub mod model;
+pub mod ops;
+pub mod render;
+pub mod resolve;
+pub mod schema;
+pub mod settings;
+pub mod sources;
+pub mod suggest;
+pub mod transform;
+pub mod yaml;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::diag::Problem;
+use crate::ops::generate::CompileOptions;
+use crate::resolve::Environments;
+use crate::schema::Schema;
+use crate::settings::Settings;
+
+/// Exit code for a run that could not do its job (bad input, failed render, IO error).
+pub const EXIT_ERROR: u8 = 2;
+
+/// Runs hldc with the process's arguments; the binary's whole `main`.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = Settings::resolve(&cli);
+    match run(&cli, &settings) {
+        Ok(code) => code,
+        Err(problems) => {
+            report(&problems, &settings);
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
+    match &cli.command {
+        Command::Generate(args) => {
+            let options = CompileOptions {
+                hld_root: settings.hld_root.clone(),
+                environments: Environments::new(&args.render.environments),
+                helm: settings.helm(&args.render).map_err(|p| vec![p])?,
+                allow_hooks: args.render.allow_hooks,
+            };
+            let out_root = args
+                .out
+                .clone()
+                .unwrap_or_else(|| settings.hld_root.clone());
+            let generated = ops::generate::generate(&options, &out_root)?;
+            report(&generated.warnings, settings);
+            eprintln!(
+                "wrote {} files to {}",
+                generated.file_count,
+                generated.directory.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schema { name } => match name.as_deref().map(|n| (n, Schema::from_name(n))) {
+            None => {
+                for schema in Schema::ALL {
+                    println!("{}", schema.name());
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Some((_, Some(schema))) => {
+                print!("{}", schema.text());
+                Ok(ExitCode::SUCCESS)
+            }
+            Some((unknown, None)) => {
+                let names: Vec<&str> = Schema::ALL.iter().map(|s| s.name()).collect();
+                Err(vec![Problem::error(
+                    "hldc::cli::unknown-schema",
+                    format!("there is no schema named `{unknown}`"),
+                )
+                .help(format!("choose one of: {}", names.join(", ")))])
+            }
+        },
+    }
+}
+
+/// Prints problems to stderr, warnings and errors alike.
+pub fn report(problems: &[Problem], settings: &Settings) {
+    for problem in problems {
+        eprint!("{}", diag::render(problem, settings.color));
+    }
+}

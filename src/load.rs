@@ -1,0 +1,488 @@
+//! Loading an HLD tree: every `component.yaml`/`component.json` and `config/<env>` file, parsed,
+//! checked against its schema and kept with its text and positions. No merging happens here.
+//!
+//! A `type: component` entry with a `source` or `path` is a directory of its own, with its own
+//! component file and `config/`; inline `helm`/`static` entries (and a `type: component`
+//! entry without a source, which only groups inline children) live in their parent's directory.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::diag::{Location, Problem, Problems, SourceFile};
+use crate::model::{ComponentSpec, ComponentType};
+use crate::schema::{self, Schema};
+use crate::sources::Sources;
+use crate::suggest::did_you_mean;
+use crate::yaml::{parse_one, Document, Segment, ValuePath};
+
+/// The HLD as read from disk.
+#[derive(Debug)]
+pub struct Hld {
+    pub root: Node,
+    /// Every environment that has a config file somewhere in the tree (`common` included).
+    pub environments: BTreeSet<String>,
+}
+
+/// A component entry as written in a component file, with where it was written.
+#[derive(Debug, Clone)]
+pub struct Declared {
+    pub spec: ComponentSpec,
+    pub document: Arc<Document>,
+    pub at: ValuePath,
+}
+
+impl Declared {
+    pub fn location(&self) -> Location {
+        self.document.value_location(&self.at)
+    }
+
+    pub fn field_location(&self, field: &str) -> Location {
+        let mut path = self.at.clone();
+        path.push(Segment::Key(field.to_string()));
+        self.document.value_location(&path)
+    }
+}
+
+/// One component of the tree.
+#[derive(Debug)]
+pub struct Node {
+    /// The entry that brought this component in (for the root, the root component file).
+    pub entry: Declared,
+    /// For a component loaded from a directory, that directory's component file.
+    pub definition: Option<Declared>,
+    /// The directory this component's own `source`/`path` are relative to.
+    pub base_dir: PathBuf,
+    /// For a component loaded from a directory: that directory.
+    pub home: Option<PathBuf>,
+    /// The component's own config files by environment name.
+    pub configs: BTreeMap<String, Arc<Document>>,
+    pub children: Vec<Node>,
+}
+
+impl Node {
+    pub fn name(&self) -> &str {
+        &self.entry.spec.name
+    }
+
+    pub fn component_type(&self) -> ComponentType {
+        self.entry.spec.component_type()
+    }
+
+    /// The component file that lists this node's children and hooks.
+    pub fn defining(&self) -> &Declared {
+        self.definition.as_ref().unwrap_or(&self.entry)
+    }
+
+    /// The directory inline children resolve their paths against.
+    pub fn children_dir(&self) -> &Path {
+        self.home.as_deref().unwrap_or(&self.base_dir)
+    }
+}
+
+/// Nesting deeper than this is refused; real HLDs are a handful of levels deep.
+const MAX_DEPTH: usize = 64;
+
+/// Loads the HLD rooted at `sources.hld_root()`. Collects every problem it can instead of
+/// stopping at the first; the tree is returned only when none of them is an error.
+pub fn load(sources: &Sources) -> Result<(Hld, Vec<Problem>), Vec<Problem>> {
+    let mut problems = Problems::default();
+    let root_dir = sources.hld_root().to_path_buf();
+    let root = match read_component_dir(sources, &root_dir, &mut problems) {
+        Some((document, spec)) => {
+            let entry = Declared {
+                spec,
+                document,
+                at: Vec::new(),
+            };
+            let mut loader = Loader {
+                sources,
+                problems: &mut problems,
+                homes: vec![root_dir.clone()],
+            };
+            let mut root = Node {
+                entry,
+                definition: None,
+                base_dir: root_dir.clone(),
+                home: Some(root_dir.clone()),
+                configs: BTreeMap::new(),
+                children: Vec::new(),
+            };
+            root.configs = loader.read_configs(&root_dir);
+            loader.check_entry(&root.entry);
+            root.children = loader.load_children(&root, 1);
+            Some(root)
+        }
+        None => None,
+    };
+    if problems.has_errors() {
+        return Err(problems.into_vec());
+    }
+    let Some(root) = root else {
+        return Err(problems.into_vec());
+    };
+    let mut environments = BTreeSet::from(["common".to_string()]);
+    collect_environments(&root, &mut environments);
+    Ok((Hld { root, environments }, problems.into_vec()))
+}
+
+fn collect_environments(node: &Node, into: &mut BTreeSet<String>) {
+    into.extend(node.configs.keys().cloned());
+    for child in &node.children {
+        collect_environments(child, into);
+    }
+}
+
+struct Loader<'a> {
+    sources: &'a Sources,
+    problems: &'a mut Problems,
+    /// Directories of the components currently being loaded, to detect cycles.
+    homes: Vec<PathBuf>,
+}
+
+impl Loader<'_> {
+    fn load_children(&mut self, parent: &Node, depth: usize) -> Vec<Node> {
+        let defining = parent.defining().clone();
+        let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut children = Vec::new();
+        for (index, spec) in defining.spec.subcomponents.iter().enumerate() {
+            let mut at = defining.at.clone();
+            at.extend([Segment::Key("subcomponents".into()), Segment::Index(index)]);
+            let entry = Declared {
+                spec: spec.clone(),
+                document: defining.document.clone(),
+                at,
+            };
+            if let Some(first) = seen.insert(&spec.name, index) {
+                let mut first_at = defining.at.clone();
+                first_at.extend([
+                    Segment::Key("subcomponents".into()),
+                    Segment::Index(first),
+                    Segment::Key("name".into()),
+                ]);
+                self.problems.push(
+                    Problem::error("hldc::component::duplicate-name", format!("two subcomponents of `{}` are named `{}`", parent.name(), spec.name))
+                        .at(entry.field_location("name"))
+                        .label("second entry with this name")
+                        .help("rename one of them: names identify components in config files and output paths")
+                        .related(Problem::warning("hldc::component::duplicate-name", "first entry with this name").at(defining.document.value_location(&first_at))),
+                );
+                continue;
+            }
+            if depth > MAX_DEPTH {
+                self.problems.push(
+                    Problem::error(
+                        "hldc::component::too-deep",
+                        format!("components nest more than {MAX_DEPTH} levels deep"),
+                    )
+                    .at(entry.location())
+                    .help("flatten the component tree"),
+                );
+                return children;
+            }
+            self.check_entry(&entry);
+            if let Some(child) = self.load_child(parent, entry, depth) {
+                children.push(child);
+            }
+        }
+        children
+    }
+
+    fn load_child(&mut self, parent: &Node, entry: Declared, depth: usize) -> Option<Node> {
+        let base_dir = parent.children_dir().to_path_buf();
+        let spec = &entry.spec;
+        let is_directory = spec.component_type() == ComponentType::Component
+            && (spec.source.is_some()
+                || spec.path.is_some()
+                || spec.method() != crate::model::Method::Local);
+        let mut node = Node {
+            entry,
+            definition: None,
+            base_dir,
+            home: None,
+            configs: BTreeMap::new(),
+            children: Vec::new(),
+        };
+        if is_directory {
+            let home = match self.sources.locate(&node.entry, &node.base_dir) {
+                Ok(home) => home,
+                Err(problem) => {
+                    self.problems.push(problem);
+                    return None;
+                }
+            };
+            if self.homes.contains(&home) {
+                self.problems.push(
+                    Problem::error(
+                        "hldc::component::cycle",
+                        format!(
+                            "component `{}` includes itself: `{}` is already being loaded",
+                            node.name(),
+                            self.sources.display(&home)
+                        ),
+                    )
+                    .at(node.entry.location())
+                    .label("this entry leads back to an enclosing component")
+                    .help("remove the entry or point it at another directory"),
+                );
+                return None;
+            }
+            let (document, spec) = read_component_dir(self.sources, &home, self.problems)?;
+            if !node.entry.spec.subcomponents.is_empty() {
+                self.problems.push(
+                    Problem::warning(
+                        "hldc::component::ignored-subcomponents",
+                        format!(
+                            "the subcomponents listed under `{}` are ignored",
+                            node.name()
+                        ),
+                    )
+                    .at(node.entry.field_location("subcomponents"))
+                    .help(format!(
+                        "`{}` defines its own subcomponents; list them there",
+                        self.sources.display(&home.join("component.yaml"))
+                    )),
+                );
+            }
+            let definition = Declared {
+                spec,
+                document,
+                at: Vec::new(),
+            };
+            self.check_entry(&definition);
+            node.definition = Some(definition);
+            node.configs = self.read_configs(&home);
+            self.homes.push(home.clone());
+            node.home = Some(home);
+            node.children = self.load_children(&node, depth + 1);
+            self.homes.pop();
+        } else {
+            node.children = self.load_children(&node, depth + 1);
+        }
+        Some(node)
+    }
+
+    /// Warnings for Fabrikate fields hldc accepts but treats differently.
+    fn check_entry(&mut self, entry: &Declared) {
+        let spec = &entry.spec;
+        if spec.generator.is_some() {
+            let help = if spec.component_type.is_some() {
+                "remove `generator`: `type` is set and wins"
+            } else {
+                "rename `generator` to `type`"
+            };
+            self.problems.push(
+                Problem::warning(
+                    "hldc::component::generator",
+                    format!(
+                        "`generator` is Fabrikate's old name for `type` (in `{}`)",
+                        spec.name
+                    ),
+                )
+                .at(entry.field_location("generator"))
+                .help(help),
+            );
+        }
+        if spec.repositories.is_some() {
+            self.problems.push(
+                Problem::warning(
+                    "hldc::component::repositories",
+                    format!(
+                        "`repositories` is deprecated and ignored (in `{}`)",
+                        spec.name
+                    ),
+                )
+                .at(entry.field_location("repositories"))
+                .help("remove it: helm components name their repository in `source`"),
+            );
+        }
+    }
+
+    fn read_configs(&mut self, home: &Path) -> BTreeMap<String, Arc<Document>> {
+        let mut configs = BTreeMap::new();
+        let dir = home.join("config");
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return configs;
+        };
+        let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        files.sort();
+        let mut seen: BTreeMap<String, PathBuf> = BTreeMap::new();
+        for path in files {
+            let is_config = path.is_file()
+                && matches!(
+                    path.extension().and_then(|e| e.to_str()),
+                    Some("yaml" | "yml" | "json")
+                );
+            let Some(env) = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .filter(|_| is_config)
+            else {
+                continue;
+            };
+            if let Some(other) = seen.get(env) {
+                self.problems.push(
+                    Problem::error(
+                        "hldc::config::ambiguous",
+                        format!("environment `{env}` has two config files"),
+                    )
+                    .path(self.sources.display(&path))
+                    .help(format!(
+                        "keep one of `{}` and `{}`",
+                        self.sources.display(other),
+                        self.sources.display(&path)
+                    )),
+                );
+                continue;
+            }
+            seen.insert(env.to_string(), path.clone());
+            if let Some(document) =
+                read_document(self.sources, &path, Schema::Config, self.problems)
+            {
+                configs.insert(env.to_string(), document);
+            }
+        }
+        configs
+    }
+}
+
+/// Reads the component file of a directory: `component.yaml` or `component.json`, not both.
+fn read_component_dir(
+    sources: &Sources,
+    dir: &Path,
+    problems: &mut Problems,
+) -> Option<(Arc<Document>, ComponentSpec)> {
+    let yaml = dir.join("component.yaml");
+    let json = dir.join("component.json");
+    let path = match (yaml.is_file(), json.is_file()) {
+        (true, true) => {
+            problems.push(
+                Problem::error(
+                    "hldc::component::ambiguous",
+                    format!(
+                        "`{}` has both component.yaml and component.json",
+                        sources.display(dir)
+                    ),
+                )
+                .path(sources.display(&yaml))
+                .help("delete one of them: hldc will not guess which is current"),
+            );
+            return None;
+        }
+        (true, false) => yaml,
+        (false, true) => json,
+        (false, false) => {
+            let problem = Problem::error(
+                "hldc::component::missing",
+                format!("no component.yaml in `{}`", sources.display(dir)),
+            )
+            .path(sources.display(&yaml))
+            .help(
+                "run hldc in the HLD root, pass it with `-C DIR`, or create component.yaml there",
+            );
+            problems.push(problem);
+            return None;
+        }
+    };
+    let document = read_document(sources, &path, Schema::Component, problems)?;
+    if document.value.is_null() {
+        problems.push(
+            Problem::error(
+                "hldc::component::empty",
+                format!("`{}` is empty", sources.display(&path)),
+            )
+            .at(Location::file_start(&document.file))
+            .help("a component file needs at least `name:`"),
+        );
+        return None;
+    }
+    match serde_yaml::from_value::<ComponentSpec>(document.value.clone()) {
+        Ok(spec) => Some((document, spec)),
+        Err(error) => {
+            problems.push(
+                Problem::error(
+                    "hldc::component::invalid",
+                    format!("cannot read `{}`: {error}", sources.display(&path)),
+                )
+                .at(Location::file_start(&document.file))
+                .help("see `hldc schema component` for the format"),
+            );
+            None
+        }
+    }
+}
+
+/// Reads, parses and schema-checks one file; problems go to `problems`.
+pub fn read_document(
+    sources: &Sources,
+    path: &Path,
+    schema: Schema,
+    problems: &mut Problems,
+) -> Option<Arc<Document>> {
+    let file = read_source(sources, path)
+        .map_err(|p| problems.push(p))
+        .ok()?;
+    let document = parse_one(&file).map_err(|p| problems.push(p)).ok()?;
+    let found = schema::check(&document, schema);
+    let valid = found.is_empty();
+    problems.extend(found);
+    valid.then(|| Arc::new(document))
+}
+
+/// Reads a file as UTF-8 text, named for display relative to the HLD root.
+pub fn read_source(sources: &Sources, path: &Path) -> Result<crate::diag::Source, Problem> {
+    let name = sources.display(path);
+    let bytes = std::fs::read(path).map_err(|e| {
+        Problem::error("hldc::io::read", format!("cannot read `{name}`: {e}"))
+            .path(name.clone())
+            .help("check that the file exists and is readable")
+    })?;
+    if bytes.len() > crate::yaml::MAX_FILE_BYTES {
+        return Err(Problem::error(
+            "hldc::yaml::too-large",
+            format!(
+                "`{name}` is {} bytes, over the limit of {}",
+                bytes.len(),
+                crate::yaml::MAX_FILE_BYTES
+            ),
+        )
+        .path(name)
+        .help("split the file; hldc refuses inputs this large"));
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceFile::new(name, text)),
+        Err(error) => {
+            let valid = error.utf8_error().valid_up_to();
+            let prefix = String::from_utf8_lossy(&error.as_bytes()[..valid]).into_owned();
+            let line = prefix.matches('\n').count() + 1;
+            let column = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            Err(Problem::error(
+                "hldc::io::not-utf8",
+                format!("`{name}` is not valid UTF-8 (byte {valid}, at {name}:{line}:{column})"),
+            )
+            .path(format!("{name}:{line}:{column}"))
+            .help("save the file as UTF-8"))
+        }
+    }
+}
+
+/// Suggests a known environment for a mistyped one.
+pub fn unknown_environment(hld: &Hld, env: &str) -> Problem {
+    let mut problem = Problem::error(
+        "hldc::config::unknown-environment",
+        format!("no config file for environment `{env}` anywhere in the HLD"),
+    )
+    .label("unknown environment");
+    let known: Vec<&str> = hld.environments.iter().map(String::as_str).collect();
+    problem = match did_you_mean(env, known.iter().copied()) {
+        Some(near) => problem.help(format!(
+            "did you mean `{near}`? known environments: {}",
+            known.join(", ")
+        )),
+        None => problem.help(format!(
+            "create `config/{env}.yaml` in a component, or use one of: {}",
+            known.join(", ")
+        )),
+    };
+    problem
+}

@@ -1,0 +1,140 @@
+//! Plain data shared by the stages: what a component says, what a config layer says, and the
+//! rendered objects. No IO and no policy here.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Deserialize;
+use serde_yaml::{Mapping, Value};
+
+/// What a component produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ComponentType {
+    /// A container of subcomponents; produces no manifests itself.
+    Component,
+    Helm,
+    Static,
+}
+
+/// Where a component's source comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    Local,
+    Git,
+    Helm,
+    Http,
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Method::Local => "local",
+            Method::Git => "git",
+            Method::Helm => "helm",
+            Method::Http => "http",
+        })
+    }
+}
+
+/// The fields of a `component.yaml` entry, as written (Fabrikate's format).
+/// The JSON Schema in `schemas/component.schema.json` is checked first, so this only types it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentSpec {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub component_type: Option<ComponentType>,
+    /// Fabrikate's older name for `type`.
+    pub generator: Option<ComponentType>,
+    pub method: Option<Method>,
+    pub source: Option<String>,
+    pub path: Option<String>,
+    pub version: Option<String>,
+    pub branch: Option<String>,
+    #[serde(default)]
+    pub subcomponents: Vec<ComponentSpec>,
+    #[serde(default)]
+    pub hooks: BTreeMap<String, Vec<String>>,
+    pub repositories: Option<BTreeMap<String, String>>,
+}
+
+impl ComponentSpec {
+    pub fn component_type(&self) -> ComponentType {
+        self.component_type
+            .or(self.generator)
+            .unwrap_or(ComponentType::Component)
+    }
+
+    pub fn method(&self) -> Method {
+        self.method.unwrap_or(Method::Local)
+    }
+}
+
+/// The typed view of a merged config layer stack for one component.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ComponentConfig {
+    pub namespace: Option<String>,
+    pub inject_namespace: bool,
+    pub disabled: bool,
+    /// The values: chart values for helm components.
+    pub values: Mapping,
+}
+
+impl ComponentConfig {
+    /// Reads the fields of a merged config value; the schema has already checked their types.
+    pub fn from_merged(merged: &Value) -> ComponentConfig {
+        let field = |name: &str| merged.get(name);
+        ComponentConfig {
+            namespace: field("namespace")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            inject_namespace: field("injectNamespace")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            disabled: field("disabled").and_then(Value::as_bool).unwrap_or(false),
+            values: field("config")
+                .and_then(Value::as_mapping)
+                .cloned()
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// The identity of a Kubernetes object: two objects with the same identity cannot coexist.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObjectId {
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl ObjectId {
+    pub fn of(object: &Value) -> ObjectId {
+        let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_string();
+        let metadata = object.get("metadata");
+        ObjectId {
+            api_version: text(object.get("apiVersion")),
+            kind: text(object.get("kind")),
+            namespace: metadata
+                .and_then(|m| m.get("namespace"))
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            name: text(metadata.and_then(|m| m.get("name"))),
+        }
+    }
+}
+
+impl fmt::Display for ObjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.api_version, self.kind)?;
+        if let Some(ns) = &self.namespace {
+            write!(f, " {ns}/")?;
+        } else {
+            f.write_str(" ")?;
+        }
+        f.write_str(&self.name)
+    }
+}

@@ -1,0 +1,104 @@
+//! `hldc generate`: load → resolve → render → transform → emit.
+
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+
+use crate::diag::Problem;
+use crate::emit::{self, OutputFiles};
+use crate::load;
+use crate::render::{self, HelmSettings, HookStage, Rendered};
+use crate::resolve::{self, Environments};
+use crate::sources::Sources;
+use crate::transform;
+
+/// What a compile needs.
+#[derive(Debug, Clone)]
+pub struct CompileOptions {
+    pub hld_root: PathBuf,
+    pub environments: Environments,
+    pub helm: HelmSettings,
+    pub allow_hooks: bool,
+}
+
+/// The in-memory result of a compile: the files of one environment's output.
+#[derive(Debug)]
+pub struct Compiled {
+    pub files: OutputFiles,
+    pub warnings: Vec<Problem>,
+}
+
+/// Compiles the HLD in memory; writes nothing.
+pub fn compile(options: &CompileOptions) -> Result<Compiled, Vec<Problem>> {
+    let sources = Sources::new(&options.hld_root).map_err(|p| vec![p])?;
+    let (hld, mut warnings) = load::load(&sources)?;
+    let planned = resolve::resolve(&hld, &options.environments)?;
+    let refused = render::check_hooks_allowed(&planned, options.allow_hooks);
+    if !refused.is_empty() {
+        return Err(refused);
+    }
+    if options.allow_hooks {
+        planned
+            .iter()
+            .try_for_each(|p| render::run_hooks(p, HookStage::Before))
+            .map_err(|p| vec![p])?;
+    }
+    let results: Vec<Result<Option<Rendered>, Problem>> = planned
+        .par_iter()
+        .map(|p| render::render(p, &sources, &options.helm))
+        .collect();
+    let mut rendered = Vec::new();
+    let mut problems = Vec::new();
+    for result in results {
+        match result {
+            Ok(Some(component)) => rendered.push(component),
+            Ok(None) => {}
+            Err(problem) => problems.push(problem),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    if options.allow_hooks {
+        planned
+            .iter()
+            .try_for_each(|p| render::run_hooks(p, HookStage::After))
+            .map_err(|p| vec![p])?;
+    }
+    transform::inject_namespaces(&mut rendered);
+    let duplicates = transform::check_unique_identities(&rendered);
+    if !duplicates.is_empty() {
+        return Err(duplicates);
+    }
+    warnings.retain(|w| !w.is_error());
+    Ok(Compiled {
+        files: emit::output_files(&rendered),
+        warnings,
+    })
+}
+
+/// What `generate` wrote.
+#[derive(Debug)]
+pub struct Generated {
+    /// The environment's output directory.
+    pub directory: PathBuf,
+    pub file_count: usize,
+    pub warnings: Vec<Problem>,
+}
+
+/// Compiles and replaces `<out_root>/generated/<envs>/` with the result.
+pub fn generate(
+    options: &CompileOptions,
+    out_root: &std::path::Path,
+) -> Result<Generated, Vec<Problem>> {
+    let compiled = compile(options)?;
+    let directory = out_root
+        .join("generated")
+        .join(options.environments.output_dir());
+    emit::write_atomically(&directory, &compiled.files).map_err(|p| vec![p])?;
+    Ok(Generated {
+        directory,
+        file_count: compiled.files.len(),
+        warnings: compiled.warnings,
+    })
+}

@@ -1,0 +1,3 @@
+//! The operations behind the commands. Each is one function over the pipeline stages.
+
+pub mod generate;

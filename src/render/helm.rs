@@ -1,0 +1,156 @@
+//! `type: helm`: `helm template` with the merged values, run isolated from the user's helm
+//! setup (repositories, plugins, registry logins, kubeconfig) so renders are reproducible.
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::diag::{Problem, SourceFile};
+use crate::emit::yaml;
+use crate::resolve::Planned;
+use crate::sources::Sources;
+use crate::yaml::{parse_all, Document};
+
+use super::HelmSettings;
+
+pub fn render(
+    planned: &Planned,
+    sources: &Sources,
+    settings: &HelmSettings,
+) -> Result<Vec<Document>, Problem> {
+    let name = planned.node.name();
+    let entry = &planned.node.entry;
+    let Some(helm) = &settings.binary else {
+        return Err(Problem::error("hldc::helm::missing", format!("component `{name}` is a helm chart, but no `helm` binary was found"))
+            .at(entry.field_location("type"))
+            .help("install helm 3 or 4 (`scripts/install-tools` puts one in .tools/bin), then put it on PATH, pass `--helm PATH`, or set HLDC_HELM"));
+    };
+    let chart = sources.locate(entry, &planned.node.base_dir)?;
+    let chart_display = sources.display(&chart);
+    let namespace = planned
+        .config
+        .namespace
+        .clone()
+        .unwrap_or_else(|| "default".to_string());
+    let values = yaml::to_string(&serde_yaml::Value::Mapping(planned.config.values.clone()));
+
+    let home = tempfile::tempdir().map_err(|e| {
+        Problem::error(
+            "hldc::io::temp",
+            format!("cannot create a temporary directory for helm: {e}"),
+        )
+    })?;
+    let isolated = |dir: &str| home.path().join(dir);
+    let mut command = Command::new(helm);
+    command
+        .args(["template", name])
+        .arg(&chart)
+        .args(["--namespace", &namespace, "--values", "-", "--include-crds"])
+        .current_dir(sources.hld_root())
+        .env_clear()
+        .env("HOME", home.path())
+        .env("HELM_CONFIG_HOME", isolated("config"))
+        .env("HELM_CACHE_HOME", isolated("cache"))
+        .env("HELM_DATA_HOME", isolated("data"))
+        .env("HELM_PLUGINS", isolated("plugins"))
+        .env("HELM_REPOSITORY_CONFIG", isolated("repositories.yaml"))
+        .env("HELM_REPOSITORY_CACHE", isolated("repository-cache"))
+        .env("HELM_REGISTRY_CONFIG", isolated("registry.json"))
+        .env("KUBECONFIG", isolated("kubeconfig"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+
+    let run = |reason: String| {
+        Problem::error(
+            "hldc::helm::failed",
+            format!("helm failed to render component `{name}` (chart `{chart_display}`): {reason}"),
+        )
+        .at(entry.location())
+        .label("this component")
+    };
+    let output = run_with_timeout(command, values.as_bytes(), settings.timeout).map_err(|failure| match failure {
+        Failure::Spawn(e) => Problem::error("hldc::helm::spawn", format!("cannot run helm at `{}`: {e}", helm.display()))
+            .at(entry.location())
+            .help("check the path given by `--helm` or HLDC_HELM, or put helm 3 or 4 on PATH"),
+        Failure::Timeout(stderr) => run(format!("no result after {}", humantime::format_duration(settings.timeout)))
+            .detail(stderr)
+            .help("the chart may loop or wait on something; raise `--helm-timeout` if it is just slow"),
+        Failure::Exit(status, stderr) => run(status)
+            .detail(stderr)
+            .help("read helm's message above; check the chart and the values under `config:` for this component"),
+    })?;
+    let file = SourceFile::new(format!("helm template {name} {chart_display}"), output);
+    parse_all(&file)
+}
+
+enum Failure {
+    Spawn(std::io::Error),
+    Timeout(String),
+    Exit(String, String),
+}
+
+/// Runs a command feeding `input` on stdin, returns its stdout; kills it after `timeout`.
+fn run_with_timeout(
+    mut command: Command,
+    input: &[u8],
+    timeout: Duration,
+) -> Result<String, Failure> {
+    let mut child = command.spawn().map_err(Failure::Spawn)?;
+    let mut stdin = child.stdin.take();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        if let Some(stdin) = stdin.as_mut() {
+            let _ = stdin.write_all(&input);
+        }
+    });
+    let reader = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buffer = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut buffer);
+            }
+            buffer
+        })
+    };
+    let stdout = reader(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = reader(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if started.elapsed() >= timeout => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            Err(_) => break None,
+        }
+    };
+    let _ = writer.join();
+    let stdout = stdout.join().unwrap_or_default();
+    let stderr = String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned();
+    match status {
+        None => Err(Failure::Timeout(stderr)),
+        Some(status) if status.success() => String::from_utf8(stdout)
+            .map_err(|_| Failure::Exit("its output is not UTF-8".into(), stderr)),
+        Some(status) => {
+            let reason = match status.code() {
+                Some(code) => format!("exit code {code}"),
+                None => "killed by a signal".to_string(),
+            };
+            Err(Failure::Exit(reason, stderr))
+        }
+    }
+}

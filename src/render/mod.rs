@@ -1,0 +1,97 @@
+//! Rendering: each enabled component becomes a list of Kubernetes objects, in memory.
+//! `static` reads YAML files; `helm` runs a real helm. This is the only stage that spawns
+//! processes (helm, and hooks when the user allowed them).
+
+mod helm;
+mod hooks;
+mod static_files;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_yaml::Value;
+
+use crate::diag::{Location, Problem};
+use crate::model::ComponentType;
+use crate::resolve::Planned;
+use crate::sources::Sources;
+use crate::yaml::Document;
+
+pub use hooks::{check_hooks_allowed, run_hooks, HookStage};
+
+/// How to run helm.
+#[derive(Debug, Clone)]
+pub struct HelmSettings {
+    /// The helm binary; `None` when none was configured or found on PATH.
+    pub binary: Option<PathBuf>,
+    pub timeout: Duration,
+}
+
+/// One Kubernetes object and where it came from.
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub value: Value,
+    pub origin: Location,
+}
+
+/// The output of one component.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub component: String,
+    /// Output file, relative to the environment's output directory.
+    pub file: String,
+    /// The namespace to set on namespaced objects that have none (`injectNamespace`).
+    pub inject_namespace: Option<String>,
+    pub objects: Vec<Object>,
+}
+
+/// Renders one component; `None` for containers, which produce no manifests.
+pub fn render(
+    planned: &Planned,
+    sources: &Sources,
+    helm: &HelmSettings,
+) -> Result<Option<Rendered>, Problem> {
+    let Some(file) = planned.output_file() else {
+        return Ok(None);
+    };
+    let documents = match planned.node.component_type() {
+        ComponentType::Component => return Ok(None),
+        ComponentType::Static => static_files::render(planned, sources)?,
+        ComponentType::Helm => helm::render(planned, sources, helm)?,
+    };
+    let objects = documents
+        .into_iter()
+        .map(into_object)
+        .collect::<Result<Vec<_>, _>>()?;
+    let inject_namespace = planned
+        .config
+        .namespace
+        .clone()
+        .filter(|_| planned.config.inject_namespace);
+    Ok(Some(Rendered {
+        component: planned.node.name().to_string(),
+        file,
+        inject_namespace,
+        objects,
+    }))
+}
+
+fn into_object(document: Document) -> Result<Object, Problem> {
+    let origin = document.value_location(&[]);
+    if !document.value.is_mapping() {
+        return Err(Problem::error(
+            "hldc::render::not-an-object",
+            format!(
+                "a document in `{}` is not a Kubernetes object (a mapping)",
+                document.file.name()
+            ),
+        )
+        .at(origin)
+        .label("expected `apiVersion:`, `kind:`, `metadata:`")
+        .help("every YAML document in a manifest must be one Kubernetes object"));
+    }
+    Ok(Object {
+        value: document.value,
+        origin,
+    })
+}

@@ -1,0 +1,399 @@
+//! Reading YAML with positions: values come from `serde_yaml`, and a second pass over the
+//! parser events (`yaml-rust2`) records where every key and value starts, so that problems
+//! found later (schema errors, a merged value `hldc config` explains) can point at the line.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use serde_yaml::Value;
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::Marker;
+
+use crate::diag::{Location, Problem, Source};
+
+/// One step into a YAML value: a mapping key or a sequence index.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+/// A path from the root of a document to one of its values.
+pub type ValuePath = Vec<Segment>;
+
+/// Where a value, and the key that holds it, sit in the file.
+#[derive(Debug, Clone)]
+struct Spot {
+    key: Option<Range<usize>>,
+    value: Range<usize>,
+}
+
+/// Positions of the values of one document.
+#[derive(Debug, Clone, Default)]
+pub struct Positions {
+    spots: HashMap<ValuePath, Spot>,
+}
+
+impl Positions {
+    /// Span of the value at `path`, or of its nearest ancestor that has one.
+    pub fn value_span(&self, path: &[Segment]) -> Option<Range<usize>> {
+        (0..=path.len())
+            .rev()
+            .find_map(|n| self.spots.get(&path[..n]).map(|s| s.value.clone()))
+    }
+
+    /// Span of the key that holds the value at `path` (falls back to the value's span).
+    pub fn key_span(&self, path: &[Segment]) -> Option<Range<usize>> {
+        match self.spots.get(path) {
+            Some(Spot { key: Some(key), .. }) => Some(key.clone()),
+            _ => self.value_span(path),
+        }
+    }
+}
+
+/// A parsed YAML document together with the file it came from.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub file: Source,
+    pub value: Value,
+    pub positions: Positions,
+}
+
+impl Document {
+    pub fn value_location(&self, path: &[Segment]) -> Location {
+        let span = self.positions.value_span(path).unwrap_or(0..0);
+        Location::new(&self.file, span)
+    }
+
+    pub fn key_location(&self, path: &[Segment]) -> Location {
+        let span = self.positions.key_span(path).unwrap_or(0..0);
+        Location::new(&self.file, span)
+    }
+}
+
+/// Files larger than this are refused before parsing; no HLD input is legitimately this big.
+pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
+
+/// Parses a file holding exactly one document (component and config files).
+/// An empty file is a document whose value is null.
+pub fn parse_one(file: &Source) -> Result<Document, Problem> {
+    let mut documents = parse_all(file)?;
+    match documents.len() {
+        0 => Ok(Document {
+            file: file.clone(),
+            value: Value::Null,
+            positions: Positions::default(),
+        }),
+        1 => Ok(documents.remove(0)),
+        _ => Err(Problem::error(
+            "hldc::yaml::several-documents",
+            format!(
+                "`{}` holds {} YAML documents, expected one",
+                file.name(),
+                documents.len()
+            ),
+        )
+        .at(documents[1].value_location(&[]))
+        .label("second document starts here")
+        .help("remove the `---` separators: this file describes one object")),
+    }
+}
+
+/// Parses every document of a YAML stream (static manifests, helm output).
+/// Empty documents are dropped.
+pub fn parse_all(file: &Source) -> Result<Vec<Document>, Problem> {
+    let text = file.text();
+    if text.len() > MAX_FILE_BYTES {
+        return Err(Problem::error(
+            "hldc::yaml::too-large",
+            format!(
+                "`{}` is {} bytes, over the limit of {MAX_FILE_BYTES}",
+                file.name(),
+                text.len()
+            ),
+        )
+        .path(file.name())
+        .help("split the file; hldc refuses inputs this large to protect the pipeline"));
+    }
+    let mut values = Vec::new();
+    for document in serde_yaml::Deserializer::from_str(text) {
+        let value: serde_yaml::Value =
+            serde::Deserialize::deserialize(document).map_err(|e| syntax_problem(file, &e))?;
+        values.push(value);
+    }
+    let positions = index_positions(text, file);
+    let mut positions = positions.into_iter();
+    Ok(values
+        .into_iter()
+        .filter_map(|value| {
+            let positions = positions.next().unwrap_or_default();
+            (!value.is_null()).then(|| Document {
+                file: file.clone(),
+                value,
+                positions,
+            })
+        })
+        .collect())
+}
+
+fn syntax_problem(file: &Source, error: &serde_yaml::Error) -> Problem {
+    let message = error.to_string();
+    // serde_yaml appends " at line L column C" to its messages; the snippet shows that already.
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(&message)
+        .to_string();
+    let problem = Problem::error(
+        "hldc::yaml::syntax",
+        format!("invalid YAML in `{}`: {message}", file.name()),
+    )
+    .help("fix the YAML syntax at the marked position (a YAML linter or editor plugin helps)");
+    match error.location() {
+        Some(at) => {
+            let offset = file.offset_of(at.line(), at.column().saturating_sub(1));
+            problem
+                .at(Location::new(file, offset..offset + 1))
+                .label(message)
+        }
+        None => problem.at(Location::file_start(file)),
+    }
+}
+
+/// Records the position of every node of every document. Best effort: when this second parser
+/// disagrees with the first the positions are simply missing and problems point at the file.
+fn index_positions(text: &str, file: &Source) -> Vec<Positions> {
+    let mut recorder = Recorder {
+        file,
+        documents: Vec::new(),
+        stack: Vec::new(),
+    };
+    if Parser::new_from_str(text)
+        .load(&mut recorder, true)
+        .is_err()
+    {
+        return Vec::new();
+    }
+    recorder.documents
+}
+
+enum Frame {
+    Mapping {
+        path: ValuePath,
+        pending_key: Option<(String, Range<usize>)>,
+    },
+    Sequence {
+        path: ValuePath,
+        next: usize,
+    },
+}
+
+struct Recorder<'a> {
+    file: &'a Source,
+    documents: Vec<Positions>,
+    stack: Vec<Frame>,
+}
+
+impl Recorder<'_> {
+    /// Called for every node start; returns false when the node is a mapping key.
+    fn place(&mut self, start: usize, scalar: Option<&str>) -> bool {
+        let end = start + scalar.map_or(1, |s| s.len().max(1));
+        let Some(frame) = self.stack.last_mut() else {
+            if let Some(doc) = self.documents.last_mut() {
+                doc.spots.insert(
+                    Vec::new(),
+                    Spot {
+                        key: None,
+                        value: start..end,
+                    },
+                );
+            }
+            return true;
+        };
+        let (path, key) = match frame {
+            Frame::Mapping {
+                pending_key: pending @ None,
+                ..
+            } => {
+                // A key. Complex (non-scalar) keys are recorded as an empty name.
+                *pending = Some((scalar.unwrap_or_default().to_string(), start..end));
+                return false;
+            }
+            Frame::Mapping { path, pending_key } => {
+                let (name, key_span) = pending_key.take().unwrap_or_default();
+                let mut path = path.clone();
+                path.push(Segment::Key(name));
+                (path, Some(key_span))
+            }
+            Frame::Sequence { path, next } => {
+                let mut path = path.clone();
+                path.push(Segment::Index(*next));
+                *next += 1;
+                (path, None)
+            }
+        };
+        if let Some(doc) = self.documents.last_mut() {
+            doc.spots.insert(
+                path,
+                Spot {
+                    key,
+                    value: start..end,
+                },
+            );
+        }
+        true
+    }
+
+    fn current_path(&self) -> ValuePath {
+        match self.stack.last() {
+            None => Vec::new(),
+            Some(Frame::Mapping { path, pending_key }) => {
+                let mut path = path.clone();
+                path.push(Segment::Key(
+                    pending_key
+                        .as_ref()
+                        .map(|k| k.0.clone())
+                        .unwrap_or_default(),
+                ));
+                path
+            }
+            Some(Frame::Sequence { path, next }) => {
+                let mut path = path.clone();
+                path.push(Segment::Index(next.saturating_sub(1)));
+                path
+            }
+        }
+    }
+}
+
+impl MarkedEventReceiver for Recorder<'_> {
+    fn on_event(&mut self, event: Event, mark: Marker) {
+        // yaml-rust2 counts columns in characters; convert to a byte offset ourselves.
+        let start = self.file.offset_of(mark.line(), mark.col());
+        match event {
+            Event::DocumentStart => {
+                self.documents.push(Positions::default());
+                self.stack.clear();
+            }
+            Event::Scalar(value, ..) => {
+                self.place(start, Some(&value));
+            }
+            Event::Alias(_) => {
+                self.place(start, None);
+            }
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                let is_value = self.place(start, None);
+                let path = if is_value {
+                    self.current_path()
+                } else {
+                    Vec::new()
+                };
+                self.stack
+                    .push(if matches!(event, Event::MappingStart(..)) {
+                        Frame::Mapping {
+                            path,
+                            pending_key: None,
+                        }
+                    } else {
+                        Frame::Sequence { path, next: 0 }
+                    });
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                self.stack.pop();
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Renders a value path the way users write it: `subcomponents.trivia-web.config.image[0]`.
+pub fn display_path(path: &[Segment]) -> String {
+    let mut out = String::new();
+    for segment in path {
+        match segment {
+            Segment::Key(key) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Segment::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::SourceFile;
+
+    fn spans(text: &str, path: &[Segment]) -> (String, String) {
+        let file = SourceFile::new("t.yaml", text);
+        let doc = parse_one(&file).unwrap();
+        let key = doc.key_location(path).display();
+        let value = doc.value_location(path).display();
+        (key, value)
+    }
+
+    fn key(k: &str) -> Segment {
+        Segment::Key(k.to_string())
+    }
+
+    #[test]
+    fn positions_of_nested_keys_and_items() {
+        let text = "é: x\nconfig:\n  image:\n    tag: 'v1'\n  list:\n    - a\n    - {b: c}\n";
+        assert_eq!(
+            spans(text, &[key("config"), key("image"), key("tag")]),
+            ("t.yaml:4:5".into(), "t.yaml:4:10".into())
+        );
+        assert_eq!(
+            spans(
+                text,
+                &[key("config"), key("list"), Segment::Index(1), key("b")]
+            )
+            .1,
+            "t.yaml:7:10"
+        );
+        assert_eq!(spans(text, &[key("é")]).1, "t.yaml:1:4");
+        // A path that does not exist falls back to its nearest ancestor.
+        assert_eq!(
+            spans(text, &[key("config"), key("missing")]).1,
+            "t.yaml:3:3"
+        );
+    }
+
+    #[test]
+    fn syntax_error_points_at_line() {
+        let file = SourceFile::new("bad.yaml", "a: 1\nb: [1, 2\n");
+        let problem = parse_one(&file).unwrap_err();
+        assert_eq!(problem.code, "hldc::yaml::syntax");
+        assert!(
+            problem.where_().unwrap().starts_with("bad.yaml:3:"),
+            "{:?}",
+            problem.where_()
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_are_an_error() {
+        let file = SourceFile::new("dup.yaml", "a: 1\nb: 2\na: 3\n");
+        let problem = parse_one(&file).unwrap_err();
+        assert!(problem.message.contains("duplicate"), "{}", problem.message);
+        assert!(
+            problem.where_().unwrap().starts_with("dup.yaml:3:"),
+            "{:?}",
+            problem.where_()
+        );
+    }
+
+    #[test]
+    fn empty_documents_are_dropped() {
+        let file = SourceFile::new("m.yaml", "---\n---\na: 1\n---\n# only a comment\n");
+        assert_eq!(parse_all(&file).unwrap().len(), 1);
+        assert!(parse_one(&SourceFile::new("e.yaml", ""))
+            .unwrap()
+            .value
+            .is_null());
+    }
+}
