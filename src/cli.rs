@@ -13,13 +13,7 @@ use clap::{Args, Parser, Subcommand};
 )]
 pub struct Cli {
     /// The HLD root: the directory holding the top component.yaml
-    #[arg(
-        short = 'C',
-        long = "directory",
-        value_name = "DIR",
-        global = true,
-        default_value = "."
-    )]
+    #[arg(short = 'C', long = "directory", value_name = "DIR", global = true, default_value = ".")]
     pub directory: PathBuf,
 
     /// The helm binary (default: $HLDC_HELM, then `helm` on PATH)

@@ -22,9 +22,7 @@ impl SourceFile {
     /// `name` is the path shown to users: relative to the HLD root, with `/` separators.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Source {
         let name = name.into();
-        Arc::new(SourceFile {
-            source: NamedSource::new(name, text.into()).with_language("yaml"),
-        })
+        Arc::new(SourceFile { source: NamedSource::new(name, text.into()).with_language("yaml") })
     }
 
     pub fn name(&self) -> &str {
@@ -57,11 +55,7 @@ impl SourceFile {
         }
         let line_text = &text[line_start..];
         let line_end = line_text.find('\n').unwrap_or(line_text.len());
-        line_start
-            + line_text[..line_end]
-                .char_indices()
-                .nth(char_col)
-                .map_or(line_end, |(i, _)| i)
+        line_start + line_text[..line_end].char_indices().nth(char_col).map_or(line_end, |(i, _)| i)
     }
 }
 
@@ -81,18 +75,12 @@ pub struct Location {
 
 impl Location {
     pub fn new(file: &Source, span: Range<usize>) -> Location {
-        Location {
-            file: file.clone(),
-            span,
-        }
+        Location { file: file.clone(), span }
     }
 
     /// The whole-file location used when no finer span is known (e.g. an empty file).
     pub fn file_start(file: &Source) -> Location {
-        Location {
-            file: file.clone(),
-            span: 0..0,
-        }
+        Location { file: file.clone(), span: 0..0 }
     }
 
     /// `file:line:column`, the form editors and CI logs link to.
@@ -144,10 +132,7 @@ impl Problem {
     }
 
     pub fn warning(code: &'static str, message: impl Into<String>) -> Problem {
-        Problem {
-            level: Level::Warning,
-            ..Problem::error(code, message)
-        }
+        Problem { level: Level::Warning, ..Problem::error(code, message) }
     }
 
     pub fn at(mut self, location: Location) -> Problem {
@@ -191,10 +176,7 @@ impl Problem {
 
     /// `file:line:column` (or the bare path) this problem is about, if any.
     pub fn where_(&self) -> Option<String> {
-        self.location
-            .as_ref()
-            .map(Location::display)
-            .or_else(|| self.path.clone())
+        self.location.as_ref().map(Location::display).or_else(|| self.path.clone())
     }
 }
 
@@ -230,24 +212,17 @@ impl Diagnostic for Problem {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.location
-            .as_ref()
-            .map(|l| &l.file.source as &dyn SourceCode)
+        self.location.as_ref().map(|l| &l.file.source as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let location = self.location.as_ref()?;
         let span = location.span.start..location.span.end.max(location.span.start);
-        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
-            self.label.clone(),
-            span.start..span.end,
-        ))))
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(self.label.clone(), span.start..span.end))))
     }
 
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
@@ -296,11 +271,7 @@ impl Problems {
 
 /// Renders problems for people: miette's graphical report, without colour when not on a terminal.
 pub fn render(problem: &Problem, color: bool) -> String {
-    let theme = if color {
-        miette::GraphicalTheme::unicode()
-    } else {
-        miette::GraphicalTheme::unicode_nocolor()
-    };
+    let theme = if color { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
     let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
     let mut out = String::new();
     if handler.render_report(&mut out, problem).is_err() {

@@ -59,17 +59,10 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
                 helm: settings.helm(&args.render).map_err(|p| vec![p])?,
                 allow_hooks: args.render.allow_hooks,
             };
-            let out_root = args
-                .out
-                .clone()
-                .unwrap_or_else(|| settings.hld_root.clone());
+            let out_root = args.out.clone().unwrap_or_else(|| settings.hld_root.clone());
             let generated = ops::generate::generate(&options, &out_root)?;
             report(&generated.warnings, settings);
-            eprintln!(
-                "wrote {} files to {}",
-                generated.file_count,
-                generated.directory.display()
-            );
+            eprintln!("wrote {} files to {}", generated.file_count, generated.directory.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Schema { name } => match name.as_deref().map(|n| (n, Schema::from_name(n))) {
@@ -85,11 +78,8 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
             }
             Some((unknown, None)) => {
                 let names: Vec<&str> = Schema::ALL.iter().map(|s| s.name()).collect();
-                Err(vec![Problem::error(
-                    "hldc::cli::unknown-schema",
-                    format!("there is no schema named `{unknown}`"),
-                )
-                .help(format!("choose one of: {}", names.join(", ")))])
+                Err(vec![Problem::error("hldc::cli::unknown-schema", format!("there is no schema named `{unknown}`"))
+                    .help(format!("choose one of: {}", names.join(", ")))])
             }
         },
     }

@@ -90,16 +90,8 @@ pub fn load(sources: &Sources) -> Result<(Hld, Vec<Problem>), Vec<Problem>> {
     let root_dir = sources.hld_root().to_path_buf();
     let root = match read_component_dir(sources, &root_dir, &mut problems) {
         Some((document, spec)) => {
-            let entry = Declared {
-                spec,
-                document,
-                at: Vec::new(),
-            };
-            let mut loader = Loader {
-                sources,
-                problems: &mut problems,
-                homes: vec![root_dir.clone()],
-            };
+            let entry = Declared { spec, document, at: Vec::new() };
+            let mut loader = Loader { sources, problems: &mut problems, homes: vec![root_dir.clone()] };
             let mut root = Node {
                 entry,
                 definition: None,
@@ -148,11 +140,7 @@ impl Loader<'_> {
         for (index, spec) in defining.spec.subcomponents.iter().enumerate() {
             let mut at = defining.at.clone();
             at.extend([Segment::Key("subcomponents".into()), Segment::Index(index)]);
-            let entry = Declared {
-                spec: spec.clone(),
-                document: defining.document.clone(),
-                at,
-            };
+            let entry = Declared { spec: spec.clone(), document: defining.document.clone(), at };
             if let Some(first) = seen.insert(&spec.name, index) {
                 let mut first_at = defining.at.clone();
                 first_at.extend([
@@ -161,11 +149,17 @@ impl Loader<'_> {
                     Segment::Key("name".into()),
                 ]);
                 self.problems.push(
-                    Problem::error("hldc::component::duplicate-name", format!("two subcomponents of `{}` are named `{}`", parent.name(), spec.name))
-                        .at(entry.field_location("name"))
-                        .label("second entry with this name")
-                        .help("rename one of them: names identify components in config files and output paths")
-                        .related(Problem::warning("hldc::component::duplicate-name", "first entry with this name").at(defining.document.value_location(&first_at))),
+                    Problem::error(
+                        "hldc::component::duplicate-name",
+                        format!("two subcomponents of `{}` are named `{}`", parent.name(), spec.name),
+                    )
+                    .at(entry.field_location("name"))
+                    .label("second entry with this name")
+                    .help("rename one of them: names identify components in config files and output paths")
+                    .related(
+                        Problem::warning("hldc::component::duplicate-name", "first entry with this name")
+                            .at(defining.document.value_location(&first_at)),
+                    ),
                 );
                 continue;
             }
@@ -192,17 +186,9 @@ impl Loader<'_> {
         let base_dir = parent.children_dir().to_path_buf();
         let spec = &entry.spec;
         let is_directory = spec.component_type() == ComponentType::Component
-            && (spec.source.is_some()
-                || spec.path.is_some()
-                || spec.method() != crate::model::Method::Local);
-        let mut node = Node {
-            entry,
-            definition: None,
-            base_dir,
-            home: None,
-            configs: BTreeMap::new(),
-            children: Vec::new(),
-        };
+            && (spec.source.is_some() || spec.path.is_some() || spec.method() != crate::model::Method::Local);
+        let mut node =
+            Node { entry, definition: None, base_dir, home: None, configs: BTreeMap::new(), children: Vec::new() };
         if is_directory {
             let home = match self.sources.locate(&node.entry, &node.base_dir) {
                 Ok(home) => home,
@@ -232,10 +218,7 @@ impl Loader<'_> {
                 self.problems.push(
                     Problem::warning(
                         "hldc::component::ignored-subcomponents",
-                        format!(
-                            "the subcomponents listed under `{}` are ignored",
-                            node.name()
-                        ),
+                        format!("the subcomponents listed under `{}` are ignored", node.name()),
                     )
                     .at(node.entry.field_location("subcomponents"))
                     .help(format!(
@@ -244,11 +227,7 @@ impl Loader<'_> {
                     )),
                 );
             }
-            let definition = Declared {
-                spec,
-                document,
-                at: Vec::new(),
-            };
+            let definition = Declared { spec, document, at: Vec::new() };
             self.check_entry(&definition);
             node.definition = Some(definition);
             node.configs = self.read_configs(&home);
@@ -274,10 +253,7 @@ impl Loader<'_> {
             self.problems.push(
                 Problem::warning(
                     "hldc::component::generator",
-                    format!(
-                        "`generator` is Fabrikate's old name for `type` (in `{}`)",
-                        spec.name
-                    ),
+                    format!("`generator` is Fabrikate's old name for `type` (in `{}`)", spec.name),
                 )
                 .at(entry.field_location("generator"))
                 .help(help),
@@ -287,10 +263,7 @@ impl Loader<'_> {
             self.problems.push(
                 Problem::warning(
                     "hldc::component::repositories",
-                    format!(
-                        "`repositories` is deprecated and ignored (in `{}`)",
-                        spec.name
-                    ),
+                    format!("`repositories` is deprecated and ignored (in `{}`)", spec.name),
                 )
                 .at(entry.field_location("repositories"))
                 .help("remove it: helm components name their repository in `source`"),
@@ -308,37 +281,25 @@ impl Loader<'_> {
         files.sort();
         let mut seen: BTreeMap<String, PathBuf> = BTreeMap::new();
         for path in files {
-            let is_config = path.is_file()
-                && matches!(
-                    path.extension().and_then(|e| e.to_str()),
-                    Some("yaml" | "yml" | "json")
-                );
-            let Some(env) = path
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .filter(|_| is_config)
-            else {
+            let is_config =
+                path.is_file() && matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"));
+            let Some(env) = path.file_stem().and_then(|s| s.to_str()).filter(|_| is_config) else {
                 continue;
             };
             if let Some(other) = seen.get(env) {
                 self.problems.push(
-                    Problem::error(
-                        "hldc::config::ambiguous",
-                        format!("environment `{env}` has two config files"),
-                    )
-                    .path(self.sources.display(&path))
-                    .help(format!(
-                        "keep one of `{}` and `{}`",
-                        self.sources.display(other),
-                        self.sources.display(&path)
-                    )),
+                    Problem::error("hldc::config::ambiguous", format!("environment `{env}` has two config files"))
+                        .path(self.sources.display(&path))
+                        .help(format!(
+                            "keep one of `{}` and `{}`",
+                            self.sources.display(other),
+                            self.sources.display(&path)
+                        )),
                 );
                 continue;
             }
             seen.insert(env.to_string(), path.clone());
-            if let Some(document) =
-                read_document(self.sources, &path, Schema::Config, self.problems)
-            {
+            if let Some(document) = read_document(self.sources, &path, Schema::Config, self.problems) {
                 configs.insert(env.to_string(), document);
             }
         }
@@ -359,10 +320,7 @@ fn read_component_dir(
             problems.push(
                 Problem::error(
                     "hldc::component::ambiguous",
-                    format!(
-                        "`{}` has both component.yaml and component.json",
-                        sources.display(dir)
-                    ),
+                    format!("`{}` has both component.yaml and component.json", sources.display(dir)),
                 )
                 .path(sources.display(&yaml))
                 .help("delete one of them: hldc will not guess which is current"),
@@ -372,14 +330,10 @@ fn read_component_dir(
         (true, false) => yaml,
         (false, true) => json,
         (false, false) => {
-            let problem = Problem::error(
-                "hldc::component::missing",
-                format!("no component.yaml in `{}`", sources.display(dir)),
-            )
-            .path(sources.display(&yaml))
-            .help(
-                "run hldc in the HLD root, pass it with `-C DIR`, or create component.yaml there",
-            );
+            let problem =
+                Problem::error("hldc::component::missing", format!("no component.yaml in `{}`", sources.display(dir)))
+                    .path(sources.display(&yaml))
+                    .help("run hldc in the HLD root, pass it with `-C DIR`, or create component.yaml there");
             problems.push(problem);
             return None;
         }
@@ -387,12 +341,9 @@ fn read_component_dir(
     let document = read_document(sources, &path, Schema::Component, problems)?;
     if document.value.is_null() {
         problems.push(
-            Problem::error(
-                "hldc::component::empty",
-                format!("`{}` is empty", sources.display(&path)),
-            )
-            .at(Location::file_start(&document.file))
-            .help("a component file needs at least `name:`"),
+            Problem::error("hldc::component::empty", format!("`{}` is empty", sources.display(&path)))
+                .at(Location::file_start(&document.file))
+                .help("a component file needs at least `name:`"),
         );
         return None;
     }
@@ -413,15 +364,8 @@ fn read_component_dir(
 }
 
 /// Reads, parses and schema-checks one file; problems go to `problems`.
-pub fn read_document(
-    sources: &Sources,
-    path: &Path,
-    schema: Schema,
-    problems: &mut Problems,
-) -> Option<Arc<Document>> {
-    let file = read_source(sources, path)
-        .map_err(|p| problems.push(p))
-        .ok()?;
+pub fn read_document(sources: &Sources, path: &Path, schema: Schema, problems: &mut Problems) -> Option<Arc<Document>> {
+    let file = read_source(sources, path).map_err(|p| problems.push(p)).ok()?;
     let document = parse_one(&file).map_err(|p| problems.push(p)).ok()?;
     let found = schema::check(&document, schema);
     let valid = found.is_empty();
@@ -440,11 +384,7 @@ pub fn read_source(sources: &Sources, path: &Path) -> Result<crate::diag::Source
     if bytes.len() > crate::yaml::MAX_FILE_BYTES {
         return Err(Problem::error(
             "hldc::yaml::too-large",
-            format!(
-                "`{name}` is {} bytes, over the limit of {}",
-                bytes.len(),
-                crate::yaml::MAX_FILE_BYTES
-            ),
+            format!("`{name}` is {} bytes, over the limit of {}", bytes.len(), crate::yaml::MAX_FILE_BYTES),
         )
         .path(name)
         .help("split the file; hldc refuses inputs this large"));
@@ -475,14 +415,8 @@ pub fn unknown_environment(hld: &Hld, env: &str) -> Problem {
     .label("unknown environment");
     let known: Vec<&str> = hld.environments.iter().map(String::as_str).collect();
     problem = match did_you_mean(env, known.iter().copied()) {
-        Some(near) => problem.help(format!(
-            "did you mean `{near}`? known environments: {}",
-            known.join(", ")
-        )),
-        None => problem.help(format!(
-            "create `config/{env}.yaml` in a component, or use one of: {}",
-            known.join(", ")
-        )),
+        Some(near) => problem.help(format!("did you mean `{near}`? known environments: {}", known.join(", "))),
+        None => problem.help(format!("create `config/{env}.yaml` in a component, or use one of: {}", known.join(", "))),
     };
     problem
 }

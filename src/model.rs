@@ -62,9 +62,7 @@ pub struct ComponentSpec {
 
 impl ComponentSpec {
     pub fn component_type(&self) -> ComponentType {
-        self.component_type
-            .or(self.generator)
-            .unwrap_or(ComponentType::Component)
+        self.component_type.or(self.generator).unwrap_or(ComponentType::Component)
     }
 
     pub fn method(&self) -> Method {
@@ -87,17 +85,10 @@ impl ComponentConfig {
     pub fn from_merged(merged: &Value) -> ComponentConfig {
         let field = |name: &str| merged.get(name);
         ComponentConfig {
-            namespace: field("namespace")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            inject_namespace: field("injectNamespace")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
+            namespace: field("namespace").and_then(Value::as_str).map(str::to_string),
+            inject_namespace: field("injectNamespace").and_then(Value::as_bool).unwrap_or(false),
             disabled: field("disabled").and_then(Value::as_bool).unwrap_or(false),
-            values: field("config")
-                .and_then(Value::as_mapping)
-                .cloned()
-                .unwrap_or_default(),
+            values: field("config").and_then(Value::as_mapping).cloned().unwrap_or_default(),
         }
     }
 }
@@ -118,10 +109,7 @@ impl ObjectId {
         ObjectId {
             api_version: text(object.get("apiVersion")),
             kind: text(object.get("kind")),
-            namespace: metadata
-                .and_then(|m| m.get("namespace"))
-                .and_then(Value::as_str)
-                .map(str::to_string),
+            namespace: metadata.and_then(|m| m.get("namespace")).and_then(Value::as_str).map(str::to_string),
             name: text(metadata.and_then(|m| m.get("name"))),
         }
     }

@@ -14,18 +14,12 @@ pub struct Environments {
 
 impl Environments {
     pub fn new(names: &[String]) -> Environments {
-        Environments {
-            names: names.to_vec(),
-        }
+        Environments { names: names.to_vec() }
     }
 
     /// The layers to read from a component's config files, highest priority first.
     pub fn layer_order(&self) -> impl Iterator<Item = &str> {
-        self.names
-            .iter()
-            .map(String::as_str)
-            .filter(|n| *n != "common")
-            .chain(["common"])
+        self.names.iter().map(String::as_str).filter(|n| *n != "common").chain(["common"])
     }
 
     /// The directory under `generated/`: the names joined by `-`, or `common` when none.
@@ -61,28 +55,18 @@ impl Planned<'_> {
             return None;
         }
         let file = format!("{}.yaml", self.node.name());
-        Some(if self.logical_path.is_empty() {
-            file
-        } else {
-            format!("{}/{file}", self.logical_path)
-        })
+        Some(if self.logical_path.is_empty() { file } else { format!("{}/{file}", self.logical_path) })
     }
 }
 
 /// Resolves every enabled component, in tree order (parents before children).
-pub fn resolve<'h>(
-    hld: &'h Hld,
-    environments: &Environments,
-) -> Result<Vec<Planned<'h>>, Vec<Problem>> {
+pub fn resolve<'h>(hld: &'h Hld, environments: &Environments) -> Result<Vec<Planned<'h>>, Vec<Problem>> {
     let mut problems = Vec::new();
     for (index, name) in environments.names().iter().enumerate() {
         if environments.names()[..index].contains(name) {
             problems.push(
-                Problem::error(
-                    "hldc::config::repeated-environment",
-                    format!("environment `{name}` is named twice"),
-                )
-                .help("name each environment once"),
+                Problem::error("hldc::config::repeated-environment", format!("environment `{name}` is named twice"))
+                    .help("name each environment once"),
             );
         } else if !hld.environments.contains(name) {
             problems.push(unknown_environment(hld, name));
@@ -92,13 +76,7 @@ pub fn resolve<'h>(
         return Err(problems);
     }
     let mut planned = Vec::new();
-    visit(
-        &hld.root,
-        Vec::new(),
-        String::new(),
-        environments,
-        &mut planned,
-    );
+    visit(&hld.root, Vec::new(), String::new(), environments, &mut planned);
     Ok(planned)
 }
 
@@ -111,28 +89,17 @@ fn visit<'h>(
 ) {
     let mut layers = inherited;
     layers.extend(
-        environments
-            .layer_order()
-            .filter_map(|env| node.configs.get(env))
-            .map(|doc| Layer::whole(doc.clone())),
+        environments.layer_order().filter_map(|env| node.configs.get(env)).map(|doc| Layer::whole(doc.clone())),
     );
     let config = ComponentConfig::from_merged(&merge_stack(&layers));
     if config.disabled {
         return;
     }
     let index = out.len();
-    out.push(Planned {
-        node,
-        logical_path: logical_path.clone(),
-        layers,
-        config,
-    });
+    out.push(Planned { node, logical_path: logical_path.clone(), layers, config });
     for child in &node.children {
-        let inherited: Vec<Layer> = out[index]
-            .layers
-            .iter()
-            .filter_map(|layer| layer.for_subcomponent(child.name()))
-            .collect();
+        let inherited: Vec<Layer> =
+            out[index].layers.iter().filter_map(|layer| layer.for_subcomponent(child.name())).collect();
         // Fabrikate's layout: a `type: component` child gets a directory of its own; inline
         // helm/static children write next to their parent.
         let child_path = if child.component_type() == ComponentType::Component {

@@ -25,12 +25,7 @@ pub enum Schema {
 }
 
 impl Schema {
-    pub const ALL: [Schema; 4] = [
-        Schema::Component,
-        Schema::Config,
-        Schema::Access,
-        Schema::Lock,
-    ];
+    pub const ALL: [Schema; 4] = [Schema::Component, Schema::Config, Schema::Access, Schema::Lock];
 
     /// The name `hldc schema NAME` takes.
     pub fn name(self) -> &'static str {
@@ -56,26 +51,15 @@ impl Schema {
     }
 
     fn json(self) -> &'static Json {
-        static CACHE: [OnceLock<Json>; 4] = [
-            OnceLock::new(),
-            OnceLock::new(),
-            OnceLock::new(),
-            OnceLock::new(),
-        ];
+        static CACHE: [OnceLock<Json>; 4] = [OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new()];
         // The schemas are compiled in and covered by tests, so a parse failure is a build defect.
         CACHE[self as usize].get_or_init(|| serde_json::from_str(self.text()).unwrap_or(Json::Null))
     }
 
     fn validator(self) -> Option<&'static Validator> {
-        static CACHE: [OnceLock<Option<Validator>>; 4] = [
-            OnceLock::new(),
-            OnceLock::new(),
-            OnceLock::new(),
-            OnceLock::new(),
-        ];
-        CACHE[self as usize]
-            .get_or_init(|| jsonschema::draft202012::new(self.json()).ok())
-            .as_ref()
+        static CACHE: [OnceLock<Option<Validator>>; 4] =
+            [OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new()];
+        CACHE[self as usize].get_or_init(|| jsonschema::draft202012::new(self.json()).ok()).as_ref()
     }
 }
 
@@ -106,18 +90,9 @@ pub fn check(document: &Document, schema: Schema) -> Vec<Problem> {
     problems
 }
 
-fn describe(
-    document: &Document,
-    schema: Schema,
-    path: &[Segment],
-    error: &jsonschema::ValidationError,
-) -> Problem {
+fn describe(document: &Document, schema: Schema, path: &[Segment], error: &jsonschema::ValidationError) -> Problem {
     let file = document.file.name();
-    let at = if path.is_empty() {
-        String::new()
-    } else {
-        format!(" at `{}`", display_path(path))
-    };
+    let at = if path.is_empty() { String::new() } else { format!(" at `{}`", display_path(path)) };
     let code = "hldc::schema::invalid";
     match error.kind() {
         ValidationErrorKind::AdditionalProperties { unexpected } => {
@@ -136,29 +111,21 @@ fn describe(
                 .label("not a known field")
                 .help(help)
         }
-        ValidationErrorKind::Type { .. } => {
-            Problem::error(code, format!("wrong type in `{file}`{at}: {error}"))
-                .at(document.value_location(path))
-                .label("wrong type")
-                .help(type_help(&error.to_string()))
-        }
+        ValidationErrorKind::Type { .. } => Problem::error(code, format!("wrong type in `{file}`{at}: {error}"))
+            .at(document.value_location(path))
+            .label("wrong type")
+            .help(type_help(&error.to_string())),
         ValidationErrorKind::Required { property } => {
             let name = property.as_str().unwrap_or_default();
             Problem::error(code, format!("missing field `{name}` in `{file}`{at}"))
                 .at(document.value_location(path))
                 .label(format!("`{name}` is required here"))
-                .help(format!(
-                    "add `{name}:` to this entry (see `hldc schema {}`)",
-                    schema.name()
-                ))
+                .help(format!("add `{name}:` to this entry (see `hldc schema {}`)", schema.name()))
         }
         _ => Problem::error(code, format!("invalid value in `{file}`{at}: {error}"))
             .at(document.value_location(path))
             .label("does not match the schema")
-            .help(format!(
-                "see `hldc schema {}` for what this field accepts",
-                schema.name()
-            )),
+            .help(format!("see `hldc schema {}` for what this field accepts", schema.name())),
     }
 }
 
@@ -177,14 +144,8 @@ fn type_help(message: &str) -> String {
 fn allowed_properties(schema: Schema, schema_path: &str) -> Vec<String> {
     let tail = schema_path.rsplit("/$ref").next().unwrap_or(schema_path);
     let parent = tail.strip_suffix("/additionalProperties").unwrap_or(tail);
-    let object = schema
-        .json()
-        .pointer(parent)
-        .and_then(|s| s.get("properties"))
-        .and_then(Json::as_object);
-    object
-        .map(|o| o.keys().cloned().collect())
-        .unwrap_or_default()
+    let object = schema.json().pointer(parent).and_then(|s| s.get("properties")).and_then(Json::as_object);
+    object.map(|o| o.keys().cloned().collect()).unwrap_or_default()
 }
 
 /// YAML to JSON for validation: non-string keys become their text, tags are dropped.
@@ -198,16 +159,12 @@ pub fn to_json(value: &Value) -> Json {
             } else if let Some(u) = n.as_u64() {
                 Json::from(u)
             } else {
-                n.as_f64()
-                    .and_then(serde_json::Number::from_f64)
-                    .map_or(Json::Null, Json::Number)
+                n.as_f64().and_then(serde_json::Number::from_f64).map_or(Json::Null, Json::Number)
             }
         }
         Value::String(s) => Json::String(s.clone()),
         Value::Sequence(items) => Json::Array(items.iter().map(to_json).collect()),
-        Value::Mapping(map) => {
-            Json::Object(map.iter().map(|(k, v)| (key_text(k), to_json(v))).collect())
-        }
+        Value::Mapping(map) => Json::Object(map.iter().map(|(k, v)| (key_text(k), to_json(v))).collect()),
         Value::Tagged(tagged) => to_json(&tagged.value),
     }
 }
@@ -215,9 +172,7 @@ pub fn to_json(value: &Value) -> Json {
 fn key_text(key: &Value) -> String {
     match key {
         Value::String(s) => s.clone(),
-        other => serde_yaml::to_string(other)
-            .map(|s| s.trim_end().to_string())
-            .unwrap_or_default(),
+        other => serde_yaml::to_string(other).map(|s| s.trim_end().to_string()).unwrap_or_default(),
     }
 }
 
@@ -229,44 +184,28 @@ mod tests {
 
     fn problems(schema: Schema, text: &str) -> Vec<(String, String, Option<String>)> {
         let doc = parse_one(&SourceFile::new("f.yaml", text)).unwrap();
-        check(&doc, schema)
-            .into_iter()
-            .map(|p| (p.where_().unwrap_or_default(), p.message, p.help))
-            .collect()
+        check(&doc, schema).into_iter().map(|p| (p.where_().unwrap_or_default(), p.message, p.help)).collect()
     }
 
     #[test]
     fn every_schema_compiles() {
         for schema in Schema::ALL {
-            assert!(
-                schema.validator().is_some(),
-                "{} does not compile",
-                schema.name()
-            );
+            assert!(schema.validator().is_some(), "{} does not compile", schema.name());
         }
     }
 
     #[test]
     fn unknown_field_points_at_key_with_suggestion() {
-        let found = problems(
-            Schema::Component,
-            "name: a\nsubcomponents:\n  - name: b\n    pth: x\n    type: static\n",
-        );
+        let found = problems(Schema::Component, "name: a\nsubcomponents:\n  - name: b\n    pth: x\n    type: static\n");
         assert_eq!(found.len(), 2, "{found:?}");
-        let unknown = found
-            .iter()
-            .find(|p| p.1.contains("unknown field"))
-            .unwrap();
+        let unknown = found.iter().find(|p| p.1.contains("unknown field")).unwrap();
         assert_eq!(unknown.0, "f.yaml:4:5");
         assert_eq!(unknown.2.as_deref(), Some("did you mean `path`?"));
     }
 
     #[test]
     fn wrong_type_points_at_value() {
-        let found = problems(
-            Schema::Config,
-            "namespace: ok\ninjectNamespace: yes please\n",
-        );
+        let found = problems(Schema::Config, "namespace: ok\ninjectNamespace: yes please\n");
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].0, "f.yaml:2:18");
     }

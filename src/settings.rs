@@ -21,54 +21,37 @@ impl Settings {
         let helm_binary = cli
             .helm
             .clone()
-            .or_else(|| {
-                std::env::var_os("HLDC_HELM")
-                    .filter(|v| !v.is_empty())
-                    .map(PathBuf::from)
-            })
-            .or_else(|| find_on_path("helm"));
+            .or_else(|| std::env::var_os("HLDC_HELM").filter(|v| !v.is_empty()).map(PathBuf::from))
+            .or_else(|| find_on_path("helm"))
+            // helm runs in the HLD root, so a relative path must be made absolute here.
+            .map(|path| std::path::absolute(&path).unwrap_or(path));
         let color = !cli.no_color
             && std::env::var_os("NO_COLOR").is_none()
             && std::io::IsTerminal::is_terminal(&std::io::stderr());
-        Settings {
-            hld_root: cli.directory.clone(),
-            helm_binary,
-            color,
-        }
+        Settings { hld_root: cli.directory.clone(), helm_binary, color }
     }
 
     pub fn helm(&self, args: &RenderArgs) -> Result<HelmSettings, Problem> {
         let timeout = parse_timeout(&args.helm_timeout)?;
-        Ok(HelmSettings {
-            binary: self.helm_binary.clone(),
-            timeout,
-        })
+        Ok(HelmSettings { binary: self.helm_binary.clone(), timeout })
     }
 }
 
 fn parse_timeout(text: &str) -> Result<Duration, Problem> {
-    let parsed = text
-        .parse::<u64>()
-        .map(Duration::from_secs)
-        .or_else(|_| humantime::parse_duration(text));
+    let parsed = text.parse::<u64>().map(Duration::from_secs).or_else(|_| humantime::parse_duration(text));
     match parsed {
         Ok(duration) if !duration.is_zero() => Ok(duration),
-        _ => Err(
-            Problem::error("hldc::cli::timeout", format!("`{text}` is not a duration"))
-                .help("write it like `90s`, `5m` or `1h`"),
-        ),
+        _ => Err(Problem::error("hldc::cli::timeout", format!("`{text}` is not a duration"))
+            .help("write it like `90s`, `5m` or `1h`")),
     }
 }
 
 fn find_on_path(program: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|candidate| is_executable(candidate))
+    std::env::split_paths(&path).map(|dir| dir.join(program)).find(|candidate| is_executable(candidate))
 }
 
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    path.metadata()
-        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }

@@ -18,14 +18,8 @@ impl Sources {
     /// `hld_root` must exist; it is canonicalized so that containment checks are exact.
     pub fn new(hld_root: &Path) -> Result<Sources, Problem> {
         let hld_root = hld_root.canonicalize().map_err(|e| {
-            Problem::error(
-                "hldc::io::hld-root",
-                format!(
-                    "cannot open the HLD directory `{}`: {e}",
-                    hld_root.display()
-                ),
-            )
-            .help("pass the directory holding component.yaml with `-C DIR`")
+            Problem::error("hldc::io::hld-root", format!("cannot open the HLD directory `{}`: {e}", hld_root.display()))
+                .help("pass the directory holding component.yaml with `-C DIR`")
         })?;
         Ok(Sources { hld_root })
     }
@@ -37,10 +31,7 @@ impl Sources {
     /// A path as shown to users: relative to the HLD root, `/`-separated, never absolute.
     pub fn display(&self, path: &Path) -> String {
         let relative = path.strip_prefix(&self.hld_root).unwrap_or(path);
-        let text: Vec<String> = relative
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect();
+        let text: Vec<String> = relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
         if text.is_empty() {
             ".".to_string()
         } else {
@@ -66,26 +57,34 @@ impl Sources {
         let mut target = base_dir.to_path_buf();
         for (field, value) in [("source", &spec.source), ("path", &spec.path)] {
             let Some(value) = value else { continue };
-            target = join_relative(&target, value)
-                .filter(|joined| joined.starts_with(&self.hld_root))
-                .ok_or_else(|| {
-                    Problem::error("hldc::source::escape", format!("the {field} `{value}` of component `{}` leaves the HLD", spec.name))
-                        .at(entry.field_location(field))
-                        .label("absolute, or `..` past the HLD root")
-                        .help("use a relative path that stays inside the HLD; use `method: git` for shared sources")
+            target =
+                join_relative(&target, value).filter(|joined| joined.starts_with(&self.hld_root)).ok_or_else(|| {
+                    Problem::error(
+                        "hldc::source::escape",
+                        format!("the {field} `{value}` of component `{}` leaves the HLD", spec.name),
+                    )
+                    .at(entry.field_location(field))
+                    .label("absolute, or `..` past the HLD root")
+                    .help("use a relative path that stays inside the HLD; use `method: git` for shared sources")
                 })?;
         }
         let canonical = target.canonicalize().map_err(|_| {
-            Problem::error("hldc::source::missing", format!("`{}` (the source of component `{}`) does not exist", self.display(&target), spec.name))
-                .at(entry.field_location(if spec.path.is_some() { "path" } else { "source" }))
-                .label("no such file or directory")
-                .help("fix the path; it is relative to the directory of the component file that declares it")
+            Problem::error(
+                "hldc::source::missing",
+                format!("`{}` (the source of component `{}`) does not exist", self.display(&target), spec.name),
+            )
+            .at(entry.field_location(if spec.path.is_some() { "path" } else { "source" }))
+            .label("no such file or directory")
+            .help("fix the path; it is relative to the directory of the component file that declares it")
         })?;
         if !canonical.starts_with(&self.hld_root) {
-            return Err(Problem::error("hldc::source::escape", format!("the source of component `{}` resolves outside the HLD (through a symlink or `..`)", spec.name))
-                .at(entry.field_location(if spec.path.is_some() { "path" } else { "source" }))
-                .label("leaves the HLD")
-                .help("keep local sources inside the HLD directory; use `method: git` for shared ones"));
+            return Err(Problem::error(
+                "hldc::source::escape",
+                format!("the source of component `{}` resolves outside the HLD (through a symlink or `..`)", spec.name),
+            )
+            .at(entry.field_location(if spec.path.is_some() { "path" } else { "source" }))
+            .label("leaves the HLD")
+            .help("keep local sources inside the HLD directory; use `method: git` for shared ones"));
         }
         Ok(canonical)
     }
@@ -116,14 +115,8 @@ mod tests {
     #[test]
     fn join_relative_resolves_dots_and_refuses_absolute() {
         let base = Path::new("/hld/a");
-        assert_eq!(
-            join_relative(base, "./charts/x").unwrap(),
-            Path::new("/hld/a/charts/x")
-        );
-        assert_eq!(
-            join_relative(base, "charts/../static").unwrap(),
-            Path::new("/hld/a/static")
-        );
+        assert_eq!(join_relative(base, "./charts/x").unwrap(), Path::new("/hld/a/charts/x"));
+        assert_eq!(join_relative(base, "charts/../static").unwrap(), Path::new("/hld/a/static"));
         assert_eq!(join_relative(base, "../b").unwrap(), Path::new("/hld/b"));
         assert!(join_relative(base, "/etc").is_none());
     }

@@ -1,10 +1,7 @@
 //! "Did you mean" hints for names a user may have mistyped.
 
 /// The candidate closest to `wanted`, if it is close enough to be a plausible typo.
-pub fn did_you_mean<'a>(
-    wanted: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+pub fn did_you_mean<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|candidate| (strsim::damerau_levenshtein(wanted, candidate), candidate))
@@ -23,9 +20,6 @@ mod tests {
         assert_eq!(did_you_mean("prd", envs), Some("prod"));
         assert_eq!(did_you_mean("stagign", envs), Some("staging"));
         assert_eq!(did_you_mean("qa", envs), None);
-        assert_eq!(
-            did_you_mean("trivia-ap", ["trivia-api", "trivia-web"]),
-            Some("trivia-api")
-        );
+        assert_eq!(did_you_mean("trivia-ap", ["trivia-api", "trivia-web"]), Some("trivia-api"));
     }
 }

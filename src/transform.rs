@@ -51,17 +51,11 @@ pub struct Scopes {
 
 impl Scopes {
     pub fn of(rendered: &[Rendered]) -> Scopes {
-        let mut cluster_kinds: BTreeSet<String> =
-            CLUSTER_SCOPED_KINDS.iter().map(|k| k.to_string()).collect();
+        let mut cluster_kinds: BTreeSet<String> = CLUSTER_SCOPED_KINDS.iter().map(|k| k.to_string()).collect();
         for object in rendered.iter().flat_map(|r| &r.objects) {
             let value = &object.value;
-            let is_cluster_crd = value.get("kind").and_then(Value::as_str)
-                == Some("CustomResourceDefinition")
-                && value
-                    .get("spec")
-                    .and_then(|s| s.get("scope"))
-                    .and_then(Value::as_str)
-                    == Some("Cluster");
+            let is_cluster_crd = value.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition")
+                && value.get("spec").and_then(|s| s.get("scope")).and_then(Value::as_str) == Some("Cluster");
             if let Some(kind) = value
                 .get("spec")
                 .and_then(|s| s.get("names"))
@@ -76,10 +70,7 @@ impl Scopes {
     }
 
     pub fn is_cluster_scoped(&self, object: &Value) -> bool {
-        object
-            .get("kind")
-            .and_then(Value::as_str)
-            .is_some_and(|kind| self.cluster_kinds.contains(kind))
+        object.get("kind").and_then(Value::as_str).is_some_and(|kind| self.cluster_kinds.contains(kind))
     }
 }
 
@@ -98,9 +89,8 @@ pub fn inject_namespaces(rendered: &mut [Rendered]) {
             let Some(map) = object.value.as_mapping_mut() else {
                 continue;
             };
-            let metadata = map
-                .entry(Value::String("metadata".into()))
-                .or_insert_with(|| Value::Mapping(Mapping::new()));
+            let metadata =
+                map.entry(Value::String("metadata".into())).or_insert_with(|| Value::Mapping(Mapping::new()));
             if let Some(metadata) = metadata.as_mapping_mut() {
                 let key = Value::String("namespace".into());
                 if metadata.get(&key).is_none_or(Value::is_null) {

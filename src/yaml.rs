@@ -26,6 +26,8 @@ pub type ValuePath = Vec<Segment>;
 struct Spot {
     key: Option<Range<usize>>,
     value: Range<usize>,
+    /// Mappings and sequences are shown by their key: their own start mark is not useful.
+    collection: bool,
 }
 
 /// Positions of the values of one document.
@@ -35,11 +37,14 @@ pub struct Positions {
 }
 
 impl Positions {
-    /// Span of the value at `path`, or of its nearest ancestor that has one.
+    /// Span of the value at `path`; for a collection, or a path that is missing (where the nearest
+    /// ancestor stands in), the span of the key that holds it.
     pub fn value_span(&self, path: &[Segment]) -> Option<Range<usize>> {
-        (0..=path.len())
-            .rev()
-            .find_map(|n| self.spots.get(&path[..n]).map(|s| s.value.clone()))
+        (0..=path.len()).rev().find_map(|n| {
+            let spot = self.spots.get(&path[..n])?;
+            let exact = n == path.len() && !spot.collection;
+            Some(if exact { spot.value.clone() } else { spot.key.clone().unwrap_or(spot.value.clone()) })
+        })
     }
 
     /// Span of the key that holds the value at `path` (falls back to the value's span).
@@ -79,19 +84,11 @@ pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
 pub fn parse_one(file: &Source) -> Result<Document, Problem> {
     let mut documents = parse_all(file)?;
     match documents.len() {
-        0 => Ok(Document {
-            file: file.clone(),
-            value: Value::Null,
-            positions: Positions::default(),
-        }),
+        0 => Ok(Document { file: file.clone(), value: Value::Null, positions: Positions::default() }),
         1 => Ok(documents.remove(0)),
         _ => Err(Problem::error(
             "hldc::yaml::several-documents",
-            format!(
-                "`{}` holds {} YAML documents, expected one",
-                file.name(),
-                documents.len()
-            ),
+            format!("`{}` holds {} YAML documents, expected one", file.name(), documents.len()),
         )
         .at(documents[1].value_location(&[]))
         .label("second document starts here")
@@ -106,11 +103,7 @@ pub fn parse_all(file: &Source) -> Result<Vec<Document>, Problem> {
     if text.len() > MAX_FILE_BYTES {
         return Err(Problem::error(
             "hldc::yaml::too-large",
-            format!(
-                "`{}` is {} bytes, over the limit of {MAX_FILE_BYTES}",
-                file.name(),
-                text.len()
-            ),
+            format!("`{}` is {} bytes, over the limit of {MAX_FILE_BYTES}", file.name(), text.len()),
         )
         .path(file.name())
         .help("split the file; hldc refuses inputs this large to protect the pipeline"));
@@ -127,11 +120,7 @@ pub fn parse_all(file: &Source) -> Result<Vec<Document>, Problem> {
         .into_iter()
         .filter_map(|value| {
             let positions = positions.next().unwrap_or_default();
-            (!value.is_null()).then(|| Document {
-                file: file.clone(),
-                value,
-                positions,
-            })
+            (!value.is_null()).then(|| Document { file: file.clone(), value, positions })
         })
         .collect())
 }
@@ -139,93 +128,96 @@ pub fn parse_all(file: &Source) -> Result<Vec<Document>, Problem> {
 fn syntax_problem(file: &Source, error: &serde_yaml::Error) -> Problem {
     let message = error.to_string();
     // serde_yaml appends " at line L column C" to its messages; the snippet shows that already.
-    let message = message
-        .split(" at line ")
-        .next()
-        .unwrap_or(&message)
-        .to_string();
-    let problem = Problem::error(
-        "hldc::yaml::syntax",
-        format!("invalid YAML in `{}`: {message}", file.name()),
-    )
-    .help("fix the YAML syntax at the marked position (a YAML linter or editor plugin helps)");
+    let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+    let problem = Problem::error("hldc::yaml::syntax", format!("invalid YAML in `{}`: {message}", file.name()))
+        .help("fix the YAML syntax at the marked position (a YAML linter or editor plugin helps)");
     match error.location() {
         Some(at) => {
             let offset = file.offset_of(at.line(), at.column().saturating_sub(1));
-            problem
-                .at(Location::new(file, offset..offset + 1))
-                .label(message)
+            // Errors found at the end of the input ("did not find expected ']'") are reported
+            // there; point at the last thing written instead, where the fix belongs.
+            let content_end = file.text().trim_end().len();
+            let offset = if offset >= content_end {
+                file.text()[..content_end].char_indices().last().map_or(0, |(i, _)| i)
+            } else {
+                offset
+            };
+            let span = match duplicate_key_span(file, &message) {
+                Some(span) => span,
+                None => offset..(offset + 1).min(file.text().len()),
+            };
+            problem.at(Location::new(file, span)).label(message)
         }
         None => problem.at(Location::file_start(file)),
     }
 }
 
+/// serde_yaml reports a duplicate key at the mapping's start; find the repeated key itself.
+fn duplicate_key_span(file: &Source, message: &str) -> Option<Range<usize>> {
+    if !message.starts_with("duplicate entry") {
+        return None;
+    }
+    let mut recorder = Recorder { file, documents: Vec::new(), stack: Vec::new(), duplicates: Vec::new() };
+    let _ = Parser::new_from_str(file.text()).load(&mut recorder, true);
+    recorder.duplicates.into_iter().next()
+}
+
 /// Records the position of every node of every document. Best effort: when this second parser
 /// disagrees with the first the positions are simply missing and problems point at the file.
 fn index_positions(text: &str, file: &Source) -> Vec<Positions> {
-    let mut recorder = Recorder {
-        file,
-        documents: Vec::new(),
-        stack: Vec::new(),
-    };
-    if Parser::new_from_str(text)
-        .load(&mut recorder, true)
-        .is_err()
-    {
+    let mut recorder = Recorder { file, documents: Vec::new(), stack: Vec::new(), duplicates: Vec::new() };
+    if Parser::new_from_str(text).load(&mut recorder, true).is_err() {
         return Vec::new();
     }
     recorder.documents
 }
 
 enum Frame {
-    Mapping {
-        path: ValuePath,
-        pending_key: Option<(String, Range<usize>)>,
-    },
-    Sequence {
-        path: ValuePath,
-        next: usize,
-    },
+    Mapping { path: ValuePath, pending_key: Option<(String, Range<usize>)>, keys: std::collections::HashSet<String> },
+    Sequence { path: ValuePath, next: usize },
 }
 
 struct Recorder<'a> {
     file: &'a Source,
     documents: Vec<Positions>,
     stack: Vec<Frame>,
+    /// Spans of keys repeated within one mapping.
+    duplicates: Vec<Range<usize>>,
 }
 
 impl Recorder<'_> {
-    /// Called for every node start; returns false when the node is a mapping key.
-    fn place(&mut self, start: usize, scalar: Option<&str>) -> bool {
+    /// Called for every node start; returns the node's path, or `None` when it is a mapping key.
+    fn place(&mut self, start: usize, scalar: Option<&str>, collection: bool) -> Option<ValuePath> {
         let end = start + scalar.map_or(1, |s| s.len().max(1));
         let Some(frame) = self.stack.last_mut() else {
             if let Some(doc) = self.documents.last_mut() {
-                doc.spots.insert(
-                    Vec::new(),
-                    Spot {
-                        key: None,
-                        value: start..end,
-                    },
-                );
+                doc.spots.insert(Vec::new(), Spot { key: None, value: start..end, collection });
             }
-            return true;
+            return Some(Vec::new());
         };
         let (path, key) = match frame {
-            Frame::Mapping {
-                pending_key: pending @ None,
-                ..
-            } => {
+            Frame::Mapping { pending_key: pending @ None, keys, path } => {
                 // A key. Complex (non-scalar) keys are recorded as an empty name.
-                *pending = Some((scalar.unwrap_or_default().to_string(), start..end));
-                return false;
+                let name = scalar.unwrap_or_default().to_string();
+                if keys.is_empty() {
+                    first_child_starts(&mut self.documents, path, start);
+                }
+                if scalar.is_some() && !keys.insert(name.clone()) {
+                    self.duplicates.push(start..end);
+                }
+                *pending = Some((name, start..end));
+                return None;
             }
-            Frame::Mapping { path, pending_key } => {
+            Frame::Mapping { path, pending_key, .. } => {
                 let (name, key_span) = pending_key.take().unwrap_or_default();
                 let mut path = path.clone();
                 path.push(Segment::Key(name));
                 (path, Some(key_span))
             }
             Frame::Sequence { path, next } => {
+                if *next == 0 {
+                    first_child_starts(&mut self.documents, path, start);
+                }
                 let mut path = path.clone();
                 path.push(Segment::Index(*next));
                 *next += 1;
@@ -233,36 +225,17 @@ impl Recorder<'_> {
             }
         };
         if let Some(doc) = self.documents.last_mut() {
-            doc.spots.insert(
-                path,
-                Spot {
-                    key,
-                    value: start..end,
-                },
-            );
+            doc.spots.insert(path.clone(), Spot { key, value: start..end, collection });
         }
-        true
+        Some(path)
     }
+}
 
-    fn current_path(&self) -> ValuePath {
-        match self.stack.last() {
-            None => Vec::new(),
-            Some(Frame::Mapping { path, pending_key }) => {
-                let mut path = path.clone();
-                path.push(Segment::Key(
-                    pending_key
-                        .as_ref()
-                        .map(|k| k.0.clone())
-                        .unwrap_or_default(),
-                ));
-                path
-            }
-            Some(Frame::Sequence { path, next }) => {
-                let mut path = path.clone();
-                path.push(Segment::Index(next.saturating_sub(1)));
-                path
-            }
-        }
+/// A collection's own start mark is unreliable (for block mappings it lands after the first
+/// key); its first child's position is where it visibly starts.
+fn first_child_starts(documents: &mut [Positions], collection: &ValuePath, start: usize) {
+    if let Some(spot) = documents.last_mut().and_then(|doc| doc.spots.get_mut(collection)) {
+        spot.value = start..start + 1;
     }
 }
 
@@ -276,27 +249,18 @@ impl MarkedEventReceiver for Recorder<'_> {
                 self.stack.clear();
             }
             Event::Scalar(value, ..) => {
-                self.place(start, Some(&value));
+                self.place(start, Some(&value), false);
             }
             Event::Alias(_) => {
-                self.place(start, None);
+                self.place(start, None, false);
             }
             Event::MappingStart(..) | Event::SequenceStart(..) => {
-                let is_value = self.place(start, None);
-                let path = if is_value {
-                    self.current_path()
+                let path = self.place(start, None, true).unwrap_or_default();
+                self.stack.push(if matches!(event, Event::MappingStart(..)) {
+                    Frame::Mapping { path, pending_key: None, keys: Default::default() }
                 } else {
-                    Vec::new()
-                };
-                self.stack
-                    .push(if matches!(event, Event::MappingStart(..)) {
-                        Frame::Mapping {
-                            path,
-                            pending_key: None,
-                        }
-                    } else {
-                        Frame::Sequence { path, next: 0 }
-                    });
+                    Frame::Sequence { path, next: 0 }
+                });
             }
             Event::MappingEnd | Event::SequenceEnd => {
                 self.stack.pop();
@@ -347,20 +311,10 @@ mod tests {
             spans(text, &[key("config"), key("image"), key("tag")]),
             ("t.yaml:4:5".into(), "t.yaml:4:10".into())
         );
-        assert_eq!(
-            spans(
-                text,
-                &[key("config"), key("list"), Segment::Index(1), key("b")]
-            )
-            .1,
-            "t.yaml:7:10"
-        );
+        assert_eq!(spans(text, &[key("config"), key("list"), Segment::Index(1), key("b")]).1, "t.yaml:7:11");
         assert_eq!(spans(text, &[key("é")]).1, "t.yaml:1:4");
         // A path that does not exist falls back to its nearest ancestor.
-        assert_eq!(
-            spans(text, &[key("config"), key("missing")]).1,
-            "t.yaml:3:3"
-        );
+        assert_eq!(spans(text, &[key("config"), key("missing")]).1, "t.yaml:2:1");
     }
 
     #[test]
@@ -368,11 +322,8 @@ mod tests {
         let file = SourceFile::new("bad.yaml", "a: 1\nb: [1, 2\n");
         let problem = parse_one(&file).unwrap_err();
         assert_eq!(problem.code, "hldc::yaml::syntax");
-        assert!(
-            problem.where_().unwrap().starts_with("bad.yaml:3:"),
-            "{:?}",
-            problem.where_()
-        );
+        // libyaml notices at the end of input; the report points at the last token written.
+        assert_eq!(problem.where_().unwrap(), "bad.yaml:2:8");
     }
 
     #[test]
@@ -380,20 +331,13 @@ mod tests {
         let file = SourceFile::new("dup.yaml", "a: 1\nb: 2\na: 3\n");
         let problem = parse_one(&file).unwrap_err();
         assert!(problem.message.contains("duplicate"), "{}", problem.message);
-        assert!(
-            problem.where_().unwrap().starts_with("dup.yaml:3:"),
-            "{:?}",
-            problem.where_()
-        );
+        assert!(problem.where_().unwrap().starts_with("dup.yaml:3:"), "{:?}", problem.where_());
     }
 
     #[test]
     fn empty_documents_are_dropped() {
         let file = SourceFile::new("m.yaml", "---\n---\na: 1\n---\n# only a comment\n");
         assert_eq!(parse_all(&file).unwrap().len(), 1);
-        assert!(parse_one(&SourceFile::new("e.yaml", ""))
-            .unwrap()
-            .value
-            .is_null());
+        assert!(parse_one(&SourceFile::new("e.yaml", "")).unwrap().value.is_null());
     }
 }

@@ -18,11 +18,8 @@ pub fn output_files(rendered: &[Rendered]) -> OutputFiles {
     rendered
         .iter()
         .map(|component| {
-            let text: String = component
-                .objects
-                .iter()
-                .map(|object| format!("---\n{}", yaml::to_string(&object.value)))
-                .collect();
+            let text: String =
+                component.objects.iter().map(|object| format!("---\n{}", yaml::to_string(&object.value))).collect();
             (component.file.clone(), text)
         })
         .collect()
@@ -33,21 +30,12 @@ pub fn output_files(rendered: &[Rendered]) -> OutputFiles {
 /// when all of it succeeded. On error `target` is left exactly as it was.
 pub fn write_atomically(target: &Path, files: &OutputFiles) -> Result<(), Problem> {
     let io_error = |what: &str, path: &Path, e: std::io::Error| {
-        Problem::error(
-            "hldc::io::write",
-            format!("cannot {what} `{}`: {e}", path.display()),
-        )
-        .help("check permissions and free space; the previous output was left untouched")
+        Problem::error("hldc::io::write", format!("cannot {what} `{}`: {e}", path.display()))
+            .help("check permissions and free space; the previous output was left untouched")
     };
-    let parent = target
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     fs::create_dir_all(parent).map_err(|e| io_error("create", parent, e))?;
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let staging = tempfile::Builder::new()
         .prefix(&format!(".{name}.hldc-new-"))
         .tempdir_in(parent)
@@ -103,10 +91,8 @@ mod tests {
         write_atomically(&target, &files).unwrap();
         assert_eq!(fs::read_to_string(target.join("a.yaml")).unwrap(), "a2");
         assert!(!target.join("sub").exists());
-        let leftovers: Vec<_> = fs::read_dir(root.path().join("generated"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
+        let leftovers: Vec<_> =
+            fs::read_dir(root.path().join("generated")).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(leftovers, vec![std::ffi::OsString::from("prod")]);
     }
 }

@@ -88,9 +88,7 @@ fn write_after_key(out: &mut String, value: &Value, width: usize) {
             out.push('\n');
             write_sequence(out, items, width, false);
         }
-        Value::String(text) if literal_block_fits(text) => {
-            write_literal_block(out, text, width + 2)
-        }
+        Value::String(text) if literal_block_fits(text) => write_literal_block(out, text, width + 2),
         scalar => {
             out.push(' ');
             write_inline(out, scalar, width);
@@ -174,16 +172,8 @@ fn number_text(number: &serde_yaml::Number) -> String {
         let text = format!("{float:?}");
         match text.split_once('e') {
             Some((mantissa, exponent)) => {
-                let mantissa = if mantissa.contains('.') {
-                    mantissa.to_string()
-                } else {
-                    format!("{mantissa}.0")
-                };
-                let exponent = if exponent.starts_with('-') {
-                    exponent.to_string()
-                } else {
-                    format!("+{exponent}")
-                };
+                let mantissa = if mantissa.contains('.') { mantissa.to_string() } else { format!("{mantissa}.0") };
+                let exponent = if exponent.starts_with('-') { exponent.to_string() } else { format!("+{exponent}") };
                 format!("{mantissa}e{exponent}")
             }
             None if text.contains('.') => text,
@@ -203,8 +193,8 @@ fn write_string(out: &mut String, text: &str) {
 /// Words some YAML parser reads as something other than a string (YAML 1.1 booleans and
 /// nulls included). Compared exactly: `yes` and `Yes` are listed, `yEs` is a string everywhere.
 const RESERVED_WORDS: &[&str] = &[
-    "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false",
-    "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL",
+    "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE", "on",
+    "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL",
 ];
 
 /// Plain only when unambiguous in every YAML version: starts with a letter, `/` or `_`, uses a
@@ -222,8 +212,7 @@ fn is_plain_safe(text: &str) -> bool {
     if text.contains(": ") || text.contains(" #") {
         return false;
     }
-    text.chars()
-        .all(|c| c.is_alphanumeric() || " _-./:@+=,()%".contains(c))
+    text.chars().all(|c| c.is_alphanumeric() || " _-./:@+=,()%".contains(c))
 }
 
 fn write_quoted(out: &mut String, text: &str) {
@@ -236,9 +225,7 @@ fn write_quoted(out: &mut String, text: &str) {
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
             // Line breaks in YAML 1.1 and other characters a reader might mangle.
-            '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}' => {
-                out.push_str(&format!("\\u{:04X}", c as u32))
-            }
+            '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}' => out.push_str(&format!("\\u{:04X}", c as u32)),
             c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
             c => out.push(c),
         }
@@ -250,13 +237,10 @@ fn write_quoted(out: &mut String, text: &str) {
 fn literal_block_fits(text: &str) -> bool {
     text.contains('\n')
         && !text.starts_with([' ', '\t', '\n'])
-        && text.chars().all(|c| {
-            c == '\n'
-                || !(c.is_control() || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}'))
-        })
         && text
-            .split('\n')
-            .all(|line| line.is_empty() || !line.chars().all(char::is_whitespace))
+            .chars()
+            .all(|c| c == '\n' || !(c.is_control() || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}')))
+        && text.split('\n').all(|line| line.is_empty() || !line.chars().all(char::is_whitespace))
 }
 
 fn write_literal_block(out: &mut String, text: &str, width: usize) {
@@ -307,7 +291,7 @@ mod tests {
           - 2
           k: v
         - - x
-          - y
+          - "y"
         - {}
         - []
         metadata:
@@ -360,42 +344,26 @@ mod tests {
             "1.10",
         ] {
             let text = emit(&format!("v: {}", serde_json::to_string(word).unwrap()));
-            assert!(
-                text.starts_with("v: \""),
-                "{word:?} was written as {text:?}"
-            );
+            assert!(text.starts_with("v: \""), "{word:?} was written as {text:?}");
         }
-        for word in [
-            "hello",
-            "hello world",
-            "fabrikam.azurecr.io/trivia-web",
-            "http://x.y/z",
-            "yEs",
-            "ClusterIP",
-            "a-b_c",
-        ] {
-            assert_eq!(
-                emit(&format!("v: {}", serde_json::to_string(word).unwrap())),
-                format!("v: {word}\n")
-            );
+        for word in
+            ["hello", "hello world", "fabrikam.azurecr.io/trivia-web", "http://x.y/z", "yEs", "ClusterIP", "a-b_c"]
+        {
+            assert_eq!(emit(&format!("v: {}", serde_json::to_string(word).unwrap())), format!("v: {word}\n"));
         }
     }
 
     #[test]
     fn numbers_keep_their_type_in_yaml_1_1() {
-        assert_eq!(emit("[1, -2, 1.5, 1e300, 0.000001, .inf, -.inf, .nan, 18446744073709551615]"),
-            "- 1\n- -2\n- 1.5\n- 1.0e+300\n- 1.0e-6\n- .inf\n- -.inf\n- .nan\n- 18446744073709551615\n");
+        assert_eq!(
+            emit("[1, -2, 1.5, 1e300, 0.000001, .inf, -.inf, .nan, 18446744073709551615]"),
+            "- 1\n- -2\n- 1.5\n- 1.0e+300\n- 1.0e-6\n- .inf\n- -.inf\n- .nan\n- 18446744073709551615\n"
+        );
     }
 
     #[test]
     fn block_strings_keep_their_trailing_newlines() {
-        for text in [
-            "a\nb",
-            "a\nb\n",
-            "a\nb\n\n\n",
-            "a\n\nb\n",
-            "line\n  indented\n",
-        ] {
+        for text in ["a\nb", "a\nb\n", "a\nb\n\n\n", "a\n\nb\n", "line\n  indented\n"] {
             let out = to_string(&Value::String(text.into()));
             let back: Value = serde_yaml::from_str(&out).unwrap();
             assert_eq!(back, Value::String(text.into()), "{out}");
@@ -407,18 +375,15 @@ mod tests {
             Just(Value::Null),
             any::<bool>().prop_map(Value::Bool),
             any::<i64>().prop_map(|n| Value::Number(n.into())),
-            any::<f64>()
-                .prop_filter("finite", |f| f.is_finite())
-                .prop_map(|f| Value::Number(f.into())),
+            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| Value::Number(f.into())),
             ".*".prop_map(Value::String),
             "[a-z0-9 :#\\-\n]{0,12}".prop_map(Value::String),
         ];
         leaf.prop_recursive(4, 40, 5, |inner| {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Sequence),
-                prop::collection::btree_map("[a-z:# 0-9]{0,6}", inner, 0..4).prop_map(|m| {
-                    Value::Mapping(m.into_iter().map(|(k, v)| (Value::String(k), v)).collect())
-                }),
+                prop::collection::btree_map("[a-z:# 0-9]{0,6}", inner, 0..4)
+                    .prop_map(|m| { Value::Mapping(m.into_iter().map(|(k, v)| (Value::String(k), v)).collect()) }),
             ]
         })
     }

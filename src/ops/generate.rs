@@ -38,15 +38,10 @@ pub fn compile(options: &CompileOptions) -> Result<Compiled, Vec<Problem>> {
         return Err(refused);
     }
     if options.allow_hooks {
-        planned
-            .iter()
-            .try_for_each(|p| render::run_hooks(p, HookStage::Before))
-            .map_err(|p| vec![p])?;
+        planned.iter().try_for_each(|p| render::run_hooks(p, HookStage::Before)).map_err(|p| vec![p])?;
     }
-    let results: Vec<Result<Option<Rendered>, Problem>> = planned
-        .par_iter()
-        .map(|p| render::render(p, &sources, &options.helm))
-        .collect();
+    let results: Vec<Result<Option<Rendered>, Problem>> =
+        planned.par_iter().map(|p| render::render(p, &sources, &options.helm)).collect();
     let mut rendered = Vec::new();
     let mut problems = Vec::new();
     for result in results {
@@ -60,10 +55,7 @@ pub fn compile(options: &CompileOptions) -> Result<Compiled, Vec<Problem>> {
         return Err(problems);
     }
     if options.allow_hooks {
-        planned
-            .iter()
-            .try_for_each(|p| render::run_hooks(p, HookStage::After))
-            .map_err(|p| vec![p])?;
+        planned.iter().try_for_each(|p| render::run_hooks(p, HookStage::After)).map_err(|p| vec![p])?;
     }
     transform::inject_namespaces(&mut rendered);
     let duplicates = transform::check_unique_identities(&rendered);
@@ -71,10 +63,7 @@ pub fn compile(options: &CompileOptions) -> Result<Compiled, Vec<Problem>> {
         return Err(duplicates);
     }
     warnings.retain(|w| !w.is_error());
-    Ok(Compiled {
-        files: emit::output_files(&rendered),
-        warnings,
-    })
+    Ok(Compiled { files: emit::output_files(&rendered), warnings })
 }
 
 /// What `generate` wrote.
@@ -87,18 +76,9 @@ pub struct Generated {
 }
 
 /// Compiles and replaces `<out_root>/generated/<envs>/` with the result.
-pub fn generate(
-    options: &CompileOptions,
-    out_root: &std::path::Path,
-) -> Result<Generated, Vec<Problem>> {
+pub fn generate(options: &CompileOptions, out_root: &std::path::Path) -> Result<Generated, Vec<Problem>> {
     let compiled = compile(options)?;
-    let directory = out_root
-        .join("generated")
-        .join(options.environments.output_dir());
+    let directory = out_root.join("generated").join(options.environments.output_dir());
     emit::write_atomically(&directory, &compiled.files).map_err(|p| vec![p])?;
-    Ok(Generated {
-        directory,
-        file_count: compiled.files.len(),
-        warnings: compiled.warnings,
-    })
+    Ok(Generated { directory, file_count: compiled.files.len(), warnings: compiled.warnings })
 }

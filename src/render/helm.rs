@@ -13,11 +13,7 @@ use crate::yaml::{parse_all, Document};
 
 use super::HelmSettings;
 
-pub fn render(
-    planned: &Planned,
-    sources: &Sources,
-    settings: &HelmSettings,
-) -> Result<Vec<Document>, Problem> {
+pub fn render(planned: &Planned, sources: &Sources, settings: &HelmSettings) -> Result<Vec<Document>, Problem> {
     let name = planned.node.name();
     let entry = &planned.node.entry;
     let Some(helm) = &settings.binary else {
@@ -27,19 +23,11 @@ pub fn render(
     };
     let chart = sources.locate(entry, &planned.node.base_dir)?;
     let chart_display = sources.display(&chart);
-    let namespace = planned
-        .config
-        .namespace
-        .clone()
-        .unwrap_or_else(|| "default".to_string());
+    let namespace = planned.config.namespace.clone().unwrap_or_else(|| "default".to_string());
     let values = yaml::to_string(&serde_yaml::Value::Mapping(planned.config.values.clone()));
 
-    let home = tempfile::tempdir().map_err(|e| {
-        Problem::error(
-            "hldc::io::temp",
-            format!("cannot create a temporary directory for helm: {e}"),
-        )
-    })?;
+    let home = tempfile::tempdir()
+        .map_err(|e| Problem::error("hldc::io::temp", format!("cannot create a temporary directory for helm: {e}")))?;
     let isolated = |dir: &str| home.path().join(dir);
     let mut command = Command::new(helm);
     command
@@ -70,9 +58,11 @@ pub fn render(
         .label("this component")
     };
     let output = run_with_timeout(command, values.as_bytes(), settings.timeout).map_err(|failure| match failure {
-        Failure::Spawn(e) => Problem::error("hldc::helm::spawn", format!("cannot run helm at `{}`: {e}", helm.display()))
-            .at(entry.location())
-            .help("check the path given by `--helm` or HLDC_HELM, or put helm 3 or 4 on PATH"),
+        Failure::Spawn(e) => {
+            Problem::error("hldc::helm::spawn", format!("cannot run helm at `{}`: {e}", helm.display()))
+                .at(entry.location())
+                .help("check the path given by `--helm` or HLDC_HELM, or put helm 3 or 4 on PATH")
+        }
         Failure::Timeout(stderr) => run(format!("no result after {}", humantime::format_duration(settings.timeout)))
             .detail(stderr)
             .help("the chart may loop or wait on something; raise `--helm-timeout` if it is just slow"),
@@ -91,11 +81,7 @@ enum Failure {
 }
 
 /// Runs a command feeding `input` on stdin, returns its stdout; kills it after `timeout`.
-fn run_with_timeout(
-    mut command: Command,
-    input: &[u8],
-    timeout: Duration,
-) -> Result<String, Failure> {
+fn run_with_timeout(mut command: Command, input: &[u8], timeout: Duration) -> Result<String, Failure> {
     let mut child = command.spawn().map_err(Failure::Spawn)?;
     let mut stdin = child.stdin.take();
     let input = input.to_vec();
@@ -113,18 +99,8 @@ fn run_with_timeout(
             buffer
         })
     };
-    let stdout = reader(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let stderr = reader(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
+    let stdout = reader(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let stderr = reader(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
     let started = Instant::now();
     let status = loop {
         match child.try_wait() {
@@ -143,8 +119,9 @@ fn run_with_timeout(
     let stderr = String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned();
     match status {
         None => Err(Failure::Timeout(stderr)),
-        Some(status) if status.success() => String::from_utf8(stdout)
-            .map_err(|_| Failure::Exit("its output is not UTF-8".into(), stderr)),
+        Some(status) if status.success() => {
+            String::from_utf8(stdout).map_err(|_| Failure::Exit("its output is not UTF-8".into(), stderr))
+        }
         Some(status) => {
             let reason = match status.code() {
                 Some(code) => format!("exit code {code}"),

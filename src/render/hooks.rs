@@ -29,21 +29,11 @@ pub fn check_hooks_allowed(planned: &[Planned], allowed: bool) -> Vec<Problem> {
     }
     planned
         .iter()
-        .filter(|p| {
-            p.node
-                .defining()
-                .spec
-                .hooks
-                .values()
-                .any(|commands| !commands.is_empty())
-        })
+        .filter(|p| p.node.defining().spec.hooks.values().any(|commands| !commands.is_empty()))
         .map(|p| {
             Problem::error(
                 "hldc::hooks::not-allowed",
-                format!(
-                    "component `{}` declares hooks, which run shell commands",
-                    p.node.name()
-                ),
+                format!("component `{}` declares hooks, which run shell commands", p.node.name()),
             )
             .at(p.node.defining().field_location("hooks"))
             .label("hooks")
@@ -69,10 +59,7 @@ pub fn run_hooks(planned: &Planned, stage: HookStage) -> Result<(), Problem> {
             };
             return Err(Problem::error(
                 "hldc::hooks::failed",
-                format!(
-                    "the {key} hook `{command}` of component `{}` failed: {failure}",
-                    planned.node.name()
-                ),
+                format!("the {key} hook `{command}` of component `{}` failed: {failure}", planned.node.name()),
             )
             .at(defining.field_location("hooks"))
             .help("fix the command or the environment it needs"));

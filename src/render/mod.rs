@@ -46,11 +46,7 @@ pub struct Rendered {
 }
 
 /// Renders one component; `None` for containers, which produce no manifests.
-pub fn render(
-    planned: &Planned,
-    sources: &Sources,
-    helm: &HelmSettings,
-) -> Result<Option<Rendered>, Problem> {
+pub fn render(planned: &Planned, sources: &Sources, helm: &HelmSettings) -> Result<Option<Rendered>, Problem> {
     let Some(file) = planned.output_file() else {
         return Ok(None);
     };
@@ -59,21 +55,9 @@ pub fn render(
         ComponentType::Static => static_files::render(planned, sources)?,
         ComponentType::Helm => helm::render(planned, sources, helm)?,
     };
-    let objects = documents
-        .into_iter()
-        .map(into_object)
-        .collect::<Result<Vec<_>, _>>()?;
-    let inject_namespace = planned
-        .config
-        .namespace
-        .clone()
-        .filter(|_| planned.config.inject_namespace);
-    Ok(Some(Rendered {
-        component: planned.node.name().to_string(),
-        file,
-        inject_namespace,
-        objects,
-    }))
+    let objects = documents.into_iter().map(into_object).collect::<Result<Vec<_>, _>>()?;
+    let inject_namespace = planned.config.namespace.clone().filter(|_| planned.config.inject_namespace);
+    Ok(Some(Rendered { component: planned.node.name().to_string(), file, inject_namespace, objects }))
 }
 
 fn into_object(document: Document) -> Result<Object, Problem> {
@@ -81,17 +65,11 @@ fn into_object(document: Document) -> Result<Object, Problem> {
     if !document.value.is_mapping() {
         return Err(Problem::error(
             "hldc::render::not-an-object",
-            format!(
-                "a document in `{}` is not a Kubernetes object (a mapping)",
-                document.file.name()
-            ),
+            format!("a document in `{}` is not a Kubernetes object (a mapping)", document.file.name()),
         )
         .at(origin)
         .label("expected `apiVersion:`, `kind:`, `metadata:`")
         .help("every YAML document in a manifest must be one Kubernetes object"));
     }
-    Ok(Object {
-        value: document.value,
-        origin,
-    })
+    Ok(Object { value: document.value, origin })
 }

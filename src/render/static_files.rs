@@ -19,10 +19,7 @@ pub fn render(planned: &Planned, sources: &Sources) -> Result<Vec<Document>, Pro
 }
 
 fn is_manifest(path: &Path) -> bool {
-    matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("yaml" | "yml")
-    )
+    matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
 }
 
 /// The manifest files under `root` (or `root` itself when it is a file), sorted by path so the
@@ -36,32 +33,21 @@ fn manifest_files(root: &Path, sources: &Sources) -> Result<Vec<std::path::PathB
         let entry = entry.map_err(|e| {
             Problem::error(
                 "hldc::io::read",
-                format!(
-                    "cannot read `{}`: {e}",
-                    e.path().map(|p| sources.display(p)).unwrap_or_default()
-                ),
+                format!("cannot read `{}`: {e}", e.path().map(|p| sources.display(p)).unwrap_or_default()),
             )
             .help("check permissions in the static directory")
         })?;
         let path = entry.path();
         if entry.file_type().is_symlink() {
             // Links are followed only when they stay inside the HLD.
-            let target = path
-                .canonicalize()
-                .ok()
-                .filter(|t| t.starts_with(sources.hld_root()));
+            let target = path.canonicalize().ok().filter(|t| t.starts_with(sources.hld_root()));
             match target {
-                Some(target) if target.is_file() && is_manifest(path) => {
-                    files.push(path.to_path_buf())
-                }
+                Some(target) if target.is_file() && is_manifest(path) => files.push(path.to_path_buf()),
                 Some(_) => {}
                 None => {
                     return Err(Problem::error(
                         "hldc::source::escape",
-                        format!(
-                            "`{}` is a symlink that leads outside the HLD",
-                            sources.display(path)
-                        ),
+                        format!("`{}` is a symlink that leads outside the HLD", sources.display(path)),
                     )
                     .path(sources.display(path))
                     .help("replace the link with the file, or point it inside the HLD"))

@@ -1,0 +1,400 @@
+//! End-to-end tests of `hldc generate` on fixture HLDs, through the real binary and real helm.
+
+mod common;
+
+use std::path::Path;
+
+use common::{copy_tree, hldc, read_tree, repo, write_files};
+use serde_yaml::Value;
+
+/// A chart whose only object echoes the values it was given, so tests can see the merge.
+const VALUES_CHART: &[(&str, &str)] = &[
+    ("Chart.yaml", "apiVersion: v2\nname: echo\nversion: 0.1.0\n"),
+    (
+        "templates/values.yaml",
+        "apiVersion: hldc.test/v1\nkind: Values\nmetadata:\n  name: {{ .Release.Name }}\nvalues:\n{{ toYaml .Values | indent 2 }}\n",
+    ),
+];
+
+fn with_chart(root: &Path, dir: &str) {
+    for (path, text) in VALUES_CHART {
+        write_files(root, &[(&format!("{dir}/{path}"), text)]);
+    }
+}
+
+/// Reads one generated file as its list of documents.
+fn documents(path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    serde_yaml::Deserializer::from_str(&text).map(|d| serde::Deserialize::deserialize(d).unwrap()).collect()
+}
+
+/// The `values` the echo chart rendered for a component.
+fn values(path: &Path) -> Value {
+    documents(path)[0]["values"].clone()
+}
+
+fn yaml(text: &str) -> Value {
+    serde_yaml::from_str(text).unwrap()
+}
+
+#[test]
+fn layering_precedence_env_order_common_and_parent_blocks() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    write_files(
+        root,
+        &[
+            ("component.yaml", "name: app\nsubcomponents:\n  - name: svc\n    type: helm\n    path: chart\n"),
+            ("config/common.yaml", "subcomponents:\n  svc:\n    config:\n      a: common\n      b: common\n      c: common\n      d: common\n      nested: {x: common, y: common}\n"),
+            ("config/e2.yaml", "subcomponents:\n  svc:\n    config:\n      a: e2\n      b: e2\n      nested: {x: e2}\n"),
+            ("config/e1.yaml", "subcomponents:\n  svc:\n    config:\n      a: e1\n"),
+        ],
+    );
+    with_chart(root, "chart");
+    hldc(root, &["generate", "e1", "e2"]).assert_code(0);
+    assert_eq!(
+        values(&root.join("generated/e1-e2/svc.yaml")),
+        yaml("{a: e1, b: e2, c: common, d: common, nested: {x: e2, y: common}}")
+    );
+    // The order of the environments on the command line is the priority.
+    hldc(root, &["generate", "e2", "e1"]).assert_code(0);
+    assert_eq!(values(&root.join("generated/e2-e1/svc.yaml"))["a"], yaml("e2"));
+}
+
+#[test]
+fn parent_block_beats_the_child_components_own_config() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    write_files(
+        root,
+        &[
+            ("component.yaml", "name: top\nsubcomponents:\n  - name: team\n    path: team\n"),
+            ("config/common.yaml", "subcomponents:\n  team:\n    subcomponents:\n      api:\n        config: {replicas: 5, from: parent-common}\n"),
+            ("config/prod.yaml", "subcomponents:\n  team:\n    subcomponents:\n      api:\n        config: {from: parent-prod}\n"),
+            ("team/component.yaml", "name: team\nsubcomponents:\n  - name: api\n    type: helm\n    path: chart\n"),
+            ("team/config/common.yaml", "subcomponents:\n  api:\n    config: {replicas: 1, own: team-common, from: team-common}\n"),
+            ("team/config/prod.yaml", "subcomponents:\n  api:\n    config: {own: team-prod, from: team-prod}\n"),
+        ],
+    );
+    with_chart(root, "team/chart");
+    hldc(root, &["generate", "prod"]).assert_code(0);
+    // A `type: component` child gets its own directory in the output; containers write no file.
+    let out = read_tree(&root.join("generated/prod"));
+    assert_eq!(out.keys().collect::<Vec<_>>(), ["team/api.yaml"]);
+    assert_eq!(
+        values(&root.join("generated/prod/team/api.yaml")),
+        yaml("{replicas: 5, from: parent-prod, own: team-prod}")
+    );
+}
+
+#[test]
+fn lists_are_replaced_not_concatenated() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    write_files(
+        root,
+        &[
+            ("component.yaml", "name: app\nsubcomponents:\n  - name: svc\n    type: helm\n    path: chart\n"),
+            (
+                "config/common.yaml",
+                "subcomponents:\n  svc:\n    config:\n      env: [{name: A}, {name: B}]\n      keep: [1, 2]\n",
+            ),
+            ("config/dev.yaml", "subcomponents:\n  svc:\n    config:\n      env: [{name: C}]\n"),
+        ],
+    );
+    with_chart(root, "chart");
+    hldc(root, &["generate", "dev"]).assert_code(0);
+    assert_eq!(values(&root.join("generated/dev/svc.yaml")), yaml("{env: [{name: C}], keep: [1, 2]}"));
+}
+
+#[test]
+fn disabled_prunes_the_whole_subtree() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    write_files(
+        root,
+        &[
+            ("component.yaml", "name: top\nsubcomponents:\n  - name: team\n    path: team\n  - name: base\n    type: static\n    path: base\n"),
+            ("config/common.yaml", "{}\n"),
+            ("config/dev.yaml", "subcomponents:\n  team:\n    disabled: true\n"),
+            ("base/ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: base\n"),
+            ("team/component.yaml", "name: team\nsubcomponents:\n  - name: web\n    type: static\n    path: web\n"),
+            ("team/web/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n"),
+        ],
+    );
+    hldc(root, &["generate", "dev"]).assert_code(0);
+    assert_eq!(read_tree(&root.join("generated/dev")).keys().collect::<Vec<_>>(), ["base.yaml"]);
+    hldc(root, &["generate"]).assert_code(0);
+    assert_eq!(read_tree(&root.join("generated/common")).keys().collect::<Vec<_>>(), ["base.yaml", "team/web.yaml"]);
+}
+
+#[test]
+fn namespace_injection_skips_cluster_scoped_and_existing_namespaces() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    write_files(
+        root,
+        &[
+            ("component.yaml", "name: app\nsubcomponents:\n  - name: objs\n    type: static\n    path: objs\n  - name: plain\n    type: static\n    path: objs\n"),
+            ("config/common.yaml", "subcomponents:\n  objs:\n    namespace: team-a\n    injectNamespace: true\n  plain:\n    namespace: ignored-without-inject\n"),
+            (
+                "objs/all.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: no-ns\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: has-ns\n  namespace: other\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: reader\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-a\n---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.x.io\nspec:\n  scope: Cluster\n  names: {kind: Widget}\n---\napiVersion: x.io/v1\nkind: Widget\nmetadata:\n  name: w\n",
+            ),
+        ],
+    );
+    // The same objects from two components collide by identity only once namespaces differ;
+    // `plain` keeps them unnamespaced, which collides with `objs` for the cluster-scoped ones.
+    let run = hldc(root, &["generate"]);
+    run.assert_code(2).assert_stderr_contains("produced twice");
+    write_files(
+        root,
+        &[("component.yaml", "name: app\nsubcomponents:\n  - name: objs\n    type: static\n    path: objs\n")],
+    );
+    hldc(root, &["generate"]).assert_code(0);
+    let namespaces: Vec<(String, Option<String>)> = documents(&root.join("generated/common/objs.yaml"))
+        .iter()
+        .map(|d| {
+            (
+                d["metadata"]["name"].as_str().unwrap().to_string(),
+                d["metadata"]["namespace"].as_str().map(str::to_string),
+            )
+        })
+        .collect();
+    let expected = [
+        ("no-ns", Some("team-a")),
+        ("has-ns", Some("other")),
+        ("reader", None),
+        ("team-a", None),
+        ("widgets.x.io", None),
+        ("w", None),
+    ];
+    let expected: Vec<(String, Option<String>)> =
+        expected.iter().map(|(n, ns)| (n.to_string(), ns.map(str::to_string))).collect();
+    assert_eq!(namespaces, expected);
+}
+
+#[test]
+fn static_components_read_yaml_recursively_in_path_order() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    let cm = |name: &str| format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n");
+    write_files(
+        root,
+        &[
+            ("component.yaml", "name: app\ntype: static\npath: manifests\n"),
+            ("config/common.yaml", ""),
+            ("manifests/b.yaml", &format!("{}---\n---\n{}", cm("b1"), cm("b2"))),
+            ("manifests/a/z.yml", &cm("a-z")),
+            ("manifests/a/deeper/y.yaml", &cm("a-deeper-y")),
+            ("manifests/c.yaml", &cm("c")),
+            ("manifests/README.md", "not yaml"),
+            ("manifests/notes.txt", "kind: nope"),
+        ],
+    );
+    hldc(root, &["generate"]).assert_code(0);
+    // A static root component writes its own file at the top of the output.
+    let names: Vec<String> = documents(&root.join("generated/common/app.yaml"))
+        .iter()
+        .map(|d| d["metadata"]["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["a-deeper-y", "a-z", "b1", "b2", "c"]);
+}
+
+#[test]
+fn helm_failure_is_reported_with_helms_message_and_the_component() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    write_files(
+        root,
+        &[
+            ("component.yaml", "name: app\nsubcomponents:\n  - name: broken\n    type: helm\n    path: chart\n"),
+            ("config/common.yaml", ""),
+            ("chart/Chart.yaml", "apiVersion: v2\nname: broken\nversion: 0.1.0\n"),
+            ("chart/templates/x.yaml", "{{ required \"value `tag` is required\" .Values.tag }}\n"),
+        ],
+    );
+    let run = hldc(root, &["generate"]);
+    run.assert_code(2)
+        .assert_stderr_contains("helm failed to render component `broken`")
+        .assert_stderr_contains("component.yaml:3:5")
+        .assert_stderr_contains("value `tag` is required");
+    assert!(!root.join("generated").join("common").exists());
+}
+
+#[test]
+fn missing_helm_is_a_clear_error() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    write_files(
+        root,
+        &[
+            ("component.yaml", "name: app\nsubcomponents:\n  - name: svc\n    type: helm\n    path: chart\n"),
+            ("config/common.yaml", ""),
+        ],
+    );
+    with_chart(root, "chart");
+    let run = common::hldc_with_env(root, &["generate"], &[("HLDC_HELM", ""), ("PATH", "/nonexistent")]);
+    run.assert_code(2).assert_stderr_contains("no `helm` binary was found").assert_stderr_contains("--helm");
+    let run = hldc(root, &["generate", "--helm", "/nonexistent/helm"]);
+    run.assert_code(2).assert_stderr_contains("cannot run helm at `/nonexistent/helm`");
+}
+
+#[test]
+fn hanging_helm_is_killed_after_the_timeout() {
+    // A stand-in for a helm that never answers; the real helm cannot be made to hang on demand.
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    write_files(
+        root,
+        &[
+            ("component.yaml", "name: app\nsubcomponents:\n  - name: svc\n    type: helm\n    path: chart\n"),
+            ("config/common.yaml", ""),
+            ("bin/helm", "#!/bin/sh\nexec sleep 30\n"),
+        ],
+    );
+    with_chart(root, "chart");
+    let shim = root.join("bin/helm");
+    std::fs::set_permissions(&shim, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let started = std::time::Instant::now();
+    let run = hldc(root, &["generate", "--helm", shim.to_str().unwrap(), "--helm-timeout", "1s"]);
+    run.assert_code(2).assert_stderr_contains("no result after 1s").assert_stderr_contains("--helm-timeout");
+    assert!(started.elapsed().as_secs() < 20, "the timeout did not stop helm");
+}
+
+#[test]
+fn errors_leave_the_previous_output_untouched() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    copy_tree(&repo().join("examples/fabrikam-trivia"), root);
+    let _ = std::fs::remove_dir_all(root.join("generated"));
+    hldc(root, &["generate", "prod"]).assert_code(0);
+    std::fs::write(root.join("generated/prod/extra-by-hand.txt"), "kept until a successful run").unwrap();
+    let before = read_tree(&root.join("generated"));
+    std::fs::write(root.join("config/prod.yaml"), "subcomponents:\n  trivia-web:\n    config: [unclosed\n").unwrap();
+    hldc(root, &["generate", "prod"]).assert_code(2).assert_stderr_contains("config/prod.yaml:3:");
+    assert_eq!(read_tree(&root.join("generated")), before);
+    // A successful run replaces the directory: stale files go.
+    copy_tree(&repo().join("examples/fabrikam-trivia/config"), &root.join("config"));
+    hldc(root, &["generate", "prod"]).assert_code(0);
+    assert!(!root.join("generated/prod/extra-by-hand.txt").exists());
+}
+
+#[test]
+fn unknown_environment_suggests_the_near_miss() {
+    let run =
+        hldc(&repo().join("examples/fabrikam-trivia"), &["generate", "prd", "--out", "/nonexistent-never-written"]);
+    run.assert_code(2)
+        .assert_stderr_contains("no config file for environment `prd`")
+        .assert_stderr_contains("did you mean `prod`?");
+}
+
+#[test]
+fn duplicate_objects_across_components_name_both() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: same\n  namespace: x\n";
+    write_files(
+        root,
+        &[
+            ("component.yaml", "name: app\nsubcomponents:\n  - name: one\n    type: static\n    path: one\n  - name: two\n    type: static\n    path: two\n"),
+            ("config/common.yaml", ""),
+            ("one/cm.yaml", cm),
+            ("two/cm.yaml", cm),
+        ],
+    );
+    hldc(root, &["generate"])
+        .assert_code(2)
+        .assert_stderr_contains("`v1 ConfigMap x/same` is produced twice: by component `one` and by component `two`")
+        .assert_stderr_contains("two/cm.yaml:1:1")
+        .assert_stderr_contains("one/cm.yaml:1:1");
+}
+
+#[test]
+fn both_component_files_is_an_error() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    write_files(root, &[("component.yaml", "name: a\n"), ("component.json", "{\"name\": \"a\"}")]);
+    hldc(root, &["generate"]).assert_code(2).assert_stderr_contains("has both component.yaml and component.json");
+}
+
+#[test]
+fn component_json_and_generator_alias_are_accepted() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    write_files(
+        root,
+        &[
+            ("component.json", "{\"name\": \"app\", \"subcomponents\": [{\"name\": \"s\", \"generator\": \"static\", \"path\": \"m\"}]}"),
+            ("config/common.json", "{}"),
+            ("m/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"),
+        ],
+    );
+    hldc(root, &["generate"]).assert_code(0).assert_stderr_contains("`generator` is Fabrikate's old name for `type`");
+    assert!(root.join("generated/common/s.yaml").exists());
+}
+
+#[test]
+fn hooks_need_allow_hooks() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    write_files(
+        root,
+        &[
+            ("component.yaml", "name: app\nhooks:\n  before-generate:\n    - echo ran > hook-ran.txt\nsubcomponents:\n  - name: s\n    type: static\n    path: m\n"),
+            ("config/common.yaml", ""),
+            ("m/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"),
+        ],
+    );
+    hldc(root, &["generate"])
+        .assert_code(2)
+        .assert_stderr_contains("--allow-hooks")
+        .assert_stderr_contains("component.yaml:2:1");
+    assert!(!root.join("hook-ran.txt").exists());
+    hldc(root, &["generate", "--allow-hooks"]).assert_code(0);
+    assert!(root.join("hook-ran.txt").exists());
+}
+
+#[test]
+fn out_puts_generated_under_the_given_directory() {
+    let out = tempfile::tempdir().unwrap();
+    let example = repo().join("examples/fabrikam-trivia");
+    hldc(repo(), &["generate", "dev", "-C", example.to_str().unwrap(), "--out", out.path().to_str().unwrap()])
+        .assert_code(0);
+    assert_eq!(
+        read_tree(&out.path().join("generated/dev")).keys().collect::<Vec<_>>(),
+        ["platform.yaml", "trivia-api.yaml", "trivia-web.yaml"]
+    );
+}
+
+#[test]
+fn output_is_identical_from_two_checkout_paths() {
+    let first = tempfile::tempdir().unwrap();
+    let second = tempfile::tempdir().unwrap();
+    let second_root = second.path().join("a/much/deeper/checkout");
+    for root in [first.path(), second_root.as_path()] {
+        copy_tree(&repo().join("examples/fabrikam-trivia"), root);
+        let _ = std::fs::remove_dir_all(root.join("generated"));
+        hldc(root, &["generate", "prod"]).assert_code(0);
+    }
+    let one = read_tree(&first.path().join("generated"));
+    assert_eq!(one.len(), 3);
+    assert_eq!(one, read_tree(&second_root.join("generated")));
+    let text = String::from_utf8(one.values().flatten().copied().collect()).unwrap();
+    assert!(!text.contains(first.path().to_str().unwrap()), "output mentions the checkout path");
+}
+
+#[test]
+fn example_output_snapshots() {
+    let out = tempfile::tempdir().unwrap();
+    let example = repo().join("examples/fabrikam-trivia");
+    for env in ["dev", "prod"] {
+        hldc(&example, &["generate", env, "--out", out.path().to_str().unwrap()]).assert_code(0);
+        for (file, bytes) in read_tree(&out.path().join("generated").join(env)) {
+            let name = format!("fabrikam-trivia__{env}__{}", file.replace('/', "__").trim_end_matches(".yaml"));
+            insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
+                insta::assert_snapshot!(name, String::from_utf8(bytes).unwrap());
+            });
+        }
+    }
+}
