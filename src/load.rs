@@ -339,14 +339,6 @@ fn read_component_dir(
         }
     };
     let document = read_document(sources, &path, Schema::Component, problems)?;
-    if document.value.is_null() {
-        problems.push(
-            Problem::error("hldc::component::empty", format!("`{}` is empty", sources.display(&path)))
-                .at(Location::file_start(&document.file))
-                .help("a component file needs at least `name:`"),
-        );
-        return None;
-    }
     match serde_yaml::from_value::<ComponentSpec>(document.value.clone()) {
         Ok(spec) => Some((document, spec)),
         Err(error) => {
@@ -396,12 +388,9 @@ pub fn read_source(sources: &Sources, path: &Path) -> Result<crate::diag::Source
             let prefix = String::from_utf8_lossy(&error.as_bytes()[..valid]).into_owned();
             let line = prefix.matches('\n').count() + 1;
             let column = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            Err(Problem::error(
-                "hldc::io::not-utf8",
-                format!("`{name}` is not valid UTF-8 (byte {valid}, at {name}:{line}:{column})"),
-            )
-            .path(format!("{name}:{line}:{column}"))
-            .help("save the file as UTF-8"))
+            Err(Problem::error("hldc::io::not-utf8", format!("`{name}` is not valid UTF-8 (byte {valid})"))
+                .path(format!("{name}:{line}:{column}"))
+                .help("save the file as UTF-8"))
         }
     }
 }

@@ -111,6 +111,11 @@ fn describe(document: &Document, schema: Schema, path: &[Segment], error: &jsons
                 .label("not a known field")
                 .help(help)
         }
+        ValidationErrorKind::Type { .. } if path.is_empty() && document.value.is_null() => {
+            Problem::error(code, format!("`{file}` is empty"))
+                .at(document.value_location(path))
+                .help(format!("write the file's content (see `hldc schema {}`), or delete it", schema.name()))
+        }
         ValidationErrorKind::Type { .. } => Problem::error(code, format!("wrong type in `{file}`{at}: {error}"))
             .at(document.value_location(path))
             .label("wrong type")

@@ -129,8 +129,13 @@ fn syntax_problem(file: &Source, error: &serde_yaml::Error) -> Problem {
     let message = error.to_string();
     // serde_yaml appends " at line L column C" to its messages; the snippet shows that already.
     let message = message.split(" at line ").next().unwrap_or(&message).to_string();
-    let problem = Problem::error("hldc::yaml::syntax", format!("invalid YAML in `{}`: {message}", file.name()))
-        .help("fix the YAML syntax at the marked position (a YAML linter or editor plugin helps)");
+    let problem = Problem::error("hldc::yaml::syntax", format!("invalid YAML in `{}`: {message}", file.name())).help(
+        if message.contains("limit exceeded") {
+            "the document nests too deeply or expands too many aliases; write it out plainly"
+        } else {
+            "fix the YAML syntax at the marked position (a YAML linter or editor plugin helps)"
+        },
+    );
     match error.location() {
         Some(at) => {
             let offset = file.offset_of(at.line(), at.column().saturating_sub(1));
