@@ -32,6 +32,13 @@ pub struct Cli {
 pub enum Command {
     /// Render the manifests of one or more environments into generated/<envs>/
     Generate(GenerateArgs),
+    /// Re-resolve remote sources (all, or those of the named components) and rewrite hldc.lock
+    Update(UpdateArgs),
+    /// Show or empty the source cache
+    Cache {
+        #[command(subcommand)]
+        action: CacheAction,
+    },
     /// Print a JSON Schema of one of the file formats (component, config, access, lock)
     Schema {
         /// Which schema; all names are listed when omitted
@@ -62,4 +69,33 @@ pub struct GenerateArgs {
     /// Write generated/<envs>/ under this directory instead of the HLD root
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub fetch: FetchArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Fail when hldc.lock would change (for CI)
+    #[arg(long)]
+    pub locked: bool,
+
+    /// Never touch the network; fail when a source is not in the cache
+    #[arg(long)]
+    pub offline: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// Components whose sources to re-resolve (default: all)
+    #[arg(value_name = "COMPONENT")]
+    pub components: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheAction {
+    /// Print the cache directory
+    Dir,
+    /// Delete everything in the cache
+    Clean,
 }

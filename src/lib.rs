@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod diag;
 pub mod emit;
+pub mod fetch;
 pub mod layer;
 pub mod load;
 pub mod model;
@@ -54,15 +55,43 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
     match &cli.command {
         Command::Generate(args) => {
             let options = CompileOptions {
-                hld_root: settings.hld_root.clone(),
                 environments: Environments::new(&args.render.environments),
                 helm: settings.helm(&args.render).map_err(|p| vec![p])?,
                 allow_hooks: args.render.allow_hooks,
             };
+            let (sources, warnings) = ops::remote::open(settings, settings.fetch(&args.fetch))?;
+            report(&warnings, settings);
             let out_root = args.out.clone().unwrap_or_else(|| settings.hld_root.clone());
-            let generated = ops::generate::generate(&options, &out_root)?;
+            let generated = ops::generate::generate(&options, &sources, &out_root)?;
             report(&generated.warnings, settings);
             eprintln!("wrote {} files to {}", generated.file_count, generated.directory.display());
+            if generated.lock_written {
+                eprintln!("updated {}", ops::remote::LOCK_FILE);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Update(args) => {
+            let fetch = settings.fetch(&cli::FetchArgs { locked: false, offline: false });
+            let (sources, warnings) = ops::remote::open(settings, fetch)?;
+            report(&warnings, settings);
+            let updated = ops::update::update(&sources, &args.components)?;
+            report(&updated.warnings, settings);
+            for change in &updated.changes {
+                eprintln!("{change}");
+            }
+            if updated.changes.is_empty() {
+                eprintln!("{} is up to date", ops::remote::LOCK_FILE);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Cache { action } => {
+            match action {
+                cli::CacheAction::Dir => println!("{}", settings.cache_dir.display()),
+                cli::CacheAction::Clean => {
+                    ops::remote::clean_cache(&settings.cache_dir).map_err(|p| vec![p])?;
+                    eprintln!("removed {}", settings.cache_dir.display());
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Schema { name } => match name.as_deref().map(|n| (n, Schema::from_name(n))) {

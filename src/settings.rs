@@ -4,8 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::cli::{Cli, RenderArgs};
+use crate::cli::{Cli, FetchArgs, RenderArgs};
 use crate::diag::Problem;
+use crate::fetch::{AccessTokens, FetchOptions, Progress};
 use crate::render::HelmSettings;
 
 /// What every command shares.
@@ -14,6 +15,10 @@ pub struct Settings {
     pub hld_root: PathBuf,
     pub helm_binary: Option<PathBuf>,
     pub color: bool,
+    /// `$XDG_CACHE_HOME/hldc`, else `~/.cache/hldc`.
+    pub cache_dir: PathBuf,
+    /// Whether to draw a progress bar (a terminal outside CI) or print plain lines.
+    pub progress: Progress,
 }
 
 impl Settings {
@@ -28,7 +33,36 @@ impl Settings {
         let color = !cli.no_color
             && std::env::var_os("NO_COLOR").is_none()
             && std::io::IsTerminal::is_terminal(&std::io::stderr());
-        Settings { hld_root: cli.directory.clone(), helm_binary, color }
+        let cache_dir = std::env::var_os("XDG_CACHE_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+            .unwrap_or_else(std::env::temp_dir)
+            .join("hldc");
+        let in_ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
+        let progress = if !in_ci && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            Progress::Bar
+        } else {
+            Progress::Lines
+        };
+        Settings { hld_root: cli.directory.clone(), helm_binary, color, cache_dir, progress }
+    }
+
+    /// The fetch options for a command that may fetch.
+    pub fn fetch(&self, args: &FetchArgs) -> FetchOptions {
+        FetchOptions {
+            cache_dir: self.cache_dir.clone(),
+            offline: args.offline,
+            locked: args.locked,
+            helm: self.helm_binary.clone(),
+            tokens: AccessTokens::new(),
+            progress: self.progress,
+        }
+    }
+
+    /// The value of an environment variable that access.yaml names as holding a token.
+    pub fn token(&self, variable: &str) -> Option<String> {
+        std::env::var(variable).ok().filter(|v| !v.is_empty())
     }
 
     pub fn helm(&self, args: &RenderArgs) -> Result<HelmSettings, Problem> {

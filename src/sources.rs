@@ -1,10 +1,13 @@
 //! Where a component's files are: the bridge between component entries and the file system.
-//! Local sources are paths inside the HLD; remote ones (git, helm repositories, http) are
-//! materialized by `fetch` into the cache and located there.
+//! Local sources are paths inside the HLD; remote ones (git, helm repositories, OCI, http) are
+//! fetched by `fetch` into the content-addressed cache, pinned in `hldc.lock`, and located there.
 
+use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
 
 use crate::diag::Problem;
+use crate::fetch::{self, FetchError, FetchErrorKind, FetchOptions, GitRef, Lockfile, SourceSpec};
 use crate::load::Declared;
 use crate::model::Method;
 
@@ -12,82 +15,329 @@ use crate::model::Method;
 #[derive(Debug)]
 pub struct Sources {
     hld_root: PathBuf,
+    remote: Option<Remote>,
+}
+
+/// The fetching side: present when the operation may fetch (generate, update), absent for
+/// `validate`, which never touches the network.
+#[derive(Debug)]
+struct Remote {
+    options: FetchOptions,
+    lock: Mutex<Lockfile>,
+    /// Fetched roots by spec; the label names the root in messages instead of a cache path.
+    fetched: Mutex<BTreeMap<SourceSpec, PathBuf>>,
+    labels: Mutex<BTreeMap<PathBuf, String>>,
 }
 
 impl Sources {
+    /// Sources for local components only; a remote component is an error.
     /// `hld_root` must exist; it is canonicalized so that containment checks are exact.
-    pub fn new(hld_root: &Path) -> Result<Sources, Problem> {
+    pub fn local(hld_root: &Path) -> Result<Sources, Problem> {
         let hld_root = hld_root.canonicalize().map_err(|e| {
             Problem::error("hldc::io::hld-root", format!("cannot open the HLD directory `{}`: {e}", hld_root.display()))
                 .help("pass the directory holding component.yaml with `-C DIR`")
         })?;
-        Ok(Sources { hld_root })
+        Ok(Sources { hld_root, remote: None })
+    }
+
+    /// Sources that fetch remote components with `options`, pinned by `lock`.
+    pub fn fetching(hld_root: &Path, options: FetchOptions, lock: Lockfile) -> Result<Sources, Problem> {
+        let mut sources = Sources::local(hld_root)?;
+        sources.remote =
+            Some(Remote { options, lock: Mutex::new(lock), fetched: Mutex::default(), labels: Mutex::default() });
+        Ok(sources)
     }
 
     pub fn hld_root(&self) -> &Path {
         &self.hld_root
     }
 
-    /// A path as shown to users: relative to the HLD root, `/`-separated, never absolute.
-    pub fn display(&self, path: &Path) -> String {
-        let relative = path.strip_prefix(&self.hld_root).unwrap_or(path);
-        let text: Vec<String> = relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-        if text.is_empty() {
-            ".".to_string()
-        } else {
-            text.join("/")
+    /// The lock as it stands after the fetches so far (`None` without fetching).
+    pub fn lock(&self) -> Option<Lockfile> {
+        self.remote.as_ref().map(|remote| lock(&remote.lock).clone())
+    }
+
+    /// Forgets the pin of `spec`, so that the next fetch resolves it afresh (`hldc update`).
+    pub fn forget(&self, spec: &SourceSpec) {
+        if let Some(remote) = &self.remote {
+            lock(&remote.lock).forget(spec);
+            lock(&remote.fetched).remove(spec);
         }
     }
 
-    /// The file or directory a component entry's `source` and `path` name.
+    /// Forgets every pin (`hldc update` without names); chart dependencies are re-resolved too.
+    pub fn forget_all(&self) {
+        if let Some(remote) = &self.remote {
+            lock(&remote.lock).forget_all();
+            lock(&remote.fetched).clear();
+        }
+    }
+
+    /// Drops the pins no fetch used since the lock was read (sources removed from the HLD).
+    pub fn prune_unused_pins(&self) {
+        if let Some(remote) = &self.remote {
+            lock(&remote.lock).prune_unused();
+        }
+    }
+
+    /// A path as shown to users: relative to the HLD root, or to the source it was fetched
+    /// from; `/`-separated, never absolute.
+    pub fn display(&self, path: &Path) -> String {
+        let (prefix, relative) = match path.strip_prefix(&self.hld_root) {
+            Ok(relative) => (None, relative.to_path_buf()),
+            Err(_) => match self.label_of(path) {
+                Some((label, relative)) => (Some(label), relative),
+                None => (None, path.to_path_buf()),
+            },
+        };
+        let parts: Vec<String> = relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+        match (prefix, parts.is_empty()) {
+            (Some(label), true) => label,
+            (Some(label), false) => format!("{label}/{}", parts.join("/")),
+            (None, true) => ".".to_string(),
+            (None, false) => parts.join("/"),
+        }
+    }
+
+    fn label_of(&self, path: &Path) -> Option<(String, PathBuf)> {
+        let remote = self.remote.as_ref()?;
+        let labels = lock(&remote.labels);
+        labels.iter().find_map(|(root, label)| Some((label.clone(), path.strip_prefix(root).ok()?.to_path_buf())))
+    }
+
+    /// The remote source an entry names, if it is not local.
+    pub fn remote_spec(&self, entry: &Declared, base_dir: &Path) -> Option<SourceSpec> {
+        let spec = &entry.spec;
+        let source = spec.source.clone().unwrap_or_default();
+        let constraint = spec.version.clone().unwrap_or_default();
+        match spec.method() {
+            Method::Local => None,
+            Method::Git => {
+                let reference = match (&spec.version, &spec.branch) {
+                    (Some(version), _) => GitRef::Version(version.clone()),
+                    (None, Some(branch)) => GitRef::Branch(branch.clone()),
+                    (None, None) => GitRef::Default,
+                };
+                Some(SourceSpec::Git { url: git_url(&source, base_dir), reference })
+            }
+            Method::Helm if source.starts_with("oci://") => {
+                let chart = spec.path.clone().unwrap_or_default();
+                let reference =
+                    if chart.is_empty() { source } else { format!("{}/{chart}", source.trim_end_matches('/')) };
+                Some(SourceSpec::Oci { reference, constraint })
+            }
+            Method::Helm => Some(SourceSpec::HelmRepo {
+                repository: source,
+                chart: spec.path.clone().unwrap_or_default(),
+                constraint,
+            }),
+            Method::Http => Some(SourceSpec::Http { url: source }),
+        }
+    }
+
+    /// Fetches the remote sources of several entries at once, in parallel; one problem per
+    /// failing source. Already fetched sources are not fetched again.
+    pub fn prefetch(&self, entries: &[(&Declared, &Path)]) -> Vec<Problem> {
+        let Some(remote) = &self.remote else { return Vec::new() };
+        let mut wanted: Vec<(SourceSpec, &Declared)> = Vec::new();
+        {
+            let fetched = lock(&remote.fetched);
+            for (entry, base_dir) in entries {
+                if let Some(spec) = self.remote_spec(entry, base_dir) {
+                    if !fetched.contains_key(&spec) && !wanted.iter().any(|(s, _)| s == &spec) {
+                        wanted.push((spec, entry));
+                    }
+                }
+            }
+        }
+        if wanted.is_empty() {
+            return Vec::new();
+        }
+        let specs: Vec<SourceSpec> = wanted.iter().map(|(spec, _)| spec.clone()).collect();
+        let result = {
+            let mut lock_file = lock(&remote.lock);
+            fetch::fetch_all(&specs, &mut lock_file, &remote.options)
+        };
+        match result {
+            Ok(roots) => {
+                let mut fetched = lock(&remote.fetched);
+                let mut labels = lock(&remote.labels);
+                for ((spec, _), root) in wanted.into_iter().zip(roots) {
+                    labels.insert(root.root.clone(), label(&spec));
+                    fetched.insert(spec, root.root);
+                }
+                Vec::new()
+            }
+            Err(errors) => errors
+                .into_iter()
+                .map(|error| {
+                    let entry = wanted.iter().find(|(spec, _)| *spec == error.spec).map(|(_, entry)| *entry);
+                    fetch_problem(&error, entry)
+                })
+                .collect(),
+        }
+    }
+
+    /// The file or directory a component entry's `source` and `path` name, fetching a remote
+    /// source first if needed.
     pub fn locate(&self, entry: &Declared, base_dir: &Path) -> Result<PathBuf, Problem> {
         let spec = &entry.spec;
-        if spec.method() != Method::Local {
+        let Some(remote_spec) = self.remote_spec(entry, base_dir) else {
+            return self.locate_local(entry, base_dir);
+        };
+        let Some(remote) = &self.remote else {
             return Err(Problem::error(
-                "hldc::source::unsupported",
+                "hldc::source::remote",
                 format!(
-                    "component `{}` uses `method: {}`, which this build of hldc cannot fetch",
+                    "component `{}` uses `method: {}`, which this command does not fetch",
                     spec.name,
                     spec.method()
                 ),
             )
-            .at(entry.field_location("method"))
-            .help("vendor the source into the HLD and use `method: local`"));
+            .at(entry.field_location("method")));
+        };
+        let cached = lock(&remote.fetched).get(&remote_spec).cloned();
+        let root = match cached {
+            Some(root) => root,
+            None => {
+                if let Some(problem) = self.prefetch(&[(entry, base_dir)]).into_iter().next() {
+                    return Err(problem);
+                }
+                lock(&remote.fetched).get(&remote_spec).cloned().ok_or_else(|| {
+                    Problem::error("hldc::fetch::internal", format!("the source of `{}` was not fetched", spec.name))
+                })?
+            }
+        };
+        // For git, `path` is a directory inside the repository; for helm it names the chart.
+        match (spec.method(), &spec.path) {
+            (Method::Git, Some(path)) => {
+                let inside = fetch::safe_join(&root, path).map_err(|e| {
+                    Problem::error(
+                        "hldc::source::escape",
+                        format!("the path `{path}` of component `{}` leaves its repository: {}", spec.name, e.reason),
+                    )
+                    .at(entry.field_location("path"))
+                    .label("outside the repository")
+                    .help("use a relative path inside the repository, without `..` or symlinks leading out")
+                })?;
+                if !inside.exists() {
+                    return Err(Problem::error(
+                        "hldc::source::missing",
+                        format!("`{}` does not exist in {}", path, label(&remote_spec)),
+                    )
+                    .at(entry.field_location("path"))
+                    .label("no such file or directory in the repository")
+                    .help("check `path` against the repository at the pinned commit (see hldc.lock)"));
+                }
+                Ok(inside)
+            }
+            _ => Ok(root),
         }
+    }
+
+    fn locate_local(&self, entry: &Declared, base_dir: &Path) -> Result<PathBuf, Problem> {
+        let spec = &entry.spec;
+        // Local paths stay inside the tree they are written in: the HLD, or a fetched source.
+        let boundary = self.boundary_of(base_dir);
         let mut target = base_dir.to_path_buf();
         for (field, value) in [("source", &spec.source), ("path", &spec.path)] {
             let Some(value) = value else { continue };
-            target =
-                join_relative(&target, value).filter(|joined| joined.starts_with(&self.hld_root)).ok_or_else(|| {
-                    Problem::error(
-                        "hldc::source::escape",
-                        format!("the {field} `{value}` of component `{}` leaves the HLD", spec.name),
-                    )
-                    .at(entry.field_location(field))
-                    .label("absolute, or `..` past the HLD root")
-                    .help("use a relative path that stays inside the HLD; use `method: git` for shared sources")
-                })?;
+            target = join_relative(&target, value).filter(|joined| joined.starts_with(&boundary)).ok_or_else(|| {
+                Problem::error(
+                    "hldc::source::escape",
+                    format!("the {field} `{value}` of component `{}` leaves the HLD", spec.name),
+                )
+                .at(entry.field_location(field))
+                .label("absolute, or `..` past the HLD root")
+                .help("use a relative path that stays inside the HLD; use `method: git` for shared sources")
+            })?;
         }
+        let field = if spec.path.is_some() { "path" } else { "source" };
         let canonical = target.canonicalize().map_err(|_| {
             Problem::error(
                 "hldc::source::missing",
                 format!("`{}` (the source of component `{}`) does not exist", self.display(&target), spec.name),
             )
-            .at(entry.field_location(if spec.path.is_some() { "path" } else { "source" }))
+            .at(entry.field_location(field))
             .label("no such file or directory")
             .help("fix the path; it is relative to the directory of the component file that declares it")
         })?;
-        if !canonical.starts_with(&self.hld_root) {
+        if !canonical.starts_with(&boundary) {
             return Err(Problem::error(
                 "hldc::source::escape",
-                format!("the source of component `{}` resolves outside the HLD (through a symlink or `..`)", spec.name),
+                format!("the source of component `{}` resolves outside the HLD (through a symlink)", spec.name),
             )
-            .at(entry.field_location(if spec.path.is_some() { "path" } else { "source" }))
+            .at(entry.field_location(field))
             .label("leaves the HLD")
             .help("keep local sources inside the HLD directory; use `method: git` for shared ones"));
         }
         Ok(canonical)
     }
+
+    /// The root of the tree `dir` belongs to: the HLD, or the fetched source holding it.
+    fn boundary_of(&self, dir: &Path) -> PathBuf {
+        if dir.starts_with(&self.hld_root) {
+            return self.hld_root.clone();
+        }
+        let fetched_root = self.remote.as_ref().and_then(|remote| {
+            lock(&remote.fetched)
+                .values()
+                .filter(|root| dir.starts_with(root))
+                .max_by_key(|root| root.as_os_str().len())
+                .cloned()
+        });
+        fetched_root.unwrap_or_else(|| self.hld_root.clone())
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave the maps half-updated in a way that matters.
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// How a fetched root is named in messages: the source, never a cache path.
+fn label(spec: &SourceSpec) -> String {
+    format!("<{spec}>")
+}
+
+/// A git `source` that is a relative local path is relative to the component file's directory.
+fn git_url(source: &str, base_dir: &Path) -> String {
+    let is_url = source.contains("://") || (source.contains('@') && source.contains(':'));
+    if is_url || Path::new(source).is_absolute() {
+        return source.to_string();
+    }
+    join_relative(base_dir, source).map_or_else(|| source.to_string(), |p| p.to_string_lossy().into_owned())
+}
+
+fn fetch_problem(error: &FetchError, entry: Option<&Declared>) -> Problem {
+    let name = entry.map_or_else(String::new, |e| format!("component `{}`: ", e.spec.name));
+    let help = match error.kind {
+        FetchErrorKind::Auth => "give hldc a token: map the source URL to an environment variable in access.yaml, or set up an SSH agent or git credential helper",
+        FetchErrorKind::NotFound => "check `source` (and, for helm, the chart name in `path` and the `version`)",
+        FetchErrorKind::NoSuchRef => "check `version` and `branch`: the repository has no such branch, tag or commit",
+        FetchErrorKind::DigestMismatch => "the download differs from the digest in the repository index or hldc.lock: the published archive changed; if that is expected, run `hldc update` for this component",
+        FetchErrorKind::NotCached => "run once without `--offline` to fill the cache",
+        FetchErrorKind::LockOutdated => "run `hldc update` (or `hldc generate` without `--locked`) and commit hldc.lock",
+        FetchErrorKind::PathEscape => "the source contains a path leading outside its directory; hldc refuses to unpack it",
+        FetchErrorKind::Network => "check the network path to the source",
+        FetchErrorKind::Io | FetchErrorKind::Invalid => "check the source and the cache directory (`hldc cache dir`)",
+    };
+    let code = match error.kind {
+        FetchErrorKind::Auth => "hldc::fetch::auth",
+        FetchErrorKind::NotFound => "hldc::fetch::not-found",
+        FetchErrorKind::NoSuchRef => "hldc::fetch::no-such-ref",
+        FetchErrorKind::DigestMismatch => "hldc::fetch::digest-mismatch",
+        FetchErrorKind::NotCached => "hldc::fetch::not-cached",
+        FetchErrorKind::LockOutdated => "hldc::fetch::lock-outdated",
+        FetchErrorKind::PathEscape => "hldc::fetch::path-escape",
+        FetchErrorKind::Network => "hldc::fetch::network",
+        FetchErrorKind::Io => "hldc::fetch::io",
+        FetchErrorKind::Invalid => "hldc::fetch::invalid",
+    };
+    Problem::error(code, format!("{name}{error}"))
+        .at_opt(entry.map(|e| e.field_location("source")))
+        .label(error.kind.describe())
+        .help(help)
 }
 
 /// Joins a relative path onto `base` lexically, resolving `.` and `..`; `None` for an

@@ -12,10 +12,9 @@ use crate::resolve::{self, Environments};
 use crate::sources::Sources;
 use crate::transform;
 
-/// What a compile needs.
+/// What a compile needs besides its sources.
 #[derive(Debug, Clone)]
 pub struct CompileOptions {
-    pub hld_root: PathBuf,
     pub environments: Environments,
     pub helm: HelmSettings,
     pub allow_hooks: bool,
@@ -28,11 +27,16 @@ pub struct Compiled {
     pub warnings: Vec<Problem>,
 }
 
-/// Compiles the HLD in memory; writes nothing.
-pub fn compile(options: &CompileOptions) -> Result<Compiled, Vec<Problem>> {
-    let sources = Sources::new(&options.hld_root).map_err(|p| vec![p])?;
-    let (hld, mut warnings) = load::load(&sources)?;
+/// Compiles the HLD in memory; writes nothing but the source cache.
+pub fn compile(options: &CompileOptions, sources: &Sources) -> Result<Compiled, Vec<Problem>> {
+    let (hld, mut warnings) = load::load(sources)?;
     let planned = resolve::resolve(&hld, &options.environments)?;
+    // Fetch every remote source up front, in parallel, instead of one by one while rendering.
+    let entries: Vec<_> = planned.iter().map(|p| (&p.node.entry, p.node.base_dir.as_path())).collect();
+    let fetch_problems = sources.prefetch(&entries);
+    if !fetch_problems.is_empty() {
+        return Err(fetch_problems);
+    }
     let refused = render::check_hooks_allowed(&planned, options.allow_hooks);
     if !refused.is_empty() {
         return Err(refused);
@@ -41,7 +45,7 @@ pub fn compile(options: &CompileOptions) -> Result<Compiled, Vec<Problem>> {
         planned.iter().try_for_each(|p| render::run_hooks(p, HookStage::Before)).map_err(|p| vec![p])?;
     }
     let results: Vec<Result<Option<Rendered>, Problem>> =
-        planned.par_iter().map(|p| render::render(p, &sources, &options.helm)).collect();
+        planned.par_iter().map(|p| render::render(p, sources, &options.helm)).collect();
     let mut rendered = Vec::new();
     let mut problems = Vec::new();
     for result in results {
@@ -72,13 +76,21 @@ pub struct Generated {
     /// The environment's output directory.
     pub directory: PathBuf,
     pub file_count: usize,
+    /// Whether hldc.lock was written (new pins).
+    pub lock_written: bool,
     pub warnings: Vec<Problem>,
 }
 
-/// Compiles and replaces `<out_root>/generated/<envs>/` with the result.
-pub fn generate(options: &CompileOptions, out_root: &std::path::Path) -> Result<Generated, Vec<Problem>> {
-    let compiled = compile(options)?;
+/// Compiles and replaces `<out_root>/generated/<envs>/` with the result, then records new
+/// pins in hldc.lock.
+pub fn generate(
+    options: &CompileOptions,
+    sources: &Sources,
+    out_root: &std::path::Path,
+) -> Result<Generated, Vec<Problem>> {
+    let compiled = compile(options, sources)?;
     let directory = out_root.join("generated").join(options.environments.output_dir());
     emit::write_atomically(&directory, &compiled.files).map_err(|p| vec![p])?;
-    Ok(Generated { directory, file_count: compiled.files.len(), warnings: compiled.warnings })
+    let lock_written = super::remote::save_lock(sources).map_err(|p| vec![p])?;
+    Ok(Generated { directory, file_count: compiled.files.len(), lock_written, warnings: compiled.warnings })
 }

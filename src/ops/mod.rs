@@ -1,3 +1,5 @@
 //! The operations behind the commands. Each is one function over the pipeline stages.
 
 pub mod generate;
+pub mod remote;
+pub mod update;

@@ -1,0 +1,647 @@
+//! Helm charts from chart repositories (and the parts shared with OCI):
+//! index resolution, archive download and verification, safe unpacking, and
+//! dependency vendoring (what `helm dependency build` does).
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use serde::Deserialize;
+
+use crate::fetch::cache::{self, sha256_hex};
+use crate::fetch::constraint::{parse_chart_version, HelmConstraint};
+use crate::fetch::error::{Failure, FetchErrorKind};
+use crate::fetch::http::resolve_url;
+use crate::fetch::lock::{LockKey, LockValue};
+use crate::fetch::safe::unpack_tgz;
+use crate::fetch::spec::{redact_url, Fetched};
+use crate::fetch::{oci, Ctx, Outcome};
+
+/// How deep chart dependencies may nest.
+const MAX_DEPTH: usize = 16;
+
+/// Where a chart comes from.
+#[derive(Debug, Clone)]
+pub(crate) enum ChartSource {
+    Repo {
+        repository: String,
+        chart: String,
+    },
+    /// `oci://host/path/chart`
+    Oci {
+        reference: String,
+    },
+}
+
+impl ChartSource {
+    fn identity(&self) -> String {
+        match self {
+            ChartSource::Repo { repository, chart } => {
+                format!("{}|{chart}", repository.trim_end_matches('/'))
+            }
+            ChartSource::Oci { reference } => reference.clone(),
+        }
+    }
+}
+
+/// A chart archive in the cache.
+#[derive(Debug, Clone)]
+pub(crate) struct Archive {
+    pub(crate) sha256: String,
+    pub(crate) version: String,
+}
+
+/// Pins collected while fetching one spec (the chart and its dependencies).
+pub(crate) type Pins = Vec<(LockKey, LockValue)>;
+
+pub(crate) fn fetch_repo_chart(
+    repository: &str,
+    chart: &str,
+    constraint: &str,
+    ctx: &Ctx<'_>,
+) -> Result<(Outcome, String), Failure> {
+    if !(repository.starts_with("http://") || repository.starts_with("https://")) {
+        return Err(Failure::new(
+            FetchErrorKind::Invalid,
+            format!("chart repository {} must be an http(s) URL", redact_url(repository)),
+        ));
+    }
+    if chart.trim().is_empty() || chart.contains('/') {
+        return Err(Failure::new(FetchErrorKind::Invalid, format!("bad chart name {chart:?}")));
+    }
+    let source = ChartSource::Repo { repository: repository.to_string(), chart: chart.to_string() };
+    fetch_chart(&source, constraint, ctx)
+}
+
+/// Fetch a chart (repo or OCI) with its dependencies.
+pub(crate) fn fetch_chart(source: &ChartSource, constraint: &str, ctx: &Ctx<'_>) -> Result<(Outcome, String), Failure> {
+    let mut pins = Pins::new();
+    let mut stack = vec![source.identity()];
+    let archive = get_archive(source, constraint, ctx, &mut pins)?;
+    let built = build(&archive, ctx, &mut pins, &mut stack)?;
+    let pin = format!("{} sha256:{}", archive.version, archive.sha256);
+    Ok((Outcome { fetched: Fetched { root: built.dir }, pins }, pin))
+}
+
+/// Get the archive of a chart into the cache, using the lock pin when there
+/// is one, and record the pin.
+fn get_archive(source: &ChartSource, constraint: &str, ctx: &Ctx<'_>, pins: &mut Pins) -> Result<Archive, Failure> {
+    match source {
+        ChartSource::Repo { repository, chart } => get_repo_archive(repository, chart, constraint, ctx, pins),
+        ChartSource::Oci { reference } => oci::get_archive(reference, constraint, ctx, pins),
+    }
+}
+
+fn get_repo_archive(
+    repository: &str,
+    chart: &str,
+    constraint: &str,
+    ctx: &Ctx<'_>,
+    pins: &mut Pins,
+) -> Result<Archive, Failure> {
+    let key = LockKey::helm(repository, chart, constraint);
+    let shown_repo = redact_url(repository);
+    let parsed =
+        HelmConstraint::parse(constraint.trim()).map_err(|e| Failure::new(FetchErrorKind::Invalid, e.to_string()))?;
+    let archive = match ctx.lock.get(&key) {
+        Some(LockValue::Helm { version, digest }) => {
+            let sha = digest.strip_prefix("sha256:").unwrap_or(digest).to_string();
+            let path = ctx.cache.helm_archive(&sha);
+            if !path.is_file() {
+                if ctx.opts.offline {
+                    return Err(Failure::new(
+                        FetchErrorKind::NotCached,
+                        format!("chart {chart} {version} from {shown_repo} is not in the cache and the network is off"),
+                    ));
+                }
+                let _guard = ctx.cache.lock_entry("helm-archive", &sha)?;
+                if !path.is_file() {
+                    let index = ctx.helm_indexes.get(repository, ctx)?;
+                    let entry = index.find_exact(chart, version).ok_or_else(|| {
+                        Failure::new(
+                            FetchErrorKind::NotFound,
+                            format!("chart {chart} version {version} (pinned in the lock file) is no longer in the index of {shown_repo}"),
+                        )
+                    })?;
+                    download_verified(repository, chart, entry, Some(&sha), ctx)?;
+                }
+            }
+            Archive { sha256: sha, version: version.clone() }
+        }
+        _ => {
+            if ctx.opts.offline {
+                return Err(Failure::new(
+                    FetchErrorKind::NotCached,
+                    format!("chart {chart} ({parsed}) from {shown_repo} is not in the lock file, and resolving it needs the network"),
+                ));
+            }
+            if ctx.opts.locked {
+                return Err(Failure::new(
+                    FetchErrorKind::LockOutdated,
+                    format!("chart {chart} ({parsed}) from {shown_repo} is not in the lock file; run `hldc update`"),
+                ));
+            }
+            let index = ctx.helm_indexes.get(repository, ctx)?;
+            let entry = index.choose(chart, &parsed, &shown_repo)?;
+            let sha = download_verified(repository, chart, entry, None, ctx)?;
+            Archive { sha256: sha, version: entry.version.clone() }
+        }
+    };
+    pins.push((
+        key,
+        LockValue::Helm { version: archive.version.clone(), digest: format!("sha256:{}", archive.sha256) },
+    ));
+    Ok(archive)
+}
+
+/// Download an index entry's archive into the cache, checking the index's
+/// digest and (when pinned) the lock's. Returns the archive's sha256.
+fn download_verified(
+    repository: &str,
+    chart: &str,
+    entry: &IndexEntry,
+    expected: Option<&str>,
+    ctx: &Ctx<'_>,
+) -> Result<String, Failure> {
+    let url = entry.urls.first().ok_or_else(|| {
+        Failure::new(
+            FetchErrorKind::Invalid,
+            format!("index entry of {chart} {} in {} has no download URL", entry.version, redact_url(repository)),
+        )
+    })?;
+    let url = resolve_url(repository, url);
+    let (tmp, sha) = ctx.http.download(&url, &ctx.cache.helm_archives())?;
+    if let Some(index_digest) = &entry.digest {
+        if *index_digest != sha {
+            return Err(Failure::new(
+                FetchErrorKind::DigestMismatch,
+                format!(
+                    "{} ({chart} {}) has sha256 {sha}, but the repository index says {index_digest}",
+                    redact_url(&url),
+                    entry.version
+                ),
+            ));
+        }
+    }
+    if let Some(expected) = expected {
+        if expected != sha {
+            return Err(Failure::new(
+                FetchErrorKind::DigestMismatch,
+                format!(
+                    "{} ({chart} {}) has sha256 {sha}, but the lock file pins {expected}",
+                    redact_url(&url),
+                    entry.version
+                ),
+            ));
+        }
+    }
+    cache::persist_file(tmp, &ctx.cache.helm_archive(&sha))?;
+    Ok(sha)
+}
+
+/// An unpacked chart directory.
+struct Built {
+    dir: PathBuf,
+    /// The cache key of `dir` (the archive's sha256 when nothing was added).
+    key: String,
+    /// Whether dependencies were added (so the archive alone is not enough).
+    extended: bool,
+}
+
+/// Unpack an archive and vendor its remote dependencies.
+fn build(archive: &Archive, ctx: &Ctx<'_>, pins: &mut Pins, stack: &mut Vec<String>) -> Result<Built, Failure> {
+    let base = ensure_unpacked(&archive.sha256, ctx)?;
+    let meta = ChartMeta::read(&base)?;
+    let mut added: Vec<(String, Built, Archive)> = Vec::new();
+    for dep in &meta.dependencies {
+        let context = format!("dependency {} of chart {}", dep.name, meta.name);
+        let Some(source) = dependency_source(dep, &base).map_err(|f| f.context(&context))? else {
+            continue;
+        };
+        let identity = source.identity();
+        if stack.contains(&identity) || stack.len() >= MAX_DEPTH {
+            return Err(Failure::new(
+                FetchErrorKind::Invalid,
+                format!("{context}: dependency cycle or nesting deeper than {MAX_DEPTH}"),
+            ));
+        }
+        stack.push(identity);
+        let result = get_archive(&source, &dep.version, ctx, pins)
+            .and_then(|dep_archive| build(&dep_archive, ctx, pins, stack).map(|b| (b, dep_archive)));
+        stack.pop();
+        let (dep_built, dep_archive) = result.map_err(|f| f.context(&context))?;
+        added.push((dep.name.clone(), dep_built, dep_archive));
+    }
+    if added.is_empty() {
+        return Ok(Built { dir: base, key: archive.sha256.clone(), extended: false });
+    }
+    let mut key_text = format!("{}\n", archive.sha256);
+    for (name, built, _) in &added {
+        key_text.push_str(&format!("{name} {}\n", built.key));
+    }
+    let key = sha256_hex(key_text.as_bytes());
+    let dest = ctx.cache.helm_charts().join(&key);
+    if dest.is_dir() {
+        return Ok(Built { dir: dest, key, extended: true });
+    }
+    let _guard = ctx.cache.lock_entry("helm-chart", &key)?;
+    if dest.is_dir() {
+        return Ok(Built { dir: dest, key, extended: true });
+    }
+    let tmp = cache::temp_dir_in(&ctx.cache.helm_charts())?;
+    copy_dir(&base, tmp.path())?;
+    let charts = tmp.path().join("charts");
+    cache::create_dir_all(&charts)?;
+    for (name, built, dep_archive) in &added {
+        if built.extended {
+            // Its own dependencies were added: vendor the directory.
+            let into = charts.join(name);
+            cache::create_dir_all(&into)?;
+            copy_dir(&built.dir, &into)?;
+        } else {
+            let file = charts.join(format!("{name}-{}.tgz", dep_archive.version));
+            let src = ctx.cache.helm_archive(&dep_archive.sha256);
+            fs::copy(&src, &file)
+                .map_err(|e| Failure::io(format!("cannot copy {} to {}", src.display(), file.display()), e))?;
+        }
+    }
+    cache::persist_dir(tmp, &dest)?;
+    Ok(Built { dir: dest, key, extended: true })
+}
+
+/// Where to fetch a dependency from; `None` when helm handles it itself
+/// (already vendored under `charts/`, `file://`, or no repository).
+fn dependency_source(dep: &Dependency, chart_dir: &Path) -> Result<Option<ChartSource>, Failure> {
+    if is_vendored(&dep.name, &chart_dir.join("charts")) {
+        return Ok(None);
+    }
+    let repo = dep.repository.trim();
+    if repo.is_empty() || repo.starts_with("file://") {
+        return Ok(None);
+    }
+    if repo.starts_with("http://") || repo.starts_with("https://") {
+        return Ok(Some(ChartSource::Repo { repository: repo.to_string(), chart: dep.name.clone() }));
+    }
+    if repo.starts_with("oci://") {
+        return Ok(Some(ChartSource::Oci { reference: format!("{}/{}", repo.trim_end_matches('/'), dep.name) }));
+    }
+    Err(Failure::new(
+        FetchErrorKind::Invalid,
+        format!("repository {repo:?} names a locally configured helm repository; use its http(s):// or oci:// URL"),
+    ))
+}
+
+/// Whether `charts/` already holds the dependency (as `<name>/` or `<name>-<version>.tgz`).
+fn is_vendored(name: &str, charts: &Path) -> bool {
+    if charts.join(name).join("Chart.yaml").is_file() {
+        return true;
+    }
+    let Ok(entries) = fs::read_dir(charts) else {
+        return false;
+    };
+    let prefix = format!("{name}-");
+    entries.filter_map(Result::ok).any(|e| {
+        let file_name = e.file_name();
+        let Some(file_name) = file_name.to_str() else {
+            return false;
+        };
+        file_name
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix(".tgz"))
+            .is_some_and(|version| parse_chart_version(version).is_some())
+    })
+}
+
+/// Unpack an archive from the cache into `helm/charts/<sha256>/`.
+pub(crate) fn ensure_unpacked(sha: &str, ctx: &Ctx<'_>) -> Result<PathBuf, Failure> {
+    let dest = ctx.cache.helm_charts().join(sha);
+    if dest.is_dir() {
+        return Ok(dest);
+    }
+    let _guard = ctx.cache.lock_entry("helm-chart", sha)?;
+    if dest.is_dir() {
+        return Ok(dest);
+    }
+    let tmp = cache::temp_dir_in(&ctx.cache.helm_charts())?;
+    unpack_tgz(&ctx.cache.helm_archive(sha), tmp.path(), true)?;
+    if !tmp.path().join("Chart.yaml").is_file() {
+        return Err(Failure::new(FetchErrorKind::Invalid, format!("archive sha256:{sha} has no <chart>/Chart.yaml")));
+    }
+    cache::persist_dir(tmp, &dest)?;
+    Ok(dest)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<(), Failure> {
+    for entry in walkdir::WalkDir::new(from).follow_links(false).min_depth(1) {
+        let entry =
+            entry.map_err(|e| Failure::new(FetchErrorKind::Io, format!("cannot read {}: {e}", from.display())))?;
+        let rel = entry
+            .path()
+            .strip_prefix(from)
+            .map_err(|_| Failure::new(FetchErrorKind::Io, format!("cannot copy {}", entry.path().display())))?;
+        let target = to.join(rel);
+        let kind = entry.file_type();
+        if kind.is_dir() {
+            cache::create_dir_all(&target)?;
+        } else if kind.is_symlink() {
+            let link = fs::read_link(entry.path())
+                .map_err(|e| Failure::io(format!("cannot read {}", entry.path().display()), e))?;
+            #[cfg(unix)]
+            std::os::unix::fs::symlink(&link, &target)
+                .map_err(|e| Failure::io(format!("cannot create {}", target.display()), e))?;
+            #[cfg(not(unix))]
+            let _ = link;
+        } else {
+            fs::copy(entry.path(), &target)
+                .map_err(|e| Failure::io(format!("cannot copy to {}", target.display()), e))?;
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Chart.yaml
+
+#[derive(Debug, Clone)]
+pub(crate) struct Dependency {
+    pub(crate) name: String,
+    /// The version constraint (`""` = latest).
+    pub(crate) version: String,
+    pub(crate) repository: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ChartMeta {
+    pub(crate) name: String,
+    pub(crate) version: String,
+    pub(crate) dependencies: Vec<Dependency>,
+}
+
+#[derive(Deserialize)]
+struct RawChart {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    version: Option<serde_yaml::Value>,
+    #[serde(default)]
+    dependencies: Option<Vec<RawDependency>>,
+}
+
+#[derive(Deserialize)]
+struct RawRequirements {
+    #[serde(default)]
+    dependencies: Option<Vec<RawDependency>>,
+}
+
+#[derive(Deserialize)]
+struct RawDependency {
+    name: String,
+    #[serde(default)]
+    version: Option<serde_yaml::Value>,
+    #[serde(default)]
+    repository: Option<String>,
+}
+
+fn value_text(v: &Option<serde_yaml::Value>) -> String {
+    match v {
+        Some(serde_yaml::Value::String(s)) => s.clone(),
+        Some(serde_yaml::Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+impl ChartMeta {
+    /// Read `Chart.yaml` (and `requirements.yaml` for apiVersion v1 charts).
+    pub(crate) fn read(dir: &Path) -> Result<ChartMeta, Failure> {
+        let path = dir.join("Chart.yaml");
+        let text = fs::read_to_string(&path).map_err(|e| Failure::io(format!("cannot read {}", path.display()), e))?;
+        let mut meta = ChartMeta::parse(&text, &dir.display().to_string())?;
+        if meta.dependencies.is_empty() {
+            let req = dir.join("requirements.yaml");
+            if let Ok(text) = fs::read_to_string(&req) {
+                let raw: RawRequirements = serde_yaml::from_str(&text).map_err(|e| {
+                    Failure::new(FetchErrorKind::Invalid, format!("bad requirements.yaml in {}: {e}", dir.display()))
+                })?;
+                meta.dependencies = convert_dependencies(raw.dependencies.unwrap_or_default());
+            }
+        }
+        Ok(meta)
+    }
+
+    /// Parse the text of a `Chart.yaml`; `origin` names it in errors.
+    pub(crate) fn parse(text: &str, origin: &str) -> Result<ChartMeta, Failure> {
+        let raw: RawChart = serde_yaml::from_str(text)
+            .map_err(|e| Failure::new(FetchErrorKind::Invalid, format!("bad Chart.yaml in {origin}: {e}")))?;
+        Ok(ChartMeta {
+            name: raw.name.unwrap_or_default(),
+            version: value_text(&raw.version),
+            dependencies: convert_dependencies(raw.dependencies.unwrap_or_default()),
+        })
+    }
+
+    /// Read `<chart>/Chart.yaml` straight from a .tgz archive.
+    pub(crate) fn from_archive(archive: &Path) -> Result<ChartMeta, Failure> {
+        use std::io::Read;
+        let file = fs::File::open(archive).map_err(|e| Failure::io(format!("cannot open {}", archive.display()), e))?;
+        let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(std::io::BufReader::new(file)));
+        let bad = |e: std::io::Error| {
+            Failure::new(FetchErrorKind::Invalid, format!("{} is not a valid chart archive: {e}", archive.display()))
+        };
+        for entry in tar.entries().map_err(bad)? {
+            let entry = entry.map_err(bad)?;
+            let path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+            if parts.len() == 2 && parts[1] == "Chart.yaml" {
+                let mut text = String::new();
+                entry.take(4 * 1024 * 1024).read_to_string(&mut text).map_err(bad)?;
+                return ChartMeta::parse(&text, &archive.display().to_string());
+            }
+        }
+        Err(Failure::new(FetchErrorKind::Invalid, format!("{} has no <chart>/Chart.yaml", archive.display())))
+    }
+}
+
+fn convert_dependencies(deps: Vec<RawDependency>) -> Vec<Dependency> {
+    deps.into_iter()
+        .map(|d| Dependency {
+            version: value_text(&d.version).trim().to_string(),
+            repository: d.repository.unwrap_or_default(),
+            name: d.name,
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// index.yaml
+
+#[derive(Debug, Clone)]
+pub(crate) struct IndexEntry {
+    pub(crate) version: String,
+    pub(crate) urls: Vec<String>,
+    /// sha256 hex (lowercase), when the index has one.
+    pub(crate) digest: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct RepoIndex {
+    entries: HashMap<String, Vec<IndexEntry>>,
+}
+
+#[derive(Deserialize)]
+struct RawIndex {
+    #[serde(default)]
+    entries: Option<HashMap<String, Option<Vec<RawIndexEntry>>>>,
+}
+
+#[derive(Deserialize)]
+struct RawIndexEntry {
+    #[serde(default)]
+    version: Option<serde_yaml::Value>,
+    #[serde(default)]
+    urls: Option<Vec<String>>,
+    #[serde(default)]
+    digest: Option<String>,
+}
+
+impl RepoIndex {
+    pub(crate) fn parse(bytes: &[u8]) -> Result<RepoIndex, String> {
+        let raw: RawIndex = serde_yaml::from_slice(bytes).map_err(|e| e.to_string())?;
+        let mut entries = HashMap::new();
+        for (name, list) in raw.entries.unwrap_or_default() {
+            let list = list
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| IndexEntry {
+                    version: value_text(&e.version),
+                    urls: e.urls.unwrap_or_default(),
+                    digest: e
+                        .digest
+                        .map(|d| d.trim().trim_start_matches("sha256:").to_ascii_lowercase())
+                        .filter(|d| !d.is_empty()),
+                })
+                .filter(|e| !e.version.is_empty())
+                .collect();
+            entries.insert(name, list);
+        }
+        Ok(RepoIndex { entries })
+    }
+
+    fn find_exact(&self, chart: &str, version: &str) -> Option<&IndexEntry> {
+        let list = self.entries.get(chart)?;
+        list.iter().find(|e| e.version == version).or_else(|| {
+            let wanted = parse_chart_version(version)?;
+            list.iter().find(|e| parse_chart_version(&e.version).as_ref() == Some(&wanted))
+        })
+    }
+
+    /// The highest version of `chart` satisfying `constraint`.
+    fn choose(&self, chart: &str, constraint: &HelmConstraint, shown_repo: &str) -> Result<&IndexEntry, Failure> {
+        let list = self.entries.get(chart).ok_or_else(|| {
+            Failure::new(FetchErrorKind::NotFound, format!("chart {chart} is not in the index of {shown_repo}"))
+        })?;
+        let mut versions: Vec<(semver::Version, &IndexEntry)> =
+            list.iter().filter_map(|e| parse_chart_version(&e.version).map(|v| (v, e))).collect();
+        // Highest first; the first listed wins among equal versions.
+        versions.sort_by(|a, b| b.0.cmp(&a.0));
+        if let Some((_, entry)) = versions.iter().find(|(v, _)| constraint.matches(v)) {
+            return Ok(entry);
+        }
+        let available: Vec<String> = versions.iter().take(10).map(|(_, e)| e.version.clone()).collect();
+        Err(Failure::new(
+            FetchErrorKind::NotFound,
+            format!(
+                "no version of chart {chart} in {shown_repo} satisfies {constraint} (newest: {})",
+                if available.is_empty() { "none".to_string() } else { available.join(", ") }
+            ),
+        ))
+    }
+}
+
+/// One repository's index, filled by the first fetch that needs it.
+type IndexSlot = Arc<Mutex<Option<Arc<RepoIndex>>>>;
+
+/// Index files fetched during one run (each repository is fetched once).
+#[derive(Default)]
+pub(crate) struct IndexMemo {
+    slots: Mutex<HashMap<String, IndexSlot>>,
+}
+
+impl IndexMemo {
+    pub(crate) fn get(&self, repository: &str, ctx: &Ctx<'_>) -> Result<Arc<RepoIndex>, Failure> {
+        let repo = repository.trim_end_matches('/').to_string();
+        let slot = {
+            let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+            slots.entry(repo.clone()).or_default().clone()
+        };
+        let mut guard = slot.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(index) = guard.as_ref() {
+            return Ok(index.clone());
+        }
+        let url = format!("{repo}/index.yaml");
+        let bytes = ctx.http.get_bytes(&url).map_err(|f| f.context("cannot get the chart repository index"))?;
+        let index = RepoIndex::parse(&bytes).map_err(|e| {
+            Failure::new(FetchErrorKind::Invalid, format!("bad index.yaml at {}: {e}", redact_url(&url)))
+        })?;
+        // Keep the last fetched index (informational; best effort).
+        let path = ctx.cache.helm_index(&crate::fetch::lock::normalize_repository(&repo));
+        if let Some(parent) = path.parent() {
+            if let Ok(mut tmp) = cache::temp_file_in(parent) {
+                use std::io::Write;
+                if tmp.write_all(&bytes).is_ok() {
+                    let _ = tmp.persist(&path);
+                }
+            }
+        }
+        let index = Arc::new(index);
+        *guard = Some(index.clone());
+        Ok(index)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INDEX: &str = r#"
+apiVersion: v1
+entries:
+  web:
+    - version: 1.2.0
+      urls: [web-1.2.0.tgz]
+      digest: "ABCDEF"
+    - version: 1.10.0
+      urls: [web-1.10.0.tgz]
+    - version: 2.0.0-rc.1
+      urls: [web-2.0.0-rc.1.tgz]
+    - version: v0.9
+      urls: [web-0.9.tgz]
+  empty:
+generated: "2020-01-01T00:00:00Z"
+"#;
+
+    fn pick(c: &str) -> Result<String, Failure> {
+        let index = RepoIndex::parse(INDEX.as_bytes()).unwrap();
+        let c = HelmConstraint::parse(c).unwrap();
+        index.choose("web", &c, "repo").map(|e| e.version.clone())
+    }
+
+    #[test]
+    fn chooses_highest_matching_release() {
+        assert_eq!(pick("").unwrap(), "1.10.0");
+        assert_eq!(pick("~1.2").unwrap(), "1.2.0");
+        assert_eq!(pick("<1").unwrap(), "v0.9");
+        assert_eq!(pick(">=2.0.0-rc.0").unwrap(), "2.0.0-rc.1");
+        let err = pick("^3").unwrap_err();
+        assert_eq!(err.kind, FetchErrorKind::NotFound);
+        assert!(err.message.contains("1.10.0"));
+    }
+
+    #[test]
+    fn index_digest_is_normalized() {
+        let index = RepoIndex::parse(INDEX.as_bytes()).unwrap();
+        assert_eq!(index.find_exact("web", "1.2.0").unwrap().digest.as_deref(), Some("abcdef"));
+        assert!(index.find_exact("web", "0.9.0").is_some());
+        assert!(index.find_exact("nope", "1.2.0").is_none());
+    }
+}

@@ -1,0 +1,226 @@
+//! HTTP downloads (ureq with the system TLS library) and `SourceSpec::Http`.
+
+use std::io::{self, Read, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use crate::fetch::cache::{self, HashingWriter};
+use crate::fetch::error::{Failure, FetchErrorKind};
+use crate::fetch::lock::{LockKey, LockValue};
+use crate::fetch::spec::{redact_url, strip_userinfo, userinfo, AccessTokens, Fetched, SourceSpec};
+use crate::fetch::{Ctx, Outcome};
+
+/// Largest response read into memory (an index.yaml).
+const MAX_IN_MEMORY: u64 = 512 * 1024 * 1024;
+
+/// An HTTP client that adds credentials for matching URLs.
+pub(crate) struct Client {
+    agent: ureq::Agent,
+    tokens: AccessTokens,
+}
+
+impl Client {
+    pub(crate) fn new(tokens: &AccessTokens) -> Self {
+        let tls = ureq::tls::TlsConfig::builder()
+            .provider(ureq::tls::TlsProvider::NativeTls)
+            .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+            .build();
+        let config = ureq::Agent::config_builder()
+            .tls_config(tls)
+            // Do not pick up proxies from the environment.
+            .proxy(None)
+            .redirect_auth_headers(ureq::config::RedirectAuthHeaders::SameHost)
+            .timeout_connect(Some(Duration::from_secs(30)))
+            .timeout_global(Some(Duration::from_secs(600)))
+            .user_agent("hldc")
+            .build();
+        Client { agent: ureq::Agent::new_with_config(config), tokens: tokens.clone() }
+    }
+
+    fn get(&self, url: &str) -> Result<ureq::http::Response<ureq::Body>, Failure> {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(Failure::new(FetchErrorKind::Invalid, format!("{} is not an http(s) URL", redact_url(url))));
+        }
+        let bare = strip_userinfo(url);
+        let mut request = self.agent.get(bare.as_str());
+        if let Some((user, password)) = userinfo(url) {
+            let basic = base64(format!("{user}:{password}").as_bytes());
+            request = request.header("Authorization", format!("Basic {basic}"));
+        } else if let Some(token) = self.tokens.for_url(&bare) {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        request.call().map_err(|e| map_error(e, url))
+    }
+
+    /// GET `url` into memory.
+    pub(crate) fn get_bytes(&self, url: &str) -> Result<Vec<u8>, Failure> {
+        let response = self.get(url)?;
+        response.into_body().with_config().limit(MAX_IN_MEMORY).read_to_vec().map_err(|e| map_error(e, url))
+    }
+
+    /// GET `url` into a temporary file in `dir`; returns the file and the
+    /// sha256 (hex) of its bytes.
+    pub(crate) fn download(&self, url: &str, dir: &Path) -> Result<(tempfile::NamedTempFile, String), Failure> {
+        let response = self.get(url)?;
+        let tmp = cache::temp_file_in(dir)?;
+        let mut reader = response.into_body().into_reader();
+        let mut writer = HashingWriter::new(io::BufWriter::new(tmp));
+        copy_stream(&mut reader, &mut writer).map_err(|e| {
+            Failure::new(FetchErrorKind::Network, format!("download of {} failed: {e}", redact_url(url)))
+        })?;
+        let (buffered, sha, _) = writer.finish();
+        let tmp = buffered.into_inner().map_err(|e| Failure::io("cannot write a download", e.into_error()))?;
+        tmp.as_file().sync_all().map_err(|e| Failure::io("cannot write a download", e))?;
+        Ok((tmp, sha))
+    }
+}
+
+fn copy_stream(reader: &mut impl Read, writer: &mut impl Write) -> io::Result<u64> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut total = 0u64;
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        writer.write_all(&buf[..n])?;
+        total += n as u64;
+    }
+    writer.flush()?;
+    Ok(total)
+}
+
+fn map_error(e: ureq::Error, url: &str) -> Failure {
+    let shown = redact_url(url);
+    match e {
+        ureq::Error::StatusCode(code @ (401 | 403)) => Failure::new(
+            FetchErrorKind::Auth,
+            format!("{shown} answered HTTP {code}; check the access token for this URL"),
+        ),
+        ureq::Error::StatusCode(code @ (404 | 410)) => {
+            Failure::new(FetchErrorKind::NotFound, format!("{shown} answered HTTP {code}"))
+        }
+        ureq::Error::StatusCode(code) => Failure::new(FetchErrorKind::Network, format!("{shown} answered HTTP {code}")),
+        ureq::Error::BadUri(reason) => Failure::new(FetchErrorKind::Invalid, format!("bad URL {shown}: {reason}")),
+        ureq::Error::BodyExceedsLimit(limit) => {
+            Failure::new(FetchErrorKind::Invalid, format!("{shown}: response larger than {limit} bytes"))
+        }
+        ureq::Error::HostNotFound => Failure::new(FetchErrorKind::Network, format!("{shown}: host not found")),
+        other => Failure::new(FetchErrorKind::Network, format!("{shown}: {other}")),
+    }
+}
+
+/// Resolve a possibly relative `reference` against a base URL (a Helm
+/// repository: relative chart URLs are relative to `<repo>/index.yaml`).
+pub(crate) fn resolve_url(base: &str, reference: &str) -> String {
+    if reference.contains("://") {
+        return reference.to_string();
+    }
+    let base = base.trim_end_matches('/');
+    if let Some(rest) = reference.strip_prefix('/') {
+        // Absolute path: keep scheme and authority of the base.
+        if let Some(scheme_end) = base.find("://") {
+            let after = &base[scheme_end + 3..];
+            let authority_end = after.find('/').unwrap_or(after.len());
+            return format!("{}/{}", &base[..scheme_end + 3 + authority_end], rest);
+        }
+    }
+    let reference = reference.strip_prefix("./").unwrap_or(reference);
+    format!("{base}/{reference}")
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        out.push(TABLE[(n >> 18) as usize & 63] as char);
+        out.push(TABLE[(n >> 12) as usize & 63] as char);
+        out.push(if chunk.len() > 1 { TABLE[(n >> 6) as usize & 63] as char } else { '=' });
+        out.push(if chunk.len() > 2 { TABLE[n as usize & 63] as char } else { '=' });
+    }
+    out
+}
+
+/// Fetch one http file: from the cache when pinned, else download and pin.
+pub(crate) fn fetch_file(url: &str, ctx: &Ctx<'_>) -> Result<(Outcome, String), Failure> {
+    let key = LockKey::for_spec(&SourceSpec::Http { url: url.to_string() });
+    let pinned = match ctx.lock.get(&key) {
+        Some(LockValue::Http { sha256 }) => Some(sha256.clone()),
+        _ => None,
+    };
+    let shown = redact_url(url);
+    let sha = match pinned {
+        Some(sha) => {
+            let dest = ctx.cache.http_file(&sha);
+            if !dest.is_file() {
+                if ctx.opts.offline {
+                    return Err(Failure::new(
+                        FetchErrorKind::NotCached,
+                        format!("{shown} (sha256 {sha}) is not in the cache and the network is off"),
+                    ));
+                }
+                let _guard = ctx.cache.lock_entry("http", &sha)?;
+                if !dest.is_file() {
+                    let (tmp, got) = ctx.http.download(url, &ctx.cache.http_dir())?;
+                    if got != sha {
+                        return Err(Failure::new(
+                            FetchErrorKind::DigestMismatch,
+                            format!("{shown} has sha256 {got}, but the lock file pins {sha}"),
+                        ));
+                    }
+                    cache::persist_file(tmp, &dest)?;
+                }
+            }
+            sha
+        }
+        None => {
+            if ctx.opts.offline {
+                return Err(Failure::new(
+                    FetchErrorKind::NotCached,
+                    format!("{shown} is not in the lock file, and resolving it needs the network"),
+                ));
+            }
+            if ctx.opts.locked {
+                return Err(Failure::new(
+                    FetchErrorKind::LockOutdated,
+                    format!("{shown} is not in the lock file; run `hldc update`"),
+                ));
+            }
+            let (tmp, got) = ctx.http.download(url, &ctx.cache.http_dir())?;
+            let _guard = ctx.cache.lock_entry("http", &got)?;
+            cache::persist_file(tmp, &ctx.cache.http_file(&got))?;
+            got
+        }
+    };
+    let outcome = Outcome {
+        fetched: Fetched { root: ctx.cache.http_file(&sha) },
+        pins: vec![(key, LockValue::Http { sha256: sha.clone() })],
+    };
+    Ok((outcome, format!("sha256:{sha}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_relative_chart_urls() {
+        assert_eq!(resolve_url("https://h/charts", "c-1.0.0.tgz"), "https://h/charts/c-1.0.0.tgz");
+        assert_eq!(resolve_url("https://h/charts/", "./c.tgz"), "https://h/charts/c.tgz");
+        assert_eq!(resolve_url("https://h/charts", "/other/c.tgz"), "https://h/other/c.tgz");
+        assert_eq!(resolve_url("https://h/charts", "https://cdn/c.tgz"), "https://cdn/c.tgz");
+    }
+
+    #[test]
+    fn base64_matches_rfc4648() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+}

@@ -1,0 +1,220 @@
+//! Source fetching for hldc: git repositories, Helm chart repositories, OCI
+//! registries and plain http(s) files, pinned by a lock file (`hldc.lock`) and
+//! stored in a content-addressed cache shared by every HLD on the machine.
+//!
+//! # Entry point
+//!
+//! [`fetch_all`] takes the list of [`SourceSpec`]s of a build, the
+//! [`Lockfile`] and [`FetchOptions`], and returns one [`Fetched`] per spec (in
+//! the same order), or every [`FetchError`] that occurred. Equal specs are
+//! fetched once; distinct specs are fetched in parallel.
+//!
+//! When a spec has an entry in the lock, that pin is used (a moved branch or a
+//! newer chart does not move the build). When it has none, the source is
+//! resolved and the pin is added to the lock, unless [`FetchOptions::locked`]
+//! is set, in which case the spec fails with [`FetchErrorKind::LockOutdated`].
+//! With [`FetchOptions::offline`] the network is never used; anything that is
+//! not already in the cache fails with [`FetchErrorKind::NotCached`].
+//!
+//! # Cache layout
+//!
+//! Everything lives under [`FetchOptions::cache_dir`] (for example
+//! `~/.cache/hldc`):
+//!
+//! ```text
+//! <cache>/
+//!   git/mirrors/<sha256(url)[..16]>/     bare mirror of one remote URL (all heads and tags),
+//!                                        fetched only when a pinned commit is missing or
+//!                                        an unpinned ref must be resolved
+//!   git/trees/<commit>/                  checked-out tree of one commit (no .git), read-only
+//!                                        by convention; submodules are left as empty dirs;
+//!                                        symlinks are kept as committed, so read files
+//!                                        through [`safe_join`]
+//!   helm/archives/<sha256>.tgz           chart archive, named by the sha256 of its bytes
+//!   helm/charts/<key>/                   unpacked chart (the archive's top-level directory
+//!                                        stripped), with http(s)/oci dependencies placed as
+//!                                        charts/<name>-<version>.tgz. <key> is the archive's
+//!                                        sha256 when no dependency had to be added, otherwise
+//!                                        sha256("<archive sha256>\n<dep name> <dep sha256>\n...")
+//!                                        so different dependency pins never share a directory
+//!   helm/index/<sha256(repo url)>.yaml   the last index.yaml fetched from a repository
+//!                                        (informational: never used to resolve offline)
+//!   helm/tmp/                            scratch helm homes for `helm pull` (removed after use)
+//!   http/<sha256>                        a downloaded file, named by the sha256 of its bytes
+//!   locks/<kind>-<key>.lock              per-entry lock files (see below)
+//! ```
+//!
+//! Several hldc processes may share the cache: an entry is filled while holding
+//! an exclusive lock (`File::lock`) on its lock file under `locks/`, content is
+//! written to a temporary file or directory next to its final place and then
+//! renamed into place, and an entry that already exists is reused as is.
+//!
+//! # Credentials
+//!
+//! [`AccessTokens`] maps URL prefixes to tokens (the caller reads them from the
+//! environment). The token whose prefix is the longest match of a URL is used:
+//! for git as user `x-access-token` with the token as password; for http(s)
+//! downloads (Helm repositories, http files) as `Authorization: Bearer <token>`;
+//! for oci:// as a `helm registry login` inside the isolated helm environment.
+//! Without a token, git falls back to the SSH agent for ssh URLs and to the git
+//! credential helper. Tokens never appear in errors, logs or the lock file.
+//!
+//! # OCI
+//!
+//! `oci://` charts are pulled with `helm pull` (the `helm` binary from
+//! [`FetchOptions::helm`]) in an isolated helm environment. In this version an
+//! OCI constraint must be empty (latest, as the registry reports it) or one
+//! exact version (`1.2.3`, `=1.2.3` or `v1.2.3`); ranges are rejected with
+//! [`FetchErrorKind::Invalid`].
+//!
+//! # Network
+//!
+//! The HTTP client uses the system TLS library (OpenSSL) and its trust store,
+//! ignores proxy environment variables, connects with a 30 s timeout and gives
+//! each request at most 10 minutes.
+
+mod cache;
+mod constraint;
+mod error;
+mod git;
+mod helm;
+mod http;
+mod lock;
+mod oci;
+mod progress;
+mod safe;
+mod spec;
+
+pub use constraint::{parse_chart_version, ConstraintError, HelmConstraint};
+pub use error::{FetchError, FetchErrorKind};
+pub use lock::{LockError, Lockfile, LOCK_HEADER};
+pub use safe::{safe_join, SafePathError};
+pub use spec::{redact_url, AccessTokens, FetchOptions, Fetched, GitRef, Progress, SourceSpec};
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use crate::fetch::error::Failure;
+use crate::fetch::lock::{LockKey, LockValue};
+
+/// Number of worker threads used for parallel fetches. Fetching is dominated
+/// by network and disk waits, so this is deliberately larger than the number
+/// of cores.
+const FETCH_THREADS: usize = 8;
+
+/// What one fetch produced: the result and the lock entries it used or added.
+pub(crate) struct Outcome {
+    pub(crate) fetched: Fetched,
+    /// Entries to record: every pin this fetch relied on (existing or new).
+    pub(crate) pins: Vec<(LockKey, LockValue)>,
+}
+
+/// Shared state of one `fetch_all` run.
+pub(crate) struct Ctx<'a> {
+    pub(crate) opts: &'a FetchOptions,
+    /// The lock as it was when the run started; new pins are merged at the end.
+    pub(crate) lock: &'a Lockfile,
+    pub(crate) cache: cache::Cache,
+    pub(crate) http: http::Client,
+    pub(crate) reporter: progress::Reporter,
+    pub(crate) helm_indexes: helm::IndexMemo,
+}
+
+/// Fetch every spec, in parallel, deduplicating equal specs.
+///
+/// Returns one [`Fetched`] per spec, in the same order as `specs`, or all the
+/// errors (in spec order, one per failing distinct spec). Pins of the specs
+/// that succeeded are added to `lock` even when other specs failed.
+pub fn fetch_all(
+    specs: &[SourceSpec],
+    lock: &mut Lockfile,
+    opts: &FetchOptions,
+) -> Result<Vec<Fetched>, Vec<FetchError>> {
+    // Deduplicate while keeping first-seen order.
+    let mut unique: Vec<&SourceSpec> = Vec::new();
+    let mut slot_of: HashMap<&SourceSpec, usize> = HashMap::new();
+    let mut slots: Vec<usize> = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let slot = *slot_of.entry(spec).or_insert_with(|| {
+            unique.push(spec);
+            unique.len() - 1
+        });
+        slots.push(slot);
+    }
+
+    let snapshot = lock.clone();
+    let ctx = Ctx {
+        opts,
+        lock: &snapshot,
+        cache: cache::Cache::new(&opts.cache_dir),
+        http: http::Client::new(&opts.tokens),
+        reporter: progress::Reporter::new(opts.progress, unique.len() as u64),
+        helm_indexes: helm::IndexMemo::default(),
+    };
+
+    let run = |spec: &SourceSpec| -> Result<Outcome, FetchError> {
+        fetch_one(spec, &ctx).map_err(|f| FetchError::from_failure(spec, f, &opts.tokens))
+    };
+
+    let results: Vec<Result<Outcome, FetchError>> =
+        match rayon::ThreadPoolBuilder::new().num_threads(FETCH_THREADS).build() {
+            Ok(pool) => pool.install(|| unique.par_iter().map(|s| run(s)).collect()),
+            // Could not start threads: fetch sequentially.
+            Err(_) => unique.iter().map(|s| run(s)).collect(),
+        };
+    ctx.reporter.finish();
+
+    let mut fetched: Vec<Option<Fetched>> = Vec::with_capacity(results.len());
+    let mut errors = Vec::new();
+    for result in results {
+        match result {
+            Ok(outcome) => {
+                for (key, value) in outcome.pins {
+                    lock.record(key, value);
+                }
+                fetched.push(Some(outcome.fetched));
+            }
+            Err(e) => {
+                errors.push(e);
+                fetched.push(None);
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut out = Vec::with_capacity(specs.len());
+    for slot in slots {
+        match fetched.get(slot).and_then(|f| f.clone()) {
+            Some(f) => out.push(f),
+            None => {
+                // Unreachable: every unique spec either succeeded or produced an error.
+                return Err(vec![FetchError::from_failure(
+                    unique[slot],
+                    Failure::new(FetchErrorKind::Io, "internal error: missing result"),
+                    &opts.tokens,
+                )]);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn fetch_one(spec: &SourceSpec, ctx: &Ctx<'_>) -> Result<Outcome, Failure> {
+    let shown = spec.to_string();
+    ctx.reporter.start(&shown);
+    let result = match spec {
+        SourceSpec::Git { url, reference } => git::fetch(url, reference, ctx),
+        SourceSpec::HelmRepo { repository, chart, constraint } => {
+            helm::fetch_repo_chart(repository, chart, constraint, ctx)
+        }
+        SourceSpec::Oci { reference, constraint } => oci::fetch(reference, constraint, ctx),
+        SourceSpec::Http { url } => http::fetch_file(url, ctx),
+    };
+    match &result {
+        Ok((_, pin)) => ctx.reporter.done(&shown, pin),
+        Err(_) => ctx.reporter.failed(&shown),
+    }
+    result.map(|(outcome, _)| outcome)
+}

@@ -1,0 +1,258 @@
+//! OCI charts, pulled with `helm pull` in an isolated helm environment.
+//!
+//! In this version an OCI constraint must be empty (whatever the registry
+//! serves as latest) or one exact version (`1.2.3`, `=1.2.3`, `v1.2.3`).
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::fetch::cache::{self, sha256_file};
+use crate::fetch::constraint::HelmConstraint;
+use crate::fetch::error::{Failure, FetchErrorKind};
+use crate::fetch::helm::{self, Archive, ChartMeta, ChartSource, Pins};
+use crate::fetch::lock::{split_oci_reference, LockKey, LockValue};
+use crate::fetch::spec::redact_url;
+use crate::fetch::{Ctx, Outcome};
+
+pub(crate) fn fetch(reference: &str, constraint: &str, ctx: &Ctx<'_>) -> Result<(Outcome, String), Failure> {
+    validate_reference(reference)?;
+    helm::fetch_chart(&ChartSource::Oci { reference: reference.trim().to_string() }, constraint, ctx)
+}
+
+fn validate_reference(reference: &str) -> Result<(), Failure> {
+    let (repository, chart) = split_oci_reference(reference);
+    if !reference.trim().starts_with("oci://") || chart.is_empty() || repository.len() <= "oci://".len() {
+        return Err(Failure::new(
+            FetchErrorKind::Invalid,
+            format!("{} is not an oci://host/path/chart reference", redact_url(reference)),
+        ));
+    }
+    Ok(())
+}
+
+/// The exact version asked by an OCI constraint (`None` = latest).
+fn exact_version(constraint: &str) -> Result<Option<String>, Failure> {
+    let trimmed = constraint.trim();
+    if trimmed.is_empty() {
+        return Ok(None);
+    }
+    let parsed = HelmConstraint::parse(trimmed).ok().and_then(|c| c.exact());
+    match parsed {
+        Some(v) => {
+            // Keep the text as written (minus `=`), so a `v` prefix survives.
+            let text = trimmed.trim_start_matches('=').trim();
+            Ok(Some(if text.is_empty() { v.to_string() } else { text.to_string() }))
+        }
+        None => Err(Failure::new(
+            FetchErrorKind::Invalid,
+            format!(
+                "oci:// charts take an exact version or none (latest); {trimmed:?} is a range, which is not supported for OCI yet"
+            ),
+        )),
+    }
+}
+
+/// Get an OCI chart archive into the cache (pinned or resolved) and record the pin.
+pub(crate) fn get_archive(
+    reference: &str,
+    constraint: &str,
+    ctx: &Ctx<'_>,
+    pins: &mut Pins,
+) -> Result<Archive, Failure> {
+    validate_reference(reference)?;
+    let (repository, chart) = split_oci_reference(reference);
+    let key = LockKey::helm(&repository, &chart, constraint);
+    let shown = redact_url(reference);
+    let wanted = exact_version(constraint)?;
+    let archive = match ctx.lock.get(&key) {
+        Some(LockValue::Helm { version, digest }) => {
+            let sha = digest.strip_prefix("sha256:").unwrap_or(digest).to_string();
+            let path = ctx.cache.helm_archive(&sha);
+            if !path.is_file() {
+                if ctx.opts.offline {
+                    return Err(Failure::new(
+                        FetchErrorKind::NotCached,
+                        format!("{shown} {version} is not in the cache and the network is off"),
+                    ));
+                }
+                let _guard = ctx.cache.lock_entry("helm-archive", &sha)?;
+                if !path.is_file() {
+                    let pulled = pull(reference, Some(version), ctx)?;
+                    if pulled.sha256 != sha {
+                        return Err(Failure::new(
+                            FetchErrorKind::DigestMismatch,
+                            format!("{shown} {version} has sha256 {}, but the lock file pins {sha}", pulled.sha256),
+                        ));
+                    }
+                    store(&pulled, ctx)?;
+                }
+            }
+            Archive { sha256: sha, version: version.clone() }
+        }
+        _ => {
+            if ctx.opts.offline {
+                return Err(Failure::new(
+                    FetchErrorKind::NotCached,
+                    format!("{shown} is not in the lock file, and resolving it needs the network"),
+                ));
+            }
+            if ctx.opts.locked {
+                return Err(Failure::new(
+                    FetchErrorKind::LockOutdated,
+                    format!("{shown} is not in the lock file; run `hldc update`"),
+                ));
+            }
+            let pulled = pull(reference, wanted.as_deref(), ctx)?;
+            store(&pulled, ctx)?;
+            Archive { sha256: pulled.sha256.clone(), version: pulled.version.clone() }
+        }
+    };
+    pins.push((
+        key,
+        LockValue::Helm { version: archive.version.clone(), digest: format!("sha256:{}", archive.sha256) },
+    ));
+    Ok(archive)
+}
+
+struct Pulled {
+    /// Keeps the isolated helm home alive until the archive is stored.
+    _home: tempfile::TempDir,
+    file: PathBuf,
+    sha256: String,
+    version: String,
+}
+
+fn store(pulled: &Pulled, ctx: &Ctx<'_>) -> Result<(), Failure> {
+    let dest = ctx.cache.helm_archive(&pulled.sha256);
+    if dest.is_file() {
+        return Ok(());
+    }
+    cache::create_dir_all(&ctx.cache.helm_archives())?;
+    fs::rename(&pulled.file, &dest)
+        .or_else(|_| fs::copy(&pulled.file, &dest).map(|_| ()))
+        .map_err(|e| Failure::io(format!("cannot store {}", dest.display()), e))
+}
+
+/// Run `helm pull` in a throw-away helm home inside the cache.
+fn pull(reference: &str, version: Option<&str>, ctx: &Ctx<'_>) -> Result<Pulled, Failure> {
+    let shown = redact_url(reference);
+    let helm = ctx.opts.helm.as_ref().ok_or_else(|| {
+        Failure::new(
+            FetchErrorKind::Invalid,
+            "oci:// charts are pulled with the helm binary, and no helm binary was configured; install helm and pass its path".to_string(),
+        )
+    })?;
+    let home = cache::temp_dir_in(&ctx.cache.helm_tmp())?;
+    let dest = home.path().join("pull");
+    cache::create_dir_all(&dest)?;
+    let env = isolated_env(home.path());
+    if let Some(token) = ctx.opts.tokens.for_url(reference) {
+        let host = reference.trim_start_matches("oci://").split('/').next().unwrap_or("");
+        let mut login = Command::new(helm);
+        login
+            .args(["registry", "login", host, "--username", "x-access-token", "--password-stdin"])
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = login.spawn().map_err(|e| spawn_failure(helm, e))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            let _ = stdin.write_all(token.as_bytes());
+        }
+        let out = child.wait_with_output().map_err(|e| spawn_failure(helm, e))?;
+        if !out.status.success() {
+            return Err(classify(&format!("helm registry login {host} failed"), &out.stderr));
+        }
+    }
+    let mut cmd = Command::new(helm);
+    cmd.arg("pull").arg(reference.trim()).arg("--destination").arg(&dest);
+    if let Some(v) = version {
+        cmd.arg("--version").arg(v);
+    }
+    cmd.envs(env.iter().map(|(k, v)| (k, v))).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let out = cmd.output().map_err(|e| spawn_failure(helm, e))?;
+    if !out.status.success() {
+        return Err(classify(&format!("helm pull {shown} failed"), &out.stderr));
+    }
+    let mut archives: Vec<PathBuf> = fs::read_dir(&dest)
+        .map_err(|e| Failure::io(format!("cannot read {}", dest.display()), e))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "tgz"))
+        .collect();
+    let file = match (archives.pop(), archives.is_empty()) {
+        (Some(file), true) => file,
+        _ => {
+            return Err(Failure::new(
+                FetchErrorKind::Invalid,
+                format!("helm pull {shown} did not produce exactly one .tgz archive"),
+            ))
+        }
+    };
+    let sha256 = sha256_file(&file)?;
+    let meta = ChartMeta::from_archive(&file)?;
+    let version = match version {
+        Some(v) => v.to_string(),
+        None if !meta.version.is_empty() => meta.version,
+        None => return Err(Failure::new(FetchErrorKind::Invalid, format!("{shown}: the chart has no version"))),
+    };
+    Ok(Pulled { _home: home, file, sha256, version })
+}
+
+fn isolated_env(home: &Path) -> Vec<(String, PathBuf)> {
+    let config = home.join("config");
+    vec![
+        ("HELM_CONFIG_HOME".into(), config.clone()),
+        ("HELM_CACHE_HOME".into(), home.join("cache")),
+        ("HELM_DATA_HOME".into(), home.join("data")),
+        ("HELM_REPOSITORY_CONFIG".into(), config.join("repositories.yaml")),
+        ("HELM_REPOSITORY_CACHE".into(), home.join("cache").join("repository")),
+        ("HELM_REGISTRY_CONFIG".into(), config.join("registry").join("config.json")),
+    ]
+}
+
+fn spawn_failure(helm: &Path, e: std::io::Error) -> Failure {
+    Failure::new(
+        FetchErrorKind::Io,
+        format!("cannot run helm at {}: {e}; oci:// charts need a working helm binary", helm.display()),
+    )
+}
+
+fn classify(what: &str, stderr: &[u8]) -> Failure {
+    let text = String::from_utf8_lossy(stderr).trim().to_string();
+    let lower = text.to_ascii_lowercase();
+    let kind =
+        if lower.contains("unauthorized") || lower.contains("401") || lower.contains("403") || lower.contains("denied")
+        {
+            FetchErrorKind::Auth
+        } else if lower.contains("not found") || lower.contains("404") || lower.contains("manifest unknown") {
+            FetchErrorKind::NotFound
+        } else {
+            FetchErrorKind::Network
+        };
+    Failure::new(kind, format!("{what}: {text}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oci_constraints_must_be_exact() {
+        assert_eq!(exact_version("").unwrap(), None);
+        assert_eq!(exact_version("1.2.3").unwrap().as_deref(), Some("1.2.3"));
+        assert_eq!(exact_version("=1.2.3").unwrap().as_deref(), Some("1.2.3"));
+        assert_eq!(exact_version("v1.2.3").unwrap().as_deref(), Some("v1.2.3"));
+        assert_eq!(exact_version("^1.2").unwrap_err().kind, FetchErrorKind::Invalid);
+        assert_eq!(exact_version("1.2").unwrap_err().kind, FetchErrorKind::Invalid);
+    }
+
+    #[test]
+    fn references_are_validated() {
+        assert!(validate_reference("oci://ghcr.io/org/chart").is_ok());
+        assert!(validate_reference("https://ghcr.io/org/chart").is_err());
+        assert!(validate_reference("oci://ghcr.io").is_err());
+    }
+}

@@ -1,0 +1,302 @@
+//! The public description of what to fetch and how.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// One source to fetch.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SourceSpec {
+    /// A git repository. `url` is https, ssh (`ssh://` or `user@host:path`),
+    /// `file://`, or a plain local path to a repository.
+    Git { url: String, reference: GitRef },
+    /// A chart from a Helm chart repository (`<repository>/index.yaml`).
+    /// `constraint` is a Helm semver constraint; `""` means the latest
+    /// non-prerelease version.
+    HelmRepo { repository: String, chart: String, constraint: String },
+    /// A chart in an OCI registry, `oci://host/path/chart`. `constraint` must
+    /// be `""` (latest) or an exact version.
+    Oci { reference: String, constraint: String },
+    /// One file (YAML) downloaded over http(s).
+    Http { url: String },
+}
+
+/// Which commit of a git repository to use.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum GitRef {
+    /// The remote's HEAD (its default branch). Recorded as `HEAD` in the lock.
+    Default,
+    /// A branch name (without `refs/heads/`).
+    Branch(String),
+    /// A tag name, or a full or abbreviated (at least 4 hex digits) commit sha.
+    /// Tags are tried first. Abbreviated shas are pinned as the full sha.
+    ///
+    /// Note: the lock records only the ref text, so `Branch("x")` and
+    /// `Version("x")` of the same URL share one lock entry.
+    Version(String),
+}
+
+impl GitRef {
+    /// The text recorded as `ref:` in the lock file.
+    pub fn lock_text(&self) -> &str {
+        match self {
+            GitRef::Default => "HEAD",
+            GitRef::Branch(b) => b,
+            GitRef::Version(v) => v,
+        }
+    }
+}
+
+impl fmt::Display for SourceSpec {
+    /// A human description with credentials stripped from URLs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SourceSpec::Git { url, reference } => {
+                write!(f, "git {}", redact_url(url))?;
+                match reference {
+                    GitRef::Default => Ok(()),
+                    GitRef::Branch(b) => write!(f, " (branch {b})"),
+                    GitRef::Version(v) => write!(f, " (version {v})"),
+                }
+            }
+            SourceSpec::HelmRepo { repository, chart, constraint } => {
+                write!(f, "helm chart {chart} from {}", redact_url(repository))?;
+                if constraint.is_empty() {
+                    Ok(())
+                } else {
+                    write!(f, " ({constraint})")
+                }
+            }
+            SourceSpec::Oci { reference, constraint } => {
+                write!(f, "oci chart {}", redact_url(reference))?;
+                if constraint.is_empty() {
+                    Ok(())
+                } else {
+                    write!(f, " ({constraint})")
+                }
+            }
+            SourceSpec::Http { url } => write!(f, "http {}", redact_url(url)),
+        }
+    }
+}
+
+/// How fetch progress is shown on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Progress {
+    /// An `indicatif` progress bar (for terminals).
+    Bar,
+    /// Plain `fetching <source>` / `fetched <source> <pin>` lines (CI, pipes).
+    Lines,
+    /// Nothing.
+    #[default]
+    Quiet,
+}
+
+/// Access tokens by URL prefix. The longest matching prefix wins.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct AccessTokens {
+    entries: Vec<(String, String)>,
+}
+
+impl AccessTokens {
+    /// No tokens.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Use `token` for every URL starting with `url_prefix`. A later insert
+    /// with the same prefix replaces the earlier token.
+    pub fn insert(&mut self, url_prefix: impl Into<String>, token: impl Into<String>) {
+        let prefix = url_prefix.into();
+        let token = token.into();
+        if let Some(entry) = self.entries.iter_mut().find(|(p, _)| *p == prefix) {
+            entry.1 = token;
+        } else {
+            self.entries.push((prefix, token));
+        }
+    }
+
+    /// The token for `url`: the one with the longest prefix of `url`.
+    pub fn for_url(&self, url: &str) -> Option<&str> {
+        self.entries
+            .iter()
+            .filter(|(prefix, token)| !token.is_empty() && url.starts_with(prefix.as_str()))
+            .max_by_key(|(prefix, _)| prefix.len())
+            .map(|(_, token)| token.as_str())
+    }
+
+    /// Whether no token is configured.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Every token value (to scrub them from messages).
+    pub(crate) fn secrets(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|(_, t)| t.as_str()).filter(|t| !t.is_empty())
+    }
+}
+
+impl fmt::Debug for AccessTokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.entries.iter().map(|(p, _)| (p.as_str(), "<redacted>"))).finish()
+    }
+}
+
+/// How to fetch.
+#[derive(Debug, Clone)]
+pub struct FetchOptions {
+    /// Root of the content-addressed cache, e.g. `~/.cache/hldc`.
+    pub cache_dir: PathBuf,
+    /// Never touch the network; fail with `NotCached` when something is missing.
+    pub offline: bool,
+    /// Fail with `LockOutdated` when the lock would change (a spec has no entry).
+    pub locked: bool,
+    /// The helm binary; only needed for `oci://` sources.
+    pub helm: Option<PathBuf>,
+    /// URL prefix -> token.
+    pub tokens: AccessTokens,
+    /// How progress is shown.
+    pub progress: Progress,
+}
+
+impl FetchOptions {
+    /// Options with the given cache directory: online, not locked, no helm,
+    /// no tokens, quiet.
+    pub fn new(cache_dir: impl Into<PathBuf>) -> Self {
+        FetchOptions {
+            cache_dir: cache_dir.into(),
+            offline: false,
+            locked: false,
+            helm: None,
+            tokens: AccessTokens::new(),
+            progress: Progress::Quiet,
+        }
+    }
+}
+
+/// What a fetch produced.
+///
+/// - git: the checked-out tree of the pinned commit (`<cache>/git/trees/<commit>`),
+///   shared and read-only by convention;
+/// - helm/oci: the unpacked chart directory (the one holding `Chart.yaml`),
+///   with dependencies present under `charts/`;
+/// - http: the downloaded file (`<cache>/http/<sha256>`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Fetched {
+    pub root: PathBuf,
+}
+
+/// `url` with credentials removed, for messages: the user-info part of
+/// `scheme://user:password@host/...` is dropped (for `ssh://` only the
+/// password), and a query string is replaced by `?<redacted>`.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        // scp-like `user@host:path` or a local path: nothing secret but the
+        // (unusual) `user:password@` form.
+        if let Some(at) = url.find('@') {
+            let (user, rest) = url.split_at(at);
+            if let Some(colon) = user.find(':') {
+                return format!("{}{}", &user[..colon], rest);
+            }
+        }
+        return url.to_string();
+    };
+    let scheme = &url[..scheme_end];
+    let after = &url[scheme_end + 3..];
+    let authority_end = after.find(['/', '?', '#']).unwrap_or(after.len());
+    let authority = &after[..authority_end];
+    let mut rest = after[authority_end..].to_string();
+    let host = match authority.rfind('@') {
+        Some(at) => {
+            let userinfo = &authority[..at];
+            let host = &authority[at + 1..];
+            if scheme.eq_ignore_ascii_case("ssh") || scheme.eq_ignore_ascii_case("git+ssh") {
+                let user = userinfo.split(':').next().unwrap_or("");
+                format!("{user}@{host}")
+            } else {
+                host.to_string()
+            }
+        }
+        None => authority.to_string(),
+    };
+    if let Some(q) = rest.find('?') {
+        let fragment = rest[q..].find('#').map(|h| rest[q + h..].to_string());
+        rest.truncate(q);
+        rest.push_str("?<redacted>");
+        if let Some(fragment) = fragment {
+            rest.push_str(&fragment);
+        }
+    }
+    format!("{scheme}://{host}{rest}")
+}
+
+/// `url` with only the user-info removed (what the lock file records).
+pub(crate) fn strip_userinfo(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let after = &url[scheme_end + 3..];
+    let authority_end = after.find(['/', '?', '#']).unwrap_or(after.len());
+    let authority = &after[..authority_end];
+    match authority.rfind('@') {
+        Some(at) => {
+            let scheme = &url[..scheme_end];
+            if scheme.eq_ignore_ascii_case("ssh") || scheme.eq_ignore_ascii_case("git+ssh") {
+                let userinfo = &authority[..at];
+                let user = userinfo.split(':').next().unwrap_or("");
+                format!("{scheme}://{user}@{}{}", &authority[at + 1..], &after[authority_end..])
+            } else {
+                format!("{scheme}://{}{}", &authority[at + 1..], &after[authority_end..])
+            }
+        }
+        None => url.to_string(),
+    }
+}
+
+/// The user-info (`user`, `password`) of an http(s) URL, if any.
+pub(crate) fn userinfo(url: &str) -> Option<(String, String)> {
+    let scheme_end = url.find("://")?;
+    let after = &url[scheme_end + 3..];
+    let authority_end = after.find(['/', '?', '#']).unwrap_or(after.len());
+    let authority = &after[..authority_end];
+    let at = authority.rfind('@')?;
+    let info = &authority[..at];
+    match info.split_once(':') {
+        Some((u, p)) => Some((u.to_string(), p.to_string())),
+        None => Some((info.to_string(), String::new())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_credentials() {
+        assert_eq!(redact_url("https://user:secret@example.com/x.yaml"), "https://example.com/x.yaml");
+        assert_eq!(redact_url("https://tok@example.com"), "https://example.com");
+        assert_eq!(redact_url("ssh://git:pw@host/repo"), "ssh://git@host/repo");
+        assert_eq!(redact_url("git@github.com:org/repo"), "git@github.com:org/repo");
+        assert_eq!(redact_url("https://example.com/a?sig=abc#frag"), "https://example.com/a?<redacted>#frag");
+        assert_eq!(redact_url("/tmp/repo"), "/tmp/repo");
+        assert_eq!(strip_userinfo("https://u:p@h/x?y=1"), "https://h/x?y=1");
+        assert_eq!(userinfo("https://u:p@h/x"), Some(("u".into(), "p".into())));
+        assert_eq!(userinfo("https://h/x"), None);
+    }
+
+    #[test]
+    fn longest_token_prefix_wins() {
+        let mut t = AccessTokens::new();
+        t.insert("https://github.com/", "short");
+        t.insert("https://github.com/org/", "long");
+        assert_eq!(t.for_url("https://github.com/org/repo"), Some("long"));
+        assert_eq!(t.for_url("https://github.com/other/repo"), Some("short"));
+        assert_eq!(t.for_url("https://gitlab.com/x"), None);
+        assert!(!format!("{t:?}").contains("long"));
+    }
+
+    #[test]
+    fn display_strips_credentials() {
+        let s = SourceSpec::Http { url: "https://u:hunter2@h/x.yaml".into() };
+        assert_eq!(s.to_string(), "http https://h/x.yaml");
+    }
+}

@@ -1,0 +1,83 @@
+//! The files around fetching: `hldc.lock` (the pins) and `access.yaml` (which environment
+//! variable holds the token for a source), both at the HLD root.
+
+use std::path::Path;
+
+use crate::diag::{Location, Problem, Problems};
+use crate::fetch::{FetchOptions, Lockfile};
+use crate::load::read_document;
+use crate::schema::Schema;
+use crate::settings::Settings;
+use crate::sources::Sources;
+
+pub const LOCK_FILE: &str = "hldc.lock";
+pub const ACCESS_FILE: &str = "access.yaml";
+
+/// Sources for a command that fetches: the lock and the tokens are read from the HLD root.
+/// Returns warnings (a token variable that is not set) beside the sources.
+pub fn open(settings: &Settings, mut options: FetchOptions) -> Result<(Sources, Vec<Problem>), Vec<Problem>> {
+    let local = Sources::local(&settings.hld_root).map_err(|p| vec![p])?;
+    let root = local.hld_root().to_path_buf();
+    let mut problems = Problems::default();
+    let lock = read_lock(&local, &root.join(LOCK_FILE), &mut problems);
+    let access = root.join(ACCESS_FILE);
+    if access.is_file() {
+        if let Some(document) = read_document(&local, &access, Schema::Access, &mut problems) {
+            for (url, variable) in document.value.as_mapping().into_iter().flatten() {
+                let (Some(url), Some(variable)) = (url.as_str(), variable.as_str()) else { continue };
+                match settings.token(variable) {
+                    Some(token) => options.tokens.insert(url, token),
+                    None => problems.push(
+                        Problem::warning(
+                            "hldc::access::unset",
+                            format!("`{variable}` (the token for `{url}`) is not set"),
+                        )
+                        .at(document.value_location(&[crate::yaml::Segment::Key(url.to_string())]))
+                        .help(format!("export {variable}=<token> to fetch this source, or remove the line")),
+                    ),
+                }
+            }
+        }
+    }
+    let (lock, problems) = problems.finish(lock)?;
+    let sources = Sources::fetching(&root, options, lock.unwrap_or_default()).map_err(|p| vec![p])?;
+    Ok((sources, problems.into_vec()))
+}
+
+fn read_lock(sources: &Sources, path: &Path, problems: &mut Problems) -> Option<Lockfile> {
+    if !path.exists() {
+        return Some(Lockfile::new());
+    }
+    let document = read_document(sources, path, Schema::Lock, problems)?;
+    match Lockfile::parse(document.file.text()) {
+        Ok(lock) => Some(lock),
+        Err(error) => {
+            problems.push(
+                Problem::error("hldc::lock::invalid", format!("cannot read `{LOCK_FILE}`: {error}"))
+                    .at(Location::file_start(&document.file))
+                    .help("restore it from version control, or delete it and run `hldc update`"),
+            );
+            None
+        }
+    }
+}
+
+/// Writes the lock back when fetching changed it; returns whether it did.
+pub fn save_lock(sources: &Sources) -> Result<bool, Problem> {
+    let Some(lock) = sources.lock().filter(Lockfile::is_changed) else { return Ok(false) };
+    lock.save(&sources.hld_root().join(LOCK_FILE)).map_err(|e| {
+        Problem::error("hldc::lock::write", format!("cannot write `{LOCK_FILE}`: {e}"))
+            .help("check permissions in the HLD root; the manifests were written")
+    })?;
+    Ok(true)
+}
+
+/// `hldc cache dir`'s and `hldc cache clean`'s work.
+pub fn clean_cache(cache_dir: &Path) -> Result<(), Problem> {
+    match std::fs::remove_dir_all(cache_dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Problem::error("hldc::cache::clean", format!("cannot delete `{}`: {e}", cache_dir.display()))
+            .help("check that no other hldc is running, and the permissions")),
+    }
+}
