@@ -1,0 +1,261 @@
+//! End-to-end tests of remote sources through the real binary: real git repositories on disk,
+//! a real Helm repository served on 127.0.0.1, real helm rendering.
+
+mod common;
+#[allow(dead_code)]
+mod fetch_support;
+
+use std::path::Path;
+
+use common::{hldc_with_env, read_tree, write_files, Run};
+use fetch_support::{write_repo, RepoChart, Server, TestRepo};
+
+/// An HLD root plus a private cache, so tests never share fetched state.
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        Fixture { dir: tempfile::tempdir().unwrap() }
+    }
+
+    fn hld(&self) -> std::path::PathBuf {
+        self.dir.path().join("hld")
+    }
+
+    fn cache(&self) -> std::path::PathBuf {
+        self.dir.path().join("cache")
+    }
+
+    fn write(&self, files: &[(&str, &str)]) {
+        write_files(&self.hld(), files);
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        let cache = self.dir.path().join("xdg");
+        std::fs::create_dir_all(&cache).unwrap();
+        let run = hldc_with_env(&self.hld(), args, &[("XDG_CACHE_HOME", cache.to_str().unwrap()), ("CI", "true")]);
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+        run
+    }
+
+    fn lock(&self) -> String {
+        std::fs::read_to_string(self.hld().join("hldc.lock")).unwrap_or_default()
+    }
+
+    fn output(&self, env: &str, file: &str) -> String {
+        std::fs::read_to_string(self.hld().join("generated").join(env).join(file)).unwrap_or_default()
+    }
+}
+
+fn configmap(name: &str, value: &str) -> String {
+    format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  v: \"{value}\"\n")
+}
+
+/// A git repository holding static manifests under `manifests/`.
+fn manifests_repo(dir: &Path) -> (TestRepo, String) {
+    let repo = TestRepo::init(dir);
+    let first = repo.commit("first", &[("manifests/cm.yaml", &configmap("from-git", "one"))]);
+    repo.tag_annotated("v1", &first);
+    (repo, first)
+}
+
+fn static_git_hld(fixture: &Fixture, url: &str, pin: &str) {
+    fixture.write(&[
+        ("component.yaml", &format!("name: app\nsubcomponents:\n  - name: web\n    type: static\n    method: git\n    source: {url}\n    path: manifests\n{pin}")),
+        ("config/common.yaml", ""),
+    ]);
+}
+
+#[test]
+fn git_tag_sha_and_branch_pins() {
+    let fixture = Fixture::new();
+    let (repo, first) = manifests_repo(&fixture.dir.path().join("remote"));
+    for (pin, url) in [
+        ("    version: v1\n".to_string(), repo.file_url()),
+        (format!("    version: {}\n", &first[..8]), repo.path_url()),
+        ("    branch: main\n".to_string(), repo.file_url()),
+    ] {
+        static_git_hld(&fixture, &url, &pin);
+        let _ = std::fs::remove_file(fixture.hld().join("hldc.lock"));
+        fixture.run(&["generate"]).assert_code(0).assert_stderr_contains("updated hldc.lock");
+        assert!(fixture.output("common", "web.yaml").contains("v: one"), "{pin}");
+        assert!(fixture.lock().contains(&format!("commit: {first}")), "{pin}: {}", fixture.lock());
+    }
+}
+
+#[test]
+fn a_branch_moves_only_after_update() {
+    let fixture = Fixture::new();
+    let (repo, first) = manifests_repo(&fixture.dir.path().join("remote"));
+    static_git_hld(&fixture, &repo.file_url(), "    branch: main\n");
+    fixture.run(&["generate"]).assert_code(0);
+    let second = repo.commit("second", &[("manifests/cm.yaml", &configmap("from-git", "two"))]);
+    fixture.run(&["generate"]).assert_code(0);
+    assert!(fixture.output("common", "web.yaml").contains("v: one"), "the locked build moved");
+    assert!(fixture.lock().contains(&first));
+    fixture.run(&["update", "web"]).assert_code(0).assert_stderr_contains(&second[..7]);
+    assert!(fixture.lock().contains(&second));
+    fixture.run(&["generate"]).assert_code(0);
+    assert!(fixture.output("common", "web.yaml").contains("v: two"));
+    fixture.run(&["update", "wbe"]).assert_code(2).assert_stderr_contains("did you mean `web`?");
+}
+
+#[test]
+fn locked_fails_when_the_lock_would_change() {
+    let fixture = Fixture::new();
+    let (repo, _) = manifests_repo(&fixture.dir.path().join("remote"));
+    static_git_hld(&fixture, &repo.file_url(), "    version: v1\n");
+    fixture
+        .run(&["generate", "--locked"])
+        .assert_code(2)
+        .assert_stderr_contains("hldc update")
+        .assert_stderr_contains("component.yaml:6:13");
+    assert!(!fixture.hld().join("hldc.lock").exists());
+    assert!(!fixture.hld().join("generated").exists());
+    fixture.run(&["generate"]).assert_code(0);
+    let lock = fixture.lock();
+    fixture.run(&["generate", "--locked"]).assert_code(0);
+    assert_eq!(fixture.lock(), lock);
+}
+
+#[test]
+fn offline_uses_the_cache_and_fails_clearly_when_cold() {
+    let fixture = Fixture::new();
+    let remote = fixture.dir.path().join("remote");
+    let (repo, _) = manifests_repo(&remote);
+    static_git_hld(&fixture, &repo.file_url(), "    version: v1\n");
+    fixture.run(&["generate", "--offline"]).assert_code(2).assert_stderr_contains("--offline");
+    fixture.run(&["generate"]).assert_code(0);
+    let before = read_tree(&fixture.hld().join("generated"));
+    std::fs::remove_dir_all(&remote).unwrap();
+    fixture.run(&["generate", "--offline"]).assert_code(0);
+    fixture.run(&["generate"]).assert_code(0);
+    assert_eq!(read_tree(&fixture.hld().join("generated")), before);
+}
+
+#[test]
+fn missing_ref_and_traversal_paths_are_refused() {
+    let fixture = Fixture::new();
+    let (repo, _) = manifests_repo(&fixture.dir.path().join("remote"));
+    static_git_hld(&fixture, &repo.file_url(), "    version: v9\n");
+    fixture
+        .run(&["generate"])
+        .assert_code(2)
+        .assert_stderr_contains("no such ref")
+        .assert_stderr_contains("component `web`");
+    fixture.write(&[(
+        "component.yaml",
+        &format!("name: app\nsubcomponents:\n  - name: web\n    type: static\n    method: git\n    source: {}\n    path: ../../../etc\n", repo.file_url()),
+    )]);
+    fixture
+        .run(&["generate"])
+        .assert_code(2)
+        .assert_stderr_contains("leaves its repository")
+        .assert_stderr_contains("component.yaml:7:11");
+}
+
+#[test]
+fn remote_component_directory_and_chart_from_git() {
+    let fixture = Fixture::new();
+    let repo = TestRepo::init(&fixture.dir.path().join("remote"));
+    repo.commit(
+        "shared hld",
+        &[
+            ("team/component.yaml", "name: team\nsubcomponents:\n  - name: api\n    type: helm\n    path: chart\n"),
+            ("team/config/common.yaml", "subcomponents:\n  api:\n    config:\n      message: from-remote-common\n"),
+            ("team/chart/Chart.yaml", "apiVersion: v2\nname: api\nversion: 0.1.0\n"),
+            ("team/chart/templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  message: {{ .Values.message | quote }}\n"),
+        ],
+    );
+    fixture.write(&[
+        ("component.yaml", &format!("name: app\nsubcomponents:\n  - name: team\n    method: git\n    source: {}\n    path: team\n    branch: main\n  - name: direct\n    type: helm\n    method: git\n    source: {}\n    path: team/chart\n    branch: main\n", repo.file_url(), repo.file_url())),
+        ("config/prod.yaml", "subcomponents:\n  team:\n    subcomponents:\n      api:\n        config:\n          message: from-parent-prod\n"),
+    ]);
+    fixture.run(&["generate", "prod"]).assert_code(0);
+    assert!(fixture.output("prod", "team/api.yaml").contains("message: from-parent-prod"));
+    assert!(fixture.output("prod", "direct.yaml").contains("name: direct"));
+    // Both components share one pin: one git entry in the lock.
+    assert_eq!(fixture.lock().matches("commit:").count(), 1, "{}", fixture.lock());
+}
+
+fn helm_hld(fixture: &Fixture, repository: &str, version: &str) {
+    fixture.write(&[
+        ("component.yaml", &format!("name: app\nsubcomponents:\n  - name: web\n    type: helm\n    method: helm\n    source: {repository}\n    path: web\n    version: \"{version}\"\n")),
+        ("config/common.yaml", "subcomponents:\n  web:\n    namespace: apps\n    injectNamespace: true\n"),
+    ]);
+}
+
+#[test]
+fn helm_repository_versions_digests_and_cache() {
+    let fixture = Fixture::new();
+    let served = fixture.dir.path().join("charts");
+    let charts =
+        [RepoChart::new("web", "1.0.0", &[]), RepoChart::new("web", "1.2.0", &[]), RepoChart::new("web", "2.0.0", &[])];
+    write_repo(&served, &charts);
+    let mut server = Server::start(&served);
+    helm_hld(&fixture, &server.url(), "^1.0");
+    fixture.run(&["generate"]).assert_code(0);
+    let output = fixture.output("common", "web.yaml");
+    assert!(output.contains("version: \"1.2.0\"") && output.contains("namespace: apps"), "{output}");
+    let lock = fixture.lock();
+    assert!(
+        lock.contains("version: 1.2.0") && lock.contains(&format!("digest: sha256:{}", charts[1].sha256())),
+        "{lock}"
+    );
+    // With the lock and a warm cache, the repository is not needed any more.
+    server.stop();
+    fixture.run(&["generate", "--locked"]).assert_code(0);
+    fixture.run(&["generate", "--offline"]).assert_code(0);
+    assert_eq!(fixture.lock(), lock);
+}
+
+#[test]
+fn tampered_chart_archive_fails_on_its_digest() {
+    let fixture = Fixture::new();
+    let served = fixture.dir.path().join("charts");
+    write_repo(&served, &[RepoChart::new("web", "1.0.0", &[])]);
+    let archive = served.join("web-1.0.0.tgz");
+    let mut bytes = std::fs::read(&archive).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&archive, bytes).unwrap();
+    let server = Server::start(&served);
+    helm_hld(&fixture, &server.url(), "1.0.0");
+    fixture
+        .run(&["generate"])
+        .assert_code(2)
+        .assert_stderr_contains("digest mismatch")
+        .assert_stderr_contains("component `web`");
+    assert!(!fixture.hld().join("generated").exists());
+}
+
+#[test]
+fn http_static_source_is_pinned_by_sha256() {
+    let fixture = Fixture::new();
+    let served = fixture.dir.path().join("files");
+    write_files(&served, &[("cm.yaml", &configmap("from-http", "h"))]);
+    let server = Server::start(&served);
+    fixture.write(&[
+        ("component.yaml", &format!("name: app\nsubcomponents:\n  - name: remote\n    type: static\n    method: http\n    source: {}/cm.yaml\n", server.url())),
+        ("config/common.yaml", ""),
+    ]);
+    fixture.run(&["generate"]).assert_code(0);
+    assert!(fixture.output("common", "remote.yaml").contains("name: from-http"));
+    assert!(fixture.lock().contains("sha256:") || fixture.lock().contains("sha256: "), "{}", fixture.lock());
+}
+
+#[test]
+fn cache_dir_and_clean() {
+    let fixture = Fixture::new();
+    std::fs::create_dir_all(fixture.hld()).unwrap();
+    let run = fixture.run(&["cache", "dir"]);
+    run.assert_code(0);
+    let dir = run.stdout.trim().to_string();
+    assert!(dir.ends_with("xdg/hldc"), "{dir}");
+    std::fs::create_dir_all(Path::new(&dir).join("git")).unwrap();
+    fixture.run(&["cache", "clean"]).assert_code(0);
+    assert!(!Path::new(&dir).exists());
+    let _ = fixture.cache();
+}
