@@ -259,3 +259,32 @@ fn cache_dir_and_clean() {
     assert!(!Path::new(&dir).exists());
     let _ = fixture.cache();
 }
+
+#[test]
+fn access_yaml_names_the_variable_holding_the_token() {
+    let fixture = Fixture::new();
+    let served = fixture.dir.path().join("charts");
+    write_repo(&served, &[RepoChart::new("web", "1.0.0", &[])]);
+    let token = "s3cr3t-token-value";
+    let server = Server::start_with_token(&served, Some(token));
+    helm_hld(&fixture, &server.url(), "1.0.0");
+    fixture.write(&[("access.yaml", &format!("{}: CHARTS_TOKEN\n", server.url()))]);
+    let cache = fixture.dir.path().join("xdg");
+    let env = |value: &'static str| {
+        [("XDG_CACHE_HOME", cache.to_str().unwrap().to_string()), ("CHARTS_TOKEN", value.to_string())]
+    };
+    let run_with = |value: &'static str| {
+        let env = env(value);
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        hldc_with_env(&fixture.hld(), &["generate"], &env)
+    };
+    let refused = run_with("wrong-token");
+    refused.assert_code(2).assert_stderr_contains("authentication failed");
+    assert!(!refused.stderr.contains("wrong-token"));
+    let accepted = run_with(token);
+    accepted.assert_code(0);
+    assert!(!accepted.stderr.contains(token));
+    assert!(!fixture.lock().contains(token));
+    // An unset variable is a warning, and the fetch then fails on authentication.
+    fixture.run(&["generate"]).assert_stderr_contains("`CHARTS_TOKEN` (the token for");
+}
