@@ -7,6 +7,10 @@
 //! → `emit` (canonical YAML, atomic write). `ops` holds one function per command; `cli` and
 //! `settings` turn the command line and environment into their options.
 
+// `Problem` is large (it carries its source, spans and hints); it travels only on the error
+// path, where a few hundred bytes per failure cost nothing.
+#![allow(clippy::result_large_err)]
+
 pub mod cli;
 pub mod diag;
 pub mod emit;

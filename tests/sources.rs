@@ -2,7 +2,6 @@
 //! a real Helm repository served on 127.0.0.1, real helm rendering.
 
 mod common;
-#[allow(dead_code)]
 mod fetch_support;
 
 use std::path::Path;

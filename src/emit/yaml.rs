@@ -14,7 +14,7 @@ pub fn to_string(value: &Value) -> String {
         Value::Mapping(map) if !map.is_empty() => write_mapping(&mut out, map, 0, false),
         Value::Sequence(items) if !items.is_empty() => write_sequence(&mut out, items, 0, false),
         scalar => {
-            write_inline(&mut out, scalar, 0);
+            write_inline(&mut out, scalar);
             out.push('\n');
         }
     }
@@ -35,7 +35,7 @@ fn key_text(key: &Value) -> String {
     let mut text = String::new();
     match key {
         Value::Mapping(_) | Value::Sequence(_) => write_flow(&mut text, key),
-        _ => write_inline(&mut text, key, 0),
+        _ => write_inline(&mut text, key),
     }
     text
 }
@@ -91,7 +91,7 @@ fn write_after_key(out: &mut String, value: &Value, width: usize) {
         Value::String(text) if literal_block_fits(text) => write_literal_block(out, text, width + 2),
         scalar => {
             out.push(' ');
-            write_inline(out, scalar, width);
+            write_inline(out, scalar);
             out.push('\n');
         }
     }
@@ -109,7 +109,7 @@ fn is_tagged(value: &Value) -> bool {
 }
 
 /// A scalar or an empty collection on the current line.
-fn write_inline(out: &mut String, value: &Value, width: usize) {
+fn write_inline(out: &mut String, value: &Value) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -119,7 +119,7 @@ fn write_inline(out: &mut String, value: &Value, width: usize) {
         Value::Tagged(tagged) => {
             out.push_str(&tagged.tag.to_string());
             out.push(' ');
-            write_inline(out, &tagged.value, width);
+            write_inline(out, &tagged.value);
         }
     }
 }
@@ -150,7 +150,7 @@ fn write_flow(out: &mut String, value: &Value) {
             out.push(']');
         }
         Value::String(text) => write_quoted(out, text),
-        other => write_inline(out, other, 0),
+        other => write_inline(out, other),
     }
 }
 
