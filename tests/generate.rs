@@ -398,3 +398,48 @@ fn example_output_snapshots() {
         }
     }
 }
+
+/// The whole message a person sees for typical mistakes, reviewed as snapshots.
+#[test]
+fn error_message_snapshots() {
+    let cases: &[(&str, &[(&str, &str)], &[&str])] = &[
+        (
+            "unknown_field",
+            &[("component.yaml", "name: app\nsubcomponents:\n  - name: web\n    type: static\n    pth: manifests\n")],
+            &["generate"],
+        ),
+        (
+            "wrong_type_in_config",
+            &[
+                ("component.yaml", "name: app\nsubcomponents:\n  - name: web\n    type: static\n    path: m\n"),
+                ("config/common.yaml", "subcomponents:\n  web:\n    injectNamespace: \"true\"\n"),
+                ("m/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"),
+            ],
+            &["generate"],
+        ),
+        (
+            "missing_path",
+            &[("component.yaml", "name: app\nsubcomponents:\n  - name: web\n    type: static\n    path: manifests\n")],
+            &["generate"],
+        ),
+        (
+            "path_escapes",
+            &[("component.yaml", "name: app\nsubcomponents:\n  - name: web\n    type: static\n    path: ../../etc\n")],
+            &["generate"],
+        ),
+        (
+            "not_an_object",
+            &[("component.yaml", "name: app\ntype: static\npath: m\n"), ("m/list.yaml", "- just\n- a list\n")],
+            &["generate"],
+        ),
+    ];
+    for (name, files, args) in cases {
+        let hld = tempfile::tempdir().unwrap();
+        write_files(hld.path(), files);
+        let run = hldc(hld.path(), args);
+        run.assert_code(2);
+        insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!(format!("error__{name}"), run.stderr);
+        });
+    }
+}
