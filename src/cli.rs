@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -39,6 +39,12 @@ pub enum Command {
         #[command(subcommand)]
         action: CacheAction,
     },
+    /// Check the HLD without network or helm: schemas, references, Fabrikate differences
+    ///
+    /// With no ENV, every environment of the tree is checked alone (and `common` alone); named
+    /// ENVs are checked as one combination, the way `generate` would use them. Every problem is
+    /// reported; warnings do not fail. Exit 0 valid, 1 invalid, 2 could not run.
+    Validate(ValidateArgs),
     /// Print a JSON Schema of one of the file formats (component, config, access, lock)
     Schema {
         /// Which schema; all names are listed when omitted
@@ -98,4 +104,30 @@ pub enum CacheAction {
     Dir,
     /// Delete everything in the cache
     Clean,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub render: RenderArgs,
+
+    /// Also render (needs helm) and check every object: identity fields, duplicates,
+    /// namespaces, label and annotation limits, and built-in kinds against the Kubernetes
+    /// OpenAPI schema
+    #[arg(long)]
+    pub rendered: bool,
+
+    /// The Kubernetes version whose OpenAPI schema `--rendered` checks against (e.g. `1.34`)
+    #[arg(long, value_name = "V")]
+    pub kube_version: Option<String>,
+
+    /// How to report: `human` (diagnostics on stderr) or `json` (one document on stdout)
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Human)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Human,
+    Json,
 }

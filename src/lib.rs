@@ -11,6 +11,7 @@
 // path, where a few hundred bytes per failure cost nothing.
 #![allow(clippy::result_large_err)]
 
+pub mod check;
 pub mod cli;
 pub mod diag;
 pub mod emit;
@@ -98,6 +99,23 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Validate(args) => {
+            let validation = match validate_options(args, settings) {
+                Ok(options) => ops::validate::validate(&options, settings),
+                Err(problem) => ops::validate::Validation::could_not_run(vec![problem]),
+            };
+            match args.output {
+                cli::OutputFormat::Json => println!("{}", validation.to_json()),
+                cli::OutputFormat::Human => {
+                    report(&validation.problems, settings);
+                    for note in &validation.notes {
+                        eprintln!("note: {note}");
+                    }
+                    eprintln!("{}", validation.summary());
+                }
+            }
+            Ok(ExitCode::from(validation.verdict.exit_code()))
+        }
         Command::Schema { name } => match name.as_deref().map(|n| (n, Schema::from_name(n))) {
             None => {
                 for schema in Schema::ALL {
@@ -116,6 +134,22 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
             }
         },
     }
+}
+
+fn validate_options(args: &cli::ValidateArgs, settings: &Settings) -> Result<ops::validate::ValidateOptions, Problem> {
+    let kube_version = match &args.kube_version {
+        Some(version) => check::kube::parse_version(version)?,
+        None => check::kube::default_version(),
+    };
+    let rendered = match args.rendered {
+        true => Some(ops::validate::RenderCheck { helm: settings.helm(&args.render)?, kube_version }),
+        false => None,
+    };
+    Ok(ops::validate::ValidateOptions {
+        environments: args.render.environments.clone(),
+        allow_hooks: args.render.allow_hooks,
+        rendered,
+    })
 }
 
 /// Prints problems to stderr, warnings and errors alike.

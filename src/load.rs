@@ -86,6 +86,16 @@ const MAX_DEPTH: usize = 64;
 /// Loads the HLD rooted at `sources.hld_root()`. Collects every problem it can instead of
 /// stopping at the first; the tree is returned only when none of them is an error.
 pub fn load(sources: &Sources) -> Result<(Hld, Vec<Problem>), Vec<Problem>> {
+    match load_partial(sources) {
+        (Some(hld), problems) if !problems.iter().any(Problem::is_error) => Ok((hld, problems)),
+        (_, problems) => Err(problems),
+    }
+}
+
+/// Loads what can be read even when some files are broken, with every problem found: a file
+/// that fails to parse or to pass its schema is left out of the tree. `validate` checks the
+/// rest so that one run reports everything; `generate` must not use a partial tree.
+pub fn load_partial(sources: &Sources) -> (Option<Hld>, Vec<Problem>) {
     let mut problems = Problems::default();
     let root_dir = sources.hld_root().to_path_buf();
     let root = match read_component_dir(sources, &root_dir, &mut problems) {
@@ -107,15 +117,12 @@ pub fn load(sources: &Sources) -> Result<(Hld, Vec<Problem>), Vec<Problem>> {
         }
         None => None,
     };
-    if problems.has_errors() {
-        return Err(problems.into_vec());
-    }
-    let Some(root) = root else {
-        return Err(problems.into_vec());
-    };
-    let mut environments = BTreeSet::from(["common".to_string()]);
-    collect_environments(&root, &mut environments);
-    Ok((Hld { root, environments }, problems.into_vec()))
+    let hld = root.map(|root| {
+        let mut environments = BTreeSet::from(["common".to_string()]);
+        collect_environments(&root, &mut environments);
+        Hld { root, environments }
+    });
+    (hld, problems.into_vec())
 }
 
 fn collect_environments(node: &Node, into: &mut BTreeSet<String>) {
@@ -385,11 +392,13 @@ pub fn read_source(sources: &Sources, path: &Path) -> Result<crate::diag::Source
         Ok(text) => Ok(SourceFile::new(name, text)),
         Err(error) => {
             let valid = error.utf8_error().valid_up_to();
-            let prefix = String::from_utf8_lossy(&error.as_bytes()[..valid]).into_owned();
-            let line = prefix.matches('\n').count() + 1;
-            let column = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            // The lossy text keeps every valid byte where it was, so the snippet can show the
+            // line with the bad byte (as a replacement character).
+            let file = SourceFile::new(name.clone(), String::from_utf8_lossy(error.as_bytes()).into_owned());
+            let span = valid..valid + char::REPLACEMENT_CHARACTER.len_utf8();
             Err(Problem::error("hldc::io::not-utf8", format!("`{name}` is not valid UTF-8 (byte {valid})"))
-                .path(format!("{name}:{line}:{column}"))
+                .at(Location::new(&file, span))
+                .label("not UTF-8")
                 .help("save the file as UTF-8"))
         }
     }

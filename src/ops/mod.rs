@@ -3,3 +3,4 @@
 pub mod generate;
 pub mod remote;
 pub mod update;
+pub mod validate;

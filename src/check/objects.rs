@@ -1,0 +1,328 @@
+//! Checks of rendered objects (`validate --rendered`): what the API server would refuse.
+//! The objects are checked as `generate` would write them, so problems point at the lines of
+//! `generated/<envs>/<file>`.
+
+use std::collections::BTreeSet;
+
+use serde_yaml::Value;
+
+use super::kube::{KubeSchemas, Verdict};
+use super::{path, Locate};
+use crate::diag::{Problem, SourceFile};
+use crate::emit::OutputFiles;
+use crate::render::{Object, Rendered};
+use crate::transform::Scopes;
+use crate::yaml::{parse_all, Document, Segment, ValuePath};
+
+/// Kubernetes limits (k8s.io/apimachinery validation).
+const MAX_LABEL_VALUE: usize = 63;
+const MAX_NAME_PART: usize = 63;
+const MAX_PREFIX: usize = 253;
+const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;
+
+/// Where object metadata sits: the object's own, and the pod templates of workloads.
+const METADATA_PATHS: [&[&str]; 4] = [
+    &["metadata"],
+    &["spec", "template", "metadata"],
+    &["spec", "jobTemplate", "metadata"],
+    &["spec", "jobTemplate", "spec", "template", "metadata"],
+];
+
+/// What checking one environment's output found.
+#[derive(Debug, Default)]
+pub struct ObjectReport {
+    pub problems: Vec<Problem>,
+    pub checked: usize,
+    /// `apiVersion kind` of objects not checked against a schema (CRDs, other groups).
+    pub skipped: BTreeSet<String>,
+}
+
+/// Checks the files of one environment's output; `output_dir` is `generated/<envs>`.
+pub fn check(files: &OutputFiles, output_dir: &str, kube: &KubeSchemas) -> ObjectReport {
+    let mut report = ObjectReport::default();
+    let mut parsed: Vec<(String, Vec<Document>)> = Vec::new();
+    for (file, text) in files {
+        let source = SourceFile::new(format!("{output_dir}/{file}"), text.clone());
+        match parse_all(&source) {
+            Ok(documents) => parsed.push((component_of(file), documents)),
+            Err(problem) => report.problems.push(problem),
+        }
+    }
+    // Scopes reads CRDs across the whole output; it works on rendered components.
+    let rendered: Vec<Rendered> = parsed
+        .iter()
+        .map(|(component, documents)| Rendered {
+            component: component.clone(),
+            file: String::new(),
+            inject_namespace: None,
+            objects: documents
+                .iter()
+                .map(|d| Object { value: d.value.clone(), origin: d.value_location(&[]) })
+                .collect(),
+        })
+        .collect();
+    let scopes = Scopes::of(&rendered);
+    for (component, documents) in &parsed {
+        for document in documents {
+            report.checked += 1;
+            let describe = describe(&document.value, component);
+            let mut found = check_identity(document, &describe);
+            found.extend(check_scope(document, &describe, &scopes));
+            for metadata in METADATA_PATHS {
+                found.extend(check_metadata(document, &describe, &path(metadata)));
+            }
+            let places: BTreeSet<Option<String>> = found.iter().map(Problem::where_).collect();
+            report.problems.extend(found);
+            match kube.check(&document.value, &describe, document) {
+                // A label that is not a string is reported above already, more precisely.
+                Verdict::Checked(problems) => {
+                    report.problems.extend(problems.into_iter().filter(|p| !places.contains(&p.where_())))
+                }
+                Verdict::Skipped => {
+                    let text = |key: &str| document.value.get(key).and_then(Value::as_str).unwrap_or("?").to_string();
+                    report.skipped.insert(format!("{} {}", text("apiVersion"), text("kind")));
+                }
+            }
+        }
+    }
+    report
+}
+
+/// `a/b/web.yaml` → `web`: output files are named after their component.
+fn component_of(file: &str) -> String {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    name.strip_suffix(".yaml").unwrap_or(name).to_string()
+}
+
+fn describe(object: &Value, component: &str) -> String {
+    let kind = object.get("kind").and_then(Value::as_str).unwrap_or("object");
+    match object.get("metadata").and_then(|m| m.get("name")).and_then(Value::as_str) {
+        Some(name) => format!("`{kind} {name}` (component `{component}`)"),
+        None => format!("a `{kind}` of component `{component}`"),
+    }
+}
+
+fn text_at<'v>(value: &'v Value, at: &[Segment]) -> Option<&'v str> {
+    let mut current = value;
+    for segment in at {
+        let Segment::Key(key) = segment else { return None };
+        current = current.get(key.as_str())?;
+    }
+    current.as_str().filter(|s| !s.is_empty())
+}
+
+fn check_identity(document: &Document, describe: &str) -> Vec<Problem> {
+    [&["apiVersion"][..], &["kind"], &["metadata", "name"]]
+        .into_iter()
+        .map(|keys| path(keys))
+        .filter(|at| text_at(&document.value, at).is_none())
+        .map(|at| {
+            let field = crate::yaml::display_path(&at);
+            Problem::error("hldc::output::missing-identity", format!("{describe} has no `{field}`"))
+                .at(document.value(&at))
+                .label(format!("`{field}` missing or empty"))
+                .help(
+                    "every Kubernetes object needs `apiVersion`, `kind` and `metadata.name`; fix the chart or manifest",
+                )
+        })
+        .collect()
+}
+
+fn check_scope(document: &Document, describe: &str, scopes: &Scopes) -> Option<Problem> {
+    let at = path(&["metadata", "namespace"]);
+    let namespace = text_at(&document.value, &at)?;
+    if !scopes.is_cluster_scoped(&document.value) {
+        return None;
+    }
+    Some(
+        Problem::error(
+            "hldc::output::namespace-on-cluster-scoped",
+            format!("{describe} is cluster-scoped but has `metadata.namespace: {namespace}`"),
+        )
+        .at(document.key(&at))
+        .label("cluster-scoped kinds have no namespace")
+        .help("remove `metadata.namespace` from this object"),
+    )
+}
+
+fn check_metadata(document: &Document, describe: &str, metadata: &[Segment]) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let Some(block) = lookup(&document.value, metadata) else { return problems };
+    for (field, is_label) in [("labels", true), ("annotations", false)] {
+        let Some(map) = block.get(field).and_then(Value::as_mapping) else { continue };
+        let mut field_at = metadata.to_vec();
+        field_at.push(Segment::Key(field.into()));
+        let mut total = 0;
+        for (key, value) in map {
+            let key_text = key.as_str().unwrap_or_default();
+            let mut at: ValuePath = field_at.clone();
+            at.push(Segment::Key(key_text.to_string()));
+            if let Some(reason) = qualified_name_problem(key_text) {
+                problems.push(
+                    Problem::error("hldc::output::invalid-key", format!("{describe}: the {field} key `{key_text}` {reason}"))
+                        .at(document.key(&at))
+                        .label("invalid key")
+                        .help("keys are `[prefix/]name`: a DNS subdomain prefix (≤253) and a name of letters, digits, `-`, `_`, `.` (≤63)"),
+                );
+            }
+            let Some(value_text) = value.as_str() else {
+                problems.push(
+                    Problem::error(
+                        "hldc::output::not-a-string",
+                        format!("{describe}: the {field} value of `{key_text}` is not a string"),
+                    )
+                    .at(document.value(&at))
+                    .label("must be a string")
+                    .help("quote the value in the chart or manifest (e.g. `\"true\"`, `\"1\"`)"),
+                );
+                continue;
+            };
+            total += key_text.len() + value_text.len();
+            if is_label {
+                if let Some(reason) = label_value_problem(value_text) {
+                    problems.push(
+                        Problem::error("hldc::output::invalid-label", format!("{describe}: the value of label `{key_text}` {reason}"))
+                            .at(document.value(&at))
+                            .label("invalid label value")
+                            .help("label values are at most 63 letters, digits, `-`, `_`, `.`, starting and ending with a letter or digit; put longer text in an annotation"),
+                    );
+                }
+            }
+        }
+        if !is_label && total > MAX_ANNOTATIONS_BYTES {
+            problems.push(
+                Problem::error(
+                    "hldc::output::annotations-too-large",
+                    format!("{describe}: its annotations total {total} bytes, over Kubernetes' limit of {MAX_ANNOTATIONS_BYTES}"),
+                )
+                .at(document.key(&field_at))
+                .label("too large")
+                .help("move large data into a ConfigMap; `kubectl apply` also keeps a copy in an annotation"),
+            );
+        }
+    }
+    problems
+}
+
+fn lookup<'v>(value: &'v Value, at: &[Segment]) -> Option<&'v Value> {
+    at.iter().try_fold(value, |current, segment| match segment {
+        Segment::Key(key) => current.get(key.as_str()),
+        Segment::Index(index) => current.get(*index),
+    })
+}
+
+/// Why `key` is not a Kubernetes qualified name (`[prefix/]name`), if it is not.
+fn qualified_name_problem(key: &str) -> Option<String> {
+    let (prefix, name) = match key.split_once('/') {
+        Some((prefix, name)) => (Some(prefix), name),
+        None => (None, key),
+    };
+    if name.contains('/') {
+        return Some("has more than one `/`".into());
+    }
+    if let Some(prefix) = prefix {
+        if prefix.is_empty() {
+            return Some("has an empty prefix before `/`".into());
+        }
+        if prefix.len() > MAX_PREFIX {
+            return Some(format!("has a prefix of {} characters, over {MAX_PREFIX}", prefix.len()));
+        }
+        if !is_dns_subdomain(prefix) {
+            return Some(format!("has the prefix `{prefix}`, which is not a lowercase DNS subdomain"));
+        }
+    }
+    if name.is_empty() {
+        return Some("has an empty name".into());
+    }
+    if name.len() > MAX_NAME_PART {
+        return Some(format!("has a name of {} characters, over {MAX_NAME_PART}", name.len()));
+    }
+    (!is_name_part(name)).then(|| {
+        "must start and end with a letter or digit, with only letters, digits, `-`, `_` and `.` between".into()
+    })
+}
+
+fn label_value_problem(value: &str) -> Option<String> {
+    if value.len() > MAX_LABEL_VALUE {
+        return Some(format!("is {} characters long, over {MAX_LABEL_VALUE}", value.len()));
+    }
+    (!value.is_empty() && !is_name_part(value)).then(|| {
+        "must start and end with a letter or digit, with only letters, digits, `-`, `_` and `.` between".into()
+    })
+}
+
+/// `[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?`
+fn is_name_part(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let (Some(first), Some(last)) = (bytes.first(), bytes.last()) else { return false };
+    first.is_ascii_alphanumeric()
+        && last.is_ascii_alphanumeric()
+        && bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// Lowercase RFC 1123 labels joined by dots.
+fn is_dns_subdomain(text: &str) -> bool {
+    text.split('.').all(|label| {
+        let bytes = label.as_bytes();
+        let (Some(first), Some(last)) = (bytes.first(), bytes.last()) else { return false };
+        let alnum = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+        alnum(first) && alnum(last) && bytes.iter().all(|b| alnum(b) || *b == b'-')
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn qualified_names() {
+        for ok in ["app", "app.kubernetes.io/name", "a_b.c-d", "x/y", "A1"] {
+            assert_eq!(qualified_name_problem(ok), None, "{ok}");
+        }
+        for bad in ["", "/x", "a/b/c", "Example.com/x", "-app", "app-", "a b", &"n".repeat(64)] {
+            assert!(qualified_name_problem(bad).is_some(), "{bad:?}");
+        }
+        assert!(qualified_name_problem(&format!("{}/x", "a".repeat(254))).is_some());
+    }
+
+    #[test]
+    fn label_values() {
+        for ok in ["", "v1.2.3", "web_1", &"a".repeat(63)] {
+            assert_eq!(label_value_problem(ok), None, "{ok:?}");
+        }
+        for bad in [&"a".repeat(64), "has space", "-x", "x.", "ü"] {
+            assert!(label_value_problem(bad).is_some(), "{bad:?}");
+        }
+    }
+
+    fn check_text(text: &str) -> Vec<(String, String)> {
+        let mut files = OutputFiles::new();
+        files.insert("web.yaml".into(), text.into());
+        let kube = crate::check::kube::load("1.34").unwrap();
+        check(&files, "generated/prod", kube)
+            .problems
+            .into_iter()
+            .map(|p| (p.where_().unwrap_or_default(), p.message))
+            .collect()
+    }
+
+    #[test]
+    fn identity_scope_and_metadata_problems_point_at_their_lines() {
+        let found = check_text(concat!(
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  labels:\n    team: platform team\n",
+            "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: r\n  namespace: x\n",
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  annotations:\n    Bad/key: v\n    n: 1\n",
+        ));
+        let expected = [
+            ("generated/prod/web.yaml:4:1", "has no `metadata.name`"),
+            ("generated/prod/web.yaml:6:11", "the value of label `team`"),
+            ("generated/prod/web.yaml:12:3", "is cluster-scoped"),
+            ("generated/prod/web.yaml:19:5", "the annotations key `Bad/key`"),
+            ("generated/prod/web.yaml:20:8", "the annotations value of `n` is not a string"),
+        ];
+        assert_eq!(found.len(), expected.len(), "{found:#?}");
+        for (where_, message) in expected {
+            assert!(found.iter().any(|(w, m)| w == where_ && m.contains(message)), "{where_} {message}: {found:#?}");
+        }
+    }
+}

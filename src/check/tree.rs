@@ -1,0 +1,297 @@
+//! Checks of the loaded tree that the schemas cannot express: references between files,
+//! local sources that must exist, and places where hldc reads an HLD differently from
+//! Fabrikate. `check_tree` holds whatever the environment; `check_environment` looks at one
+//! environment combination's merged config.
+
+use serde_yaml::Value;
+
+use crate::diag::Problem;
+use crate::layer::Layer;
+use crate::load::{Hld, Node};
+use crate::model::{ComponentType, Method};
+use crate::resolve::Planned;
+use crate::sources::Sources;
+use crate::suggest::did_you_mean;
+use crate::yaml::{display_path, Document, Segment, ValuePath};
+
+/// Plain scalars that YAML 1.1 (go-yaml v2, which helm and Fabrikate use) reads as booleans,
+/// and YAML 1.2 (hldc) as strings.
+const YAML11_BOOLEANS: [&str; 16] =
+    ["y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"];
+
+/// Problems of the tree that do not depend on the environment.
+pub fn check_tree(hld: &Hld, sources: &Sources, hooks_allowed: bool) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    visit(&hld.root, &mut |node| {
+        for document in node.configs.values() {
+            check_config_block(document, Vec::new(), &document.value, node, &mut problems);
+            check_yaml11_booleans(document, Vec::new(), &document.value, &mut problems);
+        }
+        problems.extend(check_local_source(node, sources));
+        if !hooks_allowed {
+            problems.extend(check_hooks(node));
+        }
+    });
+    problems
+}
+
+fn visit<'h>(node: &'h Node, each: &mut dyn FnMut(&'h Node)) {
+    each(node);
+    for child in &node.children {
+        visit(child, each);
+    }
+}
+
+/// `subcomponents.<name>` in a config block must name a subcomponent of the component the
+/// block configures; Fabrikate silently ignored a misspelled name.
+fn check_config_block(document: &Document, at: ValuePath, block: &Value, node: &Node, out: &mut Vec<Problem>) {
+    let Some(subcomponents) = block.get("subcomponents").and_then(Value::as_mapping) else { return };
+    let declared: Vec<&str> = node.defining().spec.subcomponents.iter().map(|s| s.name.as_str()).collect();
+    for (name, child_block) in subcomponents {
+        let Some(name) = name.as_str() else { continue };
+        let mut child_at = at.clone();
+        child_at.extend([Segment::Key("subcomponents".into()), Segment::Key(name.to_string())]);
+        if declared.contains(&name) {
+            // A child that failed to load is reported already; its own children are unknown.
+            if let Some(child) = node.children.iter().find(|c| c.name() == name) {
+                check_config_block(document, child_at, child_block, child, out);
+            }
+            continue;
+        }
+        let help = match did_you_mean(name, declared.iter().copied()) {
+            Some(near) => format!("did you mean `{near}`?"),
+            None if declared.is_empty() => format!("`{}` has no subcomponents; remove this block", node.name()),
+            None => format!("the subcomponents of `{}` are: {}", node.name(), declared.join(", ")),
+        };
+        out.push(
+            Problem::error(
+                "hldc::config::unknown-subcomponent",
+                format!(
+                    "`{}` configures `{name}`, but `{}` has no subcomponent of that name",
+                    document.file.name(),
+                    node.name()
+                ),
+            )
+            .at(document.key_location(&child_at))
+            .label("no such subcomponent")
+            .help(help),
+        );
+    }
+}
+
+/// Warns about `yes`, `on`, `off`... written unquoted under `config:`: hldc passes them on as
+/// strings, while Fabrikate (and helm reading a values file) turned them into booleans.
+fn check_yaml11_booleans(document: &Document, at: ValuePath, block: &Value, out: &mut Vec<Problem>) {
+    if let Some(values) = block.get("config") {
+        let mut values_at = at.clone();
+        values_at.push(Segment::Key("config".into()));
+        check_plain_booleans(document, values_at, values, out);
+    }
+    for (name, child) in block.get("subcomponents").and_then(Value::as_mapping).into_iter().flatten() {
+        let Some(name) = name.as_str() else { continue };
+        let mut child_at = at.clone();
+        child_at.extend([Segment::Key("subcomponents".into()), Segment::Key(name.to_string())]);
+        check_yaml11_booleans(document, child_at, child, out);
+    }
+}
+
+fn check_plain_booleans(document: &Document, at: ValuePath, value: &Value, out: &mut Vec<Problem>) {
+    match value {
+        Value::String(text) if YAML11_BOOLEANS.contains(&text.as_str()) && is_plain(document, &at, text) => {
+            let meaning =
+                if matches!(text.to_ascii_lowercase().as_str(), "y" | "yes" | "on") { "true" } else { "false" };
+            out.push(
+                Problem::warning(
+                    "hldc::config::yaml11-boolean",
+                    format!(
+                        "`{}` is the string \"{text}\" for hldc, but Fabrikate read it as `{meaning}`",
+                        display_path(&at)
+                    ),
+                )
+                .at(document.value_location(&at))
+                .label("unquoted YAML 1.1 boolean")
+                .help(format!("write `{meaning}` for a boolean, or `\"{text}\"` to keep the string")),
+            );
+        }
+        Value::Mapping(map) => {
+            for (key, child) in map {
+                let Some(key) = key.as_str() else { continue };
+                let mut child_at = at.clone();
+                child_at.push(Segment::Key(key.to_string()));
+                check_plain_booleans(document, child_at, child, out);
+            }
+        }
+        Value::Sequence(items) => {
+            for (index, child) in items.iter().enumerate() {
+                let mut child_at = at.clone();
+                child_at.push(Segment::Index(index));
+                check_plain_booleans(document, child_at, child, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether the scalar at `at` is written without quotes: the source text at its position is the
+/// value itself (a quoted scalar starts with its quote).
+fn is_plain(document: &Document, at: &[Segment], text: &str) -> bool {
+    let Some(span) = document.positions.value_span(at) else { return false };
+    document.file.text().get(span.start..).is_some_and(|source| source.starts_with(text))
+}
+
+/// A local helm or static source must exist, and a helm chart directory must hold Chart.yaml.
+/// Remote sources are not checked: that needs the network.
+fn check_local_source(node: &Node, sources: &Sources) -> Option<Problem> {
+    let entry = &node.entry;
+    let component_type = node.component_type();
+    if component_type == ComponentType::Component || entry.spec.method() != Method::Local {
+        return None;
+    }
+    let located = match sources.locate(entry, &node.base_dir) {
+        Ok(located) => located,
+        Err(problem) => return Some(problem),
+    };
+    let chart_file = located.join("Chart.yaml");
+    if component_type == ComponentType::Helm && located.is_dir() && !chart_file.is_file() {
+        let field = if entry.spec.path.is_some() { "path" } else { "source" };
+        return Some(
+            Problem::error(
+                "hldc::source::no-chart",
+                format!("`{}` (the chart of component `{}`) has no Chart.yaml", sources.display(&located), node.name()),
+            )
+            .at(entry.field_location(field))
+            .label("not a helm chart")
+            .help("point `path` at the chart directory (the one holding Chart.yaml)"),
+        );
+    }
+    None
+}
+
+/// Hooks are shell commands; `generate` refuses them without `--allow-hooks`.
+fn check_hooks(node: &Node) -> Option<Problem> {
+    let defining = node.defining();
+    if !defining.spec.hooks.values().any(|commands| !commands.is_empty()) {
+        return None;
+    }
+    Some(
+        Problem::warning(
+            "hldc::hooks::declared",
+            format!("component `{}` declares hooks, which `hldc generate` runs only with `--allow-hooks`", node.name()),
+        )
+        .at(defining.field_location("hooks"))
+        .label("shell commands")
+        .help("review the commands; pass `--allow-hooks` to generate (and to validate, to silence this)"),
+    )
+}
+
+/// Problems of one environment combination: its merged config per enabled component.
+pub fn check_environment(planned: &[Planned]) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for component in planned {
+        problems.extend(check_inject_namespace(component));
+        problems.extend(check_list_replacement(&component.layers));
+    }
+    problems
+}
+
+fn check_inject_namespace(component: &Planned) -> Option<Problem> {
+    let config = &component.config;
+    if !config.inject_namespace || config.namespace.is_some() {
+        return None;
+    }
+    let setter = component.layers.iter().find(|layer| layer.value.get("injectNamespace").is_some())?;
+    let mut at = setter.prefix.clone();
+    at.push(Segment::Key("injectNamespace".into()));
+    Some(
+        Problem::error(
+            "hldc::config::inject-without-namespace",
+            format!(
+                "`injectNamespace` is true for component `{}`, but no config sets its `namespace`",
+                component.node.name()
+            ),
+        )
+        .at(setter.document.key_location(&at))
+        .label("nothing to inject")
+        .help(
+            "add `namespace: <name>` beside it (or in the component's config/common.yaml), or remove `injectNamespace`",
+        ),
+    )
+}
+
+/// Fabrikate appended a list in a higher layer to the list below it; hldc replaces it. Warns
+/// where a higher layer's list hides a lower layer's.
+fn check_list_replacement(layers: &[Layer]) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (index, layer) in layers.iter().enumerate() {
+        let mut lists = Vec::new();
+        // `subcomponents` configures the children; their own layer stacks cover it.
+        for (key, value) in layer.value.as_mapping().into_iter().flatten() {
+            match key.as_str() {
+                Some(key) if key != "subcomponents" => collect_lists(value, vec![Segment::Key(key.into())], &mut lists),
+                _ => {}
+            }
+        }
+        for list_path in lists {
+            let below = layers[index + 1..].iter().find_map(|lower| match lookup(&lower.value, &list_path) {
+                Lookup::Missing => None,
+                Lookup::Found(Value::Sequence(_)) => Some(Some(lower)),
+                // A null or a value of another type hides whatever is below it.
+                Lookup::Found(_) | Lookup::Blocked => Some(None),
+            });
+            let Some(Some(lower)) = below else { continue };
+            let high_at = [layer.prefix.as_slice(), &list_path].concat();
+            let low_at = [lower.prefix.as_slice(), &list_path].concat();
+            problems.push(
+                Problem::warning(
+                    "hldc::config::list-replaced",
+                    format!(
+                        "the list `{}` replaces the one at `{}` whole; Fabrikate appended them",
+                        display_path(&high_at),
+                        lower.document.value_location(&low_at).display()
+                    ),
+                )
+                .at(layer.document.key_location(&high_at))
+                .label("replaces the lower list")
+                .help("repeat here the entries of the lower list that should stay, or keep the list in one file"),
+            );
+        }
+    }
+    problems
+}
+
+/// Paths of the lists in a config layer, reached through mappings only.
+fn collect_lists(value: &Value, at: ValuePath, out: &mut Vec<ValuePath>) {
+    match value {
+        Value::Sequence(_) => out.push(at),
+        Value::Mapping(map) => {
+            for (key, child) in map {
+                let Some(key) = key.as_str() else { continue };
+                let mut child_at = at.clone();
+                child_at.push(Segment::Key(key.to_string()));
+                collect_lists(child, child_at, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+enum Lookup<'v> {
+    /// The layer does not set this path.
+    Missing,
+    /// A scalar, list or null stands where a mapping would be needed: it replaces everything
+    /// below it, so the search stops.
+    Blocked,
+    Found(&'v Value),
+}
+
+fn lookup<'v>(value: &'v Value, at: &[Segment]) -> Lookup<'v> {
+    let mut current = value;
+    for segment in at {
+        let (Segment::Key(key), Value::Mapping(map)) = (segment, current) else { return Lookup::Blocked };
+        match map.get(key.as_str()) {
+            Some(next) => current = next,
+            None => return Lookup::Missing,
+        }
+    }
+    Lookup::Found(current)
+}

@@ -1,0 +1,322 @@
+//! `hldc validate`: load → check the tree → resolve and check each environment → (with
+//! `--rendered`) compile in memory and check the objects. Every problem is collected; the
+//! verdict is decided at the end: valid (warnings allowed), invalid, or could not run.
+//!
+//! Without `--rendered` nothing is fetched and helm is not run: remote components are noted
+//! as not checked. With it, remote sources come from the cache only (`--offline`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::json;
+
+use crate::check::{kube, objects, tree};
+use crate::cli::FetchArgs;
+use crate::diag::{Level, Problem};
+use crate::load::{self, Hld, Node};
+use crate::ops::generate::{self, CompileOptions};
+use crate::render::HelmSettings;
+use crate::resolve::{self, Environments};
+use crate::settings::Settings;
+use crate::sources::Sources;
+
+/// What `validate` checks.
+#[derive(Debug, Clone)]
+pub struct ValidateOptions {
+    /// One combination of environments, highest priority first; empty: every environment of
+    /// the tree alone, and `common` alone.
+    pub environments: Vec<String>,
+    pub allow_hooks: bool,
+    /// Set with `--rendered`.
+    pub rendered: Option<RenderCheck>,
+}
+
+/// How `--rendered` renders and what it checks against.
+#[derive(Debug, Clone)]
+pub struct RenderCheck {
+    pub helm: HelmSettings,
+    /// One of `check::kube::versions()`.
+    pub kube_version: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Valid,
+    Invalid,
+    CouldNotRun,
+}
+
+impl Verdict {
+    /// 0 valid, 1 invalid, 2 could not run (unlike `generate`, which exits 2 on any error, so
+    /// that a pre-commit hook or CI can tell a broken HLD from a broken setup).
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Verdict::Valid => 0,
+            Verdict::Invalid => 1,
+            Verdict::CouldNotRun => 2,
+        }
+    }
+}
+
+/// The outcome of a validation.
+#[derive(Debug)]
+pub struct Validation {
+    pub verdict: Verdict,
+    /// Sorted by file, line and column.
+    pub problems: Vec<Problem>,
+    /// Component and config files read.
+    pub files: usize,
+    /// The environment combinations checked, e.g. `common`, `prod`.
+    pub environments: Vec<String>,
+    /// What was deliberately not checked (remote components, kinds without a schema).
+    pub notes: Vec<String>,
+}
+
+/// Problems that say the run could not happen rather than that the HLD is wrong.
+const COULD_NOT_RUN: [&str; 10] = [
+    "hldc::io::hld-root",
+    "hldc::io::read",
+    "hldc::io::temp",
+    "hldc::helm::missing",
+    "hldc::helm::spawn",
+    "hldc::fetch::not-cached",
+    "hldc::fetch::network",
+    "hldc::fetch::io",
+    "hldc::cli::kube-version",
+    "hldc::cli::timeout",
+];
+
+/// The loader's error for a remote component: validate notes it instead of failing.
+const REMOTE: &str = "hldc::source::remote";
+
+impl Validation {
+    /// A run that stopped before checking anything.
+    pub fn could_not_run(problems: Vec<Problem>) -> Validation {
+        Validation::finish(problems, 0, Vec::new(), Vec::new())
+    }
+
+    fn finish(mut problems: Vec<Problem>, files: usize, environments: Vec<String>, notes: Vec<String>) -> Validation {
+        problems.sort_by_cached_key(sort_key);
+        let verdict =
+            if problems.iter().any(|p| COULD_NOT_RUN.contains(&p.code) || p.code.starts_with("hldc::internal::")) {
+                Verdict::CouldNotRun
+            } else if problems.iter().any(Problem::is_error) {
+                Verdict::Invalid
+            } else {
+                Verdict::Valid
+            };
+        Validation { verdict, problems, files, environments, notes }
+    }
+
+    /// The one-line outcome printed after the diagnostics.
+    pub fn summary(&self) -> String {
+        let count = |level: Level| self.problems.iter().filter(|p| p.level == level).count();
+        let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+        let (errors, warnings) = (count(Level::Error), count(Level::Warning));
+        let scope = format!(
+            "{} checked, environments: {}",
+            plural(self.files, "file"),
+            if self.environments.is_empty() { "none".to_string() } else { self.environments.join(", ") }
+        );
+        match self.verdict {
+            Verdict::Valid if warnings == 0 => format!("the HLD is valid ({scope})"),
+            Verdict::Valid => format!("the HLD is valid, with {} ({scope})", plural(warnings, "warning")),
+            Verdict::Invalid => {
+                format!("the HLD is invalid: {}, {} ({scope})", plural(errors, "error"), plural(warnings, "warning"))
+            }
+            Verdict::CouldNotRun => "could not validate the HLD".to_string(),
+        }
+    }
+
+    /// `--output json`: `{"valid": bool, "diagnostics": [...]}`, diagnostics in file order.
+    pub fn to_json(&self) -> String {
+        let diagnostics: Vec<serde_json::Value> = self
+            .problems
+            .iter()
+            .map(|problem| {
+                let (file, line, column) = position(problem);
+                json!({
+                    "level": problem.level,
+                    "code": problem.code,
+                    "message": problem.message,
+                    "file": file,
+                    "line": line,
+                    "column": column,
+                    "help": problem.help,
+                })
+            })
+            .collect();
+        let document = json!({ "valid": self.verdict == Verdict::Valid, "diagnostics": diagnostics });
+        serde_json::to_string_pretty(&document).unwrap_or_default()
+    }
+}
+
+/// File, line and column of a problem; a problem about a path has no line.
+fn position(problem: &Problem) -> (Option<String>, Option<usize>, Option<usize>) {
+    match &problem.location {
+        Some(location) => {
+            let (line, column) = location.file.line_col(location.span.start);
+            (Some(location.file.name().to_string()), Some(line), Some(column))
+        }
+        None => (problem.path.clone(), None, None),
+    }
+}
+
+fn sort_key(problem: &Problem) -> (String, usize, usize, Level, &'static str, String) {
+    let (file, line, column) = position(problem);
+    (
+        file.unwrap_or_default(),
+        line.unwrap_or(0),
+        column.unwrap_or(0),
+        problem.level,
+        problem.code,
+        problem.message.clone(),
+    )
+}
+
+/// Validates the HLD at `settings.hld_root`.
+pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
+    let local = match Sources::local(&settings.hld_root) {
+        Ok(sources) => sources,
+        Err(problem) => return Validation::could_not_run(vec![problem]),
+    };
+    let root = local.hld_root();
+    if !root.join("component.yaml").is_file() && !root.join("component.json").is_file() {
+        return Validation::could_not_run(vec![Problem::error(
+            "hldc::component::missing",
+            format!("no component.yaml in `{}`", settings.hld_root.display()),
+        )
+        .path("component.yaml")
+        .help("run hldc validate in the HLD root, or pass it with `-C DIR`")]);
+    }
+    let (hld, loaded) = load::load_partial(&local);
+    let mut notes = Vec::new();
+    let mut problems = Vec::new();
+    for problem in loaded {
+        if problem.code == REMOTE {
+            notes.push(format!("not checked: {} (validate does not fetch)", problem.message));
+        } else {
+            problems.push(problem);
+        }
+    }
+    // hldc.lock and access.yaml: read (and schema-checked) the way `generate` reads them, from
+    // the cache only, which also gives the sources `--rendered` renders with.
+    let fetch = settings.fetch(&FetchArgs { locked: false, offline: true });
+    let fetching = match super::remote::open(settings, fetch) {
+        Ok((sources, _unset_tokens)) => Some(sources),
+        Err(found) => {
+            problems.extend(found);
+            None
+        }
+    };
+    let Some(hld) = hld else {
+        return Validation::finish(problems, 0, Vec::new(), notes);
+    };
+    problems.extend(tree::check_tree(&hld, &local, options.allow_hooks));
+    let combinations = combinations(&hld, &options.environments);
+    let labels: Vec<String> = combinations.iter().map(label).collect();
+    let mut per_environment = Vec::new();
+    for (environments, label) in combinations.iter().zip(&labels) {
+        match resolve::resolve(&hld, environments) {
+            // Unknown or repeated environment names: said once, not per combination.
+            Err(found) => problems.extend(found),
+            Ok(planned) => {
+                per_environment.extend(tree::check_environment(&planned).into_iter().map(|p| (p, label.clone())))
+            }
+        }
+    }
+    let statically_valid = !problems.iter().chain(per_environment.iter().map(|(p, _)| p)).any(Problem::is_error);
+    if let (Some(check), Some(sources), true) = (&options.rendered, &fetching, statically_valid) {
+        match kube::load(check.kube_version) {
+            Ok(schemas) => {
+                for (environments, label) in combinations.iter().zip(&labels) {
+                    let compile = CompileOptions {
+                        environments: environments.clone(),
+                        helm: check.helm.clone(),
+                        allow_hooks: options.allow_hooks,
+                    };
+                    match generate::compile(&compile, sources) {
+                        Err(found) => per_environment.extend(found.into_iter().map(|p| (p, label.clone()))),
+                        Ok(compiled) => {
+                            let output_dir = format!("generated/{}", environments.output_dir());
+                            let report = objects::check(&compiled.files, &output_dir, schemas);
+                            per_environment.extend(report.problems.into_iter().map(|p| (p, label.clone())));
+                            if !report.skipped.is_empty() {
+                                notes.push(format!(
+                                    "not checked against the Kubernetes {} schema ({label}): {}",
+                                    schemas.version(),
+                                    report.skipped.into_iter().collect::<Vec<_>>().join(", ")
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+            Err(problem) => problems.push(problem),
+        }
+    }
+    problems.extend(merge_environments(per_environment, labels.len() > 1));
+    notes.dedup();
+    Validation::finish(problems, count_files(&hld), labels, notes)
+}
+
+/// The combinations to check: the named one, or every environment alone (`common` first).
+fn combinations(hld: &Hld, named: &[String]) -> Vec<Environments> {
+    if !named.is_empty() {
+        return vec![Environments::new(named)];
+    }
+    let mut all = vec![Environments::new(&[])];
+    all.extend(hld.environments.iter().filter(|env| *env != "common").map(|env| Environments::new(&[env.clone()])));
+    all
+}
+
+fn label(environments: &Environments) -> String {
+    if environments.names().is_empty() {
+        "common".to_string()
+    } else {
+        environments.names().join("+")
+    }
+}
+
+/// One problem found in several environment combinations is reported once, naming them.
+fn merge_environments(found: Vec<(Problem, String)>, name_them: bool) -> Vec<Problem> {
+    let mut order: Vec<(Problem, Vec<String>)> = Vec::new();
+    let mut index: BTreeMap<(&'static str, Option<String>, String), usize> = BTreeMap::new();
+    for (problem, label) in found {
+        let key = (problem.code, problem.where_(), problem.message.clone());
+        match index.get(&key) {
+            Some(&at) if !order[at].1.contains(&label) => order[at].1.push(label),
+            Some(_) => {}
+            None => {
+                index.insert(key, order.len());
+                order.push((problem, vec![label]));
+            }
+        }
+    }
+    order
+        .into_iter()
+        .map(|(mut problem, labels)| {
+            if name_them {
+                let noun = if labels.len() == 1 { "environment" } else { "environments" };
+                problem.message = format!("{} (in {noun} {})", problem.message, labels.join(", "));
+            }
+            problem
+        })
+        .collect()
+}
+
+/// The component and config files the loaded tree was read from.
+fn count_files(hld: &Hld) -> usize {
+    fn collect<'h>(node: &'h Node, into: &mut BTreeSet<&'h str>) {
+        into.insert(node.entry.document.file.name());
+        if let Some(definition) = &node.definition {
+            into.insert(definition.document.file.name());
+        }
+        into.extend(node.configs.values().map(|d| d.file.name()));
+        for child in &node.children {
+            collect(child, into);
+        }
+    }
+    let mut files = BTreeSet::new();
+    collect(&hld.root, &mut files);
+    files.len()
+}
