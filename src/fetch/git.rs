@@ -50,21 +50,7 @@ pub(crate) fn fetch(url: &str, reference: &GitRef, ctx: &Ctx<'_>) -> Result<(Out
             match local {
                 Some(commit) if !ctx.opts.locked => commit,
                 _ => {
-                    if ctx.opts.offline {
-                        return Err(Failure::new(
-                            FetchErrorKind::NotCached,
-                            format!(
-                                "ref {:?} is not in the lock file, and resolving it needs the network",
-                                reference.lock_text()
-                            ),
-                        ));
-                    }
-                    if ctx.opts.locked {
-                        return Err(Failure::new(
-                            FetchErrorKind::LockOutdated,
-                            format!("ref {:?} is not in the lock file; run `hldc update`", reference.lock_text()),
-                        ));
-                    }
+                    ctx.check_may_resolve(&format!("ref {:?}", reference.lock_text()))?;
                     resolve(url, reference, &mirror, ctx)?
                 }
             }

@@ -130,18 +130,7 @@ fn get_repo_archive(
             Archive { sha256: sha, version: version.clone() }
         }
         _ => {
-            if ctx.opts.offline {
-                return Err(Failure::new(
-                    FetchErrorKind::NotCached,
-                    format!("chart {chart} ({parsed}) from {shown_repo} is not in the lock file, and resolving it needs the network"),
-                ));
-            }
-            if ctx.opts.locked {
-                return Err(Failure::new(
-                    FetchErrorKind::LockOutdated,
-                    format!("chart {chart} ({parsed}) from {shown_repo} is not in the lock file; run `hldc update`"),
-                ));
-            }
+            ctx.check_may_resolve(&format!("chart {chart} ({parsed}) from {shown_repo}"))?;
             let index = ctx.helm_indexes.get(repository, ctx)?;
             let entry = index.choose(chart, &parsed, &shown_repo)?;
             let sha = download_verified(repository, chart, entry, None, ctx)?;

@@ -178,18 +178,7 @@ pub(crate) fn fetch_file(url: &str, ctx: &Ctx<'_>) -> Result<(Outcome, String), 
             sha
         }
         None => {
-            if ctx.opts.offline {
-                return Err(Failure::new(
-                    FetchErrorKind::NotCached,
-                    format!("{shown} is not in the lock file, and resolving it needs the network"),
-                ));
-            }
-            if ctx.opts.locked {
-                return Err(Failure::new(
-                    FetchErrorKind::LockOutdated,
-                    format!("{shown} is not in the lock file; run `hldc update`"),
-                ));
-            }
+            ctx.check_may_resolve(&shown)?;
             let (tmp, got) = ctx.http.download(url, &ctx.cache.http_dir())?;
             let _guard = ctx.cache.lock_entry("http", &got)?;
             cache::persist_file(tmp, &ctx.cache.http_file(&got))?;

@@ -121,6 +121,25 @@ pub(crate) struct Ctx<'a> {
     pub(crate) helm_indexes: helm::IndexMemo,
 }
 
+impl Ctx<'_> {
+    /// A source without a pin must be resolved: impossible offline, and refused when locked.
+    pub(crate) fn check_may_resolve(&self, what: &str) -> Result<(), Failure> {
+        if self.opts.offline {
+            return Err(Failure::new(
+                FetchErrorKind::NotCached,
+                format!("{what} is not in the lock file, and resolving it needs the network"),
+            ));
+        }
+        if self.opts.locked {
+            return Err(Failure::new(
+                FetchErrorKind::LockOutdated,
+                format!("{what} is not in the lock file; run `hldc update`"),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Fetch every spec, in parallel, deduplicating equal specs.
 ///
 /// Returns one [`Fetched`] per spec, in the same order as `specs`, or all the

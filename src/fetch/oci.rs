@@ -92,18 +92,7 @@ pub(crate) fn get_archive(
             Archive { sha256: sha, version: version.clone() }
         }
         _ => {
-            if ctx.opts.offline {
-                return Err(Failure::new(
-                    FetchErrorKind::NotCached,
-                    format!("{shown} is not in the lock file, and resolving it needs the network"),
-                ));
-            }
-            if ctx.opts.locked {
-                return Err(Failure::new(
-                    FetchErrorKind::LockOutdated,
-                    format!("{shown} is not in the lock file; run `hldc update`"),
-                ));
-            }
+            ctx.check_may_resolve(&shown)?;
             let pulled = pull(reference, wanted.as_deref(), ctx)?;
             store(&pulled, ctx)?;
             Archive { sha256: pulled.sha256.clone(), version: pulled.version.clone() }
