@@ -159,7 +159,7 @@ fn syntax_problem(file: &Source, error: &serde_yaml::Error) -> Problem {
 
 /// serde_yaml reports a duplicate key at the mapping's start; find the repeated key itself.
 fn duplicate_key_span(file: &Source, message: &str) -> Option<Range<usize>> {
-    if !message.starts_with("duplicate entry") {
+    if !message.contains("duplicate entry with key") {
         return None;
     }
     let mut recorder = Recorder { file, documents: Vec::new(), stack: Vec::new(), duplicates: Vec::new() };

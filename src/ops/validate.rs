@@ -91,7 +91,7 @@ const REMOTE: &str = "hldc::source::remote";
 impl Validation {
     /// A run that stopped before checking anything.
     pub fn could_not_run(problems: Vec<Problem>) -> Validation {
-        Validation::finish(problems, 0, Vec::new(), Vec::new())
+        Validation { verdict: Verdict::CouldNotRun, ..Validation::finish(problems, 0, Vec::new(), Vec::new()) }
     }
 
     fn finish(mut problems: Vec<Problem>, files: usize, environments: Vec<String>, notes: Vec<String>) -> Validation {

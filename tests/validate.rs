@@ -1,0 +1,416 @@
+//! `hldc validate` end to end, and the bad-input corpus: every broken HLD under
+//! `tests/corpus/` (plus a few made at test time: binary, huge or symlinked inputs) runs
+//! through the real binary with `validate` and with `generate`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{hldc, read_tree, repo, write_files, Run};
+
+/// One row of the corpus table: a case directory, the command, what must come out.
+struct Row {
+    case: &'static str,
+    /// `validate ...` or `generate ...`; `-C <case>` is added, and `--out` for generate.
+    args: &'static [&'static str],
+    code: i32,
+    /// A `file:line` (or file) the report must name.
+    at: Option<&'static str>,
+    message: &'static str,
+}
+
+const fn row(
+    case: &'static str,
+    args: &'static [&'static str],
+    code: i32,
+    at: Option<&'static str>,
+    message: &'static str,
+) -> Row {
+    Row { case, args, code, at, message }
+}
+
+const V: &[&str] = &["validate"];
+const G: &[&str] = &["generate"];
+const VR: &[&str] = &["validate", "--rendered"];
+
+#[rustfmt::skip]
+const CORPUS: &[Row] = &[
+    // YAML syntax and structure of the files themselves.
+    row("yaml-syntax", V, 1, Some("component.yaml:3:"), "invalid YAML in `component.yaml`"),
+    row("yaml-syntax", G, 2, Some("component.yaml:3:"), "invalid YAML in `component.yaml`"),
+    row("yaml-tab-indent", V, 1, Some("config/common.yaml:3:"), "invalid YAML"),
+    row("yaml-tab-indent", G, 2, Some("config/common.yaml:3:"), "invalid YAML"),
+    row("yaml-unclosed-quote", V, 1, Some("component.yaml:2:"), "invalid YAML"),
+    row("yaml-unclosed-quote", G, 2, Some("component.yaml:2:"), "invalid YAML"),
+    row("yaml-duplicate-key", V, 1, Some("component.yaml:3:1"), "duplicate entry with key \"name\""),
+    row("yaml-duplicate-key", G, 2, Some("component.yaml:3:1"), "duplicate entry with key \"name\""),
+    row("yaml-duplicate-key-config", V, 1, Some("config/common.yaml:4:"), "duplicate entry with key \"replicas\""),
+    row("yaml-duplicate-key-config", G, 2, Some("config/common.yaml:4:"), "duplicate entry with key \"replicas\""),
+    row("yaml-several-documents", V, 1, Some("component.yaml:3:"), "holds 2 YAML documents"),
+    row("yaml-several-documents", G, 2, Some("component.yaml:3:"), "holds 2 YAML documents"),
+    row("yaml-alias-bomb", V, 1, Some("config/common.yaml:1:"), "repetition limit exceeded"),
+    row("yaml-alias-bomb", G, 2, Some("config/common.yaml:1:"), "repetition limit exceeded"),
+    row("json-syntax", V, 1, Some("component.json:1:"), "invalid YAML in `component.json`"),
+    row("json-syntax", G, 2, Some("component.json:1:"), "invalid YAML in `component.json`"),
+    row("empty-component", V, 1, Some("component.yaml:1:1"), "`component.yaml` is empty"),
+    row("empty-component", G, 2, Some("component.yaml:1:1"), "`component.yaml` is empty"),
+    row("comment-only-component", V, 1, Some("component.yaml:1:1"), "is empty"),
+    row("comment-only-component", G, 2, Some("component.yaml:1:1"), "is empty"),
+    row("both-yaml-and-json", V, 1, Some("component.yaml"), "has both component.yaml and component.json"),
+    row("both-yaml-and-json", G, 2, Some("component.yaml"), "has both component.yaml and component.json"),
+    row("config-yaml-and-json", V, 1, Some("config/common.yaml"), "environment `common` has two config files"),
+    row("config-yaml-and-json", G, 2, Some("config/common.yaml"), "environment `common` has two config files"),
+    // Generated at test time.
+    row("generated:non-utf8", V, 1, Some("config/common.yaml:3:16"), "is not valid UTF-8"),
+    row("generated:non-utf8", G, 2, Some("config/common.yaml:3:16"), "is not valid UTF-8"),
+    row("generated:huge-file", V, 1, Some("component.yaml"), "over the limit"),
+    row("generated:huge-file", G, 2, Some("component.yaml"), "over the limit"),
+    row("generated:deep-nesting", V, 1, Some("config/common.yaml:1:"), "recursion limit exceeded"),
+    row("generated:deep-nesting", G, 2, Some("config/common.yaml:1:"), "recursion limit exceeded"),
+    row("generated:symlink-escape", V, 1, Some("component.yaml:5:11"), "resolves outside the HLD"),
+    row("generated:symlink-escape", G, 2, Some("component.yaml:5:11"), "resolves outside the HLD"),
+    // Wrong types, unknown fields, invalid values.
+    row("wrong-type-name", V, 1, Some("component.yaml:1:7"), "wrong type in `component.yaml` at `name`"),
+    row("wrong-type-name", G, 2, Some("component.yaml:1:7"), "wrong type in `component.yaml` at `name`"),
+    row("wrong-type-subcomponents", V, 1, Some("component.yaml:2:16"), "at `subcomponents`"),
+    row("wrong-type-subcomponents", G, 2, Some("component.yaml:2:16"), "at `subcomponents`"),
+    row("wrong-type-inject", V, 1, Some("config/common.yaml:2:18"), "at `injectNamespace`"),
+    row("wrong-type-inject", G, 2, Some("config/common.yaml:2:18"), "at `injectNamespace`"),
+    row("config-not-a-mapping", V, 1, Some("config/common.yaml:1:"), "wrong type in `config/common.yaml`"),
+    row("config-not-a-mapping", G, 2, Some("config/common.yaml:1:"), "wrong type in `config/common.yaml`"),
+    row("unknown-field-component", V, 1, Some("component.yaml:5:5"), "unknown field `pth`"),
+    row("unknown-field-component", G, 2, Some("component.yaml:5:5"), "unknown field `pth`"),
+    row("unknown-field-config", V, 1, Some("config/common.yaml:1:1"), "unknown field `namespce`"),
+    row("unknown-field-config", G, 2, Some("config/common.yaml:1:1"), "unknown field `namespce`"),
+    row("missing-name", V, 1, Some("component.yaml:3:5"), "missing field `name`"),
+    row("missing-name", G, 2, Some("component.yaml:3:5"), "missing field `name`"),
+    row("bad-type-enum", V, 1, Some("component.yaml:4:11"), "`subcomponents[0].type`"),
+    row("bad-type-enum", G, 2, Some("component.yaml:4:11"), "`subcomponents[0].type`"),
+    row("bad-method", V, 1, Some("component.yaml:5:13"), "`subcomponents[0].method`"),
+    row("bad-method", G, 2, Some("component.yaml:5:13"), "`subcomponents[0].method`"),
+    row("bad-namespace", V, 1, Some("config/common.yaml:1:12"), "at `namespace`"),
+    row("bad-namespace", G, 2, Some("config/common.yaml:1:12"), "at `namespace`"),
+    row("bad-component-name", V, 1, Some("component.yaml:3:11"), "`subcomponents[0].name`"),
+    row("bad-component-name", G, 2, Some("component.yaml:3:11"), "`subcomponents[0].name`"),
+    // Missing files and paths, traversal.
+    row("missing-root", V, 2, Some("component.yaml"), "no component.yaml in"),
+    row("missing-root", G, 2, Some("component.yaml"), "no component.yaml in"),
+    row("missing-static-path", V, 1, Some("component.yaml:5:11"), "`nowhere` (the source of component `app`) does not exist"),
+    row("missing-static-path", G, 2, Some("component.yaml:5:11"), "does not exist"),
+    row("missing-chart", V, 1, Some("component.yaml:5:11"), "`charts/web` (the source of component `web`) does not exist"),
+    row("missing-chart", G, 2, Some("component.yaml:5:11"), "does not exist"),
+    row("chart-without-chart-yaml", V, 1, Some("component.yaml:5:11"), "has no Chart.yaml"),
+    row("chart-without-chart-yaml", G, 2, Some("component.yaml:3:5"), "helm failed to render component `web`"),
+    row("missing-subcomponent-dir", V, 1, Some("component.yaml:4:11"), "`platform` (the source of component `platform`) does not exist"),
+    row("missing-subcomponent-dir", G, 2, Some("component.yaml:4:11"), "does not exist"),
+    row("missing-subcomponent-file", V, 1, Some("platform/component.yaml"), "no component.yaml in `platform`"),
+    row("missing-subcomponent-file", G, 2, Some("platform/component.yaml"), "no component.yaml in `platform`"),
+    row("traversal-path", V, 1, Some("component.yaml:5:11"), "leaves the HLD"),
+    row("traversal-path", G, 2, Some("component.yaml:5:11"), "leaves the HLD"),
+    row("absolute-path", V, 1, Some("component.yaml:5:11"), "leaves the HLD"),
+    row("absolute-path", G, 2, Some("component.yaml:5:11"), "leaves the HLD"),
+    // Structure and references.
+    row("cycle", V, 1, Some("a/component.yaml:3:5"), "includes itself"),
+    row("cycle", G, 2, Some("a/component.yaml:3:5"), "includes itself"),
+    row("self-cycle", V, 1, Some("component.yaml:3:5"), "includes itself"),
+    row("self-cycle", G, 2, Some("component.yaml:3:5"), "includes itself"),
+    row("duplicate-sibling", V, 1, Some("component.yaml:6:11"), "two subcomponents of `x` are named `app`"),
+    row("duplicate-sibling", G, 2, Some("component.yaml:6:11"), "two subcomponents of `x` are named `app`"),
+    row("unknown-subcomponent-config", V, 1, Some("config/common.yaml:2:3"), "configures `ap`, but `unknown-subcomponent-config` has no subcomponent"),
+    // Fabrikate ignored such blocks, and so does generate; only validate catches the typo.
+    row("unknown-subcomponent-config", G, 0, None, "wrote 1 files"),
+    row("unknown-environment", &["validate", "prd"], 1, None, "no config file for environment `prd`"),
+    row("unknown-environment", &["generate", "prd"], 2, None, "did you mean `prod`?"),
+    row("inject-without-namespace", V, 1, Some("config/common.yaml:3:5"), "`injectNamespace` is true for component `app`"),
+    row("inject-without-namespace", G, 0, None, "wrote 1 files"),
+    row("hooks-without-allow", V, 0, Some("component.yaml:2:1"), "runs only with `--allow-hooks`"),
+    row("hooks-without-allow", G, 2, Some("component.yaml:2:1"), "declares hooks"),
+    row("lock-invalid", V, 1, Some("hldc.lock:1:"), "invalid YAML in `hldc.lock`"),
+    row("lock-invalid", G, 2, Some("hldc.lock:1:"), "invalid YAML in `hldc.lock`"),
+    row("access-invalid", V, 1, Some("access.yaml:1:"), "wrong type in `access.yaml`"),
+    row("access-invalid", G, 2, Some("access.yaml:1:"), "wrong type in `access.yaml`"),
+    // Fabrikate differences: warnings, which do not fail.
+    row("yaml11-boolean", V, 0, Some("config/common.yaml:4:20"), "is the string \"yes\" for hldc, but Fabrikate read it as `true`"),
+    row("list-replaced", V, 0, Some("config/prod.yaml:4:7"), "replaces the one at `config/common.yaml:4:7` whole"),
+    row("generator-field", V, 0, Some("component.yaml:4:16"), "`generator` is Fabrikate's old name for `type`"),
+    // What only rendering shows.
+    row("chart-fails-in-helm", V, 0, None, "the HLD is valid"),
+    row("chart-fails-in-helm", VR, 1, Some("component.yaml:3:5"), "this chart refuses to render"),
+    row("chart-fails-in-helm", G, 2, Some("component.yaml:3:5"), "this chart refuses to render"),
+    row("duplicate-identity", VR, 1, Some("two/cm.yaml:1:1"), "`v1 ConfigMap settings` is produced twice"),
+    row("duplicate-identity", G, 2, Some("two/cm.yaml:1:1"), "`v1 ConfigMap settings` is produced twice"),
+    row("not-an-object", VR, 1, Some("manifests/app.yaml:1:"), "is not a Kubernetes object"),
+    row("not-an-object", G, 2, Some("manifests/app.yaml:1:"), "is not a Kubernetes object"),
+    row("missing-object-name", VR, 1, Some("generated/common/app.yaml:4:1"), "has no `metadata.name`"),
+    row("namespace-on-cluster-scoped", VR, 1, Some("generated/common/app.yaml:6:3"), "is cluster-scoped but has `metadata.namespace: web`"),
+    row("label-too-long", VR, 1, Some("generated/common/app.yaml:6:14"), "the value of label `release` is 70 characters long"),
+    row("kube-unknown-field", VR, 1, Some("generated/common/app.yaml:7:3"), "unknown field `spec.replica`"),
+    row("kube-unknown-field", &["validate", "--rendered", "--kube-version", "1.33"], 1, Some("generated/common/app.yaml:7:3"), "did you mean `replicas`?"),
+    row("kube-removed-api", VR, 1, Some("generated/common/app.yaml:2:"), "Kubernetes 1.34 does not serve `PodDisruptionBudget` in `policy/v1beta1`"),
+    row("crd-is-skipped", VR, 0, None, "not checked against the Kubernetes 1.34 schema (common): cert-manager.io/v1 Certificate"),
+    row("crd-is-skipped", &["validate", "--rendered", "--kube-version", "1.20"], 2, None, "no Kubernetes schemas for version `1.20`"),
+    row("hooks-without-allow", VR, 1, Some("component.yaml:2:1"), "declares hooks, which run shell commands"),
+    // Not an HLD at all.
+    row("generated:no-such-dir", V, 2, None, "cannot open the HLD directory"),
+    row("generated:no-such-dir", G, 2, None, "cannot open the HLD directory"),
+];
+
+/// Cases made at test time: binary, big or machine-specific inputs are not committed.
+fn make_case(name: &str, root: &Path) -> PathBuf {
+    let dir = root.join(name);
+    match name {
+        "non-utf8" => {
+            write_files(&dir, &[("component.yaml", "name: x\n")]);
+            std::fs::create_dir_all(dir.join("config")).unwrap();
+            std::fs::write(dir.join("config/common.yaml"), b"namespace: x\nconfig:\n  greeting: caf\xe9\n").unwrap();
+        }
+        "huge-file" => {
+            // Just over the 64 MiB limit; a comment, so only the size is wrong.
+            let mut text = String::from("name: x\n# ");
+            text.push_str(&"a".repeat(64 * 1024 * 1024));
+            text.push('\n');
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("component.yaml"), text).unwrap();
+        }
+        "deep-nesting" => {
+            let nested = format!("config: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+            write_files(&dir, &[("component.yaml", "name: x\n"), ("config/common.yaml", &nested)]);
+        }
+        "symlink-escape" => {
+            let outside = root.join("outside");
+            write_files(&outside, &[("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: leak\n")]);
+            write_files(
+                &dir,
+                &[(
+                    "component.yaml",
+                    "name: x\nsubcomponents:\n  - name: app\n    type: static\n    path: ./manifests\n",
+                )],
+            );
+            std::os::unix::fs::symlink(&outside, dir.join("manifests")).unwrap();
+        }
+        "no-such-dir" => {}
+        other => panic!("no generated case {other}"),
+    }
+    dir
+}
+
+/// A previous output that a failing `generate` must leave exactly as it was.
+fn seed_output(out: &Path) {
+    write_files(
+        out,
+        &[
+            ("generated/common/app.yaml", "---\nprevious: output\n"),
+            ("generated/prod/app.yaml", "---\nprevious: prod\n"),
+            ("generated/prod/nested/deep.yaml", "kept: true\n"),
+            ("unrelated.txt", "sentinel\n"),
+        ],
+    );
+}
+
+fn run_row(row: &Row, dir: &Path) -> Run {
+    let dir_arg = dir.to_string_lossy().into_owned();
+    let mut args: Vec<String> = vec!["-C".into(), dir_arg];
+    args.extend(row.args.iter().map(|a| a.to_string()));
+    let is_generate = row.args[0] == "generate";
+    let out = tempfile::tempdir().unwrap();
+    if is_generate {
+        seed_output(out.path());
+        args.extend(["--out".into(), out.path().to_string_lossy().into_owned()]);
+    }
+    let before = read_tree(out.path());
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = hldc(repo(), &refs);
+    if is_generate && row.code != 0 {
+        assert_eq!(read_tree(out.path()), before, "{} {:?} changed the previous output", row.case, row.args);
+    }
+    run
+}
+
+/// Text with miette's line wrapping undone: whitespace runs and the `│` margin become one space.
+fn flat(text: &str) -> String {
+    text.replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn corpus() {
+    let generated = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    for row in CORPUS {
+        let dir = match row.case.strip_prefix("generated:") {
+            Some(name) => {
+                let dir = generated.path().join(name);
+                if dir.exists() || name == "no-such-dir" {
+                    dir
+                } else {
+                    make_case(name, generated.path())
+                }
+            }
+            None => repo().join("tests/corpus").join(row.case),
+        };
+        let run = run_row(row, &dir);
+        let mut wrong = Vec::new();
+        if run.code != row.code {
+            wrong.push(format!("exit code {} (expected {})", run.code, row.code));
+        }
+        if run.code == 101 || run.stderr.contains("panicked") {
+            wrong.push("panicked".to_string());
+        }
+        if let Some(at) = row.at {
+            if !run.stderr.contains(at) {
+                wrong.push(format!("stderr does not name {at:?}"));
+            }
+        }
+        if !flat(&run.stderr).contains(&flat(row.message)) {
+            wrong.push(format!("stderr lacks {:?}", row.message));
+        }
+        if !wrong.is_empty() {
+            failures.push(format!("{} {:?}: {}\n{}", row.case, row.args, wrong.join("; "), run.stderr));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} rows failed:\n\n{}", failures.len(), CORPUS.len(), failures.join("\n\n"));
+}
+
+#[test]
+fn every_corpus_directory_is_in_the_table() {
+    let listed: std::collections::BTreeSet<&str> = CORPUS.iter().map(|r| r.case).collect();
+    let on_disk: Vec<String> = std::fs::read_dir(repo().join("tests/corpus"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    for case in &on_disk {
+        assert!(listed.contains(case.as_str()), "tests/corpus/{case} has no row in CORPUS");
+    }
+    let cases = listed.len();
+    assert!(cases >= 40, "the corpus has {cases} cases; the issue asks for at least 40");
+}
+
+#[test]
+fn the_example_validates_with_its_documented_warnings_only() {
+    let example = repo().join("examples/fabrikam-trivia");
+    let run = hldc(&example, &["validate"]);
+    run.assert_code(0).assert_stderr_contains("the HLD is valid");
+    let json = hldc(&example, &["validate", "--output", "json"]);
+    json.assert_code(0);
+    let document: serde_json::Value = serde_json::from_str(&json.stdout).expect("stdout is one JSON document");
+    assert_eq!(document["valid"], true);
+    for diagnostic in document["diagnostics"].as_array().unwrap() {
+        // The example replaces two lists in dev.yaml on purpose (its comments say so).
+        assert_eq!(diagnostic["level"], "warning", "{diagnostic}");
+        assert_eq!(diagnostic["code"], "hldc::config::list-replaced", "{diagnostic}");
+    }
+    hldc(&example, &["validate", "--rendered", "prod"]).assert_code(0);
+}
+
+#[test]
+fn json_output_lists_every_problem_in_file_order_and_nothing_else() {
+    let hld = tempfile::tempdir().unwrap();
+    write_files(
+        hld.path(),
+        &[
+            ("component.yaml", "name: x\nsubcomponents:\n  - name: web\n    type: static\n    path: ./missing\n"),
+            ("config/common.yaml", "namespce: x\n"),
+            ("config/prod.yaml", "subcomponents:\n  wbe:\n    namespace: web\n"),
+        ],
+    );
+    let run = hldc(hld.path(), &["validate", "--output", "json"]);
+    run.assert_code(1);
+    let document: serde_json::Value = serde_json::from_str(&run.stdout).expect("stdout is one JSON document");
+    assert_eq!(document["valid"], false);
+    let found: Vec<(String, u64, String, String)> = document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["file"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap(),
+                d["level"].as_str().unwrap().to_string(),
+                d["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("component.yaml", 5, "error", "hldc::source::missing"),
+        ("config/common.yaml", 1, "error", "hldc::schema::invalid"),
+        ("config/prod.yaml", 2, "error", "hldc::config::unknown-subcomponent"),
+    ];
+    let expected: Vec<(String, u64, String, String)> =
+        expected.iter().map(|(f, l, v, c)| (f.to_string(), *l, v.to_string(), c.to_string())).collect();
+    assert_eq!(found, expected, "{}", run.stdout);
+    for diagnostic in document["diagnostics"].as_array().unwrap() {
+        for field in ["level", "code", "message", "file", "line", "column", "help"] {
+            assert!(!diagnostic[field].is_null(), "{field} missing in {diagnostic}");
+        }
+    }
+    assert!(!run.stderr.contains('×'), "json mode prints no human report:\n{}", run.stderr);
+}
+
+#[test]
+fn named_environments_are_one_combination_and_typos_get_a_suggestion() {
+    let example = repo().join("examples/fabrikam-trivia");
+    hldc(&example, &["validate", "prod"]).assert_code(0).assert_stderr_contains("environments: prod");
+    hldc(&example, &["validate", "prd"]).assert_code(1).assert_stderr_contains("did you mean `prod`?");
+}
+
+/// The schemas on disk and the loader agree: every component or config file of the examples
+/// and the corpus that the loader accepts validates against `schemas/*.schema.json` (read from
+/// disk, compiled afresh), and every one it rejects for its content fails that schema too.
+#[test]
+fn schemas_and_loader_agree() {
+    use hldc::diag::{Problems, SourceFile};
+    use hldc::schema::{to_json, Schema};
+
+    let schema_of = |path: &Path| -> Option<Schema> {
+        let name = path.file_name()?.to_str()?;
+        let in_config = path.parent()?.file_name()? == "config";
+        match name {
+            "component.yaml" | "component.json" => Some(Schema::Component),
+            _ if in_config && (name.ends_with(".yaml") || name.ends_with(".json")) => Some(Schema::Config),
+            _ => None,
+        }
+    };
+    let validators: Vec<(Schema, jsonschema::Validator)> = [Schema::Component, Schema::Config]
+        .into_iter()
+        .map(|schema| {
+            let text = std::fs::read_to_string(repo().join(format!("schemas/{}.schema.json", schema.name()))).unwrap();
+            (schema, jsonschema::draft202012::new(&serde_json::from_str(&text).unwrap()).unwrap())
+        })
+        .collect();
+    let (mut accepted, mut rejected) = (0, 0);
+    for root in ["examples", "tests/corpus"] {
+        for entry in walkdir::WalkDir::new(repo().join(root)).into_iter().filter_map(Result::ok) {
+            let path = entry.path();
+            let Some(schema) = schema_of(path).filter(|_| entry.file_type().is_file()) else { continue };
+            if path.components().any(|c| c.as_os_str() == "generated" || c.as_os_str() == "charts") {
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(path) else { continue };
+            let file = SourceFile::new(path.display().to_string(), text);
+            // Syntax errors are the parser's business, not the schema's.
+            let Ok(document) = hldc::yaml::parse_one(&file) else { continue };
+            let sources = hldc::sources::Sources::local(path.parent().unwrap()).unwrap();
+            let mut problems = Problems::default();
+            // A component must also read as the typed spec the loader builds from it.
+            let loader_accepts = hldc::load::read_document(&sources, path, schema, &mut problems).is_some()
+                && (schema != Schema::Component
+                    || serde_yaml::from_value::<hldc::model::ComponentSpec>(document.value.clone()).is_ok());
+            let validator = &validators.iter().find(|(s, _)| *s == schema).unwrap().1;
+            let schema_accepts = validator.is_valid(&to_json(&document.value));
+            assert_eq!(
+                loader_accepts,
+                schema_accepts,
+                "{}: loader {loader_accepts}, schema {schema_accepts}",
+                path.display()
+            );
+            if loader_accepts {
+                accepted += 1;
+            } else {
+                rejected += 1;
+            }
+        }
+    }
+    assert!(
+        accepted >= 20 && rejected >= 10,
+        "too few files to mean anything: {accepted} accepted, {rejected} rejected"
+    );
+}
