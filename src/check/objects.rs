@@ -114,7 +114,7 @@ fn text_at<'v>(value: &'v Value, at: &[Segment]) -> Option<&'v str> {
 fn check_identity(document: &Document, describe: &str) -> Vec<Problem> {
     [&["apiVersion"][..], &["kind"], &["metadata", "name"]]
         .into_iter()
-        .map(|keys| path(keys))
+        .map(path)
         .filter(|at| text_at(&document.value, at).is_none())
         .map(|at| {
             let field = crate::yaml::display_path(&at);

@@ -265,7 +265,9 @@ fn combinations(hld: &Hld, named: &[String]) -> Vec<Environments> {
         return vec![Environments::new(named)];
     }
     let mut all = vec![Environments::new(&[])];
-    all.extend(hld.environments.iter().filter(|env| *env != "common").map(|env| Environments::new(&[env.clone()])));
+    all.extend(
+        hld.environments.iter().filter(|env| *env != "common").map(|env| Environments::new(std::slice::from_ref(env))),
+    );
     all
 }
 
