@@ -399,10 +399,13 @@ fn example_output_snapshots() {
     }
 }
 
+/// A named fixture HLD (files) and the hldc arguments to run on it.
+type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [&'a str]);
+
 /// The whole message a person sees for typical mistakes, reviewed as snapshots.
 #[test]
 fn error_message_snapshots() {
-    let cases: &[(&str, &[(&str, &str)], &[&str])] = &[
+    let cases: &[Case] = &[
         (
             "unknown_field",
             &[("component.yaml", "name: app\nsubcomponents:\n  - name: web\n    type: static\n    pth: manifests\n")],
