@@ -74,20 +74,22 @@ pub fn check(document: &Document, schema: Schema) -> Vec<Problem> {
     let instance = to_json(&document.value);
     let mut problems: Vec<Problem> = validator
         .iter_errors(&instance)
-        .map(|error| {
-            let path: Vec<Segment> = error
-                .instance_path()
-                .iter()
-                .map(|segment| match segment {
-                    LocationSegment::Property(name) => Segment::Key(name.to_string()),
-                    LocationSegment::Index(i) => Segment::Index(i),
-                })
-                .collect();
-            describe(document, schema, &path, &error)
-        })
+        .map(|error| describe(document, schema, &instance_path(&error), &error))
         .collect();
     problems.sort_by_key(|p| p.location.as_ref().map(|l| l.span.start));
     problems
+}
+
+/// Where in the instance a violation is, as a YAML value path.
+pub fn instance_path(error: &jsonschema::ValidationError) -> Vec<Segment> {
+    error
+        .instance_path()
+        .iter()
+        .map(|segment| match segment {
+            LocationSegment::Property(name) => Segment::Key(name.to_string()),
+            LocationSegment::Index(i) => Segment::Index(i),
+        })
+        .collect()
 }
 
 fn describe(document: &Document, schema: Schema, path: &[Segment], error: &jsonschema::ValidationError) -> Problem {

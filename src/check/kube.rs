@@ -9,14 +9,13 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use jsonschema::error::ValidationErrorKind;
-use jsonschema::paths::LocationSegment;
 use jsonschema::{Draft, ValidatorMap};
 use serde_json::Value as Json;
 use serde_yaml::Value;
 
 use super::Locate;
 use crate::diag::Problem;
-use crate::schema::to_json;
+use crate::schema::{instance_path, to_json};
 use crate::suggest::did_you_mean;
 use crate::yaml::{display_path, Segment};
 
@@ -136,17 +135,7 @@ impl KubeSchemas {
         let problems = validator
             .iter_errors(&instance)
             .take(MAX_PROBLEMS_PER_OBJECT)
-            .map(|error| {
-                let path: Vec<Segment> = error
-                    .instance_path()
-                    .iter()
-                    .map(|segment| match segment {
-                        LocationSegment::Property(name) => Segment::Key(name.to_string()),
-                        LocationSegment::Index(i) => Segment::Index(i),
-                    })
-                    .collect();
-                self.describe_error(definition, describe, &path, &error, locate)
-            })
+            .map(|error| self.describe_error(definition, describe, &instance_path(&error), &error, locate))
             .collect();
         Verdict::Checked(problems)
     }
