@@ -46,7 +46,11 @@ impl Schema {
         }
     }
 
+    /// Accepts the schema's name or the file it describes (`component.yaml`, `hldc.lock`, …).
     pub fn from_name(name: &str) -> Option<Schema> {
+        let name = name.trim_end_matches(".schema.json");
+        let name = name.strip_suffix(".yaml").or_else(|| name.strip_suffix(".json")).unwrap_or(name);
+        let name = if name == "hldc.lock" { "lock" } else { name };
         Schema::ALL.into_iter().find(|s| s.name() == name)
     }
 
@@ -192,6 +196,20 @@ mod tests {
     fn problems(schema: Schema, text: &str) -> Vec<(String, String, Option<String>)> {
         let doc = parse_one(&SourceFile::new("f.yaml", text)).unwrap();
         check(&doc, schema).into_iter().map(|p| (p.where_().unwrap_or_default(), p.message, p.help)).collect()
+    }
+
+    #[test]
+    fn schemas_are_found_by_name_or_file_name() {
+        for (name, schema) in [
+            ("component", Schema::Component),
+            ("component.yaml", Schema::Component),
+            ("config.schema.json", Schema::Config),
+            ("hldc.lock", Schema::Lock),
+            ("access.yaml", Schema::Access),
+        ] {
+            assert_eq!(Schema::from_name(name), Some(schema), "{name}");
+        }
+        assert_eq!(Schema::from_name("nope"), None);
     }
 
     #[test]
