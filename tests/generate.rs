@@ -446,3 +446,17 @@ fn error_message_snapshots() {
         });
     }
 }
+
+#[test]
+fn schema_prints_each_json_schema() {
+    let names = hldc(repo(), &["schema"]);
+    names.assert_code(0);
+    assert_eq!(names.stdout.lines().collect::<Vec<_>>(), ["component", "config", "access", "lock"]);
+    for name in ["component", "config", "access", "lock", "component.yaml"] {
+        let run = hldc(repo(), &["schema", name]);
+        run.assert_code(0);
+        let schema: serde_json::Value = serde_json::from_str(&run.stdout).expect("a JSON document");
+        assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    }
+    hldc(repo(), &["schema", "compnent"]).assert_code(2).assert_stderr_contains("no schema named `compnent`");
+}
