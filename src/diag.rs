@@ -170,6 +170,12 @@ impl Problem {
         self
     }
 
+    /// The same problem, reported as a warning (for checks that do not stop this command).
+    pub fn into_warning(mut self) -> Problem {
+        self.level = Level::Warning;
+        self
+    }
+
     pub fn is_error(&self) -> bool {
         self.level == Level::Error
     }

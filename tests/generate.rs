@@ -460,3 +460,25 @@ fn schema_prints_each_json_schema() {
     }
     hldc(repo(), &["schema", "compnent"]).assert_code(2).assert_stderr_contains("no schema named `compnent`");
 }
+
+#[test]
+fn config_for_a_missing_subcomponent_is_a_warning_in_generate() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    write_files(
+        root,
+        &[
+            ("component.yaml", "name: app\nsubcomponents:\n  - name: web\n    type: static\n    path: m\n"),
+            ("config/common.yaml", "subcomponents:\n  wbe:\n    namespace: x\n  web:\n    injectNamespace: true\n"),
+            ("m/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"),
+        ],
+    );
+    hldc(root, &["generate"])
+        .assert_code(0)
+        .assert_stderr_contains("configures `wbe`, but `app` has no subcomponent of that name")
+        .assert_stderr_contains("did you mean `web`?")
+        .assert_stderr_contains("config/common.yaml:2:3")
+        .assert_stderr_contains("`injectNamespace` is true for component `web`, but no config sets its `namespace`");
+    // `validate` treats both as errors.
+    hldc(root, &["validate"]).assert_code(1);
+}

@@ -22,14 +22,25 @@ const YAML11_BOOLEANS: [&str; 16] =
 /// Problems of the tree that do not depend on the environment.
 pub fn check_tree(hld: &Hld, sources: &Sources, hooks_allowed: bool) -> Vec<Problem> {
     let mut problems = Vec::new();
+    problems.extend(unknown_subcomponents(hld));
     visit(&hld.root, &mut |node| {
         for document in node.configs.values() {
-            check_config_block(document, Vec::new(), &document.value, node, &mut problems);
             check_yaml11_booleans(document, Vec::new(), &document.value, &mut problems);
         }
         problems.extend(check_local_source(node, sources));
         if !hooks_allowed {
             problems.extend(check_hooks(node));
+        }
+    });
+    problems
+}
+
+/// Config blocks naming a subcomponent that does not exist (typos Fabrikate ignored).
+pub fn unknown_subcomponents(hld: &Hld) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    visit(&hld.root, &mut |node| {
+        for document in node.configs.values() {
+            check_config_block(document, Vec::new(), &document.value, node, &mut problems);
         }
     });
     problems
@@ -194,7 +205,7 @@ pub fn check_environment(planned: &[Planned]) -> Vec<Problem> {
     problems
 }
 
-fn check_inject_namespace(component: &Planned) -> Option<Problem> {
+pub fn check_inject_namespace(component: &Planned) -> Option<Problem> {
     let config = &component.config;
     if !config.inject_namespace || config.namespace.is_some() {
         return None;

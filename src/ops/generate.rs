@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 
+use crate::check;
 use crate::diag::Problem;
 use crate::emit::{self, OutputFiles};
 use crate::load;
@@ -31,6 +32,12 @@ pub struct Compiled {
 pub fn compile(options: &CompileOptions, sources: &Sources) -> Result<Compiled, Vec<Problem>> {
     let (hld, mut warnings) = load::load(sources)?;
     let planned = resolve::resolve(&hld, &options.environments)?;
+    // Mistakes `validate` rejects, but which do not stop a render: reported, not fatal, so an
+    // HLD migrated from Fabrikate keeps building while it is cleaned up.
+    let suspicious = check::tree::unknown_subcomponents(&hld)
+        .into_iter()
+        .chain(planned.iter().filter_map(check::tree::check_inject_namespace));
+    warnings.extend(suspicious.map(Problem::into_warning));
     // Fetch every remote source up front, in parallel, instead of one by one while rendering.
     let entries: Vec<_> = planned.iter().map(|p| (&p.node.entry, p.node.base_dir.as_path())).collect();
     let fetch_problems = sources.prefetch(&entries);
@@ -66,7 +73,6 @@ pub fn compile(options: &CompileOptions, sources: &Sources) -> Result<Compiled, 
     if !duplicates.is_empty() {
         return Err(duplicates);
     }
-    warnings.retain(|w| !w.is_error());
     Ok(Compiled { files: emit::output_files(&rendered), warnings })
 }
 
