@@ -165,8 +165,10 @@ impl Problem {
         self
     }
 
+    /// Adds captured tool output; empty output adds nothing.
     pub fn detail(mut self, detail: impl Into<String>) -> Problem {
-        self.detail = Some(detail.into());
+        let detail = detail.into();
+        self.detail = (!detail.trim().is_empty()).then_some(detail);
         self
     }
 

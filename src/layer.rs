@@ -57,9 +57,15 @@ pub fn merge(high: &Value, low: &Value) -> Value {
     }
 }
 
-/// Merges a stack of layers, highest priority first.
+/// Merges a stack of layers, highest priority first: each layer applies over the merge of all
+/// layers below it. An empty layer (an empty or comment-only config file) contributes nothing;
+/// an explicit `null` inside a layer does override.
 pub fn merge_stack(layers: &[Layer]) -> Value {
-    layers.iter().rev().fold(Value::Null, |merged, layer| merge(&layer.value, &merged))
+    layers
+        .iter()
+        .rev()
+        .filter(|layer| !layer.value.is_null())
+        .fold(Value::Null, |merged, layer| merge(&layer.value, &merged))
 }
 
 #[cfg(test)]
@@ -74,6 +80,16 @@ mod tests {
     /// One table row: high, low, expected merge.
     fn check(high: &str, low: &str, expected: &str) {
         assert_eq!(merge(&yaml(high), &yaml(low)), yaml(expected), "merging {high:?} over {low:?}");
+    }
+
+    #[test]
+    fn an_empty_file_changes_nothing() {
+        let layer = |text: &str| {
+            let file = crate::diag::SourceFile::new("f.yaml", text);
+            Layer::whole(std::sync::Arc::new(crate::yaml::parse_one(&file).unwrap()))
+        };
+        let stack = [layer("# only a comment\n"), layer(""), layer("disabled: true\nnamespace: x\n")];
+        assert_eq!(merge_stack(&stack), yaml("{disabled: true, namespace: x}"));
     }
 
     #[test]

@@ -83,6 +83,10 @@ impl Node {
 /// Nesting deeper than this is refused; real HLDs are a handful of levels deep.
 const MAX_DEPTH: usize = 64;
 
+/// Trees larger than this are refused: directories shared by many parents multiply, and a
+/// small HLD can otherwise describe an exponential tree.
+const MAX_COMPONENTS: usize = 10_000;
+
 /// Loads the HLD rooted at `sources.hld_root()`. Collects every problem it can instead of
 /// stopping at the first; the tree is returned only when none of them is an error.
 pub fn load(sources: &Sources) -> Result<(Hld, Vec<Problem>), Vec<Problem>> {
@@ -101,7 +105,7 @@ pub fn load_partial(sources: &Sources) -> (Option<Hld>, Vec<Problem>) {
     let root = match read_component_dir(sources, &root_dir, &mut problems) {
         Some((document, spec)) => {
             let entry = Declared { spec, document, at: Vec::new() };
-            let mut loader = Loader { sources, problems: &mut problems, homes: vec![root_dir.clone()] };
+            let mut loader = Loader { sources, problems: &mut problems, homes: vec![root_dir.clone()], components: 1 };
             let mut root = Node {
                 entry,
                 definition: None,
@@ -137,6 +141,8 @@ struct Loader<'a> {
     problems: &'a mut Problems,
     /// Directories of the components currently being loaded, to detect cycles.
     homes: Vec<PathBuf>,
+    /// Components loaded so far, against `MAX_COMPONENTS`.
+    components: usize,
 }
 
 impl Loader<'_> {
@@ -169,6 +175,21 @@ impl Loader<'_> {
                     ),
                 );
                 continue;
+            }
+            self.components += 1;
+            if self.components == MAX_COMPONENTS + 1 {
+                self.problems.push(
+                    Problem::error(
+                        "hldc::component::too-many",
+                        format!("the HLD has more than {MAX_COMPONENTS} components"),
+                    )
+                    .at(entry.location())
+                    .label("the limit is reached here")
+                    .help("check for directories included by many parents; shared parts belong in one place"),
+                );
+            }
+            if self.components > MAX_COMPONENTS {
+                return children;
             }
             if depth > MAX_DEPTH {
                 self.problems.push(
@@ -293,6 +314,14 @@ impl Loader<'_> {
             let Some(env) = path.file_stem().and_then(|s| s.to_str()).filter(|_| is_config) else {
                 continue;
             };
+            if !is_environment_name(env) {
+                self.problems.push(
+                    Problem::warning("hldc::config::bad-environment-name", format!("`{}` is ignored: `{env}` is not an environment name", self.sources.display(&path)))
+                        .path(self.sources.display(&path))
+                        .help("name config files after environments: letters, digits, `-`, `_` and `.`, not starting with `.`"),
+                );
+                continue;
+            }
             if let Some(other) = seen.get(env) {
                 self.problems.push(
                     Problem::error("hldc::config::ambiguous", format!("environment `{env}` has two config files"))
@@ -389,7 +418,8 @@ pub fn read_source(sources: &Sources, path: &Path) -> Result<crate::diag::Source
         .help("split the file; hldc refuses inputs this large"));
     }
     match String::from_utf8(bytes) {
-        Ok(text) => Ok(SourceFile::new(name, text)),
+        // A byte-order mark says nothing in UTF-8, and serde_yaml trips over it.
+        Ok(text) => Ok(SourceFile::new(name, text.strip_prefix('\u{feff}').unwrap_or(&text))),
         Err(error) => {
             let valid = error.utf8_error().valid_up_to();
             // The lossy text keeps every valid byte where it was, so the snippet can show the
@@ -402,6 +432,11 @@ pub fn read_source(sources: &Sources, path: &Path) -> Result<crate::diag::Source
                 .help("save the file as UTF-8"))
         }
     }
+}
+
+/// Environment names become directory names under `generated/`: keep them plain.
+pub fn is_environment_name(name: &str) -> bool {
+    !name.is_empty() && !name.starts_with('.') && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
 /// Suggests a known environment for a mistyped one.

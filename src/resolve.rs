@@ -111,6 +111,39 @@ fn visit<'h>(
     }
 }
 
+/// Two components that would write the same output file (a `type: component` child named like
+/// an inline sibling's file, say): one would silently overwrite the other.
+pub fn check_output_files(planned: &[Planned]) -> Vec<Problem> {
+    let mut first: std::collections::BTreeMap<String, &Planned> = std::collections::BTreeMap::new();
+    let mut problems = Vec::new();
+    for component in planned {
+        let Some(file) = component.output_file() else { continue };
+        match first.get(&file) {
+            None => {
+                first.insert(file, component);
+            }
+            Some(earlier) => problems.push(
+                Problem::error(
+                    "hldc::output::same-file",
+                    format!(
+                        "components `{}` and `{}` would both write `{file}`",
+                        earlier.node.name(),
+                        component.node.name()
+                    ),
+                )
+                .at(component.node.entry.location())
+                .label("second component writing this file")
+                .help("rename one of them")
+                .related(
+                    Problem::warning("hldc::output::same-file", "first component writing it")
+                        .at(earlier.node.entry.location()),
+                ),
+            ),
+        }
+    }
+    problems
+}
+
 fn join_logical(parent: &str, name: &str) -> String {
     if parent.is_empty() {
         name.to_string()

@@ -275,7 +275,7 @@ impl Sources {
     }
 
     /// The root of the tree `dir` belongs to: the HLD, or the fetched source holding it.
-    fn boundary_of(&self, dir: &Path) -> PathBuf {
+    pub fn boundary_of(&self, dir: &Path) -> PathBuf {
         if dir.starts_with(&self.hld_root) {
             return self.hld_root.clone();
         }

@@ -103,11 +103,16 @@ pub fn inject_namespaces(rendered: &mut [Rendered]) {
 
 /// Two objects with the same apiVersion, kind, namespace and name would fight in the cluster.
 pub fn check_unique_identities(rendered: &[Rendered]) -> Vec<Problem> {
+    let scopes = Scopes::of(rendered);
     let mut first_seen: BTreeMap<ObjectId, (&str, &crate::render::Object)> = BTreeMap::new();
     let mut problems = Vec::new();
     for component in rendered {
         for object in &component.objects {
-            let id = ObjectId::of(&object.value);
+            let mut id = ObjectId::of(&object.value);
+            // The API server ignores a namespace on a cluster-scoped object: same object.
+            if scopes.is_cluster_scoped(&object.value) {
+                id.namespace = None;
+            }
             match first_seen.get(&id) {
                 None => {
                     first_seen.insert(id, (&component.component, object));

@@ -136,6 +136,16 @@ fn syntax_problem(file: &Source, error: &serde_yaml::Error) -> Problem {
             "fix the YAML syntax at the marked position (a YAML linter or editor plugin helps)"
         },
     );
+    // libyaml's reader errors ("control characters are not allowed") give a byte position in
+    // the message and no useful location.
+    let reader_position = message
+        .rsplit_once("at position ")
+        .and_then(|(_, n)| n.trim().parse::<usize>().ok())
+        .filter(|p| *p < file.text().len());
+    if let Some(position) = reader_position {
+        let offset = (0..=position).rev().find(|o| file.text().is_char_boundary(*o)).unwrap_or(0);
+        return problem.at(Location::new(file, offset..offset + 1)).label(message);
+    }
     match error.location() {
         Some(at) => {
             let offset = file.offset_of(at.line(), at.column().saturating_sub(1));
@@ -329,6 +339,13 @@ mod tests {
         assert_eq!(problem.code, "hldc::yaml::syntax");
         // libyaml notices at the end of input; the report points at the last token written.
         assert_eq!(problem.where_().unwrap(), "bad.yaml:2:8");
+    }
+
+    #[test]
+    fn reader_errors_point_at_the_character() {
+        let file = SourceFile::new("c.yaml", "a: 1\nb: 2\nc: x\u{7}y\n");
+        let problem = parse_one(&file).unwrap_err();
+        assert_eq!(problem.where_().unwrap(), "c.yaml:3:5", "{}", problem.message);
     }
 
     #[test]

@@ -250,7 +250,10 @@ fn hanging_helm_is_killed_after_the_timeout() {
         &[
             ("component.yaml", "name: app\nsubcomponents:\n  - name: svc\n    type: helm\n    path: chart\n"),
             ("config/common.yaml", ""),
-            ("bin/helm", "#!/bin/sh\nexec sleep 30\n"),
+            (
+                "bin/helm",
+                "#!/bin/sh\n# a child process that holds the pipes, as a real plugin or hook might\nsleep 30\n",
+            ),
         ],
     );
     with_chart(root, "chart");
@@ -481,4 +484,86 @@ fn config_for_a_missing_subcomponent_is_a_warning_in_generate() {
         .assert_stderr_contains("`injectNamespace` is true for component `web`, but no config sets its `namespace`");
     // `validate` treats both as errors.
     hldc(root, &["validate"]).assert_code(1);
+}
+
+/// Regressions found in review, each a real way to ship wrong manifests.
+#[test]
+fn an_empty_env_file_does_not_undo_common() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    write_files(
+        root,
+        &[
+            ("component.yaml", "name: app\nsubcomponents:\n  - name: team\n    path: team\n"),
+            ("team/component.yaml", "name: team\nsubcomponents:\n  - name: web\n    type: static\n    path: m\n"),
+            ("team/config/common.yaml", "disabled: true\n"),
+            ("team/config/prod.yaml", "# nothing for prod yet\n"),
+            ("team/m/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"),
+            ("config/prod.yaml", ""),
+        ],
+    );
+    hldc(root, &["generate", "prod"]).assert_code(0);
+    assert!(read_tree(&root.join("generated/prod")).is_empty(), "a disabled subtree shipped");
+}
+
+#[test]
+fn two_components_writing_one_file_is_an_error() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    // Children of a static component write beside it: `b`'s child `a` lands on the root's `a`.
+    write_files(
+        root,
+        &[
+            ("component.yaml", "name: app\nsubcomponents:\n  - name: a\n    type: static\n    path: m1\n  - name: b\n    type: static\n    path: m2\n    subcomponents:\n      - name: a\n        type: static\n        path: m3\n"),
+            ("m1/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: one\n"),
+            ("m2/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: two\n"),
+            ("m3/svc.yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  name: three\n"),
+        ],
+    );
+    hldc(root, &["generate"])
+        .assert_code(2)
+        .assert_stderr_contains("components `a` and `a` would both write `a.yaml`")
+        .assert_stderr_contains("component.yaml:10:9");
+}
+
+#[test]
+fn cluster_scoped_duplicates_are_found_despite_a_stray_namespace() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    write_files(
+        root,
+        &[
+            ("component.yaml", "name: app\nsubcomponents:\n  - name: a\n    type: static\n    path: a\n  - name: b\n    type: static\n    path: b\n"),
+            ("a/r.yaml", "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: r\n  namespace: x\n"),
+            ("b/r.yaml", "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: r\n"),
+        ],
+    );
+    hldc(root, &["generate"])
+        .assert_code(2)
+        .assert_stderr_contains("ClusterRole r` is produced twice");
+}
+
+#[test]
+fn symlinked_directories_inside_the_hld_are_followed_and_a_bom_is_ignored() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    write_files(
+        root,
+        &[
+            ("component.yaml", "\u{feff}name: app\ntype: static\npath: m\n"),
+            ("shared/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\n"),
+            ("m/own.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: own\n"),
+        ],
+    );
+    std::os::unix::fs::symlink(root.join("shared"), root.join("m/linked")).unwrap();
+    hldc(root, &["generate"]).assert_code(0);
+    let names: Vec<String> = documents(&root.join("generated/common/app.yaml"))
+        .iter()
+        .map(|d| d["metadata"]["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["shared", "own"]);
+    let outside = tempfile::tempdir().unwrap();
+    write_files(outside.path(), &[("x.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n")]);
+    std::os::unix::fs::symlink(outside.path(), root.join("m/outside")).unwrap();
+    hldc(root, &["generate"]).assert_code(2).assert_stderr_contains("symlink that leads outside its source");
 }

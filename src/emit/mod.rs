@@ -56,7 +56,10 @@ pub fn write_atomically(target: &Path, files: &OutputFiles) -> Result<(), Proble
                 .map_err(|e| io_error("create a directory in", parent, e))?
                 .keep();
             // rename() needs the destination absent (or an empty directory); it is empty.
-            fs::rename(target, &retired).map_err(|e| io_error("move aside", target, e))?;
+            if let Err(e) = fs::rename(target, &retired) {
+                let _ = fs::remove_dir_all(&retired);
+                return Err(io_error("move aside", target, e));
+            }
             if let Err(e) = fs::rename(&staged, target) {
                 let _ = fs::rename(&retired, target);
                 return Err(io_error("replace", target, e));

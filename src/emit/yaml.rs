@@ -67,7 +67,8 @@ fn write_sequence(out: &mut String, items: &[Value], width: usize, inline_first:
                 out.push(' ');
                 write_sequence(out, inner, width + 2, true);
             }
-            _ => write_after_key(out, item, width),
+            // Tagged collections nest one level deeper than the dash.
+            _ => write_after_key(out, item, width + 2),
         }
     }
 }
@@ -129,7 +130,17 @@ fn write_flow(out: &mut String, value: &Value) {
     match value {
         Value::Mapping(map) => {
             out.push('{');
-            for (i, (key, value)) in sorted(map).into_iter().enumerate() {
+            let mut entries: Vec<(String, &Value)> = map
+                .iter()
+                .map(|(key, value)| {
+                    // Inside `{}` a plain `,` or `]` ends the key: flow keys are always quoted.
+                    let mut text = String::new();
+                    write_flow(&mut text, key);
+                    (text, value)
+                })
+                .collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            for (i, (key, value)) in entries.into_iter().enumerate() {
                 if i > 0 {
                     out.push_str(", ");
                 }
@@ -224,22 +235,24 @@ fn write_quoted(out: &mut String, text: &str) {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            // Line breaks in YAML 1.1 and other characters a reader might mangle.
-            '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}' => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c if needs_escape(c) => out.push_str(&format!("\\u{:04X}", c as u32)),
             c => out.push(c),
         }
     }
     out.push('"');
 }
 
+/// Characters written as `\uXXXX`: those outside YAML's printable set (controls, U+FFFE,
+/// U+FFFF), line breaks only YAML 1.1 knows (U+0085, U+2028, U+2029), and the byte-order mark.
+fn needs_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}')
+}
+
 /// A multi-line string reads best as a literal block, when one can hold it exactly.
 fn literal_block_fits(text: &str) -> bool {
     text.contains('\n')
         && !text.starts_with([' ', '\t', '\n'])
-        && text
-            .chars()
-            .all(|c| c == '\n' || !(c.is_control() || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}')))
+        && text.chars().all(|c| c == '\n' || !needs_escape(c))
         && text.split('\n').all(|line| line.is_empty() || !line.chars().all(char::is_whitespace))
 }
 
@@ -359,6 +372,17 @@ mod tests {
             emit("[1, -2, 1.5, 1e300, 0.000001, .inf, -.inf, .nan, 18446744073709551615]"),
             "- 1\n- -2\n- 1.5\n- 1.0e+300\n- 1.0e-6\n- .inf\n- -.inf\n- .nan\n- 18446744073709551615\n"
         );
+    }
+
+    #[test]
+    fn review_regressions_round_trip() {
+        // A tagged sequence inside a sequence, a flow key with a comma, U+FFFE in a string.
+        for yaml in ["f: [!foo {x: 1}, !bar [1, 2], !baz \"a b\"]", "k: [{\"a,b\": 1}]", "v: \"x\\uFFFEy\\uFFFF\""] {
+            let value: Value = serde_yaml::from_str(yaml).unwrap();
+            let text = to_string(&value);
+            let back: Value = serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+            assert_eq!(back, value, "{text}");
+        }
     }
 
     #[test]

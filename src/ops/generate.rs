@@ -32,6 +32,10 @@ pub struct Compiled {
 pub fn compile(options: &CompileOptions, sources: &Sources) -> Result<Compiled, Vec<Problem>> {
     let (hld, mut warnings) = load::load(sources)?;
     let planned = resolve::resolve(&hld, &options.environments)?;
+    let clashes = resolve::check_output_files(&planned);
+    if !clashes.is_empty() {
+        return Err(clashes);
+    }
     // Mistakes `validate` rejects, but which do not stop a render: reported, not fatal, so an
     // HLD migrated from Fabrikate keeps building while it is cleaned up.
     let suspicious = check::tree::unknown_subcomponents(&hld)

@@ -2,6 +2,7 @@
 //! setup (repositories, plugins, registry logins, kubeconfig) so renders are reproducible.
 
 use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -47,7 +48,9 @@ pub fn render(planned: &Planned, sources: &Sources, settings: &HelmSettings) -> 
         .env("KUBECONFIG", isolated("kubeconfig"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stderr(Stdio::piped())
+        // Its own process group, so that a timeout can stop helm and anything it started.
+        .process_group(0);
 
     let run = |reason: String| {
         Problem::error(
@@ -63,8 +66,7 @@ pub fn render(planned: &Planned, sources: &Sources, settings: &HelmSettings) -> 
                 .at(entry.location())
                 .help("check the path given by `--helm` or HLDC_HELM, or put helm 3 or 4 on PATH")
         }
-        Failure::Timeout(stderr) => run(format!("no result after {}", humantime::format_duration(settings.timeout)))
-            .detail(stderr)
+        Failure::Timeout => run(format!("no result after {}", humantime::format_duration(settings.timeout)))
             .help("the chart may loop or wait on something; raise `--helm-timeout` if it is just slow"),
         Failure::Exit(status, stderr) => run(status)
             .detail(stderr)
@@ -74,9 +76,21 @@ pub fn render(planned: &Planned, sources: &Sources, settings: &HelmSettings) -> 
     parse_all(&file)
 }
 
+fn kill_group(child: &mut std::process::Child) {
+    if let Ok(pid) = i32::try_from(child.id()) {
+        // SAFETY: kill(2) takes plain integers; a negative pid names the process group that
+        // `process_group(0)` created for this child, and nothing else.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 enum Failure {
     Spawn(std::io::Error),
-    Timeout(String),
+    Timeout,
     Exit(String, String),
 }
 
@@ -106,9 +120,9 @@ fn run_with_timeout(mut command: Command, input: &[u8], timeout: Duration) -> Re
         match child.try_wait() {
             Ok(Some(status)) => break Some(status),
             Ok(None) if started.elapsed() >= timeout => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
+                kill_group(&mut child);
+                // Grandchildren may hold the pipes open; the readers are left to finish alone.
+                return Err(Failure::Timeout);
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(5)),
             Err(_) => break None,
@@ -118,7 +132,7 @@ fn run_with_timeout(mut command: Command, input: &[u8], timeout: Duration) -> Re
     let stdout = stdout.join().unwrap_or_default();
     let stderr = String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned();
     match status {
-        None => Err(Failure::Timeout(stderr)),
+        None => Err(Failure::Timeout),
         Some(status) if status.success() => {
             String::from_utf8(stdout).map_err(|_| Failure::Exit("its output is not UTF-8".into(), stderr))
         }

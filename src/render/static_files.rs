@@ -23,39 +23,41 @@ fn is_manifest(path: &Path) -> bool {
 }
 
 /// The manifest files under `root` (or `root` itself when it is a file), sorted by path so the
-/// order never depends on the file system.
+/// order never depends on the file system. Symlinks are followed when they stay inside the tree
+/// the component comes from (the HLD, or the fetched source).
 fn manifest_files(root: &Path, sources: &Sources) -> Result<Vec<std::path::PathBuf>, Problem> {
     if root.is_file() {
         return Ok(vec![root.to_path_buf()]);
     }
+    let boundary = sources.boundary_of(root);
     let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
+    for entry in walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name() {
         let entry = entry.map_err(|e| {
-            Problem::error(
-                "hldc::io::read",
-                format!("cannot read `{}`: {e}", e.path().map(|p| sources.display(p)).unwrap_or_default()),
-            )
-            .help("check permissions in the static directory")
+            let path = e.path().map(|p| sources.display(p)).unwrap_or_default();
+            let reason = if e.loop_ancestor().is_some() {
+                "a symlink loops back to a directory above it".to_string()
+            } else if e.path().is_some_and(|p| p.is_symlink() && !p.exists()) {
+                "a symlink points to nothing".to_string()
+            } else {
+                e.to_string()
+            };
+            Problem::error("hldc::io::read", format!("cannot read `{path}`: {reason}"))
+                .path(path)
+                .help("fix or remove the link")
         })?;
         let path = entry.path();
-        if entry.file_type().is_symlink() {
-            // Links are followed only when they stay inside the HLD.
-            let target = path.canonicalize().ok().filter(|t| t.starts_with(sources.hld_root()));
-            match target {
-                Some(target) if target.is_file() && is_manifest(path) => files.push(path.to_path_buf()),
-                Some(_) => {}
-                None => {
-                    return Err(Problem::error(
-                        "hldc::source::escape",
-                        format!("`{}` is a symlink that leads outside the HLD", sources.display(path)),
-                    )
-                    .path(sources.display(path))
-                    .help("replace the link with the file, or point it inside the HLD"))
-                }
-            }
-        } else if entry.file_type().is_file() && is_manifest(path) {
-            files.push(path.to_path_buf());
+        if !(entry.file_type().is_file() && is_manifest(path)) {
+            continue;
         }
+        if !path.canonicalize().is_ok_and(|target| target.starts_with(&boundary)) {
+            return Err(Problem::error(
+                "hldc::source::escape",
+                format!("`{}` is reached through a symlink that leads outside its source", sources.display(path)),
+            )
+            .path(sources.display(path))
+            .help("replace the link with the file, or point it inside the HLD"));
+        }
+        files.push(path.to_path_buf());
     }
     Ok(files)
 }
