@@ -57,6 +57,7 @@ impl Settings {
             helm: self.helm_binary.clone(),
             tokens: AccessTokens::new(),
             progress: self.progress,
+            base_dir: std::path::absolute(&self.hld_root).ok(),
         }
     }
 

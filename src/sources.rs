@@ -118,7 +118,7 @@ impl Sources {
                     (None, Some(branch)) => GitRef::Branch(branch.clone()),
                     (None, None) => GitRef::Default,
                 };
-                Some(SourceSpec::Git { url: git_url(&source, base_dir), reference })
+                Some(SourceSpec::Git { url: git_url(&source, base_dir, &self.hld_root), reference })
             }
             Method::Helm if source.starts_with("oci://") => {
                 let chart = spec.path.clone().unwrap_or_default();
@@ -300,13 +300,35 @@ fn label(spec: &SourceSpec) -> String {
     format!("<{spec}>")
 }
 
-/// A git `source` that is a relative local path is relative to the component file's directory.
-fn git_url(source: &str, base_dir: &Path) -> String {
+/// A git `source` that is a relative local path is written relative to the component file's
+/// directory; it is recorded relative to the HLD root, so the lock holds in any checkout.
+fn git_url(source: &str, base_dir: &Path, hld_root: &Path) -> String {
     let is_url = source.contains("://") || (source.contains('@') && source.contains(':'));
     if is_url || Path::new(source).is_absolute() {
         return source.to_string();
     }
-    join_relative(base_dir, source).map_or_else(|| source.to_string(), |p| p.to_string_lossy().into_owned())
+    match join_relative(base_dir, source) {
+        Some(absolute) => relative_to(&absolute, hld_root).to_string_lossy().into_owned(),
+        None => source.to_string(),
+    }
+}
+
+/// `path` relative to `base` (both absolute and normalized), with `..` where needed.
+fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    let path_parts: Vec<_> = path.components().collect();
+    let base_parts: Vec<_> = base.components().collect();
+    let common = path_parts.iter().zip(&base_parts).take_while(|(a, b)| a == b).count();
+    let mut relative = PathBuf::new();
+    for _ in common..base_parts.len() {
+        relative.push("..");
+    }
+    for part in &path_parts[common..] {
+        relative.push(part);
+    }
+    if relative.as_os_str().is_empty() {
+        relative.push(".");
+    }
+    relative
 }
 
 fn fetch_problem(error: &FetchError, entry: Option<&Declared>) -> Problem {
@@ -361,6 +383,14 @@ pub fn join_relative(base: &Path, relative: &str) -> Option<PathBuf> {
 mod tests {
     use super::join_relative;
     use std::path::Path;
+
+    #[test]
+    fn relative_paths_between_directories() {
+        let root = Path::new("/work/hld");
+        assert_eq!(super::relative_to(Path::new("/work/repo"), root), Path::new("../repo"));
+        assert_eq!(super::relative_to(Path::new("/work/hld/vendor/repo"), root), Path::new("vendor/repo"));
+        assert_eq!(super::relative_to(root, root), Path::new("."));
+    }
 
     #[test]
     fn join_relative_resolves_dots_and_refuses_absolute() {

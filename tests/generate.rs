@@ -538,9 +538,7 @@ fn cluster_scoped_duplicates_are_found_despite_a_stray_namespace() {
             ("b/r.yaml", "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: r\n"),
         ],
     );
-    hldc(root, &["generate"])
-        .assert_code(2)
-        .assert_stderr_contains("ClusterRole r` is produced twice");
+    hldc(root, &["generate"]).assert_code(2).assert_stderr_contains("ClusterRole r` is produced twice");
 }
 
 #[test]

@@ -287,3 +287,20 @@ fn access_yaml_names_the_variable_holding_the_token() {
     // An unset variable is a warning, and the fetch then fails on authentication.
     fixture.run(&["generate"]).assert_stderr_contains("`CHARTS_TOKEN` (the token for");
 }
+
+#[test]
+fn a_relative_git_path_is_locked_as_written_and_holds_in_another_checkout() {
+    let fixture = Fixture::new();
+    let (_repo, first) = manifests_repo(&fixture.dir.path().join("remote"));
+    static_git_hld(&fixture, "../remote", "    version: v1\n");
+    fixture.run(&["generate"]).assert_code(0);
+    let lock = fixture.lock();
+    assert!(lock.contains("url: \"../remote\"") && lock.contains(&first), "{lock}");
+    // Move HLD and repository together: the lock still matches.
+    let moved = tempfile::tempdir().unwrap();
+    std::fs::rename(fixture.dir.path().join("remote"), moved.path().join("remote")).unwrap();
+    std::fs::rename(fixture.hld(), moved.path().join("hld")).unwrap();
+    let cache = fixture.dir.path().join("xdg");
+    hldc_with_env(&moved.path().join("hld"), &["generate", "--locked"], &[("XDG_CACHE_HOME", cache.to_str().unwrap())])
+        .assert_code(0);
+}

@@ -32,6 +32,9 @@ pub(crate) fn fetch(url: &str, reference: &GitRef, ctx: &Ctx<'_>) -> Result<(Out
         Some(LockValue::Git { commit }) => Some(commit.clone()),
         _ => None,
     };
+    // The lock is keyed by the URL as written; the mirror by where the repository really is.
+    let located = locate(url, ctx);
+    let url = located.as_str();
     let mirror = ctx.cache.git_mirror(url);
     let commit = match pinned {
         Some(commit) => {
@@ -309,6 +312,16 @@ fn map_git_error(e: &git2::Error) -> Failure {
     };
     // The spec (with the URL) is shown by FetchError's Display already.
     Failure::new(kind, message)
+}
+
+/// A relative local path resolved against `FetchOptions::base_dir`; anything else as is.
+fn locate(url: &str, ctx: &Ctx<'_>) -> String {
+    match &ctx.opts.base_dir {
+        Some(base) if is_plain_path(url) && Path::new(url).is_relative() => {
+            base.join(url).to_string_lossy().into_owned()
+        }
+        _ => url.to_string(),
+    }
 }
 
 /// Whether `url` is a plain local path (not `scheme://` nor scp-like `host:path`).

@@ -156,6 +156,9 @@ pub struct FetchOptions {
     pub tokens: AccessTokens,
     /// How progress is shown.
     pub progress: Progress,
+    /// Where a relative local git path (`../repo`) is resolved: the HLD root. The lock keeps
+    /// the path as written, so it holds in every checkout.
+    pub base_dir: Option<PathBuf>,
 }
 
 impl FetchOptions {
@@ -169,6 +172,7 @@ impl FetchOptions {
             helm: None,
             tokens: AccessTokens::new(),
             progress: Progress::Quiet,
+            base_dir: None,
         }
     }
 }
