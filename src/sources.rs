@@ -235,6 +235,31 @@ impl Sources {
         }
     }
 
+    /// The chart directory to render, with its remote dependencies built in (as `helm dependency
+    /// build` would) when this command may fetch; pinned in the lock like every other source.
+    pub fn chart_with_dependencies(&self, chart: PathBuf, entry: &Declared) -> Result<PathBuf, Problem> {
+        let Some(remote) = &self.remote else { return Ok(chart) };
+        let built = {
+            let mut lock_file = lock(&remote.lock);
+            fetch::build_chart_dependencies(&chart, &mut lock_file, &remote.options)
+        };
+        match built {
+            Ok(dir) => {
+                if dir != chart {
+                    let label = format!("<{} with dependencies>", self.display(&chart));
+                    lock(&remote.labels).insert(dir.clone(), label);
+                }
+                Ok(dir)
+            }
+            Err(reason) => Err(Problem::error(
+                "hldc::fetch::dependencies",
+                format!("cannot build the dependencies of chart `{}` (component `{}`): {reason}", self.display(&chart), entry.spec.name),
+            )
+            .at(entry.location())
+            .help("each entry of `dependencies:` in Chart.yaml needs an http(s):// or oci:// repository, or its chart vendored under charts/")),
+        }
+    }
+
     fn locate_local(&self, entry: &Declared, base_dir: &Path) -> Result<PathBuf, Problem> {
         let spec = &entry.spec;
         // Local paths stay inside the tree they are written in: the HLD, or a fetched source.

@@ -304,3 +304,29 @@ fn a_relative_git_path_is_locked_as_written_and_holds_in_another_checkout() {
     hldc_with_env(&moved.path().join("hld"), &["generate", "--locked"], &[("XDG_CACHE_HOME", cache.to_str().unwrap())])
         .assert_code(0);
 }
+
+#[test]
+fn local_chart_dependencies_are_built_and_pinned() {
+    let fixture = Fixture::new();
+    let served = fixture.dir.path().join("charts");
+    let dependency = RepoChart::new("web", "1.0.0", &[]);
+    write_repo(&served, &[dependency]);
+    let mut server = Server::start(&served);
+    fixture.write(&[
+        ("component.yaml", "name: app\nsubcomponents:\n  - name: umbrella\n    type: helm\n    path: umbrella\n"),
+        ("config/common.yaml", ""),
+        (
+            "umbrella/Chart.yaml",
+            &format!("apiVersion: v2\nname: umbrella\nversion: 0.1.0\ndependencies:\n  - name: web\n    version: \"^1.0\"\n    repository: {}\n", server.url()),
+        ),
+        ("umbrella/templates/own.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: own\n"),
+    ]);
+    fixture.run(&["generate"]).assert_code(0);
+    let output = fixture.output("common", "umbrella.yaml");
+    assert!(output.contains("name: own") && output.contains("name: web"), "{output}");
+    assert!(fixture.lock().contains("chart: web") && fixture.lock().contains("version: 1.0.0"), "{}", fixture.lock());
+    // The HLD's own chart directory is left alone: dependencies live in the cache.
+    assert!(!fixture.hld().join("umbrella/charts").exists());
+    server.stop();
+    fixture.run(&["generate", "--offline", "--locked"]).assert_code(0);
+}

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
 use crate::fetch::cache::{self, sha256_hex};
 use crate::fetch::constraint::{parse_chart_version, HelmConstraint};
@@ -201,11 +202,61 @@ struct Built {
 /// Unpack an archive and vendor its remote dependencies.
 fn build(archive: &Archive, ctx: &Ctx<'_>, pins: &mut Pins, stack: &mut Vec<String>) -> Result<Built, Failure> {
     let base = ensure_unpacked(&archive.sha256, ctx)?;
-    let meta = ChartMeta::read(&base)?;
+    build_from(&base, &archive.sha256, ctx, pins, stack)
+}
+
+/// Vendors the remote dependencies of a chart directory; see `build_chart_dependencies`.
+pub(crate) fn build_directory(chart_dir: &Path, ctx: &Ctx<'_>) -> Result<(PathBuf, Pins), Failure> {
+    if !chart_dir.join("Chart.yaml").is_file() {
+        // Not a chart (yet): helm's own message says so better than ours would.
+        return Ok((chart_dir.to_path_buf(), Pins::new()));
+    }
+    let meta = ChartMeta::read(chart_dir)?;
+    let mut needs_fetching = false;
+    for dep in &meta.dependencies {
+        needs_fetching |= dependency_source(dep, chart_dir)?.is_some();
+    }
+    if !needs_fetching {
+        return Ok((chart_dir.to_path_buf(), Pins::new()));
+    }
+    let mut pins = Pins::new();
+    let key = directory_digest(chart_dir)?;
+    let built = build_from(chart_dir, &key, ctx, &mut pins, &mut Vec::new())?;
+    Ok((built.dir, pins))
+}
+
+/// A digest of a directory's files (relative paths and contents), as a cache key.
+fn directory_digest(dir: &Path) -> Result<String, Failure> {
+    let mut hasher = Sha256::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry =
+            entry.map_err(|e| Failure::new(FetchErrorKind::Io, format!("cannot read {}: {e}", dir.display())))?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let relative = entry.path().strip_prefix(dir).unwrap_or(entry.path());
+        let bytes =
+            fs::read(entry.path()).map_err(|e| Failure::io(format!("cannot read {}", entry.path().display()), e))?;
+        hasher.update(relative.to_string_lossy().as_bytes());
+        hasher.update([0]);
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(&bytes);
+    }
+    Ok(cache::hex(&hasher.finalize()))
+}
+
+fn build_from(
+    base: &Path,
+    base_key: &str,
+    ctx: &Ctx<'_>,
+    pins: &mut Pins,
+    stack: &mut Vec<String>,
+) -> Result<Built, Failure> {
+    let meta = ChartMeta::read(base)?;
     let mut added: Vec<(String, Built, Archive)> = Vec::new();
     for dep in &meta.dependencies {
         let context = format!("dependency {} of chart {}", dep.name, meta.name);
-        let Some(source) = dependency_source(dep, &base).map_err(|f| f.context(&context))? else {
+        let Some(source) = dependency_source(dep, base).map_err(|f| f.context(&context))? else {
             continue;
         };
         let identity = source.identity();
@@ -223,9 +274,9 @@ fn build(archive: &Archive, ctx: &Ctx<'_>, pins: &mut Pins, stack: &mut Vec<Stri
         added.push((dep.name.clone(), dep_built, dep_archive));
     }
     if added.is_empty() {
-        return Ok(Built { dir: base, key: archive.sha256.clone(), extended: false });
+        return Ok(Built { dir: base.to_path_buf(), key: base_key.to_string(), extended: false });
     }
-    let mut key_text = format!("{}\n", archive.sha256);
+    let mut key_text = format!("{base_key}\n");
     for (name, built, _) in &added {
         key_text.push_str(&format!("{name} {}\n", built.key));
     }
@@ -239,7 +290,7 @@ fn build(archive: &Archive, ctx: &Ctx<'_>, pins: &mut Pins, stack: &mut Vec<Stri
         return Ok(Built { dir: dest, key, extended: true });
     }
     let tmp = cache::temp_dir_in(&ctx.cache.helm_charts())?;
-    copy_dir(&base, tmp.path())?;
+    copy_dir(base, tmp.path())?;
     let charts = tmp.path().join("charts");
     cache::create_dir_all(&charts)?;
     for (name, built, dep_archive) in &added {

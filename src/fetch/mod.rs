@@ -92,6 +92,7 @@ pub use safe::{safe_join, SafePathError};
 pub use spec::{redact_url, AccessTokens, FetchOptions, Fetched, GitRef, Progress, SourceSpec};
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
@@ -121,7 +122,18 @@ pub(crate) struct Ctx<'a> {
     pub(crate) helm_indexes: helm::IndexMemo,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    fn new(opts: &'a FetchOptions, lock: &'a Lockfile, sources: usize) -> Ctx<'a> {
+        Ctx {
+            opts,
+            lock,
+            cache: cache::Cache::new(&opts.cache_dir),
+            http: http::Client::new(&opts.tokens),
+            reporter: progress::Reporter::new(opts.progress, sources as u64),
+            helm_indexes: helm::IndexMemo::default(),
+        }
+    }
+
     /// A source without a pin must be resolved: impossible offline, and refused when locked.
     pub(crate) fn check_may_resolve(&self, what: &str) -> Result<(), Failure> {
         if self.opts.offline {
@@ -138,6 +150,20 @@ impl Ctx<'_> {
         }
         Ok(())
     }
+}
+
+/// Builds the dependencies of a chart that comes as a directory (a local chart, or one inside a
+/// git checkout) like `helm dependency build`: remote dependencies missing from `charts/` are
+/// fetched, pinned in `lock`, and vendored into a copy in the cache, keyed by the directory's
+/// content. Returns the directory to render: `chart_dir` itself when nothing had to be added.
+pub fn build_chart_dependencies(chart_dir: &Path, lock: &mut Lockfile, opts: &FetchOptions) -> Result<PathBuf, String> {
+    let snapshot = lock.clone();
+    let ctx = Ctx::new(opts, &snapshot, 0);
+    let (dir, pins) = helm::build_directory(chart_dir, &ctx).map_err(|f| format!("{}: {}", f.kind, f.message))?;
+    for (key, value) in pins {
+        lock.record(key, value);
+    }
+    Ok(dir)
 }
 
 /// Fetch every spec, in parallel, deduplicating equal specs.
@@ -163,14 +189,7 @@ pub fn fetch_all(
     }
 
     let snapshot = lock.clone();
-    let ctx = Ctx {
-        opts,
-        lock: &snapshot,
-        cache: cache::Cache::new(&opts.cache_dir),
-        http: http::Client::new(&opts.tokens),
-        reporter: progress::Reporter::new(opts.progress, unique.len() as u64),
-        helm_indexes: helm::IndexMemo::default(),
-    };
+    let ctx = Ctx::new(opts, &snapshot, unique.len());
 
     let run = |spec: &SourceSpec| -> Result<Outcome, FetchError> {
         fetch_one(spec, &ctx).map_err(|f| FetchError::from_failure(spec, f, &opts.tokens))
