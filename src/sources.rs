@@ -235,6 +235,31 @@ impl Sources {
         }
     }
 
+    /// Refuses a directory holding a symlink that leads outside its source (the HLD, or the
+    /// fetched tree), so that a chart cannot make helm read files of the machine.
+    pub fn check_links_inside(&self, dir: &Path, entry: &Declared) -> Result<(), Problem> {
+        let boundary = self.boundary_of(dir);
+        for item in walkdir::WalkDir::new(dir).follow_links(false).sort_by_file_name().into_iter().flatten() {
+            if !item.path_is_symlink() {
+                continue;
+            }
+            if !item.path().canonicalize().is_ok_and(|target| target.starts_with(&boundary)) {
+                return Err(Problem::error(
+                    "hldc::source::escape",
+                    format!(
+                        "`{}` is a symlink that leads outside the source of component `{}`",
+                        self.display(item.path()),
+                        entry.spec.name
+                    ),
+                )
+                .at(entry.location())
+                .label("this component")
+                .help("replace the link with the file, or point it inside the source"));
+            }
+        }
+        Ok(())
+    }
+
     /// The chart directory to render, with its remote dependencies built in (as `helm dependency
     /// build` would) when this command may fetch; pinned in the lock like every other source.
     pub fn chart_with_dependencies(&self, chart: PathBuf, entry: &Declared) -> Result<PathBuf, Problem> {
@@ -251,12 +276,24 @@ impl Sources {
                 }
                 Ok(dir)
             }
-            Err(reason) => Err(Problem::error(
-                "hldc::fetch::dependencies",
-                format!("cannot build the dependencies of chart `{}` (component `{}`): {reason}", self.display(&chart), entry.spec.name),
-            )
-            .at(entry.location())
-            .help("each entry of `dependencies:` in Chart.yaml needs an http(s):// or oci:// repository, or its chart vendored under charts/")),
+            Err((kind, reason)) => {
+                let (code, help) = code_and_help(kind);
+                let help = if kind == FetchErrorKind::Invalid {
+                    "each entry of `dependencies:` in Chart.yaml needs an http(s):// or oci:// repository, or its chart vendored under charts/"
+                } else {
+                    help
+                };
+                Err(Problem::error(
+                    code,
+                    format!(
+                        "cannot build the dependencies of chart `{}` (component `{}`): {kind}: {reason}",
+                        self.display(&chart),
+                        entry.spec.name
+                    ),
+                )
+                .at(entry.location())
+                .help(help))
+            }
         }
     }
 
@@ -358,33 +395,38 @@ fn relative_to(path: &Path, base: &Path) -> PathBuf {
 
 fn fetch_problem(error: &FetchError, entry: Option<&Declared>) -> Problem {
     let name = entry.map_or_else(String::new, |e| format!("component `{}`: ", e.spec.name));
-    let help = match error.kind {
-        FetchErrorKind::Auth => "give hldc a token: map the source URL to an environment variable in access.yaml, or set up an SSH agent or git credential helper",
-        FetchErrorKind::NotFound => "check `source` (and, for helm, the chart name in `path` and the `version`)",
-        FetchErrorKind::NoSuchRef => "check `version` and `branch`: the repository has no such branch, tag or commit",
-        FetchErrorKind::DigestMismatch => "the download differs from the digest in the repository index or hldc.lock: the published archive changed; if that is expected, run `hldc update` for this component",
-        FetchErrorKind::NotCached => "run once without `--offline` to fill the cache",
-        FetchErrorKind::LockOutdated => "run `hldc update` (or `hldc generate` without `--locked`) and commit hldc.lock",
-        FetchErrorKind::PathEscape => "the source contains a path leading outside its directory; hldc refuses to unpack it",
-        FetchErrorKind::Network => "check the network path to the source",
-        FetchErrorKind::Io | FetchErrorKind::Invalid => "check the source and the cache directory (`hldc cache dir`)",
-    };
-    let code = match error.kind {
-        FetchErrorKind::Auth => "hldc::fetch::auth",
-        FetchErrorKind::NotFound => "hldc::fetch::not-found",
-        FetchErrorKind::NoSuchRef => "hldc::fetch::no-such-ref",
-        FetchErrorKind::DigestMismatch => "hldc::fetch::digest-mismatch",
-        FetchErrorKind::NotCached => "hldc::fetch::not-cached",
-        FetchErrorKind::LockOutdated => "hldc::fetch::lock-outdated",
-        FetchErrorKind::PathEscape => "hldc::fetch::path-escape",
-        FetchErrorKind::Network => "hldc::fetch::network",
-        FetchErrorKind::Io => "hldc::fetch::io",
-        FetchErrorKind::Invalid => "hldc::fetch::invalid",
-    };
-    Problem::error(code, format!("{name}{error}"))
-        .at_opt(entry.map(|e| e.field_location("source")))
-        .label(error.kind.describe())
-        .help(help)
+    let (code, help) = code_and_help(error.kind);
+    let problem = Problem::error(code, format!("{name}{error}")).label(error.kind.describe()).help(help);
+    match entry {
+        // The snippet would quote the `source:` line as written, credentials included.
+        Some(entry) if entry.spec.source.as_deref().is_some_and(has_credentials) => {
+            problem.path(entry.field_location("source").display())
+        }
+        Some(entry) => problem.at(entry.field_location("source")),
+        None => problem,
+    }
+}
+
+/// Whether a URL carries a user name or password (`https://user:secret@host/...`).
+fn has_credentials(url: &str) -> bool {
+    url.split_once("://")
+        .is_some_and(|(_, rest)| rest.split('/').next().is_some_and(|authority| authority.contains('@')))
+}
+
+/// The diagnostic code and the fix to suggest for each kind of fetch failure.
+fn code_and_help(kind: FetchErrorKind) -> (&'static str, &'static str) {
+    match kind {
+        FetchErrorKind::Auth => ("hldc::fetch::auth", "give hldc a token: map the source URL to an environment variable in access.yaml, or set up an SSH agent or git credential helper"),
+        FetchErrorKind::NotFound => ("hldc::fetch::not-found", "check `source` (and, for helm, the chart name in `path` and the `version`)"),
+        FetchErrorKind::NoSuchRef => ("hldc::fetch::no-such-ref", "check `version` and `branch`: the repository has no such branch, tag or commit"),
+        FetchErrorKind::DigestMismatch => ("hldc::fetch::digest-mismatch", "the download differs from the digest in the repository index or hldc.lock: the published archive changed; if that is expected, run `hldc update` for this component"),
+        FetchErrorKind::NotCached => ("hldc::fetch::not-cached", "run once without `--offline` to fill the cache"),
+        FetchErrorKind::LockOutdated => ("hldc::fetch::lock-outdated", "run `hldc update` (or `hldc generate` without `--locked`) and commit hldc.lock"),
+        FetchErrorKind::PathEscape => ("hldc::fetch::path-escape", "the source contains a path leading outside its directory; hldc refuses to unpack it"),
+        FetchErrorKind::Network => ("hldc::fetch::network", "check the network path to the source"),
+        FetchErrorKind::Io => ("hldc::fetch::io", "check the source and the cache directory (`hldc cache dir`)"),
+        FetchErrorKind::Invalid => ("hldc::fetch::invalid", "check the source and the cache directory (`hldc cache dir`)"),
+    }
 }
 
 /// Joins a relative path onto `base` lexically, resolving `.` and `..`; `None` for an

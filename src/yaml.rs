@@ -108,13 +108,15 @@ pub fn parse_all(file: &Source) -> Result<Vec<Document>, Problem> {
         .path(file.name())
         .help("split the file; hldc refuses inputs this large to protect the pipeline"));
     }
+    // The position pass goes first: it refuses absurd nesting at once, where serde_yaml would
+    // spend seconds collecting events before its own recursion limit stops it.
+    let positions = index_positions(text, file)?;
     let mut values = Vec::new();
     for document in serde_yaml::Deserializer::from_str(text) {
         let value: serde_yaml::Value =
             serde::Deserialize::deserialize(document).map_err(|e| syntax_problem(file, &e))?;
         values.push(value);
     }
-    let positions = index_positions(text, file);
     let mut positions = positions.into_iter();
     Ok(values
         .into_iter()
@@ -179,12 +181,20 @@ fn duplicate_key_span(file: &Source, message: &str) -> Option<Range<usize>> {
 
 /// Records the position of every node of every document. Best effort: when this second parser
 /// disagrees with the first the positions are simply missing and problems point at the file.
-fn index_positions(text: &str, file: &Source) -> Vec<Positions> {
+fn index_positions(text: &str, file: &Source) -> Result<Vec<Positions>, Problem> {
     let mut recorder = Recorder { file, documents: Vec::new(), stack: Vec::new(), duplicates: Vec::new() };
-    if Parser::new_from_str(text).load(&mut recorder, true).is_err() {
-        return Vec::new();
+    match Parser::new_from_str(text).load(&mut recorder, true) {
+        Ok(()) => Ok(recorder.documents),
+        Err(error) if error.info().contains("recursion limit") => {
+            let offset = file.offset_of(error.marker().line(), error.marker().col());
+            Err(Problem::error("hldc::yaml::syntax", format!("invalid YAML in `{}`: it nests too deeply", file.name()))
+                .at(Location::new(file, offset..(offset + 1).min(text.len())))
+                .label("recursion limit exceeded")
+                .help("the document nests too deeply or expands too many aliases; write it out plainly"))
+        }
+        // Any other disagreement is left to serde_yaml to report; positions are best effort.
+        Err(_) => Ok(Vec::new()),
     }
-    recorder.documents
 }
 
 enum Frame {

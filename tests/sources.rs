@@ -327,6 +327,36 @@ fn local_chart_dependencies_are_built_and_pinned() {
     assert!(fixture.lock().contains("chart: web") && fixture.lock().contains("version: 1.0.0"), "{}", fixture.lock());
     // The HLD's own chart directory is left alone: dependencies live in the cache.
     assert!(!fixture.hld().join("umbrella/charts").exists());
+    fixture.run(&["update"]).assert_code(0);
+    assert!(fixture.lock().contains("chart: web"), "update dropped the dependency pin: {}", fixture.lock());
+    // A newer dependency moves the build only after `hldc update umbrella`.
+    write_repo(&served, &[RepoChart::new("web", "1.0.0", &[]), RepoChart::new("web", "1.1.0", &[])]);
+    fixture.run(&["generate"]).assert_code(0);
+    assert!(fixture.lock().contains("version: 1.0.0"));
+    fixture.run(&["update", "umbrella"]).assert_code(0);
+    assert!(fixture.lock().contains("version: 1.1.0"), "{}", fixture.lock());
     server.stop();
     fixture.run(&["generate", "--offline", "--locked"]).assert_code(0);
+    assert!(fixture.output("common", "umbrella.yaml").contains("version: \"1.1.0\""));
+}
+
+#[test]
+fn charts_cannot_reach_outside_their_source() {
+    let fixture = Fixture::new();
+    let secret = fixture.dir.path().join("secret.yaml");
+    std::fs::write(&secret, "apiVersion: v1\nkind: Secret\nmetadata:\n  name: host\nstringData:\n  pw: TOPSECRET\n")
+        .unwrap();
+    fixture.write(&[
+        ("component.yaml", "name: app\nsubcomponents:\n  - name: c\n    type: helm\n    path: chart\n"),
+        ("chart/Chart.yaml", "apiVersion: v2\nname: c\nversion: 0.1.0\n"),
+    ]);
+    std::fs::create_dir_all(fixture.hld().join("chart/templates")).unwrap();
+    std::os::unix::fs::symlink(&secret, fixture.hld().join("chart/templates/evil.yaml")).unwrap();
+    let run = fixture.run(&["generate"]);
+    run.assert_code(2).assert_stderr_contains("symlink that leads outside the source of component `c`");
+    assert!(!run.stderr.contains("TOPSECRET"));
+    // A dependency name from Chart.yaml cannot climb out of charts/.
+    std::fs::remove_file(fixture.hld().join("chart/templates/evil.yaml")).unwrap();
+    fixture.write(&[("chart/Chart.yaml", "apiVersion: v2\nname: c\nversion: 0.1.0\ndependencies:\n  - name: ../../../../pwned\n    version: 1.0.0\n    repository: http://127.0.0.1:9/\n")]);
+    fixture.run(&["generate"]).assert_code(2).assert_stderr_contains("is not a plain file name");
 }

@@ -4,6 +4,8 @@
 
 mod common;
 
+use rayon::prelude::*;
+
 use std::path::{Path, PathBuf};
 
 use common::{hldc, read_tree, repo, write_files, Run};
@@ -234,9 +236,10 @@ fn flat(text: &str) -> String {
 #[test]
 fn corpus() {
     let generated = tempfile::tempdir().unwrap();
-    let mut failures = Vec::new();
-    for row in CORPUS {
-        let dir = match row.case.strip_prefix("generated:") {
+    // Cases made at test time are made once, before the rows run in parallel.
+    let dirs: Vec<PathBuf> = CORPUS
+        .iter()
+        .map(|row| match row.case.strip_prefix("generated:") {
             Some(name) => {
                 let dir = generated.path().join(name);
                 if dir.exists() || name == "no-such-dir" {
@@ -246,28 +249,32 @@ fn corpus() {
                 }
             }
             None => repo().join("tests/corpus").join(row.case),
-        };
-        let run = run_row(row, &dir);
-        let mut wrong = Vec::new();
-        if run.code != row.code {
-            wrong.push(format!("exit code {} (expected {})", run.code, row.code));
-        }
-        if run.code == 101 || run.stderr.contains("panicked") {
-            wrong.push("panicked".to_string());
-        }
-        if let Some(at) = row.at {
-            if !run.stderr.contains(at) {
-                wrong.push(format!("stderr does not name {at:?}"));
-            }
-        }
-        if !flat(&run.stderr).contains(&flat(row.message)) {
-            wrong.push(format!("stderr lacks {:?}", row.message));
-        }
-        if !wrong.is_empty() {
-            failures.push(format!("{} {:?}: {}\n{}", row.case, row.args, wrong.join("; "), run.stderr));
+        })
+        .collect();
+    let failures: Vec<String> = CORPUS.par_iter().zip(&dirs).filter_map(|(row, dir)| check_row(row, dir)).collect();
+    assert!(failures.is_empty(), "{} of {} rows failed:\n\n{}", failures.len(), CORPUS.len(), failures.join("\n\n"));
+}
+
+/// What is wrong with one row's run, if anything.
+fn check_row(row: &Row, dir: &Path) -> Option<String> {
+    let t = std::time::Instant::now();
+    let run = run_row(row, dir);
+    let mut wrong = Vec::new();
+    if run.code != row.code {
+        wrong.push(format!("exit code {} (expected {})", run.code, row.code));
+    }
+    if run.code == 101 || run.stderr.contains("panicked") {
+        wrong.push("panicked".to_string());
+    }
+    if let Some(at) = row.at {
+        if !run.stderr.contains(at) {
+            wrong.push(format!("stderr does not name {at:?}"));
         }
     }
-    assert!(failures.is_empty(), "{} of {} rows failed:\n\n{}", failures.len(), CORPUS.len(), failures.join("\n\n"));
+    if !flat(&run.stderr).contains(&flat(row.message)) {
+        wrong.push(format!("stderr lacks {:?}", row.message));
+    }
+    (!wrong.is_empty()).then(|| format!("{} {:?}: {}\n{}", row.case, row.args, wrong.join("; "), run.stderr))
 }
 
 #[test]

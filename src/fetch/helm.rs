@@ -300,7 +300,14 @@ fn build_from(
             cache::create_dir_all(&into)?;
             copy_dir(&built.dir, &into)?;
         } else {
-            let file = charts.join(format!("{name}-{}.tgz", dep_archive.version));
+            let file_name = format!("{name}-{}.tgz", dep_archive.version);
+            if !is_plain_file_name(&file_name) {
+                return Err(Failure::new(
+                    FetchErrorKind::PathEscape,
+                    format!("version {:?} of dependency {name} is not a plain file name", dep_archive.version),
+                ));
+            }
+            let file = charts.join(file_name);
             let src = ctx.cache.helm_archive(&dep_archive.sha256);
             fs::copy(&src, &file)
                 .map_err(|e| Failure::io(format!("cannot copy {} to {}", src.display(), file.display()), e))?;
@@ -310,9 +317,21 @@ fn build_from(
     Ok(Built { dir: dest, key, extended: true })
 }
 
+/// A single path component that stays where it is put: no separators, no `..`, nothing empty.
+fn is_plain_file_name(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
+}
+
 /// Where to fetch a dependency from; `None` when helm handles it itself
 /// (already vendored under `charts/`, `file://`, or no repository).
 fn dependency_source(dep: &Dependency, chart_dir: &Path) -> Result<Option<ChartSource>, Failure> {
+    // Names become paths under `charts/`: a name from a remote Chart.yaml must not climb out.
+    if !is_plain_file_name(&dep.name) {
+        return Err(Failure::new(
+            FetchErrorKind::PathEscape,
+            format!("dependency name {:?} is not a plain file name", dep.name),
+        ));
+    }
     if is_vendored(&dep.name, &chart_dir.join("charts")) {
         return Ok(None);
     }
@@ -675,6 +694,15 @@ generated: "2020-01-01T00:00:00Z"
         let err = pick("^3").unwrap_err();
         assert_eq!(err.kind, FetchErrorKind::NotFound);
         assert!(err.message.contains("1.10.0"));
+    }
+
+    #[test]
+    fn dependency_names_must_be_plain_file_names() {
+        assert!(is_plain_file_name("web"));
+        assert!(is_plain_file_name("web-1.0.0.tgz"));
+        for bad in ["", ".", "..", "../x", "a/b", "a\\b", "x\0y"] {
+            assert!(!is_plain_file_name(bad), "{bad:?}");
+        }
     }
 
     #[test]

@@ -156,10 +156,14 @@ impl<'a> Ctx<'a> {
 /// git checkout) like `helm dependency build`: remote dependencies missing from `charts/` are
 /// fetched, pinned in `lock`, and vendored into a copy in the cache, keyed by the directory's
 /// content. Returns the directory to render: `chart_dir` itself when nothing had to be added.
-pub fn build_chart_dependencies(chart_dir: &Path, lock: &mut Lockfile, opts: &FetchOptions) -> Result<PathBuf, String> {
+pub fn build_chart_dependencies(
+    chart_dir: &Path,
+    lock: &mut Lockfile,
+    opts: &FetchOptions,
+) -> Result<PathBuf, (FetchErrorKind, String)> {
     let snapshot = lock.clone();
     let ctx = Ctx::new(opts, &snapshot, 0);
-    let (dir, pins) = helm::build_directory(chart_dir, &ctx).map_err(|f| format!("{}: {}", f.kind, f.message))?;
+    let (dir, pins) = helm::build_directory(chart_dir, &ctx).map_err(|f| (f.kind, f.message))?;
     for (key, value) in pins {
         lock.record(key, value);
     }

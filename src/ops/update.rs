@@ -1,9 +1,13 @@
 //! `hldc update [COMPONENT]...`: re-resolve remote sources and rewrite hldc.lock.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
 
 use crate::diag::Problem;
+use crate::fetch::SourceSpec;
 use crate::load::{self, Declared, Node};
+use crate::model::ComponentType;
 use crate::sources::Sources;
 use crate::suggest::did_you_mean;
 
@@ -14,22 +18,48 @@ pub struct Updated {
     pub warnings: Vec<Problem>,
 }
 
-/// Forgets the pins of the named components (all when none is named), resolves every remote
-/// source of the tree afresh where it was forgotten, drops pins nothing uses, saves the lock.
+/// Forgets the pins of the named components (all pins when none is named), resolves every
+/// remote source of the tree (chart dependencies included) where a pin is missing, drops pins
+/// nothing uses any more, and saves the lock.
 pub fn update(sources: &Sources, components: &[String]) -> Result<Updated, Vec<Problem>> {
     let before = sources.lock().unwrap_or_default();
-    // First pass with the current pins: find the sources of the named components.
+    if components.is_empty() {
+        // Before loading: a sub-HLD pinned to a commit that is gone must not stop the update.
+        sources.forget_all();
+    } else {
+        forget_components(sources, components)?;
+    }
+    let (hld, warnings) = load::load(sources)?;
+    let nodes = flatten(&hld.root);
+    let entries: Vec<(&Declared, &Path)> = nodes.iter().map(|(entry, dir)| (*entry, dir.as_path())).collect();
+    let problems = sources.prefetch(&entries);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    // Dependencies of local and git-hosted charts are pinned when they are built.
+    for (entry, base_dir) in &nodes {
+        if entry.spec.component_type() == ComponentType::Helm {
+            let chart = sources.locate(entry, base_dir).map_err(|p| vec![p])?;
+            sources.chart_with_dependencies(chart, entry).map_err(|p| vec![p])?;
+        }
+    }
+    sources.prune_unused_pins();
+    super::remote::save_lock(sources).map_err(|p| vec![p])?;
+    let after = sources.lock().unwrap_or_default();
+    Ok(Updated { changes: after.describe_changes(&before), warnings })
+}
+
+/// Forgets the pins of the named components' sources and of their charts' dependencies.
+fn forget_components(sources: &Sources, components: &[String]) -> Result<(), Vec<Problem>> {
     let (hld, _) = load::load(sources)?;
-    let mut nodes = Vec::new();
-    flatten(&hld.root, &mut nodes);
+    let nodes = flatten(&hld.root);
     let unknown: Vec<Problem> = components
         .iter()
         .filter(|name| !nodes.iter().any(|(entry, _)| &entry.spec.name == *name))
         .map(|name| {
-            let names = nodes.iter().map(|(entry, _)| entry.spec.name.as_str());
             let problem =
                 Problem::error("hldc::update::unknown-component", format!("there is no component named `{name}`"));
-            match did_you_mean(name, names) {
+            match did_you_mean(name, nodes.iter().map(|(entry, _)| entry.spec.name.as_str())) {
                 Some(near) => problem.help(format!("did you mean `{near}`?")),
                 None => problem.help("name components as they appear in `name:` in the component files"),
             }
@@ -38,33 +68,50 @@ pub fn update(sources: &Sources, components: &[String]) -> Result<Updated, Vec<P
     if !unknown.is_empty() {
         return Err(unknown);
     }
-    let chosen = nodes.iter().filter(|(entry, _)| components.is_empty() || components.contains(&entry.spec.name));
-    for (entry, base_dir) in chosen {
+    for (entry, base_dir) in nodes.iter().filter(|(entry, _)| components.contains(&entry.spec.name)) {
+        if entry.spec.component_type() == ComponentType::Helm {
+            if let Ok(chart) = sources.locate(entry, base_dir) {
+                dependency_specs(&chart).iter().for_each(|spec| sources.forget(spec));
+            }
+        }
         if let Some(spec) = sources.remote_spec(entry, base_dir) {
             sources.forget(&spec);
         }
     }
-    if components.is_empty() {
-        sources.forget_all();
-    }
-    // Second pass: loading re-fetches forgotten component directories; then fetch the rest.
-    let (hld, warnings) = load::load(sources)?;
-    let mut nodes = Vec::new();
-    flatten(&hld.root, &mut nodes);
-    let entries: Vec<(&Declared, &Path)> = nodes.iter().map(|(entry, dir)| (*entry, dir.as_path())).collect();
-    let problems = sources.prefetch(&entries);
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-    sources.prune_unused_pins();
-    super::remote::save_lock(sources).map_err(|p| vec![p])?;
-    let after = sources.lock().unwrap_or_default();
-    Ok(Updated { changes: after.describe_changes(&before), warnings })
+    Ok(())
 }
 
-fn flatten<'h>(node: &'h Node, into: &mut Vec<(&'h Declared, std::path::PathBuf)>) {
-    into.push((&node.entry, node.base_dir.clone()));
-    for child in &node.children {
-        flatten(child, into);
+#[derive(Deserialize)]
+struct ChartDependencies {
+    #[serde(default)]
+    dependencies: Vec<ChartDependency>,
+}
+
+#[derive(Deserialize)]
+struct ChartDependency {
+    name: String,
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    repository: String,
+}
+
+/// The pinned sources a chart's `dependencies:` name (http(s) repositories).
+fn dependency_specs(chart: &Path) -> Vec<SourceSpec> {
+    let text = std::fs::read_to_string(chart.join("Chart.yaml")).unwrap_or_default();
+    let Ok(chart) = serde_yaml::from_str::<ChartDependencies>(&text) else { return Vec::new() };
+    chart
+        .dependencies
+        .into_iter()
+        .filter(|dep| dep.repository.starts_with("http://") || dep.repository.starts_with("https://"))
+        .map(|dep| SourceSpec::HelmRepo { repository: dep.repository, chart: dep.name, constraint: dep.version })
+        .collect()
+}
+
+fn flatten(root: &Node) -> Vec<(&Declared, PathBuf)> {
+    let mut nodes = vec![(&root.entry, root.base_dir.clone())];
+    for child in &root.children {
+        nodes.extend(flatten(child));
     }
+    nodes
 }

@@ -24,6 +24,7 @@ pub fn render(planned: &Planned, sources: &Sources, settings: &HelmSettings) -> 
     };
     let chart = sources.locate(entry, &planned.node.base_dir)?;
     let chart_display = sources.display(&chart);
+    sources.check_links_inside(&chart, entry)?;
     let chart = sources.chart_with_dependencies(chart, entry)?;
     let namespace = planned.config.namespace.clone().unwrap_or_else(|| "default".to_string());
     let values = yaml::to_string(&serde_yaml::Value::Mapping(planned.config.values.clone()));
