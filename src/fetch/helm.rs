@@ -110,12 +110,7 @@ fn get_repo_archive(
             let sha = digest.strip_prefix("sha256:").unwrap_or(digest).to_string();
             let path = ctx.cache.helm_archive(&sha);
             if !path.is_file() {
-                if ctx.opts.offline {
-                    return Err(Failure::new(
-                        FetchErrorKind::NotCached,
-                        format!("chart {chart} {version} from {shown_repo} is not in the cache and the network is off"),
-                    ));
-                }
+                ctx.check_may_download(&format!("chart {chart} {version} from {shown_repo}"))?;
                 let _guard = ctx.cache.lock_entry("helm-archive", &sha)?;
                 if !path.is_file() {
                     let index = ctx.helm_indexes.get(repository, ctx)?;

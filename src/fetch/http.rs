@@ -157,12 +157,7 @@ pub(crate) fn fetch_file(url: &str, ctx: &Ctx<'_>) -> Result<(Outcome, String), 
         Some(sha) => {
             let dest = ctx.cache.http_file(&sha);
             if !dest.is_file() {
-                if ctx.opts.offline {
-                    return Err(Failure::new(
-                        FetchErrorKind::NotCached,
-                        format!("{shown} (sha256 {sha}) is not in the cache and the network is off"),
-                    ));
-                }
+                ctx.check_may_download(&format!("{shown} (sha256 {sha})"))?;
                 let _guard = ctx.cache.lock_entry("http", &sha)?;
                 if !dest.is_file() {
                     let (tmp, got) = ctx.http.download(url, &ctx.cache.http_dir())?;

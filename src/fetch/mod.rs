@@ -134,6 +134,17 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// A pinned source missing from the cache must be downloaded: impossible offline.
+    pub(crate) fn check_may_download(&self, what: &str) -> Result<(), Failure> {
+        if self.opts.offline {
+            return Err(Failure::new(
+                FetchErrorKind::NotCached,
+                format!("{what} is not in the cache and the network is off"),
+            ));
+        }
+        Ok(())
+    }
+
     /// A source without a pin must be resolved: impossible offline, and refused when locked.
     pub(crate) fn check_may_resolve(&self, what: &str) -> Result<(), Failure> {
         if self.opts.offline {

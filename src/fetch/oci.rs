@@ -71,12 +71,7 @@ pub(crate) fn get_archive(
             let sha = digest.strip_prefix("sha256:").unwrap_or(digest).to_string();
             let path = ctx.cache.helm_archive(&sha);
             if !path.is_file() {
-                if ctx.opts.offline {
-                    return Err(Failure::new(
-                        FetchErrorKind::NotCached,
-                        format!("{shown} {version} is not in the cache and the network is off"),
-                    ));
-                }
+                ctx.check_may_download(&format!("{shown} {version}"))?;
                 let _guard = ctx.cache.lock_entry("helm-archive", &sha)?;
                 if !path.is_file() {
                     let pulled = pull(reference, Some(version), ctx)?;
