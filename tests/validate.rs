@@ -257,7 +257,6 @@ fn corpus() {
 
 /// What is wrong with one row's run, if anything.
 fn check_row(row: &Row, dir: &Path) -> Option<String> {
-    let t = std::time::Instant::now();
     let run = run_row(row, dir);
     let mut wrong = Vec::new();
     if run.code != row.code {
