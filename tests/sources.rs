@@ -360,3 +360,28 @@ fn charts_cannot_reach_outside_their_source() {
     fixture.write(&[("chart/Chart.yaml", "apiVersion: v2\nname: c\nversion: 0.1.0\ndependencies:\n  - name: ../../../../pwned\n    version: 1.0.0\n    repository: http://127.0.0.1:9/\n")]);
     fixture.run(&["generate"]).assert_code(2).assert_stderr_contains("is not a plain file name");
 }
+
+#[test]
+fn an_environment_defined_only_in_a_remote_component() {
+    let fixture = Fixture::new();
+    let repo = TestRepo::init(&fixture.dir.path().join("remote"));
+    repo.commit(
+        "team hld",
+        &[
+            ("component.yaml", "name: team\nsubcomponents:\n  - name: web\n    type: static\n    path: m\n"),
+            ("config/staging.yaml", "subcomponents:\n  web:\n    namespace: staging\n    injectNamespace: true\n"),
+            ("m/cm.yaml", &configmap("web", "s")),
+        ],
+    );
+    fixture.write(&[(
+        "component.yaml",
+        &format!(
+            "name: app\nsubcomponents:\n  - name: team\n    method: git\n    source: {}\n    branch: main\n",
+            repo.file_url()
+        ),
+    )]);
+    fixture.run(&["generate", "staging"]).assert_code(0);
+    assert!(fixture.output("staging", "team/web.yaml").contains("namespace: staging"));
+    // validate does not fetch: it cannot see the environment, and says so without failing.
+    fixture.run(&["validate", "staging"]).assert_code(0).assert_stderr_contains("validate does not fetch");
+}

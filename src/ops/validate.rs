@@ -191,6 +191,7 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
     let (hld, loaded) = load::load_partial(&local);
     let mut notes = Vec::new();
     let mut problems = Vec::new();
+    let skipped_remote = loaded.iter().any(|p| p.code == REMOTE);
     for problem in loaded {
         if problem.code == REMOTE {
             notes.push(format!("not checked: {} (validate does not fetch)", problem.message));
@@ -217,7 +218,12 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
     let mut per_environment = Vec::new();
     for (environments, label) in combinations.iter().zip(&labels) {
         match resolve::resolve(&hld, environments) {
-            // Unknown or repeated environment names: said once, not per combination.
+            // Unknown or repeated environment names: said once, not per combination. An
+            // environment may live only in a remote component that validate did not fetch.
+            Err(found) if skipped_remote => problems.extend(found.into_iter().map(|p| {
+                let unknown = p.code == "hldc::config::unknown-environment";
+                if unknown { p.into_warning().help("it may be defined in a remote component, which validate does not fetch; `hldc generate` checks it") } else { p }
+            })),
             Err(found) => problems.extend(found),
             Ok(planned) => {
                 per_environment.extend(tree::check_environment(&planned).into_iter().map(|p| (p, label.clone())))
