@@ -16,7 +16,7 @@ use crate::fetch::error::{Failure, FetchErrorKind};
 use crate::fetch::http::resolve_url;
 use crate::fetch::lock::{LockKey, LockValue};
 use crate::fetch::safe::unpack_tgz;
-use crate::fetch::spec::{redact_url, Fetched};
+use crate::fetch::spec::{redact_url, Fetched, SourceSpec};
 use crate::fetch::{oci, Ctx, Outcome};
 
 /// How deep chart dependencies may nest.
@@ -107,23 +107,16 @@ fn get_repo_archive(
         HelmConstraint::parse(constraint.trim()).map_err(|e| Failure::new(FetchErrorKind::Invalid, e.to_string()))?;
     let archive = match ctx.lock.get(&key) {
         Some(LockValue::Helm { version, digest }) => {
-            let sha = digest.strip_prefix("sha256:").unwrap_or(digest).to_string();
-            let path = ctx.cache.helm_archive(&sha);
-            if !path.is_file() {
-                ctx.check_may_download(&format!("chart {chart} {version} from {shown_repo}"))?;
-                let _guard = ctx.cache.lock_entry("helm-archive", &sha)?;
-                if !path.is_file() {
-                    let index = ctx.helm_indexes.get(repository, ctx)?;
-                    let entry = index.find_exact(chart, version).ok_or_else(|| {
-                        Failure::new(
-                            FetchErrorKind::NotFound,
-                            format!("chart {chart} version {version} (pinned in the lock file) is no longer in the index of {shown_repo}"),
-                        )
-                    })?;
-                    download_verified(repository, chart, entry, Some(&sha), ctx)?;
-                }
-            }
-            Archive { sha256: sha, version: version.clone() }
+            pinned_archive(version, digest, &format!("chart {chart} {version} from {shown_repo}"), ctx, |sha| {
+                let index = ctx.helm_indexes.get(repository, ctx)?;
+                let entry = index.find_exact(chart, version).ok_or_else(|| {
+                    Failure::new(
+                        FetchErrorKind::NotFound,
+                        format!("chart {chart} version {version} (pinned in the lock file) is no longer in the index of {shown_repo}"),
+                    )
+                })?;
+                download_verified(repository, chart, entry, Some(sha), ctx).map(drop)
+            })?
         }
         _ => {
             ctx.check_may_resolve(&format!("chart {chart} ({parsed}) from {shown_repo}"))?;
@@ -133,11 +126,35 @@ fn get_repo_archive(
             Archive { sha256: sha, version: entry.version.clone() }
         }
     };
-    pins.push((
-        key,
-        LockValue::Helm { version: archive.version.clone(), digest: format!("sha256:{}", archive.sha256) },
-    ));
+    record_pin(key, &archive, pins);
     Ok(archive)
+}
+
+/// The archive a lock pin names: from the cache, or filled by `download` (which must check the
+/// digest) under the entry's file lock when missing; refused offline.
+pub(crate) fn pinned_archive(
+    version: &str,
+    digest: &str,
+    what: &str,
+    ctx: &Ctx<'_>,
+    download: impl FnOnce(&str) -> Result<(), Failure>,
+) -> Result<Archive, Failure> {
+    let sha = digest.strip_prefix("sha256:").unwrap_or(digest).to_string();
+    let path = ctx.cache.helm_archive(&sha);
+    if !path.is_file() {
+        ctx.check_may_download(what)?;
+        let _guard = ctx.cache.lock_entry("helm-archive", &sha)?;
+        if !path.is_file() {
+            download(&sha)?;
+        }
+    }
+    Ok(Archive { sha256: sha, version: version.to_string() })
+}
+
+/// Records the pin of a chart archive (repository or OCI).
+pub(crate) fn record_pin(key: LockKey, archive: &Archive, pins: &mut Pins) {
+    let value = LockValue::Helm { version: archive.version.clone(), digest: format!("sha256:{}", archive.sha256) };
+    pins.push((key, value));
 }
 
 /// Download an index entry's archive into the cache, checking the index's
@@ -330,6 +347,11 @@ fn dependency_source(dep: &Dependency, chart_dir: &Path) -> Result<Option<ChartS
     if is_vendored(&dep.name, &chart_dir.join("charts")) {
         return Ok(None);
     }
+    remote_source(dep)
+}
+
+/// Where a dependency's repository says it is; `None` for `file://` or no repository.
+fn remote_source(dep: &Dependency) -> Result<Option<ChartSource>, Failure> {
     let repo = dep.repository.trim();
     if repo.is_empty() || repo.starts_with("file://") {
         return Ok(None);
@@ -344,6 +366,19 @@ fn dependency_source(dep: &Dependency, chart_dir: &Path) -> Result<Option<ChartS
         FetchErrorKind::Invalid,
         format!("repository {repo:?} names a locally configured helm repository; use its http(s):// or oci:// URL"),
     ))
+}
+
+/// The sources a chart's `dependencies:` name, vendored or not, as lock specs (for `hldc update`
+/// to forget their pins).
+pub(crate) fn dependency_specs(chart_dir: &Path) -> Vec<SourceSpec> {
+    let Ok(meta) = ChartMeta::read(chart_dir) else { return Vec::new() };
+    let spec = |dep: &Dependency| match remote_source(dep).ok().flatten()? {
+        ChartSource::Repo { repository, chart } => {
+            Some(SourceSpec::HelmRepo { repository, chart, constraint: dep.version.clone() })
+        }
+        ChartSource::Oci { reference } => Some(SourceSpec::Oci { reference, constraint: dep.version.clone() }),
+    };
+    meta.dependencies.iter().filter_map(spec).collect()
 }
 
 /// Whether `charts/` already holds the dependency (as `<name>/` or `<name>-<version>.tgz`).

@@ -181,6 +181,11 @@ pub fn build_chart_dependencies(
     Ok(dir)
 }
 
+/// The sources a chart directory's `dependencies:` name, as specs whose pins can be forgotten.
+pub fn chart_dependency_specs(chart_dir: &Path) -> Vec<SourceSpec> {
+    helm::dependency_specs(chart_dir)
+}
+
 /// Fetch every spec, in parallel, deduplicating equal specs.
 ///
 /// Returns one [`Fetched`] per spec, in the same order as `specs`, or all the

@@ -68,23 +68,16 @@ pub(crate) fn get_archive(
     let wanted = exact_version(constraint)?;
     let archive = match ctx.lock.get(&key) {
         Some(LockValue::Helm { version, digest }) => {
-            let sha = digest.strip_prefix("sha256:").unwrap_or(digest).to_string();
-            let path = ctx.cache.helm_archive(&sha);
-            if !path.is_file() {
-                ctx.check_may_download(&format!("{shown} {version}"))?;
-                let _guard = ctx.cache.lock_entry("helm-archive", &sha)?;
-                if !path.is_file() {
-                    let pulled = pull(reference, Some(version), ctx)?;
-                    if pulled.sha256 != sha {
-                        return Err(Failure::new(
-                            FetchErrorKind::DigestMismatch,
-                            format!("{shown} {version} has sha256 {}, but the lock file pins {sha}", pulled.sha256),
-                        ));
-                    }
-                    store(&pulled, ctx)?;
+            helm::pinned_archive(version, digest, &format!("{shown} {version}"), ctx, |sha| {
+                let pulled = pull(reference, Some(version), ctx)?;
+                if pulled.sha256 != sha {
+                    return Err(Failure::new(
+                        FetchErrorKind::DigestMismatch,
+                        format!("{shown} {version} has sha256 {}, but the lock file pins {sha}", pulled.sha256),
+                    ));
                 }
-            }
-            Archive { sha256: sha, version: version.clone() }
+                store(&pulled, ctx)
+            })?
         }
         _ => {
             ctx.check_may_resolve(&shown)?;
@@ -93,10 +86,7 @@ pub(crate) fn get_archive(
             Archive { sha256: pulled.sha256.clone(), version: pulled.version.clone() }
         }
     };
-    pins.push((
-        key,
-        LockValue::Helm { version: archive.version.clone(), digest: format!("sha256:{}", archive.sha256) },
-    ));
+    helm::record_pin(key, &archive, pins);
     Ok(archive)
 }
 

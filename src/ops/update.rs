@@ -2,10 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
 use crate::diag::Problem;
-use crate::fetch::SourceSpec;
+use crate::fetch;
 use crate::load::{self, Declared, Node};
 use crate::model::ComponentType;
 use crate::sources::Sources;
@@ -71,7 +69,7 @@ fn forget_components(sources: &Sources, components: &[String]) -> Result<(), Vec
     for (entry, base_dir) in nodes.iter().filter(|(entry, _)| components.contains(&entry.spec.name)) {
         if entry.spec.component_type() == ComponentType::Helm {
             if let Ok(chart) = sources.locate(entry, base_dir) {
-                dependency_specs(&chart).iter().for_each(|spec| sources.forget(spec));
+                fetch::chart_dependency_specs(&chart).iter().for_each(|spec| sources.forget(spec));
             }
         }
         if let Some(spec) = sources.remote_spec(entry, base_dir) {
@@ -79,33 +77,6 @@ fn forget_components(sources: &Sources, components: &[String]) -> Result<(), Vec
         }
     }
     Ok(())
-}
-
-#[derive(Deserialize)]
-struct ChartDependencies {
-    #[serde(default)]
-    dependencies: Vec<ChartDependency>,
-}
-
-#[derive(Deserialize)]
-struct ChartDependency {
-    name: String,
-    #[serde(default)]
-    version: String,
-    #[serde(default)]
-    repository: String,
-}
-
-/// The pinned sources a chart's `dependencies:` name (http(s) repositories).
-fn dependency_specs(chart: &Path) -> Vec<SourceSpec> {
-    let text = std::fs::read_to_string(chart.join("Chart.yaml")).unwrap_or_default();
-    let Ok(chart) = serde_yaml::from_str::<ChartDependencies>(&text) else { return Vec::new() };
-    chart
-        .dependencies
-        .into_iter()
-        .filter(|dep| dep.repository.starts_with("http://") || dep.repository.starts_with("https://"))
-        .map(|dep| SourceSpec::HelmRepo { repository: dep.repository, chart: dep.name, constraint: dep.version })
-        .collect()
 }
 
 fn flatten(root: &Node) -> Vec<(&Declared, PathBuf)> {
