@@ -74,6 +74,15 @@ impl Node {
         self.definition.as_ref().unwrap_or(&self.entry)
     }
 
+    /// This component and every one below it, parents first.
+    pub fn walk(&self) -> Vec<&Node> {
+        let mut nodes = vec![self];
+        for child in &self.children {
+            nodes.extend(child.walk());
+        }
+        nodes
+    }
+
     /// The directory inline children resolve their paths against.
     pub fn children_dir(&self) -> &Path {
         self.home.as_deref().unwrap_or(&self.base_dir)
@@ -123,17 +132,10 @@ pub fn load_partial(sources: &Sources) -> (Option<Hld>, Vec<Problem>) {
     };
     let hld = root.map(|root| {
         let mut environments = BTreeSet::from(["common".to_string()]);
-        collect_environments(&root, &mut environments);
+        environments.extend(root.walk().into_iter().flat_map(|node| node.configs.keys().cloned()));
         Hld { root, environments }
     });
     (hld, problems.into_vec())
-}
-
-fn collect_environments(node: &Node, into: &mut BTreeSet<String>) {
-    into.extend(node.configs.keys().cloned());
-    for child in &node.children {
-        collect_environments(child, into);
-    }
 }
 
 struct Loader<'a> {

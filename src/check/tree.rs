@@ -23,7 +23,7 @@ const YAML11_BOOLEANS: [&str; 16] =
 pub fn check_tree(hld: &Hld, sources: &Sources, hooks_allowed: bool) -> Vec<Problem> {
     let mut problems = Vec::new();
     problems.extend(unknown_subcomponents(hld));
-    visit(&hld.root, &mut |node| {
+    for node in hld.root.walk() {
         for document in node.configs.values() {
             check_yaml11_booleans(document, Vec::new(), &document.value, &mut problems);
         }
@@ -31,26 +31,19 @@ pub fn check_tree(hld: &Hld, sources: &Sources, hooks_allowed: bool) -> Vec<Prob
         if !hooks_allowed {
             problems.extend(check_hooks(node));
         }
-    });
+    }
     problems
 }
 
 /// Config blocks naming a subcomponent that does not exist (typos Fabrikate ignored).
 pub fn unknown_subcomponents(hld: &Hld) -> Vec<Problem> {
     let mut problems = Vec::new();
-    visit(&hld.root, &mut |node| {
+    for node in hld.root.walk() {
         for document in node.configs.values() {
             check_config_block(document, Vec::new(), &document.value, node, &mut problems);
         }
-    });
-    problems
-}
-
-fn visit<'h>(node: &'h Node, each: &mut dyn FnMut(&'h Node)) {
-    each(node);
-    for child in &node.children {
-        visit(child, each);
     }
+    problems
 }
 
 /// `subcomponents.<name>` in a config block must name a subcomponent of the component the

@@ -1,10 +1,10 @@
 //! `hldc update [COMPONENT]...`: re-resolve remote sources and rewrite hldc.lock.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::diag::Problem;
 use crate::fetch;
-use crate::load::{self, Declared, Node};
+use crate::load::{self, Declared};
 use crate::model::ComponentType;
 use crate::sources::Sources;
 use crate::suggest::did_you_mean;
@@ -28,18 +28,16 @@ pub fn update(sources: &Sources, components: &[String]) -> Result<Updated, Vec<P
         forget_components(sources, components)?;
     }
     let (hld, warnings) = load::load(sources)?;
-    let nodes = flatten(&hld.root);
-    let entries: Vec<(&Declared, &Path)> = nodes.iter().map(|(entry, dir)| (*entry, dir.as_path())).collect();
+    let nodes = hld.root.walk();
+    let entries: Vec<(&Declared, &Path)> = nodes.iter().map(|node| (&node.entry, node.base_dir.as_path())).collect();
     let problems = sources.prefetch(&entries);
     if !problems.is_empty() {
         return Err(problems);
     }
     // Dependencies of local and git-hosted charts are pinned when they are built.
-    for (entry, base_dir) in &nodes {
-        if entry.spec.component_type() == ComponentType::Helm {
-            let chart = sources.locate(entry, base_dir).map_err(|p| vec![p])?;
-            sources.chart_with_dependencies(chart, entry).map_err(|p| vec![p])?;
-        }
+    for node in nodes.iter().filter(|node| node.component_type() == ComponentType::Helm) {
+        let chart = sources.locate(&node.entry, &node.base_dir).map_err(|p| vec![p])?;
+        sources.chart_with_dependencies(chart, &node.entry).map_err(|p| vec![p])?;
     }
     sources.prune_unused_pins();
     super::remote::save_lock(sources).map_err(|p| vec![p])?;
@@ -50,14 +48,14 @@ pub fn update(sources: &Sources, components: &[String]) -> Result<Updated, Vec<P
 /// Forgets the pins of the named components' sources and of their charts' dependencies.
 fn forget_components(sources: &Sources, components: &[String]) -> Result<(), Vec<Problem>> {
     let (hld, _) = load::load(sources)?;
-    let nodes = flatten(&hld.root);
+    let nodes = hld.root.walk();
     let unknown: Vec<Problem> = components
         .iter()
-        .filter(|name| !nodes.iter().any(|(entry, _)| &entry.spec.name == *name))
+        .filter(|name| !nodes.iter().any(|node| node.name() == name.as_str()))
         .map(|name| {
             let problem =
                 Problem::error("hldc::update::unknown-component", format!("there is no component named `{name}`"));
-            match did_you_mean(name, nodes.iter().map(|(entry, _)| entry.spec.name.as_str())) {
+            match did_you_mean(name, nodes.iter().map(|node| node.name())) {
                 Some(near) => problem.help(format!("did you mean `{near}`?")),
                 None => problem.help("name components as they appear in `name:` in the component files"),
             }
@@ -66,23 +64,15 @@ fn forget_components(sources: &Sources, components: &[String]) -> Result<(), Vec
     if !unknown.is_empty() {
         return Err(unknown);
     }
-    for (entry, base_dir) in nodes.iter().filter(|(entry, _)| components.contains(&entry.spec.name)) {
-        if entry.spec.component_type() == ComponentType::Helm {
-            if let Ok(chart) = sources.locate(entry, base_dir) {
+    for node in nodes.iter().filter(|node| components.iter().any(|name| name == node.name())) {
+        if node.component_type() == ComponentType::Helm {
+            if let Ok(chart) = sources.locate(&node.entry, &node.base_dir) {
                 fetch::chart_dependency_specs(&chart).iter().for_each(|spec| sources.forget(spec));
             }
         }
-        if let Some(spec) = sources.remote_spec(entry, base_dir) {
+        if let Some(spec) = sources.remote_spec(&node.entry, &node.base_dir) {
             sources.forget(&spec);
         }
     }
     Ok(())
-}
-
-fn flatten(root: &Node) -> Vec<(&Declared, PathBuf)> {
-    let mut nodes = vec![(&root.entry, root.base_dir.clone())];
-    for child in &root.children {
-        nodes.extend(flatten(child));
-    }
-    nodes
 }
