@@ -25,7 +25,7 @@ pub struct Layer {
 
 impl Layer {
     pub fn whole(document: Arc<Document>) -> Layer {
-        let value = document.value.clone();
+        let value = without_empty_fields(&document.value);
         Layer { document, prefix: Vec::new(), value }
     }
 
@@ -37,6 +37,28 @@ impl Layer {
         prefix.push(Segment::Key(name.into()));
         Some(Layer { document: self.document.clone(), prefix, value })
     }
+}
+
+/// A config block without the fields written with no value (`config:`, `namespace:`,
+/// `subcomponents:` or `<child>:` alone on a line): Fabrikate read them as absent, so they
+/// hide nothing below them. Inside `config` a null keeps its meaning for helm (remove the
+/// chart's default), so the values are left as they are.
+fn without_empty_fields(block: &Value) -> Value {
+    let Value::Mapping(fields) = block else { return block.clone() };
+    let kept = fields.iter().filter(|(_, value)| !value.is_null()).map(|(key, value)| {
+        let value = match (key.as_str(), value) {
+            (Some("subcomponents"), Value::Mapping(children)) => Value::Mapping(
+                children
+                    .iter()
+                    .filter(|(_, child)| !child.is_null())
+                    .map(|(name, child)| (name.clone(), without_empty_fields(child)))
+                    .collect(),
+            ),
+            _ => value.clone(),
+        };
+        (key.clone(), value)
+    });
+    Value::Mapping(kept.collect())
 }
 
 /// Merges `low` under `high`: the result has every key of both, `high` winning on conflicts.

@@ -1,16 +1,22 @@
 //! Loading an HLD tree: every `component.yaml`/`component.json` and `config/<env>` file, parsed,
-//! checked against its schema and kept with its text and positions. No merging happens here.
+//! checked against its schema and kept with its text and positions. No merging happens here,
+//! except to find the components disabled for the run, which are never loaded or fetched.
 //!
-//! A `type: component` entry with a `source` or `path` is a directory of its own, with its own
-//! component file and `config/`; inline `helm`/`static` entries (and a `type: component`
-//! entry without a source, which only groups inline children) live in their parent's directory.
+//! A component is defined by exactly one spec. An entry `type: component` with a `source`,
+//! `path` or remote `method` names a directory; the component file found there defines the
+//! component (its type, source, path, hooks, subcomponents and name), as in Fabrikate's
+//! `LoadComponent`. Every other entry defines its component itself and lives in its parent's
+//! directory.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::diag::{Location, Problem, Problems, SourceFile};
-use crate::model::{ComponentSpec, ComponentType};
+use crate::fetch::SourceSpec;
+use crate::layer::Layer;
+use crate::model::{ComponentSpec, ComponentType, Method};
+use crate::resolve::{self, Environments};
 use crate::schema::{self, Schema};
 use crate::sources::Sources;
 use crate::suggest::did_you_mean;
@@ -20,11 +26,32 @@ use crate::yaml::{parse_one, Document, Segment, ValuePath};
 #[derive(Debug)]
 pub struct Hld {
     pub root: Node,
-    /// Every environment that has a config file somewhere in the tree (`common` included).
+    /// Every environment that has a config file somewhere in the loaded tree (`common` included).
     pub environments: BTreeSet<String>,
+    /// What the tree was loaded for; `resolve` serves nothing else.
+    pub selection: Selection,
 }
 
-/// A component entry as written in a component file, with where it was written.
+/// Which components to load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    /// All of them, whatever the config says (validate without ENV, update).
+    Everything,
+    /// Those enabled in at least one of these environment combinations. A component that its
+    /// parents' config disables in all of them is neither loaded nor fetched.
+    EnabledIn(Vec<Environments>),
+}
+
+impl Selection {
+    pub fn covers(&self, environments: &Environments) -> bool {
+        match self {
+            Selection::Everything => true,
+            Selection::EnabledIn(all) => all.contains(environments),
+        }
+    }
+}
+
+/// A component spec as written in a component file, with where it was written.
 #[derive(Debug, Clone)]
 pub struct Declared {
     pub spec: ComponentSpec,
@@ -44,34 +71,59 @@ impl Declared {
     }
 }
 
+/// How a component came into the tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// The HLD's own component file.
+    Root,
+    /// A `type: component` entry naming a directory, whose component file defines it; it
+    /// writes its output into a directory named after the entry.
+    Directory,
+    /// A `type: component` entry without a source: a group of inline children, with an output
+    /// directory of its own.
+    Group,
+    /// A `helm` or `static` entry, defined by the entry itself, writing beside its parent.
+    Inline,
+}
+
 /// One component of the tree.
 #[derive(Debug)]
 pub struct Node {
-    /// The entry that brought this component in (for the root, the root component file).
-    pub entry: Declared,
-    /// For a component loaded from a directory, that directory's component file.
-    pub definition: Option<Declared>,
-    /// The directory this component's own `source`/`path` are relative to.
-    pub base_dir: PathBuf,
-    /// For a component loaded from a directory: that directory.
-    pub home: Option<PathBuf>,
-    /// The component's own config files by environment name.
+    /// The name the parent's entry gives the component: its key under `subcomponents:` in the
+    /// parent's config and its output directory. For a directory component the loaded file may
+    /// name it differently; that name is `name()`.
+    pub key: String,
+    /// The component's place in the tree: the keys from the root down, `/`-separated, the root
+    /// first (`fabrikam/trivia-api`). Unique in the tree; messages name components by it.
+    pub path: String,
+    /// The one spec that defines the component.
+    pub definition: Declared,
+    /// Where the component was declared: its entry in the parent's component file.
+    pub declared_at: Location,
+    pub placement: Placement,
+    /// The directory the definition's `source`, `path` and inline children are relative to
+    /// (Fabrikate's physical path).
+    pub dir: PathBuf,
+    /// The remote source the directory was fetched from, for a remote directory component.
+    pub fetched_from: Option<SourceSpec>,
+    /// The component's own config files by environment name (directory components and the root).
     pub configs: BTreeMap<String, Arc<Document>>,
     pub children: Vec<Node>,
 }
 
 impl Node {
+    /// The component's name as its definition gives it: its output file and helm release name.
     pub fn name(&self) -> &str {
-        &self.entry.spec.name
+        &self.definition.spec.name
     }
 
     pub fn component_type(&self) -> ComponentType {
-        self.entry.spec.component_type()
+        self.definition.spec.component_type()
     }
 
-    /// The component file that lists this node's children and hooks.
-    pub fn defining(&self) -> &Declared {
-        self.definition.as_ref().unwrap_or(&self.entry)
+    /// Whether the component renders manifests itself (containers only hold children).
+    pub fn renders(&self) -> bool {
+        self.component_type() != ComponentType::Component
     }
 
     /// This component and every one below it, parents first.
@@ -81,11 +133,6 @@ impl Node {
             nodes.extend(child.walk());
         }
         nodes
-    }
-
-    /// The directory inline children resolve their paths against.
-    pub fn children_dir(&self) -> &Path {
-        self.home.as_deref().unwrap_or(&self.base_dir)
     }
 }
 
@@ -98,8 +145,8 @@ const MAX_COMPONENTS: usize = 10_000;
 
 /// Loads the HLD rooted at `sources.hld_root()`. Collects every problem it can instead of
 /// stopping at the first; the tree is returned only when none of them is an error.
-pub fn load(sources: &Sources) -> Result<(Hld, Vec<Problem>), Vec<Problem>> {
-    match load_partial(sources) {
+pub fn load(sources: &Sources, selection: &Selection) -> Result<(Hld, Vec<Problem>), Vec<Problem>> {
+    match load_partial(sources, selection) {
         (Some(hld), problems) if !problems.iter().any(Problem::is_error) => Ok((hld, problems)),
         (_, problems) => Err(problems),
     }
@@ -108,56 +155,91 @@ pub fn load(sources: &Sources) -> Result<(Hld, Vec<Problem>), Vec<Problem>> {
 /// Loads what can be read even when some files are broken, with every problem found: a file
 /// that fails to parse or to pass its schema is left out of the tree. `validate` checks the
 /// rest so that one run reports everything; `generate` must not use a partial tree.
-pub fn load_partial(sources: &Sources) -> (Option<Hld>, Vec<Problem>) {
+pub fn load_partial(sources: &Sources, selection: &Selection) -> (Option<Hld>, Vec<Problem>) {
     let mut problems = Problems::default();
     let root_dir = sources.hld_root().to_path_buf();
-    let root = match read_component_dir(sources, &root_dir, &mut problems) {
-        Some((document, spec)) => {
-            let entry = Declared { spec, document, at: Vec::new() };
-            let mut loader = Loader { sources, problems: &mut problems, homes: vec![root_dir.clone()], components: 1 };
-            let mut root = Node {
-                entry,
-                definition: None,
-                base_dir: root_dir.clone(),
-                home: Some(root_dir.clone()),
-                configs: BTreeMap::new(),
-                children: Vec::new(),
-            };
-            root.configs = loader.read_configs(&root_dir);
-            loader.check_entry(&root.entry);
-            root.children = loader.load_children(&root, 1);
-            Some(root)
-        }
-        None => None,
-    };
-    let hld = root.map(|root| {
-        let mut environments = BTreeSet::from(["common".to_string()]);
-        environments.extend(root.walk().into_iter().flat_map(|node| node.configs.keys().cloned()));
-        Hld { root, environments }
+    let mut environments = BTreeSet::from(["common".to_string()]);
+    let root = read_component_dir(sources, &root_dir, &mut problems).map(|(document, spec)| {
+        let mut loader = Loader {
+            sources,
+            selection,
+            problems: &mut problems,
+            environments: &mut environments,
+            homes: vec![root_dir.clone()],
+            components: 1,
+        };
+        let definition = Declared { spec, document, at: Vec::new() };
+        loader.check_definition(&definition);
+        let mut root = Node {
+            key: definition.spec.name.clone(),
+            path: definition.spec.name.clone(),
+            declared_at: definition.location(),
+            definition,
+            placement: Placement::Root,
+            dir: root_dir.clone(),
+            fetched_from: None,
+            configs: BTreeMap::new(),
+            children: Vec::new(),
+        };
+        root.configs = loader.read_configs(&root_dir);
+        let stacks = loader.stacks(&root, loader.top_stacks());
+        root.children = loader.load_children(&root, &stacks, 1);
+        root
     });
+    let hld = root.map(|root| Hld { root, environments, selection: selection.clone() });
     (hld, problems.into_vec())
 }
 
 struct Loader<'a> {
     sources: &'a Sources,
+    selection: &'a Selection,
     problems: &'a mut Problems,
+    /// Environment names seen in config file names, readable or not.
+    environments: &'a mut BTreeSet<String>,
     /// Directories of the components currently being loaded, to detect cycles.
     homes: Vec<PathBuf>,
     /// Components loaded so far, against `MAX_COMPONENTS`.
     components: usize,
 }
 
+/// A component's config layers for each environment combination of the selection, in the
+/// selection's order (none for `Selection::Everything`).
+type Stacks = Vec<Vec<Layer>>;
+
 impl Loader<'_> {
-    fn load_children(&mut self, parent: &Node, depth: usize) -> Vec<Node> {
-        let defining = parent.defining().clone();
+    fn top_stacks(&self) -> Stacks {
+        match self.selection {
+            Selection::Everything => Vec::new(),
+            Selection::EnabledIn(all) => vec![Vec::new(); all.len()],
+        }
+    }
+
+    /// `node`'s layer stacks, given what its parent passes down.
+    fn stacks(&self, node: &Node, inherited: Stacks) -> Stacks {
+        let Selection::EnabledIn(all) = self.selection else { return Vec::new() };
+        all.iter()
+            .zip(inherited)
+            .map(|(environments, inherited)| resolve::stack(inherited, &node.configs, environments))
+            .collect()
+    }
+
+    /// Whether the parent's config already disables the child `key` in every environment
+    /// combination of the run: then nothing of it is loaded, fetched or checked.
+    fn disabled_everywhere(&self, inherited: &Stacks) -> bool {
+        matches!(self.selection, Selection::EnabledIn(_))
+            && inherited.iter().all(|stack| resolve::config_of(stack).disabled)
+    }
+
+    fn load_children(&mut self, parent: &Node, stacks: &Stacks, depth: usize) -> Vec<Node> {
+        let definition = &parent.definition;
         let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
         let mut children = Vec::new();
-        for (index, spec) in defining.spec.subcomponents.iter().enumerate() {
-            let mut at = defining.at.clone();
+        for (index, spec) in definition.spec.subcomponents.iter().enumerate() {
+            let mut at = definition.at.clone();
             at.extend([Segment::Key("subcomponents".into()), Segment::Index(index)]);
-            let entry = Declared { spec: spec.clone(), document: defining.document.clone(), at };
+            let entry = Declared { spec: spec.clone(), document: definition.document.clone(), at };
             if let Some(first) = seen.insert(&spec.name, index) {
-                let mut first_at = defining.at.clone();
+                let mut first_at = definition.at.clone();
                 first_at.extend([
                     Segment::Key("subcomponents".into()),
                     Segment::Index(first),
@@ -166,16 +248,20 @@ impl Loader<'_> {
                 self.problems.push(
                     Problem::error(
                         "hldc::component::duplicate-name",
-                        format!("two subcomponents of `{}` are named `{}`", parent.name(), spec.name),
+                        format!("two subcomponents of `{}` are named `{}`", parent.path, spec.name),
                     )
                     .at(entry.field_location("name"))
                     .label("second entry with this name")
                     .help("rename one of them: names identify components in config files and output paths")
                     .related(
                         Problem::warning("hldc::component::duplicate-name", "first entry with this name")
-                            .at(defining.document.value_location(&first_at)),
+                            .at(definition.document.value_location(&first_at)),
                     ),
                 );
+                continue;
+            }
+            let inherited: Stacks = stacks.iter().map(|stack| resolve::inherited_by(stack, &spec.name)).collect();
+            if self.disabled_everywhere(&inherited) {
                 continue;
             }
             self.components += 1;
@@ -204,23 +290,39 @@ impl Loader<'_> {
                 );
                 return children;
             }
-            self.check_entry(&entry);
-            if let Some(child) = self.load_child(parent, entry, depth) {
+            self.check_definition(&entry);
+            if let Some(child) = self.load_child(parent, entry, inherited, depth) {
                 children.push(child);
             }
         }
         children
     }
 
-    fn load_child(&mut self, parent: &Node, entry: Declared, depth: usize) -> Option<Node> {
-        let base_dir = parent.children_dir().to_path_buf();
+    fn load_child(&mut self, parent: &Node, entry: Declared, inherited: Stacks, depth: usize) -> Option<Node> {
         let spec = &entry.spec;
-        let is_directory = spec.component_type() == ComponentType::Component
-            && (spec.source.is_some() || spec.path.is_some() || spec.method() != crate::model::Method::Local);
-        let mut node =
-            Node { entry, definition: None, base_dir, home: None, configs: BTreeMap::new(), children: Vec::new() };
-        if is_directory {
-            let home = match self.sources.locate(&node.entry, &node.base_dir) {
+        let placement = match spec.component_type() {
+            ComponentType::Component
+                if spec.source.is_some() || spec.path.is_some() || spec.method() != Method::Local =>
+            {
+                Placement::Directory
+            }
+            ComponentType::Component => Placement::Group,
+            ComponentType::Helm | ComponentType::Static => Placement::Inline,
+        };
+        let mut node = Node {
+            key: spec.name.clone(),
+            path: format!("{}/{}", parent.path, spec.name),
+            declared_at: entry.location(),
+            definition: entry,
+            placement,
+            dir: parent.dir.clone(),
+            fetched_from: None,
+            configs: BTreeMap::new(),
+            children: Vec::new(),
+        };
+        if placement == Placement::Directory {
+            let entry = node.definition.clone();
+            let home = match self.sources.locate(&entry, &parent.dir) {
                 Ok(home) => home,
                 Err(problem) => {
                     self.problems.push(problem);
@@ -233,47 +335,49 @@ impl Loader<'_> {
                         "hldc::component::cycle",
                         format!(
                             "component `{}` includes itself: `{}` is already being loaded",
-                            node.name(),
+                            node.path,
                             self.sources.display(&home)
                         ),
                     )
-                    .at(node.entry.location())
+                    .at(entry.location())
                     .label("this entry leads back to an enclosing component")
                     .help("remove the entry or point it at another directory"),
                 );
                 return None;
             }
             let (document, spec) = read_component_dir(self.sources, &home, self.problems)?;
-            if !node.entry.spec.subcomponents.is_empty() {
+            if !entry.spec.subcomponents.is_empty() {
                 self.problems.push(
                     Problem::warning(
                         "hldc::component::ignored-subcomponents",
-                        format!("the subcomponents listed under `{}` are ignored", node.name()),
+                        format!("the subcomponents listed under `{}` are ignored", node.path),
                     )
-                    .at(node.entry.field_location("subcomponents"))
+                    .at(entry.field_location("subcomponents"))
                     .help(format!(
-                        "`{}` defines its own subcomponents; list them there",
-                        self.sources.display(&home.join("component.yaml"))
+                        "`{}` defines the component and its subcomponents; list them there",
+                        document.file.name()
                     )),
                 );
             }
-            let definition = Declared { spec, document, at: Vec::new() };
-            self.check_entry(&definition);
-            node.definition = Some(definition);
+            node.definition = Declared { spec, document, at: Vec::new() };
+            self.check_definition(&node.definition);
+            node.fetched_from = self.sources.remote_spec(&entry, &parent.dir);
             node.configs = self.read_configs(&home);
-            self.homes.push(home.clone());
-            node.home = Some(home);
-            node.children = self.load_children(&node, depth + 1);
+            node.dir = home.clone();
+            self.homes.push(home);
+            let stacks = self.stacks(&node, inherited);
+            node.children = self.load_children(&node, &stacks, depth + 1);
             self.homes.pop();
         } else {
-            node.children = self.load_children(&node, depth + 1);
+            let stacks = self.stacks(&node, inherited);
+            node.children = self.load_children(&node, &stacks, depth + 1);
         }
         Some(node)
     }
 
     /// Warnings for Fabrikate fields hldc accepts but treats differently.
-    fn check_entry(&mut self, entry: &Declared) {
-        let spec = &entry.spec;
+    fn check_definition(&mut self, definition: &Declared) {
+        let spec = &definition.spec;
         if spec.generator.is_some() {
             let help = if spec.component_type.is_some() {
                 "remove `generator`: `type` is set and wins"
@@ -285,7 +389,7 @@ impl Loader<'_> {
                     "hldc::component::generator",
                     format!("`generator` is Fabrikate's old name for `type` (in `{}`)", spec.name),
                 )
-                .at(entry.field_location("generator"))
+                .at(definition.field_location("generator"))
                 .help(help),
             );
         }
@@ -295,7 +399,7 @@ impl Loader<'_> {
                     "hldc::component::repositories",
                     format!("`repositories` is deprecated and ignored (in `{}`)", spec.name),
                 )
-                .at(entry.field_location("repositories"))
+                .at(definition.field_location("repositories"))
                 .help("remove it: helm components name their repository in `source`"),
             );
         }
@@ -304,18 +408,37 @@ impl Loader<'_> {
     fn read_configs(&mut self, home: &Path) -> BTreeMap<String, Arc<Document>> {
         let mut configs = BTreeMap::new();
         let dir = home.join("config");
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            return configs;
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            // No `config` at all is the common case: the component has no config of its own.
+            Err(_) if std::fs::symlink_metadata(&dir).is_err() => return configs,
+            Err(error) => {
+                let shown = self.sources.display(&dir);
+                self.problems.push(
+                    Problem::error("hldc::config::not-a-directory", format!("cannot read `{shown}` as a directory: {error}"))
+                        .path(shown)
+                        .help("`config` next to a component file must be a directory of `<environment>.yaml` files; fix or remove it"),
+                );
+                return configs;
+            }
         };
         let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         files.sort();
         let mut seen: BTreeMap<String, PathBuf> = BTreeMap::new();
         for path in files {
-            let is_config =
-                path.is_file() && matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"));
+            let is_config = matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"));
             let Some(env) = path.file_stem().and_then(|s| s.to_str()).filter(|_| is_config) else {
                 continue;
             };
+            if !path.is_file() {
+                let shown = self.sources.display(&path);
+                self.problems.push(
+                    Problem::error("hldc::config::not-a-file", format!("`{shown}` is not a readable file"))
+                        .path(shown)
+                        .help("a config file that is a directory or a symlink to nothing would be ignored; fix or remove it"),
+                );
+                continue;
+            }
             if !is_environment_name(env) {
                 self.problems.push(
                     Problem::warning("hldc::config::bad-environment-name", format!("`{}` is ignored: `{env}` is not an environment name", self.sources.display(&path)))
@@ -337,6 +460,9 @@ impl Loader<'_> {
                 continue;
             }
             seen.insert(env.to_string(), path.clone());
+            // Known even when the file turns out broken, so that `validate ENV` reports the
+            // broken file rather than an unknown environment.
+            self.environments.insert(env.to_string());
             if let Some(document) = read_document(self.sources, &path, Schema::Config, self.problems) {
                 configs.insert(env.to_string(), document);
             }

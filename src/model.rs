@@ -53,11 +53,29 @@ pub struct ComponentSpec {
     pub path: Option<String>,
     pub version: Option<String>,
     pub branch: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub subcomponents: Vec<ComponentSpec>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "hook_lists")]
     pub hooks: BTreeMap<String, Vec<String>>,
     pub repositories: Option<BTreeMap<String, String>>,
+}
+
+/// A field written with no value (`subcomponents:`) is empty, as Fabrikate read it.
+fn null_as_empty<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// `hooks:` and each of its lists may be written with no value.
+fn hook_lists<'de, D>(deserializer: D) -> Result<BTreeMap<String, Vec<String>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let lists: Option<BTreeMap<String, Option<Vec<String>>>> = Option::deserialize(deserializer)?;
+    Ok(lists.into_iter().flatten().map(|(stage, commands)| (stage, commands.unwrap_or_default())).collect())
 }
 
 impl ComponentSpec {

@@ -1,10 +1,14 @@
 //! Resolving: which components are enabled for the chosen environments, where their output
 //! goes, and the config each one sees. Pure: works on the loaded tree, does no IO.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use crate::diag::Problem;
 use crate::layer::{merge_stack, Layer};
-use crate::load::{unknown_environment, Hld, Node};
-use crate::model::{ComponentConfig, ComponentType};
+use crate::load::{unknown_environment, Hld, Node, Placement};
+use crate::model::ComponentConfig;
+use crate::yaml::Document;
 
 /// The environments of a run, highest priority first, and the output directory they name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +46,7 @@ pub struct Planned<'h> {
     pub node: &'h Node,
     /// Directory of the component's output file, relative to the environment's output root
     /// (`""` for the top level), `/`-separated.
-    pub logical_path: String,
+    pub output_dir: String,
     /// The config layers, highest priority first.
     pub layers: Vec<Layer>,
     pub config: ComponentConfig,
@@ -51,11 +55,11 @@ pub struct Planned<'h> {
 impl Planned<'_> {
     /// The output file of a component that renders manifests; containers write none.
     pub fn output_file(&self) -> Option<String> {
-        if self.node.component_type() == ComponentType::Component {
+        if !self.node.renders() {
             return None;
         }
         let file = format!("{}.yaml", self.node.name());
-        Some(if self.logical_path.is_empty() { file } else { format!("{}/{file}", self.logical_path) })
+        Some(if self.output_dir.is_empty() { file } else { format!("{}/{file}", self.output_dir) })
     }
 }
 
@@ -72,6 +76,12 @@ pub fn resolve<'h>(hld: &'h Hld, environments: &Environments) -> Result<Vec<Plan
             problems.push(unknown_environment(hld, name));
         }
     }
+    if problems.is_empty() && !hld.selection.covers(environments) {
+        problems.push(Problem::error(
+            "hldc::internal::selection",
+            format!("the HLD was not loaded for environments `{}`", environments.output_dir()),
+        ));
+    }
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -80,41 +90,58 @@ pub fn resolve<'h>(hld: &'h Hld, environments: &Environments) -> Result<Vec<Plan
     Ok(planned)
 }
 
+/// A component's layer stack, highest priority first: what its parent passes down, then its
+/// own config files in the order the environments were named, then its `common`.
+pub fn stack(
+    inherited: Vec<Layer>,
+    configs: &BTreeMap<String, Arc<Document>>,
+    environments: &Environments,
+) -> Vec<Layer> {
+    let mut layers = inherited;
+    layers.extend(environments.layer_order().filter_map(|env| configs.get(env)).map(|doc| Layer::whole(doc.clone())));
+    layers
+}
+
+/// What a component's stack passes down to its child `key`: each layer's `subcomponents.<key>`.
+pub fn inherited_by(stack: &[Layer], key: &str) -> Vec<Layer> {
+    stack.iter().filter_map(|layer| layer.for_subcomponent(key)).collect()
+}
+
+/// The typed config a layer stack gives.
+pub fn config_of(stack: &[Layer]) -> ComponentConfig {
+    ComponentConfig::from_merged(&merge_stack(stack))
+}
+
 fn visit<'h>(
     node: &'h Node,
     inherited: Vec<Layer>,
-    logical_path: String,
+    output_dir: String,
     environments: &Environments,
     out: &mut Vec<Planned<'h>>,
 ) {
-    let mut layers = inherited;
-    layers.extend(
-        environments.layer_order().filter_map(|env| node.configs.get(env)).map(|doc| Layer::whole(doc.clone())),
-    );
-    let config = ComponentConfig::from_merged(&merge_stack(&layers));
+    let layers = stack(inherited, &node.configs, environments);
+    let config = config_of(&layers);
     if config.disabled {
         return;
     }
     let index = out.len();
-    out.push(Planned { node, logical_path: logical_path.clone(), layers, config });
+    out.push(Planned { node, output_dir: output_dir.clone(), layers, config });
     for child in &node.children {
-        let inherited: Vec<Layer> =
-            out[index].layers.iter().filter_map(|layer| layer.for_subcomponent(child.name())).collect();
-        // Fabrikate's layout: a `type: component` child gets a directory of its own; inline
-        // helm/static children write next to their parent.
-        let child_path = if child.component_type() == ComponentType::Component {
-            join_logical(&logical_path, child.name())
-        } else {
-            logical_path.clone()
+        let inherited = inherited_by(&out[index].layers, &child.key);
+        // Fabrikate's layout: a `type: component` entry gets a directory of its own, named
+        // after the entry; inline helm/static children write next to their parent.
+        let child_dir = match child.placement {
+            Placement::Directory | Placement::Group => join_output_dir(&output_dir, &child.key),
+            Placement::Inline | Placement::Root => output_dir.clone(),
         };
-        visit(child, inherited, child_path, environments, out);
+        visit(child, inherited, child_dir, environments, out);
     }
 }
 
 /// Two components that would write the same output file (a `type: component` child named like
 /// an inline sibling's file, say): one would silently overwrite the other.
 pub fn check_output_files(planned: &[Planned]) -> Vec<Problem> {
-    let mut first: std::collections::BTreeMap<String, &Planned> = std::collections::BTreeMap::new();
+    let mut first: BTreeMap<String, &Planned> = BTreeMap::new();
     let mut problems = Vec::new();
     for component in planned {
         let Some(file) = component.output_file() else { continue };
@@ -127,16 +154,15 @@ pub fn check_output_files(planned: &[Planned]) -> Vec<Problem> {
                     "hldc::output::same-file",
                     format!(
                         "components `{}` and `{}` would both write `{file}`",
-                        earlier.node.name(),
-                        component.node.name()
+                        earlier.node.path, component.node.path
                     ),
                 )
-                .at(component.node.entry.location())
+                .at(component.node.declared_at.clone())
                 .label("second component writing this file")
                 .help("rename one of them")
                 .related(
                     Problem::warning("hldc::output::same-file", "first component writing it")
-                        .at(earlier.node.entry.location()),
+                        .at(earlier.node.declared_at.clone()),
                 ),
             ),
         }
@@ -144,7 +170,7 @@ pub fn check_output_files(planned: &[Planned]) -> Vec<Problem> {
     problems
 }
 
-fn join_logical(parent: &str, name: &str) -> String {
+fn join_output_dir(parent: &str, name: &str) -> String {
     if parent.is_empty() {
         name.to_string()
     } else {

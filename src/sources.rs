@@ -15,6 +15,9 @@ use crate::model::Method;
 #[derive(Debug)]
 pub struct Sources {
     hld_root: PathBuf,
+    /// How far local paths may reach: the git work tree holding the HLD (so that HLDs kept side
+    /// by side in one repository can share components through `../`), else the HLD itself.
+    local_boundary: PathBuf,
     remote: Option<Remote>,
 }
 
@@ -37,7 +40,8 @@ impl Sources {
             Problem::error("hldc::io::hld-root", format!("cannot open the HLD directory `{}`: {e}", hld_root.display()))
                 .help("pass the directory holding component.yaml with `-C DIR`")
         })?;
-        Ok(Sources { hld_root, remote: None })
+        let local_boundary = work_tree_holding(&hld_root).unwrap_or_else(|| hld_root.clone());
+        Ok(Sources { hld_root, local_boundary, remote: None })
     }
 
     /// Sources that fetch remote components with `options`, pinned by `lock`.
@@ -80,15 +84,13 @@ impl Sources {
         }
     }
 
-    /// A path as shown to users: relative to the HLD root, or to the source it was fetched
-    /// from; `/`-separated, never absolute.
+    /// A path as shown to users: relative to the HLD root (with `..` for a sibling in the same
+    /// repository), or to the source it was fetched from; `/`-separated, never absolute.
     pub fn display(&self, path: &Path) -> String {
-        let (prefix, relative) = match path.strip_prefix(&self.hld_root) {
-            Ok(relative) => (None, relative.to_path_buf()),
-            Err(_) => match self.label_of(path) {
-                Some((label, relative)) => (Some(label), relative),
-                None => (None, path.to_path_buf()),
-            },
+        let (prefix, relative) = match self.label_of(path) {
+            Some((label, relative)) => (Some(label), relative),
+            None if path.starts_with(&self.local_boundary) => (None, relative_to(path, &self.hld_root)),
+            None => (None, path.to_path_buf()),
         };
         let parts: Vec<String> = relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
         match (prefix, parts.is_empty()) {
@@ -299,19 +301,29 @@ impl Sources {
 
     fn locate_local(&self, entry: &Declared, base_dir: &Path) -> Result<PathBuf, Problem> {
         let spec = &entry.spec;
-        // Local paths stay inside the tree they are written in: the HLD, or a fetched source.
+        // Local paths stay inside the tree they are written in: the repository holding the HLD,
+        // or a fetched source.
         let boundary = self.boundary_of(base_dir);
+        let within = if boundary == self.local_boundary && boundary != self.hld_root {
+            "the repository holding the HLD"
+        } else if boundary == self.hld_root {
+            "the HLD"
+        } else {
+            "its repository"
+        };
         let mut target = base_dir.to_path_buf();
         for (field, value) in [("source", &spec.source), ("path", &spec.path)] {
             let Some(value) = value else { continue };
             target = join_relative(&target, value).filter(|joined| joined.starts_with(&boundary)).ok_or_else(|| {
                 Problem::error(
                     "hldc::source::escape",
-                    format!("the {field} `{value}` of component `{}` leaves the HLD", spec.name),
+                    format!("the {field} `{value}` of component `{}` leaves {within}", spec.name),
                 )
                 .at(entry.field_location(field))
-                .label("absolute, or `..` past the HLD root")
-                .help("use a relative path that stays inside the HLD; use `method: git` for shared sources")
+                .label(format!("absolute, or `..` out of {within}"))
+                .help(format!(
+                    "use a relative path that stays inside {within}; use `method: git` for sources kept elsewhere"
+                ))
             })?;
         }
         let field = if spec.path.is_some() { "path" } else { "source" };
@@ -327,20 +339,18 @@ impl Sources {
         if !canonical.starts_with(&boundary) {
             return Err(Problem::error(
                 "hldc::source::escape",
-                format!("the source of component `{}` resolves outside the HLD (through a symlink)", spec.name),
+                format!("the source of component `{}` resolves outside {within} (through a symlink)", spec.name),
             )
             .at(entry.field_location(field))
-            .label("leaves the HLD")
-            .help("keep local sources inside the HLD directory; use `method: git` for shared ones"));
+            .label(format!("leaves {within}"))
+            .help(format!("keep local sources inside {within}; use `method: git` for sources kept elsewhere")));
         }
         Ok(canonical)
     }
 
-    /// The root of the tree `dir` belongs to: the HLD, or the fetched source holding it.
+    /// The root of the tree `dir` belongs to: the fetched source holding it, or else the
+    /// repository (or directory) holding the HLD.
     pub fn boundary_of(&self, dir: &Path) -> PathBuf {
-        if dir.starts_with(&self.hld_root) {
-            return self.hld_root.clone();
-        }
         let fetched_root = self.remote.as_ref().and_then(|remote| {
             lock(&remote.fetched)
                 .values()
@@ -348,8 +358,14 @@ impl Sources {
                 .max_by_key(|root| root.as_os_str().len())
                 .cloned()
         });
-        fetched_root.unwrap_or_else(|| self.hld_root.clone())
+        fetched_root.unwrap_or_else(|| self.local_boundary.clone())
     }
+}
+
+/// The work tree of the git repository that holds `dir`, if any.
+fn work_tree_holding(dir: &Path) -> Option<PathBuf> {
+    let repository = git2::Repository::discover(dir).ok()?;
+    repository.workdir()?.canonicalize().ok().filter(|work_tree| dir.starts_with(work_tree))
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -481,7 +481,9 @@ fn config_for_a_missing_subcomponent_is_a_warning_in_generate() {
         .assert_stderr_contains("configures `wbe`, but `app` has no subcomponent of that name")
         .assert_stderr_contains("did you mean `web`?")
         .assert_stderr_contains("config/common.yaml:2:3")
-        .assert_stderr_contains("`injectNamespace` is true for component `web`, but no config sets its `namespace`");
+        .assert_stderr_contains(
+            "`injectNamespace` is true for component `app/web`, but no config sets its `namespace`",
+        );
     // `validate` treats both as errors.
     hldc(root, &["validate"]).assert_code(1);
 }
@@ -522,7 +524,7 @@ fn two_components_writing_one_file_is_an_error() {
     );
     hldc(root, &["generate"])
         .assert_code(2)
-        .assert_stderr_contains("components `a` and `a` would both write `a.yaml`")
+        .assert_stderr_contains("components `app/a` and `app/b/a` would both write `a.yaml`")
         .assert_stderr_contains("component.yaml:10:9");
 }
 

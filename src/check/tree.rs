@@ -50,22 +50,22 @@ pub fn unknown_subcomponents(hld: &Hld) -> Vec<Problem> {
 /// block configures; Fabrikate silently ignored a misspelled name.
 fn check_config_block(document: &Document, at: ValuePath, block: &Value, node: &Node, out: &mut Vec<Problem>) {
     let Some(subcomponents) = block.get("subcomponents").and_then(Value::as_mapping) else { return };
-    let declared: Vec<&str> = node.defining().spec.subcomponents.iter().map(|s| s.name.as_str()).collect();
+    let declared: Vec<&str> = node.definition.spec.subcomponents.iter().map(|s| s.name.as_str()).collect();
     for (name, child_block) in subcomponents {
         let Some(name) = name.as_str() else { continue };
         let mut child_at = at.clone();
         child_at.extend([Segment::Key("subcomponents".into()), Segment::Key(name.to_string())]);
         if declared.contains(&name) {
             // A child that failed to load is reported already; its own children are unknown.
-            if let Some(child) = node.children.iter().find(|c| c.name() == name) {
+            if let Some(child) = node.children.iter().find(|c| c.key == name) {
                 check_config_block(document, child_at, child_block, child, out);
             }
             continue;
         }
         let help = match did_you_mean(name, declared.iter().copied()) {
             Some(near) => format!("did you mean `{near}`?"),
-            None if declared.is_empty() => format!("`{}` has no subcomponents; remove this block", node.name()),
-            None => format!("the subcomponents of `{}` are: {}", node.name(), declared.join(", ")),
+            None if declared.is_empty() => format!("`{}` has no subcomponents; remove this block", node.path),
+            None => format!("the subcomponents of `{}` are: {}", node.path, declared.join(", ")),
         };
         out.push(
             Problem::error(
@@ -73,7 +73,7 @@ fn check_config_block(document: &Document, at: ValuePath, block: &Value, node: &
                 format!(
                     "`{}` configures `{name}`, but `{}` has no subcomponent of that name",
                     document.file.name(),
-                    node.name()
+                    node.path
                 ),
             )
             .at(document.key_location(&child_at))
@@ -146,24 +146,24 @@ fn is_plain(document: &Document, at: &[Segment], text: &str) -> bool {
 /// A local helm or static source must exist, and a helm chart directory must hold Chart.yaml.
 /// Remote sources are not checked: that needs the network.
 fn check_local_source(node: &Node, sources: &Sources) -> Option<Problem> {
-    let entry = &node.entry;
+    let definition = &node.definition;
     let component_type = node.component_type();
-    if component_type == ComponentType::Component || entry.spec.method() != Method::Local {
+    if component_type == ComponentType::Component || definition.spec.method() != Method::Local {
         return None;
     }
-    let located = match sources.locate(entry, &node.base_dir) {
+    let located = match sources.locate(definition, &node.dir) {
         Ok(located) => located,
         Err(problem) => return Some(problem),
     };
     let chart_file = located.join("Chart.yaml");
     if component_type == ComponentType::Helm && located.is_dir() && !chart_file.is_file() {
-        let field = if entry.spec.path.is_some() { "path" } else { "source" };
+        let field = if definition.spec.path.is_some() { "path" } else { "source" };
         return Some(
             Problem::error(
                 "hldc::source::no-chart",
-                format!("`{}` (the chart of component `{}`) has no Chart.yaml", sources.display(&located), node.name()),
+                format!("`{}` (the chart of component `{}`) has no Chart.yaml", sources.display(&located), node.path),
             )
-            .at(entry.field_location(field))
+            .at(definition.field_location(field))
             .label("not a helm chart")
             .help("point `path` at the chart directory (the one holding Chart.yaml)"),
         );
@@ -173,16 +173,16 @@ fn check_local_source(node: &Node, sources: &Sources) -> Option<Problem> {
 
 /// Hooks are shell commands; `generate` refuses them without `--allow-hooks`.
 fn check_hooks(node: &Node) -> Option<Problem> {
-    let defining = node.defining();
-    if !defining.spec.hooks.values().any(|commands| !commands.is_empty()) {
+    let definition = &node.definition;
+    if !definition.spec.hooks.values().any(|commands| !commands.is_empty()) {
         return None;
     }
     Some(
         Problem::warning(
             "hldc::hooks::declared",
-            format!("component `{}` declares hooks, which `hldc generate` runs only with `--allow-hooks`", node.name()),
+            format!("component `{}` declares hooks, which `hldc generate` runs only with `--allow-hooks`", node.path),
         )
-        .at(defining.field_location("hooks"))
+        .at(definition.field_location("hooks"))
         .label("shell commands")
         .help("review the commands; pass `--allow-hooks` to generate (and to validate, to silence this)"),
     )
@@ -211,7 +211,7 @@ pub fn check_inject_namespace(component: &Planned) -> Option<Problem> {
             "hldc::config::inject-without-namespace",
             format!(
                 "`injectNamespace` is true for component `{}`, but no config sets its `namespace`",
-                component.node.name()
+                component.node.path
             ),
         )
         .at(setter.document.key_location(&at))

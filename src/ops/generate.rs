@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use crate::check;
 use crate::diag::Problem;
 use crate::emit::{self, OutputFiles};
-use crate::load;
+use crate::load::{self, Selection};
 use crate::render::{self, HelmSettings, HookStage, Rendered};
 use crate::resolve::{self, Environments};
 use crate::sources::Sources;
@@ -30,7 +30,8 @@ pub struct Compiled {
 
 /// Compiles the HLD in memory; writes nothing but the source cache.
 pub fn compile(options: &CompileOptions, sources: &Sources) -> Result<Compiled, Vec<Problem>> {
-    let (hld, mut warnings) = load::load(sources)?;
+    let selection = Selection::EnabledIn(vec![options.environments.clone()]);
+    let (hld, mut warnings) = load::load(sources, &selection)?;
     let planned = resolve::resolve(&hld, &options.environments)?;
     let clashes = resolve::check_output_files(&planned);
     if !clashes.is_empty() {
@@ -43,7 +44,8 @@ pub fn compile(options: &CompileOptions, sources: &Sources) -> Result<Compiled, 
         .chain(planned.iter().filter_map(check::tree::check_inject_namespace));
     warnings.extend(suspicious.map(Problem::into_warning));
     // Fetch every remote source up front, in parallel, instead of one by one while rendering.
-    let entries: Vec<_> = planned.iter().map(|p| (&p.node.entry, p.node.base_dir.as_path())).collect();
+    let entries: Vec<_> =
+        planned.iter().filter(|p| p.node.renders()).map(|p| (&p.node.definition, p.node.dir.as_path())).collect();
     let fetch_problems = sources.prefetch(&entries);
     if !fetch_problems.is_empty() {
         return Err(fetch_problems);

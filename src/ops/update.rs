@@ -4,7 +4,7 @@ use std::path::Path;
 
 use crate::diag::Problem;
 use crate::fetch;
-use crate::load::{self, Declared};
+use crate::load::{self, Declared, Node, Selection};
 use crate::model::ComponentType;
 use crate::sources::Sources;
 use crate::suggest::did_you_mean;
@@ -27,17 +27,20 @@ pub fn update(sources: &Sources, components: &[String]) -> Result<Updated, Vec<P
     } else {
         forget_components(sources, components)?;
     }
-    let (hld, warnings) = load::load(sources)?;
-    let nodes = hld.root.walk();
-    let entries: Vec<(&Declared, &Path)> = nodes.iter().map(|node| (&node.entry, node.base_dir.as_path())).collect();
+    // Directory components are fetched while loading; the charts and manifests the tree
+    // renders are fetched here.
+    let (hld, warnings) = load::load(sources, &Selection::Everything)?;
+    let rendering: Vec<&Node> = hld.root.walk().into_iter().filter(|node| node.renders()).collect();
+    let entries: Vec<(&Declared, &Path)> =
+        rendering.iter().map(|node| (&node.definition, node.dir.as_path())).collect();
     let problems = sources.prefetch(&entries);
     if !problems.is_empty() {
         return Err(problems);
     }
     // Dependencies of local and git-hosted charts are pinned when they are built.
-    for node in nodes.iter().filter(|node| node.component_type() == ComponentType::Helm) {
-        let chart = sources.locate(&node.entry, &node.base_dir).map_err(|p| vec![p])?;
-        sources.chart_with_dependencies(chart, &node.entry).map_err(|p| vec![p])?;
+    for node in rendering.iter().filter(|node| node.component_type() == ComponentType::Helm) {
+        let chart = sources.locate(&node.definition, &node.dir).map_err(|p| vec![p])?;
+        sources.chart_with_dependencies(chart, &node.definition).map_err(|p| vec![p])?;
     }
     sources.prune_unused_pins();
     super::remote::save_lock(sources).map_err(|p| vec![p])?;
@@ -46,33 +49,58 @@ pub fn update(sources: &Sources, components: &[String]) -> Result<Updated, Vec<P
 }
 
 /// Forgets the pins of the named components' sources and of their charts' dependencies.
+/// A component is named by its path in the tree (`hld/infra/jaeger`), or by any tail of that
+/// path that names one component only (`jaeger`, `infra/jaeger`).
 fn forget_components(sources: &Sources, components: &[String]) -> Result<(), Vec<Problem>> {
-    let (hld, _) = load::load(sources)?;
+    let (hld, _) = load::load(sources, &Selection::Everything)?;
     let nodes = hld.root.walk();
-    let unknown: Vec<Problem> = components
-        .iter()
-        .filter(|name| !nodes.iter().any(|node| node.name() == name.as_str()))
-        .map(|name| {
-            let problem =
-                Problem::error("hldc::update::unknown-component", format!("there is no component named `{name}`"));
-            match did_you_mean(name, nodes.iter().map(|node| node.name())) {
-                Some(near) => problem.help(format!("did you mean `{near}`?")),
-                None => problem.help("name components as they appear in `name:` in the component files"),
+    let mut problems = Vec::new();
+    let mut chosen: Vec<&Node> = Vec::new();
+    for name in components {
+        let matching: Vec<&Node> = nodes.iter().copied().filter(|node| names(node, name)).collect();
+        match matching.as_slice() {
+            [node] => chosen.push(node),
+            [] => {
+                let problem =
+                    Problem::error("hldc::update::unknown-component", format!("there is no component `{name}`"));
+                problems.push(
+                    match did_you_mean(name, nodes.iter().flat_map(|node| [node.path.as_str(), node.key.as_str()])) {
+                        Some(near) => problem.help(format!("did you mean `{near}`?")),
+                        None => problem.help("name components by their path in the tree, as `hldc` messages show them"),
+                    },
+                );
             }
-        })
-        .collect();
-    if !unknown.is_empty() {
-        return Err(unknown);
-    }
-    for node in nodes.iter().filter(|node| components.iter().any(|name| name == node.name())) {
-        if node.component_type() == ComponentType::Helm {
-            if let Ok(chart) = sources.locate(&node.entry, &node.base_dir) {
-                fetch::chart_dependency_specs(&chart).iter().for_each(|spec| sources.forget(spec));
+            several => {
+                let paths: Vec<&str> = several.iter().map(|node| node.path.as_str()).collect();
+                problems.push(
+                    Problem::error("hldc::update::ambiguous-component", format!("`{name}` names several components"))
+                        .help(format!("name one by its path: {}", paths.join(", "))),
+                );
             }
         }
-        if let Some(spec) = sources.remote_spec(&node.entry, &node.base_dir) {
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    for node in chosen {
+        if let Some(spec) = &node.fetched_from {
+            sources.forget(spec);
+        }
+        if !node.renders() {
+            continue;
+        }
+        if node.component_type() == ComponentType::Helm {
+            let chart = sources.locate(&node.definition, &node.dir).map_err(|p| vec![p])?;
+            fetch::chart_dependency_specs(&chart).iter().for_each(|spec| sources.forget(spec));
+        }
+        if let Some(spec) = sources.remote_spec(&node.definition, &node.dir) {
             sources.forget(&spec);
         }
     }
     Ok(())
+}
+
+/// Whether `name` is the node's path or a tail of it that starts at a `/`.
+fn names(node: &Node, name: &str) -> bool {
+    node.path == name || node.path.strip_suffix(name).is_some_and(|head| head.ends_with('/'))
 }

@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::check::{kube, objects, tree};
 use crate::cli::FetchArgs;
 use crate::diag::{Level, Problem};
-use crate::load::{self, Hld, Node};
+use crate::load::{self, Hld, Node, Selection};
 use crate::ops::generate::{self, CompileOptions};
 use crate::render::HelmSettings;
 use crate::resolve::{self, Environments};
@@ -188,7 +188,11 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
         .path("component.yaml")
         .help("run hldc validate in the HLD root, or pass it with `-C DIR`")]);
     }
-    let (hld, loaded) = load::load_partial(&local);
+    let selection = match options.environments.is_empty() {
+        true => Selection::Everything,
+        false => Selection::EnabledIn(vec![Environments::new(&options.environments)]),
+    };
+    let (hld, loaded) = load::load_partial(&local, &selection);
     let mut notes = Vec::new();
     let mut problems = Vec::new();
     let skipped_remote = loaded.iter().any(|p| p.code == REMOTE);
@@ -315,10 +319,7 @@ fn merge_environments(found: Vec<(Problem, String)>, name_them: bool) -> Vec<Pro
 /// The component and config files the loaded tree was read from.
 fn count_files(hld: &Hld) -> usize {
     fn collect<'h>(node: &'h Node, into: &mut BTreeSet<&'h str>) {
-        into.insert(node.entry.document.file.name());
-        if let Some(definition) = &node.definition {
-            into.insert(definition.document.file.name());
-        }
+        into.insert(node.definition.document.file.name());
         into.extend(node.configs.values().map(|d| d.file.name()));
         for child in &node.children {
             collect(child, into);

@@ -16,13 +16,13 @@ use super::HelmSettings;
 
 pub fn render(planned: &Planned, sources: &Sources, settings: &HelmSettings) -> Result<Vec<Document>, Problem> {
     let name = planned.node.name();
-    let entry = &planned.node.entry;
+    let entry = &planned.node.definition;
     let Some(helm) = &settings.binary else {
         return Err(Problem::error("hldc::helm::missing", format!("component `{name}` is a helm chart, but no `helm` binary was found"))
             .at(entry.field_location("type"))
             .help("install helm 3 or 4 (`scripts/install-tools` puts one in .tools/bin), then put it on PATH, pass `--helm PATH`, or set HLDC_HELM"));
     };
-    let chart = sources.locate(entry, &planned.node.base_dir)?;
+    let chart = sources.locate(entry, &planned.node.dir)?;
     let chart_display = sources.display(&chart);
     sources.check_links_inside(&chart, entry)?;
     let chart = sources.chart_with_dependencies(chart, entry)?;

@@ -29,13 +29,13 @@ pub fn check_hooks_allowed(planned: &[Planned], allowed: bool) -> Vec<Problem> {
     }
     planned
         .iter()
-        .filter(|p| p.node.defining().spec.hooks.values().any(|commands| !commands.is_empty()))
+        .filter(|p| p.node.definition.spec.hooks.values().any(|commands| !commands.is_empty()))
         .map(|p| {
             Problem::error(
                 "hldc::hooks::not-allowed",
-                format!("component `{}` declares hooks, which run shell commands", p.node.name()),
+                format!("component `{}` declares hooks, which run shell commands", p.node.path),
             )
-            .at(p.node.defining().field_location("hooks"))
+            .at(p.node.definition.field_location("hooks"))
             .label("hooks")
             .help("review the commands, then pass `--allow-hooks` to run them")
         })
@@ -44,12 +44,12 @@ pub fn check_hooks_allowed(planned: &[Planned], allowed: bool) -> Vec<Problem> {
 
 /// Runs one stage's hooks of a component in its directory; output goes to stderr.
 pub fn run_hooks(planned: &Planned, stage: HookStage) -> Result<(), Problem> {
-    let defining = planned.node.defining();
+    let definition = &planned.node.definition;
     for key in stage.keys() {
-        for command in defining.spec.hooks.get(*key).into_iter().flatten() {
+        for command in definition.spec.hooks.get(*key).into_iter().flatten() {
             let status = Command::new("sh")
                 .args(["-c", command])
-                .current_dir(planned.node.children_dir())
+                .current_dir(&planned.node.dir)
                 .stdout(std::process::Stdio::from(std::io::stderr()))
                 .status();
             let failure = match status {
@@ -59,9 +59,9 @@ pub fn run_hooks(planned: &Planned, stage: HookStage) -> Result<(), Problem> {
             };
             return Err(Problem::error(
                 "hldc::hooks::failed",
-                format!("the {key} hook `{command}` of component `{}` failed: {failure}", planned.node.name()),
+                format!("the {key} hook `{command}` of component `{}` failed: {failure}", planned.node.path),
             )
-            .at(defining.field_location("hooks"))
+            .at(definition.field_location("hooks"))
             .help("fix the command or the environment it needs"));
         }
     }

@@ -9,7 +9,7 @@ use crate::sources::Sources;
 use crate::yaml::{parse_all, Document};
 
 pub fn render(planned: &Planned, sources: &Sources) -> Result<Vec<Document>, Problem> {
-    let root = sources.locate(&planned.node.entry, &planned.node.base_dir)?;
+    let root = sources.locate(&planned.node.definition, &planned.node.dir)?;
     let mut documents = Vec::new();
     for path in manifest_files(&root, sources)? {
         let file = read_source(sources, &path)?;
