@@ -35,7 +35,7 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command};
 use crate::diag::Problem;
-use crate::ops::generate::CompileOptions;
+use crate::ops::generate::{CompileOptions, HookPolicy};
 use crate::resolve::Environments;
 use crate::schema::Schema;
 use crate::settings::Settings;
@@ -62,7 +62,7 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
             let options = CompileOptions {
                 environments: Environments::new(&args.render.environments),
                 helm: settings.helm(&args.render).map_err(|p| vec![p])?,
-                allow_hooks: args.render.allow_hooks,
+                hooks: if args.render.allow_hooks { HookPolicy::Run } else { HookPolicy::Refuse },
             };
             let (sources, warnings) = ops::remote::open(settings, settings.fetch(&args.fetch))?;
             report(&warnings, settings);

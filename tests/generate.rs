@@ -359,6 +359,26 @@ fn hooks_need_allow_hooks() {
 }
 
 #[test]
+fn after_generate_hooks_see_the_written_output_and_validate_runs_no_hooks() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    write_files(
+        root,
+        &[
+            (
+                "component.yaml",
+                "name: app\nhooks:\n  before-generate:\n    - echo ran > before.txt\n  after-generate:\n    - ls generated/common > after.txt\nsubcomponents:\n  - name: s\n    type: static\n    path: m\n",
+            ),
+            ("m/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"),
+        ],
+    );
+    hldc(root, &["validate", "--rendered", "--allow-hooks"]).assert_code(0);
+    assert!(!root.join("before.txt").exists() && !root.join("after.txt").exists(), "validate ran a hook");
+    hldc(root, &["generate", "--allow-hooks"]).assert_code(0);
+    assert_eq!(std::fs::read_to_string(root.join("after.txt")).unwrap(), "s.yaml\n");
+}
+
+#[test]
 fn out_puts_generated_under_the_given_directory() {
     let out = tempfile::tempdir().unwrap();
     let example = repo().join("examples/fabrikam-trivia");
@@ -566,4 +586,34 @@ fn symlinked_directories_inside_the_hld_are_followed_and_a_bom_is_ignored() {
     write_files(outside.path(), &[("x.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n")]);
     std::os::unix::fs::symlink(outside.path(), root.join("m/outside")).unwrap();
     hldc(root, &["generate"]).assert_code(2).assert_stderr_contains("symlink that leads outside its source");
+}
+
+#[test]
+fn a_static_document_that_is_not_an_object_is_an_error() {
+    for (file, text, message) in [
+        ("m/values.yaml", "replicas: 2\nimage: web\n", "a document in `m/values.yaml` has no `apiVersion`"),
+        (
+            "m/kind-only.yaml",
+            "apiVersion: v1\nmetadata:\n  name: x\n",
+            "a document in `m/kind-only.yaml` has no `kind`",
+        ),
+        (
+            "m/kustomization.yaml",
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [cm.yaml]\n",
+            "`m/kustomization.yaml` is a kustomization",
+        ),
+    ] {
+        let hld = tempfile::tempdir().unwrap();
+        let root = hld.path();
+        write_files(
+            root,
+            &[
+                ("component.yaml", "name: app\nsubcomponents:\n  - name: s\n    type: static\n    path: m\n"),
+                ("m/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"),
+                (file, text),
+            ],
+        );
+        hldc(root, &["generate"]).assert_code(2).assert_stderr_contains(message);
+        assert!(!root.join("generated").exists(), "{file}");
+    }
 }

@@ -8,7 +8,7 @@ use crate::check;
 use crate::diag::Problem;
 use crate::emit::{self, OutputFiles};
 use crate::load::{self, Selection};
-use crate::render::{self, HelmSettings, HookStage, Rendered};
+use crate::render::{self, HelmSettings, Hook, HookStage, Rendered};
 use crate::resolve::{self, Environments};
 use crate::sources::Sources;
 use crate::transform;
@@ -18,7 +18,19 @@ use crate::transform;
 pub struct CompileOptions {
     pub environments: Environments,
     pub helm: HelmSettings,
-    pub allow_hooks: bool,
+    pub hooks: HookPolicy,
+}
+
+/// What to do with the hooks components declare (shell commands, so never run by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookPolicy {
+    /// A component with hooks is an error (`generate` without `--allow-hooks`).
+    Refuse,
+    /// Run them: install and before-generate hooks before rendering, after-generate hooks
+    /// once the output is written (`generate --allow-hooks`).
+    Run,
+    /// Render without running them (`validate --rendered`, which must not change anything).
+    Skip,
 }
 
 /// The in-memory result of a compile: the files of one environment's output.
@@ -26,6 +38,8 @@ pub struct CompileOptions {
 pub struct Compiled {
     pub files: OutputFiles,
     pub warnings: Vec<Problem>,
+    /// The after-generate hooks to run once the files are written (with `HookPolicy::Run`).
+    pub after_generate: Vec<Hook>,
 }
 
 /// Compiles the HLD in memory; writes nothing but the source cache.
@@ -50,12 +64,14 @@ pub fn compile(options: &CompileOptions, sources: &Sources) -> Result<Compiled, 
     if !fetch_problems.is_empty() {
         return Err(fetch_problems);
     }
-    let refused = render::check_hooks_allowed(&planned, options.allow_hooks);
-    if !refused.is_empty() {
-        return Err(refused);
+    if options.hooks == HookPolicy::Refuse {
+        let refused = render::refuse_hooks(&planned);
+        if !refused.is_empty() {
+            return Err(refused);
+        }
     }
-    if options.allow_hooks {
-        planned.iter().try_for_each(|p| render::run_hooks(p, HookStage::Before)).map_err(|p| vec![p])?;
+    if options.hooks == HookPolicy::Run {
+        render::run_hooks(&render::hooks_of(&planned, HookStage::Before)).map_err(|p| vec![p])?;
     }
     let results: Vec<Result<Option<Rendered>, Problem>> =
         planned.par_iter().map(|p| render::render(p, sources, &options.helm)).collect();
@@ -71,15 +87,16 @@ pub fn compile(options: &CompileOptions, sources: &Sources) -> Result<Compiled, 
     if !problems.is_empty() {
         return Err(problems);
     }
-    if options.allow_hooks {
-        planned.iter().try_for_each(|p| render::run_hooks(p, HookStage::After)).map_err(|p| vec![p])?;
-    }
     transform::inject_namespaces(&mut rendered);
     let duplicates = transform::check_unique_identities(&rendered);
     if !duplicates.is_empty() {
         return Err(duplicates);
     }
-    Ok(Compiled { files: emit::output_files(&rendered), warnings })
+    let after_generate = match options.hooks {
+        HookPolicy::Run => render::hooks_of(&planned, HookStage::After),
+        HookPolicy::Refuse | HookPolicy::Skip => Vec::new(),
+    };
+    Ok(Compiled { files: emit::output_files(&rendered), warnings, after_generate })
 }
 
 /// What `generate` wrote.
@@ -104,5 +121,6 @@ pub fn generate(
     let directory = out_root.join("generated").join(options.environments.output_dir());
     emit::write_atomically(&directory, &compiled.files).map_err(|p| vec![p])?;
     let lock_written = super::remote::save_lock(sources).map_err(|p| vec![p])?;
+    render::run_hooks(&compiled.after_generate).map_err(|p| vec![p])?;
     Ok(Generated { directory, file_count: compiled.files.len(), lock_written, warnings: compiled.warnings })
 }

@@ -13,7 +13,7 @@ use crate::check::{kube, objects, tree};
 use crate::cli::FetchArgs;
 use crate::diag::{Level, Problem};
 use crate::load::{self, Hld, Node, Selection};
-use crate::ops::generate::{self, CompileOptions};
+use crate::ops::generate::{self, CompileOptions, HookPolicy};
 use crate::render::HelmSettings;
 use crate::resolve::{self, Environments};
 use crate::settings::Settings;
@@ -242,7 +242,7 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
                     let compile = CompileOptions {
                         environments: environments.clone(),
                         helm: check.helm.clone(),
-                        allow_hooks: options.allow_hooks,
+                        hooks: HookPolicy::Skip,
                     };
                     match generate::compile(&compile, sources) {
                         Err(found) => per_environment.extend(found.into_iter().map(|p| (p, label.clone()))),

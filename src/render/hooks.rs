@@ -1,9 +1,10 @@
 //! Fabrikate's hooks: shell commands a component runs around generation. They run arbitrary
 //! code, so hldc refuses them unless the user passed `--allow-hooks`.
 
+use std::path::PathBuf;
 use std::process::Command;
 
-use crate::diag::Problem;
+use crate::diag::{Location, Problem};
 use crate::resolve::Planned;
 
 #[derive(Debug, Clone, Copy)]
@@ -22,11 +23,18 @@ impl HookStage {
     }
 }
 
-/// An error for every enabled component that declares hooks, unless hooks are allowed.
-pub fn check_hooks_allowed(planned: &[Planned], allowed: bool) -> Vec<Problem> {
-    if allowed {
-        return Vec::new();
-    }
+/// One hook command of one component, ready to run.
+#[derive(Debug, Clone)]
+pub struct Hook {
+    component: String,
+    key: &'static str,
+    command: String,
+    dir: PathBuf,
+    at: Location,
+}
+
+/// An error for every enabled component that declares hooks (run without `--allow-hooks`).
+pub fn refuse_hooks(planned: &[Planned]) -> Vec<Problem> {
     planned
         .iter()
         .filter(|p| p.node.definition.spec.hooks.values().any(|commands| !commands.is_empty()))
@@ -42,28 +50,46 @@ pub fn check_hooks_allowed(planned: &[Planned], allowed: bool) -> Vec<Problem> {
         .collect()
 }
 
-/// Runs one stage's hooks of a component in its directory; output goes to stderr.
-pub fn run_hooks(planned: &Planned, stage: HookStage) -> Result<(), Problem> {
-    let definition = &planned.node.definition;
-    for key in stage.keys() {
-        for command in definition.spec.hooks.get(*key).into_iter().flatten() {
-            let status = Command::new("sh")
-                .args(["-c", command])
-                .current_dir(&planned.node.dir)
-                .stdout(std::process::Stdio::from(std::io::stderr()))
-                .status();
-            let failure = match status {
-                Ok(status) if status.success() => continue,
-                Ok(status) => format!("it exited with {status}"),
-                Err(e) => format!("it could not start: {e}"),
-            };
-            return Err(Problem::error(
-                "hldc::hooks::failed",
-                format!("the {key} hook `{command}` of component `{}` failed: {failure}", planned.node.path),
-            )
-            .at(definition.field_location("hooks"))
-            .help("fix the command or the environment it needs"));
+/// The hooks of one stage, component by component in tree order.
+pub fn hooks_of(planned: &[Planned], stage: HookStage) -> Vec<Hook> {
+    let mut hooks = Vec::new();
+    for component in planned {
+        let definition = &component.node.definition;
+        for key in stage.keys() {
+            for command in definition.spec.hooks.get(*key).into_iter().flatten() {
+                hooks.push(Hook {
+                    component: component.node.path.clone(),
+                    key,
+                    command: command.clone(),
+                    dir: component.node.dir.clone(),
+                    at: definition.field_location("hooks"),
+                });
+            }
         }
+    }
+    hooks
+}
+
+/// Runs hooks in order, each in its component's directory, its output on stderr; stops at the
+/// first that fails.
+pub fn run_hooks(hooks: &[Hook]) -> Result<(), Problem> {
+    for hook in hooks {
+        let status = Command::new("sh")
+            .args(["-c", &hook.command])
+            .current_dir(&hook.dir)
+            .stdout(std::process::Stdio::from(std::io::stderr()))
+            .status();
+        let failure = match status {
+            Ok(status) if status.success() => continue,
+            Ok(status) => format!("it exited with {status}"),
+            Err(e) => format!("it could not start: {e}"),
+        };
+        return Err(Problem::error(
+            "hldc::hooks::failed",
+            format!("the {} hook `{}` of component `{}` failed: {failure}", hook.key, hook.command, hook.component),
+        )
+        .at(hook.at.clone())
+        .help("fix the command or the environment it needs"));
     }
     Ok(())
 }

@@ -17,7 +17,7 @@ use crate::resolve::Planned;
 use crate::sources::Sources;
 use crate::yaml::Document;
 
-pub use hooks::{check_hooks_allowed, run_hooks, HookStage};
+pub use hooks::{hooks_of, refuse_hooks, run_hooks, Hook, HookStage};
 
 /// How to run helm.
 #[derive(Debug, Clone)]
@@ -62,14 +62,37 @@ pub fn render(planned: &Planned, sources: &Sources, helm: &HelmSettings) -> Resu
 
 fn into_object(document: Document) -> Result<Object, Problem> {
     let origin = document.value_location(&[]);
+    let file = document.file.name().to_string();
     if !document.value.is_mapping() {
         return Err(Problem::error(
             "hldc::render::not-an-object",
-            format!("a document in `{}` is not a Kubernetes object (a mapping)", document.file.name()),
+            format!("a document in `{file}` is not a Kubernetes object (a mapping)"),
         )
         .at(origin)
         .label("expected `apiVersion:`, `kind:`, `metadata:`")
         .help("every YAML document in a manifest must be one Kubernetes object"));
+    }
+    let text = |key: &str| document.value.get(key).and_then(Value::as_str).filter(|text| !text.is_empty());
+    let is_kustomization = text("apiVersion").is_some_and(|v| v.starts_with("kustomize.config.k8s.io/"))
+        || ["kustomization.yaml", "kustomization.yml", "Kustomization"].iter().any(|name| file.ends_with(name));
+    if is_kustomization {
+        return Err(Problem::error(
+            "hldc::render::kustomization",
+            format!("`{file}` is a kustomization, not a Kubernetes object"),
+        )
+        .at(origin)
+        .label("kustomize's own file")
+        .help("a static component copies manifests as they are; make this directory a `type: kustomize` component, or move the kustomization out of the static path"));
+    }
+    if text("apiVersion").is_none() || text("kind").is_none() {
+        let missing = if text("apiVersion").is_none() { "apiVersion" } else { "kind" };
+        return Err(Problem::error(
+            "hldc::render::not-an-object",
+            format!("a document in `{file}` has no `{missing}`: it is not a Kubernetes object"),
+        )
+        .at(origin)
+        .label(format!("no `{missing}`"))
+        .help("every YAML document under a static path must be a Kubernetes object; move values files and other YAML out of it"));
     }
     Ok(Object { value: document.value, origin })
 }
