@@ -20,7 +20,8 @@ use crate::yaml::{parse_one, Document, Segment, ValuePath};
 #[derive(Debug)]
 pub struct Hld {
     pub root: Node,
-    /// Every environment that has a config file somewhere in the tree (`common` included).
+    /// Every environment that has a config file somewhere in the tree (`common` included), even a
+    /// file that failed to load: its environment exists, and the problem is that file.
     pub environments: BTreeSet<String>,
 }
 
@@ -111,10 +112,16 @@ pub fn load(sources: &Sources) -> Result<(Hld, Vec<Problem>), Vec<Problem>> {
 pub fn load_partial(sources: &Sources) -> (Option<Hld>, Vec<Problem>) {
     let mut problems = Problems::default();
     let root_dir = sources.hld_root().to_path_buf();
-    let root = match read_component_dir(sources, &root_dir, &mut problems) {
+    let hld = match read_component_dir(sources, &root_dir, &mut problems) {
         Some((document, spec)) => {
             let entry = Declared { spec, document, at: Vec::new() };
-            let mut loader = Loader { sources, problems: &mut problems, homes: vec![root_dir.clone()], components: 1 };
+            let mut loader = Loader {
+                sources,
+                problems: &mut problems,
+                homes: vec![root_dir.clone()],
+                components: 1,
+                environments: BTreeSet::from(["common".to_string()]),
+            };
             let mut root = Node {
                 entry,
                 definition: None,
@@ -126,15 +133,10 @@ pub fn load_partial(sources: &Sources) -> (Option<Hld>, Vec<Problem>) {
             root.configs = loader.read_configs(&root_dir);
             loader.check_entry(&root.entry);
             root.children = loader.load_children(&root, 1);
-            Some(root)
+            Some(Hld { root, environments: loader.environments })
         }
         None => None,
     };
-    let hld = root.map(|root| {
-        let mut environments = BTreeSet::from(["common".to_string()]);
-        environments.extend(root.walk().into_iter().flat_map(|node| node.configs.keys().cloned()));
-        Hld { root, environments }
-    });
     (hld, problems.into_vec())
 }
 
@@ -145,6 +147,8 @@ struct Loader<'a> {
     homes: Vec<PathBuf>,
     /// Components loaded so far, against `MAX_COMPONENTS`.
     components: usize,
+    /// See `Hld::environments`.
+    environments: BTreeSet<String>,
 }
 
 impl Loader<'_> {
@@ -337,6 +341,7 @@ impl Loader<'_> {
                 continue;
             }
             seen.insert(env.to_string(), path.clone());
+            self.environments.insert(env.to_string());
             if let Some(document) = read_document(self.sources, &path, Schema::Config, self.problems) {
                 configs.insert(env.to_string(), document);
             }

@@ -356,6 +356,36 @@ fn named_environments_are_one_combination_and_typos_get_a_suggestion() {
     hldc(&example, &["validate", "prd"]).assert_code(1).assert_stderr_contains("did you mean `prod`?");
 }
 
+/// A config file that exists but does not parse still names its environment: the report is
+/// its parse error, not "no such environment", and a run over every environment includes it.
+#[test]
+fn a_broken_config_file_still_names_its_environment() {
+    let hld = tempfile::tempdir().unwrap();
+    write_files(
+        hld.path(),
+        &[
+            ("component.yaml", "name: x\n"),
+            ("config/common.yaml", "namespace: x\n"),
+            ("config/prod.yaml", "namespace: [unclosed\n"),
+            ("config/stage.yaml", "namespce: x\n"),
+        ],
+    );
+    let prod = "invalid YAML in `config/prod.yaml`";
+    let stage = "unknown field `namespce` in `config/stage.yaml`";
+    for (args, expected) in
+        [(&["validate", "prod"][..], &[prod][..]), (&["validate", "stage"], &[stage]), (&["validate"], &[prod, stage])]
+    {
+        let run = hldc(hld.path(), args);
+        run.assert_code(1);
+        for message in expected {
+            run.assert_stderr_contains(message);
+        }
+        assert!(!run.stderr.contains("no config file"), "{args:?} calls an environment unknown:\n{}", run.stderr);
+    }
+    hldc(hld.path(), &["validate"]).assert_stderr_contains("environments: common, prod, stage)");
+    hldc(hld.path(), &["generate", "prod"]).assert_code(2).assert_stderr_contains("invalid YAML in `config/prod.yaml`");
+}
+
 /// The schemas on disk and the loader agree: every component or config file of the examples
 /// and the corpus that the loader accepts validates against `schemas/*.schema.json` (read from
 /// disk, compiled afresh), and every one it rejects for its content fails that schema too.
