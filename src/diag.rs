@@ -3,11 +3,13 @@
 //! Stages return `Problem`s instead of printing, so one run can report many of them and
 //! `validate --output json` can list them for tools. Only `report` turns them into text.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::ops::Range;
 use std::sync::Arc;
 
-use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode};
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, Severity, SourceCode, ThemeStyles,
+};
 
 /// The text of one input file, kept so that diagnostics can quote it.
 #[derive(Debug)]
@@ -189,55 +191,73 @@ impl Problem {
 }
 
 impl fmt::Display for Problem {
+    /// The plain head of the report: see `Problem::write_head`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)?;
-        // The graphical report shows the location in its snippet header; a location without a
-        // snippet (a missing file) is added to the message so it is never lost.
+        self.write_head(f, &ThemeStyles::none())
+    }
+}
+
+impl std::error::Error for Problem {}
+
+impl Problem {
+    /// `error[code]: message` (or `warning[...]`) on one unwrapped line, as rustc does, so that
+    /// `grep '^error\['` finds every error in a CI log. Only the code is styled: colour codes
+    /// before the level would hide it from that grep. Then the path of a problem with no snippet
+    /// (a missing file), and the captured tool output, in the margin so none of its lines (helm
+    /// writes `Error: ...`) looks like one of ours.
+    fn write_head(&self, f: &mut impl fmt::Write, styles: &ThemeStyles) -> fmt::Result {
+        let (level, style) = match self.level {
+            Level::Error => ("error", styles.error),
+            Level::Warning => ("warning", styles.warning),
+        };
+        write!(f, "{level}[{}]: {}", style.style(self.code), self.message)?;
         if self.location.is_none() {
             if let Some(path) = &self.path {
                 write!(f, "\n  at {path}")?;
             }
         }
         if let Some(detail) = &self.detail {
-            write!(f, "\n\n{}", detail.trim_end())?;
+            for line in std::iter::once("").chain(detail.trim_end().lines()) {
+                write!(f, "\n{}", format!("  │ {line}").trim_end())?;
+            }
         }
         Ok(())
     }
 }
 
-impl std::error::Error for Problem {}
+/// What miette draws of a problem: the snippet with its label, and the help. The head is ours
+/// (`Problem::write_head`), and related problems are drawn as notes by `render`.
+#[derive(Debug)]
+struct Body<'a>(&'a Problem);
 
-impl Diagnostic for Problem {
-    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(self.code))
+impl fmt::Display for Body<'_> {
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Ok(())
     }
+}
 
+impl std::error::Error for Body<'_> {}
+
+impl Diagnostic for Body<'_> {
     fn severity(&self) -> Option<Severity> {
-        Some(match self.level {
+        Some(match self.0.level {
             Level::Error => Severity::Error,
             Level::Warning => Severity::Warning,
         })
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.0.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.location.as_ref().map(|l| &l.file.source as &dyn SourceCode)
+        self.0.location.as_ref().map(|l| &l.file.source as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let location = self.location.as_ref()?;
+        let location = self.0.location.as_ref()?;
         let span = location.span.start..location.span.end.max(location.span.start);
-        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(self.label.clone(), span.start..span.end))))
-    }
-
-    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
-        if self.related.is_empty() {
-            return None;
-        }
-        Some(Box::new(self.related.iter().map(|p| p as &dyn Diagnostic)))
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(self.0.label.clone(), span))))
     }
 }
 
@@ -277,13 +297,91 @@ impl Problems {
     }
 }
 
-/// Renders problems for people: miette's graphical report, without colour when not on a terminal.
+/// Renders a problem for people: our head line, then miette's snippet and help; each related
+/// problem (the other side of a duplicate) follows as a `note:` with its own snippet, so that
+/// only real problems start a line with `error` or `warning`. No colour unless asked.
 pub fn render(problem: &Problem, color: bool) -> String {
-    let theme = if color { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
-    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
+    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme.clone()).with_width(100);
     let mut out = String::new();
-    if handler.render_report(&mut out, problem).is_err() {
-        out = format!("{}: {problem}", problem.code);
+    // Writing into a String cannot fail.
+    let _ = problem.write_head(&mut out, &theme.styles);
+    out.push('\n');
+    out.push_str(&body(&handler, problem));
+    for related in &problem.related {
+        let _ = writeln!(out, "  {}: {}", theme.styles.help.style("note"), related.message);
+        out.push_str(&body(&handler, related));
     }
     out
+}
+
+fn body(handler: &GraphicalReportHandler, problem: &Problem) -> String {
+    let mut out = String::new();
+    if handler.render_report(&mut out, &Body(problem)).is_err() {
+        return String::new();
+    }
+    // miette always starts with the message, which is empty here: it is in the head line.
+    out.split_once('\n').map_or(String::new(), |(_, rest)| rest.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn duplicate() -> Problem {
+        let file = SourceFile::new("config/prod.yaml", "namespace: web\nconfig:\n  debug: on\n");
+        Problem::error("hldc::test::thing", "`thing` is wrong")
+            .at(Location::new(&file, 15..21))
+            .label("here")
+            .help("fix `thing`")
+            .related(Problem::warning("hldc::test::thing", "first `thing`").at(Location::new(&file, 0..9)))
+    }
+
+    #[test]
+    fn a_report_starts_with_its_level_code_and_message_then_quotes_the_file() {
+        insta::assert_snapshot!(render(&duplicate(), false), @r"
+        error[hldc::test::thing]: `thing` is wrong
+           ╭─[config/prod.yaml:2:1]
+         1 │ namespace: web
+         2 │ config:
+           · ───┬──
+           ·    ╰── here
+         3 │   debug: on
+           ╰────
+          help: fix `thing`
+          note: first `thing`
+           ╭─[config/prod.yaml:1:1]
+         1 │ namespace: web
+           · ─────────
+         2 │ config:
+           ╰────
+        ");
+    }
+
+    #[test]
+    fn only_the_first_line_starts_with_the_level_with_or_without_colour() {
+        let long = "x".repeat(300);
+        let problems = [
+            duplicate(),
+            Problem::warning("hldc::test::long", long.clone()).path("a/b.yaml"),
+            Problem::error("hldc::test::tool", "helm failed").detail("Error: bad chart\n\nwarning: and more\n"),
+        ];
+        for color in [false, true] {
+            for problem in &problems {
+                let text = render(problem, color);
+                let level = if problem.is_error() { "error[" } else { "warning[" };
+                assert!(text.starts_with(level), "{text}");
+                let starts = text.lines().filter(|l| l.starts_with("error") || l.starts_with("warning")).count();
+                assert_eq!(starts, 1, "{text}");
+                assert_eq!(text.contains('\u{1b}'), color, "{text}");
+            }
+        }
+        let plain = render(&problems[1], false);
+        assert_eq!(plain, format!("warning[hldc::test::long]: {long}\n  at a/b.yaml\n"));
+        let tool = render(&problems[2], false);
+        assert_eq!(
+            tool,
+            "error[hldc::test::tool]: helm failed\n  │\n  │ Error: bad chart\n  │\n  │ warning: and more\n"
+        );
+    }
 }

@@ -26,7 +26,8 @@ use crate::yaml::{parse_one, Document, Segment, ValuePath};
 #[derive(Debug)]
 pub struct Hld {
     pub root: Node,
-    /// Every environment that has a config file somewhere in the loaded tree (`common` included).
+    /// Every environment that has a config file somewhere in the loaded tree (`common` included),
+    /// even a file that failed to load: its environment exists, and the problem is that file.
     pub environments: BTreeSet<String>,
     /// What the tree was loaded for; `resolve` serves nothing else.
     pub selection: Selection,

@@ -96,6 +96,8 @@ pub struct ComponentConfig {
     pub disabled: bool,
     /// The values: chart values for helm components.
     pub values: Mapping,
+    /// How `helm template` runs; never part of the values.
+    pub helm: HelmOptions,
 }
 
 impl ComponentConfig {
@@ -107,6 +109,51 @@ impl ComponentConfig {
             inject_namespace: field("injectNamespace").and_then(Value::as_bool).unwrap_or(false),
             disabled: field("disabled").and_then(Value::as_bool).unwrap_or(false),
             values: field("config").and_then(Value::as_mapping).cloned().unwrap_or_default(),
+            helm: HelmOptions::from_block(field("helm")),
+        }
+    }
+}
+
+/// The Kubernetes version charts see in `.Capabilities.KubeVersion` unless `helm.kubeVersion`
+/// says otherwise: fixed, so that the output never depends on which helm is installed (each
+/// helm release defaults to the version it was built against). The newest version whose
+/// schemas hldc ships (`check::kube`).
+pub const DEFAULT_KUBE_VERSION: &str = "1.34.0";
+
+/// A component's `helm:` config block: the `helm template` settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HelmOptions {
+    /// Render the chart's `crds/` directory (`--include-crds`).
+    pub include_crds: bool,
+    /// Leave out test hooks, e.g. the Pod `helm create` adds (`--skip-tests`).
+    pub skip_tests: bool,
+    /// `--kube-version`.
+    pub kube_version: String,
+    /// `--api-versions`, for charts that test `.Capabilities.APIVersions`.
+    pub api_versions: Vec<String>,
+    /// `.Release.Name`; the component name when `None`.
+    pub release_name: Option<String>,
+}
+
+impl Default for HelmOptions {
+    fn default() -> HelmOptions {
+        HelmOptions::from_block(None)
+    }
+}
+
+impl HelmOptions {
+    /// Reads a merged `helm:` block; the schema has already checked its keys and types.
+    fn from_block(block: Option<&Value>) -> HelmOptions {
+        let field = |name: &str| block.and_then(|b| b.get(name));
+        HelmOptions {
+            include_crds: field("includeCRDs").and_then(Value::as_bool).unwrap_or(true),
+            skip_tests: field("skipTests").and_then(Value::as_bool).unwrap_or(true),
+            kube_version: field("kubeVersion").and_then(Value::as_str).unwrap_or(DEFAULT_KUBE_VERSION).to_string(),
+            api_versions: field("apiVersions")
+                .and_then(Value::as_sequence)
+                .map(|list| list.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                .unwrap_or_default(),
+            release_name: field("releaseName").and_then(Value::as_str).map(str::to_string),
         }
     }
 }

@@ -118,14 +118,39 @@ pub fn check_unique_identities(rendered: &[Rendered]) -> Vec<Problem> {
                     first_seen.insert(id, (&component.component, object));
                 }
                 Some((first_component, first_object)) => problems.push(
-                    Problem::error("hldc::output::duplicate-object", format!("`{id}` is produced twice: by component `{first_component}` and by component `{}`", component.component))
-                        .at(object.origin.clone())
-                        .label(format!("second `{id}`, from `{}`", component.component))
-                        .help("remove one of them, disable one component for this environment, or give them different names or namespaces")
-                        .related(Problem::warning("hldc::output::duplicate-object", format!("first `{id}`, from `{first_component}`")).at(first_object.origin.clone())),
+                    Problem::error(
+                        "hldc::output::duplicate-object",
+                        format!(
+                            "`{id}` is produced twice: by component `{first_component}` and by component `{}`",
+                            component.component
+                        ),
+                    )
+                    .at(object.origin.clone())
+                    .label(format!("second `{id}`, from `{}`", component.component))
+                    .help(duplicate_help([(*first_component, *first_object), (&component.component, object)]))
+                    .related(
+                        Problem::warning(
+                            "hldc::output::duplicate-object",
+                            format!("first `{id}`, from `{first_component}`"),
+                        )
+                        .at(first_object.origin.clone()),
+                    ),
                 ),
             }
         }
     }
     problems
+}
+
+/// How to fix a duplicate; a copy that a chart ships in `crds/` can be dropped from its
+/// release alone, which is the usual fix when another component installs the CRDs.
+fn duplicate_help(copies: [(&str, &crate::render::Object); 2]) -> String {
+    let general =
+        "remove one of them, disable one component for this environment, or give them different names or namespaces";
+    match copies.iter().find(|(_, object)| object.from_chart_crds) {
+        Some((component, _)) => format!(
+            "the copy from `{component}` is in its chart's `crds/`: set `helm: {{includeCRDs: false}}` in the config of `{component}` to leave the chart's CRDs out, or {general}"
+        ),
+        None => general.to_string(),
+    }
 }

@@ -151,7 +151,8 @@ const CORPUS: &[Row] = &[
     row("kube-removed-api", VR, 1, Some("generated/common/app.yaml:2:"), "Kubernetes 1.34 does not serve `PodDisruptionBudget` in `policy/v1beta1`"),
     row("crd-is-skipped", VR, 0, None, "not checked against the Kubernetes 1.34 schema (common): cert-manager.io/v1 Certificate"),
     row("crd-is-skipped", &["validate", "--rendered", "--kube-version", "1.20"], 2, None, "no Kubernetes schemas for version `1.20`"),
-    row("hooks-without-allow", VR, 1, Some("component.yaml:2:1"), "declares hooks, which run shell commands"),
+    // validate --rendered renders without running hooks; the hooks are only warned about.
+    row("hooks-without-allow", VR, 0, Some("component.yaml:2:1"), "runs only with `--allow-hooks`"),
     // Not an HLD at all.
     row("generated:no-such-dir", V, 2, None, "cannot open the HLD directory"),
     row("generated:no-such-dir", G, 2, None, "cannot open the HLD directory"),
@@ -270,6 +271,10 @@ fn check_row(row: &Row, dir: &Path) -> Option<String> {
             wrong.push(format!("stderr does not name {at:?}"));
         }
     }
+    // CI logs are searched with `grep '^error'`: a failing run's report starts with a problem.
+    if run.code != 0 && !run.stderr.starts_with("error[") && !run.stderr.starts_with("warning[") {
+        wrong.push("stderr does not start with `error[` or `warning[`".to_string());
+    }
     if !flat(&run.stderr).contains(&flat(row.message)) {
         wrong.push(format!("stderr lacks {:?}", row.message));
     }
@@ -346,7 +351,7 @@ fn json_output_lists_every_problem_in_file_order_and_nothing_else() {
             assert!(!diagnostic[field].is_null(), "{field} missing in {diagnostic}");
         }
     }
-    assert!(!run.stderr.contains('×'), "json mode prints no human report:\n{}", run.stderr);
+    assert!(!run.stderr.contains("error["), "json mode prints no human report:\n{}", run.stderr);
 }
 
 #[test]
@@ -354,6 +359,36 @@ fn named_environments_are_one_combination_and_typos_get_a_suggestion() {
     let example = repo().join("examples/fabrikam-trivia");
     hldc(&example, &["validate", "prod"]).assert_code(0).assert_stderr_contains("environments: prod");
     hldc(&example, &["validate", "prd"]).assert_code(1).assert_stderr_contains("did you mean `prod`?");
+}
+
+/// A config file that exists but does not parse still names its environment: the report is
+/// its parse error, not "no such environment", and a run over every environment includes it.
+#[test]
+fn a_broken_config_file_still_names_its_environment() {
+    let hld = tempfile::tempdir().unwrap();
+    write_files(
+        hld.path(),
+        &[
+            ("component.yaml", "name: x\n"),
+            ("config/common.yaml", "namespace: x\n"),
+            ("config/prod.yaml", "namespace: [unclosed\n"),
+            ("config/stage.yaml", "namespce: x\n"),
+        ],
+    );
+    let prod = "invalid YAML in `config/prod.yaml`";
+    let stage = "unknown field `namespce` in `config/stage.yaml`";
+    for (args, expected) in
+        [(&["validate", "prod"][..], &[prod][..]), (&["validate", "stage"], &[stage]), (&["validate"], &[prod, stage])]
+    {
+        let run = hldc(hld.path(), args);
+        run.assert_code(1);
+        for message in expected {
+            run.assert_stderr_contains(message);
+        }
+        assert!(!run.stderr.contains("no config file"), "{args:?} calls an environment unknown:\n{}", run.stderr);
+    }
+    hldc(hld.path(), &["validate"]).assert_stderr_contains("environments: common, prod, stage)");
+    hldc(hld.path(), &["generate", "prod"]).assert_code(2).assert_stderr_contains("invalid YAML in `config/prod.yaml`");
 }
 
 /// The schemas on disk and the loader agree: every component or config file of the examples

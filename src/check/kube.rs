@@ -275,6 +275,13 @@ mod tests {
 
     const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n        - name: web\n          image: nginx\n          ports:\n            - containerPort: 80\n          resources:\n            limits: {cpu: 1, memory: 1Gi}\n";
 
+    /// Charts render for the version `validate --rendered` checks against by default; a new
+    /// schema version is a decision to move helm's default too (it changes the output).
+    #[test]
+    fn helm_renders_for_the_default_schema_version() {
+        assert_eq!(parse_version(crate::model::DEFAULT_KUBE_VERSION).ok(), Some(default_version()));
+    }
+
     #[test]
     fn every_shipped_version_compiles_and_accepts_a_valid_deployment() {
         for version in versions() {

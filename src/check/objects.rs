@@ -57,7 +57,7 @@ pub fn check(files: &OutputFiles, output_dir: &str, kube: &KubeSchemas) -> Objec
             inject_namespace: None,
             objects: documents
                 .iter()
-                .map(|d| Object { value: d.value.clone(), origin: d.value_location(&[]) })
+                .map(|d| Object { value: d.value.clone(), origin: d.value_location(&[]), from_chart_crds: false })
                 .collect(),
         })
         .collect();

@@ -6,7 +6,7 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::diag::{Problem, SourceFile};
+use crate::diag::{Location, Problem, SourceFile};
 use crate::emit::yaml;
 use crate::resolve::Planned;
 use crate::sources::Sources;
@@ -28,15 +28,20 @@ pub fn render(planned: &Planned, sources: &Sources, settings: &HelmSettings) -> 
     let chart = sources.chart_with_dependencies(chart, entry)?;
     let namespace = planned.config.namespace.clone().unwrap_or_else(|| "default".to_string());
     let values = yaml::to_string(&serde_yaml::Value::Mapping(planned.config.values.clone()));
+    let options = &planned.config.helm;
+    let release = options.release_name.as_deref().unwrap_or(name);
 
     let home = tempfile::tempdir()
         .map_err(|e| Problem::error("hldc::io::temp", format!("cannot create a temporary directory for helm: {e}")))?;
     let isolated = |dir: &str| home.path().join(dir);
     let mut command = Command::new(helm);
     command
-        .args(["template", name])
+        .args(["template", release])
         .arg(&chart)
-        .args(["--namespace", &namespace, "--values", "-", "--include-crds"])
+        .args(["--namespace", &namespace, "--values", "-", "--kube-version", &options.kube_version])
+        .args(options.include_crds.then_some("--include-crds"))
+        .args(options.skip_tests.then_some("--skip-tests"))
+        .args(options.api_versions.iter().flat_map(|version| ["--api-versions", version]))
         .current_dir(sources.hld_root())
         .env_clear()
         .env("HOME", home.path())
@@ -76,6 +81,27 @@ pub fn render(planned: &Planned, sources: &Sources, settings: &HelmSettings) -> 
     })?;
     let file = SourceFile::new(format!("helm template {name} {chart_display}"), output);
     parse_all(&file)
+}
+
+/// Whether helm took a rendered object from a chart's `crds/` directory (its own or a
+/// subchart's): helm writes `# Source: <chart>/crds/<file>` (or `<chart>/charts/<sub>/crds/...`)
+/// above each document it prints.
+pub fn from_chart_crds(origin: &Location) -> bool {
+    let text = origin.file.text();
+    let Some(before) = text.get(..origin.span.start) else {
+        return false;
+    };
+    let source =
+        before.lines().rev().take_while(|line| *line != "---").find_map(|line| line.strip_prefix("# Source: "));
+    // The first segment is the chart's name; then subcharts, each `charts/<name>`.
+    let mut segments = source.into_iter().flat_map(|source| source.split('/')).skip(1);
+    loop {
+        match segments.next() {
+            Some("crds") => return true,
+            Some("charts") if segments.next().is_some() => {}
+            _ => return false,
+        }
+    }
 }
 
 fn kill_group(child: &mut std::process::Child) {
@@ -145,5 +171,25 @@ fn run_with_timeout(mut command: Command, input: &[u8], timeout: Duration) -> Re
             };
             Err(Failure::Exit(reason, stderr))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crds_are_recognised_by_helms_source_comment_in_charts_and_subcharts() {
+        let output = "---\n# Source: app/crds/a.yaml\nkind: A\n---\n# Source: app/templates/crds/b.yaml\nkind: B\n\
+                      ---\n# Source: app/charts/db/crds/c.yaml\nkind: C\n---\n# Source: app/charts/crds/templates/d.yaml\nkind: D\n\
+                      ---\nkind: E\n";
+        let file = SourceFile::new("helm template app chart", output);
+        let found: Vec<(String, bool)> = parse_all(&file)
+            .unwrap()
+            .iter()
+            .map(|d| (d.value["kind"].as_str().unwrap().to_string(), from_chart_crds(&d.value_location(&[]))))
+            .collect();
+        let expected = [("A", true), ("B", false), ("C", true), ("D", false), ("E", false)];
+        assert_eq!(found, expected.map(|(kind, crds)| (kind.to_string(), crds)));
     }
 }

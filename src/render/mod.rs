@@ -32,6 +32,8 @@ pub struct HelmSettings {
 pub struct Object {
     pub value: Value,
     pub origin: Location,
+    /// A chart shipped it in `crds/`: `helm: {includeCRDs: false}` leaves it out.
+    pub from_chart_crds: bool,
 }
 
 /// The output of one component.
@@ -55,12 +57,13 @@ pub fn render(planned: &Planned, sources: &Sources, helm: &HelmSettings) -> Resu
         ComponentType::Static => static_files::render(planned, sources)?,
         ComponentType::Helm => helm::render(planned, sources, helm)?,
     };
-    let objects = documents.into_iter().map(into_object).collect::<Result<Vec<_>, _>>()?;
+    let from_helm = planned.node.component_type() == ComponentType::Helm;
+    let objects = documents.into_iter().map(|d| into_object(d, from_helm)).collect::<Result<Vec<_>, _>>()?;
     let inject_namespace = planned.config.namespace.clone().filter(|_| planned.config.inject_namespace);
     Ok(Some(Rendered { component: planned.node.name().to_string(), file, inject_namespace, objects }))
 }
 
-fn into_object(document: Document) -> Result<Object, Problem> {
+fn into_object(document: Document, from_helm: bool) -> Result<Object, Problem> {
     let origin = document.value_location(&[]);
     let file = document.file.name().to_string();
     if !document.value.is_mapping() {
@@ -94,5 +97,6 @@ fn into_object(document: Document) -> Result<Object, Problem> {
         .label(format!("no `{missing}`"))
         .help("every YAML document under a static path must be a Kubernetes object; move values files and other YAML out of it"));
     }
-    Ok(Object { value: document.value, origin })
+    let from_chart_crds = from_helm && helm::from_chart_crds(&origin);
+    Ok(Object { value: document.value, origin, from_chart_crds })
 }
