@@ -442,8 +442,7 @@ fn error_message_snapshots() {
     for (name, files, args) in cases {
         let hld = tempfile::tempdir().unwrap();
         write_files(hld.path(), files);
-        let run = hldc(hld.path(), args);
-        run.assert_code(2);
+        let run = hldc(hld.path(), args).assert_code(2);
         insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
             insta::assert_snapshot!(format!("error__{name}"), run.stderr);
         });
@@ -452,12 +451,10 @@ fn error_message_snapshots() {
 
 #[test]
 fn schema_prints_each_json_schema() {
-    let names = hldc(repo(), &["schema"]);
-    names.assert_code(0);
+    let names = hldc(repo(), &["schema"]).assert_code(0);
     assert_eq!(names.stdout.lines().collect::<Vec<_>>(), ["component", "config", "access", "lock"]);
     for name in ["component", "config", "access", "lock", "component.yaml"] {
-        let run = hldc(repo(), &["schema", name]);
-        run.assert_code(0);
+        let run = hldc(repo(), &["schema", name]).assert_code(0);
         let schema: serde_json::Value = serde_json::from_str(&run.stdout).expect("a JSON document");
         assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
     }

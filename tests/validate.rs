@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use std::path::{Path, PathBuf};
 
-use common::{hldc, read_tree, repo, write_files, Run};
+use common::{hldc, read_tree, repo, write_files, Exited};
 
 /// One row of the corpus table: a case directory, the command, what must come out.
 struct Row {
@@ -209,7 +209,7 @@ fn seed_output(out: &Path) {
     );
 }
 
-fn run_row(row: &Row, dir: &Path) -> Run {
+fn run_row(row: &Row, dir: &Path) -> Exited {
     let dir_arg = dir.to_string_lossy().into_owned();
     let mut args: Vec<String> = vec!["-C".into(), dir_arg];
     args.extend(row.args.iter().map(|a| a.to_string()));
@@ -257,14 +257,8 @@ fn corpus() {
 
 /// What is wrong with one row's run, if anything.
 fn check_row(row: &Row, dir: &Path) -> Option<String> {
-    let run = run_row(row, dir);
-    let mut wrong = Vec::new();
-    if run.code != row.code {
-        wrong.push(format!("exit code {} (expected {})", run.code, row.code));
-    }
-    if run.code == 101 || run.stderr.contains("panicked") {
-        wrong.push("panicked".to_string());
-    }
+    let (run, wrong_exit) = run_row(row, dir).check_code(row.code);
+    let mut wrong: Vec<String> = wrong_exit.into_iter().collect();
     if let Some(at) = row.at {
         if !run.stderr.contains(at) {
             wrong.push(format!("stderr does not name {at:?}"));
@@ -293,10 +287,8 @@ fn every_corpus_directory_is_in_the_table() {
 #[test]
 fn the_example_validates_cleanly() {
     let example = repo().join("examples/fabrikam-trivia");
-    let run = hldc(&example, &["validate"]);
-    run.assert_code(0).assert_stderr_contains("the HLD is valid (");
-    let json = hldc(&example, &["validate", "--output", "json"]);
-    json.assert_code(0);
+    hldc(&example, &["validate"]).assert_code(0).assert_stderr_contains("the HLD is valid (");
+    let json = hldc(&example, &["validate", "--output", "json"]).assert_code(0);
     let document: serde_json::Value = serde_json::from_str(&json.stdout).expect("stdout is one JSON document");
     assert_eq!(document["valid"], true);
     assert_eq!(document["diagnostics"], serde_json::json!([]), "the example should raise no warning");
@@ -316,8 +308,7 @@ fn json_output_lists_every_problem_in_file_order_and_nothing_else() {
             ("config/prod.yaml", "subcomponents:\n  wbe:\n    namespace: web\n"),
         ],
     );
-    let run = hldc(hld.path(), &["validate", "--output", "json"]);
-    run.assert_code(1);
+    let run = hldc(hld.path(), &["validate", "--output", "json"]).assert_code(1);
     let document: serde_json::Value = serde_json::from_str(&run.stdout).expect("stdout is one JSON document");
     assert_eq!(document["valid"], false);
     let found: Vec<(String, u64, String, String)> = document["diagnostics"]
