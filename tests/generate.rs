@@ -393,12 +393,23 @@ fn example_output_snapshots() {
     let example = repo().join("examples/fabrikam-trivia");
     for env in ["dev", "prod"] {
         hldc(&example, &["generate", env, "--out", out.path().to_str().unwrap()]).assert_code(0);
+        let mut written = std::collections::BTreeSet::new();
         for (file, bytes) in read_tree(&out.path().join("generated").join(env)) {
             let name = format!("fabrikam-trivia__{env}__{}", file.replace('/', "__").trim_end_matches(".yaml"));
             insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
-                insta::assert_snapshot!(name, String::from_utf8(bytes).unwrap());
+                insta::assert_snapshot!(name.clone(), String::from_utf8(bytes).unwrap());
             });
+            written.insert(name);
         }
+        // A file that is no longer written leaves its snapshot behind, unchecked: the snapshots
+        // are the list of files too.
+        let snapshots: std::collections::BTreeSet<String> = std::fs::read_dir(repo().join("snapshots"))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .filter_map(|file| file.strip_suffix(".snap").map(str::to_string))
+            .filter(|name| name.starts_with(&format!("fabrikam-trivia__{env}__")))
+            .collect();
+        assert_eq!(written, snapshots, "the files written for {env} differ from the snapshots");
     }
 }
 
