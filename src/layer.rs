@@ -91,6 +91,9 @@ pub fn merge_stack(layers: &[Layer]) -> Value {
 }
 
 #[cfg(test)]
+mod reference;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
@@ -165,6 +168,16 @@ mod tests {
         })
     }
 
+    /// Layers as the resolver builds them: only the value matters to the merge.
+    fn layers(values: &[Value]) -> Vec<Layer> {
+        let file = crate::diag::SourceFile::new("f.yaml", "");
+        let document = std::sync::Arc::new(crate::yaml::parse_one(&file).unwrap());
+        values
+            .iter()
+            .map(|value| Layer { document: document.clone(), prefix: Vec::new(), value: value.clone() })
+            .collect()
+    }
+
     proptest! {
         #[test]
         fn merge_is_associative_for_config_shaped_values(a in arb_config(3), b in arb_config(3), c in arb_config(3)) {
@@ -174,16 +187,22 @@ mod tests {
         }
 
         #[test]
-        fn merge_is_idempotent_and_high_keys_win(a in arb_value(), b in arb_value()) {
-            prop_assert_eq!(merge(&a, &a), a.clone());
-            let merged = merge(&a, &b);
-            if let (Value::Mapping(high), Value::Mapping(out)) = (&a, &merged) {
-                for (key, value) in high {
-                    if !value.is_mapping() && !value.is_null() {
-                        prop_assert_eq!(out.get(key), Some(value));
-                    }
-                }
-            }
+        fn merge_follows_the_reference_model(high in arb_value(), low in arb_value()) {
+            prop_assert_eq!(reference::flatten(&merge(&high, &low)), reference::expected(&[&high, &low]));
+        }
+
+        #[test]
+        fn merge_follows_the_reference_model_on_config_shaped_values(high in arb_config(3), low in arb_config(3)) {
+            prop_assert_eq!(reference::flatten(&merge(&high, &low)), reference::expected(&[&high, &low]));
+        }
+
+        #[test]
+        fn merge_stack_follows_the_reference_model(values in prop::collection::vec(arb_value(), 0..5)) {
+            // Empty files (null) contribute nothing; with none left the merge is null.
+            let kept: Vec<&Value> = values.iter().filter(|value| !value.is_null()).collect();
+            let expected =
+                if kept.is_empty() { reference::flatten(&Value::Null) } else { reference::expected(&kept) };
+            prop_assert_eq!(reference::flatten(&merge_stack(&layers(&values))), expected);
         }
     }
 }

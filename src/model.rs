@@ -55,8 +55,8 @@ pub struct ComponentSpec {
     pub branch: Option<String>,
     #[serde(default, deserialize_with = "null_as_empty")]
     pub subcomponents: Vec<ComponentSpec>,
-    #[serde(default, deserialize_with = "hook_lists")]
-    pub hooks: BTreeMap<String, Vec<String>>,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub hooks: Hooks,
     pub repositories: Option<BTreeMap<String, String>>,
 }
 
@@ -69,13 +69,34 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
-/// `hooks:` and each of its lists may be written with no value.
-fn hook_lists<'de, D>(deserializer: D) -> Result<BTreeMap<String, Vec<String>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-{
-    let lists: Option<BTreeMap<String, Option<Vec<String>>>> = Option::deserialize(deserializer)?;
-    Ok(lists.into_iter().flatten().map(|(stage, commands)| (stage, commands.unwrap_or_default())).collect())
+/// Fabrikate's hooks: shell commands per stage, in order.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Hooks {
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub before_install: Vec<String>,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub after_install: Vec<String>,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub before_generate: Vec<String>,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub after_generate: Vec<String>,
+}
+
+impl Hooks {
+    /// The stages with their key as written, in the order they run.
+    pub fn stages(&self) -> [(&'static str, &[String]); 4] {
+        [
+            ("before-install", &self.before_install),
+            ("after-install", &self.after_install),
+            ("before-generate", &self.before_generate),
+            ("after-generate", &self.after_generate),
+        ]
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.stages().iter().all(|(_, commands)| commands.is_empty())
+    }
 }
 
 impl ComponentSpec {

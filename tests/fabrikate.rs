@@ -7,7 +7,7 @@ mod fetch_support;
 
 use std::path::{Path, PathBuf};
 
-use common::{hldc_with_env, read_tree, write_files, Run};
+use common::{hldc_with_env, read_tree, write_files, Exited};
 use fetch_support::TestRepo;
 
 /// A scratch directory with a private cache; `hld` is where hldc runs.
@@ -32,7 +32,7 @@ impl Fixture {
         self.path("xdg")
     }
 
-    fn run(&self, args: &[&str]) -> Run {
+    fn run(&self, args: &[&str]) -> Exited {
         std::fs::create_dir_all(self.cache()).unwrap();
         hldc_with_env(&self.hld, args, &[("XDG_CACHE_HOME", self.cache().to_str().unwrap()), ("CI", "true")])
     }
@@ -351,9 +351,8 @@ fn an_unreadable_config_is_an_error() {
             &[("component.yaml", "name: root\ntype: static\npath: ./m\n"), ("m/cm.yaml", &configmap("x"))],
         );
         make(&fixture.hld).unwrap();
-        let run = fixture.run(&["generate"]);
-        run.assert_code(2);
-        assert!(run.stderr.contains("hldc::config::not-a-"), "{what}: {}", run.stderr);
+        let run = fixture.run(&["generate"]).assert_code(2);
+        assert!(run.stderr.contains("error[hldc::config::not-a-"), "{what}: {}", run.stderr);
         assert!(!fixture.hld.join("generated").exists(), "{what}");
     }
 }

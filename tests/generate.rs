@@ -413,12 +413,23 @@ fn example_output_snapshots() {
     let example = repo().join("examples/fabrikam-trivia");
     for env in ["dev", "prod"] {
         hldc(&example, &["generate", env, "--out", out.path().to_str().unwrap()]).assert_code(0);
+        let mut written = std::collections::BTreeSet::new();
         for (file, bytes) in read_tree(&out.path().join("generated").join(env)) {
             let name = format!("fabrikam-trivia__{env}__{}", file.replace('/', "__").trim_end_matches(".yaml"));
             insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
-                insta::assert_snapshot!(name, String::from_utf8(bytes).unwrap());
+                insta::assert_snapshot!(name.clone(), String::from_utf8(bytes).unwrap());
             });
+            written.insert(name);
         }
+        // A file that is no longer written leaves its snapshot behind, unchecked: the snapshots
+        // are the list of files too.
+        let snapshots: std::collections::BTreeSet<String> = std::fs::read_dir(repo().join("snapshots"))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .filter_map(|file| file.strip_suffix(".snap").map(str::to_string))
+            .filter(|name| name.starts_with(&format!("fabrikam-trivia__{env}__")))
+            .collect();
+        assert_eq!(written, snapshots, "the files written for {env} differ from the snapshots");
     }
 }
 
@@ -462,8 +473,7 @@ fn error_message_snapshots() {
     for (name, files, args) in cases {
         let hld = tempfile::tempdir().unwrap();
         write_files(hld.path(), files);
-        let run = hldc(hld.path(), args);
-        run.assert_code(2);
+        let run = hldc(hld.path(), args).assert_code(2);
         insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
             insta::assert_snapshot!(format!("error__{name}"), run.stderr);
         });
@@ -472,12 +482,10 @@ fn error_message_snapshots() {
 
 #[test]
 fn schema_prints_each_json_schema() {
-    let names = hldc(repo(), &["schema"]);
-    names.assert_code(0);
+    let names = hldc(repo(), &["schema"]).assert_code(0);
     assert_eq!(names.stdout.lines().collect::<Vec<_>>(), ["component", "config", "access", "lock"]);
     for name in ["component", "config", "access", "lock", "component.yaml"] {
-        let run = hldc(repo(), &["schema", name]);
-        run.assert_code(0);
+        let run = hldc(repo(), &["schema", name]).assert_code(0);
         let schema: serde_json::Value = serde_json::from_str(&run.stdout).expect("a JSON document");
         assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
     }

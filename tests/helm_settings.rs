@@ -91,8 +91,8 @@ fn include_crds_false_leaves_the_charts_crds_out_and_the_duplicate_says_so() {
     );
 
     // Both copies: the error names the chart's copy and the setting that drops it.
-    let run = hldc(root, &["generate"]);
-    run.assert_code(2).assert_stderr_contains(
+    let run = hldc(root, &["generate"]).assert_code(2);
+    run.assert_stderr_contains(
         "error[hldc::output::duplicate-object]: `apiextensions.k8s.io/v1 CustomResourceDefinition widgets.example.com` is produced twice: by component `crds` and by component `widgets`",
     );
     let help = run.stderr.split("help: ").nth(1).unwrap_or_default().split_whitespace().collect::<Vec<_>>().join(" ");
@@ -128,8 +128,8 @@ fn a_duplicate_without_a_chart_crd_gives_no_include_crds_advice() {
             ("b/crd.yaml", WIDGET_CRD),
         ],
     );
-    let run = hldc(root, &["generate"]);
-    run.assert_code(2).assert_stderr_contains("is produced twice");
+    let run = hldc(root, &["generate"]).assert_code(2);
+    run.assert_stderr_contains("is produced twice");
     assert!(!run.stderr.contains("includeCRDs"), "{}", run.stderr);
 }
 

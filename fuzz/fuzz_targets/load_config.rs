@@ -1,5 +1,5 @@
 //! Parsing, schema-checking and merging a config file, as the loader and resolver do, on
-//! arbitrary bytes. Nothing may panic, and the properties the resolver relies on must hold.
+//! arbitrary bytes. Nothing may panic, and the merge must follow the layering rules.
 #![no_main]
 
 use hldc::diag::SourceFile;
@@ -7,6 +7,9 @@ use hldc::layer::merge;
 use hldc::schema::{check, Schema};
 use hldc::yaml::parse_one;
 use libfuzzer_sys::fuzz_target;
+
+#[path = "../../src/layer/reference.rs"]
+mod reference;
 
 fuzz_target!(|data: &[u8]| {
     // The loader refuses non-UTF-8 before parsing; the fuzzer explores the text that gets there.
@@ -23,11 +26,14 @@ fuzz_target!(|data: &[u8]| {
         serde_yaml::from_str("namespace: base\nconfig: {image: {tag: '1'}, env: [a]}\nsubcomponents: {web: {}}\n")
             .unwrap_or_default();
     let value = &document.value;
-    // Merging is idempotent, and merging a layer over itself or a base never panics.
+    // The input as either layer over a config-shaped base, and over itself: every leaf of the
+    // result is where the layering rules put it, and nothing else is there.
+    for (high, low) in [(value, &base), (&base, value), (value, value)] {
+        let merged = merge(high, low);
+        assert_eq!(reference::flatten(&merged), reference::expected(&[high, low]), "{high:?} over {low:?}");
+    }
     assert_eq!(merge(value, value), *value);
-    let merged = merge(value, &base);
-    let _ = merge(&base, value);
-    let _ = hldc::model::ComponentConfig::from_merged(&merged);
+    let _ = hldc::model::ComponentConfig::from_merged(&merge(value, &base));
     if problems.is_empty() {
         // A schema-valid layer projects onto its children as the resolver does.
         let layer = hldc::layer::Layer::whole(std::sync::Arc::new(document.clone()));

@@ -174,7 +174,7 @@ fn check_local_source(node: &Node, sources: &Sources) -> Option<Problem> {
 /// Hooks are shell commands; `generate` refuses them without `--allow-hooks`.
 fn check_hooks(node: &Node) -> Option<Problem> {
     let definition = &node.definition;
-    if !definition.spec.hooks.values().any(|commands| !commands.is_empty()) {
+    if definition.spec.hooks.is_empty() {
         return None;
     }
     Some(

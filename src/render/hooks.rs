@@ -37,7 +37,7 @@ pub struct Hook {
 pub fn refuse_hooks(planned: &[Planned]) -> Vec<Problem> {
     planned
         .iter()
-        .filter(|p| p.node.definition.spec.hooks.values().any(|commands| !commands.is_empty()))
+        .filter(|p| !p.node.definition.spec.hooks.is_empty())
         .map(|p| {
             Problem::error(
                 "hldc::hooks::not-allowed",
@@ -55,8 +55,11 @@ pub fn hooks_of(planned: &[Planned], stage: HookStage) -> Vec<Hook> {
     let mut hooks = Vec::new();
     for component in planned {
         let definition = &component.node.definition;
-        for key in stage.keys() {
-            for command in definition.spec.hooks.get(*key).into_iter().flatten() {
+        for (key, commands) in definition.spec.hooks.stages() {
+            if !stage.keys().contains(&key) {
+                continue;
+            }
+            for command in commands {
                 hooks.push(Hook {
                     component: component.node.path.clone(),
                     key,

@@ -21,7 +21,35 @@ pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The outcome of one hldc run.
+/// A finished hldc run whose exit code no one has checked yet. Its output is reachable only
+/// through `assert_code`, so a test cannot forget to say how hldc should have exited.
+#[must_use = "check the exit code with `.assert_code(n)`"]
+pub struct Exited(Run);
+
+impl Exited {
+    pub fn assert_code(self, code: i32) -> Run {
+        match self.check_code(code) {
+            (run, None) => run,
+            (run, Some(wrong)) => panic!("{wrong}\nstdout:\n{}\nstderr:\n{}", run.stdout, run.stderr),
+        }
+    }
+
+    /// For tables that report every failing row at once: the run, and what is wrong with how
+    /// it exited, if anything.
+    pub fn check_code(self, code: i32) -> (Run, Option<String>) {
+        let run = self.0;
+        let wrong = if run.code == 101 || run.stderr.contains("panicked") {
+            Some(format!("hldc panicked (exit code {})", run.code))
+        } else if run.code != code {
+            Some(format!("exit code {} (expected {code})", run.code))
+        } else {
+            None
+        };
+        (run, wrong)
+    }
+}
+
+/// The outcome of one hldc run, its exit code checked.
 #[derive(Debug)]
 pub struct Run {
     pub code: i32,
@@ -30,12 +58,6 @@ pub struct Run {
 }
 
 impl Run {
-    pub fn assert_code(&self, code: i32) -> &Run {
-        assert_eq!(self.code, code, "unexpected exit code\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
-        assert!(!self.stderr.contains("panicked"), "hldc panicked:\n{}", self.stderr);
-        self
-    }
-
     pub fn assert_stderr_contains(&self, needle: &str) -> &Run {
         assert!(self.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", self.stderr);
         self
@@ -43,11 +65,11 @@ impl Run {
 }
 
 /// Runs hldc with `args` in `cwd`, with an isolated environment: only PATH and the test helm.
-pub fn hldc(cwd: &Path, args: &[&str]) -> Run {
+pub fn hldc(cwd: &Path, args: &[&str]) -> Exited {
     hldc_with_env(cwd, args, &[])
 }
 
-pub fn hldc_with_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+pub fn hldc_with_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Exited {
     let mut command = Command::new(env!("CARGO_BIN_EXE_hldc"));
     command
         .args(args)
@@ -60,11 +82,11 @@ pub fn hldc_with_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
         command.env(key, value);
     }
     let output = command.output().expect("run hldc");
-    Run {
+    Exited(Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    })
 }
 
 /// Copies a directory tree (a fixture HLD) into `to`.
