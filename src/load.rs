@@ -26,6 +26,9 @@ use crate::yaml::{parse_one, Document, Segment, ValuePath};
 #[derive(Debug)]
 pub struct Hld {
     pub root: Node,
+    /// The config files of the HLD directory when its component file only points at the root
+    /// component elsewhere (`method: git`, or a `source`): they apply above the root's own.
+    pub outer_configs: BTreeMap<String, Arc<Document>>,
     /// Every environment that has a config file somewhere in the loaded tree (`common` included),
     /// even a file that failed to load: its environment exists, and the problem is that file.
     pub environments: BTreeSet<String>,
@@ -160,7 +163,8 @@ pub fn load_partial(sources: &Sources, selection: &Selection) -> (Option<Hld>, V
     let mut problems = Problems::default();
     let root_dir = sources.hld_root().to_path_buf();
     let mut environments = BTreeSet::from(["common".to_string()]);
-    let root = read_component_dir(sources, &root_dir, &mut problems).map(|(document, spec)| {
+    let mut outer_configs = BTreeMap::new();
+    let root = read_component_dir(sources, &root_dir, &mut problems).and_then(|(document, spec)| {
         let mut loader = Loader {
             sources,
             selection,
@@ -182,12 +186,25 @@ pub fn load_partial(sources: &Sources, selection: &Selection) -> (Option<Hld>, V
             configs: BTreeMap::new(),
             children: Vec::new(),
         };
+        if is_pointer(&root.definition.spec) {
+            // Fabrikate's remote root: the HLD's component file only says where the root
+            // component is; the HLD's own config files apply above that component's.
+            outer_configs = loader.read_configs(&root_dir);
+            let outer = loader.top_stacks().into_iter().zip(loader.selection_environments());
+            let inherited = outer
+                .map(|(inherited, environments)| resolve::stack(inherited, &outer_configs, environments))
+                .collect();
+            return loader.load_directory(&mut root, &root_dir, inherited, 1).then_some(root);
+        }
         root.configs = loader.read_configs(&root_dir);
+        if root.component_type() == ComponentType::Component && root.definition.spec.subcomponents.is_empty() {
+            loader.problems.push(nothing_to_render(&root));
+        }
         let stacks = loader.stacks(&root, loader.top_stacks());
         root.children = loader.load_children(&root, &stacks, 1);
-        root
+        Some(root)
     });
-    let hld = root.map(|root| Hld { root, environments, selection: selection.clone() });
+    let hld = root.map(|root| Hld { root, outer_configs, environments, selection: selection.clone() });
     (hld, problems.into_vec())
 }
 
@@ -208,6 +225,13 @@ struct Loader<'a> {
 type Stacks = Vec<Vec<Layer>>;
 
 impl Loader<'_> {
+    fn selection_environments(&self) -> impl Iterator<Item = &Environments> {
+        match self.selection {
+            Selection::Everything => [].iter(),
+            Selection::EnabledIn(all) => all.iter(),
+        }
+    }
+
     fn top_stacks(&self) -> Stacks {
         match self.selection {
             Selection::Everything => Vec::new(),
@@ -321,59 +345,71 @@ impl Loader<'_> {
             configs: BTreeMap::new(),
             children: Vec::new(),
         };
-        if placement == Placement::Directory {
-            let entry = node.definition.clone();
-            let home = match self.sources.locate(&entry, &parent.dir) {
-                Ok(home) => home,
-                Err(problem) => {
-                    self.problems.push(problem);
-                    return None;
-                }
-            };
-            if self.homes.contains(&home) {
-                self.problems.push(
-                    Problem::error(
-                        "hldc::component::cycle",
-                        format!(
-                            "component `{}` includes itself: `{}` is already being loaded",
-                            node.path,
-                            self.sources.display(&home)
-                        ),
-                    )
-                    .at(entry.location())
-                    .label("this entry leads back to an enclosing component")
-                    .help("remove the entry or point it at another directory"),
-                );
-                return None;
+        let loaded = match placement {
+            Placement::Directory => self.load_directory(&mut node, &parent.dir, inherited, depth),
+            _ => {
+                let stacks = self.stacks(&node, inherited);
+                node.children = self.load_children(&node, &stacks, depth + 1);
+                true
             }
-            let (document, spec) = read_component_dir(self.sources, &home, self.problems)?;
-            if !entry.spec.subcomponents.is_empty() {
-                self.problems.push(
-                    Problem::warning(
-                        "hldc::component::ignored-subcomponents",
-                        format!("the subcomponents listed under `{}` are ignored", node.path),
-                    )
-                    .at(entry.field_location("subcomponents"))
-                    .help(format!(
-                        "`{}` defines the component and its subcomponents; list them there",
-                        document.file.name()
-                    )),
-                );
-            }
-            node.definition = Declared { spec, document, at: Vec::new() };
-            self.check_definition(&node.definition);
-            node.fetched_from = self.sources.remote_spec(&entry, &parent.dir);
-            node.configs = self.read_configs(&home);
-            node.dir = home.clone();
-            self.homes.push(home);
-            let stacks = self.stacks(&node, inherited);
-            node.children = self.load_children(&node, &stacks, depth + 1);
-            self.homes.pop();
-        } else {
-            let stacks = self.stacks(&node, inherited);
-            node.children = self.load_children(&node, &stacks, depth + 1);
+        };
+        if placement == Placement::Group && node.definition.spec.subcomponents.is_empty() {
+            self.problems.push(nothing_to_render(&node));
         }
-        Some(node)
+        loaded.then_some(node)
+    }
+
+    /// Loads the directory `node`'s entry names (relative to `parent_dir`): the component file
+    /// there becomes the node's definition, with that directory's config and children.
+    fn load_directory(&mut self, node: &mut Node, parent_dir: &Path, inherited: Stacks, depth: usize) -> bool {
+        let entry = node.definition.clone();
+        let home = match self.sources.locate(&entry, parent_dir) {
+            Ok(home) => home,
+            Err(problem) => {
+                self.problems.push(problem);
+                return false;
+            }
+        };
+        if self.homes.contains(&home) {
+            self.problems.push(
+                Problem::error(
+                    "hldc::component::cycle",
+                    format!(
+                        "component `{}` includes itself: `{}` is already being loaded",
+                        node.path,
+                        self.sources.display(&home)
+                    ),
+                )
+                .at(entry.location())
+                .label("this entry leads back to an enclosing component")
+                .help("remove the entry or point it at another directory"),
+            );
+            return false;
+        }
+        let Some((document, spec)) = read_component_dir(self.sources, &home, self.problems) else { return false };
+        if !entry.spec.subcomponents.is_empty() {
+            self.problems.push(
+                Problem::warning(
+                    "hldc::component::ignored-subcomponents",
+                    format!("the subcomponents listed under `{}` are ignored", node.path),
+                )
+                .at(entry.field_location("subcomponents"))
+                .help(format!(
+                    "`{}` defines the component and its subcomponents; list them there",
+                    document.file.name()
+                )),
+            );
+        }
+        node.definition = Declared { spec, document, at: Vec::new() };
+        self.check_definition(&node.definition);
+        node.fetched_from = self.sources.remote_spec(&entry, parent_dir);
+        node.configs = self.read_configs(&home);
+        node.dir = home.clone();
+        self.homes.push(home);
+        let stacks = self.stacks(node, inherited);
+        node.children = self.load_children(node, &stacks, depth + 1);
+        self.homes.pop();
+        true
     }
 
     /// Warnings for Fabrikate fields hldc accepts but treats differently.
@@ -470,6 +506,21 @@ impl Loader<'_> {
         }
         configs
     }
+}
+
+/// Whether a spec names a directory whose component file defines the component.
+fn is_pointer(spec: &ComponentSpec) -> bool {
+    spec.component_type() == ComponentType::Component
+        && (spec.source.is_some() || spec.path.is_some() || spec.method() != Method::Local)
+}
+
+/// A container with nothing in it: no type, no source, no subcomponents. Fabrikate would load
+/// its parent's directory again; rendering nothing for it would be a silent loss.
+fn nothing_to_render(node: &Node) -> Problem {
+    Problem::error("hldc::component::empty", format!("component `{}` has nothing to render", node.path))
+        .at(node.declared_at.clone())
+        .label("no `type`, `source`, `path` or `subcomponents`")
+        .help("give it `type: static` or `type: helm` with a `path`, a `source` directory holding its component file, or subcomponents; or remove it")
 }
 
 /// Reads the component file of a directory: `component.yaml` or `component.json`, not both.

@@ -49,9 +49,13 @@ pub struct ComponentSpec {
     /// Fabrikate's older name for `type`.
     pub generator: Option<ComponentType>,
     pub method: Option<Method>,
+    #[serde(default, deserialize_with = "empty_as_none")]
     pub source: Option<String>,
+    #[serde(default, deserialize_with = "empty_as_none")]
     pub path: Option<String>,
+    #[serde(default, deserialize_with = "empty_as_none")]
     pub version: Option<String>,
+    #[serde(default, deserialize_with = "empty_as_none")]
     pub branch: Option<String>,
     #[serde(default, deserialize_with = "null_as_empty")]
     pub subcomponents: Vec<ComponentSpec>,
@@ -67,6 +71,14 @@ where
     T: Default + Deserialize<'de>,
 {
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// A string field written empty (`source: ""`) is absent, as Fabrikate's Go zero value was.
+fn empty_as_none<'de, D>(deserializer: D) -> Result<Option<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Ok(Option::<String>::deserialize(deserializer)?.filter(|text| !text.is_empty()))
 }
 
 /// Fabrikate's hooks: shell commands per stage, in order.

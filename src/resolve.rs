@@ -86,7 +86,8 @@ pub fn resolve<'h>(hld: &'h Hld, environments: &Environments) -> Result<Vec<Plan
         return Err(problems);
     }
     let mut planned = Vec::new();
-    visit(&hld.root, Vec::new(), String::new(), environments, &mut planned);
+    let inherited = stack(Vec::new(), &hld.outer_configs, environments);
+    visit(&hld.root, inherited, String::new(), environments, &mut planned);
     Ok(planned)
 }
 

@@ -356,3 +356,91 @@ fn an_unreadable_config_is_an_error() {
         assert!(!fixture.hld.join("generated").exists(), "{what}");
     }
 }
+
+/// Fabrikate's remote root (`UpdateComponentPath`): the HLD's component file points at the root
+/// component in a git repository; the HLD's own config applies above that component's.
+#[test]
+fn a_root_that_points_at_a_git_directory_renders_that_component() {
+    let fixture = Fixture::new("hld");
+    let remote = TestRepo::init(&fixture.path("remote"));
+    commit(
+        &remote,
+        &[
+            ("sub/component.yaml".into(), "name: remote-root\ntype: static\npath: ./m\nsubcomponents:\n  - name: app\n    type: helm\n    path: ./chart\n".into()),
+            ("sub/m/cm.yaml".into(), configmap("remote-static")),
+            ("sub/config/common.yaml".into(), "subcomponents:\n  app:\n    namespace: remote\n    config:\n      replicas: 1\n".into()),
+        ]
+        .into_iter()
+        .chain(chart("chart").into_iter().map(|(p, c)| (format!("sub/{p}"), c)))
+        .collect::<Vec<_>>(),
+    );
+    write_files(
+        &fixture.hld,
+        &[
+            ("component.yaml", &format!("name: hld\nmethod: git\nsource: {}\npath: sub\n", remote.file_url())),
+            ("config/prod.yaml", "subcomponents:\n  app:\n    config:\n      replicas: 7\n"),
+        ],
+    );
+    fixture.run(&["generate", "prod"]).assert_code(0);
+    assert_eq!(fixture.files("prod"), ["app.yaml", "remote-root.yaml"]);
+    let app = fixture.output("prod", "app.yaml");
+    assert!(app.contains("replicas: \"7\"\n") && app.contains("namespace: remote\n"), "{app}");
+    // validate does not fetch: it says so instead of calling the HLD valid.
+    let run = fixture.run(&["validate"]).assert_code(0);
+    assert!(run.stderr.contains("not checked"), "{}", run.stderr);
+}
+
+/// An entry with nothing in it would render nothing: an error, not a silent skip.
+#[test]
+fn a_component_with_nothing_to_render_is_an_error() {
+    let fixture = Fixture::new("hld");
+    write_files(&fixture.hld, &[("component.yaml", "name: root\nsubcomponents:\n  - name: self\n")]);
+    fixture.run(&["validate"]).assert_code(1).assert_stderr_contains("component `root/self` has nothing to render");
+    fixture.run(&["generate"]).assert_code(2).assert_stderr_contains("component.yaml:3:5");
+}
+
+/// `.json` manifests render; other files in a static path are named in a warning. An empty
+/// `source: ""` is absent, as in Fabrikate.
+#[test]
+fn static_paths_read_json_and_name_what_they_leave_out() {
+    let fixture = Fixture::new("hld");
+    write_files(
+        &fixture.hld,
+        &[
+            (
+                "component.yaml",
+                "name: root\nsubcomponents:\n  - name: s\n    type: static\n    source: \"\"\n    path: ./m\n",
+            ),
+            ("m/a.yaml", &configmap("a")),
+            ("m/b.yml", &configmap("b")),
+            ("m/c.json", "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"c\"}}"),
+            ("m/d.txt", "not a manifest"),
+            ("m/.gitkeep", ""),
+        ],
+    );
+    let run = fixture.run(&["generate"]).assert_code(0);
+    assert!(run.stderr.contains("component `root/s` leaves out `m/d.txt`"), "{}", run.stderr);
+    let s = fixture.output("common", "s.yaml");
+    for name in ["a", "b", "c"] {
+        assert!(s.contains(&format!("name: {name}\n")), "{s}");
+    }
+}
+
+/// A chart path that a component's hooks create is only a warning in validate.
+#[test]
+fn validate_warns_about_paths_hooks_may_create() {
+    let fixture = Fixture::new("hld");
+    write_files(
+        &fixture.hld,
+        &[(
+            "component.yaml",
+            "name: istio\ntype: helm\npath: ./tmp/istio\nhooks:\n  before-install:\n    - mkdir -p tmp\nsubcomponents:\n  - name: crds\n    type: helm\n    path: ./tmp/istio-init\n",
+        )],
+    );
+    let run = fixture.run(&["validate", "--allow-hooks"]).assert_code(0);
+    assert!(
+        run.stderr.contains("warning[hldc::source::missing]") && run.stderr.contains("hooks of this directory"),
+        "{}",
+        run.stderr
+    );
+}

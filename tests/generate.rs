@@ -308,7 +308,9 @@ fn duplicate_objects_across_components_name_both() {
     );
     hldc(root, &["generate"])
         .assert_code(2)
-        .assert_stderr_contains("`v1 ConfigMap x/same` is produced twice: by component `one` and by component `two`")
+        .assert_stderr_contains(
+            "`v1 ConfigMap x/same` is produced twice: by component `app/one` and by component `app/two`",
+        )
         .assert_stderr_contains("two/cm.yaml:1:1")
         .assert_stderr_contains("one/cm.yaml:1:1");
 }

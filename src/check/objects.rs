@@ -53,6 +53,7 @@ pub fn check(files: &OutputFiles, output_dir: &str, kube: &KubeSchemas) -> Objec
         .iter()
         .map(|(component, documents)| Rendered {
             component: component.clone(),
+            warnings: Vec::new(),
             file: String::new(),
             inject_namespace: None,
             objects: documents

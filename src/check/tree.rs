@@ -23,11 +23,31 @@ const YAML11_BOOLEANS: [&str; 16] =
 pub fn check_tree(hld: &Hld, sources: &Sources, hooks_allowed: bool) -> Vec<Problem> {
     let mut problems = Vec::new();
     problems.extend(unknown_subcomponents(hld));
+    // Hooks may download or unpack what a component renders (Fabrikate's istio definition
+    // fetches its chart in a before-install hook): a missing path there is not certain.
+    let hook_dirs: Vec<&std::path::Path> = hld
+        .root
+        .walk()
+        .into_iter()
+        .filter(|node| !node.definition.spec.hooks.is_empty())
+        .map(|n| n.dir.as_path())
+        .collect();
     for node in hld.root.walk() {
         for document in node.configs.values() {
             check_yaml11_booleans(document, Vec::new(), &document.value, &mut problems);
         }
-        problems.extend(check_local_source(node, sources));
+        problems.extend(check_local_source(node, sources).map(|problem| {
+            if problem.code == "hldc::source::missing" && hook_dirs.contains(&node.dir.as_path()) {
+                let problem = problem.into_warning();
+                let help = format!(
+                    "{} (the hooks of this directory may create it: `hldc generate --allow-hooks` runs them)",
+                    problem.help.clone().unwrap_or_default()
+                );
+                problem.help(help)
+            } else {
+                problem
+            }
+        }));
         if !hooks_allowed {
             problems.extend(check_hooks(node));
         }
@@ -38,6 +58,9 @@ pub fn check_tree(hld: &Hld, sources: &Sources, hooks_allowed: bool) -> Vec<Prob
 /// Config blocks naming a subcomponent that does not exist (typos Fabrikate ignored).
 pub fn unknown_subcomponents(hld: &Hld) -> Vec<Problem> {
     let mut problems = Vec::new();
+    for document in hld.outer_configs.values() {
+        check_config_block(document, Vec::new(), &document.value, &hld.root, &mut problems);
+    }
     for node in hld.root.walk() {
         for document in node.configs.values() {
             check_config_block(document, Vec::new(), &document.value, node, &mut problems);

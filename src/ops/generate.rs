@@ -79,7 +79,10 @@ pub fn compile(options: &CompileOptions, sources: &Sources) -> Result<Compiled, 
     let mut problems = Vec::new();
     for result in results {
         match result {
-            Ok(Some(component)) => rendered.push(component),
+            Ok(Some(mut component)) => {
+                warnings.append(&mut component.warnings);
+                rendered.push(component);
+            }
             Ok(None) => {}
             Err(problem) => problems.push(problem),
         }

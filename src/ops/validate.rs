@@ -325,7 +325,7 @@ fn count_files(hld: &Hld) -> usize {
             collect(child, into);
         }
     }
-    let mut files = BTreeSet::new();
+    let mut files: BTreeSet<&str> = hld.outer_configs.values().map(|d| d.file.name()).collect();
     collect(&hld.root, &mut files);
     files.len()
 }

@@ -39,12 +39,15 @@ pub struct Object {
 /// The output of one component.
 #[derive(Debug, Clone)]
 pub struct Rendered {
+    /// The component's path in the tree (`Node::path`).
     pub component: String,
     /// Output file, relative to the environment's output directory.
     pub file: String,
     /// The namespace to set on namespaced objects that have none (`injectNamespace`).
     pub inject_namespace: Option<String>,
     pub objects: Vec<Object>,
+    /// What rendering noticed without failing (files of a static path left out).
+    pub warnings: Vec<Problem>,
 }
 
 /// Renders one component; `None` for containers, which produce no manifests.
@@ -52,15 +55,18 @@ pub fn render(planned: &Planned, sources: &Sources, helm: &HelmSettings) -> Resu
     let Some(file) = planned.output_file() else {
         return Ok(None);
     };
-    let documents = match planned.node.component_type() {
+    let (documents, warnings) = match planned.node.component_type() {
         ComponentType::Component => return Ok(None),
-        ComponentType::Static => static_files::render(planned, sources)?,
-        ComponentType::Helm => helm::render(planned, sources, helm)?,
+        ComponentType::Static => {
+            let (documents, skipped) = static_files::render(planned, sources)?;
+            (documents, skipped.into_iter().collect())
+        }
+        ComponentType::Helm => (helm::render(planned, sources, helm)?, Vec::new()),
     };
     let from_helm = planned.node.component_type() == ComponentType::Helm;
     let objects = documents.into_iter().map(|d| into_object(d, from_helm)).collect::<Result<Vec<_>, _>>()?;
     let inject_namespace = planned.config.namespace.clone().filter(|_| planned.config.inject_namespace);
-    Ok(Some(Rendered { component: planned.node.name().to_string(), file, inject_namespace, objects }))
+    Ok(Some(Rendered { component: planned.node.path.clone(), file, inject_namespace, objects, warnings }))
 }
 
 fn into_object(document: Document, from_helm: bool) -> Result<Object, Problem> {
