@@ -19,6 +19,8 @@ pub struct CompileOptions {
     pub environments: Environments,
     pub helm: HelmSettings,
     pub allow_hooks: bool,
+    /// Whose built-in kinds' scopes apply (one of `check::kube::versions()`).
+    pub kube_version: &'static str,
 }
 
 /// The in-memory result of a compile: the files of one environment's output.
@@ -31,6 +33,7 @@ pub struct Compiled {
 /// Compiles the HLD in memory; writes nothing but the source cache.
 pub fn compile(options: &CompileOptions, sources: &Sources) -> Result<Compiled, Vec<Problem>> {
     let (hld, mut warnings) = load::load(sources)?;
+    let project = crate::project::load(sources)?;
     let planned = resolve::resolve(&hld, &options.environments)?;
     let clashes = resolve::check_output_files(&planned);
     if !clashes.is_empty() {
@@ -72,8 +75,10 @@ pub fn compile(options: &CompileOptions, sources: &Sources) -> Result<Compiled, 
     if options.allow_hooks {
         planned.iter().try_for_each(|p| render::run_hooks(p, HookStage::After)).map_err(|p| vec![p])?;
     }
-    transform::inject_namespaces(&mut rendered);
-    let duplicates = transform::check_unique_identities(&rendered);
+    let scopes = crate::scope::Scopes::new(options.kube_version, &project.scopes, &rendered).map_err(|p| vec![p])?;
+    warnings.extend(scopes.unknown_kinds(rendered.iter().flat_map(|r| &r.objects)));
+    transform::inject_namespaces(&mut rendered, &scopes);
+    let duplicates = transform::check_unique_identities(&rendered, &scopes);
     if !duplicates.is_empty() {
         return Err(duplicates);
     }
