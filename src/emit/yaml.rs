@@ -193,6 +193,21 @@ fn number_text(number: &serde_yaml::Number) -> String {
     }
 }
 
+/// A string as one YAML scalar: plain when no YAML 1.1 or 1.2 reader could take it for anything
+/// else, otherwise double-quoted. For other writers of YAML (`hldc.lock`).
+pub fn scalar(text: &str) -> String {
+    let mut out = String::new();
+    write_string(&mut out, text);
+    out
+}
+
+/// A string as a double-quoted YAML scalar, whatever it holds.
+pub fn quoted(text: &str) -> String {
+    let mut out = String::new();
+    write_quoted(&mut out, text);
+    out
+}
+
 fn write_string(out: &mut String, text: &str) {
     if is_plain_safe(text) {
         out.push_str(text);
