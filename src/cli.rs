@@ -45,7 +45,7 @@ pub enum Command {
     /// ENVs are checked as one combination, the way `generate` would use them. Every problem is
     /// reported; warnings do not fail. Exit 0 valid, 1 invalid, 2 could not run.
     Validate(ValidateArgs),
-    /// Print a JSON Schema of one of the file formats (component, config, access, lock)
+    /// Print a JSON Schema of one of the file formats (component, config, access, lock, project)
     Schema {
         /// Which schema; all names are listed when omitted
         name: Option<String>,

@@ -20,9 +20,11 @@ pub mod layer;
 pub mod load;
 pub mod model;
 pub mod ops;
+pub mod project;
 pub mod render;
 pub mod resolve;
 pub mod schema;
+pub mod scope;
 pub mod settings;
 pub mod sources;
 pub mod suggest;
@@ -63,6 +65,7 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
                 environments: Environments::new(&args.render.environments),
                 helm: settings.helm(&args.render).map_err(|p| vec![p])?,
                 hooks: if args.render.allow_hooks { HookPolicy::Run } else { HookPolicy::Refuse },
+                kube_version: check::kube::default_version(),
             };
             let (sources, warnings) = ops::remote::open(settings, settings.fetch(&args.fetch))?;
             report(&warnings, settings);

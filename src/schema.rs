@@ -22,10 +22,11 @@ pub enum Schema {
     Config,
     Access,
     Lock,
+    Project,
 }
 
 impl Schema {
-    pub const ALL: [Schema; 4] = [Schema::Component, Schema::Config, Schema::Access, Schema::Lock];
+    pub const ALL: [Schema; 5] = [Schema::Component, Schema::Config, Schema::Access, Schema::Lock, Schema::Project];
 
     /// The name `hldc schema NAME` takes.
     pub fn name(self) -> &'static str {
@@ -34,6 +35,7 @@ impl Schema {
             Schema::Config => "config",
             Schema::Access => "access",
             Schema::Lock => "lock",
+            Schema::Project => "project",
         }
     }
 
@@ -43,6 +45,7 @@ impl Schema {
             Schema::Config => include_str!("../schemas/config.schema.json"),
             Schema::Access => include_str!("../schemas/access.schema.json"),
             Schema::Lock => include_str!("../schemas/lock.schema.json"),
+            Schema::Project => include_str!("../schemas/project.schema.json"),
         }
     }
 
@@ -50,19 +53,22 @@ impl Schema {
     pub fn from_name(name: &str) -> Option<Schema> {
         let name = name.trim_end_matches(".schema.json");
         let name = name.strip_suffix(".yaml").or_else(|| name.strip_suffix(".json")).unwrap_or(name);
-        let name = if name == "hldc.lock" { "lock" } else { name };
+        let name = match name {
+            "hldc.lock" => "lock",
+            "hldc" => "project",
+            other => other,
+        };
         Schema::ALL.into_iter().find(|s| s.name() == name)
     }
 
     fn json(self) -> &'static Json {
-        static CACHE: [OnceLock<Json>; 4] = [OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new()];
+        static CACHE: [OnceLock<Json>; Schema::ALL.len()] = [const { OnceLock::new() }; Schema::ALL.len()];
         // The schemas are compiled in and covered by tests, so a parse failure is a build defect.
         CACHE[self as usize].get_or_init(|| serde_json::from_str(self.text()).unwrap_or(Json::Null))
     }
 
     fn validator(self) -> Option<&'static Validator> {
-        static CACHE: [OnceLock<Option<Validator>>; 4] =
-            [OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new()];
+        static CACHE: [OnceLock<Option<Validator>>; Schema::ALL.len()] = [const { OnceLock::new() }; Schema::ALL.len()];
         CACHE[self as usize].get_or_init(|| jsonschema::draft202012::new(self.json()).ok()).as_ref()
     }
 }
@@ -206,6 +212,8 @@ mod tests {
             ("config.schema.json", Schema::Config),
             ("hldc.lock", Schema::Lock),
             ("access.yaml", Schema::Access),
+            ("project", Schema::Project),
+            ("hldc.yaml", Schema::Project),
         ] {
             assert_eq!(Schema::from_name(name), Some(schema), "{name}");
         }

@@ -1,83 +1,19 @@
 //! Transforms: ordered passes over the rendered object set. Pure: no IO.
-//! Today: namespace injection, then the check that no two objects share an identity.
+//! Today: namespace injection, then the check that no two objects share an identity, both by the
+//! scopes of `crate::scope`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde_yaml::{Mapping, Value};
 
 use crate::diag::Problem;
 use crate::model::ObjectId;
 use crate::render::Rendered;
-
-/// Built-in kinds that live outside namespaces; a `metadata.namespace` on them is wrong.
-const CLUSTER_SCOPED_KINDS: &[&str] = &[
-    "APIService",
-    "CertificateSigningRequest",
-    "ClusterRole",
-    "ClusterRoleBinding",
-    "ComponentStatus",
-    "CSIDriver",
-    "CSINode",
-    "CustomResourceDefinition",
-    "FlowSchema",
-    "IngressClass",
-    "MutatingAdmissionPolicy",
-    "MutatingAdmissionPolicyBinding",
-    "MutatingWebhookConfiguration",
-    "Namespace",
-    "Node",
-    "PersistentVolume",
-    "PodSecurityPolicy",
-    "PriorityClass",
-    "PriorityLevelConfiguration",
-    "RuntimeClass",
-    "SelfSubjectAccessReview",
-    "SelfSubjectRulesReview",
-    "StorageClass",
-    "SubjectAccessReview",
-    "TokenReview",
-    "ValidatingAdmissionPolicy",
-    "ValidatingAdmissionPolicyBinding",
-    "ValidatingWebhookConfiguration",
-    "VolumeAttachment",
-];
-
-/// Which kinds are cluster-scoped: the built-in ones plus those of CRDs in this output that
-/// declare `scope: Cluster`.
-#[derive(Debug, Clone)]
-pub struct Scopes {
-    cluster_kinds: BTreeSet<String>,
-}
-
-impl Scopes {
-    pub fn of(rendered: &[Rendered]) -> Scopes {
-        let mut cluster_kinds: BTreeSet<String> = CLUSTER_SCOPED_KINDS.iter().map(|k| k.to_string()).collect();
-        for object in rendered.iter().flat_map(|r| &r.objects) {
-            let value = &object.value;
-            let is_cluster_crd = value.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition")
-                && value.get("spec").and_then(|s| s.get("scope")).and_then(Value::as_str) == Some("Cluster");
-            if let Some(kind) = value
-                .get("spec")
-                .and_then(|s| s.get("names"))
-                .and_then(|n| n.get("kind"))
-                .and_then(Value::as_str)
-                .filter(|_| is_cluster_crd)
-            {
-                cluster_kinds.insert(kind.to_string());
-            }
-        }
-        Scopes { cluster_kinds }
-    }
-
-    pub fn is_cluster_scoped(&self, object: &Value) -> bool {
-        object.get("kind").and_then(Value::as_str).is_some_and(|kind| self.cluster_kinds.contains(kind))
-    }
-}
+use crate::scope::Scopes;
 
 /// Sets `metadata.namespace` where a component asked for it (`injectNamespace` with a
 /// `namespace`), only on namespaced objects that have none.
-pub fn inject_namespaces(rendered: &mut [Rendered]) {
-    let scopes = Scopes::of(rendered);
+pub fn inject_namespaces(rendered: &mut [Rendered], scopes: &Scopes) {
     for component in rendered.iter_mut() {
         let Some(namespace) = component.inject_namespace.clone() else {
             continue;
@@ -102,8 +38,7 @@ pub fn inject_namespaces(rendered: &mut [Rendered]) {
 }
 
 /// Two objects with the same apiVersion, kind, namespace and name would fight in the cluster.
-pub fn check_unique_identities(rendered: &[Rendered]) -> Vec<Problem> {
-    let scopes = Scopes::of(rendered);
+pub fn check_unique_identities(rendered: &[Rendered], scopes: &Scopes) -> Vec<Problem> {
     let mut first_seen: BTreeMap<ObjectId, (&str, &crate::render::Object)> = BTreeMap::new();
     let mut problems = Vec::new();
     for component in rendered {

@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use serde_yaml::Value;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
-use yaml_rust2::scanner::Marker;
+use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use crate::diag::{Location, Problem, Source};
 
@@ -23,25 +23,38 @@ pub type ValuePath = Vec<Segment>;
 
 /// Where a value, and the key that holds it, sit in the file.
 #[derive(Debug, Clone)]
-struct Spot {
+pub struct Spot {
     key: Option<Range<usize>>,
     value: Range<usize>,
     /// Mappings and sequences are shown by their key: their own start mark is not useful.
     collection: bool,
+    /// A scalar written without quotes or block indicator, which YAML resolves by its text.
+    plain: bool,
 }
 
 /// Positions of the values of one document.
-#[derive(Debug, Clone, Default)]
-pub struct Positions {
-    spots: HashMap<ValuePath, Spot>,
+#[derive(Debug, Clone)]
+pub enum Positions {
+    /// Every node of the document, the root always among them.
+    Known(HashMap<ValuePath, Spot>),
+    /// The position pass could not follow this file (its parser and serde_yaml disagree about
+    /// it): nothing finer than the file is known, and locations say so by pointing at its start.
+    Unknown,
 }
 
 impl Positions {
+    /// An empty document: its one (null) value sits at the start of the file.
+    fn empty_document() -> Positions {
+        let root = Spot { key: None, value: 0..0, collection: false, plain: true };
+        Positions::Known(HashMap::from([(Vec::new(), root)]))
+    }
+
     /// Span of the value at `path`; for a collection, or a path that is missing (where the nearest
-    /// ancestor stands in), the span of the key that holds it.
+    /// ancestor stands in), the span of the key that holds it. `None` only for `Unknown`.
     pub fn value_span(&self, path: &[Segment]) -> Option<Range<usize>> {
+        let Positions::Known(spots) = self else { return None };
         (0..=path.len()).rev().find_map(|n| {
-            let spot = self.spots.get(&path[..n])?;
+            let spot = spots.get(&path[..n])?;
             let exact = n == path.len() && !spot.collection;
             Some(if exact { spot.value.clone() } else { spot.key.clone().unwrap_or(spot.value.clone()) })
         })
@@ -49,10 +62,19 @@ impl Positions {
 
     /// Span of the key that holds the value at `path` (falls back to the value's span).
     pub fn key_span(&self, path: &[Segment]) -> Option<Range<usize>> {
-        match self.spots.get(path) {
-            Some(Spot { key: Some(key), .. }) => Some(key.clone()),
-            _ => self.value_span(path),
+        match self {
+            Positions::Known(spots) => match spots.get(path) {
+                Some(Spot { key: Some(key), .. }) => Some(key.clone()),
+                _ => self.value_span(path),
+            },
+            Positions::Unknown => None,
         }
+    }
+
+    /// Whether the value at exactly `path` is a plain scalar (`on`, not `"on"`), which a YAML 1.1
+    /// reader may take for something other than a string.
+    pub fn is_plain(&self, path: &[Segment]) -> bool {
+        matches!(self, Positions::Known(spots) if spots.get(path).is_some_and(|spot| spot.plain))
     }
 }
 
@@ -65,14 +87,22 @@ pub struct Document {
 }
 
 impl Document {
+    /// Where the value at `path` is; the start of the file when its positions are `Unknown`.
     pub fn value_location(&self, path: &[Segment]) -> Location {
-        let span = self.positions.value_span(path).unwrap_or(0..0);
-        Location::new(&self.file, span)
+        self.located(self.positions.value_span(path))
     }
 
+    /// Where the key holding the value at `path` is; the start of the file when its positions
+    /// are `Unknown`.
     pub fn key_location(&self, path: &[Segment]) -> Location {
-        let span = self.positions.key_span(path).unwrap_or(0..0);
-        Location::new(&self.file, span)
+        self.located(self.positions.key_span(path))
+    }
+
+    fn located(&self, span: Option<Range<usize>>) -> Location {
+        match span {
+            Some(span) => Location::new(&self.file, span),
+            None => Location::file_start(&self.file),
+        }
     }
 }
 
@@ -84,7 +114,7 @@ pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
 pub fn parse_one(file: &Source) -> Result<Document, Problem> {
     let mut documents = parse_all(file)?;
     match documents.len() {
-        0 => Ok(Document { file: file.clone(), value: Value::Null, positions: Positions::default() }),
+        0 => Ok(Document { file: file.clone(), value: Value::Null, positions: Positions::empty_document() }),
         1 => Ok(documents.remove(0)),
         _ => Err(Problem::error(
             "hldc::yaml::several-documents",
@@ -117,13 +147,17 @@ pub fn parse_all(file: &Source) -> Result<Vec<Document>, Problem> {
             serde::Deserialize::deserialize(document).map_err(|e| syntax_problem(file, &e))?;
         values.push(value);
     }
-    let mut positions = positions.into_iter();
+    // Positions pair with values document by document; when the two parsers count documents
+    // differently no pairing can be trusted, so every document's positions are unknown.
+    let positions = match positions {
+        Some(positions) if positions.len() == values.len() => positions,
+        _ => vec![Positions::Unknown; values.len()],
+    };
     Ok(values
         .into_iter()
-        .filter_map(|value| {
-            let positions = positions.next().unwrap_or_default();
-            (!value.is_null()).then(|| Document { file: file.clone(), value, positions })
-        })
+        .zip(positions)
+        .filter(|(value, _)| !value.is_null())
+        .map(|(value, positions)| Document { file: file.clone(), value, positions })
         .collect())
 }
 
@@ -179,12 +213,13 @@ fn duplicate_key_span(file: &Source, message: &str) -> Option<Range<usize>> {
     recorder.duplicates.into_iter().next()
 }
 
-/// Records the position of every node of every document. Best effort: when this second parser
-/// disagrees with the first the positions are simply missing and problems point at the file.
-fn index_positions(text: &str, file: &Source) -> Result<Vec<Positions>, Problem> {
+/// Records the position of every node of every document; `None` when this second parser
+/// disagrees with serde_yaml about the text (serde_yaml then reports, or the documents' positions
+/// are `Unknown`).
+fn index_positions(text: &str, file: &Source) -> Result<Option<Vec<Positions>>, Problem> {
     let mut recorder = Recorder { file, documents: Vec::new(), stack: Vec::new(), duplicates: Vec::new() };
     match Parser::new_from_str(text).load(&mut recorder, true) {
-        Ok(()) => Ok(recorder.documents),
+        Ok(()) => Ok(Some(recorder.documents.into_iter().map(Positions::Known).collect())),
         Err(error) if error.info().contains("recursion limit") => {
             let offset = file.offset_of(error.marker().line(), error.marker().col());
             Err(Problem::error("hldc::yaml::syntax", format!("invalid YAML in `{}`: it nests too deeply", file.name()))
@@ -192,65 +227,85 @@ fn index_positions(text: &str, file: &Source) -> Result<Vec<Positions>, Problem>
                 .label("recursion limit exceeded")
                 .help("the document nests too deeply or expands too many aliases; write it out plainly"))
         }
-        // Any other disagreement is left to serde_yaml to report; positions are best effort.
-        Err(_) => Ok(Vec::new()),
+        Err(_) => Ok(None),
     }
 }
 
+/// The spots of one document.
+type Spots = HashMap<ValuePath, Spot>;
+
+/// An open collection. `path` is `None` inside a complex (non-scalar) mapping key: such keys
+/// have no value path, and their nodes are not recorded.
 enum Frame {
-    Mapping { path: ValuePath, pending_key: Option<(String, Range<usize>)>, keys: std::collections::HashSet<String> },
-    Sequence { path: ValuePath, next: usize },
+    Mapping {
+        path: Option<ValuePath>,
+        pending_key: Option<(String, Range<usize>)>,
+        keys: std::collections::HashSet<String>,
+    },
+    Sequence {
+        path: Option<ValuePath>,
+        next: usize,
+    },
 }
 
 struct Recorder<'a> {
     file: &'a Source,
-    documents: Vec<Positions>,
+    documents: Vec<Spots>,
     stack: Vec<Frame>,
     /// Spans of keys repeated within one mapping.
     duplicates: Vec<Range<usize>>,
 }
 
+/// What the event reader saw at one node start.
+struct Node<'v> {
+    start: usize,
+    scalar: Option<&'v str>,
+    collection: bool,
+    plain: bool,
+}
+
 impl Recorder<'_> {
-    /// Called for every node start; returns the node's path, or `None` when it is a mapping key.
-    fn place(&mut self, start: usize, scalar: Option<&str>, collection: bool) -> Option<ValuePath> {
+    /// Called for every node start; returns the node's path, or `None` when it is a mapping key
+    /// or inside one.
+    fn place(&mut self, node: Node) -> Option<ValuePath> {
+        let Node { start, scalar, collection, plain } = node;
         let end = start + scalar.map_or(1, |s| s.len().max(1));
-        let Some(frame) = self.stack.last_mut() else {
-            if let Some(doc) = self.documents.last_mut() {
-                doc.spots.insert(Vec::new(), Spot { key: None, value: start..end, collection });
-            }
-            return Some(Vec::new());
-        };
-        let (path, key) = match frame {
-            Frame::Mapping { pending_key: pending @ None, keys, path } => {
-                // A key. Complex (non-scalar) keys are recorded as an empty name.
-                let name = scalar.unwrap_or_default().to_string();
-                if keys.is_empty() {
-                    first_child_starts(&mut self.documents, path, start);
+        let (path, key) = match self.stack.last_mut() {
+            None => (Vec::new(), None),
+            Some(Frame::Mapping { path, pending_key, keys }) => match pending_key.take() {
+                None => {
+                    // A key. Complex (non-scalar) keys are recorded as an empty name.
+                    let name = scalar.unwrap_or_default().to_string();
+                    if keys.is_empty() {
+                        if let Some(path) = path {
+                            first_child_starts(&mut self.documents, path, start);
+                        }
+                    }
+                    if scalar.is_some() && !keys.insert(name.clone()) {
+                        self.duplicates.push(start..end);
+                    }
+                    *pending_key = Some((name, start..end));
+                    return None;
                 }
-                if scalar.is_some() && !keys.insert(name.clone()) {
-                    self.duplicates.push(start..end);
+                Some((name, key_span)) => {
+                    let mut path = path.clone()?;
+                    path.push(Segment::Key(name));
+                    (path, Some(key_span))
                 }
-                *pending = Some((name, start..end));
-                return None;
-            }
-            Frame::Mapping { path, pending_key, .. } => {
-                let (name, key_span) = pending_key.take().unwrap_or_default();
-                let mut path = path.clone();
-                path.push(Segment::Key(name));
-                (path, Some(key_span))
-            }
-            Frame::Sequence { path, next } => {
-                if *next == 0 {
-                    first_child_starts(&mut self.documents, path, start);
-                }
-                let mut path = path.clone();
-                path.push(Segment::Index(*next));
+            },
+            Some(Frame::Sequence { path, next }) => {
+                let index = *next;
                 *next += 1;
+                let mut path = path.clone()?;
+                if index == 0 {
+                    first_child_starts(&mut self.documents, &path, start);
+                }
+                path.push(Segment::Index(index));
                 (path, None)
             }
         };
         if let Some(doc) = self.documents.last_mut() {
-            doc.spots.insert(path.clone(), Spot { key, value: start..end, collection });
+            doc.insert(path.clone(), Spot { key, value: start..end, collection, plain });
         }
         Some(path)
     }
@@ -258,8 +313,8 @@ impl Recorder<'_> {
 
 /// A collection's own start mark is unreliable (for block mappings it lands after the first
 /// key); its first child's position is where it visibly starts.
-fn first_child_starts(documents: &mut [Positions], collection: &ValuePath, start: usize) {
-    if let Some(spot) = documents.last_mut().and_then(|doc| doc.spots.get_mut(collection)) {
+fn first_child_starts(documents: &mut [Spots], collection: &ValuePath, start: usize) {
+    if let Some(spot) = documents.last_mut().and_then(|doc| doc.get_mut(collection)) {
         spot.value = start..start + 1;
     }
 }
@@ -270,17 +325,18 @@ impl MarkedEventReceiver for Recorder<'_> {
         let start = self.file.offset_of(mark.line(), mark.col());
         match event {
             Event::DocumentStart => {
-                self.documents.push(Positions::default());
+                self.documents.push(Spots::new());
                 self.stack.clear();
             }
-            Event::Scalar(value, ..) => {
-                self.place(start, Some(&value), false);
+            Event::Scalar(value, style, ..) => {
+                let plain = style == TScalarStyle::Plain;
+                self.place(Node { start, scalar: Some(&value), collection: false, plain });
             }
             Event::Alias(_) => {
-                self.place(start, None, false);
+                self.place(Node { start, scalar: None, collection: false, plain: false });
             }
             Event::MappingStart(..) | Event::SequenceStart(..) => {
-                let path = self.place(start, None, true).unwrap_or_default();
+                let path = self.place(Node { start, scalar: None, collection: true, plain: false });
                 self.stack.push(if matches!(event, Event::MappingStart(..)) {
                     Frame::Mapping { path, pending_key: None, keys: Default::default() }
                 } else {
@@ -340,6 +396,41 @@ mod tests {
         assert_eq!(spans(text, &[key("é")]).1, "t.yaml:1:4");
         // A path that does not exist falls back to its nearest ancestor.
         assert_eq!(spans(text, &[key("config"), key("missing")]).1, "t.yaml:2:1");
+    }
+
+    #[test]
+    fn nodes_inside_a_complex_key_are_not_taken_for_top_level_values() {
+        let text = "name: real\n? {name: inner}\n: v\n";
+        assert_eq!(spans(text, &[key("name")]).1, "t.yaml:1:7");
+    }
+
+    #[test]
+    fn plain_scalars_are_told_from_quoted_ones() {
+        let file = SourceFile::new("t.yaml", "a: on\nb: \"on\"\nc: 'on'\nd: |\n  on\ne: [on]\nf: {g: 1}\n");
+        let doc = parse_one(&file).unwrap();
+        let plain: Vec<&str> =
+            ["a", "b", "c", "d", "f"].into_iter().filter(|k| doc.positions.is_plain(&[key(k)])).collect();
+        assert_eq!(plain, ["a"]);
+        assert!(doc.positions.is_plain(&[key("e"), Segment::Index(0)]));
+    }
+
+    #[test]
+    fn positions_are_unknown_when_the_position_parser_cannot_follow_the_file() {
+        // serde_yaml reads a tab after `:`; yaml-rust2 refuses it.
+        let file = SourceFile::new("t.yaml", "x: 1\na:\t1\n");
+        let doc = parse_one(&file).unwrap();
+        assert!(matches!(doc.positions, Positions::Unknown));
+        assert_eq!(doc.positions.value_span(&[key("a")]), None);
+        // Said explicitly: the whole file, not a made-up span in it.
+        assert_eq!(doc.value_location(&[key("a")]).display(), "t.yaml:1:1");
+        assert!(!doc.positions.is_plain(&[key("a")]));
+    }
+
+    #[test]
+    fn an_empty_document_is_at_the_start_of_its_file() {
+        let doc = parse_one(&SourceFile::new("e.yaml", "")).unwrap();
+        assert_eq!(doc.positions.value_span(&[]), Some(0..0));
+        assert_eq!(doc.positions.value_span(&[key("a")]), Some(0..0));
     }
 
     #[test]

@@ -78,7 +78,8 @@ fn tags_shas_and_branches_via_file_url_and_plain_path() {
         assert!(got[4].root.join("app/extra.yaml").is_file());
         assert!(!got[4].root.join(".git").exists());
         let text = lock.render();
-        assert!(text.contains(&format!("    ref: {short}\n    commit: {}\n", fx.c2)), "{text}");
+        let (short, commit) = (hldc::emit::yaml::scalar(&short), hldc::emit::yaml::scalar(&fx.c2));
+        assert!(text.contains(&format!("    ref: {short}\n    commit: {commit}\n")), "{text}");
         assert!(text.contains("    ref: HEAD\n"), "{text}");
     }
     // One mirror per URL.

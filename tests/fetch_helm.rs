@@ -73,9 +73,9 @@ fn exact_range_and_latest_with_digests_in_the_lock() {
     assert!(got[0].root.join("templates/cm.yaml").is_file());
     let text = lock.render();
     assert!(text.contains(&format!(
-        "  - repository: {repo}\n    chart: web\n    constraint: \"1.2.3\"\n    version: 1.2.3\n    digest: sha256:{sha_123}\n"
+        "  - repository: {repo}\n    chart: web\n    constraint: \"1.2.3\"\n    version: \"1.2.3\"\n    digest: sha256:{sha_123}\n"
     )), "{text}");
-    assert!(text.contains("    constraint: \"\"\n    version: 2.0.0\n"), "{text}");
+    assert!(text.contains("    constraint: \"\"\n    version: \"2.0.0\"\n"), "{text}");
     // The index was fetched once for all six specs.
     assert_eq!(server.paths().iter().filter(|p| p.as_str() == "/index.yaml").count(), 1);
 }
@@ -359,7 +359,8 @@ fn http_files_are_pinned_by_sha256() {
     assert_eq!(got.root, f.cache.join("http").join(&sha));
     assert_eq!(fs::read_to_string(&got.root).unwrap(), "kind: CustomResourceDefinition\n");
     assert_eq!(lock.pin(&spec), Some(sha.clone()));
-    assert!(lock.render().contains(&format!("http:\n  - url: {}/crd.yaml\n    sha256: {sha}\n", server.url())));
+    let sha256 = hldc::emit::yaml::scalar(&sha);
+    assert!(lock.render().contains(&format!("http:\n  - url: {}/crd.yaml\n    sha256: {sha256}\n", server.url())));
 
     // The file changes upstream: the pin is checked on a cold cache.
     fs::write(f.repo_dir.join("crd.yaml"), "kind: Changed\n").unwrap();

@@ -1,5 +1,6 @@
 //! Lock file text: round trips and byte stability.
 
+use hldc::emit::yaml::scalar;
 use hldc::fetch::{GitRef, Lockfile, SourceSpec};
 
 const C1: &str = "1a2b3c4d5e6f1a2b3c4d5e6f1a2b3c4d5e6f1a2b";
@@ -8,12 +9,13 @@ const S1: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
 const S2: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
 fn git(url: &str, r: &str, c: &str) -> String {
-    format!("  - url: {url}\n    ref: {r}\n    commit: {c}\n")
+    format!("  - url: {}\n    ref: {}\n    commit: {}\n", scalar(url), scalar(r), scalar(c))
 }
 
 fn helm(repo: &str, chart: &str, constraint: &str, version: &str, sha: &str) -> String {
     format!(
-        "  - repository: {repo}\n    chart: {chart}\n    constraint: \"{constraint}\"\n    version: {version}\n    digest: sha256:{sha}\n"
+        "  - repository: {repo}\n    chart: {chart}\n    constraint: \"{constraint}\"\n    version: {}\n    digest: sha256:{sha}\n",
+        scalar(version)
     )
 }
 

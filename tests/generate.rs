@@ -139,8 +139,9 @@ fn namespace_injection_skips_cluster_scoped_and_existing_namespaces() {
             ("config/common.yaml", "subcomponents:\n  objs:\n    namespace: team-a\n    injectNamespace: true\n  plain:\n    namespace: ignored-without-inject\n"),
             (
                 "objs/all.yaml",
-                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: no-ns\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: has-ns\n  namespace: other\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: reader\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-a\n---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.x.io\nspec:\n  scope: Cluster\n  names: {kind: Widget}\n---\napiVersion: x.io/v1\nkind: Widget\nmetadata:\n  name: w\n",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: no-ns\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: has-ns\n  namespace: other\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: reader\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-a\n---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.x.io\nspec:\n  group: x.io\n  scope: Cluster\n  names: {kind: Widget}\n---\napiVersion: x.io/v1\nkind: Widget\nmetadata:\n  name: w\n---\napiVersion: other.io/v1\nkind: Widget\nmetadata:\n  name: w-other-group\n---\napiVersion: storage.k8s.io/v1\nkind: VolumeAttributesClass\nmetadata:\n  name: vac\ndriverName: d\n---\napiVersion: networking.k8s.io/v1\nkind: ServiceCIDR\nmetadata:\n  name: cidr\n---\napiVersion: networking.k8s.io/v1\nkind: IPAddress\nmetadata:\n  name: 10.0.0.1\n---\napiVersion: y.io/v1\nkind: Gadget\nmetadata:\n  name: g\n---\napiVersion: z.io/v1\nkind: Thing\nmetadata:\n  name: t1\n---\napiVersion: z.io/v1\nkind: Thing\nmetadata:\n  name: t2\n",
             ),
+            ("hldc.yaml", "scopes:\n  - {group: y.io, kind: Gadget, scope: Cluster}\n"),
         ],
     );
     // The same objects from two components collide by identity only once namespaces differ;
@@ -151,7 +152,10 @@ fn namespace_injection_skips_cluster_scoped_and_existing_namespaces() {
         root,
         &[("component.yaml", "name: app\nsubcomponents:\n  - name: objs\n    type: static\n    path: objs\n")],
     );
-    hldc(root, &["generate"]).assert_code(0);
+    let run = hldc(root, &["generate"]).assert_code(0);
+    // Unknown kinds are namespaced, with one warning per group and kind.
+    assert_eq!(run.stderr.matches("hldc::output::unknown-kind").count(), 2, "{}", run.stderr);
+    run.assert_stderr_contains("whether `z.io/Thing` is cluster-scoped").assert_stderr_contains("`other.io/Widget`");
     let namespaces: Vec<(String, Option<String>)> = documents(&root.join("generated/common/objs.yaml"))
         .iter()
         .map(|d| {
@@ -168,6 +172,13 @@ fn namespace_injection_skips_cluster_scoped_and_existing_namespaces() {
         ("team-a", None),
         ("widgets.x.io", None),
         ("w", None),
+        ("w-other-group", Some("team-a")),
+        ("vac", None),
+        ("cidr", None),
+        ("10.0.0.1", None),
+        ("g", None),
+        ("t1", Some("team-a")),
+        ("t2", Some("team-a")),
     ];
     let expected: Vec<(String, Option<String>)> =
         expected.iter().map(|(n, ns)| (n.to_string(), ns.map(str::to_string))).collect();
@@ -485,8 +496,8 @@ fn error_message_snapshots() {
 #[test]
 fn schema_prints_each_json_schema() {
     let names = hldc(repo(), &["schema"]).assert_code(0);
-    assert_eq!(names.stdout.lines().collect::<Vec<_>>(), ["component", "config", "access", "lock"]);
-    for name in ["component", "config", "access", "lock", "component.yaml"] {
+    assert_eq!(names.stdout.lines().collect::<Vec<_>>(), ["component", "config", "access", "lock", "project"]);
+    for name in ["component", "config", "access", "lock", "project", "component.yaml", "hldc.yaml"] {
         let run = hldc(repo(), &["schema", name]).assert_code(0);
         let schema: serde_json::Value = serde_json::from_str(&run.stdout).expect("a JSON document");
         assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");

@@ -78,7 +78,8 @@ fn git_tag_sha_and_branch_pins() {
         let _ = std::fs::remove_file(fixture.hld().join("hldc.lock"));
         fixture.run(&["generate"]).assert_code(0).assert_stderr_contains("updated hldc.lock");
         assert!(fixture.output("common", "web.yaml").contains("v: one"), "{pin}");
-        assert!(fixture.lock().contains(&format!("commit: {first}")), "{pin}: {}", fixture.lock());
+        let commit = hldc::emit::yaml::scalar(&first);
+        assert!(fixture.lock().contains(&format!("commit: {commit}")), "{pin}: {}", fixture.lock());
     }
 }
 
@@ -198,7 +199,7 @@ fn helm_repository_versions_digests_and_cache() {
     assert!(output.contains("version: \"1.2.0\"") && output.contains("namespace: apps"), "{output}");
     let lock = fixture.lock();
     assert!(
-        lock.contains("version: 1.2.0") && lock.contains(&format!("digest: sha256:{}", charts[1].sha256())),
+        lock.contains("version: \"1.2.0\"") && lock.contains(&format!("digest: sha256:{}", charts[1].sha256())),
         "{lock}"
     );
     // With the lock and a warm cache, the repository is not needed any more.
@@ -326,7 +327,11 @@ fn local_chart_dependencies_are_built_and_pinned() {
     fixture.run(&["generate"]).assert_code(0);
     let output = fixture.output("common", "umbrella.yaml");
     assert!(output.contains("name: own") && output.contains("name: web"), "{output}");
-    assert!(fixture.lock().contains("chart: web") && fixture.lock().contains("version: 1.0.0"), "{}", fixture.lock());
+    assert!(
+        fixture.lock().contains("chart: web") && fixture.lock().contains("version: \"1.0.0\""),
+        "{}",
+        fixture.lock()
+    );
     // The HLD's own chart directory is left alone: dependencies live in the cache.
     assert!(!fixture.hld().join("umbrella/charts").exists());
     fixture.run(&["update"]).assert_code(0);
@@ -334,9 +339,9 @@ fn local_chart_dependencies_are_built_and_pinned() {
     // A newer dependency moves the build only after `hldc update umbrella`.
     write_repo(&served, &[RepoChart::new("web", "1.0.0", &[]), RepoChart::new("web", "1.1.0", &[])]);
     fixture.run(&["generate"]).assert_code(0);
-    assert!(fixture.lock().contains("version: 1.0.0"));
+    assert!(fixture.lock().contains("version: \"1.0.0\""));
     fixture.run(&["update", "umbrella"]).assert_code(0);
-    assert!(fixture.lock().contains("version: 1.1.0"), "{}", fixture.lock());
+    assert!(fixture.lock().contains("version: \"1.1.0\""), "{}", fixture.lock());
     server.stop();
     fixture.run(&["generate", "--offline", "--locked"]).assert_code(0);
     assert!(fixture.output("common", "umbrella.yaml").contains("version: \"1.1.0\""));

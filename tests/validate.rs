@@ -149,6 +149,12 @@ const CORPUS: &[Row] = &[
     row("kube-unknown-field", VR, 1, Some("generated/common/app.yaml:7:3"), "unknown field `spec.replica`"),
     row("kube-unknown-field", &["validate", "--rendered", "--kube-version", "1.33"], 1, Some("generated/common/app.yaml:7:3"), "did you mean `replicas`?"),
     row("kube-removed-api", VR, 1, Some("generated/common/app.yaml:2:"), "Kubernetes 1.34 does not serve `PodDisruptionBudget` in `policy/v1beta1`"),
+    row("namespace-on-volume-attributes-class", VR, 1, Some("generated/common/app.yaml:7:3"), "`VolumeAttributesClass fast` (component `app`) is cluster-scoped"),
+    row("namespace-on-volume-attributes-class", G, 0, None, "wrote 1 files"),
+    row("project-scope-override", VR, 1, Some("generated/common/app.yaml:6:3"), "`Widget w` (component `app`) is cluster-scoped"),
+    row("project-unknown-key", V, 1, Some("hldc.yaml:2:1"), "unknown field `environments` in `hldc.yaml`"),
+    row("project-unknown-key", G, 2, Some("hldc.yaml:2:1"), "unknown field `environments` in `hldc.yaml`"),
+    row("crd-is-skipped", VR, 0, Some("generated/common/app.yaml:2:1"), "hldc does not know whether `cert-manager.io/Certificate` is cluster-scoped"),
     row("crd-is-skipped", VR, 0, None, "not checked against the Kubernetes 1.34 schema (common): cert-manager.io/v1 Certificate"),
     row("crd-is-skipped", &["validate", "--rendered", "--kube-version", "1.20"], 2, None, "no Kubernetes schemas for version `1.20`"),
     // validate --rendered renders without running hooks; the hooks are only warned about.

@@ -19,10 +19,27 @@ use crate::schema::{instance_path, to_json};
 use crate::suggest::did_you_mean;
 use crate::yaml::{display_path, Segment};
 
-/// The Kubernetes versions whose definitions ship with hldc, oldest first, with their text.
-const VERSIONS: [(&str, &str); 2] = [
-    ("1.33", include_str!("../../schemas/kubernetes/1.33/definitions.json")),
-    ("1.34", include_str!("../../schemas/kubernetes/1.34/definitions.json")),
+/// What ships with hldc for one Kubernetes version.
+struct Shipped {
+    version: &'static str,
+    /// `definitions.json`: the OpenAPI definitions of the checked groups.
+    definitions: &'static str,
+    /// `scopes.json`: API group → kind → `Cluster` or `Namespaced`, for every built-in kind.
+    scopes: &'static str,
+}
+
+/// The Kubernetes versions whose data ships with hldc, oldest first.
+const VERSIONS: [Shipped; 2] = [
+    Shipped {
+        version: "1.33",
+        definitions: include_str!("../../schemas/kubernetes/1.33/definitions.json"),
+        scopes: include_str!("../../schemas/kubernetes/1.33/scopes.json"),
+    },
+    Shipped {
+        version: "1.34",
+        definitions: include_str!("../../schemas/kubernetes/1.34/definitions.json"),
+        scopes: include_str!("../../schemas/kubernetes/1.34/scopes.json"),
+    },
 ];
 
 /// The API groups whose kinds are checked; other groups (CRDs among them) are skipped.
@@ -58,19 +75,23 @@ impl std::fmt::Debug for KubeSchemas {
 
 /// The shipped versions, for messages and `--help`.
 pub fn versions() -> Vec<&'static str> {
-    VERSIONS.iter().map(|(version, _)| *version).collect()
+    VERSIONS.iter().map(|shipped| shipped.version).collect()
 }
 
 /// The newest shipped version, used when `--kube-version` is not given.
 pub fn default_version() -> &'static str {
-    VERSIONS[VERSIONS.len() - 1].0
+    VERSIONS[VERSIONS.len() - 1].version
 }
 
 /// Accepts `1.34`, `v1.34` and `1.34.2` for the shipped minor version 1.34.
 pub fn parse_version(text: &str) -> Result<&'static str, Problem> {
     let trimmed = text.trim().trim_start_matches('v');
     let minor: String = trimmed.split('.').take(2).collect::<Vec<_>>().join(".");
-    VERSIONS.iter().map(|(version, _)| *version).find(|version| *version == minor).ok_or_else(|| unknown_version(text))
+    VERSIONS
+        .iter()
+        .map(|shipped| shipped.version)
+        .find(|version| *version == minor)
+        .ok_or_else(|| unknown_version(text))
 }
 
 fn unknown_version(text: &str) -> Problem {
@@ -85,14 +106,25 @@ fn unknown_version(text: &str) -> Problem {
 /// The compiled definitions of `version` (one of `versions()`); compiled once per process.
 pub fn load(version: &'static str) -> Result<&'static KubeSchemas, Problem> {
     static CACHE: [OnceLock<Result<KubeSchemas, String>>; VERSIONS.len()] = [OnceLock::new(), OnceLock::new()];
-    let index = VERSIONS.iter().position(|(v, _)| *v == version).ok_or_else(|| unknown_version(version))?;
-    CACHE[index].get_or_init(|| compile(VERSIONS[index].0, VERSIONS[index].1)).as_ref().map_err(|reason| {
+    let index =
+        VERSIONS.iter().position(|shipped| shipped.version == version).ok_or_else(|| unknown_version(version))?;
+    let shipped = &VERSIONS[index];
+    CACHE[index].get_or_init(|| compile(shipped.version, shipped.definitions)).as_ref().map_err(|reason| {
         Problem::error(
             "hldc::internal::kube-schema",
             format!("the built-in Kubernetes {version} schemas do not compile: {reason}"),
         )
         .help("this is a bug in hldc; regenerate them with `scripts/update-kube-schemas`")
     })
+}
+
+/// The text of `scopes.json` of a shipped `version`.
+pub(crate) fn scopes_text(version: &str) -> Result<&'static str, Problem> {
+    VERSIONS
+        .iter()
+        .find(|shipped| shipped.version == version)
+        .map(|shipped| shipped.scopes)
+        .ok_or_else(|| unknown_version(version))
 }
 
 fn compile(version: &'static str, text: &str) -> Result<KubeSchemas, String> {

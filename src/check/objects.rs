@@ -11,7 +11,7 @@ use super::{path, Locate};
 use crate::diag::{Problem, SourceFile};
 use crate::emit::OutputFiles;
 use crate::render::{Object, Rendered};
-use crate::transform::Scopes;
+use crate::scope::{ScopeRule, Scopes};
 use crate::yaml::{parse_all, Document, Segment, ValuePath};
 
 /// Kubernetes limits (k8s.io/apimachinery validation).
@@ -37,8 +37,9 @@ pub struct ObjectReport {
     pub skipped: BTreeSet<String>,
 }
 
-/// Checks the files of one environment's output; `output_dir` is `generated/<envs>`.
-pub fn check(files: &OutputFiles, output_dir: &str, kube: &KubeSchemas) -> ObjectReport {
+/// Checks the files of one environment's output; `output_dir` is `generated/<envs>`; `rules` are
+/// the project file's `scopes:`.
+pub fn check(files: &OutputFiles, output_dir: &str, kube: &KubeSchemas, rules: &[ScopeRule]) -> ObjectReport {
     let mut report = ObjectReport::default();
     let mut parsed: Vec<(String, Vec<Document>)> = Vec::new();
     for (file, text) in files {
@@ -62,7 +63,14 @@ pub fn check(files: &OutputFiles, output_dir: &str, kube: &KubeSchemas) -> Objec
                 .collect(),
         })
         .collect();
-    let scopes = Scopes::of(&rendered);
+    let scopes = match Scopes::new(kube.version(), rules, &rendered) {
+        Ok(scopes) => scopes,
+        Err(problem) => {
+            report.problems.push(problem);
+            return report;
+        }
+    };
+    report.problems.extend(scopes.unknown_kinds(rendered.iter().flat_map(|r| &r.objects)));
     for (component, documents) in &parsed {
         for document in documents {
             report.checked += 1;
@@ -300,7 +308,7 @@ mod tests {
         let mut files = OutputFiles::new();
         files.insert("web.yaml".into(), text.into());
         let kube = crate::check::kube::load("1.34").unwrap();
-        check(&files, "generated/prod", kube)
+        check(&files, "generated/prod", kube, &[])
             .problems
             .into_iter()
             .map(|p| (p.where_().unwrap_or_default(), p.message))

@@ -124,7 +124,7 @@ fn check_yaml11_booleans(document: &Document, at: ValuePath, block: &Value, out:
 
 fn check_plain_booleans(document: &Document, at: ValuePath, value: &Value, out: &mut Vec<Problem>) {
     match value {
-        Value::String(text) if YAML11_BOOLEANS.contains(&text.as_str()) && is_plain(document, &at, text) => {
+        Value::String(text) if YAML11_BOOLEANS.contains(&text.as_str()) && document.positions.is_plain(&at) => {
             let meaning =
                 if matches!(text.to_ascii_lowercase().as_str(), "y" | "yes" | "on") { "true" } else { "false" };
             out.push(
@@ -157,13 +157,6 @@ fn check_plain_booleans(document: &Document, at: ValuePath, value: &Value, out: 
         }
         _ => {}
     }
-}
-
-/// Whether the scalar at `at` is written without quotes: the source text at its position is the
-/// value itself (a quoted scalar starts with its quote).
-fn is_plain(document: &Document, at: &[Segment], text: &str) -> bool {
-    let Some(span) = document.positions.value_span(at) else { return false };
-    document.file.text().get(span.start..).is_some_and(|source| source.starts_with(text))
 }
 
 /// A local helm or static source must exist, and a helm chart directory must hold Chart.yaml.

@@ -193,6 +193,21 @@ fn number_text(number: &serde_yaml::Number) -> String {
     }
 }
 
+/// A string as one YAML scalar: plain when no YAML 1.1 or 1.2 reader could take it for anything
+/// else, otherwise double-quoted. For other writers of YAML (`hldc.lock`).
+pub fn scalar(text: &str) -> String {
+    let mut out = String::new();
+    write_string(&mut out, text);
+    out
+}
+
+/// A string as a double-quoted YAML scalar, whatever it holds.
+pub fn quoted(text: &str) -> String {
+    let mut out = String::new();
+    write_quoted(&mut out, text);
+    out
+}
+
 fn write_string(out: &mut String, text: &str) {
     if is_plain_safe(text) {
         out.push_str(text);
@@ -394,30 +409,256 @@ mod tests {
         }
     }
 
+    /// Strings that some YAML reader takes for something else when written plain.
+    const TRICKY: &[&str] = &[
+        "true",
+        "yes",
+        "on",
+        "On",
+        "NO",
+        "n",
+        "Y",
+        "off",
+        "null",
+        "Null",
+        "~",
+        "",
+        "123",
+        "-12",
+        "+1",
+        "0",
+        "0755",
+        "1_000",
+        "0x1F",
+        "0b101",
+        "12:30",
+        "1:20:30",
+        "190:20:30.15",
+        "1e3",
+        "1.0e+3",
+        "1.5",
+        ".5",
+        "1.",
+        "1.2.3",
+        ".inf",
+        "-.Inf",
+        ".NaN",
+        "2001-12-14",
+        "2001-12-14t21:59:43.10-05:00",
+        "-",
+        "=",
+        "<<",
+        "a: b",
+        "x #y",
+        "#x",
+        "a:",
+        "- a",
+        "? a",
+        "@x",
+        "`x",
+        "!x",
+        "&x",
+        "*x",
+        "%x",
+        "|",
+        ">",
+        "'",
+        "\"",
+        "{}",
+        "[]",
+        " x",
+        "x ",
+    ];
+
+    fn arb_string() -> impl Strategy<Value = String> {
+        prop_oneof![prop::sample::select(TRICKY).prop_map(str::to_string), ".*", "[a-z0-9 :#\\-.+_~\n]{0,12}",]
+    }
+
     fn arb_value() -> impl Strategy<Value = Value> {
         let leaf = prop_oneof![
             Just(Value::Null),
             any::<bool>().prop_map(Value::Bool),
             any::<i64>().prop_map(|n| Value::Number(n.into())),
             any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| Value::Number(f.into())),
-            ".*".prop_map(Value::String),
-            "[a-z0-9 :#\\-\n]{0,12}".prop_map(Value::String),
+            arb_string().prop_map(Value::String),
         ];
         leaf.prop_recursive(4, 40, 5, |inner| {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Sequence),
-                prop::collection::btree_map("[a-z:# 0-9]{0,6}", inner, 0..4)
+                prop::collection::btree_map(arb_string(), inner, 0..4)
                     .prop_map(|m| { Value::Mapping(m.into_iter().map(|(k, v)| (Value::String(k), v)).collect()) }),
             ]
         })
     }
 
+    /// A YAML 1.1 reader, independent of the writer and of serde_yaml: yaml-rust2's events for
+    /// the structure, and the YAML 1.1 type regexps (yaml.org/type) for every plain scalar.
+    mod yaml11 {
+        use regex::Regex;
+        use yaml_rust2::parser::{Event, EventReceiver, Parser};
+        use yaml_rust2::scanner::TScalarStyle;
+
+        #[derive(Debug, PartialEq)]
+        pub enum Node {
+            Null,
+            Bool(bool),
+            Int(Option<i128>),
+            Float(f64),
+            /// Timestamps, merge keys (`<<`) and value keys (`=`): not a string either.
+            Other(&'static str),
+            Str(String),
+            Seq(Vec<Node>),
+            Map(Vec<(Node, Node)>),
+        }
+
+        fn full(pattern: &str) -> Regex {
+            Regex::new(&format!("^(?:{pattern})$")).unwrap()
+        }
+
+        /// The type YAML 1.1 gives a plain scalar.
+        pub fn resolve(text: &str) -> Node {
+            let bool_true = full("y|Y|yes|Yes|YES|true|True|TRUE|on|On|ON");
+            let bool_false = full("n|N|no|No|NO|false|False|FALSE|off|Off|OFF");
+            let null = full("~|null|Null|NULL|");
+            let int10 = full("[-+]?(?:0|[1-9][0-9_]*)");
+            let int_other =
+                full("[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+");
+            let float10 = full("[-+]?(?:[0-9][0-9_]*)?\\.[0-9.]*(?:[eE][-+][0-9]+)?");
+            let float_other =
+                full("[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\\.[0-9_]*|[-+]?\\.(?:inf|Inf|INF)|\\.(?:nan|NaN|NAN)");
+            let timestamp = full(
+                "[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt]|[ \\t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]*)?(?:[ \\t]*Z|[-+][0-9]{1,2}(?::[0-9]{2})?)?",
+            );
+            if bool_true.is_match(text) {
+                Node::Bool(true)
+            } else if bool_false.is_match(text) {
+                Node::Bool(false)
+            } else if null.is_match(text) {
+                Node::Null
+            } else if int10.is_match(text) {
+                Node::Int(text.replace('_', "").parse().ok())
+            } else if int_other.is_match(text) {
+                Node::Int(None)
+            } else if float10.is_match(text) {
+                Node::Float(text.replace('_', "").parse().unwrap_or(f64::NAN))
+            } else if float_other.is_match(text) {
+                Node::Float(f64::NAN)
+            } else if timestamp.is_match(text) {
+                Node::Other("timestamp")
+            } else if text == "<<" {
+                Node::Other("merge")
+            } else if text == "=" {
+                Node::Other("value")
+            } else {
+                Node::Str(text.to_string())
+            }
+        }
+
+        #[derive(Default)]
+        struct Builder {
+            stack: Vec<Node>,
+            done: Option<Node>,
+        }
+
+        impl Builder {
+            fn add(&mut self, node: Node) {
+                match self.stack.last_mut() {
+                    Some(Node::Seq(items)) => items.push(node),
+                    Some(Node::Map(entries)) => match entries.last_mut() {
+                        Some((_, value @ Node::Other("pending"))) => *value = node,
+                        _ => entries.push((node, Node::Other("pending"))),
+                    },
+                    _ => self.done = Some(node),
+                }
+            }
+        }
+
+        impl EventReceiver for Builder {
+            fn on_event(&mut self, event: Event) {
+                match event {
+                    Event::Scalar(text, TScalarStyle::Plain, _, None) => self.add(resolve(&text)),
+                    Event::Scalar(text, ..) => self.add(Node::Str(text)),
+                    Event::SequenceStart(..) => self.stack.push(Node::Seq(Vec::new())),
+                    Event::MappingStart(..) => self.stack.push(Node::Map(Vec::new())),
+                    Event::SequenceEnd | Event::MappingEnd => {
+                        if let Some(node) = self.stack.pop() {
+                            self.add(node);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+
+        pub fn load(text: &str) -> Result<Node, String> {
+            let mut builder = Builder::default();
+            Parser::new_from_str(text).load(&mut builder, false).map_err(|e| e.to_string())?;
+            builder.done.ok_or_else(|| "no document".to_string())
+        }
+    }
+
+    /// Whether YAML 1.1 read `read` where the writer was given `value`.
+    fn same_in_yaml11(value: &Value, read: &yaml11::Node) -> Result<(), String> {
+        use yaml11::Node;
+        let same = match (value, read) {
+            (Value::Null, Node::Null) => true,
+            (Value::Bool(a), Node::Bool(b)) => a == b,
+            (Value::Number(n), Node::Int(Some(b))) => {
+                n.as_i64().map(i128::from).or(n.as_u64().map(i128::from)) == Some(*b)
+            }
+            (Value::Number(n), Node::Float(b)) => n.as_f64() == Some(*b) && !n.is_i64() && !n.is_u64(),
+            (Value::String(a), Node::Str(b)) => a == b,
+            (Value::Sequence(a), Node::Seq(b)) if a.len() == b.len() => {
+                return a.iter().zip(b).try_for_each(|(a, b)| same_in_yaml11(a, b));
+            }
+            (Value::Mapping(a), Node::Map(b)) if a.len() == b.len() => {
+                return b.iter().try_for_each(|(key, read)| match key {
+                    Node::Str(key) => match a.get(key.as_str()) {
+                        Some(value) => same_in_yaml11(value, read),
+                        None => Err(format!("key {key:?} was not written")),
+                    },
+                    other => Err(format!("a key reads as {other:?} in YAML 1.1")),
+                });
+            }
+            _ => false,
+        };
+        if same {
+            Ok(())
+        } else {
+            Err(format!("{value:?} reads as {read:?} in YAML 1.1"))
+        }
+    }
+
+    #[test]
+    fn the_yaml_1_1_reader_knows_the_yaml_1_1_types() {
+        use yaml11::{resolve, Node};
+        for (text, expected) in [
+            ("on", Node::Bool(true)),
+            ("NO", Node::Bool(false)),
+            ("~", Node::Null),
+            ("1_000", Node::Int(Some(1000))),
+            ("0x1F", Node::Int(None)),
+            ("12:30", Node::Int(None)),
+            ("1e3", Node::Str("1e3".into())),
+            ("1.0e+3", Node::Float(1000.0)),
+            ("2001-12-14", Node::Other("timestamp")),
+            ("yEs", Node::Str("yEs".into())),
+        ] {
+            assert_eq!(resolve(text), expected, "{text}");
+        }
+    }
+
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        /// The output means the given value to a YAML 1.2 reader (serde_yaml) and to a YAML 1.1
+        /// one (what kubectl and helm use): an unquoted `on` or `123` would fail here.
         #[test]
-        fn round_trips_through_a_yaml_parser(value in arb_value()) {
+        fn round_trips_through_yaml_1_2_and_yaml_1_1_readers(value in arb_value()) {
             let text = to_string(&value);
             let back: Value = serde_yaml::from_str(&text).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
-            prop_assert_eq!(to_string(&back), text);
+            prop_assert_eq!(&back, &value, "YAML 1.2 read another value from\n{}", text);
+            let read = yaml11::load(&text).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+            same_in_yaml11(&value, &read).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
         }
     }
 }

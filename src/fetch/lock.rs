@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::emit::yaml::{quoted, scalar};
 use crate::fetch::cache::is_hex;
 use crate::fetch::spec::{strip_userinfo, SourceSpec};
 
@@ -375,30 +376,6 @@ impl LockValue {
     }
 }
 
-/// A YAML scalar: plain when that reads back as the same string, else a
-/// double-quoted (JSON-escaped) string.
-fn scalar(s: &str) -> String {
-    let plain_chars = s
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | ':' | '@' | '+' | '-' | '~' | '='));
-    let plain_start = s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric() || c == '/');
-    // YAML 1.1 booleans/nulls are quoted too, for other YAML readers.
-    let yaml11_keyword =
-        matches!(s.to_ascii_lowercase().as_str(), "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null");
-    if plain_chars && plain_start && !yaml11_keyword && !s.ends_with(':') {
-        if let Ok(serde_yaml::Value::String(back)) = serde_yaml::from_str::<serde_yaml::Value>(s) {
-            if back == s {
-                return s.to_string();
-            }
-        }
-    }
-    quoted(s)
-}
-
-fn quoted(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| format!("\"{}\"", s.escape_default()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -415,12 +392,14 @@ mod tests {
     #[test]
     fn scalars_quote_when_needed() {
         assert_eq!(scalar("https://h/r"), "https://h/r");
-        assert_eq!(scalar("1.2.3"), "1.2.3");
+        // YAML 1.1 reads `[0-9]*\.[0-9.]*` as a float: a version is quoted.
+        assert_eq!(scalar("1.2.3"), "\"1.2.3\"");
         assert_eq!(scalar("1.2"), "\"1.2\"");
         assert_eq!(scalar("true"), "\"true\"");
         assert_eq!(scalar("null"), "\"null\"");
         assert_eq!(scalar(""), "\"\"");
-        assert_eq!(scalar("a b"), "\"a b\"");
+        assert_eq!(scalar("a b"), "a b");
+        assert_eq!(scalar("a: b"), "\"a: b\"");
         assert_eq!(scalar("12345"), "\"12345\"");
         assert_eq!(scalar("yes"), "\"yes\"");
         assert_eq!(scalar("On"), "\"On\"");

@@ -19,6 +19,8 @@ pub struct CompileOptions {
     pub environments: Environments,
     pub helm: HelmSettings,
     pub hooks: HookPolicy,
+    /// Whose built-in kinds' scopes apply (one of `check::kube::versions()`).
+    pub kube_version: &'static str,
 }
 
 /// What to do with the hooks components declare (shell commands, so never run by default).
@@ -46,6 +48,7 @@ pub struct Compiled {
 pub fn compile(options: &CompileOptions, sources: &Sources) -> Result<Compiled, Vec<Problem>> {
     let selection = Selection::EnabledIn(vec![options.environments.clone()]);
     let (hld, mut warnings) = load::load(sources, &selection)?;
+    let project = crate::project::load(sources)?;
     let planned = resolve::resolve(&hld, &options.environments)?;
     let clashes = resolve::check_output_files(&planned);
     if !clashes.is_empty() {
@@ -90,8 +93,10 @@ pub fn compile(options: &CompileOptions, sources: &Sources) -> Result<Compiled, 
     if !problems.is_empty() {
         return Err(problems);
     }
-    transform::inject_namespaces(&mut rendered);
-    let duplicates = transform::check_unique_identities(&rendered);
+    let scopes = crate::scope::Scopes::new(options.kube_version, &project.scopes, &rendered).map_err(|p| vec![p])?;
+    warnings.extend(scopes.unknown_kinds(rendered.iter().flat_map(|r| &r.objects)));
+    transform::inject_namespaces(&mut rendered, &scopes);
+    let duplicates = transform::check_unique_identities(&rendered, &scopes);
     if !duplicates.is_empty() {
         return Err(duplicates);
     }

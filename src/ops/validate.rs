@@ -14,6 +14,7 @@ use crate::cli::FetchArgs;
 use crate::diag::{Level, Problem};
 use crate::load::{self, Hld, Node, Selection};
 use crate::ops::generate::{self, CompileOptions, HookPolicy};
+use crate::project::Project;
 use crate::render::HelmSettings;
 use crate::resolve::{self, Environments};
 use crate::settings::Settings;
@@ -213,6 +214,10 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
             None
         }
     };
+    let project = crate::project::load(&local).unwrap_or_else(|found| {
+        problems.extend(found);
+        Project::default()
+    });
     let Some(hld) = hld else {
         return Validation::finish(problems, 0, Vec::new(), notes);
     };
@@ -243,12 +248,13 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
                         environments: environments.clone(),
                         helm: check.helm.clone(),
                         hooks: HookPolicy::Skip,
+                        kube_version: check.kube_version,
                     };
                     match generate::compile(&compile, sources) {
                         Err(found) => per_environment.extend(found.into_iter().map(|p| (p, label.clone()))),
                         Ok(compiled) => {
                             let output_dir = format!("generated/{}", environments.output_dir());
-                            let report = objects::check(&compiled.files, &output_dir, schemas);
+                            let report = objects::check(&compiled.files, &output_dir, schemas, &project.scopes);
                             per_environment.extend(report.problems.into_iter().map(|p| (p, label.clone())));
                             if !report.skipped.is_empty() {
                                 notes.push(format!(
