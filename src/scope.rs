@@ -67,7 +67,7 @@ impl Scopes {
     pub fn new(kube_version: &str, rules: &[ScopeRule], rendered: &[Rendered]) -> Result<Scopes, Problem> {
         let mut known = builtin(kube_version)?;
         for object in rendered.iter().flat_map(|r| &r.objects) {
-            if let Some((group, kind, scope)) = declared_by_crd(&object.value) {
+            if let Some((group, kind, scope)) = declared_by_crd(object.value()) {
                 known.insert((group.to_string(), kind.to_string()), scope);
             }
         }
@@ -90,7 +90,7 @@ impl Scopes {
     pub fn unknown_kinds<'o>(&self, objects: impl IntoIterator<Item = &'o Object>) -> Vec<Problem> {
         let mut first: BTreeMap<(&str, &str), &Object> = BTreeMap::new();
         for object in objects {
-            if let Some((group, kind)) = group_kind(&object.value).filter(|(g, k)| self.scope(g, k).is_none()) {
+            if let Some((group, kind)) = group_kind(object.value()).filter(|(g, k)| self.scope(g, k).is_none()) {
                 first.entry((group, kind)).or_insert(object);
             }
         }
@@ -105,7 +105,7 @@ impl Scopes {
                         display(group, kind)
                     ),
                 )
-                .at(object.origin.clone())
+                .at(object.origin())
                 .label("kind of unknown scope")
                 .help(format!(
                     "put its CustomResourceDefinition in the output, or declare it in hldc.yaml: `scopes: [{{{group_line}kind: {kind}, scope: Cluster}}]` (or `scope: Namespaced`)"
@@ -156,14 +156,17 @@ fn builtin(kube_version: &str) -> Result<BTreeMap<(String, String), Scope>, Prob
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diag::{Location, SourceFile};
+    use crate::diag::SourceFile;
 
     fn objects(yaml: &str) -> Vec<Rendered> {
         let file = SourceFile::new("out.yaml", yaml);
         let objects = serde_yaml::Deserializer::from_str(yaml)
             .map(|d| Object {
-                value: Value::deserialize(d).unwrap(),
-                origin: Location::file_start(&file),
+                document: crate::yaml::Document {
+                    file: file.clone(),
+                    value: Value::deserialize(d).unwrap(),
+                    positions: crate::yaml::Positions::Unknown,
+                },
                 from_chart_crds: false,
             })
             .collect();

@@ -19,10 +19,10 @@ pub fn inject_namespaces(rendered: &mut [Rendered], scopes: &Scopes) {
             continue;
         };
         for object in &mut component.objects {
-            if scopes.is_cluster_scoped(&object.value) {
+            if scopes.is_cluster_scoped(object.value()) {
                 continue;
             }
-            let Some(map) = object.value.as_mapping_mut() else {
+            let Some(map) = object.document.value.as_mapping_mut() else {
                 continue;
             };
             let metadata =
@@ -43,9 +43,9 @@ pub fn check_unique_identities(rendered: &[Rendered], scopes: &Scopes) -> Vec<Pr
     let mut problems = Vec::new();
     for component in rendered {
         for object in &component.objects {
-            let mut id = ObjectId::of(&object.value);
+            let mut id = ObjectId::of(object.value());
             // The API server ignores a namespace on a cluster-scoped object: same object.
-            if scopes.is_cluster_scoped(&object.value) {
+            if scopes.is_cluster_scoped(object.value()) {
                 id.namespace = None;
             }
             match first_seen.get(&id) {
@@ -60,7 +60,7 @@ pub fn check_unique_identities(rendered: &[Rendered], scopes: &Scopes) -> Vec<Pr
                             component.component
                         ),
                     )
-                    .at(object.origin.clone())
+                    .at(object.origin())
                     .label(format!("second `{id}`, from `{}`", component.component))
                     .help(duplicate_help([(*first_component, *first_object), (&component.component, object)]))
                     .related(
@@ -68,7 +68,7 @@ pub fn check_unique_identities(rendered: &[Rendered], scopes: &Scopes) -> Vec<Pr
                             "hldc::output::duplicate-object",
                             format!("first `{id}`, from `{first_component}`"),
                         )
-                        .at(first_object.origin.clone()),
+                        .at(first_object.origin()),
                     ),
                 ),
             }

@@ -1,6 +1,6 @@
 //! Checks of rendered objects (`validate --rendered`): what the API server would refuse.
-//! The objects are checked as `generate` would write them, so problems point at the lines of
-//! `generated/<envs>/<file>`.
+//! The objects are the compile's own, after every transform, so they are what `generate` would
+//! write; problems point at the manifest line, or helm's output line, they came from.
 
 use std::collections::BTreeSet;
 
@@ -8,11 +8,10 @@ use serde_yaml::Value;
 
 use super::kube::{KubeSchemas, Verdict};
 use super::{path, Locate};
-use crate::diag::{Problem, SourceFile};
-use crate::emit::OutputFiles;
-use crate::render::{Object, Rendered};
-use crate::scope::{ScopeRule, Scopes};
-use crate::yaml::{parse_all, Document, Segment, ValuePath};
+use crate::diag::Problem;
+use crate::render::Rendered;
+use crate::scope::Scopes;
+use crate::yaml::{Document, Segment, ValuePath};
 
 /// Kubernetes limits (k8s.io/apimachinery validation).
 const MAX_LABEL_VALUE: usize = 63;
@@ -37,46 +36,17 @@ pub struct ObjectReport {
     pub skipped: BTreeSet<String>,
 }
 
-/// Checks the files of one environment's output; `output_dir` is `generated/<envs>`; `rules` are
-/// the project file's `scopes:`.
-pub fn check(files: &OutputFiles, output_dir: &str, kube: &KubeSchemas, rules: &[ScopeRule]) -> ObjectReport {
+/// Checks the objects of one environment's output, as compiled; problems point where each
+/// object came from (its manifest, or helm's output for the component).
+pub fn check(components: &[Rendered], kube: &KubeSchemas, scopes: &Scopes) -> ObjectReport {
     let mut report = ObjectReport::default();
-    let mut parsed: Vec<(String, Vec<Document>)> = Vec::new();
-    for (file, text) in files {
-        let source = SourceFile::new(format!("{output_dir}/{file}"), text.clone());
-        match parse_all(&source) {
-            Ok(documents) => parsed.push((component_of(file), documents)),
-            Err(problem) => report.problems.push(problem),
-        }
-    }
-    // Scopes reads CRDs across the whole output; it works on rendered components.
-    let rendered: Vec<Rendered> = parsed
-        .iter()
-        .map(|(component, documents)| Rendered {
-            component: component.clone(),
-            warnings: Vec::new(),
-            file: String::new(),
-            inject_namespace: None,
-            objects: documents
-                .iter()
-                .map(|d| Object { value: d.value.clone(), origin: d.value_location(&[]), from_chart_crds: false })
-                .collect(),
-        })
-        .collect();
-    let scopes = match Scopes::new(kube.version(), rules, &rendered) {
-        Ok(scopes) => scopes,
-        Err(problem) => {
-            report.problems.push(problem);
-            return report;
-        }
-    };
-    report.problems.extend(scopes.unknown_kinds(rendered.iter().flat_map(|r| &r.objects)));
-    for (component, documents) in &parsed {
-        for document in documents {
+    for component in components {
+        for object in &component.objects {
+            let document = &object.document;
             report.checked += 1;
-            let describe = describe(&document.value, component);
+            let describe = describe(&document.value, &component.component);
             let mut found = check_identity(document, &describe);
-            found.extend(check_scope(document, &describe, &scopes));
+            found.extend(check_scope(document, &describe, scopes));
             for metadata in METADATA_PATHS {
                 found.extend(check_metadata(document, &describe, &path(metadata)));
             }
@@ -95,12 +65,6 @@ pub fn check(files: &OutputFiles, output_dir: &str, kube: &KubeSchemas, rules: &
         }
     }
     report
-}
-
-/// `a/b/web.yaml` → `web`: output files are named after their component.
-fn component_of(file: &str) -> String {
-    let name = file.rsplit('/').next().unwrap_or(file);
-    name.strip_suffix(".yaml").unwrap_or(name).to_string()
 }
 
 fn describe(object: &Value, component: &str) -> String {
@@ -305,10 +269,22 @@ mod tests {
     }
 
     fn check_text(text: &str) -> Vec<(String, String)> {
-        let mut files = OutputFiles::new();
-        files.insert("web.yaml".into(), text.into());
+        let file = crate::diag::SourceFile::new("manifests/web.yaml", text);
+        let objects = crate::yaml::parse_all(&file)
+            .unwrap()
+            .into_iter()
+            .map(|document| crate::render::Object { document, from_chart_crds: false })
+            .collect();
+        let components = [Rendered {
+            component: "app/web".into(),
+            file: "web.yaml".into(),
+            inject_namespace: None,
+            objects,
+            warnings: Vec::new(),
+        }];
         let kube = crate::check::kube::load("1.34").unwrap();
-        check(&files, "generated/prod", kube, &[])
+        let scopes = Scopes::new("1.34", &[], &components).unwrap();
+        check(&components, kube, &scopes)
             .problems
             .into_iter()
             .map(|p| (p.where_().unwrap_or_default(), p.message))
@@ -323,11 +299,11 @@ mod tests {
             "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  annotations:\n    Bad/key: v\n    n: 1\n",
         ));
         let expected = [
-            ("generated/prod/web.yaml:4:1", "has no `metadata.name`"),
-            ("generated/prod/web.yaml:6:11", "the value of label `team`"),
-            ("generated/prod/web.yaml:12:3", "is cluster-scoped"),
-            ("generated/prod/web.yaml:19:5", "the annotations key `Bad/key`"),
-            ("generated/prod/web.yaml:20:8", "the annotations value of `n` is not a string"),
+            ("manifests/web.yaml:4:1", "has no `metadata.name`"),
+            ("manifests/web.yaml:6:11", "the value of label `team`"),
+            ("manifests/web.yaml:12:3", "is cluster-scoped"),
+            ("manifests/web.yaml:19:5", "the annotations key `Bad/key`"),
+            ("manifests/web.yaml:20:8", "the annotations value of `n` is not a string"),
         ];
         assert_eq!(found.len(), expected.len(), "{found:#?}");
         for (where_, message) in expected {

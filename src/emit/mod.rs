@@ -19,7 +19,7 @@ pub fn output_files(rendered: &[Rendered]) -> OutputFiles {
         .iter()
         .map(|component| {
             let text: String =
-                component.objects.iter().map(|object| format!("---\n{}", yaml::to_string(&object.value))).collect();
+                component.objects.iter().map(|object| format!("---\n{}", yaml::to_string(object.value()))).collect();
             (component.file.clone(), text)
         })
         .collect()

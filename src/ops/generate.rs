@@ -6,10 +6,11 @@ use rayon::prelude::*;
 
 use crate::check;
 use crate::diag::Problem;
-use crate::emit::{self, OutputFiles};
+use crate::emit;
 use crate::load::{self, Selection};
 use crate::render::{self, HelmSettings, Hook, HookStage, Rendered};
 use crate::resolve::{self, Environments};
+use crate::scope::Scopes;
 use crate::sources::Sources;
 use crate::transform;
 
@@ -35,10 +36,14 @@ pub enum HookPolicy {
     Skip,
 }
 
-/// The in-memory result of a compile: the files of one environment's output.
+/// The in-memory result of a compile: one environment's objects, component by component in
+/// tree order, every transform applied, identities unique. `emit` makes them text; checks,
+/// `diff` and stamps read the objects.
 #[derive(Debug)]
 pub struct Compiled {
-    pub files: OutputFiles,
+    pub components: Vec<Rendered>,
+    /// Which kinds are cluster-scoped in this output.
+    pub scopes: Scopes,
     pub warnings: Vec<Problem>,
     /// The after-generate hooks to run once the files are written (with `HookPolicy::Run`).
     pub after_generate: Vec<Hook>,
@@ -93,7 +98,7 @@ pub fn compile(options: &CompileOptions, sources: &Sources) -> Result<Compiled, 
     if !problems.is_empty() {
         return Err(problems);
     }
-    let scopes = crate::scope::Scopes::new(options.kube_version, &project.scopes, &rendered).map_err(|p| vec![p])?;
+    let scopes = Scopes::new(options.kube_version, &project.scopes, &rendered).map_err(|p| vec![p])?;
     warnings.extend(scopes.unknown_kinds(rendered.iter().flat_map(|r| &r.objects)));
     transform::inject_namespaces(&mut rendered, &scopes);
     let duplicates = transform::check_unique_identities(&rendered, &scopes);
@@ -104,7 +109,7 @@ pub fn compile(options: &CompileOptions, sources: &Sources) -> Result<Compiled, 
         HookPolicy::Run => render::hooks_of(&planned, HookStage::After),
         HookPolicy::Refuse | HookPolicy::Skip => Vec::new(),
     };
-    Ok(Compiled { files: emit::output_files(&rendered), warnings, after_generate })
+    Ok(Compiled { components: rendered, scopes, warnings, after_generate })
 }
 
 /// What `generate` wrote.
@@ -127,8 +132,9 @@ pub fn generate(
 ) -> Result<Generated, Vec<Problem>> {
     let compiled = compile(options, sources)?;
     let directory = out_root.join("generated").join(options.environments.output_dir());
-    emit::write_atomically(&directory, &compiled.files).map_err(|p| vec![p])?;
+    let files = emit::output_files(&compiled.components);
+    emit::write_atomically(&directory, &files).map_err(|p| vec![p])?;
     let lock_written = super::remote::save_lock(sources).map_err(|p| vec![p])?;
     render::run_hooks(&compiled.after_generate).map_err(|p| vec![p])?;
-    Ok(Generated { directory, file_count: compiled.files.len(), lock_written, warnings: compiled.warnings })
+    Ok(Generated { directory, file_count: files.len(), lock_written, warnings: compiled.warnings })
 }

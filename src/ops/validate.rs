@@ -14,7 +14,6 @@ use crate::cli::FetchArgs;
 use crate::diag::{Level, Problem};
 use crate::load::{self, Hld, Node, Selection};
 use crate::ops::generate::{self, CompileOptions, HookPolicy};
-use crate::project::Project;
 use crate::render::HelmSettings;
 use crate::resolve::{self, Environments};
 use crate::settings::Settings;
@@ -214,10 +213,10 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
             None
         }
     };
-    let project = crate::project::load(&local).unwrap_or_else(|found| {
+    // hldc.yaml is checked here even without `--rendered`, which is where it is used.
+    if let Err(found) = crate::project::load(&local) {
         problems.extend(found);
-        Project::default()
-    });
+    }
     let Some(hld) = hld else {
         return Validation::finish(problems, 0, Vec::new(), notes);
     };
@@ -253,8 +252,13 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
                     match generate::compile(&compile, sources) {
                         Err(found) => per_environment.extend(found.into_iter().map(|p| (p, label.clone()))),
                         Ok(compiled) => {
-                            let output_dir = format!("generated/{}", environments.output_dir());
-                            let report = objects::check(&compiled.files, &output_dir, schemas, &project.scopes);
+                            // The tree's own warnings are reported by the checks above; what
+                            // only rendering finds (unknown kinds, files left out) is added here.
+                            let rendering = compiled.warnings.iter().filter(|p| {
+                                p.code.starts_with("hldc::output::") || p.code.starts_with("hldc::render::")
+                            });
+                            per_environment.extend(rendering.map(|p| (p.clone(), label.clone())));
+                            let report = objects::check(&compiled.components, schemas, &compiled.scopes);
                             per_environment.extend(report.problems.into_iter().map(|p| (p, label.clone())));
                             if !report.skipped.is_empty() {
                                 notes.push(format!(

@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_yaml::Value;
 
 use crate::diag::{Location, Problem};
-use crate::model::ComponentType;
+use crate::model::{ComponentType, ObjectId};
 use crate::resolve::Planned;
 use crate::sources::Sources;
 use crate::yaml::Document;
@@ -27,13 +27,30 @@ pub struct HelmSettings {
     pub timeout: Duration,
 }
 
-/// One Kubernetes object and where it came from.
+/// One Kubernetes object, as parsed from its manifest file or from helm's output, with the
+/// positions of its nodes there: later stages change the value (namespaces) and point problems
+/// at the place it came from.
 #[derive(Debug, Clone)]
 pub struct Object {
-    pub value: Value,
-    pub origin: Location,
+    pub document: Document,
     /// A chart shipped it in `crds/`: `helm: {includeCRDs: false}` leaves it out.
     pub from_chart_crds: bool,
+}
+
+impl Object {
+    pub fn value(&self) -> &Value {
+        &self.document.value
+    }
+
+    /// Its identity as it stands (after namespace injection, once that ran).
+    pub fn id(&self) -> ObjectId {
+        ObjectId::of(&self.document.value)
+    }
+
+    /// Where the object starts in the text it was read from.
+    pub fn origin(&self) -> Location {
+        self.document.value_location(&[])
+    }
 }
 
 /// The output of one component.
@@ -104,5 +121,5 @@ fn into_object(document: Document, from_helm: bool) -> Result<Object, Problem> {
         .help("every YAML document under a static path must be a Kubernetes object; move values files and other YAML out of it"));
     }
     let from_chart_crds = from_helm && helm::from_chart_crds(&origin);
-    Ok(Object { value: document.value, origin, from_chart_crds })
+    Ok(Object { document, from_chart_crds })
 }
