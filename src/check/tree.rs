@@ -8,9 +8,7 @@ use serde_yaml::Value;
 use crate::diag::Problem;
 use crate::layer::Layer;
 use crate::load::{Hld, Node};
-use crate::model::{ComponentType, Method};
 use crate::resolve::Planned;
-use crate::sources::Sources;
 use crate::suggest::did_you_mean;
 use crate::yaml::{display_path, Document, Segment, ValuePath};
 
@@ -20,34 +18,13 @@ const YAML11_BOOLEANS: [&str; 16] =
     ["y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"];
 
 /// Problems of the tree that do not depend on the environment.
-pub fn check_tree(hld: &Hld, sources: &Sources, hooks_allowed: bool) -> Vec<Problem> {
+pub fn check_tree(hld: &Hld, hooks_allowed: bool) -> Vec<Problem> {
     let mut problems = Vec::new();
     problems.extend(unknown_subcomponents(hld));
-    // Hooks may download or unpack what a component renders (Fabrikate's istio definition
-    // fetches its chart in a before-install hook): a missing path there is not certain.
-    let hook_dirs: Vec<&std::path::Path> = hld
-        .root
-        .walk()
-        .into_iter()
-        .filter(|node| !node.definition.spec.hooks.is_empty())
-        .map(|n| n.dir.as_path())
-        .collect();
     for node in hld.root.walk() {
         for document in node.configs.values() {
             check_yaml11_booleans(document, Vec::new(), &document.value, &mut problems);
         }
-        problems.extend(check_local_source(node, sources).map(|problem| {
-            if problem.code == "hldc::source::missing" && hook_dirs.contains(&node.dir.as_path()) {
-                let problem = problem.into_warning();
-                let help = format!(
-                    "{} (the hooks of this directory may create it: `hldc generate --allow-hooks` runs them)",
-                    problem.help.clone().unwrap_or_default()
-                );
-                problem.help(help)
-            } else {
-                problem
-            }
-        }));
         if !hooks_allowed {
             problems.extend(check_hooks(node));
         }
@@ -157,34 +134,6 @@ fn check_plain_booleans(document: &Document, at: ValuePath, value: &Value, out: 
         }
         _ => {}
     }
-}
-
-/// A local helm or static source must exist, and a helm chart directory must hold Chart.yaml.
-/// Remote sources are not checked: that needs the network.
-fn check_local_source(node: &Node, sources: &Sources) -> Option<Problem> {
-    let definition = &node.definition;
-    let component_type = node.component_type();
-    if component_type == ComponentType::Component || definition.spec.method() != Method::Local {
-        return None;
-    }
-    let located = match sources.locate(definition, &node.dir) {
-        Ok(located) => located,
-        Err(problem) => return Some(problem),
-    };
-    let chart_file = located.join("Chart.yaml");
-    if component_type == ComponentType::Helm && located.is_dir() && !chart_file.is_file() {
-        let field = if definition.spec.path.is_some() { "path" } else { "source" };
-        return Some(
-            Problem::error(
-                "hldc::source::no-chart",
-                format!("`{}` (the chart of component `{}`) has no Chart.yaml", sources.display(&located), node.path),
-            )
-            .at(definition.field_location(field))
-            .label("not a helm chart")
-            .help("point `path` at the chart directory (the one holding Chart.yaml)"),
-        );
-    }
-    None
 }
 
 /// Hooks are shell commands; `generate` refuses them without `--allow-hooks`.

@@ -13,6 +13,7 @@ use crate::check::{kube, objects, tree};
 use crate::cli::FetchArgs;
 use crate::diag::{Level, Problem};
 use crate::load::{self, Hld, Node, Selection};
+use crate::model::{ComponentType, Method};
 use crate::ops::generate::{self, CompileOptions, HookPolicy};
 use crate::render::HelmSettings;
 use crate::resolve::{self, Environments};
@@ -220,7 +221,8 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
     let Some(hld) = hld else {
         return Validation::finish(problems, 0, Vec::new(), notes);
     };
-    problems.extend(tree::check_tree(&hld, &local, options.allow_hooks));
+    problems.extend(tree::check_tree(&hld, options.allow_hooks));
+    problems.extend(check_local_sources(&hld, &local));
     let combinations = combinations(&hld, &options.environments);
     let labels: Vec<String> = combinations.iter().map(label).collect();
     let mut per_environment = Vec::new();
@@ -277,6 +279,56 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
     problems.extend(merge_environments(per_environment, labels.len() > 1));
     notes.dedup();
     Validation::finish(problems, count_files(&hld), labels, notes)
+}
+
+/// Every local helm or static source must exist, and a helm chart directory must hold
+/// Chart.yaml (remote sources need the network: `--rendered` checks them). This reads the disk,
+/// so it lives here and not in `check`.
+fn check_local_sources(hld: &Hld, sources: &Sources) -> Vec<Problem> {
+    // Hooks may download or unpack what a component renders (Fabrikate's istio definition
+    // fetches its chart in a before-install hook): a missing path there is not certain.
+    let nodes = hld.root.walk();
+    let hook_dirs: Vec<&std::path::Path> =
+        nodes.iter().filter(|node| !node.definition.spec.hooks.is_empty()).map(|node| node.dir.as_path()).collect();
+    nodes
+        .iter()
+        .filter_map(|node| check_local_source(node, sources))
+        .map(|(node, problem)| {
+            if problem.code == "hldc::source::missing" && hook_dirs.contains(&node.dir.as_path()) {
+                let help = format!(
+                    "{} (the hooks of this directory may create it: `hldc generate --allow-hooks` runs them)",
+                    problem.help.clone().unwrap_or_default()
+                );
+                problem.into_warning().help(help)
+            } else {
+                problem
+            }
+        })
+        .collect()
+}
+
+fn check_local_source<'n>(node: &'n Node, sources: &Sources) -> Option<(&'n Node, Problem)> {
+    let definition = &node.definition;
+    let component_type = node.component_type();
+    if component_type == ComponentType::Component || definition.spec.method() != Method::Local {
+        return None;
+    }
+    let located = match sources.locate(definition, &node.dir) {
+        Ok(located) => located,
+        Err(problem) => return Some((node, problem)),
+    };
+    if component_type == ComponentType::Helm && located.is_dir() && !located.join("Chart.yaml").is_file() {
+        let field = if definition.spec.path.is_some() { "path" } else { "source" };
+        let problem = Problem::error(
+            "hldc::source::no-chart",
+            format!("`{}` (the chart of component `{}`) has no Chart.yaml", sources.display(&located), node.path),
+        )
+        .at(definition.field_location(field))
+        .label("not a helm chart")
+        .help("point `path` at the chart directory (the one holding Chart.yaml)");
+        return Some((node, problem));
+    }
+    None
 }
 
 /// The combinations to check: the named one, or every environment alone (`common` first).
