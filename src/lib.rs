@@ -20,6 +20,7 @@ pub mod layer;
 pub mod load;
 pub mod model;
 pub mod ops;
+pub mod process;
 pub mod render;
 pub mod resolve;
 pub mod schema;

@@ -72,12 +72,13 @@ pub struct Validation {
 }
 
 /// Problems that say the run could not happen rather than that the HLD is wrong.
-const COULD_NOT_RUN: [&str; 10] = [
+const COULD_NOT_RUN: [&str; 11] = [
     "hldc::io::hld-root",
     "hldc::io::read",
     "hldc::io::temp",
     "hldc::helm::missing",
     "hldc::helm::spawn",
+    "hldc::helm::io",
     "hldc::fetch::not-cached",
     "hldc::fetch::network",
     "hldc::fetch::io",
