@@ -26,14 +26,15 @@ pub struct ValidateOptions {
     /// the tree alone, and `common` alone.
     pub environments: Vec<String>,
     pub allow_hooks: bool,
+    /// How `--rendered` runs helm.
+    pub helm: HelmSettings,
     /// Set with `--rendered`.
     pub rendered: Option<RenderCheck>,
 }
 
-/// How `--rendered` renders and what it checks against.
+/// What `--rendered` checks against.
 #[derive(Debug, Clone)]
 pub struct RenderCheck {
-    pub helm: HelmSettings,
     /// One of `check::kube::versions()`.
     pub kube_version: &'static str,
 }
@@ -202,7 +203,7 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
     }
     // hldc.lock and access.yaml: read (and schema-checked) the way `generate` reads them, from
     // the cache only, which also gives the sources `--rendered` renders with.
-    let fetch = settings.fetch(&FetchArgs { locked: false, offline: true });
+    let fetch = settings.fetch(&FetchArgs { locked: false, offline: true }, &options.helm);
     let fetching = match super::remote::open(settings, fetch) {
         Ok((sources, _unset_tokens)) => Some(sources),
         Err(found) => {
@@ -238,7 +239,7 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
                 for (environments, label) in combinations.iter().zip(&labels) {
                     let compile = CompileOptions {
                         environments: environments.clone(),
-                        helm: check.helm.clone(),
+                        helm: options.helm.clone(),
                         allow_hooks: options.allow_hooks,
                     };
                     match generate::compile(&compile, sources) {
