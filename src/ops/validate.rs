@@ -205,7 +205,10 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
     // the cache only, which also gives the sources `--rendered` renders with.
     let fetch = settings.fetch(&FetchArgs { locked: false, offline: true }, &options.helm);
     let fetching = match super::remote::open(settings, fetch) {
-        Ok((sources, _unset_tokens)) => Some(sources),
+        Ok((sources, unset_tokens)) => {
+            problems.extend(unset_tokens);
+            Some(sources)
+        }
         Err(found) => {
             problems.extend(found);
             None
