@@ -58,13 +58,19 @@ pub struct RenderArgs {
     #[arg(value_name = "ENV")]
     pub environments: Vec<String>,
 
-    /// Kill helm after this long (e.g. `90s`, `5m`)
-    #[arg(long, value_name = "DURATION", default_value = "5m")]
-    pub helm_timeout: String,
+    #[command(flatten)]
+    pub helm: HelmArgs,
 
     /// Run the components' hooks (shell commands from component.yaml)
     #[arg(long)]
     pub allow_hooks: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HelmArgs {
+    /// Kill helm after this long (e.g. `90s`, `5m`); also bounds `helm pull` of oci:// charts
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    pub helm_timeout: String,
 }
 
 #[derive(Debug, Args)]
@@ -96,6 +102,9 @@ pub struct UpdateArgs {
     /// Components whose sources to re-resolve (default: all)
     #[arg(value_name = "COMPONENT")]
     pub components: Vec<String>,
+
+    #[command(flatten)]
+    pub helm: HelmArgs,
 }
 
 #[derive(Debug, Subcommand)]

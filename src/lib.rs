@@ -20,6 +20,7 @@ pub mod layer;
 pub mod load;
 pub mod model;
 pub mod ops;
+pub mod process;
 pub mod project;
 pub mod render;
 pub mod resolve;
@@ -63,11 +64,11 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
         Command::Generate(args) => {
             let options = CompileOptions {
                 environments: Environments::new(&args.render.environments),
-                helm: settings.helm(&args.render).map_err(|p| vec![p])?,
+                helm: settings.helm(&args.render.helm).map_err(|p| vec![p])?,
                 hooks: if args.render.allow_hooks { HookPolicy::Run } else { HookPolicy::Refuse },
                 kube_version: check::kube::default_version(),
             };
-            let (sources, warnings) = ops::remote::open(settings, settings.fetch(&args.fetch))?;
+            let (sources, warnings) = ops::remote::open(settings, settings.fetch(&args.fetch, &options.helm))?;
             report(&warnings, settings);
             let out_root = args.out.clone().unwrap_or_else(|| settings.hld_root.clone());
             let generated = ops::generate::generate(&options, &sources, &out_root)?;
@@ -79,7 +80,8 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Update(args) => {
-            let fetch = settings.fetch(&cli::FetchArgs { locked: false, offline: false });
+            let helm = settings.helm(&args.helm).map_err(|p| vec![p])?;
+            let fetch = settings.fetch(&cli::FetchArgs { locked: false, offline: false }, &helm);
             let (sources, warnings) = ops::remote::open(settings, fetch)?;
             report(&warnings, settings);
             let updated = ops::update::update(&sources, &args.components)?;
@@ -144,14 +146,11 @@ fn validate_options(args: &cli::ValidateArgs, settings: &Settings) -> Result<ops
         Some(version) => check::kube::parse_version(version)?,
         None => check::kube::default_version(),
     };
-    let rendered = match args.rendered {
-        true => Some(ops::validate::RenderCheck { helm: settings.helm(&args.render)?, kube_version }),
-        false => None,
-    };
     Ok(ops::validate::ValidateOptions {
         environments: args.render.environments.clone(),
         allow_hooks: args.render.allow_hooks,
-        rendered,
+        helm: settings.helm(&args.render.helm)?,
+        rendered: args.rendered.then_some(ops::validate::RenderCheck { kube_version }),
     })
 }
 

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::cli::{Cli, FetchArgs, RenderArgs};
+use crate::cli::{Cli, FetchArgs, HelmArgs};
 use crate::diag::Problem;
 use crate::fetch::{AccessTokens, FetchOptions, Progress};
 use crate::render::HelmSettings;
@@ -48,13 +48,14 @@ impl Settings {
         Settings { hld_root: cli.directory.clone(), helm_binary, color, cache_dir, progress }
     }
 
-    /// The fetch options for a command that may fetch.
-    pub fn fetch(&self, args: &FetchArgs) -> FetchOptions {
+    /// The fetch options for a command that may fetch; `helm` pulls oci:// charts.
+    pub fn fetch(&self, args: &FetchArgs, helm: &HelmSettings) -> FetchOptions {
         FetchOptions {
             cache_dir: self.cache_dir.clone(),
             offline: args.offline,
             locked: args.locked,
-            helm: self.helm_binary.clone(),
+            helm: helm.binary.clone(),
+            helm_timeout: helm.timeout,
             tokens: AccessTokens::new(),
             progress: self.progress,
             base_dir: std::path::absolute(&self.hld_root).ok(),
@@ -66,7 +67,7 @@ impl Settings {
         std::env::var(variable).ok().filter(|v| !v.is_empty())
     }
 
-    pub fn helm(&self, args: &RenderArgs) -> Result<HelmSettings, Problem> {
+    pub fn helm(&self, args: &HelmArgs) -> Result<HelmSettings, Problem> {
         let timeout = parse_timeout(&args.helm_timeout)?;
         Ok(HelmSettings { binary: self.helm_binary.clone(), timeout })
     }

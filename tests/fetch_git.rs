@@ -3,6 +3,7 @@
 mod fetch_support;
 
 use std::fs;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 
 use fetch_support::TestRepo;
@@ -321,4 +322,75 @@ fn concurrent_runs_share_one_cache() {
         .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp-"))
         .collect();
     assert!(leftovers.is_empty());
+}
+
+/// `git daemon` serving the repositories under `base` on 127.0.0.1 (a real smart-protocol
+/// server: the local transport never fetches by id); its process group is killed on drop, since
+/// `git daemon` runs the daemon as a child of its own.
+struct Daemon {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Daemon {
+    fn start(base: &Path) -> Daemon {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = std::process::Command::new("git")
+            .args(["daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1"])
+            .arg(format!("--port={port}"))
+            .arg(format!("--base-path={}", base.display()))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("git daemon (the git binary) is needed");
+        let listening = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < listening, "git daemon did not start");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Daemon { child, port }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on the process group `process_group(0)` created for the daemon.
+        unsafe {
+            libc::kill(-(self.child.id() as i32), libc::SIGKILL);
+        }
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_commit_fetched_by_id_keeps_what_the_server_answered() {
+    let tmp = tempfile::tempdir().unwrap();
+    let remote = TestRepo::init(&tmp.path().join("served/remote"));
+    remote.commit("one", &[("app/config.yaml", "version: 1\n")]);
+    remote.checkout_new_branch("gone");
+    let lost = remote.commit("two", &[("app/config.yaml", "version: 2\n")]);
+    remote.checkout_branch("main");
+    remote.repo.find_branch("gone", git2::BranchType::Local).unwrap().delete().unwrap();
+    remote.repo.config().unwrap().set_bool("uploadpack.allowAnySHA1InWant", true).unwrap();
+    // The server has the commit, which no branch reaches, but cannot read it.
+    let object = remote.dir.join(".git/objects").join(&lost[..2]).join(&lost[2..]);
+    fs::remove_file(&object).unwrap();
+    fs::write(&object, b"not a zlib stream").unwrap();
+    let daemon = Daemon::start(&tmp.path().join("served"));
+    let url = format!("git://127.0.0.1:{}/remote", daemon.port);
+    let opts = FetchOptions::new(tmp.path().join("cache"));
+    let err = one(&git(&url, GitRef::Version(lost.clone())), &mut Lockfile::new(), &opts).unwrap_err();
+    assert_eq!(err.kind, FetchErrorKind::NoSuchRef, "{err}");
+    assert!(err.message.contains("asked for it by id, the remote answered: "), "{err}");
+
+    // The same through a pin in the lock file.
+    let spec = git(&url, GitRef::Branch("main".into()));
+    let mut lock = Lockfile::new();
+    one(&spec, &mut lock, &opts).unwrap();
+    let text = lock.render().replace(&lock.pin(&spec).unwrap(), &lost);
+    let cold = FetchOptions::new(tmp.path().join("cold-cache"));
+    let err = one(&spec, &mut Lockfile::parse(&text).unwrap(), &cold).unwrap_err();
+    assert!(err.message.contains("no longer in the repository (asked for it by id, the remote answered: "), "{err}");
 }

@@ -32,9 +32,15 @@ impl Fixture {
     }
 
     fn run(&self, args: &[&str]) -> Exited {
+        self.run_with_env(args, &[])
+    }
+
+    fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Exited {
         let cache = self.dir.path().join("xdg");
         std::fs::create_dir_all(&cache).unwrap();
-        hldc_with_env(&self.hld(), args, &[("XDG_CACHE_HOME", cache.to_str().unwrap()), ("CI", "true")])
+        let mut env = env.to_vec();
+        env.extend([("XDG_CACHE_HOME", cache.to_str().unwrap()), ("CI", "true")]);
+        hldc_with_env(&self.hld(), args, &env)
     }
 
     fn lock(&self) -> String {
@@ -391,4 +397,60 @@ fn an_environment_defined_only_in_a_remote_component() {
     assert!(fixture.output("staging", "team/web.yaml").contains("namespace: staging"));
     // validate does not fetch: it cannot see the environment, and says so without failing.
     fixture.run(&["validate", "staging"]).assert_code(0).assert_stderr_contains("validate does not fetch");
+}
+
+/// An HLD with one chart pulled from the OCI registry `registry` (`host[:port]`).
+fn oci_component(fx: &Fixture, registry: &str) {
+    fx.write(&[
+        ("component.yaml", &format!("name: app\nsubcomponents:\n  - name: web\n    type: helm\n    method: helm\n    source: oci://{registry}/charts\n    path: web\n    version: \"1.2.3\"\n")),
+        ("config/common.yaml", ""),
+    ]);
+}
+
+/// A TCP server on 127.0.0.1 that never answers: it holds each connection open (`hold`) or
+/// closes it at once. Returns its port and how many connections it accepted so far.
+fn silent_server(hold: bool) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = accepted.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if hold {
+                held.push(stream);
+            }
+        }
+    });
+    (port, accepted)
+}
+
+#[test]
+fn helm_pull_is_killed_after_the_helm_timeout() {
+    let fx = Fixture::new();
+    let (port, accepted) = silent_server(true);
+    oci_component(&fx, &format!("127.0.0.1:{port}"));
+    let started = std::time::Instant::now();
+    let run = fx.run(&["generate", "--helm-timeout", "2s"]);
+    run.assert_code(2)
+        .assert_stderr_contains("helm pull oci://127.0.0.1:")
+        .assert_stderr_contains("no result after 2s");
+    assert!(accepted.load(std::sync::atomic::Ordering::SeqCst) > 0, "helm never reached the registry");
+    // helm's own TLS handshake timeout is 10s; the run must end well before it.
+    assert!(started.elapsed() < std::time::Duration::from_secs(8), "{:?}", started.elapsed());
+}
+
+#[test]
+fn helm_pull_does_not_see_the_users_environment() {
+    // helm honours HTTPS_PROXY; hldc's own HTTP client ignores it, and so must `helm pull`.
+    let fx = Fixture::new();
+    let (port, proxied) = silent_server(false);
+    let proxy = format!("http://127.0.0.1:{port}");
+    // A registry that cannot resolve: without the proxy helm fails at once.
+    oci_component(&fx, "registry.invalid");
+    let env = [("HTTPS_PROXY", proxy.as_str()), ("https_proxy", proxy.as_str())];
+    let run = fx.run_with_env(&["generate", "--helm-timeout", "5s"], &env);
+    run.assert_code(2).assert_stderr_contains("helm pull oci://registry.invalid/charts/web failed");
+    assert_eq!(proxied.load(std::sync::atomic::Ordering::SeqCst), 0, "helm pull went through the user's proxy");
 }

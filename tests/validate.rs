@@ -352,6 +352,30 @@ fn json_output_lists_every_problem_in_file_order_and_nothing_else() {
 }
 
 #[test]
+fn a_token_variable_that_is_not_set_is_a_warning() {
+    let hld = tempfile::tempdir().unwrap();
+    write_files(
+        hld.path(),
+        &[
+            ("component.yaml", "name: x\ntype: static\npath: m\n"),
+            ("m/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"),
+            ("config/common.yaml", ""),
+            ("access.yaml", "https://github.com/org/: HLDC_TEST_UNSET_TOKEN\n"),
+        ],
+    );
+    let run = hldc(hld.path(), &["validate", "--output", "json"]).assert_code(0);
+    let document: serde_json::Value = serde_json::from_str(&run.stdout).expect("stdout is one JSON document");
+    assert_eq!(document["valid"], true);
+    let diagnostics = document["diagnostics"].as_array().unwrap();
+    assert_eq!(diagnostics.len(), 1, "{}", run.stdout);
+    assert_eq!(diagnostics[0]["level"], "warning");
+    assert_eq!(diagnostics[0]["code"], "hldc::access::unset");
+    assert_eq!(diagnostics[0]["file"], "access.yaml");
+    assert_eq!(diagnostics[0]["line"], 1);
+    assert!(diagnostics[0]["message"].as_str().unwrap().contains("`HLDC_TEST_UNSET_TOKEN`"), "{}", run.stdout);
+}
+
+#[test]
 fn named_environments_are_one_combination_and_typos_get_a_suggestion() {
     let example = repo().join("examples/fabrikam-trivia");
     hldc(&example, &["validate", "prod"]).assert_code(0).assert_stderr_contains("environments: prod");

@@ -117,14 +117,29 @@ fn ensure_commit_in_mirror(url: &str, commit: &str, mirror: &Path, ctx: &Ctx<'_>
     }
     // Not reachable from any branch or tag (force-pushed away?): ask for the
     // object itself, which servers allowing reachable/any sha1 in want accept.
-    let _ = fetch_mirror(&repo, url, &ctx.opts.tokens, &[commit]);
+    let answer = fetch_commit_by_id(&repo, url, &ctx.opts.tokens, commit)?;
     if has(&repo) {
         return Ok(());
     }
     Err(Failure::new(
         FetchErrorKind::NoSuchRef,
-        format!("commit {commit} pinned in the lock file is no longer in the repository"),
+        format!("commit {commit} pinned in the lock file is no longer in the repository{answer}"),
     ))
+}
+
+/// Asks the remote for a commit no branch or tag reaches. A server refuses an id it does not
+/// have (or will not serve) by an error or by hanging up, which looks like a network failure,
+/// so only failures that cannot mean that (credentials, the local disk) are returned as
+/// errors; any other is returned as text for the caller's "no such commit" message, so that
+/// the real reason is never lost.
+fn fetch_commit_by_id(repo: &Repository, url: &str, tokens: &AccessTokens, commit: &str) -> Result<String, Failure> {
+    match fetch_mirror(repo, url, tokens, &[commit]) {
+        Ok(_) => Ok(String::new()),
+        Err(failure) if matches!(failure.kind, FetchErrorKind::Auth | FetchErrorKind::Io) => {
+            Err(failure.context(format!("fetching commit {commit}, which no branch or tag reaches")))
+        }
+        Err(failure) => Ok(format!(" (asked for it by id, the remote answered: {})", failure.message)),
+    }
 }
 
 /// Fetch the mirror and resolve an unpinned reference to a full commit sha.
@@ -173,13 +188,14 @@ fn resolve(url: &str, reference: &GitRef, mirror: &Path, ctx: &Ctx<'_>) -> Resul
                 if let Some(commit) = resolve_sha(&repo, &lower)? {
                     return Ok(commit);
                 }
-                if lower.len() == 40 {
-                    let _ = fetch_mirror(&repo, url, &ctx.opts.tokens, &[lower.as_str()]);
-                    if let Some(commit) = resolve_sha(&repo, &lower)? {
-                        return Ok(commit);
-                    }
+                let answer = match lower.len() {
+                    40 => fetch_commit_by_id(&repo, url, &ctx.opts.tokens, &lower)?,
+                    _ => String::new(),
+                };
+                if let Some(commit) = resolve_sha(&repo, &lower)? {
+                    return Ok(commit);
                 }
-                return Err(no_ref(format!("the repository has no tag or commit {version:?}")));
+                return Err(no_ref(format!("the repository has no tag or commit {version:?}{answer}")));
             }
             Err(no_ref(format!("the repository has no tag {version:?}")))
         }

@@ -62,7 +62,10 @@
 //! # OCI
 //!
 //! `oci://` charts are pulled with `helm pull` (the `helm` binary from
-//! [`FetchOptions::helm`]) in an isolated helm environment. In this version an
+//! [`FetchOptions::helm`]) in an isolated helm environment: no inherited
+//! environment variables (so no proxy either) and a throw-away helm home;
+//! `helm pull` and `helm registry login` are killed after
+//! [`FetchOptions::helm_timeout`]. In this version an
 //! OCI constraint must be empty (latest, as the registry reports it) or one
 //! exact version (`1.2.3`, `=1.2.3` or `v1.2.3`); ranges are rejected with
 //! [`FetchErrorKind::Invalid`].

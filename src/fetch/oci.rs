@@ -4,9 +4,8 @@
 //! serves as latest) or one exact version (`1.2.3`, `=1.2.3`, `v1.2.3`).
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use crate::fetch::cache::{self, sha256_file};
 use crate::fetch::constraint::HelmConstraint;
@@ -15,6 +14,7 @@ use crate::fetch::helm::{self, Archive, ChartMeta, ChartSource, Pins};
 use crate::fetch::lock::{split_oci_reference, LockKey, LockValue};
 use crate::fetch::spec::redact_url;
 use crate::fetch::{Ctx, Outcome};
+use crate::process;
 
 pub(crate) fn fetch(reference: &str, constraint: &str, ctx: &Ctx<'_>) -> Result<(Outcome, String), Failure> {
     validate_reference(reference)?;
@@ -121,35 +121,18 @@ fn pull(reference: &str, version: Option<&str>, ctx: &Ctx<'_>) -> Result<Pulled,
     let home = cache::temp_dir_in(&ctx.cache.helm_tmp())?;
     let dest = home.path().join("pull");
     cache::create_dir_all(&dest)?;
-    let env = isolated_env(home.path());
     if let Some(token) = ctx.opts.tokens.for_url(reference) {
         let host = reference.trim_start_matches("oci://").split('/').next().unwrap_or("");
-        let mut login = Command::new(helm);
-        login
-            .args(["registry", "login", host, "--username", "x-access-token", "--password-stdin"])
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = login.spawn().map_err(|e| spawn_failure(helm, e))?;
-        if let Some(mut stdin) = child.stdin.take() {
-            let _ = stdin.write_all(token.as_bytes());
-        }
-        let out = child.wait_with_output().map_err(|e| spawn_failure(helm, e))?;
-        if !out.status.success() {
-            return Err(classify(&format!("helm registry login {host} failed"), &out.stderr));
-        }
+        let mut login = process::helm_command(helm, home.path());
+        login.args(["registry", "login", host, "--username", "x-access-token", "--password-stdin"]);
+        run_helm(helm, login, token.as_bytes(), &format!("helm registry login {host}"), ctx)?;
     }
-    let mut cmd = Command::new(helm);
-    cmd.arg("pull").arg(reference.trim()).arg("--destination").arg(&dest);
+    let mut pull = process::helm_command(helm, home.path());
+    pull.arg("pull").arg(reference.trim()).arg("--destination").arg(&dest);
     if let Some(v) = version {
-        cmd.arg("--version").arg(v);
+        pull.arg("--version").arg(v);
     }
-    cmd.envs(env.iter().map(|(k, v)| (k, v))).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let out = cmd.output().map_err(|e| spawn_failure(helm, e))?;
-    if !out.status.success() {
-        return Err(classify(&format!("helm pull {shown} failed"), &out.stderr));
-    }
+    run_helm(helm, pull, b"", &format!("helm pull {shown}"), ctx)?;
     let mut archives: Vec<PathBuf> = fs::read_dir(&dest)
         .map_err(|e| Failure::io(format!("cannot read {}", dest.display()), e))?
         .filter_map(Result::ok)
@@ -175,27 +158,30 @@ fn pull(reference: &str, version: Option<&str>, ctx: &Ctx<'_>) -> Result<Pulled,
     Ok(Pulled { _home: home, file, sha256, version })
 }
 
-fn isolated_env(home: &Path) -> Vec<(String, PathBuf)> {
-    let config = home.join("config");
-    vec![
-        ("HELM_CONFIG_HOME".into(), config.clone()),
-        ("HELM_CACHE_HOME".into(), home.join("cache")),
-        ("HELM_DATA_HOME".into(), home.join("data")),
-        ("HELM_REPOSITORY_CONFIG".into(), config.join("repositories.yaml")),
-        ("HELM_REPOSITORY_CACHE".into(), home.join("cache").join("repository")),
-        ("HELM_REGISTRY_CONFIG".into(), config.join("registry").join("config.json")),
-    ]
+fn run_helm(helm: &Path, command: Command, input: &[u8], what: &str, ctx: &Ctx<'_>) -> Result<(), Failure> {
+    let failure = match process::run(command, input, ctx.opts.helm_timeout) {
+        Ok(_) => return Ok(()),
+        Err(failure) => failure,
+    };
+    Err(match &failure {
+        process::Failure::Spawn(e) => Failure::new(
+            FetchErrorKind::Io,
+            format!("cannot run helm at {}: {e}; oci:// charts need a working helm binary", helm.display()),
+        ),
+        process::Failure::Exit { stderr, .. } => classify(what, stderr),
+        // A registry that does not answer looks like a network failure from here.
+        process::Failure::Timeout(_) => Failure::new(
+            FetchErrorKind::Network,
+            format!("{what} failed: {failure}; raise `--helm-timeout` if the registry is just slow"),
+        ),
+        process::Failure::Input(_) | process::Failure::Output(_) | process::Failure::Wait(_) => {
+            Failure::new(FetchErrorKind::Io, format!("{what} failed: {failure}"))
+        }
+    })
 }
 
-fn spawn_failure(helm: &Path, e: std::io::Error) -> Failure {
-    Failure::new(
-        FetchErrorKind::Io,
-        format!("cannot run helm at {}: {e}; oci:// charts need a working helm binary", helm.display()),
-    )
-}
-
-fn classify(what: &str, stderr: &[u8]) -> Failure {
-    let text = String::from_utf8_lossy(stderr).trim().to_string();
+fn classify(what: &str, stderr: &str) -> Failure {
+    let text = stderr.trim();
     let lower = text.to_ascii_lowercase();
     let kind =
         if lower.contains("unauthorized") || lower.contains("401") || lower.contains("403") || lower.contains("denied")
@@ -206,7 +192,7 @@ fn classify(what: &str, stderr: &[u8]) -> Failure {
         } else {
             FetchErrorKind::Network
         };
-    Failure::new(kind, format!("{what}: {text}"))
+    Failure::new(kind, format!("{what} failed: {text}"))
 }
 
 #[cfg(test)]

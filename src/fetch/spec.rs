@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// One source to fetch.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -152,6 +153,8 @@ pub struct FetchOptions {
     pub locked: bool,
     /// The helm binary; only needed for `oci://` sources.
     pub helm: Option<PathBuf>,
+    /// How long one `helm pull` or `helm registry login` may run (`--helm-timeout`).
+    pub helm_timeout: Duration,
     /// URL prefix -> token.
     pub tokens: AccessTokens,
     /// How progress is shown.
@@ -162,14 +165,15 @@ pub struct FetchOptions {
 }
 
 impl FetchOptions {
-    /// Options with the given cache directory: online, not locked, no helm,
-    /// no tokens, quiet.
+    /// Options with the given cache directory: online, not locked, no helm (given
+    /// 5 minutes when set), no tokens, quiet.
     pub fn new(cache_dir: impl Into<PathBuf>) -> Self {
         FetchOptions {
             cache_dir: cache_dir.into(),
             offline: false,
             locked: false,
             helm: None,
+            helm_timeout: Duration::from_secs(5 * 60),
             tokens: AccessTokens::new(),
             progress: Progress::Quiet,
             base_dir: None,

@@ -27,14 +27,15 @@ pub struct ValidateOptions {
     /// the tree alone, and `common` alone.
     pub environments: Vec<String>,
     pub allow_hooks: bool,
+    /// How `--rendered` runs helm.
+    pub helm: HelmSettings,
     /// Set with `--rendered`.
     pub rendered: Option<RenderCheck>,
 }
 
-/// How `--rendered` renders and what it checks against.
+/// What `--rendered` checks against.
 #[derive(Debug, Clone)]
 pub struct RenderCheck {
-    pub helm: HelmSettings,
     /// One of `check::kube::versions()`.
     pub kube_version: &'static str,
 }
@@ -73,12 +74,13 @@ pub struct Validation {
 }
 
 /// Problems that say the run could not happen rather than that the HLD is wrong.
-const COULD_NOT_RUN: [&str; 10] = [
+const COULD_NOT_RUN: [&str; 11] = [
     "hldc::io::hld-root",
     "hldc::io::read",
     "hldc::io::temp",
     "hldc::helm::missing",
     "hldc::helm::spawn",
+    "hldc::helm::io",
     "hldc::fetch::not-cached",
     "hldc::fetch::network",
     "hldc::fetch::io",
@@ -206,9 +208,12 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
     }
     // hldc.lock and access.yaml: read (and schema-checked) the way `generate` reads them, from
     // the cache only, which also gives the sources `--rendered` renders with.
-    let fetch = settings.fetch(&FetchArgs { locked: false, offline: true });
+    let fetch = settings.fetch(&FetchArgs { locked: false, offline: true }, &options.helm);
     let fetching = match super::remote::open(settings, fetch) {
-        Ok((sources, _unset_tokens)) => Some(sources),
+        Ok((sources, unset_tokens)) => {
+            problems.extend(unset_tokens);
+            Some(sources)
+        }
         Err(found) => {
             problems.extend(found);
             None
@@ -247,7 +252,7 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
                 for (environments, label) in combinations.iter().zip(&labels) {
                     let compile = CompileOptions {
                         environments: environments.clone(),
-                        helm: check.helm.clone(),
+                        helm: options.helm.clone(),
                         hooks: HookPolicy::Skip,
                         kube_version: check.kube_version,
                     };
