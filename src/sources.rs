@@ -11,6 +11,13 @@ use crate::fetch::{self, FetchError, FetchErrorKind, FetchOptions, GitRef, Lockf
 use crate::load::Declared;
 use crate::model::Method;
 
+/// A chart prepared for rendering: where it is, and how messages name it.
+#[derive(Debug, Clone)]
+pub struct Chart {
+    pub dir: PathBuf,
+    pub display: String,
+}
+
 /// Resolves component sources to directories and names files for display.
 #[derive(Debug)]
 pub struct Sources {
@@ -262,9 +269,20 @@ impl Sources {
         Ok(())
     }
 
+    /// The chart of a helm component, ready for `helm template`: located (fetched before), checked
+    /// for symlinks leading out of its source, its remote dependencies built in. This is the
+    /// fetch stage's last step, so rendering never waits on the lock or the network.
+    pub fn prepare_chart(&self, definition: &Declared, dir: &Path) -> Result<Chart, Problem> {
+        let located = self.locate(definition, dir)?;
+        let display = self.display(&located);
+        self.check_links_inside(&located, definition)?;
+        let dir = self.chart_with_dependencies(located, definition)?;
+        Ok(Chart { dir, display })
+    }
+
     /// The chart directory to render, with its remote dependencies built in (as `helm dependency
     /// build` would) when this command may fetch; pinned in the lock like every other source.
-    pub fn chart_with_dependencies(&self, chart: PathBuf, entry: &Declared) -> Result<PathBuf, Problem> {
+    fn chart_with_dependencies(&self, chart: PathBuf, entry: &Declared) -> Result<PathBuf, Problem> {
         let Some(remote) = &self.remote else { return Ok(chart) };
         let built = {
             let mut lock_file = lock(&remote.lock);

@@ -8,6 +8,7 @@ use crate::check;
 use crate::diag::Problem;
 use crate::emit;
 use crate::load::{self, Selection};
+use crate::model::ComponentType;
 use crate::render::{self, HelmSettings, Hook, HookStage, Rendered};
 use crate::resolve::{self, Environments};
 use crate::scope::Scopes;
@@ -81,10 +82,32 @@ pub fn compile(options: &CompileOptions, sources: &Sources) -> Result<Compiled, 
     if options.hooks == HookPolicy::Run {
         render::run_hooks(&render::hooks_of(&planned, HookStage::Before)).map_err(|p| vec![p])?;
     }
-    let results: Vec<Result<Option<Rendered>, Problem>> =
-        planned.par_iter().map(|p| render::render(p, sources, &options.helm)).collect();
-    let mut rendered = Vec::new();
+    // Charts are prepared (dependencies fetched and built, under the lock) after the hooks that
+    // may create them and before rendering, so parallel renders never wait on each other.
+    let mut charts = Vec::new();
     let mut problems = Vec::new();
+    for component in &planned {
+        let definition = &component.node.definition;
+        charts.push(match component.node.component_type() {
+            ComponentType::Helm => match sources.prepare_chart(definition, &component.node.dir) {
+                Ok(chart) => Some(chart),
+                Err(problem) => {
+                    problems.push(problem);
+                    None
+                }
+            },
+            ComponentType::Component | ComponentType::Static => None,
+        });
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let results: Vec<Result<Option<Rendered>, Problem>> = planned
+        .par_iter()
+        .zip(&charts)
+        .map(|(p, chart)| render::render(p, chart.as_ref(), sources, &options.helm))
+        .collect();
+    let mut rendered = Vec::new();
     for result in results {
         match result {
             Ok(Some(mut component)) => {

@@ -39,8 +39,7 @@ pub fn update(sources: &Sources, components: &[String]) -> Result<Updated, Vec<P
     }
     // Dependencies of local and git-hosted charts are pinned when they are built.
     for node in rendering.iter().filter(|node| node.component_type() == ComponentType::Helm) {
-        let chart = sources.locate(&node.definition, &node.dir).map_err(|p| vec![p])?;
-        sources.chart_with_dependencies(chart, &node.definition).map_err(|p| vec![p])?;
+        sources.prepare_chart(&node.definition, &node.dir).map_err(|p| vec![p])?;
     }
     sources.prune_unused_pins();
     super::remote::save_lock(sources).map_err(|p| vec![p])?;

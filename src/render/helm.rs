@@ -5,12 +5,17 @@ use crate::diag::{Location, Problem, SourceFile};
 use crate::emit::yaml;
 use crate::process::{self, Failure};
 use crate::resolve::Planned;
-use crate::sources::Sources;
+use crate::sources::{Chart, Sources};
 use crate::yaml::{parse_all, Document};
 
 use super::HelmSettings;
 
-pub fn render(planned: &Planned, sources: &Sources, settings: &HelmSettings) -> Result<Vec<Document>, Problem> {
+pub fn render(
+    planned: &Planned,
+    chart: &Chart,
+    sources: &Sources,
+    settings: &HelmSettings,
+) -> Result<Vec<Document>, Problem> {
     let name = planned.node.name();
     let entry = &planned.node.definition;
     let Some(helm) = &settings.binary else {
@@ -18,10 +23,7 @@ pub fn render(planned: &Planned, sources: &Sources, settings: &HelmSettings) -> 
             .at(entry.field_location("type"))
             .help("install helm 3 or 4 (`scripts/install-tools` puts one in .tools/bin), then put it on PATH, pass `--helm PATH`, or set HLDC_HELM"));
     };
-    let chart = sources.locate(entry, &planned.node.dir)?;
-    let chart_display = sources.display(&chart);
-    sources.check_links_inside(&chart, entry)?;
-    let chart = sources.chart_with_dependencies(chart, entry)?;
+    let chart_display = &chart.display;
     let namespace = planned.config.namespace.clone().unwrap_or_else(|| "default".to_string());
     let values = yaml::to_string(&serde_yaml::Value::Mapping(planned.config.values.clone()));
     let options = &planned.config.helm;
@@ -32,7 +34,7 @@ pub fn render(planned: &Planned, sources: &Sources, settings: &HelmSettings) -> 
     let mut command = process::helm_command(helm, home.path());
     command
         .args(["template", release])
-        .arg(&chart)
+        .arg(&chart.dir)
         .args(["--namespace", &namespace, "--values", "-", "--kube-version", &options.kube_version])
         .args(options.include_crds.then_some("--include-crds"))
         .args(options.skip_tests.then_some("--skip-tests"))

@@ -14,7 +14,7 @@ use serde_yaml::Value;
 use crate::diag::{Location, Problem};
 use crate::model::{ComponentType, ObjectId};
 use crate::resolve::Planned;
-use crate::sources::Sources;
+use crate::sources::{Chart, Sources};
 use crate::yaml::Document;
 
 pub use hooks::{hooks_of, refuse_hooks, run_hooks, Hook, HookStage};
@@ -68,7 +68,13 @@ pub struct Rendered {
 }
 
 /// Renders one component; `None` for containers, which produce no manifests.
-pub fn render(planned: &Planned, sources: &Sources, helm: &HelmSettings) -> Result<Option<Rendered>, Problem> {
+/// `chart` is the prepared chart of a helm component (`Sources::prepare_chart`).
+pub fn render(
+    planned: &Planned,
+    chart: Option<&Chart>,
+    sources: &Sources,
+    helm: &HelmSettings,
+) -> Result<Option<Rendered>, Problem> {
     let Some(file) = planned.output_file() else {
         return Ok(None);
     };
@@ -78,7 +84,15 @@ pub fn render(planned: &Planned, sources: &Sources, helm: &HelmSettings) -> Resu
             let (documents, skipped) = static_files::render(planned, sources)?;
             (documents, skipped.into_iter().collect())
         }
-        ComponentType::Helm => (helm::render(planned, sources, helm)?, Vec::new()),
+        ComponentType::Helm => {
+            let chart = chart.ok_or_else(|| {
+                Problem::error(
+                    "hldc::internal::chart",
+                    format!("the chart of `{}` was not prepared", planned.node.path),
+                )
+            })?;
+            (helm::render(planned, chart, sources, helm)?, Vec::new())
+        }
     };
     let from_helm = planned.node.component_type() == ComponentType::Helm;
     let objects = documents.into_iter().map(|d| into_object(d, from_helm)).collect::<Result<Vec<_>, _>>()?;
