@@ -68,7 +68,10 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
                 hooks: if args.render.allow_hooks { HookPolicy::Run } else { HookPolicy::Refuse },
                 kube_version: check::kube::default_version(),
             };
-            let (sources, warnings) = ops::remote::open(settings, settings.fetch(&args.fetch, &options.helm))?;
+            let (mut sources, warnings) = ops::remote::open(settings, settings.fetch(&args.fetch, &options.helm))?;
+            if options.hooks == HookPolicy::Run {
+                sources.copy_fetched_trees().map_err(|p| vec![p])?;
+            }
             report(&warnings, settings);
             let out_root = args.out.clone().unwrap_or_else(|| settings.hld_root.clone());
             let generated = ops::generate::generate(&options, &sources, &out_root)?;

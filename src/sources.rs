@@ -36,6 +36,10 @@ struct Remote {
     lock: Mutex<Lockfile>,
     /// Fetched roots by spec; the label names the root in messages instead of a cache path.
     fetched: Mutex<BTreeMap<SourceSpec, PathBuf>>,
+    /// Set when hooks may run: fetched trees are copied here first, so a hook that writes into
+    /// its component's directory (Fabrikate's hooks unpack charts there) never changes the
+    /// shared cache.
+    private_trees: Option<tempfile::TempDir>,
     labels: Mutex<BTreeMap<PathBuf, String>>,
 }
 
@@ -54,9 +58,25 @@ impl Sources {
     /// Sources that fetch remote components with `options`, pinned by `lock`.
     pub fn fetching(hld_root: &Path, options: FetchOptions, lock: Lockfile) -> Result<Sources, Problem> {
         let mut sources = Sources::local(hld_root)?;
-        sources.remote =
-            Some(Remote { options, lock: Mutex::new(lock), fetched: Mutex::default(), labels: Mutex::default() });
+        sources.remote = Some(Remote {
+            options,
+            lock: Mutex::new(lock),
+            fetched: Mutex::default(),
+            labels: Mutex::default(),
+            private_trees: None,
+        });
         Ok(sources)
+    }
+
+    /// Hands out a private copy of every fetched tree from now on (for runs whose hooks may
+    /// write into their component's directory).
+    pub fn copy_fetched_trees(&mut self) -> Result<(), Problem> {
+        let Some(remote) = &mut self.remote else { return Ok(()) };
+        let dir = tempfile::Builder::new().prefix("hldc-trees-").tempdir().map_err(|e| {
+            Problem::error("hldc::io::temp", format!("cannot create a directory for copies of fetched sources: {e}"))
+        })?;
+        remote.private_trees = Some(dir);
+        Ok(())
     }
 
     pub fn hld_root(&self) -> &Path {
@@ -171,11 +191,30 @@ impl Sources {
             Ok(roots) => {
                 let mut fetched = lock(&remote.fetched);
                 let mut labels = lock(&remote.labels);
-                for ((spec, _), root) in wanted.into_iter().zip(roots) {
-                    labels.insert(root.root.clone(), label(&spec));
-                    fetched.insert(spec, root.root);
+                let mut problems = Vec::new();
+                for ((spec, entry), root) in wanted.into_iter().zip(roots) {
+                    let root = match &remote.private_trees {
+                        None => root.root,
+                        Some(private) => {
+                            let copy = private.path().join(fetched.len().to_string());
+                            if let Err(e) = copy_tree(&root.root, &copy) {
+                                problems.push(
+                                    Problem::error(
+                                        "hldc::io::copy",
+                                        format!("cannot copy the source of `{}` for its hooks: {e}", entry.spec.name),
+                                    )
+                                    .at(entry.location())
+                                    .help("check free space in the temporary directory"),
+                                );
+                                continue;
+                            }
+                            copy
+                        }
+                    };
+                    labels.insert(root.clone(), label(&spec));
+                    fetched.insert(spec, root);
                 }
-                Vec::new()
+                problems
             }
             Err(errors) => errors
                 .into_iter()
@@ -378,6 +417,24 @@ impl Sources {
         });
         fetched_root.unwrap_or_else(|| self.local_boundary.clone())
     }
+}
+
+/// Copies a directory tree, symlinks as symlinks (they were checked against their source when
+/// it was unpacked, and are checked again before use).
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    for item in walkdir::WalkDir::new(from).follow_links(false) {
+        let item = item.map_err(std::io::Error::other)?;
+        let target = to.join(item.path().strip_prefix(from).map_err(std::io::Error::other)?);
+        let kind = item.file_type();
+        if kind.is_dir() {
+            std::fs::create_dir_all(&target)?;
+        } else if kind.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(item.path())?, &target)?;
+        } else {
+            std::fs::copy(item.path(), &target)?;
+        }
+    }
+    Ok(())
 }
 
 /// The work tree of the git repository that holds `dir`, if any.

@@ -444,3 +444,38 @@ fn validate_warns_about_paths_hooks_may_create() {
         run.stderr
     );
 }
+
+/// Hooks of a fetched component run in a private copy of its source: what they write (here the
+/// manifest they unpack, as Fabrikate's istio definition did) never lands in the shared cache.
+#[test]
+fn hooks_of_a_fetched_component_never_write_into_the_cache() {
+    let fixture = Fixture::new("hld");
+    let remote = TestRepo::init(&fixture.path("remote"));
+    commit(
+        &remote,
+        &[
+            (
+                "istio/component.yaml".into(),
+                "name: istio\ntype: static\npath: ./tmp\nhooks:\n  before-install:\n    - mkdir -p tmp && cp archive/cm.txt tmp/cm.yaml\n".into(),
+            ),
+            ("istio/archive/cm.txt".into(), configmap("unpacked")),
+        ],
+    );
+    write_files(
+        &fixture.hld,
+        &[(
+            "component.yaml",
+            &format!(
+                "name: hld\nsubcomponents:\n  - name: istio\n    method: git\n    source: {}\n    path: istio\n",
+                remote.file_url()
+            ),
+        )],
+    );
+    for _ in 0..2 {
+        fixture.run(&["generate", "--allow-hooks"]).assert_code(0);
+        assert!(fixture.output("common", "istio/istio.yaml").contains("name: unpacked\n"));
+        let cached: Vec<String> =
+            read_tree(&fixture.cache()).into_keys().filter(|path| path.contains("tmp/cm.yaml")).collect();
+        assert!(cached.is_empty(), "a hook wrote into the cache: {cached:?}");
+    }
+}
