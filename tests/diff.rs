@@ -234,3 +234,46 @@ fn against_a_ref_renders_both_and_leaves_the_checkout_alone() {
     assert_eq!(git(root, &["worktree", "list", "--porcelain"]), worktrees);
     assert!(!hld.join("generated").exists(), "diff wrote an output directory");
 }
+
+#[test]
+fn a_ref_that_does_not_compile_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git2::Repository::init(dir.path()).unwrap();
+    let manifests = config_map("a", "one");
+    write_files(
+        dir.path(),
+        &[
+            ("component.yaml", "name: app\ntype: static\npth: manifests\n"),
+            ("config/prod.yaml", ""),
+            ("manifests/a.yaml", &manifests),
+        ],
+    );
+    commit_all(&repo, "broken");
+    write_files(dir.path(), &[("component.yaml", COMPONENT)]);
+    commit_all(&repo, "fixed");
+    let run = hldc(dir.path(), &["diff", "prod", "--against", "HEAD~1"]).assert_code(2);
+    run.assert_stderr_contains("component.yaml:3")
+        .assert_stderr_contains("error[hldc::diff::ref-does-not-compile]: the HLD at `HEAD~1` does not compile");
+    assert!(!run.stderr.contains(&dir.path().display().to_string()), "{}", run.stderr);
+}
+
+#[test]
+fn colour_only_on_a_terminal_and_a_missing_output_is_a_warning() {
+    let hld = tempfile::tempdir().unwrap();
+    write_files(
+        hld.path(),
+        &[("component.yaml", COMPONENT), ("config/prod.yaml", ""), ("manifests/a.yaml", &config_map("a", "one"))],
+    );
+    // Without NO_COLOR and with stdout a pipe: no escape codes.
+    let output = Command::new(env!("CARGO_BIN_EXE_hldc"))
+        .args(["diff", "prod"])
+        .current_dir(hld.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(stdout, "added v1 ConfigMap web/a (app.yaml)\nprod: 0 changed, 1 added, 0 removed\n");
+    assert!(stderr.contains("hldc::diff::no-output") && stderr.contains("`generated/prod`"), "{stderr}");
+}

@@ -68,8 +68,8 @@ pub fn diff(options: &DiffOptions, settings: &Settings, fetch: &FetchOptions) ->
             let checkout = RefCheckout::new(sources.hld_root(), reference).map_err(|p| vec![p])?;
             let ref_settings = Settings { hld_root: checkout.hld_root.clone(), ..settings.clone() };
             // Its warnings are the work tree's again, or ones this change fixes.
-            let (sources, _) = super::remote::open(&ref_settings, fetch.clone())?;
-            Before::Ref { _checkout: checkout, sources: Box::new(sources) }
+            let (sources, _) = super::remote::open(&ref_settings, fetch.clone()).map_err(|p| at_ref(p, reference))?;
+            Before::Ref { _checkout: checkout, reference: reference.clone(), sources: Box::new(sources) }
         }
     };
     let mut targets = Vec::new();
@@ -81,9 +81,19 @@ pub fn diff(options: &DiffOptions, settings: &Settings, fetch: &FetchOptions) ->
         let previous = match &before {
             Before::Output(root) => {
                 let directory = root.join("generated").join(&target.name);
-                previous::read(&directory, &format!("generated/{}", target.name)).map_err(|p| vec![p])?
+                let display = format!("generated/{}", target.name);
+                if !directory.exists() {
+                    warnings.push(
+                        Problem::warning("hldc::diff::no-output", format!("there is no output directory `{display}`: every object is new"))
+                            .help(format!("run `hldc generate` for `{}` first, pass `--out DIR` where it was written, or compare with a git ref (`--against origin/main`)", target.name)),
+                    );
+                }
+                previous::read(&directory, &display).map_err(|p| vec![p])?
             }
-            Before::Ref { sources, .. } => previous::of_rendered(&generate::compile(&compile, sources)?.components),
+            Before::Ref { sources, reference, .. } => {
+                let compiled = generate::compile(&compile, sources).map_err(|p| at_ref(p, reference))?;
+                previous::of_rendered(&compiled.components)
+            }
         };
         targets.push(TargetDiff {
             name: target.name.clone(),
@@ -93,12 +103,22 @@ pub fn diff(options: &DiffOptions, settings: &Settings, fetch: &FetchOptions) ->
     Ok(DiffReport { targets, warnings })
 }
 
+/// The problems of the HLD at a ref name its files as they are there; one more error says so.
+fn at_ref(mut problems: Vec<Problem>, reference: &str) -> Vec<Problem> {
+    problems.push(
+        Problem::error("hldc::diff::ref-does-not-compile", format!("the HLD at `{reference}` does not compile"))
+            .help(format!("the problems above are in the files as they are at `{reference}`; compare with another ref, or leave out `--against`")),
+    );
+    problems
+}
+
 /// Where the objects to compare with come from.
 enum Before {
     Output(PathBuf),
     /// The checkout is kept until the comparison is done: `sources` read from it.
     Ref {
         _checkout: RefCheckout,
+        reference: String,
         sources: Box<Sources>,
     },
 }
