@@ -45,6 +45,10 @@ pub enum Command {
     /// ENVs are checked as one combination, the way `generate` would use them. Every problem is
     /// reported; warnings do not fail. Exit 0 valid, 1 invalid, 2 could not run.
     Validate(ValidateArgs),
+    /// Compare a compile in memory with the output directory (or the HLD at a git ref), object by object
+    ///
+    /// Writes nothing. Exit 0 identical, 1 different, 2 could not compare.
+    Diff(DiffArgs),
     /// Print a JSON Schema of one of the file formats (component, config, access, lock, project)
     Schema {
         /// Which schema; all names are listed when omitted
@@ -139,4 +143,41 @@ pub struct ValidateArgs {
 pub enum OutputFormat {
     Human,
     Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub render: RenderArgs,
+
+    /// Compare with generated/<envs>/ under this directory instead of the HLD root
+    #[arg(long, value_name = "DIR", conflicts_with = "against")]
+    pub out: Option<PathBuf>,
+
+    /// Compare with the HLD at this git ref (`origin/main`, `HEAD~1`), both rendered
+    #[arg(long, value_name = "REF")]
+    pub against: Option<String>,
+
+    /// Never show the values under this dotted path (`spec.values.password`) of any object,
+    /// only which keys changed; Secret `data` and `stringData` never show (repeatable)
+    #[arg(long, value_name = "PATH")]
+    pub redact: Vec<String>,
+
+    /// Print only the summary
+    #[arg(long)]
+    pub stat: bool,
+
+    /// How to print: `human`, `json` (for tools) or `markdown` (for a pull request comment)
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = DiffFormat::Human)]
+    pub output: DiffFormat,
+
+    #[command(flatten)]
+    pub fetch: FetchArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Human,
+    Json,
+    Markdown,
 }

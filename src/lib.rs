@@ -14,12 +14,14 @@
 pub mod check;
 pub mod cli;
 pub mod diag;
+pub mod diff;
 pub mod emit;
 pub mod fetch;
 pub mod layer;
 pub mod load;
 pub mod model;
 pub mod ops;
+pub mod previous;
 pub mod process;
 pub mod project;
 pub mod render;
@@ -62,12 +64,7 @@ pub fn main() -> ExitCode {
 fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
     match &cli.command {
         Command::Generate(args) => {
-            let options = CompileOptions {
-                environments: Environments::new(&args.render.environments),
-                helm: settings.helm(&args.render.helm).map_err(|p| vec![p])?,
-                hooks: if args.render.allow_hooks { HookPolicy::Run } else { HookPolicy::Refuse },
-                kube_version: check::kube::default_version(),
-            };
+            let options = compile_options(&args.render, settings)?;
             let (mut sources, warnings) = ops::remote::open(settings, settings.fetch(&args.fetch, &options.helm))?;
             if options.hooks == HookPolicy::Run {
                 sources.copy_fetched_trees().map_err(|p| vec![p])?;
@@ -124,6 +121,31 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
             }
             Ok(ExitCode::from(validation.verdict.exit_code()))
         }
+        Command::Diff(args) => {
+            // diff writes nothing, so it never runs hooks either.
+            let compile = CompileOptions { hooks: HookPolicy::Skip, ..compile_options(&args.render, settings)? };
+            let out_root = args.out.clone().unwrap_or_else(|| settings.hld_root.clone());
+            let options = ops::diff::DiffOptions {
+                targets: ops::diff::Target::of(&compile.environments),
+                baseline: match &args.against {
+                    Some(reference) => ops::diff::Baseline::Ref(reference.clone()),
+                    None => ops::diff::Baseline::Output(out_root),
+                },
+                noise: diff::Noise::new(&args.redact),
+                compile,
+            };
+            let compared = ops::diff::diff(&options, settings, &settings.fetch(&args.fetch, &options.compile.helm))?;
+            report(&compared.warnings, settings);
+            print!(
+                "{}",
+                match args.output {
+                    cli::DiffFormat::Human => compared.human(settings.stdout_color, args.stat),
+                    cli::DiffFormat::Json => compared.json(args.stat) + "\n",
+                    cli::DiffFormat::Markdown => compared.markdown(args.stat),
+                }
+            );
+            Ok(ExitCode::from(if compared.is_identical() { 0 } else { 1 }))
+        }
         Command::Schema { name } => match name.as_deref().map(|n| (n, Schema::from_name(n))) {
             None => {
                 for schema in Schema::ALL {
@@ -142,6 +164,15 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
             }
         },
     }
+}
+
+fn compile_options(args: &cli::RenderArgs, settings: &Settings) -> Result<CompileOptions, Vec<Problem>> {
+    Ok(CompileOptions {
+        environments: Environments::new(&args.environments),
+        helm: settings.helm(&args.helm).map_err(|p| vec![p])?,
+        hooks: if args.allow_hooks { HookPolicy::Run } else { HookPolicy::Refuse },
+        kube_version: check::kube::default_version(),
+    })
 }
 
 fn validate_options(args: &cli::ValidateArgs, settings: &Settings) -> Result<ops::validate::ValidateOptions, Problem> {

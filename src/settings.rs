@@ -15,6 +15,8 @@ pub struct Settings {
     pub hld_root: PathBuf,
     pub helm_binary: Option<PathBuf>,
     pub color: bool,
+    /// Whether stdout (where `diff` prints) is a terminal that may get colour.
+    pub stdout_color: bool,
     /// `$XDG_CACHE_HOME/hldc`, else `~/.cache/hldc`.
     pub cache_dir: PathBuf,
     /// Whether to draw a progress bar (a terminal outside CI) or print plain lines.
@@ -30,9 +32,9 @@ impl Settings {
             .or_else(|| find_on_path("helm"))
             // helm runs in the HLD root, so a relative path must be made absolute here.
             .map(|path| std::path::absolute(&path).unwrap_or(path));
-        let color = !cli.no_color
-            && std::env::var_os("NO_COLOR").is_none()
-            && std::io::IsTerminal::is_terminal(&std::io::stderr());
+        let colorless = cli.no_color || std::env::var_os("NO_COLOR").is_some();
+        let color = !colorless && std::io::IsTerminal::is_terminal(&std::io::stderr());
+        let stdout_color = !colorless && std::io::IsTerminal::is_terminal(&std::io::stdout());
         let cache_dir = std::env::var_os("XDG_CACHE_HOME")
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
@@ -45,7 +47,7 @@ impl Settings {
         } else {
             Progress::Lines
         };
-        Settings { hld_root: cli.directory.clone(), helm_binary, color, cache_dir, progress }
+        Settings { hld_root: cli.directory.clone(), helm_binary, color, stdout_color, cache_dir, progress }
     }
 
     /// The fetch options for a command that may fetch; `helm` pulls oci:// charts.

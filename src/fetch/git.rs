@@ -371,6 +371,12 @@ fn ensure_tree(commit: &str, mirror: &Path, ctx: &Ctx<'_>) -> Result<PathBuf, Fa
     Ok(dest)
 }
 
+/// Writes `tree` of a local repository under `dir` (`hldc diff --against`): the repository,
+/// its index and its work tree are only read. The error is the reason, for the caller to place.
+pub fn export_tree(repo: &Repository, tree: &git2::Tree<'_>, dir: &Path) -> Result<(), String> {
+    write_tree(repo, tree, dir).map_err(|failure| failure.message)
+}
+
 /// Write the files of a git tree under `dir` (like a checkout, without .git).
 fn write_tree(repo: &Repository, tree: &git2::Tree<'_>, dir: &Path) -> Result<(), Failure> {
     for entry in tree.iter() {

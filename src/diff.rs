@@ -1,0 +1,273 @@
+//! Comparing two object sets of one output, object by object. Pure: no IO, no formatting
+//! beyond the unified diff text of a changed object.
+//!
+//! Objects are compared as data, so key order, quoting and style never count; annotations
+//! under `hldc.io/` (trace stamps) are ignored; Secret `data`/`stringData` and the paths
+//! given with `--redact` never show their values, only which keys changed.
+
+use serde::Serialize;
+use serde_yaml::{Mapping, Value};
+
+use crate::emit;
+use crate::model::ObjectId;
+use crate::previous::{OutputObject, OutputObjects};
+
+/// Annotations hldc writes about itself (trace stamps); they change without the objects changing.
+const OWN_ANNOTATIONS: &str = "hldc.io/";
+/// What a redacted value shows on both sides when it did not change, and on the old side when it did.
+const REDACTED: &str = "<redacted>";
+/// What a redacted value shows on the new side when it changed.
+const REDACTED_CHANGED: &str = "<redacted, changed>";
+/// Lines of context around each change.
+const CONTEXT: usize = 3;
+
+/// What is kept out of diffs.
+#[derive(Debug, Clone, Default)]
+pub struct Noise {
+    /// Dotted paths (`spec.values.password`) whose values are never shown, in every object.
+    redact: Vec<Vec<String>>,
+}
+
+impl Noise {
+    pub fn new(redact: &[String]) -> Noise {
+        Noise { redact: redact.iter().map(|path| path.split('.').map(str::to_string).collect()).collect() }
+    }
+
+    fn paths_of<'a>(&'a self, id: &ObjectId) -> impl Iterator<Item = Vec<String>> + 'a {
+        let secret = id.api_version == "v1" && id.kind == "Secret";
+        let secret_paths = ["data", "stringData"].into_iter().filter(move |_| secret).map(|key| vec![key.to_string()]);
+        secret_paths.chain(self.redact.iter().cloned())
+    }
+}
+
+/// An object one side has and the other has not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    #[serde(flatten)]
+    pub id: Identity,
+    pub file: String,
+}
+
+/// An object present on both sides whose data or file differ.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Changed {
+    #[serde(flatten)]
+    pub id: Identity,
+    pub file: String,
+    /// Where the previous side had it, when the object moved to another file.
+    #[serde(rename = "previousFile", skip_serializing_if = "Option::is_none")]
+    pub previous_file: Option<String>,
+    /// Unified diff hunks of the object's canonical YAML (empty when only the file changed).
+    pub diff: String,
+}
+
+/// An object's identity, as JSON shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Identity {
+    #[serde(rename = "apiVersion")]
+    pub api_version: String,
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
+    #[serde(skip)]
+    pub display: String,
+}
+
+impl From<&ObjectId> for Identity {
+    fn from(id: &ObjectId) -> Identity {
+        Identity {
+            api_version: id.api_version.clone(),
+            kind: id.kind.clone(),
+            namespace: id.namespace.clone(),
+            name: id.name.clone(),
+            display: id.to_string(),
+        }
+    }
+}
+
+/// How two object sets differ, each list in identity order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Comparison {
+    pub changed: Vec<Changed>,
+    pub added: Vec<Entry>,
+    pub removed: Vec<Entry>,
+}
+
+impl Comparison {
+    pub fn is_empty(&self) -> bool {
+        self.changed.is_empty() && self.added.is_empty() && self.removed.is_empty()
+    }
+
+    /// `2 changed, 1 added, 0 removed`
+    pub fn summary(&self) -> String {
+        format!("{} changed, {} added, {} removed", self.changed.len(), self.added.len(), self.removed.len())
+    }
+}
+
+/// Compares the `previous` objects of an output with the `current` ones.
+pub fn compare(previous: &OutputObjects, current: &OutputObjects, noise: &Noise) -> Comparison {
+    let entry = |id: &ObjectId, object: &OutputObject| Entry { id: id.into(), file: object.file.clone() };
+    let mut comparison = Comparison::default();
+    for (id, old) in previous {
+        match current.get(id) {
+            None => comparison.removed.push(entry(id, old)),
+            Some(new) => {
+                let (old_value, new_value) = (without_own_annotations(&old.value), without_own_annotations(&new.value));
+                if old_value == new_value && old.file == new.file {
+                    continue;
+                }
+                let (old_shown, new_shown) = redacted(old_value, new_value, noise.paths_of(id));
+                comparison.changed.push(Changed {
+                    id: id.into(),
+                    file: new.file.clone(),
+                    previous_file: (old.file != new.file).then(|| old.file.clone()),
+                    diff: unified(&emit::yaml::to_string(&old_shown), &emit::yaml::to_string(&new_shown)),
+                });
+            }
+        }
+    }
+    comparison.added =
+        current.iter().filter(|(id, _)| !previous.contains_key(*id)).map(|(id, object)| entry(id, object)).collect();
+    comparison
+}
+
+fn without_own_annotations(object: &Value) -> Value {
+    let mut object = object.clone();
+    if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_mapping_mut) {
+        if let Some(annotations) = metadata.get_mut("annotations").and_then(Value::as_mapping_mut) {
+            annotations.retain(|key, _| !key.as_str().is_some_and(|key| key.starts_with(OWN_ANNOTATIONS)));
+            if annotations.is_empty() {
+                metadata.remove("annotations");
+            }
+        }
+    }
+    object
+}
+
+/// Both sides with the values under `paths` replaced by markers that tell only whether they changed.
+fn redacted(mut old: Value, mut new: Value, paths: impl Iterator<Item = Vec<String>>) -> (Value, Value) {
+    for path in paths {
+        let (old_at, new_at) = (value_at(&mut old, &path), value_at(&mut new, &path));
+        match (old_at, new_at) {
+            (Some(Value::Mapping(old_map)), Some(Value::Mapping(new_map))) => redact_keys(old_map, new_map),
+            (old_at, new_at) => {
+                let changed = old_at.as_deref() != new_at.as_deref();
+                if let Some(old_at) = old_at {
+                    *old_at = Value::from(REDACTED);
+                }
+                if let Some(new_at) = new_at {
+                    *new_at = Value::from(if changed { REDACTED_CHANGED } else { REDACTED });
+                }
+            }
+        }
+    }
+    (old, new)
+}
+
+fn redact_keys(old: &mut Mapping, new: &mut Mapping) {
+    for (key, new_value) in new.iter_mut() {
+        let changed = old.get(key).is_some_and(|old_value| old_value != new_value);
+        *new_value = Value::from(if changed { REDACTED_CHANGED } else { REDACTED });
+    }
+    for (_, old_value) in old.iter_mut() {
+        *old_value = Value::from(REDACTED);
+    }
+}
+
+fn value_at<'v>(value: &'v mut Value, path: &[String]) -> Option<&'v mut Value> {
+    path.iter().try_fold(value, |value, key| value.get_mut(key.as_str()))
+}
+
+fn unified(old: &str, new: &str) -> String {
+    let diff = similar::TextDiff::from_lines(old, new);
+    let mut unified = diff.unified_diff();
+    unified.context_radius(CONTEXT);
+    unified.iter_hunks().map(|hunk| hunk.to_string()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn objects(entries: &[(&str, &str)]) -> OutputObjects {
+        entries
+            .iter()
+            .map(|(file, text)| {
+                let value: Value = serde_yaml::from_str(text).unwrap();
+                (ObjectId::of(&value), OutputObject { file: file.to_string(), value })
+            })
+            .collect()
+    }
+
+    const CONFIG: &str =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: x}\ndata: {one: '1', two: '2'}\n";
+
+    #[test]
+    fn key_order_and_style_do_not_count() {
+        let old = objects(&[("a.yaml", CONFIG)]);
+        let new = objects(&[(
+            "a.yaml",
+            "kind: ConfigMap\napiVersion: \"v1\"\ndata:\n  two: \"2\"\n  one: '1'\nmetadata:\n  namespace: x\n  name: a\n",
+        )]);
+        assert!(compare(&old, &new, &Noise::default()).is_empty());
+    }
+
+    #[test]
+    fn added_removed_changed_and_moved() {
+        let old = objects(&[
+            ("a.yaml", CONFIG),
+            ("a.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: gone}\n"),
+            ("a.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: moved}\n"),
+        ]);
+        let new = objects(&[
+            ("a.yaml", &CONFIG.replace("'2'", "'3'")),
+            ("b.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: new}\n"),
+            ("b.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: moved}\n"),
+        ]);
+        let comparison = compare(&old, &new, &Noise::default());
+        assert_eq!(comparison.summary(), "2 changed, 1 added, 1 removed");
+        assert_eq!(
+            comparison.changed[0].diff,
+            "@@ -1,7 +1,7 @@\n apiVersion: v1\n data:\n   one: \"1\"\n-  two: \"2\"\n+  two: \"3\"\n kind: ConfigMap\n metadata:\n   name: a\n"
+        );
+        assert_eq!(comparison.changed[1].id.name, "moved");
+        assert_eq!(
+            (comparison.changed[1].previous_file.as_deref(), comparison.changed[1].diff.as_str()),
+            (Some("a.yaml"), "")
+        );
+        assert_eq!(comparison.added[0].id.name, "new");
+        assert_eq!(comparison.removed[0].id.name, "gone");
+    }
+
+    #[test]
+    fn own_annotations_are_ignored() {
+        let stamped = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  annotations: {hldc.io/trace: abc}\n";
+        let old = objects(&[("a.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n")]);
+        assert!(compare(&old, &objects(&[("a.yaml", stamped)]), &Noise::default()).is_empty());
+        let other = stamped.replace("hldc.io/trace", "example.com/trace");
+        assert_eq!(compare(&old, &objects(&[("a.yaml", &other)]), &Noise::default()).changed.len(), 1);
+    }
+
+    #[test]
+    fn secret_values_and_redacted_paths_never_show() {
+        let secret = "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {same: c2FtZQ==, pass: b2xk}\nstringData: {token: hunter2}\n";
+        let changed = secret.replace("b2xk", "bmV3").replace("hunter2", "swordfish");
+        let comparison = compare(&objects(&[("a.yaml", secret)]), &objects(&[("a.yaml", &changed)]), &Noise::default());
+        let diff = &comparison.changed[0].diff;
+        for value in ["c2FtZQ==", "b2xk", "bmV3", "hunter2", "swordfish"] {
+            assert!(!diff.contains(value), "{value} shows in\n{diff}");
+        }
+        assert!(
+            diff.contains("-  pass: \"<redacted>\"\n+  pass: \"<redacted, changed>\"\n   same: \"<redacted>\"\n"),
+            "{diff}"
+        );
+        assert!(diff.contains("-  token: \"<redacted>\"\n+  token: \"<redacted, changed>\"\n"), "{diff}");
+
+        let values = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {password: one}\n";
+        let noise = Noise::new(&["data.password".to_string()]);
+        let comparison =
+            compare(&objects(&[("a.yaml", values)]), &objects(&[("a.yaml", &values.replace("one", "two"))]), &noise);
+        assert_eq!(comparison.changed[0].diff, "@@ -1,6 +1,6 @@\n apiVersion: v1\n data:\n-  password: \"<redacted>\"\n+  password: \"<redacted, changed>\"\n kind: ConfigMap\n metadata:\n   name: c\n");
+    }
+}

@@ -1,0 +1,296 @@
+//! `hldc diff`: compiles in memory and compares, object by object, with the output directory
+//! or with the HLD at a git ref. Writes nothing (the source cache aside): not the output, not
+//! hldc.lock, and never the user's checkout, index or branches.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::diag::Problem;
+use crate::diff::{self, Comparison, Noise};
+use crate::fetch::{self, FetchOptions};
+use crate::ops::generate::{self, CompileOptions};
+use crate::previous;
+use crate::resolve::Environments;
+use crate::settings::Settings;
+use crate::sources::Sources;
+
+/// One output compared: an output directory name under `generated/` and what compiles it.
+/// Environments make one today; clusters will add theirs.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub name: String,
+    pub environments: Environments,
+}
+
+impl Target {
+    pub fn of(environments: &Environments) -> Vec<Target> {
+        vec![Target { name: environments.output_dir(), environments: environments.clone() }]
+    }
+}
+
+/// What the compile is compared with.
+#[derive(Debug, Clone)]
+pub enum Baseline {
+    /// `generated/<target>/` under this directory, as `generate` wrote it.
+    Output(PathBuf),
+    /// The HLD as it is at this git ref, compiled too.
+    Ref(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct DiffOptions {
+    /// How to compile; its environments are replaced by each target's.
+    pub compile: CompileOptions,
+    pub targets: Vec<Target>,
+    pub baseline: Baseline,
+    pub noise: Noise,
+}
+
+/// One target's comparison.
+#[derive(Debug)]
+pub struct TargetDiff {
+    pub name: String,
+    pub comparison: Comparison,
+}
+
+#[derive(Debug)]
+pub struct DiffReport {
+    pub targets: Vec<TargetDiff>,
+    pub warnings: Vec<Problem>,
+}
+
+/// Compiles every target and compares it with the baseline.
+pub fn diff(options: &DiffOptions, settings: &Settings, fetch: &FetchOptions) -> Result<DiffReport, Vec<Problem>> {
+    let (sources, mut warnings) = super::remote::open(settings, fetch.clone())?;
+    let before = match &options.baseline {
+        Baseline::Output(root) => Before::Output(root.clone()),
+        Baseline::Ref(reference) => {
+            let checkout = RefCheckout::new(sources.hld_root(), reference).map_err(|p| vec![p])?;
+            let ref_settings = Settings { hld_root: checkout.hld_root.clone(), ..settings.clone() };
+            // Its warnings are the work tree's again, or ones this change fixes.
+            let (sources, _) = super::remote::open(&ref_settings, fetch.clone()).map_err(|p| at_ref(p, reference))?;
+            Before::Ref { _checkout: checkout, reference: reference.clone(), sources: Box::new(sources) }
+        }
+    };
+    let mut targets = Vec::new();
+    for target in &options.targets {
+        let compile = CompileOptions { environments: target.environments.clone(), ..options.compile.clone() };
+        let compiled = generate::compile(&compile, &sources)?;
+        warnings.extend(compiled.warnings);
+        let current = previous::of_rendered(&compiled.components);
+        let previous = match &before {
+            Before::Output(root) => {
+                let directory = root.join("generated").join(&target.name);
+                let display = format!("generated/{}", target.name);
+                if !directory.exists() {
+                    warnings.push(
+                        Problem::warning("hldc::diff::no-output", format!("there is no output directory `{display}`: every object is new"))
+                            .help(format!("run `hldc generate` for `{}` first, pass `--out DIR` where it was written, or compare with a git ref (`--against origin/main`)", target.name)),
+                    );
+                }
+                previous::read(&directory, &display).map_err(|p| vec![p])?
+            }
+            Before::Ref { sources, reference, .. } => {
+                let compiled = generate::compile(&compile, sources).map_err(|p| at_ref(p, reference))?;
+                previous::of_rendered(&compiled.components)
+            }
+        };
+        targets.push(TargetDiff {
+            name: target.name.clone(),
+            comparison: diff::compare(&previous, &current, &options.noise),
+        });
+    }
+    Ok(DiffReport { targets, warnings })
+}
+
+/// The problems of the HLD at a ref name its files as they are there; one more error says so.
+fn at_ref(mut problems: Vec<Problem>, reference: &str) -> Vec<Problem> {
+    problems.push(
+        Problem::error("hldc::diff::ref-does-not-compile", format!("the HLD at `{reference}` does not compile"))
+            .help(format!("the problems above are in the files as they are at `{reference}`; compare with another ref, or leave out `--against`")),
+    );
+    problems
+}
+
+/// Where the objects to compare with come from.
+enum Before {
+    Output(PathBuf),
+    /// The checkout is kept until the comparison is done: `sources` read from it.
+    Ref {
+        _checkout: RefCheckout,
+        reference: String,
+        sources: Box<Sources>,
+    },
+}
+
+/// The files of the repository's tree at a ref, written to a temporary directory that is
+/// removed when this is dropped.
+struct RefCheckout {
+    _dir: tempfile::TempDir,
+    hld_root: PathBuf,
+}
+
+impl RefCheckout {
+    fn new(hld_root: &Path, reference: &str) -> Result<RefCheckout, Problem> {
+        let repository = git2::Repository::discover(hld_root).map_err(|_| {
+            Problem::error(
+                "hldc::diff::not-a-repository",
+                format!("`--against {reference}` needs the HLD in a git repository, and it is in none"),
+            )
+            .help("run it in a git checkout, or leave out `--against` to compare with the output directory")
+        })?;
+        let work_tree = repository.workdir().and_then(|dir| dir.canonicalize().ok()).ok_or_else(|| {
+            Problem::error(
+                "hldc::diff::not-a-repository",
+                "`--against` needs a repository with a work tree, not a bare one",
+            )
+            .help("run it in a git checkout")
+        })?;
+        let inside = hld_root.strip_prefix(&work_tree).unwrap_or(Path::new("")).to_path_buf();
+        let tree = repository.revparse_single(reference).and_then(|object| object.peel_to_tree()).map_err(|e| {
+            Problem::error(
+                "hldc::diff::unknown-ref",
+                format!("`{reference}` names no commit in the repository: {}", e.message()),
+            )
+            .help("name a branch, tag or commit, e.g. `origin/main` or `HEAD~1`")
+        })?;
+        let io_error = |e: String| {
+            Problem::error(
+                "hldc::diff::checkout",
+                format!("cannot write the files of `{reference}` to a temporary directory: {e}"),
+            )
+            .help("check the free space and permissions of the temporary directory ($TMPDIR)")
+        };
+        let dir = tempfile::Builder::new().prefix("hldc-diff-").tempdir().map_err(|e| io_error(e.to_string()))?;
+        fetch::export_tree(&repository, &tree, dir.path()).map_err(io_error)?;
+        // An empty repository at the top keeps `../` paths between HLDs of one repository working
+        // at the ref as in the work tree: local sources may reach as far as the repository holding them.
+        git2::Repository::init(dir.path()).map_err(|e| io_error(e.message().to_string()))?;
+        let ref_root = dir.path().join(&inside);
+        if !ref_root.is_dir() {
+            let shown = if inside.as_os_str().is_empty() { ".".to_string() } else { inside.display().to_string() };
+            return Err(Problem::error(
+                "hldc::diff::no-hld-at-ref",
+                format!("the HLD directory `{shown}` does not exist at `{reference}`"),
+            )
+            .help("compare with a ref that has the HLD, or leave out `--against`"));
+        }
+        Ok(RefCheckout { _dir: dir, hld_root: ref_root })
+    }
+}
+
+impl DiffReport {
+    pub fn is_identical(&self) -> bool {
+        self.targets.iter().all(|target| target.comparison.is_empty())
+    }
+
+    /// For a terminal or a pager: each changed object's diff, added and removed objects, then
+    /// one summary line per target. `stat` keeps only the summary lines.
+    pub fn human(&self, color: bool, stat: bool) -> String {
+        let paint =
+            |code: &str, text: &str| if color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() };
+        let mut out = String::new();
+        for target in self.targets.iter().filter(|_| !stat) {
+            let comparison = &target.comparison;
+            for changed in &comparison.changed {
+                let moved =
+                    changed.previous_file.as_ref().map(|from| format!(", moved from {from}")).unwrap_or_default();
+                let head = format!("changed {} ({}{moved})", changed.id.display, changed.file);
+                let _ = writeln!(out, "{}", paint("1", &head));
+                for line in changed.diff.lines() {
+                    let code = match line.chars().next() {
+                        Some('+') => "32",
+                        Some('-') => "31",
+                        Some('@') => "36",
+                        _ => "",
+                    };
+                    let _ = writeln!(out, "{}", if code.is_empty() { line.to_string() } else { paint(code, line) });
+                }
+            }
+            for (verb, code, entries) in [("added", "32", &comparison.added), ("removed", "31", &comparison.removed)] {
+                for entry in entries {
+                    let _ = writeln!(out, "{}", paint(code, &format!("{verb} {} ({})", entry.id.display, entry.file)));
+                }
+            }
+        }
+        for target in &self.targets {
+            let _ = writeln!(out, "{}: {}", target.name, target.comparison.summary());
+        }
+        out
+    }
+
+    /// For tools: `{"identical", "targets": [{"target", "summary", "changed", "added", "removed"}]}`;
+    /// `stat` leaves out the lists.
+    pub fn json(&self, stat: bool) -> String {
+        let targets: Vec<serde_json::Value> = self
+            .targets
+            .iter()
+            .map(|target| {
+                let c = &target.comparison;
+                let mut value = serde_json::json!({
+                    "target": target.name,
+                    "summary": {"changed": c.changed.len(), "added": c.added.len(), "removed": c.removed.len()},
+                });
+                if !stat {
+                    value["changed"] = serde_json::json!(c.changed);
+                    value["added"] = serde_json::json!(c.added);
+                    value["removed"] = serde_json::json!(c.removed);
+                }
+                value
+            })
+            .collect();
+        let report = serde_json::json!({"identical": self.is_identical(), "targets": targets});
+        serde_json::to_string_pretty(&report).unwrap_or_default()
+    }
+
+    /// For a pull request comment: a summary table, then the added and removed objects and a
+    /// collapsible section per changed object. `stat` keeps only the table.
+    pub fn markdown(&self, stat: bool) -> String {
+        let mut out = String::from("| target | changed | added | removed |\n| --- | ---: | ---: | ---: |\n");
+        for target in &self.targets {
+            let c = &target.comparison;
+            let _ =
+                writeln!(out, "| {} | {} | {} | {} |", target.name, c.changed.len(), c.added.len(), c.removed.len());
+        }
+        for target in self.targets.iter().filter(|target| !stat && !target.comparison.is_empty()) {
+            let comparison = &target.comparison;
+            let _ = writeln!(out, "\n### {}", target.name);
+            if !comparison.added.is_empty() || !comparison.removed.is_empty() {
+                out.push('\n');
+            }
+            for (verb, entries) in [("added", &comparison.added), ("removed", &comparison.removed)] {
+                for entry in entries {
+                    let _ = writeln!(out, "- {verb} `{}` (`{}`)", entry.id.display, entry.file);
+                }
+            }
+            for changed in &comparison.changed {
+                let moved = changed
+                    .previous_file
+                    .as_ref()
+                    .map(|from| format!(", moved from <code>{}</code>", html(from)))
+                    .unwrap_or_default();
+                let summary = format!(
+                    "changed <code>{}</code> (<code>{}</code>{moved})",
+                    html(&changed.id.display),
+                    html(&changed.file)
+                );
+                let _ = write!(out, "\n<details>\n<summary>{summary}</summary>\n\n");
+                if !changed.diff.is_empty() {
+                    let fence = "`".repeat(longest_backtick_run(&changed.diff).max(2) + 1);
+                    let _ = write!(out, "{fence}diff\n{}{fence}\n\n", changed.diff);
+                }
+                out.push_str("</details>\n");
+            }
+        }
+        out
+    }
+}
+
+/// A fence longer than any run of backticks in the text, so a diff cannot close it early.
+fn longest_backtick_run(text: &str) -> usize {
+    text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
+}
+
+fn html(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}

@@ -1,0 +1,111 @@
+//! Reading a previous output directory back into objects: `diff` compares them with a fresh
+//! compile, and the same reader is what sticky trace stamps will look up earlier stamps in.
+//! Only reads; a missing directory is an output that has not been generated yet.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_yaml::Value;
+
+use crate::diag::{Problem, SourceFile};
+use crate::model::ObjectId;
+use crate::render::Rendered;
+use crate::yaml;
+
+/// One object of an output, as data, and the file (relative to the output directory,
+/// `/`-separated) that holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputObject {
+    pub file: String,
+    pub value: Value,
+}
+
+/// The objects of one output directory by identity; identities are unique in an output.
+pub type OutputObjects = BTreeMap<ObjectId, OutputObject>;
+
+/// The objects a compile would write, keyed as `read` keys a directory.
+pub fn of_rendered(components: &[Rendered]) -> OutputObjects {
+    components
+        .iter()
+        .flat_map(|component| {
+            component.objects.iter().map(|object| {
+                (object.id(), OutputObject { file: component.file.clone(), value: object.value().clone() })
+            })
+        })
+        .collect()
+}
+
+/// Reads every `.yaml` file under `dir` (sorted walk) as Kubernetes objects. `display` names
+/// the directory in messages (relative, never absolute).
+pub fn read(dir: &Path, display: &str) -> Result<OutputObjects, Problem> {
+    let mut objects = OutputObjects::new();
+    if !dir.exists() {
+        return Ok(objects);
+    }
+    for entry in walkdir::WalkDir::new(dir).follow_links(true).sort_by_file_name() {
+        let entry = entry.map_err(|e| {
+            Problem::error("hldc::previous::read", format!("cannot read the output directory `{display}`: {e}"))
+                .help("check the permissions of the output directory, or delete it and run `hldc generate`")
+        })?;
+        let relative = entry.path().strip_prefix(dir).unwrap_or(entry.path());
+        let relative = relative.to_string_lossy().replace('\\', "/");
+        if !entry.file_type().is_file() || !relative.ends_with(".yaml") {
+            continue;
+        }
+        let name = format!("{display}/{relative}");
+        let text = std::fs::read_to_string(entry.path()).map_err(|e| {
+            Problem::error("hldc::previous::read", format!("cannot read `{name}`: {e}"))
+                .help("check the file's permissions, or delete the output directory and run `hldc generate`")
+        })?;
+        let file = SourceFile::new(&name, text);
+        for document in yaml::parse_all(&file)? {
+            let id = ObjectId::of(&document.value);
+            let object = OutputObject { file: relative.clone(), value: document.value.clone() };
+            if let Some(first) = objects.insert(id.clone(), object) {
+                return Err(Problem::error(
+                    "hldc::previous::duplicate",
+                    format!("`{id}` is in the output twice (`{display}/{}` and `{name}`)", first.file),
+                )
+                .at(document.value_location(&[]))
+                .label("second copy")
+                .help("hldc never writes an object twice: run `hldc generate` to rewrite the output directory"));
+            }
+        }
+    }
+    Ok(objects)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_objects_by_identity_and_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("infra")).unwrap();
+        std::fs::write(
+            dir.path().join("infra/a.yaml"),
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: x\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "not an object").unwrap();
+        let objects = read(dir.path(), "generated/prod").unwrap();
+        let files: Vec<(String, &str)> = objects.iter().map(|(id, o)| (id.to_string(), o.file.as_str())).collect();
+        assert_eq!(
+            files,
+            vec![("v1 ConfigMap x/a".to_string(), "infra/a.yaml"), ("v1 Namespace x".to_string(), "infra/a.yaml")]
+        );
+    }
+
+    #[test]
+    fn a_missing_directory_is_empty_and_a_duplicate_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(read(&dir.path().join("absent"), "generated/prod").unwrap().is_empty());
+        let object = "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n";
+        std::fs::write(dir.path().join("a.yaml"), object).unwrap();
+        std::fs::write(dir.path().join("b.yaml"), object).unwrap();
+        let problem = read(dir.path(), "generated/prod").unwrap_err();
+        assert_eq!(problem.code, "hldc::previous::duplicate");
+        assert!(problem.message.contains("`generated/prod/a.yaml` and `generated/prod/b.yaml`"), "{}", problem.message);
+    }
+}
