@@ -14,6 +14,7 @@
 pub mod check;
 pub mod cli;
 pub mod diag;
+pub mod edit;
 pub mod emit;
 pub mod fetch;
 pub mod layer;
