@@ -45,6 +45,16 @@ pub enum Command {
     /// ENVs are checked as one combination, the way `generate` would use them. Every problem is
     /// reported; warnings do not fail. Exit 0 valid, 1 invalid, 2 could not run.
     Validate(ValidateArgs),
+    /// Set values in config/<env>.yaml, changing only the lines that hold them (Fabrikate's `set`)
+    ///
+    /// Keys are dotted paths; quote a key holding dots: `annotations."sidecar.istio.io/inject"=false`.
+    /// Values are typed like helm's `--set`: integers, `true`/`false` and `null`; anything else
+    /// is a string (`1.10` stays "1.10").
+    Set(SetArgs),
+    /// Add a subcomponent entry to component.yaml (Fabrikate's `add`)
+    Add(AddArgs),
+    /// Remove a subcomponent entry from component.yaml (Fabrikate's `remove`)
+    Remove(RemoveArgs),
     /// Print a JSON Schema of one of the file formats (component, config, access, lock, project)
     Schema {
         /// Which schema; all names are listed when omitted
@@ -139,4 +149,65 @@ pub struct ValidateArgs {
 pub enum OutputFormat {
     Human,
     Json,
+}
+
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    /// `KEY=VALUE` assignments, applied in order after the `-f` files
+    #[arg(value_name = "KEY=VALUE")]
+    pub assignments: Vec<String>,
+
+    /// The environment whose file to edit: config/<ENV>.yaml
+    #[arg(long = "env", visible_alias = "environment", value_name = "ENV", default_value = "common")]
+    pub environment: String,
+
+    /// The component to configure, as subcomponent names from the root (`infra.jaeger`)
+    #[arg(long, visible_alias = "subcomponent", value_name = "A.B")]
+    pub component: Option<String>,
+
+    /// Fail when a key does not exist yet
+    #[arg(long)]
+    pub no_new_keys: bool,
+
+    /// Write every value as a string
+    #[arg(long)]
+    pub string: bool,
+
+    /// Write the component's `trace` block (sourceRepo, sourceCommit, ...) instead of `config`
+    #[arg(long)]
+    pub trace: bool,
+
+    /// Merge a values file in (before the assignments); may be repeated
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The new subcomponent's name
+    pub name: String,
+    #[arg(long, value_name = "S")]
+    pub source: Option<String>,
+    #[arg(long, value_name = "METHOD")]
+    pub method: Option<String>,
+    #[arg(long = "type", value_name = "TYPE")]
+    pub component_type: Option<String>,
+    #[arg(long, value_name = "P")]
+    pub path: Option<String>,
+    #[arg(long, value_name = "V")]
+    pub version: Option<String>,
+    #[arg(long, value_name = "B")]
+    pub branch: Option<String>,
+    /// The entry to add under, as subcomponent names from the root (`infra.monitoring`)
+    #[arg(long, value_name = "A.B")]
+    pub parent: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// The subcomponent's name
+    pub name: String,
+    /// The entry to remove from, as subcomponent names from the root (`infra.monitoring`)
+    #[arg(long, value_name = "A.B")]
+    pub parent: Option<String>,
 }
