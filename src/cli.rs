@@ -173,7 +173,8 @@ pub struct SetArgs {
     #[arg(long)]
     pub string: bool,
 
-    /// Write the component's `trace` block (sourceRepo, sourceCommit, ...) instead of `config`
+    /// Write the component's `trace` block (sourceRepo, sourceCommit, sourceRef, ciBuild, pr,
+    /// author; all strings) instead of `config`
     #[arg(long)]
     pub trace: bool,
 

@@ -177,6 +177,7 @@ fn errors_exit_2_with_the_location_and_leave_the_files_untouched() {
         (&["set", "--component", "wbe", "a=1"], "did you mean `web`", "component.yaml:3:1"),
         (&["set", "--component", "infra.nope", "a=1"], "hldc::edit::missing-component", "component.yaml:10:5"),
         (&["set", "--component", "web", "broken"], "hldc::set::assignment", ""),
+        (&["set", "--env", "prod"], "hldc::set::nothing", ""),
         (&["remove", "nope"], "hldc::edit::missing-component", "component.yaml:3:1"),
         (&["add", "web", "--type", "helm"], "hldc::add::exists", "component.yaml:5:"),
         (&["add", "x", "--parent", "infra.jaeger.deep"], "hldc::edit::missing-component", ""),

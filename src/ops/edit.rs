@@ -66,6 +66,10 @@ pub fn set(root: &Path, options: &SetOptions) -> Result<String, Problem> {
         let (path, value) = parse_assignment(assignment, options.strings || options.trace)?;
         leaves.push(([prefix.clone(), path].concat(), value));
     }
+    if leaves.is_empty() {
+        return Err(Problem::error("hldc::set::nothing", "nothing to set: no `KEY=VALUE` and no values in `-f` files")
+            .help("name what to set, e.g. `hldc set --component web image.tag=1.2.3`"));
+    }
     let relative = format!("config/{}.yaml", options.environment);
     let path = root.join(&relative);
     if root.join(format!("config/{}.json", options.environment)).exists() {
@@ -196,6 +200,9 @@ fn missing_component(editor: &Editor, list: &[Segment], name: &str) -> Problem {
 /// component directories; a remote component's children are not known without fetching it,
 /// so the names below one are taken on trust.
 fn check_component(root: &Path, names: &[String]) -> Result<(), Problem> {
+    if names.is_empty() {
+        return Ok(());
+    }
     let mut dir = root.to_path_buf();
     let mut file = COMPONENT_FILE.to_string();
     let mut editor = Editor::open(&read(&root.join(&file), &file, false)?)?;
