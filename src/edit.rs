@@ -19,12 +19,17 @@ const DEFAULT_STEP: usize = 2;
 /// One YAML file being edited: its current text and parse.
 #[derive(Debug)]
 pub struct Editor {
+    /// The file with `\n` line ends: a CRLF file is edited as LF and written back as CRLF.
     doc: Document,
+    crlf: bool,
 }
 
 impl Editor {
     /// Parses `file` for editing; refuses files whose positions cannot be known.
     pub fn open(file: &Source) -> Result<Editor, Problem> {
+        let text = file.text();
+        let crlf = text.contains("\r\n") && text.matches('\n').count() == text.matches("\r\n").count();
+        let file = if crlf { &SourceFile::new(file.name(), text.replace("\r\n", "\n")) } else { file };
         let doc = parse_one(file)?;
         if matches!(doc.positions, Positions::Unknown) {
             return Err(Problem::error(
@@ -37,15 +42,25 @@ impl Editor {
             .at(Location::file_start(file))
             .help("rewrite the file in plain block style (e.g. spaces instead of tabs after `:`)"));
         }
-        Ok(Editor { doc })
+        Ok(Editor { doc, crlf })
     }
 
     pub fn value(&self) -> &Value {
         &self.doc.value
     }
 
+    /// The current text, with `\n` line ends.
     pub fn text(&self) -> &str {
         self.doc.file.text()
+    }
+
+    /// The current text with the file's own line ends: what to write.
+    pub fn contents(&self) -> String {
+        if self.crlf {
+            self.text().replace('\n', "\r\n")
+        } else {
+            self.text().to_string()
+        }
     }
 
     pub fn location(&self, path: &[Segment]) -> Location {
@@ -93,7 +108,8 @@ impl Editor {
                 Value::Null | Value::Mapping(_) => {
                     let region = self.region(here)?;
                     let entry = entry_lines(&path[depth..], value, region.indent + step, step);
-                    return self.apply(region.block_span(), format!("\n{entry}"), expected);
+                    let (span, replacement) = region.block_edit(self.text(), &entry);
+                    return self.apply(span, replacement, expected);
                 }
                 _ => {
                     return Err(Problem::error(
@@ -108,11 +124,14 @@ impl Editor {
         }
         let region = self.region(path)?;
         match inline_text(value) {
-            Some(text) if region.inline.is_some() => self.apply(region.scalar_span(), text, expected),
-            Some(text) => self.apply(region.scalar_span(), format!(" {text}"), expected),
+            Some(scalar) => {
+                let (span, replacement) = region.scalar_edit(self.text(), &scalar);
+                self.apply(span, replacement, expected)
+            }
             None => {
                 let block = block_lines(value, region.indent + step, step);
-                self.apply(region.block_span(), format!("\n{block}"), expected)
+                let (span, replacement) = region.block_edit(self.text(), &block);
+                self.apply(span, replacement, expected)
             }
         }
     }
@@ -162,7 +181,8 @@ impl Editor {
         }
         if count == 1 {
             let region = self.region(path)?;
-            return self.apply(region.after_colon..region.end, " []".to_string(), expected);
+            let (span, replacement) = region.scalar_edit(self.text(), "[]");
+            return self.apply(span, replacement, expected);
         }
         let item = self.item(path, index)?;
         let text = self.text();
@@ -261,7 +281,7 @@ impl Editor {
             Some(span) if !multi_line => (Some(span.clone()), span.end),
             Some(span) => (None, span.end.max(deeper_end)),
             None if deeper_end > key_line_end => (None, deeper_end),
-            None => (None, key_line_end_content(text, after_colon)),
+            None => (None, key_line_end),
         };
         Ok(Region { indent, after_colon, key_line_end, on_key_line, inline, end })
     }
@@ -302,19 +322,27 @@ struct Region {
 }
 
 impl Region {
-    /// What a scalar written after `key: ` replaces: the old scalar token alone when it has one
-    /// (a comment after it stays), else everything after the colon.
-    fn scalar_span(&self) -> std::ops::Range<usize> {
-        self.inline.clone().unwrap_or(self.after_colon..self.end)
+    /// The span a scalar written after `key: ` replaces, and its replacement: the old scalar
+    /// token alone when there is one, else the old value; the key line's comment stays.
+    fn scalar_edit(&self, text: &str, scalar: &str) -> (std::ops::Range<usize>, String) {
+        match &self.inline {
+            Some(span) => (span.clone(), scalar.to_string()),
+            None if self.on_key_line => (self.after_colon..self.end, format!(" {scalar}")),
+            // The old value starts below the key: what is on the key line is a comment, or nothing.
+            None => (self.after_colon..self.end, format!(" {scalar}{}", &text[self.after_colon..self.key_line_end])),
+        }
     }
 
-    /// What a value written on the lines below the key replaces; the key line, comment
-    /// included, stays when the old value was not on it.
-    fn block_span(&self) -> std::ops::Range<usize> {
+    /// The span a value written on the lines below the key replaces, and its replacement; the
+    /// key line's comment stays.
+    fn block_edit(&self, text: &str, block: &str) -> (std::ops::Range<usize>, String) {
         match &self.inline {
-            Some(span) => self.after_colon..span.end,
-            None if self.on_key_line => self.after_colon..self.end,
-            None => self.key_line_end..self.end.max(self.key_line_end),
+            // `key: {}  # note` keeps its note: the token goes, the rest of the line stays.
+            Some(span) => {
+                (self.after_colon..self.key_line_end, format!("{}\n{block}", &text[span.end..self.key_line_end]))
+            }
+            None if self.on_key_line => (self.after_colon..self.end, format!("\n{block}")),
+            None => (self.key_line_end..self.end.max(self.key_line_end), format!("\n{block}")),
         }
     }
 }
@@ -478,14 +506,6 @@ fn line_end(text: &str, offset: usize) -> usize {
 fn starts_line(text: &str, offset: usize) -> bool {
     let prefix = &text[line_start(text, offset)..offset];
     prefix.split(' ').all(|part| part.is_empty() || part == "-")
-}
-
-/// The end of the content after `after_colon` on its line, without a trailing comment.
-fn key_line_end_content(text: &str, after_colon: usize) -> usize {
-    let end = line_end(text, after_colon);
-    let line = &text[after_colon..end];
-    let content = line.find(" #").map_or(line, |i| &line[..i]);
-    after_colon + content.trim_end().len()
 }
 
 /// Which lines after a key (or dash) at some column belong to its value.

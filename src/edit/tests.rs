@@ -53,6 +53,8 @@ fn empty_and_null_mappings_become_blocks() {
     assert_eq!(out, COMMENTED.replace("config: {}\n", "config:\n            a: true\n"));
     let out = edited("config:  # values\nnext: 1\n", "config.a", s("x")).unwrap();
     assert_eq!(out, "config:  # values\n  a: x\nnext: 1\n");
+    let out = edited("config: null  # none yet\nnext: 1\n", "config.a", s("x")).unwrap();
+    assert_eq!(out, "config:  # none yet\n  a: x\nnext: 1\n");
 }
 
 #[test]
@@ -68,6 +70,14 @@ fn sequences_and_block_scalars_are_replaced_whole() {
     assert_eq!(out, "a:\n  b: one\n  c: 1\nlist:\n- x\n- y\nz: 0\n");
     let out = edited(text, "list", Value::Sequence(vec![s("q")])).unwrap();
     assert_eq!(out, "a:\n  b: |\n    line\n    # not a comment\n  c: 1\nlist:\n  - q\nz: 0\n");
+}
+
+#[test]
+fn crlf_files_stay_crlf() {
+    let mut editor = Editor::open(&SourceFile::new("c.yaml", "# c\r\nconfig:\r\n  a: 1\r\n")).unwrap();
+    editor.set(&keys("config.b"), &s("x")).unwrap();
+    editor.set(&keys("config.a"), &Value::Number(2.into())).unwrap();
+    assert_eq!(editor.contents(), "# c\r\nconfig:\r\n  a: 2\r\n  b: x\r\n");
 }
 
 #[test]
@@ -99,12 +109,15 @@ fn items_are_appended_and_removed_by_their_lines() {
 
 #[test]
 fn the_last_item_leaves_an_empty_sequence_and_missing_sequences_are_created() {
-    let mut editor = Editor::open(&SourceFile::new("c.yaml", "name: r\nsubcomponents:\n- name: a\n")).unwrap();
+    let text = "name: r\nsubcomponents:  # children\n- name: a\n";
+    let mut editor = Editor::open(&SourceFile::new("c.yaml", text)).unwrap();
     editor.remove_item(&keys("subcomponents"), 0).unwrap();
-    assert_eq!(editor.text(), "name: r\nsubcomponents: []\n");
+    assert_eq!(editor.text(), "name: r\nsubcomponents: []  # children\n");
+    editor.set(&keys("subcomponents"), &Value::Null).unwrap();
+    editor.set(&keys("subcomponents"), &Value::Sequence(vec![])).unwrap();
     let item: Value = serde_yaml::from_str("name: b").unwrap();
     editor.push_item(&keys("subcomponents"), &item).unwrap();
-    assert_eq!(editor.text(), "name: r\nsubcomponents:\n  - name: b\n");
+    assert_eq!(editor.text(), "name: r\nsubcomponents:  # children\n  - name: b\n");
 }
 
 /// Keys the generator draws from: some nested in the fixture, some not.

@@ -93,7 +93,7 @@ pub fn set(root: &Path, options: &SetOptions) -> Result<String, Problem> {
         }
         editor.set(path, value)?;
     }
-    save(root, &relative, editor.text(), Schema::Config)?;
+    save(root, &relative, &editor.contents(), Schema::Config)?;
     Ok(relative)
 }
 
@@ -134,7 +134,7 @@ pub fn add(root: &Path, parent: &[String], component: &NewComponent) -> Result<S
         .filter_map(|(key, value)| Some((Value::String(key.into()), Value::String(value?.clone()))))
         .collect();
     editor.push_item(&list, &Value::Mapping(item))?;
-    save(root, COMPONENT_FILE, editor.text(), Schema::Component)?;
+    save(root, COMPONENT_FILE, &editor.contents(), Schema::Component)?;
     Ok(COMPONENT_FILE.to_string())
 }
 
@@ -145,7 +145,7 @@ pub fn remove(root: &Path, parent: &[String], name: &str) -> Result<String, Prob
         return Err(missing_component(&editor, &list, name));
     };
     editor.remove_item(&list, index)?;
-    save(root, COMPONENT_FILE, editor.text(), Schema::Component)?;
+    save(root, COMPONENT_FILE, &editor.contents(), Schema::Component)?;
     Ok(COMPONENT_FILE.to_string())
 }
 
