@@ -232,3 +232,26 @@ fn add_then_remove_is_a_byte_identical_round_trip() {
     assert!(added.is_empty(), "{added:?}");
     assert_eq!(removed, ["  - name: web", "    type: helm", "    path: chart   # local chart"]);
 }
+
+#[test]
+fn components_are_found_through_local_directory_components() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write_files(
+        root,
+        &[
+            ("component.yaml", "name: hld\nsubcomponents:\n  - name: infra\n    source: ./infra\n"),
+            (
+                "infra/component.yaml",
+                "name: infra\nsubcomponents:\n  - name: jaeger\n    type: helm\n    path: chart\n",
+            ),
+        ],
+    );
+    hldc(root, &["set", "--component", "infra.jaeger", "replicas=2"]).assert_code(0);
+    assert_eq!(
+        read(root, "config/common.yaml"),
+        "subcomponents:\n  infra:\n    subcomponents:\n      jaeger:\n        config:\n          replicas: 2\n"
+    );
+    let run = hldc(root, &["set", "--component", "infra.jager", "replicas=3"]).assert_code(2);
+    run.assert_stderr_contains("did you mean `jaeger`").assert_stderr_contains("infra/component.yaml:2:1");
+}

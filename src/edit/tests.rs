@@ -142,21 +142,39 @@ fn scalar_strategy() -> impl Strategy<Value = Value> {
     ]
 }
 
+/// Files in the styles people write: comments everywhere, four-space indents, quoted keys,
+/// sequences without indentation, block scalars, a document marker, CRLF.
+const FIXTURES: &[&str] = &[
+    COMMENTED,
+    "---\n\"config\": # the values\n  'image':\n    tag: v1 # pinned\n  list:\n  - a\n  - b: c\n  text: |\n    # not a comment\n    line\ntag: ~\n",
+    "# nothing here yet\n",
+    "",
+    "config:\r\n  image:\r\n    tag: 1.0.0\r\n",
+    "image:\n    tag: 'x' # c\n\n\n    # gap\n    config: {}\nsidecar.istio.io/inject: true\n",
+];
+
 proptest! {
     #[test]
     fn set_then_parse_gives_the_value_and_other_lines_stay(
+        fixture in prop::sample::select(FIXTURES),
         path in prop::collection::vec(key_strategy(), 1..4),
         value in scalar_strategy(),
     ) {
         let path: Vec<Segment> = path.into_iter().map(Segment::Key).collect();
-        let mut editor = Editor::open(&SourceFile::new("c.yaml", COMMENTED)).unwrap();
-        let replaces_lines = matches!(lookup(editor.value(), &path), Some(Value::Mapping(m)) if !m.is_empty());
+        let mut editor = Editor::open(&SourceFile::new("c.yaml", fixture)).unwrap();
+        let original = editor.text().to_string();
+        let replaces_lines = matches!(
+            lookup(editor.value(), &path),
+            Some(Value::Mapping(m)) if !m.is_empty()
+        ) || matches!(lookup(editor.value(), &path), Some(Value::Sequence(l)) if !l.is_empty())
+            || matches!(lookup(editor.value(), &path), Some(Value::String(t)) if t.contains('\n'));
         match editor.set(&path, &value) {
             Ok(()) => {
-                let reparsed = parse_one(&SourceFile::new("c.yaml", editor.text())).unwrap();
+                let reparsed = parse_one(&SourceFile::new("c.yaml", editor.contents())).unwrap();
                 prop_assert_eq!(lookup(&reparsed.value, &path), Some(&value));
+                prop_assert_eq!(editor.contents().contains("\r\n"), fixture.contains("\r\n"));
                 // Every line of the original is still there, in order, except the one replaced.
-                let old: Vec<&str> = COMMENTED.lines().collect();
+                let old: Vec<&str> = original.lines().collect();
                 let new: Vec<&str> = editor.text().lines().collect();
                 let diff = similar::TextDiff::from_slices(&old, &new);
                 let removed = diff.iter_all_changes().filter(|c| c.tag() == similar::ChangeTag::Delete).count();
@@ -168,8 +186,27 @@ proptest! {
                     ["hldc::edit::through-scalar", "hldc::edit::unsupported"].contains(&problem.code),
                     "{}", problem.message
                 );
-                prop_assert_eq!(editor.text(), COMMENTED);
+                prop_assert_eq!(editor.contents(), fixture);
             }
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn several_sets_read_back_as_the_same_sets_on_the_value(
+        fixture in prop::sample::select(FIXTURES),
+        sets in prop::collection::vec((prop::collection::vec(key_strategy(), 1..4), scalar_strategy()), 1..6),
+    ) {
+        let mut editor = Editor::open(&SourceFile::new("c.yaml", fixture)).unwrap();
+        let mut expected = editor.value().clone();
+        for (path, value) in sets {
+            let path: Vec<Segment> = path.into_iter().map(Segment::Key).collect();
+            if editor.set(&path, &value).is_ok() {
+                set_in(&mut expected, &path, value);
+            }
+            let reparsed = parse_one(&SourceFile::new("c.yaml", editor.contents())).unwrap();
+            prop_assert_eq!(&reparsed.value, &expected);
         }
     }
 }
