@@ -187,16 +187,22 @@ pub struct SetArgs {
 pub struct AddArgs {
     /// The new subcomponent's name
     pub name: String,
+    /// Where it comes from: a git URL, a helm repository, a URL or a local directory
     #[arg(long, value_name = "S")]
     pub source: Option<String>,
+    /// How `source` is fetched: local, git, helm or http
     #[arg(long, value_name = "METHOD")]
     pub method: Option<String>,
+    /// What it is: component, helm or static
     #[arg(long = "type", value_name = "TYPE")]
     pub component_type: Option<String>,
+    /// The chart or directory inside `source`
     #[arg(long, value_name = "P")]
     pub path: Option<String>,
+    /// The chart version (helm repositories) or git tag/commit
     #[arg(long, value_name = "V")]
     pub version: Option<String>,
+    /// The git branch
     #[arg(long, value_name = "B")]
     pub branch: Option<String>,
     /// The entry to add under, as subcomponent names from the root (`infra.monitoring`)
