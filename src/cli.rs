@@ -49,6 +49,16 @@ pub enum Command {
     ///
     /// Writes nothing. Exit 0 identical, 1 different, 2 could not compare.
     Diff(DiffArgs),
+    /// Set values in config/<env>.yaml, changing only the lines that hold them (Fabrikate's `set`)
+    ///
+    /// Keys are dotted paths; quote a key holding dots: `annotations."sidecar.istio.io/inject"=false`.
+    /// Values are typed like helm's `--set`: integers, `true`/`false` and `null`; anything else
+    /// is a string (`1.10` stays "1.10").
+    Set(SetArgs),
+    /// Add a subcomponent entry to component.yaml (Fabrikate's `add`)
+    Add(AddArgs),
+    /// Remove a subcomponent entry from component.yaml (Fabrikate's `remove`)
+    Remove(RemoveArgs),
     /// Print a JSON Schema of one of the file formats (component, config, access, lock, project)
     Schema {
         /// Which schema; all names are listed when omitted
@@ -180,4 +190,72 @@ pub enum DiffFormat {
     Human,
     Json,
     Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    /// `KEY=VALUE` assignments, applied in order after the `-f` files
+    #[arg(value_name = "KEY=VALUE")]
+    pub assignments: Vec<String>,
+
+    /// The environment whose file to edit: config/<ENV>.yaml
+    #[arg(long = "env", visible_alias = "environment", value_name = "ENV", default_value = "common")]
+    pub environment: String,
+
+    /// The component to configure, as subcomponent names from the root (`infra.jaeger`)
+    #[arg(long, visible_alias = "subcomponent", value_name = "A.B")]
+    pub component: Option<String>,
+
+    /// Fail when a key does not exist yet
+    #[arg(long)]
+    pub no_new_keys: bool,
+
+    /// Write every value as a string
+    #[arg(long)]
+    pub string: bool,
+
+    /// Write the component's `trace` block (sourceRepo, sourceCommit, sourceRef, ciBuild, pr,
+    /// author; all strings) instead of `config`
+    #[arg(long)]
+    pub trace: bool,
+
+    /// Merge a values file in (before the assignments); may be repeated
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The new subcomponent's name
+    pub name: String,
+    /// Where it comes from: a git URL, a helm repository, a URL or a local directory
+    #[arg(long, value_name = "S")]
+    pub source: Option<String>,
+    /// How `source` is fetched: local, git, helm or http
+    #[arg(long, value_name = "METHOD")]
+    pub method: Option<String>,
+    /// What it is: component, helm or static
+    #[arg(long = "type", value_name = "TYPE")]
+    pub component_type: Option<String>,
+    /// The chart or directory inside `source`
+    #[arg(long, value_name = "P")]
+    pub path: Option<String>,
+    /// The chart version (helm repositories) or git tag/commit
+    #[arg(long, value_name = "V")]
+    pub version: Option<String>,
+    /// The git branch
+    #[arg(long, value_name = "B")]
+    pub branch: Option<String>,
+    /// The entry to add under, as subcomponent names from the root (`infra.monitoring`)
+    #[arg(long, value_name = "A.B")]
+    pub parent: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// The subcomponent's name
+    pub name: String,
+    /// The entry to remove from, as subcomponent names from the root (`infra.monitoring`)
+    #[arg(long, value_name = "A.B")]
+    pub parent: Option<String>,
 }

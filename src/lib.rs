@@ -15,6 +15,7 @@ pub mod check;
 pub mod cli;
 pub mod diag;
 pub mod diff;
+pub mod edit;
 pub mod emit;
 pub mod fetch;
 pub mod layer;
@@ -146,6 +147,41 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
             );
             Ok(ExitCode::from(if compared.is_identical() { 0 } else { 1 }))
         }
+        Command::Set(args) => {
+            let options = ops::edit::SetOptions {
+                environment: args.environment.clone(),
+                component: dotted(args.component.as_deref()),
+                no_new_keys: args.no_new_keys,
+                strings: args.string,
+                trace: args.trace,
+                files: args.files.clone(),
+                assignments: args.assignments.clone(),
+            };
+            let written = ops::edit::set(&settings.hld_root, &options).map_err(|p| vec![p])?;
+            eprintln!("updated {written}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Add(args) => {
+            let component = ops::edit::NewComponent {
+                name: args.name.clone(),
+                component_type: args.component_type.clone(),
+                method: args.method.clone(),
+                source: args.source.clone(),
+                path: args.path.clone(),
+                version: args.version.clone(),
+                branch: args.branch.clone(),
+            };
+            let written =
+                ops::edit::add(&settings.hld_root, &dotted(args.parent.as_deref()), &component).map_err(|p| vec![p])?;
+            eprintln!("updated {written}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Remove(args) => {
+            let written = ops::edit::remove(&settings.hld_root, &dotted(args.parent.as_deref()), &args.name)
+                .map_err(|p| vec![p])?;
+            eprintln!("updated {written}");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Schema { name } => match name.as_deref().map(|n| (n, Schema::from_name(n))) {
             None => {
                 for schema in Schema::ALL {
@@ -186,6 +222,11 @@ fn validate_options(args: &cli::ValidateArgs, settings: &Settings) -> Result<ops
         helm: settings.helm(&args.render.helm)?,
         rendered: args.rendered.then_some(ops::validate::RenderCheck { kube_version }),
     })
+}
+
+/// `infra.jaeger` as component names; none for an absent option.
+fn dotted(names: Option<&str>) -> Vec<String> {
+    names.map(|n| n.split('.').map(str::to_string).collect()).unwrap_or_default()
 }
 
 /// Prints problems to stderr, warnings and errors alike.

@@ -1,6 +1,7 @@
 //! The operations behind the commands. Each is one function over the pipeline stages.
 
 pub mod diff;
+pub mod edit;
 pub mod generate;
 pub mod remote;
 pub mod update;

@@ -1,0 +1,421 @@
+//! `hldc set`, `add` and `remove` (Fabrikate's): edits of an HLD's own files through the
+//! surgical editor of `crate::edit`. Each command edits one file in memory, checks the result
+//! against the file's schema, and replaces the file atomically; on any problem the file is
+//! left byte for byte as it was.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde_yaml::{Mapping, Value};
+
+use crate::diag::{Problem, Source, SourceFile};
+use crate::edit::{self, Editor};
+use crate::schema::{self, Schema};
+use crate::suggest::did_you_mean;
+use crate::yaml::{display_path, parse_one, Document, Segment};
+
+/// What `hldc set` writes.
+#[derive(Debug, Clone, Default)]
+pub struct SetOptions {
+    pub environment: String,
+    /// The component, as subcomponent names from the root (`infra.jaeger` → `[infra, jaeger]`).
+    pub component: Vec<String>,
+    pub no_new_keys: bool,
+    /// Every value a string (`--string`).
+    pub strings: bool,
+    /// Write the `trace` block instead of `config`.
+    pub trace: bool,
+    /// Values files merged in first, in order (`-f`).
+    pub files: Vec<PathBuf>,
+    /// `KEY=VALUE` assignments, applied after the files.
+    pub assignments: Vec<String>,
+}
+
+/// Sets values in `config/<env>.yaml` of the HLD at `root`; returns the file's display name.
+pub fn set(root: &Path, options: &SetOptions) -> Result<String, Problem> {
+    if !crate::load::is_environment_name(&options.environment) {
+        return Err(Problem::error(
+            "hldc::set::environment",
+            format!("`{}` is not an environment name", options.environment),
+        )
+        .help("use letters, digits, `-`, `_` and `.`, e.g. `prod`"));
+    }
+    check_component(root, &options.component)?;
+    let mut prefix = Vec::new();
+    for name in &options.component {
+        prefix.extend([Segment::Key("subcomponents".into()), Segment::Key(name.clone())]);
+    }
+    prefix.push(Segment::Key(if options.trace { "trace" } else { "config" }.into()));
+    let mut leaves = Vec::new();
+    for file in &options.files {
+        let document = parse_one(&read(file, &file.display().to_string(), false)?)?;
+        match &document.value {
+            Value::Mapping(map) => flatten(map, &mut prefix.clone(), &mut leaves),
+            Value::Null => {}
+            _ => {
+                return Err(Problem::error(
+                    "hldc::set::values-file",
+                    format!("`{}` holds no mapping of values", document.file.name()),
+                )
+                .at(document.value_location(&[]))
+                .help("a values file is a mapping, as helm's values.yaml"))
+            }
+        }
+    }
+    for assignment in &options.assignments {
+        let (path, value) = parse_assignment(assignment, options.strings || options.trace)?;
+        leaves.push(([prefix.clone(), path].concat(), value));
+    }
+    if leaves.is_empty() {
+        return Err(Problem::error("hldc::set::nothing", "nothing to set: no `KEY=VALUE` and no values in `-f` files")
+            .help("name what to set, e.g. `hldc set --component web image.tag=1.2.3`"));
+    }
+    let relative = format!("config/{}.yaml", options.environment);
+    let path = root.join(&relative);
+    if root.join(format!("config/{}.json", options.environment)).exists() {
+        return Err(Problem::error(
+            "hldc::set::json",
+            format!("`config/{}.json` cannot be edited", options.environment),
+        )
+        .path(format!("config/{}.json", options.environment))
+        .help("hldc edits YAML config files; convert the file to YAML first"));
+    }
+    let mut editor = Editor::open(&read(&path, &relative, true)?)?;
+    for (path, value) in &leaves {
+        if options.no_new_keys && !edit::exists(editor.value(), path) {
+            return Err(Problem::error(
+                "hldc::set::new-key",
+                format!("`{}` does not exist in `{relative}`", display_path(path)),
+            )
+            .at(editor.location(path))
+            .label("the path stops here")
+            .help("check the key's spelling, or drop `--no-new-keys` to create it"));
+        }
+        editor.set(path, value)?;
+    }
+    save(root, &relative, &editor.contents(), Schema::Config)?;
+    Ok(relative)
+}
+
+/// A subcomponent entry for `hldc add`; `None` fields are not written.
+#[derive(Debug, Clone, Default)]
+pub struct NewComponent {
+    pub name: String,
+    pub component_type: Option<String>,
+    pub method: Option<String>,
+    pub source: Option<String>,
+    pub path: Option<String>,
+    pub version: Option<String>,
+    pub branch: Option<String>,
+}
+
+/// Adds a subcomponent entry to `component.yaml` (under the entry `parent`); returns the file's name.
+pub fn add(root: &Path, parent: &[String], component: &NewComponent) -> Result<String, Problem> {
+    let (mut editor, list) = open_component_list(root, parent)?;
+    if let Some(index) = item_named(editor.value(), &list, &component.name) {
+        return Err(Problem::error(
+            "hldc::add::exists",
+            format!("a subcomponent named `{}` already exists", component.name),
+        )
+        .at(editor.location(&[list, vec![Segment::Index(index)]].concat()))
+        .help("choose another name, or `hldc remove` the existing entry first"));
+    }
+    let fields = [
+        ("name", Some(&component.name)),
+        ("type", component.component_type.as_ref()),
+        ("method", component.method.as_ref()),
+        ("source", component.source.as_ref()),
+        ("path", component.path.as_ref()),
+        ("version", component.version.as_ref()),
+        ("branch", component.branch.as_ref()),
+    ];
+    let item: Mapping = fields
+        .into_iter()
+        .filter_map(|(key, value)| Some((Value::String(key.into()), Value::String(value?.clone()))))
+        .collect();
+    editor.push_item(&list, &Value::Mapping(item))?;
+    save(root, COMPONENT_FILE, &editor.contents(), Schema::Component)?;
+    Ok(COMPONENT_FILE.to_string())
+}
+
+/// Removes the subcomponent entry `name` from `component.yaml` (under the entry `parent`).
+pub fn remove(root: &Path, parent: &[String], name: &str) -> Result<String, Problem> {
+    let (mut editor, list) = open_component_list(root, parent)?;
+    let Some(index) = item_named(editor.value(), &list, name) else {
+        return Err(missing_component(&editor, &list, name));
+    };
+    editor.remove_item(&list, index)?;
+    save(root, COMPONENT_FILE, &editor.contents(), Schema::Component)?;
+    Ok(COMPONENT_FILE.to_string())
+}
+
+const COMPONENT_FILE: &str = "component.yaml";
+
+/// The root component file, and the path of the `subcomponents` list of the entry `parent`.
+fn open_component_list(root: &Path, parent: &[String]) -> Result<(Editor, Vec<Segment>), Problem> {
+    if root.join("component.json").exists() {
+        return Err(Problem::error("hldc::edit::json", "`component.json` cannot be edited")
+            .path("component.json")
+            .help("hldc edits YAML component files; convert the file to YAML first"));
+    }
+    let editor = Editor::open(&read(&root.join(COMPONENT_FILE), COMPONENT_FILE, false)?)?;
+    let mut list = vec![Segment::Key("subcomponents".into())];
+    for name in parent {
+        let index = item_named(editor.value(), &list, name).ok_or_else(|| missing_component(&editor, &list, name))?;
+        list.extend([Segment::Index(index), Segment::Key("subcomponents".into())]);
+    }
+    Ok((editor, list))
+}
+
+fn lookup<'v>(value: &'v Value, path: &[Segment]) -> Option<&'v Value> {
+    path.iter().try_fold(value, |node, segment| match segment {
+        Segment::Key(key) => node.get(key.as_str()),
+        Segment::Index(i) => node.get(*i),
+    })
+}
+
+fn names(value: &Value, list: &[Segment]) -> Vec<String> {
+    let items = lookup(value, list).and_then(Value::as_sequence).map(Vec::as_slice).unwrap_or_default();
+    items.iter().map(|item| item.get("name").and_then(Value::as_str).unwrap_or_default().to_string()).collect()
+}
+
+fn item_named(value: &Value, list: &[Segment], name: &str) -> Option<usize> {
+    names(value, list).iter().position(|n| n == name)
+}
+
+fn missing_component(editor: &Editor, list: &[Segment], name: &str) -> Problem {
+    let known = names(editor.value(), list);
+    let help = match did_you_mean(name, known.iter().map(String::as_str)) {
+        Some(close) => format!("did you mean `{close}`?"),
+        None if known.is_empty() => "this entry has no subcomponents".to_string(),
+        None => format!("the subcomponents here are: {}", known.join(", ")),
+    };
+    Problem::error("hldc::edit::missing-component", format!("there is no subcomponent named `{name}`"))
+        .at(editor.location(list))
+        .label("looked here")
+        .help(help)
+}
+
+/// Checks that the components named from the root exist, following inline entries and local
+/// component directories; a remote component's children are not known without fetching it,
+/// so the names below one are taken on trust.
+fn check_component(root: &Path, names: &[String]) -> Result<(), Problem> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    let mut dir = root.to_path_buf();
+    let mut file = COMPONENT_FILE.to_string();
+    let mut editor = Editor::open(&read(&root.join(&file), &file, false)?)?;
+    let mut list = vec![Segment::Key("subcomponents".into())];
+    for (depth, name) in names.iter().enumerate() {
+        let index = item_named(editor.value(), &list, name).ok_or_else(|| missing_component(&editor, &list, name))?;
+        let entry = lookup(editor.value(), &[list.clone(), vec![Segment::Index(index)]].concat()).cloned();
+        let field = |key: &str| entry.as_ref().and_then(|e| e.get(key)).and_then(Value::as_str).map(str::to_string);
+        let kind = field("type").or_else(|| field("generator")).unwrap_or_else(|| "component".into());
+        let method = field("method").unwrap_or_else(|| "local".into());
+        let (source, path) = (field("source"), field("path"));
+        let last = depth + 1 == names.len();
+        match (kind.as_str(), method.as_str()) {
+            _ if last => return Ok(()),
+            ("component", "local") if source.is_some() || path.is_some() => {
+                dir = [source, path].into_iter().flatten().fold(dir, |d, part| d.join(part));
+                file = display_relative(root, &dir.join(COMPONENT_FILE));
+                editor = Editor::open(&read(&dir.join(COMPONENT_FILE), &file, false)?)?;
+                list = vec![Segment::Key("subcomponents".into())];
+            }
+            ("component", "local") => list.extend([Segment::Index(index), Segment::Key("subcomponents".into())]),
+            ("component", _) => return Ok(()),
+            _ => {
+                return Err(missing_component(
+                    &editor,
+                    &[list, vec![Segment::Index(index)]].concat(),
+                    &names[depth + 1],
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+fn display_relative(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/")
+}
+
+/// Reads a file for editing; a missing one reads as empty when `create` allows.
+fn read(path: &Path, name: &str, create: bool) -> Result<Source, Problem> {
+    match std::fs::read(path) {
+        Err(e) if create && e.kind() == std::io::ErrorKind::NotFound => Ok(SourceFile::new(name, "")),
+        Err(e) => Err(Problem::error("hldc::io::read", format!("cannot read `{name}`: {e}"))
+            .path(name)
+            .help("check that the file exists and is readable")),
+        Ok(bytes) => String::from_utf8(bytes).map(|text| SourceFile::new(name, text)).map_err(|_| {
+            Problem::error("hldc::io::encoding", format!("`{name}` is not UTF-8 text"))
+                .path(name)
+                .help("save the file as UTF-8")
+        }),
+    }
+}
+
+/// Checks the edited text against its schema, then replaces the file (temporary file, rename).
+fn save(root: &Path, relative: &str, text: &str, schema: Schema) -> Result<(), Problem> {
+    let document: Document = parse_one(&SourceFile::new(relative, text))?;
+    if let Some(problem) = schema::check(&document, schema).into_iter().next() {
+        return Err(problem.help(format!("the edit would make `{relative}` invalid, so it was not written")));
+    }
+    let path = root.join(relative);
+    let io_error = |e: std::io::Error| {
+        Problem::error("hldc::io::write", format!("cannot write `{relative}`: {e}"))
+            .path(relative)
+            .help("check permissions and free space; the file was left as it was")
+    };
+    let dir = path.parent().unwrap_or(root);
+    std::fs::create_dir_all(dir).map_err(io_error)?;
+    let mut temp = tempfile::Builder::new().prefix(".hldc-edit-").tempfile_in(dir).map_err(io_error)?;
+    temp.write_all(text.as_bytes()).map_err(io_error)?;
+    // The temporary file is private (0600); the edited file keeps the mode it had, and a new
+    // one gets the usual 0644.
+    let permissions = std::fs::metadata(&path).map(|m| m.permissions()).ok().or_else(new_file_permissions);
+    if let Some(permissions) = permissions {
+        temp.as_file().set_permissions(permissions).map_err(io_error)?;
+    }
+    temp.persist(&path).map_err(|e| io_error(e.error))?;
+    Ok(())
+}
+
+#[cfg(unix)]
+fn new_file_permissions() -> Option<std::fs::Permissions> {
+    Some(std::os::unix::fs::PermissionsExt::from_mode(0o644))
+}
+
+#[cfg(not(unix))]
+fn new_file_permissions() -> Option<std::fs::Permissions> {
+    None
+}
+
+/// Leaves of a values mapping in file order: non-empty mappings are merged key by key, every
+/// other value (sequences included, as helm merges values) replaces what is there.
+fn flatten(map: &Mapping, path: &mut Vec<Segment>, leaves: &mut Vec<(Vec<Segment>, Value)>) {
+    for (key, value) in map {
+        let key = match key {
+            Value::String(text) => text.clone(),
+            other => edit_key(other),
+        };
+        path.push(Segment::Key(key));
+        match value {
+            Value::Mapping(inner) if !inner.is_empty() => flatten(inner, path, leaves),
+            _ => leaves.push((path.clone(), value.clone())),
+        }
+        path.pop();
+    }
+}
+
+/// A non-string key (`1:`, `true:`) as the string Go's YAML reader makes of it.
+fn edit_key(key: &Value) -> String {
+    serde_yaml::to_string(key).map(|text| text.trim_end().to_string()).unwrap_or_default()
+}
+
+/// Parses `a.b."c.d"=value`: the key path (quotes keep dots inside a key, `\` escapes one
+/// character) and the value typed like helm's `--set`.
+pub fn parse_assignment(text: &str, strings: bool) -> Result<(Vec<Segment>, Value), Problem> {
+    let bad = |why: &str| {
+        Problem::error("hldc::set::assignment", format!("`{text}` is not a KEY=VALUE assignment: {why}"))
+            .help("write `path.to.key=value`; quote keys holding dots: `annotations.\"sidecar.istio.io/inject\"=false`")
+    };
+    let mut path = Vec::new();
+    let mut key = String::new();
+    let mut quoted = false;
+    let mut chars = text.char_indices();
+    let value_start = loop {
+        let Some((i, c)) = chars.next() else { return Err(bad("there is no `=`")) };
+        match c {
+            '\\' => key.extend(chars.next().map(|(_, c)| c)),
+            '"' => quoted = !quoted,
+            '.' | '=' if !quoted => {
+                if key.is_empty() {
+                    return Err(bad("a key in the path is empty"));
+                }
+                path.push(Segment::Key(std::mem::take(&mut key)));
+                if c == '=' {
+                    break i + 1;
+                }
+            }
+            c => key.push(c),
+        }
+    };
+    let value = &text[value_start..];
+    Ok((path, if strings { Value::String(value.to_string()) } else { typed(value) }))
+}
+
+/// Helm's `--set` typing: `true`/`false` and `null` in any case, decimal integers not starting
+/// with `0` (or `0` itself); everything else stays a string, so `1.10` is not the number 1.1.
+fn typed(text: &str) -> Value {
+    match text.to_ascii_lowercase().as_str() {
+        "true" => return Value::Bool(true),
+        "false" => return Value::Bool(false),
+        "null" => return Value::Null,
+        _ => {}
+    }
+    if text == "0" || !text.starts_with('0') {
+        if let Ok(number) = text.parse::<i64>() {
+            return Value::Number(number.into());
+        }
+    }
+    Value::String(text.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(keys: &[&str]) -> Vec<Segment> {
+        keys.iter().map(|k| Segment::Key(k.to_string())).collect()
+    }
+
+    #[test]
+    fn assignments_split_on_unquoted_dots_and_type_like_helm() {
+        let (p, v) = parse_assignment("annotations.\"sidecar.istio.io/inject\"=false", false).unwrap();
+        assert_eq!((p, v), (path(&["annotations", "sidecar.istio.io/inject"]), Value::Bool(false)));
+        let cases = [
+            ("1.10", Value::String("1.10".into())),
+            ("10", Value::Number(10.into())),
+            ("-3", Value::Number((-3).into())),
+            ("0", Value::Number(0.into())),
+            ("007", Value::String("007".into())),
+            ("TRUE", Value::Bool(true)),
+            ("Null", Value::Null),
+            ("on", Value::String("on".into())),
+            ("a=b", Value::String("a=b".into())),
+            ("", Value::String(String::new())),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse_assignment(&format!("k={text}"), false).unwrap().1, want, "{text}");
+        }
+        assert_eq!(parse_assignment("k=10", true).unwrap().1, Value::String("10".into()));
+        assert_eq!(parse_assignment("a\\.b=1", false).unwrap().0, path(&["a.b"]));
+    }
+
+    #[test]
+    fn malformed_assignments_are_refused() {
+        for text in ["novalue", "a..b=1", "=1", ".a=1"] {
+            let problem = parse_assignment(text, false).unwrap_err();
+            assert_eq!(problem.code, "hldc::set::assignment", "{text}");
+        }
+    }
+
+    #[test]
+    fn values_files_flatten_to_leaves_in_file_order() {
+        let map: Mapping = serde_yaml::from_str("b: {c: 1, d: [x]}\na: {}\n").unwrap();
+        let mut leaves = Vec::new();
+        flatten(&map, &mut Vec::new(), &mut leaves);
+        let paths: Vec<String> = leaves.iter().map(|(p, _)| display_path(p)).collect();
+        assert_eq!(paths, ["b.c", "b.d", "a"]);
+    }
+
+    #[test]
+    fn missing_locations_point_into_the_file() {
+        let file = SourceFile::new("component.yaml", "name: r\nsubcomponents:\n- name: a\n");
+        let editor = Editor::open(&file).unwrap();
+        let problem = missing_component(&editor, &path(&["subcomponents"]), "b");
+        assert_eq!(problem.where_().unwrap(), "component.yaml:2:1");
+    }
+}

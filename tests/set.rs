@@ -1,0 +1,257 @@
+//! End-to-end tests of `hldc set`, `add` and `remove`: the real binary on commented HLDs, where a
+//! line-level diff proves that only the intended lines changed.
+
+mod common;
+
+use std::path::Path;
+
+use common::{hldc, read_tree, write_files};
+use serde_yaml::Value;
+
+const COMPONENT: &str = "\
+# The trivia app.
+name: trivia
+subcomponents:
+  # the web front end
+  - name: web
+    type: helm
+    path: chart   # local chart
+
+  - name: infra
+    subcomponents:
+      - name: jaeger
+        type: helm
+        path: chart
+";
+
+const COMMON: &str = "\
+# Shared by every environment.
+subcomponents:
+  web:
+    namespace: web
+    config:
+      image:
+        repository: 'nginx'  # mirrored
+        tag: \"1.25\"
+
+      # one per zone
+      replicas: 3
+";
+
+const CHART: &[(&str, &str)] = &[
+    ("chart/Chart.yaml", "apiVersion: v2\nname: echo\nversion: 0.1.0\n"),
+    (
+        "chart/templates/values.yaml",
+        "apiVersion: hldc.test/v1\nkind: Values\nmetadata:\n  name: {{ .Release.Name }}\nvalues:\n{{ toYaml .Values | indent 2 }}\n",
+    ),
+];
+
+fn hld() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(dir.path(), &[("component.yaml", COMPONENT), ("config/common.yaml", COMMON)]);
+    write_files(dir.path(), CHART);
+    dir
+}
+
+fn read(root: &Path, file: &str) -> String {
+    std::fs::read_to_string(root.join(file)).unwrap()
+}
+
+/// The lines `before` lost and the lines `after` gained, in order.
+fn line_diff(before: &str, after: &str) -> (Vec<String>, Vec<String>) {
+    let diff = similar::TextDiff::from_lines(before, after);
+    let (mut removed, mut added) = (Vec::new(), Vec::new());
+    for change in diff.iter_all_changes() {
+        match change.tag() {
+            similar::ChangeTag::Delete => removed.push(change.value().trim_end_matches('\n').to_string()),
+            similar::ChangeTag::Insert => added.push(change.value().trim_end_matches('\n').to_string()),
+            similar::ChangeTag::Equal => {}
+        }
+    }
+    (removed, added)
+}
+
+fn rendered_values(root: &Path, file: &str) -> Value {
+    let text = read(root, file);
+    let object: Value = serde_yaml::from_str(&text).unwrap();
+    object["values"].clone()
+}
+
+#[test]
+fn changing_one_value_changes_exactly_one_line_and_generate_sees_it() {
+    let dir = hld();
+    let root = dir.path();
+    hldc(root, &["set", "--component", "web", "image.tag=1.10"])
+        .assert_code(0)
+        .assert_stderr_contains("config/common.yaml");
+    let (removed, added) = line_diff(COMMON, &read(root, "config/common.yaml"));
+    assert_eq!(
+        (removed, added),
+        (vec!["        tag: \"1.25\"".to_string()], vec!["        tag: \"1.10\"".to_string()])
+    );
+    hldc(root, &["generate"]).assert_code(0);
+    let values = rendered_values(root, "generated/common/web.yaml");
+    // `1.10` stays a string, as with helm's --set.
+    assert_eq!(values["image"]["tag"], Value::String("1.10".into()));
+    assert_eq!(values["replicas"], Value::Number(3.into()));
+}
+
+#[test]
+fn new_keys_and_missing_files_are_created_in_block_style() {
+    let dir = hld();
+    let root = dir.path();
+    let args = [
+        "set",
+        "--env",
+        "prod",
+        "--component",
+        "infra.jaeger",
+        "annotations.\"sidecar.istio.io/inject\"=false",
+        "replicas=2",
+        "--",
+        "version=on",
+    ];
+    #[cfg(unix)]
+    std::fs::set_permissions(root.join("config/common.yaml"), std::os::unix::fs::PermissionsExt::from_mode(0o640))
+        .unwrap();
+    hldc(root, &args).assert_code(0);
+    assert_eq!(
+        read(root, "config/prod.yaml"),
+        "subcomponents:\n  infra:\n    subcomponents:\n      jaeger:\n        config:\n          annotations:\n            \
+         sidecar.istio.io/inject: false\n          replicas: 2\n          version: \"on\"\n"
+    );
+    // A new key in an existing file: added after its siblings, nothing else touched.
+    hldc(root, &["set", "--component", "web", "image.pullPolicy=Always", "resources.limits.cpu=500m"]).assert_code(0);
+    let (removed, added) = line_diff(COMMON, &read(root, "config/common.yaml"));
+    assert!(removed.is_empty(), "{removed:?}");
+    assert_eq!(added, ["        pullPolicy: Always", "      resources:", "        limits:", "          cpu: \"500m\""]);
+}
+
+#[test]
+fn string_forces_strings_and_no_new_keys_refuses_new_keys() {
+    let dir = hld();
+    let root = dir.path();
+    hldc(root, &["set", "--component", "web", "--string", "--no-new-keys", "replicas=4"]).assert_code(0);
+    assert_eq!(line_diff(COMMON, &read(root, "config/common.yaml")).1, ["      replicas: \"4\""]);
+    let before = read_tree(root);
+    let run = hldc(root, &["set", "--component", "web", "--no-new-keys", "image.digest=sha256:0"]).assert_code(2);
+    run.assert_stderr_contains("hldc::set::new-key").assert_stderr_contains("config/common.yaml:6:");
+    assert_eq!(read_tree(root), before);
+}
+
+#[test]
+fn values_files_merge_key_by_key() {
+    let dir = hld();
+    let root = dir.path();
+    write_files(root, &[("bump.yaml", "# from CI\nimage:\n  tag: v2\nextra:\n  list: [a, b]\n")]);
+    hldc(root, &["set", "--component", "web", "-f", "bump.yaml", "replicas=5"]).assert_code(0);
+    let (removed, added) = line_diff(COMMON, &read(root, "config/common.yaml"));
+    assert_eq!(removed, ["        tag: \"1.25\"", "      replicas: 3"]);
+    assert_eq!(
+        added,
+        ["        tag: v2", "      replicas: 5", "      extra:", "        list:", "          - a", "          - b"]
+    );
+}
+
+#[test]
+fn trace_is_written_beside_config_and_never_reaches_helm() {
+    let dir = hld();
+    let root = dir.path();
+    hldc(root, &["set", "--component", "web", "--trace", "sourceCommit=4f2a9c1", "pr=12"]).assert_code(0);
+    let (removed, added) = line_diff(COMMON, &read(root, "config/common.yaml"));
+    assert!(removed.is_empty(), "{removed:?}");
+    assert_eq!(added, ["    trace:", "      sourceCommit: \"4f2a9c1\"", "      pr: \"12\""]);
+    hldc(root, &["generate"]).assert_code(0);
+    let values = rendered_values(root, "generated/common/web.yaml");
+    assert!(values.get("trace").is_none() && values.get("sourceCommit").is_none(), "{values:?}");
+    // Only the known trace fields: the schema is checked before anything is written.
+    let before = read_tree(root);
+    hldc(root, &["set", "--component", "web", "--trace", "commit=x"]).assert_code(2).assert_stderr_contains("commit");
+    assert_eq!(read_tree(root), before);
+}
+
+#[test]
+fn errors_exit_2_with_the_location_and_leave_the_files_untouched() {
+    let cases: &[(&[&str], &str, &str)] = &[
+        (&["set", "--component", "web", "replicas.max=1"], "hldc::edit::through-scalar", "config/common.yaml:11:17"),
+        (&["set", "--component", "wbe", "a=1"], "did you mean `web`", "component.yaml:3:1"),
+        (&["set", "--component", "infra.nope", "a=1"], "hldc::edit::missing-component", "component.yaml:10:5"),
+        (&["set", "--component", "web", "broken"], "hldc::set::assignment", ""),
+        (&["set", "--env", "prod"], "hldc::set::nothing", ""),
+        (&["remove", "nope"], "hldc::edit::missing-component", "component.yaml:3:1"),
+        (&["add", "web", "--type", "helm"], "hldc::add::exists", "component.yaml:5:"),
+        (&["add", "x", "--parent", "infra.jaeger.deep"], "hldc::edit::missing-component", ""),
+    ];
+    for (args, message, location) in cases {
+        let dir = hld();
+        let root = dir.path();
+        let before = read_tree(root);
+        let run = hldc(root, args).assert_code(2);
+        run.assert_stderr_contains(message).assert_stderr_contains(location);
+        assert_eq!(read_tree(root), before, "{args:?} changed files");
+    }
+    // An unparsable file and a flow-style mapping are refused, located, and kept.
+    for (text, message, location) in [
+        ("subcomponents:\n  web: [unclosed\n", "hldc::yaml::syntax", "config/common.yaml:2:"),
+        ("subcomponents:\n  web: {config: {a: 1}}\n", "flow style", "config/common.yaml:2:"),
+    ] {
+        let dir = hld();
+        let root = dir.path();
+        write_files(root, &[("config/common.yaml", text)]);
+        let run = hldc(root, &["set", "--component", "web", "b=2"]).assert_code(2);
+        run.assert_stderr_contains(message).assert_stderr_contains(location);
+        assert_eq!(read(root, "config/common.yaml"), text);
+    }
+}
+
+#[test]
+fn add_then_remove_is_a_byte_identical_round_trip() {
+    let dir = hld();
+    let root = dir.path();
+    let add = ["add", "grafana", "--source", "https://github.com/org/grafana", "--method", "git", "--type", "helm"];
+    hldc(root, &[&add[..], &["--path", "charts/grafana", "--version", "1.2.0", "--parent", "infra"]].concat())
+        .assert_code(0);
+    let (removed, added) = line_diff(COMPONENT, &read(root, "component.yaml"));
+    assert!(removed.is_empty(), "{removed:?}");
+    assert_eq!(
+        added,
+        [
+            "      - name: grafana",
+            "        type: helm",
+            "        method: git",
+            "        source: https://github.com/org/grafana",
+            "        path: charts/grafana",
+            "        version: \"1.2.0\"",
+        ]
+    );
+    hldc(root, &["remove", "grafana", "--parent", "infra"]).assert_code(0);
+    assert_eq!(read(root, "component.yaml"), COMPONENT);
+    // A top-level entry keeps the file's comments and blank lines around it.
+    hldc(root, &["remove", "web"]).assert_code(0);
+    let (removed, added) = line_diff(COMPONENT, &read(root, "component.yaml"));
+    assert!(added.is_empty(), "{added:?}");
+    assert_eq!(removed, ["  - name: web", "    type: helm", "    path: chart   # local chart"]);
+}
+
+#[test]
+fn components_are_found_through_local_directory_components() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write_files(
+        root,
+        &[
+            ("component.yaml", "name: hld\nsubcomponents:\n  - name: infra\n    source: ./infra\n"),
+            (
+                "infra/component.yaml",
+                "name: infra\nsubcomponents:\n  - name: jaeger\n    type: helm\n    path: chart\n",
+            ),
+        ],
+    );
+    hldc(root, &["set", "--component", "infra.jaeger", "replicas=2"]).assert_code(0);
+    assert_eq!(
+        read(root, "config/common.yaml"),
+        "subcomponents:\n  infra:\n    subcomponents:\n      jaeger:\n        config:\n          replicas: 2\n"
+    );
+    let run = hldc(root, &["set", "--component", "infra.jager", "replicas=3"]).assert_code(2);
+    run.assert_stderr_contains("did you mean `jaeger`").assert_stderr_contains("infra/component.yaml:2:1");
+}
