@@ -82,6 +82,11 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
+    /// Render only this cluster of the environment (repeatable); the other clusters'
+    /// directories are left as they are
+    #[arg(long = "cluster", value_name = "NAME")]
+    pub clusters: Vec<String>,
+
     #[command(flatten)]
     pub fetch: FetchArgs,
 }

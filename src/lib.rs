@@ -71,7 +71,7 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
             let (sources, warnings) = ops::remote::open(settings, settings.fetch(&args.fetch, &options.helm))?;
             report(&warnings, settings);
             let out_root = args.out.clone().unwrap_or_else(|| settings.hld_root.clone());
-            let generated = ops::generate::generate(&options, &sources, &out_root)?;
+            let generated = ops::generate::generate(&options, &args.clusters, &sources, &out_root)?;
             report(&generated.warnings, settings);
             eprintln!("wrote {} files to {}", generated.file_count, generated.directory.display());
             if generated.lock_written {

@@ -10,28 +10,45 @@ use crate::load::{unknown_environment, Hld, Node, Placement};
 use crate::model::ComponentConfig;
 use crate::yaml::Document;
 
-/// The environments of a run, highest priority first, and the output directory they name.
+/// The environments of a run, highest priority first, the cluster it renders for if any, and
+/// the output directory they name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Environments {
     names: Vec<String>,
+    cluster: Option<String>,
 }
 
 impl Environments {
     pub fn new(names: &[String]) -> Environments {
-        Environments { names: names.to_vec() }
+        Environments { names: names.to_vec(), cluster: None }
+    }
+
+    /// The same environments rendered for one of their clusters: its config files are one more
+    /// layer, above the environments'.
+    pub fn with_cluster(self, cluster: &str) -> Environments {
+        Environments { cluster: Some(cluster.to_string()), ..self }
+    }
+
+    pub fn cluster(&self) -> Option<&str> {
+        self.cluster.as_deref()
     }
 
     /// The layers to read from a component's config files, highest priority first.
     pub fn layer_order(&self) -> impl Iterator<Item = &str> {
-        self.names.iter().map(String::as_str).filter(|n| *n != "common").chain(["common"])
+        self.cluster
+            .as_deref()
+            .into_iter()
+            .chain(self.names.iter().map(String::as_str).filter(|n| *n != "common"))
+            .chain(["common"])
     }
 
-    /// The directory under `generated/`: the names joined by `-`, or `common` when none.
+    /// The directory under `generated/`: the names joined by `-`, or `common` when none; a
+    /// cluster's is a directory inside it.
     pub fn output_dir(&self) -> String {
-        if self.names.is_empty() {
-            "common".to_string()
-        } else {
-            self.names.join("-")
+        let environments = if self.names.is_empty() { "common".to_string() } else { self.names.join("-") };
+        match &self.cluster {
+            Some(cluster) => format!("{environments}/{cluster}"),
+            None => environments,
         }
     }
 
