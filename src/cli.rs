@@ -45,6 +45,8 @@ pub enum Command {
     /// ENVs are checked as one combination, the way `generate` would use them. Every problem is
     /// reported; warnings do not fail. Exit 0 valid, 1 invalid, 2 could not run.
     Validate(ValidateArgs),
+    /// Print the merged config of each component, every value with the file:line that set it
+    Config(ConfigArgs),
     /// Print a JSON Schema of one of the file formats (component, config, access, lock, project)
     Schema {
         /// Which schema; all names are listed when omitted
@@ -110,6 +112,27 @@ pub struct UpdateArgs {
 
     #[command(flatten)]
     pub helm: HelmArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// The environment (`common` always applies, below it)
+    #[arg(value_name = "ENV")]
+    pub environment: String,
+
+    /// Only this component, by name or path (`app/infra/mon`); every enabled one when omitted
+    #[arg(value_name = "COMPONENT")]
+    pub component: Option<String>,
+
+    /// One of the environment's clusters: its config files apply above the environment's
+    #[arg(long, value_name = "NAME")]
+    pub cluster: Option<String>,
+
+    #[command(flatten)]
+    pub helm: HelmArgs,
+
+    #[command(flatten)]
+    pub fetch: FetchArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -121,6 +121,16 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
             }
             Ok(ExitCode::from(validation.verdict.exit_code()))
         }
+        Command::Config(args) => {
+            let helm = settings.helm(&args.helm).map_err(|p| vec![p])?;
+            let (sources, warnings) = ops::remote::open(settings, settings.fetch(&args.fetch, &helm))?;
+            report(&warnings, settings);
+            let shown =
+                ops::config::config(&sources, &args.environment, args.cluster.as_deref(), args.component.as_deref())?;
+            report(&shown.warnings, settings);
+            print!("{}", ops::config::to_text(&shown.components));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Schema { name } => match name.as_deref().map(|n| (n, Schema::from_name(n))) {
             None => {
                 for schema in Schema::ALL {

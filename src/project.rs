@@ -75,28 +75,48 @@ impl Project {
     /// the `chosen` ones when some are), or the environments alone when they have no clusters.
     pub fn targets(&self, environments: &Environments, chosen: &[String]) -> Result<Vec<Environments>, Vec<Problem>> {
         self.check_environments(environments)?;
-        let clusters: Vec<&str> = environments
+        let clusters = self.clusters_of(environments);
+        if chosen.is_empty() {
+            return Ok(match clusters.is_empty() {
+                true => vec![environments.clone()],
+                false => clusters.into_iter().map(|c| environments.clone().with_cluster(c)).collect(),
+            });
+        }
+        let mut targets = Vec::new();
+        let mut problems = Vec::new();
+        for (index, cluster) in chosen.iter().enumerate() {
+            if chosen[..index].contains(cluster) {
+                continue;
+            }
+            match self.cluster_target(environments, cluster) {
+                Ok(target) => targets.push(target),
+                Err(problem) => problems.push(problem),
+            }
+        }
+        if problems.is_empty() {
+            Ok(targets)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// `environments` seen from one of their clusters.
+    pub fn cluster_target(&self, environments: &Environments, cluster: &str) -> Result<Environments, Problem> {
+        let clusters = self.clusters_of(environments);
+        if clusters.contains(&cluster) {
+            Ok(environments.clone().with_cluster(cluster))
+        } else {
+            Err(self.unknown_cluster(environments, cluster, &clusters))
+        }
+    }
+
+    fn clusters_of(&self, environments: &Environments) -> Vec<&str> {
+        environments
             .names()
             .iter()
             .filter_map(|env| self.environments.get(env))
             .flat_map(|spec| spec.clusters.iter().map(String::as_str))
-            .collect();
-        let unknown: Vec<Problem> = chosen
-            .iter()
-            .filter(|c| !clusters.contains(&c.as_str()))
-            .map(|c| self.unknown_cluster(environments, c, &clusters))
-            .collect();
-        if !unknown.is_empty() {
-            return Err(unknown);
-        }
-        if clusters.is_empty() {
-            return Ok(vec![environments.clone()]);
-        }
-        Ok(clusters
-            .into_iter()
-            .filter(|c| chosen.is_empty() || chosen.iter().any(|chosen| chosen == c))
-            .map(|c| environments.clone().with_cluster(c))
-            .collect())
+            .collect()
     }
 
     fn unknown_cluster(&self, environments: &Environments, cluster: &str, clusters: &[&str]) -> Problem {

@@ -162,3 +162,26 @@ fn project_file_mistakes_point_at_their_line_and_column() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+#[test]
+fn config_names_the_file_and_line_that_set_each_value() {
+    let hld = hld();
+    let root = hld.path();
+    let run = hldc(root, &["config", "prod", "--cluster", "east-us"]).assert_code(0);
+    insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!("config__prod_east-us", run.stdout);
+    });
+    // Without the cluster, its file is no layer; one component by its path or its name.
+    let by_path = hldc(root, &["config", "prod", "app/svc"]).assert_code(0);
+    assert_eq!(
+        by_path.stdout,
+        "app/svc\n  config.region: prod  # config/prod.yaml:4\n  config.replicas: 1   # config/common.yaml:6\n  config.tier: prod    # config/prod.yaml:5\n"
+    );
+    let by_name = hldc(root, &["config", "prod", "--cluster", "west-us", "mon"]).assert_code(0);
+    assert_eq!(by_name.stdout, "app/infra/mon\n  config.cluster: west  # infra/config/west-us.yaml:4\n");
+    hldc(root, &["config", "prod", "sv"])
+        .assert_code(2)
+        .assert_stderr_contains("no component `sv` is enabled in `prod`")
+        .assert_stderr_contains("did you mean `svc`?");
+    hldc(root, &["config", "east-us"]).assert_code(2).assert_stderr_contains("is a cluster of environment `prod`");
+}
