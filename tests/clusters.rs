@@ -185,3 +185,18 @@ fn config_names_the_file_and_line_that_set_each_value() {
         .assert_stderr_contains("did you mean `svc`?");
     hldc(root, &["config", "east-us"]).assert_code(2).assert_stderr_contains("is a cluster of environment `prod`");
 }
+
+#[test]
+fn validate_checks_each_cluster_of_an_environment_not_clusters_alone() {
+    let hld = hld();
+    let root = hld.path();
+    hldc(root, &["validate", "--rendered"])
+        .assert_code(0)
+        .assert_stderr_contains("environments: common, dev, prod/east-us, prod/west-us)");
+    hldc(root, &["validate", "prod"])
+        .assert_code(0)
+        .assert_stderr_contains("environments: prod/east-us, prod/west-us)");
+    hldc(root, &["validate", "west-us"])
+        .assert_code(1)
+        .assert_stderr_contains("`west-us` is a cluster of environment `prod`");
+}
