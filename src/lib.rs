@@ -24,6 +24,7 @@ pub mod process;
 pub mod project;
 pub mod render;
 pub mod resolve;
+pub mod ring;
 pub mod schema;
 pub mod scope;
 pub mod settings;

@@ -200,3 +200,57 @@ fn validate_checks_each_cluster_of_an_environment_not_clusters_alone() {
         .assert_code(1)
         .assert_stderr_contains("`west-us` is a cluster of environment `prod`");
 }
+
+#[test]
+fn a_ringed_helm_component_renders_once_per_ring_over_its_environment_and_cluster_values() {
+    let hld = hld();
+    let root = hld.path();
+    write_files(
+        root,
+        &[
+            (
+                "config/common.yaml",
+                "subcomponents:\n  svc:\n    config:\n      region: none\n      tier: common\n    rings:\n      stable: {default: true}\n      canary:\n        config: {tier: canary}\n      beta:\n        config: {tier: beta}\n",
+            ),
+            // A higher layer removes a ring and gives another a value of its own.
+            ("config/prod.yaml", "subcomponents:\n  svc:\n    config:\n      region: prod\n    rings:\n      beta: null\n"),
+            ("config/east-us.yaml", "subcomponents:\n  svc:\n    rings:\n      canary:\n        config: {region: east-canary}\n"),
+        ],
+    );
+    hldc(root, &["generate", "prod"]).assert_code(0);
+    let east = root.join("generated/prod/east-us");
+    assert_eq!(files(&east), ["infra/mon.yaml", "svc-canary.yaml", "svc.yaml", "web.yaml"]);
+    let stable = rendered(&east.join("svc.yaml"));
+    assert_eq!(stable["metadata"]["name"], yaml("svc"));
+    assert_eq!(stable["values"], yaml("{region: prod, tier: common}"));
+    let canary = rendered(&east.join("svc-canary.yaml"));
+    assert_eq!(canary["metadata"]["name"], yaml("svc-canary"));
+    assert_eq!(canary["values"], yaml("{region: east-canary, tier: canary}"));
+    assert_eq!(
+        rendered(&root.join("generated/prod/west-us/svc-canary.yaml"))["values"],
+        yaml("{region: prod, tier: canary}")
+    );
+    // `hldc config` shows each ring with the files that set its values.
+    let shown = hldc(root, &["config", "prod", "--cluster", "east-us", "svc"]).assert_code(0);
+    assert!(
+        shown.stdout.contains("app/svc (ring canary)\n")
+            && shown.stdout.contains("config.region: east-canary  # config/east-us.yaml:5")
+            && shown.stdout.contains("config.tier: canary         # config/common.yaml:9"),
+        "{}",
+        shown.stdout
+    );
+    // Without a default ring, or with two, nothing renders.
+    write_files(root, &[("config/prod.yaml", "subcomponents:\n  svc:\n    rings:\n      canary: {default: true}\n")]);
+    hldc(root, &["generate", "prod"])
+        .assert_code(2)
+        .assert_stderr_contains("component `app/svc` has 2 default rings (canary, stable)")
+        .assert_stderr_contains("config/prod.yaml:4:25")
+        .assert_stderr_contains("ring `stable` is a default too");
+    write_files(root, &[("config/prod.yaml", "subcomponents:\n  svc:\n    rings:\n      stable: null\n")]);
+    hldc(root, &["generate", "prod"]).assert_code(2).assert_stderr_contains("component `app/svc` has no default ring");
+    write_files(root, &[("config/prod.yaml", "subcomponents:\n  web:\n    rings:\n      a: {default: true}\n")]);
+    hldc(root, &["generate", "prod"])
+        .assert_code(2)
+        .assert_stderr_contains("component `app/web` has rings, but only helm components render in rings")
+        .assert_stderr_contains("config/prod.yaml:3:5");
+}

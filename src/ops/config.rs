@@ -69,7 +69,7 @@ pub fn config(
         }
     };
     let components =
-        chosen.into_iter().map(|p| Explained { component: p.node.path.clone(), values: explain(&p.layers) }).collect();
+        chosen.into_iter().map(|p| Explained { component: p.label(), values: explain(&p.layers) }).collect();
     Ok(Report { components, warnings })
 }
 
@@ -85,8 +85,8 @@ fn unknown_component(wanted: &str, planned: &[Planned], target: &Environments) -
     }
 }
 
-/// Every leaf of the stack's merge with the layer that set it. `subcomponents` blocks are left
-/// out: they are the children's config, shown with the children.
+/// Every leaf of the stack's merge with the layer that set it. `subcomponents` and `rings`
+/// blocks are left out: they are the children's and the rings' config, shown with those.
 pub fn explain(layers: &[Layer]) -> Vec<Setting> {
     // A component no file mentions merges to null: it has no config, not a null one.
     let merged = merge_stack(layers);
@@ -96,7 +96,9 @@ pub fn explain(layers: &[Layer]) -> Vec<Setting> {
     }
     leaves
         .into_iter()
-        .filter(|(path, _)| path.first() != Some(&Segment::Key("subcomponents".into())))
+        .filter(
+            |(path, _)| !matches!(path.first(), Some(Segment::Key(key)) if key == "subcomponents" || key == "rings"),
+        )
         .map(|(path, value)| Setting {
             key: display_path(&path),
             value: one_line(value),
