@@ -25,6 +25,7 @@ pub mod project;
 pub mod render;
 pub mod resolve;
 pub mod ring;
+pub mod route;
 pub mod schema;
 pub mod scope;
 pub mod settings;

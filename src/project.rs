@@ -27,6 +27,9 @@ pub struct Project {
     /// Environments by name, with the clusters each one runs in.
     #[serde(default)]
     pub environments: BTreeMap<String, EnvironmentSpec>,
+    /// How requests reach the rings of ringed components.
+    #[serde(default)]
+    pub rings: crate::route::RingSettings,
 }
 
 /// One environment of `environments:`.

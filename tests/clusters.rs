@@ -254,3 +254,46 @@ fn a_ringed_helm_component_renders_once_per_ring_over_its_environment_and_cluste
         .assert_stderr_contains("component `app/web` has rings, but only helm components render in rings")
         .assert_stderr_contains("config/prod.yaml:3:5");
 }
+
+#[test]
+fn a_ringed_component_with_a_service_gets_an_httproute_choosing_the_ring_by_header() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    write_files(
+        root,
+        &[
+            ("hldc.yaml", "rings:\n  header: x-ring\n  gateway: {name: public, namespace: gateway}\n"),
+            ("component.yaml", "name: app\nsubcomponents:\n  - name: api\n    type: helm\n    path: chart\n"),
+            (
+                "config/common.yaml",
+                "subcomponents:\n  api:\n    namespace: shop\n    injectNamespace: true\n    ringRoute: {hostnames: [shop.example.com], path: /api}\n    rings:\n      stable: {default: true}\n      canary: {}\n      beta: {}\n",
+            ),
+            ("chart/Chart.yaml", "apiVersion: v2\nname: api\nversion: 0.1.0\n"),
+            (
+                "chart/templates/service.yaml",
+                "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  selector:\n    app: {{ .Release.Name }}\n  ports:\n    - port: 8080\n",
+            ),
+        ],
+    );
+    hldc(root, &["generate"]).assert_code(0);
+    let out = root.join("generated/common");
+    assert_eq!(files(&out), ["api-beta.yaml", "api-canary.yaml", "api-rings.yaml", "api.yaml"]);
+    assert_eq!(rendered(&out.join("api-canary.yaml"))["spec"]["selector"], yaml("{app: api-canary}"));
+    let route = |ring: &str, backend: &str| {
+        format!("{{matches: [{{path: {{type: PathPrefix, value: /api}}, headers: [{{type: Exact, name: x-ring, value: {ring}}}]}}], backendRefs: [{{name: {backend}, port: 8080}}]}}")
+    };
+    assert_eq!(
+        rendered(&out.join("api-rings.yaml")),
+        yaml(&format!(
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: api-rings, namespace: shop}}\nspec:\n  parentRefs: [{{name: public, namespace: gateway}}]\n  hostnames: [shop.example.com]\n  rules:\n    - {}\n    - {}\n    - {{matches: [{{path: {{type: PathPrefix, value: /api}}}}], backendRefs: [{{name: api, port: 8080}}]}}\n",
+            route("beta", "api-beta"),
+            route("canary", "api-canary"),
+        ))
+    );
+    // Routing needs a gateway to attach to, unless it is off.
+    write_files(root, &[("hldc.yaml", "rings: {}\n")]);
+    hldc(root, &["generate"]).assert_code(2).assert_stderr_contains("hldc.yaml names no gateway for their route");
+    write_files(root, &[("hldc.yaml", "rings: {routing: none}\n")]);
+    hldc(root, &["generate"]).assert_code(0);
+    assert_eq!(files(&out), ["api-beta.yaml", "api-canary.yaml", "api.yaml"]);
+}
