@@ -297,3 +297,12 @@ fn a_ringed_component_with_a_service_gets_an_httproute_choosing_the_ring_by_head
     hldc(root, &["generate"]).assert_code(0);
     assert_eq!(files(&out), ["api-beta.yaml", "api-canary.yaml", "api.yaml"]);
 }
+
+#[test]
+fn a_warning_of_the_tree_is_said_once_not_once_per_cluster() {
+    let hld = hld();
+    let root = hld.path();
+    write_files(root, &[("config/prod.yaml", "subcomponents:\n  web:\n    injectNamespace: true\n")]);
+    let run = hldc(root, &["generate", "prod"]).assert_code(0);
+    assert_eq!(run.stderr.matches("warning[hldc::config::inject-without-namespace]").count(), 1, "{}", run.stderr);
+}

@@ -168,7 +168,14 @@ pub fn generate(
     // Every target compiles before anything is written: a failing cluster writes no cluster.
     for target in &targets {
         let mut compiled = compile_loaded(options, &hld, &project, target, sources)?;
-        warnings.append(&mut compiled.warnings);
+        // The same warning from every cluster (a tree mistake, not a cluster's) is said once.
+        for warning in compiled.warnings.drain(..) {
+            let said =
+                |w: &Problem| w.code == warning.code && w.message == warning.message && w.where_() == warning.where_();
+            if !warnings.iter().any(said) {
+                warnings.push(warning);
+            }
+        }
         after_generate.append(&mut compiled.after_generate);
         outputs.push((target, emit::output_files(&compiled.components)));
     }
