@@ -124,6 +124,10 @@ pub struct ConfigArgs {
     #[arg(value_name = "COMPONENT")]
     pub component: Option<String>,
 
+    /// Only this key of the component (dotted: `config.image.tag`), with every value it shadows
+    #[arg(value_name = "KEY", requires = "component")]
+    pub key: Option<String>,
+
     /// One of the environment's clusters: its config files apply above the environment's
     #[arg(long, value_name = "NAME")]
     pub cluster: Option<String>,

@@ -127,8 +127,13 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
             let helm = settings.helm(&args.helm).map_err(|p| vec![p])?;
             let (sources, warnings) = ops::remote::open(settings, settings.fetch(&args.fetch, &helm))?;
             report(&warnings, settings);
-            let shown =
-                ops::config::config(&sources, &args.environment, args.cluster.as_deref(), args.component.as_deref())?;
+            let shown = ops::config::config(
+                &sources,
+                &args.environment,
+                args.cluster.as_deref(),
+                args.component.as_deref(),
+                args.key.as_deref(),
+            )?;
             report(&shown.warnings, settings);
             print!("{}", ops::config::to_text(&shown.components));
             Ok(ExitCode::SUCCESS)

@@ -184,6 +184,16 @@ fn config_names_the_file_and_line_that_set_each_value() {
         .assert_stderr_contains("no component `sv` is enabled in `prod`")
         .assert_stderr_contains("did you mean `svc`?");
     hldc(root, &["config", "east-us"]).assert_code(2).assert_stderr_contains("is a cluster of environment `prod`");
+    // One key: the value in effect, then every value it shadows, in order.
+    let key = hldc(root, &["config", "prod", "--cluster", "east-us", "svc", "config.region"]).assert_code(0);
+    assert_eq!(
+        key.stdout,
+        "app/svc\n  config.region: east  # config/east-us.yaml:4\n  config.region: prod  # config/prod.yaml:4 (shadowed)\n  config.region: none  # config/common.yaml:4 (shadowed)\n"
+    );
+    hldc(root, &["config", "prod", "svc", "config.regoin"])
+        .assert_code(2)
+        .assert_stderr_contains("no config file sets `config.regoin` for component `app/svc`")
+        .assert_stderr_contains("did you mean `config.region`?");
 }
 
 #[test]

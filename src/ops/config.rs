@@ -29,6 +29,8 @@ pub struct Setting {
     pub value: String,
     /// `file:line`, the file named relative to the HLD root.
     pub origin: String,
+    /// A higher layer sets this key too: this value is not the one in effect.
+    pub shadowed: bool,
 }
 
 /// What `hldc config` shows.
@@ -39,12 +41,14 @@ pub struct Report {
 }
 
 /// The merged config of the components enabled in `environment` (seen from `cluster`, if given):
-/// all of them, or those whose path or name is `component`.
+/// all of them, or those whose path or name is `component`; with `key` (dotted), the value of that
+/// key in every layer that sets it, the one in effect first.
 pub fn config(
     sources: &Sources,
     environment: &str,
     cluster: Option<&str>,
     component: Option<&str>,
+    key: Option<&str>,
 ) -> Result<Report, Vec<Problem>> {
     let project = crate::project::load(sources)?;
     let environments = Environments::new(&[environment.to_string()]);
@@ -68,9 +72,66 @@ pub fn config(
             found
         }
     };
-    let components =
-        chosen.into_iter().map(|p| Explained { component: p.label(), values: explain(&p.layers) }).collect();
+    let mut components = Vec::new();
+    for planned in chosen {
+        let values = match key {
+            None => explain(&planned.layers),
+            Some(key) => {
+                let found = every_setting(&planned.layers, &parse_key(key));
+                if found.is_empty() {
+                    return Err(vec![unset_key(key, planned)]);
+                }
+                found
+            }
+        };
+        components.push(Explained { component: planned.label(), values });
+    }
     Ok(Report { components, warnings })
+}
+
+/// `config.image.tag`, `helm.apiVersions[0]` as a value path.
+fn parse_key(key: &str) -> ValuePath {
+    let mut path = Vec::new();
+    for part in key.split('.') {
+        let (name, indexes) = part.split_once('[').map_or((part, ""), |(name, rest)| (name, rest));
+        if !name.is_empty() {
+            path.push(Segment::Key(name.to_string()));
+        }
+        let indexes = indexes.split('[').filter_map(|index| index.trim_end_matches(']').parse().ok());
+        path.extend(indexes.map(Segment::Index));
+    }
+    path
+}
+
+/// The value at `path` in every layer that holds it, highest first. A lower map under a map in
+/// effect is merged, not shadowed; anything else below the first is.
+fn every_setting(layers: &[Layer], path: &[Segment]) -> Vec<Setting> {
+    let key = display_path(path);
+    let found: Vec<(&Layer, &Value)> =
+        layers.iter().filter_map(|layer| Some((layer, lookup(&layer.value, path)?))).collect();
+    let in_effect_is_map = found.first().is_some_and(|(_, value)| value.is_mapping());
+    found
+        .iter()
+        .enumerate()
+        .map(|(index, (layer, value))| Setting {
+            key: key.clone(),
+            value: flow(value),
+            origin: origin_in(layer, path),
+            shadowed: index > 0 && !(in_effect_is_map && value.is_mapping()),
+        })
+        .collect()
+}
+
+fn unset_key(key: &str, planned: &Planned) -> Problem {
+    let known: Vec<String> = explain(&planned.layers).into_iter().map(|s| s.key).collect();
+    let problem = Problem::error(
+        "hldc::config::unset-key",
+        format!("no config file sets `{key}` for component `{}`", planned.label()),
+    );
+    match did_you_mean(key, known.iter().map(String::as_str)) {
+        Some(near) => problem.help(format!("did you mean `{near}`?")),
+        None => problem.help("name a key as `hldc config ENV COMPONENT` lists them (e.g. `config.image.tag`)"),
+    }
 }
 
 fn unknown_component(wanted: &str, planned: &[Planned], target: &Environments) -> Problem {
@@ -103,6 +164,7 @@ pub fn explain(layers: &[Layer]) -> Vec<Setting> {
             key: display_path(&path),
             value: one_line(value),
             origin: origin(layers, &path),
+            shadowed: false,
         })
         .collect()
 }
@@ -139,9 +201,14 @@ fn key_text(key: &Value) -> String {
 
 /// The highest layer that holds `path`: lower layers only fill in what higher ones leave out.
 fn origin(layers: &[Layer], path: &[Segment]) -> String {
-    let Some(layer) = layers.iter().find(|layer| lookup(&layer.value, path).is_some()) else {
-        return "?".to_string();
-    };
+    match layers.iter().find(|layer| lookup(&layer.value, path).is_some()) {
+        Some(layer) => origin_in(layer, path),
+        None => "?".to_string(),
+    }
+}
+
+/// `file:line` of `path` inside one layer.
+fn origin_in(layer: &Layer, path: &[Segment]) -> String {
     let mut full = layer.prefix.clone();
     full.extend_from_slice(path);
     let location = layer.document.value_location(&full);
@@ -166,6 +233,14 @@ fn one_line(value: &Value) -> String {
     }
 }
 
+/// A value of any shape on one line: scalars as YAML, maps and lists as JSON (flow YAML).
+fn flow(value: &Value) -> String {
+    match value {
+        Value::Mapping(_) | Value::Sequence(_) => serde_json::to_string(value).unwrap_or_else(|_| one_line(value)),
+        scalar => one_line(scalar),
+    }
+}
+
 /// The report as text: one block per component, values aligned, each followed by its origin.
 pub fn to_text(components: &[Explained]) -> String {
     let mut out = String::new();
@@ -182,7 +257,8 @@ pub fn to_text(components: &[Explained]) -> String {
         let shown: Vec<String> = component.values.iter().map(|s| format!("{}: {}", s.key, s.value)).collect();
         let width = shown.iter().map(|s| s.chars().count()).max().unwrap_or(0);
         for (text, setting) in shown.iter().zip(&component.values) {
-            out.push_str(&format!("  {text:<width$}  # {}\n", setting.origin));
+            let shadowed = if setting.shadowed { " (shadowed)" } else { "" };
+            out.push_str(&format!("  {text:<width$}  # {}{shadowed}\n", setting.origin));
         }
     }
     out
@@ -198,6 +274,20 @@ mod tests {
         let file = crate::diag::SourceFile::new(name, text);
         let whole = Layer::whole(Arc::new(crate::yaml::parse_one(&file).unwrap()));
         prefix.iter().fold(whole, |layer, key| layer.for_subcomponent(key).unwrap())
+    }
+
+    #[test]
+    fn keys_are_read_as_they_are_shown() {
+        let key = |k: &str| Segment::Key(k.into());
+        assert_eq!(parse_key("config.image.tag"), [key("config"), key("image"), key("tag")]);
+        assert_eq!(parse_key("helm.apiVersions[0]"), [key("helm"), key("apiVersions"), Segment::Index(0)]);
+        assert_eq!(
+            parse_key("config.m[1][2].x"),
+            [key("config"), key("m"), Segment::Index(1), Segment::Index(2), key("x")]
+        );
+        for shown in ["config.image.tag", "helm.apiVersions[0]", "config.m[1][2].x"] {
+            assert_eq!(display_path(&parse_key(shown)), shown);
+        }
     }
 
     #[test]
