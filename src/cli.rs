@@ -59,6 +59,8 @@ pub enum Command {
     Add(AddArgs),
     /// Remove a subcomponent entry from component.yaml (Fabrikate's `remove`)
     Remove(RemoveArgs),
+    /// Print the merged config of each component, every value with the file:line that set it
+    Config(ConfigArgs),
     /// Print a JSON Schema of one of the file formats (component, config, access, lock, project)
     Schema {
         /// Which schema; all names are listed when omitted
@@ -96,6 +98,11 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
+    /// Render only this cluster of the environment (repeatable); the other clusters'
+    /// directories are left as they are
+    #[arg(long = "cluster", value_name = "NAME")]
+    pub clusters: Vec<String>,
+
     #[command(flatten)]
     pub fetch: FetchArgs,
 }
@@ -119,6 +126,31 @@ pub struct UpdateArgs {
 
     #[command(flatten)]
     pub helm: HelmArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// The environment (`common` always applies, below it)
+    #[arg(value_name = "ENV")]
+    pub environment: String,
+
+    /// Only this component, by name or path (`app/infra/mon`); every enabled one when omitted
+    #[arg(value_name = "COMPONENT")]
+    pub component: Option<String>,
+
+    /// Only this key of the component (dotted: `config.image.tag`), with every value it shadows
+    #[arg(value_name = "KEY", requires = "component")]
+    pub key: Option<String>,
+
+    /// One of the environment's clusters: its config files apply above the environment's
+    #[arg(long, value_name = "NAME")]
+    pub cluster: Option<String>,
+
+    #[command(flatten)]
+    pub helm: HelmArgs,
+
+    #[command(flatten)]
+    pub fetch: FetchArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -31,10 +31,14 @@ impl Layer {
 
     /// The part of this layer that configures the child `name`, if the layer mentions it.
     pub fn for_subcomponent(&self, name: &str) -> Option<Layer> {
-        let value = self.value.get("subcomponents")?.get(name)?.clone();
+        self.project(&["subcomponents", name])
+    }
+
+    /// The block at `keys` inside this layer, as a layer of its own (a ring's block, a child's).
+    pub fn project(&self, keys: &[&str]) -> Option<Layer> {
+        let value = keys.iter().try_fold(&self.value, |value, key| value.get(key))?.clone();
         let mut prefix = self.prefix.clone();
-        prefix.push(Segment::Key("subcomponents".into()));
-        prefix.push(Segment::Key(name.into()));
+        prefix.extend(keys.iter().map(|key| Segment::Key(key.to_string())));
         Some(Layer { document: self.document.clone(), prefix, value })
     }
 }

@@ -27,6 +27,8 @@ pub mod process;
 pub mod project;
 pub mod render;
 pub mod resolve;
+pub mod ring;
+pub mod route;
 pub mod schema;
 pub mod scope;
 pub mod settings;
@@ -72,7 +74,7 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
             }
             report(&warnings, settings);
             let out_root = args.out.clone().unwrap_or_else(|| settings.hld_root.clone());
-            let generated = ops::generate::generate(&options, &sources, &out_root)?;
+            let generated = ops::generate::generate(&options, &args.clusters, &sources, &out_root)?;
             report(&generated.warnings, settings);
             eprintln!("wrote {} files to {}", generated.file_count, generated.directory.display());
             if generated.lock_written {
@@ -180,6 +182,21 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
             let written = ops::edit::remove(&settings.hld_root, &dotted(args.parent.as_deref()), &args.name)
                 .map_err(|p| vec![p])?;
             eprintln!("updated {written}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Config(args) => {
+            let helm = settings.helm(&args.helm).map_err(|p| vec![p])?;
+            let (sources, warnings) = ops::remote::open(settings, settings.fetch(&args.fetch, &helm))?;
+            report(&warnings, settings);
+            let shown = ops::config::config(
+                &sources,
+                &args.environment,
+                args.cluster.as_deref(),
+                args.component.as_deref(),
+                args.key.as_deref(),
+            )?;
+            report(&shown.warnings, settings);
+            print!("{}", ops::config::to_text(&shown.components));
             Ok(ExitCode::SUCCESS)
         }
         Command::Schema { name } => match name.as_deref().map(|n| (n, Schema::from_name(n))) {

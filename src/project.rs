@@ -1,16 +1,19 @@
 //! The project file, `hldc.yaml` at the HLD root: settings of the whole HLD that belong to no
-//! component. Optional; schema-checked (`schemas/project.schema.json`) like every input.
+//! component (its environments and their clusters, scopes of unknown kinds). Optional;
+//! schema-checked (`schemas/project.schema.json`) like every input.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::diag::Problem;
+use crate::diag::{Problem, Problems};
 use crate::load::read_document;
+use crate::resolve::Environments;
 use crate::schema::Schema;
 use crate::scope::ScopeRule;
 use crate::sources::Sources;
-use crate::yaml::Segment;
+use crate::suggest::did_you_mean;
+use crate::yaml::{Document, Segment};
 
 pub const PROJECT_FILE: &str = "hldc.yaml";
 
@@ -21,6 +24,120 @@ pub struct Project {
     /// Scopes of kinds hldc cannot know (custom resources without their CRD in the output).
     #[serde(default)]
     pub scopes: Vec<ScopeRule>,
+    /// Environments by name, with the clusters each one runs in.
+    #[serde(default)]
+    pub environments: BTreeMap<String, EnvironmentSpec>,
+    /// How requests reach the rings of ringed components.
+    #[serde(default)]
+    pub rings: crate::route::RingSettings,
+}
+
+/// One environment of `environments:`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentSpec {
+    /// In the order written, which is the order they render and are listed in.
+    #[serde(default)]
+    pub clusters: Vec<String>,
+}
+
+impl Project {
+    /// The environment `cluster` belongs to, if it is a declared cluster.
+    fn environment_of(&self, cluster: &str) -> Option<&str> {
+        self.environments
+            .iter()
+            .find(|(_, spec)| spec.clusters.iter().any(|c| c == cluster))
+            .map(|(env, _)| env.as_str())
+    }
+
+    /// Refuses a cluster named where an environment belongs: its config would apply as a
+    /// whole environment, without the environment it belongs to.
+    pub fn check_environments(&self, environments: &Environments) -> Result<(), Vec<Problem>> {
+        let problems: Vec<Problem> = environments
+            .names()
+            .iter()
+            .filter_map(|name| {
+                let env = self.environment_of(name)?;
+                Some(
+                    Problem::error(
+                        "hldc::project::cluster-as-environment",
+                        format!("`{name}` is a cluster of environment `{env}`, not an environment"),
+                    )
+                    .help(format!("name the environment and choose the cluster: `{env} --cluster {name}`")),
+                )
+            })
+            .collect();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// What a run of `environments` renders: one target per cluster of those environments (only
+    /// the `chosen` ones when some are), or the environments alone when they have no clusters.
+    pub fn targets(&self, environments: &Environments, chosen: &[String]) -> Result<Vec<Environments>, Vec<Problem>> {
+        self.check_environments(environments)?;
+        let clusters = self.clusters_of(environments);
+        if chosen.is_empty() {
+            return Ok(match clusters.is_empty() {
+                true => vec![environments.clone()],
+                false => clusters.into_iter().map(|c| environments.clone().with_cluster(c)).collect(),
+            });
+        }
+        let mut targets = Vec::new();
+        let mut problems = Vec::new();
+        for (index, cluster) in chosen.iter().enumerate() {
+            if chosen[..index].contains(cluster) {
+                continue;
+            }
+            match self.cluster_target(environments, cluster) {
+                Ok(target) => targets.push(target),
+                Err(problem) => problems.push(problem),
+            }
+        }
+        if problems.is_empty() {
+            Ok(targets)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// `environments` seen from one of their clusters.
+    pub fn cluster_target(&self, environments: &Environments, cluster: &str) -> Result<Environments, Problem> {
+        let clusters = self.clusters_of(environments);
+        if clusters.contains(&cluster) {
+            Ok(environments.clone().with_cluster(cluster))
+        } else {
+            Err(self.unknown_cluster(environments, cluster, &clusters))
+        }
+    }
+
+    fn clusters_of(&self, environments: &Environments) -> Vec<&str> {
+        environments
+            .names()
+            .iter()
+            .filter_map(|env| self.environments.get(env))
+            .flat_map(|spec| spec.clusters.iter().map(String::as_str))
+            .collect()
+    }
+
+    fn unknown_cluster(&self, environments: &Environments, cluster: &str, clusters: &[&str]) -> Problem {
+        let envs = environments.output_dir();
+        let problem =
+            Problem::error("hldc::project::unknown-cluster", format!("`{cluster}` is not a cluster of `{envs}`"));
+        if clusters.is_empty() {
+            let help = match self.environment_of(cluster) {
+                Some(env) => format!("`{cluster}` is a cluster of `{env}`: run it with `{env} --cluster {cluster}`"),
+                None => format!("`{envs}` has no clusters; declare them in `{PROJECT_FILE}` under `environments.<env>.clusters`, or drop `--cluster`"),
+            };
+            return problem.help(help);
+        }
+        match did_you_mean(cluster, clusters.iter().copied()) {
+            Some(near) => problem.help(format!("did you mean `{near}`? clusters of `{envs}`: {}", clusters.join(", "))),
+            None => problem.help(format!("choose among the clusters of `{envs}`: {}", clusters.join(", "))),
+        }
+    }
 }
 
 /// Reads `hldc.yaml` of the HLD; no file is the default project.
@@ -38,7 +155,18 @@ pub fn load(sources: &Sources) -> Result<Project, Vec<Problem>> {
             .at(document.value_location(&[]))
             .help("see `hldc schema project` for the format")]
     })?;
-    // Two entries for one kind: whichever came last would win, silently.
+    let mut problems = Problems::default();
+    problems.extend(duplicate_scopes(&project, &document));
+    problems.extend(clashing_names(&project, &document));
+    if problems.has_errors() {
+        Err(problems.into_vec())
+    } else {
+        Ok(project)
+    }
+}
+
+/// Two entries for one kind: whichever came last would win, silently.
+fn duplicate_scopes(project: &Project, document: &Document) -> Vec<Problem> {
     let mut seen: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     let mut duplicates = Vec::new();
     for (index, rule) in project.scopes.iter().enumerate() {
@@ -59,11 +187,77 @@ pub fn load(sources: &Sources) -> Result<Project, Vec<Problem>> {
             );
         }
     }
-    if duplicates.is_empty() {
-        Ok(project)
-    } else {
-        Err(duplicates)
+    duplicates
+}
+
+/// A cluster listed twice (in one environment or two), or named like an environment: its
+/// config file would be one layer for two things, and its output directory ambiguous.
+/// (An environment named twice is a duplicate key, which the YAML reader refuses.)
+fn clashing_names(project: &Project, document: &Document) -> Vec<Problem> {
+    let cluster_at = |env: &str, i: usize| {
+        vec![
+            Segment::Key("environments".into()),
+            Segment::Key(env.into()),
+            Segment::Key("clusters".into()),
+            Segment::Index(i),
+        ]
+    };
+    // In file order, so that "second" means second as written.
+    let mut entries: Vec<(&str, usize, &String, crate::diag::Location)> = project
+        .environments
+        .iter()
+        .flat_map(|(env, spec)| {
+            spec.clusters.iter().enumerate().map(move |(index, cluster)| (env.as_str(), index, cluster))
+        })
+        .map(|(env, index, cluster)| (env, index, cluster, document.value_location(&cluster_at(env, index))))
+        .collect();
+    entries.sort_by_key(|entry| entry.3.span.start);
+    let mut first: BTreeMap<&str, &crate::diag::Location> = BTreeMap::new();
+    let mut problems: Vec<Problem> = project
+        .environments
+        .keys()
+        .filter(|env| *env == "common")
+        .map(|env| {
+            common_named(env, "an environment")
+                .at(document.key_location(&[Segment::Key("environments".into()), Segment::Key(env.clone())]))
+        })
+        .collect();
+    for (env, _, cluster, here) in &entries {
+        if *cluster == "common" {
+            problems.push(common_named(cluster, "a cluster").at(here.clone()));
+        } else if project.environments.contains_key(*cluster) {
+            problems.push(
+                Problem::error(
+                    "hldc::project::cluster-is-environment",
+                    format!("`{cluster}` is both an environment and a cluster of `{env}`"),
+                )
+                .at(here.clone())
+                .label("cluster")
+                .help("rename the cluster or the environment: `config/<name>.yaml` files would serve both")
+                .related(
+                    Problem::warning("hldc::project::cluster-is-environment", "the environment")
+                        .at(document
+                            .key_location(&[Segment::Key("environments".into()), Segment::Key((*cluster).clone())])),
+                ),
+            );
+        } else if let Some(earlier) = first.insert(cluster, here) {
+            problems.push(
+                Problem::error("hldc::project::duplicate-cluster", format!("cluster `{cluster}` is listed twice"))
+                    .at(here.clone())
+                    .label("second entry")
+                    .help("list each cluster once, under the one environment it runs in")
+                    .related(Problem::warning("hldc::project::duplicate-cluster", "first entry").at(earlier.clone())),
+            );
+        }
     }
+    problems
+}
+
+/// `common` applies to every run; as a name of its own it would be applied twice or never.
+fn common_named(name: &str, what: &str) -> Problem {
+    Problem::error("hldc::project::common", format!("`{name}` cannot be {what}: `common` applies to every run"))
+        .label("reserved name")
+        .help("choose another name; `config/common.yaml` files already apply everywhere")
 }
 
 fn describe(group: &str, kind: &str) -> String {

@@ -8,30 +8,48 @@ use crate::diag::Problem;
 use crate::layer::{merge_stack, Layer};
 use crate::load::{unknown_environment, Hld, Node, Placement};
 use crate::model::ComponentConfig;
+use crate::ring::{self, Ring};
 use crate::yaml::Document;
 
-/// The environments of a run, highest priority first, and the output directory they name.
+/// The environments of a run, highest priority first, the cluster it renders for if any, and
+/// the output directory they name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Environments {
     names: Vec<String>,
+    cluster: Option<String>,
 }
 
 impl Environments {
     pub fn new(names: &[String]) -> Environments {
-        Environments { names: names.to_vec() }
+        Environments { names: names.to_vec(), cluster: None }
+    }
+
+    /// The same environments rendered for one of their clusters: its config files are one more
+    /// layer, above the environments'.
+    pub fn with_cluster(self, cluster: &str) -> Environments {
+        Environments { cluster: Some(cluster.to_string()), ..self }
+    }
+
+    pub fn cluster(&self) -> Option<&str> {
+        self.cluster.as_deref()
     }
 
     /// The layers to read from a component's config files, highest priority first.
     pub fn layer_order(&self) -> impl Iterator<Item = &str> {
-        self.names.iter().map(String::as_str).filter(|n| *n != "common").chain(["common"])
+        self.cluster
+            .as_deref()
+            .into_iter()
+            .chain(self.names.iter().map(String::as_str).filter(|n| *n != "common"))
+            .chain(["common"])
     }
 
-    /// The directory under `generated/`: the names joined by `-`, or `common` when none.
+    /// The directory under `generated/`: the names joined by `-`, or `common` when none; a
+    /// cluster's is a directory inside it.
     pub fn output_dir(&self) -> String {
-        if self.names.is_empty() {
-            "common".to_string()
-        } else {
-            self.names.join("-")
+        let environments = if self.names.is_empty() { "common".to_string() } else { self.names.join("-") };
+        match &self.cluster {
+            Some(cluster) => format!("{environments}/{cluster}"),
+            None => environments,
         }
     }
 
@@ -50,6 +68,8 @@ pub struct Planned<'h> {
     /// The config layers, highest priority first.
     pub layers: Vec<Layer>,
     pub config: ComponentConfig,
+    /// The ring this copy of the component renders, for a component with rings.
+    pub ring: Option<Ring>,
 }
 
 impl Planned<'_> {
@@ -58,8 +78,30 @@ impl Planned<'_> {
         if !self.node.renders() {
             return None;
         }
-        let file = format!("{}.yaml", self.node.name());
+        let file = format!("{}.yaml", self.name());
         Some(if self.output_dir.is_empty() { file } else { format!("{}/{file}", self.output_dir) })
+    }
+
+    /// The component's name, suffixed with its ring unless that is the default ring.
+    pub fn name(&self) -> String {
+        self.suffixed(self.node.name())
+    }
+
+    /// `.Release.Name` for a helm component: `helm.releaseName` or the name, ring-suffixed.
+    pub fn release_name(&self) -> String {
+        self.suffixed(self.config.helm.release_name.as_deref().unwrap_or(self.node.name()))
+    }
+
+    /// How messages name this copy of the component: its path, and its ring.
+    pub fn label(&self) -> String {
+        match &self.ring {
+            Some(ring) => format!("{} (ring {})", self.node.path, ring.name),
+            None => self.node.path.clone(),
+        }
+    }
+
+    fn suffixed(&self, base: &str) -> String {
+        self.ring.as_ref().map_or_else(|| base.to_string(), |ring| ring.suffixed(base))
     }
 }
 
@@ -87,8 +129,12 @@ pub fn resolve<'h>(hld: &'h Hld, environments: &Environments) -> Result<Vec<Plan
     }
     let mut planned = Vec::new();
     let inherited = stack(Vec::new(), &hld.outer_configs, environments);
-    visit(&hld.root, inherited, String::new(), environments, &mut planned);
-    Ok(planned)
+    visit(&hld.root, inherited, String::new(), environments, &mut planned, &mut problems);
+    if problems.is_empty() {
+        Ok(planned)
+    } else {
+        Err(problems)
+    }
 }
 
 /// A component's layer stack, highest priority first: what its parent passes down, then its
@@ -119,23 +165,32 @@ fn visit<'h>(
     output_dir: String,
     environments: &Environments,
     out: &mut Vec<Planned<'h>>,
+    problems: &mut Vec<Problem>,
 ) {
     let layers = stack(inherited, &node.configs, environments);
     let config = config_of(&layers);
     if config.disabled {
         return;
     }
-    let index = out.len();
-    out.push(Planned { node, output_dir: output_dir.clone(), layers, config });
+    match ring::rings_of(node, &layers) {
+        Err(problem) => problems.push(problem),
+        Ok(rings) if rings.is_empty() => {
+            out.push(Planned { node, output_dir: output_dir.clone(), layers: layers.clone(), config, ring: None })
+        }
+        Ok(rings) => out.extend(rings.into_iter().map(|ring| {
+            let layers = ring::stack(&layers, &ring);
+            Planned { node, output_dir: output_dir.clone(), config: config_of(&layers), layers, ring: Some(ring) }
+        })),
+    }
     for child in &node.children {
-        let inherited = inherited_by(&out[index].layers, &child.key);
+        let inherited = inherited_by(&layers, &child.key);
         // Fabrikate's layout: a `type: component` entry gets a directory of its own, named
         // after the entry; inline helm/static children write next to their parent.
         let child_dir = match child.placement {
             Placement::Directory | Placement::Group => join_output_dir(&output_dir, &child.key),
             Placement::Inline | Placement::Root => output_dir.clone(),
         };
-        visit(child, inherited, child_dir, environments, out);
+        visit(child, inherited, child_dir, environments, out, problems);
     }
 }
 
@@ -153,10 +208,7 @@ pub fn check_output_files(planned: &[Planned]) -> Vec<Problem> {
             Some(earlier) => problems.push(
                 Problem::error(
                     "hldc::output::same-file",
-                    format!(
-                        "components `{}` and `{}` would both write `{file}`",
-                        earlier.node.path, component.node.path
-                    ),
+                    format!("components `{}` and `{}` would both write `{file}`", earlier.label(), component.label()),
                 )
                 .at(component.node.declared_at.clone())
                 .label("second component writing this file")

@@ -7,8 +7,9 @@ use rayon::prelude::*;
 use crate::check;
 use crate::diag::Problem;
 use crate::emit;
-use crate::load::{self, Selection};
+use crate::load::{self, Hld, Selection};
 use crate::model::ComponentType;
+use crate::project::Project;
 use crate::render::{self, HelmSettings, Hook, HookStage, Rendered};
 use crate::resolve::{self, Environments};
 use crate::scope::Scopes;
@@ -50,22 +51,47 @@ pub struct Compiled {
     pub after_generate: Vec<Hook>,
 }
 
-/// Compiles the HLD in memory; writes nothing but the source cache.
+/// Compiles the HLD in memory for `options.environments`; writes nothing but the source cache.
 pub fn compile(options: &CompileOptions, sources: &Sources) -> Result<Compiled, Vec<Problem>> {
-    let selection = Selection::EnabledIn(vec![options.environments.clone()]);
-    let (hld, mut warnings) = load::load(sources, &selection)?;
     let project = crate::project::load(sources)?;
-    let planned = resolve::resolve(&hld, &options.environments)?;
+    project.check_environments(&options.environments)?;
+    let (hld, warnings) = load_for(&project, std::slice::from_ref(&options.environments), sources)?;
+    let mut compiled = compile_loaded(options, &hld, &project, &options.environments, sources)?;
+    compiled.warnings.splice(0..0, warnings);
+    Ok(compiled)
+}
+
+/// Loads the HLD once for every target a run renders (an environment combination, or one per
+/// cluster), with the warnings about the tree itself.
+pub fn load_for(
+    project: &Project,
+    targets: &[Environments],
+    sources: &Sources,
+) -> Result<(Hld, Vec<Problem>), Vec<Problem>> {
+    let (mut hld, mut warnings) = load::load(sources, &Selection::EnabledIn(targets.to_vec()))?;
+    // An environment the project file declares exists even when only its clusters have files.
+    hld.environments.extend(project.environments.keys().cloned());
+    // Mistakes `validate` rejects, but which do not stop a render: reported, not fatal, so an
+    // HLD migrated from Fabrikate keeps building while it is cleaned up.
+    warnings.extend(check::tree::unknown_subcomponents(&hld).into_iter().map(Problem::into_warning));
+    Ok((hld, warnings))
+}
+
+/// Compiles one target of a loaded HLD.
+pub fn compile_loaded(
+    options: &CompileOptions,
+    hld: &Hld,
+    project: &Project,
+    target: &Environments,
+    sources: &Sources,
+) -> Result<Compiled, Vec<Problem>> {
+    let planned = resolve::resolve(hld, target)?;
     let clashes = resolve::check_output_files(&planned);
     if !clashes.is_empty() {
         return Err(clashes);
     }
-    // Mistakes `validate` rejects, but which do not stop a render: reported, not fatal, so an
-    // HLD migrated from Fabrikate keeps building while it is cleaned up.
-    let suspicious = check::tree::unknown_subcomponents(&hld)
-        .into_iter()
-        .chain(planned.iter().filter_map(check::tree::check_inject_namespace));
-    warnings.extend(suspicious.map(Problem::into_warning));
+    let mut warnings: Vec<Problem> =
+        planned.iter().filter_map(check::tree::check_inject_namespace).map(Problem::into_warning).collect();
     // Fetch every remote source up front, in parallel, instead of one by one while rendering.
     let entries: Vec<_> =
         planned.iter().filter(|p| p.node.renders()).map(|p| (&p.node.definition, p.node.dir.as_path())).collect();
@@ -121,6 +147,8 @@ pub fn compile(options: &CompileOptions, sources: &Sources) -> Result<Compiled, 
     if !problems.is_empty() {
         return Err(problems);
     }
+    let routes = crate::route::routes(&planned, &rendered, &project.rings).map_err(|p| vec![p])?;
+    rendered.extend(routes);
     let scopes = Scopes::new(options.kube_version, &project.scopes, &rendered).map_err(|p| vec![p])?;
     warnings.extend(scopes.unknown_kinds(rendered.iter().flat_map(|r| &r.objects)));
     transform::inject_namespaces(&mut rendered, &scopes);
@@ -138,7 +166,7 @@ pub fn compile(options: &CompileOptions, sources: &Sources) -> Result<Compiled, 
 /// What `generate` wrote.
 #[derive(Debug)]
 pub struct Generated {
-    /// The environment's output directory.
+    /// The environment's output directory (its clusters' directories are inside).
     pub directory: PathBuf,
     pub file_count: usize,
     /// Whether hldc.lock was written (new pins).
@@ -147,17 +175,55 @@ pub struct Generated {
 }
 
 /// Compiles and replaces `<out_root>/generated/<envs>/` with the result, then records new
-/// pins in hldc.lock.
+/// pins in hldc.lock. An environment with clusters renders each of them into
+/// `<envs>/<cluster>/`; with `clusters` named, only those, and only their directories change.
 pub fn generate(
     options: &CompileOptions,
+    clusters: &[String],
     sources: &Sources,
     out_root: &std::path::Path,
 ) -> Result<Generated, Vec<Problem>> {
-    let compiled = compile(options, sources)?;
-    let directory = out_root.join("generated").join(options.environments.output_dir());
-    let files = emit::output_files(&compiled.components);
-    emit::write_atomically(&directory, &files).map_err(|p| vec![p])?;
+    let project = crate::project::load(sources)?;
+    let targets = project.targets(&options.environments, clusters)?;
+    let (hld, mut warnings) = load_for(&project, &targets, sources)?;
+    let mut outputs = Vec::new();
+    let mut after_generate = Vec::new();
+    // Every target compiles before anything is written: a failing cluster writes no cluster.
+    for target in &targets {
+        let mut compiled = compile_loaded(options, &hld, &project, target, sources)?;
+        // The same warning from every cluster (a tree mistake, not a cluster's) is said once.
+        for warning in compiled.warnings.drain(..) {
+            let said =
+                |w: &Problem| w.code == warning.code && w.message == warning.message && w.where_() == warning.where_();
+            if !warnings.iter().any(said) {
+                warnings.push(warning);
+            }
+        }
+        after_generate.append(&mut compiled.after_generate);
+        outputs.push((target, emit::output_files(&compiled.components)));
+    }
+    let generated = out_root.join("generated");
+    let directory = generated.join(options.environments.output_dir());
+    let file_count = outputs.iter().map(|(_, files)| files.len()).sum();
+    if clusters.is_empty() {
+        // One swap of the environment's whole directory: a cluster dropped from hldc.yaml (or the
+        // plain layout from before the environment had clusters) goes with the old output.
+        let files: emit::OutputFiles = outputs
+            .into_iter()
+            .flat_map(|(target, files)| {
+                files.into_iter().map(move |(path, text)| match target.cluster() {
+                    Some(cluster) => (format!("{cluster}/{path}"), text),
+                    None => (path, text),
+                })
+            })
+            .collect();
+        emit::write_atomically(&directory, &files).map_err(|p| vec![p])?;
+    } else {
+        for (target, files) in &outputs {
+            emit::write_atomically(&generated.join(target.output_dir()), files).map_err(|p| vec![p])?;
+        }
+    }
     let lock_written = super::remote::save_lock(sources).map_err(|p| vec![p])?;
-    render::run_hooks(&compiled.after_generate).map_err(|p| vec![p])?;
-    Ok(Generated { directory, file_count: files.len(), lock_written, warnings: compiled.warnings })
+    render::run_hooks(&after_generate).map_err(|p| vec![p])?;
+    Ok(Generated { directory, file_count, lock_written, warnings })
 }

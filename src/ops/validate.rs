@@ -15,6 +15,7 @@ use crate::diag::{Level, Problem};
 use crate::load::{self, Hld, Node, Selection};
 use crate::model::{ComponentType, Method};
 use crate::ops::generate::{self, CompileOptions, HookPolicy};
+use crate::project::Project;
 use crate::render::HelmSettings;
 use crate::resolve::{self, Environments};
 use crate::settings::Settings;
@@ -191,13 +192,25 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
         .path("component.yaml")
         .help("run hldc validate in the HLD root, or pass it with `-C DIR`")]);
     }
+    // hldc.yaml is checked here even without `--rendered`; its clusters are combinations too.
+    let mut problems = Vec::new();
+    let project = crate::project::load(&local).unwrap_or_else(|found| {
+        problems.extend(found);
+        Project::default()
+    });
+    let named = match options.environments.is_empty() {
+        true => Vec::new(),
+        false => project.targets(&Environments::new(&options.environments), &[]).unwrap_or_else(|found| {
+            problems.extend(found);
+            Vec::new()
+        }),
+    };
     let selection = match options.environments.is_empty() {
         true => Selection::Everything,
-        false => Selection::EnabledIn(vec![Environments::new(&options.environments)]),
+        false => Selection::EnabledIn(named.clone()),
     };
     let (hld, loaded) = load::load_partial(&local, &selection);
     let mut notes = Vec::new();
-    let mut problems = Vec::new();
     let skipped_remote = loaded.iter().any(|p| p.code == REMOTE);
     for problem in loaded {
         if problem.code == REMOTE {
@@ -219,16 +232,16 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
             None
         }
     };
-    // hldc.yaml is checked here even without `--rendered`, which is where it is used.
-    if let Err(found) = crate::project::load(&local) {
-        problems.extend(found);
-    }
-    let Some(hld) = hld else {
+    let Some(mut hld) = hld else {
         return Validation::finish(problems, 0, Vec::new(), notes);
     };
+    hld.environments.extend(project.environments.keys().cloned());
     problems.extend(tree::check_tree(&hld, options.allow_hooks));
     problems.extend(check_local_sources(&hld, &local));
-    let combinations = combinations(&hld, &options.environments);
+    let combinations = match options.environments.is_empty() {
+        true => every_environment_alone(&hld, &project),
+        false => named,
+    };
     let labels: Vec<String> = combinations.iter().map(label).collect();
     let mut per_environment = Vec::new();
     for (environments, label) in combinations.iter().zip(&labels) {
@@ -336,23 +349,24 @@ fn check_local_source<'n>(node: &'n Node, sources: &Sources) -> Option<(&'n Node
     None
 }
 
-/// The combinations to check: the named one, or every environment alone (`common` first).
-fn combinations(hld: &Hld, named: &[String]) -> Vec<Environments> {
-    if !named.is_empty() {
-        return vec![Environments::new(named)];
-    }
+/// Every environment alone (`common` first), each of its clusters when it has some; cluster
+/// files are layers of their environment, not environments of their own.
+fn every_environment_alone(hld: &Hld, project: &Project) -> Vec<Environments> {
     let mut all = vec![Environments::new(&[])];
-    all.extend(
-        hld.environments.iter().filter(|env| *env != "common").map(|env| Environments::new(std::slice::from_ref(env))),
-    );
+    for env in hld.environments.iter().filter(|env| *env != "common") {
+        let alone = Environments::new(std::slice::from_ref(env));
+        if project.check_environments(&alone).is_ok() {
+            all.extend(project.targets(&alone, &[]).unwrap_or_default());
+        }
+    }
     all
 }
 
 fn label(environments: &Environments) -> String {
-    if environments.names().is_empty() {
-        "common".to_string()
-    } else {
-        environments.names().join("+")
+    let names = if environments.names().is_empty() { "common".to_string() } else { environments.names().join("+") };
+    match environments.cluster() {
+        Some(cluster) => format!("{names}/{cluster}"),
+        None => names,
     }
 }
 

@@ -27,13 +27,13 @@ pub fn render(
     let namespace = planned.config.namespace.clone().unwrap_or_else(|| "default".to_string());
     let values = yaml::to_string(&serde_yaml::Value::Mapping(planned.config.values.clone()));
     let options = &planned.config.helm;
-    let release = options.release_name.as_deref().unwrap_or(name);
+    let release = planned.release_name();
 
     let home = tempfile::tempdir()
         .map_err(|e| Problem::error("hldc::io::temp", format!("cannot create a temporary directory for helm: {e}")))?;
     let mut command = process::helm_command(helm, home.path());
     command
-        .args(["template", release])
+        .args(["template", &release])
         .arg(&chart.dir)
         .args(["--namespace", &namespace, "--values", "-", "--kube-version", &options.kube_version])
         .args(options.include_crds.then_some("--include-crds"))

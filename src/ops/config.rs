@@ -1,0 +1,318 @@
+//! `hldc config`: the merged config of each component, every value with the file and line that
+//! set it. The answer comes from the layer stacks `resolve` keeps: the highest layer holding a
+//! value's path is the one that set it (maps merge key by key; anything else is replaced whole).
+
+use serde_yaml::Value;
+
+use crate::diag::Problem;
+use crate::emit::yaml as emit_yaml;
+use crate::layer::{merge_stack, Layer};
+use crate::resolve::{self, Environments, Planned};
+use crate::sources::Sources;
+use crate::suggest::did_you_mean;
+use crate::yaml::{display_path, Segment, ValuePath};
+
+/// One component's merged config.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Explained {
+    /// The component's path in the tree (`app/infra/mon`).
+    pub component: String,
+    pub values: Vec<Setting>,
+}
+
+/// One leaf of a merged config and where it was set.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Setting {
+    /// Dotted, as users write it: `config.image.tag`, `helm.apiVersions[0]`.
+    pub key: String,
+    /// The value as one line of YAML.
+    pub value: String,
+    /// `file:line`, the file named relative to the HLD root.
+    pub origin: String,
+    /// A higher layer sets this key too: this value is not the one in effect.
+    pub shadowed: bool,
+}
+
+/// What `hldc config` shows.
+#[derive(Debug)]
+pub struct Report {
+    pub components: Vec<Explained>,
+    pub warnings: Vec<Problem>,
+}
+
+/// The merged config of the components enabled in `environment` (seen from `cluster`, if given):
+/// all of them, or those whose path or name is `component`; with `key` (dotted), the value of that
+/// key in every layer that sets it, the one in effect first.
+pub fn config(
+    sources: &Sources,
+    environment: &str,
+    cluster: Option<&str>,
+    component: Option<&str>,
+    key: Option<&str>,
+) -> Result<Report, Vec<Problem>> {
+    let project = crate::project::load(sources)?;
+    let environments = Environments::new(&[environment.to_string()]);
+    project.check_environments(&environments)?;
+    let target = match cluster {
+        Some(cluster) => project.cluster_target(&environments, cluster).map_err(|p| vec![p])?,
+        None => environments,
+    };
+    let (hld, warnings) = super::generate::load_for(&project, std::slice::from_ref(&target), sources)?;
+    let planned = resolve::resolve(&hld, &target)?;
+    let chosen: Vec<&Planned> = match component {
+        None => planned.iter().collect(),
+        Some(wanted) => {
+            let found: Vec<&Planned> = planned
+                .iter()
+                .filter(|p| p.node.path == wanted || p.node.key == wanted || p.node.name() == wanted)
+                .collect();
+            if found.is_empty() {
+                return Err(vec![unknown_component(wanted, &planned, &target)]);
+            }
+            found
+        }
+    };
+    let mut components = Vec::new();
+    for planned in chosen {
+        let values = match key {
+            None => explain(&planned.layers),
+            Some(key) => {
+                let found = every_setting(&planned.layers, &parse_key(key));
+                if found.is_empty() {
+                    return Err(vec![unset_key(key, planned)]);
+                }
+                found
+            }
+        };
+        components.push(Explained { component: planned.label(), values });
+    }
+    Ok(Report { components, warnings })
+}
+
+/// `config.image.tag`, `helm.apiVersions[0]` as a value path.
+fn parse_key(key: &str) -> ValuePath {
+    let mut path = Vec::new();
+    for part in key.split('.') {
+        let (name, indexes) = part.split_once('[').map_or((part, ""), |(name, rest)| (name, rest));
+        if !name.is_empty() {
+            path.push(Segment::Key(name.to_string()));
+        }
+        let indexes = indexes.split('[').filter_map(|index| index.trim_end_matches(']').parse().ok());
+        path.extend(indexes.map(Segment::Index));
+    }
+    path
+}
+
+/// The value at `path` in every layer that holds it, highest first. A lower map under a map in
+/// effect is merged, not shadowed; anything else below the first is.
+fn every_setting(layers: &[Layer], path: &[Segment]) -> Vec<Setting> {
+    let key = display_path(path);
+    let found: Vec<(&Layer, &Value)> =
+        layers.iter().filter_map(|layer| Some((layer, lookup(&layer.value, path)?))).collect();
+    let in_effect_is_map = found.first().is_some_and(|(_, value)| value.is_mapping());
+    found
+        .iter()
+        .enumerate()
+        .map(|(index, (layer, value))| Setting {
+            key: key.clone(),
+            value: flow(value),
+            origin: origin_in(layer, path),
+            shadowed: index > 0 && !(in_effect_is_map && value.is_mapping()),
+        })
+        .collect()
+}
+
+fn unset_key(key: &str, planned: &Planned) -> Problem {
+    let known: Vec<String> = explain(&planned.layers).into_iter().map(|s| s.key).collect();
+    let problem = Problem::error(
+        "hldc::config::unset-key",
+        format!("no config file sets `{key}` for component `{}`", planned.label()),
+    );
+    match did_you_mean(key, known.iter().map(String::as_str)) {
+        Some(near) => problem.help(format!("did you mean `{near}`?")),
+        None => problem.help("name a key as `hldc config ENV COMPONENT` lists them (e.g. `config.image.tag`)"),
+    }
+}
+
+fn unknown_component(wanted: &str, planned: &[Planned], target: &Environments) -> Problem {
+    let problem = Problem::error(
+        "hldc::config::unknown-component",
+        format!("no component `{wanted}` is enabled in `{}`", target.output_dir()),
+    );
+    let paths = planned.iter().map(|p| p.node.path.as_str());
+    match did_you_mean(wanted, paths.clone().chain(planned.iter().map(|p| p.node.key.as_str()))) {
+        Some(near) => problem.help(format!("did you mean `{near}`?")),
+        None => problem.help(format!("name a component by its name or path: {}", paths.collect::<Vec<_>>().join(", "))),
+    }
+}
+
+/// Every leaf of the stack's merge with the layer that set it. `subcomponents` and `rings`
+/// blocks are left out: they are the children's and the rings' config, shown with those.
+pub fn explain(layers: &[Layer]) -> Vec<Setting> {
+    // A component no file mentions merges to null: it has no config, not a null one.
+    let merged = merge_stack(layers);
+    let mut leaves = Vec::new();
+    if merged.is_mapping() {
+        collect_leaves(&merged, &mut Vec::new(), &mut leaves);
+    }
+    leaves
+        .into_iter()
+        .filter(
+            |(path, _)| !matches!(path.first(), Some(Segment::Key(key)) if key == "subcomponents" || key == "rings"),
+        )
+        .map(|(path, value)| Setting {
+            key: display_path(&path),
+            value: one_line(value),
+            origin: origin(layers, &path),
+            shadowed: false,
+        })
+        .collect()
+}
+
+/// Leaves in key order; an empty map or list is a leaf of its own (it was written so).
+fn collect_leaves<'v>(value: &'v Value, path: &mut ValuePath, out: &mut Vec<(ValuePath, &'v Value)>) {
+    match value {
+        Value::Mapping(map) if !map.is_empty() => {
+            let mut entries: Vec<(String, &Value)> = map.iter().map(|(k, v)| (key_text(k), v)).collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            for (key, child) in entries {
+                path.push(Segment::Key(key));
+                collect_leaves(child, path, out);
+                path.pop();
+            }
+        }
+        Value::Sequence(items) if !items.is_empty() => {
+            for (index, child) in items.iter().enumerate() {
+                path.push(Segment::Index(index));
+                collect_leaves(child, path, out);
+                path.pop();
+            }
+        }
+        leaf => out.push((path.clone(), leaf)),
+    }
+}
+
+fn key_text(key: &Value) -> String {
+    match key {
+        Value::String(text) => text.clone(),
+        other => one_line(other),
+    }
+}
+
+/// The highest layer that holds `path`: lower layers only fill in what higher ones leave out.
+fn origin(layers: &[Layer], path: &[Segment]) -> String {
+    match layers.iter().find(|layer| lookup(&layer.value, path).is_some()) {
+        Some(layer) => origin_in(layer, path),
+        None => "?".to_string(),
+    }
+}
+
+/// `file:line` of `path` inside one layer.
+fn origin_in(layer: &Layer, path: &[Segment]) -> String {
+    let mut full = layer.prefix.clone();
+    full.extend_from_slice(path);
+    let location = layer.document.value_location(&full);
+    let (line, _) = location.file.line_col(location.span.start);
+    format!("{}:{line}", location.file.name())
+}
+
+fn lookup<'v>(value: &'v Value, path: &[Segment]) -> Option<&'v Value> {
+    path.iter().try_fold(value, |value, segment| match (segment, value) {
+        (Segment::Key(key), Value::Mapping(map)) => map.iter().find(|(k, _)| key_text(k) == *key).map(|(_, v)| v),
+        (Segment::Index(index), Value::Sequence(items)) => items.get(*index),
+        _ => None,
+    })
+}
+
+/// A value as one line of YAML, quoted the way the emitter quotes (multi-line strings escaped).
+fn one_line(value: &Value) -> String {
+    match value {
+        Value::String(text) if text.contains('\n') => emit_yaml::quoted(text),
+        Value::String(text) => emit_yaml::scalar(text),
+        other => emit_yaml::to_string(other).trim_end().to_string(),
+    }
+}
+
+/// A value of any shape on one line: scalars as YAML, maps and lists as JSON (flow YAML).
+fn flow(value: &Value) -> String {
+    match value {
+        Value::Mapping(_) | Value::Sequence(_) => serde_json::to_string(value).unwrap_or_else(|_| one_line(value)),
+        scalar => one_line(scalar),
+    }
+}
+
+/// The report as text: one block per component, values aligned, each followed by its origin.
+pub fn to_text(components: &[Explained]) -> String {
+    let mut out = String::new();
+    for (index, component) in components.iter().enumerate() {
+        if index > 0 {
+            out.push('\n');
+        }
+        out.push_str(&component.component);
+        out.push('\n');
+        if component.values.is_empty() {
+            out.push_str("  (no config)\n");
+            continue;
+        }
+        let shown: Vec<String> = component.values.iter().map(|s| format!("{}: {}", s.key, s.value)).collect();
+        let width = shown.iter().map(|s| s.chars().count()).max().unwrap_or(0);
+        for (text, setting) in shown.iter().zip(&component.values) {
+            let shadowed = if setting.shadowed { " (shadowed)" } else { "" };
+            out.push_str(&format!("  {text:<width$}  # {}{shadowed}\n", setting.origin));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn layer(name: &str, text: &str, prefix: &[&str]) -> Layer {
+        let file = crate::diag::SourceFile::new(name, text);
+        let whole = Layer::whole(Arc::new(crate::yaml::parse_one(&file).unwrap()));
+        prefix.iter().fold(whole, |layer, key| layer.for_subcomponent(key).unwrap())
+    }
+
+    #[test]
+    fn keys_are_read_as_they_are_shown() {
+        let key = |k: &str| Segment::Key(k.into());
+        assert_eq!(parse_key("config.image.tag"), [key("config"), key("image"), key("tag")]);
+        assert_eq!(parse_key("helm.apiVersions[0]"), [key("helm"), key("apiVersions"), Segment::Index(0)]);
+        assert_eq!(
+            parse_key("config.m[1][2].x"),
+            [key("config"), key("m"), Segment::Index(1), Segment::Index(2), key("x")]
+        );
+        for shown in ["config.image.tag", "helm.apiVersions[0]", "config.m[1][2].x"] {
+            assert_eq!(display_path(&parse_key(shown)), shown);
+        }
+    }
+
+    #[test]
+    fn each_leaf_names_the_highest_layer_holding_it() {
+        let layers = [
+            layer("parent.yaml", "subcomponents:\n  svc:\n    config:\n      a: parent\n", &["svc"]),
+            layer("config/prod.yaml", "config:\n  a: prod\n  b: [1, 2]\n  m: {x: 1}\n", &[]),
+            layer(
+                "config/common.yaml",
+                "config:\n  b: [3]\n  m: {y: 2}\n  s: \"two\\nlines\"\nsubcomponents: {c: {}}\n",
+                &[],
+            ),
+        ];
+        let found: Vec<(String, String, String)> =
+            explain(&layers).into_iter().map(|s| (s.key, s.value, s.origin)).collect();
+        let expected = [
+            ("config.a", "parent", "parent.yaml:4"),
+            ("config.b[0]", "1", "config/prod.yaml:3"),
+            ("config.b[1]", "2", "config/prod.yaml:3"),
+            ("config.m.x", "1", "config/prod.yaml:4"),
+            ("config.m.y", "2", "config/common.yaml:3"),
+            ("config.s", "\"two\\nlines\"", "config/common.yaml:4"),
+        ];
+        let expected: Vec<(String, String, String)> =
+            expected.iter().map(|(k, v, o)| (k.to_string(), v.to_string(), o.to_string())).collect();
+        assert_eq!(found, expected);
+    }
+}

@@ -1,0 +1,318 @@
+//! Clusters (`environments:` in hldc.yaml) and `hldc config`, through the real binary and helm.
+
+mod common;
+
+use std::path::Path;
+
+use common::{hldc, read_tree, write_files};
+use serde_yaml::Value;
+
+/// An HLD whose `prod` runs in two clusters: a helm component at the root, one in a directory
+/// component (`infra`, with a cluster file of its own), and a static one.
+const HLD: &[(&str, &str)] = &[
+    ("hldc.yaml", "environments:\n  prod:\n    clusters: [east-us, west-us]\n  dev: {}\n"),
+    (
+        "component.yaml",
+        "name: app\nsubcomponents:\n  - name: svc\n    type: helm\n    path: chart\n  - name: infra\n    type: component\n    path: infra\n  - name: web\n    type: static\n    path: web\n",
+    ),
+    ("config/common.yaml", "subcomponents:\n  svc:\n    config:\n      region: none\n      tier: common\n      replicas: 1\n"),
+    ("config/prod.yaml", "subcomponents:\n  svc:\n    config:\n      region: prod\n      tier: prod\n"),
+    ("config/dev.yaml", "subcomponents:\n  svc:\n    config:\n      tier: dev\n"),
+    (
+        "config/east-us.yaml",
+        "subcomponents:\n  svc:\n    config:\n      region: east\n    helm:\n      kubeVersion: \"1.30.0\"\n",
+    ),
+    ("infra/component.yaml", "name: infra\nsubcomponents:\n  - name: mon\n    type: helm\n    path: ../chart\n"),
+    ("infra/config/common.yaml", "subcomponents:\n  mon:\n    config:\n      cluster: any\n"),
+    ("infra/config/west-us.yaml", "subcomponents:\n  mon:\n    config:\n      cluster: west\n"),
+    ("web/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n"),
+    ("chart/Chart.yaml", "apiVersion: v2\nname: echo\nversion: 0.1.0\n"),
+    (
+        "chart/templates/values.yaml",
+        "apiVersion: hldc.test/v1\nkind: Values\nmetadata:\n  name: {{ .Release.Name }}\nkube: {{ .Capabilities.KubeVersion.Version | quote }}\nvalues:\n{{ toYaml .Values | indent 2 }}\n",
+    ),
+];
+
+fn hld() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(dir.path(), HLD);
+    dir
+}
+
+/// The first document of a generated file.
+fn rendered(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let first = serde_yaml::Deserializer::from_str(&text).next().expect("a document");
+    serde::Deserialize::deserialize(first).unwrap()
+}
+
+fn yaml(text: &str) -> Value {
+    serde_yaml::from_str(text).unwrap()
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    read_tree(dir).into_keys().collect()
+}
+
+#[test]
+fn every_cluster_renders_into_its_own_directory_with_its_layer_above_the_environment() {
+    let hld = hld();
+    let root = hld.path();
+    hldc(root, &["generate", "prod"]).assert_code(0);
+    assert_eq!(
+        files(&root.join("generated")),
+        [
+            "prod/east-us/infra/mon.yaml",
+            "prod/east-us/svc.yaml",
+            "prod/east-us/web.yaml",
+            "prod/west-us/infra/mon.yaml",
+            "prod/west-us/svc.yaml",
+            "prod/west-us/web.yaml",
+        ]
+    );
+    let east = rendered(&root.join("generated/prod/east-us/svc.yaml"));
+    assert_eq!(east["values"], yaml("{region: east, tier: prod, replicas: 1}"));
+    // The cluster's `helm:` settings apply to its render only.
+    assert_eq!(east["kube"], yaml("v1.30.0"));
+    let west = rendered(&root.join("generated/prod/west-us/svc.yaml"));
+    assert_eq!(west["values"], yaml("{region: prod, tier: prod, replicas: 1}"));
+    assert_eq!(west["kube"], yaml("v1.34.0"));
+    // A cluster file deep in the tree is a layer of its component like an environment file.
+    assert_eq!(rendered(&root.join("generated/prod/west-us/infra/mon.yaml"))["values"], yaml("{cluster: west}"));
+    assert_eq!(rendered(&root.join("generated/prod/east-us/infra/mon.yaml"))["values"], yaml("{cluster: any}"));
+}
+
+#[test]
+fn an_environment_without_clusters_keeps_the_plain_layout() {
+    let hld = hld();
+    let root = hld.path();
+    hldc(root, &["generate", "dev"]).assert_code(0);
+    assert_eq!(files(&root.join("generated")), ["dev/infra/mon.yaml", "dev/svc.yaml", "dev/web.yaml"]);
+    assert_eq!(
+        rendered(&root.join("generated/dev/svc.yaml"))["values"],
+        yaml("{region: none, tier: dev, replicas: 1}")
+    );
+}
+
+#[test]
+fn cluster_option_renders_only_that_cluster_and_leaves_the_others_byte_identical() {
+    let hld = hld();
+    let root = hld.path();
+    hldc(root, &["generate", "prod"]).assert_code(0);
+    std::fs::write(root.join("generated/prod/west-us/by-hand.txt"), "not hldc's").unwrap();
+    let west_before = read_tree(&root.join("generated/prod/west-us"));
+    write_files(root, &[("config/east-us.yaml", "subcomponents:\n  svc:\n    config:\n      region: east-2\n")]);
+    write_files(root, &[("config/prod.yaml", "subcomponents:\n  svc:\n    config:\n      tier: changed\n")]);
+    hldc(root, &["generate", "prod", "--cluster", "east-us"]).assert_code(0);
+    assert_eq!(read_tree(&root.join("generated/prod/west-us")), west_before);
+    assert_eq!(
+        rendered(&root.join("generated/prod/east-us/svc.yaml"))["values"],
+        yaml("{region: east-2, tier: changed, replicas: 1}")
+    );
+    // Without `--cluster` the environment's directory is replaced whole.
+    hldc(root, &["generate", "prod"]).assert_code(0);
+    assert!(!root.join("generated/prod/west-us/by-hand.txt").exists());
+    assert_eq!(rendered(&root.join("generated/prod/west-us/svc.yaml"))["values"]["tier"], yaml("changed"));
+}
+
+#[test]
+fn unknown_clusters_and_clusters_named_as_environments_are_errors() {
+    let hld = hld();
+    let root = hld.path();
+    let run = hldc(root, &["generate", "prod", "--cluster", "east-su"]).assert_code(2);
+    run.assert_stderr_contains("`east-su` is not a cluster of `prod`")
+        .assert_stderr_contains("did you mean `east-us`?");
+    hldc(root, &["generate", "dev", "--cluster", "east-us"])
+        .assert_code(2)
+        .assert_stderr_contains("`east-us` is a cluster of `prod`: run it with `prod --cluster east-us`");
+    hldc(root, &["generate", "east-us"])
+        .assert_code(2)
+        .assert_stderr_contains("`east-us` is a cluster of environment `prod`, not an environment");
+    assert!(!root.join("generated").exists());
+}
+
+#[test]
+fn project_file_mistakes_point_at_their_line_and_column() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("environments:\n  prod:\n    clusters: [a]\n    region: x\n", "hldc.yaml:4:5", "unknown field `region`"),
+        ("environments:\n  prod: {clusters: [a]}\n  prod: {}\n", "hldc.yaml:3:", "duplicate"),
+        ("environments:\n  prod:\n    clusters: [a, b, a]\n", "hldc.yaml:3:22", "cluster `a` is listed twice"),
+        (
+            "environments:\n  dev: {clusters: [a]}\n  prod:\n    clusters:\n      - a\n",
+            "hldc.yaml:5:9",
+            "cluster `a` is listed twice",
+        ),
+        (
+            "environments:\n  prod: {clusters: [dev]}\n  dev: {}\n",
+            "hldc.yaml:2:21",
+            "`dev` is both an environment and a cluster of `prod`",
+        ),
+        ("environments:\n  prod: {clusters: [common]}\n", "hldc.yaml:2:21", "`common` cannot be a cluster"),
+        ("environments:\n  common: {}\n", "hldc.yaml:2:3", "`common` cannot be an environment"),
+    ];
+    let mut failures = Vec::new();
+    for (text, at, message) in cases {
+        let hld = hld();
+        write_files(hld.path(), &[("hldc.yaml", text)]);
+        let (run, wrong) = hldc(hld.path(), &["generate", "prod"]).check_code(2);
+        let located = run.stderr.lines().any(|line| line.contains(&format!("--> {at}")) || line.contains(at));
+        if wrong.is_some() || !located || !run.stderr.contains(message) {
+            failures.push(format!("{text:?}: want {at} {message:?}, {wrong:?}\n{}", run.stderr));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn config_names_the_file_and_line_that_set_each_value() {
+    let hld = hld();
+    let root = hld.path();
+    let run = hldc(root, &["config", "prod", "--cluster", "east-us"]).assert_code(0);
+    insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!("config__prod_east-us", run.stdout);
+    });
+    // Without the cluster, its file is no layer; one component by its path or its name.
+    let by_path = hldc(root, &["config", "prod", "app/svc"]).assert_code(0);
+    assert_eq!(
+        by_path.stdout,
+        "app/svc\n  config.region: prod  # config/prod.yaml:4\n  config.replicas: 1   # config/common.yaml:6\n  config.tier: prod    # config/prod.yaml:5\n"
+    );
+    let by_name = hldc(root, &["config", "prod", "--cluster", "west-us", "mon"]).assert_code(0);
+    assert_eq!(by_name.stdout, "app/infra/mon\n  config.cluster: west  # infra/config/west-us.yaml:4\n");
+    hldc(root, &["config", "prod", "sv"])
+        .assert_code(2)
+        .assert_stderr_contains("no component `sv` is enabled in `prod`")
+        .assert_stderr_contains("did you mean `svc`?");
+    hldc(root, &["config", "east-us"]).assert_code(2).assert_stderr_contains("is a cluster of environment `prod`");
+    // One key: the value in effect, then every value it shadows, in order.
+    let key = hldc(root, &["config", "prod", "--cluster", "east-us", "svc", "config.region"]).assert_code(0);
+    assert_eq!(
+        key.stdout,
+        "app/svc\n  config.region: east  # config/east-us.yaml:4\n  config.region: prod  # config/prod.yaml:4 (shadowed)\n  config.region: none  # config/common.yaml:4 (shadowed)\n"
+    );
+    hldc(root, &["config", "prod", "svc", "config.regoin"])
+        .assert_code(2)
+        .assert_stderr_contains("no config file sets `config.regoin` for component `app/svc`")
+        .assert_stderr_contains("did you mean `config.region`?");
+}
+
+#[test]
+fn validate_checks_each_cluster_of_an_environment_not_clusters_alone() {
+    let hld = hld();
+    let root = hld.path();
+    hldc(root, &["validate", "--rendered"])
+        .assert_code(0)
+        .assert_stderr_contains("environments: common, dev, prod/east-us, prod/west-us)");
+    hldc(root, &["validate", "prod"])
+        .assert_code(0)
+        .assert_stderr_contains("environments: prod/east-us, prod/west-us)");
+    hldc(root, &["validate", "west-us"])
+        .assert_code(1)
+        .assert_stderr_contains("`west-us` is a cluster of environment `prod`");
+}
+
+#[test]
+fn a_ringed_helm_component_renders_once_per_ring_over_its_environment_and_cluster_values() {
+    let hld = hld();
+    let root = hld.path();
+    write_files(
+        root,
+        &[
+            (
+                "config/common.yaml",
+                "subcomponents:\n  svc:\n    config:\n      region: none\n      tier: common\n    rings:\n      stable: {default: true}\n      canary:\n        config: {tier: canary}\n      beta:\n        config: {tier: beta}\n",
+            ),
+            // A higher layer removes a ring and gives another a value of its own.
+            ("config/prod.yaml", "subcomponents:\n  svc:\n    config:\n      region: prod\n    rings:\n      beta: null\n"),
+            ("config/east-us.yaml", "subcomponents:\n  svc:\n    rings:\n      canary:\n        config: {region: east-canary}\n"),
+        ],
+    );
+    hldc(root, &["generate", "prod"]).assert_code(0);
+    let east = root.join("generated/prod/east-us");
+    assert_eq!(files(&east), ["infra/mon.yaml", "svc-canary.yaml", "svc.yaml", "web.yaml"]);
+    let stable = rendered(&east.join("svc.yaml"));
+    assert_eq!(stable["metadata"]["name"], yaml("svc"));
+    assert_eq!(stable["values"], yaml("{region: prod, tier: common}"));
+    let canary = rendered(&east.join("svc-canary.yaml"));
+    assert_eq!(canary["metadata"]["name"], yaml("svc-canary"));
+    assert_eq!(canary["values"], yaml("{region: east-canary, tier: canary}"));
+    assert_eq!(
+        rendered(&root.join("generated/prod/west-us/svc-canary.yaml"))["values"],
+        yaml("{region: prod, tier: canary}")
+    );
+    // `hldc config` shows each ring with the files that set its values.
+    let shown = hldc(root, &["config", "prod", "--cluster", "east-us", "svc"]).assert_code(0);
+    assert!(
+        shown.stdout.contains("app/svc (ring canary)\n")
+            && shown.stdout.contains("config.region: east-canary  # config/east-us.yaml:5")
+            && shown.stdout.contains("config.tier: canary         # config/common.yaml:9"),
+        "{}",
+        shown.stdout
+    );
+    // Without a default ring, or with two, nothing renders.
+    write_files(root, &[("config/prod.yaml", "subcomponents:\n  svc:\n    rings:\n      canary: {default: true}\n")]);
+    hldc(root, &["generate", "prod"])
+        .assert_code(2)
+        .assert_stderr_contains("component `app/svc` has 2 default rings (canary, stable)")
+        .assert_stderr_contains("config/prod.yaml:4:25")
+        .assert_stderr_contains("ring `stable` is a default too");
+    write_files(root, &[("config/prod.yaml", "subcomponents:\n  svc:\n    rings:\n      stable: null\n")]);
+    hldc(root, &["generate", "prod"]).assert_code(2).assert_stderr_contains("component `app/svc` has no default ring");
+    write_files(root, &[("config/prod.yaml", "subcomponents:\n  web:\n    rings:\n      a: {default: true}\n")]);
+    hldc(root, &["generate", "prod"])
+        .assert_code(2)
+        .assert_stderr_contains("component `app/web` has rings, but only helm components render in rings")
+        .assert_stderr_contains("config/prod.yaml:3:5");
+}
+
+#[test]
+fn a_ringed_component_with_a_service_gets_an_httproute_choosing_the_ring_by_header() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    write_files(
+        root,
+        &[
+            ("hldc.yaml", "rings:\n  header: x-ring\n  gateway: {name: public, namespace: gateway}\n"),
+            ("component.yaml", "name: app\nsubcomponents:\n  - name: api\n    type: helm\n    path: chart\n"),
+            (
+                "config/common.yaml",
+                "subcomponents:\n  api:\n    namespace: shop\n    injectNamespace: true\n    ringRoute: {hostnames: [shop.example.com], path: /api}\n    rings:\n      stable: {default: true}\n      canary: {}\n      beta: {}\n",
+            ),
+            ("chart/Chart.yaml", "apiVersion: v2\nname: api\nversion: 0.1.0\n"),
+            (
+                "chart/templates/service.yaml",
+                "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  selector:\n    app: {{ .Release.Name }}\n  ports:\n    - port: 8080\n",
+            ),
+        ],
+    );
+    hldc(root, &["generate"]).assert_code(0);
+    let out = root.join("generated/common");
+    assert_eq!(files(&out), ["api-beta.yaml", "api-canary.yaml", "api-rings.yaml", "api.yaml"]);
+    assert_eq!(rendered(&out.join("api-canary.yaml"))["spec"]["selector"], yaml("{app: api-canary}"));
+    let route = |ring: &str, backend: &str| {
+        format!("{{matches: [{{path: {{type: PathPrefix, value: /api}}, headers: [{{type: Exact, name: x-ring, value: {ring}}}]}}], backendRefs: [{{name: {backend}, port: 8080}}]}}")
+    };
+    assert_eq!(
+        rendered(&out.join("api-rings.yaml")),
+        yaml(&format!(
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: api-rings, namespace: shop}}\nspec:\n  parentRefs: [{{name: public, namespace: gateway}}]\n  hostnames: [shop.example.com]\n  rules:\n    - {}\n    - {}\n    - {{matches: [{{path: {{type: PathPrefix, value: /api}}}}], backendRefs: [{{name: api, port: 8080}}]}}\n",
+            route("beta", "api-beta"),
+            route("canary", "api-canary"),
+        ))
+    );
+    // Routing needs a gateway to attach to, unless it is off.
+    write_files(root, &[("hldc.yaml", "rings: {}\n")]);
+    hldc(root, &["generate"]).assert_code(2).assert_stderr_contains("hldc.yaml names no gateway for their route");
+    write_files(root, &[("hldc.yaml", "rings: {routing: none}\n")]);
+    hldc(root, &["generate"]).assert_code(0);
+    assert_eq!(files(&out), ["api-beta.yaml", "api-canary.yaml", "api.yaml"]);
+}
+
+#[test]
+fn a_warning_of_the_tree_is_said_once_not_once_per_cluster() {
+    let hld = hld();
+    let root = hld.path();
+    write_files(root, &[("config/prod.yaml", "subcomponents:\n  web:\n    injectNamespace: true\n")]);
+    let run = hldc(root, &["generate", "prod"]).assert_code(0);
+    assert_eq!(run.stderr.matches("warning[hldc::config::inject-without-namespace]").count(), 1, "{}", run.stderr);
+}
