@@ -196,6 +196,10 @@ pub struct DiffArgs {
     #[arg(long, value_name = "DIR", conflicts_with = "against")]
     pub out: Option<PathBuf>,
 
+    /// Compare only this cluster of the environment (repeatable)
+    #[arg(long = "cluster", value_name = "NAME")]
+    pub clusters: Vec<String>,
+
     /// Compare with the HLD at this git ref (`origin/main`, `HEAD~1`), both rendered
     #[arg(long, value_name = "REF")]
     pub against: Option<String>,

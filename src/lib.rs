@@ -129,7 +129,7 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
             let compile = CompileOptions { hooks: HookPolicy::Skip, ..compile_options(&args.render, settings)? };
             let out_root = args.out.clone().unwrap_or_else(|| settings.hld_root.clone());
             let options = ops::diff::DiffOptions {
-                targets: ops::diff::Target::of(&compile.environments),
+                clusters: args.clusters.clone(),
                 baseline: match &args.against {
                     Some(reference) => ops::diff::Baseline::Ref(reference.clone()),
                     None => ops::diff::Baseline::Output(out_root),

@@ -277,3 +277,29 @@ fn colour_only_on_a_terminal_and_a_missing_output_is_a_warning() {
     assert_eq!(stdout, "added v1 ConfigMap web/a (app.yaml)\nprod: 0 changed, 1 added, 0 removed\n");
     assert!(stderr.contains("hldc::diff::no-output") && stderr.contains("`generated/prod`"), "{stderr}");
 }
+
+#[test]
+fn an_environment_with_clusters_is_compared_cluster_by_cluster() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    write_files(
+        root,
+        &[
+            ("component.yaml", "name: app\ntype: static\npath: ./m\n"),
+            ("m/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n"),
+            ("hldc.yaml", "environments:\n  prod: {clusters: [east, west]}\n"),
+            ("config/west.yaml", "namespace: west-ns\ninjectNamespace: true\n"),
+        ],
+    );
+    hldc(root, &["generate", "prod"]).assert_code(0);
+    let same = hldc(root, &["diff", "prod"]).assert_code(0);
+    assert!(
+        same.stdout.contains("prod/east: 0 changed") && same.stdout.contains("prod/west: 0 changed"),
+        "{}",
+        same.stdout
+    );
+    write_files(root, &[("config/west.yaml", "namespace: other-ns\ninjectNamespace: true\n")]);
+    let west = hldc(root, &["diff", "prod", "--cluster", "west", "--stat"]).assert_code(1);
+    assert_eq!(west.stdout, "prod/west: 0 changed, 1 added, 1 removed\n");
+    hldc(root, &["diff", "prod", "--cluster", "east"]).assert_code(0);
+}

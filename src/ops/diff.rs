@@ -14,20 +14,6 @@ use crate::resolve::Environments;
 use crate::settings::Settings;
 use crate::sources::Sources;
 
-/// One output compared: an output directory name under `generated/` and what compiles it.
-/// Environments make one today; clusters will add theirs.
-#[derive(Debug, Clone)]
-pub struct Target {
-    pub name: String,
-    pub environments: Environments,
-}
-
-impl Target {
-    pub fn of(environments: &Environments) -> Vec<Target> {
-        vec![Target { name: environments.output_dir(), environments: environments.clone() }]
-    }
-}
-
 /// What the compile is compared with.
 #[derive(Debug, Clone)]
 pub enum Baseline {
@@ -41,7 +27,8 @@ pub enum Baseline {
 pub struct DiffOptions {
     /// How to compile; its environments are replaced by each target's.
     pub compile: CompileOptions,
-    pub targets: Vec<Target>,
+    /// Only these clusters of an environment with clusters (all when empty), as `generate`.
+    pub clusters: Vec<String>,
     pub baseline: Baseline,
     pub noise: Noise,
 }
@@ -59,6 +46,13 @@ pub struct DiffReport {
     pub warnings: Vec<Problem>,
 }
 
+/// One output compared: its directory under `generated/` (`prod`, `prod/east-us`) and what
+/// compiles it.
+struct Target {
+    name: String,
+    environments: Environments,
+}
+
 /// Compiles every target and compares it with the baseline.
 pub fn diff(options: &DiffOptions, settings: &Settings, fetch: &FetchOptions) -> Result<DiffReport, Vec<Problem>> {
     let (sources, mut warnings) = super::remote::open(settings, fetch.clone())?;
@@ -72,8 +66,11 @@ pub fn diff(options: &DiffOptions, settings: &Settings, fetch: &FetchOptions) ->
             Before::Ref { _checkout: checkout, reference: reference.clone(), sources: Box::new(sources) }
         }
     };
+    // The targets `generate` would write: the environment, or each of its clusters.
+    let project = crate::project::load(&sources)?;
     let mut targets = Vec::new();
-    for target in &options.targets {
+    for environments in project.targets(&options.compile.environments, &options.clusters)? {
+        let target = Target { name: environments.output_dir(), environments };
         let compile = CompileOptions { environments: target.environments.clone(), ..options.compile.clone() };
         let compiled = generate::compile(&compile, &sources)?;
         warnings.extend(compiled.warnings);
