@@ -82,6 +82,11 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
+    /// Write the output without checking the objects against the Kubernetes schemas (a last
+    /// resort: the cluster may reject what is written)
+    #[arg(long)]
+    pub no_check: bool,
+
     #[command(flatten)]
     pub fetch: FetchArgs,
 }

@@ -1,10 +1,12 @@
 //! `hldc generate`: load → resolve → render → transform → emit.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use rayon::prelude::*;
 
 use crate::check;
+use crate::check::provenance::ConfigLayers;
 use crate::diag::Problem;
 use crate::emit;
 use crate::load::{self, Selection};
@@ -44,6 +46,8 @@ pub struct Compiled {
     pub components: Vec<Rendered>,
     /// Which kinds are cluster-scoped in this output.
     pub scopes: Scopes,
+    /// The config layers of each rendered component, to trace values back to config files.
+    pub config: ConfigLayers,
     pub warnings: Vec<Problem>,
     /// The after-generate hooks to run once the files are written (with `HookPolicy::Run`).
     pub after_generate: Vec<Hook>,
@@ -109,7 +113,8 @@ pub fn compile(options: &CompileOptions, sources: &Sources) -> Result<Compiled, 
         HookPolicy::Run => render::hooks_of(&planned, HookStage::After),
         HookPolicy::Refuse | HookPolicy::Skip => Vec::new(),
     };
-    Ok(Compiled { components: rendered, scopes, warnings, after_generate })
+    let config = planned.iter().map(|p| (p.node.path.clone(), p.layers.clone())).collect();
+    Ok(Compiled { components: rendered, scopes, config, warnings, after_generate })
 }
 
 /// What `generate` wrote.
@@ -118,23 +123,41 @@ pub struct Generated {
     /// The environment's output directory.
     pub directory: PathBuf,
     pub file_count: usize,
+    /// Files of an earlier run (or added by hand) that the new output no longer has.
+    pub removed: Vec<String>,
+    /// `apiVersion kind` of the objects no schema checked (empty with `--no-check`).
+    pub unchecked: BTreeSet<String>,
     /// Whether hldc.lock was written (new pins).
     pub lock_written: bool,
     pub warnings: Vec<Problem>,
 }
 
-/// Compiles and replaces `<out_root>/generated/<envs>/` with the result, then records new
-/// pins in hldc.lock.
+/// Compiles, checks every object as the API server would (unless `check` is false), and
+/// replaces `<out_root>/generated/<envs>/` with the result, then records new pins in hldc.lock.
+/// Nothing is written when a check fails.
 pub fn generate(
     options: &CompileOptions,
     sources: &Sources,
     out_root: &std::path::Path,
+    check: bool,
 ) -> Result<Generated, Vec<Problem>> {
     let compiled = compile(options, sources)?;
+    let unchecked = if check { check_objects(&compiled, options.kube_version)? } else { BTreeSet::new() };
     let directory = out_root.join("generated").join(options.environments.output_dir());
     let files = emit::output_files(&compiled.components);
+    let removed = emit::stale_files(&directory, &files);
     emit::write_atomically(&directory, &files).map_err(|p| vec![p])?;
     let lock_written = super::remote::save_lock(sources).map_err(|p| vec![p])?;
     render::run_hooks(&compiled.after_generate).map_err(|p| vec![p])?;
-    Ok(Generated { directory, file_count: files.len(), lock_written, warnings: compiled.warnings })
+    Ok(Generated { directory, file_count: files.len(), removed, unchecked, lock_written, warnings: compiled.warnings })
+}
+
+/// The checks of `validate --rendered` on the compiled objects; the kinds no schema knows.
+fn check_objects(compiled: &Compiled, kube_version: &'static str) -> Result<BTreeSet<String>, Vec<Problem>> {
+    let schemas = check::kube::load(kube_version).map_err(|p| vec![p])?;
+    let report = check::objects::check(&compiled.components, schemas, &compiled.scopes, &compiled.config);
+    if report.problems.iter().any(Problem::is_error) {
+        return Err(report.problems);
+    }
+    Ok(report.skipped)
 }
