@@ -70,3 +70,48 @@ fn files_of_an_earlier_run_that_go_are_counted_and_named() {
     let again = hldc(root, &["generate", "prod"]).assert_code(0);
     assert!(!again.stderr.contains("removed"), "{}", again.stderr);
 }
+
+#[test]
+fn custom_resources_are_checked_against_a_crd_shipped_by_a_chart_and_unknown_kinds_noted_once() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    let crd = concat!(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\n",
+        "spec:\n  group: example.com\n  names: {kind: Widget, plural: widgets, singular: widget}\n  scope: Namespaced\n",
+        "  versions:\n    - name: v1\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema:\n",
+        "          type: object\n          properties:\n            spec:\n              type: object\n",
+        "              properties:\n                size: {type: integer}\n",
+    );
+    write_files(
+        root,
+        &[
+            (
+                "component.yaml",
+                concat!(
+                    "name: app\nsubcomponents:\n  - name: widgets\n    type: helm\n    path: chart\n",
+                    "  - name: things\n    type: static\n    path: things\n",
+                ),
+            ),
+            ("chart/Chart.yaml", "apiVersion: v2\nname: widgets\nversion: 0.1.0\n"),
+            ("chart/crds/widget.yaml", crd),
+            ("chart/templates/small.yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: small\nspec:\n  size: 1\n"),
+            ("things/a.yaml", "apiVersion: other.example/v1\nkind: Thing\nmetadata: {name: a}\n---\napiVersion: other.example/v1\nkind: Thing\nmetadata: {name: b}\n"),
+            ("things/big.yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: big\nspec:\n  size: huge\n"),
+        ],
+    );
+    let run = hldc(root, &["generate"]).assert_code(2);
+    run.assert_stderr_contains(
+        "error[hldc::crd::schema]: `Widget big` (component `app/things`): wrong type at `spec.size`",
+    )
+    .assert_stderr_contains("[things/big.yaml:6:9]");
+    assert!(!root.join("generated").exists(), "nothing is written");
+
+    std::fs::write(
+        root.join("things/big.yaml"),
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: big\nspec:\n  size: 9\n",
+    )
+    .unwrap();
+    let run = hldc(root, &["generate"]).assert_code(0);
+    let notes: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("note: no schema")).collect();
+    assert_eq!(notes, ["note: no schema to check these kinds against: apiextensions.k8s.io/v1 CustomResourceDefinition, other.example/v1 Thing"], "{}", run.stderr);
+}

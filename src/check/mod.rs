@@ -1,9 +1,10 @@
 //! Checks beyond the schemas, for `hldc validate`: the loaded tree (`tree`), and with
-//! `--rendered` the objects it renders to (`objects`, `kube`, `provenance`; `generate` runs
-//! these on its output too). Every check returns problems
-//! instead of stopping, so one run reports everything. No IO here but reading the local
+//! `--rendered` the objects it renders to (`objects`, `kube`, `crd`, `provenance`; `generate`
+//! runs these on its output too). Every check returns problems instead of stopping, so one run
+//! reports everything. No IO here but reading the local
 //! sources `tree` checks for existence.
 
+pub mod crd;
 pub mod kube;
 pub mod objects;
 pub mod provenance;

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_yaml::Value;
 
+use super::crd::CrdSchemas;
 use super::kube::{KubeSchemas, Verdict};
 use super::provenance::{self, ConfigLayers};
 use super::{lookup, path, Locate};
@@ -33,7 +34,8 @@ const METADATA_PATHS: [&[&str]; 4] = [
 pub struct ObjectReport {
     pub problems: Vec<Problem>,
     pub checked: usize,
-    /// `apiVersion kind` of objects not checked against a schema (CRDs, other groups).
+    /// `apiVersion kind` of objects not checked against a schema (neither a built-in kind of
+    /// the checked groups nor a custom resource whose CRD is in the output).
     pub skipped: BTreeSet<String>,
 }
 
@@ -42,6 +44,7 @@ pub struct ObjectReport {
 /// value that put the offending value there when one did (`config`: the components' layers).
 pub fn check(components: &[Rendered], kube: &KubeSchemas, scopes: &Scopes, config: &ConfigLayers) -> ObjectReport {
     let mut report = ObjectReport::default();
+    let crds = CrdSchemas::of_output(components);
     for component in components {
         let layers = config.get(&component.component).map_or(&[][..], Vec::as_slice);
         for object in &component.objects {
@@ -57,7 +60,11 @@ pub fn check(components: &[Rendered], kube: &KubeSchemas, scopes: &Scopes, confi
                 found.extend(check_metadata(document, &describe, &path(metadata)));
             }
             let places: BTreeSet<Option<String>> = found.iter().map(|(_, p)| p.where_()).collect();
-            match kube.check(&document.value, &describe, document) {
+            let verdict = match kube.check(&document.value, &describe, document) {
+                Verdict::Skipped => crds.check(&document.value, &describe, document),
+                checked => checked,
+            };
+            match verdict {
                 // A label that is not a string is reported above already, more precisely.
                 Verdict::Checked(problems) => found.extend(
                     problems.into_iter().filter(|(_, p)| !places.contains(&p.where_())).map(|(at, p)| (Some(at), p)),
