@@ -148,6 +148,7 @@ const CORPUS: &[Row] = &[
     row("label-too-long", VR, 1, Some("manifests/app.yaml:6:14"), "the value of label `release` is 70 characters long"),
     row("kube-unknown-field", VR, 1, Some("manifests/app.yaml:6:3"), "unknown field `spec.replica`"),
     row("kube-unknown-field", &["validate", "--rendered", "--kube-version", "1.33"], 1, Some("manifests/app.yaml:6:3"), "did you mean `replicas`?"),
+    row("kube-unknown-field", &["validate", "--rendered", "--kube-version", "1.30"], 1, Some("manifests/app.yaml:6:3"), "did you mean `replicas`?"),
     row("kube-removed-api", VR, 1, Some("manifests/app.yaml:1:"), "Kubernetes 1.34 does not serve `PodDisruptionBudget` in `policy/v1beta1`"),
     row("namespace-on-volume-attributes-class", VR, 1, Some("manifests/app.yaml:5:3"), "`VolumeAttributesClass fast` (component `namespace-on-volume-attributes-class/app`) is cluster-scoped"),
     // generate refuses what validate --rendered rejects, before writing anything.

@@ -30,7 +30,22 @@ struct Shipped {
 }
 
 /// The Kubernetes versions whose data ships with hldc, oldest first.
-const VERSIONS: [Shipped; 2] = [
+const VERSIONS: [Shipped; 5] = [
+    Shipped {
+        version: "1.30",
+        definitions: include_str!("../../schemas/kubernetes/1.30/definitions.json"),
+        scopes: include_str!("../../schemas/kubernetes/1.30/scopes.json"),
+    },
+    Shipped {
+        version: "1.31",
+        definitions: include_str!("../../schemas/kubernetes/1.31/definitions.json"),
+        scopes: include_str!("../../schemas/kubernetes/1.31/scopes.json"),
+    },
+    Shipped {
+        version: "1.32",
+        definitions: include_str!("../../schemas/kubernetes/1.32/definitions.json"),
+        scopes: include_str!("../../schemas/kubernetes/1.32/scopes.json"),
+    },
     Shipped {
         version: "1.33",
         definitions: include_str!("../../schemas/kubernetes/1.33/definitions.json"),
@@ -107,7 +122,7 @@ fn unknown_version(text: &str) -> Problem {
 
 /// The compiled definitions of `version` (one of `versions()`); compiled once per process.
 pub fn load(version: &'static str) -> Result<&'static KubeSchemas, Problem> {
-    static CACHE: [OnceLock<Result<KubeSchemas, String>>; VERSIONS.len()] = [OnceLock::new(), OnceLock::new()];
+    static CACHE: [OnceLock<Result<KubeSchemas, String>>; VERSIONS.len()] = [const { OnceLock::new() }; VERSIONS.len()];
     let index =
         VERSIONS.iter().position(|shipped| shipped.version == version).ok_or_else(|| unknown_version(version))?;
     let shipped = &VERSIONS[index];
