@@ -103,6 +103,11 @@ pub struct GenerateArgs {
     #[arg(long = "cluster", value_name = "NAME")]
     pub clusters: Vec<String>,
 
+    /// Write the output without checking the objects against the Kubernetes schemas (a last
+    /// resort: the cluster may reject what is written)
+    #[arg(long)]
+    pub no_check: bool,
+
     #[command(flatten)]
     pub fetch: FetchArgs,
 }

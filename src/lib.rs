@@ -74,8 +74,20 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
             }
             report(&warnings, settings);
             let out_root = args.out.clone().unwrap_or_else(|| settings.hld_root.clone());
-            let generated = ops::generate::generate(&options, &args.clusters, &sources, &out_root)?;
+            let generated = ops::generate::generate(&options, &args.clusters, &sources, &out_root, !args.no_check)?;
             report(&generated.warnings, settings);
+            if !generated.unchecked.is_empty() {
+                let kinds: Vec<&str> = generated.unchecked.iter().map(String::as_str).collect();
+                eprintln!("note: no schema to check these kinds against: {}", kinds.join(", "));
+            }
+            if !generated.removed.is_empty() {
+                let names = match generated.removed.len() {
+                    ..=10 => format!(": {}", generated.removed.join(", ")),
+                    _ => String::new(),
+                };
+                let count = generated.removed.len();
+                eprintln!("removed {count} {} of an earlier run{names}", if count == 1 { "file" } else { "files" });
+            }
             eprintln!("wrote {} files to {}", generated.file_count, generated.directory.display());
             if generated.lock_written {
                 eprintln!("updated {}", ops::remote::LOCK_FILE);

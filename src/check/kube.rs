@@ -8,7 +8,8 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use jsonschema::error::ValidationErrorKind;
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use jsonschema::JsonType;
 use jsonschema::{Draft, ValidatorMap};
 use serde_json::Value as Json;
 use serde_yaml::Value;
@@ -17,7 +18,7 @@ use super::Locate;
 use crate::diag::Problem;
 use crate::schema::{instance_path, to_json};
 use crate::suggest::did_you_mean;
-use crate::yaml::{display_path, Segment};
+use crate::yaml::{display_path, Segment, ValuePath};
 
 /// What ships with hldc for one Kubernetes version.
 struct Shipped {
@@ -29,7 +30,22 @@ struct Shipped {
 }
 
 /// The Kubernetes versions whose data ships with hldc, oldest first.
-const VERSIONS: [Shipped; 2] = [
+const VERSIONS: [Shipped; 5] = [
+    Shipped {
+        version: "1.30",
+        definitions: include_str!("../../schemas/kubernetes/1.30/definitions.json"),
+        scopes: include_str!("../../schemas/kubernetes/1.30/scopes.json"),
+    },
+    Shipped {
+        version: "1.31",
+        definitions: include_str!("../../schemas/kubernetes/1.31/definitions.json"),
+        scopes: include_str!("../../schemas/kubernetes/1.31/scopes.json"),
+    },
+    Shipped {
+        version: "1.32",
+        definitions: include_str!("../../schemas/kubernetes/1.32/definitions.json"),
+        scopes: include_str!("../../schemas/kubernetes/1.32/scopes.json"),
+    },
     Shipped {
         version: "1.33",
         definitions: include_str!("../../schemas/kubernetes/1.33/definitions.json"),
@@ -61,8 +77,9 @@ pub struct KubeSchemas {
 /// What checking one object found.
 #[derive(Debug)]
 pub enum Verdict {
-    /// A built-in kind, checked; the problems found (none when it is valid).
-    Checked(Vec<Problem>),
+    /// A built-in kind, checked; the problems found (none when it is valid), each with the
+    /// path of the offending value inside the object.
+    Checked(Vec<(ValuePath, Problem)>),
     /// Not a kind of the shipped groups (a CRD, or a group hldc has no definitions for).
     Skipped,
 }
@@ -105,7 +122,7 @@ fn unknown_version(text: &str) -> Problem {
 
 /// The compiled definitions of `version` (one of `versions()`); compiled once per process.
 pub fn load(version: &'static str) -> Result<&'static KubeSchemas, Problem> {
-    static CACHE: [OnceLock<Result<KubeSchemas, String>>; VERSIONS.len()] = [OnceLock::new(), OnceLock::new()];
+    static CACHE: [OnceLock<Result<KubeSchemas, String>>; VERSIONS.len()] = [const { OnceLock::new() }; VERSIONS.len()];
     let index =
         VERSIONS.iter().position(|shipped| shipped.version == version).ok_or_else(|| unknown_version(version))?;
     let shipped = &VERSIONS[index];
@@ -158,7 +175,8 @@ impl KubeSchemas {
             return Verdict::Skipped;
         }
         let Some(definition) = self.kinds.get(&format!("{api_version} {kind}")) else {
-            return Verdict::Checked(vec![self.not_served(api_version, kind, group, describe, locate)]);
+            let at = vec![Segment::Key("apiVersion".into())];
+            return Verdict::Checked(vec![(at, self.not_served(api_version, kind, group, describe, locate))]);
         };
         let Some(validator) = self.validators.get(&format!("#/$defs/{definition}")) else {
             return Verdict::Skipped;
@@ -167,7 +185,11 @@ impl KubeSchemas {
         let problems = validator
             .iter_errors(&instance)
             .take(MAX_PROBLEMS_PER_OBJECT)
-            .map(|error| self.describe_error(definition, describe, &instance_path(&error), &error, locate))
+            .map(|error| {
+                let path = instance_path(&error);
+                let problem = self.describe_error(definition, describe, &path, &error, locate);
+                (path, problem)
+            })
             .collect();
         Verdict::Checked(problems)
     }
@@ -229,10 +251,10 @@ impl KubeSchemas {
                     .label(format!("`{name}` is required here"))
                     .help(format!("set `{name}` (the Kubernetes API reference for `{}` lists it)", kind_of(definition)))
             }
-            ValidationErrorKind::Type { .. } => Problem::error(code, format!("{describe}: wrong type{at}: {error}"))
+            ValidationErrorKind::Type { kind } => Problem::error(code, format!("{describe}: wrong type{at}: {error}"))
                 .at(locate.value(path))
                 .label("wrong type")
-                .help("quote numbers meant as strings, and write numbers unquoted where Kubernetes wants one"),
+                .help(type_help(kind)),
             _ => Problem::error(code, format!("{describe}: invalid value{at}: {error}"))
                 .at(locate.value(path))
                 .label("rejected by the Kubernetes schema")
@@ -275,6 +297,27 @@ impl KubeSchemas {
     }
 }
 
+/// What to write instead of a value of the wrong type.
+pub(crate) fn type_help(kind: &TypeKind) -> &'static str {
+    let expected: Vec<JsonType> = match kind {
+        TypeKind::Single(one) => vec![*one],
+        TypeKind::Multiple(set) => set.iter().collect(),
+    };
+    if expected.iter().any(|t| matches!(t, JsonType::Integer | JsonType::Number)) {
+        "write a number, without quotes"
+    } else if expected.contains(&JsonType::String) {
+        "quote the value: Kubernetes wants a string here"
+    } else if expected.contains(&JsonType::Boolean) {
+        "write `true` or `false`, without quotes"
+    } else if expected.contains(&JsonType::Object) {
+        "write a map of `key: value` entries here"
+    } else if expected.contains(&JsonType::Array) {
+        "write a list (`- item` entries) here"
+    } else {
+        "see the Kubernetes API reference for the type of this field"
+    }
+}
+
 fn group_name(group: &str) -> &str {
     if group.is_empty() {
         "core"
@@ -300,7 +343,7 @@ mod tests {
         match schemas.check(&document.value, "`object`", &document) {
             Verdict::Skipped => None,
             Verdict::Checked(problems) => {
-                Some(problems.into_iter().map(|p| (p.where_().unwrap_or_default(), p.message, p.help)).collect())
+                Some(problems.into_iter().map(|(_, p)| (p.where_().unwrap_or_default(), p.message, p.help)).collect())
             }
         }
     }

@@ -1,10 +1,13 @@
 //! Checks beyond the schemas, for `hldc validate`: the loaded tree (`tree`), and with
-//! `--rendered` the objects it renders to (`objects`, `kube`). Every check returns problems
-//! instead of stopping, so one run reports everything. No IO here but reading the local
+//! `--rendered` the objects it renders to (`objects`, `kube`, `crd`, `provenance`; `generate`
+//! runs these on its output too). Every check returns problems instead of stopping, so one run
+//! reports everything. No IO here but reading the local
 //! sources `tree` checks for existence.
 
+pub mod crd;
 pub mod kube;
 pub mod objects;
+pub mod provenance;
 pub mod tree;
 
 use crate::diag::Location;
@@ -29,4 +32,12 @@ impl Locate for Document {
 /// A path from segments written as text: `path(&["metadata", "name"])`.
 pub fn path(keys: &[&str]) -> Vec<Segment> {
     keys.iter().map(|key| Segment::Key((*key).to_string())).collect()
+}
+
+/// The value at `at` inside `value`.
+pub(crate) fn lookup<'v>(value: &'v serde_yaml::Value, at: &[Segment]) -> Option<&'v serde_yaml::Value> {
+    at.iter().try_fold(value, |current, segment| match segment {
+        Segment::Key(key) => current.get(key.as_str()),
+        Segment::Index(index) => current.get(*index),
+    })
 }

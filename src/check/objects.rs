@@ -1,4 +1,4 @@
-//! Checks of rendered objects (`validate --rendered`): what the API server would refuse.
+//! Checks of rendered objects (`generate` before writing, `validate --rendered`): what the API server would refuse.
 //! The objects are the compile's own, after every transform, so they are what `generate` would
 //! write; problems point at the manifest line, or helm's output line, they came from.
 
@@ -6,8 +6,10 @@ use std::collections::BTreeSet;
 
 use serde_yaml::Value;
 
+use super::crd::CrdSchemas;
 use super::kube::{KubeSchemas, Verdict};
-use super::{path, Locate};
+use super::provenance::{self, ConfigLayers};
+use super::{lookup, path, Locate};
 use crate::diag::Problem;
 use crate::render::Rendered;
 use crate::scope::Scopes;
@@ -32,36 +34,50 @@ const METADATA_PATHS: [&[&str]; 4] = [
 pub struct ObjectReport {
     pub problems: Vec<Problem>,
     pub checked: usize,
-    /// `apiVersion kind` of objects not checked against a schema (CRDs, other groups).
+    /// `apiVersion kind` of objects not checked against a schema (neither a built-in kind of
+    /// the checked groups nor a custom resource whose CRD is in the output).
     pub skipped: BTreeSet<String>,
 }
 
 /// Checks the objects of one environment's output, as compiled; problems point where each
-/// object came from (its manifest, or helm's output for the component).
-pub fn check(components: &[Rendered], kube: &KubeSchemas, scopes: &Scopes) -> ObjectReport {
+/// object came from (its manifest, or helm's output for the component), and to the config
+/// value that put the offending value there when one did (`config`: the components' layers).
+pub fn check(components: &[Rendered], kube: &KubeSchemas, scopes: &Scopes, config: &ConfigLayers) -> ObjectReport {
     let mut report = ObjectReport::default();
+    let crds = CrdSchemas::of_output(components);
     for component in components {
+        let layers = config.get(&component.component).map_or(&[][..], Vec::as_slice);
         for object in &component.objects {
             let document = &object.document;
             report.checked += 1;
             let describe = describe(&document.value, &component.component);
-            let mut found = check_identity(document, &describe);
-            found.extend(check_scope(document, &describe, scopes));
+            let mut found: Vec<(Option<ValuePath>, Problem)> = check_identity(document, &describe)
+                .into_iter()
+                .chain(check_scope(document, &describe, scopes))
+                .map(|problem| (None, problem))
+                .collect();
             for metadata in METADATA_PATHS {
                 found.extend(check_metadata(document, &describe, &path(metadata)));
             }
-            let places: BTreeSet<Option<String>> = found.iter().map(Problem::where_).collect();
-            report.problems.extend(found);
-            match kube.check(&document.value, &describe, document) {
+            let places: BTreeSet<Option<String>> = found.iter().map(|(_, p)| p.where_()).collect();
+            let verdict = match kube.check(&document.value, &describe, document) {
+                Verdict::Skipped => crds.check(&document.value, &describe, document),
+                checked => checked,
+            };
+            match verdict {
                 // A label that is not a string is reported above already, more precisely.
-                Verdict::Checked(problems) => {
-                    report.problems.extend(problems.into_iter().filter(|p| !places.contains(&p.where_())))
-                }
+                Verdict::Checked(problems) => found.extend(
+                    problems.into_iter().filter(|(_, p)| !places.contains(&p.where_())).map(|(at, p)| (Some(at), p)),
+                ),
                 Verdict::Skipped => {
                     let text = |key: &str| document.value.get(key).and_then(Value::as_str).unwrap_or("?").to_string();
                     report.skipped.insert(format!("{} {}", text("apiVersion"), text("kind")));
                 }
             }
+            report.problems.extend(found.into_iter().map(|(at, problem)| {
+                let offending = at.and_then(|at| lookup(&document.value, &at));
+                provenance::trace(problem, offending, layers)
+            }));
         }
     }
     report
@@ -118,7 +134,8 @@ fn check_scope(document: &Document, describe: &str, scopes: &Scopes) -> Option<P
     )
 }
 
-fn check_metadata(document: &Document, describe: &str, metadata: &[Segment]) -> Vec<Problem> {
+/// Problems with labels and annotations; a problem with a value comes with its path.
+fn check_metadata(document: &Document, describe: &str, metadata: &[Segment]) -> Vec<(Option<ValuePath>, Problem)> {
     let mut problems = Vec::new();
     let Some(block) = lookup(&document.value, metadata) else { return problems };
     for (field, is_label) in [("labels", true), ("annotations", false)] {
@@ -131,15 +148,17 @@ fn check_metadata(document: &Document, describe: &str, metadata: &[Segment]) -> 
             let mut at: ValuePath = field_at.clone();
             at.push(Segment::Key(key_text.to_string()));
             if let Some(reason) = qualified_name_problem(key_text) {
-                problems.push(
+                problems.push((
+                    None,
                     Problem::error("hldc::output::invalid-key", format!("{describe}: the {field} key `{key_text}` {reason}"))
                         .at(document.key(&at))
                         .label("invalid key")
                         .help("keys are `[prefix/]name`: a DNS subdomain prefix (≤253) and a name of letters, digits, `-`, `_`, `.` (≤63)"),
-                );
+                ));
             }
             let Some(value_text) = value.as_str() else {
-                problems.push(
+                problems.push((
+                    Some(at.clone()),
                     Problem::error(
                         "hldc::output::not-a-string",
                         format!("{describe}: the {field} value of `{key_text}` is not a string"),
@@ -147,23 +166,25 @@ fn check_metadata(document: &Document, describe: &str, metadata: &[Segment]) -> 
                     .at(document.value(&at))
                     .label("must be a string")
                     .help("quote the value in the chart or manifest (e.g. `\"true\"`, `\"1\"`)"),
-                );
+                ));
                 continue;
             };
             total += key_text.len() + value_text.len();
             if is_label {
                 if let Some(reason) = label_value_problem(value_text) {
-                    problems.push(
+                    problems.push((
+                        Some(at.clone()),
                         Problem::error("hldc::output::invalid-label", format!("{describe}: the value of label `{key_text}` {reason}"))
                             .at(document.value(&at))
                             .label("invalid label value")
                             .help("label values are at most 63 letters, digits, `-`, `_`, `.`, starting and ending with a letter or digit; put longer text in an annotation"),
-                    );
+                    ));
                 }
             }
         }
         if !is_label && total > MAX_ANNOTATIONS_BYTES {
-            problems.push(
+            problems.push((
+                None,
                 Problem::error(
                     "hldc::output::annotations-too-large",
                     format!("{describe}: its annotations total {total} bytes, over Kubernetes' limit of {MAX_ANNOTATIONS_BYTES}"),
@@ -171,17 +192,10 @@ fn check_metadata(document: &Document, describe: &str, metadata: &[Segment]) -> 
                 .at(document.key(&field_at))
                 .label("too large")
                 .help("move large data into a ConfigMap; `kubectl apply` also keeps a copy in an annotation"),
-            );
+            ));
         }
     }
     problems
-}
-
-fn lookup<'v>(value: &'v Value, at: &[Segment]) -> Option<&'v Value> {
-    at.iter().try_fold(value, |current, segment| match segment {
-        Segment::Key(key) => current.get(key.as_str()),
-        Segment::Index(index) => current.get(*index),
-    })
 }
 
 /// Why `key` is not a Kubernetes qualified name (`[prefix/]name`), if it is not.
@@ -284,7 +298,7 @@ mod tests {
         }];
         let kube = crate::check::kube::load("1.34").unwrap();
         let scopes = Scopes::new("1.34", &[], &components).unwrap();
-        check(&components, kube, &scopes)
+        check(&components, kube, &scopes, &ConfigLayers::new())
             .problems
             .into_iter()
             .map(|p| (p.where_().unwrap_or_default(), p.message))

@@ -25,6 +25,22 @@ pub fn output_files(rendered: &[Rendered]) -> OutputFiles {
         .collect()
 }
 
+/// The files under `target` (`/`-separated, sorted) that `files` does not have: what replacing
+/// `target` removes. An unreadable or absent `target` has none to report.
+pub fn stale_files(target: &Path, files: &OutputFiles) -> Vec<String> {
+    walkdir::WalkDir::new(target)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|entry| !entry.file_type().is_dir())
+        .filter_map(|entry| {
+            let relative = entry.path().strip_prefix(target).ok()?;
+            let relative = relative.to_string_lossy().replace('\\', "/");
+            (!files.contains_key(&relative)).then_some(relative)
+        })
+        .collect()
+}
+
 /// Replaces `target` with a directory holding exactly `files`, atomically as far as the file
 /// system allows: everything is written beside `target` first, and `target` is swapped only
 /// when all of it succeeded. On error `target` is left exactly as it was.
@@ -97,5 +113,19 @@ mod tests {
         let leftovers: Vec<_> =
             fs::read_dir(root.path().join("generated")).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(leftovers, vec![std::ffi::OsString::from("prod")]);
+    }
+
+    #[test]
+    fn stale_files_are_those_the_new_output_lacks() {
+        let root = tempfile::tempdir().unwrap();
+        let target = root.path().join("prod");
+        assert!(stale_files(&target, &OutputFiles::new()).is_empty());
+        let mut files = OutputFiles::new();
+        files.insert("a.yaml".into(), "a".into());
+        files.insert("sub/b.yaml".into(), "b".into());
+        write_atomically(&target, &files).unwrap();
+        fs::write(target.join("by-hand.txt"), "x").unwrap();
+        files.remove("sub/b.yaml");
+        assert_eq!(stale_files(&target, &files), ["by-hand.txt", "sub/b.yaml"]);
     }
 }

@@ -1,10 +1,12 @@
 //! `hldc generate`: load → resolve → render → transform → emit.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use rayon::prelude::*;
 
 use crate::check;
+use crate::check::provenance::ConfigLayers;
 use crate::diag::Problem;
 use crate::emit;
 use crate::load::{self, Hld, Selection};
@@ -46,6 +48,8 @@ pub struct Compiled {
     pub components: Vec<Rendered>,
     /// Which kinds are cluster-scoped in this output.
     pub scopes: Scopes,
+    /// The config layers of each rendered component, to trace values back to config files.
+    pub config: ConfigLayers,
     pub warnings: Vec<Problem>,
     /// The after-generate hooks to run once the files are written (with `HookPolicy::Run`).
     pub after_generate: Vec<Hook>,
@@ -160,7 +164,8 @@ pub fn compile_loaded(
         HookPolicy::Run => render::hooks_of(&planned, HookStage::After),
         HookPolicy::Refuse | HookPolicy::Skip => Vec::new(),
     };
-    Ok(Compiled { components: rendered, scopes, warnings, after_generate })
+    let config = planned.iter().map(|p| (p.node.path.clone(), p.layers.clone())).collect();
+    Ok(Compiled { components: rendered, scopes, config, warnings, after_generate })
 }
 
 /// What `generate` wrote.
@@ -169,28 +174,39 @@ pub struct Generated {
     /// The environment's output directory (its clusters' directories are inside).
     pub directory: PathBuf,
     pub file_count: usize,
+    /// Files of an earlier run (or added by hand) that the new output no longer has.
+    pub removed: Vec<String>,
+    /// `apiVersion kind` of the objects no schema checked (empty with `--no-check`).
+    pub unchecked: BTreeSet<String>,
     /// Whether hldc.lock was written (new pins).
     pub lock_written: bool,
     pub warnings: Vec<Problem>,
 }
 
-/// Compiles and replaces `<out_root>/generated/<envs>/` with the result, then records new
-/// pins in hldc.lock. An environment with clusters renders each of them into
-/// `<envs>/<cluster>/`; with `clusters` named, only those, and only their directories change.
+/// Compiles, checks every object as the API server would (unless `check` is false), and
+/// replaces `<out_root>/generated/<envs>/` with the result, then records new pins in hldc.lock.
+/// An environment with clusters renders each of them into `<envs>/<cluster>/`; with `clusters`
+/// named, only those, and only their directories change. Nothing is written when a check fails.
 pub fn generate(
     options: &CompileOptions,
     clusters: &[String],
     sources: &Sources,
     out_root: &std::path::Path,
+    check: bool,
 ) -> Result<Generated, Vec<Problem>> {
     let project = crate::project::load(sources)?;
     let targets = project.targets(&options.environments, clusters)?;
     let (hld, mut warnings) = load_for(&project, &targets, sources)?;
     let mut outputs = Vec::new();
     let mut after_generate = Vec::new();
-    // Every target compiles before anything is written: a failing cluster writes no cluster.
+    let mut unchecked = BTreeSet::new();
+    // Every target compiles and passes its checks before anything is written: a failing
+    // cluster writes no cluster.
     for target in &targets {
         let mut compiled = compile_loaded(options, &hld, &project, target, sources)?;
+        if check {
+            unchecked.extend(check_objects(&compiled, options.kube_version)?);
+        }
         // The same warning from every cluster (a tree mistake, not a cluster's) is said once.
         for warning in compiled.warnings.drain(..) {
             let said =
@@ -205,6 +221,7 @@ pub fn generate(
     let generated = out_root.join("generated");
     let directory = generated.join(options.environments.output_dir());
     let file_count = outputs.iter().map(|(_, files)| files.len()).sum();
+    let mut removed = Vec::new();
     if clusters.is_empty() {
         // One swap of the environment's whole directory: a cluster dropped from hldc.yaml (or the
         // plain layout from before the environment had clusters) goes with the old output.
@@ -217,13 +234,27 @@ pub fn generate(
                 })
             })
             .collect();
+        removed = emit::stale_files(&directory, &files);
         emit::write_atomically(&directory, &files).map_err(|p| vec![p])?;
     } else {
         for (target, files) in &outputs {
-            emit::write_atomically(&generated.join(target.output_dir()), files).map_err(|p| vec![p])?;
+            let cluster_dir = generated.join(target.output_dir());
+            let cluster = target.cluster().unwrap_or_default();
+            removed.extend(emit::stale_files(&cluster_dir, files).into_iter().map(|file| format!("{cluster}/{file}")));
+            emit::write_atomically(&cluster_dir, files).map_err(|p| vec![p])?;
         }
     }
     let lock_written = super::remote::save_lock(sources).map_err(|p| vec![p])?;
     render::run_hooks(&after_generate).map_err(|p| vec![p])?;
-    Ok(Generated { directory, file_count, lock_written, warnings })
+    Ok(Generated { directory, file_count, removed, unchecked, lock_written, warnings })
+}
+
+/// The checks of `validate --rendered` on the compiled objects; the kinds no schema knows.
+fn check_objects(compiled: &Compiled, kube_version: &'static str) -> Result<BTreeSet<String>, Vec<Problem>> {
+    let schemas = check::kube::load(kube_version).map_err(|p| vec![p])?;
+    let report = check::objects::check(&compiled.components, schemas, &compiled.scopes, &compiled.config);
+    if report.problems.iter().any(Problem::is_error) {
+        return Err(report.problems);
+    }
+    Ok(report.skipped)
 }

@@ -278,7 +278,8 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
                                 p.code.starts_with("hldc::output::") || p.code.starts_with("hldc::render::")
                             });
                             per_environment.extend(rendering.map(|p| (p.clone(), label.clone())));
-                            let report = objects::check(&compiled.components, schemas, &compiled.scopes);
+                            let report =
+                                objects::check(&compiled.components, schemas, &compiled.scopes, &compiled.config);
                             per_environment.extend(report.problems.into_iter().map(|p| (p, label.clone())));
                             if !report.skipped.is_empty() {
                                 notes.push(format!(
