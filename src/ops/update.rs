@@ -88,12 +88,14 @@ fn forget_components(sources: &Sources, components: &[String]) -> Result<(), Vec
         if !node.renders() {
             continue;
         }
+        // The chart's own pin goes first: the chart is then resolved afresh (its pinned version
+        // may be gone), and the dependencies forgotten are those of the chart it resolves to.
+        if let Some(spec) = sources.remote_spec(&node.definition, &node.dir) {
+            sources.forget(&spec);
+        }
         if node.component_type() == ComponentType::Helm {
             let chart = sources.locate(&node.definition, &node.dir).map_err(|p| vec![p])?;
             fetch::chart_dependency_specs(&chart).iter().for_each(|spec| sources.forget(spec));
-        }
-        if let Some(spec) = sources.remote_spec(&node.definition, &node.dir) {
-            sources.forget(&spec);
         }
     }
     Ok(())
