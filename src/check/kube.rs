@@ -6,11 +6,11 @@
 //! `kubectl apply --validate=strict`.
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::JsonType;
-use jsonschema::{Draft, ValidatorMap};
+use jsonschema::{Draft, Validator};
 use serde_json::Value as Json;
 use serde_yaml::Value;
 
@@ -71,7 +71,9 @@ pub struct KubeSchemas {
     document: Json,
     /// `"<apiVersion> <kind>"` → definition name.
     kinds: BTreeMap<String, String>,
-    validators: ValidatorMap,
+    /// Definition name → its validator, compiled on first use: compiling all of them up front
+    /// cost more than checking 2,000 objects.
+    validators: Mutex<BTreeMap<String, Option<Arc<Validator>>>>,
 }
 
 /// What checking one object found.
@@ -151,14 +153,7 @@ fn compile(version: &'static str, text: &str) -> Result<KubeSchemas, String> {
         .and_then(Json::as_object)
         .map(|kinds| kinds.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
         .unwrap_or_default();
-    // Formats (int32, date-time, ...) are annotations here, as they are for the API server's
-    // structural checks; asserting them would reject values Kubernetes accepts.
-    let validators = jsonschema::options()
-        .with_draft(Draft::Draft202012)
-        .should_validate_formats(false)
-        .build_map(&document)
-        .map_err(|e| e.to_string())?;
-    Ok(KubeSchemas { version, document, kinds, validators })
+    Ok(KubeSchemas { version, document, kinds, validators: Mutex::default() })
 }
 
 impl KubeSchemas {
@@ -178,7 +173,7 @@ impl KubeSchemas {
             let at = vec![Segment::Key("apiVersion".into())];
             return Verdict::Checked(vec![(at, self.not_served(api_version, kind, group, describe, locate))]);
         };
-        let Some(validator) = self.validators.get(&format!("#/$defs/{definition}")) else {
+        let Some(validator) = self.validator(definition) else {
             return Verdict::Skipped;
         };
         let instance = to_json(object);
@@ -192,6 +187,26 @@ impl KubeSchemas {
             })
             .collect();
         Verdict::Checked(problems)
+    }
+
+    /// The validator of one definition (with the definitions it refers to); `None` if it does
+    /// not compile, which `every_shipped_version_compiles_...` rules out for the shipped data.
+    fn validator(&self, definition: &str) -> Option<Arc<Validator>> {
+        let mut validators = self.validators.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let compiled = validators.entry(definition.to_string()).or_insert_with(|| {
+            let mut root = serde_json::Map::new();
+            root.insert("$ref".into(), Json::String(format!("#/$defs/{definition}")));
+            root.insert("$defs".into(), self.document.get("$defs").cloned().unwrap_or(Json::Null));
+            // Formats (int32, date-time, ...) are annotations here, as they are for the API
+            // server's structural checks; asserting them would reject values Kubernetes accepts.
+            jsonschema::options()
+                .with_draft(Draft::Draft202012)
+                .should_validate_formats(false)
+                .build(&Json::Object(root))
+                .ok()
+                .map(Arc::new)
+        });
+        compiled.clone()
     }
 
     fn not_served(&self, api_version: &str, kind: &str, group: &str, describe: &str, locate: &dyn Locate) -> Problem {
@@ -361,6 +376,18 @@ mod tests {
     fn every_shipped_version_compiles_and_accepts_a_valid_deployment() {
         for version in versions() {
             assert_eq!(check(version, DEPLOYMENT), Some(vec![]), "Kubernetes {version}");
+        }
+    }
+
+    /// Validators are compiled on first use; none of the shipped ones may fail to (a failure
+    /// would leave that kind unchecked).
+    #[test]
+    fn every_shipped_definition_compiles() {
+        for version in versions() {
+            let schemas = load(version).unwrap();
+            for definition in schemas.kinds.values() {
+                assert!(schemas.validator(definition).is_some(), "Kubernetes {version}: {definition}");
+            }
         }
     }
 

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use rayon::prelude::*;
 use serde_yaml::Value;
 
 use super::crd::CrdSchemas;
@@ -43,42 +44,58 @@ pub struct ObjectReport {
 /// object came from (its manifest, or helm's output for the component), and to the config
 /// value that put the offending value there when one did (`config`: the components' layers).
 pub fn check(components: &[Rendered], kube: &KubeSchemas, scopes: &Scopes, config: &ConfigLayers) -> ObjectReport {
-    let mut report = ObjectReport::default();
     let crds = CrdSchemas::of_output(components);
-    for component in components {
-        let layers = config.get(&component.component).map_or(&[][..], Vec::as_slice);
-        for object in &component.objects {
-            let document = &object.document;
-            report.checked += 1;
-            let describe = describe(&document.value, &component.component);
-            let mut found: Vec<(Option<ValuePath>, Problem)> = check_identity(document, &describe)
-                .into_iter()
-                .chain(check_scope(document, &describe, scopes))
-                .map(|problem| (None, problem))
-                .collect();
-            for metadata in METADATA_PATHS {
-                found.extend(check_metadata(document, &describe, &path(metadata)));
-            }
-            let places: BTreeSet<Option<String>> = found.iter().map(|(_, p)| p.where_()).collect();
-            let verdict = match kube.check(&document.value, &describe, document) {
-                Verdict::Skipped => crds.check(&document.value, &describe, document),
-                checked => checked,
-            };
-            match verdict {
-                // A label that is not a string is reported above already, more precisely.
-                Verdict::Checked(problems) => found.extend(
-                    problems.into_iter().filter(|(_, p)| !places.contains(&p.where_())).map(|(at, p)| (Some(at), p)),
-                ),
-                Verdict::Skipped => {
-                    let text = |key: &str| document.value.get(key).and_then(Value::as_str).unwrap_or("?").to_string();
-                    report.skipped.insert(format!("{} {}", text("apiVersion"), text("kind")));
-                }
-            }
-            report.problems.extend(found.into_iter().map(|(at, problem)| {
-                let offending = at.and_then(|at| lookup(&document.value, &at));
-                provenance::trace(problem, offending, layers)
-            }));
+    // Components in parallel: on 2,000 objects this is what keeps `generate`'s check cheap.
+    let reports: Vec<ObjectReport> =
+        components.par_iter().map(|component| check_component(component, kube, &crds, scopes, config)).collect();
+    reports.into_iter().fold(ObjectReport::default(), |mut all, mut one| {
+        all.problems.append(&mut one.problems);
+        all.checked += one.checked;
+        all.skipped.append(&mut one.skipped);
+        all
+    })
+}
+
+fn check_component(
+    component: &Rendered,
+    kube: &KubeSchemas,
+    crds: &CrdSchemas,
+    scopes: &Scopes,
+    config: &ConfigLayers,
+) -> ObjectReport {
+    let mut report = ObjectReport::default();
+    let layers = config.get(&component.component).map_or(&[][..], Vec::as_slice);
+    for object in &component.objects {
+        let document = &object.document;
+        report.checked += 1;
+        let describe = describe(&document.value, &component.component);
+        let mut found: Vec<(Option<ValuePath>, Problem)> = check_identity(document, &describe)
+            .into_iter()
+            .chain(check_scope(document, &describe, scopes))
+            .map(|problem| (None, problem))
+            .collect();
+        for metadata in METADATA_PATHS {
+            found.extend(check_metadata(document, &describe, &path(metadata)));
         }
+        let places: BTreeSet<Option<String>> = found.iter().map(|(_, p)| p.where_()).collect();
+        let verdict = match kube.check(&document.value, &describe, document) {
+            Verdict::Skipped => crds.check(&document.value, &describe, document),
+            checked => checked,
+        };
+        match verdict {
+            // A label that is not a string is reported above already, more precisely.
+            Verdict::Checked(problems) => found.extend(
+                problems.into_iter().filter(|(_, p)| !places.contains(&p.where_())).map(|(at, p)| (Some(at), p)),
+            ),
+            Verdict::Skipped => {
+                let text = |key: &str| document.value.get(key).and_then(Value::as_str).unwrap_or("?").to_string();
+                report.skipped.insert(format!("{} {}", text("apiVersion"), text("kind")));
+            }
+        }
+        report.problems.extend(found.into_iter().map(|(at, problem)| {
+            let offending = at.and_then(|at| lookup(&document.value, &at));
+            provenance::trace(problem, offending, layers)
+        }));
     }
     report
 }
