@@ -454,3 +454,41 @@ fn helm_pull_does_not_see_the_users_environment() {
     run.assert_code(2).assert_stderr_contains("helm pull oci://registry.invalid/charts/web failed");
     assert_eq!(proxied.load(std::sync::atomic::Ordering::SeqCst), 0, "helm pull went through the user's proxy");
 }
+
+/// `update web` when web's pinned commit is gone (history rewritten): the chart resolves afresh,
+/// and so do the dependencies of the chart it resolves to. They used to stay pinned, because the
+/// failing look-up of the old chart was dropped.
+#[test]
+fn update_of_a_chart_whose_pin_is_gone_re_resolves_its_dependencies() {
+    let fixture = Fixture::new();
+    let served = fixture.dir.path().join("charts");
+    std::fs::create_dir_all(&served).unwrap();
+    let server = Server::start(&served);
+    let url = server.url();
+    write_repo(&served, &[RepoChart::new("lib", "1.0.0", &[])]);
+    let chart = |version: &str| {
+        [
+            ("charts/web/Chart.yaml".to_string(), format!("apiVersion: v2\nname: web\nversion: {version}\ndependencies:\n  - name: lib\n    version: \"^1.0\"\n    repository: \"{url}\"\n")),
+            ("charts/web/templates/cm.yaml".to_string(), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n".to_string()),
+        ]
+    };
+    let remote = fixture.dir.path().join("remote");
+    let files = chart("1.0.0");
+    TestRepo::init(&remote).commit("first", &files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect::<Vec<_>>());
+    fixture.write(&[(
+        "component.yaml",
+        &format!("name: app\nsubcomponents:\n  - name: web\n    type: helm\n    method: git\n    source: file://{}\n    branch: main\n    path: charts/web\n", remote.display()),
+    )]);
+    fixture.run(&["generate"]).assert_code(0);
+    assert!(fixture.lock().contains("version: \"1.0.0\""), "{}", fixture.lock());
+
+    // The history is rewritten, lib gains 1.1.0, and nothing is cached any more.
+    std::fs::remove_dir_all(&remote).unwrap();
+    let files = chart("2.0.0");
+    TestRepo::init(&remote).commit("again", &files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect::<Vec<_>>());
+    write_repo(&served, &[RepoChart::new("lib", "1.0.0", &[]), RepoChart::new("lib", "1.1.0", &[])]);
+    fixture.run(&["cache", "clean"]).assert_code(0);
+    fixture.run(&["update", "web"]).assert_code(0);
+    let lock = fixture.lock();
+    assert!(lock.contains("version: \"1.1.0\"") && !lock.contains("version: \"1.0.0\""), "a stale pin is left: {lock}");
+}
