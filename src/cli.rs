@@ -205,6 +205,10 @@ pub struct DiffArgs {
     #[arg(long = "cluster", value_name = "NAME")]
     pub clusters: Vec<String>,
 
+    /// Compare without checking the objects against the Kubernetes schemas, as `generate --no-check`
+    #[arg(long)]
+    pub no_check: bool,
+
     /// Compare with the HLD at this git ref (`origin/main`, `HEAD~1`), both rendered
     #[arg(long, value_name = "REF")]
     pub against: Option<String>,

@@ -142,6 +142,7 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
             let out_root = args.out.clone().unwrap_or_else(|| settings.hld_root.clone());
             let options = ops::diff::DiffOptions {
                 clusters: args.clusters.clone(),
+                check: !args.no_check,
                 baseline: match &args.against {
                     Some(reference) => ops::diff::Baseline::Ref(reference.clone()),
                     None => ops::diff::Baseline::Output(out_root),

@@ -303,3 +303,24 @@ fn an_environment_with_clusters_is_compared_cluster_by_cluster() {
     assert_eq!(west.stdout, "prod/west: 0 changed, 1 added, 1 removed\n");
     hldc(root, &["diff", "prod", "--cluster", "east"]).assert_code(0);
 }
+
+#[test]
+fn a_change_generate_would_refuse_is_an_error_not_a_diff() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    write_files(
+        root,
+        &[
+            ("component.yaml", "name: app\ntype: static\npath: ./m\n"),
+            ("m/deploy.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: web}]}\n"),
+        ],
+    );
+    hldc(root, &["generate"]).assert_code(0);
+    write_files(
+        root,
+        &[("m/deploy.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: three\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: web}]}\n")],
+    );
+    hldc(root, &["diff"]).assert_code(2).assert_stderr_contains("spec.replicas");
+    let unchecked = hldc(root, &["diff", "--no-check"]).assert_code(1);
+    assert!(unchecked.stdout.contains("replicas: three"), "{}", unchecked.stdout);
+}

@@ -29,6 +29,9 @@ pub struct DiffOptions {
     pub compile: CompileOptions,
     /// Only these clusters of an environment with clusters (all when empty), as `generate`.
     pub clusters: Vec<String>,
+    /// Check the compiled objects as `generate` does: a change `generate` would refuse is an
+    /// error here too, not a diff that looks fine.
+    pub check: bool,
     pub baseline: Baseline,
     pub noise: Noise,
 }
@@ -73,6 +76,9 @@ pub fn diff(options: &DiffOptions, settings: &Settings, fetch: &FetchOptions) ->
         let target = Target { name: environments.output_dir(), environments };
         let compile = CompileOptions { environments: target.environments.clone(), ..options.compile.clone() };
         let compiled = generate::compile(&compile, &sources)?;
+        if options.check {
+            generate::check_objects(&compiled, compile.kube_version)?;
+        }
         warnings.extend(compiled.warnings);
         let current = previous::of_rendered(&compiled.components);
         let previous = match &before {

@@ -250,7 +250,7 @@ pub fn generate(
 }
 
 /// The checks of `validate --rendered` on the compiled objects; the kinds no schema knows.
-fn check_objects(compiled: &Compiled, kube_version: &'static str) -> Result<BTreeSet<String>, Vec<Problem>> {
+pub fn check_objects(compiled: &Compiled, kube_version: &'static str) -> Result<BTreeSet<String>, Vec<Problem>> {
     let schemas = check::kube::load(kube_version).map_err(|p| vec![p])?;
     let report = check::objects::check(&compiled.components, schemas, &compiled.scopes, &compiled.config);
     if report.problems.iter().any(Problem::is_error) {
