@@ -75,11 +75,11 @@ pub fn diff(options: &DiffOptions, settings: &Settings, fetch: &FetchOptions) ->
     for environments in project.targets(&options.compile.environments, &options.clusters)? {
         let target = Target { name: environments.output_dir(), environments };
         let compile = CompileOptions { environments: target.environments.clone(), ..options.compile.clone() };
-        let compiled = generate::compile(&compile, &sources)?;
+        let mut compiled = generate::compile(&compile, &sources)?;
         if options.check {
-            generate::check_objects(&compiled, compile.kube_version)?;
+            generate::check_objects(&mut compiled, compile.kube_version)?;
         }
-        warnings.extend(compiled.warnings);
+        warnings.extend(std::mem::take(&mut compiled.warnings));
         let current = previous::of_rendered(&compiled.components);
         let previous = match &before {
             Before::Output(root) => {

@@ -205,7 +205,7 @@ pub fn generate(
     for target in &targets {
         let mut compiled = compile_loaded(options, &hld, &project, target, sources)?;
         if check {
-            unchecked.extend(check_objects(&compiled, options.kube_version)?);
+            unchecked.extend(check_objects(&mut compiled, options.kube_version)?);
         }
         // The same warning from every cluster (a tree mistake, not a cluster's) is said once.
         for warning in compiled.warnings.drain(..) {
@@ -250,11 +250,26 @@ pub fn generate(
 }
 
 /// The checks of `validate --rendered` on the compiled objects; the kinds no schema knows.
-pub fn check_objects(compiled: &Compiled, kube_version: &'static str) -> Result<BTreeSet<String>, Vec<Problem>> {
+///
+/// An API version the default Kubernetes version no longer serves (`policy/v1beta1`, common in
+/// charts written for Fabrikate) is a warning here: hldc does not know the cluster's version,
+/// and HLDs that built before must keep building. `validate --rendered` and an explicit
+/// `--kube-version` keep it an error.
+pub fn check_objects(compiled: &mut Compiled, kube_version: &'static str) -> Result<BTreeSet<String>, Vec<Problem>> {
     let schemas = check::kube::load(kube_version).map_err(|p| vec![p])?;
     let report = check::objects::check(&compiled.components, schemas, &compiled.scopes, &compiled.config);
-    if report.problems.iter().any(Problem::is_error) {
-        return Err(report.problems);
+    let (unserved, problems): (Vec<Problem>, Vec<Problem>) =
+        report.problems.into_iter().partition(|p| p.code == "hldc::kube::not-served");
+    if problems.iter().any(Problem::is_error) {
+        return Err(problems);
     }
+    compiled.warnings.extend(problems);
+    compiled.warnings.extend(unserved.into_iter().map(|problem| {
+        let help = format!(
+            "{} (a warning in `generate`: hldc checks against Kubernetes {kube_version}, not your cluster's version; `hldc validate --rendered --kube-version V` checks against yours)",
+            problem.help.clone().unwrap_or_default()
+        );
+        problem.into_warning().help(help)
+    }));
     Ok(report.skipped)
 }
