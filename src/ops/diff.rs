@@ -69,17 +69,21 @@ pub fn diff(options: &DiffOptions, settings: &Settings, fetch: &FetchOptions) ->
             Before::Ref { _checkout: checkout, reference: reference.clone(), sources: Box::new(sources) }
         }
     };
-    // The targets `generate` would write: the environment, or each of its clusters.
+    // The targets `generate` would write: the environment, or each of its clusters, compiled
+    // from one load of the tree, as `generate` does.
     let project = crate::project::load(&sources)?;
+    let all = project.targets(&options.compile.environments, &options.clusters)?;
+    let (hld, loaded) = generate::load_for(&project, &all, &sources)?;
+    warnings.extend(loaded);
     let mut targets = Vec::new();
-    for environments in project.targets(&options.compile.environments, &options.clusters)? {
+    for environments in all {
         let target = Target { name: environments.output_dir(), environments };
         let compile = CompileOptions { environments: target.environments.clone(), ..options.compile.clone() };
-        let mut compiled = generate::compile(&compile, &sources)?;
+        let mut compiled = generate::compile_loaded(&compile, &hld, &project, &target.environments, &sources)?;
         if options.check {
             generate::check_objects(&mut compiled, compile.kube_version)?;
         }
-        warnings.extend(std::mem::take(&mut compiled.warnings));
+        generate::add_once(&mut warnings, compiled.warnings.drain(..));
         let current = previous::of_rendered(&compiled.components);
         let previous = match &before {
             Before::Output(root) => {

@@ -207,14 +207,7 @@ pub fn generate(
         if check {
             unchecked.extend(check_objects(&mut compiled, options.kube_version)?);
         }
-        // The same warning from every cluster (a tree mistake, not a cluster's) is said once.
-        for warning in compiled.warnings.drain(..) {
-            let said =
-                |w: &Problem| w.code == warning.code && w.message == warning.message && w.where_() == warning.where_();
-            if !warnings.iter().any(said) {
-                warnings.push(warning);
-            }
-        }
+        add_once(&mut warnings, compiled.warnings.drain(..));
         after_generate.append(&mut compiled.after_generate);
         outputs.push((target, emit::output_files(&compiled.components)));
     }
@@ -247,6 +240,18 @@ pub fn generate(
     let lock_written = super::remote::save_lock(sources).map_err(|p| vec![p])?;
     render::run_hooks(&after_generate).map_err(|p| vec![p])?;
     Ok(Generated { directory, file_count, removed, unchecked, lock_written, warnings })
+}
+
+/// Adds the warnings not said yet: the same warning from every cluster (a tree mistake, not a
+/// cluster's) is said once.
+pub fn add_once(warnings: &mut Vec<Problem>, new: impl IntoIterator<Item = Problem>) {
+    for warning in new {
+        let said =
+            |w: &Problem| w.code == warning.code && w.message == warning.message && w.where_() == warning.where_();
+        if !warnings.iter().any(said) {
+            warnings.push(warning);
+        }
+    }
 }
 
 /// The checks of `validate --rendered` on the compiled objects; the kinds no schema knows.
