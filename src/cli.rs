@@ -61,6 +61,12 @@ pub enum Command {
     Remove(RemoveArgs),
     /// Print the merged config of each component, every value with the file:line that set it
     Config(ConfigArgs),
+    /// Show every deployment's path from source commit to cluster, from the manifest repository's history
+    ///
+    /// Reads the trace records (`.hldc/`) and `Hld-Commit:` trailers of every commit reachable
+    /// from HEAD in the manifest repository (-C), and where each cluster is synced to: Flux v1
+    /// tags `flux-<cluster>`, `--status` files, `--synced`.
+    Journey(JourneyArgs),
     /// Print a JSON Schema of one of the file formats (component, config, access, lock, project)
     Schema {
         /// Which schema; all names are listed when omitted
@@ -184,6 +190,43 @@ pub struct ValidateArgs {
     /// How to report: `human` (diagnostics on stderr) or `json` (one document on stdout)
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Human)]
     pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct JourneyArgs {
+    /// Only changes whose manifest commit is at or after this date (`2024-05-01` or RFC 3339)
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+
+    /// Only this service: a component's path (`root/services/api`) or its last name (`api`)
+    #[arg(long, value_name = "S")]
+    pub service: Option<String>,
+
+    /// Only this ring
+    #[arg(long, value_name = "R")]
+    pub ring: Option<String>,
+
+    /// Only this cluster (or environment without clusters)
+    #[arg(long, value_name = "C")]
+    pub cluster: Option<String>,
+
+    /// Where CLUSTER is synced to, from FILE: the JSON of `kubectl get
+    /// kustomizations.kustomize.toolkit.fluxcd.io -A -o json` (Flux v2) or `kubectl get
+    /// applications.argoproj.io -A -o json` (Argo CD) (repeatable)
+    #[arg(long = "status", value_name = "CLUSTER=FILE")]
+    pub statuses: Vec<String>,
+
+    /// CLUSTER runs manifest commit SHA (repeatable)
+    #[arg(long, value_name = "CLUSTER=SHA")]
+    pub synced: Vec<String>,
+
+    /// How to print: `human` (tables) or `json`; nothing is printed with `--html` unless given
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub output: Option<OutputFormat>,
+
+    /// Write a self-contained HTML page to FILE
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -18,6 +18,7 @@ pub mod diff;
 pub mod edit;
 pub mod emit;
 pub mod fetch;
+pub mod journey;
 pub mod layer;
 pub mod load;
 pub mod model;
@@ -212,6 +213,20 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
             print!("{}", ops::config::to_text(&shown.components));
             Ok(ExitCode::SUCCESS)
         }
+        Command::Journey(args) => {
+            let journey = journey::journey(&settings.hld_root, &journey_options(args)?)?;
+            report(&journey.warnings, settings);
+            if let Some(file) = &args.html {
+                journey::html::write(file, &journey).map_err(|p| vec![p])?;
+                eprintln!("wrote {}", file.display());
+            }
+            match args.output.or(args.html.is_none().then_some(cli::OutputFormat::Human)) {
+                Some(cli::OutputFormat::Json) => println!("{}", journey.json()),
+                Some(cli::OutputFormat::Human) => print!("{}", journey::text::render(&journey, settings.stdout_width)),
+                None => {}
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Schema { name } => match name.as_deref().map(|n| (n, Schema::from_name(n))) {
             None => {
                 for schema in Schema::ALL {
@@ -251,6 +266,45 @@ fn validate_options(args: &cli::ValidateArgs, settings: &Settings) -> Result<ops
         allow_hooks: args.render.allow_hooks,
         helm: settings.helm(&args.render.helm)?,
         rendered: args.rendered.then_some(ops::validate::RenderCheck { kube_version }),
+    })
+}
+
+fn journey_options(args: &cli::JourneyArgs) -> Result<journey::JourneyOptions, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let since = args.since.as_deref().and_then(|text| {
+        let parsed = journey::time::parse(text);
+        if parsed.is_none() {
+            problems.push(
+                Problem::error("hldc::cli::date", format!("`--since {text}` is not a date"))
+                    .help("write it as `2024-05-01` or `2024-05-01T12:00:00Z`"),
+            );
+        }
+        parsed
+    });
+    let mut statuses = Vec::new();
+    for text in &args.statuses {
+        match journey::sync::assignment(text, "--status") {
+            Ok((cluster, file)) => statuses.push((cluster.to_string(), std::path::PathBuf::from(file))),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    let mut synced = Vec::new();
+    for text in &args.synced {
+        match journey::sync::assignment(text, "--synced") {
+            Ok((cluster, sha)) => synced.push((cluster.to_string(), sha.to_string())),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(journey::JourneyOptions {
+        since,
+        service: args.service.clone(),
+        ring: args.ring.clone(),
+        cluster: args.cluster.clone(),
+        statuses,
+        synced,
     })
 }
 

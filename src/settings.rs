@@ -17,6 +17,8 @@ pub struct Settings {
     pub color: bool,
     /// Whether stdout (where `diff` prints) is a terminal that may get colour.
     pub stdout_color: bool,
+    /// The width of the terminal stdout is, if it is one (`journey` fits its tables to it).
+    pub stdout_width: Option<usize>,
     /// `$XDG_CACHE_HOME/hldc`, else `~/.cache/hldc`.
     pub cache_dir: PathBuf,
     /// Whether to draw a progress bar (a terminal outside CI) or print plain lines.
@@ -47,7 +49,16 @@ impl Settings {
         } else {
             Progress::Lines
         };
-        Settings { hld_root: cli.directory.clone(), helm_binary, color, stdout_color, cache_dir, progress }
+        let stdout_width = terminal_width();
+        Settings {
+            hld_root: cli.directory.clone(),
+            helm_binary,
+            color,
+            stdout_color,
+            stdout_width,
+            cache_dir,
+            progress,
+        }
     }
 
     /// The fetch options for a command that may fetch; `helm` pulls oci:// charts.
@@ -82,6 +93,16 @@ fn parse_timeout(text: &str) -> Result<Duration, Problem> {
         _ => Err(Problem::error("hldc::cli::timeout", format!("`{text}` is not a duration"))
             .help("write it like `90s`, `5m` or `1h`")),
     }
+}
+
+fn terminal_width() -> Option<usize> {
+    if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        return None;
+    }
+    let mut size = libc::winsize { ws_row: 0, ws_col: 0, ws_xpixel: 0, ws_ypixel: 0 };
+    // SAFETY: TIOCGWINSZ writes one `winsize` into the struct it is given, which lives here.
+    let status = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) };
+    (status == 0 && size.ws_col > 0).then_some(usize::from(size.ws_col))
 }
 
 fn find_on_path(program: &str) -> Option<PathBuf> {
