@@ -42,22 +42,23 @@ struct StatsRow {
 
 pub fn render(journey: &Journey) -> Result<String, Problem> {
     let clusters: Vec<String> = journey.targets.iter().map(|t| t.name.clone()).collect();
-    let mut running: BTreeMap<(&str, &str), BTreeMap<&str, (&str, String)>> = BTreeMap::new();
+    let mut running: BTreeMap<(&str, &str), Vec<&super::Running>> = BTreeMap::new();
     for r in &journey.running {
-        let row = running.entry((&r.component, r.ring.as_deref().unwrap_or(""))).or_default();
-        row.insert(&r.cluster, (short(&r.hld_commit), r.images.join(", ")));
+        running.entry((&r.component, r.ring.as_deref().unwrap_or(""))).or_default().push(r);
     }
     let matrix: Vec<MatrixRow> = running
         .into_iter()
-        .map(|((service, ring), by_cluster)| MatrixRow {
+        .map(|((service, ring), runs)| MatrixRow {
             service: service.to_string(),
             ring: ring.to_string(),
             cells: clusters
                 .iter()
-                .map(|cluster| match by_cluster.get(cluster.as_str()) {
-                    Some((hld, images)) => {
-                        Cell { cluster: cluster.clone(), hld: hld.to_string(), images: images.clone() }
-                    }
+                .map(|cluster| match runs.iter().find(|r| r.cluster == *cluster) {
+                    Some(r) => Cell {
+                        cluster: cluster.clone(),
+                        hld: short(&r.hld_commit).to_string(),
+                        images: r.images.join(", "),
+                    },
                     None => Cell { cluster: cluster.clone(), ..Cell::default() },
                 })
                 .collect(),

@@ -181,8 +181,11 @@ pub fn journey(dir: &std::path::Path, options: &JourneyOptions) -> Result<Journe
     Ok(journey)
 }
 
-/// Where each (environment, cluster, component, ring) is at one commit: its `hldCommit`.
-type State = HashMap<(String, Option<String>, String, Option<String>), String>;
+/// A component in one environment or cluster: (environment, cluster, component, ring).
+type Place = (String, Option<String>, String, Option<String>);
+
+/// Where each component is at one commit: its `hldCommit`.
+type State = HashMap<Place, String>;
 
 fn state_of(records: &[Rc<Record>]) -> State {
     let mut state = State::new();
@@ -222,8 +225,7 @@ fn assemble(
     let wanted_target = |target: &str| options.cluster.as_deref().is_none_or(|c| target == c);
 
     let mut all_targets = BTreeSet::new();
-    let mut first_seen: BTreeMap<(String, Option<String>, String, Option<String>, String), Deployment> =
-        BTreeMap::new();
+    let mut first_seen: HashMap<(Place, String), Deployment> = HashMap::new();
     for (order, commit) in commits.iter().enumerate() {
         let manifest_commit = commit.id.to_string();
         let mut mismatch = false;
@@ -237,13 +239,8 @@ fn assemble(
             for c in
                 record.components.iter().filter(|c| wanted_component(&c.component) && wanted_ring(c.ring.as_deref()))
             {
-                let key = (
-                    c.component.clone(),
-                    c.ring.clone(),
-                    record.environment.clone(),
-                    record.cluster.clone(),
-                    c.hld_commit.clone(),
-                );
+                let place = (record.environment.clone(), record.cluster.clone(), c.component.clone(), c.ring.clone());
+                let key = (place, c.hld_commit.clone());
                 first_seen.entry(key).or_insert_with(|| {
                     let hld_time = time::parse(&c.hld_commit_time);
                     Deployment {
@@ -324,6 +321,15 @@ fn assemble(
     }
 
     let mut deployments: Vec<Deployment> = first_seen.into_values().collect();
+    deployments.sort_by(|a, b| {
+        (&a.component, &a.ring, &a.environment, &a.cluster, std::cmp::Reverse(a.order)).cmp(&(
+            &b.component,
+            &b.ring,
+            &b.environment,
+            &b.cluster,
+            std::cmp::Reverse(b.order),
+        ))
+    });
     let mut never_ran = HashSet::new();
     for (index, d) in deployments.iter_mut().enumerate() {
         let Some(sync) = synced.get(d.target.as_str()) else { continue };
@@ -346,19 +352,10 @@ fn assemble(
     }
     let since = options.since;
     let stats = stats(&deployments, &never_ran, since);
-    let mut kept: Vec<Deployment> = deployments
+    let kept: Vec<Deployment> = deployments
         .into_iter()
         .filter(|d| since.is_none_or(|s| time::parse(&d.manifest_commit_time).is_some_and(|t| t >= s)))
         .collect();
-    kept.sort_by(|a, b| {
-        (&a.component, &a.ring, &a.environment, &a.cluster, std::cmp::Reverse(a.order)).cmp(&(
-            &b.component,
-            &b.ring,
-            &b.environment,
-            &b.cluster,
-            std::cmp::Reverse(b.order),
-        ))
-    });
 
     let mut running = Vec::new();
     for (name, position) in positions.iter().filter(|(name, _)| synced.contains_key(name.as_str())) {

@@ -48,18 +48,21 @@ pub fn format(seconds: i64) -> String {
     format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z")
 }
 
-/// A span of seconds for people: `45s`, `12m 5s`, `3h 4m`, `2d 1h`; negative spans (a commit
-/// dated before the one it came from) keep their sign.
+/// A span of seconds for people: `45s`, `12m 5s`, `2m`, `3h 4m`, `2d 1h`; negative spans (a
+/// commit dated before the one it came from) keep their sign.
 pub fn human_duration(seconds: i64) -> String {
     let sign = if seconds < 0 { "-" } else { "" };
     let s = seconds.unsigned_abs();
-    let text = match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m {}s", s / 60, s % 60),
-        3600..86_400 => format!("{}h {}m", s / 3600, s % 3600 / 60),
-        _ => format!("{}d {}h", s / 86_400, s % 86_400 / 3600),
+    let (major, major_unit, minor, minor_unit) = match s {
+        0..60 => return format!("{sign}{s}s"),
+        60..3600 => (s / 60, "m", s % 60, "s"),
+        3600..86_400 => (s / 3600, "h", s % 3600 / 60, "m"),
+        _ => (s / 86_400, "d", s % 86_400 / 3600, "h"),
     };
-    format!("{sign}{text}")
+    match minor {
+        0 => format!("{sign}{major}{major_unit}"),
+        _ => format!("{sign}{major}{major_unit} {minor}{minor_unit}"),
+    }
 }
 
 fn days_from_date(date: &str) -> Option<i64> {
@@ -127,6 +130,7 @@ mod tests {
     fn durations() {
         assert_eq!(human_duration(59), "59s");
         assert_eq!(human_duration(125), "2m 5s");
+        assert_eq!(human_duration(120), "2m");
         assert_eq!(human_duration(3 * 3600 + 240), "3h 4m");
         assert_eq!(human_duration(-90), "-1m 30s");
     }
