@@ -346,6 +346,53 @@ fn filters_since_and_synced() {
 }
 
 #[test]
+fn argo_cd_applications_give_position_time_and_history() {
+    let built = build();
+    let (m1, m2) = (built.commits[0], built.commits[1]);
+    // `kubectl get applications.argoproj.io -A -o json` on east: at generation 2, deployed 500s
+    // after HLD commit 2; generation 1 deployed 150s after HLD commit 1.
+    let applications = json!({
+        "apiVersion": "v1",
+        "kind": "List",
+        "items": [{
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "Application",
+            "metadata": {"name": "prod-east", "namespace": "argocd"},
+            "status": {
+                "sync": {"status": "Synced", "revision": m2.to_string()},
+                "operationState": {"phase": "Succeeded", "finishedAt": iso(T0 + 3600 + 500)},
+                "history": [
+                    {"id": 0, "revision": m1.to_string(), "deployedAt": iso(T0 + 150)},
+                    {"id": 1, "revision": m2.to_string(), "deployedAt": iso(T0 + 3600 + 500)},
+                ],
+            },
+        }],
+    });
+    let file = built.repo.parent().expect("parent").join("east-argo.json");
+    std::fs::write(&file, applications.to_string()).expect("write");
+    let east = format!("east={}", file.display());
+    let journey = journey_json(&built, &["--status", &east, "--service", "api", "--cluster", "east"]);
+    let got: Vec<_> = rows(&journey, &built).into_iter().map(|r| (r.1, r.3, r.5)).collect();
+    let want = |r: &str, h: char, s: &str| (r.to_string(), h, s.to_string());
+    assert_eq!(
+        got,
+        vec![
+            want("canary", '3', "pending"),
+            want("canary", '2', "running"),
+            want("canary", '1', "superseded"),
+            want("stable", '3', "pending"),
+            want("stable", '1', "running"),
+        ]
+    );
+    // To sync: canary 2 500s, canary 1 and stable 1 150s (history); canary 1 ran, so it does
+    // not count as superseded unsynced.
+    assert_eq!(
+        journey["stats"],
+        json!([{"component": API, "p50HldToManifestSeconds": 120, "p90HldToManifestSeconds": 300, "p50HldToSyncSeconds": 150, "superseded": 0}])
+    );
+}
+
+#[test]
 fn text_tables_are_full_width_off_a_terminal() {
     let built = build();
     let status = format!("west={}", built.status.display());

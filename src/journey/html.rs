@@ -127,6 +127,8 @@ pub fn write(file: &std::path::Path, journey: &Journey) -> Result<(), Problem> {
     };
     let written = tempfile::NamedTempFile::new_in(dir).and_then(|mut temp| {
         std::io::Write::write_all(&mut temp, page.as_bytes())?;
+        // A page for people and CI artifacts, not a secret: readable as any written file.
+        std::fs::set_permissions(temp.path(), std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
         temp.persist(file).map(|_| ()).map_err(|e| e.error)
     });
     written.map_err(|e| {
