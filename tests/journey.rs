@@ -430,6 +430,9 @@ fn bad_sync_input_exits_2() {
     Repository::init(empty.path()).expect("init");
     let run = hldc(empty.path(), &["journey"]).assert_code(2);
     run.assert_stderr_contains("the manifest repository has no commits");
+    let (first, second) = (format!("east={}", built.commits[0]), format!("east={}", built.commits[1]));
+    let run = hldc(Path::new("."), &["-C", repo, "journey", "--synced", &first, "--synced", &second]).assert_code(2);
+    run.assert_stderr_contains("the sync position of `east` is given twice");
     // A cluster no record knows is a warning with the names it could have meant.
     let run = hldc(Path::new("."), &["-C", repo, "journey", "--synced", &format!("eats={}", built.commits[0])])
         .assert_code(0);

@@ -146,21 +146,18 @@ pub fn journey(dir: &std::path::Path, options: &JourneyOptions) -> Result<Journe
     let mut warnings = Vec::new();
     let mut problems = Vec::new();
     let mut given = BTreeSet::new();
-    let from_status = options.statuses.iter().map(|(cluster, file)| {
-        (cluster, sync::status_file(&repo.repo, cluster, file, &mut warnings), format!("--status {cluster}="))
-    });
-    let from_status: Vec<_> = from_status.collect();
-    let from_synced = options
-        .synced
-        .iter()
-        .map(|(cluster, sha)| (cluster, sync::synced(&repo.repo, cluster, sha), format!("--synced {cluster}=")));
-    for (cluster, position, flag) in from_status.into_iter().chain(from_synced.collect::<Vec<_>>()) {
+    let mut read = Vec::new();
+    for (cluster, file) in &options.statuses {
+        read.push((cluster, sync::status_file(&repo.repo, cluster, file, &mut warnings)));
+    }
+    for (cluster, sha) in &options.synced {
+        read.push((cluster, sync::synced(&repo.repo, cluster, sha)));
+    }
+    for (cluster, position) in read {
         if !given.insert(cluster.clone()) {
             problems.push(
                 Problem::error("hldc::cli::journey-twice", format!("the sync position of `{cluster}` is given twice"))
-                    .help(format!(
-                        "keep one `--status {cluster}=…` or `--synced {cluster}=…` (the last was `{flag}…`)"
-                    )),
+                    .help(format!("keep one `--status {cluster}=…` or `--synced {cluster}=…`")),
             );
             continue;
         }
