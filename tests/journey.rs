@@ -440,6 +440,21 @@ fn bad_sync_input_exits_2() {
     run.assert_stderr_contains("did you mean `east`?");
 }
 
+#[test]
+fn a_trailer_that_disagrees_with_the_records_is_a_warning() {
+    let built = build();
+    let repo = Repository::open(&built.repo).expect("open");
+    let head = repo.head().and_then(|h| h.peel_to_commit()).expect("head");
+    let tree = head.tree().expect("tree");
+    let wrong = format!("hand edit\n\nHld-Commit: {}\n", sha('7'));
+    repo.commit(Some("HEAD"), &signature(T0 + 20_000), &signature(T0 + 20_000), &wrong, &tree, &[&head])
+        .expect("commit");
+    let run = hldc(&built.repo, &["journey", "--output", "json"]).assert_code(0);
+    run.assert_stderr_contains(
+        "says `Hld-Commit: 7777777777777777777777777777777777777777` but its trace records name another HLD commit",
+    );
+}
+
 /// Debian's chromium (scripts/install-tools installs it where apt can), or none.
 fn chromium() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
@@ -495,6 +510,13 @@ fn the_page_in_a_headless_browser() {
             || matrix.contains("class=\"on\" data-cluster=\"west\" hidden"),
         "{matrix}"
     );
+
+    let stats = dom.split("id=\"stats\"").nth(1).and_then(|m| m.split("</table>").next()).expect("stats");
+    assert!(stats.contains("<tr data-service=\"root/services/api\" hidden"), "{stats}");
+    assert!(!stats.contains("<tr data-service=\"root/services/web\" hidden"), "{stats}");
+    for filter in ["service", "ring", "cluster"] {
+        assert!(dom.contains(&format!("<label for=\"f-{filter}\">")), "filter {filter} has no label");
+    }
 
     // The whole page, unfiltered, kept as an artifact for people to look at.
     let artifacts = common::repo().join("target/journey");

@@ -23,9 +23,12 @@ struct MatrixRow {
     cells: Vec<Cell>,
 }
 
-#[derive(Serialize, Default)]
+#[derive(Serialize)]
 struct Cell {
     cluster: String,
+    /// `on` (runs `hld`), `off` (the cluster's position does not carry it) or `unknown` (no
+    /// position for the cluster).
+    state: &'static str,
     hld: String,
     images: String,
 }
@@ -42,6 +45,8 @@ struct StatsRow {
 
 pub fn render(journey: &Journey) -> Result<String, Problem> {
     let clusters: Vec<String> = journey.targets.iter().map(|t| t.name.clone()).collect();
+    let known: BTreeSet<&str> =
+        journey.targets.iter().filter(|t| t.synced_commit.is_some()).map(|t| t.name.as_str()).collect();
     let mut running: BTreeMap<(&str, &str), Vec<&super::Running>> = BTreeMap::new();
     for r in &journey.running {
         running.entry((&r.component, r.ring.as_deref().unwrap_or(""))).or_default().push(r);
@@ -56,10 +61,16 @@ pub fn render(journey: &Journey) -> Result<String, Problem> {
                 .map(|cluster| match runs.iter().find(|r| r.cluster == *cluster) {
                     Some(r) => Cell {
                         cluster: cluster.clone(),
+                        state: "on",
                         hld: short(&r.hld_commit).to_string(),
                         images: r.images.join(", "),
                     },
-                    None => Cell { cluster: cluster.clone(), ..Cell::default() },
+                    None => Cell {
+                        cluster: cluster.clone(),
+                        state: if known.contains(cluster.as_str()) { "off" } else { "unknown" },
+                        hld: String::new(),
+                        images: String::new(),
+                    },
                 })
                 .collect(),
         })
