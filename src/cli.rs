@@ -216,7 +216,7 @@ pub struct JourneyArgs {
     #[arg(long = "status", value_name = "CLUSTER=FILE")]
     pub statuses: Vec<String>,
 
-    /// CLUSTER runs manifest commit SHA (repeatable)
+    /// CLUSTER runs manifest commit SHA (any revision git knows; repeatable)
     #[arg(long, value_name = "CLUSTER=SHA")]
     pub synced: Vec<String>,
 

@@ -60,11 +60,11 @@ pub fn assignment<'a>(text: &'a str, flag: &str) -> Result<(&'a str, &'a str), P
     }
 }
 
-/// `--synced CLUSTER=SHA`: a position without a time.
+/// `--synced CLUSTER=SHA`: a position without a time. Any revision git knows (`HEAD~2`) is taken.
 pub fn synced(repo: &Repository, cluster: &str, revision: &str) -> Result<SyncPosition, Problem> {
-    match commit_of(repo, revision) {
-        Some(commit) => Ok(SyncPosition::single(Observation { commit, time: None })),
-        None => Err(Problem::error(
+    match repo.revparse_single(revision).and_then(|o| o.peel_to_commit()) {
+        Ok(commit) => Ok(SyncPosition::single(Observation { commit: commit.id(), time: None })),
+        Err(_) => Err(Problem::error(
             "hldc::journey::unknown-commit",
             format!("`--synced {cluster}={revision}` names no commit of the manifest repository"),
         )
