@@ -461,8 +461,11 @@ fn chromium() -> Option<PathBuf> {
     std::env::split_paths(&path).map(|dir| dir.join("chromium")).find(|p| p.is_file())
 }
 
+/// One headless chromium run, killed after two minutes so a hung browser fails the test.
 fn headless(chromium: &Path, profile: &Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(chromium)
+    std::process::Command::new("timeout")
+        .args(["--kill-after=10", "120"])
+        .arg(chromium)
         .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"])
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(args)
