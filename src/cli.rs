@@ -177,7 +177,8 @@ pub struct ValidateArgs {
     #[arg(long)]
     pub rendered: bool,
 
-    /// The Kubernetes version whose OpenAPI schema `--rendered` checks against (e.g. `1.34`)
+    /// The Kubernetes version whose OpenAPI schema `--rendered` checks against (e.g. `1.34`), for
+    /// components whose config names no `helm.kubeVersion`
     #[arg(long, value_name = "V")]
     pub kube_version: Option<String>,
 

@@ -256,22 +256,22 @@ pub fn add_once(warnings: &mut Vec<Problem>, new: impl IntoIterator<Item = Probl
 
 /// The checks of `validate --rendered` on the compiled objects; the kinds no schema knows.
 ///
-/// An API version the default Kubernetes version no longer serves (`policy/v1beta1`, common in
-/// charts written for Fabrikate) is a warning here: hldc does not know the cluster's version,
-/// and HLDs that built before must keep building. `validate --rendered` and an explicit
-/// `--kube-version` keep it an error.
+/// Each component is checked against the Kubernetes version its config names
+/// (`helm.kubeVersion`, e.g. in a cluster's file), else `kube_version`. An API version the
+/// default no longer serves (`policy/v1beta1`, common in charts written for Fabrikate) is a
+/// warning: hldc does not know that cluster's version, and HLDs that built before must keep
+/// building. Under a version the config names, and in `validate --rendered`, it is an error.
 pub fn check_objects(compiled: &mut Compiled, kube_version: &'static str) -> Result<BTreeSet<String>, Vec<Problem>> {
-    let schemas = check::kube::load(kube_version).map_err(|p| vec![p])?;
-    let report = check::objects::check(&compiled.components, schemas, &compiled.scopes, &compiled.config);
-    let (unserved, problems): (Vec<Problem>, Vec<Problem>) =
-        report.problems.into_iter().partition(|p| p.code == "hldc::kube::not-served");
-    if problems.iter().any(Problem::is_error) {
-        return Err(problems);
+    let paths = compiled.components.iter().map(|c| c.component.as_str());
+    let versions = check::kube::KubeVersions::of(kube_version, paths, &compiled.config)?;
+    let report = check::objects::check(&compiled.components, &versions, &compiled.scopes, &compiled.config);
+    if report.problems.iter().any(Problem::is_error) {
+        return Err(report.problems);
     }
-    compiled.warnings.extend(problems);
-    compiled.warnings.extend(unserved.into_iter().map(|problem| {
+    compiled.warnings.extend(report.problems);
+    compiled.warnings.extend(report.unserved_by_default.into_iter().map(|problem| {
         let help = format!(
-            "{} (a warning in `generate`: hldc checks against Kubernetes {kube_version}, not your cluster's version; `hldc validate --rendered --kube-version V` checks against yours)",
+            "{} (a warning: hldc checks against Kubernetes {kube_version}, not your cluster's version; set the cluster's `helm.kubeVersion` in its config file to check against it)",
             problem.help.clone().unwrap_or_default()
         );
         problem.into_warning().help(help)
