@@ -13,6 +13,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod crds;
 pub mod diag;
 pub mod diff;
 pub mod edit;

@@ -46,9 +46,17 @@ pub struct ObjectReport {
 /// Checks the objects of one environment's output, as compiled; problems point where each
 /// object came from (its manifest, or helm's output for the component), and to the config
 /// value that put the offending value there when one did (`config`: the components' layers).
-/// Each component is checked against its own Kubernetes version (`kube`).
-pub fn check(components: &[Rendered], kube: &KubeVersions, scopes: &Scopes, config: &ConfigLayers) -> ObjectReport {
-    let crds = CrdSchemas::of_output(components);
+/// Each component is checked against its own Kubernetes version (`kube`); custom resources
+/// against a CRD in the output or among the `named` ones (`hldc.yaml`'s `crds:`).
+pub fn check(
+    components: &[Rendered],
+    named: &[Document],
+    kube: &KubeVersions,
+    scopes: &Scopes,
+    config: &ConfigLayers,
+) -> ObjectReport {
+    let in_output = components.iter().flat_map(|c| &c.objects).map(crate::render::Object::value);
+    let crds = CrdSchemas::of(in_output.chain(named.iter().map(|d| &d.value)));
     // Components in parallel: on 2,000 objects this is what keeps `generate`'s check cheap.
     let reports: Vec<ObjectReport> =
         components.par_iter().map(|component| check_component(component, kube, &crds, scopes, config)).collect();
@@ -324,8 +332,8 @@ mod tests {
             warnings: Vec::new(),
         }];
         let kube = KubeVersions::of("1.34", [], &ConfigLayers::new()).unwrap();
-        let scopes = Scopes::new("1.34", &[], &components).unwrap();
-        check(&components, &kube, &scopes, &ConfigLayers::new())
+        let scopes = Scopes::new("1.34", &[], &components, &[]).unwrap();
+        check(&components, &[], &kube, &scopes, &ConfigLayers::new())
             .problems
             .into_iter()
             .map(|p| (p.where_().unwrap_or_default(), p.message))

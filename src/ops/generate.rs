@@ -50,6 +50,8 @@ pub struct Compiled {
     pub scopes: Scopes,
     /// The config layers of each rendered component, to trace values back to config files.
     pub config: ConfigLayers,
+    /// The CustomResourceDefinitions `hldc.yaml` names (`crds:`), to check custom resources.
+    pub crds: Vec<crate::yaml::Document>,
     pub warnings: Vec<Problem>,
     /// The after-generate hooks to run once the files are written (with `HookPolicy::Run`).
     pub after_generate: Vec<Hook>,
@@ -103,6 +105,7 @@ pub fn compile_loaded(
     if !fetch_problems.is_empty() {
         return Err(fetch_problems);
     }
+    let crds = crate::crds::load(project, sources)?;
     if options.hooks == HookPolicy::Refuse {
         let refused = render::refuse_hooks(&planned);
         if !refused.is_empty() {
@@ -153,7 +156,7 @@ pub fn compile_loaded(
     }
     let routes = crate::route::routes(&planned, &rendered, &project.rings).map_err(|p| vec![p])?;
     rendered.extend(routes);
-    let scopes = Scopes::new(options.kube_version, &project.scopes, &rendered).map_err(|p| vec![p])?;
+    let scopes = Scopes::new(options.kube_version, &project.scopes, &rendered, &crds).map_err(|p| vec![p])?;
     warnings.extend(scopes.unknown_kinds(rendered.iter().flat_map(|r| &r.objects)));
     transform::inject_namespaces(&mut rendered, &scopes);
     let duplicates = transform::check_unique_identities(&rendered, &scopes);
@@ -165,7 +168,7 @@ pub fn compile_loaded(
         HookPolicy::Refuse | HookPolicy::Skip => Vec::new(),
     };
     let config = planned.iter().map(|p| (p.node.path.clone(), p.layers.clone())).collect();
-    Ok(Compiled { components: rendered, scopes, config, warnings, after_generate })
+    Ok(Compiled { components: rendered, scopes, config, crds, warnings, after_generate })
 }
 
 /// What `generate` wrote.
@@ -264,7 +267,8 @@ pub fn add_once(warnings: &mut Vec<Problem>, new: impl IntoIterator<Item = Probl
 pub fn check_objects(compiled: &mut Compiled, kube_version: &'static str) -> Result<BTreeSet<String>, Vec<Problem>> {
     let paths = compiled.components.iter().map(|c| c.component.as_str());
     let versions = check::kube::KubeVersions::of(kube_version, paths, &compiled.config)?;
-    let report = check::objects::check(&compiled.components, &versions, &compiled.scopes, &compiled.config);
+    let report =
+        check::objects::check(&compiled.components, &compiled.crds, &versions, &compiled.scopes, &compiled.config);
     if report.problems.iter().any(Problem::is_error) {
         return Err(report.problems);
     }

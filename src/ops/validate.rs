@@ -286,8 +286,13 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
                                     continue;
                                 }
                             };
-                            let report =
-                                objects::check(&compiled.components, &versions, &compiled.scopes, &compiled.config);
+                            let report = objects::check(
+                                &compiled.components,
+                                &compiled.crds,
+                                &versions,
+                                &compiled.scopes,
+                                &compiled.config,
+                            );
                             let found = report.problems.into_iter().chain(report.unserved_by_default);
                             per_environment.extend(found.map(|p| (p, label.clone())));
                             if !report.skipped.is_empty() {
