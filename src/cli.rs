@@ -59,6 +59,13 @@ pub enum Command {
     Add(AddArgs),
     /// Remove a subcomponent entry from component.yaml (Fabrikate's `remove`)
     Remove(RemoveArgs),
+    /// Move a ring's config into the ring it is promoted to, in the file that defines it
+    ///
+    /// The values of `rings.<FROM>.config` (in the highest config file of ENV, or of its
+    /// cluster, holding it) move into the component's own `config` in that file when promoting
+    /// to the default ring, else into `rings.<TO>.config`; `rings.<FROM>.config` is removed.
+    /// Only those lines change. Then prints the `hldc diff` summary of the result.
+    Promote(PromoteArgs),
     /// Print the merged config of each component, every value with the file:line that set it
     Config(ConfigArgs),
     /// Print a JSON Schema of one of the file formats (component, config, access, lock, project)
@@ -295,6 +302,29 @@ pub struct AddArgs {
     /// The entry to add under, as subcomponent names from the root (`infra.monitoring`)
     #[arg(long, value_name = "A.B")]
     pub parent: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    /// The environment whose config is promoted
+    #[arg(value_name = "ENV")]
+    pub environment: String,
+    /// The ringed component, by name or path (`app/web`)
+    #[arg(value_name = "COMPONENT")]
+    pub component: String,
+    /// The ring whose config is promoted
+    #[arg(long, value_name = "RING")]
+    pub from: String,
+    /// The ring promoted to (default: the default ring)
+    #[arg(long, value_name = "RING")]
+    pub to: Option<String>,
+    /// One of the environment's clusters: its config files count too, and the diff is its own
+    #[arg(long, value_name = "NAME")]
+    pub cluster: Option<String>,
+    #[command(flatten)]
+    pub helm: HelmArgs,
+    #[command(flatten)]
+    pub fetch: FetchArgs,
 }
 
 #[derive(Debug, Args)]

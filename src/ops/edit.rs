@@ -242,7 +242,7 @@ fn display_relative(root: &Path, path: &Path) -> String {
 }
 
 /// Reads a file for editing; a missing one reads as empty when `create` allows.
-fn read(path: &Path, name: &str, create: bool) -> Result<Source, Problem> {
+pub(super) fn read(path: &Path, name: &str, create: bool) -> Result<Source, Problem> {
     match std::fs::read(path) {
         Err(e) if create && e.kind() == std::io::ErrorKind::NotFound => Ok(SourceFile::new(name, "")),
         Err(e) => Err(Problem::error("hldc::io::read", format!("cannot read `{name}`: {e}"))
@@ -257,7 +257,7 @@ fn read(path: &Path, name: &str, create: bool) -> Result<Source, Problem> {
 }
 
 /// Checks the edited text against its schema, then replaces the file (temporary file, rename).
-fn save(root: &Path, relative: &str, text: &str, schema: Schema) -> Result<(), Problem> {
+pub(super) fn save(root: &Path, relative: &str, text: &str, schema: Schema) -> Result<(), Problem> {
     let document: Document = parse_one(&SourceFile::new(relative, text))?;
     if let Some(problem) = schema::check(&document, schema).into_iter().next() {
         return Err(problem.help(format!("the edit would make `{relative}` invalid, so it was not written")));
@@ -294,7 +294,7 @@ fn new_file_permissions() -> Option<std::fs::Permissions> {
 
 /// Leaves of a values mapping in file order: non-empty mappings are merged key by key, every
 /// other value (sequences included, as helm merges values) replaces what is there.
-fn flatten(map: &Mapping, path: &mut Vec<Segment>, leaves: &mut Vec<(Vec<Segment>, Value)>) {
+pub(super) fn flatten(map: &Mapping, path: &mut Vec<Segment>, leaves: &mut Vec<(Vec<Segment>, Value)>) {
     for (key, value) in map {
         let key = match key {
             Value::String(text) => text.clone(),
