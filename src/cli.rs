@@ -221,8 +221,9 @@ pub struct DiffArgs {
     #[arg(long, value_name = "REF")]
     pub against: Option<String>,
 
-    /// Never show the values under this dotted path (`spec.values.password`) of any object,
-    /// only which keys changed; Secret `data` and `stringData` never show (repeatable)
+    /// Never show the values under this dotted path (`spec.values.password`; quote keys holding
+    /// dots as `set` does: `metadata.annotations."example.com/token"`) of any object, only which
+    /// keys changed; Secret `data` and `stringData` never show (repeatable)
     #[arg(long, value_name = "PATH")]
     pub redact: Vec<String>,
 

@@ -148,7 +148,7 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
                     Some(reference) => ops::diff::Baseline::Ref(reference.clone()),
                     None => ops::diff::Baseline::Output(out_root),
                 },
-                noise: diff::Noise::new(&args.redact),
+                noise: diff::Noise::new(&args.redact).map_err(|p| vec![p])?,
                 compile,
             };
             let compared = ops::diff::diff(&options, settings, &settings.fetch(&args.fetch, &options.compile.helm))?;

@@ -321,28 +321,9 @@ pub fn parse_assignment(text: &str, strings: bool) -> Result<(Vec<Segment>, Valu
         Problem::error("hldc::set::assignment", format!("`{text}` is not a KEY=VALUE assignment: {why}"))
             .help("write `path.to.key=value`; quote keys holding dots: `annotations.\"sidecar.istio.io/inject\"=false`")
     };
-    let mut path = Vec::new();
-    let mut key = String::new();
-    let mut quoted = false;
-    let mut chars = text.char_indices();
-    let value_start = loop {
-        let Some((i, c)) = chars.next() else { return Err(bad("there is no `=`")) };
-        match c {
-            '\\' => key.extend(chars.next().map(|(_, c)| c)),
-            '"' => quoted = !quoted,
-            '.' | '=' if !quoted => {
-                if key.is_empty() {
-                    return Err(bad("a key in the path is empty"));
-                }
-                path.push(Segment::Key(std::mem::take(&mut key)));
-                if c == '=' {
-                    break i + 1;
-                }
-            }
-            c => key.push(c),
-        }
-    };
-    let value = &text[value_start..];
+    let (keys, value) = crate::yaml::split_dotted(text, Some('=')).map_err(bad)?;
+    let value = value.ok_or_else(|| bad("there is no `=`"))?;
+    let path = keys.into_iter().map(Segment::Key).collect();
     Ok((path, if strings { Value::String(value.to_string()) } else { typed(value) }))
 }
 
