@@ -90,3 +90,25 @@ fn unknown_rings_and_rings_without_config_are_errors_and_leave_the_file() {
         .assert_stderr_contains("error[hldc::promote::nothing]");
     assert_eq!(std::fs::read_to_string(root.join("config/prod.yaml")).unwrap(), PROD);
 }
+
+#[test]
+fn promoting_to_a_named_ring_writes_into_that_rings_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    hld(root);
+    let with_beta = PROD.replace("      # flighting\n", "      beta: {}  # next\n      # flighting\n");
+    write_files(root, &[("config/prod.yaml", &with_beta)]);
+    hldc(root, &["generate", "prod"]).assert_code(0);
+    let run = hldc(root, &["promote", "prod", "web", "--from", "canary", "--to", "beta"]).assert_code(0);
+    assert_eq!(run.stdout, "prod: 2 changed, 0 added, 0 removed\n", "beta gains canary's values, canary loses them");
+    let expected = with_beta
+        .replace(
+            "      beta: {}  # next\n",
+            "      beta:  # next\n        config:\n          image:\n            tag: \"1.3.0-rc1\"\n          feature: on-ish\n",
+        )
+        .replace(
+            "      canary:\n        config:\n          image:\n            tag: \"1.3.0-rc1\"   # candidate\n          feature: on-ish\n",
+            "      canary: {}\n",
+        );
+    assert_eq!(std::fs::read_to_string(root.join("config/prod.yaml")).unwrap(), expected);
+}
