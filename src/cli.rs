@@ -59,6 +59,13 @@ pub enum Command {
     Add(AddArgs),
     /// Remove a subcomponent entry from component.yaml (Fabrikate's `remove`)
     Remove(RemoveArgs),
+    /// Move a ring's config into the ring it is promoted to, in the file that defines it
+    ///
+    /// The values of `rings.<FROM>.config` (in the highest config file of ENV, or of its
+    /// cluster, holding it) move into the component's own `config` in that file when promoting
+    /// to the default ring, else into `rings.<TO>.config`; `rings.<FROM>.config` is removed.
+    /// Only those lines change. Then prints the `hldc diff` summary of the result.
+    Promote(PromoteArgs),
     /// Print the merged config of each component, every value with the file:line that set it
     Config(ConfigArgs),
     /// Show every deployment's path from source commit to cluster, from the manifest repository's history
@@ -183,7 +190,8 @@ pub struct ValidateArgs {
     #[arg(long)]
     pub rendered: bool,
 
-    /// The Kubernetes version whose OpenAPI schema `--rendered` checks against (e.g. `1.34`)
+    /// The Kubernetes version whose OpenAPI schema `--rendered` checks against (e.g. `1.34`), for
+    /// components whose config names no `helm.kubeVersion`
     #[arg(long, value_name = "V")]
     pub kube_version: Option<String>,
 
@@ -256,8 +264,9 @@ pub struct DiffArgs {
     #[arg(long, value_name = "REF")]
     pub against: Option<String>,
 
-    /// Never show the values under this dotted path (`spec.values.password`) of any object,
-    /// only which keys changed; Secret `data` and `stringData` never show (repeatable)
+    /// Never show the values under this dotted path (`spec.values.password`; quote keys holding
+    /// dots as `set` does: `metadata.annotations."example.com/token"`) of any object, only which
+    /// keys changed; Secret `data` and `stringData` never show (repeatable)
     #[arg(long, value_name = "PATH")]
     pub redact: Vec<String>,
 
@@ -337,6 +346,29 @@ pub struct AddArgs {
     /// The entry to add under, as subcomponent names from the root (`infra.monitoring`)
     #[arg(long, value_name = "A.B")]
     pub parent: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    /// The environment whose config is promoted
+    #[arg(value_name = "ENV")]
+    pub environment: String,
+    /// The ringed component, by name or path (`app/web`)
+    #[arg(value_name = "COMPONENT")]
+    pub component: String,
+    /// The ring whose config is promoted
+    #[arg(long, value_name = "RING")]
+    pub from: String,
+    /// The ring promoted to (default: the default ring)
+    #[arg(long, value_name = "RING")]
+    pub to: Option<String>,
+    /// One of the environment's clusters: its config files count too, and the diff is its own
+    #[arg(long, value_name = "NAME")]
+    pub cluster: Option<String>,
+    #[command(flatten)]
+    pub helm: HelmArgs,
+    #[command(flatten)]
+    pub fetch: FetchArgs,
 }
 
 #[derive(Debug, Args)]

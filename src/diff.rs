@@ -8,6 +8,7 @@
 use serde::Serialize;
 use serde_yaml::{Mapping, Value};
 
+use crate::diag::Problem;
 use crate::emit;
 use crate::model::ObjectId;
 use crate::previous::{OutputObject, OutputObjects};
@@ -29,8 +30,16 @@ pub struct Noise {
 }
 
 impl Noise {
-    pub fn new(redact: &[String]) -> Noise {
-        Noise { redact: redact.iter().map(|path| path.split('.').map(str::to_string).collect()).collect() }
+    /// Paths are written as `hldc set` keys: `metadata.annotations."example.com/token"`.
+    pub fn new(redact: &[String]) -> Result<Noise, Problem> {
+        let paths = redact.iter().map(|path| {
+            crate::yaml::split_dotted(path, None).map(|(keys, _)| keys).map_err(|why| {
+                Problem::error("hldc::cli::redact", format!("`--redact {path}` is not a key path: {why}")).help(
+                    "write `data.password`; quote keys holding dots: `metadata.annotations.\"example.com/token\"`",
+                )
+            })
+        });
+        Ok(Noise { redact: paths.collect::<Result<_, _>>()? })
     }
 
     fn paths_of<'a>(&'a self, id: &ObjectId) -> impl Iterator<Item = Vec<String>> + 'a {
@@ -265,7 +274,7 @@ mod tests {
         assert!(diff.contains("-  token: \"<redacted>\"\n+  token: \"<redacted, changed>\"\n"), "{diff}");
 
         let values = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {password: one}\n";
-        let noise = Noise::new(&["data.password".to_string()]);
+        let noise = Noise::new(&["data.password".to_string()]).unwrap();
         let comparison =
             compare(&objects(&[("a.yaml", values)]), &objects(&[("a.yaml", &values.replace("one", "two"))]), &noise);
         assert_eq!(comparison.changed[0].diff, "@@ -1,6 +1,6 @@\n apiVersion: v1\n data:\n-  password: \"<redacted>\"\n+  password: \"<redacted, changed>\"\n kind: ConfigMap\n metadata:\n   name: c\n");

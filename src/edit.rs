@@ -1,4 +1,4 @@
-//! Surgical edits of YAML files (`hldc set`, `add`, `remove`): a change touches only the lines
+//! Surgical edits of YAML files (`hldc set`, `add`, `remove`, `promote`): a change touches only the lines
 //! that hold what changed. Comments, key order, blank lines, quoting and indentation of every
 //! other line stay byte for byte, so a CI bump of an image tag reads as a one-line diff.
 //!
@@ -189,6 +189,30 @@ impl Editor {
         let start = line_start(text, item.dash);
         let end = line_end(text, block_end(text, line_end(text, item.dash), item.dash_col, Belonging::Deeper));
         let end = (end + 1).min(text.len());
+        self.apply(start..end, String::new(), expected)
+    }
+
+    /// Removes the key at `path` (mapping keys only) with its value; a mapping left empty
+    /// becomes `{}`, so that it stays a mapping rather than turning null.
+    pub fn remove(&mut self, path: &[Segment]) -> Result<(), Problem> {
+        let Some((Segment::Key(key), parent)) = path.split_last() else {
+            return Err(self.refuse(path, "not a mapping key", "address a mapping key"));
+        };
+        let siblings = match lookup(&self.doc.value, parent) {
+            Some(Value::Mapping(map)) if map.contains_key(key.as_str()) => map.len(),
+            _ => return Err(self.refuse(path, "no such key", "address an existing key")),
+        };
+        if siblings == 1 && !parent.is_empty() {
+            return self.set(parent, &Value::Mapping(Mapping::new()));
+        }
+        let mut expected = self.doc.value.clone();
+        if let Some(Value::Mapping(map)) = lookup_mut(&mut expected, parent) {
+            map.remove(key.as_str());
+        }
+        let region = self.region(path)?;
+        let text = self.text();
+        let start = line_start(text, region.after_colon);
+        let end = (line_end(text, region.end) + 1).min(text.len());
         self.apply(start..end, String::new(), expected)
     }
 

@@ -13,6 +13,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod crds;
 pub mod diag;
 pub mod diff;
 pub mod edit;
@@ -148,7 +149,7 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
                     Some(reference) => ops::diff::Baseline::Ref(reference.clone()),
                     None => ops::diff::Baseline::Output(out_root),
                 },
-                noise: diff::Noise::new(&args.redact),
+                noise: diff::Noise::new(&args.redact).map_err(|p| vec![p])?,
                 compile,
             };
             let compared = ops::diff::diff(&options, settings, &settings.fetch(&args.fetch, &options.compile.helm))?;
@@ -196,6 +197,37 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
             let written = ops::edit::remove(&settings.hld_root, &dotted(args.parent.as_deref()), &args.name)
                 .map_err(|p| vec![p])?;
             eprintln!("updated {written}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Promote(args) => {
+            let helm = settings.helm(&args.helm).map_err(|p| vec![p])?;
+            let fetch = settings.fetch(&args.fetch, &helm);
+            let (sources, warnings) = ops::remote::open(settings, fetch.clone())?;
+            report(&warnings, settings);
+            let options = ops::promote::PromoteOptions {
+                environment: args.environment.clone(),
+                cluster: args.cluster.clone(),
+                component: args.component.clone(),
+                from: args.from.clone(),
+                to: args.to.clone(),
+            };
+            let promoted = ops::promote::promote(&sources, &options)?;
+            eprintln!("updated {} ({} values of ring `{}` promoted)", promoted.file, promoted.values, args.from);
+            let diff = ops::diff::DiffOptions {
+                compile: CompileOptions {
+                    environments: Environments::new(std::slice::from_ref(&args.environment)),
+                    helm,
+                    hooks: HookPolicy::Skip,
+                    kube_version: check::kube::default_version(),
+                },
+                clusters: args.cluster.iter().cloned().collect(),
+                check: true,
+                baseline: ops::diff::Baseline::Output(settings.hld_root.clone()),
+                noise: diff::Noise::default(),
+            };
+            let compared = ops::diff::diff(&diff, settings, &fetch)?;
+            report(&compared.warnings, settings);
+            print!("{}", compared.human(settings.stdout_color, true));
             Ok(ExitCode::SUCCESS)
         }
         Command::Config(args) => {

@@ -30,6 +30,12 @@ pub struct Project {
     /// How requests reach the rings of ringed components.
     #[serde(default)]
     pub rings: crate::route::RingSettings,
+    /// CRD files whose custom resources the output checks are checked against (`crds.rs`).
+    #[serde(default)]
+    pub crds: Vec<crate::crds::CrdSource>,
+    /// `hldc.yaml` itself, to point at its entries.
+    #[serde(skip)]
+    pub document: Option<std::sync::Arc<Document>>,
 }
 
 /// One environment of `environments:`.
@@ -150,7 +156,7 @@ pub fn load(sources: &Sources) -> Result<Project, Vec<Problem>> {
     let Some(document) = read_document(sources, &path, Schema::Project, &mut problems) else {
         return Err(problems.into_vec());
     };
-    let project: Project = serde_yaml::from_value(document.value.clone()).map_err(|error| {
+    let mut project: Project = serde_yaml::from_value(document.value.clone()).map_err(|error| {
         vec![Problem::error("hldc::project::invalid", format!("cannot read `{PROJECT_FILE}`: {error}"))
             .at(document.value_location(&[]))
             .help("see `hldc schema project` for the format")]
@@ -158,6 +164,7 @@ pub fn load(sources: &Sources) -> Result<Project, Vec<Problem>> {
     let mut problems = Problems::default();
     problems.extend(duplicate_scopes(&project, &document));
     problems.extend(clashing_names(&project, &document));
+    project.document = Some(document);
     if problems.has_errors() {
         Err(problems.into_vec())
     } else {

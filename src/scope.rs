@@ -17,6 +17,7 @@ use serde_yaml::Value;
 use crate::check::kube;
 use crate::diag::Problem;
 use crate::render::{Object, Rendered};
+use crate::yaml::Document;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub enum Scope {
@@ -63,11 +64,18 @@ fn display(group: &str, kind: &str) -> String {
 
 impl Scopes {
     /// The scopes for an output: the built-in kinds of `kube_version` (one of
-    /// `check::kube::versions()`), the CRDs among `rendered`, then `rules`.
-    pub fn new(kube_version: &str, rules: &[ScopeRule], rendered: &[Rendered]) -> Result<Scopes, Problem> {
+    /// `check::kube::versions()`), the CRDs among `rendered` and those `hldc.yaml` names
+    /// (`crds`), then `rules`.
+    pub fn new(
+        kube_version: &str,
+        rules: &[ScopeRule],
+        rendered: &[Rendered],
+        crds: &[Document],
+    ) -> Result<Scopes, Problem> {
         let mut known = builtin(kube_version)?;
-        for object in rendered.iter().flat_map(|r| &r.objects) {
-            if let Some((group, kind, scope)) = declared_by_crd(object.value()) {
+        let named = crds.iter().map(|document| &document.value);
+        for object in rendered.iter().flat_map(|r| &r.objects).map(Object::value).chain(named) {
+            if let Some((group, kind, scope)) = declared_by_crd(object) {
                 known.insert((group.to_string(), kind.to_string()), scope);
             }
         }
@@ -186,7 +194,7 @@ mod tests {
     #[test]
     fn built_in_kinds_by_group_and_kind_in_every_shipped_version() {
         for version in kube::versions() {
-            let scopes = Scopes::new(version, &[], &[]).unwrap();
+            let scopes = Scopes::new(version, &[], &[], &[]).unwrap();
             for (api_version, kind) in [
                 ("v1", "Namespace"),
                 ("v1", "PersistentVolume"),
@@ -215,13 +223,13 @@ mod tests {
             "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec: {group: example.com, scope: Cluster, names: {kind: Widget}}\n---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec: {group: example.com, scope: Cluster, names: {kind: Gadget}}\n",
         );
         let rules = [ScopeRule { group: "example.com".into(), kind: "Gadget".into(), scope: Scope::Namespaced }];
-        let scopes = Scopes::new("1.34", &rules, &rendered).unwrap();
+        let scopes = Scopes::new("1.34", &rules, &rendered, &[]).unwrap();
         assert!(scopes.is_cluster_scoped(&object("example.com/v1", "Widget")));
         assert!(!scopes.is_cluster_scoped(&object("example.com/v1", "Gadget")));
         // Same kind, other group: not declared.
         assert!(!scopes.is_cluster_scoped(&object("other.io/v1", "Widget")));
         let rules = [ScopeRule { group: String::new(), kind: "ConfigMap".into(), scope: Scope::Cluster }];
-        assert!(Scopes::new("1.34", &rules, &[]).unwrap().is_cluster_scoped(&object("v1", "ConfigMap")));
+        assert!(Scopes::new("1.34", &rules, &[], &[]).unwrap().is_cluster_scoped(&object("v1", "ConfigMap")));
     }
 
     #[test]
@@ -229,7 +237,7 @@ mod tests {
         let rendered = objects(
             "apiVersion: example.com/v1\nkind: Widget\n---\napiVersion: example.com/v2\nkind: Widget\n---\napiVersion: other.io/v1\nkind: Widget\n---\napiVersion: v1\nkind: ConfigMap\n---\nkind: NoApiVersion\n",
         );
-        let scopes = Scopes::new("1.34", &[], &rendered).unwrap();
+        let scopes = Scopes::new("1.34", &[], &rendered, &[]).unwrap();
         let notes = scopes.unknown_kinds(rendered.iter().flat_map(|r| &r.objects));
         let messages: Vec<&str> = notes.iter().map(|p| p.message.as_str()).collect();
         assert_eq!(

@@ -368,6 +368,32 @@ pub fn display_path(path: &[Segment]) -> String {
     out
 }
 
+/// Splits a key path as users write it (`hldc set`, `diff --redact`): dots separate keys,
+/// double quotes keep dots inside a key (`annotations."sidecar.istio.io/inject"`), `\` escapes
+/// one character. With `stop`, the path ends at the first unquoted `stop` and the text after it
+/// is returned too (`None` when there is no `stop`).
+pub fn split_dotted(text: &str, stop: Option<char>) -> Result<(Vec<String>, Option<&str>), &'static str> {
+    let empty = "a key in the path is empty";
+    let mut keys = Vec::new();
+    let mut key = String::new();
+    let mut quoted = false;
+    let mut chars = text.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => key.extend(chars.next().map(|(_, c)| c)),
+            '"' => quoted = !quoted,
+            '.' if !quoted => keys.push(Some(std::mem::take(&mut key)).filter(|k| !k.is_empty()).ok_or(empty)?),
+            c if !quoted && Some(c) == stop => {
+                keys.push(Some(std::mem::take(&mut key)).filter(|k| !k.is_empty()).ok_or(empty)?);
+                return Ok((keys, Some(&text[i + c.len_utf8()..])));
+            }
+            c => key.push(c),
+        }
+    }
+    keys.push(Some(key).filter(|k| !k.is_empty()).ok_or(empty)?);
+    Ok((keys, None))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

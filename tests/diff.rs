@@ -125,6 +125,29 @@ fn secret_values_are_never_printed() {
 }
 
 #[test]
+fn redact_paths_quote_keys_holding_dots_as_set_does() {
+    let annotated = |token: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  annotations:\n    example.com/token: {token}\n    plain: visible-{token}\n")
+    };
+    let hld = tempfile::tempdir().unwrap();
+    write_files(
+        hld.path(),
+        &[("component.yaml", COMPONENT), ("config/prod.yaml", ""), ("manifests/c.yaml", &annotated("oldtoken"))],
+    );
+    hldc(hld.path(), &["diff", "prod"]).assert_code(1);
+    hldc(hld.path(), &["generate", "prod"]).assert_code(0);
+    write_files(hld.path(), &[("manifests/c.yaml", &annotated("newtoken"))]);
+    let run =
+        hldc(hld.path(), &["diff", "prod", "--redact", "metadata.annotations.\"example.com/token\""]).assert_code(1);
+    assert!(run.stdout.contains("+    example.com/token: \"<redacted, changed>\"\n"), "{}", run.stdout);
+    assert!(!run.stdout.contains(": oldtoken") && !run.stdout.contains(": newtoken"), "{}", run.stdout);
+    assert!(run.stdout.contains("+    plain: visible-newtoken\n"), "only the path named is redacted: {}", run.stdout);
+    hldc(hld.path(), &["diff", "prod", "--redact", "metadata..x"])
+        .assert_code(2)
+        .assert_stderr_contains("error[hldc::cli::redact]: `--redact metadata..x` is not a key path");
+}
+
+#[test]
 fn json_shape() {
     let hld = generated_hld();
     let manifests = format!("{}---\n{}", config_map("b", "two"), config_map("c", "one"));

@@ -115,3 +115,50 @@ fn custom_resources_are_checked_against_a_crd_shipped_by_a_chart_and_unknown_kin
     let notes: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("note: no schema")).collect();
     assert_eq!(notes, ["note: no schema to check these kinds against: apiextensions.k8s.io/v1 CustomResourceDefinition, other.example/v1 Thing"], "{}", run.stderr);
 }
+
+/// `prod` runs in two clusters; east-us's file pins the component to Kubernetes 1.31, which does
+/// not serve `networking.k8s.io/v1 ServiceCIDR` (1.33 and later do).
+fn two_cluster_hld(root: &Path, east_version: &str) {
+    write_files(
+        root,
+        &[
+            ("hldc.yaml", "environments:\n  prod:\n    clusters: [east-us, west-us]\n"),
+            ("component.yaml", "name: app\nsubcomponents:\n  - name: net\n    type: static\n    path: net\n"),
+            ("net/cidr.yaml", "apiVersion: networking.k8s.io/v1\nkind: ServiceCIDR\nmetadata:\n  name: extra\nspec:\n  cidrs: [10.96.0.0/16]\n"),
+            ("config/prod.yaml", "subcomponents:\n  net:\n    config: {}\n"),
+            (
+                "config/east-us.yaml",
+                &format!("# the old cluster\nsubcomponents:\n  net:\n    helm:\n      kubeVersion: \"{east_version}\"\n"),
+            ),
+        ],
+    );
+}
+
+#[test]
+fn each_cluster_is_checked_against_the_kube_version_its_config_names() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    two_cluster_hld(root, "1.31.4");
+    hldc(root, &["generate", "prod", "--cluster", "west-us"]).assert_code(0);
+    assert!(root.join("generated/prod/west-us/net.yaml").exists(), "west-us runs the default 1.34");
+    let before = read_tree(&root.join("generated"));
+
+    let run = hldc(root, &["generate", "prod"]).assert_code(2);
+    run.assert_stderr_contains(
+        "error[hldc::kube::not-served]: `ServiceCIDR extra` (component `app/net`): Kubernetes 1.31 does not serve `ServiceCIDR` in `networking.k8s.io/v1`",
+    )
+    .assert_stderr_contains("[net/cidr.yaml:1:13]");
+    assert_eq!(read_tree(&root.join("generated")), before, "a refused run leaves the previous output as it was");
+    hldc(root, &["validate", "--rendered", "prod"]).assert_code(1);
+
+    two_cluster_hld(root, "1.33");
+    hldc(root, &["generate", "prod"]).assert_code(0);
+
+    two_cluster_hld(root, "1.29");
+    hldc(root, &["generate", "prod"])
+        .assert_code(2)
+        .assert_stderr_contains("error[hldc::config::kube-version]: component `app/net` sets `helm.kubeVersion: 1.29`")
+        .assert_stderr_contains("[config/east-us.yaml:5:20]")
+        .assert_stderr_contains("use one of `1.30`, `1.31`, `1.32`, `1.33`, `1.34`");
+    hldc(root, &["generate", "prod", "--no-check"]).assert_code(0);
+}

@@ -255,3 +255,47 @@ fn components_are_found_through_local_directory_components() {
     let run = hldc(root, &["set", "--component", "infra.jager", "replicas=3"]).assert_code(2);
     run.assert_stderr_contains("did you mean `jaeger`").assert_stderr_contains("infra/component.yaml:2:1");
 }
+
+/// Fabrikate's `--subcomponent a.b` walks into each local directory component's own file: `add`
+/// and `remove` edit the file that lists the children, `set` finds components two directories down.
+#[test]
+fn add_remove_and_set_walk_nested_local_directory_components() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    const INFRA: &str =
+        "# infrastructure\nname: infra\nsubcomponents:\n  - name: tracing\n    source: ./tracing   # its own file\n";
+    const TRACING: &str =
+        "name: tracing\nsubcomponents:\n  # the collector\n  - name: jaeger\n    type: helm\n    path: chart\n";
+    write_files(
+        root,
+        &[
+            ("component.yaml", "name: hld\nsubcomponents:\n  - name: infra\n    source: ./infra\n"),
+            ("infra/component.yaml", INFRA),
+            ("infra/tracing/component.yaml", TRACING),
+        ],
+    );
+    let before = read_tree(root);
+    hldc(root, &["add", "otel", "--type", "helm", "--path", "otel", "--parent", "infra.tracing"])
+        .assert_code(0)
+        .assert_stderr_contains("updated infra/tracing/component.yaml");
+    assert_eq!(
+        read(root, "infra/tracing/component.yaml"),
+        format!("{TRACING}  - name: otel\n    type: helm\n    path: otel\n")
+    );
+    assert_eq!(read(root, "infra/component.yaml"), INFRA);
+    hldc(root, &["remove", "otel", "--parent", "infra.tracing"]).assert_code(0);
+    assert_eq!(read_tree(root), before, "add then remove is byte-identical");
+
+    hldc(root, &["set", "--component", "infra.tracing.jaeger", "replicas=2"]).assert_code(0);
+    assert_eq!(
+        read(root, "config/common.yaml"),
+        "subcomponents:\n  infra:\n    subcomponents:\n      tracing:\n        subcomponents:\n          jaeger:\n            config:\n              replicas: 2\n"
+    );
+    hldc(root, &["set", "--component", "infra.tracing.jager", "replicas=3"])
+        .assert_code(2)
+        .assert_stderr_contains("did you mean `jaeger`")
+        .assert_stderr_contains("infra/tracing/component.yaml:2:1");
+    hldc(root, &["remove", "jaegr", "--parent", "infra.tracing"])
+        .assert_code(2)
+        .assert_stderr_contains("did you mean `jaeger`");
+}

@@ -18,7 +18,6 @@ use serde_yaml::Value;
 use super::kube::{type_help, Verdict};
 use super::Locate;
 use crate::diag::Problem;
-use crate::render::Rendered;
 use crate::schema::{instance_path, to_json};
 use crate::yaml::{display_path, Segment};
 
@@ -39,10 +38,10 @@ impl std::fmt::Debug for CrdSchemas {
 }
 
 impl CrdSchemas {
-    /// The schemas of every CRD version in `components` that has one.
-    pub fn of_output(components: &[Rendered]) -> CrdSchemas {
+    /// The schemas of every CRD version among `objects` that has one.
+    pub fn of<'o>(objects: impl Iterator<Item = &'o Value>) -> CrdSchemas {
         let mut validators = BTreeMap::new();
-        let crds = components.iter().flat_map(|c| &c.objects).map(|o| o.value()).filter(|value| {
+        let crds = objects.filter(|value| {
             value.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition")
                 && value.get("apiVersion").and_then(Value::as_str) == Some("apiextensions.k8s.io/v1")
         });
@@ -180,20 +179,9 @@ mod tests {
 
     fn check(widget: &str) -> Option<Vec<(String, String, Option<String>)>> {
         let text = format!("---\n{CRD}---\n{widget}");
-        let objects = crate::yaml::parse_all(&SourceFile::new("m.yaml", text))
-            .unwrap()
-            .into_iter()
-            .map(|document| crate::render::Object { document, from_chart_crds: false })
-            .collect::<Vec<_>>();
-        let widget = objects[1].document.clone();
-        let components = [Rendered {
-            component: "app".into(),
-            file: "app.yaml".into(),
-            inject_namespace: None,
-            objects,
-            warnings: Vec::new(),
-        }];
-        match CrdSchemas::of_output(&components).check(&widget.value, "`Widget w`", &widget) {
+        let documents = crate::yaml::parse_all(&SourceFile::new("m.yaml", text)).unwrap();
+        let widget = documents[1].clone();
+        match CrdSchemas::of(documents.iter().map(|d| &d.value)).check(&widget.value, "`Widget w`", &widget) {
             Verdict::Skipped => None,
             Verdict::Checked(found) => {
                 Some(found.into_iter().map(|(_, p)| (p.where_().unwrap_or_default(), p.message, p.help)).collect())

@@ -14,7 +14,8 @@ use jsonschema::{Draft, Validator};
 use serde_json::Value as Json;
 use serde_yaml::Value;
 
-use super::Locate;
+use super::provenance::ConfigLayers;
+use super::{lookup, Locate};
 use crate::diag::Problem;
 use crate::schema::{instance_path, to_json};
 use crate::suggest::did_you_mean;
@@ -114,12 +115,12 @@ pub fn parse_version(text: &str) -> Result<&'static str, Problem> {
 }
 
 fn unknown_version(text: &str) -> Problem {
-    Problem::error("hldc::cli::kube-version", format!("hldc has no Kubernetes schemas for version `{text}`")).help(
-        format!(
-            "use one of {} (newer ones come with `scripts/update-kube-schemas`)",
-            versions().iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
-        ),
-    )
+    Problem::error("hldc::cli::kube-version", format!("hldc has no Kubernetes schemas for version `{text}`"))
+        .help(format!("use one of {} (newer ones come with `scripts/update-kube-schemas`)", quoted_versions()))
+}
+
+fn quoted_versions() -> String {
+    versions().iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
 }
 
 /// The compiled definitions of `version` (one of `versions()`); compiled once per process.
@@ -144,6 +145,84 @@ pub(crate) fn scopes_text(version: &str) -> Result<&'static str, Problem> {
         .find(|shipped| shipped.version == version)
         .map(|shipped| shipped.scopes)
         .ok_or_else(|| unknown_version(version))
+}
+
+/// The Kubernetes version each rendered component is checked against: its own merged
+/// `helm.kubeVersion` where a config layer sets one (a cluster's file may, so each cluster is
+/// checked against its own version), else the run's default. One version per component, not
+/// per output, because `helm.kubeVersion` is a component setting: the chart renders for it.
+#[derive(Debug)]
+pub struct KubeVersions {
+    default: &'static KubeSchemas,
+    /// Component path → the version its config names.
+    named: BTreeMap<String, &'static KubeSchemas>,
+}
+
+impl KubeVersions {
+    /// The versions of `components` (paths) from their config layers; a version hldc ships no
+    /// schemas for is an error at the config line that names it.
+    pub fn of<'c>(
+        default: &'static str,
+        components: impl IntoIterator<Item = &'c str>,
+        config: &ConfigLayers,
+    ) -> Result<KubeVersions, Vec<Problem>> {
+        let default = load(default).map_err(|p| vec![p])?;
+        let at = [Segment::Key("helm".into()), Segment::Key("kubeVersion".into())];
+        let mut named = BTreeMap::new();
+        let mut problems: Vec<Problem> = Vec::new();
+        for component in components {
+            let layers = config.get(component).map_or(&[][..], Vec::as_slice);
+            let Some((layer, text)) =
+                layers.iter().find_map(|layer| Some((layer, lookup(&layer.value, &at)?.as_str()?)))
+            else {
+                continue;
+            };
+            match parse_version(text).and_then(load) {
+                Ok(schemas) => {
+                    named.insert(component.to_string(), schemas);
+                }
+                Err(_) => {
+                    let mut full = layer.prefix.clone();
+                    full.extend(at.iter().cloned());
+                    let location = layer.document.value_location(&full);
+                    if problems.iter().any(|p| p.where_() == Some(location.display())) {
+                        continue;
+                    }
+                    problems.push(
+                        Problem::error(
+                            "hldc::config::kube-version",
+                            format!(
+                                "component `{component}` sets `helm.kubeVersion: {text}`, a Kubernetes version hldc has no schemas for"
+                            ),
+                        )
+                        .at(location)
+                        .label("no schemas for this version")
+                        .help(format!(
+                            "use one of {} (the checks use it too); `--no-check` renders without checking",
+                            quoted_versions()
+                        )),
+                    );
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(KubeVersions { default, named })
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// The schemas `component` is checked against, and whether its config named the version.
+    pub fn of_component(&self, component: &str) -> (&'static KubeSchemas, bool) {
+        match self.named.get(component) {
+            Some(schemas) => (schemas, true),
+            None => (self.default, false),
+        }
+    }
+
+    pub fn default_version(&self) -> &'static str {
+        self.default.version
+    }
 }
 
 fn compile(version: &'static str, text: &str) -> Result<KubeSchemas, String> {

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use serde_yaml::Value;
 
 use super::crd::CrdSchemas;
-use super::kube::{KubeSchemas, Verdict};
+use super::kube::{KubeVersions, Verdict};
 use super::provenance::{self, ConfigLayers};
 use super::{lookup, path, Locate};
 use crate::diag::Problem;
@@ -38,13 +38,25 @@ pub struct ObjectReport {
     /// `apiVersion kind` of objects not checked against a schema (neither a built-in kind of
     /// the checked groups nor a custom resource whose CRD is in the output).
     pub skipped: BTreeSet<String>,
+    /// API versions the default Kubernetes version does not serve, in components whose config
+    /// names no version: `generate` warns (hldc does not know the cluster), `validate` refuses.
+    pub unserved_by_default: Vec<Problem>,
 }
 
 /// Checks the objects of one environment's output, as compiled; problems point where each
 /// object came from (its manifest, or helm's output for the component), and to the config
 /// value that put the offending value there when one did (`config`: the components' layers).
-pub fn check(components: &[Rendered], kube: &KubeSchemas, scopes: &Scopes, config: &ConfigLayers) -> ObjectReport {
-    let crds = CrdSchemas::of_output(components);
+/// Each component is checked against its own Kubernetes version (`kube`); custom resources
+/// against a CRD in the output or among the `named` ones (`hldc.yaml`'s `crds:`).
+pub fn check(
+    components: &[Rendered],
+    named: &[Document],
+    kube: &KubeVersions,
+    scopes: &Scopes,
+    config: &ConfigLayers,
+) -> ObjectReport {
+    let in_output = components.iter().flat_map(|c| &c.objects).map(crate::render::Object::value);
+    let crds = CrdSchemas::of(in_output.chain(named.iter().map(|d| &d.value)));
     // Components in parallel: on 2,000 objects this is what keeps `generate`'s check cheap.
     let reports: Vec<ObjectReport> =
         components.par_iter().map(|component| check_component(component, kube, &crds, scopes, config)).collect();
@@ -52,19 +64,21 @@ pub fn check(components: &[Rendered], kube: &KubeSchemas, scopes: &Scopes, confi
         all.problems.append(&mut one.problems);
         all.checked += one.checked;
         all.skipped.append(&mut one.skipped);
+        all.unserved_by_default.append(&mut one.unserved_by_default);
         all
     })
 }
 
 fn check_component(
     component: &Rendered,
-    kube: &KubeSchemas,
+    kube: &KubeVersions,
     crds: &CrdSchemas,
     scopes: &Scopes,
     config: &ConfigLayers,
 ) -> ObjectReport {
     let mut report = ObjectReport::default();
     let layers = config.get(&component.component).map_or(&[][..], Vec::as_slice);
+    let (kube, named) = kube.of_component(&component.component);
     for object in &component.objects {
         let document = &object.document;
         report.checked += 1;
@@ -92,10 +106,14 @@ fn check_component(
                 report.skipped.insert(format!("{} {}", text("apiVersion"), text("kind")));
             }
         }
-        report.problems.extend(found.into_iter().map(|(at, problem)| {
+        for (at, problem) in found {
+            if !named && problem.code == "hldc::kube::not-served" {
+                report.unserved_by_default.push(problem);
+                continue;
+            }
             let offending = at.and_then(|at| lookup(&document.value, &at));
-            provenance::trace(problem, offending, layers)
-        }));
+            report.problems.push(provenance::trace(problem, offending, layers));
+        }
     }
     report
 }
@@ -313,9 +331,9 @@ mod tests {
             objects,
             warnings: Vec::new(),
         }];
-        let kube = crate::check::kube::load("1.34").unwrap();
-        let scopes = Scopes::new("1.34", &[], &components).unwrap();
-        check(&components, kube, &scopes, &ConfigLayers::new())
+        let kube = KubeVersions::of("1.34", [], &ConfigLayers::new()).unwrap();
+        let scopes = Scopes::new("1.34", &[], &components, &[]).unwrap();
+        check(&components, &[], &kube, &scopes, &ConfigLayers::new())
             .problems
             .into_iter()
             .map(|p| (p.where_().unwrap_or_default(), p.message))

@@ -95,6 +95,26 @@ fn flow_mappings_are_refused() {
 }
 
 #[test]
+fn keys_are_removed_with_their_lines_and_a_last_key_leaves_an_empty_mapping() {
+    let remove = |text: &str, dotted: &str| {
+        let mut editor = Editor::open(&SourceFile::new("c.yaml", text)).unwrap();
+        editor.remove(&keys(dotted)).map(|()| editor.text().to_string())
+    };
+    let out = remove(COMMENTED, "config.image").unwrap();
+    assert_eq!(
+        out,
+        COMMENTED.replace("    image:\n        repository: 'nginx'   # pinned by CI\n        tag: \"1.25\"\n", "")
+    );
+    let out = remove(COMMENTED, "config.replicas").unwrap();
+    assert_eq!(out, COMMENTED.replace("    replicas: 2\n", ""));
+    let out = remove(COMMENTED, "config.image.tag").unwrap();
+    assert_eq!(out, COMMENTED.replace("        tag: \"1.25\"\n", ""));
+    let out = remove("a:\n  b:\n    c: 1  # note\nd: 2\n", "a.b.c").unwrap();
+    assert_eq!(out, "a:\n  b: {}\nd: 2\n");
+    assert_eq!(remove(COMMENTED, "config.nope").unwrap_err().code, "hldc::edit::unsupported");
+}
+
+#[test]
 fn items_are_appended_and_removed_by_their_lines() {
     let text =
         "name: root\nsubcomponents:\n  # first\n  - name: a\n    source: x\n\n  - name: b # last\n    path: p\n# end\n";

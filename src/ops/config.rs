@@ -62,10 +62,7 @@ pub fn config(
     let chosen: Vec<&Planned> = match component {
         None => planned.iter().collect(),
         Some(wanted) => {
-            let found: Vec<&Planned> = planned
-                .iter()
-                .filter(|p| p.node.path == wanted || p.node.key == wanted || p.node.name() == wanted)
-                .collect();
+            let found: Vec<&Planned> = planned.iter().filter(|p| names(p, wanted)).collect();
             if found.is_empty() {
                 return Err(vec![unknown_component(wanted, &planned, &target)]);
             }
@@ -134,7 +131,12 @@ fn unset_key(key: &str, planned: &Planned) -> Problem {
     }
 }
 
-fn unknown_component(wanted: &str, planned: &[Planned], target: &Environments) -> Problem {
+/// Whether `wanted` names the component: its path, its key or its name.
+pub(super) fn names(planned: &Planned, wanted: &str) -> bool {
+    planned.node.path == wanted || planned.node.key == wanted || planned.node.name() == wanted
+}
+
+pub(super) fn unknown_component(wanted: &str, planned: &[Planned], target: &Environments) -> Problem {
     let problem = Problem::error(
         "hldc::config::unknown-component",
         format!("no component `{wanted}` is enabled in `{}`", target.output_dir()),

@@ -111,7 +111,7 @@ pub struct NewComponent {
 
 /// Adds a subcomponent entry to `component.yaml` (under the entry `parent`); returns the file's name.
 pub fn add(root: &Path, parent: &[String], component: &NewComponent) -> Result<String, Problem> {
-    let (mut editor, list) = open_component_list(root, parent)?;
+    let (file, mut editor, list) = open_component_list(root, parent)?;
     if let Some(index) = item_named(editor.value(), &list, &component.name) {
         return Err(Problem::error(
             "hldc::add::exists",
@@ -134,37 +134,89 @@ pub fn add(root: &Path, parent: &[String], component: &NewComponent) -> Result<S
         .filter_map(|(key, value)| Some((Value::String(key.into()), Value::String(value?.clone()))))
         .collect();
     editor.push_item(&list, &Value::Mapping(item))?;
-    save(root, COMPONENT_FILE, &editor.contents(), Schema::Component)?;
-    Ok(COMPONENT_FILE.to_string())
+    save(root, &file, &editor.contents(), Schema::Component)?;
+    Ok(file)
 }
 
 /// Removes the subcomponent entry `name` from `component.yaml` (under the entry `parent`).
 pub fn remove(root: &Path, parent: &[String], name: &str) -> Result<String, Problem> {
-    let (mut editor, list) = open_component_list(root, parent)?;
+    let (file, mut editor, list) = open_component_list(root, parent)?;
     let Some(index) = item_named(editor.value(), &list, name) else {
         return Err(missing_component(&editor, &list, name));
     };
     editor.remove_item(&list, index)?;
-    save(root, COMPONENT_FILE, &editor.contents(), Schema::Component)?;
-    Ok(COMPONENT_FILE.to_string())
+    save(root, &file, &editor.contents(), Schema::Component)?;
+    Ok(file)
 }
 
 const COMPONENT_FILE: &str = "component.yaml";
 
-/// The root component file, and the path of the `subcomponents` list of the entry `parent`.
-fn open_component_list(root: &Path, parent: &[String]) -> Result<(Editor, Vec<Segment>), Problem> {
-    if root.join("component.json").exists() {
-        return Err(Problem::error("hldc::edit::json", "`component.json` cannot be edited")
-            .path("component.json")
+/// The component file holding the `subcomponents` list of the entry `parent` (walked from the
+/// root, into local directory components' own files), its editor and the list's path.
+fn open_component_list(root: &Path, parent: &[String]) -> Result<(String, Editor, Vec<Segment>), Problem> {
+    match children_of(root, parent)? {
+        Children::Listed { file, editor, list } => Ok((file, editor, list)),
+        Children::Remote { file, editor, at, name } => Err(Problem::error(
+            "hldc::edit::remote-component",
+            format!("component `{name}` is fetched from elsewhere; its subcomponents cannot be edited here"),
+        )
+        .at(editor.location(&at))
+        .help(format!("edit the component file in its own repository (the entry is in {file})"))),
+    }
+}
+
+/// Where the subcomponents of the component named by `names` are listed.
+enum Children {
+    /// In `file`, at `list`.
+    Listed { file: String, editor: Editor, list: Vec<Segment> },
+    /// Inside a remote component (the entry `name` at `at` in `file`), unknown without fetching it.
+    Remote { file: String, editor: Editor, at: Vec<Segment>, name: String },
+}
+
+/// Walks `names` from the root component file as Fabrikate's `--subcomponent a.b` did: an
+/// inline entry's children are in the same file, a local directory component's in its own
+/// component file; a remote component's are not known without fetching it.
+fn children_of(root: &Path, names: &[String]) -> Result<Children, Problem> {
+    let mut dir = root.to_path_buf();
+    let mut file = COMPONENT_FILE.to_string();
+    let mut editor = open_component_file(root, &dir)?;
+    let mut list = vec![Segment::Key("subcomponents".into())];
+    for name in names {
+        let index = item_named(editor.value(), &list, name).ok_or_else(|| missing_component(&editor, &list, name))?;
+        let at = [list.clone(), vec![Segment::Index(index)]].concat();
+        let entry = lookup(editor.value(), &at).cloned();
+        let field = |key: &str| entry.as_ref().and_then(|e| e.get(key)).and_then(Value::as_str).map(str::to_string);
+        let kind = field("type").or_else(|| field("generator")).unwrap_or_else(|| "component".into());
+        let method = field("method").unwrap_or_else(|| "local".into());
+        let (source, path) = (field("source"), field("path"));
+        match (kind.as_str(), method.as_str()) {
+            ("component", "local") if source.is_some() || path.is_some() => {
+                dir = [source, path]
+                    .into_iter()
+                    .flatten()
+                    .fold(dir, |d, part| crate::sources::join_relative(&d, &part).unwrap_or_else(|| d.join(part)));
+                file = display_relative(root, &dir.join(COMPONENT_FILE));
+                editor = open_component_file(root, &dir)?;
+                list = vec![Segment::Key("subcomponents".into())];
+            }
+            ("component", "local") | ("helm" | "static", _) => {
+                list = [at, vec![Segment::Key("subcomponents".into())]].concat()
+            }
+            _ => return Ok(Children::Remote { file, editor, at, name: name.clone() }),
+        }
+    }
+    Ok(Children::Listed { file, editor, list })
+}
+
+fn open_component_file(root: &Path, dir: &Path) -> Result<Editor, Problem> {
+    let file = display_relative(root, &dir.join(COMPONENT_FILE));
+    if dir.join("component.json").exists() && !dir.join(COMPONENT_FILE).exists() {
+        let json = display_relative(root, &dir.join("component.json"));
+        return Err(Problem::error("hldc::edit::json", format!("`{json}` cannot be edited"))
+            .path(json)
             .help("hldc edits YAML component files; convert the file to YAML first"));
     }
-    let editor = Editor::open(&read(&root.join(COMPONENT_FILE), COMPONENT_FILE, false)?)?;
-    let mut list = vec![Segment::Key("subcomponents".into())];
-    for name in parent {
-        let index = item_named(editor.value(), &list, name).ok_or_else(|| missing_component(&editor, &list, name))?;
-        list.extend([Segment::Index(index), Segment::Key("subcomponents".into())]);
-    }
-    Ok((editor, list))
+    Editor::open(&read(&dir.join(COMPONENT_FILE), &file, false)?)
 }
 
 fn lookup<'v>(value: &'v Value, path: &[Segment]) -> Option<&'v Value> {
@@ -200,41 +252,14 @@ fn missing_component(editor: &Editor, list: &[Segment], name: &str) -> Problem {
 /// component directories; a remote component's children are not known without fetching it,
 /// so the names below one are taken on trust.
 fn check_component(root: &Path, names: &[String]) -> Result<(), Problem> {
-    if names.is_empty() {
-        return Ok(());
+    let Some((last, parents)) = names.split_last() else { return Ok(()) };
+    match children_of(root, parents)? {
+        Children::Remote { .. } => Ok(()),
+        Children::Listed { editor, list, .. } => match item_named(editor.value(), &list, last) {
+            Some(_) => Ok(()),
+            None => Err(missing_component(&editor, &list, last)),
+        },
     }
-    let mut dir = root.to_path_buf();
-    let mut file = COMPONENT_FILE.to_string();
-    let mut editor = Editor::open(&read(&root.join(&file), &file, false)?)?;
-    let mut list = vec![Segment::Key("subcomponents".into())];
-    for (depth, name) in names.iter().enumerate() {
-        let index = item_named(editor.value(), &list, name).ok_or_else(|| missing_component(&editor, &list, name))?;
-        let entry = lookup(editor.value(), &[list.clone(), vec![Segment::Index(index)]].concat()).cloned();
-        let field = |key: &str| entry.as_ref().and_then(|e| e.get(key)).and_then(Value::as_str).map(str::to_string);
-        let kind = field("type").or_else(|| field("generator")).unwrap_or_else(|| "component".into());
-        let method = field("method").unwrap_or_else(|| "local".into());
-        let (source, path) = (field("source"), field("path"));
-        let last = depth + 1 == names.len();
-        match (kind.as_str(), method.as_str()) {
-            _ if last => return Ok(()),
-            ("component", "local") if source.is_some() || path.is_some() => {
-                dir = [source, path].into_iter().flatten().fold(dir, |d, part| d.join(part));
-                file = display_relative(root, &dir.join(COMPONENT_FILE));
-                editor = Editor::open(&read(&dir.join(COMPONENT_FILE), &file, false)?)?;
-                list = vec![Segment::Key("subcomponents".into())];
-            }
-            ("component", "local") => list.extend([Segment::Index(index), Segment::Key("subcomponents".into())]),
-            ("component", _) => return Ok(()),
-            _ => {
-                return Err(missing_component(
-                    &editor,
-                    &[list, vec![Segment::Index(index)]].concat(),
-                    &names[depth + 1],
-                ))
-            }
-        }
-    }
-    Ok(())
 }
 
 fn display_relative(root: &Path, path: &Path) -> String {
@@ -242,7 +267,7 @@ fn display_relative(root: &Path, path: &Path) -> String {
 }
 
 /// Reads a file for editing; a missing one reads as empty when `create` allows.
-fn read(path: &Path, name: &str, create: bool) -> Result<Source, Problem> {
+pub(super) fn read(path: &Path, name: &str, create: bool) -> Result<Source, Problem> {
     match std::fs::read(path) {
         Err(e) if create && e.kind() == std::io::ErrorKind::NotFound => Ok(SourceFile::new(name, "")),
         Err(e) => Err(Problem::error("hldc::io::read", format!("cannot read `{name}`: {e}"))
@@ -257,7 +282,7 @@ fn read(path: &Path, name: &str, create: bool) -> Result<Source, Problem> {
 }
 
 /// Checks the edited text against its schema, then replaces the file (temporary file, rename).
-fn save(root: &Path, relative: &str, text: &str, schema: Schema) -> Result<(), Problem> {
+pub(super) fn save(root: &Path, relative: &str, text: &str, schema: Schema) -> Result<(), Problem> {
     let document: Document = parse_one(&SourceFile::new(relative, text))?;
     if let Some(problem) = schema::check(&document, schema).into_iter().next() {
         return Err(problem.help(format!("the edit would make `{relative}` invalid, so it was not written")));
@@ -294,7 +319,7 @@ fn new_file_permissions() -> Option<std::fs::Permissions> {
 
 /// Leaves of a values mapping in file order: non-empty mappings are merged key by key, every
 /// other value (sequences included, as helm merges values) replaces what is there.
-fn flatten(map: &Mapping, path: &mut Vec<Segment>, leaves: &mut Vec<(Vec<Segment>, Value)>) {
+pub(super) fn flatten(map: &Mapping, path: &mut Vec<Segment>, leaves: &mut Vec<(Vec<Segment>, Value)>) {
     for (key, value) in map {
         let key = match key {
             Value::String(text) => text.clone(),
@@ -321,28 +346,9 @@ pub fn parse_assignment(text: &str, strings: bool) -> Result<(Vec<Segment>, Valu
         Problem::error("hldc::set::assignment", format!("`{text}` is not a KEY=VALUE assignment: {why}"))
             .help("write `path.to.key=value`; quote keys holding dots: `annotations.\"sidecar.istio.io/inject\"=false`")
     };
-    let mut path = Vec::new();
-    let mut key = String::new();
-    let mut quoted = false;
-    let mut chars = text.char_indices();
-    let value_start = loop {
-        let Some((i, c)) = chars.next() else { return Err(bad("there is no `=`")) };
-        match c {
-            '\\' => key.extend(chars.next().map(|(_, c)| c)),
-            '"' => quoted = !quoted,
-            '.' | '=' if !quoted => {
-                if key.is_empty() {
-                    return Err(bad("a key in the path is empty"));
-                }
-                path.push(Segment::Key(std::mem::take(&mut key)));
-                if c == '=' {
-                    break i + 1;
-                }
-            }
-            c => key.push(c),
-        }
-    };
-    let value = &text[value_start..];
+    let (keys, value) = crate::yaml::split_dotted(text, Some('=')).map_err(bad)?;
+    let value = value.ok_or_else(|| bad("there is no `=`"))?;
+    let path = keys.into_iter().map(Segment::Key).collect();
     Ok((path, if strings { Value::String(value.to_string()) } else { typed(value) }))
 }
 

@@ -50,6 +50,8 @@ pub struct Compiled {
     pub scopes: Scopes,
     /// The config layers of each rendered component, to trace values back to config files.
     pub config: ConfigLayers,
+    /// The CustomResourceDefinitions `hldc.yaml` names (`crds:`), to check custom resources.
+    pub crds: Vec<crate::yaml::Document>,
     pub warnings: Vec<Problem>,
     /// The after-generate hooks to run once the files are written (with `HookPolicy::Run`).
     pub after_generate: Vec<Hook>,
@@ -103,6 +105,7 @@ pub fn compile_loaded(
     if !fetch_problems.is_empty() {
         return Err(fetch_problems);
     }
+    let crds = crate::crds::load(project, sources)?;
     if options.hooks == HookPolicy::Refuse {
         let refused = render::refuse_hooks(&planned);
         if !refused.is_empty() {
@@ -153,7 +156,7 @@ pub fn compile_loaded(
     }
     let routes = crate::route::routes(&planned, &rendered, &project.rings).map_err(|p| vec![p])?;
     rendered.extend(routes);
-    let scopes = Scopes::new(options.kube_version, &project.scopes, &rendered).map_err(|p| vec![p])?;
+    let scopes = Scopes::new(options.kube_version, &project.scopes, &rendered, &crds).map_err(|p| vec![p])?;
     warnings.extend(scopes.unknown_kinds(rendered.iter().flat_map(|r| &r.objects)));
     transform::inject_namespaces(&mut rendered, &scopes);
     let duplicates = transform::check_unique_identities(&rendered, &scopes);
@@ -165,7 +168,7 @@ pub fn compile_loaded(
         HookPolicy::Refuse | HookPolicy::Skip => Vec::new(),
     };
     let config = planned.iter().map(|p| (p.node.path.clone(), p.layers.clone())).collect();
-    Ok(Compiled { components: rendered, scopes, config, warnings, after_generate })
+    Ok(Compiled { components: rendered, scopes, config, crds, warnings, after_generate })
 }
 
 /// What `generate` wrote.
@@ -256,22 +259,23 @@ pub fn add_once(warnings: &mut Vec<Problem>, new: impl IntoIterator<Item = Probl
 
 /// The checks of `validate --rendered` on the compiled objects; the kinds no schema knows.
 ///
-/// An API version the default Kubernetes version no longer serves (`policy/v1beta1`, common in
-/// charts written for Fabrikate) is a warning here: hldc does not know the cluster's version,
-/// and HLDs that built before must keep building. `validate --rendered` and an explicit
-/// `--kube-version` keep it an error.
+/// Each component is checked against the Kubernetes version its config names
+/// (`helm.kubeVersion`, e.g. in a cluster's file), else `kube_version`. An API version the
+/// default no longer serves (`policy/v1beta1`, common in charts written for Fabrikate) is a
+/// warning: hldc does not know that cluster's version, and HLDs that built before must keep
+/// building. Under a version the config names, and in `validate --rendered`, it is an error.
 pub fn check_objects(compiled: &mut Compiled, kube_version: &'static str) -> Result<BTreeSet<String>, Vec<Problem>> {
-    let schemas = check::kube::load(kube_version).map_err(|p| vec![p])?;
-    let report = check::objects::check(&compiled.components, schemas, &compiled.scopes, &compiled.config);
-    let (unserved, problems): (Vec<Problem>, Vec<Problem>) =
-        report.problems.into_iter().partition(|p| p.code == "hldc::kube::not-served");
-    if problems.iter().any(Problem::is_error) {
-        return Err(problems);
+    let paths = compiled.components.iter().map(|c| c.component.as_str());
+    let versions = check::kube::KubeVersions::of(kube_version, paths, &compiled.config)?;
+    let report =
+        check::objects::check(&compiled.components, &compiled.crds, &versions, &compiled.scopes, &compiled.config);
+    if report.problems.iter().any(Problem::is_error) {
+        return Err(report.problems);
     }
-    compiled.warnings.extend(problems);
-    compiled.warnings.extend(unserved.into_iter().map(|problem| {
+    compiled.warnings.extend(report.problems);
+    compiled.warnings.extend(report.unserved_by_default.into_iter().map(|problem| {
         let help = format!(
-            "{} (a warning in `generate`: hldc checks against Kubernetes {kube_version}, not your cluster's version; `hldc validate --rendered --kube-version V` checks against yours)",
+            "{} (a warning: hldc checks against Kubernetes {kube_version}, not your cluster's version; set the cluster's `helm.kubeVersion` in its config file to check against it)",
             problem.help.clone().unwrap_or_default()
         );
         problem.into_warning().help(help)

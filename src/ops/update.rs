@@ -37,6 +37,8 @@ pub fn update(sources: &Sources, components: &[String]) -> Result<Updated, Vec<P
     if !problems.is_empty() {
         return Err(problems);
     }
+    // The CRD sources hldc.yaml names are pinned too, or pruning would drop their pins.
+    crate::crds::load(&crate::project::load(sources)?, sources)?;
     // Dependencies of local and git-hosted charts are pinned when they are built.
     for node in rendering.iter().filter(|node| node.component_type() == ComponentType::Helm) {
         sources.prepare_chart(&node.definition, &node.dir).map_err(|p| vec![p])?;

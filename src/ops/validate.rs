@@ -261,7 +261,7 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
     let statically_valid = !problems.iter().chain(per_environment.iter().map(|(p, _)| p)).any(Problem::is_error);
     if let (Some(check), Some(sources), true) = (&options.rendered, &fetching, statically_valid) {
         match kube::load(check.kube_version) {
-            Ok(schemas) => {
+            Ok(_) => {
                 for (environments, label) in combinations.iter().zip(&labels) {
                     let compile = CompileOptions {
                         environments: environments.clone(),
@@ -278,13 +278,27 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
                                 p.code.starts_with("hldc::output::") || p.code.starts_with("hldc::render::")
                             });
                             per_environment.extend(rendering.map(|p| (p.clone(), label.clone())));
-                            let report =
-                                objects::check(&compiled.components, schemas, &compiled.scopes, &compiled.config);
-                            per_environment.extend(report.problems.into_iter().map(|p| (p, label.clone())));
+                            let paths = compiled.components.iter().map(|c| c.component.as_str());
+                            let versions = match kube::KubeVersions::of(check.kube_version, paths, &compiled.config) {
+                                Ok(versions) => versions,
+                                Err(found) => {
+                                    per_environment.extend(found.into_iter().map(|p| (p, label.clone())));
+                                    continue;
+                                }
+                            };
+                            let report = objects::check(
+                                &compiled.components,
+                                &compiled.crds,
+                                &versions,
+                                &compiled.scopes,
+                                &compiled.config,
+                            );
+                            let found = report.problems.into_iter().chain(report.unserved_by_default);
+                            per_environment.extend(found.map(|p| (p, label.clone())));
                             if !report.skipped.is_empty() {
                                 notes.push(format!(
                                     "not checked against the Kubernetes {} schema ({label}): {}",
-                                    schemas.version(),
+                                    check.kube_version,
                                     report.skipped.into_iter().collect::<Vec<_>>().join(", ")
                                 ));
                             }
