@@ -4,6 +4,7 @@
 //! compare the two results as data.
 
 mod common;
+mod fetch_support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -375,4 +376,128 @@ fn a_patch_that_matches_nothing_is_an_error_at_its_line_and_nothing_is_written()
     // A patch of the wrong shape is refused by the config schema.
     write_files(root, &[("config/b.yaml", "subcomponents:\n  web:\n    patches:\n      bad:\n        target: {kind: Service, nmae: web}\n        patch: {}\n")]);
     hldc(root, &["validate"]).assert_code(1).assert_stderr_contains("unknown field `nmae`");
+}
+
+/// A kustomize base and an overlay that patches it.
+const KUSTOMIZE_DIR: &[(&str, &str)] = &[
+    ("base/kustomization.yaml", "resources: [deployment.yaml]\n"),
+    (
+        "base/deployment.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: \"web:1\"}]\n",
+    ),
+    (
+        "overlay/kustomization.yaml",
+        "resources: [../base]\nnamePrefix: prod-\npatches:\n  - patch: |\n      apiVersion: apps/v1\n      kind: Deployment\n      metadata: {name: web}\n      spec: {replicas: 3}\n",
+    ),
+];
+
+fn kubectl_env() -> [(&'static str, String); 1] {
+    [("HLDC_KUSTOMIZE", kubectl().to_string_lossy().into_owned())]
+}
+
+fn run_with_kubectl(root: &Path, args: &[&str]) -> common::Exited {
+    let [(key, value)] = kubectl_env();
+    common::hldc_with_env(root, args, &[(key, value.as_str())])
+}
+
+#[test]
+fn a_kustomize_component_is_built_by_kustomize_then_patched_by_its_config() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    write_files(root, KUSTOMIZE_DIR);
+    write_files(
+        root,
+        &[
+            ("component.yaml", "name: root\nsubcomponents:\n  - name: web\n    type: kustomize\n    path: overlay\n"),
+            (
+                "config/common.yaml",
+                "subcomponents:\n  web:\n    commonAnnotations: {owner: web-team}\n    patches:\n      spot:\n        target: {kind: Deployment, name: prod-web}\n        patch: {spec: {template: {spec: {tolerations: [{key: spot, operator: Exists}]}}}}\n",
+            ),
+        ],
+    );
+    run_with_kubectl(root, &["generate", "common"]).assert_code(0);
+    let out = generated(&root.join("generated/common"));
+    let mut expected = kustomize_dir(&root.join("overlay"));
+    let deployment = expected.get_mut("Deployment/prod-web").unwrap();
+    deployment["spec"]["template"]["spec"]["tolerations"] = yaml("[{key: spot, operator: Exists}]");
+    deployment["metadata"]["annotations"] = yaml("{owner: web-team}");
+    assert_eq!(out, expected);
+    assert_eq!(out["Deployment/prod-web"]["spec"]["replicas"], yaml("3"));
+}
+
+/// What kubectl kustomize builds of `dir`.
+fn kustomize_dir(dir: &Path) -> BTreeMap<String, Value> {
+    let output = Command::new(kubectl()).arg("kustomize").arg(dir).env_clear().output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    objects(&String::from_utf8(output.stdout).unwrap())
+}
+
+#[test]
+fn a_kustomize_component_inside_a_git_source_is_built() {
+    let scratch = tempfile::tempdir().unwrap();
+    let repo = fetch_support::TestRepo::init(&scratch.path().join("manifests"));
+    let files: Vec<(String, String)> =
+        KUSTOMIZE_DIR.iter().map(|(path, text)| (format!("deploy/{path}"), text.to_string())).collect();
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    repo.commit("kustomize dirs", &files);
+    let root = scratch.path().join("hld");
+    write_files(
+        &root,
+        &[(
+            "component.yaml",
+            &format!(
+                "name: root\nsubcomponents:\n  - name: web\n    type: kustomize\n    method: git\n    source: {}\n    path: deploy/overlay\n",
+                repo.file_url()
+            ),
+        )],
+    );
+    let cache = scratch.path().join("cache");
+    let kubectl = kubectl();
+    common::hldc_with_env(
+        &root,
+        &["generate", "common"],
+        &[("HLDC_KUSTOMIZE", kubectl.to_str().unwrap()), ("XDG_CACHE_HOME", cache.to_str().unwrap())],
+    )
+    .assert_code(0);
+    let out = generated(&root.join("generated/common"));
+    assert_eq!(out.keys().collect::<Vec<_>>(), ["Deployment/prod-web"]);
+    assert_eq!(out["Deployment/prod-web"]["spec"]["replicas"], yaml("3"));
+}
+
+#[test]
+fn remote_bases_and_a_missing_kustomize_are_clear_errors() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    write_files(root, KUSTOMIZE_DIR);
+    write_files(
+        root,
+        &[
+            ("component.yaml", "name: root\nsubcomponents:\n  - name: web\n    type: kustomize\n    path: overlay\n"),
+            (
+                "base/kustomization.yaml",
+                "resources:\n  - deployment.yaml\n  - github.com/example/manifests/base?ref=v1\n",
+            ),
+        ],
+    );
+    run_with_kubectl(root, &["generate", "common"])
+        .assert_code(2)
+        .assert_stderr_contains("error[hldc::kustomize::remote]: `base/kustomization.yaml` names the remote `github.com/example/manifests/base?ref=v1`")
+        .assert_stderr_contains("base/kustomization.yaml:3:5")
+        .assert_stderr_contains("make the remote base a git source");
+    assert!(!root.join("generated").exists());
+
+    write_files(root, &[("base/kustomization.yaml", "resources: [deployment.yaml]\n")]);
+    common::hldc_with_env(root, &["generate", "common"], &[("PATH", "/nonexistent")])
+        .assert_code(2)
+        .assert_stderr_contains("error[hldc::kustomize::missing]: component `web` is a kustomize component, but neither `kustomize` nor `kubectl` was found")
+        .assert_stderr_contains("--kustomize PATH");
+    common::hldc_with_env(root, &["generate", "common"], &[("HLDC_KUSTOMIZE", "/nonexistent/kustomize")])
+        .assert_code(2)
+        .assert_stderr_contains("error[hldc::kustomize::spawn]: cannot run kustomize at `/nonexistent/kustomize`");
+    // kustomize's own failure comes with its message.
+    write_files(root, &[("base/kustomization.yaml", "resources: [missing.yaml]\n")]);
+    run_with_kubectl(root, &["generate", "common"])
+        .assert_code(2)
+        .assert_stderr_contains("error[hldc::kustomize::failed]: kustomize failed to build component `web` (`overlay`)")
+        .assert_stderr_contains("missing.yaml");
 }

@@ -126,7 +126,7 @@ pub fn compile_loaded(
                     None
                 }
             },
-            ComponentType::Component | ComponentType::Static => None,
+            ComponentType::Component | ComponentType::Static | ComponentType::Kustomize => None,
         });
     }
     if !problems.is_empty() {
