@@ -109,6 +109,7 @@ metadata:
   name: web
   labels: {app: web, tier: front}
   annotations: {team: blue}
+  finalizers: [example.com/first]
 spec:
   selector: {matchLabels: {app: web}}
   template:
@@ -142,6 +143,13 @@ apiVersion: v1
 kind: ConfigMap
 metadata: {name: web, labels: {app: web}}
 data: {a: "1"}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web, labels: {app: web}}
+spec:
+  minAvailable: 1
+  selector: {matchLabels: {app: web}}
 ---
 apiVersion: example.com/v1
 kind: Widget
@@ -198,7 +206,7 @@ a-drop-proxy:
   patch:
     apiVersion: apps/v1
     kind: Deployment
-    metadata: {name: web}
+    metadata: {name: web, finalizers: [example.com/second]}
     spec:
       selector: null
       template:
@@ -213,12 +221,17 @@ a-drop-proxy:
 b-drop-configmap:
   target: {kind: ConfigMap}
   patch: {apiVersion: v1, kind: ConfigMap, metadata: {name: web}, $patch: delete}
+b-pdb:
+  target: {kind: PodDisruptionBudget}
+  patch: {apiVersion: policy/v1, kind: PodDisruptionBudget, metadata: {name: web}, spec: {selector: {matchLabels: {tier: front}}}}
 c-widget:
   target: {group: example.com, kind: Widget}
   patch: {apiVersion: example.com/v1, kind: Widget, metadata: {name: w}, spec: {parts: [{name: three, size: 3}]}}
 "#,
     );
     assert!(!out.contains_key("ConfigMap/web"));
+    // A list of scalars with the merge strategy is a union, the patch's first.
+    assert_eq!(out["Deployment/web"]["metadata"]["finalizers"], yaml("[example.com/second, example.com/first]"));
     // A kind without definitions (a custom resource) has its lists replaced.
     assert_eq!(out["Widget/w"]["spec"]["parts"], yaml("[{name: three, size: 3}]"));
 }

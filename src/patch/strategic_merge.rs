@@ -6,8 +6,9 @@
 //!
 //! A merged list holds the patch's items first, in the patch's order (each merged with the item
 //! it matches), then the items the patch does not mention, in their order: what kustomize
-//! writes. Directives: `$patch: merge | replace | delete` on a map or a list item,
-//! `$retainKeys`, `$deleteFromPrimitiveList/<field>`; `$setElementOrder/<field>` is refused.
+//! writes. The one directive is `$patch: merge | replace | delete`, on a map or a list item;
+//! kustomize copies the others (`$retainKeys`, `$setElementOrder/..`, `$deleteFromPrimitiveList/..`)
+//! into the object as if they were fields, so they are refused here.
 
 use serde_json::Value as Json;
 use serde_yaml::{Mapping, Value};
@@ -86,23 +87,14 @@ fn merge_map(dest: &mut Mapping, patch: &Mapping, shape: Shape) -> Result<Outcom
         }
         _ => {}
     }
-    if let Some(retain) = patch.get("$retainKeys") {
-        let keys = retain.as_sequence().ok_or("`$retainKeys` must be a list of field names")?;
-        dest.retain(|key, _| keys.contains(key));
-    }
     for (key, value) in patch {
         let name = key.as_str().unwrap_or_default();
-        if let Some(field) = name.strip_prefix("$deleteFromPrimitiveList/") {
-            let gone = value.as_sequence().ok_or_else(|| format!("`{name}` must be a list"))?;
-            if let Some(Value::Sequence(list)) = dest.get_mut(field) {
-                list.retain(|item| !gone.contains(item));
-            }
-        } else if name.starts_with("$setElementOrder/") {
-            return Err(format!("`{name}` is not supported: write the list in the order wanted instead"));
-        } else if !name.starts_with('$') {
+        if !name.starts_with('$') {
             merge_field(dest, key, value, shape.field(name))?;
-        } else if name != "$patch" && name != "$retainKeys" {
-            return Err(format!("`{name}` is not a strategic merge directive"));
+        } else if name != "$patch" {
+            return Err(format!(
+                "`{name}` is not supported: kustomize copies it into the object as a field; only `$patch` is a directive"
+            ));
         }
     }
     Ok(Outcome::Keep)
@@ -131,7 +123,9 @@ fn merge_field(dest: &mut Mapping, key: &Value, value: &Value, shape: Shape) -> 
 
 fn merge_value(dest: &mut Value, patch: &Value, shape: Shape) -> Result<Outcome, String> {
     match (dest, patch) {
-        (Value::Mapping(dest), Value::Mapping(patch)) if !shape.strategy("replace") => merge_map(dest, patch, shape),
+        // Maps always merge: kustomize ignores the `replace` and `retainKeys` strategies of the
+        // definitions (a PodDisruptionBudget's selector, a Deployment's strategy).
+        (Value::Mapping(dest), Value::Mapping(patch)) => merge_map(dest, patch, shape),
         (Value::Sequence(dest), Value::Sequence(patch)) if shape.strategy("merge") => {
             *dest = match shape.merge_key() {
                 Some(key) => merge_by_key(dest, patch, key, shape.items())?,
@@ -280,6 +274,8 @@ mod tests {
         assert_eq!(apply(&mut pod, yaml("{$patch: delete}").as_mapping().unwrap(), schemas), Ok(Outcome::Delete));
         let refused = apply(&mut pod, yaml("{spec: {$patch: drop}}").as_mapping().unwrap(), schemas);
         assert!(refused.unwrap_err().contains("`$patch: drop`"));
+        let refused = apply(&mut pod, yaml("{spec: {$retainKeys: [a]}}").as_mapping().unwrap(), schemas);
+        assert!(refused.unwrap_err().contains("`$retainKeys` is not supported"));
     }
 
     #[test]
