@@ -346,6 +346,13 @@ fn a_helm_chart_is_patched_in_one_cluster_only() {
     assert!(line("patches.spot.target.kind: Deployment", "# config/a.yaml:6"), "{}", run.stdout);
     assert!(line("patches.replicas.target.kind: Deployment", "# config/common.yaml:9"), "{}", run.stdout);
     assert!(line("commonLabels.team: blue", "# config/common.yaml:4"), "{}", run.stdout);
+    // In b the common patch is removed by name, and `hldc config` says where.
+    let run = hldc(root, &["config", "prod", "--cluster", "b", "web"]).assert_code(0);
+    let line = |key: &str, origin: &str| {
+        run.stdout.lines().any(|line| line.trim_start().starts_with(key) && line.ends_with(origin))
+    };
+    assert!(line("patches.replicas: null", "# config/b.yaml:4"), "{}", run.stdout);
+    assert!(!run.stdout.contains("patches.replicas.target"), "{}", run.stdout);
 }
 
 /// A value as one line of JSON (which YAML reads back as the same value).
@@ -498,6 +505,27 @@ fn remote_bases_and_a_missing_kustomize_are_clear_errors() {
         .assert_stderr_contains("base/kustomization.yaml:3:5")
         .assert_stderr_contains("make the remote base a git source");
     assert!(!root.join("generated").exists());
+    // validate sees it too, without running kustomize.
+    hldc(root, &["validate"]).assert_code(1).assert_stderr_contains("error[hldc::kustomize::remote]");
+    write_files(
+        root,
+        &[(
+            "component.yaml",
+            "name: root\nsubcomponents:\n  - name: web\n    type: kustomize\n    path: base/deployment.yaml\n",
+        )],
+    );
+    hldc(root, &["validate"]).assert_code(0);
+    write_files(
+        root,
+        &[("component.yaml", "name: root\nsubcomponents:\n  - name: web\n    type: kustomize\n    path: .\n")],
+    );
+    hldc(root, &["validate"])
+        .assert_code(1)
+        .assert_stderr_contains("error[hldc::kustomize::no-kustomization]: `.` (the directory of kustomize component `root/web`) holds no kustomization.yaml");
+    write_files(
+        root,
+        &[("component.yaml", "name: root\nsubcomponents:\n  - name: web\n    type: kustomize\n    path: overlay\n")],
+    );
 
     write_files(root, &[("base/kustomization.yaml", "resources: [deployment.yaml]\n")]);
     common::hldc_with_env(root, &["generate", "common"], &[("PATH", "/nonexistent")])

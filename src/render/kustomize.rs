@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde_yaml::Value;
 
 use crate::diag::{Problem, SourceFile};
-use crate::load::read_source;
+use crate::load::{read_source, Declared};
 use crate::process::{self, Failure};
 use crate::resolve::Planned;
 use crate::sources::Sources;
@@ -31,16 +31,7 @@ pub fn render(planned: &Planned, sources: &Sources, settings: &HelmSettings) -> 
     let entry = &planned.node.definition;
     let dir = sources.locate(entry, &planned.node.dir)?;
     let display = sources.display(&dir);
-    if kustomization_in(&dir).is_none() {
-        return Err(Problem::error(
-            "hldc::kustomize::no-kustomization",
-            format!("component `{name}` is a kustomize component, but `{display}` holds no kustomization.yaml"),
-        )
-        .at(entry.field_location("path"))
-        .label("kustomize directory")
-        .help("point `path` at the directory holding kustomization.yaml, or use `type: static` for plain manifests"));
-    }
-    refuse_remote(&dir, sources, &mut BTreeSet::new(), 0)?;
+    check_directory(entry, &planned.node.path, &dir, sources)?;
     let Some(program) = &settings.kustomize else {
         return Err(Problem::error(
             "hldc::kustomize::missing",
@@ -93,6 +84,25 @@ pub fn render(planned: &Planned, sources: &Sources, settings: &HelmSettings) -> 
         .map_err(|_| failed("its output is not UTF-8".to_string()).help("check the manifests for binary content"))?;
     let file = SourceFile::new(format!("kustomize build {display}"), output);
     parse_all(&file)
+}
+
+/// What can be known of a kustomize component without running kustomize (`validate` checks it
+/// too): `dir` holds a kustomization, and neither it nor the local bases it names is remote.
+pub fn check_directory(entry: &Declared, component: &str, dir: &Path, sources: &Sources) -> Result<(), Problem> {
+    if kustomization_in(dir).is_none() {
+        let field = if entry.spec.path.is_some() { "path" } else { "source" };
+        return Err(Problem::error(
+            "hldc::kustomize::no-kustomization",
+            format!(
+                "`{}` (the directory of kustomize component `{component}`) holds no kustomization.yaml",
+                sources.display(dir)
+            ),
+        )
+        .at(entry.field_location(field))
+        .label("kustomize directory")
+        .help("point `path` at the directory holding kustomization.yaml, or use `type: static` for plain manifests"));
+    }
+    refuse_remote(dir, sources, &mut BTreeSet::new(), 0)
 }
 
 fn kustomization_in(dir: &Path) -> Option<PathBuf> {
