@@ -542,3 +542,26 @@ fn remote_bases_and_a_missing_kustomize_are_clear_errors() {
         .assert_stderr_contains("error[hldc::kustomize::failed]: kustomize failed to build component `web` (`overlay`)")
         .assert_stderr_contains("missing.yaml");
 }
+
+#[test]
+fn a_ring_has_patches_of_its_own() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    write_files(root, CLUSTERS);
+    write_files(
+        root,
+        &[
+            ("hldc.yaml", "rings:\n  routing: none\n"),
+            (
+                "config/common.yaml",
+                "subcomponents:\n  web:\n    rings:\n      stable: {default: true}\n      canary:\n        commonLabels: {ring: canary}\n        patches:\n          debug:\n            target: {kind: Deployment}\n            patch: [{op: add, path: /spec/template/spec/containers/0/args, value: [--debug]}]\n",
+            ),
+        ],
+    );
+    hldc(root, &["generate", "common"]).assert_code(0);
+    let out = generated(&root.join("generated/common"));
+    assert_eq!(out["Deployment/web-canary"]["spec"]["template"]["spec"]["containers"][0]["args"], yaml("[--debug]"));
+    assert_eq!(out["Deployment/web-canary"]["metadata"]["labels"], yaml("{app: web, ring: canary}"));
+    assert!(out["Deployment/web"]["spec"]["template"]["spec"]["containers"][0].get("args").is_none());
+    assert_eq!(out["Deployment/web"]["metadata"]["labels"], yaml("{app: web}"));
+}
