@@ -20,6 +20,11 @@ pub struct Cli {
     #[arg(long, value_name = "PATH", global = true)]
     pub helm: Option<PathBuf>,
 
+    /// The kustomize binary, or a kubectl to run as `kubectl kustomize` (default:
+    /// $HLDC_KUSTOMIZE, then `kustomize` on PATH, then `kubectl` on PATH)
+    #[arg(long, value_name = "PATH", global = true)]
+    pub kustomize: Option<PathBuf>,
+
     /// Never use colour in messages
     #[arg(long, global = true)]
     pub no_color: bool,

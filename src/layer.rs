@@ -66,13 +66,29 @@ fn without_empty_fields(block: &Value) -> Value {
 }
 
 /// Merges `low` under `high`: the result has every key of both, `high` winning on conflicts.
+/// A patch (`patches.<name>`) is replaced whole: two halves of different patches are no patch.
 pub fn merge(high: &Value, low: &Value) -> Value {
+    merge_in(high, low, Depth::Top)
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Depth {
+    Top,
+    Patches,
+    Below,
+}
+
+fn merge_in(high: &Value, low: &Value, depth: Depth) -> Value {
     match (high, low) {
         (Value::Mapping(high_map), Value::Mapping(low_map)) => {
             let mut merged = low_map.clone();
             for (key, high_value) in high_map {
                 let value = match low_map.get(key) {
-                    Some(low_value) => merge(high_value, low_value),
+                    Some(_) if depth == Depth::Patches => high_value.clone(),
+                    Some(low_value) if depth == Depth::Top && key.as_str() == Some("patches") => {
+                        merge_in(high_value, low_value, Depth::Patches)
+                    }
+                    Some(low_value) => merge_in(high_value, low_value, Depth::Below),
                     None => high_value.clone(),
                 };
                 merged.insert(key.clone(), value);
@@ -137,6 +153,17 @@ mod tests {
         check("a: {b: null}", "a: {b: 1, c: 2}", "a: {b: null, c: 2}");
         // Booleans: false is a real value and wins.
         check("disabled: false", "disabled: true", "disabled: false");
+        // A patch is replaced whole, by name; a `patches` key inside values is a value.
+        check(
+            "patches: {p: {patch: {a: 1}}}",
+            "patches: {p: {target: {kind: X}}, q: {}}",
+            "patches: {p: {patch: {a: 1}}, q: {}}",
+        );
+        check(
+            "config: {patches: {p: {a: 1}}}",
+            "config: {patches: {p: {b: 2}}}",
+            "config: {patches: {p: {a: 1, b: 2}}}",
+        );
     }
 
     fn arb_leaf() -> impl Strategy<Value = Value> {

@@ -24,6 +24,7 @@ pub mod layer;
 pub mod load;
 pub mod model;
 pub mod ops;
+pub mod patch;
 pub mod previous;
 pub mod process;
 pub mod project;

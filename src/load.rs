@@ -332,7 +332,7 @@ impl Loader<'_> {
                 Placement::Directory
             }
             ComponentType::Component => Placement::Group,
-            ComponentType::Helm | ComponentType::Static => Placement::Inline,
+            ComponentType::Helm | ComponentType::Static | ComponentType::Kustomize => Placement::Inline,
         };
         let mut node = Node {
             key: spec.name.clone(),

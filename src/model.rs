@@ -15,6 +15,8 @@ pub enum ComponentType {
     Component,
     Helm,
     Static,
+    /// A directory with a `kustomization.yaml`, built by the real kustomize.
+    Kustomize,
 }
 
 /// Where a component's source comes from.

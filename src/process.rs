@@ -38,6 +38,22 @@ pub fn helm_command(helm: &Path, home: &Path) -> Command {
     command
 }
 
+/// Any other program (kustomize, kubectl) cut off from the user's setup the same way: no
+/// inherited environment; home, XDG directories and kubeconfig under `home`.
+pub fn isolated_command(program: &Path, home: &Path) -> Command {
+    let mut command = Command::new(program);
+    command.env_clear().env("HOME", home);
+    for (variable, name) in [
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_CACHE_HOME", "cache"),
+        ("XDG_DATA_HOME", "data"),
+        ("KUBECONFIG", "kubeconfig"),
+    ] {
+        command.env(variable, home.join(name));
+    }
+    command
+}
+
 /// Why a run gave no output.
 #[derive(Debug)]
 pub enum Failure {

@@ -7,13 +7,14 @@ use std::time::Duration;
 use crate::cli::{Cli, FetchArgs, HelmArgs};
 use crate::diag::Problem;
 use crate::fetch::{AccessTokens, FetchOptions, Progress};
-use crate::render::HelmSettings;
+use crate::render::{HelmSettings, Kustomize};
 
 /// What every command shares.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub hld_root: PathBuf,
     pub helm_binary: Option<PathBuf>,
+    pub kustomize: Option<Kustomize>,
     pub color: bool,
     /// Whether stdout (where `diff` prints) is a terminal that may get colour.
     pub stdout_color: bool,
@@ -34,6 +35,20 @@ impl Settings {
             .or_else(|| find_on_path("helm"))
             // helm runs in the HLD root, so a relative path must be made absolute here.
             .map(|path| std::path::absolute(&path).unwrap_or(path));
+        let kustomize = cli
+            .kustomize
+            .clone()
+            .or_else(|| std::env::var_os("HLDC_KUSTOMIZE").filter(|v| !v.is_empty()).map(PathBuf::from))
+            .map(|path| {
+                let path = std::path::absolute(&path).unwrap_or(path);
+                // A kubectl given by name runs its built-in kustomize.
+                match path.file_name().and_then(|name| name.to_str()) {
+                    Some(name) if name.starts_with("kubectl") => Kustomize::Kubectl(path),
+                    _ => Kustomize::Standalone(path),
+                }
+            })
+            .or_else(|| find_on_path("kustomize").map(Kustomize::Standalone))
+            .or_else(|| find_on_path("kubectl").map(Kustomize::Kubectl));
         let colorless = cli.no_color || std::env::var_os("NO_COLOR").is_some();
         let color = !colorless && std::io::IsTerminal::is_terminal(&std::io::stderr());
         let stdout_color = !colorless && std::io::IsTerminal::is_terminal(&std::io::stdout());
@@ -53,6 +68,7 @@ impl Settings {
         Settings {
             hld_root: cli.directory.clone(),
             helm_binary,
+            kustomize,
             color,
             stdout_color,
             stdout_width,
@@ -82,7 +98,7 @@ impl Settings {
 
     pub fn helm(&self, args: &HelmArgs) -> Result<HelmSettings, Problem> {
         let timeout = parse_timeout(&args.helm_timeout)?;
-        Ok(HelmSettings { binary: self.helm_binary.clone(), timeout })
+        Ok(HelmSettings { binary: self.helm_binary.clone(), timeout, kustomize: self.kustomize.clone() })
     }
 }
 

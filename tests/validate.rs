@@ -454,7 +454,7 @@ const AGREEMENT: &[(&str, hldc::schema::Schema, &str, Verdict)] = {
         ("c-name-list", C, "name: [a]\n", Rejected),
         ("c-unknown-field", C, "name: app\npth: m\n", Rejected),
         ("c-unknown-nested-field", C, "name: app\nsubcomponents:\n  - name: web\n    sorce: x\n", Rejected),
-        ("c-unknown-type", C, "name: app\ntype: kustomize\n", Rejected),
+        ("c-unknown-type", C, "name: app\ntype: jsonnet\n", Rejected),
         ("c-unknown-method", C, "name: app\nmethod: ftp\nsource: x\n", Rejected),
         ("c-subcomponents-map", C, "name: app\nsubcomponents: {web: {}}\n", Rejected),
         ("c-hook-not-list", C, "name: app\nhooks:\n  before-generate: ./prep.sh\n", Rejected),

@@ -357,6 +357,26 @@ impl KubeSchemas {
     }
 
     /// The property names the definition allows at `path`, for "did you mean".
+    /// The definition of a built-in `apiVersion` and `kind` (strategic merge patches read its
+    /// list merge keys); `None` for kinds hldc has no definitions for.
+    pub fn definition_of(&self, api_version: &str, kind: &str) -> Option<&Json> {
+        let name = self.kinds.get(&format!("{api_version} {kind}"))?;
+        self.document.get("$defs")?.get(name)
+    }
+
+    /// `schema` with its `$ref`s followed to the definition they name.
+    pub fn resolve<'a>(&'a self, schema: &'a Json) -> Option<&'a Json> {
+        let mut current = schema;
+        // Definitions refer to each other by `$ref` only, never in cycles without a step.
+        for _ in 0..8 {
+            match current.get("$ref").and_then(Json::as_str).and_then(|r| r.strip_prefix("#/$defs/")) {
+                Some(name) => current = self.document.get("$defs")?.get(name)?,
+                None => return Some(current),
+            }
+        }
+        Some(current)
+    }
+
     fn properties_at(&self, definition: &str, path: &[Segment]) -> Vec<String> {
         let defs = self.document.get("$defs");
         let resolve = |schema: &Json| -> Option<Json> {

@@ -129,7 +129,7 @@ pub fn compile_loaded(
                     None
                 }
             },
-            ComponentType::Component | ComponentType::Static => None,
+            ComponentType::Component | ComponentType::Static | ComponentType::Kustomize => None,
         });
     }
     if !problems.is_empty() {
@@ -141,11 +141,13 @@ pub fn compile_loaded(
         .map(|(p, chart)| render::render(p, chart.as_ref(), sources, &options.helm))
         .collect();
     let mut rendered = Vec::new();
-    for result in results {
+    let mut overlays = Vec::new();
+    for (result, component_plan) in results.into_iter().zip(&planned) {
         match result {
             Ok(Some(mut component)) => {
                 warnings.append(&mut component.warnings);
                 rendered.push(component);
+                overlays.push(crate::patch::Overlays::of(&component_plan.layers));
             }
             Ok(None) => {}
             Err(problem) => problems.push(problem),
@@ -158,6 +160,10 @@ pub fn compile_loaded(
     rendered.extend(routes);
     let scopes = Scopes::new(options.kube_version, &project.scopes, &rendered, &crds).map_err(|p| vec![p])?;
     warnings.extend(scopes.unknown_kinds(rendered.iter().flat_map(|r| &r.objects)));
+    let patch_problems = crate::patch::apply_all(&mut rendered, &overlays, &scopes, options.kube_version);
+    if !patch_problems.is_empty() {
+        return Err(patch_problems);
+    }
     transform::inject_namespaces(&mut rendered, &scopes);
     let duplicates = transform::check_unique_identities(&rendered, &scopes);
     if !duplicates.is_empty() {

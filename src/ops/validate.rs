@@ -314,8 +314,8 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
     Validation::finish(problems, count_files(&hld), labels, notes)
 }
 
-/// Every local helm or static source must exist, and a helm chart directory must hold
-/// Chart.yaml (remote sources need the network: `--rendered` checks them). This reads the disk,
+/// Every local helm, static or kustomize source must exist, a helm chart directory must hold
+/// Chart.yaml and a kustomize directory a kustomization without remote bases (remote sources need the network: `--rendered` checks them). This reads the disk,
 /// so it lives here and not in `check`.
 fn check_local_sources(hld: &Hld, sources: &Sources) -> Vec<Problem> {
     // Hooks may download or unpack what a component renders (Fabrikate's istio definition
@@ -360,6 +360,10 @@ fn check_local_source<'n>(node: &'n Node, sources: &Sources) -> Option<(&'n Node
         .label("not a helm chart")
         .help("point `path` at the chart directory (the one holding Chart.yaml)");
         return Some((node, problem));
+    }
+    if component_type == ComponentType::Kustomize && located.is_dir() {
+        let checked = crate::render::check_kustomize_directory(definition, &node.path, &located, sources);
+        return checked.err().map(|problem| (node, problem));
     }
     None
 }

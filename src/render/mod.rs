@@ -4,6 +4,7 @@
 
 mod helm;
 mod hooks;
+mod kustomize;
 mod static_files;
 
 use std::path::PathBuf;
@@ -18,13 +19,25 @@ use crate::sources::{Chart, Sources};
 use crate::yaml::Document;
 
 pub use hooks::{hooks_of, refuse_hooks, run_hooks, Hook, HookStage};
+pub use kustomize::check_directory as check_kustomize_directory;
 
-/// How to run helm.
+/// How to run helm, and kustomize (bounded by the same timeout).
 #[derive(Debug, Clone)]
 pub struct HelmSettings {
     /// The helm binary; `None` when none was configured or found on PATH.
     pub binary: Option<PathBuf>,
     pub timeout: Duration,
+    /// `None` when none was configured or found on PATH.
+    pub kustomize: Option<Kustomize>,
+}
+
+/// The program that builds `type: kustomize` components.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kustomize {
+    /// A kustomize binary: `kustomize build DIR`.
+    Standalone(PathBuf),
+    /// kubectl's built-in kustomize: `kubectl kustomize DIR`.
+    Kubectl(PathBuf),
 }
 
 /// One Kubernetes object, as parsed from its manifest file or from helm's output, with the
@@ -93,6 +106,7 @@ pub fn render(
             })?;
             (helm::render(planned, chart, sources, helm)?, Vec::new())
         }
+        ComponentType::Kustomize => (kustomize::render(planned, sources, helm)?, Vec::new()),
     };
     let from_helm = planned.node.component_type() == ComponentType::Helm;
     let objects = documents.into_iter().map(|d| into_object(d, from_helm)).collect::<Result<Vec<_>, _>>()?;
