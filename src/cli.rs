@@ -103,6 +103,11 @@ pub struct GenerateArgs {
     #[arg(long = "cluster", value_name = "NAME")]
     pub clusters: Vec<String>,
 
+    /// Print the manifests of the one environment (or `--cluster`) to stdout as one
+    /// multi-document stream, checked as usual; write nothing (not even hldc.lock)
+    #[arg(long, conflicts_with_all = ["out", "allow_hooks"])]
+    pub stdout: bool,
+
     /// Write the output without checking the objects against the Kubernetes schemas (a last
     /// resort: the cluster may reject what is written)
     #[arg(long)]

@@ -73,6 +73,12 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
                 sources.copy_fetched_trees().map_err(|p| vec![p])?;
             }
             report(&warnings, settings);
+            if args.stdout {
+                let streamed = ops::generate::stream(&options, &args.clusters, &sources, !args.no_check)?;
+                report(&streamed.warnings, settings);
+                print!("{}", streamed.text);
+                return Ok(ExitCode::SUCCESS);
+            }
             let out_root = args.out.clone().unwrap_or_else(|| settings.hld_root.clone());
             let generated = ops::generate::generate(&options, &args.clusters, &sources, &out_root, !args.no_check)?;
             report(&generated.warnings, settings);
