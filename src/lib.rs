@@ -39,26 +39,27 @@ pub mod yaml;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use crate::cli::{Cli, Command};
 use crate::diag::Problem;
 use crate::ops::generate::{CompileOptions, HookPolicy};
 use crate::resolve::Environments;
 use crate::schema::Schema;
-use crate::settings::Settings;
+use crate::settings::{Settings, Verbosity};
 
 /// Exit code for a run that could not do its job (bad input, failed render, IO error).
 pub const EXIT_ERROR: u8 = 2;
 
 /// Runs hldc with the process's arguments; the binary's whole `main`.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = cli::parse();
     let settings = Settings::resolve(&cli);
     match run(&cli, &settings) {
         Ok(code) => code,
         Err(problems) => {
             report(&problems, &settings);
+            if cli.command.reports_json() {
+                println!("{}", json_report(false, serde_json::Map::new(), &problems));
+            }
             ExitCode::from(EXIT_ERROR)
         }
     }
@@ -82,21 +83,38 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
             let out_root = args.out.clone().unwrap_or_else(|| settings.hld_root.clone());
             let generated = ops::generate::generate(&options, &args.clusters, &sources, &out_root, !args.no_check)?;
             report(&generated.warnings, settings);
+            if args.output.output == cli::OutputFormat::Json {
+                let mut fields = serde_json::Map::new();
+                fields.insert("directory".into(), generated.directory.display().to_string().into());
+                fields.insert("files".into(), generated.file_count.into());
+                fields.insert("removed".into(), generated.removed.clone().into());
+                fields.insert("unchecked".into(), generated.unchecked.iter().cloned().collect::<Vec<_>>().into());
+                fields.insert("lockWritten".into(), generated.lock_written.into());
+                println!("{}", json_report(true, fields, &generated.warnings));
+                return Ok(ExitCode::SUCCESS);
+            }
             if !generated.unchecked.is_empty() {
                 let kinds: Vec<&str> = generated.unchecked.iter().map(String::as_str).collect();
-                eprintln!("note: no schema to check these kinds against: {}", kinds.join(", "));
+                settings.say(format!("note: no schema to check these kinds against: {}", kinds.join(", ")));
             }
             if !generated.removed.is_empty() {
-                let names = match generated.removed.len() {
-                    ..=10 => format!(": {}", generated.removed.join(", ")),
-                    _ => String::new(),
-                };
                 let count = generated.removed.len();
-                eprintln!("removed {count} {} of an earlier run{names}", if count == 1 { "file" } else { "files" });
+                let files = if count == 1 { "file" } else { "files" };
+                match settings.verbosity {
+                    Verbosity::Verbose => {
+                        settings.say(format!("removed {count} {files} of an earlier run:"));
+                        for file in &generated.removed {
+                            settings.say(format!("  {file}"));
+                        }
+                    }
+                    _ if count <= 10 => settings
+                        .say(format!("removed {count} {files} of an earlier run: {}", generated.removed.join(", "))),
+                    _ => settings.say(format!("removed {count} {files} of an earlier run (-v names them)")),
+                }
             }
-            eprintln!("wrote {} files to {}", generated.file_count, generated.directory.display());
+            settings.say(format!("wrote {} files to {}", generated.file_count, generated.directory.display()));
             if generated.lock_written {
-                eprintln!("updated {}", ops::remote::LOCK_FILE);
+                settings.say(format!("updated {}", ops::remote::LOCK_FILE));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -108,10 +126,10 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
             let updated = ops::update::update(&sources, &args.components)?;
             report(&updated.warnings, settings);
             for change in &updated.changes {
-                eprintln!("{change}");
+                settings.say(change);
             }
             if updated.changes.is_empty() {
-                eprintln!("{} is up to date", ops::remote::LOCK_FILE);
+                settings.say(format!("{} is up to date", ops::remote::LOCK_FILE));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -120,7 +138,7 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
                 cli::CacheAction::Dir => println!("{}", settings.cache_dir.display()),
                 cli::CacheAction::Clean => {
                     ops::remote::clean_cache(&settings.cache_dir).map_err(|p| vec![p])?;
-                    eprintln!("removed {}", settings.cache_dir.display());
+                    settings.say(format!("removed {}", settings.cache_dir.display()));
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -130,14 +148,14 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
                 Ok(options) => ops::validate::validate(&options, settings),
                 Err(problem) => ops::validate::Validation::could_not_run(vec![problem]),
             };
-            match args.output {
+            match args.output.output {
                 cli::OutputFormat::Json => println!("{}", validation.to_json()),
                 cli::OutputFormat::Human => {
                     report(&validation.problems, settings);
                     for note in &validation.notes {
-                        eprintln!("note: {note}");
+                        settings.say(format!("note: {note}"));
                     }
-                    eprintln!("{}", validation.summary());
+                    settings.say(validation.summary());
                 }
             }
             Ok(ExitCode::from(validation.verdict.exit_code()))
@@ -179,7 +197,7 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
                 assignments: args.assignments.clone(),
             };
             let written = ops::edit::set(&settings.hld_root, &options).map_err(|p| vec![p])?;
-            eprintln!("updated {written}");
+            settings.say(format!("updated {written}"));
             Ok(ExitCode::SUCCESS)
         }
         Command::Add(args) => {
@@ -194,13 +212,13 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
             };
             let written =
                 ops::edit::add(&settings.hld_root, &dotted(args.parent.as_deref()), &component).map_err(|p| vec![p])?;
-            eprintln!("updated {written}");
+            settings.say(format!("updated {written}"));
             Ok(ExitCode::SUCCESS)
         }
         Command::Remove(args) => {
             let written = ops::edit::remove(&settings.hld_root, &dotted(args.parent.as_deref()), &args.name)
                 .map_err(|p| vec![p])?;
-            eprintln!("updated {written}");
+            settings.say(format!("updated {written}"));
             Ok(ExitCode::SUCCESS)
         }
         Command::Config(args) => {
@@ -235,7 +253,29 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
                     .help(format!("choose one of: {}", names.join(", ")))])
             }
         },
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut command, "hldc", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            let page = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
+            let mut roff = Vec::new();
+            page.render(&mut roff).map_err(|e| {
+                vec![Problem::error("hldc::io::man", format!("cannot render the man page: {e}"))
+                    .help("report this as a bug of hldc")]
+            })?;
+            print!("{}", String::from_utf8_lossy(&roff));
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+/// One `--output json` document: `ok`, the command's own fields, then every diagnostic.
+fn json_report(ok: bool, mut fields: serde_json::Map<String, serde_json::Value>, problems: &[Problem]) -> String {
+    fields.insert("ok".into(), ok.into());
+    fields.insert("diagnostics".into(), problems.iter().map(Problem::to_json).collect());
+    serde_json::to_string_pretty(&fields).unwrap_or_default()
 }
 
 fn compile_options(args: &cli::RenderArgs, settings: &Settings) -> Result<CompileOptions, Vec<Problem>> {
