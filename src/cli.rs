@@ -144,6 +144,15 @@ pub enum Command {
         /// Which schema; all names are listed when omitted
         name: Option<String>,
     },
+    /// Start a new HLD: component.yaml, config/, hldc.yaml and a README, with the JSON Schemas
+    /// for editor completion
+    #[command(after_help = "Examples:
+  hldc init my-hld && hldc validate -C my-hld && hldc generate prod -C my-hld")]
+    Init {
+        /// The directory to create (or an empty one) [default: .]
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// Print a shell completion script
     #[command(after_help = "Examples:
   hldc completions bash > ~/.local/share/bash-completion/completions/hldc
@@ -173,7 +182,11 @@ impl Command {
             Command::Set(a) => Some(&a.hld),
             Command::Add(a) => Some(&a.hld),
             Command::Remove(a) => Some(&a.hld),
-            Command::Cache { .. } | Command::Schema { .. } | Command::Completions { .. } | Command::Man => None,
+            Command::Cache { .. }
+            | Command::Schema { .. }
+            | Command::Init { .. }
+            | Command::Completions { .. }
+            | Command::Man => None,
         }
     }
 

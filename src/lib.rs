@@ -253,6 +253,13 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
                     .help(format!("choose one of: {}", names.join(", ")))])
             }
         },
+        Command::Init { dir } => {
+            let dir = dir.clone().unwrap_or_else(|| std::path::PathBuf::from("."));
+            for file in ops::init::init(&dir).map_err(|p| vec![p])? {
+                settings.say(format!("created {}", dir.join(file).display()));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut command, "hldc", &mut std::io::stdout());

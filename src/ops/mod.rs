@@ -4,6 +4,7 @@ pub mod config;
 pub mod diff;
 pub mod edit;
 pub mod generate;
+pub mod init;
 pub mod remote;
 pub mod update;
 pub mod validate;
