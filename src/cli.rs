@@ -77,7 +77,8 @@ pub enum Command {
   hldc generate prod                          write generated/prod/
   hldc generate prod --cluster east-us        only that cluster's directory
   hldc generate prod --stdout | kubectl apply -f -
-  hldc generate prod --locked --offline       in CI: fail instead of changing hldc.lock")]
+  hldc generate prod --locked --offline       in CI: fail instead of changing hldc.lock
+  hldc generate prod --flux-kustomizations    also clusters/<cluster>/hldc.yaml for Flux")]
     Generate(GenerateArgs),
     /// Re-resolve remote sources (all, or those of the named components) and rewrite hldc.lock
     #[command(after_help = "Examples:
@@ -264,6 +265,11 @@ pub struct GenerateArgs {
     /// multi-document stream, checked as usual; write nothing (not even hldc.lock)
     #[arg(long, conflicts_with_all = ["out", "allow_hooks", "output"])]
     pub stdout: bool,
+
+    /// Also write a Flux Kustomization per rendered path, syncing it: clusters/<cluster>/hldc.yaml
+    /// (clusters/<env>/hldc.yaml without clusters) beside generated/, only that file
+    #[arg(long, conflicts_with = "stdout")]
+    pub flux_kustomizations: bool,
 
     /// Write the output without checking the objects against the Kubernetes schemas (a last
     /// resort: the cluster may reject what is written)

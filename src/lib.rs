@@ -18,6 +18,7 @@ pub mod diff;
 pub mod edit;
 pub mod emit;
 pub mod fetch;
+pub mod flux;
 pub mod layer;
 pub mod load;
 pub mod model;
@@ -83,6 +84,12 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
             let out_root = args.out.clone().unwrap_or_else(|| settings.hld_root.clone());
             let generated = ops::generate::generate(&options, &args.clusters, &sources, &out_root, !args.no_check)?;
             report(&generated.warnings, settings);
+            if args.flux_kustomizations {
+                for (path, text) in flux::kustomizations(&generated.targets) {
+                    emit::write_file_atomically(&out_root.join(&path), &text).map_err(|p| vec![p])?;
+                    settings.say(format!("wrote {path}"));
+                }
+            }
             if args.output.output == cli::OutputFormat::Json {
                 let mut fields = serde_json::Map::new();
                 fields.insert("directory".into(), generated.directory.display().to_string().into());

@@ -181,6 +181,8 @@ pub struct Generated {
     /// Whether hldc.lock was written (new pins).
     pub lock_written: bool,
     pub warnings: Vec<Problem>,
+    /// What was rendered: the environment, or each of its clusters.
+    pub targets: Vec<Environments>,
 }
 
 /// Compiles, checks every object as the API server would (unless `check` is false), and
@@ -198,6 +200,7 @@ pub fn generate(
     let generated = out_root.join("generated");
     let directory = generated.join(options.environments.output_dir());
     let file_count = outputs.iter().map(|(_, files)| files.len()).sum();
+    let targets = outputs.iter().map(|(target, _)| target.clone()).collect();
     let mut removed = Vec::new();
     if clusters.is_empty() {
         // One swap of the environment's whole directory: a cluster dropped from hldc.yaml (or the
@@ -223,7 +226,7 @@ pub fn generate(
     }
     let lock_written = super::remote::save_lock(sources).map_err(|p| vec![p])?;
     render::run_hooks(&after_generate).map_err(|p| vec![p])?;
-    Ok(Generated { directory, file_count, removed, unchecked, lock_written, warnings })
+    Ok(Generated { directory, file_count, removed, unchecked, lock_written, warnings, targets })
 }
 
 /// Every target of a run compiled and checked, as files in memory.
