@@ -58,8 +58,8 @@ mod tests {
         let files = kustomizations(&[prod.with_cluster("east-us"), Environments::new(&["dev".to_string()])]);
         let paths: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
         assert_eq!(paths, ["clusters/east-us/hldc.yaml", "clusters/dev/hldc.yaml"]);
-        assert!(files[0].1.contains("path: ./generated/prod/east-us\n"), "{}", files[0].1);
+        assert!(files[0].1.contains("path: \"./generated/prod/east-us\"\n"), "{}", files[0].1);
         assert!(files[0].1.contains("name: hldc-prod-east-us\n"));
-        assert!(files[1].1.contains("path: ./generated/dev\n"));
+        assert!(files[1].1.contains("path: \"./generated/dev\"\n"));
     }
 }
