@@ -10,7 +10,7 @@ use regex::Regex;
 pub fn hldc_command_lines(text: &str) -> Vec<Vec<String>> {
     let expression = Regex::new(r"\$\{\{[^}]*\}\}|\$\([A-Za-z_][A-Za-z0-9_.]*\)").unwrap();
     let start =
-        Regex::new(r"(?:^(?:-\s+)?(?:(?:run|script|bash|inlineScript|command):\s+)?|&&\s*|\|\|\s*|;\s*|\|\s*|\$\(\s*|\bexec\s+)hldc(\s|$)").unwrap();
+        Regex::new(r"(?:^(?:-\s+)?(?:(?:run|script|bash|inlineScript|command):\s+)?|&&\s*|\|\|\s*|;\s*|\|\s*|\$\(\s*|\bexec\s+)hldc\s+").unwrap();
     let joined = text.replace("\\\n", " ");
     let mut commands = Vec::new();
     for line in joined.lines() {
