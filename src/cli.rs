@@ -9,37 +9,86 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(
     name = "hldc",
     version,
-    about = "Compile a high-level definition (HLD) into deterministic Kubernetes manifests"
+    about = "Compile a high-level definition (HLD) into deterministic Kubernetes manifests",
+    after_help = "Examples:\n  hldc init my-hld\n  hldc validate -C my-hld\n  hldc generate prod -C my-hld\n  hldc generate prod --stdout | kubectl apply -f -"
 )]
 pub struct Cli {
-    /// The HLD root: the directory holding the top component.yaml
-    #[arg(short = 'C', long = "directory", value_name = "DIR", global = true, default_value = ".")]
-    pub directory: PathBuf,
+    /// Kept for `hldc -C DIR <command>` in existing scripts; each command that reads an HLD has
+    /// its own `-C`, which wins.
+    #[arg(short = 'C', long = "directory", value_name = "DIR", hide = true)]
+    pub directory: Option<PathBuf>,
 
-    /// The helm binary (default: $HLDC_HELM, then `helm` on PATH)
-    #[arg(long, value_name = "PATH", global = true)]
-    pub helm: Option<PathBuf>,
-
-    /// The kustomize binary, or a kubectl to run as `kubectl kustomize` (default:
-    /// $HLDC_KUSTOMIZE, then `kustomize` on PATH, then `kubectl` on PATH)
-    #[arg(long, value_name = "PATH", global = true)]
-    pub kustomize: Option<PathBuf>,
-
-    /// Never use colour in messages
-    #[arg(long, global = true)]
-    pub no_color: bool,
+    #[command(flatten)]
+    pub global: GlobalArgs,
 
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// How much hldc says, and how: options of every command.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
+pub struct GlobalArgs {
+    /// Print only errors and warnings: no progress, no summary lines
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Say more (e.g. every stale file `generate` removed)
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    /// Colour in messages: `auto` (only on a terminal, and not when NO_COLOR is set), `always`, `never`
+    #[arg(long, value_enum, value_name = "WHEN", global = true, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// The same as `--color never`
+    #[arg(long, global = true, hide = true)]
+    pub no_color: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// The HLD a command reads: flattened into exactly the commands that read one.
+#[derive(Debug, Args)]
+pub struct HldArgs {
+    /// The HLD root: the directory holding the top component.yaml [default: .]
+    #[arg(short = 'C', long = "directory", value_name = "DIR")]
+    pub directory: Option<PathBuf>,
+}
+
+/// `--output` of a command that reports either to people or to tools. A new command that
+/// reports (`tree`, `trace`) flattens this to get the same flag.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// How to report: `human` (messages on stderr) or `json` (one document on stdout)
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Human)]
+    pub output: OutputFormat,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Render the manifests of one or more environments into generated/<envs>/
+    #[command(after_help = "Examples:
+  hldc generate prod                          write generated/prod/
+  hldc generate prod --cluster east-us        only that cluster's directory
+  hldc generate prod --stdout | kubectl apply -f -
+  hldc generate prod --locked --offline       in CI: fail instead of changing hldc.lock
+  hldc generate prod --flux-kustomizations    also clusters/<cluster>/hldc.yaml for Flux")]
     Generate(GenerateArgs),
     /// Re-resolve remote sources (all, or those of the named components) and rewrite hldc.lock
+    #[command(after_help = "Examples:
+  hldc update                  every source
+  hldc update jaeger           the sources of one component (by name or path)")]
     Update(UpdateArgs),
     /// Show or empty the source cache
+    #[command(after_help = "Examples:
+  hldc cache dir
+  hldc cache clean")]
     Cache {
         #[command(subcommand)]
         action: CacheAction,
@@ -49,20 +98,38 @@ pub enum Command {
     /// With no ENV, every environment of the tree is checked alone (and `common` alone); named
     /// ENVs are checked as one combination, the way `generate` would use them. Every problem is
     /// reported; warnings do not fail. Exit 0 valid, 1 invalid, 2 could not run.
+    #[command(after_help = "Examples:
+  hldc validate                      every environment, no network, no helm
+  hldc validate prod --rendered      also render and check every object
+  hldc validate --output json        for tools")]
     Validate(ValidateArgs),
     /// Compare a compile in memory with the output directory (or the HLD at a git ref), object by object
     ///
     /// Writes nothing. Exit 0 identical, 1 different, 2 could not compare.
+    #[command(after_help = "Examples:
+  hldc diff prod                                   against generated/prod/
+  hldc diff prod --against origin/main             what this branch changes
+  hldc diff prod --against origin/main --output markdown > comment.md")]
     Diff(DiffArgs),
     /// Set values in config/<env>.yaml, changing only the lines that hold them (Fabrikate's `set`)
     ///
     /// Keys are dotted paths; quote a key holding dots: `annotations."sidecar.istio.io/inject"=false`.
     /// Values are typed like helm's `--set`: integers, `true`/`false` and `null`; anything else
     /// is a string (`1.10` stays "1.10").
+    #[command(after_help = "Examples:
+  hldc set --env prod --component web image.tag=1.4.3
+  hldc set --env prod --component web --trace sourceCommit=3f2a1c9 ciBuild=4711
+  hldc set replicaCount=2 -f values.yaml")]
     Set(SetArgs),
     /// Add a subcomponent entry to component.yaml (Fabrikate's `add`)
+    #[command(after_help = "Examples:
+  hldc add web --type helm --path charts/web
+  hldc add ingress-nginx --type helm --method helm --source https://kubernetes.github.io/ingress-nginx --path ingress-nginx --version 4.11.3")]
     Add(AddArgs),
     /// Remove a subcomponent entry from component.yaml (Fabrikate's `remove`)
+    #[command(after_help = "Examples:
+  hldc remove web
+  hldc remove jaeger --parent infra")]
     Remove(RemoveArgs),
     /// Move a ring's config into the ring it is promoted to, in the file that defines it
     ///
@@ -70,20 +137,111 @@ pub enum Command {
     /// cluster, holding it) move into the component's own `config` in that file when promoting
     /// to the default ring, else into `rings.<TO>.config`; `rings.<FROM>.config` is removed.
     /// Only those lines change. Then prints the `hldc diff` summary of the result.
+    #[command(after_help = "Examples:
+  hldc promote prod trivia-api --from canary             canary's values become the default ring's
+  hldc promote prod trivia-api --from canary --to beta   into another ring
+  hldc promote prod trivia-api --from canary --cluster east-us")]
     Promote(PromoteArgs),
     /// Print the merged config of each component, every value with the file:line that set it
+    #[command(after_help = "Examples:
+  hldc config prod                         every component
+  hldc config prod web                     one component
+  hldc config prod web config.image.tag    one key, and every value it shadows")]
     Config(ConfigArgs),
     /// Show every deployment's path from source commit to cluster, from the manifest repository's history
     ///
     /// Reads the trace records (`.hldc/`) and `Hld-Commit:` trailers of every commit reachable
     /// from HEAD in the manifest repository (-C), and where each cluster is synced to: Flux v1
     /// tags `flux-<cluster>`, `--status` files, `--synced`.
+    #[command(after_help = "Examples:
+  hldc journey -C manifests                                 the table of deployments
+  hldc journey -C manifests --status east-us=flux.json     where Flux v2 has synced east-us
+  hldc journey -C manifests --html journey.html            the page
+  hldc journey -C manifests --service trivia-api --output json")]
     Journey(JourneyArgs),
     /// Print a JSON Schema of one of the file formats (component, config, access, lock, project)
+    #[command(after_help = "Examples:
+  hldc schema                  list the names
+  hldc schema component > component.schema.json")]
     Schema {
         /// Which schema; all names are listed when omitted
         name: Option<String>,
     },
+    /// Start a new HLD: component.yaml, config/, hldc.yaml and a README, with the JSON Schemas
+    /// for editor completion
+    #[command(after_help = "Examples:
+  hldc init my-hld && hldc validate -C my-hld && hldc generate prod -C my-hld")]
+    Init {
+        /// The directory to create (or an empty one) [default: .]
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Print a shell completion script
+    #[command(after_help = "Examples:
+  hldc completions bash > ~/.local/share/bash-completion/completions/hldc
+  hldc completions zsh > \"${fpath[1]}/_hldc\"
+  hldc completions fish > ~/.config/fish/completions/hldc.fish")]
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) of hldc
+    #[command(after_help = "Examples:
+  hldc man > hldc.1 && man ./hldc.1
+  hldc man | gzip > /usr/local/share/man/man1/hldc.1.gz")]
+    Man,
+}
+
+impl Command {
+    /// The HLD options of a command that reads one.
+    pub fn hld(&self) -> Option<&HldArgs> {
+        match self {
+            Command::Generate(a) => Some(&a.render.hld),
+            Command::Validate(a) => Some(&a.render.hld),
+            Command::Diff(a) => Some(&a.render.hld),
+            Command::Update(a) => Some(&a.hld),
+            Command::Config(a) => Some(&a.hld),
+            Command::Set(a) => Some(&a.hld),
+            Command::Add(a) => Some(&a.hld),
+            Command::Remove(a) => Some(&a.hld),
+            Command::Promote(a) => Some(&a.hld),
+            Command::Cache { .. }
+            | Command::Schema { .. }
+            | Command::Init { .. }
+            | Command::Completions { .. }
+            | Command::Journey(_)
+            | Command::Man => None,
+        }
+    }
+
+    /// The helm options of a command that runs helm.
+    pub fn helm(&self) -> Option<&HelmArgs> {
+        match self {
+            Command::Generate(a) => Some(&a.render.helm),
+            Command::Validate(a) => Some(&a.render.helm),
+            Command::Diff(a) => Some(&a.render.helm),
+            Command::Update(a) => Some(&a.helm),
+            Command::Config(a) => Some(&a.helm),
+            Command::Promote(a) => Some(&a.helm),
+            _ => None,
+        }
+    }
+
+    /// Whether the command's errors are reported as a JSON document on stdout too (validate
+    /// reports its own).
+    pub fn reports_json(&self) -> bool {
+        match self {
+            Command::Generate(a) => a.output.output == OutputFormat::Json,
+            Command::Diff(a) => a.output == DiffFormat::Json,
+            _ => false,
+        }
+    }
+
+    /// Whether the command changes files: unknown commands are never matched to these.
+    pub fn writes(name: &str) -> bool {
+        matches!(name, "generate" | "update" | "set" | "add" | "remove" | "promote" | "cache" | "init")
+    }
 }
 
 #[derive(Debug, Args)]
@@ -91,6 +249,9 @@ pub struct RenderArgs {
     /// Environments, highest priority first (`common` always applies, last)
     #[arg(value_name = "ENV")]
     pub environments: Vec<String>,
+
+    #[command(flatten)]
+    pub hld: HldArgs,
 
     #[command(flatten)]
     pub helm: HelmArgs,
@@ -102,9 +263,18 @@ pub struct RenderArgs {
 
 #[derive(Debug, Args)]
 pub struct HelmArgs {
+    /// The helm binary (default: $HLDC_HELM, then `helm` on PATH)
+    #[arg(long, value_name = "PATH")]
+    pub helm: Option<PathBuf>,
+
     /// Kill helm after this long (e.g. `90s`, `5m`); also bounds `helm pull` of oci:// charts
     #[arg(long, value_name = "DURATION", default_value = "5m")]
     pub helm_timeout: String,
+
+    /// The kustomize binary, or a kubectl to run as `kubectl kustomize` (default:
+    /// $HLDC_KUSTOMIZE, then `kustomize` on PATH, then `kubectl` on PATH)
+    #[arg(long, value_name = "PATH")]
+    pub kustomize: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -121,6 +291,16 @@ pub struct GenerateArgs {
     #[arg(long = "cluster", value_name = "NAME")]
     pub clusters: Vec<String>,
 
+    /// Print the manifests of the one environment (or `--cluster`) to stdout as one
+    /// multi-document stream, checked as usual; write nothing (not even hldc.lock)
+    #[arg(long, conflicts_with_all = ["out", "allow_hooks", "output"])]
+    pub stdout: bool,
+
+    /// Also write a Flux Kustomization per rendered path, syncing it: clusters/<cluster>/hldc.yaml
+    /// (clusters/<env>/hldc.yaml without clusters) beside generated/, only that file
+    #[arg(long, conflicts_with = "stdout")]
+    pub flux_kustomizations: bool,
+
     /// Write the output without checking the objects against the Kubernetes schemas (a last
     /// resort: the cluster may reject what is written)
     #[arg(long)]
@@ -128,6 +308,9 @@ pub struct GenerateArgs {
 
     #[command(flatten)]
     pub fetch: FetchArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -146,6 +329,9 @@ pub struct UpdateArgs {
     /// Components whose sources to re-resolve (default: all)
     #[arg(value_name = "COMPONENT")]
     pub components: Vec<String>,
+
+    #[command(flatten)]
+    pub hld: HldArgs,
 
     #[command(flatten)]
     pub helm: HelmArgs,
@@ -170,6 +356,9 @@ pub struct ConfigArgs {
     pub cluster: Option<String>,
 
     #[command(flatten)]
+    pub hld: HldArgs,
+
+    #[command(flatten)]
     pub helm: HelmArgs,
 
     #[command(flatten)]
@@ -179,8 +368,10 @@ pub struct ConfigArgs {
 #[derive(Debug, Subcommand)]
 pub enum CacheAction {
     /// Print the cache directory
+    #[command(after_help = "Examples:\n  du -sh \"$(hldc cache dir)\"")]
     Dir,
     /// Delete everything in the cache
+    #[command(after_help = "Examples:\n  hldc cache clean    the next generate fetches every source again")]
     Clean,
 }
 
@@ -200,13 +391,16 @@ pub struct ValidateArgs {
     #[arg(long, value_name = "V")]
     pub kube_version: Option<String>,
 
-    /// How to report: `human` (diagnostics on stderr) or `json` (one document on stdout)
-    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Human)]
-    pub output: OutputFormat,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct JourneyArgs {
+    /// The manifest repository (a git work tree holding generated/ and .hldc/) [default: .]
+    #[arg(short = 'C', long = "directory", value_name = "MANIFEST_REPO")]
+    pub directory: Option<PathBuf>,
+
     /// Only changes whose manifest commit is at or after this date (`2024-05-01` or RFC 3339)
     #[arg(long, value_name = "DATE")]
     pub since: Option<String>,
@@ -324,6 +518,9 @@ pub struct SetArgs {
     /// Merge a values file in (before the assignments); may be repeated
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub files: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub hld: HldArgs,
 }
 
 #[derive(Debug, Args)]
@@ -351,6 +548,9 @@ pub struct AddArgs {
     /// The entry to add under, as subcomponent names from the root (`infra.monitoring`)
     #[arg(long, value_name = "A.B")]
     pub parent: Option<String>,
+
+    #[command(flatten)]
+    pub hld: HldArgs,
 }
 
 #[derive(Debug, Args)]
@@ -371,6 +571,8 @@ pub struct PromoteArgs {
     #[arg(long, value_name = "NAME")]
     pub cluster: Option<String>,
     #[command(flatten)]
+    pub hld: HldArgs,
+    #[command(flatten)]
     pub helm: HelmArgs,
     #[command(flatten)]
     pub fetch: FetchArgs,
@@ -383,4 +585,72 @@ pub struct RemoveArgs {
     /// The entry to remove from, as subcomponent names from the root (`infra.monitoring`)
     #[arg(long, value_name = "A.B")]
     pub parent: Option<String>,
+
+    #[command(flatten)]
+    pub hld: HldArgs,
+}
+
+/// Parses the process's arguments; exits with clap's message on a usage error.
+pub fn parse() -> Cli {
+    Cli::try_parse().unwrap_or_else(|error| safe_suggestions(error).exit())
+}
+
+/// A mistyped command suggests only commands that write nothing: a typo must never be one
+/// Enter away from rewriting hldc.lock or config files (clap offered `update` for `template`).
+/// Names people bring from other tools get the read-only hldc command that does their job.
+pub fn safe_suggestions(mut error: clap::Error) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if error.kind() != ErrorKind::InvalidSubcommand {
+        return error;
+    }
+    let typed = match error.get(ContextKind::InvalidSubcommand) {
+        Some(ContextValue::String(typed)) => typed.clone(),
+        _ => String::new(),
+    };
+    let safe: Vec<String> = match error.remove(ContextKind::SuggestedSubcommand) {
+        Some(ContextValue::Strings(names)) => names.into_iter().filter(|name| !Command::writes(name)).collect(),
+        _ => Vec::new(),
+    };
+    let tip = match typed.as_str() {
+        "template" | "render" | "build" => {
+            Some("to print the manifests without writing anything: 'hldc generate --stdout'")
+        }
+        "lint" | "check" => Some("to check the HLD: 'hldc validate'"),
+        _ if safe.is_empty() => Some("'hldc --help' lists the commands"),
+        _ => None,
+    };
+    if !safe.is_empty() {
+        error.insert(ContextKind::SuggestedSubcommand, ContextValue::Strings(safe));
+    }
+    if let Some(tip) = tip {
+        error.insert(ContextKind::Suggested, ContextValue::StyledStrs(vec![tip.to_string().into()]));
+    }
+    error
+}
+
+/// The reference of every command as markdown, from the same definitions as `--help`
+/// (docs/commands.md; a test keeps the file in step).
+pub fn reference() -> String {
+    use clap::CommandFactory;
+    let mut root = Cli::command().term_width(100);
+    root.build();
+    let mut out = String::from(
+        "# Command reference\n\nGenerated from the command line definitions (`src/cli.rs`); \
+         `cargo test --test cli` fails when this file is stale, and `UPDATE_DOCS=1 cargo test --test cli` rewrites it.\n",
+    );
+    let mut stack = vec![(String::from("hldc"), root)];
+    while let Some((name, mut command)) = stack.pop() {
+        out.push_str(&format!(
+            "\n## `{name}`\n\n```text\n{}```\n",
+            command.render_long_help().to_string().trim_end().to_string() + "\n"
+        ));
+        let mut children: Vec<(String, clap::Command)> = command
+            .get_subcommands()
+            .filter(|c| c.get_name() != "help")
+            .map(|c| (format!("{name} {}", c.get_name()), c.clone()))
+            .collect();
+        children.reverse();
+        stack.extend(children);
+    }
+    out
 }

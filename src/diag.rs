@@ -119,6 +119,31 @@ pub struct Problem {
 }
 
 impl Problem {
+    /// File, line and column; a problem about a path has no line.
+    pub fn position(&self) -> (Option<String>, Option<usize>, Option<usize>) {
+        match &self.location {
+            Some(location) => {
+                let (line, column) = location.file.line_col(location.span.start);
+                (Some(location.file.name().to_string()), Some(line), Some(column))
+            }
+            None => (self.path.clone(), None, None),
+        }
+    }
+
+    /// The problem as one entry of a `--output json` document's `diagnostics`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let (file, line, column) = self.position();
+        serde_json::json!({
+            "level": self.level,
+            "code": self.code,
+            "message": self.message,
+            "file": file,
+            "line": line,
+            "column": column,
+            "help": self.help,
+        })
+    }
+
     pub fn error(code: &'static str, message: impl Into<String>) -> Problem {
         Problem {
             level: Level::Error,

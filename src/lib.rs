@@ -20,6 +20,7 @@ pub mod edit;
 pub mod emit;
 pub mod fetch;
 pub mod journey;
+pub mod flux;
 pub mod layer;
 pub mod load;
 pub mod model;
@@ -42,26 +43,27 @@ pub mod yaml;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use crate::cli::{Cli, Command};
 use crate::diag::Problem;
 use crate::ops::generate::{CompileOptions, HookPolicy};
 use crate::resolve::Environments;
 use crate::schema::Schema;
-use crate::settings::Settings;
+use crate::settings::{Settings, Verbosity};
 
 /// Exit code for a run that could not do its job (bad input, failed render, IO error).
 pub const EXIT_ERROR: u8 = 2;
 
 /// Runs hldc with the process's arguments; the binary's whole `main`.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = cli::parse();
     let settings = Settings::resolve(&cli);
     match run(&cli, &settings) {
         Ok(code) => code,
         Err(problems) => {
             report(&problems, &settings);
+            if cli.command.reports_json() {
+                println!("{}", json_report(false, serde_json::Map::new(), &problems));
+            }
             ExitCode::from(EXIT_ERROR)
         }
     }
@@ -76,24 +78,53 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
                 sources.copy_fetched_trees().map_err(|p| vec![p])?;
             }
             report(&warnings, settings);
+            if args.stdout {
+                let streamed = ops::generate::stream(&options, &args.clusters, &sources, !args.no_check)?;
+                report(&streamed.warnings, settings);
+                print!("{}", streamed.text);
+                return Ok(ExitCode::SUCCESS);
+            }
             let out_root = args.out.clone().unwrap_or_else(|| settings.hld_root.clone());
             let generated = ops::generate::generate(&options, &args.clusters, &sources, &out_root, !args.no_check)?;
             report(&generated.warnings, settings);
+            if args.flux_kustomizations {
+                for (path, text) in flux::kustomizations(&generated.targets) {
+                    emit::write_file_atomically(&out_root.join(&path), &text).map_err(|p| vec![p])?;
+                    settings.say(format!("wrote {path}"));
+                }
+            }
+            if args.output.output == cli::OutputFormat::Json {
+                let mut fields = serde_json::Map::new();
+                fields.insert("directory".into(), generated.directory.display().to_string().into());
+                fields.insert("files".into(), generated.file_count.into());
+                fields.insert("removed".into(), generated.removed.clone().into());
+                fields.insert("unchecked".into(), generated.unchecked.iter().cloned().collect::<Vec<_>>().into());
+                fields.insert("lockWritten".into(), generated.lock_written.into());
+                println!("{}", json_report(true, fields, &generated.warnings));
+                return Ok(ExitCode::SUCCESS);
+            }
             if !generated.unchecked.is_empty() {
                 let kinds: Vec<&str> = generated.unchecked.iter().map(String::as_str).collect();
-                eprintln!("note: no schema to check these kinds against: {}", kinds.join(", "));
+                settings.say(format!("note: no schema to check these kinds against: {}", kinds.join(", ")));
             }
             if !generated.removed.is_empty() {
-                let names = match generated.removed.len() {
-                    ..=10 => format!(": {}", generated.removed.join(", ")),
-                    _ => String::new(),
-                };
                 let count = generated.removed.len();
-                eprintln!("removed {count} {} of an earlier run{names}", if count == 1 { "file" } else { "files" });
+                let files = if count == 1 { "file" } else { "files" };
+                match settings.verbosity {
+                    Verbosity::Verbose => {
+                        settings.say(format!("removed {count} {files} of an earlier run:"));
+                        for file in &generated.removed {
+                            settings.say(format!("  {file}"));
+                        }
+                    }
+                    _ if count <= 10 => settings
+                        .say(format!("removed {count} {files} of an earlier run: {}", generated.removed.join(", "))),
+                    _ => settings.say(format!("removed {count} {files} of an earlier run (-v names them)")),
+                }
             }
-            eprintln!("wrote {} files to {}", generated.file_count, generated.directory.display());
+            settings.say(format!("wrote {} files to {}", generated.file_count, generated.directory.display()));
             if generated.lock_written {
-                eprintln!("updated {}", ops::remote::LOCK_FILE);
+                settings.say(format!("updated {}", ops::remote::LOCK_FILE));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -105,10 +136,10 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
             let updated = ops::update::update(&sources, &args.components)?;
             report(&updated.warnings, settings);
             for change in &updated.changes {
-                eprintln!("{change}");
+                settings.say(change);
             }
             if updated.changes.is_empty() {
-                eprintln!("{} is up to date", ops::remote::LOCK_FILE);
+                settings.say(format!("{} is up to date", ops::remote::LOCK_FILE));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -117,7 +148,7 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
                 cli::CacheAction::Dir => println!("{}", settings.cache_dir.display()),
                 cli::CacheAction::Clean => {
                     ops::remote::clean_cache(&settings.cache_dir).map_err(|p| vec![p])?;
-                    eprintln!("removed {}", settings.cache_dir.display());
+                    settings.say(format!("removed {}", settings.cache_dir.display()));
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -127,14 +158,14 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
                 Ok(options) => ops::validate::validate(&options, settings),
                 Err(problem) => ops::validate::Validation::could_not_run(vec![problem]),
             };
-            match args.output {
+            match args.output.output {
                 cli::OutputFormat::Json => println!("{}", validation.to_json()),
                 cli::OutputFormat::Human => {
                     report(&validation.problems, settings);
                     for note in &validation.notes {
-                        eprintln!("note: {note}");
+                        settings.say(format!("note: {note}"));
                     }
-                    eprintln!("{}", validation.summary());
+                    settings.say(validation.summary());
                 }
             }
             Ok(ExitCode::from(validation.verdict.exit_code()))
@@ -176,7 +207,7 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
                 assignments: args.assignments.clone(),
             };
             let written = ops::edit::set(&settings.hld_root, &options).map_err(|p| vec![p])?;
-            eprintln!("updated {written}");
+            settings.say(format!("updated {written}"));
             Ok(ExitCode::SUCCESS)
         }
         Command::Add(args) => {
@@ -191,13 +222,13 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
             };
             let written =
                 ops::edit::add(&settings.hld_root, &dotted(args.parent.as_deref()), &component).map_err(|p| vec![p])?;
-            eprintln!("updated {written}");
+            settings.say(format!("updated {written}"));
             Ok(ExitCode::SUCCESS)
         }
         Command::Remove(args) => {
             let written = ops::edit::remove(&settings.hld_root, &dotted(args.parent.as_deref()), &args.name)
                 .map_err(|p| vec![p])?;
-            eprintln!("updated {written}");
+            settings.say(format!("updated {written}"));
             Ok(ExitCode::SUCCESS)
         }
         Command::Promote(args) => {
@@ -213,7 +244,7 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
                 to: args.to.clone(),
             };
             let promoted = ops::promote::promote(&sources, &options)?;
-            eprintln!("updated {} ({} values of ring `{}` promoted)", promoted.file, promoted.values, args.from);
+            settings.say(format!("updated {} ({} values of ring `{}` promoted)", promoted.file, promoted.values, args.from));
             let diff = ops::diff::DiffOptions {
                 compile: CompileOptions {
                     environments: Environments::new(std::slice::from_ref(&args.environment)),
@@ -247,11 +278,12 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Journey(args) => {
-            let journey = journey::journey(&settings.hld_root, &journey_options(args)?)?;
+            let repository = args.directory.as_deref().unwrap_or(&settings.hld_root);
+            let journey = journey::journey(repository, &journey_options(args)?)?;
             report(&journey.warnings, settings);
             if let Some(file) = &args.html {
                 journey::html::write(file, &journey).map_err(|p| vec![p])?;
-                eprintln!("wrote {}", file.display());
+                settings.say(format!("wrote {}", file.display()));
             }
             match args.output.or(args.html.is_none().then_some(cli::OutputFormat::Human)) {
                 Some(cli::OutputFormat::Json) => println!("{}", journey.json()),
@@ -277,7 +309,36 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
                     .help(format!("choose one of: {}", names.join(", ")))])
             }
         },
+        Command::Init { dir } => {
+            let dir = dir.clone().unwrap_or_else(|| std::path::PathBuf::from("."));
+            for file in ops::init::init(&dir).map_err(|p| vec![p])? {
+                settings.say(format!("created {}", dir.join(file).display()));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut command, "hldc", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            let page = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
+            let mut roff = Vec::new();
+            page.render(&mut roff).map_err(|e| {
+                vec![Problem::error("hldc::io::man", format!("cannot render the man page: {e}"))
+                    .help("report this as a bug of hldc")]
+            })?;
+            print!("{}", String::from_utf8_lossy(&roff));
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+/// One `--output json` document: `ok`, the command's own fields, then every diagnostic.
+fn json_report(ok: bool, mut fields: serde_json::Map<String, serde_json::Value>, problems: &[Problem]) -> String {
+    fields.insert("ok".into(), ok.into());
+    fields.insert("diagnostics".into(), problems.iter().map(Problem::to_json).collect());
+    serde_json::to_string_pretty(&fields).unwrap_or_default()
 }
 
 fn compile_options(args: &cli::RenderArgs, settings: &Settings) -> Result<CompileOptions, Vec<Problem>> {

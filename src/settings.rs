@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::cli::{Cli, FetchArgs, HelmArgs};
+use crate::cli::{Cli, ColorChoice, FetchArgs, HelmArgs};
 use crate::diag::Problem;
 use crate::fetch::{AccessTokens, FetchOptions, Progress};
 use crate::render::{HelmSettings, Kustomize};
@@ -22,22 +22,33 @@ pub struct Settings {
     pub stdout_width: Option<usize>,
     /// `$XDG_CACHE_HOME/hldc`, else `~/.cache/hldc`.
     pub cache_dir: PathBuf,
-    /// Whether to draw a progress bar (a terminal outside CI) or print plain lines.
+    /// Whether to draw a progress bar (a terminal outside CI), print plain lines, or say nothing (`-q`).
     pub progress: Progress,
+    pub verbosity: Verbosity,
+}
+
+/// How much a command says besides its data and its problems.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verbosity {
+    /// `-q`: errors and warnings only.
+    Quiet,
+    Normal,
+    /// `-v`: details a summary line leaves out.
+    Verbose,
 }
 
 impl Settings {
     pub fn resolve(cli: &Cli) -> Settings {
-        let helm_binary = cli
-            .helm
-            .clone()
+        let command_helm = cli.command.helm().and_then(|h| h.helm.clone());
+        let helm_binary = command_helm
             .or_else(|| std::env::var_os("HLDC_HELM").filter(|v| !v.is_empty()).map(PathBuf::from))
             .or_else(|| find_on_path("helm"))
             // helm runs in the HLD root, so a relative path must be made absolute here.
             .map(|path| std::path::absolute(&path).unwrap_or(path));
         let kustomize = cli
-            .kustomize
-            .clone()
+            .command
+            .helm()
+            .and_then(|h| h.kustomize.clone())
             .or_else(|| std::env::var_os("HLDC_KUSTOMIZE").filter(|v| !v.is_empty()).map(PathBuf::from))
             .map(|path| {
                 let path = std::path::absolute(&path).unwrap_or(path);
@@ -49,9 +60,26 @@ impl Settings {
             })
             .or_else(|| find_on_path("kustomize").map(Kustomize::Standalone))
             .or_else(|| find_on_path("kubectl").map(Kustomize::Kubectl));
-        let colorless = cli.no_color || std::env::var_os("NO_COLOR").is_some();
-        let color = !colorless && std::io::IsTerminal::is_terminal(&std::io::stderr());
-        let stdout_color = !colorless && std::io::IsTerminal::is_terminal(&std::io::stdout());
+        let choice = if cli.global.no_color { ColorChoice::Never } else { cli.global.color };
+        let color_on = |terminal: bool| match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            // https://no-color.org: any non-empty NO_COLOR turns colour off unless asked for.
+            ColorChoice::Auto => terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        };
+        let color = color_on(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+        let stdout_color = color_on(std::io::IsTerminal::is_terminal(&std::io::stdout()));
+        let verbosity = match (cli.global.quiet, cli.global.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (false, true) => Verbosity::Verbose,
+            (false, false) => Verbosity::Normal,
+        };
+        let hld_root = cli
+            .command
+            .hld()
+            .and_then(|h| h.directory.clone())
+            .or_else(|| cli.directory.clone())
+            .unwrap_or_else(|| PathBuf::from("."));
         let cache_dir = std::env::var_os("XDG_CACHE_HOME")
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
@@ -59,14 +87,16 @@ impl Settings {
             .unwrap_or_else(std::env::temp_dir)
             .join("hldc");
         let in_ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
-        let progress = if !in_ci && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        let progress = if verbosity == Verbosity::Quiet {
+            Progress::Quiet
+        } else if !in_ci && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
             Progress::Bar
         } else {
             Progress::Lines
         };
         let stdout_width = terminal_width();
         Settings {
-            hld_root: cli.directory.clone(),
+            hld_root,
             helm_binary,
             kustomize,
             color,
@@ -74,6 +104,14 @@ impl Settings {
             stdout_width,
             cache_dir,
             progress,
+            verbosity,
+        }
+    }
+
+    /// Prints a status line on stderr unless `-q`.
+    pub fn say(&self, line: impl std::fmt::Display) {
+        if self.verbosity != Verbosity::Quiet {
+            eprintln!("{line}");
         }
     }
 

@@ -93,6 +93,22 @@ pub fn write_atomically(target: &Path, files: &OutputFiles) -> Result<(), Proble
     result
 }
 
+/// Replaces one file atomically (a temporary file beside it, renamed over it), leaving its
+/// directory's other files alone: for files hldc shares a directory with, such as Flux's
+/// `clusters/<cluster>/` beside `flux-system/`.
+pub fn write_file_atomically(path: &Path, contents: &str) -> Result<(), Problem> {
+    let io_error = |what: &str, e: std::io::Error| {
+        Problem::error("hldc::io::write", format!("cannot {what} `{}`: {e}", path.display()))
+            .help("check permissions and free space; the previous file was left untouched")
+    };
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    fs::create_dir_all(parent).map_err(|e| io_error("create the directory of", e))?;
+    let mut staged = tempfile::NamedTempFile::new_in(parent).map_err(|e| io_error("stage", e))?;
+    std::io::Write::write_all(&mut staged, contents.as_bytes()).map_err(|e| io_error("write", e))?;
+    staged.persist(path).map_err(|e| io_error("replace", e.error))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -190,6 +190,8 @@ pub struct Generated {
     /// Whether hldc.lock was written (new pins).
     pub lock_written: bool,
     pub warnings: Vec<Problem>,
+    /// What was rendered: the environment, or each of its clusters.
+    pub targets: Vec<Environments>,
 }
 
 /// Compiles, checks every object as the API server would (unless `check` is false), and
@@ -203,26 +205,11 @@ pub fn generate(
     out_root: &std::path::Path,
     check: bool,
 ) -> Result<Generated, Vec<Problem>> {
-    let project = crate::project::load(sources)?;
-    let targets = project.targets(&options.environments, clusters)?;
-    let (hld, mut warnings) = load_for(&project, &targets, sources)?;
-    let mut outputs = Vec::new();
-    let mut after_generate = Vec::new();
-    let mut unchecked = BTreeSet::new();
-    // Every target compiles and passes its checks before anything is written: a failing
-    // cluster writes no cluster.
-    for target in &targets {
-        let mut compiled = compile_loaded(options, &hld, &project, target, sources)?;
-        if check {
-            unchecked.extend(check_objects(&mut compiled, options.kube_version)?);
-        }
-        add_once(&mut warnings, compiled.warnings.drain(..));
-        after_generate.append(&mut compiled.after_generate);
-        outputs.push((target, emit::output_files(&compiled.components)));
-    }
+    let Checked { outputs, after_generate, unchecked, warnings } = compile_targets(options, clusters, sources, check)?;
     let generated = out_root.join("generated");
     let directory = generated.join(options.environments.output_dir());
     let file_count = outputs.iter().map(|(_, files)| files.len()).sum();
+    let targets = outputs.iter().map(|(target, _)| target.clone()).collect();
     let mut removed = Vec::new();
     if clusters.is_empty() {
         // One swap of the environment's whole directory: a cluster dropped from hldc.yaml (or the
@@ -248,7 +235,91 @@ pub fn generate(
     }
     let lock_written = super::remote::save_lock(sources).map_err(|p| vec![p])?;
     render::run_hooks(&after_generate).map_err(|p| vec![p])?;
-    Ok(Generated { directory, file_count, removed, unchecked, lock_written, warnings })
+    Ok(Generated { directory, file_count, removed, unchecked, lock_written, warnings, targets })
+}
+
+/// Every target of a run compiled and checked, as files in memory.
+struct Checked {
+    outputs: Vec<(Environments, emit::OutputFiles)>,
+    after_generate: Vec<Hook>,
+    unchecked: BTreeSet<String>,
+    warnings: Vec<Problem>,
+}
+
+fn compile_targets(
+    options: &CompileOptions,
+    clusters: &[String],
+    sources: &Sources,
+    check: bool,
+) -> Result<Checked, Vec<Problem>> {
+    let project = crate::project::load(sources)?;
+    let targets = project.targets(&options.environments, clusters)?;
+    let (hld, mut warnings) = load_for(&project, &targets, sources)?;
+    let mut outputs = Vec::new();
+    let mut after_generate = Vec::new();
+    let mut unchecked = BTreeSet::new();
+    // Every target compiles and passes its checks before anything is written: a failing
+    // cluster writes no cluster.
+    for target in targets {
+        let mut compiled = compile_loaded(options, &hld, &project, &target, sources)?;
+        if check {
+            unchecked.extend(check_objects(&mut compiled, options.kube_version)?);
+        }
+        add_once(&mut warnings, compiled.warnings.drain(..));
+        after_generate.append(&mut compiled.after_generate);
+        outputs.push((target, emit::output_files(&compiled.components)));
+    }
+    Ok(Checked { outputs, after_generate, unchecked, warnings })
+}
+
+/// What `generate --stdout` prints: one target's manifests as one multi-document stream.
+#[derive(Debug)]
+pub struct Streamed {
+    pub text: String,
+    pub unchecked: BTreeSet<String>,
+    pub warnings: Vec<Problem>,
+}
+
+/// Compiles and checks exactly as `generate`, but returns the manifests of the one target
+/// (an environment, or one of its clusters) as a single stream, each file's documents after a
+/// `# Source:` comment naming the file `generate` would write (helm's convention, so
+/// `kubectl apply -f -` and Argo CD read it unchanged). Nothing is written, not even hldc.lock:
+/// a pipe must not change the checkout it reads.
+pub fn stream(
+    options: &CompileOptions,
+    clusters: &[String],
+    sources: &Sources,
+    check: bool,
+) -> Result<Streamed, Vec<Problem>> {
+    let Checked { mut outputs, unchecked, warnings, .. } = compile_targets(options, clusters, sources, check)?;
+    let (_, files) = match outputs.len() {
+        1 => outputs.remove(0),
+        _ => {
+            let names: Vec<&str> = outputs.iter().filter_map(|(target, _)| target.cluster()).collect();
+            return Err(vec![Problem::error(
+                "hldc::generate::several-targets",
+                format!(
+                    "`--stdout` prints one target, but `{}` renders {} clusters: {}",
+                    options.environments.output_dir(),
+                    names.len(),
+                    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                ),
+            )
+            .help(format!(
+                "name one with `--cluster`, e.g. `hldc generate {} --stdout --cluster {}`",
+                options.environments.names().join(" "),
+                names.first().copied().unwrap_or("NAME")
+            ))]);
+        }
+    };
+    let text = files
+        .iter()
+        .map(|(path, text)| match text.strip_prefix("---\n") {
+            Some(documents) => format!("---\n# Source: {path}\n{documents}"),
+            None => text.clone(),
+        })
+        .collect();
+    Ok(Streamed { text, unchecked, warnings })
 }
 
 /// Adds the warnings not said yet: the same warning from every cluster (a tree mistake, not a

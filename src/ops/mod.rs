@@ -5,6 +5,7 @@ pub mod diff;
 pub mod edit;
 pub mod generate;
 pub mod promote;
+pub mod init;
 pub mod remote;
 pub mod update;
 pub mod validate;

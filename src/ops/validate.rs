@@ -133,40 +133,14 @@ impl Validation {
 
     /// `--output json`: `{"valid": bool, "diagnostics": [...]}`, diagnostics in file order.
     pub fn to_json(&self) -> String {
-        let diagnostics: Vec<serde_json::Value> = self
-            .problems
-            .iter()
-            .map(|problem| {
-                let (file, line, column) = position(problem);
-                json!({
-                    "level": problem.level,
-                    "code": problem.code,
-                    "message": problem.message,
-                    "file": file,
-                    "line": line,
-                    "column": column,
-                    "help": problem.help,
-                })
-            })
-            .collect();
+        let diagnostics: Vec<serde_json::Value> = self.problems.iter().map(Problem::to_json).collect();
         let document = json!({ "valid": self.verdict == Verdict::Valid, "diagnostics": diagnostics });
         serde_json::to_string_pretty(&document).unwrap_or_default()
     }
 }
 
-/// File, line and column of a problem; a problem about a path has no line.
-fn position(problem: &Problem) -> (Option<String>, Option<usize>, Option<usize>) {
-    match &problem.location {
-        Some(location) => {
-            let (line, column) = location.file.line_col(location.span.start);
-            (Some(location.file.name().to_string()), Some(line), Some(column))
-        }
-        None => (problem.path.clone(), None, None),
-    }
-}
-
 fn sort_key(problem: &Problem) -> (String, usize, usize, Level, &'static str, String) {
-    let (file, line, column) = position(problem);
+    let (file, line, column) = problem.position();
     (
         file.unwrap_or_default(),
         line.unwrap_or(0),

@@ -1,6 +1,8 @@
 //! Helpers shared by the end-to-end tests: run the real `hldc` binary on fixture HLDs.
 #![allow(dead_code)]
 
+pub mod commands;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;

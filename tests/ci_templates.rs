@@ -1,0 +1,126 @@
+//! `examples/ci/`: every template is YAML its CI system accepts (against the trimmed schemas in
+//! `tests/ci-schemas/`), holds its pipeline's hldc steps, and every hldc command line in it
+//! parses with the real CLI.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use common::commands::hldc_command_lines;
+use common::repo;
+use hldc::cli::{Cli, Command, DiffFormat};
+
+fn templates() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(repo().join("examples/ci"))
+        .sort_by_file_name()
+        .into_iter()
+        .map(|e| e.unwrap().into_path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Every string in a YAML value: scripts are strings, however the file folds them.
+fn strings(value: &serde_yaml::Value, out: &mut Vec<String>) {
+    match value {
+        serde_yaml::Value::String(s) => out.push(s.clone()),
+        serde_yaml::Value::Sequence(items) => items.iter().for_each(|v| strings(v, out)),
+        serde_yaml::Value::Mapping(map) => map.values().for_each(|v| strings(v, out)),
+        _ => {}
+    }
+}
+
+fn schema_for(path: &Path) -> &'static str {
+    match path.parent().and_then(Path::file_name).and_then(|n| n.to_str()) {
+        Some("github") => "github-workflow.json",
+        Some("gitlab") => "gitlab-ci.json",
+        Some("azure") => "azure-pipelines.json",
+        other => panic!("{}: no CI system for directory {other:?}", path.display()),
+    }
+}
+
+fn parsed_commands(path: &Path, value: &serde_yaml::Value) -> Vec<Cli> {
+    let mut texts = Vec::new();
+    strings(value, &mut texts);
+    texts
+        .iter()
+        .flat_map(|text| hldc_command_lines(text))
+        .map(|words| {
+            let args = std::iter::once("hldc".to_string()).chain(words.iter().cloned());
+            Cli::try_parse_from(args)
+                .unwrap_or_else(|e| panic!("{}: `hldc {}` does not parse:\n{e}", path.display(), words.join(" ")))
+        })
+        .collect()
+}
+
+#[test]
+fn every_template_matches_its_ci_schema() {
+    let files = templates();
+    assert_eq!(files.len(), 9, "three pipelines for each of three CI systems: {files:?}");
+    for path in &files {
+        let text = std::fs::read_to_string(path).unwrap();
+        let value: serde_yaml::Value =
+            serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{}: not YAML: {e}", path.display()));
+        let instance: serde_json::Value = serde_json::to_value(&value).unwrap();
+        let schema_path = repo().join("tests/ci-schemas").join(schema_for(path));
+        let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&schema_path).unwrap()).unwrap();
+        let validator = jsonschema::draft202012::new(&schema).unwrap();
+        let errors: Vec<String> =
+            validator.iter_errors(&instance).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+        assert!(errors.is_empty(), "{} against {}:\n{}", path.display(), schema_path.display(), errors.join("\n"));
+    }
+}
+
+#[test]
+fn the_trimmed_schemas_catch_a_misspelled_key() {
+    for (schema, text) in [
+        ("github-workflow.json", "on: push\njobs:\n  a:\n    run-on: ubuntu-latest\n    steps: [{run: x}]\n"),
+        ("gitlab-ci.json", "job:\n  scirpt: [x]\n"),
+        ("azure-pipelines.json", "steps:\n  - scrpt: x\n"),
+    ] {
+        let schema: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(repo().join("tests/ci-schemas").join(schema)).unwrap())
+                .unwrap();
+        let instance = serde_json::to_value(serde_yaml::from_str::<serde_yaml::Value>(text).unwrap()).unwrap();
+        assert!(!jsonschema::draft202012::new(&schema).unwrap().is_valid(&instance), "{schema} accepted {text}");
+    }
+}
+
+#[test]
+fn every_template_runs_its_pipelines_hldc_steps_and_each_line_parses() {
+    for path in templates() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let commands = parsed_commands(&path, &serde_yaml::from_str(&text).unwrap());
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let shown = path.display();
+        if name.starts_with("service-build") {
+            let sets: Vec<_> =
+                commands.iter().filter_map(|c| if let Command::Set(a) = &c.command { Some(a) } else { None }).collect();
+            assert!(
+                sets.iter().any(|a| !a.trace && a.assignments.iter().any(|s| s.starts_with("image.tag="))),
+                "{shown}: no `hldc set image.tag=...`"
+            );
+            assert!(
+                sets.iter().any(|a| a.trace && a.assignments.iter().any(|s| s.starts_with("sourceCommit="))),
+                "{shown}: no `hldc set --trace sourceCommit=...`"
+            );
+        } else if name.starts_with("hld-pr") {
+            assert!(commands.iter().any(|c| matches!(c.command, Command::Validate(_))), "{shown}: no validate");
+            assert!(
+                commands.iter().any(|c| matches!(&c.command,
+                    Command::Diff(a) if a.against.is_some() && a.output == DiffFormat::Markdown)),
+                "{shown}: no `hldc diff --against REF --output markdown`"
+            );
+        } else if name.starts_with("hld-merge") {
+            assert!(
+                commands.iter().any(|c| matches!(&c.command, Command::Generate(a) if a.fetch.locked)),
+                "{shown}: no `hldc generate --locked`"
+            );
+            assert!(text.contains("--trailer \"Hld-Commit: "), "{shown}: the commit has no Hld-Commit trailer");
+        } else {
+            panic!("{shown}: not one of the three pipelines");
+        }
+    }
+}
