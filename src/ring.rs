@@ -1,5 +1,5 @@
-//! Deployment rings: a helm component with a `rings:` map renders once per ring, side by side
-//! in one cluster. A ring is one more config layer, above all of the component's: its `rings.<ring>`
+//! Deployment rings: a helm or static component with a `rings:` map renders once per ring, side
+//! by side in one cluster (a static ring's objects renamed by `rename`). A ring is one more config layer, above all of the component's: its `rings.<ring>`
 //! blocks, projected from every layer that has one, so `hldc config` names where a ring's value
 //! came from like any other. Pure.
 
@@ -10,6 +10,8 @@ use crate::layer::{merge_stack, Layer};
 use crate::load::Node;
 use crate::model::ComponentType;
 use crate::yaml::Segment;
+
+pub mod rename;
 
 /// One ring of a component.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,14 +55,14 @@ pub fn rings_of(node: &Node, layers: &[Layer]) -> Result<Vec<Ring>, Problem> {
         path.push(Segment::Key("rings".into()));
         layer.document.key_location(&path)
     });
-    if node.component_type() != ComponentType::Helm {
+    if node.component_type() == ComponentType::Component {
         return Err(Problem::error(
-            "hldc::ring::not-helm",
-            format!("component `{}` has rings, but only helm components render in rings", node.path),
+            "hldc::ring::not-rendered",
+            format!("component `{}` has rings, but renders no manifests of its own", node.path),
         )
         .at_opt(at)
         .label("rings")
-        .help("move the rings to the helm components below it, or remove them"));
+        .help("move the rings to the helm or static components below it, or remove them"));
     }
     let defaults: Vec<&str> = rings.iter().filter(|r| r.default).map(|r| r.name.as_str()).collect();
     if defaults.len() == 1 {

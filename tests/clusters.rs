@@ -258,10 +258,10 @@ fn a_ringed_helm_component_renders_once_per_ring_over_its_environment_and_cluste
         .assert_stderr_contains("ring `stable` is a default too");
     write_files(root, &[("config/prod.yaml", "subcomponents:\n  svc:\n    rings:\n      stable: null\n")]);
     hldc(root, &["generate", "prod"]).assert_code(2).assert_stderr_contains("component `app/svc` has no default ring");
-    write_files(root, &[("config/prod.yaml", "subcomponents:\n  web:\n    rings:\n      a: {default: true}\n")]);
+    write_files(root, &[("config/prod.yaml", "subcomponents:\n  infra:\n    rings:\n      a: {default: true}\n")]);
     hldc(root, &["generate", "prod"])
         .assert_code(2)
-        .assert_stderr_contains("component `app/web` has rings, but only helm components render in rings")
+        .assert_stderr_contains("component `app/infra` has rings, but renders no manifests of its own")
         .assert_stderr_contains("config/prod.yaml:3:5");
 }
 
