@@ -151,6 +151,14 @@ pub struct ConfigArgs {
     #[arg(long, value_name = "NAME")]
     pub cluster: Option<String>,
 
+    /// Only this ring of ringed components: its merged config, the ring's own blocks on top
+    #[arg(long, value_name = "RING")]
+    pub ring: Option<String>,
+
+    /// `human` (aligned, `# file:line`) or `json` (every leaf as key, value, file, line, shadowed)
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Human)]
+    pub output: OutputFormat,
+
     #[command(flatten)]
     pub helm: HelmArgs,
 
