@@ -61,6 +61,8 @@ pub enum Command {
     Remove(RemoveArgs),
     /// Print the merged config of each component, every value with the file:line that set it
     Config(ConfigArgs),
+    /// Print the resolved component tree: path, type, source and pin, namespace, rings, disabled
+    Tree(TreeArgs),
     /// Print a JSON Schema of one of the file formats (component, config, access, lock, project)
     Schema {
         /// Which schema; all names are listed when omitted
@@ -131,6 +133,24 @@ pub struct UpdateArgs {
 
     #[command(flatten)]
     pub helm: HelmArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TreeArgs {
+    /// The environment whose config decides namespaces, rings and what is disabled (`common` only
+    /// when omitted)
+    #[arg(value_name = "ENV")]
+    pub environment: Option<String>,
+
+    /// One of the environment's clusters: its config files apply above the environment's
+    #[arg(long, value_name = "NAME", requires = "environment")]
+    pub cluster: Option<String>,
+
+    #[command(flatten)]
+    pub helm: HelmArgs,
+
+    #[command(flatten)]
+    pub fetch: FetchArgs,
 }
 
 #[derive(Debug, Args)]

@@ -216,6 +216,13 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Tree(args) => {
+            let helm = settings.helm(&args.helm).map_err(|p| vec![p])?;
+            let (sources, warnings) = ops::remote::open(settings, settings.fetch(&args.fetch, &helm))?;
+            report(&warnings, settings);
+            print!("{}", ops::tree::tree(&sources, args.environment.as_deref(), args.cluster.as_deref())?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Schema { name } => match name.as_deref().map(|n| (n, Schema::from_name(n))) {
             None => {
                 for schema in Schema::ALL {
