@@ -49,12 +49,7 @@ pub fn rings_of(node: &Node, layers: &[Layer]) -> Result<Vec<Ring>, Problem> {
         return Ok(rings);
     }
     rings.sort_by(|a, b| a.name.cmp(&b.name));
-    // Where the rings were written last: the highest layer that has `rings:`.
-    let at = layers.iter().find(|layer| layer.value.get("rings").is_some()).map(|layer| {
-        let mut path = layer.prefix.clone();
-        path.push(Segment::Key("rings".into()));
-        layer.document.key_location(&path)
-    });
+    let at = written_at(layers, "rings");
     if node.component_type() == ComponentType::Component {
         return Err(Problem::error(
             "hldc::ring::not-rendered",
@@ -108,6 +103,33 @@ pub fn rings_of(node: &Node, layers: &[Layer]) -> Result<Vec<Ring>, Problem> {
         }
     };
     Err(problem.help(help))
+}
+
+/// Where `key` (beside `config`) was written last: in the highest layer that has it.
+pub fn written_at(layers: &[Layer], key: &str) -> Option<Location> {
+    layers.iter().find(|layer| layer.value.get(key).is_some()).map(|layer| {
+        let mut path = layer.prefix.clone();
+        path.push(Segment::Key(key.into()));
+        layer.document.key_location(&path)
+    })
+}
+
+/// `ringRoute` on a component without rings routes nothing: likely rings removed, or set on
+/// the wrong component.
+pub fn check_ring_route(planned: &crate::resolve::Planned) -> Option<Problem> {
+    if planned.ring.is_some() {
+        return None;
+    }
+    let at = written_at(&planned.layers, "ringRoute")?;
+    Some(
+        Problem::warning(
+            "hldc::ring::route-without-rings",
+            format!("component `{}` has a `ringRoute` but no rings", planned.node.path),
+        )
+        .at(at)
+        .label("routes nothing")
+        .help("give the component `rings:` beside `config`, or remove `ringRoute`"),
+    )
 }
 
 /// A ring's layer stack: its blocks from every layer, highest first, above the component's.

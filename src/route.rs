@@ -98,14 +98,23 @@ struct Routes<'s> {
 }
 
 /// The routes of the ringed components among `planned`, each as a component output of its own
-/// (`<name>-rings.yaml` beside the default ring's file).
-pub fn routes(planned: &[Planned], rendered: &[Rendered], settings: &RingSettings) -> Result<Vec<Rendered>, Problem> {
-    if settings.routing == Routing::None {
-        return Ok(Vec::new());
-    }
+/// (`<name>-rings.yaml` beside the default ring's file), and a warning for each ring that has no
+/// Service to route to.
+pub fn routes(
+    planned: &[Planned],
+    rendered: &[Rendered],
+    settings: &RingSettings,
+) -> Result<(Vec<Rendered>, Vec<Problem>), Problem> {
     let mut routes = Vec::new();
+    let mut warnings = Vec::new();
+    if settings.routing == Routing::None {
+        return Ok((routes, warnings));
+    }
     for default in planned.iter().filter(|p| p.ring.as_ref().is_some_and(|r| r.default)) {
-        let Some(default_backend) = backend(default, rendered) else { continue };
+        let Some(default_backend) = backend(default, rendered) else {
+            warnings.push(no_service(default, "no route between its rings is written"));
+            continue;
+        };
         if settings.routing == Routing::GatewayApi && settings.gateway.is_none() {
             return Err(Problem::error(
                 "hldc::ring::no-gateway",
@@ -114,11 +123,14 @@ pub fn routes(planned: &[Planned], rendered: &[Rendered], settings: &RingSetting
             .at(default.node.declared_at.clone())
             .help("set `rings: {gateway: {name: NAME, namespace: NS}}` in hldc.yaml, or `rings: {routing: none}` to route by hand"));
         }
-        let rings = planned
-            .iter()
-            .filter(|p| std::ptr::eq(p.node, default.node))
-            .filter_map(|p| Some((p.ring.as_ref().filter(|r| !r.default)?.name.clone(), backend(p, rendered)?)))
-            .collect();
+        let mut rings = Vec::new();
+        for ring in planned.iter().filter(|p| std::ptr::eq(p.node, default.node)) {
+            let Some(name) = ring.ring.as_ref().filter(|r| !r.default).map(|r| r.name.clone()) else { continue };
+            match backend(ring, rendered) {
+                Some(backend) => rings.push((name, backend)),
+                None => warnings.push(no_service(ring, "its header is routed to the default ring")),
+            }
+        }
         let route = merge_stack(&default.layers).get("ringRoute").cloned().unwrap_or(Value::Null);
         let hostnames = route
             .get("hostnames")
@@ -151,7 +163,22 @@ pub fn routes(planned: &[Planned], rendered: &[Rendered], settings: &RingSetting
         }
         routes.push(generated(default, file, &object)?);
     }
-    Ok(routes)
+    Ok((routes, warnings))
+}
+
+/// A ring whose output has no Service while routing is on: nothing can route to it.
+fn no_service(ring: &Planned, consequence: &str) -> Problem {
+    Problem::warning(
+        "hldc::ring::no-service",
+        format!(
+            "ring `{}` of component `{}` renders no Service: {consequence}",
+            ring.ring.as_ref().map_or("", |r| r.name.as_str()),
+            ring.node.path
+        ),
+    )
+    .at_opt(crate::ring::written_at(&ring.layers, "rings"))
+    .label("rings")
+    .help("give every ring a Service to route to, or set `rings: {routing: none}` in hldc.yaml to route by hand")
 }
 
 impl Routes<'_> {

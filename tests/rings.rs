@@ -194,3 +194,48 @@ fn istio_virtualservice_matches_the_ring_header_exactly_then_routes_to_the_defau
         ))
     );
 }
+
+#[test]
+fn validate_knows_rings_and_clusters() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    write_files(
+        root,
+        &[
+            ("hldc.yaml", "environments:\n  prod: {clusters: [east-us]}\nrings:\n  gateway: {name: public}\n"),
+            ("component.yaml", "name: app\nsubcomponents:\n  - name: web\n    type: static\n    path: web\n  - name: cm\n    type: static\n    path: cm\n"),
+            ("web/service.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {app: web}\n  ports: [{port: 80}]\n"),
+            ("cm/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n"),
+            ("config/prod.yaml", "subcomponents:\n  web:\n    rings:\n      stable: {default: true}\n      canary: {defualt: false}\n"),
+            ("config/east-us.yaml", "subcomponents:\n  wbe:\n    rings:\n      canary: {}\n"),
+        ],
+    );
+    // Unknown ring fields, and rings for a component that does not exist (in a cluster's file).
+    let run = hldc(root, &["validate", "prod"]).assert_code(1);
+    run.assert_stderr_contains("unknown field `defualt`")
+        .assert_stderr_contains("config/prod.yaml:5:16")
+        .assert_stderr_contains("`config/east-us.yaml` configures `wbe`, but `app` has no subcomponent of that name")
+        .assert_stderr_contains("config/east-us.yaml:2:3");
+    // A ringed component without a Service while routing is on: a warning of the rendered
+    // output, in validate --rendered and generate; a ringRoute without rings: a warning.
+    write_files(
+        root,
+        &[
+            ("config/prod.yaml", "subcomponents:\n  cm:\n    rings:\n      stable: {default: true}\n      canary: {}\n  web:\n    ringRoute: {path: /}\n"),
+            ("config/east-us.yaml", ""),
+        ],
+    );
+    let run = hldc(root, &["validate", "prod", "--rendered"]).assert_code(0);
+    run.assert_stderr_contains(
+        "ring `stable` of component `app/cm` renders no Service: no route between its rings is written",
+    )
+    .assert_stderr_contains("config/prod.yaml:3:5")
+    .assert_stderr_contains("component `app/web` has a `ringRoute` but no rings")
+    .assert_stderr_contains("config/prod.yaml:7:5");
+    let run = hldc(root, &["generate", "prod"]).assert_code(0);
+    run.assert_stderr_contains("renders no Service: no route between its rings is written");
+    // Routing off: nothing to warn about.
+    write_files(root, &[("hldc.yaml", "environments:\n  prod: {clusters: [east-us]}\nrings: {routing: none}\n")]);
+    let run = hldc(root, &["generate", "prod"]).assert_code(0);
+    assert!(!run.stderr.contains("renders no Service"), "{}", run.stderr);
+}

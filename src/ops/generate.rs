@@ -151,8 +151,9 @@ pub fn compile_loaded(
     if !problems.is_empty() {
         return Err(problems);
     }
-    let routes = crate::route::routes(&planned, &rendered, &project.rings).map_err(|p| vec![p])?;
+    let (routes, unrouted) = crate::route::routes(&planned, &rendered, &project.rings).map_err(|p| vec![p])?;
     rendered.extend(routes);
+    warnings.extend(unrouted);
     let scopes = Scopes::new(options.kube_version, &project.scopes, &rendered).map_err(|p| vec![p])?;
     warnings.extend(scopes.unknown_kinds(rendered.iter().flat_map(|r| &r.objects)));
     transform::inject_namespaces(&mut rendered, &scopes);
