@@ -1,8 +1,8 @@
 //! Routing between rings: for each ringed component whose output has a Service, one route that
 //! sends requests carrying `<header>: <ring>` to that ring's Service and every other request to
 //! the default ring's: a Gateway API `HTTPRoute`, a Traefik `IngressRoute` or an Istio
-//! `VirtualService`, per `rings.routing` in hldc.yaml. Each is checked, in tests, against the
-//! upstream CRD schema shipped in `schemas/crds/`. Pure.
+//! `VirtualService`, per `rings.routing` in hldc.yaml. The checks validate each against its
+//! project's upstream CRD schema, shipped in `schemas/crds/` (`shipped_crds`). Pure.
 
 use serde::Deserialize;
 use serde_json::json;
@@ -12,6 +12,7 @@ use crate::diag::{Problem, SourceFile};
 use crate::layer::merge_stack;
 use crate::render::{Object, Rendered};
 use crate::resolve::Planned;
+use crate::scope::{Scope, ScopeRule};
 use crate::yaml::parse_one;
 
 /// `rings:` of hldc.yaml.
@@ -76,6 +77,31 @@ pub enum RuleSyntax {
     V2,
     #[default]
     V3,
+}
+
+/// The upstream CRDs of the routes hldc writes (`schemas/crds/`, trimmed): `generate` checks
+/// every route against them, as any custom resource against a CRD in the output.
+pub fn shipped_crds() -> Vec<Value> {
+    [
+        include_str!("../schemas/crds/gateway.networking.k8s.io_httproutes.yaml"),
+        include_str!("../schemas/crds/traefik.io_ingressroutes.yaml"),
+        include_str!("../schemas/crds/networking.istio.io_virtualservices.yaml"),
+    ]
+    .into_iter()
+    .filter_map(|text| serde_yaml::from_str(text).ok())
+    .collect()
+}
+
+/// The route kinds are namespaced; hldc writes them, so it knows without a CRD in the output.
+pub fn scope_rules() -> Vec<ScopeRule> {
+    [
+        ("gateway.networking.k8s.io", "HTTPRoute"),
+        ("traefik.io", "IngressRoute"),
+        ("networking.istio.io", "VirtualService"),
+    ]
+    .into_iter()
+    .map(|(group, kind)| ScopeRule { group: group.into(), kind: kind.into(), scope: Scope::Namespaced })
+    .collect()
 }
 
 /// One backend of a route: a ring's Service and its first port.

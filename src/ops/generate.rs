@@ -154,7 +154,9 @@ pub fn compile_loaded(
     let (routes, unrouted) = crate::route::routes(&planned, &rendered, &project.rings).map_err(|p| vec![p])?;
     rendered.extend(routes);
     warnings.extend(unrouted);
-    let scopes = Scopes::new(options.kube_version, &project.scopes, &rendered).map_err(|p| vec![p])?;
+    // The project's rules come last: they decide over hldc's own (the route kinds).
+    let rules: Vec<_> = crate::route::scope_rules().into_iter().chain(project.scopes.iter().cloned()).collect();
+    let scopes = Scopes::new(options.kube_version, &rules, &rendered).map_err(|p| vec![p])?;
     warnings.extend(scopes.unknown_kinds(rendered.iter().flat_map(|r| &r.objects)));
     transform::inject_namespaces(&mut rendered, &scopes);
     let duplicates = transform::check_unique_identities(&rendered, &scopes);
