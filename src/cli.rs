@@ -159,6 +159,12 @@ pub enum Command {
   hldc journey -C manifests --html journey.html            the page
   hldc journey -C manifests --service trivia-api --output json")]
     Journey(JourneyArgs),
+    /// Print the resolved component tree: path, type, source and pin, namespace, rings, disabled
+    #[command(after_help = "Examples:
+  hldc tree                      every component of the tree
+  hldc tree prod                 as prod resolves it (disabled components marked)
+  hldc tree prod --cluster east-us")]
+    Tree(TreeArgs),
     /// Print a JSON Schema of one of the file formats (component, config, access, lock, project)
     #[command(after_help = "Examples:
   hldc schema                  list the names
@@ -206,6 +212,7 @@ impl Command {
             Command::Add(a) => Some(&a.hld),
             Command::Remove(a) => Some(&a.hld),
             Command::Promote(a) => Some(&a.hld),
+            Command::Tree(a) => Some(&a.hld),
             Command::Cache { .. }
             | Command::Schema { .. }
             | Command::Init { .. }
@@ -224,6 +231,7 @@ impl Command {
             Command::Update(a) => Some(&a.helm),
             Command::Config(a) => Some(&a.helm),
             Command::Promote(a) => Some(&a.helm),
+            Command::Tree(a) => Some(&a.helm),
             _ => None,
         }
     }
@@ -338,6 +346,27 @@ pub struct UpdateArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct TreeArgs {
+    /// The environment whose config decides namespaces, rings and what is disabled (`common` only
+    /// when omitted)
+    #[arg(value_name = "ENV")]
+    pub environment: Option<String>,
+
+    /// One of the environment's clusters: its config files apply above the environment's
+    #[arg(long, value_name = "NAME", requires = "environment")]
+    pub cluster: Option<String>,
+
+    #[command(flatten)]
+    pub hld: HldArgs,
+
+    #[command(flatten)]
+    pub helm: HelmArgs,
+
+    #[command(flatten)]
+    pub fetch: FetchArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct ConfigArgs {
     /// The environment (`common` always applies, below it)
     #[arg(value_name = "ENV")]
@@ -354,6 +383,14 @@ pub struct ConfigArgs {
     /// One of the environment's clusters: its config files apply above the environment's
     #[arg(long, value_name = "NAME")]
     pub cluster: Option<String>,
+
+    /// Only this ring of ringed components: its merged config, the ring's own blocks on top
+    #[arg(long, value_name = "RING")]
+    pub ring: Option<String>,
+
+    /// `human` (aligned, `# file:line`) or `json` (every leaf as key, value, file, line, shadowed)
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Human)]
+    pub output: OutputFormat,
 
     #[command(flatten)]
     pub hld: HldArgs,

@@ -266,15 +266,26 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
             let helm = settings.helm(&args.helm).map_err(|p| vec![p])?;
             let (sources, warnings) = ops::remote::open(settings, settings.fetch(&args.fetch, &helm))?;
             report(&warnings, settings);
-            let shown = ops::config::config(
-                &sources,
-                &args.environment,
-                args.cluster.as_deref(),
-                args.component.as_deref(),
-                args.key.as_deref(),
-            )?;
+            let query = ops::config::Query {
+                environment: &args.environment,
+                cluster: args.cluster.as_deref(),
+                component: args.component.as_deref(),
+                ring: args.ring.as_deref(),
+                key: args.key.as_deref(),
+            };
+            let shown = ops::config::config(&sources, &query)?;
             report(&shown.warnings, settings);
-            print!("{}", ops::config::to_text(&shown.components));
+            match args.output {
+                cli::OutputFormat::Human => print!("{}", ops::config::to_text(&shown.components)),
+                cli::OutputFormat::Json => println!("{:#}", ops::config::to_json(&shown.components)),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Tree(args) => {
+            let helm = settings.helm(&args.helm).map_err(|p| vec![p])?;
+            let (sources, warnings) = ops::remote::open(settings, settings.fetch(&args.fetch, &helm))?;
+            report(&warnings, settings);
+            print!("{}", ops::tree::tree(&sources, args.environment.as_deref(), args.cluster.as_deref())?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Journey(args) => {

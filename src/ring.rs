@@ -1,5 +1,5 @@
-//! Deployment rings: a helm component with a `rings:` map renders once per ring, side by side
-//! in one cluster. A ring is one more config layer, above all of the component's: its `rings.<ring>`
+//! Deployment rings: a helm or static component with a `rings:` map renders once per ring, side
+//! by side in one cluster (a static ring's objects renamed by `rename`). A ring is one more config layer, above all of the component's: its `rings.<ring>`
 //! blocks, projected from every layer that has one, so `hldc config` names where a ring's value
 //! came from like any other. Pure.
 
@@ -10,6 +10,8 @@ use crate::layer::{merge_stack, Layer};
 use crate::load::Node;
 use crate::model::ComponentType;
 use crate::yaml::Segment;
+
+pub mod rename;
 
 /// One ring of a component.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,20 +49,15 @@ pub fn rings_of(node: &Node, layers: &[Layer]) -> Result<Vec<Ring>, Problem> {
         return Ok(rings);
     }
     rings.sort_by(|a, b| a.name.cmp(&b.name));
-    // Where the rings were written last: the highest layer that has `rings:`.
-    let at = layers.iter().find(|layer| layer.value.get("rings").is_some()).map(|layer| {
-        let mut path = layer.prefix.clone();
-        path.push(Segment::Key("rings".into()));
-        layer.document.key_location(&path)
-    });
-    if node.component_type() != ComponentType::Helm {
+    let at = written_at(layers, "rings");
+    if node.component_type() == ComponentType::Component {
         return Err(Problem::error(
-            "hldc::ring::not-helm",
-            format!("component `{}` has rings, but only helm components render in rings", node.path),
+            "hldc::ring::not-rendered",
+            format!("component `{}` has rings, but renders no manifests of its own", node.path),
         )
         .at_opt(at)
         .label("rings")
-        .help("move the rings to the helm components below it, or remove them"));
+        .help("move the rings to the helm or static components below it, or remove them"));
     }
     let defaults: Vec<&str> = rings.iter().filter(|r| r.default).map(|r| r.name.as_str()).collect();
     if defaults.len() == 1 {
@@ -106,6 +103,33 @@ pub fn rings_of(node: &Node, layers: &[Layer]) -> Result<Vec<Ring>, Problem> {
         }
     };
     Err(problem.help(help))
+}
+
+/// Where `key` (beside `config`) was written last: in the highest layer that has it.
+pub fn written_at(layers: &[Layer], key: &str) -> Option<Location> {
+    layers.iter().find(|layer| layer.value.get(key).is_some()).map(|layer| {
+        let mut path = layer.prefix.clone();
+        path.push(Segment::Key(key.into()));
+        layer.document.key_location(&path)
+    })
+}
+
+/// `ringRoute` on a component without rings routes nothing: likely rings removed, or set on
+/// the wrong component.
+pub fn check_ring_route(planned: &crate::resolve::Planned) -> Option<Problem> {
+    if planned.ring.is_some() {
+        return None;
+    }
+    let at = written_at(&planned.layers, "ringRoute")?;
+    Some(
+        Problem::warning(
+            "hldc::ring::route-without-rings",
+            format!("component `{}` has a `ringRoute` but no rings", planned.node.path),
+        )
+        .at(at)
+        .label("routes nothing")
+        .help("give the component `rings:` beside `config`, or remove `ringRoute`"),
+    )
 }
 
 /// A ring's layer stack: its blocks from every layer, highest first, above the component's.

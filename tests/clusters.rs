@@ -179,6 +179,14 @@ fn config_names_the_file_and_line_that_set_each_value() {
     );
     let by_name = hldc(root, &["config", "prod", "--cluster", "west-us", "mon"]).assert_code(0);
     assert_eq!(by_name.stdout, "app/infra/mon\n  config.cluster: west  # infra/config/west-us.yaml:4\n");
+    // JSON: every leaf with its typed value, file and line.
+    let json = hldc(root, &["config", "prod", "--cluster", "east-us", "svc", "--output", "json"]).assert_code(0);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        json["components"][0]["values"][1],
+        serde_json::json!({"key": "config.replicas", "value": 1, "file": "config/common.yaml", "line": 6, "shadowed": false})
+    );
+    assert_eq!(json["components"][0]["ring"], serde_json::Value::Null);
     hldc(root, &["config", "prod", "sv"])
         .assert_code(2)
         .assert_stderr_contains("no component `sv` is enabled in `prod`")
@@ -249,6 +257,28 @@ fn a_ringed_helm_component_renders_once_per_ring_over_its_environment_and_cluste
         "{}",
         shown.stdout
     );
+    // `--ring` shows one ring, the ring's own block on top with its file:line.
+    let canary = hldc(root, &["config", "prod", "--cluster", "east-us", "--ring", "canary", "svc"]).assert_code(0);
+    assert_eq!(
+        canary.stdout,
+        "app/svc (ring canary)\n  config.region: east-canary  # config/east-us.yaml:5\n  config.tier: canary         # config/common.yaml:9\n"
+    );
+    let key = ["config", "prod", "--ring", "canary", "svc", "config.tier", "--output", "json"];
+    let json: serde_json::Value = serde_json::from_str(&hldc(root, &key).assert_code(0).stdout).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"components": [{"component": "app/svc", "ring": "canary", "values": [
+            {"key": "config.tier", "value": "canary", "file": "config/common.yaml", "line": 9, "shadowed": false},
+            {"key": "config.tier", "value": "common", "file": "config/common.yaml", "line": 5, "shadowed": true},
+        ]}]})
+    );
+    hldc(root, &["config", "prod", "--ring", "beta", "svc"])
+        .assert_code(2)
+        .assert_stderr_contains("component `svc` has no ring `beta`")
+        .assert_stderr_contains("choose among the rings: canary, stable");
+    hldc(root, &["config", "prod", "--ring", "canary", "web"])
+        .assert_code(2)
+        .assert_stderr_contains("component `web` has no rings");
     // Without a default ring, or with two, nothing renders.
     write_files(root, &[("config/prod.yaml", "subcomponents:\n  svc:\n    rings:\n      canary: {default: true}\n")]);
     hldc(root, &["generate", "prod"])
@@ -258,10 +288,10 @@ fn a_ringed_helm_component_renders_once_per_ring_over_its_environment_and_cluste
         .assert_stderr_contains("ring `stable` is a default too");
     write_files(root, &[("config/prod.yaml", "subcomponents:\n  svc:\n    rings:\n      stable: null\n")]);
     hldc(root, &["generate", "prod"]).assert_code(2).assert_stderr_contains("component `app/svc` has no default ring");
-    write_files(root, &[("config/prod.yaml", "subcomponents:\n  web:\n    rings:\n      a: {default: true}\n")]);
+    write_files(root, &[("config/prod.yaml", "subcomponents:\n  infra:\n    rings:\n      a: {default: true}\n")]);
     hldc(root, &["generate", "prod"])
         .assert_code(2)
-        .assert_stderr_contains("component `app/web` has rings, but only helm components render in rings")
+        .assert_stderr_contains("component `app/infra` has rings, but renders no manifests of its own")
         .assert_stderr_contains("config/prod.yaml:3:5");
 }
 

@@ -38,10 +38,12 @@ impl std::fmt::Debug for CrdSchemas {
 }
 
 impl CrdSchemas {
-    /// The schemas of every CRD version among `objects` that has one.
+    /// The schemas of every CRD version among `objects` that has one, and of the ring routes hldc
+    /// writes (their upstream CRDs, shipped): a CRD among `objects` takes precedence.
     pub fn of<'o>(objects: impl Iterator<Item = &'o Value>) -> CrdSchemas {
         let mut validators = BTreeMap::new();
-        let crds = objects.filter(|value| {
+        let shipped = crate::route::shipped_crds();
+        let crds = shipped.iter().chain(objects).filter(|value| {
             value.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition")
                 && value.get("apiVersion").and_then(Value::as_str) == Some("apiextensions.k8s.io/v1")
         });
@@ -204,5 +206,22 @@ mod tests {
         let missing = check("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {}\n").unwrap();
         assert!(missing[0].1.contains("\"size\" is a required property"), "{missing:?}");
         assert_eq!(check("apiVersion: example.com/v2\nkind: Widget\nmetadata: {name: w}\n"), None);
+    }
+
+    #[test]
+    fn the_route_kinds_are_checked_against_the_shipped_crds_without_one_in_the_output() {
+        for (route, field) in [
+            ("apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\nspec:\n  rules: [{backendRefs: [{name: s, port: 80}], bogus: 1}]\n", "spec.rules[0].bogus"),
+            ("apiVersion: traefik.io/v1alpha1\nkind: IngressRoute\nmetadata: {name: r}\nspec:\n  routes: [{match: x, kind: Rule, bogus: 1}]\n", "spec.routes[0].bogus"),
+            ("apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: r}\nspec:\n  http: [{route: [{destination: {host: s}}], bogus: 1}]\n", "spec.http[0].bogus"),
+        ] {
+            let document = crate::yaml::parse_one(&SourceFile::new("r.yaml", route)).unwrap();
+            let Verdict::Checked(found) = CrdSchemas::of(std::iter::empty()).check(&document.value, "route", &document) else {
+                panic!("{route}: not checked");
+            };
+            let messages: Vec<String> = found.into_iter().map(|(_, p)| p.message).collect();
+            assert_eq!(messages.len(), 1, "{messages:?}");
+            assert!(messages[0].contains(&format!("unknown field `{field}`")), "{messages:?}");
+        }
     }
 }

@@ -159,6 +159,7 @@ pub fn check_environment(planned: &[Planned]) -> Vec<Problem> {
     for component in planned {
         problems.extend(check_inject_namespace(component));
         problems.extend(check_list_replacement(&component.layers));
+        problems.extend(crate::ring::check_ring_route(component));
     }
     problems
 }

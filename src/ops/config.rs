@@ -13,24 +13,33 @@ use crate::suggest::did_you_mean;
 use crate::yaml::{display_path, Segment, ValuePath};
 
 /// One component's merged config.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq)]
 pub struct Explained {
     /// The component's path in the tree (`app/infra/mon`).
     pub component: String,
+    /// The ring this copy of a ringed component renders.
+    pub ring: Option<String>,
     pub values: Vec<Setting>,
 }
 
 /// One leaf of a merged config and where it was set.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq)]
 pub struct Setting {
     /// Dotted, as users write it: `config.image.tag`, `helm.apiVersions[0]`.
     pub key: String,
-    /// The value as one line of YAML.
-    pub value: String,
-    /// `file:line`, the file named relative to the HLD root.
-    pub origin: String,
+    pub value: Value,
+    /// The file that set it, named relative to the HLD root.
+    pub file: String,
+    pub line: usize,
     /// A higher layer sets this key too: this value is not the one in effect.
     pub shadowed: bool,
+}
+
+impl Setting {
+    /// `file:line`.
+    pub fn origin(&self) -> String {
+        format!("{}:{}", self.file, self.line)
+    }
 }
 
 /// What `hldc config` shows.
@@ -40,16 +49,22 @@ pub struct Report {
     pub warnings: Vec<Problem>,
 }
 
-/// The merged config of the components enabled in `environment` (seen from `cluster`, if given):
-/// all of them, or those whose path or name is `component`; with `key` (dotted), the value of that
-/// key in every layer that sets it, the one in effect first.
-pub fn config(
-    sources: &Sources,
-    environment: &str,
-    cluster: Option<&str>,
-    component: Option<&str>,
-    key: Option<&str>,
-) -> Result<Report, Vec<Problem>> {
+/// What to show: the environment (and cluster) seen from, and which components, ring and key.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Query<'a> {
+    pub environment: &'a str,
+    pub cluster: Option<&'a str>,
+    /// By path or name; every enabled component when `None`.
+    pub component: Option<&'a str>,
+    /// Only that ring of ringed components.
+    pub ring: Option<&'a str>,
+    /// Dotted: the value in every layer that sets it, the one in effect first.
+    pub key: Option<&'a str>,
+}
+
+/// The merged config of the components a query names.
+pub fn config(sources: &Sources, query: &Query) -> Result<Report, Vec<Problem>> {
+    let Query { environment, cluster, component, ring, key } = *query;
     let project = crate::project::load(sources)?;
     let environments = Environments::new(&[environment.to_string()]);
     project.check_environments(&environments)?;
@@ -69,6 +84,10 @@ pub fn config(
             found
         }
     };
+    let chosen = match ring {
+        None => chosen,
+        Some(ring) => in_ring(chosen, ring, component)?,
+    };
     let mut components = Vec::new();
     for planned in chosen {
         let values = match key {
@@ -81,9 +100,46 @@ pub fn config(
                 found
             }
         };
-        components.push(Explained { component: planned.label(), values });
+        components.push(Explained {
+            component: planned.node.path.clone(),
+            ring: planned.ring.as_ref().map(|r| r.name.clone()),
+            values,
+        });
     }
     Ok(Report { components, warnings })
+}
+
+/// The copies of `chosen` that render `ring`; naming a ring that none of them has is an error.
+fn in_ring<'p, 'h>(
+    chosen: Vec<&'p Planned<'h>>,
+    ring: &str,
+    component: Option<&str>,
+) -> Result<Vec<&'p Planned<'h>>, Vec<Problem>> {
+    let mut rings: Vec<&str> = chosen.iter().filter_map(|p| Some(p.ring.as_ref()?.name.as_str())).collect();
+    rings.sort_unstable();
+    rings.dedup();
+    let found: Vec<&Planned> = chosen.into_iter().filter(|p| p.ring.as_ref().is_some_and(|r| r.name == ring)).collect();
+    if !found.is_empty() {
+        return Ok(found);
+    }
+    let whose = match component {
+        Some(component) => format!("component `{component}`"),
+        None => "no component".to_string(),
+    };
+    let problem = match component {
+        Some(_) if rings.is_empty() => {
+            return Err(vec![Problem::error("hldc::config::unknown-ring", format!("{whose} has no rings"))
+                .help("drop `--ring`; rings are set with `rings:` beside `config`")]);
+        }
+        Some(_) => Problem::error("hldc::config::unknown-ring", format!("{whose} has no ring `{ring}`")),
+        None => Problem::error("hldc::config::unknown-ring", format!("{whose} has a ring `{ring}`")),
+    };
+    let problem = match did_you_mean(ring, rings.iter().copied()) {
+        Some(near) => problem.help(format!("did you mean `{near}`?")),
+        None if rings.is_empty() => problem.help("no component has rings here; drop `--ring`"),
+        None => problem.help(format!("choose among the rings: {}", rings.join(", "))),
+    };
+    Err(vec![problem])
 }
 
 /// `config.image.tag`, `helm.apiVersions[0]` as a value path.
@@ -110,11 +166,15 @@ fn every_setting(layers: &[Layer], path: &[Segment]) -> Vec<Setting> {
     found
         .iter()
         .enumerate()
-        .map(|(index, (layer, value))| Setting {
-            key: key.clone(),
-            value: flow(value),
-            origin: origin_in(layer, path),
-            shadowed: index > 0 && !(in_effect_is_map && value.is_mapping()),
+        .map(|(index, (layer, value))| {
+            let (file, line) = origin_in(layer, path);
+            Setting {
+                key: key.clone(),
+                value: (*value).clone(),
+                file,
+                line,
+                shadowed: index > 0 && !(in_effect_is_map && value.is_mapping()),
+            }
         })
         .collect()
 }
@@ -162,11 +222,9 @@ pub fn explain(layers: &[Layer]) -> Vec<Setting> {
         .filter(
             |(path, _)| !matches!(path.first(), Some(Segment::Key(key)) if key == "subcomponents" || key == "rings"),
         )
-        .map(|(path, value)| Setting {
-            key: display_path(&path),
-            value: one_line(value),
-            origin: origin(layers, &path),
-            shadowed: false,
+        .map(|(path, value)| {
+            let (file, line) = origin(layers, &path);
+            Setting { key: display_path(&path), value: value.clone(), file, line, shadowed: false }
         })
         .collect()
 }
@@ -202,20 +260,20 @@ fn key_text(key: &Value) -> String {
 }
 
 /// The highest layer that holds `path`: lower layers only fill in what higher ones leave out.
-fn origin(layers: &[Layer], path: &[Segment]) -> String {
+fn origin(layers: &[Layer], path: &[Segment]) -> (String, usize) {
     match layers.iter().find(|layer| lookup(&layer.value, path).is_some()) {
         Some(layer) => origin_in(layer, path),
-        None => "?".to_string(),
+        None => ("?".to_string(), 0),
     }
 }
 
-/// `file:line` of `path` inside one layer.
-fn origin_in(layer: &Layer, path: &[Segment]) -> String {
+/// The file and line of `path` inside one layer.
+fn origin_in(layer: &Layer, path: &[Segment]) -> (String, usize) {
     let mut full = layer.prefix.clone();
     full.extend_from_slice(path);
     let location = layer.document.value_location(&full);
     let (line, _) = location.file.line_col(location.span.start);
-    format!("{}:{line}", location.file.name())
+    (location.file.name().to_string(), line)
 }
 
 fn lookup<'v>(value: &'v Value, path: &[Segment]) -> Option<&'v Value> {
@@ -251,19 +309,47 @@ pub fn to_text(components: &[Explained]) -> String {
             out.push('\n');
         }
         out.push_str(&component.component);
+        if let Some(ring) = &component.ring {
+            out.push_str(&format!(" (ring {ring})"));
+        }
         out.push('\n');
         if component.values.is_empty() {
             out.push_str("  (no config)\n");
             continue;
         }
-        let shown: Vec<String> = component.values.iter().map(|s| format!("{}: {}", s.key, s.value)).collect();
+        let shown: Vec<String> = component.values.iter().map(|s| format!("{}: {}", s.key, flow(&s.value))).collect();
         let width = shown.iter().map(|s| s.chars().count()).max().unwrap_or(0);
         for (text, setting) in shown.iter().zip(&component.values) {
             let shadowed = if setting.shadowed { " (shadowed)" } else { "" };
-            out.push_str(&format!("  {text:<width$}  # {}{shadowed}\n", setting.origin));
+            out.push_str(&format!("  {text:<width$}  # {}{shadowed}\n", setting.origin()));
         }
     }
     out
+}
+
+/// The report as JSON: `{"components": [{"component", "ring", "values": [{"key", "value",
+/// "file", "line", "shadowed"}]}]}`, values typed as in the config files.
+pub fn to_json(components: &[Explained]) -> serde_json::Value {
+    let components: Vec<serde_json::Value> = components
+        .iter()
+        .map(|c| {
+            let values: Vec<serde_json::Value> = c
+                .values
+                .iter()
+                .map(|s| {
+                    serde_json::json!({
+                        "key": s.key,
+                        "value": crate::schema::to_json(&s.value),
+                        "file": s.file,
+                        "line": s.line,
+                        "shadowed": s.shadowed,
+                    })
+                })
+                .collect();
+            serde_json::json!({"component": c.component, "ring": c.ring, "values": values})
+        })
+        .collect();
+    serde_json::json!({ "components": components })
 }
 
 #[cfg(test)]
@@ -304,7 +390,7 @@ mod tests {
             ),
         ];
         let found: Vec<(String, String, String)> =
-            explain(&layers).into_iter().map(|s| (s.key, s.value, s.origin)).collect();
+            explain(&layers).into_iter().map(|s| (s.key.clone(), flow(&s.value), s.origin())).collect();
         let expected = [
             ("config.a", "parent", "parent.yaml:4"),
             ("config.b[0]", "1", "config/prod.yaml:3"),

@@ -156,9 +156,12 @@ pub fn compile_loaded(
     if !problems.is_empty() {
         return Err(problems);
     }
-    let routes = crate::route::routes(&planned, &rendered, &project.rings).map_err(|p| vec![p])?;
+    let (routes, unrouted) = crate::route::routes(&planned, &rendered, &project.rings).map_err(|p| vec![p])?;
     rendered.extend(routes);
-    let scopes = Scopes::new(options.kube_version, &project.scopes, &rendered, &crds).map_err(|p| vec![p])?;
+    warnings.extend(unrouted);
+    // The project's rules come last: they decide over hldc's own (the route kinds).
+    let rules: Vec<_> = crate::route::scope_rules().into_iter().chain(project.scopes.iter().cloned()).collect();
+    let scopes = Scopes::new(options.kube_version, &rules, &rendered, &crds).map_err(|p| vec![p])?;
     warnings.extend(scopes.unknown_kinds(rendered.iter().flat_map(|r| &r.objects)));
     let patch_problems = crate::patch::apply_all(&mut rendered, &overlays, &scopes, options.kube_version);
     if !patch_problems.is_empty() {

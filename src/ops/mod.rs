@@ -7,5 +7,6 @@ pub mod generate;
 pub mod promote;
 pub mod init;
 pub mod remote;
+pub mod tree;
 pub mod update;
 pub mod validate;

@@ -247,9 +247,12 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
                         Err(found) => per_environment.extend(found.into_iter().map(|p| (p, label.clone()))),
                         Ok(compiled) => {
                             // The tree's own warnings are reported by the checks above; what
-                            // only rendering finds (unknown kinds, files left out) is added here.
+                            // only rendering finds (unknown kinds, files left out, rings without a
+                            // Service to route to) is added here.
                             let rendering = compiled.warnings.iter().filter(|p| {
-                                p.code.starts_with("hldc::output::") || p.code.starts_with("hldc::render::")
+                                p.code.starts_with("hldc::output::")
+                                    || p.code.starts_with("hldc::render::")
+                                    || p.code.starts_with("hldc::ring::")
                             });
                             per_environment.extend(rendering.map(|p| (p.clone(), label.clone())));
                             let paths = compiled.components.iter().map(|c| c.component.as_str());

@@ -109,7 +109,11 @@ pub fn render(
         ComponentType::Kustomize => (kustomize::render(planned, sources, helm)?, Vec::new()),
     };
     let from_helm = planned.node.component_type() == ComponentType::Helm;
-    let objects = documents.into_iter().map(|d| into_object(d, from_helm)).collect::<Result<Vec<_>, _>>()?;
+    let mut objects = documents.into_iter().map(|d| into_object(d, from_helm)).collect::<Result<Vec<_>, _>>()?;
+    // A chart names its objects after the (ring-suffixed) release; static manifests need renaming.
+    if let Some(ring) = planned.ring.as_ref().filter(|ring| !ring.default && !from_helm) {
+        crate::ring::rename::rename(&mut objects, &ring.name);
+    }
     let inject_namespace = planned.config.namespace.clone().filter(|_| planned.config.inject_namespace);
     Ok(Some(Rendered { component: planned.node.path.clone(), file, inject_namespace, objects, warnings }))
 }

@@ -1,0 +1,222 @@
+//! Deployment rings of static components and the routes between rings (Gateway API, Traefik,
+//! Istio), through the real binary.
+
+mod common;
+
+use std::path::Path;
+
+use common::{hldc, read_tree, write_files};
+use serde_yaml::Value;
+
+fn yaml(text: &str) -> Value {
+    serde_yaml::from_str(text).unwrap()
+}
+
+/// Every document of a generated file.
+fn documents(path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    serde_yaml::Deserializer::from_str(&text).map(|d| serde::Deserialize::deserialize(d).unwrap()).collect()
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    read_tree(dir).into_keys().collect()
+}
+
+/// A static component: a Deployment, its Service and a ConfigMap it mounts.
+const WEB: &[(&str, &str)] = &[
+    ("component.yaml", "name: app\nsubcomponents:\n  - name: web\n    type: static\n    path: web\n"),
+    (
+        "web/deployment.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels: {app: web}\nspec:\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n        - name: web\n          image: nginx\n          volumeMounts: [{name: conf, mountPath: /etc/web}]\n      volumes:\n        - name: conf\n          configMap: {name: web-conf}\n",
+    ),
+    (
+        "web/service.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: web-svc\nspec:\n  selector: {app: web}\n  ports:\n    - port: 80\n",
+    ),
+    ("web/conf.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-conf\ndata: {a: b}\n"),
+];
+
+#[test]
+fn a_static_component_in_three_rings_has_distinct_names_selectors_and_service_targets() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    write_files(root, WEB);
+    write_files(
+        root,
+        &[
+            ("hldc.yaml", "rings:\n  gateway: {name: public}\n"),
+            (
+                "config/common.yaml",
+                "subcomponents:\n  web:\n    namespace: shop\n    injectNamespace: true\n    rings:\n      stable: {default: true}\n      canary: {}\n      dev: {}\n",
+            ),
+        ],
+    );
+    hldc(root, &["generate"]).assert_code(0);
+    let out = root.join("generated/common");
+    assert_eq!(files(&out), ["web-canary.yaml", "web-dev.yaml", "web-rings.yaml", "web.yaml"]);
+    let mut selectors = Vec::new();
+    for (file, suffix) in [("web.yaml", ""), ("web-canary.yaml", "-canary"), ("web-dev.yaml", "-dev")] {
+        let objects = documents(&out.join(file));
+        let by_kind = |kind: &str| objects.iter().find(|o| o["kind"] == yaml(kind)).unwrap().clone();
+        let (config_map, deployment, service) = (by_kind("ConfigMap"), by_kind("Deployment"), by_kind("Service"));
+        assert_eq!(config_map["metadata"]["name"], yaml(&format!("web-conf{suffix}")));
+        assert_eq!(deployment["metadata"]["name"], yaml(&format!("web{suffix}")));
+        assert_eq!(service["metadata"]["name"], yaml(&format!("web-svc{suffix}")));
+        let app = yaml(&format!("{{app: web{suffix}}}"));
+        assert_eq!(deployment["spec"]["selector"]["matchLabels"], app, "{file}");
+        assert_eq!(deployment["spec"]["template"]["metadata"]["labels"], app, "{file}");
+        assert_eq!(service["spec"]["selector"], app, "{file}");
+        // The ring's pods mount the ring's ConfigMap, not the default ring's.
+        assert_eq!(
+            deployment["spec"]["template"]["spec"]["volumes"][0]["configMap"]["name"],
+            yaml(&format!("web-conf{suffix}"))
+        );
+        selectors.push(service["spec"]["selector"].clone());
+    }
+    selectors.dedup();
+    assert_eq!(selectors.len(), 3, "{selectors:?}");
+    // The route sends each ring's header to the ring's (renamed) Service.
+    let route = &documents(&out.join("web-rings.yaml"))[0];
+    let backends: Vec<&Value> =
+        route["spec"]["rules"].as_sequence().unwrap().iter().map(|rule| &rule["backendRefs"][0]["name"]).collect();
+    assert_eq!(backends, [&yaml("web-svc-canary"), &yaml("web-svc-dev"), &yaml("web-svc")]);
+}
+
+/// `web` in rings stable (default), canary and dev on shop.example.com/web.
+fn routed(project: &str) -> tempfile::TempDir {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    write_files(root, WEB);
+    write_files(
+        root,
+        &[
+            ("hldc.yaml", project),
+            (
+                "config/common.yaml",
+                "subcomponents:\n  web:\n    namespace: shop\n    injectNamespace: true\n    ringRoute: {hostnames: [shop.example.com], path: /web}\n    rings:\n      stable: {default: true}\n      canary: {}\n      dev: {}\n",
+            ),
+        ],
+    );
+    hld
+}
+
+/// Generates and returns the route, which generate checked against its upstream CRD's schema
+/// (shipped in schemas/crds/; a kind without a schema would be named in a note).
+fn route_of(hld: &tempfile::TempDir, kind: &str) -> Value {
+    let run = hldc(hld.path(), &["generate"]).assert_code(0);
+    assert!(!run.stderr.contains("no schema to check"), "{kind} was not checked against its CRD:\n{}", run.stderr);
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+    let out = hld.path().join("generated/common");
+    assert_eq!(files(&out), ["web-canary.yaml", "web-dev.yaml", "web-rings.yaml", "web.yaml"]);
+    let route = documents(&out.join("web-rings.yaml")).remove(0);
+    assert_eq!(route["kind"], yaml(kind));
+    route
+}
+
+#[test]
+fn gateway_api_httproute_sends_each_ring_header_to_its_service_and_the_rest_to_the_default_ring() {
+    let hld = routed("rings:\n  header: x-ring\n  gateway: {name: public, namespace: gateway}\n");
+    let route = route_of(&hld, "HTTPRoute");
+    let rule = |ring: &str, service: &str| {
+        format!("{{matches: [{{path: {{type: PathPrefix, value: /web}}, headers: [{{type: Exact, name: x-ring, value: {ring}}}]}}], backendRefs: [{{name: {service}, port: 80}}]}}")
+    };
+    assert_eq!(
+        route,
+        yaml(&format!(
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: web-rings, namespace: shop}}\nspec:\n  parentRefs: [{{name: public, namespace: gateway}}]\n  hostnames: [shop.example.com]\n  rules:\n    - {}\n    - {}\n    - {{matches: [{{path: {{type: PathPrefix, value: /web}}}}], backendRefs: [{{name: web-svc, port: 80}}]}}\n",
+            rule("canary", "web-svc-canary"),
+            rule("dev", "web-svc-dev"),
+        ))
+    );
+}
+
+#[test]
+fn traefik_ingressroute_matches_the_ring_header_above_the_default_rings_fallback() {
+    let hld = routed("rings:\n  header: X-Ring\n  routing: traefik\n");
+    let route = route_of(&hld, "IngressRoute");
+    let base = "Host(`shop.example.com`) && PathPrefix(`/web`)";
+    let rule = |matcher: &str, service: &str| {
+        format!(
+            "{{kind: Rule, match: '{matcher}', priority: {}, services: [{{name: {service}, port: 80}}]}}",
+            matcher.len()
+        )
+    };
+    assert_eq!(
+        route,
+        yaml(&format!(
+            "apiVersion: traefik.io/v1alpha1\nkind: IngressRoute\nmetadata: {{name: web-rings, namespace: shop}}\nspec:\n  routes:\n    - {}\n    - {}\n    - {}\n",
+            rule(&format!("{base} && Header(`X-Ring`, `canary`)"), "web-svc-canary"),
+            rule(&format!("{base} && Header(`X-Ring`, `dev`)"), "web-svc-dev"),
+            rule(base, "web-svc"),
+        ))
+    );
+    let priorities: Vec<u64> =
+        route["spec"]["routes"].as_sequence().unwrap().iter().map(|r| r["priority"].as_u64().unwrap()).collect();
+    assert!(priorities[2] < priorities[0] && priorities[2] < priorities[1], "{priorities:?}");
+    // Traefik v2's rule syntax calls the matcher Headers().
+    let v2 = routed("rings:\n  routing: traefik\n  traefik: {ruleSyntax: v2}\n");
+    let route = route_of(&v2, "IngressRoute");
+    assert_eq!(route["spec"]["routes"][0]["match"], yaml(&format!("'{base} && Headers(`x-ring`, `canary`)'")));
+}
+
+#[test]
+fn istio_virtualservice_matches_the_ring_header_exactly_then_routes_to_the_default_ring() {
+    let hld = routed("rings:\n  header: X-Ring\n  routing: istio\n  gateway: {name: public, namespace: gateway}\n");
+    let route = route_of(&hld, "VirtualService");
+    let http = |ring: &str, service: &str| {
+        format!("{{name: {ring}, match: [{{uri: {{prefix: /web}}, headers: {{x-ring: {{exact: {ring}}}}}}}], route: [{{destination: {{host: {service}, port: {{number: 80}}}}}}]}}")
+    };
+    assert_eq!(
+        route,
+        yaml(&format!(
+            "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {{name: web-rings, namespace: shop}}\nspec:\n  hosts: [shop.example.com]\n  gateways: [gateway/public]\n  http:\n    - {}\n    - {}\n    - {{name: default, match: [{{uri: {{prefix: /web}}}}], route: [{{destination: {{host: web-svc, port: {{number: 80}}}}}}]}}\n",
+            http("canary", "web-svc-canary"),
+            http("dev", "web-svc-dev"),
+        ))
+    );
+}
+
+#[test]
+fn validate_knows_rings_and_clusters() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    write_files(
+        root,
+        &[
+            ("hldc.yaml", "environments:\n  prod: {clusters: [east-us]}\nrings:\n  gateway: {name: public}\n"),
+            ("component.yaml", "name: app\nsubcomponents:\n  - name: web\n    type: static\n    path: web\n  - name: cm\n    type: static\n    path: cm\n"),
+            ("web/service.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {app: web}\n  ports: [{port: 80}]\n"),
+            ("cm/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n"),
+            ("config/prod.yaml", "subcomponents:\n  web:\n    rings:\n      stable: {default: true}\n      canary: {defualt: false}\n"),
+            ("config/east-us.yaml", "subcomponents:\n  wbe:\n    rings:\n      canary: {}\n"),
+        ],
+    );
+    // Unknown ring fields, and rings for a component that does not exist (in a cluster's file).
+    let run = hldc(root, &["validate", "prod"]).assert_code(1);
+    run.assert_stderr_contains("unknown field `defualt`")
+        .assert_stderr_contains("config/prod.yaml:5:16")
+        .assert_stderr_contains("`config/east-us.yaml` configures `wbe`, but `app` has no subcomponent of that name")
+        .assert_stderr_contains("config/east-us.yaml:2:3");
+    // A ringed component without a Service while routing is on: a warning of the rendered
+    // output, in validate --rendered and generate; a ringRoute without rings: a warning.
+    write_files(
+        root,
+        &[
+            ("config/prod.yaml", "subcomponents:\n  cm:\n    rings:\n      stable: {default: true}\n      canary: {}\n  web:\n    ringRoute: {path: /}\n"),
+            ("config/east-us.yaml", ""),
+        ],
+    );
+    let run = hldc(root, &["validate", "prod", "--rendered"]).assert_code(0);
+    run.assert_stderr_contains(
+        "ring `stable` of component `app/cm` renders no Service: no route between its rings is written",
+    )
+    .assert_stderr_contains("config/prod.yaml:3:5")
+    .assert_stderr_contains("component `app/web` has a `ringRoute` but no rings")
+    .assert_stderr_contains("config/prod.yaml:7:5");
+    let run = hldc(root, &["generate", "prod"]).assert_code(0);
+    run.assert_stderr_contains("renders no Service: no route between its rings is written");
+    // Routing off: nothing to warn about.
+    write_files(root, &[("hldc.yaml", "environments:\n  prod: {clusters: [east-us]}\nrings: {routing: none}\n")]);
+    let run = hldc(root, &["generate", "prod"]).assert_code(0);
+    assert!(!run.stderr.contains("renders no Service"), "{}", run.stderr);
+}
