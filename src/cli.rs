@@ -61,7 +61,7 @@ pub enum Command {
     Remove(RemoveArgs),
     /// Print the merged config of each component, every value with the file:line that set it
     Config(ConfigArgs),
-    /// Print a JSON Schema of one of the file formats (component, config, access, lock, project)
+    /// Print a JSON Schema of one of the file formats (component, config, access, lock, project, trace-record)
     Schema {
         /// Which schema; all names are listed when omitted
         name: Option<String>,

@@ -34,6 +34,7 @@ pub mod scope;
 pub mod settings;
 pub mod sources;
 pub mod suggest;
+pub mod trace;
 pub mod transform;
 pub mod yaml;
 

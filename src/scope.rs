@@ -176,6 +176,7 @@ mod tests {
             inject_namespace: None,
             objects,
             warnings: Vec::new(),
+            origin: Default::default(),
         }]
     }
 

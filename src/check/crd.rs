@@ -192,6 +192,7 @@ mod tests {
             inject_namespace: None,
             objects,
             warnings: Vec::new(),
+            origin: Default::default(),
         }];
         match CrdSchemas::of_output(&components).check(&widget.value, "`Widget w`", &widget) {
             Verdict::Skipped => None,

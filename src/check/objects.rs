@@ -312,6 +312,7 @@ mod tests {
             inject_namespace: None,
             objects,
             warnings: Vec::new(),
+            origin: Default::default(),
         }];
         let kube = crate::check::kube::load("1.34").unwrap();
         let scopes = Scopes::new("1.34", &[], &components).unwrap();

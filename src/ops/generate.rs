@@ -16,6 +16,7 @@ use crate::render::{self, HelmSettings, Hook, HookStage, Rendered};
 use crate::resolve::{self, Environments};
 use crate::scope::Scopes;
 use crate::sources::Sources;
+use crate::trace;
 use crate::transform;
 
 /// What a compile needs besides its sources.
@@ -197,7 +198,11 @@ pub fn generate(
     let project = crate::project::load(sources)?;
     let targets = project.targets(&options.environments, clusters)?;
     let (hld, mut warnings) = load_for(&project, &targets, sources)?;
+    let records_dir = out_root.join(trace::record::DIRECTORY);
+    let git = trace::git::HldGit::describe(sources.hld_root(), &[out_root.join("generated"), records_dir]);
+    warnings.extend(git.warning.clone());
     let mut outputs = Vec::new();
+    let mut records = Vec::new();
     let mut after_generate = Vec::new();
     let mut unchecked = BTreeSet::new();
     // Every target compiles and passes its checks before anything is written: a failing
@@ -207,9 +212,13 @@ pub fn generate(
         if check {
             unchecked.extend(check_objects(&mut compiled, options.kube_version)?);
         }
-        add_once(&mut warnings, compiled.warnings.drain(..));
+        let traced = trace::trace(&mut compiled.components, target, &git, out_root);
+        add_once(&mut warnings, compiled.warnings.drain(..).chain(traced.warnings));
         after_generate.append(&mut compiled.after_generate);
-        outputs.push((target, emit::output_files(&compiled.components)));
+        let mut files = emit::output_files(&compiled.components);
+        files.extend(traced.hydrator.map(|text| (trace::hydrator::FILE.to_string(), text)));
+        outputs.push((target, files));
+        records.push((trace::record::path(out_root, &target.environment_dir(), target.cluster()), traced.record));
     }
     let generated = out_root.join("generated");
     let directory = generated.join(options.environments.output_dir());
@@ -236,6 +245,10 @@ pub fn generate(
             removed.extend(emit::stale_files(&cluster_dir, files).into_iter().map(|file| format!("{cluster}/{file}")));
             emit::write_atomically(&cluster_dir, files).map_err(|p| vec![p])?;
         }
+    }
+    // The records sit beside the output, outside what a GitOps agent syncs.
+    for (path, record) in &records {
+        emit::write_file_atomically(path, &record.to_text()).map_err(|p| vec![p])?;
     }
     let lock_written = super::remote::save_lock(sources).map_err(|p| vec![p])?;
     render::run_hooks(&after_generate).map_err(|p| vec![p])?;

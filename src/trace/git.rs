@@ -1,0 +1,171 @@
+//! What the HLD's git repository says about the run: its `origin` (credentials removed) and the
+//! commit generated from. Commit data only, never the clock. Outside a work tree, or with
+//! uncommitted changes under the HLD, there is no commit to stamp: a warning says what is
+//! stamped instead.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, UNIX_EPOCH};
+
+use crate::diag::Problem;
+use crate::fetch::redact_url;
+
+/// One commit of the HLD.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commit {
+    /// Full 40-hex SHA.
+    pub sha: String,
+    /// Committer time, RFC 3339 (UTC).
+    pub time: String,
+    /// `Name <email>`.
+    pub author: String,
+    /// Author time, RFC 3339 (UTC).
+    pub author_time: String,
+    pub subject: String,
+    /// The message after its subject paragraph.
+    pub body: String,
+}
+
+/// The HLD's repository as a run sees it.
+#[derive(Debug, Clone, Default)]
+pub struct HldGit {
+    /// `origin`, credentials removed.
+    pub repo: Option<String>,
+    /// The commit generated from; `None` outside a work tree or with uncommitted changes.
+    pub commit: Option<Commit>,
+    /// Why there is no commit, said once per run.
+    pub warning: Option<Problem>,
+}
+
+impl HldGit {
+    /// Looks at the repository holding `hld_root`. Changes under `excluded` (hldc's own output
+    /// directories) do not make the tree dirty.
+    pub fn describe(hld_root: &Path, excluded: &[PathBuf]) -> HldGit {
+        let Ok(repository) = git2::Repository::discover(hld_root) else {
+            return HldGit::without_commit(
+                None,
+                "the HLD is not in a git work tree",
+                "objects are stamped without `hldc.io/hld-repo` and `hldc.io/hld-commit`, and no `hydrator.metadata` is written",
+                "generate from a git work tree of the HLD to stamp the commit each object comes from",
+            );
+        };
+        let Some(workdir) = repository.workdir().map(Path::to_path_buf) else {
+            return HldGit::without_commit(
+                None,
+                "the HLD's repository has no work tree",
+                "objects are stamped without `hldc.io/hld-repo` and `hldc.io/hld-commit`, and no `hydrator.metadata` is written",
+                "generate from a checkout of the HLD",
+            );
+        };
+        let repo = repository
+            .find_remote("origin")
+            .ok()
+            .and_then(|remote| remote.url().ok().map(redact_url))
+            .filter(|url| !url.is_empty());
+        let head = repository.head().ok().and_then(|head| head.peel_to_commit().ok());
+        let Some(head) = head else {
+            return HldGit::without_commit(
+                repo,
+                "the HLD's repository has no commit yet",
+                "objects are stamped without `hldc.io/hld-commit`, and no `hydrator.metadata` is written",
+                "commit the HLD, then generate again",
+            );
+        };
+        let changed = uncommitted(&repository, &workdir, hld_root, excluded);
+        if !changed.is_empty() {
+            let shown: Vec<String> = changed.iter().take(3).map(|path| format!("`{path}`")).collect();
+            let more = if changed.len() > 3 { format!(" and {} more", changed.len() - 3) } else { String::new() };
+            return HldGit::without_commit(
+                repo,
+                &format!("the HLD has uncommitted changes ({}{more})", shown.join(", ")),
+                "objects whose content changed are stamped without `hldc.io/hld-commit` (no commit holds what they come from), unchanged ones keep their earlier stamps, and no `hydrator.metadata` is written",
+                "commit the changes, then generate again",
+            );
+        }
+        HldGit { repo, commit: Some(commit_of(&head)), warning: None }
+    }
+
+    fn without_commit(repo: Option<String>, what: &str, instead: &str, help: &str) -> HldGit {
+        let warning = Problem::warning("hldc::trace::no-commit", format!("{what}: {instead}")).help(help);
+        HldGit { repo, commit: None, warning: Some(warning) }
+    }
+}
+
+fn commit_of(commit: &git2::Commit) -> Commit {
+    let person = |signature: git2::Signature| {
+        format!(
+            "{} <{}>",
+            String::from_utf8_lossy(signature.name_bytes()),
+            String::from_utf8_lossy(signature.email_bytes())
+        )
+    };
+    Commit {
+        sha: commit.id().to_string(),
+        time: rfc3339(commit.committer().when().seconds()),
+        author: person(commit.author()),
+        author_time: rfc3339(commit.author().when().seconds()),
+        subject: commit.summary().ok().flatten().unwrap_or_default().to_string(),
+        body: commit.body().ok().flatten().unwrap_or_default().trim_end().to_string(),
+    }
+}
+
+/// Paths (relative to the work tree) changed, added or deleted under `hld_root` and not yet
+/// committed, outside `excluded`; sorted.
+fn uncommitted(repository: &git2::Repository, workdir: &Path, hld_root: &Path, excluded: &[PathBuf]) -> Vec<String> {
+    let canonical = |path: &Path| path.canonicalize().ok();
+    let workdir = canonical(workdir).unwrap_or_else(|| workdir.to_path_buf());
+    let relative = |path: &Path| -> Option<String> {
+        let path = canonical(path)?;
+        Some(path.strip_prefix(&workdir).ok()?.to_string_lossy().replace('\\', "/"))
+    };
+    let root = relative(hld_root).unwrap_or_default();
+    let excluded: Vec<String> = excluded.iter().filter_map(|path| relative(path)).filter(|p| !p.is_empty()).collect();
+    let mut options = git2::StatusOptions::new();
+    options.include_untracked(true).recurse_untracked_dirs(true).include_ignored(false).exclude_submodules(true);
+    if !root.is_empty() {
+        options.pathspec(&root);
+    }
+    let Ok(statuses) = repository.statuses(Some(&mut options)) else {
+        return vec!["(git status failed)".to_string()];
+    };
+    let inside = |path: &str, dir: &str| path == dir || path.starts_with(&format!("{dir}/"));
+    let mut changed: Vec<String> = statuses
+        .iter()
+        .filter(|entry| entry.status() != git2::Status::CURRENT)
+        .filter_map(|entry| entry.path().ok().map(str::to_string))
+        .filter(|path| root.is_empty() || inside(path, &root))
+        .filter(|path| !excluded.iter().any(|dir| inside(path, dir)))
+        .collect();
+    changed.sort();
+    changed
+}
+
+/// RFC 3339 in UTC, seconds precision.
+pub fn rfc3339(seconds: i64) -> String {
+    let time = if seconds >= 0 {
+        UNIX_EPOCH + Duration::from_secs(seconds.unsigned_abs())
+    } else {
+        UNIX_EPOCH - Duration::from_secs(seconds.unsigned_abs())
+    };
+    humantime::format_rfc3339_seconds(time).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_of_commit_times() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_705_314_600), "2024-01-15T10:30:00Z");
+    }
+
+    #[test]
+    fn outside_a_work_tree_there_is_no_commit_and_one_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = HldGit::describe(dir.path(), &[]);
+        assert!(git.commit.is_none() && git.repo.is_none());
+        let warning = git.warning.unwrap();
+        assert!(warning.message.contains("not in a git work tree"), "{}", warning.message);
+        assert!(warning.message.contains("without `hldc.io/hld-repo` and `hldc.io/hld-commit`"));
+    }
+}

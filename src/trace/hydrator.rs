@@ -1,0 +1,74 @@
+//! `hydrator.metadata`: the file Argo CD's source hydrator writes beside hydrated manifests and
+//! GitOps Promoter reads to learn which DRY commit a hydrated commit was made from
+//! (gitops-promoter `docs/custom-hydrator.md`). hldc writes one per environment (or cluster)
+//! output directory, so its output can be promoted like Argo CD's hydrator's.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use crate::trace::git::Commit;
+use crate::trace::record::Record;
+
+/// The file's name, beside the manifests.
+pub const FILE: &str = "hydrator.metadata";
+
+/// The fields of the contract, in the order Argo CD's hydrator writes them.
+#[derive(Debug, Serialize)]
+struct Metadata<'a> {
+    #[serde(rename = "repoURL", skip_serializing_if = "Option::is_none")]
+    repo_url: Option<&'a str>,
+    #[serde(rename = "drySha")]
+    dry_sha: &'a str,
+    author: &'a str,
+    date: &'a str,
+    subject: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    body: &'a str,
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    references: BTreeSet<Reference>,
+}
+
+/// Another commit that contributed: a component's source commit, from its trace block.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+struct Reference {
+    commit: ReferencedCommit,
+}
+
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+struct ReferencedCommit {
+    #[serde(rename = "repoURL", skip_serializing_if = "Option::is_none")]
+    repo_url: Option<String>,
+    sha: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    author: Option<String>,
+}
+
+/// The file's text: pretty JSON, trailing newline. `drySha` is the HLD commit generated from.
+pub fn metadata(commit: &Commit, repo_url: Option<&str>, record: &Record) -> String {
+    let references = record
+        .components
+        .iter()
+        .filter_map(|component| {
+            let trace = &component.trace;
+            Some(Reference {
+                commit: ReferencedCommit {
+                    repo_url: trace.source_repo.as_deref().map(crate::fetch::redact_url),
+                    sha: trace.source_commit.clone()?,
+                    author: trace.author.clone(),
+                },
+            })
+        })
+        .collect();
+    let metadata = Metadata {
+        repo_url,
+        dry_sha: &commit.sha,
+        author: &commit.author,
+        date: &commit.author_time,
+        subject: &commit.subject,
+        body: &commit.body,
+        references,
+    };
+    // Strings and a set of structs of strings always serialize.
+    serde_json::to_string_pretty(&metadata).unwrap_or_default() + "\n"
+}
