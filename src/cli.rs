@@ -61,6 +61,12 @@ pub enum Command {
     Remove(RemoveArgs),
     /// Print the merged config of each component, every value with the file:line that set it
     Config(ConfigArgs),
+    /// Show where an object came from: component, environment, cluster, ring, HLD and source commits, images
+    ///
+    /// Reads the object's YAML (a Pod from `kubectl get pod NAME -o yaml`, or a generated object)
+    /// from FILE or stdin (`-`); what a Pod lacks is looked up in the trace records of the output
+    /// directory (`<out>/.hldc/`). Exit 0 traced, 2 unstamped or unreadable.
+    Trace(TraceArgs),
     /// Print a JSON Schema of one of the file formats (component, config, access, lock, project, trace-record)
     Schema {
         /// Which schema; all names are listed when omitted
@@ -228,6 +234,26 @@ pub struct DiffArgs {
 
     #[command(flatten)]
     pub fetch: FetchArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// The object's YAML, or `-` for stdin
+    #[arg(value_name = "FILE", default_value = "-")]
+    pub file: PathBuf,
+
+    /// Where generated/ and .hldc/ are (default: the HLD root, as for generate)
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = TraceFormat::Text)]
+    pub output: TraceFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TraceFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -213,6 +213,33 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
             print!("{}", ops::config::to_text(&shown.components));
             Ok(ExitCode::SUCCESS)
         }
+        Command::Trace(args) => {
+            let (name, text) = if args.file.as_os_str() == "-" {
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| {
+                    vec![Problem::error("hldc::trace::read", format!("cannot read the object from stdin: {e}"))
+                        .help("pipe the object's YAML in, e.g. `kubectl get pod NAME -o yaml | hldc trace -`")]
+                })?;
+                ("<stdin>".to_string(), text)
+            } else {
+                let name = args.file.display().to_string();
+                let text = std::fs::read_to_string(&args.file).map_err(|e| {
+                    vec![Problem::error("hldc::trace::read", format!("cannot read `{name}`: {e}"))
+                        .help("give the file holding the object's YAML, or `-` to read it from stdin")]
+                })?;
+                (name, text)
+            };
+            let out_root = args.out.clone().unwrap_or_else(|| settings.hld_root.clone());
+            let journeys = ops::trace::trace(&name, text, &out_root).map_err(|p| vec![p])?;
+            for note in journeys.iter().flat_map(|journey| &journey.notes) {
+                eprintln!("note: {note}");
+            }
+            match args.output {
+                cli::TraceFormat::Text => print!("{}", ops::trace::to_text(&journeys)),
+                cli::TraceFormat::Json => println!("{}", ops::trace::to_json(&journeys)),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Schema { name } => match name.as_deref().map(|n| (n, Schema::from_name(n))) {
             None => {
                 for schema in Schema::ALL {

@@ -167,3 +167,153 @@ fn stamps_stay_sticky_over_three_commits_byte_for_byte() {
     // Stamps are not a change: diff sees none.
     hldc(root, &["diff", "prod"]).assert_code(0);
 }
+
+/// A Pod as the API server makes it from a Deployment's template: the template's metadata,
+/// a generated name, the namespace, and the template's spec.
+fn pod_of(deployment: &Value) -> String {
+    let template = &deployment["spec"]["template"];
+    let mut metadata = template["metadata"].clone();
+    metadata["name"] = Value::from("trivia-api-7d9c5b8f6-x2x9k");
+    metadata["namespace"] = deployment["metadata"]["namespace"].clone();
+    let pod = serde_yaml::to_value(serde_json::json!({"apiVersion": "v1", "kind": "Pod"})).unwrap();
+    let mut pod = pod;
+    pod["metadata"] = metadata;
+    pod["spec"] = template["spec"].clone();
+    serde_yaml::to_string(&pod).unwrap()
+}
+
+#[test]
+fn trace_follows_a_pod_back_to_its_source_and_hld_commits() {
+    let (hld, _) = example_repo();
+    let root = hld.path();
+    let source = "sourceRepo=https://robot:gh-secret@github.com/fabrikam/trivia";
+    let args =
+        ["set", "--env", "prod", "--component", "trivia-api", "--trace", source, "sourceCommit=4f2a9c1", "ciBuild=812"];
+    hldc(root, &args).assert_code(0);
+    let c2 = commit(root, "trivia-api from CI build 812", 2);
+    let run = hldc(root, &["generate", "prod"]).assert_code(0);
+    let api = deployment(&std::fs::read_to_string(root.join("generated/prod/trivia-api.yaml")).unwrap());
+    let template = ["spec", "template"];
+    assert_eq!(annotation(&api, &template, "hldc.io/source-repo"), Some("https://github.com/fabrikam/trivia"));
+    assert_eq!(annotation(&api, &template, "hldc.io/source-commit"), Some("4f2a9c1"));
+    assert_eq!(annotation(&api, &template, "hldc.io/ci-build"), Some("812"));
+    assert_eq!(
+        annotation(&api, &template, "checksum/config").map(str::len),
+        Some(64),
+        "the chart's annotation is kept"
+    );
+    // Credentials of the origin and of the trace block reach no output, record or message.
+    let mut everything = run.stderr.clone();
+    for (file, bytes) in read_tree(&root.join("generated")).into_iter().chain(read_tree(&root.join(".hldc"))) {
+        everything.push_str(&file);
+        everything.push_str(&String::from_utf8(bytes).unwrap());
+    }
+    for secret in ["s3cret", "ci-bot", "gh-secret", "robot"] {
+        assert!(!everything.contains(secret), "{secret} leaked");
+    }
+
+    let pod = root.join("pod.yaml");
+    std::fs::write(&pod, pod_of(&api)).unwrap();
+    let run = hldc(root, &["trace", "pod.yaml", "--output", "json"]).assert_code(0);
+    let journey: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        journey,
+        serde_json::json!({
+            "component": "fabrikam-trivia/trivia-api",
+            "environment": "prod",
+            "cluster": null,
+            "ring": null,
+            "hldRepo": CLEAN_ORIGIN,
+            "hldCommit": c2,
+            "sourceRepo": "https://github.com/fabrikam/trivia",
+            "sourceCommit": "4f2a9c1",
+            "images": ["fabrikam.azurecr.io/trivia-api:1.4.2"],
+        }),
+        "environment and HLD repo come from the record; the rest from the pod"
+    );
+    let text = hldc(root, &["trace", "pod.yaml"]).assert_code(0).stdout;
+    assert!(text.contains("environment:   prod\n") && text.contains(&format!("HLD commit:    {c2}\n")), "{text}");
+    // Without the output at hand, only what the pod itself says.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let alone = hldc(root, &["trace", "pod.yaml", "--out", elsewhere.path().to_str().unwrap(), "--output", "json"])
+        .assert_code(0);
+    let alone: serde_json::Value = serde_json::from_str(&alone.stdout).unwrap();
+    assert_eq!((alone["environment"].clone(), alone["hldCommit"].clone()), (serde_json::Value::Null, c2.into()));
+
+    std::fs::write(&pod, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: stray\n").unwrap();
+    hldc(root, &["trace", "pod.yaml"]).assert_code(2).assert_stderr_contains(
+        "error[hldc::trace::unstamped]: `v1 Pod stray` carries no `hldc.io/component` annotation",
+    );
+}
+
+#[test]
+fn hydrator_metadata_follows_the_custom_hydrator_contract() {
+    let (hld, c1) = example_repo();
+    let root = hld.path();
+    hldc(
+        root,
+        &[
+            "set",
+            "--env",
+            "prod",
+            "--component",
+            "trivia-web",
+            "--trace",
+            "sourceRepo=https://github.com/fabrikam/web",
+            "sourceCommit=9b1d3e7",
+            "author=Dana Dev",
+        ],
+    )
+    .assert_code(0);
+    let c2 = commit(root, "Deploy web 9b1d3e7\n\nBuilt by CI.\n\nSigned-off-by: Dana Dev <dana@example.com>", 2);
+    hldc(root, &["generate", "prod"]).assert_code(0);
+    let text = std::fs::read_to_string(root.join("generated/prod/hydrator.metadata")).unwrap();
+    assert!(text.ends_with("}\n"));
+    let metadata: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_ne!(c1, c2);
+    assert_eq!(
+        metadata,
+        serde_json::json!({
+            "repoURL": CLEAN_ORIGIN,
+            "drySha": c2,
+            "author": "Dana Dev <dana@example.com>",
+            "date": "2024-01-02T09:00:00Z",
+            "subject": "Deploy web 9b1d3e7",
+            "body": "Built by CI.\n\nSigned-off-by: Dana Dev <dana@example.com>",
+            "references": [{"commit": {"repoURL": "https://github.com/fabrikam/web", "sha": "9b1d3e7", "author": "Dana Dev"}}],
+        })
+    );
+}
+
+#[test]
+fn without_a_commit_nothing_false_is_stamped_and_one_warning_says_so() {
+    // Outside any work tree.
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&repo().join("examples/fabrikam-trivia"), dir.path());
+    let _ = std::fs::remove_dir_all(dir.path().join("generated"));
+    let run = hldc(dir.path(), &["generate", "prod"]).assert_code(0);
+    assert_eq!(run.stderr.matches("warning[hldc::trace::no-commit]").count(), 1, "{}", run.stderr);
+    run.assert_stderr_contains(
+        "the HLD is not in a git work tree: objects are stamped without `hldc.io/hld-repo` and `hldc.io/hld-commit`",
+    );
+    let tree = read_tree(&dir.path().join("generated/prod"));
+    assert!(!tree.contains_key("hydrator.metadata"));
+    assert!(!tree.values().any(|bytes| String::from_utf8_lossy(bytes).contains("hldc.io/hld-")));
+
+    // Uncommitted changes: changed objects lose their commit, unchanged ones keep theirs.
+    let (hld, c1) = example_repo();
+    let root = hld.path();
+    hldc(root, &["generate", "prod"]).assert_code(0);
+    let first = read_tree(&root.join("generated/prod"));
+    edit_trivia_api(root, "replicaCount: 3", "replicaCount: 5");
+    write_files(root, &[("notes.txt", "untracked, but under the HLD\n")]);
+    let run = hldc(root, &["generate", "prod"]).assert_code(0);
+    run.assert_stderr_contains("the HLD has uncommitted changes (`config/prod.yaml`, `notes.txt`)");
+    let second = read_tree(&root.join("generated/prod"));
+    assert_eq!(first["trivia-web.yaml"], second["trivia-web.yaml"]);
+    assert!(!second.contains_key("hydrator.metadata"), "no dry SHA to name");
+    let api = deployment(&text(&second, "trivia-api.yaml"));
+    assert_eq!(annotation(&api, &[], "hldc.io/hld-commit"), None, "no commit holds this content");
+    assert_eq!(annotation(&api, &["spec", "template"], "hldc.io/hld-commit"), Some(c1.as_str()));
+    assert_eq!(record(root, "prod")["components"][1]["hldCommit"], serde_json::Value::Null);
+}

@@ -5,5 +5,6 @@ pub mod diff;
 pub mod edit;
 pub mod generate;
 pub mod remote;
+pub mod trace;
 pub mod update;
 pub mod validate;

@@ -53,7 +53,7 @@ pub fn metadata(commit: &Commit, repo_url: Option<&str>, record: &Record) -> Str
             let trace = &component.trace;
             Some(Reference {
                 commit: ReferencedCommit {
-                    repo_url: trace.source_repo.as_deref().map(crate::fetch::redact_url),
+                    repo_url: trace.source_repo.clone(),
                     sha: trace.source_commit.clone()?,
                     author: trace.author.clone(),
                 },

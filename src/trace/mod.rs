@@ -68,7 +68,10 @@ impl Origin {
             }
             .to_string(),
             defined_in: definition.document.file.name().to_string(),
-            trace: planned.config.trace.clone(),
+            trace: TraceBlock {
+                source_repo: planned.config.trace.source_repo.as_deref().map(redact_url),
+                ..planned.config.trace.clone()
+            },
             sources: fetched.into_iter().chain([own]).collect(),
         }
     }

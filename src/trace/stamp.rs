@@ -5,7 +5,6 @@
 
 use serde_yaml::{Mapping, Value};
 
-use crate::fetch::redact_url;
 use crate::trace::Origin;
 
 /// Every key hldc stamps starts with it; stamps are never content.
@@ -104,20 +103,19 @@ pub fn stamp(object: &mut Value, component: &str, origin: &Origin, target: &Targ
     *object = content;
     let ring = origin.ring.as_deref();
     let trace = &origin.trace;
-    let source_repo = trace.source_repo.as_deref().map(redact_url);
     if let Some(path) = template {
         let template_annotations = [
             (COMPONENT, Some(component)),
             (RING, ring),
             (HLD_COMMIT, template_commit.as_deref()),
-            (SOURCE_REPO, source_repo.as_deref()),
+            (SOURCE_REPO, trace.source_repo.as_deref()),
             (SOURCE_COMMIT, trace.source_commit.as_deref()),
             (SOURCE_REF, trace.source_ref.as_deref()),
             (CI_BUILD, trace.ci_build.as_deref()),
         ];
         set_all(object, path, "annotations", &template_annotations);
         set_all(object, path, "labels", &[(RING, ring)]);
-        let cause = change_cause(component, ring, template_commit.as_deref(), source_repo.as_deref(), trace);
+        let cause = change_cause(component, ring, template_commit.as_deref(), trace);
         set_all(object, &[], "annotations", &[(CHANGE_CAUSE, Some(&cause))]);
     }
     let annotations = [
@@ -137,7 +135,6 @@ fn change_cause(
     component: &str,
     ring: Option<&str>,
     commit: Option<&str>,
-    source_repo: Option<&str>,
     trace: &crate::trace::record::TraceBlock,
 ) -> String {
     let mut cause = format!("hldc: {component}");
@@ -148,7 +145,7 @@ fn change_cause(
         Some(commit) => cause.push_str(&format!(" at HLD commit {commit}")),
         None => cause.push_str(" (no HLD commit to name)"),
     }
-    match (source_repo, trace.source_commit.as_deref()) {
+    match (trace.source_repo.as_deref(), trace.source_commit.as_deref()) {
         (Some(repo), Some(commit)) => cause.push_str(&format!(", source {repo}@{commit}")),
         (None, Some(commit)) => cause.push_str(&format!(", source commit {commit}")),
         _ => {}
@@ -218,7 +215,7 @@ mod tests {
         Origin {
             ring: Some("canary".into()),
             trace: TraceBlock {
-                source_repo: Some("https://user:secret@h/app".into()),
+                source_repo: Some("https://h/app".into()),
                 source_commit: Some("4f2a9c1".into()),
                 ..TraceBlock::default()
             },
@@ -250,7 +247,7 @@ mod tests {
         assert_eq!(cause, "hldc: app/api ring canary at HLD commit c1, source https://h/app@4f2a9c1");
         let template = get(&object, &["spec", "template", "metadata"]).unwrap();
         assert_eq!(template["annotations"]["checksum/config"], "abc", "the chart's own annotation is kept");
-        assert_eq!(template["annotations"][SOURCE_REPO], "https://h/app", "credentials never reach output");
+        assert_eq!(template["annotations"][SOURCE_REPO], "https://h/app");
         assert_eq!(template["annotations"][HLD_COMMIT], "c1");
         assert!(template["annotations"].get(ENVIRONMENT).is_none());
         assert_eq!(template["labels"]["app"], "api");
