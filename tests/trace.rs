@@ -317,3 +317,157 @@ fn without_a_commit_nothing_false_is_stamped_and_one_warning_says_so() {
     assert_eq!(annotation(&api, &["spec", "template"], "hldc.io/hld-commit"), Some(c1.as_str()));
     assert_eq!(record(root, "prod")["components"][1]["hldCommit"], serde_json::Value::Null);
 }
+
+const WORKLOADS: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d, namespace: jobs}
+spec:
+  selector: {matchLabels: {app: d}}
+  template:
+    metadata: {labels: {app: d}}
+    spec: {containers: [{name: d, image: 'd:1'}]}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: s, namespace: jobs}
+spec:
+  serviceName: s
+  selector: {matchLabels: {app: s}}
+  template:
+    metadata: {labels: {app: s}}
+    spec: {containers: [{name: s, image: 's:1'}]}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: ds, namespace: jobs}
+spec:
+  selector: {matchLabels: {app: ds}}
+  template:
+    metadata: {labels: {app: ds}}
+    spec: {containers: [{name: ds, image: 'ds:1'}]}
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: rs, namespace: jobs}
+spec:
+  selector: {matchLabels: {app: rs}}
+  template:
+    metadata: {labels: {app: rs}}
+    spec: {containers: [{name: rs, image: 'rs:1'}]}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: j, namespace: jobs}
+spec:
+  template:
+    spec: {restartPolicy: Never, containers: [{name: j, image: 'j:1'}]}
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: c, namespace: jobs}
+spec:
+  schedule: '0 3 * * *'
+  jobTemplate:
+    spec:
+      template:
+        spec: {restartPolicy: Never, initContainers: [{name: i, image: 'init:1'}], containers: [{name: c, image: 'c:1'}]}
+";
+
+#[test]
+fn every_workload_kind_clusters_and_rings_are_stamped() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write_files(
+        root,
+        &[
+            ("hldc.yaml", "environments:\n  prod:\n    clusters: [east]\nrings: {routing: none}\n"),
+            (
+                "component.yaml",
+                "name: app\nsubcomponents:\n  - name: jobs\n    type: static\n    path: jobs\n  - name: svc\n    type: helm\n    path: chart\n",
+            ),
+            (
+                "config/common.yaml",
+                "subcomponents:\n  svc:\n    rings:\n      stable: {default: true}\n      canary: {}\n    trace: {sourceCommit: 4f2a9c1}\n",
+            ),
+            ("config/prod.yaml", ""),
+            ("jobs/all.yaml", WORKLOADS),
+            ("chart/Chart.yaml", "apiVersion: v2\nname: svc\nversion: 0.1.0\n"),
+            (
+                "chart/templates/deployment.yaml",
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n  namespace: web\nspec:\n  selector:\n    matchLabels: {app: {{ .Release.Name }}}\n  template:\n    metadata:\n      labels: {app: {{ .Release.Name }}}\n      annotations: {prometheus.io/scrape: \"true\"}\n    spec:\n      containers: [{name: web, image: \"web:1\"}]\n",
+            ),
+        ],
+    );
+    git(root, &["init", "-q", "-b", "main"], 1);
+    let c1 = commit(root, "Workloads", 1);
+    hldc(root, &["generate", "prod"]).assert_code(0);
+    let out = root.join("generated/prod/east");
+    let tree = read_tree(&out);
+    assert_eq!(tree.keys().collect::<Vec<_>>(), ["hydrator.metadata", "jobs.yaml", "svc-canary.yaml", "svc.yaml"]);
+    let workloads = documents(&text(&tree, "jobs.yaml"));
+    assert_eq!(workloads.len(), 6);
+    for object in &workloads {
+        let kind = object["kind"].as_str().unwrap();
+        assert_eq!(annotation(object, &[], "hldc.io/cluster"), Some("east"), "{kind}");
+        assert_eq!(annotation(object, &[], "hldc.io/environment"), Some("prod"), "{kind}");
+        assert!(annotation(object, &[], "kubernetes.io/change-cause").unwrap().contains(&c1), "{kind}");
+        let template: &[&str] =
+            if kind == "CronJob" { &["spec", "jobTemplate", "spec", "template"] } else { &["spec", "template"] };
+        assert_eq!(annotation(object, template, "hldc.io/component"), Some("app/jobs"), "{kind}");
+        assert_eq!(annotation(object, template, "hldc.io/hld-commit"), Some(c1.as_str()), "{kind}");
+        assert_eq!(
+            annotation(object, template, "hldc.io/cluster"),
+            None,
+            "{kind}: only the listed stamps on templates"
+        );
+    }
+    let canary = deployment(&text(&tree, "svc-canary.yaml"));
+    assert_eq!(annotation(&canary, &[], "hldc.io/ring"), Some("canary"));
+    assert_eq!(annotation(&canary, &["spec", "template"], "hldc.io/ring"), Some("canary"));
+    assert_eq!(
+        annotation(&canary, &["spec", "template"], "prometheus.io/scrape"),
+        Some("true"),
+        "merged, not replaced"
+    );
+    assert_eq!(annotation(&canary, &["spec", "template"], "hldc.io/source-commit"), Some("4f2a9c1"));
+    assert_eq!(
+        canary["spec"]["template"]["metadata"]["labels"],
+        serde_yaml::from_str::<Value>("{app: svc-canary, hldc.io/ring: canary}").unwrap()
+    );
+    assert_eq!(
+        canary["spec"]["selector"],
+        serde_yaml::from_str::<Value>("matchLabels: {app: svc-canary}").unwrap(),
+        "selectors untouched"
+    );
+    let stable = deployment(&text(&tree, "svc.yaml"));
+    assert_eq!(annotation(&stable, &[], "hldc.io/ring"), Some("stable"));
+
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join(".hldc/prod/east.json")).unwrap()).unwrap();
+    assert_eq!(record["cluster"], "east");
+    let order: Vec<(String, String)> = record["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["component"].as_str().unwrap().into(), c["ring"].as_str().unwrap_or("-").into()))
+        .collect();
+    assert_eq!(
+        order,
+        [("app/jobs".into(), "-".into()), ("app/svc".into(), "canary".into()), ("app/svc".into(), "stable".into())]
+    );
+    assert_eq!(
+        record["components"][0]["images"],
+        serde_json::json!(["c:1", "d:1", "ds:1", "init:1", "j:1", "rs:1", "s:1"])
+    );
+    assert_eq!(record["components"][1]["sources"], serde_json::json!([{"kind": "local", "url": "chart"}]));
+
+    // A canary pod in the cluster: the record says which cluster.
+    std::fs::write(root.join("pod.yaml"), pod_of(&canary)).unwrap();
+    let journey = hldc(root, &["trace", "pod.yaml", "--output", "json"]).assert_code(0).stdout;
+    let journey: serde_json::Value = serde_json::from_str(&journey).unwrap();
+    assert_eq!(
+        (&journey["cluster"], &journey["ring"], &journey["environment"]),
+        (&"east".into(), &"canary".into(), &"prod".into())
+    );
+}
