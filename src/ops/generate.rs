@@ -174,6 +174,7 @@ pub fn compile_loaded(
 pub struct Generated {
     /// The environment's output directory (its clusters' directories are inside).
     pub directory: PathBuf,
+    /// Manifest files written (`hydrator.metadata` aside).
     pub file_count: usize,
     /// Files of an earlier run (or added by hand) that the new output no longer has.
     pub removed: Vec<String>,
@@ -222,7 +223,8 @@ pub fn generate(
     }
     let generated = out_root.join("generated");
     let directory = generated.join(options.environments.output_dir());
-    let file_count = outputs.iter().map(|(_, files)| files.len()).sum();
+    // The manifests: whether `hydrator.metadata` is written beside them depends on git, not on the HLD.
+    let file_count = outputs.iter().flat_map(|(_, files)| files.keys()).filter(|f| *f != trace::hydrator::FILE).count();
     let mut removed = Vec::new();
     if clusters.is_empty() {
         // One swap of the environment's whole directory: a cluster dropped from hldc.yaml (or the
