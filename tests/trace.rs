@@ -265,7 +265,9 @@ fn hydrator_metadata_follows_the_custom_hydrator_contract() {
         ],
     )
     .assert_code(0);
-    let c2 = commit(root, "Deploy web 9b1d3e7\n\nBuilt by CI.\n\nSigned-off-by: Dana Dev <dana@example.com>", 2);
+    // The trailers Argo CD's hydrator reads a reference from, as a service's CI writes them.
+    let message = "Deploy web 9b1d3e7\n\nBuilt by CI.\n\nArgocd-reference-commit-sha: 1a2b3c4\nArgocd-reference-commit-repourl: https://token@github.com/fabrikam/api\nArgocd-reference-commit-subject: Fix scoring\nSigned-off-by: Dana Dev <dana@example.com>";
+    let c2 = commit(root, message, 2);
     hldc(root, &["generate", "prod"]).assert_code(0);
     let text = std::fs::read_to_string(root.join("generated/prod/hydrator.metadata")).unwrap();
     assert!(text.ends_with("}\n"));
@@ -280,7 +282,10 @@ fn hydrator_metadata_follows_the_custom_hydrator_contract() {
             "date": "2024-01-02T09:00:00Z",
             "subject": "Deploy web 9b1d3e7",
             "body": "Built by CI.\n\nSigned-off-by: Dana Dev <dana@example.com>",
-            "references": [{"commit": {"repoURL": "https://github.com/fabrikam/web", "sha": "9b1d3e7", "author": "Dana Dev"}}],
+            "references": [
+                {"commit": {"repoURL": "https://github.com/fabrikam/api", "sha": "1a2b3c4", "subject": "Fix scoring"}},
+                {"commit": {"repoURL": "https://github.com/fabrikam/web", "sha": "9b1d3e7", "author": "Dana Dev"}},
+            ],
         })
     );
 }

@@ -21,8 +21,71 @@ pub struct Commit {
     /// Author time, RFC 3339 (UTC).
     pub author_time: String,
     pub subject: String,
-    /// The message after its subject paragraph.
+    /// The message after its subject paragraph, without the trailers `references` came from.
     pub body: String,
+    /// The source commit the message names in Argo CD's `Argocd-reference-commit-*` trailers.
+    pub references: Vec<Reference>,
+}
+
+/// A commit another one names: what `hydrator.metadata`'s `references` hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Reference {
+    #[serde(rename = "repoURL", skip_serializing_if = "Option::is_none")]
+    pub repo_url: Option<String>,
+    pub sha: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
+/// The trailer prefix Argo CD's hydrator reads references from.
+const REFERENCE_TRAILER: &str = "Argocd-reference-commit-";
+
+/// Splits a commit body into its text without `Argocd-reference-commit-*` trailers and the
+/// reference they name (none without a `sha`).
+fn references_of(body: &str) -> (String, Vec<Reference>) {
+    let mut reference = Reference::default();
+    let mut kept = Vec::new();
+    for line in body.lines() {
+        let Some((key, value)) = line.strip_prefix(REFERENCE_TRAILER).and_then(|rest| rest.split_once(':')) else {
+            kept.push(line);
+            continue;
+        };
+        let value = value.trim();
+        // Multi-line values (the body) are written JSON-quoted.
+        let value = serde_json::from_str::<String>(value).unwrap_or_else(|_| value.to_string());
+        let field = match key.to_ascii_lowercase().as_str() {
+            "sha" => {
+                reference.sha = value;
+                continue;
+            }
+            "repourl" => &mut reference.repo_url,
+            "author" => &mut reference.author,
+            "date" => &mut reference.date,
+            "subject" => &mut reference.subject,
+            "body" => &mut reference.body,
+            _ => {
+                kept.push(line);
+                continue;
+            }
+        };
+        *field = Some(redact_if_url(key, value));
+    }
+    let body = kept.join("\n").trim_end().to_string();
+    (body, if reference.sha.is_empty() { Vec::new() } else { vec![reference] })
+}
+
+fn redact_if_url(key: &str, value: String) -> String {
+    if key.eq_ignore_ascii_case("repourl") {
+        redact_url(&value)
+    } else {
+        value
+    }
 }
 
 /// The HLD's repository as a run sees it.
@@ -98,13 +161,15 @@ fn commit_of(commit: &git2::Commit) -> Commit {
             String::from_utf8_lossy(signature.email_bytes())
         )
     };
+    let (body, references) = references_of(commit.body().ok().flatten().unwrap_or_default());
     Commit {
         sha: commit.id().to_string(),
         time: rfc3339(commit.committer().when().seconds()),
         author: person(commit.author()),
         author_time: rfc3339(commit.author().when().seconds()),
         subject: commit.summary().ok().flatten().unwrap_or_default().to_string(),
-        body: commit.body().ok().flatten().unwrap_or_default().trim_end().to_string(),
+        body,
+        references,
     }
 }
 
@@ -157,6 +222,23 @@ mod tests {
     fn rfc3339_of_commit_times() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(1_705_314_600), "2024-01-15T10:30:00Z");
+    }
+
+    #[test]
+    fn argo_reference_trailers_become_a_reference_and_leave_the_body() {
+        let body = "Built by CI.\n\nArgocd-reference-commit-sha: abc123\nArgocd-reference-commit-repourl: https://u:p@h/app\nArgocd-reference-commit-body: \"line one\\n\\nline two\"\nSigned-off-by: D <d@e>";
+        let (kept, references) = references_of(body);
+        assert_eq!(kept, "Built by CI.\n\nSigned-off-by: D <d@e>");
+        assert_eq!(
+            references,
+            [Reference {
+                sha: "abc123".into(),
+                repo_url: Some("https://h/app".into()),
+                body: Some("line one\n\nline two".into()),
+                ..Reference::default()
+            }]
+        );
+        assert_eq!(references_of("no trailers").1, []);
     }
 
     #[test]

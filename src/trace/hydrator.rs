@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::trace::git::Commit;
+use crate::trace::git::{Commit, Reference};
 use crate::trace::record::Record;
 
 /// The file's name, beside the manifests.
@@ -26,22 +26,14 @@ struct Metadata<'a> {
     #[serde(skip_serializing_if = "str::is_empty")]
     body: &'a str,
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
-    references: BTreeSet<Reference>,
+    references: BTreeSet<Referenced>,
 }
 
-/// Another commit that contributed: a component's source commit, from its trace block.
+/// Another commit that contributed: the source commit of a component's trace block, or one the
+/// HLD commit names in `Argocd-reference-commit-*` trailers.
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-struct Reference {
-    commit: ReferencedCommit,
-}
-
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-struct ReferencedCommit {
-    #[serde(rename = "repoURL", skip_serializing_if = "Option::is_none")]
-    repo_url: Option<String>,
-    sha: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    author: Option<String>,
+struct Referenced {
+    commit: Reference,
 }
 
 /// The file's text: pretty JSON, trailing newline. `drySha` is the HLD commit generated from.
@@ -52,13 +44,14 @@ pub fn metadata(commit: &Commit, repo_url: Option<&str>, record: &Record) -> Str
         .filter_map(|component| {
             let trace = &component.trace;
             Some(Reference {
-                commit: ReferencedCommit {
-                    repo_url: trace.source_repo.clone(),
-                    sha: trace.source_commit.clone()?,
-                    author: trace.author.clone(),
-                },
+                repo_url: trace.source_repo.clone(),
+                sha: trace.source_commit.clone()?,
+                author: trace.author.clone(),
+                ..Reference::default()
             })
         })
+        .chain(commit.references.iter().cloned())
+        .map(|commit| Referenced { commit })
         .collect();
     let metadata = Metadata {
         repo_url,
