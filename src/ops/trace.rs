@@ -115,21 +115,23 @@ fn complete(journey: &mut Journey, namespace: Option<&str>, records: &[Record]) 
             places.join(", ")
         ));
     }
-    let agreed = |field: &dyn Fn(&Record) -> Option<String>| -> Option<String> {
-        let first = field(candidates.first()?);
-        candidates.iter().all(|record| field(record) == first).then_some(first).flatten()
-    };
-    let entry = |record: &Record| record.component(&journey.component, journey.ring.as_deref()).cloned();
-    fill(&mut journey.environment, agreed(&|r| Some(r.environment.clone())));
-    fill(&mut journey.cluster, agreed(&|r| r.cluster.clone()));
-    fill(&mut journey.hld_repo, agreed(&|r| r.hld_repo.clone()));
-    fill(&mut journey.hld_commit, agreed(&|r| entry(r)?.hld_commit));
-    fill(&mut journey.source_repo, agreed(&|r| entry(r)?.trace.source_repo));
-    fill(&mut journey.source_commit, agreed(&|r| entry(r)?.trace.source_commit));
+    let (component, ring) = (journey.component.clone(), journey.ring.clone());
+    let entry = |record: &Record| record.component(&component, ring.as_deref()).cloned();
+    fill(&mut journey.environment, agreed(&candidates, |r| Some(r.environment.clone())));
+    fill(&mut journey.cluster, agreed(&candidates, |r| r.cluster.clone()));
+    fill(&mut journey.hld_repo, agreed(&candidates, |r| r.hld_repo.clone()));
+    fill(&mut journey.hld_commit, agreed(&candidates, |r| entry(r)?.hld_commit));
+    fill(&mut journey.source_repo, agreed(&candidates, |r| entry(r)?.trace.source_repo));
+    fill(&mut journey.source_commit, agreed(&candidates, |r| entry(r)?.trace.source_commit));
     if journey.images.is_empty() {
-        let images = agreed(&|r| Some(entry(r)?.images.join("\n")));
-        journey.images = images.map(|list| list.lines().map(str::to_string).collect()).unwrap_or_default();
+        journey.images = agreed(&candidates, |r| Some(entry(r)?.images)).unwrap_or_default();
     }
+}
+
+/// What every candidate record says alike; `None` when they differ, or there are none.
+fn agreed<T: PartialEq>(candidates: &[&Record], field: impl Fn(&Record) -> Option<T>) -> Option<T> {
+    let first = field(candidates.first()?);
+    candidates.iter().all(|record| field(record) == first).then_some(first).flatten()
 }
 
 fn fill(field: &mut Option<String>, value: Option<String>) {

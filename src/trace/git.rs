@@ -184,6 +184,10 @@ fn uncommitted(repository: &git2::Repository, workdir: &Path, hld_root: &Path, e
     };
     let root = relative(hld_root).unwrap_or_default();
     let excluded: Vec<String> = excluded.iter().filter_map(|path| relative(path)).filter(|p| !p.is_empty()).collect();
+    // An HLD git ignores is in no commit at all, though status lists none of its files.
+    if !root.is_empty() && repository.is_path_ignored(format!("{root}/")).unwrap_or(false) {
+        return vec![root];
+    }
     let mut options = git2::StatusOptions::new();
     options.include_untracked(true).recurse_untracked_dirs(true).include_ignored(false).exclude_submodules(true);
     if !root.is_empty() {
@@ -249,5 +253,24 @@ mod tests {
         let warning = git.warning.unwrap();
         assert!(warning.message.contains("not in a git work tree"), "{}", warning.message);
         assert!(warning.message.contains("without `hldc.io/hld-repo` and `hldc.io/hld-commit`"));
+    }
+
+    #[test]
+    fn an_hld_the_repository_ignores_is_uncommitted() {
+        let dir = tempfile::tempdir().unwrap();
+        let repository = git2::Repository::init(dir.path()).unwrap();
+        std::fs::write(dir.path().join(".gitignore"), "hld/\n").unwrap();
+        std::fs::create_dir(dir.path().join("hld")).unwrap();
+        std::fs::write(dir.path().join("hld/component.yaml"), "name: a\n").unwrap();
+        let mut index = repository.index().unwrap();
+        index.add_path(Path::new(".gitignore")).unwrap();
+        index.write().unwrap();
+        let tree = repository.find_tree(index.write_tree().unwrap()).unwrap();
+        let signature = git2::Signature::new("t", "t@e", &git2::Time::new(0, 0)).unwrap();
+        repository.commit(Some("HEAD"), &signature, &signature, "init", &tree, &[]).unwrap();
+        let git = HldGit::describe(&dir.path().join("hld"), &[]);
+        assert!(git.commit.is_none(), "HEAD holds no file of the HLD");
+        assert!(git.warning.unwrap().message.contains("uncommitted changes (`hld`)"));
+        assert!(HldGit::describe(dir.path(), &[]).commit.is_some(), "the root itself is committed");
     }
 }

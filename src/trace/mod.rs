@@ -140,7 +140,7 @@ pub fn trace(components: &mut [Rendered], target: &Environments, git: &HldGit, o
         }
         let content: BTreeMap<ObjectId, Value> =
             component.objects.iter().map(|object| (object.id(), stamp::unstamped(object.value()))).collect();
-        let unchanged = previous_by_file.get(component.file.as_str()) == Some(&content);
+        let unchanged = previous_by_file.get(component.file.as_str()).unwrap_or(&BTreeMap::new()) == &content;
         let earlier = previous_record
             .as_ref()
             .and_then(|record| record.component(&component.component, origin.ring.as_deref()))
