@@ -252,6 +252,18 @@ pub fn generate(
     for (path, record) in &records {
         emit::write_file_atomically(path, &record.to_text()).map_err(|p| vec![p])?;
     }
+    if clusters.is_empty() {
+        let written: Vec<PathBuf> = records.into_iter().map(|(path, _)| path).collect();
+        for stale in trace::record::stale(out_root, &options.environments.environment_dir(), &written) {
+            std::fs::remove_file(&stale).map_err(|e| {
+                vec![Problem::error(
+                    "hldc::io::write",
+                    format!("cannot remove the stale trace record `{}`: {e}", stale.display()),
+                )
+                .help("check the permissions of the `.hldc` directory beside the output")]
+            })?;
+        }
+    }
     let lock_written = super::remote::save_lock(sources).map_err(|p| vec![p])?;
     render::run_hooks(&after_generate).map_err(|p| vec![p])?;
     Ok(Generated { directory, file_count, removed, unchecked, lock_written, warnings })
