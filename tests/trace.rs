@@ -476,3 +476,17 @@ fn every_workload_kind_clusters_and_rings_are_stamped() {
         (&"east".into(), &"canary".into(), &"prod".into())
     );
 }
+
+#[test]
+fn an_unreadable_previous_output_or_record_warns_and_stamps_afresh() {
+    let (hld, c1) = example_repo();
+    let root = hld.path();
+    hldc(root, &["generate", "prod"]).assert_code(0);
+    write_files(root, &[("generated/prod/by-hand.yaml", "a: [\n"), (".hldc/prod.json", "{\"version\": 1")]);
+    let run = hldc(root, &["generate", "prod"]).assert_code(0);
+    run.assert_stderr_contains("generated/prod/by-hand.yaml")
+        .assert_stderr_contains("the trace record `prod.json` is not one hldc wrote")
+        .assert_stderr_contains("every object is stamped with the current commit, as if new");
+    assert!(!root.join("generated/prod/by-hand.yaml").exists(), "the output was replaced whole");
+    assert_eq!(record(root, "prod")["hldCommit"], c1.as_str(), "the record is written afresh");
+}
