@@ -169,12 +169,16 @@ fn get_mut<'v>(value: &'v mut Value, path: &[&str]) -> Option<&'v mut Value> {
     path.iter().try_fold(value, |value, key| value.get_mut(key))
 }
 
-/// Removes the keys `drop` names from `metadata.<field>`, and the map when that empties it.
+/// Removes the keys `drop` names from `metadata.<field>`, and the map when that empties it (or
+/// when it is `null`, which stamping turns into a map).
 fn strip(metadata: Option<&mut Value>, field: &str, drop: impl Fn(&str) -> bool) {
     let Some(Value::Mapping(metadata)) = metadata else { return };
-    let Some(Value::Mapping(map)) = metadata.get_mut(field) else { return };
-    map.retain(|key, _| !key.as_str().is_some_and(&drop));
-    if map.is_empty() {
+    match metadata.get_mut(field) {
+        Some(Value::Mapping(map)) => map.retain(|key, _| !key.as_str().is_some_and(&drop)),
+        Some(Value::Null) => {}
+        _ => return,
+    }
+    if metadata.get(field).is_some_and(|map| map.is_null() || map.as_mapping().is_some_and(Mapping::is_empty)) {
         metadata.remove(field);
     }
 }
@@ -184,7 +188,12 @@ fn strip(metadata: Option<&mut Value>, field: &str, drop: impl Fn(&str) -> bool)
 fn set_all(object: &mut Value, path: &[&str], field: &str, pairs: &[(&str, Option<&str>)]) {
     let Some(map) = [path, &["metadata", field]].concat().iter().try_fold(object, |value, key| {
         let Value::Mapping(map) = value else { return None };
-        Some(map.entry(Value::from(*key)).or_insert_with(|| Value::Mapping(Mapping::new())))
+        let entry = map.entry(Value::from(*key)).or_insert(Value::Null);
+        // `annotations:` with nothing after it (an empty chart value) is an empty map.
+        if entry.is_null() {
+            *entry = Value::Mapping(Mapping::new());
+        }
+        Some(entry)
     }) else {
         return;
     };
@@ -266,6 +275,14 @@ mod tests {
         let image = stamped(&DEPLOYMENT.replace("api:1", "api:2"), "c3", Some(&scaled));
         assert_eq!(annotation(&image, HLD_COMMIT), Some("c3"));
         assert_eq!(annotation(get(&image, &["spec", "template"]).unwrap(), HLD_COMMIT), Some("c3"));
+    }
+
+    #[test]
+    fn null_annotations_are_stamped_and_stay_sticky() {
+        let empty = DEPLOYMENT.replace("      annotations: {checksum/config: abc}\n", "      annotations:\n");
+        let first = stamped(&empty, "c1", None);
+        assert_eq!(annotation(get(&first, &["spec", "template"]).unwrap(), HLD_COMMIT), Some("c1"));
+        assert_eq!(stamped(&empty, "c2", Some(&first)), first);
     }
 
     #[test]
