@@ -231,6 +231,18 @@ fn trace_follows_a_pod_back_to_its_source_and_hld_commits() {
         }),
         "environment and HLD repo come from the record; the rest from the pod"
     );
+    // The same from stdin, as `kubectl get pod -o yaml | hldc trace -`.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hldc"))
+        .args(["trace", "-", "--output", "json"])
+        .current_dir(root)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), pod_of(&api).as_bytes()).unwrap();
+    let piped = child.wait_with_output().unwrap();
+    assert!(piped.status.success());
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&piped.stdout).unwrap(), journey);
     let text = hldc(root, &["trace", "pod.yaml"]).assert_code(0).stdout;
     assert!(text.contains("environment:   prod\n") && text.contains(&format!("HLD commit:    {c2}\n")), "{text}");
     // Without the output at hand, only what the pod itself says.
@@ -451,6 +463,14 @@ fn every_workload_kind_clusters_and_rings_are_stamped() {
     let record: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(root.join(".hldc/prod/east.json")).unwrap()).unwrap();
     assert_eq!(record["cluster"], "east");
+    let schema: serde_json::Value =
+        serde_json::from_str(&hldc(root, &["schema", "trace-record"]).assert_code(0).stdout).unwrap();
+    let validator = jsonschema::draft202012::new(&schema).unwrap();
+    assert!(
+        validator.is_valid(&record),
+        "{:?}",
+        validator.iter_errors(&record).map(|e| e.to_string()).collect::<Vec<_>>()
+    );
     let order: Vec<(String, String)> = record["components"]
         .as_array()
         .unwrap()
