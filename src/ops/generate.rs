@@ -219,7 +219,7 @@ pub fn generate(
         let mut files = emit::output_files(&compiled.components);
         files.extend(traced.hydrator.map(|text| (trace::hydrator::FILE.to_string(), text)));
         outputs.push((target, files));
-        records.push((trace::record::path(out_root, &target.environment_dir(), target.cluster()), traced.record));
+        records.push(traced.record);
     }
     let generated = out_root.join("generated");
     let directory = generated.join(options.environments.output_dir());
@@ -248,22 +248,8 @@ pub fn generate(
             emit::write_atomically(&cluster_dir, files).map_err(|p| vec![p])?;
         }
     }
-    // The records sit beside the output, outside what a GitOps agent syncs.
-    for (path, record) in &records {
-        emit::write_file_atomically(path, &record.to_text()).map_err(|p| vec![p])?;
-    }
-    if clusters.is_empty() {
-        let written: Vec<PathBuf> = records.into_iter().map(|(path, _)| path).collect();
-        for stale in trace::record::stale(out_root, &options.environments.environment_dir(), &written) {
-            std::fs::remove_file(&stale).map_err(|e| {
-                vec![Problem::error(
-                    "hldc::io::write",
-                    format!("cannot remove the stale trace record `{}`: {e}", stale.display()),
-                )
-                .help("check the permissions of the `.hldc` directory beside the output")]
-            })?;
-        }
-    }
+    let whole = clusters.is_empty().then(|| options.environments.environment_dir());
+    trace::write_records(out_root, &records, whole.as_deref()).map_err(|p| vec![p])?;
     let lock_written = super::remote::save_lock(sources).map_err(|p| vec![p])?;
     render::run_hooks(&after_generate).map_err(|p| vec![p])?;
     Ok(Generated { directory, file_count, removed, unchecked, lock_written, warnings })

@@ -191,6 +191,27 @@ pub fn trace(components: &mut [Rendered], target: &Environments, git: &HldGit, o
     Traced { record, hydrator, warnings }
 }
 
+/// Writes the records beside the output (outside what a GitOps agent syncs); when a whole
+/// environment was generated, removes its records of clusters (or of a layout) it no longer has.
+pub fn write_records(out_root: &Path, records: &[Record], whole_environment: Option<&str>) -> Result<(), Problem> {
+    let mut written = Vec::new();
+    for record in records {
+        let path = record::path(out_root, &record.environment, record.cluster.as_deref());
+        crate::emit::write_file_atomically(&path, &record.to_text())?;
+        written.push(path);
+    }
+    for stale in whole_environment.map(|env| record::stale(out_root, env, &written)).unwrap_or_default() {
+        std::fs::remove_file(&stale).map_err(|e| {
+            Problem::error(
+                "hldc::io::write",
+                format!("cannot remove the stale trace record `{}`: {e}", stale.display()),
+            )
+            .help("check the permissions of the `.hldc` directory beside the output")
+        })?;
+    }
+    Ok(())
+}
+
 fn not_sticky(problem: Problem) -> Problem {
     let help = format!(
         "{}; until then every object is stamped with the current commit, as if new",
