@@ -165,7 +165,17 @@ pub enum Command {
   hldc tree prod                 as prod resolves it (disabled components marked)
   hldc tree prod --cluster east-us")]
     Tree(TreeArgs),
-    /// Print a JSON Schema of one of the file formats (component, config, access, lock, project)
+    /// Show where an object came from: component, environment, cluster, ring, HLD and source commits, images
+    ///
+    /// Reads the object's YAML (a Pod from `kubectl get pod NAME -o yaml`, or a generated object)
+    /// from FILE or stdin (`-`); what a Pod lacks is looked up in the trace records of the output
+    /// directory (`<out>/.hldc/`). Exit 0 traced, 2 unstamped or unreadable.
+    #[command(after_help = "Examples:
+  kubectl get pod trivia-api-7d9f -o yaml | hldc trace -
+  hldc trace generated/prod/east-us/trivia-api.yaml --output json
+  hldc trace pod.yaml --out ../manifests          look up what the pod lacks in that output")]
+    Trace(TraceArgs),
+    /// Print a JSON Schema of one of the file formats (component, config, access, lock, project, trace-record)
     #[command(after_help = "Examples:
   hldc schema                  list the names
   hldc schema component > component.schema.json")]
@@ -213,6 +223,7 @@ impl Command {
             Command::Remove(a) => Some(&a.hld),
             Command::Promote(a) => Some(&a.hld),
             Command::Tree(a) => Some(&a.hld),
+            Command::Trace(a) => Some(&a.hld),
             Command::Cache { .. }
             | Command::Schema { .. }
             | Command::Init { .. }
@@ -516,6 +527,29 @@ pub struct DiffArgs {
 
     #[command(flatten)]
     pub fetch: FetchArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// The object's YAML, or `-` for stdin
+    #[arg(value_name = "FILE", default_value = "-")]
+    pub file: PathBuf,
+
+    /// Where generated/ and .hldc/ are (default: the HLD root, as for generate)
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = TraceFormat::Text)]
+    pub output: TraceFormat,
+
+    #[command(flatten)]
+    pub hld: HldArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TraceFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -2,7 +2,8 @@
 //! beyond the unified diff text of a changed object.
 //!
 //! Objects are compared as data, so key order, quoting and style never count; annotations
-//! under `hldc.io/` (trace stamps) are ignored; Secret `data`/`stringData` and the paths
+//! under `hldc.io/` (trace stamps, on objects and pod templates) and the change-cause hldc
+//! sets on workloads are ignored; Secret `data`/`stringData` and the paths
 //! given with `--redact` never show their values, only which keys changed.
 
 use serde::Serialize;
@@ -12,9 +13,8 @@ use crate::diag::Problem;
 use crate::emit;
 use crate::model::ObjectId;
 use crate::previous::{OutputObject, OutputObjects};
+use crate::trace::stamp::unstamped;
 
-/// Annotations hldc writes about itself (trace stamps); they change without the objects changing.
-const OWN_ANNOTATIONS: &str = "hldc.io/";
 /// What a redacted value shows on both sides when it did not change, and on the old side when it did.
 const REDACTED: &str = "<redacted>";
 /// What a redacted value shows on the new side when it changed.
@@ -122,7 +122,7 @@ pub fn compare(previous: &OutputObjects, current: &OutputObjects, noise: &Noise)
         match current.get(id) {
             None => comparison.removed.push(entry(id, old)),
             Some(new) => {
-                let (old_value, new_value) = (without_own_annotations(&old.value), without_own_annotations(&new.value));
+                let (old_value, new_value) = (unstamped(&old.value), unstamped(&new.value));
                 if old_value == new_value && old.file == new.file {
                     continue;
                 }
@@ -139,19 +139,6 @@ pub fn compare(previous: &OutputObjects, current: &OutputObjects, noise: &Noise)
     comparison.added =
         current.iter().filter(|(id, _)| !previous.contains_key(*id)).map(|(id, object)| entry(id, object)).collect();
     comparison
-}
-
-fn without_own_annotations(object: &Value) -> Value {
-    let mut object = object.clone();
-    if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_mapping_mut) {
-        if let Some(annotations) = metadata.get_mut("annotations").and_then(Value::as_mapping_mut) {
-            annotations.retain(|key, _| !key.as_str().is_some_and(|key| key.starts_with(OWN_ANNOTATIONS)));
-            if annotations.is_empty() {
-                metadata.remove("annotations");
-            }
-        }
-    }
-    object
 }
 
 /// Both sides with the values under `paths` replaced by markers that tell only whether they changed.
@@ -256,6 +243,18 @@ mod tests {
         assert!(compare(&old, &objects(&[("a.yaml", stamped)]), &Noise::default()).is_empty());
         let other = stamped.replace("hldc.io/trace", "example.com/trace");
         assert_eq!(compare(&old, &objects(&[("a.yaml", &other)]), &Noise::default()).changed.len(), 1);
+    }
+
+    #[test]
+    fn a_restamp_alone_is_no_diff() {
+        let deployment = |commit: &str, replicas: u32| {
+            format!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n  annotations: {{hldc.io/hld-commit: {commit}, kubernetes.io/change-cause: at {commit}}}\nspec:\n  replicas: {replicas}\n  template:\n    metadata:\n      labels: {{app: d, hldc.io/ring: canary}}\n      annotations: {{hldc.io/hld-commit: {commit}}}\n")
+        };
+        let old = objects(&[("d.yaml", &deployment("c1", 1))]);
+        assert!(compare(&old, &objects(&[("d.yaml", &deployment("c2", 1))]), &Noise::default()).is_empty());
+        let scaled = compare(&old, &objects(&[("d.yaml", &deployment("c2", 2))]), &Noise::default());
+        assert_eq!(scaled.changed.len(), 1);
+        assert!(!scaled.changed[0].diff.contains("c2"), "stamps stay out of the diff:\n{}", scaled.changed[0].diff);
     }
 
     #[test]

@@ -38,6 +38,7 @@ pub mod scope;
 pub mod settings;
 pub mod sources;
 pub mod suggest;
+pub mod trace;
 pub mod transform;
 pub mod yaml;
 
@@ -300,6 +301,33 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
                 Some(cli::OutputFormat::Json) => println!("{}", journey.json()),
                 Some(cli::OutputFormat::Human) => print!("{}", journey::text::render(&journey, settings.stdout_width)),
                 None => {}
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Trace(args) => {
+            let (name, text) = if args.file.as_os_str() == "-" {
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| {
+                    vec![Problem::error("hldc::trace::read", format!("cannot read the object from stdin: {e}"))
+                        .help("pipe the object's YAML in, e.g. `kubectl get pod NAME -o yaml | hldc trace -`")]
+                })?;
+                ("<stdin>".to_string(), text)
+            } else {
+                let name = args.file.display().to_string();
+                let text = std::fs::read_to_string(&args.file).map_err(|e| {
+                    vec![Problem::error("hldc::trace::read", format!("cannot read `{name}`: {e}"))
+                        .help("give the file holding the object's YAML, or `-` to read it from stdin")]
+                })?;
+                (name, text)
+            };
+            let out_root = args.out.clone().unwrap_or_else(|| settings.hld_root.clone());
+            let journeys = ops::trace::trace(&name, text, &out_root).map_err(|p| vec![p])?;
+            for note in journeys.iter().flat_map(|journey| &journey.notes) {
+                settings.say(format!("note: {note}"));
+            }
+            match args.output {
+                cli::TraceFormat::Text => print!("{}", ops::trace::to_text(&journeys)),
+                cli::TraceFormat::Json => println!("{}", ops::trace::to_json(&journeys)),
             }
             Ok(ExitCode::SUCCESS)
         }

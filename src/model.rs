@@ -19,6 +19,18 @@ pub enum ComponentType {
     Kustomize,
 }
 
+impl ComponentType {
+    /// The name `type:` spells it with.
+    pub fn name(self) -> &'static str {
+        match self {
+            ComponentType::Component => "component",
+            ComponentType::Helm => "helm",
+            ComponentType::Static => "static",
+            ComponentType::Kustomize => "kustomize",
+        }
+    }
+}
+
 /// Where a component's source comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -133,6 +145,8 @@ pub struct ComponentConfig {
     pub values: Mapping,
     /// How `helm template` runs; never part of the values.
     pub helm: HelmOptions,
+    /// Where the current deployment came from (CI sets it); stamped and recorded, never values.
+    pub trace: crate::trace::record::TraceBlock,
 }
 
 impl ComponentConfig {
@@ -145,6 +159,8 @@ impl ComponentConfig {
             disabled: field("disabled").and_then(Value::as_bool).unwrap_or(false),
             values: field("config").and_then(Value::as_mapping).cloned().unwrap_or_default(),
             helm: HelmOptions::from_block(field("helm")),
+            // The schema checked the block; a value that does not fit leaves it empty.
+            trace: field("trace").and_then(|block| serde_yaml::from_value(block.clone()).ok()).unwrap_or_default(),
         }
     }
 }

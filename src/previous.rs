@@ -1,5 +1,5 @@
 //! Reading a previous output directory back into objects: `diff` compares them with a fresh
-//! compile, and the same reader is what sticky trace stamps will look up earlier stamps in.
+//! compile, and sticky trace stamps look earlier stamps up in them (and in the trace record).
 //! Only reads; a missing directory is an output that has not been generated yet.
 
 use std::collections::BTreeMap;
@@ -10,6 +10,7 @@ use serde_yaml::Value;
 use crate::diag::{Problem, SourceFile};
 use crate::model::ObjectId;
 use crate::render::Rendered;
+use crate::trace::record::Record;
 use crate::yaml;
 
 /// One object of an output, as data, and the file (relative to the output directory,
@@ -73,6 +74,24 @@ pub fn read(dir: &Path, display: &str) -> Result<OutputObjects, Problem> {
         }
     }
     Ok(objects)
+}
+
+/// Reads the trace record an earlier `generate` wrote (`trace::record::path`); `None` when
+/// there is none yet.
+pub fn read_record(path: &Path) -> Result<Option<Record>, Problem> {
+    let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(Problem::error("hldc::previous::record", format!("cannot read the trace record `{name}`: {e}"))
+                .help("check the file's permissions, or delete it and run `hldc generate`"))
+        }
+    };
+    serde_json::from_str(&text).map(Some).map_err(|e| {
+        Problem::error("hldc::previous::record", format!("the trace record `{name}` is not one hldc wrote: {e}"))
+            .help("delete it and run `hldc generate` to write it afresh")
+    })
 }
 
 #[cfg(test)]

@@ -46,10 +46,20 @@ impl Environments {
     /// The directory under `generated/`: the names joined by `-`, or `common` when none; a
     /// cluster's is a directory inside it.
     pub fn output_dir(&self) -> String {
-        let environments = if self.names.is_empty() { "common".to_string() } else { self.names.join("-") };
+        let environments = self.environment_dir();
         match &self.cluster {
             Some(cluster) => format!("{environments}/{cluster}"),
             None => environments,
+        }
+    }
+
+    /// The environments' directory under `generated/` (`prod-east`), without the cluster: the
+    /// environment as stamps and trace records name it.
+    pub fn environment_dir(&self) -> String {
+        if self.names.is_empty() {
+            "common".to_string()
+        } else {
+            self.names.join("-")
         }
     }
 

@@ -190,7 +190,13 @@ pub fn routes(
             .at(default.node.declared_at.clone())
             .help("rename one of the components"));
         }
-        routes.push(generated(default, file, &object)?);
+        // The route belongs to the component as a whole, not to its default ring.
+        let origin = rendered
+            .iter()
+            .find(|r| Some(&r.file) == default.output_file().as_ref())
+            .map(|r| crate::trace::Origin { ring: None, ..r.origin.clone() })
+            .unwrap_or_default();
+        routes.push(generated(default, file, &object, origin)?);
     }
     Ok((routes, warnings))
 }
@@ -313,7 +319,12 @@ fn backend(planned: &Planned, rendered: &[Rendered]) -> Option<Backend> {
 }
 
 /// A generated object as hldc's own output: its text is the emitter's, named after the route.
-fn generated(planned: &Planned, file: String, object: &serde_json::Value) -> Result<Rendered, Problem> {
+fn generated(
+    planned: &Planned,
+    file: String,
+    object: &serde_json::Value,
+    origin: crate::trace::Origin,
+) -> Result<Rendered, Problem> {
     let value: Value = serde_yaml::to_value(object).map_err(|e| {
         Problem::error("hldc::ring::route", format!("cannot build the route of `{}`: {e}", planned.node.path))
     })?;
@@ -326,5 +337,6 @@ fn generated(planned: &Planned, file: String, object: &serde_json::Value) -> Res
         inject_namespace: planned.config.namespace.clone().filter(|_| planned.config.inject_namespace),
         objects: vec![Object { document, from_chart_crds: false }],
         warnings: Vec::new(),
+        origin,
     })
 }

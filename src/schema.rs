@@ -23,10 +23,13 @@ pub enum Schema {
     Access,
     Lock,
     Project,
+    /// Not an input: the trace record `generate` writes (`trace::record`).
+    TraceRecord,
 }
 
 impl Schema {
-    pub const ALL: [Schema; 5] = [Schema::Component, Schema::Config, Schema::Access, Schema::Lock, Schema::Project];
+    pub const ALL: [Schema; 6] =
+        [Schema::Component, Schema::Config, Schema::Access, Schema::Lock, Schema::Project, Schema::TraceRecord];
 
     /// The name `hldc schema NAME` takes.
     pub fn name(self) -> &'static str {
@@ -36,6 +39,7 @@ impl Schema {
             Schema::Access => "access",
             Schema::Lock => "lock",
             Schema::Project => "project",
+            Schema::TraceRecord => "trace-record",
         }
     }
 
@@ -46,6 +50,7 @@ impl Schema {
             Schema::Access => include_str!("../schemas/access.schema.json"),
             Schema::Lock => include_str!("../schemas/lock.schema.json"),
             Schema::Project => include_str!("../schemas/project.schema.json"),
+            Schema::TraceRecord => include_str!("../schemas/trace-record.schema.json"),
         }
     }
 
@@ -67,7 +72,7 @@ impl Schema {
         CACHE[self as usize].get_or_init(|| serde_json::from_str(self.text()).unwrap_or(Json::Null))
     }
 
-    fn validator(self) -> Option<&'static Validator> {
+    pub(crate) fn validator(self) -> Option<&'static Validator> {
         static CACHE: [OnceLock<Option<Validator>>; Schema::ALL.len()] = [const { OnceLock::new() }; Schema::ALL.len()];
         CACHE[self as usize].get_or_init(|| jsonschema::draft202012::new(self.json()).ok()).as_ref()
     }

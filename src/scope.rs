@@ -184,6 +184,7 @@ mod tests {
             inject_namespace: None,
             objects,
             warnings: Vec::new(),
+            origin: Default::default(),
         }]
     }
 

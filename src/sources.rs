@@ -88,6 +88,11 @@ impl Sources {
         self.remote.as_ref().map(|remote| lock(&remote.lock).clone())
     }
 
+    /// What `spec` is pinned to so far (`None` without fetching, or before it was fetched).
+    pub fn pinned(&self, spec: &SourceSpec) -> Option<crate::fetch::Pin> {
+        lock(&self.remote.as_ref()?.lock).pinned(spec)
+    }
+
     /// Forgets the pin of `spec`, so that the next fetch resolves it afresh (`hldc update`).
     pub fn forget(&self, spec: &SourceSpec) {
         if let Some(remote) = &self.remote {

@@ -325,7 +325,7 @@ fn a_ringed_component_with_a_service_gets_an_httproute_choosing_the_ring_by_head
     assert_eq!(
         rendered(&out.join("api-rings.yaml")),
         yaml(&format!(
-            "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: api-rings, namespace: shop}}\nspec:\n  parentRefs: [{{name: public, namespace: gateway}}]\n  hostnames: [shop.example.com]\n  rules:\n    - {}\n    - {}\n    - {{matches: [{{path: {{type: PathPrefix, value: /api}}}}], backendRefs: [{{name: api, port: 8080}}]}}\n",
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata:\n  name: api-rings\n  namespace: shop\n  annotations: {{hldc.io/component: app/api, hldc.io/environment: common}}\nspec:\n  parentRefs: [{{name: public, namespace: gateway}}]\n  hostnames: [shop.example.com]\n  rules:\n    - {}\n    - {}\n    - {{matches: [{{path: {{type: PathPrefix, value: /api}}}}], backendRefs: [{{name: api, port: 8080}}]}}\n",
             route("beta", "api-beta"),
             route("canary", "api-canary"),
         ))

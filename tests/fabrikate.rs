@@ -38,8 +38,9 @@ impl Fixture {
     }
 
     /// The files of `generated/<env>/`, relative to it.
+    /// The manifests written (not `hydrator.metadata`, written beside them when the HLD is committed).
     fn files(&self, env: &str) -> Vec<String> {
-        read_tree(&self.hld.join("generated").join(env)).into_keys().collect()
+        read_tree(&self.hld.join("generated").join(env)).into_keys().filter(|file| file.ends_with(".yaml")).collect()
     }
 
     fn output(&self, env: &str, file: &str) -> String {

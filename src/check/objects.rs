@@ -330,6 +330,7 @@ mod tests {
             inject_namespace: None,
             objects,
             warnings: Vec::new(),
+            origin: Default::default(),
         }];
         let kube = KubeVersions::of("1.34", [], &ConfigLayers::new()).unwrap();
         let scopes = Scopes::new("1.34", &[], &components, &[]).unwrap();

@@ -13,16 +13,37 @@ use crate::render::Rendered;
 /// The files of one environment's output: relative path (`/`-separated) to contents.
 pub type OutputFiles = BTreeMap<String, String>;
 
-/// Lays the rendered components out as files, one per component, documents in render order.
+/// Lays the rendered components out as files, one per component, documents in render order,
+/// under a comment naming the component and the file of the HLD defining it.
 pub fn output_files(rendered: &[Rendered]) -> OutputFiles {
     rendered
         .iter()
         .map(|component| {
-            let text: String =
-                component.objects.iter().map(|object| format!("---\n{}", yaml::to_string(object.value()))).collect();
+            let objects = component.objects.iter().map(|object| format!("---\n{}", yaml::to_string(object.value())));
+            let text: String = std::iter::once(component.origin.header(&component.component)).chain(objects).collect();
             (component.file.clone(), text)
         })
         .collect()
+}
+
+/// Replaces one file atomically, leaving its directory's other files alone (a trace record; a
+/// Flux file in `clusters/<cluster>/` beside `flux-system/`): written beside it, then renamed
+/// over it, so a reader sees the old file or the new one, never half of one.
+pub fn write_file_atomically(path: &Path, text: &str) -> Result<(), Problem> {
+    let io_error = |what: &str, e: std::io::Error| {
+        Problem::error("hldc::io::write", format!("cannot {what} `{}`: {e}", path.display()))
+            .help("check permissions and free space")
+    };
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    fs::create_dir_all(parent).map_err(|e| io_error("create the directory of", e))?;
+    // A plain file (not a temporary one, which would be private to its owner) beside it.
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let staged = parent.join(format!(".{name}.hldc-new"));
+    fs::write(&staged, text).map_err(|e| io_error("write", e))?;
+    fs::rename(&staged, path).map_err(|e| {
+        let _ = fs::remove_file(&staged);
+        io_error("replace", e)
+    })
 }
 
 /// The files under `target` (`/`-separated, sorted) that `files` does not have: what replacing
@@ -91,22 +112,6 @@ pub fn write_atomically(target: &Path, files: &OutputFiles) -> Result<(), Proble
         let _ = fs::remove_dir_all(&staged);
     }
     result
-}
-
-/// Replaces one file atomically (a temporary file beside it, renamed over it), leaving its
-/// directory's other files alone: for files hldc shares a directory with, such as Flux's
-/// `clusters/<cluster>/` beside `flux-system/`.
-pub fn write_file_atomically(path: &Path, contents: &str) -> Result<(), Problem> {
-    let io_error = |what: &str, e: std::io::Error| {
-        Problem::error("hldc::io::write", format!("cannot {what} `{}`: {e}", path.display()))
-            .help("check permissions and free space; the previous file was left untouched")
-    };
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).map_err(|e| io_error("create the directory of", e))?;
-    let mut staged = tempfile::NamedTempFile::new_in(parent).map_err(|e| io_error("stage", e))?;
-    std::io::Write::write_all(&mut staged, contents.as_bytes()).map_err(|e| io_error("write", e))?;
-    staged.persist(path).map_err(|e| io_error("replace", e.error))?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -33,6 +33,16 @@ pub(crate) enum LockKey {
     Http { url: String },
 }
 
+/// What a source is pinned to, as the trace record shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pin {
+    pub commit: Option<String>,
+    /// A chart's version.
+    pub version: Option<String>,
+    /// `sha256:<hex>` of a chart archive or downloaded file.
+    pub digest: Option<String>,
+}
+
 /// What a lock entry pins.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum LockValue {
@@ -316,6 +326,20 @@ impl Lockfile {
     /// The pin of `spec`, as text: a commit, `<version> sha256:<hex>`, or a sha256.
     pub fn pin(&self, spec: &SourceSpec) -> Option<String> {
         self.entries.get(&LockKey::for_spec(spec)).map(LockValue::describe)
+    }
+
+    /// The pin of `spec`, field by field (the trace record's sources).
+    pub fn pinned(&self, spec: &SourceSpec) -> Option<Pin> {
+        Some(match self.entries.get(&LockKey::for_spec(spec))? {
+            LockValue::Git { commit } => Pin { commit: Some(commit.clone()), ..Pin::default() },
+            LockValue::Helm { version, digest } => {
+                Pin { version: Some(version.clone()), digest: Some(digest.clone()), ..Pin::default() }
+            }
+            LockValue::Http { sha256 } => Pin {
+                digest: Some(if sha256.starts_with("sha256:") { sha256.clone() } else { format!("sha256:{sha256}") }),
+                ..Pin::default()
+            },
+        })
     }
 
     /// One line per entry added, removed or changed compared to `before`,

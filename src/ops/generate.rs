@@ -16,6 +16,7 @@ use crate::render::{self, HelmSettings, Hook, HookStage, Rendered};
 use crate::resolve::{self, Environments};
 use crate::scope::Scopes;
 use crate::sources::Sources;
+use crate::trace;
 use crate::transform;
 
 /// What a compile needs besides its sources.
@@ -185,6 +186,7 @@ pub fn compile_loaded(
 pub struct Generated {
     /// The environment's output directory (its clusters' directories are inside).
     pub directory: PathBuf,
+    /// Manifest files written (`hydrator.metadata` aside).
     pub file_count: usize,
     /// Files of an earlier run (or added by hand) that the new output no longer has.
     pub removed: Vec<String>,
@@ -208,10 +210,16 @@ pub fn generate(
     out_root: &std::path::Path,
     check: bool,
 ) -> Result<Generated, Vec<Problem>> {
-    let Checked { outputs, after_generate, unchecked, warnings } = compile_targets(options, clusters, sources, check)?;
+    let records_dir = out_root.join(trace::record::DIRECTORY);
+    let git = trace::git::HldGit::describe(sources.hld_root(), &[out_root.join("generated"), records_dir]);
+    let stamping = Stamping { git: &git, out_root };
+    let Checked { outputs, records, after_generate, unchecked, warnings } =
+        compile_targets(options, clusters, sources, check, Some(&stamping))?;
     let generated = out_root.join("generated");
     let directory = generated.join(options.environments.output_dir());
-    let file_count = outputs.iter().map(|(_, files)| files.len()).sum();
+    // The manifests: whether `hydrator.metadata` is written beside them depends on git, not on the HLD.
+    let file_count =
+        outputs.iter().flat_map(|(_, files)| files.keys()).filter(|f| f.as_str() != trace::hydrator::FILE).count();
     let targets = outputs.iter().map(|(target, _)| target.clone()).collect();
     let mut removed = Vec::new();
     if clusters.is_empty() {
@@ -236,6 +244,8 @@ pub fn generate(
             emit::write_atomically(&cluster_dir, files).map_err(|p| vec![p])?;
         }
     }
+    let whole = clusters.is_empty().then(|| options.environments.environment_dir());
+    trace::write_records(out_root, &records, whole.as_deref()).map_err(|p| vec![p])?;
     let lock_written = super::remote::save_lock(sources).map_err(|p| vec![p])?;
     render::run_hooks(&after_generate).map_err(|p| vec![p])?;
     Ok(Generated { directory, file_count, removed, unchecked, lock_written, warnings, targets })
@@ -244,9 +254,18 @@ pub fn generate(
 /// Every target of a run compiled and checked, as files in memory.
 struct Checked {
     outputs: Vec<(Environments, emit::OutputFiles)>,
+    /// One trace record per target (none without stamping).
+    records: Vec<trace::record::Record>,
     after_generate: Vec<Hook>,
     unchecked: BTreeSet<String>,
     warnings: Vec<Problem>,
+}
+
+/// What stamping needs: the HLD's commit, and the output root whose previous output keeps
+/// unchanged objects' stamps.
+struct Stamping<'a> {
+    git: &'a trace::git::HldGit,
+    out_root: &'a std::path::Path,
 }
 
 fn compile_targets(
@@ -254,11 +273,14 @@ fn compile_targets(
     clusters: &[String],
     sources: &Sources,
     check: bool,
+    stamping: Option<&Stamping>,
 ) -> Result<Checked, Vec<Problem>> {
     let project = crate::project::load(sources)?;
     let targets = project.targets(&options.environments, clusters)?;
     let (hld, mut warnings) = load_for(&project, &targets, sources)?;
+    warnings.extend(stamping.and_then(|s| s.git.warning.clone()));
     let mut outputs = Vec::new();
+    let mut records = Vec::new();
     let mut after_generate = Vec::new();
     let mut unchecked = BTreeSet::new();
     // Every target compiles and passes its checks before anything is written: a failing
@@ -270,9 +292,18 @@ fn compile_targets(
         }
         add_once(&mut warnings, compiled.warnings.drain(..));
         after_generate.append(&mut compiled.after_generate);
-        outputs.push((target, emit::output_files(&compiled.components)));
+        let mut hydrator = None;
+        if let Some(stamping) = stamping {
+            let traced = trace::trace(&mut compiled.components, &target, stamping.git, stamping.out_root);
+            add_once(&mut warnings, traced.warnings);
+            hydrator = traced.hydrator;
+            records.push(traced.record);
+        }
+        let mut files = emit::output_files(&compiled.components);
+        files.extend(hydrator.map(|text| (trace::hydrator::FILE.to_string(), text)));
+        outputs.push((target, files));
     }
-    Ok(Checked { outputs, after_generate, unchecked, warnings })
+    Ok(Checked { outputs, records, after_generate, unchecked, warnings })
 }
 
 /// What `generate --stdout` prints: one target's manifests as one multi-document stream.
@@ -294,7 +325,9 @@ pub fn stream(
     sources: &Sources,
     check: bool,
 ) -> Result<Streamed, Vec<Problem>> {
-    let Checked { mut outputs, unchecked, warnings, .. } = compile_targets(options, clusters, sources, check)?;
+    // Unstamped: without the previous output stamps cannot stay sticky, and a pod template
+    // stamped with each new commit would roll its pods on every commit.
+    let Checked { mut outputs, unchecked, warnings, .. } = compile_targets(options, clusters, sources, check, None)?;
     let (_, files) = match outputs.len() {
         1 => outputs.remove(0),
         _ => {

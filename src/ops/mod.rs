@@ -8,5 +8,6 @@ pub mod promote;
 pub mod init;
 pub mod remote;
 pub mod tree;
+pub mod trace;
 pub mod update;
 pub mod validate;

@@ -95,12 +95,7 @@ impl Printer<'_> {
     /// `component git https://host/repo (main)@0123456789ab`.
     fn describe(&self, declared: &Declared, dir: &std::path::Path) -> String {
         let spec = &declared.spec;
-        let kind = match spec.component_type() {
-            ComponentType::Component => "component",
-            ComponentType::Helm => "helm",
-            ComponentType::Static => "static",
-            ComponentType::Kustomize => "kustomize",
-        };
+        let kind = spec.component_type().name();
         let source = match self.sources.remote_spec(declared, dir) {
             Some(remote) => self.remote(&remote, spec),
             None => {

@@ -78,6 +78,8 @@ pub struct Rendered {
     pub objects: Vec<Object>,
     /// What rendering noticed without failing (files of a static path left out).
     pub warnings: Vec<Problem>,
+    /// Its ring, trace block, sources and defining file: what stamps and the trace record say.
+    pub origin: crate::trace::Origin,
 }
 
 /// Renders one component; `None` for containers, which produce no manifests.
@@ -115,7 +117,8 @@ pub fn render(
         crate::ring::rename::rename(&mut objects, &ring.name);
     }
     let inject_namespace = planned.config.namespace.clone().filter(|_| planned.config.inject_namespace);
-    Ok(Some(Rendered { component: planned.node.path.clone(), file, inject_namespace, objects, warnings }))
+    let origin = crate::trace::Origin::of(planned, sources);
+    Ok(Some(Rendered { component: planned.node.path.clone(), file, inject_namespace, objects, warnings, origin }))
 }
 
 fn into_object(document: Document, from_helm: bool) -> Result<Object, Problem> {

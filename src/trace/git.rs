@@ -1,0 +1,276 @@
+//! What the HLD's git repository says about the run: its `origin` (credentials removed) and the
+//! commit generated from. Commit data only, never the clock. Outside a work tree, or with
+//! uncommitted changes under the HLD, there is no commit to stamp: a warning says what is
+//! stamped instead.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, UNIX_EPOCH};
+
+use crate::diag::Problem;
+use crate::fetch::redact_url;
+
+/// One commit of the HLD.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commit {
+    /// Full 40-hex SHA.
+    pub sha: String,
+    /// Committer time, RFC 3339 (UTC).
+    pub time: String,
+    /// `Name <email>`.
+    pub author: String,
+    /// Author time, RFC 3339 (UTC).
+    pub author_time: String,
+    pub subject: String,
+    /// The message after its subject paragraph, without the trailers `references` came from.
+    pub body: String,
+    /// The source commit the message names in Argo CD's `Argocd-reference-commit-*` trailers.
+    pub references: Vec<Reference>,
+}
+
+/// A commit another one names: what `hydrator.metadata`'s `references` hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Reference {
+    #[serde(rename = "repoURL", skip_serializing_if = "Option::is_none")]
+    pub repo_url: Option<String>,
+    pub sha: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
+/// The trailer prefix Argo CD's hydrator reads references from.
+const REFERENCE_TRAILER: &str = "Argocd-reference-commit-";
+
+/// Splits a commit body into its text without `Argocd-reference-commit-*` trailers and the
+/// reference they name (none without a `sha`).
+fn references_of(body: &str) -> (String, Vec<Reference>) {
+    let mut reference = Reference::default();
+    let mut kept = Vec::new();
+    for line in body.lines() {
+        let Some((key, value)) = line.strip_prefix(REFERENCE_TRAILER).and_then(|rest| rest.split_once(':')) else {
+            kept.push(line);
+            continue;
+        };
+        let value = value.trim();
+        // Multi-line values (the body) are written JSON-quoted.
+        let value = serde_json::from_str::<String>(value).unwrap_or_else(|_| value.to_string());
+        let field = match key.to_ascii_lowercase().as_str() {
+            "sha" => {
+                reference.sha = value;
+                continue;
+            }
+            "repourl" => &mut reference.repo_url,
+            "author" => &mut reference.author,
+            "date" => &mut reference.date,
+            "subject" => &mut reference.subject,
+            "body" => &mut reference.body,
+            _ => {
+                kept.push(line);
+                continue;
+            }
+        };
+        *field = Some(redact_if_url(key, value));
+    }
+    let body = kept.join("\n").trim_end().to_string();
+    (body, if reference.sha.is_empty() { Vec::new() } else { vec![reference] })
+}
+
+fn redact_if_url(key: &str, value: String) -> String {
+    if key.eq_ignore_ascii_case("repourl") {
+        redact_url(&value)
+    } else {
+        value
+    }
+}
+
+/// The HLD's repository as a run sees it.
+#[derive(Debug, Clone, Default)]
+pub struct HldGit {
+    /// `origin`, credentials removed.
+    pub repo: Option<String>,
+    /// The commit generated from; `None` outside a work tree or with uncommitted changes.
+    pub commit: Option<Commit>,
+    /// Why there is no commit, said once per run.
+    pub warning: Option<Problem>,
+}
+
+impl HldGit {
+    /// Looks at the repository holding `hld_root`. Changes under `excluded` (hldc's own output
+    /// directories) do not make the tree dirty.
+    pub fn describe(hld_root: &Path, excluded: &[PathBuf]) -> HldGit {
+        let Ok(repository) = git2::Repository::discover(hld_root) else {
+            return HldGit::without_commit(
+                None,
+                "the HLD is not in a git work tree",
+                "objects are stamped without `hldc.io/hld-repo` and `hldc.io/hld-commit`, and no `hydrator.metadata` is written",
+                "generate from a git work tree of the HLD to stamp the commit each object comes from",
+            );
+        };
+        let Some(workdir) = repository.workdir().map(Path::to_path_buf) else {
+            return HldGit::without_commit(
+                None,
+                "the HLD's repository has no work tree",
+                "objects are stamped without `hldc.io/hld-repo` and `hldc.io/hld-commit`, and no `hydrator.metadata` is written",
+                "generate from a checkout of the HLD",
+            );
+        };
+        let repo = repository
+            .find_remote("origin")
+            .ok()
+            .and_then(|remote| remote.url().ok().map(redact_url))
+            .filter(|url| !url.is_empty());
+        let head = repository.head().ok().and_then(|head| head.peel_to_commit().ok());
+        let Some(head) = head else {
+            return HldGit::without_commit(
+                repo,
+                "the HLD's repository has no commit yet",
+                "objects are stamped without `hldc.io/hld-commit`, and no `hydrator.metadata` is written",
+                "commit the HLD, then generate again",
+            );
+        };
+        let changed = uncommitted(&repository, &workdir, hld_root, excluded);
+        if !changed.is_empty() {
+            let shown: Vec<String> = changed.iter().take(3).map(|path| format!("`{path}`")).collect();
+            let more = if changed.len() > 3 { format!(" and {} more", changed.len() - 3) } else { String::new() };
+            return HldGit::without_commit(
+                repo,
+                &format!("the HLD has uncommitted changes ({}{more})", shown.join(", ")),
+                "objects whose content changed are stamped without `hldc.io/hld-commit` (no commit holds what they come from), unchanged ones keep their earlier stamps, and no `hydrator.metadata` is written",
+                "commit the changes, then generate again",
+            );
+        }
+        HldGit { repo, commit: Some(commit_of(&head)), warning: None }
+    }
+
+    fn without_commit(repo: Option<String>, what: &str, instead: &str, help: &str) -> HldGit {
+        let warning = Problem::warning("hldc::trace::no-commit", format!("{what}: {instead}")).help(help);
+        HldGit { repo, commit: None, warning: Some(warning) }
+    }
+}
+
+fn commit_of(commit: &git2::Commit) -> Commit {
+    let person = |signature: git2::Signature| {
+        format!(
+            "{} <{}>",
+            String::from_utf8_lossy(signature.name_bytes()),
+            String::from_utf8_lossy(signature.email_bytes())
+        )
+    };
+    let (body, references) = references_of(commit.body().ok().flatten().unwrap_or_default());
+    Commit {
+        sha: commit.id().to_string(),
+        time: rfc3339(commit.committer().when().seconds()),
+        author: person(commit.author()),
+        author_time: rfc3339(commit.author().when().seconds()),
+        subject: commit.summary().ok().flatten().unwrap_or_default().to_string(),
+        body,
+        references,
+    }
+}
+
+/// Paths (relative to the work tree) changed, added or deleted under `hld_root` and not yet
+/// committed, outside `excluded`; sorted.
+fn uncommitted(repository: &git2::Repository, workdir: &Path, hld_root: &Path, excluded: &[PathBuf]) -> Vec<String> {
+    let canonical = |path: &Path| path.canonicalize().ok();
+    let workdir = canonical(workdir).unwrap_or_else(|| workdir.to_path_buf());
+    let relative = |path: &Path| -> Option<String> {
+        let path = canonical(path)?;
+        Some(path.strip_prefix(&workdir).ok()?.to_string_lossy().replace('\\', "/"))
+    };
+    let root = relative(hld_root).unwrap_or_default();
+    let excluded: Vec<String> = excluded.iter().filter_map(|path| relative(path)).filter(|p| !p.is_empty()).collect();
+    // An HLD git ignores is in no commit at all, though status lists none of its files.
+    if !root.is_empty() && repository.is_path_ignored(format!("{root}/")).unwrap_or(false) {
+        return vec![root];
+    }
+    let mut options = git2::StatusOptions::new();
+    options.include_untracked(true).recurse_untracked_dirs(true).include_ignored(false).exclude_submodules(true);
+    if !root.is_empty() {
+        options.pathspec(&root);
+    }
+    let Ok(statuses) = repository.statuses(Some(&mut options)) else {
+        return vec!["(git status failed)".to_string()];
+    };
+    let inside = |path: &str, dir: &str| path == dir || path.starts_with(&format!("{dir}/"));
+    let mut changed: Vec<String> = statuses
+        .iter()
+        .filter(|entry| entry.status() != git2::Status::CURRENT)
+        .filter_map(|entry| entry.path().ok().map(str::to_string))
+        .filter(|path| root.is_empty() || inside(path, &root))
+        .filter(|path| !excluded.iter().any(|dir| inside(path, dir)))
+        .collect();
+    changed.sort();
+    changed
+}
+
+/// RFC 3339 in UTC, seconds precision.
+pub fn rfc3339(seconds: i64) -> String {
+    let time = if seconds >= 0 {
+        UNIX_EPOCH + Duration::from_secs(seconds.unsigned_abs())
+    } else {
+        UNIX_EPOCH - Duration::from_secs(seconds.unsigned_abs())
+    };
+    humantime::format_rfc3339_seconds(time).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_of_commit_times() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_705_314_600), "2024-01-15T10:30:00Z");
+    }
+
+    #[test]
+    fn argo_reference_trailers_become_a_reference_and_leave_the_body() {
+        let body = "Built by CI.\n\nArgocd-reference-commit-sha: abc123\nArgocd-reference-commit-repourl: https://u:p@h/app\nArgocd-reference-commit-body: \"line one\\n\\nline two\"\nSigned-off-by: D <d@e>";
+        let (kept, references) = references_of(body);
+        assert_eq!(kept, "Built by CI.\n\nSigned-off-by: D <d@e>");
+        assert_eq!(
+            references,
+            [Reference {
+                sha: "abc123".into(),
+                repo_url: Some("https://h/app".into()),
+                body: Some("line one\n\nline two".into()),
+                ..Reference::default()
+            }]
+        );
+        assert_eq!(references_of("no trailers").1, []);
+    }
+
+    #[test]
+    fn outside_a_work_tree_there_is_no_commit_and_one_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = HldGit::describe(dir.path(), &[]);
+        assert!(git.commit.is_none() && git.repo.is_none());
+        let warning = git.warning.unwrap();
+        assert!(warning.message.contains("not in a git work tree"), "{}", warning.message);
+        assert!(warning.message.contains("without `hldc.io/hld-repo` and `hldc.io/hld-commit`"));
+    }
+
+    #[test]
+    fn an_hld_the_repository_ignores_is_uncommitted() {
+        let dir = tempfile::tempdir().unwrap();
+        let repository = git2::Repository::init(dir.path()).unwrap();
+        std::fs::write(dir.path().join(".gitignore"), "hld/\n").unwrap();
+        std::fs::create_dir(dir.path().join("hld")).unwrap();
+        std::fs::write(dir.path().join("hld/component.yaml"), "name: a\n").unwrap();
+        let mut index = repository.index().unwrap();
+        index.add_path(Path::new(".gitignore")).unwrap();
+        index.write().unwrap();
+        let tree = repository.find_tree(index.write_tree().unwrap()).unwrap();
+        let signature = git2::Signature::new("t", "t@e", &git2::Time::new(0, 0)).unwrap();
+        repository.commit(Some("HEAD"), &signature, &signature, "init", &tree, &[]).unwrap();
+        let git = HldGit::describe(&dir.path().join("hld"), &[]);
+        assert!(git.commit.is_none(), "HEAD holds no file of the HLD");
+        assert!(git.warning.unwrap().message.contains("uncommitted changes (`hld`)"));
+        assert!(HldGit::describe(dir.path(), &[]).commit.is_some(), "the root itself is committed");
+    }
+}

@@ -1,0 +1,226 @@
+//! The trace record: one JSON file per environment (or cluster) beside the output, outside what
+//! a GitOps agent syncs (`<out>/.hldc/<env>.json`, `<out>/.hldc/<env>/<cluster>.json`). It lists
+//! every component with its sources, images, trace block, the HLD commit that last changed it
+//! and its objects. `generate` writes it, `hldc trace` and `hldc journey` read it: these types
+//! are the one statement of its shape (`schemas/trace-record.schema.json` says the same).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The version of the record's format.
+pub const VERSION: u32 = 1;
+
+/// The directory under the output root that holds the records.
+pub const DIRECTORY: &str = ".hldc";
+
+/// One environment's (or cluster's) record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Record {
+    pub version: u32,
+    /// The environment directory name (`prod`, `prod-east`).
+    pub environment: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    /// The HLD's `origin`, credentials removed; absent outside a git work tree or without origin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hld_repo: Option<String>,
+    /// The HLD commit generated from; absent outside a git work tree or with uncommitted changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hld_commit: Option<String>,
+    /// RFC 3339 committer time of `hld_commit` (commit data, never the clock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hld_commit_time: Option<String>,
+    /// Sorted by component, then ring.
+    pub components: Vec<Component>,
+}
+
+/// One rendered component (one ring of a component with rings).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Component {
+    /// The logical path (`fabrikam/trivia-api`).
+    pub component: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ring: Option<String>,
+    /// `helm` or `static`.
+    #[serde(rename = "type")]
+    pub component_type: String,
+    pub sources: Vec<Source>,
+    /// The images of its pod specs, sorted, unique.
+    pub images: Vec<String>,
+    pub trace: TraceBlock,
+    /// The HLD commit that last changed this component's output (sticky, like the stamps).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hld_commit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hld_commit_time: Option<String>,
+    pub objects: Vec<Object>,
+}
+
+/// Where a component's chart or manifests came from, as resolved.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Source {
+    pub kind: SourceKind,
+    /// Credentials removed; for `local`, the path as the component gives it.
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chart_version: Option<String>,
+    /// `sha256:<hex>` of the chart archive (helm, oci) or of the file (http).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    Git,
+    Helm,
+    Oci,
+    /// Fabrikate's `method: http`: one file downloaded.
+    Http,
+    Local,
+}
+
+/// A component's `trace` config block: where its current deployment came from, as CI set it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TraceBlock {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_repo: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_commit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_ref: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci_build: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pr: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+}
+
+/// One object of a component's output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Object {
+    pub api_version: String,
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
+    /// The output file holding it, relative to the environment's (or cluster's) output directory.
+    pub file: String,
+}
+
+impl Record {
+    /// Pretty JSON with a trailing newline: the file's exact text.
+    pub fn to_text(&self) -> String {
+        // Serializing plain strings and vectors cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
+    }
+
+    pub fn component(&self, component: &str, ring: Option<&str>) -> Option<&Component> {
+        self.components.iter().find(|c| c.component == component && c.ring.as_deref() == ring)
+    }
+}
+
+/// Where the record of `environment` (and `cluster`) lives under the output root.
+pub fn path(out_root: &Path, environment: &str, cluster: Option<&str>) -> PathBuf {
+    let directory = out_root.join(DIRECTORY);
+    match cluster {
+        Some(cluster) => directory.join(environment).join(format!("{cluster}.json")),
+        None => directory.join(format!("{environment}.json")),
+    }
+}
+
+/// The records of `environment` under the output root other than `written`: those of clusters
+/// it no longer has, or of the layout before it had clusters (or after it lost them).
+pub fn stale(out_root: &Path, environment: &str, written: &[PathBuf]) -> Vec<PathBuf> {
+    let plain = path(out_root, environment, None);
+    let clusters = std::fs::read_dir(out_root.join(DIRECTORY).join(environment))
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|file| file.extension().is_some_and(|e| e == "json"));
+    let mut stale: Vec<PathBuf> =
+        std::iter::once(plain).chain(clusters).filter(|file| file.is_file() && !written.contains(file)).collect();
+    stale.sort();
+    stale
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_leaves_out_what_is_absent() {
+        let record = Record {
+            version: VERSION,
+            environment: "prod".into(),
+            cluster: None,
+            hld_repo: Some("https://example.com/hld".into()),
+            hld_commit: Some("a".repeat(40)),
+            hld_commit_time: Some("2024-01-15T10:30:00Z".into()),
+            components: vec![Component {
+                component: "app/api".into(),
+                ring: None,
+                component_type: "helm".into(),
+                sources: vec![Source {
+                    kind: SourceKind::Local,
+                    url: "./chart".into(),
+                    commit: None,
+                    chart_version: None,
+                    digest: None,
+                }],
+                images: vec!["api:1".into()],
+                trace: TraceBlock { source_commit: Some("4f2a9c1".into()), ..TraceBlock::default() },
+                hld_commit: None,
+                hld_commit_time: None,
+                objects: vec![Object {
+                    api_version: "v1".into(),
+                    kind: "Service".into(),
+                    namespace: Some("x".into()),
+                    name: "api".into(),
+                    file: "api.yaml".into(),
+                }],
+            }],
+        };
+        let text = record.to_text();
+        assert!(text.ends_with("}\n"));
+        assert!(!text.contains("cluster") && !text.contains("ring") && !text.contains("chartVersion"), "{text}");
+        assert!(text.contains("\"trace\": {\n        \"sourceCommit\": \"4f2a9c1\"\n      }"), "{text}");
+        assert_eq!(serde_json::from_str::<Record>(&text).unwrap(), record);
+        let schema = crate::schema::Schema::TraceRecord;
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert!(schema.validator().unwrap().is_valid(&value), "the record does not match its schema");
+    }
+
+    #[test]
+    fn records_of_a_layout_gone_are_stale() {
+        let out = tempfile::tempdir().unwrap();
+        let (plain, east, west) = (
+            path(out.path(), "prod", None),
+            path(out.path(), "prod", Some("east")),
+            path(out.path(), "prod", Some("west")),
+        );
+        std::fs::create_dir_all(east.parent().unwrap()).unwrap();
+        for file in [&plain, &east, &west] {
+            std::fs::write(file, "{}").unwrap();
+        }
+        assert_eq!(stale(out.path(), "prod", std::slice::from_ref(&east)), [west, plain.clone()]);
+        assert_eq!(stale(out.path(), "prod", std::slice::from_ref(&plain)).len(), 2);
+        assert!(stale(out.path(), "dev", &[]).is_empty());
+    }
+
+    #[test]
+    fn paths_of_environments_and_clusters() {
+        assert_eq!(path(Path::new("out"), "prod", None), Path::new("out/.hldc/prod.json"));
+        assert_eq!(path(Path::new("out"), "prod", Some("east")), Path::new("out/.hldc/prod/east.json"));
+    }
+}

@@ -1,0 +1,300 @@
+//! Trace stamps on objects and pod templates, sticky: an object's `hldc.io/hld-commit` is the
+//! commit at which its content (stamps removed) last changed, a pod template's the commit at
+//! which the template's did, so a commit that changes nothing in a template never rolls its
+//! pods. Pure: the previous output is given, read by `previous.rs`.
+
+use serde_yaml::{Mapping, Value};
+
+use crate::trace::Origin;
+
+/// Every key hldc stamps starts with it; stamps are never content.
+pub const PREFIX: &str = "hldc.io/";
+pub const COMPONENT: &str = "hldc.io/component";
+pub const ENVIRONMENT: &str = "hldc.io/environment";
+pub const CLUSTER: &str = "hldc.io/cluster";
+pub const RING: &str = "hldc.io/ring";
+pub const HLD_REPO: &str = "hldc.io/hld-repo";
+pub const HLD_COMMIT: &str = "hldc.io/hld-commit";
+pub const SOURCE_REPO: &str = "hldc.io/source-repo";
+pub const SOURCE_COMMIT: &str = "hldc.io/source-commit";
+pub const SOURCE_REF: &str = "hldc.io/source-ref";
+pub const CI_BUILD: &str = "hldc.io/ci-build";
+/// What `kubectl rollout history` shows; hldc sets it on workloads.
+pub const CHANGE_CAUSE: &str = "kubernetes.io/change-cause";
+
+/// What every object of one target is stamped with besides its component's own stamps.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    /// The environment directory name (`prod-east`).
+    pub environment: &'a str,
+    pub cluster: Option<&'a str>,
+    pub hld_repo: Option<&'a str>,
+    /// The commit generated from; `None` when there is none to claim (see `git.rs`).
+    pub commit: Option<&'a str>,
+}
+
+/// Where a workload keeps its pod template; `None` for other objects.
+pub fn template_path(object: &Value) -> Option<&'static [&'static str]> {
+    let api_version = object.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+    let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
+    match (group, object.get("kind").and_then(Value::as_str).unwrap_or_default()) {
+        ("apps" | "extensions", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet") | ("batch", "Job") => {
+            Some(&["spec", "template"])
+        }
+        ("batch", "CronJob") => Some(&["spec", "jobTemplate", "spec", "template"]),
+        _ => None,
+    }
+}
+
+/// Where an object keeps its pod spec: a workload's template's, or a Pod's own.
+pub fn pod_spec(object: &Value) -> Option<&Value> {
+    match template_path(object) {
+        Some(path) => get(object, path)?.get("spec"),
+        None if object.get("kind").and_then(Value::as_str) == Some("Pod") => object.get("spec"),
+        None => None,
+    }
+}
+
+/// The images of an object's pod spec, in the order the spec lists them.
+pub fn images(object: &Value) -> Vec<String> {
+    let Some(spec) = pod_spec(object) else { return Vec::new() };
+    ["initContainers", "containers", "ephemeralContainers"]
+        .iter()
+        .filter_map(|list| spec.get(list).and_then(Value::as_sequence))
+        .flatten()
+        .filter_map(|container| container.get("image").and_then(Value::as_str))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The object without hldc's stamps (and without the change-cause hldc sets on workloads):
+/// what stickiness and `diff` compare.
+pub fn unstamped(object: &Value) -> Value {
+    let mut object = object.clone();
+    let template = template_path(&object);
+    let own = |key: &str| key.starts_with(PREFIX);
+    strip(object.get_mut("metadata"), "annotations", |key| own(key) || (template.is_some() && key == CHANGE_CAUSE));
+    if let Some(path) = template {
+        if let Some(template) = get_mut(&mut object, path) {
+            strip(template.get_mut("metadata"), "annotations", own);
+            strip(template.get_mut("metadata"), "labels", own);
+        }
+    }
+    object
+}
+
+/// Stamps one object of `component`; `previous` is the same object (same identity) in the
+/// previous output, whose stamps are kept where the content they describe did not change.
+pub fn stamp(object: &mut Value, component: &str, origin: &Origin, target: &Target, previous: Option<&Value>) {
+    let content = unstamped(object);
+    let old = previous.map(|stamped| (stamped, unstamped(stamped)));
+    let sticky = |path: &[&str]| -> Option<String> {
+        let kept = match &old {
+            Some((stamped, old_content)) if get(old_content, path) == get(&content, path) => {
+                get(stamped, path).and_then(|part| annotation(part, HLD_COMMIT))
+            }
+            _ => None,
+        };
+        kept.or(target.commit).map(str::to_string)
+    };
+    let object_commit = sticky(&[]);
+    let template = template_path(&content).filter(|path| get(&content, path).is_some_and(Value::is_mapping));
+    let template_commit = template.and_then(sticky);
+    *object = content;
+    let ring = origin.ring.as_deref();
+    let trace = &origin.trace;
+    if let Some(path) = template {
+        let template_annotations = [
+            (COMPONENT, Some(component)),
+            (RING, ring),
+            (HLD_COMMIT, template_commit.as_deref()),
+            (SOURCE_REPO, trace.source_repo.as_deref()),
+            (SOURCE_COMMIT, trace.source_commit.as_deref()),
+            (SOURCE_REF, trace.source_ref.as_deref()),
+            (CI_BUILD, trace.ci_build.as_deref()),
+        ];
+        set_all(object, path, "annotations", &template_annotations);
+        set_all(object, path, "labels", &[(RING, ring)]);
+        let cause = change_cause(component, ring, template_commit.as_deref(), trace);
+        set_all(object, &[], "annotations", &[(CHANGE_CAUSE, Some(&cause))]);
+    }
+    let annotations = [
+        (COMPONENT, Some(component)),
+        (ENVIRONMENT, Some(target.environment)),
+        (CLUSTER, target.cluster),
+        (RING, ring),
+        (HLD_REPO, target.hld_repo),
+        (HLD_COMMIT, object_commit.as_deref()),
+    ];
+    set_all(object, &[], "annotations", &annotations);
+}
+
+/// One line for `kubectl rollout history`: what the template's revision comes from. Built
+/// from the template's own (sticky) stamps, so it changes only when the template does.
+fn change_cause(
+    component: &str,
+    ring: Option<&str>,
+    commit: Option<&str>,
+    trace: &crate::trace::record::TraceBlock,
+) -> String {
+    let mut cause = format!("hldc: {component}");
+    if let Some(ring) = ring {
+        cause.push_str(&format!(" ring {ring}"));
+    }
+    match commit {
+        Some(commit) => cause.push_str(&format!(" at HLD commit {commit}")),
+        None => cause.push_str(" (no HLD commit to name)"),
+    }
+    match (trace.source_repo.as_deref(), trace.source_commit.as_deref()) {
+        (Some(repo), Some(commit)) => cause.push_str(&format!(", source {repo}@{commit}")),
+        (None, Some(commit)) => cause.push_str(&format!(", source commit {commit}")),
+        _ => {}
+    }
+    if let Some(build) = &trace.ci_build {
+        cause.push_str(&format!(", CI build {build}"));
+    }
+    cause.replace(['\n', '\r'], " ")
+}
+
+/// An annotation of an object (or of a template: anything with `metadata`).
+pub fn annotation<'v>(object: &'v Value, key: &str) -> Option<&'v str> {
+    object.get("metadata")?.get("annotations")?.get(key)?.as_str()
+}
+
+pub fn get<'v>(value: &'v Value, path: &[&str]) -> Option<&'v Value> {
+    path.iter().try_fold(value, |value, key| value.get(key))
+}
+
+fn get_mut<'v>(value: &'v mut Value, path: &[&str]) -> Option<&'v mut Value> {
+    path.iter().try_fold(value, |value, key| value.get_mut(key))
+}
+
+/// Removes the keys `drop` names from `metadata.<field>`, and the map when that empties it (or
+/// when it is `null`, which stamping turns into a map).
+fn strip(metadata: Option<&mut Value>, field: &str, drop: impl Fn(&str) -> bool) {
+    let Some(Value::Mapping(metadata)) = metadata else { return };
+    match metadata.get_mut(field) {
+        Some(Value::Mapping(map)) => map.retain(|key, _| !key.as_str().is_some_and(&drop)),
+        Some(Value::Null) => {}
+        _ => return,
+    }
+    if metadata.get(field).is_some_and(|map| map.is_null() || map.as_mapping().is_some_and(Mapping::is_empty)) {
+        metadata.remove(field);
+    }
+}
+
+/// Sets `<path>.metadata.<field>.<key>` for every pair with a value, creating the maps; the
+/// other keys there are kept.
+fn set_all(object: &mut Value, path: &[&str], field: &str, pairs: &[(&str, Option<&str>)]) {
+    let Some(map) = [path, &["metadata", field]].concat().iter().try_fold(object, |value, key| {
+        let Value::Mapping(map) = value else { return None };
+        let entry = map.entry(Value::from(*key)).or_insert(Value::Null);
+        // `annotations:` with nothing after it (an empty chart value) is an empty map.
+        if entry.is_null() {
+            *entry = Value::Mapping(Mapping::new());
+        }
+        Some(entry)
+    }) else {
+        return;
+    };
+    let Value::Mapping(map) = map else { return };
+    for (key, value) in pairs {
+        if let Some(value) = value {
+            map.insert(Value::from(*key), Value::from(*value));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::record::TraceBlock;
+
+    fn yaml(text: &str) -> Value {
+        serde_yaml::from_str(text).unwrap()
+    }
+
+    const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {app: api}\n  template:\n    metadata:\n      labels: {app: api}\n      annotations: {checksum/config: abc}\n    spec:\n      containers:\n        - {name: api, image: api:1}\n";
+
+    fn target(commit: &str) -> Target<'_> {
+        Target { environment: "prod", cluster: Some("east"), hld_repo: Some("https://h/hld"), commit: Some(commit) }
+    }
+
+    fn origin() -> Origin {
+        Origin {
+            ring: Some("canary".into()),
+            trace: TraceBlock {
+                source_repo: Some("https://h/app".into()),
+                source_commit: Some("4f2a9c1".into()),
+                ..TraceBlock::default()
+            },
+            ..Origin::default()
+        }
+    }
+
+    fn stamped(text: &str, commit: &str, previous: Option<&Value>) -> Value {
+        let mut object = yaml(text);
+        stamp(&mut object, "app/api", &origin(), &target(commit), previous);
+        object
+    }
+
+    #[test]
+    fn stamps_objects_and_templates_merging_annotations() {
+        let object = stamped(DEPLOYMENT, "c1", None);
+        let annotations = get(&object, &["metadata", "annotations"]).unwrap();
+        for (key, value) in [
+            (COMPONENT, "app/api"),
+            (ENVIRONMENT, "prod"),
+            (CLUSTER, "east"),
+            (RING, "canary"),
+            (HLD_REPO, "https://h/hld"),
+            (HLD_COMMIT, "c1"),
+        ] {
+            assert_eq!(annotations.get(key).and_then(Value::as_str), Some(value), "{key}");
+        }
+        let cause = annotations.get(CHANGE_CAUSE).and_then(Value::as_str).unwrap();
+        assert_eq!(cause, "hldc: app/api ring canary at HLD commit c1, source https://h/app@4f2a9c1");
+        let template = get(&object, &["spec", "template", "metadata"]).unwrap();
+        assert_eq!(template["annotations"]["checksum/config"], "abc", "the chart's own annotation is kept");
+        assert_eq!(template["annotations"][SOURCE_REPO], "https://h/app");
+        assert_eq!(template["annotations"][HLD_COMMIT], "c1");
+        assert!(template["annotations"].get(ENVIRONMENT).is_none());
+        assert_eq!(template["labels"]["app"], "api");
+        assert_eq!(template["labels"][RING], "canary");
+        assert_eq!(get(&object, &["spec", "selector"]).unwrap(), &yaml("matchLabels: {app: api}"));
+        assert_eq!(unstamped(&object), yaml(DEPLOYMENT), "unstamping gives back what was rendered");
+    }
+
+    #[test]
+    fn stamps_are_sticky_per_object_and_per_template() {
+        let first = stamped(DEPLOYMENT, "c1", None);
+        assert_eq!(stamped(DEPLOYMENT, "c2", Some(&first)), first, "nothing changed: nothing restamped");
+        let scaled = stamped(&DEPLOYMENT.replace("replicas: 1", "replicas: 3"), "c2", Some(&first));
+        assert_eq!(annotation(&scaled, HLD_COMMIT), Some("c2"));
+        assert_eq!(get(&scaled, &["spec", "template"]), get(&first, &["spec", "template"]), "no rollout");
+        let image = stamped(&DEPLOYMENT.replace("api:1", "api:2"), "c3", Some(&scaled));
+        assert_eq!(annotation(&image, HLD_COMMIT), Some("c3"));
+        assert_eq!(annotation(get(&image, &["spec", "template"]).unwrap(), HLD_COMMIT), Some("c3"));
+    }
+
+    #[test]
+    fn null_annotations_are_stamped_and_stay_sticky() {
+        let empty = DEPLOYMENT.replace("      annotations: {checksum/config: abc}\n", "      annotations:\n");
+        let first = stamped(&empty, "c1", None);
+        assert_eq!(annotation(get(&first, &["spec", "template"]).unwrap(), HLD_COMMIT), Some("c1"));
+        assert_eq!(stamped(&empty, "c2", Some(&first)), first);
+    }
+
+    #[test]
+    fn cronjob_templates_and_pods() {
+        let cronjob = "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec:\n  schedule: '* * * * *'\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers: [{name: c, image: busybox:1}]\n";
+        let object = stamped(cronjob, "c1", None);
+        let template = get(&object, &["spec", "jobTemplate", "spec", "template"]).unwrap();
+        assert_eq!(annotation(template, COMPONENT), Some("app/api"));
+        assert_eq!(images(&object), ["busybox:1"]);
+        let config_map = stamped("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n", "c1", None);
+        assert!(annotation(&config_map, CHANGE_CAUSE).is_none());
+        let foreign = yaml("apiVersion: example.com/v1\nkind: Deployment\nmetadata: {name: d}\n");
+        assert!(template_path(&foreign).is_none(), "a custom kind named Deployment is not a workload");
+    }
+}
