@@ -72,13 +72,13 @@ fn run_plugin(dir: &Path, env: &[(&str, &str)]) -> std::process::Output {
 fn the_argo_cd_plugin_prints_what_generate_stdout_prints() {
     let dir = tempfile::tempdir().unwrap();
     copy_tree(&repo().join("examples/fabrikam-trivia"), dir.path());
-    let expected = hldc(dir.path(), &["generate", "prod", "--stdout"]).assert_code(0).stdout;
-    let output = run_plugin(dir.path(), &[("ARGOCD_ENV_HLDC_ENVIRONMENT", "prod")]);
+    let expected = hldc(dir.path(), &["generate", "dev", "--stdout"]).assert_code(0).stdout;
+    let output = run_plugin(dir.path(), &[("ARGOCD_ENV_HLDC_ENVIRONMENT", "dev")]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(String::from_utf8(output.stdout).unwrap(), expected);
     assert!(!dir.path().join("generated").exists(), "the plugin wrote into the checkout");
 
-    write_files(dir.path(), &[("hldc.yaml", "environments:\n  prod: {clusters: [east-us, west-us]}\n")]);
+    // The example's prod has two clusters: the plugin must be told which one.
     let refused = run_plugin(dir.path(), &[("ARGOCD_ENV_HLDC_ENVIRONMENT", "prod")]);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--cluster"));
@@ -95,7 +95,7 @@ fn flux_kustomizations_sync_each_cluster_path_and_leave_flux_system_alone() {
     write_files(
         dir.path(),
         &[
-            ("hldc.yaml", "environments:\n  prod: {clusters: [east-us, west-us]}\n"),
+            // The example's prod has clusters east-us and west-us.
             ("clusters/east-us/flux-system/gotk-sync.yaml", "bootstrap: mine\n"),
         ],
     );

@@ -36,9 +36,13 @@ fn objects(text: &str) -> BTreeMap<String, Value> {
 
 use serde::Deserialize;
 
-/// The objects of every file under `dir`.
+/// The objects of every file under `dir`, without hldc's trace stamps (kustomize has none).
 fn generated(dir: &Path) -> BTreeMap<String, Value> {
-    common::read_tree(dir).into_values().flat_map(|bytes| objects(&String::from_utf8(bytes).unwrap())).collect()
+    common::read_tree(dir)
+        .into_values()
+        .flat_map(|bytes| objects(&String::from_utf8(bytes).unwrap()))
+        .map(|(id, object)| (id, hldc::trace::stamp::unstamped(&object)))
+        .collect()
 }
 
 /// What the real kustomize makes of `resources` with `patches` (name → `{target, patch}`), applied

@@ -84,8 +84,12 @@ fn record(root: &Path, env: &str) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(root.join(format!(".hldc/{env}.json"))).unwrap()).unwrap()
 }
 
+/// The commit (and its time) that last changed `component` (its default ring where it has rings).
 fn record_commit(record: &serde_json::Value, component: &str) -> (String, String) {
-    let entry = record["components"].as_array().unwrap().iter().find(|c| c["component"] == component).unwrap();
+    let components = record["components"].as_array().unwrap();
+    let of = |ring: &serde_json::Value| components.iter().find(|c| c["component"] == component && c["ring"] == *ring);
+    // A ringed component's routes have an entry of their own, without a ring.
+    let entry = of(&"stable".into()).or_else(|| of(&serde_json::Value::Null)).unwrap();
     (entry["hldCommit"].as_str().unwrap().to_string(), entry["hldCommitTime"].as_str().unwrap().to_string())
 }
 
@@ -103,13 +107,20 @@ fn stamps_stay_sticky_over_three_commits_byte_for_byte() {
     let root = hld.path();
     let first = hldc(root, &["generate", "prod"]).assert_code(0);
     assert!(!first.stderr.contains("warning"), "a clean work tree warns of nothing:\n{}", first.stderr);
-    let out = root.join("generated/prod");
+    let out = root.join("generated/prod/east-us");
     let one = read_tree(&out);
     assert_eq!(
         one.keys().collect::<Vec<_>>(),
-        ["hydrator.metadata", "platform.yaml", "trivia-api.yaml", "trivia-web.yaml"]
+        [
+            "hydrator.metadata",
+            "platform.yaml",
+            "trivia-api-canary.yaml",
+            "trivia-api-rings.yaml",
+            "trivia-api.yaml",
+            "trivia-web.yaml"
+        ]
     );
-    for file in ["platform.yaml", "trivia-api.yaml", "trivia-web.yaml"] {
+    for file in ["platform.yaml", "trivia-api-canary.yaml", "trivia-api-rings.yaml", "trivia-api.yaml", "trivia-web.yaml"] {
         for object in documents(&text(&one, file)) {
             assert_eq!(annotation(&object, &[], "hldc.io/hld-commit"), Some(c1.as_str()), "{file}: {object:?}");
             assert_eq!(annotation(&object, &[], "hldc.io/hld-repo"), Some(CLEAN_ORIGIN));
@@ -120,7 +131,7 @@ fn stamps_stay_sticky_over_three_commits_byte_for_byte() {
     let api = deployment(&text(&one, "trivia-api.yaml"));
     assert_eq!(annotation(&api, &["spec", "template"], "hldc.io/component"), Some("fabrikam-trivia/trivia-api"));
     assert_eq!(annotation(&api, &["spec", "template"], "hldc.io/hld-commit"), Some(c1.as_str()));
-    assert!(text(&one, "trivia-api.yaml").starts_with("# fabrikam-trivia/trivia-api, from component.yaml"));
+    assert!(text(&one, "trivia-api.yaml").starts_with("# fabrikam-trivia/trivia-api (ring stable), from component.yaml"));
 
     // A replica-only change: the Deployment is restamped, its pod template is not (no
     // rollout), and every other file is byte-identical.
@@ -128,8 +139,9 @@ fn stamps_stay_sticky_over_three_commits_byte_for_byte() {
     let c2 = commit(root, "Scale trivia-api", 2);
     hldc(root, &["generate", "prod"]).assert_code(0);
     let two = read_tree(&out);
-    assert_eq!(one["platform.yaml"], two["platform.yaml"]);
-    assert_eq!(one["trivia-web.yaml"], two["trivia-web.yaml"]);
+    for file in ["platform.yaml", "trivia-web.yaml", "trivia-api-canary.yaml", "trivia-api-rings.yaml"] {
+        assert_eq!(one[file], two[file], "{file} changed");
+    }
     assert_eq!(
         changed_lines(&text(&one, "trivia-api.yaml"), &text(&two, "trivia-api.yaml")),
         [
@@ -138,10 +150,10 @@ fn stamps_stay_sticky_over_three_commits_byte_for_byte() {
         ],
         "only the Deployment's replicas and its own stamp change"
     );
-    let (api_commit, _) = record_commit(&record(root, "prod"), "fabrikam-trivia/trivia-api");
+    let (api_commit, _) = record_commit(&record(root, "prod/east-us"), "fabrikam-trivia/trivia-api");
     assert_eq!(api_commit, c2);
     assert_eq!(
-        record_commit(&record(root, "prod"), "fabrikam-trivia/trivia-web"),
+        record_commit(&record(root, "prod/east-us"), "fabrikam-trivia/trivia-web"),
         (c1.clone(), "2024-01-01T09:00:00Z".to_string()),
         "an unchanged component keeps the commit (and commit time) that last changed it"
     );
@@ -158,9 +170,9 @@ fn stamps_stay_sticky_over_three_commits_byte_for_byte() {
     assert_eq!(annotation(&api, &["spec", "template"], "hldc.io/hld-commit"), Some(c3.as_str()));
     assert_eq!(
         annotation(&api, &[], "kubernetes.io/change-cause"),
-        Some(format!("hldc: fabrikam-trivia/trivia-api at HLD commit {c3}").as_str())
+        Some(format!("hldc: fabrikam-trivia/trivia-api ring stable at HLD commit {c3}").as_str())
     );
-    let record = record(root, "prod");
+    let record = record(root, "prod/east-us");
     assert_eq!(record_commit(&record, "fabrikam-trivia/trivia-api").0, c3);
     assert_eq!(record["hldCommit"], c3.as_str());
     assert_eq!(record["hldCommitTime"], "2024-01-03T09:00:00Z");
@@ -192,7 +204,7 @@ fn trace_follows_a_pod_back_to_its_source_and_hld_commits() {
     hldc(root, &args).assert_code(0);
     let c2 = commit(root, "trivia-api from CI build 812", 2);
     let run = hldc(root, &["generate", "prod"]).assert_code(0);
-    let api = deployment(&std::fs::read_to_string(root.join("generated/prod/trivia-api.yaml")).unwrap());
+    let api = deployment(&std::fs::read_to_string(root.join("generated/prod/east-us/trivia-api.yaml")).unwrap());
     let template = ["spec", "template"];
     assert_eq!(annotation(&api, &template, "hldc.io/source-repo"), Some("https://github.com/fabrikam/trivia"));
     assert_eq!(annotation(&api, &template, "hldc.io/source-commit"), Some("4f2a9c1"));
@@ -221,8 +233,9 @@ fn trace_follows_a_pod_back_to_its_source_and_hld_commits() {
         serde_json::json!({
             "component": "fabrikam-trivia/trivia-api",
             "environment": "prod",
+            // Both clusters' records match the pod equally: which one it runs in is not known.
             "cluster": null,
-            "ring": null,
+            "ring": "stable",
             "hldRepo": CLEAN_ORIGIN,
             "hldCommit": c2,
             "sourceRepo": "https://github.com/fabrikam/trivia",
@@ -281,7 +294,7 @@ fn hydrator_metadata_follows_the_custom_hydrator_contract() {
     let message = "Deploy web 9b1d3e7\n\nBuilt by CI.\n\nArgocd-reference-commit-sha: 1a2b3c4\nArgocd-reference-commit-repourl: https://token@github.com/fabrikam/api\nArgocd-reference-commit-subject: Fix scoring\nSigned-off-by: Dana Dev <dana@example.com>";
     let c2 = commit(root, message, 2);
     hldc(root, &["generate", "prod"]).assert_code(0);
-    let text = std::fs::read_to_string(root.join("generated/prod/hydrator.metadata")).unwrap();
+    let text = std::fs::read_to_string(root.join("generated/prod/east-us/hydrator.metadata")).unwrap();
     assert!(text.ends_with("}\n"));
     let metadata: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_ne!(c1, c2);
@@ -313,7 +326,7 @@ fn without_a_commit_nothing_false_is_stamped_and_one_warning_says_so() {
     run.assert_stderr_contains(
         "the HLD is not in a git work tree: objects are stamped without `hldc.io/hld-repo` and `hldc.io/hld-commit`",
     );
-    let tree = read_tree(&dir.path().join("generated/prod"));
+    let tree = read_tree(&dir.path().join("generated/prod/east-us"));
     assert!(!tree.contains_key("hydrator.metadata"));
     assert!(!tree.values().any(|bytes| String::from_utf8_lossy(bytes).contains("hldc.io/hld-")));
 
@@ -321,18 +334,20 @@ fn without_a_commit_nothing_false_is_stamped_and_one_warning_says_so() {
     let (hld, c1) = example_repo();
     let root = hld.path();
     hldc(root, &["generate", "prod"]).assert_code(0);
-    let first = read_tree(&root.join("generated/prod"));
+    let first = read_tree(&root.join("generated/prod/east-us"));
     edit_trivia_api(root, "replicaCount: 3", "replicaCount: 5");
     write_files(root, &[("notes.txt", "untracked, but under the HLD\n")]);
     let run = hldc(root, &["generate", "prod"]).assert_code(0);
     run.assert_stderr_contains("the HLD has uncommitted changes (`config/prod.yaml`, `notes.txt`)");
-    let second = read_tree(&root.join("generated/prod"));
+    let second = read_tree(&root.join("generated/prod/east-us"));
     assert_eq!(first["trivia-web.yaml"], second["trivia-web.yaml"]);
     assert!(!second.contains_key("hydrator.metadata"), "no dry SHA to name");
     let api = deployment(&text(&second, "trivia-api.yaml"));
     assert_eq!(annotation(&api, &[], "hldc.io/hld-commit"), None, "no commit holds this content");
     assert_eq!(annotation(&api, &["spec", "template"], "hldc.io/hld-commit"), Some(c1.as_str()));
-    assert_eq!(record(root, "prod")["components"][1]["hldCommit"], serde_json::Value::Null);
+    let components = record(root, "prod/east-us")["components"].as_array().unwrap().clone();
+    let api = components.iter().find(|c| c["component"] == "fabrikam-trivia/trivia-api" && c["ring"] == "stable");
+    assert_eq!(api.unwrap()["hldCommit"], serde_json::Value::Null);
 }
 
 const WORKLOADS: &str = "\
@@ -502,11 +517,11 @@ fn an_unreadable_previous_output_or_record_warns_and_stamps_afresh() {
     let (hld, c1) = example_repo();
     let root = hld.path();
     hldc(root, &["generate", "prod"]).assert_code(0);
-    write_files(root, &[("generated/prod/by-hand.yaml", "a: [\n"), (".hldc/prod.json", "{\"version\": 1")]);
+    write_files(root, &[("generated/prod/east-us/by-hand.yaml", "a: [\n"), (".hldc/prod/east-us.json", "{\"version\": 1")]);
     let run = hldc(root, &["generate", "prod"]).assert_code(0);
-    run.assert_stderr_contains("generated/prod/by-hand.yaml")
-        .assert_stderr_contains("the trace record `prod.json` is not one hldc wrote")
+    run.assert_stderr_contains("generated/prod/east-us/by-hand.yaml")
+        .assert_stderr_contains("the trace record `east-us.json` is not one hldc wrote")
         .assert_stderr_contains("every object is stamped with the current commit, as if new");
-    assert!(!root.join("generated/prod/by-hand.yaml").exists(), "the output was replaced whole");
-    assert_eq!(record(root, "prod")["hldCommit"], c1.as_str(), "the record is written afresh");
+    assert!(!root.join("generated/prod/east-us/by-hand.yaml").exists(), "the output was replaced whole");
+    assert_eq!(record(root, "prod/east-us")["hldCommit"], c1.as_str(), "the record is written afresh");
 }

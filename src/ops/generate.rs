@@ -350,9 +350,10 @@ pub fn stream(
     };
     let text = files
         .iter()
-        .map(|(path, text)| match text.strip_prefix("---\n") {
-            Some(documents) => format!("---\n# Source: {path}\n{documents}"),
-            None => text.clone(),
+        .map(|(path, text)| {
+            // The file's header comment (component and HLD path) follows the `# Source:` line.
+            let (header, documents) = text.split_once("---\n").unwrap_or(("", text.as_str()));
+            format!("---\n# Source: {path}\n{header}{documents}")
         })
         .collect();
     Ok(Streamed { text, unchecked, warnings })
