@@ -51,6 +51,21 @@ fn tour() -> Vec<Step> {
 fn the_tour_runs_literally() {
     let root = tempfile::tempdir().unwrap();
     copy_tree(&repo().join("examples/fabrikam-trivia"), &root.path().join("examples/fabrikam-trivia"));
+    // A clone: the example is committed in a git repository, as it is in this one.
+    for args in [&["init", "-q", "-b", "main"][..], &["add", "-A"], &["commit", "-q", "-m", "clone"]] {
+        let status = std::process::Command::new("git")
+            .args(args)
+            .current_dir(root.path())
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", root.path())
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    }
     let mut cwd = root.path().to_path_buf();
     let steps = tour();
     assert!(steps.len() >= 10, "{} steps", steps.len());
