@@ -55,7 +55,20 @@ pub const EXIT_ERROR: u8 = 2;
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let settings = Settings::resolve(&cli);
-    match run(&cli, &settings) {
+    // Every parallel render runs on this pool, so `--jobs` bounds the helm processes too.
+    let jobs = match &cli.command {
+        Command::Generate(args) => args.render.jobs,
+        Command::Validate(args) => args.render.jobs,
+        Command::Diff(args) => args.render.jobs,
+        _ => None,
+    };
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs.map_or(0, usize::from)).build();
+    let outcome = match pool {
+        Ok(pool) => pool.install(|| run(&cli, &settings)),
+        // No threads to be had: the work still gets done, on this one.
+        Err(_) => run(&cli, &settings),
+    };
+    match outcome {
         Ok(code) => code,
         Err(problems) => {
             report(&problems, &settings);

@@ -1,0 +1,65 @@
+//! Parallel rendering, the render cache and the determinism guard, through the real binary
+//! and the real helm.
+
+mod common;
+
+use std::path::Path;
+
+use common::{hldc, read_tree, write_files};
+
+/// `prod` in two clusters; six helm components of one chart (different values and
+/// namespaces, one in a directory component) and three static ones.
+fn many_components(root: &Path) {
+    let mut component = String::from("name: app\nsubcomponents:\n");
+    let mut common = String::from("subcomponents:\n");
+    for i in 0..5 {
+        component.push_str(&format!("  - name: svc{i}\n    type: helm\n    path: chart\n"));
+        component.push_str(&format!("  - name: web{i}\n    type: static\n    path: web{i}\n"));
+        common.push_str(&format!("  svc{i}:\n    namespace: team{i}\n    config:\n      replicas: {i}\n"));
+        write_files(
+            root,
+            &[(
+                &format!("web{i}/objects.yaml"),
+                &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web{i}\n  namespace: team{i}\ndata:\n  index: \"{i}\"\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web{i}\n  namespace: team{i}\nspec:\n  ports: [{{port: 80}}]\n"),
+            )],
+        );
+    }
+    component.push_str("  - name: infra\n    type: component\n    path: infra\n");
+    write_files(
+        root,
+        &[
+            ("hldc.yaml", "environments:\n  prod:\n    clusters: [east, west]\n"),
+            ("component.yaml", &component),
+            ("config/common.yaml", &common),
+            ("config/west.yaml", "subcomponents:\n  svc1:\n    config:\n      region: west\n"),
+            ("infra/component.yaml", "name: infra\nsubcomponents:\n  - name: mon\n    type: helm\n    path: ../chart\n"),
+            ("chart/Chart.yaml", "apiVersion: v2\nname: echo\nversion: 0.1.0\n"),
+            (
+                "chart/templates/deployment.yaml",
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  replicas: {{ .Values.replicas | default 1 }}\n  selector:\n    matchLabels: {app: {{ .Release.Name }}}\n  template:\n    metadata:\n      labels: {app: {{ .Release.Name }}}\n      annotations: {region: {{ .Values.region | default \"none\" | quote }}}\n    spec:\n      containers:\n        - name: app\n          image: nginx:1.27\n",
+            ),
+            (
+                "chart/templates/service.yaml",
+                "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  selector: {app: {{ .Release.Name }}}\n  ports: [{port: 80}]\n",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn output_is_byte_identical_for_one_job_and_for_eight() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    many_components(root);
+    let one = tempfile::tempdir().unwrap();
+    let eight = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let env = [("XDG_CACHE_HOME", cache.path().to_str().unwrap())];
+    let out = |dir: &Path| dir.to_str().unwrap().to_string();
+    common::hldc_with_env(root, &["generate", "prod", "--jobs", "1", "--out", &out(one.path())], &env).assert_code(0);
+    common::hldc_with_env(root, &["generate", "prod", "-j", "8", "--out", &out(eight.path())], &env).assert_code(0);
+    let one = read_tree(one.path());
+    assert_eq!(one.len(), 2 * 11, "{:?}", one.keys().collect::<Vec<_>>());
+    assert_eq!(one, read_tree(eight.path()));
+    hldc(root, &["generate", "prod", "--jobs", "0"]).assert_code(2).assert_stderr_contains("--jobs");
+}
