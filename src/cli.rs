@@ -85,6 +85,11 @@ pub struct RenderArgs {
     /// number of cores); the output is the same for every N
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
+
+    /// Start helm for every helm component instead of reusing output the render cache holds
+    /// for the same chart, values and settings
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(Debug, Args)]

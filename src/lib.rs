@@ -248,7 +248,10 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
 fn compile_options(args: &cli::RenderArgs, settings: &Settings) -> Result<CompileOptions, Vec<Problem>> {
     Ok(CompileOptions {
         environments: Environments::new(&args.environments),
-        helm: settings.helm(&args.helm).map_err(|p| vec![p])?,
+        helm: render::HelmSettings {
+            cache: (!args.no_cache).then(|| std::sync::Arc::new(render::RenderCache::new(&settings.cache_dir))),
+            ..settings.helm(&args.helm).map_err(|p| vec![p])?
+        },
         hooks: if args.allow_hooks { HookPolicy::Run } else { HookPolicy::Refuse },
         kube_version: check::kube::default_version(),
     })

@@ -63,3 +63,68 @@ fn output_is_byte_identical_for_one_job_and_for_eight() {
     assert_eq!(one, read_tree(eight.path()));
     hldc(root, &["generate", "prod", "--jobs", "0"]).assert_code(2).assert_stderr_contains("--jobs");
 }
+
+/// A real helm behind a script that writes each of its invocations into `log`.
+fn counting_helm(dir: &Path, log: &Path) -> std::path::PathBuf {
+    let script = dir.join("helm");
+    let text = format!("#!/bin/sh\necho \"$1\" >> '{}'\nexec '{}' \"$@\"\n", log.display(), common::helm().display());
+    std::fs::write(&script, text).unwrap();
+    let mut permissions = std::fs::metadata(&script).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&script, permissions).unwrap();
+    script
+}
+
+fn starts(log: &Path) -> Vec<String> {
+    std::fs::read_to_string(log).unwrap_or_default().lines().map(str::to_string).collect()
+}
+
+#[test]
+fn a_warm_run_starts_helm_zero_times_and_a_changed_value_renders_one_component() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    many_components(root);
+    let tools = tempfile::tempdir().unwrap();
+    let log = tools.path().join("starts");
+    let helm = counting_helm(tools.path(), &log);
+    let cache = tempfile::tempdir().unwrap();
+    let env = [("XDG_CACHE_HOME", cache.path().to_str().unwrap())];
+    let generate = |extra: &[&str]| {
+        let args = [&["generate", "prod", "--helm", helm.to_str().unwrap()], extra].concat();
+        common::hldc_with_env(root, &args, &env).assert_code(0);
+        read_tree(&root.join("generated"))
+    };
+    let cold = generate(&[]);
+    // Six helm components in each of two clusters, where only `svc1` differs: the other
+    // five render once for both clusters. And the version of helm, once.
+    assert_eq!(starts(&log).iter().filter(|s| *s == "template").count(), 7);
+    assert_eq!(starts(&log).iter().filter(|s| *s == "version").count(), 1);
+    std::fs::remove_file(&log).unwrap();
+
+    let warm = generate(&[]);
+    assert_eq!(starts(&log), Vec::<String>::new(), "a warm run started helm");
+    assert_eq!(cold, warm);
+
+    // One component's values change in one cluster: that render, and only it, runs again.
+    write_files(root, &[("config/west.yaml", "subcomponents:\n  svc1:\n    config:\n      region: north\n")]);
+    let changed = generate(&[]);
+    assert_eq!(starts(&log), ["template"]);
+    assert!(String::from_utf8_lossy(&changed["prod/west/svc1.yaml"]).contains("region: north"));
+    std::fs::remove_file(&log).unwrap();
+
+    // A damaged entry is ignored (and written again); the output does not change.
+    let entries: Vec<_> = std::fs::read_dir(cache.path().join("hldc/render"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .collect();
+    assert_eq!(entries.len(), 8, "{entries:?}");
+    let text = std::fs::read_to_string(&entries[0]).unwrap();
+    std::fs::write(&entries[0], text.replacen("name:", "nome:", 1)).unwrap();
+    assert_eq!(generate(&[]), changed);
+    assert_eq!(starts(&log), ["template"]);
+    std::fs::remove_file(&log).unwrap();
+
+    assert_eq!(generate(&["--no-cache"]), changed);
+    assert_eq!(starts(&log).len(), 12);
+}

@@ -2,11 +2,13 @@
 //! `static` reads YAML files; `helm` runs a real helm. This is the only stage that spawns
 //! processes (helm, and hooks when the user allowed them).
 
+mod cache;
 mod helm;
 mod hooks;
 mod static_files;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_yaml::Value;
@@ -17,6 +19,7 @@ use crate::resolve::Planned;
 use crate::sources::{Chart, Sources};
 use crate::yaml::Document;
 
+pub use cache::RenderCache;
 pub use hooks::{hooks_of, refuse_hooks, run_hooks, Hook, HookStage};
 
 /// How to run helm.
@@ -25,6 +28,8 @@ pub struct HelmSettings {
     /// The helm binary; `None` when none was configured or found on PATH.
     pub binary: Option<PathBuf>,
     pub timeout: Duration,
+    /// Where rendered output is kept and reused; `None` starts helm for every component.
+    pub cache: Option<Arc<RenderCache>>,
 }
 
 /// One Kubernetes object, as parsed from its manifest file or from helm's output, with the
