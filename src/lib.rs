@@ -265,7 +265,8 @@ fn validate_options(args: &cli::ValidateArgs, settings: &Settings) -> Result<ops
     Ok(ops::validate::ValidateOptions {
         environments: args.render.environments.clone(),
         allow_hooks: args.render.allow_hooks,
-        helm: settings.helm(&args.render.helm)?,
+        // Every helm component renders twice, afresh: the determinism guard.
+        helm: render::HelmSettings { twice: args.rendered, ..settings.helm(&args.render.helm)? },
         rendered: args.rendered.then_some(ops::validate::RenderCheck { kube_version }),
     })
 }

@@ -71,7 +71,7 @@ impl Settings {
 
     pub fn helm(&self, args: &HelmArgs) -> Result<HelmSettings, Problem> {
         let timeout = parse_timeout(&args.helm_timeout)?;
-        Ok(HelmSettings { binary: self.helm_binary.clone(), timeout, cache: None })
+        Ok(HelmSettings { binary: self.helm_binary.clone(), timeout, cache: None, twice: false })
     }
 }
 

@@ -128,3 +128,42 @@ fn a_warm_run_starts_helm_zero_times_and_a_changed_value_renders_one_component()
     assert_eq!(generate(&["--no-cache"]), changed);
     assert_eq!(starts(&log).len(), 12);
 }
+
+#[test]
+fn validate_rendered_names_the_objects_and_fields_of_a_chart_that_renders_differently_each_time() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    write_files(
+        root,
+        &[
+            (
+                "component.yaml",
+                "name: app\nsubcomponents:\n  - name: clock\n    type: helm\n    path: clock\n  - name: steady\n    type: helm\n    path: steady\n",
+            ),
+            ("clock/Chart.yaml", "apiVersion: v2\nname: clock\nversion: 0.1.0\n"),
+            (
+                "clock/templates/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stamp\ndata:\n  at: {{ now | date \"15:04:05.000000000\" | quote }}\n  token: {{ randAlphaNum 24 | quote }}\n  fixed: same\n",
+            ),
+            ("steady/Chart.yaml", "apiVersion: v2\nname: steady\nversion: 0.1.0\n"),
+            ("steady/templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: steady\ndata:\n  a: b\n"),
+        ],
+    );
+    let run = hldc(root, &["validate", "--rendered"]).assert_code(1);
+    run.assert_stderr_contains(
+        "error[hldc::render::nondeterministic]: component `clock` (chart `clock`) renders differently each time",
+    )
+    .assert_stderr_contains("`v1 ConfigMap stamp` at `data.at`")
+    .assert_stderr_contains("`v1 ConfigMap stamp` at `data.token`")
+    .assert_stderr_contains("component.yaml:3:");
+    assert!(!run.stderr.contains("data.fixed"), "{}", run.stderr);
+    assert!(!run.stderr.contains("`steady`"), "{}", run.stderr);
+
+    // The render cache keeps generate's output stable on this machine.
+    let cache = tempfile::tempdir().unwrap();
+    let env = [("XDG_CACHE_HOME", cache.path().to_str().unwrap())];
+    common::hldc_with_env(root, &["generate"], &env).assert_code(0);
+    let first = read_tree(&root.join("generated"));
+    common::hldc_with_env(root, &["generate"], &env).assert_code(0);
+    assert_eq!(first, read_tree(&root.join("generated")));
+}

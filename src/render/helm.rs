@@ -11,6 +11,7 @@ use crate::sources::{Chart, Sources};
 use crate::yaml::{parse_all, Document};
 
 use super::cache::{Entry, Inputs};
+use super::determinism;
 use super::HelmSettings;
 
 pub fn render(
@@ -18,7 +19,7 @@ pub fn render(
     chart: &Chart,
     sources: &Sources,
     settings: &HelmSettings,
-) -> Result<Vec<Document>, Problem> {
+) -> Result<(Vec<Document>, Vec<Problem>), Problem> {
     let name = planned.node.name();
     let Some(helm) = &settings.binary else {
         return Err(Problem::error("hldc::helm::missing", format!("component `{name}` is a helm chart, but no `helm` binary was found"))
@@ -45,7 +46,7 @@ pub fn render(
         )
     });
     if let Some(output) = entry.as_ref().and_then(Entry::get) {
-        return parse_all(&SourceFile::new(format!("helm template {name} {chart_display}"), output));
+        return Ok((parse_all(&SourceFile::new(format!("helm template {name} {chart_display}"), output))?, Vec::new()));
     }
     let template = || -> Result<Vec<u8>, Problem> {
         let home = tempfile::tempdir().map_err(|e| {
@@ -57,6 +58,14 @@ pub fn render(
             .map_err(|failure| failure_problem(planned, chart, helm, failure))
     };
     let output = template()?;
+    let mut problems = Vec::new();
+    if settings.twice {
+        let again = template()?;
+        if output != again {
+            let (first, second) = (String::from_utf8_lossy(&output), String::from_utf8_lossy(&again));
+            problems.push(nondeterministic(planned, chart, &determinism::differences(&first, &second)));
+        }
+    }
     let output = String::from_utf8(output).map_err(|_| {
         failed(planned, chart, "its output is not UTF-8".to_string())
             .help("check the chart's templates for binary content")
@@ -64,7 +73,27 @@ pub fn render(
     if let Some(entry) = &entry {
         entry.put(&output);
     }
-    parse_all(&SourceFile::new(format!("helm template {name} {chart_display}"), output))
+    Ok((parse_all(&SourceFile::new(format!("helm template {name} {chart_display}"), output))?, problems))
+}
+
+/// Two renders with identical inputs differed: in GitOps, every generate would change the
+/// output, and every sync roll the workload.
+fn nondeterministic(planned: &Planned, chart: &Chart, differences: &[String]) -> Problem {
+    let what = match differences {
+        [] => "in its text only (comments or layout)".to_string(),
+        _ => differences.join(", "),
+    };
+    Problem::error(
+        "hldc::render::nondeterministic",
+        format!(
+            "component `{}` (chart `{}`) renders differently each time with the same values: {what}",
+            planned.node.name(),
+            chart.display
+        ),
+    )
+    .at(planned.node.definition.location())
+    .label("rendered twice, with identical inputs")
+    .help("the chart calls something that changes per render (`now`, `randAlphaNum`, `uuidv4`, `genCA`, `lookup`); set the value it generates in this component's config. Until then `generate` keeps the first render in its render cache, so output stays stable on one machine, but not on another with an empty cache (CI)")
 }
 
 fn failed(planned: &Planned, chart: &Chart, reason: String) -> Problem {

@@ -3,6 +3,7 @@
 //! processes (helm, and hooks when the user allowed them).
 
 mod cache;
+mod determinism;
 mod helm;
 mod hooks;
 mod static_files;
@@ -30,6 +31,8 @@ pub struct HelmSettings {
     pub timeout: Duration,
     /// Where rendered output is kept and reused; `None` starts helm for every component.
     pub cache: Option<Arc<RenderCache>>,
+    /// Render each helm component twice and report what differs (`validate --rendered`).
+    pub twice: bool,
 }
 
 /// One Kubernetes object, as parsed from its manifest file or from helm's output, with the
@@ -96,7 +99,7 @@ pub fn render(
                     format!("the chart of `{}` was not prepared", planned.node.path),
                 )
             })?;
-            (helm::render(planned, chart, sources, helm)?, Vec::new())
+            helm::render(planned, chart, sources, helm)?
         }
     };
     let from_helm = planned.node.component_type() == ComponentType::Helm;
