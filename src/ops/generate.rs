@@ -197,11 +197,20 @@ pub fn generate(
     let project = crate::project::load(sources)?;
     let targets = project.targets(&options.environments, clusters)?;
     let (hld, mut warnings) = load_for(&project, &targets, sources)?;
-    let mut outputs = Vec::new();
+    let generated = out_root.join("generated");
+    let directory = generated.join(options.environments.output_dir());
+    // Without `--cluster`, one swap of the environment's whole directory: a cluster dropped
+    // from hldc.yaml (or the plain layout from before the environment had clusters) goes with
+    // the old output. With it, one swap per named cluster; the others stay.
+    let mut stagings: Vec<(Option<String>, emit::Staging)> = Vec::new();
+    if clusters.is_empty() {
+        stagings.push((None, emit::Staging::new(&directory)));
+    }
     let mut after_generate = Vec::new();
     let mut unchecked = BTreeSet::new();
-    // Every target compiles and passes its checks before anything is written: a failing
-    // cluster writes no cluster.
+    // Each target is compiled, checked and written to staging before the next one, so memory
+    // holds one cluster's objects at a time; nothing is swapped in until every target passed,
+    // so a failing cluster writes no cluster.
     for target in &targets {
         let mut compiled = compile_loaded(options, &hld, &project, target, sources)?;
         if check {
@@ -209,33 +218,27 @@ pub fn generate(
         }
         add_once(&mut warnings, compiled.warnings.drain(..));
         after_generate.append(&mut compiled.after_generate);
-        outputs.push((target, emit::output_files(&compiled.components)));
-    }
-    let generated = out_root.join("generated");
-    let directory = generated.join(options.environments.output_dir());
-    let file_count = outputs.iter().map(|(_, files)| files.len()).sum();
-    let mut removed = Vec::new();
-    if clusters.is_empty() {
-        // One swap of the environment's whole directory: a cluster dropped from hldc.yaml (or the
-        // plain layout from before the environment had clusters) goes with the old output.
-        let files: emit::OutputFiles = outputs
-            .into_iter()
-            .flat_map(|(target, files)| {
-                files.into_iter().map(move |(path, text)| match target.cluster() {
-                    Some(cluster) => (format!("{cluster}/{path}"), text),
-                    None => (path, text),
-                })
-            })
-            .collect();
-        removed = emit::stale_files(&directory, &files);
-        emit::write_atomically(&directory, &files).map_err(|p| vec![p])?;
-    } else {
-        for (target, files) in &outputs {
-            let cluster_dir = generated.join(target.output_dir());
-            let cluster = target.cluster().unwrap_or_default();
-            removed.extend(emit::stale_files(&cluster_dir, files).into_iter().map(|file| format!("{cluster}/{file}")));
-            emit::write_atomically(&cluster_dir, files).map_err(|p| vec![p])?;
+        let files = emit::output_files(&compiled.components);
+        drop(compiled);
+        match stagings.first_mut() {
+            Some((None, staging)) => staging.add(target.cluster(), &files),
+            _ => {
+                let mut staging = emit::Staging::new(&generated.join(target.output_dir()));
+                let added = staging.add(None, &files);
+                stagings.push((target.cluster().map(str::to_string), staging));
+                added
+            }
         }
+        .map_err(|p| vec![p])?;
+    }
+    let file_count = stagings.iter().map(|(_, staging)| staging.file_count()).sum();
+    let mut removed = Vec::new();
+    for (cluster, staging) in stagings {
+        removed.extend(staging.stale().into_iter().map(|file| match &cluster {
+            Some(cluster) => format!("{cluster}/{file}"),
+            None => file,
+        }));
+        staging.commit().map_err(|p| vec![p])?;
     }
     let lock_written = super::remote::save_lock(sources).map_err(|p| vec![p])?;
     render::run_hooks(&after_generate).map_err(|p| vec![p])?;
