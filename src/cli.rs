@@ -278,6 +278,16 @@ pub struct RenderArgs {
     /// Run the components' hooks (shell commands from component.yaml)
     #[arg(long)]
     pub allow_hooks: bool,
+
+    /// Render at most N components at once, so at most N helm processes run (default: the
+    /// number of cores); the output is the same for every N
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+
+    /// Start helm for every helm component instead of reusing output the render cache holds
+    /// for the same chart, values and settings
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(Debug, Args)]

@@ -58,7 +58,20 @@ pub const EXIT_ERROR: u8 = 2;
 pub fn main() -> ExitCode {
     let cli = cli::parse();
     let settings = Settings::resolve(&cli);
-    match run(&cli, &settings) {
+    // Every parallel render runs on this pool, so `--jobs` bounds the helm processes too.
+    let jobs = match &cli.command {
+        Command::Generate(args) => args.render.jobs,
+        Command::Validate(args) => args.render.jobs,
+        Command::Diff(args) => args.render.jobs,
+        _ => None,
+    };
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs.map_or(0, usize::from)).build();
+    let outcome = match pool {
+        Ok(pool) => pool.install(|| run(&cli, &settings)),
+        // No threads to be had: the work still gets done, on this one.
+        Err(_) => run(&cli, &settings),
+    };
+    match outcome {
         Ok(code) => code,
         Err(problems) => {
             report(&problems, &settings);
@@ -386,7 +399,10 @@ fn json_report(ok: bool, mut fields: serde_json::Map<String, serde_json::Value>,
 fn compile_options(args: &cli::RenderArgs, settings: &Settings) -> Result<CompileOptions, Vec<Problem>> {
     Ok(CompileOptions {
         environments: Environments::new(&args.environments),
-        helm: settings.helm(&args.helm).map_err(|p| vec![p])?,
+        helm: render::HelmSettings {
+            cache: (!args.no_cache).then(|| std::sync::Arc::new(render::RenderCache::new(&settings.cache_dir))),
+            ..settings.helm(&args.helm).map_err(|p| vec![p])?
+        },
         hooks: if args.allow_hooks { HookPolicy::Run } else { HookPolicy::Refuse },
         kube_version: check::kube::default_version(),
     })
@@ -400,7 +416,8 @@ fn validate_options(args: &cli::ValidateArgs, settings: &Settings) -> Result<ops
     Ok(ops::validate::ValidateOptions {
         environments: args.render.environments.clone(),
         allow_hooks: args.render.allow_hooks,
-        helm: settings.helm(&args.render.helm)?,
+        // Every helm component renders twice, afresh: the determinism guard.
+        helm: render::HelmSettings { twice: args.rendered, ..settings.helm(&args.render.helm)? },
         rendered: args.rendered.then_some(ops::validate::RenderCheck { kube_version }),
     })
 }

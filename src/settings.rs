@@ -126,7 +126,13 @@ impl Settings {
 
     pub fn helm(&self, args: &HelmArgs) -> Result<HelmSettings, Problem> {
         let timeout = parse_timeout(&args.helm_timeout)?;
-        Ok(HelmSettings { binary: self.helm_binary.clone(), timeout, kustomize: self.kustomize.clone() })
+        Ok(HelmSettings {
+            binary: self.helm_binary.clone(),
+            timeout,
+            kustomize: self.kustomize.clone(),
+            cache: None,
+            twice: false,
+        })
     }
 }
 

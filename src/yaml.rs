@@ -208,7 +208,7 @@ fn duplicate_key_span(file: &Source, message: &str) -> Option<Range<usize>> {
     if !message.contains("duplicate entry with key") {
         return None;
     }
-    let mut recorder = Recorder { file, documents: Vec::new(), stack: Vec::new(), duplicates: Vec::new() };
+    let mut recorder = Recorder::new(file);
     let _ = Parser::new_from_str(file.text()).load(&mut recorder, true);
     recorder.duplicates.into_iter().next()
 }
@@ -217,7 +217,7 @@ fn duplicate_key_span(file: &Source, message: &str) -> Option<Range<usize>> {
 /// disagrees with serde_yaml about the text (serde_yaml then reports, or the documents' positions
 /// are `Unknown`).
 fn index_positions(text: &str, file: &Source) -> Result<Option<Vec<Positions>>, Problem> {
-    let mut recorder = Recorder { file, documents: Vec::new(), stack: Vec::new(), duplicates: Vec::new() };
+    let mut recorder = Recorder::new(file);
     match Parser::new_from_str(text).load(&mut recorder, true) {
         Ok(()) => Ok(Some(recorder.documents.into_iter().map(Positions::Known).collect())),
         Err(error) if error.info().contains("recursion limit") => {
@@ -249,7 +249,7 @@ enum Frame {
 }
 
 struct Recorder<'a> {
-    file: &'a Source,
+    lines: Lines<'a>,
     documents: Vec<Spots>,
     stack: Vec<Frame>,
     /// Spans of keys repeated within one mapping.
@@ -264,7 +264,11 @@ struct Node<'v> {
     plain: bool,
 }
 
-impl Recorder<'_> {
+impl<'a> Recorder<'a> {
+    fn new(file: &'a Source) -> Recorder<'a> {
+        Recorder { lines: Lines::new(file.text()), documents: Vec::new(), stack: Vec::new(), duplicates: Vec::new() }
+    }
+
     /// Called for every node start; returns the node's path, or `None` when it is a mapping key
     /// or inside one.
     fn place(&mut self, node: Node) -> Option<ValuePath> {
@@ -311,6 +315,35 @@ impl Recorder<'_> {
     }
 }
 
+/// The byte offset of every line start: an event's (line, column) becomes a byte offset without
+/// scanning the text from its start (which made parsing quadratic in the file's length).
+struct Lines<'t> {
+    text: &'t str,
+    starts: Vec<usize>,
+    /// Columns count characters; in ASCII text they are bytes too.
+    ascii: bool,
+}
+
+impl<'t> Lines<'t> {
+    fn new(text: &'t str) -> Lines<'t> {
+        let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        Lines { text, starts, ascii: text.is_ascii() }
+    }
+
+    /// As `Source::offset_of`: line from 1, column in characters from 0, clamped to the line.
+    fn offset(&self, line: usize, column: usize) -> usize {
+        let Some(&start) = self.starts.get(line.max(1) - 1) else {
+            return self.text.len();
+        };
+        let end = self.starts.get(line.max(1)).map_or(self.text.len(), |next| next - 1);
+        if self.ascii {
+            return (start + column).min(end);
+        }
+        let line_text = &self.text[start..end];
+        start + line_text.char_indices().nth(column).map_or(line_text.len(), |(i, _)| i)
+    }
+}
+
 /// A collection's own start mark is unreliable (for block mappings it lands after the first
 /// key); its first child's position is where it visibly starts.
 fn first_child_starts(documents: &mut [Spots], collection: &ValuePath, start: usize) {
@@ -322,7 +355,7 @@ fn first_child_starts(documents: &mut [Spots], collection: &ValuePath, start: us
 impl MarkedEventReceiver for Recorder<'_> {
     fn on_event(&mut self, event: Event, mark: Marker) {
         // yaml-rust2 counts columns in characters; convert to a byte offset ourselves.
-        let start = self.file.offset_of(mark.line(), mark.col());
+        let start = self.lines.offset(mark.line(), mark.col());
         match event {
             Event::DocumentStart => {
                 self.documents.push(Spots::new());
@@ -409,6 +442,19 @@ mod tests {
 
     fn key(k: &str) -> Segment {
         Segment::Key(k.to_string())
+    }
+
+    #[test]
+    fn line_table_offsets_agree_with_scanning_the_text() {
+        for text in ["a: 1\nbb: 22\n\nc: 3", "é: x\n  ü: ñé\r\nlast", "", "\n\n", "k: v\n"] {
+            let file = SourceFile::new("t.yaml", text);
+            let lines = Lines::new(text);
+            for line in 0..6 {
+                for column in 0..8 {
+                    assert_eq!(lines.offset(line, column), file.offset_of(line, column), "{text:?} {line}:{column}");
+                }
+            }
+        }
     }
 
     #[test]

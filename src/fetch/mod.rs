@@ -41,6 +41,7 @@
 //!                                        (informational: never used to resolve offline)
 //!   helm/tmp/                            scratch helm homes for `helm pull` (removed after use)
 //!   http/<sha256>                        a downloaded file, named by the sha256 of its bytes
+//!   render/                              helm output by render key (`render::RenderCache`)
 //!   locks/<kind>-<key>.lock              per-entry lock files (see below)
 //! ```
 //!
@@ -76,7 +77,7 @@
 //! ignores proxy environment variables, connects with a 30 s timeout and gives
 //! each request at most 10 minutes.
 
-mod cache;
+pub(crate) mod cache;
 mod constraint;
 mod error;
 mod git;

@@ -213,36 +213,38 @@ pub fn generate(
     let records_dir = out_root.join(trace::record::DIRECTORY);
     let git = trace::git::HldGit::describe(sources.hld_root(), &[out_root.join("generated"), records_dir]);
     let stamping = Stamping { git: &git, out_root };
-    let Checked { outputs, records, after_generate, unchecked, warnings } =
-        compile_targets(options, clusters, sources, check, Some(&stamping))?;
     let generated = out_root.join("generated");
     let directory = generated.join(options.environments.output_dir());
-    // The manifests: whether `hydrator.metadata` is written beside them depends on git, not on the HLD.
-    let file_count =
-        outputs.iter().flat_map(|(_, files)| files.keys()).filter(|f| f.as_str() != trace::hydrator::FILE).count();
-    let targets = outputs.iter().map(|(target, _)| target.clone()).collect();
-    let mut removed = Vec::new();
+    // Without `--cluster`, one swap of the environment's whole directory: a cluster dropped
+    // from hldc.yaml (or the plain layout from before the environment had clusters) goes with
+    // the old output. With it, one swap per named cluster; the others stay.
+    let mut stagings: Vec<(Option<String>, emit::Staging)> = Vec::new();
     if clusters.is_empty() {
-        // One swap of the environment's whole directory: a cluster dropped from hldc.yaml (or the
-        // plain layout from before the environment had clusters) goes with the old output.
-        let files: emit::OutputFiles = outputs
-            .into_iter()
-            .flat_map(|(target, files)| {
-                files.into_iter().map(move |(path, text)| match target.cluster() {
-                    Some(cluster) => (format!("{cluster}/{path}"), text),
-                    None => (path, text),
-                })
-            })
-            .collect();
-        removed = emit::stale_files(&directory, &files);
-        emit::write_atomically(&directory, &files).map_err(|p| vec![p])?;
-    } else {
-        for (target, files) in &outputs {
-            let cluster_dir = generated.join(target.output_dir());
-            let cluster = target.cluster().unwrap_or_default();
-            removed.extend(emit::stale_files(&cluster_dir, files).into_iter().map(|file| format!("{cluster}/{file}")));
-            emit::write_atomically(&cluster_dir, files).map_err(|p| vec![p])?;
+        stagings.push((None, emit::Staging::new(&directory)));
+    }
+    let mut file_count = 0;
+    let stage = |target: &Environments, files: emit::OutputFiles| {
+        // The manifests: whether `hydrator.metadata` is written beside them depends on git, not on the HLD.
+        file_count += files.keys().filter(|f| f.as_str() != trace::hydrator::FILE).count();
+        match stagings.first_mut() {
+            Some((None, staging)) => staging.add(target.cluster(), &files),
+            _ => {
+                let mut staging = emit::Staging::new(&generated.join(target.output_dir()));
+                let added = staging.add(None, &files);
+                stagings.push((target.cluster().map(str::to_string), staging));
+                added
+            }
         }
+    };
+    let Checked { targets, records, after_generate, unchecked, warnings } =
+        compile_targets(options, clusters, sources, check, Some(&stamping), stage)?;
+    let mut removed = Vec::new();
+    for (cluster, staging) in stagings {
+        removed.extend(staging.stale().into_iter().map(|file| match &cluster {
+            Some(cluster) => format!("{cluster}/{file}"),
+            None => file,
+        }));
+        staging.commit().map_err(|p| vec![p])?;
     }
     let whole = clusters.is_empty().then(|| options.environments.environment_dir());
     trace::write_records(out_root, &records, whole.as_deref()).map_err(|p| vec![p])?;
@@ -251,9 +253,9 @@ pub fn generate(
     Ok(Generated { directory, file_count, removed, unchecked, lock_written, warnings, targets })
 }
 
-/// Every target of a run compiled and checked, as files in memory.
+/// What compiling and checking every target of a run leaves besides their files.
 struct Checked {
-    outputs: Vec<(Environments, emit::OutputFiles)>,
+    targets: Vec<Environments>,
     /// One trace record per target (none without stamping).
     records: Vec<trace::record::Record>,
     after_generate: Vec<Hook>,
@@ -268,25 +270,26 @@ struct Stamping<'a> {
     out_root: &'a std::path::Path,
 }
 
+/// Compiles, checks (and with `stamping`, stamps) each target in turn and hands its files to
+/// `sink` before the next one, so memory holds one cluster's objects at a time. Every target
+/// passes its checks before the caller commits anything: a failing cluster writes no cluster.
 fn compile_targets(
     options: &CompileOptions,
     clusters: &[String],
     sources: &Sources,
     check: bool,
     stamping: Option<&Stamping>,
+    mut sink: impl FnMut(&Environments, emit::OutputFiles) -> Result<(), Problem>,
 ) -> Result<Checked, Vec<Problem>> {
     let project = crate::project::load(sources)?;
     let targets = project.targets(&options.environments, clusters)?;
     let (hld, mut warnings) = load_for(&project, &targets, sources)?;
     warnings.extend(stamping.and_then(|s| s.git.warning.clone()));
-    let mut outputs = Vec::new();
     let mut records = Vec::new();
     let mut after_generate = Vec::new();
     let mut unchecked = BTreeSet::new();
-    // Every target compiles and passes its checks before anything is written: a failing
-    // cluster writes no cluster.
-    for target in targets {
-        let mut compiled = compile_loaded(options, &hld, &project, &target, sources)?;
+    for target in &targets {
+        let mut compiled = compile_loaded(options, &hld, &project, target, sources)?;
         if check {
             unchecked.extend(check_objects(&mut compiled, options.kube_version)?);
         }
@@ -294,16 +297,17 @@ fn compile_targets(
         after_generate.append(&mut compiled.after_generate);
         let mut hydrator = None;
         if let Some(stamping) = stamping {
-            let traced = trace::trace(&mut compiled.components, &target, stamping.git, stamping.out_root);
+            let traced = trace::trace(&mut compiled.components, target, stamping.git, stamping.out_root);
             add_once(&mut warnings, traced.warnings);
             hydrator = traced.hydrator;
             records.push(traced.record);
         }
         let mut files = emit::output_files(&compiled.components);
+        drop(compiled);
         files.extend(hydrator.map(|text| (trace::hydrator::FILE.to_string(), text)));
-        outputs.push((target, files));
+        sink(target, files).map_err(|p| vec![p])?;
     }
-    Ok(Checked { outputs, records, after_generate, unchecked, warnings })
+    Ok(Checked { targets, records, after_generate, unchecked, warnings })
 }
 
 /// What `generate --stdout` prints: one target's manifests as one multi-document stream.
@@ -327,11 +331,16 @@ pub fn stream(
 ) -> Result<Streamed, Vec<Problem>> {
     // Unstamped: without the previous output stamps cannot stay sticky, and a pod template
     // stamped with each new commit would roll its pods on every commit.
-    let Checked { mut outputs, unchecked, warnings, .. } = compile_targets(options, clusters, sources, check, None)?;
-    let (_, files) = match outputs.len() {
+    let mut outputs = Vec::new();
+    let collect = |_: &Environments, files: emit::OutputFiles| {
+        outputs.push(files);
+        Ok(())
+    };
+    let Checked { targets, unchecked, warnings, .. } = compile_targets(options, clusters, sources, check, None, collect)?;
+    let files = match outputs.len() {
         1 => outputs.remove(0),
         _ => {
-            let names: Vec<&str> = outputs.iter().filter_map(|(target, _)| target.cluster()).collect();
+            let names: Vec<&str> = targets.iter().filter_map(Environments::cluster).collect();
             return Err(vec![Problem::error(
                 "hldc::generate::several-targets",
                 format!(

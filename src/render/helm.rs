@@ -1,6 +1,8 @@
 //! `type: helm`: `helm template` with the merged values, run isolated from the user's helm
 //! setup (repositories, plugins, registry logins, kubeconfig) so renders are reproducible.
 
+use std::path::Path;
+
 use crate::diag::{Location, Problem, SourceFile};
 use crate::emit::yaml;
 use crate::process::{self, Failure};
@@ -8,6 +10,8 @@ use crate::resolve::Planned;
 use crate::sources::{Chart, Sources};
 use crate::yaml::{parse_all, Document};
 
+use super::cache::{Entry, Inputs};
+use super::determinism;
 use super::HelmSettings;
 
 pub fn render(
@@ -15,12 +19,11 @@ pub fn render(
     chart: &Chart,
     sources: &Sources,
     settings: &HelmSettings,
-) -> Result<Vec<Document>, Problem> {
+) -> Result<(Vec<Document>, Vec<Problem>), Problem> {
     let name = planned.node.name();
-    let entry = &planned.node.definition;
     let Some(helm) = &settings.binary else {
         return Err(Problem::error("hldc::helm::missing", format!("component `{name}` is a helm chart, but no `helm` binary was found"))
-            .at(entry.field_location("type"))
+            .at(planned.node.definition.field_location("type"))
             .help("install helm 3 or 4 (`scripts/install-tools` puts one in .tools/bin), then put it on PATH, pass `--helm PATH`, or set HLDC_HELM"));
     };
     let chart_display = &chart.display;
@@ -29,50 +32,101 @@ pub fn render(
     let options = &planned.config.helm;
     let release = planned.release_name();
 
-    let home = tempfile::tempdir()
-        .map_err(|e| Problem::error("hldc::io::temp", format!("cannot create a temporary directory for helm: {e}")))?;
-    let mut command = process::helm_command(helm, home.path());
-    command
-        .args(["template", &release])
-        .arg(&chart.dir)
-        .args(["--namespace", &namespace, "--values", "-", "--kube-version", &options.kube_version])
-        .args(options.include_crds.then_some("--include-crds"))
-        .args(options.skip_tests.then_some("--skip-tests"))
-        .args(options.api_versions.iter().flat_map(|version| ["--api-versions", version]))
-        .current_dir(sources.hld_root());
-
-    let failed = |reason: String| {
-        Problem::error(
-            "hldc::helm::failed",
-            format!("helm failed to render component `{name}` (chart `{chart_display}`): {reason}"),
+    // Everything after the chart's path: with the values, what the render cache keys on.
+    let mut arguments: Vec<String> =
+        ["--namespace", &namespace, "--values", "-", "--kube-version", &options.kube_version].map(String::from).into();
+    arguments.extend(options.include_crds.then(|| "--include-crds".to_string()));
+    arguments.extend(options.skip_tests.then(|| "--skip-tests".to_string()));
+    arguments.extend(options.api_versions.iter().flat_map(|version| ["--api-versions".to_string(), version.clone()]));
+    let entry = settings.cache.as_ref().and_then(|cache| {
+        cache.entry(
+            helm,
+            settings.timeout,
+            &Inputs { release: &release, chart: &chart.dir, arguments: &arguments, values: &values },
         )
-        .at(entry.location())
-        .label("this component")
+    });
+    if let Some(output) = entry.as_ref().and_then(Entry::get) {
+        return Ok((parse_all(&SourceFile::new(format!("helm template {name} {chart_display}"), output))?, Vec::new()));
+    }
+    let template = || -> Result<Vec<u8>, Problem> {
+        let home = tempfile::tempdir().map_err(|e| {
+            Problem::error("hldc::io::temp", format!("cannot create a temporary directory for helm: {e}"))
+        })?;
+        let mut command = process::helm_command(helm, home.path());
+        command.args(["template", &release]).arg(&chart.dir).args(&arguments).current_dir(sources.hld_root());
+        process::run(command, values.as_bytes(), settings.timeout)
+            .map_err(|failure| failure_problem(planned, chart, helm, failure))
     };
-    let output = process::run(command, values.as_bytes(), settings.timeout).map_err(|failure| match &failure {
+    let output = template()?;
+    let mut problems = Vec::new();
+    if settings.twice {
+        let again = template()?;
+        if output != again {
+            let (first, second) = (String::from_utf8_lossy(&output), String::from_utf8_lossy(&again));
+            problems.push(nondeterministic(planned, chart, &determinism::differences(&first, &second)));
+        }
+    }
+    let output = String::from_utf8(output).map_err(|_| {
+        failed(planned, chart, "its output is not UTF-8".to_string())
+            .help("check the chart's templates for binary content")
+    })?;
+    if let Some(entry) = &entry {
+        entry.put(&output);
+    }
+    Ok((parse_all(&SourceFile::new(format!("helm template {name} {chart_display}"), output))?, problems))
+}
+
+/// Two renders with identical inputs differed: in GitOps, every generate would change the
+/// output, and every sync roll the workload.
+fn nondeterministic(planned: &Planned, chart: &Chart, differences: &[String]) -> Problem {
+    let what = match differences {
+        [] => "in its text only (comments or layout)".to_string(),
+        _ => differences.join(", "),
+    };
+    Problem::error(
+        "hldc::render::nondeterministic",
+        format!(
+            "component `{}` (chart `{}`) renders differently each time with the same values: {what}",
+            planned.node.name(),
+            chart.display
+        ),
+    )
+    .at(planned.node.definition.location())
+    .label("rendered twice, with identical inputs")
+    .help("the chart calls something that changes per render (`now`, `randAlphaNum`, `uuidv4`, `genCA`, `lookup`); set the value it generates in this component's config. Until then `generate` keeps the first render in its render cache, so output stays stable on one machine, but not on another with an empty cache (CI)")
+}
+
+fn failed(planned: &Planned, chart: &Chart, reason: String) -> Problem {
+    Problem::error(
+        "hldc::helm::failed",
+        format!("helm failed to render component `{}` (chart `{}`): {reason}", planned.node.name(), chart.display),
+    )
+    .at(planned.node.definition.location())
+    .label("this component")
+}
+
+fn failure_problem(planned: &Planned, chart: &Chart, helm: &Path, failure: Failure) -> Problem {
+    let location = planned.node.definition.location();
+    match &failure {
         Failure::Spawn(e) => {
             Problem::error("hldc::helm::spawn", format!("cannot run helm at `{}`: {e}", helm.display()))
-                .at(entry.location())
+                .at(location)
                 .help("check the path given by `--helm` or HLDC_HELM, or put helm 3 or 4 on PATH")
         }
-        Failure::Timeout(_) => failed(failure.to_string())
+        Failure::Timeout(_) => failed(planned, chart, failure.to_string())
             .help("the chart may loop or wait on something; raise `--helm-timeout` if it is just slow"),
-        Failure::Exit { stderr, .. } => failed(failure.to_string())
+        Failure::Exit { stderr, .. } => failed(planned, chart, failure.to_string())
             .detail(stderr.clone())
             .help("read helm's message above; check the chart and the values under `config:` for this component"),
-        Failure::Input(_) => failed(failure.to_string())
+        Failure::Input(_) => failed(planned, chart, failure.to_string())
             .help("helm reads all of its values; check that `--helm` names a helm 3 or 4 binary"),
-        Failure::Output(_) | Failure::Wait(_) => {
-            Problem::error("hldc::helm::io", format!("cannot run helm for component `{name}`: {failure}"))
-                .at(entry.location())
-                .help("this is a problem of the machine (pipes, processes), not of the HLD; run again")
-        }
-    })?;
-    let output = String::from_utf8(output).map_err(|_| {
-        failed("its output is not UTF-8".to_string()).help("check the chart's templates for binary content")
-    })?;
-    let file = SourceFile::new(format!("helm template {name} {chart_display}"), output);
-    parse_all(&file)
+        Failure::Output(_) | Failure::Wait(_) => Problem::error(
+            "hldc::helm::io",
+            format!("cannot run helm for component `{}`: {failure}", planned.node.name()),
+        )
+        .at(location)
+        .help("this is a problem of the machine (pipes, processes), not of the HLD; run again"),
+    }
 }
 
 /// Whether helm took a rendered object from a chart's `crds/` directory (its own or a

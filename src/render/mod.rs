@@ -2,12 +2,15 @@
 //! `static` reads YAML files; `helm` runs a real helm. This is the only stage that spawns
 //! processes (helm, and hooks when the user allowed them).
 
+mod cache;
+mod determinism;
 mod helm;
 mod hooks;
 mod kustomize;
 mod static_files;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_yaml::Value;
@@ -18,6 +21,7 @@ use crate::resolve::Planned;
 use crate::sources::{Chart, Sources};
 use crate::yaml::Document;
 
+pub use cache::RenderCache;
 pub use hooks::{hooks_of, refuse_hooks, run_hooks, Hook, HookStage};
 pub use kustomize::check_directory as check_kustomize_directory;
 
@@ -29,6 +33,10 @@ pub struct HelmSettings {
     pub timeout: Duration,
     /// `None` when none was configured or found on PATH.
     pub kustomize: Option<Kustomize>,
+    /// Where rendered output is kept and reused; `None` starts helm for every component.
+    pub cache: Option<Arc<RenderCache>>,
+    /// Render each helm component twice and report what differs (`validate --rendered`).
+    pub twice: bool,
 }
 
 /// The program that builds `type: kustomize` components.
@@ -106,7 +114,7 @@ pub fn render(
                     format!("the chart of `{}` was not prepared", planned.node.path),
                 )
             })?;
-            (helm::render(planned, chart, sources, helm)?, Vec::new())
+            helm::render(planned, chart, sources, helm)?
         }
         ComponentType::Kustomize => (kustomize::render(planned, sources, helm)?, Vec::new()),
     };

@@ -1,0 +1,205 @@
+//! The render cache: a helm component's output, kept under a key of everything that can change
+//! it, so a re-run starts helm only for what changed.
+//!
+//! ```text
+//! <cache>/render/<key>                   helm's output for one key: a first line
+//!                                        `hldc-render sha256:<digest of the rest>`, then the text
+//! <cache>/render/helm/<binary id>        `helm version` of one helm binary, in the same format;
+//!                                        the id is sha256 of its path, size, inode and mtime
+//! ```
+//!
+//! The key is sha256 of the helm version, the chart's content (every file's path and bytes),
+//! the release name, the arguments of `helm template` after the chart (release name, namespace, kube version,
+//! API versions, CRD and test flags) and the merged values. Entries are filled under the source
+//! cache's lock discipline (`locks/render-<key>.lock`, a temporary file renamed into place); an
+//! entry whose digest does not match its text (a torn write, a disk error) is ignored and
+//! written again. The cache never decides whether a render fails: any trouble with it means
+//! rendering as if it were not there.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+use crate::fetch::cache::{hex, sha256_hex, temp_file_in, Cache, EntryLock};
+use crate::process;
+
+const HEADER: &str = "hldc-render sha256:";
+
+/// The render cache of one run: where it lives, and what this run already hashed.
+#[derive(Debug)]
+pub struct RenderCache {
+    root: PathBuf,
+    /// `helm version` by binary; `None` when it could not be told (then nothing is cached).
+    helm_versions: Mutex<BTreeMap<PathBuf, Option<String>>>,
+    /// Content digest by chart directory: many components share one chart.
+    chart_digests: Mutex<BTreeMap<PathBuf, Option<String>>>,
+}
+
+/// A cache entry being looked up or filled, locked against other hldc processes.
+pub struct Entry {
+    path: PathBuf,
+    _lock: EntryLock,
+}
+
+/// What the key of a render is made of, besides the helm binary.
+pub struct Inputs<'a> {
+    pub release: &'a str,
+    pub chart: &'a Path,
+    /// The arguments of `helm template` after the chart's path.
+    pub arguments: &'a [String],
+    pub values: &'a str,
+}
+
+impl RenderCache {
+    /// The cache under the source cache's directory (`hldc cache dir`).
+    pub fn new(cache_dir: &Path) -> RenderCache {
+        RenderCache { root: cache_dir.to_path_buf(), helm_versions: Mutex::default(), chart_digests: Mutex::default() }
+    }
+
+    /// The locked entry of a render; `None` when its key cannot be computed (an unreadable
+    /// chart, a helm that does not tell its version) or the entry cannot be locked.
+    pub fn entry(&self, helm: &Path, timeout: Duration, inputs: &Inputs) -> Option<Entry> {
+        let version = self.helm_version(helm, timeout)?;
+        let chart = memo(&self.chart_digests, inputs.chart, || chart_digest(inputs.chart))?;
+        let mut hasher = Sha256::new();
+        for part in [version.as_str(), chart.as_str(), inputs.release]
+            .into_iter()
+            .chain(inputs.arguments.iter().map(String::as_str))
+        {
+            hasher.update(part.as_bytes());
+            hasher.update([0]);
+        }
+        hasher.update(inputs.values.as_bytes());
+        let key = hex(&hasher.finalize());
+        let lock = Cache::new(&self.root).lock_entry("render", &key).ok()?;
+        Some(Entry { path: self.root.join("render").join(key), _lock: lock })
+    }
+
+    fn helm_version(&self, helm: &Path, timeout: Duration) -> Option<String> {
+        memo(&self.helm_versions, helm, || {
+            let entry = self.root.join("render").join("helm").join(binary_id(helm)?);
+            if let Some(version) = read(&entry) {
+                return Some(version);
+            }
+            let home = tempfile::tempdir().ok()?;
+            let mut command = process::helm_command(helm, home.path());
+            command.arg("version");
+            let version = String::from_utf8(process::run(command, b"", timeout).ok()?).ok()?;
+            write(&entry, &version);
+            Some(version)
+        })
+    }
+}
+
+impl Entry {
+    /// The cached output, when the entry is there and whole.
+    pub fn get(&self) -> Option<String> {
+        read(&self.path)
+    }
+
+    /// Stores an output; a failure only means the next run renders again.
+    pub fn put(&self, output: &str) {
+        write(&self.path, output);
+    }
+}
+
+fn memo(
+    map: &Mutex<BTreeMap<PathBuf, Option<String>>>,
+    key: &Path,
+    compute: impl FnOnce() -> Option<String>,
+) -> Option<String> {
+    // Held while computing: the threads of one run ask helm its version once, and hash a
+    // chart many components share once.
+    let mut map = map.lock().ok()?;
+    map.entry(key.to_path_buf()).or_insert_with(compute).clone()
+}
+
+/// Who a helm binary is without starting it: a replaced binary (an upgrade) has a new inode or
+/// mtime, so its version is asked again.
+fn binary_id(helm: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let path = std::fs::canonicalize(helm).ok()?;
+    let meta = std::fs::metadata(&path).ok()?;
+    let id = format!("{}\0{}\0{}\0{}.{}", path.display(), meta.len(), meta.ino(), meta.mtime(), meta.mtime_nsec());
+    Some(sha256_hex(id.as_bytes()))
+}
+
+/// sha256 over every file of the chart, by its path inside the chart, in sorted order.
+fn chart_digest(chart: &Path) -> Option<String> {
+    let mut hasher = Sha256::new();
+    for entry in walkdir::WalkDir::new(chart).follow_links(true).sort_by_file_name() {
+        let entry = entry.ok()?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let relative = entry.path().strip_prefix(chart).ok()?;
+        let bytes = std::fs::read(entry.path()).ok()?;
+        hasher.update(relative.to_string_lossy().as_bytes());
+        hasher.update([0]);
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(&bytes);
+    }
+    Some(hex(&hasher.finalize()))
+}
+
+fn read(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let (header, body) = text.split_once('\n')?;
+    (header.strip_prefix(HEADER)? == sha256_hex(body.as_bytes())).then(|| body.to_string())
+}
+
+fn write(path: &Path, body: &str) {
+    let Some(dir) = path.parent() else {
+        return;
+    };
+    let Ok(mut file) = temp_file_in(dir) else {
+        return;
+    };
+    let header = format!("{HEADER}{}\n", sha256_hex(body.as_bytes()));
+    if file.write_all(header.as_bytes()).and_then(|()| file.write_all(body.as_bytes())).is_ok() {
+        // Replaces a corrupt entry too; a concurrent writer of the same key wrote the same text.
+        let _ = file.persist(path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_reads_back_and_a_damaged_one_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("render").join("k");
+        write(&path, "kind: A\n---\nkind: B\n");
+        assert_eq!(read(&path).as_deref(), Some("kind: A\n---\nkind: B\n"));
+        // Torn: the text was cut short after the header was written.
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, &text[..text.len() - 3]).unwrap();
+        assert_eq!(read(&path), None);
+        std::fs::write(&path, "kind: A\n").unwrap();
+        assert_eq!(read(&path), None);
+        write(&path, "kind: C\n");
+        assert_eq!(read(&path).as_deref(), Some("kind: C\n"));
+    }
+
+    #[test]
+    fn a_chart_digest_changes_with_any_file_and_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let chart = dir.path();
+        std::fs::create_dir_all(chart.join("templates")).unwrap();
+        std::fs::write(chart.join("Chart.yaml"), "name: a\n").unwrap();
+        std::fs::write(chart.join("templates/a.yaml"), "x").unwrap();
+        let first = chart_digest(chart).unwrap();
+        std::fs::write(chart.join("templates/a.yaml"), "y").unwrap();
+        let second = chart_digest(chart).unwrap();
+        std::fs::rename(chart.join("templates/a.yaml"), chart.join("templates/b.yaml")).unwrap();
+        let third = chart_digest(chart).unwrap();
+        assert_ne!(first, second);
+        assert_ne!(second, third);
+        assert_eq!(third, chart_digest(chart).unwrap());
+    }
+}
