@@ -336,7 +336,8 @@ pub fn stream(
         outputs.push(files);
         Ok(())
     };
-    let Checked { targets, unchecked, warnings, .. } = compile_targets(options, clusters, sources, check, None, collect)?;
+    let Checked { targets, unchecked, warnings, .. } =
+        compile_targets(options, clusters, sources, check, None, collect)?;
     let files = match outputs.len() {
         1 => outputs.remove(0),
         _ => {
