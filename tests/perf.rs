@@ -59,7 +59,8 @@ fn output_is_byte_identical_for_one_job_and_for_eight() {
     common::hldc_with_env(root, &["generate", "prod", "--jobs", "1", "--out", &out(one.path())], &env).assert_code(0);
     common::hldc_with_env(root, &["generate", "prod", "-j", "8", "--out", &out(eight.path())], &env).assert_code(0);
     let one = read_tree(one.path());
-    assert_eq!(one.len(), 2 * 11, "{:?}", one.keys().collect::<Vec<_>>());
+    // Eleven files per cluster, and each cluster's trace record.
+    assert_eq!(one.len(), 2 * 11 + 2, "{:?}", one.keys().collect::<Vec<_>>());
     assert_eq!(one, read_tree(eight.path()));
     hldc(root, &["generate", "prod", "--jobs", "0"]).assert_code(2).assert_stderr_contains("--jobs");
 }

@@ -534,6 +534,8 @@ fn loader_reads(schema: hldc::schema::Schema, value: &serde_yaml::Value) -> Resu
                     }
                     // Read from the merged stack by ring.rs and route.rs, not into ComponentConfig.
                     Some("rings" | "ringRoute") => continue,
+                    // Read from the layers by patch/ (tests/overlays.rs), not into ComponentConfig.
+                    Some("patches" | "commonLabels" | "commonAnnotations" | "podLabels" | "podAnnotations") => continue,
                     Some("namespace") => typed.namespace.clone().map(Value::String),
                     Some("injectNamespace") => Some(Value::Bool(typed.inject_namespace)).filter(|_| written.is_some()),
                     Some("disabled") => Some(Value::Bool(typed.disabled)).filter(|_| written.is_some()),
