@@ -19,8 +19,8 @@ pub mod diff;
 pub mod edit;
 pub mod emit;
 pub mod fetch;
-pub mod journey;
 pub mod flux;
+pub mod journey;
 pub mod layer;
 pub mod load;
 pub mod model;
@@ -245,7 +245,10 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
                 to: args.to.clone(),
             };
             let promoted = ops::promote::promote(&sources, &options)?;
-            settings.say(format!("updated {} ({} values of ring `{}` promoted)", promoted.file, promoted.values, args.from));
+            settings.say(format!(
+                "updated {} ({} values of ring `{}` promoted)",
+                promoted.file, promoted.values, args.from
+            ));
             let diff = ops::diff::DiffOptions {
                 compile: CompileOptions {
                     environments: Environments::new(std::slice::from_ref(&args.environment)),

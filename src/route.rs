@@ -85,9 +85,9 @@ pub fn shipped_crds() -> &'static [Value] {
     static SHIPPED: std::sync::OnceLock<Vec<Value>> = std::sync::OnceLock::new();
     SHIPPED.get_or_init(|| {
         [
-        include_str!("../schemas/crds/gateway.networking.k8s.io_httproutes.yaml"),
-        include_str!("../schemas/crds/traefik.io_ingressroutes.yaml"),
-        include_str!("../schemas/crds/networking.istio.io_virtualservices.yaml"),
+            include_str!("../schemas/crds/gateway.networking.k8s.io_httproutes.yaml"),
+            include_str!("../schemas/crds/traefik.io_ingressroutes.yaml"),
+            include_str!("../schemas/crds/networking.istio.io_virtualservices.yaml"),
         ]
         .into_iter()
         .filter_map(|text| serde_yaml::from_str(text).ok())

@@ -95,17 +95,7 @@ impl Settings {
             Progress::Lines
         };
         let stdout_width = terminal_width();
-        Settings {
-            hld_root,
-            helm_binary,
-            kustomize,
-            color,
-            stdout_color,
-            stdout_width,
-            cache_dir,
-            progress,
-            verbosity,
-        }
+        Settings { hld_root, helm_binary, kustomize, color, stdout_color, stdout_width, cache_dir, progress, verbosity }
     }
 
     /// Prints a status line on stderr unless `-q`.

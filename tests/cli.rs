@@ -38,7 +38,8 @@ fn every_help_is_snapshotted_and_every_command_shows_examples() {
 
 #[test]
 fn hld_and_helm_options_appear_only_where_they_mean_something() {
-    let reads_hld = ["generate", "validate", "diff", "update", "config", "set", "add", "remove", "promote", "tree", "trace"];
+    let reads_hld =
+        ["generate", "validate", "diff", "update", "config", "set", "add", "remove", "promote", "tree", "trace"];
     let runs_helm = ["generate", "validate", "diff", "update", "config", "promote", "tree"];
     let dir = tempfile::tempdir().unwrap();
     for path in command_paths().into_iter().filter(|p| !p.is_empty()) {

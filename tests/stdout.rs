@@ -24,10 +24,8 @@ fn stdout_prints_what_generate_writes_and_writes_nothing() {
     let files: Vec<&str> = written.keys().map(String::as_str).filter(|f| f.ends_with(".yaml")).collect();
     let sources: Vec<&str> = streamed.stdout.lines().filter_map(|l| l.strip_prefix("# Source: ")).collect();
     assert_eq!(sources, files);
-    let generated: Vec<_> = files
-        .iter()
-        .flat_map(|file| unstamped_objects(std::str::from_utf8(&written[*file]).unwrap()))
-        .collect();
+    let generated: Vec<_> =
+        files.iter().flat_map(|file| unstamped_objects(std::str::from_utf8(&written[*file]).unwrap())).collect();
     let documents = unstamped_objects(&streamed.stdout);
     assert!(documents.len() > 3, "{} documents", documents.len());
     assert_eq!(documents, generated);

@@ -120,7 +120,9 @@ fn stamps_stay_sticky_over_three_commits_byte_for_byte() {
             "trivia-web.yaml"
         ]
     );
-    for file in ["platform.yaml", "trivia-api-canary.yaml", "trivia-api-rings.yaml", "trivia-api.yaml", "trivia-web.yaml"] {
+    for file in
+        ["platform.yaml", "trivia-api-canary.yaml", "trivia-api-rings.yaml", "trivia-api.yaml", "trivia-web.yaml"]
+    {
         for object in documents(&text(&one, file)) {
             assert_eq!(annotation(&object, &[], "hldc.io/hld-commit"), Some(c1.as_str()), "{file}: {object:?}");
             assert_eq!(annotation(&object, &[], "hldc.io/hld-repo"), Some(CLEAN_ORIGIN));
@@ -131,7 +133,9 @@ fn stamps_stay_sticky_over_three_commits_byte_for_byte() {
     let api = deployment(&text(&one, "trivia-api.yaml"));
     assert_eq!(annotation(&api, &["spec", "template"], "hldc.io/component"), Some("fabrikam-trivia/trivia-api"));
     assert_eq!(annotation(&api, &["spec", "template"], "hldc.io/hld-commit"), Some(c1.as_str()));
-    assert!(text(&one, "trivia-api.yaml").starts_with("# fabrikam-trivia/trivia-api (ring stable), from component.yaml"));
+    assert!(
+        text(&one, "trivia-api.yaml").starts_with("# fabrikam-trivia/trivia-api (ring stable), from component.yaml")
+    );
 
     // A replica-only change: the Deployment is restamped, its pod template is not (no
     // rollout), and every other file is byte-identical.
@@ -517,7 +521,10 @@ fn an_unreadable_previous_output_or_record_warns_and_stamps_afresh() {
     let (hld, c1) = example_repo();
     let root = hld.path();
     hldc(root, &["generate", "prod"]).assert_code(0);
-    write_files(root, &[("generated/prod/east-us/by-hand.yaml", "a: [\n"), (".hldc/prod/east-us.json", "{\"version\": 1")]);
+    write_files(
+        root,
+        &[("generated/prod/east-us/by-hand.yaml", "a: [\n"), (".hldc/prod/east-us.json", "{\"version\": 1")],
+    );
     let run = hldc(root, &["generate", "prod"]).assert_code(0);
     run.assert_stderr_contains("generated/prod/east-us/by-hand.yaml")
         .assert_stderr_contains("the trace record `east-us.json` is not one hldc wrote")
