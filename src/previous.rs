@@ -10,7 +10,7 @@ use serde_yaml::Value;
 use crate::diag::{Problem, SourceFile};
 use crate::model::ObjectId;
 use crate::render::Rendered;
-use crate::trace::record::Record;
+use crate::trace::record::{Record, Unreadable};
 use crate::yaml;
 
 /// One object of an output, as data, and the file (relative to the output directory,
@@ -88,9 +88,13 @@ pub fn read_record(path: &Path) -> Result<Option<Record>, Problem> {
                 .help("check the file's permissions, or delete it and run `hldc generate`"))
         }
     };
-    serde_json::from_str(&text).map(Some).map_err(|e| {
-        Problem::error("hldc::previous::record", format!("the trace record `{name}` is not one hldc wrote: {e}"))
-            .help("delete it and run `hldc generate` to write it afresh")
+    // A record of another version may mean other things by the same fields: never trust it.
+    Record::parse(text.as_bytes()).map(Some).map_err(|e| {
+        let message = match e {
+            Unreadable::Version(_) => format!("the trace record `{name}` is {e}"),
+            Unreadable::Malformed(e) => format!("the trace record `{name}` is not one hldc wrote: {e}"),
+        };
+        Problem::error("hldc::previous::record", message).help("delete it and run `hldc generate` to write it afresh")
     })
 }
 
@@ -113,6 +117,21 @@ mod tests {
         assert_eq!(
             files,
             vec![("v1 ConfigMap x/a".to_string(), "infra/a.yaml"), ("v1 Namespace x".to_string(), "infra/a.yaml")]
+        );
+    }
+
+    #[test]
+    fn a_record_of_another_version_is_refused_and_one_with_more_fields_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("prod.json");
+        assert_eq!(read_record(&file).unwrap(), None);
+        std::fs::write(&file, r#"{"version": 1, "environment": "prod", "components": [], "signedBy": "ci"}"#).unwrap();
+        assert_eq!(read_record(&file).unwrap().map(|r| r.environment), Some("prod".to_string()));
+        std::fs::write(&file, r#"{"version": 2, "environment": "prod", "components": []}"#).unwrap();
+        let problem = read_record(&file).unwrap_err();
+        assert_eq!(
+            problem.message,
+            "the trace record `prod.json` is a version 2 trace record (this hldc reads version 1)"
         );
     }
 

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use common::hldc;
 use git2::{Oid, Repository, Signature, Time};
+use hldc::trace::record::{self, Record};
 use serde_json::{json, Value};
 
 /// 2024-05-01T10:00:00Z: the first HLD commit.
@@ -25,38 +26,52 @@ fn iso(seconds: i64) -> String {
 /// A component's state in one generation: (component, ring, hld commit digit, its time, image).
 type Component = (&'static str, &'static str, char, i64, &'static str);
 
+/// The record `generate` would write for one cluster, built from the writer's own types.
 fn record(cluster: &str, hld: char, hld_time: i64, components: &[Component]) -> String {
-    let components: Vec<Value> = components
+    let components = components
         .iter()
         .map(|(component, ring, commit, time, image)| {
             let name = component.rsplit('/').next().unwrap_or_default();
-            json!({
-                "component": component,
-                "ring": ring,
-                "type": "helm",
-                "sources": [{"kind": "git", "url": "https://example.com/charts.git", "commit": sha('c')}],
-                "images": [image],
-                "trace": {
-                    "sourceRepo": format!("https://example.com/{name}.git"),
-                    "sourceCommit": format!("f{}", &sha(*commit)[1..]),
-                    "author": format!("{name}-dev@example.com"),
+            record::Component {
+                component: component.to_string(),
+                ring: Some(ring.to_string()),
+                component_type: "helm".into(),
+                sources: vec![record::Source {
+                    kind: record::SourceKind::Git,
+                    url: "https://example.com/charts.git".into(),
+                    commit: Some(sha('c')),
+                    chart_version: None,
+                    digest: None,
+                }],
+                images: vec![image.to_string()],
+                trace: record::TraceBlock {
+                    source_repo: Some(format!("https://example.com/{name}.git")),
+                    source_commit: Some(format!("f{}", &sha(*commit)[1..])),
+                    author: Some(format!("{name}-dev@example.com")),
+                    ..Default::default()
                 },
-                "hldCommit": sha(*commit),
-                "hldCommitTime": iso(*time),
-                "objects": [{"apiVersion": "apps/v1", "kind": "Deployment", "namespace": name, "name": format!("{name}-{ring}"), "file": format!("generated/prod/{cluster}/{name}.yaml")}],
-            })
+                hld_commit: Some(sha(*commit)),
+                hld_commit_time: Some(iso(*time)),
+                objects: vec![record::Object {
+                    api_version: "apps/v1".into(),
+                    kind: "Deployment".into(),
+                    namespace: Some(name.into()),
+                    name: format!("{name}-{ring}"),
+                    file: format!("{name}.yaml"),
+                }],
+            }
         })
         .collect();
-    let record = json!({
-        "version": 1,
-        "environment": "prod",
-        "cluster": cluster,
-        "hldRepo": "https://example.com/hld.git",
-        "hldCommit": sha(hld),
-        "hldCommitTime": iso(hld_time),
-        "components": components,
-    });
-    serde_json::to_string_pretty(&record).expect("json")
+    Record {
+        version: record::VERSION,
+        environment: "prod".into(),
+        cluster: Some(cluster.into()),
+        hld_repo: Some("https://example.com/hld.git".into()),
+        hld_commit: Some(sha(hld)),
+        hld_commit_time: Some(iso(hld_time)),
+        components,
+    }
+    .to_text()
 }
 
 fn signature(time: i64) -> Signature<'static> {
@@ -66,24 +81,25 @@ fn signature(time: i64) -> Signature<'static> {
 /// Writes the generation's records (and a manifest that changes with it) and commits them at
 /// `time` with the `Hld-Commit:` trailer.
 fn generation(repo: &Repository, hld: char, hld_time: i64, time: i64, components: &[Component]) -> Oid {
-    let root = repo.workdir().expect("workdir");
+    let mut files = Vec::new();
     for cluster in ["east", "west"] {
-        common::write_files(
-            root,
-            &[
-                (&format!(".hldc/prod/{cluster}.json"), &record(cluster, hld, hld_time, components)),
-                (&format!("generated/prod/{cluster}/app.yaml"), &format!("# generation {hld}\n")),
-            ],
-        );
+        files.push((format!(".hldc/prod/{cluster}.json"), record(cluster, hld, hld_time, components)));
+        files.push((format!("generated/prod/{cluster}/app.yaml"), format!("# generation {hld}\n")));
     }
+    commit(repo, &files, time, &format!("generate prod\n\nHld-Commit: {}\n", sha(hld)))
+}
+
+/// Writes `files` and commits everything at `time`.
+fn commit(repo: &Repository, files: &[(String, String)], time: i64, message: &str) -> Oid {
+    let files: Vec<(&str, &str)> = files.iter().map(|(path, text)| (path.as_str(), text.as_str())).collect();
+    common::write_files(repo.workdir().expect("workdir"), &files);
     let mut index = repo.index().expect("index");
     index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).expect("add");
     index.write().expect("write index");
     let tree = repo.find_tree(index.write_tree().expect("tree")).expect("find tree");
     let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
     let parents: Vec<&git2::Commit> = parent.iter().collect();
-    let message = format!("generate prod\n\nHld-Commit: {}\n", sha(hld));
-    repo.commit(Some("HEAD"), &signature(time), &signature(time), &message, &tree, &parents).expect("commit")
+    repo.commit(Some("HEAD"), &signature(time), &signature(time), message, &tree, &parents).expect("commit")
 }
 
 fn flux_tag(repo: &Repository, cluster: &str, commit: Oid, time: i64) {
@@ -453,6 +469,52 @@ fn a_trailer_that_disagrees_with_the_records_is_a_warning() {
     run.assert_stderr_contains(
         "says `Hld-Commit: 7777777777777777777777777777777777777777` but its trace records name another HLD commit",
     );
+}
+
+#[test]
+fn components_without_an_hld_commit_are_left_out_with_one_warning_per_record_file() {
+    let built = build();
+    let repo = Repository::open(&built.repo).expect("open");
+    // Two generations from an HLD with uncommitted changes: web changed (no commit to name),
+    // api kept its sticky commit 3; a newer hldc's extra fields are read past.
+    for (n, image) in [(5, "web:1.2"), (6, "web:1.3")] {
+        let mut files = Vec::new();
+        for cluster in ["east", "west"] {
+            let text = record(
+                cluster,
+                '3',
+                T0 + 7200,
+                &[(API, "stable", '3', T0 + 7200, "api:2.1"), (WEB, "stable", '4', 0, image)],
+            );
+            let mut value: Value = serde_json::from_str(&text).expect("record");
+            for key in ["hldCommit", "hldCommitTime"] {
+                value.as_object_mut().expect("record").remove(key);
+                value["components"][1].as_object_mut().expect("component").remove(key);
+            }
+            value["renderedBy"] = json!("hldc 9.9");
+            value["components"][0]["trace"]["team"] = json!("quiz");
+            files.push((format!(".hldc/prod/{cluster}.json"), value.to_string()));
+        }
+        commit(&repo, &files, T0 + 20_000 + n, &format!("generate {n} from a dirty HLD\n"));
+    }
+    let synced = format!("east={}", repo.head().and_then(|h| h.peel_to_commit()).expect("head").id());
+    let run =
+        hldc(&built.repo, &["journey", "--synced", &synced, "--service", "web", "--output", "json"]).assert_code(0);
+    assert_eq!(run.stderr.matches("hldc::journey::no-hld-commit").count(), 2, "{}", run.stderr);
+    run.assert_stderr_contains("`.hldc/prod/east.json` names no HLD commit for some components (from commit `")
+        .assert_stderr_contains("`.hldc/prod/west.json` names no HLD commit");
+    assert!(!run.stderr.contains("not a trace record"), "{}", run.stderr);
+    let journey: Value = serde_json::from_str(&run.stdout).expect("json");
+    let east_stable: Vec<(&str, &str)> = journey["deployments"]
+        .as_array()
+        .expect("deployments")
+        .iter()
+        .filter(|d| d["cluster"] == "east" && d["ring"] == "stable")
+        .map(|d| (&d["hldCommit"].as_str().expect("hld commit")[..1], d["status"].as_str().expect("status")))
+        .collect();
+    // east now runs a web no commit names: its traced changes are all behind it.
+    assert_eq!(east_stable, [("4", "superseded"), ("1", "superseded")]);
+    assert!(!journey["running"].as_array().expect("running").iter().any(|r| r["cluster"] == "east"), "{journey}");
 }
 
 /// Debian's chromium (scripts/install-tools installs it where apt can), or none.

@@ -2,17 +2,14 @@
 //! oldest first, with its commit time, its `Hld-Commit:` trailer and the trace records under
 //! `.hldc/` in that commit; and the records at any other commit a cluster is synced to.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::rc::Rc;
 
 use git2::{Oid, Repository, Sort};
 
-use super::record::Record;
 use crate::diag::Problem;
-
-/// The trace records directory, beside `generated/`.
-pub const RECORDS_DIR: &str = ".hldc";
+use crate::trace::record::{Component, Record, Unreadable, DIRECTORY};
 
 pub struct ManifestCommit {
     pub id: Oid,
@@ -30,7 +27,9 @@ pub struct ManifestRepo {
     records_dir: String,
     by_blob: HashMap<Oid, Option<Rc<Record>>>,
     by_commit: HashMap<Oid, Rc<[Rc<Record>]>>,
-    pub warnings: Vec<Problem>,
+    warnings: Vec<Problem>,
+    /// Per record file, the first commit in which it held components without an HLD commit.
+    uncommitted: BTreeMap<String, Oid>,
 }
 
 impl ManifestRepo {
@@ -50,13 +49,14 @@ impl ManifestRepo {
         };
         let mut records_dir: Vec<String> =
             inside.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-        records_dir.push(RECORDS_DIR.to_string());
+        records_dir.push(DIRECTORY.to_string());
         Ok(ManifestRepo {
             repo,
             records_dir: records_dir.join("/"),
             by_blob: HashMap::new(),
             by_commit: HashMap::new(),
             warnings: Vec::new(),
+            uncommitted: BTreeMap::new(),
         })
     }
 
@@ -101,6 +101,9 @@ impl ManifestRepo {
         let mut records = Vec::new();
         for (name, blob) in blobs {
             if let Some(record) = self.record(id, &name, blob)? {
+                if record.components.iter().any(|c| committed(c).is_none()) {
+                    self.uncommitted.entry(name).or_insert(id);
+                }
                 records.push(record);
             }
         }
@@ -145,41 +148,48 @@ impl ManifestRepo {
                 .detail(e.message().to_string())
                 .help("check that the repository is not corrupt (`git fsck`)")
         })?;
-        let parsed = match serde_json::from_slice::<Record>(content.content()) {
-            Ok(record) if record.version == 1 => Some(Rc::new(record)),
-            Ok(record) => {
-                self.warnings.push(
-                    Problem::warning(
+        let parsed = match Record::parse(content.content()) {
+            Ok(record) => Some(Rc::new(record)),
+            Err(e) => {
+                let at = format!("`{}/{name}` in commit `{}`", self.records_dir, short(&commit.to_string()));
+                self.warnings.push(match e {
+                    Unreadable::Version(version) => Problem::warning(
                         "hldc::journey::record-version",
-                        format!(
-                            "`{}/{name}` in commit `{}` is a version {} trace record; it is left out",
-                            self.records_dir,
-                            short(&commit.to_string()),
-                            record.version
-                        ),
+                        format!("{at} is a version {version} trace record; it is left out"),
                     )
                     .help("use an hldc that knows this record version"),
-                );
-                None
-            }
-            Err(e) => {
-                self.warnings.push(
-                    Problem::warning(
+                    Unreadable::Malformed(e) => Problem::warning(
                         "hldc::journey::bad-record",
-                        format!(
-                            "`{}/{name}` in commit `{}` is not a trace record; it is left out",
-                            self.records_dir,
-                            short(&commit.to_string())
-                        ),
+                        format!("{at} is not a trace record; it is left out"),
                     )
                     .detail(e.to_string())
                     .help("regenerate and commit the output with hldc generate"),
-                );
+                });
                 None
             }
         };
         self.by_blob.insert(blob, parsed.clone());
         Ok(parsed)
+    }
+
+    /// The warnings of reading so far: records left out, and one per record file that held
+    /// components without an HLD commit (a generate outside git or with uncommitted changes).
+    pub fn take_warnings(&mut self) -> Vec<Problem> {
+        let mut warnings = std::mem::take(&mut self.warnings);
+        for (name, first) in std::mem::take(&mut self.uncommitted) {
+            warnings.push(
+                Problem::warning(
+                    "hldc::journey::no-hld-commit",
+                    format!(
+                        "`{}/{name}` names no HLD commit for some components (from commit `{}` on); they are left out",
+                        self.records_dir,
+                        short(&first.to_string())
+                    ),
+                )
+                .help("generate from a committed HLD (a git work tree without uncommitted changes) so each change has a commit to trace"),
+            );
+        }
+        warnings
     }
 
     /// The commits reachable from `id` (itself included).
@@ -193,6 +203,12 @@ impl ManifestRepo {
         walk.push(id).map_err(error)?;
         walk.collect::<Result<_, _>>().map_err(error)
     }
+}
+
+/// The HLD commit that last changed a component and its time; `None` in a record written
+/// outside git or with uncommitted changes, which `journey` cannot place in history.
+pub fn committed(component: &Component) -> Option<(&str, &str)> {
+    Some((component.hld_commit.as_deref()?, component.hld_commit_time.as_deref()?))
 }
 
 /// The `Hld-Commit:` trailer of a commit message.

@@ -9,7 +9,6 @@
 
 pub mod history;
 pub mod html;
-pub mod record;
 pub mod sync;
 pub mod text;
 pub mod time;
@@ -21,10 +20,10 @@ use std::rc::Rc;
 use git2::Oid;
 use serde::Serialize;
 
-use self::history::{ManifestCommit, ManifestRepo};
-use self::record::Record;
+use self::history::{committed, ManifestCommit, ManifestRepo};
 use self::sync::SyncPosition;
 use crate::diag::Problem;
+use crate::trace::record::{self, Component, Record};
 
 #[derive(Debug, Default)]
 pub struct JourneyOptions {
@@ -172,7 +171,7 @@ pub fn journey(dir: &std::path::Path, options: &JourneyOptions) -> Result<Journe
         return Err(problems);
     }
     let mut journey = assemble(&mut repo, &commits, &positions, &given, options).map_err(|p| vec![p])?;
-    warnings.append(&mut repo.warnings);
+    warnings.append(&mut repo.take_warnings());
     warnings.append(&mut journey.warnings);
     journey.warnings = warnings;
     Ok(journey)
@@ -187,12 +186,18 @@ type State = HashMap<Place, String>;
 fn state_of(records: &[Rc<Record>]) -> State {
     let mut state = State::new();
     for record in records {
-        for c in &record.components {
+        for (c, hld_commit, _) in traced(record) {
             let key = (record.environment.clone(), record.cluster.clone(), c.component.clone(), c.ring.clone());
-            state.insert(key, c.hld_commit.clone());
+            state.insert(key, hld_commit.to_string());
         }
     }
     state
+}
+
+/// The components of a record that name the HLD commit that last changed them, with it and
+/// its time (`history` warns about the others).
+fn traced(record: &Record) -> impl Iterator<Item = (&Component, &str, &str)> {
+    record.components.iter().filter_map(|c| committed(c).map(|(commit, time)| (c, commit, time)))
 }
 
 fn target_of(record: &Record) -> &str {
@@ -210,7 +215,7 @@ fn assemble(
     if commits.iter().all(|c| c.records.is_empty()) {
         return Err(Problem::error(
             "hldc::journey::no-records",
-            format!("no commit of the manifest repository has trace records under `{}/`", history::RECORDS_DIR),
+            format!("no commit of the manifest repository has trace records under `{}/`", record::DIRECTORY),
         )
         .help("commit the output of `hldc generate` with its trace records, beside `generated/`"));
     }
@@ -229,17 +234,17 @@ fn assemble(
         for record in commit.records.iter() {
             let target = target_of(record);
             all_targets.insert(target.to_string());
-            mismatch |= commit.hld_commit.as_ref().is_some_and(|trailer| *trailer != record.hld_commit);
+            mismatch |= commit.hld_commit.as_ref().zip(record.hld_commit.as_ref()).is_some_and(|(t, r)| t != r);
             if !wanted_target(target) {
                 continue;
             }
-            for c in
-                record.components.iter().filter(|c| wanted_component(&c.component) && wanted_ring(c.ring.as_deref()))
+            for (c, hld_commit, hld_commit_time) in
+                traced(record).filter(|(c, ..)| wanted_component(&c.component) && wanted_ring(c.ring.as_deref()))
             {
                 let place = (record.environment.clone(), record.cluster.clone(), c.component.clone(), c.ring.clone());
-                let key = (place, c.hld_commit.clone());
+                let key = (place, hld_commit.to_string());
                 first_seen.entry(key).or_insert_with(|| {
-                    let hld_time = time::parse(&c.hld_commit_time);
+                    let hld_time = time::parse(hld_commit_time);
                     Deployment {
                         component: c.component.clone(),
                         ring: c.ring.clone(),
@@ -249,8 +254,8 @@ fn assemble(
                         source_commit: c.trace.source_commit.clone(),
                         author: c.trace.author.clone(),
                         images: c.images.clone(),
-                        hld_commit: c.hld_commit.clone(),
-                        hld_commit_time: hld_time.map(time::format).unwrap_or_else(|| c.hld_commit_time.clone()),
+                        hld_commit: hld_commit.to_string(),
+                        hld_commit_time: hld_time.map(time::format).unwrap_or_else(|| hld_commit_time.to_string()),
                         manifest_commit: manifest_commit.clone(),
                         manifest_commit_time: time::format(commit.time),
                         status: Status::Pending,
@@ -357,14 +362,14 @@ fn assemble(
     let mut running = Vec::new();
     for (name, position) in positions.iter().filter(|(name, _)| synced.contains_key(name.as_str())) {
         for record in repo.records_at(position.current.commit)?.iter().filter(|r| target_of(r) == name) {
-            for c in
-                record.components.iter().filter(|c| wanted_component(&c.component) && wanted_ring(c.ring.as_deref()))
+            for (c, hld_commit, _) in
+                traced(record).filter(|(c, ..)| wanted_component(&c.component) && wanted_ring(c.ring.as_deref()))
             {
                 running.push(Running {
                     component: c.component.clone(),
                     ring: c.ring.clone(),
                     cluster: name.clone(),
-                    hld_commit: c.hld_commit.clone(),
+                    hld_commit: hld_commit.to_string(),
                     images: c.images.clone(),
                 });
             }

@@ -3,6 +3,11 @@
 //! every component with its sources, images, trace block, the HLD commit that last changed it
 //! and its objects. `generate` writes it, `hldc trace` and `hldc journey` read it: these types
 //! are the one statement of its shape (`schemas/trace-record.schema.json` says the same).
+//!
+//! Readers ignore fields they do not know: `journey` reads records a newer hldc may have written
+//! into history, and a field added within a version must not hide them. A change old readers
+//! would misread (a field's meaning, a required field, a new source kind) raises `VERSION`,
+//! and `Record::parse` refuses any version but this one.
 
 use std::path::{Path, PathBuf};
 
@@ -16,7 +21,7 @@ pub const DIRECTORY: &str = ".hldc";
 
 /// One environment's (or cluster's) record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct Record {
     pub version: u32,
     /// The environment directory name (`prod`, `prod-east`).
@@ -38,7 +43,7 @@ pub struct Record {
 
 /// One rendered component (one ring of a component with rings).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct Component {
     /// The logical path (`fabrikam/trivia-api`).
     pub component: String,
@@ -61,7 +66,7 @@ pub struct Component {
 
 /// Where a component's chart or manifests came from, as resolved.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct Source {
     pub kind: SourceKind,
     /// Credentials removed; for `local`, the path as the component gives it.
@@ -88,7 +93,7 @@ pub enum SourceKind {
 
 /// A component's `trace` config block: where its current deployment came from, as CI set it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct TraceBlock {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_repo: Option<String>,
@@ -106,7 +111,7 @@ pub struct TraceBlock {
 
 /// One object of a component's output.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct Object {
     pub api_version: String,
     pub kind: String,
@@ -117,7 +122,40 @@ pub struct Object {
     pub file: String,
 }
 
+/// Why a text is not a record this hldc reads.
+#[derive(Debug)]
+pub enum Unreadable {
+    /// A record of another format version (read first, so its shape does not matter).
+    Version(u32),
+    /// Not a record at all.
+    Malformed(serde_json::Error),
+}
+
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unreadable::Version(version) => {
+                write!(f, "a version {version} trace record (this hldc reads version {VERSION})")
+            }
+            Unreadable::Malformed(error) => write!(f, "not a trace record: {error}"),
+        }
+    }
+}
+
 impl Record {
+    /// Reads a record's JSON text, refusing any version but `VERSION`.
+    pub fn parse(text: &[u8]) -> Result<Record, Unreadable> {
+        #[derive(Deserialize)]
+        struct Versioned {
+            version: u32,
+        }
+        let versioned: Versioned = serde_json::from_slice(text).map_err(Unreadable::Malformed)?;
+        if versioned.version != VERSION {
+            return Err(Unreadable::Version(versioned.version));
+        }
+        serde_json::from_slice(text).map_err(Unreadable::Malformed)
+    }
+
     /// Pretty JSON with a trailing newline: the file's exact text.
     pub fn to_text(&self) -> String {
         // Serializing plain strings and vectors cannot fail.
@@ -199,6 +237,19 @@ mod tests {
         let schema = crate::schema::Schema::TraceRecord;
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert!(schema.validator().unwrap().is_valid(&value), "the record does not match its schema");
+    }
+
+    #[test]
+    fn parse_reads_fields_it_does_not_know_and_refuses_other_versions() {
+        let newer = r#"{"version": 1, "environment": "prod", "renderedBy": "hldc 9", "components": [
+            {"component": "app/api", "type": "helm", "sources": [], "images": [], "trace": {"team": "x"},
+             "objects": [], "owner": "y"}]}"#;
+        let record = Record::parse(newer.as_bytes()).unwrap();
+        assert_eq!((record.components[0].component.as_str(), record.hld_commit), ("app/api", None));
+        let other = r#"{"version": 2, "components": {"app/api": {}}}"#;
+        assert!(matches!(Record::parse(other.as_bytes()), Err(Unreadable::Version(2))));
+        let broken = Record::parse(b"{\"version\": 1").unwrap_err();
+        assert!(matches!(broken, Unreadable::Malformed(_)) && broken.to_string().starts_with("not a trace record"));
     }
 
     #[test]
