@@ -163,7 +163,8 @@ pub enum Command {
     #[command(after_help = "Examples:
   hldc tree                      every component of the tree
   hldc tree prod                 as prod resolves it (disabled components marked)
-  hldc tree prod --cluster east-us")]
+  hldc tree prod --cluster east-us
+  hldc tree prod --output json   the same tree, nested, for tools")]
     Tree(TreeArgs),
     /// Show where an object came from: component, environment, cluster, ring, HLD and source commits, images
     ///
@@ -357,6 +358,10 @@ pub struct UpdateArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg("output", |arg| arg.help(
+    "`human` (drawn like `cargo tree`) or `json` (nested: {component, type, source, pin, namespace, rings: [{name, \
+     default}], disabled, children})"
+)))]
 pub struct TreeArgs {
     /// The environment whose config decides namespaces, rings and what is disabled (`common` only
     /// when omitted)
@@ -375,6 +380,9 @@ pub struct TreeArgs {
 
     #[command(flatten)]
     pub fetch: FetchArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
