@@ -62,10 +62,11 @@ pub struct HldArgs {
 }
 
 /// `--output` of a command that reports either to people or to tools. A new command that
-/// reports (`tree`, `trace`) flattens this to get the same flag.
+/// reports flattens this to get the same flag, and says in one line what its JSON holds:
+/// `#[command(mut_arg("output", ...))]` on its args, as `TreeArgs` does (tests/cli.rs checks every
+/// `--output` names its JSON's keys).
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// How to report: `human` (messages on stderr) or `json` (one document on stdout)
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Human)]
     pub output: OutputFormat,
 }
@@ -298,6 +299,10 @@ pub struct HelmArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg("output", |arg| arg.help(
+    "`human` (messages on stderr) or `json` ({ok, directory, files, removed, unchecked, lockWritten, diagnostics} on \
+     stdout; {ok: false, diagnostics} on failure)"
+)))]
 pub struct GenerateArgs {
     #[command(flatten)]
     pub render: RenderArgs,
@@ -359,8 +364,8 @@ pub struct UpdateArgs {
 
 #[derive(Debug, Args)]
 #[command(mut_arg("output", |arg| arg.help(
-    "`human` (drawn like `cargo tree`) or `json` (nested: {component, type, source, pin, namespace, rings: [{name, \
-     default}], disabled, children})"
+    "`human` (drawn like `cargo tree`) or `json` ({component, type, source, pin, namespace, rings: [{name, default}], \
+     disabled, children: [...]}, nested)"
 )))]
 pub struct TreeArgs {
     /// The environment whose config decides namespaces, rings and what is disabled (`common` only
@@ -407,7 +412,8 @@ pub struct ConfigArgs {
     #[arg(long, value_name = "RING")]
     pub ring: Option<String>,
 
-    /// `human` (aligned, `# file:line`) or `json` (every leaf as key, value, file, line, shadowed)
+    /// `human` (aligned, `# file:line`) or `json` ({components: [{component, ring, values: [{key, value, file, line,
+    /// shadowed}]}]}, every leaf)
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Human)]
     pub output: OutputFormat,
 
@@ -432,6 +438,10 @@ pub enum CacheAction {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg("output", |arg| arg.help(
+    "`human` (messages on stderr) or `json` ({valid, diagnostics: [{level, code, message, file, line, column, \
+     help}]} on stdout)"
+)))]
 pub struct ValidateArgs {
     #[command(flatten)]
     pub render: RenderArgs,
@@ -483,7 +493,8 @@ pub struct JourneyArgs {
     #[arg(long, value_name = "CLUSTER=SHA")]
     pub synced: Vec<String>,
 
-    /// How to print: `human` (tables) or `json`; nothing is printed with `--html` unless given
+    /// How to print: `human` (tables) or `json` ({deployments, running, stats}); nothing is printed with `--html`
+    /// unless given
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub output: Option<OutputFormat>,
 
@@ -529,7 +540,8 @@ pub struct DiffArgs {
     #[arg(long)]
     pub stat: bool,
 
-    /// How to print: `human`, `json` (for tools) or `markdown` (for a pull request comment)
+    /// How to print: `human`, `json` ({identical, targets: [{target, summary, changed, added, removed}]}; {ok:
+    /// false, diagnostics} on failure) or `markdown` (for a pull request comment)
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = DiffFormat::Human)]
     pub output: DiffFormat,
 
@@ -547,6 +559,8 @@ pub struct TraceArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
+    /// `text` or `json` ({component, environment, cluster, ring, hldRepo, hldCommit, sourceRepo, sourceCommit,
+    /// images}; a list of them for several objects)
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = TraceFormat::Text)]
     pub output: TraceFormat,
 

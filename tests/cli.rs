@@ -57,6 +57,27 @@ fn hld_and_helm_options_appear_only_where_they_mean_something() {
 }
 
 #[test]
+fn every_command_that_reports_says_what_its_json_holds() {
+    let reports = ["generate", "validate", "diff", "config", "journey", "tree", "trace"];
+    let dir = tempfile::tempdir().unwrap();
+    for path in command_paths().into_iter().filter(|p| !p.is_empty()) {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let help = hldc(dir.path(), &args).assert_code(0).stdout;
+        let name = path.join(" ");
+        let Some((_, option)) = help.split_once("--output <FORMAT>") else {
+            assert!(!reports.contains(&name.as_str()), "`hldc {name}` has no --output");
+            continue;
+        };
+        assert!(reports.contains(&name.as_str()), "`hldc {name}` has --output: list it here");
+        // The option's own help: up to the next option (`  -h, --help` or `      --long`).
+        let end = ["\n  -", "\n      -"].iter().filter_map(|next| option.find(next)).min().unwrap_or(option.len());
+        let option = &option[..end];
+        assert!(option.contains("`json` ({"), "`hldc {name} --output` does not name its JSON's keys:{option}");
+    }
+}
+
+#[test]
 fn a_mistyped_command_never_suggests_one_that_writes() {
     let dir = tempfile::tempdir().unwrap();
     let template = hldc(dir.path(), &["template"]).assert_code(2);
