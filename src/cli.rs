@@ -249,6 +249,17 @@ impl Command {
         }
     }
 
+    /// The kustomize options of a command that renders.
+    pub fn kustomize(&self) -> Option<&KustomizeArgs> {
+        match self {
+            Command::Generate(a) => Some(&a.render.kustomize),
+            Command::Validate(a) => Some(&a.render.kustomize),
+            Command::Diff(a) => Some(&a.render.kustomize),
+            Command::Promote(a) => Some(&a.kustomize),
+            _ => None,
+        }
+    }
+
     /// Whether the command's errors are reported as a JSON document on stdout too (validate
     /// reports its own).
     pub fn reports_json(&self) -> bool {
@@ -277,6 +288,9 @@ pub struct RenderArgs {
     #[command(flatten)]
     pub helm: HelmArgs,
 
+    #[command(flatten)]
+    pub kustomize: KustomizeArgs,
+
     /// Run the components' hooks (shell commands from component.yaml)
     #[arg(long)]
     pub allow_hooks: bool,
@@ -291,7 +305,12 @@ pub struct HelmArgs {
     /// Kill helm after this long (e.g. `90s`, `5m`); also bounds `helm pull` of oci:// charts
     #[arg(long, value_name = "DURATION", default_value = "5m")]
     pub helm_timeout: String,
+}
 
+/// The kustomize a command that renders runs (bounded by `--helm-timeout`): flattened only into
+/// the commands that render kustomize components, not into every command that runs helm.
+#[derive(Debug, Args)]
+pub struct KustomizeArgs {
     /// The kustomize binary, or a kubectl to run as `kubectl kustomize` (default:
     /// $HLDC_KUSTOMIZE, then `kustomize` on PATH, then `kubectl` on PATH)
     #[arg(long, value_name = "PATH")]
@@ -667,6 +686,8 @@ pub struct PromoteArgs {
     pub hld: HldArgs,
     #[command(flatten)]
     pub helm: HelmArgs,
+    #[command(flatten)]
+    pub kustomize: KustomizeArgs,
     #[command(flatten)]
     pub fetch: FetchArgs,
 }

@@ -40,6 +40,7 @@ fn every_help_is_snapshotted_and_every_command_shows_examples() {
 fn hld_and_helm_options_appear_only_where_they_mean_something() {
     let reads_hld = ["generate", "validate", "diff", "update", "config", "set", "add", "remove", "promote", "tree", "trace"];
     let runs_helm = ["generate", "validate", "diff", "update", "config", "promote", "tree"];
+    let renders_kustomize = ["generate", "validate", "diff", "promote"];
     let dir = tempfile::tempdir().unwrap();
     for path in command_paths().into_iter().filter(|p| !p.is_empty()) {
         let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
@@ -48,6 +49,8 @@ fn hld_and_helm_options_appear_only_where_they_mean_something() {
         let top = path[0].as_str();
         assert_eq!(help.contains("--directory <DIR>"), reads_hld.contains(&top), "-C in `hldc {}`", path.join(" "));
         assert_eq!(help.contains("--helm <PATH>"), runs_helm.contains(&top), "--helm in `hldc {}`", path.join(" "));
+        let kustomize = help.contains("--kustomize <PATH>");
+        assert_eq!(kustomize, renders_kustomize.contains(&top), "--kustomize in `hldc {}`", path.join(" "));
     }
     hldc(dir.path(), &["schema", "-C", "x"]).assert_code(2).assert_stderr_contains("unexpected argument '-C'");
     // `hldc -C DIR <command>` of existing scripts keeps working.
