@@ -62,10 +62,11 @@ pub struct HldArgs {
 }
 
 /// `--output` of a command that reports either to people or to tools. A new command that
-/// reports (`tree`, `trace`) flattens this to get the same flag.
+/// reports flattens this to get the same flag, and says in one line what its JSON holds:
+/// `#[command(mut_arg("output", ...))]` on its args, as `TreeArgs` does (tests/cli.rs checks every
+/// `--output` names its JSON's keys).
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// How to report: `human` (messages on stderr) or `json` (one document on stdout)
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Human)]
     pub output: OutputFormat,
 }
@@ -163,7 +164,8 @@ pub enum Command {
     #[command(after_help = "Examples:
   hldc tree                      every component of the tree
   hldc tree prod                 as prod resolves it (disabled components marked)
-  hldc tree prod --cluster east-us")]
+  hldc tree prod --cluster east-us
+  hldc tree prod --output json   the same tree, nested, for tools")]
     Tree(TreeArgs),
     /// Show where an object came from: component, environment, cluster, ring, HLD and source commits, images
     ///
@@ -247,6 +249,17 @@ impl Command {
         }
     }
 
+    /// The kustomize options of a command that renders.
+    pub fn kustomize(&self) -> Option<&KustomizeArgs> {
+        match self {
+            Command::Generate(a) => Some(&a.render.kustomize),
+            Command::Validate(a) => Some(&a.render.kustomize),
+            Command::Diff(a) => Some(&a.render.kustomize),
+            Command::Promote(a) => Some(&a.kustomize),
+            _ => None,
+        }
+    }
+
     /// Whether the command's errors are reported as a JSON document on stdout too (validate
     /// reports its own).
     pub fn reports_json(&self) -> bool {
@@ -275,6 +288,9 @@ pub struct RenderArgs {
     #[command(flatten)]
     pub helm: HelmArgs,
 
+    #[command(flatten)]
+    pub kustomize: KustomizeArgs,
+
     /// Run the components' hooks (shell commands from component.yaml)
     #[arg(long)]
     pub allow_hooks: bool,
@@ -299,7 +315,12 @@ pub struct HelmArgs {
     /// Kill helm after this long (e.g. `90s`, `5m`); also bounds `helm pull` of oci:// charts
     #[arg(long, value_name = "DURATION", default_value = "5m")]
     pub helm_timeout: String,
+}
 
+/// The kustomize a command that renders runs (bounded by `--helm-timeout`): flattened only into
+/// the commands that render kustomize components, not into every command that runs helm.
+#[derive(Debug, Args)]
+pub struct KustomizeArgs {
     /// The kustomize binary, or a kubectl to run as `kubectl kustomize` (default:
     /// $HLDC_KUSTOMIZE, then `kustomize` on PATH, then `kubectl` on PATH)
     #[arg(long, value_name = "PATH")]
@@ -307,6 +328,10 @@ pub struct HelmArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg("output", |arg| arg.help(
+    "`human` (messages on stderr) or `json` ({ok, directory, files, removed, unchecked, lockWritten, diagnostics} on \
+     stdout; {ok: false, diagnostics} on failure)"
+)))]
 pub struct GenerateArgs {
     #[command(flatten)]
     pub render: RenderArgs,
@@ -367,6 +392,10 @@ pub struct UpdateArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg("output", |arg| arg.help(
+    "`human` (drawn like `cargo tree`) or `json` ({component, type, source, pin, namespace, rings: [{name, default}], \
+     disabled, children: [...]}, nested)"
+)))]
 pub struct TreeArgs {
     /// The environment whose config decides namespaces, rings and what is disabled (`common` only
     /// when omitted)
@@ -385,6 +414,9 @@ pub struct TreeArgs {
 
     #[command(flatten)]
     pub fetch: FetchArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -409,7 +441,8 @@ pub struct ConfigArgs {
     #[arg(long, value_name = "RING")]
     pub ring: Option<String>,
 
-    /// `human` (aligned, `# file:line`) or `json` (every leaf as key, value, file, line, shadowed)
+    /// `human` (aligned, `# file:line`) or `json` ({components: [{component, ring, values: [{key, value, file, line,
+    /// shadowed}]}]}, every leaf)
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Human)]
     pub output: OutputFormat,
 
@@ -434,6 +467,10 @@ pub enum CacheAction {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg("output", |arg| arg.help(
+    "`human` (messages on stderr) or `json` ({valid, diagnostics: [{level, code, message, file, line, column, \
+     help}]} on stdout)"
+)))]
 pub struct ValidateArgs {
     #[command(flatten)]
     pub render: RenderArgs,
@@ -485,7 +522,8 @@ pub struct JourneyArgs {
     #[arg(long, value_name = "CLUSTER=SHA")]
     pub synced: Vec<String>,
 
-    /// How to print: `human` (tables) or `json`; nothing is printed with `--html` unless given
+    /// How to print: `human` (tables) or `json` ({deployments, running, stats}); nothing is printed with `--html`
+    /// unless given
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub output: Option<OutputFormat>,
 
@@ -531,7 +569,8 @@ pub struct DiffArgs {
     #[arg(long)]
     pub stat: bool,
 
-    /// How to print: `human`, `json` (for tools) or `markdown` (for a pull request comment)
+    /// How to print: `human`, `json` ({identical, targets: [{target, summary, changed, added, removed}]}; {ok:
+    /// false, diagnostics} on failure) or `markdown` (for a pull request comment)
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = DiffFormat::Human)]
     pub output: DiffFormat,
 
@@ -549,6 +588,8 @@ pub struct TraceArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
+    /// `text` or `json` ({component, environment, cluster, ring, hldRepo, hldCommit, sourceRepo, sourceCommit,
+    /// images}; a list of them for several objects)
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = TraceFormat::Text)]
     pub output: TraceFormat,
 
@@ -655,6 +696,8 @@ pub struct PromoteArgs {
     pub hld: HldArgs,
     #[command(flatten)]
     pub helm: HelmArgs,
+    #[command(flatten)]
+    pub kustomize: KustomizeArgs,
     #[command(flatten)]
     pub fetch: FetchArgs,
 }

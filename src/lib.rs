@@ -302,7 +302,11 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
             let helm = settings.helm(&args.helm).map_err(|p| vec![p])?;
             let (sources, warnings) = ops::remote::open(settings, settings.fetch(&args.fetch, &helm))?;
             report(&warnings, settings);
-            print!("{}", ops::tree::tree(&sources, args.environment.as_deref(), args.cluster.as_deref())?);
+            let tree = ops::tree::tree(&sources, args.environment.as_deref(), args.cluster.as_deref())?;
+            match args.output.output {
+                cli::OutputFormat::Human => print!("{}", ops::tree::to_text(&tree)),
+                cli::OutputFormat::Json => println!("{}", ops::tree::to_json(&tree)),
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Journey(args) => {

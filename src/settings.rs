@@ -47,8 +47,8 @@ impl Settings {
             .map(|path| std::path::absolute(&path).unwrap_or(path));
         let kustomize = cli
             .command
-            .helm()
-            .and_then(|h| h.kustomize.clone())
+            .kustomize()
+            .and_then(|k| k.kustomize.clone())
             .or_else(|| std::env::var_os("HLDC_KUSTOMIZE").filter(|v| !v.is_empty()).map(PathBuf::from))
             .map(|path| {
                 let path = std::path::absolute(&path).unwrap_or(path);

@@ -41,6 +41,7 @@ fn hld_and_helm_options_appear_only_where_they_mean_something() {
     let reads_hld =
         ["generate", "validate", "diff", "update", "config", "set", "add", "remove", "promote", "tree", "trace"];
     let runs_helm = ["generate", "validate", "diff", "update", "config", "promote", "tree"];
+    let renders_kustomize = ["generate", "validate", "diff", "promote"];
     let dir = tempfile::tempdir().unwrap();
     for path in command_paths().into_iter().filter(|p| !p.is_empty()) {
         let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
@@ -49,12 +50,35 @@ fn hld_and_helm_options_appear_only_where_they_mean_something() {
         let top = path[0].as_str();
         assert_eq!(help.contains("--directory <DIR>"), reads_hld.contains(&top), "-C in `hldc {}`", path.join(" "));
         assert_eq!(help.contains("--helm <PATH>"), runs_helm.contains(&top), "--helm in `hldc {}`", path.join(" "));
+        let kustomize = help.contains("--kustomize <PATH>");
+        assert_eq!(kustomize, renders_kustomize.contains(&top), "--kustomize in `hldc {}`", path.join(" "));
     }
     hldc(dir.path(), &["schema", "-C", "x"]).assert_code(2).assert_stderr_contains("unexpected argument '-C'");
     // `hldc -C DIR <command>` of existing scripts keeps working.
     let hld = tempfile::tempdir().unwrap();
     copy_tree(&repo().join("examples/fabrikam-trivia"), hld.path());
     hldc(dir.path(), &["-C", hld.path().to_str().unwrap(), "validate"]).assert_code(0);
+}
+
+#[test]
+fn every_command_that_reports_says_what_its_json_holds() {
+    let reports = ["generate", "validate", "diff", "config", "journey", "tree", "trace"];
+    let dir = tempfile::tempdir().unwrap();
+    for path in command_paths().into_iter().filter(|p| !p.is_empty()) {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let help = hldc(dir.path(), &args).assert_code(0).stdout;
+        let name = path.join(" ");
+        let Some((_, option)) = help.split_once("--output <FORMAT>") else {
+            assert!(!reports.contains(&name.as_str()), "`hldc {name}` has no --output");
+            continue;
+        };
+        assert!(reports.contains(&name.as_str()), "`hldc {name}` has --output: list it here");
+        // The option's own help: up to the next option (`  -h, --help` or `      --long`).
+        let end = ["\n  -", "\n      -"].iter().filter_map(|next| option.find(next)).min().unwrap_or(option.len());
+        let option = &option[..end];
+        assert!(option.contains("`json` ({"), "`hldc {name} --output` does not name its JSON's keys:{option}");
+    }
 }
 
 #[test]

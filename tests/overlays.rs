@@ -539,6 +539,15 @@ fn remote_bases_and_a_missing_kustomize_are_clear_errors() {
     common::hldc_with_env(root, &["generate", "common"], &[("HLDC_KUSTOMIZE", "/nonexistent/kustomize")])
         .assert_code(2)
         .assert_stderr_contains("error[hldc::kustomize::spawn]: cannot run kustomize at `/nonexistent/kustomize`");
+    // The flag of the commands that render wins over the variable.
+    for command in ["generate", "diff"] {
+        let args = [command, "common", "--kustomize", "/nonexistent/flag/kustomize"];
+        common::hldc_with_env(root, &args, &[("HLDC_KUSTOMIZE", "/nonexistent/kustomize")])
+            .assert_code(2)
+            .assert_stderr_contains(
+                "error[hldc::kustomize::spawn]: cannot run kustomize at `/nonexistent/flag/kustomize`",
+            );
+    }
     // kustomize's own failure comes with its message.
     write_files(root, &[("base/kustomization.yaml", "resources: [missing.yaml]\n")]);
     run_with_kubectl(root, &["generate", "common"])

@@ -1,6 +1,6 @@
 //! `hldc tree`: the resolved component tree, snapshotted, on an HLD with a chart from a git
 //! repository (pinned in hldc.lock), a local chart, static manifests, a directory component, a
-//! disabled component and rings.
+//! disabled component and rings, drawn as text and as JSON.
 
 mod common;
 mod fetch_support;
@@ -79,9 +79,25 @@ fn tree_shows_each_component_with_its_type_source_pin_namespace_rings_and_disabl
     fixture.run(&["generate", "prod"]).assert_code(0);
     let prod = fixture.run(&["tree", "prod"]).assert_code(0);
     let east = fixture.run(&["tree", "prod", "--cluster", "east-us"]).assert_code(0);
+    let json = fixture.run(&["tree", "prod", "--cluster", "east-us", "--output", "json"]).assert_code(0);
     insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
         insta::assert_snapshot!("tree__prod", fixture.stable(&prod.stdout));
         insta::assert_snapshot!("tree__prod_east-us", fixture.stable(&east.stdout));
+        insta::assert_snapshot!("tree__prod_east-us_json", fixture.stable(&json.stdout));
     });
+    // The JSON is the same tree as the text: one entry per line drawn, in the same order.
+    let parsed: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    fn paths(entry: &serde_json::Value, out: &mut Vec<String>) {
+        out.push(entry["component"].as_str().unwrap().to_string());
+        entry["children"].as_array().unwrap().iter().for_each(|child| paths(child, out));
+    }
+    let mut listed = Vec::new();
+    paths(&parsed, &mut listed);
+    let drawn: Vec<String> = east
+        .stdout
+        .lines()
+        .map(|line| line.trim_start_matches(['│', '├', '└', '─', ' ']).split(' ').next().unwrap().to_string())
+        .collect();
+    assert_eq!(listed, drawn);
     fixture.run(&["tree", "prdo"]).assert_code(2).assert_stderr_contains("did you mean `prod`?");
 }

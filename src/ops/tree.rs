@@ -3,9 +3,11 @@
 //! chart version hldc.lock holds; a local chart's version from its Chart.yaml), its namespace,
 //! its rings (the default marked `*`), and `disabled` for a component its config turns off (shown,
 //! not descended into). Reads no network and runs no helm: remote charts are named by their pin.
+//! One walk builds the tree as data (`Entry`); `to_text` and `to_json` only present it.
 
 use std::fmt::Write as _;
 
+use serde::Serialize;
 use serde_yaml::Value;
 
 use crate::diag::Problem;
@@ -16,8 +18,36 @@ use crate::model::{ComponentSpec, ComponentType, Method};
 use crate::resolve::{self, Environments};
 use crate::sources::Sources;
 
+/// One component as the target resolves it, and the components under it: built once, then
+/// drawn as text (`to_text`) or serialized (`--output json`).
+#[derive(Debug, Serialize)]
+pub struct Entry {
+    /// The component's path (`fabrikam/infra/mon`).
+    pub component: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// Where it comes from: a local path, or the method, location and reference of a remote source.
+    pub source: String,
+    /// The commit or chart version hldc.lock holds (shortened), or a local chart's version.
+    pub pin: Option<String>,
+    pub namespace: Option<String>,
+    pub rings: Vec<RingEntry>,
+    pub disabled: bool,
+    /// Empty for a disabled component: it is shown, not descended into.
+    pub children: Vec<Entry>,
+    /// A remote source without a pin reads `(unpinned)`; a local one has nothing to pin.
+    #[serde(skip)]
+    remote: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RingEntry {
+    pub name: String,
+    pub default: bool,
+}
+
 /// The tree of `environment` (every environment's `common` when `None`), seen from `cluster`.
-pub fn tree(sources: &Sources, environment: Option<&str>, cluster: Option<&str>) -> Result<String, Vec<Problem>> {
+pub fn tree(sources: &Sources, environment: Option<&str>, cluster: Option<&str>) -> Result<Entry, Vec<Problem>> {
     let project = crate::project::load(sources)?;
     let environments = Environments::new(environment.map(str::to_string).as_slice());
     project.check_environments(&environments)?;
@@ -28,114 +58,173 @@ pub fn tree(sources: &Sources, environment: Option<&str>, cluster: Option<&str>)
     let (hld, _) = super::generate::load_for(&project, std::slice::from_ref(&target), sources)?;
     // Resolving checks the environment exists and the rings are sound, with its usual errors.
     resolve::resolve(&hld, &target)?;
-    let printer = Printer { sources, lock: sources.lock().unwrap_or_default(), target: &target };
+    let walker = Walker { sources, lock: sources.lock().unwrap_or_default(), target: &target };
     let layers = resolve::stack(Vec::new(), &hld.outer_configs, &target);
-    let mut out = String::new();
-    printer.node(&hld.root, layers, "", "", &mut out);
-    Ok(out)
+    Ok(walker.node(&hld.root, layers))
 }
 
-struct Printer<'a> {
+/// The tree drawn like `cargo tree`, one line per component.
+pub fn to_text(root: &Entry) -> String {
+    let mut out = String::new();
+    draw(root, "", "", &mut out);
+    out
+}
+
+/// `lead` draws this line's branch, `indent` the lines below it.
+fn draw(entry: &Entry, lead: &str, indent: &str, out: &mut String) {
+    let _ = write!(out, "{lead}{} {} {}", entry.component, entry.kind, entry.source);
+    match &entry.pin {
+        Some(pin) => {
+            let _ = write!(out, "@{pin}");
+        }
+        None if entry.remote => out.push_str(" (unpinned)"),
+        None => {}
+    }
+    if let Some(namespace) = &entry.namespace {
+        let _ = write!(out, " namespace={namespace}");
+    }
+    if !entry.rings.is_empty() {
+        let names: Vec<String> =
+            entry.rings.iter().map(|r| if r.default { format!("{}*", r.name) } else { r.name.clone() }).collect();
+        let _ = write!(out, " rings={}", names.join(","));
+    }
+    if entry.disabled {
+        out.push_str(" disabled");
+    }
+    out.push('\n');
+    for (index, child) in entry.children.iter().enumerate() {
+        let last = index + 1 == entry.children.len();
+        let (branch, below) = if last { ("└── ", "    ") } else { ("├── ", "│   ") };
+        draw(child, &format!("{indent}{branch}"), &format!("{indent}{below}"), out);
+    }
+}
+
+/// `{"component", "type", "source", "pin", "namespace", "rings", "disabled", "children"}`, nested.
+pub fn to_json(root: &Entry) -> String {
+    // Strings, booleans and lists of them: always serializable.
+    serde_json::to_string_pretty(root).unwrap_or_default()
+}
+
+struct Walker<'a> {
     sources: &'a Sources,
     lock: Lockfile,
     target: &'a Environments,
 }
 
-impl Printer<'_> {
-    /// One loaded component and, unless disabled, its children; `lead` draws this line's branch,
-    /// `indent` the lines below it.
-    fn node(&self, node: &Node, inherited: Vec<Layer>, lead: &str, indent: &str, out: &mut String) {
+/// A component's type and where it comes from, before config says anything about it.
+struct Described {
+    kind: &'static str,
+    source: String,
+    pin: Option<String>,
+    remote: bool,
+}
+
+impl Described {
+    fn entry(self, component: String) -> Entry {
+        Entry {
+            component,
+            kind: self.kind,
+            source: self.source,
+            pin: self.pin,
+            namespace: None,
+            rings: Vec::new(),
+            disabled: false,
+            children: Vec::new(),
+            remote: self.remote,
+        }
+    }
+}
+
+impl Walker<'_> {
+    /// One loaded component and, unless disabled, its children.
+    fn node(&self, node: &Node, inherited: Vec<Layer>) -> Entry {
         let layers = resolve::stack(inherited, &node.configs, self.target);
         let config = resolve::config_of(&layers);
         // A directory component is its directory (the entry that named it is gone once loaded).
         let described = match (&node.fetched_from, node.placement) {
-            (Some(remote), _) => format!("component {}{}", self.sources.display(&node.dir), self.pin(remote)),
-            (None, Placement::Directory | Placement::Root) => format!("component {}", self.sources.display(&node.dir)),
+            (Some(remote), _) => Described {
+                kind: ComponentType::Component.name(),
+                source: self.sources.display(&node.dir),
+                pin: self.pin(remote),
+                remote: true,
+            },
+            (None, Placement::Directory | Placement::Root) => Described {
+                kind: ComponentType::Component.name(),
+                source: self.sources.display(&node.dir),
+                pin: None,
+                remote: false,
+            },
             (None, Placement::Group | Placement::Inline) => self.describe(&node.definition, &node.dir),
         };
-        let mut line = format!("{lead}{} {described}", node.path);
-        if let Some(namespace) = &config.namespace {
-            let _ = write!(line, " namespace={namespace}");
-        }
+        let mut entry = described.entry(node.path.clone());
+        entry.namespace = config.namespace.clone();
         if let Ok(rings) = crate::ring::rings_of(node, &layers) {
-            let names: Vec<String> =
-                rings.iter().map(|r| if r.default { format!("{}*", r.name) } else { r.name.clone() }).collect();
-            if !names.is_empty() {
-                let _ = write!(line, " rings={}", names.join(","));
-            }
+            entry.rings = rings.into_iter().map(|r| RingEntry { name: r.name, default: r.default }).collect();
         }
+        entry.disabled = config.disabled;
         if config.disabled {
-            line.push_str(" disabled");
-        }
-        out.push_str(&line);
-        out.push('\n');
-        if config.disabled {
-            return;
+            return entry;
         }
         // Every entry in order: a child the loader skipped is disabled for this target.
-        let entries = &node.definition.spec.subcomponents;
-        for (index, entry) in entries.iter().enumerate() {
-            let last = index + 1 == entries.len();
-            let (branch, below) = if last { ("└── ", "    ") } else { ("├── ", "│   ") };
-            let lead = format!("{indent}{branch}");
-            let indent = format!("{indent}{below}");
-            match node.children.iter().find(|child| child.key == entry.name) {
-                Some(child) => self.node(child, resolve::inherited_by(&layers, &child.key), &lead, &indent, out),
+        for spec in &node.definition.spec.subcomponents {
+            let child = match node.children.iter().find(|child| child.key == spec.name) {
+                Some(child) => self.node(child, resolve::inherited_by(&layers, &child.key)),
                 None => {
                     let declared =
-                        Declared { spec: entry.clone(), document: node.definition.document.clone(), at: Vec::new() };
-                    let path = format!("{}/{}", node.path, entry.name);
-                    let _ = writeln!(out, "{lead}{path} {} disabled", self.describe(&declared, &node.dir));
+                        Declared { spec: spec.clone(), document: node.definition.document.clone(), at: Vec::new() };
+                    let mut skipped = self.describe(&declared, &node.dir).entry(format!("{}/{}", node.path, spec.name));
+                    skipped.disabled = true;
+                    skipped
                 }
+            };
+            entry.children.push(child);
+        }
+        entry
+    }
+
+    /// `helm` `chart` `0.1.0`, `static` `manifests`, `helm` `https://repo chart` `1.2.3`,
+    /// `component` `git https://host/repo (main)` `0123456789ab`.
+    fn describe(&self, declared: &Declared, dir: &std::path::Path) -> Described {
+        let spec = &declared.spec;
+        let kind = spec.component_type().name();
+        match self.sources.remote_spec(declared, dir) {
+            Some(remote) => {
+                Described { kind, source: Self::remote(&remote, spec), pin: self.pin(&remote), remote: true }
+            }
+            None => {
+                let source = spec.path.clone().or_else(|| spec.source.clone()).unwrap_or_else(|| ".".to_string());
+                let pin = match spec.component_type() {
+                    ComponentType::Helm => self.local_chart_version(declared, dir),
+                    ComponentType::Component | ComponentType::Static | ComponentType::Kustomize => None,
+                };
+                Described { kind, source, pin, remote: false }
             }
         }
     }
 
-    /// `helm chart@0.1.0`, `static manifests`, `helm https://repo chart@1.2.3`,
-    /// `component git https://host/repo (main)@0123456789ab`.
-    fn describe(&self, declared: &Declared, dir: &std::path::Path) -> String {
-        let spec = &declared.spec;
-        let kind = spec.component_type().name();
-        let source = match self.sources.remote_spec(declared, dir) {
-            Some(remote) => self.remote(&remote, spec),
-            None => {
-                let path = spec.path.clone().or_else(|| spec.source.clone()).unwrap_or_else(|| ".".to_string());
-                match spec.component_type() {
-                    ComponentType::Helm => match self.local_chart_version(declared, dir) {
-                        Some(version) => format!("{path}@{version}"),
-                        None => path,
-                    },
-                    ComponentType::Component | ComponentType::Static | ComponentType::Kustomize => path,
-                }
-            }
-        };
-        format!("{kind} {source}")
-    }
-
-    fn remote(&self, remote: &SourceSpec, spec: &ComponentSpec) -> String {
+    fn remote(remote: &SourceSpec, spec: &ComponentSpec) -> String {
         match remote {
             SourceSpec::Git { url, reference } => {
                 let path = spec.path.as_deref().map(|p| format!("//{p}")).unwrap_or_default();
-                format!("git {url}{path} ({}){}", reference.lock_text(), self.pin(remote))
+                format!("git {url}{path} ({})", reference.lock_text())
             }
-            SourceSpec::HelmRepo { repository, chart, .. } => format!("{repository} {chart}{}", self.pin(remote)),
-            SourceSpec::Oci { reference, .. } => format!("{reference}{}", self.pin(remote)),
-            SourceSpec::Http { url } => format!("{url}{}", self.pin(remote)),
+            SourceSpec::HelmRepo { repository, chart, .. } => format!("{repository} {chart}"),
+            SourceSpec::Oci { reference, .. } => reference.to_string(),
+            SourceSpec::Http { url } => url.to_string(),
         }
     }
 
-    /// `@<pin>` as hldc.lock holds it, shortened (a commit's first 12 digits, a chart's version,
-    /// a file's `sha256:` and 12 digits), or ` (unpinned)`.
-    fn pin(&self, remote: &SourceSpec) -> String {
-        let Some(pin) = self.lock.pin(remote) else { return " (unpinned)".to_string() };
-        let shown: String = match remote {
+    /// The pin hldc.lock holds, shortened: a commit's first 12 digits, a chart's version, a
+    /// file's `sha256:` and 12 digits.
+    fn pin(&self, remote: &SourceSpec) -> Option<String> {
+        let pin = self.lock.pin(remote)?;
+        Some(match remote {
             SourceSpec::Git { .. } => pin.chars().take(12).collect(),
             SourceSpec::HelmRepo { .. } | SourceSpec::Oci { .. } => {
                 pin.split_whitespace().next().unwrap_or_default().to_string()
             }
             SourceSpec::Http { .. } => pin.chars().take(19).collect(),
-        };
-        format!("@{shown}")
+        })
     }
 
     /// The version in a local chart's Chart.yaml, if it reads as one.
