@@ -82,3 +82,32 @@ fn stdout_checks_like_generate_and_prints_nothing_on_error() {
     refused.assert_stderr_contains("spec.replicas");
     hldc(dir.path(), &["generate", "--stdout", "--out", "x"]).assert_code(2).assert_stderr_contains("--out");
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_hldc_without_a_panic() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    // More than a pipe holds (64 KiB), so hldc is still writing when the reader goes away.
+    let big = "x".repeat(300 * 1024);
+    let manifest = format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n  blob: {big}\n");
+    write_files(
+        dir.path(),
+        &[
+            ("component.yaml", "name: app\nsubcomponents:\n  - name: web\n    type: static\n    path: web\n"),
+            ("web/cm.yaml", &manifest),
+        ],
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hldc"))
+        .args(["generate", "--stdout"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut head = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut head).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_ne!(output.status.code(), Some(101), "{stderr}");
+}
