@@ -9,6 +9,7 @@
 //! schema that still does not compile is left unchecked.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
 
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::{Draft, Validator};
@@ -28,7 +29,7 @@ const MAX_PROBLEMS_PER_OBJECT: usize = 20;
 #[derive(Default)]
 pub struct CrdSchemas {
     /// `"<group>/<version> <kind>"` → validator.
-    validators: BTreeMap<String, Validator>,
+    validators: BTreeMap<String, Arc<Validator>>,
 }
 
 impl std::fmt::Debug for CrdSchemas {
@@ -41,29 +42,15 @@ impl CrdSchemas {
     /// The schemas of every CRD version among `objects` that has one, and of the ring routes hldc
     /// writes (their upstream CRDs, shipped): a CRD among `objects` takes precedence.
     pub fn of<'o>(objects: impl Iterator<Item = &'o Value>) -> CrdSchemas {
-        let mut validators = BTreeMap::new();
-        let shipped = crate::route::shipped_crds();
-        let crds = shipped.iter().chain(objects).filter(|value| {
-            value.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition")
-                && value.get("apiVersion").and_then(Value::as_str) == Some("apiextensions.k8s.io/v1")
+        // The shipped CRDs are compiled once per process, not once per output checked.
+        static SHIPPED: OnceLock<BTreeMap<String, Arc<Validator>>> = OnceLock::new();
+        let shipped = SHIPPED.get_or_init(|| {
+            let mut validators = BTreeMap::new();
+            crate::route::shipped_crds().iter().for_each(|crd| compile_crd(crd, &mut validators));
+            validators
         });
-        for crd in crds {
-            let text = |value: Option<&Value>| value.and_then(Value::as_str).unwrap_or_default().to_string();
-            let spec = crd.get("spec");
-            let group = text(spec.and_then(|s| s.get("group")));
-            let kind = text(spec.and_then(|s| s.get("names")).and_then(|n| n.get("kind")));
-            let versions = spec.and_then(|s| s.get("versions")).and_then(Value::as_sequence);
-            for version in versions.into_iter().flatten() {
-                let name = text(version.get("name"));
-                let Some(schema) = version.get("schema").and_then(|s| s.get("openAPIV3Schema")) else { continue };
-                let schema = to_json_schema(&to_json(schema), true);
-                let compiled =
-                    jsonschema::options().with_draft(Draft::Draft4).should_validate_formats(false).build(&schema);
-                if let Ok(validator) = compiled {
-                    validators.insert(format!("{group}/{name} {kind}"), validator);
-                }
-            }
-        }
+        let mut validators = shipped.clone();
+        objects.for_each(|crd| compile_crd(crd, &mut validators));
         CrdSchemas { validators }
     }
 
@@ -119,6 +106,30 @@ fn describe_error(
 
 /// An OpenAPI 3.0 schema of a CRD as the JSON Schema the API server effectively applies.
 /// `resource`: the schema describes a whole object (the root, or an embedded resource).
+/// Adds the validator of each version of `crd` that has a schema (nothing when `crd` is not an
+/// `apiextensions.k8s.io/v1` CustomResourceDefinition, or its schema does not compile).
+fn compile_crd(crd: &Value, validators: &mut BTreeMap<String, Arc<Validator>>) {
+    let is_crd = crd.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition")
+        && crd.get("apiVersion").and_then(Value::as_str) == Some("apiextensions.k8s.io/v1");
+    if !is_crd {
+        return;
+    }
+    let text = |value: Option<&Value>| value.and_then(Value::as_str).unwrap_or_default().to_string();
+    let spec = crd.get("spec");
+    let group = text(spec.and_then(|s| s.get("group")));
+    let kind = text(spec.and_then(|s| s.get("names")).and_then(|n| n.get("kind")));
+    let versions = spec.and_then(|s| s.get("versions")).and_then(Value::as_sequence);
+    for version in versions.into_iter().flatten() {
+        let name = text(version.get("name"));
+        let Some(schema) = version.get("schema").and_then(|s| s.get("openAPIV3Schema")) else { continue };
+        let schema = to_json_schema(&to_json(schema), true);
+        let compiled = jsonschema::options().with_draft(Draft::Draft4).should_validate_formats(false).build(&schema);
+        if let Ok(validator) = compiled {
+            validators.insert(format!("{group}/{name} {kind}"), Arc::new(validator));
+        }
+    }
+}
+
 fn to_json_schema(schema: &Json, resource: bool) -> Json {
     let Json::Object(fields) = schema else { return schema.clone() };
     let mut out = Map::new();

@@ -30,34 +30,20 @@ struct Shipped {
     scopes: &'static str,
 }
 
+/// The data `scripts/update-kube-schemas` wrote for one version, compiled into the binary.
+macro_rules! shipped {
+    ($version:literal) => {
+        Shipped {
+            version: $version,
+            definitions: include_str!(concat!("../../schemas/kubernetes/", $version, "/definitions.json")),
+            scopes: include_str!(concat!("../../schemas/kubernetes/", $version, "/scopes.json")),
+        }
+    };
+}
+
 /// The Kubernetes versions whose data ships with hldc, oldest first.
-const VERSIONS: [Shipped; 5] = [
-    Shipped {
-        version: "1.30",
-        definitions: include_str!("../../schemas/kubernetes/1.30/definitions.json"),
-        scopes: include_str!("../../schemas/kubernetes/1.30/scopes.json"),
-    },
-    Shipped {
-        version: "1.31",
-        definitions: include_str!("../../schemas/kubernetes/1.31/definitions.json"),
-        scopes: include_str!("../../schemas/kubernetes/1.31/scopes.json"),
-    },
-    Shipped {
-        version: "1.32",
-        definitions: include_str!("../../schemas/kubernetes/1.32/definitions.json"),
-        scopes: include_str!("../../schemas/kubernetes/1.32/scopes.json"),
-    },
-    Shipped {
-        version: "1.33",
-        definitions: include_str!("../../schemas/kubernetes/1.33/definitions.json"),
-        scopes: include_str!("../../schemas/kubernetes/1.33/scopes.json"),
-    },
-    Shipped {
-        version: "1.34",
-        definitions: include_str!("../../schemas/kubernetes/1.34/definitions.json"),
-        scopes: include_str!("../../schemas/kubernetes/1.34/scopes.json"),
-    },
-];
+const VERSIONS: [Shipped; 5] =
+    [shipped!("1.30"), shipped!("1.31"), shipped!("1.32"), shipped!("1.33"), shipped!("1.34")];
 
 /// The API groups whose kinds are checked; other groups (CRDs among them) are skipped.
 const GROUPS: [&str; 7] =
