@@ -31,7 +31,7 @@ impl Editor {
         let crlf = text.contains("\r\n") && text.matches('\n').count() == text.matches("\r\n").count();
         let file = if crlf { &SourceFile::new(file.name(), text.replace("\r\n", "\n")) } else { file };
         let doc = parse_one(file)?;
-        if matches!(doc.positions, Positions::Unknown) {
+        if matches!(doc.positions(), Positions::Unknown) {
             return Err(Problem::error(
                 "hldc::edit::unfollowable",
                 format!(
@@ -231,7 +231,7 @@ impl Editor {
             .help("rewrite this part of the file in plain block style, then run the command again")
         };
         let doc = parse_one(&file).map_err(|_| unverified())?;
-        if doc.value != expected || matches!(doc.positions, Positions::Unknown) {
+        if doc.value != expected || matches!(doc.positions(), Positions::Unknown) {
             return Err(unverified());
         }
         self.doc = doc;
@@ -267,7 +267,7 @@ impl Editor {
     fn region(&self, path: &[Segment]) -> Result<Region, Problem> {
         let text = self.text();
         let flow = || self.refuse(path, "it is written in flow style", "write this part of the file in block style");
-        let key_start = self.doc.positions.key_span(path).ok_or_else(flow)?.start;
+        let key_start = self.doc.positions().key_span(path).ok_or_else(flow)?.start;
         if path.is_empty() || !starts_line(text, key_start) {
             return Err(flow());
         }
@@ -316,7 +316,7 @@ impl Editor {
         let mut item_path = path.to_vec();
         item_path.push(Segment::Index(index));
         let flow = || self.refuse(&item_path, "it is written in flow style", "write the sequence in block style");
-        let content = self.doc.positions.value_span(&item_path).ok_or_else(flow)?.start;
+        let content = self.doc.positions().value_span(&item_path).ok_or_else(flow)?.start;
         let before = text[..content].trim_end_matches(' ');
         if !before.ends_with('-') || !starts_line(text, before.len() - 1) {
             return Err(flow());
@@ -389,7 +389,7 @@ fn collect_steps(
     let Value::Mapping(map) = value else { return };
     for key in map.keys().filter_map(Value::as_str) {
         path.push(Segment::Key(key.to_string()));
-        if let Some(span) = doc.positions.key_span(path).filter(|s| starts_line(text, s.start)) {
+        if let Some(span) = doc.positions().key_span(path).filter(|s| starts_line(text, s.start)) {
             let col = span.start - line_start(text, span.start);
             if let Some(parent) = parent_col.filter(|p| col > *p) {
                 steps.push(col - parent);

@@ -61,8 +61,7 @@ pub fn read(dir: &Path, display: &str) -> Result<OutputObjects, Problem> {
         let file = SourceFile::new(&name, text);
         for document in yaml::parse_all(&file)? {
             let id = ObjectId::of(&document.value);
-            let object = OutputObject { file: relative.clone(), value: document.value.clone() };
-            if let Some(first) = objects.insert(id.clone(), object) {
+            if let Some(first) = objects.get(&id) {
                 return Err(Problem::error(
                     "hldc::previous::duplicate",
                     format!("`{id}` is in the output twice (`{display}/{}` and `{name}`)", first.file),
@@ -71,6 +70,7 @@ pub fn read(dir: &Path, display: &str) -> Result<OutputObjects, Problem> {
                 .label("second copy")
                 .help("hldc never writes an object twice: run `hldc generate` to rewrite the output directory"));
             }
+            objects.insert(id, OutputObject { file: relative.clone(), value: document.value });
         }
     }
     Ok(objects)

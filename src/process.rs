@@ -14,15 +14,21 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-/// How often a running child is looked at; short next to any sensible timeout.
-const POLL: Duration = Duration::from_millis(5);
+/// How often a running child is looked at: short next to a render (tens of milliseconds), whose
+/// end is noticed this much late, and next to any sensible timeout.
+const POLL: Duration = Duration::from_millis(1);
 
-/// `helm` cut off from the user's setup: no inherited environment, and its home, config,
+/// `helm` cut off from the user's setup: no inherited environment (its Go runtime tuned for
+/// a short-lived process instead), and its home, config,
 /// cache, data, plugins, repositories, registry logins and kubeconfig all under `home` (a
 /// fresh directory per run), so that what helm does depends on its arguments alone.
 pub fn helm_command(helm: &Path, home: &Path) -> Command {
     let mut command = Command::new(helm);
     command.env_clear().env("HOME", home);
+    // A `helm template` lives for a few dozen milliseconds: collecting its garbage costs it a
+    // third of its CPU time and frees nothing that matters. The collector runs only if a
+    // render's heap nears the soft limit.
+    command.env("GOGC", "off").env("GOMEMLIMIT", "512MiB");
     for (variable, name) in [
         ("HELM_CONFIG_HOME", "config"),
         ("HELM_CACHE_HOME", "cache"),
@@ -269,6 +275,8 @@ mod tests {
         assert_eq!(
             names,
             [
+                "GOGC",
+                "GOMEMLIMIT",
                 "HELM_CACHE_HOME",
                 "HELM_CONFIG_HOME",
                 "HELM_DATA_HOME",

@@ -170,11 +170,7 @@ mod tests {
         let file = SourceFile::new("out.yaml", yaml);
         let objects = serde_yaml::Deserializer::from_str(yaml)
             .map(|d| Object {
-                document: crate::yaml::Document {
-                    file: file.clone(),
-                    value: Value::deserialize(d).unwrap(),
-                    positions: crate::yaml::Positions::Unknown,
-                },
+                document: crate::yaml::Document::unlocated(&file, Value::deserialize(d).unwrap()),
                 from_chart_crds: false,
             })
             .collect();

@@ -444,7 +444,7 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
 
 /// The work tree of the git repository that holds `dir`, if any.
 fn work_tree_holding(dir: &Path) -> Option<PathBuf> {
-    let repository = git2::Repository::discover(dir).ok()?;
+    let repository = crate::fetch::discover_repository(dir)?;
     repository.workdir()?.canonicalize().ok().filter(|work_tree| dir.starts_with(work_tree))
 }
 

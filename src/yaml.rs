@@ -1,9 +1,13 @@
 //! Reading YAML with positions: values come from `serde_yaml`, and a second pass over the
 //! parser events (`yaml-rust2`) records where every key and value starts, so that problems
 //! found later (schema errors, a merged value `hldc config` explains) can point at the line.
+//! That pass runs the first time one of a file's documents is asked where something is: most
+//! documents (rendered manifests, the previous output) never are, and a map entry per node
+//! would cost more time and memory than reading the values.
 
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::{Arc, OnceLock};
 
 use serde_yaml::Value;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
@@ -78,24 +82,61 @@ impl Positions {
     }
 }
 
+/// The positions of every document of one file, found when a document first asks.
+#[derive(Debug)]
+struct StreamPositions {
+    file: Source,
+    /// How many documents serde_yaml read, empty ones included: positions pair with values
+    /// document by document only when the position pass counts as many.
+    documents: usize,
+    found: OnceLock<Vec<Positions>>,
+}
+
+impl StreamPositions {
+    fn known(file: &Source, positions: Positions) -> Arc<StreamPositions> {
+        Arc::new(StreamPositions { file: file.clone(), documents: 1, found: OnceLock::from(vec![positions]) })
+    }
+
+    fn of(&self, index: usize) -> &Positions {
+        let all = self.found.get_or_init(|| match index_positions(self.file.text(), &self.file) {
+            Ok(Some(positions)) if positions.len() == self.documents => positions,
+            // serde_yaml read this file, so a nesting error here is the second parser's limit.
+            _ => vec![Positions::Unknown; self.documents],
+        });
+        &all[index]
+    }
+}
+
 /// A parsed YAML document together with the file it came from.
 #[derive(Debug, Clone)]
 pub struct Document {
     pub file: Source,
     pub value: Value,
-    pub positions: Positions,
+    stream: Arc<StreamPositions>,
+    /// Which document of the file this is (empty ones counted).
+    index: usize,
 }
 
 impl Document {
+    /// A document made by hldc rather than read: nothing finer than `file` is known.
+    pub fn unlocated(file: &Source, value: Value) -> Document {
+        Document { file: file.clone(), value, stream: StreamPositions::known(file, Positions::Unknown), index: 0 }
+    }
+
+    /// Where the nodes of this document are in its file (found on the first call for the file).
+    pub fn positions(&self) -> &Positions {
+        self.stream.of(self.index)
+    }
+
     /// Where the value at `path` is; the start of the file when its positions are `Unknown`.
     pub fn value_location(&self, path: &[Segment]) -> Location {
-        self.located(self.positions.value_span(path))
+        self.located(self.positions().value_span(path))
     }
 
     /// Where the key holding the value at `path` is; the start of the file when its positions
     /// are `Unknown`.
     pub fn key_location(&self, path: &[Segment]) -> Location {
-        self.located(self.positions.key_span(path))
+        self.located(self.positions().key_span(path))
     }
 
     fn located(&self, span: Option<Range<usize>>) -> Location {
@@ -114,7 +155,12 @@ pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
 pub fn parse_one(file: &Source) -> Result<Document, Problem> {
     let mut documents = parse_all(file)?;
     match documents.len() {
-        0 => Ok(Document { file: file.clone(), value: Value::Null, positions: Positions::empty_document() }),
+        0 => Ok(Document {
+            file: file.clone(),
+            value: Value::Null,
+            stream: StreamPositions::known(file, Positions::empty_document()),
+            index: 0,
+        }),
         1 => Ok(documents.remove(0)),
         _ => Err(Problem::error(
             "hldc::yaml::several-documents",
@@ -138,27 +184,48 @@ pub fn parse_all(file: &Source) -> Result<Vec<Document>, Problem> {
         .path(file.name())
         .help("split the file; hldc refuses inputs this large to protect the pipeline"));
     }
-    // The position pass goes first: it refuses absurd nesting at once, where serde_yaml would
-    // spend seconds collecting events before its own recursion limit stops it.
-    let positions = index_positions(text, file)?;
+    // Deep flow nesting (`[[[[…`) makes serde_yaml collect every event before its recursion
+    // limit stops it, which takes seconds; the position pass refuses it at once, so it goes
+    // first for a text that may nest that deep.
+    let eager = (flow_depth_bound(text) > EAGER_POSITIONS_DEPTH).then(|| index_positions(text, file)).transpose()?;
     let mut values = Vec::new();
     for document in serde_yaml::Deserializer::from_str(text) {
         let value: serde_yaml::Value =
             serde::Deserialize::deserialize(document).map_err(|e| syntax_problem(file, &e))?;
         values.push(value);
     }
-    // Positions pair with values document by document; when the two parsers count documents
-    // differently no pairing can be trusted, so every document's positions are unknown.
-    let positions = match positions {
-        Some(positions) if positions.len() == values.len() => positions,
-        _ => vec![Positions::Unknown; values.len()],
-    };
+    let stream = Arc::new(StreamPositions { file: file.clone(), documents: values.len(), found: OnceLock::new() });
+    if let Some(positions) = eager {
+        let positions = positions.filter(|p| p.len() == values.len());
+        let _ = stream.found.set(positions.unwrap_or_else(|| vec![Positions::Unknown; values.len()]));
+    }
     Ok(values
         .into_iter()
-        .zip(positions)
-        .filter(|(value, _)| !value.is_null())
-        .map(|(value, positions)| Document { file: file.clone(), value, positions })
+        .enumerate()
+        .filter(|(_, value)| !value.is_null())
+        .map(|(index, value)| Document { file: file.clone(), value, stream: stream.clone(), index })
         .collect())
+}
+
+/// Past this many open flow collections, positions are found before the values.
+const EAGER_POSITIONS_DEPTH: usize = 64;
+
+/// The deepest `[`/`{` nesting the text could have: an upper bound, since brackets inside
+/// quoted strings or comments count too.
+fn flow_depth_bound(text: &str) -> usize {
+    let mut depth: usize = 0;
+    let mut deepest = 0;
+    for byte in text.bytes() {
+        match byte {
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 fn syntax_problem(file: &Source, error: &serde_yaml::Error) -> Problem {
@@ -481,9 +548,9 @@ mod tests {
         let file = SourceFile::new("t.yaml", "a: on\nb: \"on\"\nc: 'on'\nd: |\n  on\ne: [on]\nf: {g: 1}\n");
         let doc = parse_one(&file).unwrap();
         let plain: Vec<&str> =
-            ["a", "b", "c", "d", "f"].into_iter().filter(|k| doc.positions.is_plain(&[key(k)])).collect();
+            ["a", "b", "c", "d", "f"].into_iter().filter(|k| doc.positions().is_plain(&[key(k)])).collect();
         assert_eq!(plain, ["a"]);
-        assert!(doc.positions.is_plain(&[key("e"), Segment::Index(0)]));
+        assert!(doc.positions().is_plain(&[key("e"), Segment::Index(0)]));
     }
 
     #[test]
@@ -491,18 +558,18 @@ mod tests {
         // serde_yaml reads a tab after `:`; yaml-rust2 refuses it.
         let file = SourceFile::new("t.yaml", "x: 1\na:\t1\n");
         let doc = parse_one(&file).unwrap();
-        assert!(matches!(doc.positions, Positions::Unknown));
-        assert_eq!(doc.positions.value_span(&[key("a")]), None);
+        assert!(matches!(doc.positions(), Positions::Unknown));
+        assert_eq!(doc.positions().value_span(&[key("a")]), None);
         // Said explicitly: the whole file, not a made-up span in it.
         assert_eq!(doc.value_location(&[key("a")]).display(), "t.yaml:1:1");
-        assert!(!doc.positions.is_plain(&[key("a")]));
+        assert!(!doc.positions().is_plain(&[key("a")]));
     }
 
     #[test]
     fn an_empty_document_is_at_the_start_of_its_file() {
         let doc = parse_one(&SourceFile::new("e.yaml", "")).unwrap();
-        assert_eq!(doc.positions.value_span(&[]), Some(0..0));
-        assert_eq!(doc.positions.value_span(&[key("a")]), Some(0..0));
+        assert_eq!(doc.positions().value_span(&[]), Some(0..0));
+        assert_eq!(doc.positions().value_span(&[key("a")]), Some(0..0));
     }
 
     #[test]

@@ -101,7 +101,7 @@ fn check_yaml11_booleans(document: &Document, at: ValuePath, block: &Value, out:
 
 fn check_plain_booleans(document: &Document, at: ValuePath, value: &Value, out: &mut Vec<Problem>) {
     match value {
-        Value::String(text) if YAML11_BOOLEANS.contains(&text.as_str()) && document.positions.is_plain(&at) => {
+        Value::String(text) if YAML11_BOOLEANS.contains(&text.as_str()) && document.positions().is_plain(&at) => {
             let meaning =
                 if matches!(text.to_ascii_lowercase().as_str(), "y" | "yes" | "on") { "true" } else { "false" };
             out.push(

@@ -12,6 +12,22 @@ use crate::fetch::lock::{LockKey, LockValue};
 use crate::fetch::spec::{strip_userinfo, AccessTokens, Fetched, GitRef, SourceSpec};
 use crate::fetch::{Ctx, Outcome};
 
+/// The repository holding `dir`, as `git2::Repository::discover` finds it, which is only
+/// asked when a repository can be there: starting libgit2 loads every CA certificate of the
+/// system for its TLS, a third of a warm `generate`, which an HLD outside git never needs.
+pub fn discover(dir: &Path) -> Option<Repository> {
+    let may_be_in_git = std::path::absolute(dir).map_or(true, |dir| {
+        dir.ancestors().any(|ancestor| {
+            let bare = || ["objects", "refs"].iter().all(|d| ancestor.join(d).is_dir()) && ancestor.join("HEAD").is_file();
+            ancestor.join(".git").exists() || bare()
+        })
+    });
+    if !may_be_in_git {
+        return None;
+    }
+    Repository::discover(dir).ok()
+}
+
 const FETCH_REFSPECS: [&str; 2] = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"];
 
 pub(crate) fn fetch(url: &str, reference: &GitRef, ctx: &Ctx<'_>) -> Result<(Outcome, String), Failure> {
@@ -454,4 +470,25 @@ fn write_symlink(target: &[u8], path: &Path) -> Result<(), Failure> {
 fn write_symlink(target: &[u8], path: &Path) -> Result<(), Failure> {
     // Without symlinks, write the link text as a file (like git with core.symlinks=false).
     fs::write(path, target).map_err(|e| Failure::io(format!("cannot write {}", path.display()), e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repository_is_discovered_from_its_work_tree_and_in_a_bare_one_but_not_outside() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside");
+        fs::create_dir_all(&outside).unwrap();
+        assert!(discover(&outside).is_none());
+        let work_tree = dir.path().join("hld");
+        Repository::init(&work_tree).unwrap();
+        fs::create_dir_all(work_tree.join("apps/web")).unwrap();
+        let found = discover(&work_tree.join("apps/web")).unwrap();
+        assert_eq!(found.workdir().unwrap().canonicalize().unwrap(), work_tree.canonicalize().unwrap());
+        let bare = dir.path().join("bare.git");
+        Repository::init_bare(&bare).unwrap();
+        assert!(discover(&bare).unwrap().is_bare());
+    }
 }

@@ -103,7 +103,7 @@ impl HldGit {
     /// Looks at the repository holding `hld_root`. Changes under `excluded` (hldc's own output
     /// directories) do not make the tree dirty.
     pub fn describe(hld_root: &Path, excluded: &[PathBuf]) -> HldGit {
-        let Ok(repository) = git2::Repository::discover(hld_root) else {
+        let Some(repository) = crate::fetch::discover_repository(hld_root) else {
             return HldGit::without_commit(
                 None,
                 "the HLD is not in a git work tree",
