@@ -335,7 +335,7 @@ fn generated(
         component: planned.node.path.clone(),
         file,
         inject_namespace: planned.config.namespace.clone().filter(|_| planned.config.inject_namespace),
-        objects: vec![Object { document, from_chart_crds: false }],
+        objects: vec![Object { document, from_helm: false }],
         warnings: Vec::new(),
         origin,
     })

@@ -171,7 +171,7 @@ mod tests {
         let objects = serde_yaml::Deserializer::from_str(yaml)
             .map(|d| Object {
                 document: crate::yaml::Document::unlocated(&file, Value::deserialize(d).unwrap()),
-                from_chart_crds: false,
+                from_helm: false,
             })
             .collect();
         vec![Rendered {

@@ -82,7 +82,7 @@ pub fn check_unique_identities(rendered: &[Rendered], scopes: &Scopes) -> Vec<Pr
 fn duplicate_help(copies: [(&str, &crate::render::Object); 2]) -> String {
     let general =
         "remove one of them, disable one component for this environment, or give them different names or namespaces";
-    match copies.iter().find(|(_, object)| object.from_chart_crds) {
+    match copies.iter().find(|(_, object)| object.from_chart_crds()) {
         Some((component, _)) => format!(
             "the copy from `{component}` is in its chart's `crds/`: set `helm: {{includeCRDs: false}}` in the config of `{component}` to leave the chart's CRDs out, or {general}"
         ),

@@ -322,7 +322,7 @@ mod tests {
         let objects = crate::yaml::parse_all(&file)
             .unwrap()
             .into_iter()
-            .map(|document| crate::render::Object { document, from_chart_crds: false })
+            .map(|document| crate::render::Object { document, from_helm: false })
             .collect();
         let components = [Rendered {
             component: "app/web".into(),

@@ -18,7 +18,8 @@ use crate::fetch::{Ctx, Outcome};
 pub fn discover(dir: &Path) -> Option<Repository> {
     let may_be_in_git = std::path::absolute(dir).map_or(true, |dir| {
         dir.ancestors().any(|ancestor| {
-            let bare = || ["objects", "refs"].iter().all(|d| ancestor.join(d).is_dir()) && ancestor.join("HEAD").is_file();
+            let bare =
+                || ["objects", "refs"].iter().all(|d| ancestor.join(d).is_dir()) && ancestor.join("HEAD").is_file();
             ancestor.join(".git").exists() || bare()
         })
     });

@@ -54,8 +54,8 @@ pub enum Kustomize {
 #[derive(Debug, Clone)]
 pub struct Object {
     pub document: Document,
-    /// A chart shipped it in `crds/`: `helm: {includeCRDs: false}` leaves it out.
-    pub from_chart_crds: bool,
+    /// helm printed it, after a `# Source:` comment naming its template.
+    pub from_helm: bool,
 }
 
 impl Object {
@@ -66,6 +66,12 @@ impl Object {
     /// Its identity as it stands (after namespace injection, once that ran).
     pub fn id(&self) -> ObjectId {
         ObjectId::of(&self.document.value)
+    }
+
+    /// A chart shipped it in `crds/`: `helm: {includeCRDs: false}` leaves it out. Asked only
+    /// to explain a problem: it needs the document's position.
+    pub fn from_chart_crds(&self) -> bool {
+        self.from_helm && helm::from_chart_crds(&self.origin())
     }
 
     /// Where the object starts in the text it was read from.
@@ -130,14 +136,14 @@ pub fn render(
 }
 
 fn into_object(document: Document, from_helm: bool) -> Result<Object, Problem> {
-    let origin = document.value_location(&[]);
+    let origin = || document.value_location(&[]);
     let file = document.file.name().to_string();
     if !document.value.is_mapping() {
         return Err(Problem::error(
             "hldc::render::not-an-object",
             format!("a document in `{file}` is not a Kubernetes object (a mapping)"),
         )
-        .at(origin)
+        .at(origin())
         .label("expected `apiVersion:`, `kind:`, `metadata:`")
         .help("every YAML document in a manifest must be one Kubernetes object"));
     }
@@ -149,7 +155,7 @@ fn into_object(document: Document, from_helm: bool) -> Result<Object, Problem> {
             "hldc::render::kustomization",
             format!("`{file}` is a kustomization, not a Kubernetes object"),
         )
-        .at(origin)
+        .at(origin())
         .label("kustomize's own file")
         .help("a static component copies manifests as they are; make this directory a `type: kustomize` component, or move the kustomization out of the static path"));
     }
@@ -159,10 +165,9 @@ fn into_object(document: Document, from_helm: bool) -> Result<Object, Problem> {
             "hldc::render::not-an-object",
             format!("a document in `{file}` has no `{missing}`: it is not a Kubernetes object"),
         )
-        .at(origin)
+        .at(origin())
         .label(format!("no `{missing}`"))
         .help("every YAML document under a static path must be a Kubernetes object; move values files and other YAML out of it"));
     }
-    let from_chart_crds = from_helm && helm::from_chart_crds(&origin);
-    Ok(Object { document, from_chart_crds })
+    Ok(Object { document, from_helm })
 }

@@ -191,7 +191,7 @@ mod tests {
         crate::yaml::parse_all(&file)
             .unwrap()
             .into_iter()
-            .map(|document| Object { document, from_chart_crds: false })
+            .map(|document| Object { document, from_helm: false })
             .collect()
     }
 
