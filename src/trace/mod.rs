@@ -12,11 +12,8 @@ pub mod stamp;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use serde_yaml::Value;
-
 use crate::diag::Problem;
 use crate::fetch::{redact_url, SourceSpec};
-use crate::model::ObjectId;
 use crate::previous::{self, OutputObjects};
 use crate::render::Rendered;
 use crate::resolve::{Environments, Planned};
@@ -122,20 +119,22 @@ pub fn trace(components: &mut [Rendered], target: &Environments, git: &HldGit, o
         hld_repo: git.repo.as_deref(),
         commit: commit.map(|c| c.sha.as_str()),
     };
-    let mut previous_by_file: BTreeMap<&str, BTreeMap<ObjectId, Value>> = BTreeMap::new();
-    for (id, object) in &previous_objects {
-        previous_by_file.entry(&object.file).or_default().insert(id.clone(), stamp::unstamped(&object.value));
+    let mut previous_per_file: BTreeMap<&str, usize> = BTreeMap::new();
+    for object in previous_objects.values() {
+        *previous_per_file.entry(&object.file).or_default() += 1;
     }
     let mut entries = Vec::new();
     for component in components.iter_mut() {
         let origin = &component.origin;
+        // The file is unchanged when it holds the same objects as before, each with the same
+        // content (identities are unique, so matching every object and the count suffices).
+        let mut unchanged = previous_per_file.get(component.file.as_str()) == Some(&component.objects.len());
         for object in &mut component.objects {
-            let previous = previous_objects.get(&object.id()).map(|previous| &previous.value);
-            stamp::stamp(&mut object.document.value, &component.component, origin, &stamps, previous);
+            let previous = previous_objects.get(&object.id());
+            let value = previous.map(|previous| &previous.value);
+            let same = stamp::stamp(&mut object.document.value, &component.component, origin, &stamps, value);
+            unchanged &= same && previous.is_some_and(|previous| previous.file == component.file);
         }
-        let content: BTreeMap<ObjectId, Value> =
-            component.objects.iter().map(|object| (object.id(), stamp::unstamped(object.value()))).collect();
-        let unchanged = previous_by_file.get(component.file.as_str()).unwrap_or(&BTreeMap::new()) == &content;
         let earlier = previous_record
             .as_ref()
             .and_then(|record| record.component(&component.component, origin.ring.as_deref()))

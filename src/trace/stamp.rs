@@ -85,9 +85,11 @@ pub fn unstamped(object: &Value) -> Value {
 
 /// Stamps one object of `component`; `previous` is the same object (same identity) in the
 /// previous output, whose stamps are kept where the content they describe did not change.
-pub fn stamp(object: &mut Value, component: &str, origin: &Origin, target: &Target, previous: Option<&Value>) {
+/// Returns whether the object's content is the previous object's.
+pub fn stamp(object: &mut Value, component: &str, origin: &Origin, target: &Target, previous: Option<&Value>) -> bool {
     let content = unstamped(object);
     let old = previous.map(|stamped| (stamped, unstamped(stamped)));
+    let unchanged = old.as_ref().is_some_and(|(_, old_content)| *old_content == content);
     let sticky = |path: &[&str]| -> Option<String> {
         let kept = match &old {
             Some((stamped, old_content)) if get(old_content, path) == get(&content, path) => {
@@ -127,6 +129,7 @@ pub fn stamp(object: &mut Value, component: &str, origin: &Origin, target: &Targ
         (HLD_COMMIT, object_commit.as_deref()),
     ];
     set_all(object, &[], "annotations", &annotations);
+    unchanged
 }
 
 /// One line for `kubectl rollout history`: what the template's revision comes from. Built
