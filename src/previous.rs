@@ -13,16 +13,16 @@ use crate::render::Rendered;
 use crate::trace::record::{Record, Unreadable};
 use crate::yaml;
 
-/// One object of an output, as data, and the file (relative to the output directory,
-/// `/`-separated) that holds it.
+/// One object of an output, as data (or what a reader keeps of it), and the file (relative
+/// to the output directory, `/`-separated) that holds it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct OutputObject {
+pub struct OutputObject<T = Value> {
     pub file: String,
-    pub value: Value,
+    pub value: T,
 }
 
 /// The objects of one output directory by identity; identities are unique in an output.
-pub type OutputObjects = BTreeMap<ObjectId, OutputObject>;
+pub type OutputObjects<T = Value> = BTreeMap<ObjectId, OutputObject<T>>;
 
 /// The objects a compile would write, keyed as `read` keys a directory.
 pub fn of_rendered(components: &[Rendered]) -> OutputObjects {
@@ -39,6 +39,12 @@ pub fn of_rendered(components: &[Rendered]) -> OutputObjects {
 /// Reads every `.yaml` file under `dir` (sorted walk) as Kubernetes objects. `display` names
 /// the directory in messages (relative, never absolute).
 pub fn read(dir: &Path, display: &str) -> Result<OutputObjects, Problem> {
+    read_as(dir, display, |value| value)
+}
+
+/// Reads as `read`, keeping of each object only what `keep` makes of it, file by file, so
+/// that memory never holds the whole output.
+pub fn read_as<T>(dir: &Path, display: &str, keep: impl Fn(Value) -> T) -> Result<OutputObjects<T>, Problem> {
     let mut objects = OutputObjects::new();
     if !dir.exists() {
         return Ok(objects);
@@ -70,7 +76,7 @@ pub fn read(dir: &Path, display: &str) -> Result<OutputObjects, Problem> {
                 .label("second copy")
                 .help("hldc never writes an object twice: run `hldc generate` to rewrite the output directory"));
             }
-            objects.insert(id, OutputObject { file: relative.clone(), value: document.value });
+            objects.insert(id, OutputObject { file: relative.clone(), value: keep(document.value) });
         }
     }
     Ok(objects)

@@ -101,11 +101,13 @@ pub struct Traced {
 pub fn trace(components: &mut [Rendered], target: &Environments, git: &HldGit, out_root: &Path) -> Traced {
     let mut warnings = Vec::new();
     let output = target.output_dir();
-    let previous_objects = previous::read(&out_root.join("generated").join(&output), &format!("generated/{output}"))
-        .unwrap_or_else(|problem| {
-            warnings.push(not_sticky(problem));
-            OutputObjects::new()
-        });
+    let directory = out_root.join("generated").join(&output);
+    let previous_objects =
+        previous::read_as(&directory, &format!("generated/{output}"), |value| stamp::Stamped::of(&value))
+            .unwrap_or_else(|problem| {
+                warnings.push(not_sticky(problem));
+                OutputObjects::new()
+            });
     let environment = target.environment_dir();
     let record_path = record::path(out_root, &environment, target.cluster());
     let previous_record = previous::read_record(&record_path).unwrap_or_else(|problem| {

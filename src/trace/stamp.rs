@@ -4,6 +4,7 @@
 //! pods. Pure: the previous output is given, read by `previous.rs`.
 
 use serde_yaml::{Mapping, Value};
+use sha2::{Digest as _, Sha256};
 
 use crate::trace::Origin;
 
@@ -83,25 +84,114 @@ pub fn unstamped(object: &Value) -> Value {
     object
 }
 
+/// What stickiness needs of an object of the previous output, instead of the object: the
+/// digests of its content and of its pod template's (stamps removed, as `unstamped`), and the
+/// commits it was stamped with. A whole previous output stays small in memory this way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stamped {
+    content: Digest,
+    template: Option<Digest>,
+    commit: Option<String>,
+    template_commit: Option<String>,
+}
+
+impl Stamped {
+    pub fn of(object: &Value) -> Stamped {
+        let content = unstamped(object);
+        let template = template_path(object);
+        let commit_of = |part: Option<&Value>| part.and_then(|part| annotation(part, HLD_COMMIT)).map(str::to_string);
+        Stamped {
+            template: template.and_then(|path| get(&content, path)).map(Digest::of),
+            content: Digest::of(&content),
+            commit: commit_of(Some(object)),
+            template_commit: commit_of(template.and_then(|path| get(object, path))),
+        }
+    }
+}
+
+/// sha256 of a value, blind to the order of mapping entries as `Value`'s equality is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Digest([u8; 32]);
+
+impl Digest {
+    fn of(value: &Value) -> Digest {
+        let mut hasher = Sha256::new();
+        feed(&mut hasher, value);
+        Digest(hasher.finalize().into())
+    }
+}
+
+/// Writes `value` into `hasher` unambiguously: a type mark, then lengths before contents.
+fn feed(hasher: &mut Sha256, value: &Value) {
+    let text = |hasher: &mut Sha256, text: &str| {
+        hasher.update((text.len() as u64).to_le_bytes());
+        hasher.update(text.as_bytes());
+    };
+    match value {
+        Value::Null => hasher.update(b"~"),
+        Value::Bool(true) => hasher.update(b"t"),
+        Value::Bool(false) => hasher.update(b"f"),
+        Value::Number(number) => {
+            hasher.update(b"#");
+            text(hasher, &number.to_string());
+        }
+        Value::String(string) => {
+            hasher.update(b"\"");
+            text(hasher, string);
+        }
+        Value::Sequence(items) => {
+            hasher.update(b"[");
+            hasher.update((items.len() as u64).to_le_bytes());
+            items.iter().for_each(|item| feed(hasher, item));
+        }
+        Value::Mapping(mapping) => {
+            hasher.update(b"{");
+            hasher.update((mapping.len() as u64).to_le_bytes());
+            // Entries in an order of their own: by key when the keys are strings (always, in
+            // Kubernetes objects), else by each entry's digest.
+            let mut by_key: Vec<(&str, &Value)> = mapping.iter().filter_map(|(k, v)| Some((k.as_str()?, v))).collect();
+            if by_key.len() == mapping.len() {
+                by_key.sort_unstable_by_key(|(key, _)| *key);
+                for (key, value) in by_key {
+                    text(hasher, key);
+                    feed(hasher, value);
+                }
+            } else {
+                let mut entries: Vec<Digest> = mapping
+                    .iter()
+                    .map(|(key, value)| Digest::of(&Value::Sequence(vec![key.clone(), value.clone()])))
+                    .collect();
+                entries.sort_unstable();
+                entries.iter().for_each(|entry| hasher.update(entry.0));
+            }
+        }
+        Value::Tagged(tagged) => {
+            hasher.update(b"!");
+            text(hasher, &tagged.tag.to_string());
+            feed(hasher, &tagged.value);
+        }
+    }
+}
+
 /// Stamps one object of `component`; `previous` is the same object (same identity) in the
 /// previous output, whose stamps are kept where the content they describe did not change.
 /// Returns whether the object's content is the previous object's.
-pub fn stamp(object: &mut Value, component: &str, origin: &Origin, target: &Target, previous: Option<&Value>) -> bool {
+pub fn stamp(
+    object: &mut Value,
+    component: &str,
+    origin: &Origin,
+    target: &Target,
+    previous: Option<&Stamped>,
+) -> bool {
     let content = unstamped(object);
-    let old = previous.map(|stamped| (stamped, unstamped(stamped)));
-    let unchanged = old.as_ref().is_some_and(|(_, old_content)| *old_content == content);
-    let sticky = |path: &[&str]| -> Option<String> {
-        let kept = match &old {
-            Some((stamped, old_content)) if get(old_content, path) == get(&content, path) => {
-                get(stamped, path).and_then(|part| annotation(part, HLD_COMMIT))
-            }
-            _ => None,
-        };
-        kept.or(target.commit).map(str::to_string)
-    };
-    let object_commit = sticky(&[]);
     let template = template_path(&content).filter(|path| get(&content, path).is_some_and(Value::is_mapping));
-    let template_commit = template.and_then(sticky);
+    let unchanged = previous.is_some_and(|previous| previous.content == Digest::of(&content));
+    let sticky = |kept: Option<&String>| kept.map(String::as_str).or(target.commit).map(str::to_string);
+    let object_commit = sticky(previous.filter(|_| unchanged).and_then(|previous| previous.commit.as_ref()));
+    let template_commit = template.and_then(|path| {
+        let same = |previous: &&Stamped| get(&content, path).map(Digest::of) == previous.template;
+        sticky(previous.filter(same).and_then(|previous| previous.template_commit.as_ref()))
+    });
     *object = content;
     let ring = origin.ring.as_deref();
     let trace = &origin.trace;
@@ -212,6 +302,75 @@ fn set_all(object: &mut Value, path: &[&str], field: &str, pairs: &[(&str, Optio
 mod tests {
     use super::*;
     use crate::trace::record::TraceBlock;
+    use proptest::prelude::*;
+
+    /// Values from a small alphabet, so that two drawn values are often equal; keys are
+    /// sometimes not strings.
+    fn arb_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            (0u64..3).prop_map(|n| Value::Number(n.into())),
+            prop::sample::select(vec![0.5, 1.0, 1.5]).prop_map(|f: f64| Value::Number(f.into())),
+            prop::sample::select(vec!["", "a", "1"]).prop_map(|s: &str| Value::String(s.into())),
+        ];
+        leaf.prop_recursive(3, 24, 3, |inner| {
+            let key = prop_oneof![
+                4 => prop::sample::select(vec!["a", "b", "c"]).prop_map(|k: &str| Value::String(k.into())),
+                1 => (0u64..2).prop_map(|n| Value::Number(n.into())),
+            ];
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Sequence),
+                prop::collection::vec((key, inner), 0..3)
+                    .prop_map(|entries| Value::Mapping(entries.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// The same value with every mapping's entries in reverse order.
+    fn reversed(value: &Value) -> Value {
+        match value {
+            Value::Mapping(mapping) => {
+                let entries: Vec<_> = mapping.iter().map(|(k, v)| (reversed(k), reversed(v))).collect();
+                Value::Mapping(entries.into_iter().rev().collect())
+            }
+            Value::Sequence(items) => Value::Sequence(items.iter().map(reversed).collect()),
+            other => other.clone(),
+        }
+    }
+
+    #[test]
+    fn digests_tell_apart_values_that_differ_in_one_scalar_or_in_shape() {
+        let pairs = [
+            ("0", "1"),
+            ("0.5", "1.5"),
+            ("1", "1.0"),
+            ("a", "'1'"),
+            ("'1'", "1"),
+            ("true", "false"),
+            ("null", "''"),
+            ("[a]", "[a, a]"),
+            ("[a, b]", "[b, a]"),
+            ("{a: 1}", "{b: 1}"),
+            ("{a: [1]}", "{a: 1}"),
+            ("{a: {b: 1}}", "{a: {b: 2}}"),
+            ("{1: a}", "{2: a}"),
+            ("!x a", "!y a"),
+        ];
+        for (a, b) in pairs {
+            assert_ne!(Digest::of(&yaml(a)), Digest::of(&yaml(b)), "{a} {b}");
+        }
+        assert_eq!(Digest::of(&yaml("{a: 1, b: {c: 2, d: 3}}")), Digest::of(&yaml("{b: {d: 3, c: 2}, a: 1}")));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+        #[test]
+        fn digests_are_equal_exactly_when_values_are(a in arb_value(), b in arb_value()) {
+            prop_assert_eq!(Digest::of(&a) == Digest::of(&b), a == b, "{:?} {:?}", a, b);
+            prop_assert_eq!(Digest::of(&reversed(&a)), Digest::of(&a));
+        }
+    }
 
     fn yaml(text: &str) -> Value {
         serde_yaml::from_str(text).unwrap()
@@ -237,7 +396,7 @@ mod tests {
 
     fn stamped(text: &str, commit: &str, previous: Option<&Value>) -> Value {
         let mut object = yaml(text);
-        stamp(&mut object, "app/api", &origin(), &target(commit), previous);
+        stamp(&mut object, "app/api", &origin(), &target(commit), previous.map(Stamped::of).as_ref());
         object
     }
 
