@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use rayon::prelude::*;
 use serde_yaml::Value;
 
 use crate::diag::{Problem, SourceFile};
@@ -42,13 +43,18 @@ pub fn read(dir: &Path, display: &str) -> Result<OutputObjects, Problem> {
     read_as(dir, display, |value| value)
 }
 
-/// Reads as `read`, keeping of each object only what `keep` makes of it, file by file, so
-/// that memory never holds the whole output.
-pub fn read_as<T>(dir: &Path, display: &str, keep: impl Fn(Value) -> T) -> Result<OutputObjects<T>, Problem> {
+/// Reads as `read`, keeping of each object only what `keep` makes of it, so that memory need
+/// not hold the whole output. Files are read and parsed in parallel.
+pub fn read_as<T: Send>(
+    dir: &Path,
+    display: &str,
+    keep: impl Fn(Value) -> T + Sync,
+) -> Result<OutputObjects<T>, Problem> {
     let mut objects = OutputObjects::new();
     if !dir.exists() {
         return Ok(objects);
     }
+    let mut files = Vec::new();
     for entry in walkdir::WalkDir::new(dir).follow_links(true).sort_by_file_name() {
         let entry = entry.map_err(|e| {
             Problem::error("hldc::previous::read", format!("cannot read the output directory `{display}`: {e}"))
@@ -56,27 +62,45 @@ pub fn read_as<T>(dir: &Path, display: &str, keep: impl Fn(Value) -> T) -> Resul
         })?;
         let relative = entry.path().strip_prefix(dir).unwrap_or(entry.path());
         let relative = relative.to_string_lossy().replace('\\', "/");
-        if !entry.file_type().is_file() || !relative.ends_with(".yaml") {
-            continue;
+        if entry.file_type().is_file() && relative.ends_with(".yaml") {
+            files.push((relative, entry.into_path()));
         }
-        let name = format!("{display}/{relative}");
-        let text = std::fs::read_to_string(entry.path()).map_err(|e| {
-            Problem::error("hldc::previous::read", format!("cannot read `{name}`: {e}"))
-                .help("check the file's permissions, or delete the output directory and run `hldc generate`")
-        })?;
-        let file = SourceFile::new(&name, text);
-        for document in yaml::parse_all(&file)? {
-            let id = ObjectId::of(&document.value);
+    }
+    let read: Vec<Result<Vec<(ObjectId, T, yaml::Document)>, Problem>> = files
+        .par_iter()
+        .map(|(relative, path)| {
+            let name = format!("{display}/{relative}");
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Problem::error("hldc::previous::read", format!("cannot read `{name}`: {e}"))
+                    .help("check the file's permissions, or delete the output directory and run `hldc generate`")
+            })?;
+            let documents = yaml::parse_all(&SourceFile::new(&name, text))?;
+            // The value goes to `keep`; the document stays to say where a duplicate is.
+            Ok(documents
+                .into_iter()
+                .map(|mut document| {
+                    let value = std::mem::take(&mut document.value);
+                    (ObjectId::of(&value), keep(value), document)
+                })
+                .collect())
+        })
+        .collect();
+    for ((relative, _), file_objects) in files.into_iter().zip(read) {
+        for (id, value, document) in file_objects? {
             if let Some(first) = objects.get(&id) {
                 return Err(Problem::error(
                     "hldc::previous::duplicate",
-                    format!("`{id}` is in the output twice (`{display}/{}` and `{name}`)", first.file),
+                    format!(
+                        "`{id}` is in the output twice (`{display}/{}` and `{}`)",
+                        first.file,
+                        document.file.name()
+                    ),
                 )
                 .at(document.value_location(&[]))
                 .label("second copy")
                 .help("hldc never writes an object twice: run `hldc generate` to rewrite the output directory"));
             }
-            objects.insert(id, OutputObject { file: relative.clone(), value: keep(document.value) });
+            objects.insert(id, OutputObject { file: relative.clone(), value });
         }
     }
     Ok(objects)
