@@ -92,8 +92,13 @@ pub fn hldc_with_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Exited 
 }
 
 /// Copies a directory tree (a fixture HLD) into `to`.
+/// Copies a fixture or example HLD, without the output an earlier `hldc generate` left in it
+/// (the README's first command writes the example's, which git ignores).
 pub fn copy_tree(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
+    let output = |entry: &walkdir::DirEntry| {
+        entry.depth() == 1 && matches!(entry.file_name().to_str(), Some("generated" | ".hldc"))
+    };
+    for entry in walkdir::WalkDir::new(from).into_iter().filter_entry(|entry| !output(entry)) {
         let entry = entry.expect("walk fixture");
         let target = to.join(entry.path().strip_prefix(from).expect("inside"));
         if entry.file_type().is_dir() {
