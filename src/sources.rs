@@ -51,7 +51,7 @@ impl Sources {
             Problem::error("hldc::io::hld-root", format!("cannot open the HLD directory `{}`: {e}", hld_root.display()))
                 .help("pass the directory holding component.yaml with `-C DIR`")
         })?;
-        let local_boundary = work_tree_holding(&hld_root).unwrap_or_else(|| hld_root.clone());
+        let local_boundary = crate::fetch::work_tree_holding(&hld_root).unwrap_or_else(|| hld_root.clone());
         Ok(Sources { hld_root, local_boundary, remote: None })
     }
 
@@ -440,12 +440,6 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
-}
-
-/// The work tree of the git repository that holds `dir`, if any.
-fn work_tree_holding(dir: &Path) -> Option<PathBuf> {
-    let repository = crate::fetch::discover_repository(dir)?;
-    repository.workdir()?.canonicalize().ok().filter(|work_tree| dir.starts_with(work_tree))
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -12,21 +12,48 @@ use crate::fetch::lock::{LockKey, LockValue};
 use crate::fetch::spec::{strip_userinfo, AccessTokens, Fetched, GitRef, SourceSpec};
 use crate::fetch::{Ctx, Outcome};
 
-/// The repository holding `dir`, as `git2::Repository::discover` finds it, which is only
-/// asked when a repository can be there: starting libgit2 loads every CA certificate of the
-/// system for its TLS, a third of a warm `generate`, which an HLD outside git never needs.
+/// Where the search for the repository holding a directory stops, as libgit2 searches.
+enum Holder {
+    /// A directory with a `.git` (a directory, or a file naming one): the work tree.
+    WorkTree(PathBuf),
+    /// A bare repository (`HEAD`, `objects/`, `refs/` in the directory itself).
+    Bare,
+}
+
+/// The nearest directory at or above `dir` that holds a repository, found on disk: starting
+/// libgit2 loads every CA certificate of the system for its TLS (a third of a warm
+/// `generate`), which only what needs a repository's content should pay.
+fn holder(dir: &Path) -> Option<Holder> {
+    let dir = std::path::absolute(dir).ok()?;
+    dir.ancestors().find_map(|ancestor| {
+        if ancestor.join(".git").exists() {
+            Some(Holder::WorkTree(ancestor.to_path_buf()))
+        } else if ancestor.join("HEAD").is_file() && ["objects", "refs"].iter().all(|d| ancestor.join(d).is_dir()) {
+            Some(Holder::Bare)
+        } else {
+            None
+        }
+    })
+}
+
+/// The repository holding `dir`, as `git2::Repository::discover` finds it; libgit2 is not
+/// started when no repository is there.
 pub fn discover(dir: &Path) -> Option<Repository> {
-    let may_be_in_git = std::path::absolute(dir).map_or(true, |dir| {
-        dir.ancestors().any(|ancestor| {
-            let bare =
-                || ["objects", "refs"].iter().all(|d| ancestor.join(d).is_dir()) && ancestor.join("HEAD").is_file();
-            ancestor.join(".git").exists() || bare()
-        })
-    });
-    if !may_be_in_git {
-        return None;
-    }
+    holder(dir)?;
     Repository::discover(dir).ok()
+}
+
+/// The work tree of the repository holding `dir`, if any, without starting libgit2 unless
+/// the repository's config may move its work tree elsewhere (`core.worktree`).
+pub fn work_tree_holding(dir: &Path) -> Option<PathBuf> {
+    let Holder::WorkTree(work_tree) = holder(dir)? else { return None };
+    let config = std::fs::read_to_string(work_tree.join(".git/config")).unwrap_or_default();
+    let work_tree = if config.to_ascii_lowercase().contains("worktree") {
+        discover(dir)?.workdir()?.canonicalize().ok()?
+    } else {
+        work_tree.canonicalize().ok()?
+    };
+    dir.canonicalize().is_ok_and(|dir| dir.starts_with(&work_tree)).then_some(work_tree)
 }
 
 const FETCH_REFSPECS: [&str; 2] = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"];
@@ -478,7 +505,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_repository_is_discovered_from_its_work_tree_and_in_a_bare_one_but_not_outside() {
+    fn repositories_and_work_trees_are_found_as_libgit2_finds_them() {
         let dir = tempfile::tempdir().unwrap();
         let outside = dir.path().join("outside");
         fs::create_dir_all(&outside).unwrap();
@@ -488,8 +515,21 @@ mod tests {
         fs::create_dir_all(work_tree.join("apps/web")).unwrap();
         let found = discover(&work_tree.join("apps/web")).unwrap();
         assert_eq!(found.workdir().unwrap().canonicalize().unwrap(), work_tree.canonicalize().unwrap());
+        assert_eq!(work_tree_holding(&work_tree.join("apps/web")), Some(work_tree.canonicalize().unwrap()));
+        assert_eq!(work_tree_holding(&outside), None);
         let bare = dir.path().join("bare.git");
         Repository::init_bare(&bare).unwrap();
         assert!(discover(&bare).unwrap().is_bare());
+        assert_eq!(work_tree_holding(&bare), None);
+        // With `core.worktree`, libgit2 decides; a work tree that does not hold `dir` is none.
+        let config = |value: &Path| {
+            let mut config = Repository::open(&work_tree).unwrap().config().unwrap();
+            config.set_str("core.worktree", value.to_str().unwrap()).unwrap();
+        };
+        fs::create_dir_all(dir.path().join("moved")).unwrap();
+        config(&dir.path().join("moved"));
+        assert_eq!(work_tree_holding(&work_tree.join("apps")), None);
+        config(dir.path());
+        assert_eq!(work_tree_holding(&work_tree.join("apps")), Some(dir.path().canonicalize().unwrap()));
     }
 }

@@ -91,7 +91,7 @@ mod spec;
 
 pub use constraint::{parse_chart_version, ConstraintError, HelmConstraint};
 pub use error::{FetchError, FetchErrorKind};
-pub use git::{discover as discover_repository, export_tree};
+pub use git::{discover as discover_repository, export_tree, work_tree_holding};
 pub use lock::{LockError, Lockfile, Pin, LOCK_HEADER};
 pub use safe::{safe_join, SafePathError};
 pub use spec::{redact_url, AccessTokens, FetchOptions, Fetched, GitRef, Progress, SourceSpec};

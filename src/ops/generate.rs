@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::LazyLock;
 
 use rayon::prelude::*;
 
@@ -17,6 +18,7 @@ use crate::resolve::{self, Environments};
 use crate::scope::Scopes;
 use crate::sources::Sources;
 use crate::trace;
+use crate::trace::git::HldGit;
 use crate::transform;
 
 /// What a compile needs besides its sources.
@@ -211,8 +213,7 @@ pub fn generate(
     check: bool,
 ) -> Result<Generated, Vec<Problem>> {
     let records_dir = out_root.join(trace::record::DIRECTORY);
-    let git = trace::git::HldGit::describe(sources.hld_root(), &[out_root.join("generated"), records_dir]);
-    let stamping = Stamping { git: &git, out_root };
+    let stamping = Stamping::describing(sources.hld_root(), vec![out_root.join("generated"), records_dir], out_root);
     let generated = out_root.join("generated");
     let directory = generated.join(options.environments.output_dir());
     // Without `--cluster`, one swap of the environment's whole directory: a cluster dropped
@@ -266,8 +267,20 @@ struct Checked {
 /// What stamping needs: the HLD's commit, and the output root whose previous output keeps
 /// unchanged objects' stamps.
 struct Stamping<'a> {
-    git: &'a trace::git::HldGit,
+    git: LazyLock<HldGit, Box<dyn FnOnce() -> HldGit + Send>>,
     out_root: &'a std::path::Path,
+}
+
+impl<'a> Stamping<'a> {
+    /// Looks the HLD's commit up while the compile runs: libgit2 starts slowly (it loads the
+    /// system's CA certificates), and nothing the compile does changes the HLD's status, with
+    /// one exception `compile_targets` waits for (hooks).
+    fn describing(hld_root: &std::path::Path, excluded: Vec<PathBuf>, out_root: &'a std::path::Path) -> Stamping<'a> {
+        let hld_root = hld_root.to_path_buf();
+        let describing = std::thread::spawn(move || HldGit::describe(&hld_root, &excluded));
+        let joined = move || describing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        Stamping { git: LazyLock::new(Box::new(joined)), out_root }
+    }
 }
 
 /// Compiles, checks (and with `stamping`, stamps) each target in turn and hands its files to
@@ -284,7 +297,12 @@ fn compile_targets(
     let project = crate::project::load(sources)?;
     let targets = project.targets(&options.environments, clusters)?;
     let (hld, mut warnings) = load_for(&project, &targets, sources)?;
-    warnings.extend(stamping.and_then(|s| s.git.warning.clone()));
+    // Why objects carry no commit is said after the tree's warnings, once the lookup is done.
+    let git_warning_at = warnings.len();
+    if let Some(stamping) = stamping.filter(|_| options.hooks == HookPolicy::Run) {
+        // Hooks may write into the HLD: its status is the one from before they run.
+        LazyLock::force(&stamping.git);
+    }
     let mut records = Vec::new();
     let mut after_generate = Vec::new();
     let mut unchecked = BTreeSet::new();
@@ -297,7 +315,7 @@ fn compile_targets(
         after_generate.append(&mut compiled.after_generate);
         let mut hydrator = None;
         if let Some(stamping) = stamping {
-            let traced = trace::trace(&mut compiled.components, target, stamping.git, stamping.out_root);
+            let traced = trace::trace(&mut compiled.components, target, &stamping.git, stamping.out_root);
             add_once(&mut warnings, traced.warnings);
             hydrator = traced.hydrator;
             records.push(traced.record);
@@ -306,6 +324,9 @@ fn compile_targets(
         drop(compiled);
         files.extend(hydrator.map(|text| (trace::hydrator::FILE.to_string(), text)));
         sink(target, files).map_err(|p| vec![p])?;
+    }
+    if let Some(warning) = stamping.and_then(|stamping| stamping.git.warning.clone()) {
+        warnings.insert(git_warning_at, warning);
     }
     Ok(Checked { targets, records, after_generate, unchecked, warnings })
 }
