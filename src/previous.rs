@@ -43,6 +43,10 @@ pub fn read(dir: &Path, display: &str) -> Result<OutputObjects, Problem> {
     read_as(dir, display, |value| value)
 }
 
+/// The objects of one output file: identity, what the reader keeps, and the document (its
+/// value taken) to point at.
+type FileObjects<T> = Vec<(ObjectId, T, yaml::Document)>;
+
 /// Reads as `read`, keeping of each object only what `keep` makes of it, so that memory need
 /// not hold the whole output. Files are read and parsed in parallel.
 pub fn read_as<T: Send>(
@@ -66,7 +70,7 @@ pub fn read_as<T: Send>(
             files.push((relative, entry.into_path()));
         }
     }
-    let read: Vec<Result<Vec<(ObjectId, T, yaml::Document)>, Problem>> = files
+    let read: Vec<Result<FileObjects<T>, Problem>> = files
         .par_iter()
         .map(|(relative, path)| {
             let name = format!("{display}/{relative}");
