@@ -7,6 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use crate::diag::Problem;
 use crate::render::Rendered;
 
@@ -17,7 +19,7 @@ pub type OutputFiles = BTreeMap<String, String>;
 /// under a comment naming the component and the file of the HLD defining it.
 pub fn output_files(rendered: &[Rendered]) -> OutputFiles {
     rendered
-        .iter()
+        .par_iter()
         .map(|component| {
             let objects = component.objects.iter().map(|object| format!("---\n{}", yaml::to_string(object.value())));
             let text: String = std::iter::once(component.origin.header(&component.component)).chain(objects).collect();

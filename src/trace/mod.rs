@@ -12,6 +12,8 @@ pub mod stamp;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use rayon::prelude::*;
+
 use crate::diag::Problem;
 use crate::fetch::{redact_url, SourceSpec};
 use crate::previous::{self, OutputObjects};
@@ -125,8 +127,7 @@ pub fn trace(components: &mut [Rendered], target: &Environments, git: &HldGit, o
     for object in previous_objects.values() {
         *previous_per_file.entry(&object.file).or_default() += 1;
     }
-    let mut entries = Vec::new();
-    for component in components.iter_mut() {
+    let record_entry = |component: &mut Rendered| {
         let origin = &component.origin;
         // The file is unchanged when it holds the same objects as before, each with the same
         // content (identities are unique, so matching every object and the count suffices).
@@ -148,7 +149,7 @@ pub fn trace(components: &mut [Rendered], target: &Environments, git: &HldGit, o
         };
         let images: BTreeSet<String> =
             component.objects.iter().flat_map(|object| stamp::images(object.value())).collect();
-        entries.push(record::Component {
+        record::Component {
             component: component.component.clone(),
             ring: origin.ring.clone(),
             component_type: origin.component_type.clone(),
@@ -171,8 +172,9 @@ pub fn trace(components: &mut [Rendered], target: &Environments, git: &HldGit, o
                     }
                 })
                 .collect(),
-        });
-    }
+        }
+    };
+    let mut entries: Vec<record::Component> = components.par_iter_mut().map(record_entry).collect();
     entries.sort_by(|a, b| (&a.component, &a.ring).cmp(&(&b.component, &b.ring)));
     let record = Record {
         version: record::VERSION,
