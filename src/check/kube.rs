@@ -211,6 +211,23 @@ impl KubeVersions {
     }
 }
 
+/// How the shipped definitions refer to each other.
+const DEFS: &str = "#/$defs/";
+
+/// The definitions `schema` refers to (`{"$ref": "#/$defs/<name>"}`, at any depth).
+fn add_references(schema: &Json, names: &mut Vec<String>) {
+    match schema {
+        Json::Object(map) => {
+            if let Some(name) = map.get("$ref").and_then(Json::as_str).and_then(|r| r.strip_prefix(DEFS)) {
+                names.push(name.to_string());
+            }
+            map.values().for_each(|value| add_references(value, names));
+        }
+        Json::Array(items) => items.iter().for_each(|item| add_references(item, names)),
+        _ => {}
+    }
+}
+
 fn compile(version: &'static str, text: &str) -> Result<KubeSchemas, String> {
     let document: Json = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let kinds = document
@@ -260,8 +277,8 @@ impl KubeSchemas {
         let mut validators = self.validators.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let compiled = validators.entry(definition.to_string()).or_insert_with(|| {
             let mut root = serde_json::Map::new();
-            root.insert("$ref".into(), Json::String(format!("#/$defs/{definition}")));
-            root.insert("$defs".into(), self.document.get("$defs").cloned().unwrap_or(Json::Null));
+            root.insert("$ref".into(), Json::String(format!("{DEFS}{definition}")));
+            root.insert("$defs".into(), Json::Object(self.reachable_definitions(definition)));
             // Formats (int32, date-time, ...) are annotations here, as they are for the API
             // server's structural checks; asserting them would reject values Kubernetes accepts.
             jsonschema::options()
@@ -272,6 +289,22 @@ impl KubeSchemas {
                 .map(Arc::new)
         });
         compiled.clone()
+    }
+
+    /// `definition` and the definitions it refers to, directly or not: a ConfigMap needs 6 of
+    /// the 369, and compiling all of them for each kind was most of a run's checking time.
+    fn reachable_definitions(&self, definition: &str) -> serde_json::Map<String, Json> {
+        let all = self.document.get("$defs").and_then(Json::as_object);
+        let mut reached = serde_json::Map::new();
+        let mut pending = vec![definition.to_string()];
+        while let Some(name) = pending.pop() {
+            let Some(schema) = all.and_then(|all| all.get(&name)).filter(|_| !reached.contains_key(&name)) else {
+                continue;
+            };
+            add_references(schema, &mut pending);
+            reached.insert(name, schema.clone());
+        }
+        reached
     }
 
     fn not_served(&self, api_version: &str, kind: &str, group: &str, describe: &str, locate: &dyn Locate) -> Problem {
@@ -474,6 +507,25 @@ mod tests {
                 assert!(schemas.validator(definition).is_some(), "Kubernetes {version}: {definition}");
             }
         }
+    }
+
+    #[test]
+    fn a_validator_gets_the_definitions_its_kind_reaches_and_no_others() {
+        let schemas = load("1.34").unwrap();
+        let deployment = schemas.reachable_definitions("io.k8s.api.apps.v1.Deployment");
+        for reached in [
+            "io.k8s.api.apps.v1.Deployment",
+            "io.k8s.api.core.v1.Container",
+            "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
+        ] {
+            assert!(deployment.contains_key(reached), "{reached}");
+        }
+        let config_map = schemas.reachable_definitions("io.k8s.api.core.v1.ConfigMap");
+        assert!(!config_map.contains_key("io.k8s.api.core.v1.Container"));
+        assert!(config_map.contains_key("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"));
+        let mut references = Vec::new();
+        config_map.values().for_each(|schema| add_references(schema, &mut references));
+        assert!(references.iter().all(|name| config_map.contains_key(name)), "closed under references");
     }
 
     #[test]
