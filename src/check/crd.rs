@@ -39,25 +39,20 @@ impl std::fmt::Debug for CrdSchemas {
 }
 
 impl CrdSchemas {
-    /// The schemas of every CRD version among `objects` that has one, and of the ring routes hldc
-    /// writes (their upstream CRDs, shipped): a CRD among `objects` takes precedence.
+    /// The schemas of every CRD version among `objects` that has one. The ring routes hldc
+    /// writes are checked against their upstream CRDs (shipped) unless the output has its own.
     pub fn of<'o>(objects: impl Iterator<Item = &'o Value>) -> CrdSchemas {
-        // The shipped CRDs are compiled once per process, not once per output checked.
-        static SHIPPED: OnceLock<BTreeMap<String, Arc<Validator>>> = OnceLock::new();
-        let shipped = SHIPPED.get_or_init(|| {
-            let mut validators = BTreeMap::new();
-            crate::route::shipped_crds().iter().for_each(|crd| compile_crd(crd, &mut validators));
-            validators
-        });
-        let mut validators = shipped.clone();
+        let mut validators = BTreeMap::new();
         objects.for_each(|crd| compile_crd(crd, &mut validators));
         CrdSchemas { validators }
     }
 
-    /// Checks one object; `Skipped` when no CRD in the output defines its kind and version.
+    /// Checks one object; `Skipped` when no CRD in the output, nor a shipped one, defines its
+    /// kind and version.
     pub fn check(&self, object: &Value, describe: &str, locate: &dyn Locate) -> Verdict {
         let text = |key: &str| object.get(key).and_then(Value::as_str).unwrap_or_default();
-        let Some(validator) = self.validators.get(&format!("{} {}", text("apiVersion"), text("kind"))) else {
+        let key = format!("{} {}", text("apiVersion"), text("kind"));
+        let Some(validator) = self.validators.get(&key).or_else(|| shipped(&key)) else {
             return Verdict::Skipped;
         };
         let instance = to_json(object);
@@ -72,6 +67,25 @@ impl CrdSchemas {
             .collect();
         Verdict::Checked(problems)
     }
+}
+
+/// The validator of a kind the shipped CRDs (`route::shipped_crds`) define. They are compiled
+/// the first time an output has such an object, once per process: about 80 KB of schemas,
+/// which most runs never need.
+fn shipped(key: &str) -> Option<&'static Arc<Validator>> {
+    static KINDS: OnceLock<Vec<String>> = OnceLock::new();
+    static VALIDATORS: OnceLock<BTreeMap<String, Arc<Validator>>> = OnceLock::new();
+    let kinds =
+        KINDS.get_or_init(|| crate::route::shipped_crds().iter().flat_map(versions_of).map(|(kind, _)| kind).collect());
+    if !kinds.iter().any(|kind| kind == key) {
+        return None;
+    }
+    let validators = VALIDATORS.get_or_init(|| {
+        let mut validators = BTreeMap::new();
+        crate::route::shipped_crds().iter().for_each(|crd| compile_crd(crd, &mut validators));
+        validators
+    });
+    validators.get(key)
 }
 
 fn describe_error(
@@ -104,32 +118,43 @@ fn describe_error(
     problem.at(locate.value(path))
 }
 
-/// An OpenAPI 3.0 schema of a CRD as the JSON Schema the API server effectively applies.
-/// `resource`: the schema describes a whole object (the root, or an embedded resource).
 /// Adds the validator of each version of `crd` that has a schema (nothing when `crd` is not an
 /// `apiextensions.k8s.io/v1` CustomResourceDefinition, or its schema does not compile).
 fn compile_crd(crd: &Value, validators: &mut BTreeMap<String, Arc<Validator>>) {
+    for (kind, schema) in versions_of(crd) {
+        let schema = to_json_schema(&to_json(schema), true);
+        let compiled = jsonschema::options().with_draft(Draft::Draft4).should_validate_formats(false).build(&schema);
+        if let Ok(validator) = compiled {
+            validators.insert(kind, Arc::new(validator));
+        }
+    }
+}
+
+/// The versions of `crd` that have a schema, as `"<group>/<version> <kind>"` and the
+/// `openAPIV3Schema`; none when `crd` is not an `apiextensions.k8s.io/v1` CRD.
+fn versions_of(crd: &Value) -> Vec<(String, &Value)> {
     let is_crd = crd.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition")
         && crd.get("apiVersion").and_then(Value::as_str) == Some("apiextensions.k8s.io/v1");
     if !is_crd {
-        return;
+        return Vec::new();
     }
     let text = |value: Option<&Value>| value.and_then(Value::as_str).unwrap_or_default().to_string();
     let spec = crd.get("spec");
     let group = text(spec.and_then(|s| s.get("group")));
     let kind = text(spec.and_then(|s| s.get("names")).and_then(|n| n.get("kind")));
     let versions = spec.and_then(|s| s.get("versions")).and_then(Value::as_sequence);
-    for version in versions.into_iter().flatten() {
-        let name = text(version.get("name"));
-        let Some(schema) = version.get("schema").and_then(|s| s.get("openAPIV3Schema")) else { continue };
-        let schema = to_json_schema(&to_json(schema), true);
-        let compiled = jsonschema::options().with_draft(Draft::Draft4).should_validate_formats(false).build(&schema);
-        if let Ok(validator) = compiled {
-            validators.insert(format!("{group}/{name} {kind}"), Arc::new(validator));
-        }
-    }
+    versions
+        .into_iter()
+        .flatten()
+        .filter_map(|version| {
+            let schema = version.get("schema").and_then(|s| s.get("openAPIV3Schema"))?;
+            Some((format!("{group}/{} {kind}", text(version.get("name"))), schema))
+        })
+        .collect()
 }
 
+/// An OpenAPI 3.0 schema of a CRD as the JSON Schema the API server effectively applies.
+/// `resource`: the schema describes a whole object (the root, or an embedded resource).
 fn to_json_schema(schema: &Json, resource: bool) -> Json {
     let Json::Object(fields) = schema else { return schema.clone() };
     let mut out = Map::new();
