@@ -91,27 +91,38 @@ impl Staging {
     /// Writes `files` into the new directory, under `prefix/` when given (a cluster's).
     pub fn add(&mut self, prefix: Option<&str>, files: &OutputFiles) -> Result<(), Problem> {
         let dir = self.dir()?;
-        for (relative, contents) in files {
-            let relative = match prefix {
-                Some(prefix) => format!("{prefix}/{relative}"),
-                None => relative.clone(),
-            };
-            let path = dir.join(&relative);
-            if let Some(parent) = path.parent() {
-                fs::create_dir_all(parent).map_err(|e| io_error("create", parent, e))?;
-            }
-            // A file the current output already holds byte for byte is linked, not written:
-            // creating inodes is most of what writing costs, and most files of a re-run are
-            // unchanged. The link shares an inode only with the tree the swap retires.
-            let current = self.target.join(&relative);
-            let unchanged = fs::symlink_metadata(&current).is_ok_and(|meta| meta.is_file())
-                && fs::read(&current).is_ok_and(|bytes| bytes == contents.as_bytes())
-                && fs::hard_link(&current, &path).is_ok();
-            if !unchanged {
-                fs::write(&path, contents).map_err(|e| io_error("write", &path, e))?;
-            }
-            self.written.insert(relative);
+        let staged: Vec<(String, &String)> = files
+            .iter()
+            .map(|(relative, contents)| match prefix {
+                Some(prefix) => (format!("{prefix}/{relative}"), contents),
+                None => (relative.clone(), contents),
+            })
+            .collect();
+        let parents: BTreeSet<&Path> = staged.iter().filter_map(|(relative, _)| Path::new(relative).parent()).collect();
+        for parent in parents {
+            let parent = dir.join(parent);
+            fs::create_dir_all(&parent).map_err(|e| io_error("create", &parent, e))?;
         }
+        // Files in parallel: on a re-run most of the time is the file system's, per file.
+        let written: Vec<Result<(), Problem>> = staged
+            .par_iter()
+            .map(|(relative, contents)| {
+                let path = dir.join(relative);
+                // A file the current output already holds byte for byte is linked, not written:
+                // creating inodes is most of what writing costs, and most files of a re-run are
+                // unchanged. The link shares an inode only with the tree the swap retires.
+                let current = self.target.join(relative);
+                let unchanged = fs::symlink_metadata(&current).is_ok_and(|meta| meta.is_file())
+                    && fs::read(&current).is_ok_and(|bytes| bytes == contents.as_bytes())
+                    && fs::hard_link(&current, &path).is_ok();
+                if unchanged {
+                    return Ok(());
+                }
+                fs::write(&path, contents).map_err(|e| io_error("write", &path, e))
+            })
+            .collect();
+        written.into_iter().collect::<Result<(), Problem>>()?;
+        self.written.extend(staged.into_iter().map(|(relative, _)| relative));
         Ok(())
     }
 
