@@ -47,8 +47,9 @@ pub fn read(dir: &Path, display: &str) -> Result<OutputObjects, Problem> {
 /// value taken) to point at.
 type FileObjects<T> = Vec<(ObjectId, T, yaml::Document)>;
 
-/// Reads as `read`, keeping of each object only what `keep` makes of it, so that memory need
-/// not hold the whole output. Files are read and parsed in parallel.
+/// Reads as `read`, keeping of each object only what `keep` makes of it: the values need not
+/// all be held at once (the files' texts are, until duplicates are ruled out). Files are read
+/// and parsed in parallel.
 pub fn read_as<T: Send>(
     dir: &Path,
     display: &str,

@@ -184,10 +184,12 @@ pub fn parse_all(file: &Source) -> Result<Vec<Document>, Problem> {
         .path(file.name())
         .help("split the file; hldc refuses inputs this large to protect the pipeline"));
     }
-    // Deep flow nesting (`[[[[…`) makes serde_yaml collect every event before its recursion
-    // limit stops it, which takes seconds; the position pass refuses it at once, so it goes
-    // first for a text that may nest that deep.
-    let eager = (flow_depth_bound(text) > EAGER_POSITIONS_DEPTH).then(|| index_positions(text, file)).transpose()?;
+    // Deep flow nesting (`[[[[…`) makes serde_yaml's scanner work in time quadratic in the
+    // depth before its recursion limit stops it (38 s for 100,000 levels); the position pass
+    // refuses it at once, so it goes first for a text with enough flow collections to nest
+    // that deep.
+    let eager =
+        (flow_collections(text) > EAGER_POSITIONS_COLLECTIONS).then(|| index_positions(text, file)).transpose()?;
     let mut values = Vec::new();
     for document in serde_yaml::Deserializer::from_str(text) {
         let value: serde_yaml::Value =
@@ -207,25 +209,13 @@ pub fn parse_all(file: &Source) -> Result<Vec<Document>, Problem> {
         .collect())
 }
 
-/// Past this many open flow collections, positions are found before the values.
-const EAGER_POSITIONS_DEPTH: usize = 64;
+/// With more flow collections than serde_yaml's recursion limit, positions are found first.
+const EAGER_POSITIONS_COLLECTIONS: usize = 128;
 
-/// The deepest `[`/`{` nesting the text could have: an upper bound, since brackets inside
-/// quoted strings or comments count too.
-fn flow_depth_bound(text: &str) -> usize {
-    let mut depth: usize = 0;
-    let mut deepest = 0;
-    for byte in text.bytes() {
-        match byte {
-            b'[' | b'{' => {
-                depth += 1;
-                deepest = deepest.max(depth);
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    deepest
+/// How many flow collections (`[`, `{`) the text may open: brackets in strings and comments
+/// count too, so this bounds how deep flow collections can nest, whatever the quoting.
+fn flow_collections(text: &str) -> usize {
+    text.bytes().filter(|byte| matches!(byte, b'[' | b'{')).count()
 }
 
 fn syntax_problem(file: &Source, error: &serde_yaml::Error) -> Problem {
@@ -586,6 +576,16 @@ mod tests {
         let file = SourceFile::new("c.yaml", "a: 1\nb: 2\nc: x\u{7}y\n");
         let problem = parse_one(&file).unwrap_err();
         assert_eq!(problem.where_().unwrap(), "c.yaml:3:5", "{}", problem.message);
+    }
+
+    #[test]
+    fn deep_flow_nesting_is_refused_at_once_even_behind_brackets_in_strings() {
+        for level in ["[", "[\"]\", ", "{a: "] {
+            let close = if level.starts_with('{') { "}" } else { "]" };
+            let text = format!("a: {}[]{}\n", level.repeat(100_000), close.repeat(100_000));
+            let problem = parse_all(&SourceFile::new("deep.yaml", text)).unwrap_err();
+            assert!(problem.message.contains("nests too deeply"), "{level}: {}", problem.message);
+        }
     }
 
     #[test]

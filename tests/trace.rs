@@ -532,3 +532,43 @@ fn an_unreadable_previous_output_or_record_warns_and_stamps_afresh() {
     assert!(!root.join("generated/prod/east-us/by-hand.yaml").exists(), "the output was replaced whole");
     assert_eq!(record(root, "prod/east-us")["hldCommit"], c1.as_str(), "the record is written afresh");
 }
+
+/// A commit that changes nothing a component renders restamps nothing and moves no record
+/// commit, also for a Job whose template has no metadata (stamping adds it) and for a
+/// component that renders no object (its file is a header alone).
+#[test]
+fn an_unrelated_commit_restamps_nothing_even_where_stamps_add_what_was_not_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write_files(
+        root,
+        &[
+            (
+                "component.yaml",
+                "name: app\nsubcomponents:\n  - {name: migrate, type: static, path: jobs}\n  - {name: later, type: static, path: later}\n",
+            ),
+            ("config/prod.yaml", ""),
+            (
+                "jobs/job.yaml",
+                "apiVersion: batch/v1\nkind: Job\nmetadata: {name: migrate, namespace: db}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: m, image: \"m:1\"}]\n",
+            ),
+            ("later/none.yaml", "# objects come later\n"),
+        ],
+    );
+    git(root, &["init", "-q", "-b", "main"], 1);
+    let first = commit(root, "Add the migration", 1);
+    hldc(root, &["generate", "prod"]).assert_code(0);
+    let before = read_tree(&root.join("generated/prod"));
+    commit(root, "Generate", 2);
+    write_files(root, &[("NOTES.md", "unrelated\n")]);
+    commit(root, "Notes", 3);
+    hldc(root, &["generate", "prod"]).assert_code(0);
+    let after = read_tree(&root.join("generated/prod"));
+    for file in ["migrate.yaml", "later.yaml"] {
+        assert_eq!(text(&after, file), text(&before, file), "{file} restamped");
+    }
+    let record = record(root, "prod");
+    for component in ["app/migrate", "app/later"] {
+        assert_eq!(record_commit(&record, component).0, first, "{component}'s record commit moved");
+    }
+}

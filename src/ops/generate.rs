@@ -274,11 +274,19 @@ struct Stamping<'a> {
 impl<'a> Stamping<'a> {
     /// Looks the HLD's commit up while the compile runs: libgit2 starts slowly (it loads the
     /// system's CA certificates), and nothing the compile does changes the HLD's status, with
-    /// one exception `compile_targets` waits for (hooks).
+    /// one exception `compile_targets` waits for (hooks). (A source or render cache inside the
+    /// HLD's work tree, not ignored by git, makes it look changed from the run that creates
+    /// the cache on, maybe that run itself.)
     fn describing(hld_root: &std::path::Path, excluded: Vec<PathBuf>, out_root: &'a std::path::Path) -> Stamping<'a> {
+        let root = hld_root.to_path_buf();
+        let paths = excluded.clone();
+        let describing = std::thread::Builder::new().spawn(move || HldGit::describe(&root, &paths));
         let hld_root = hld_root.to_path_buf();
-        let describing = std::thread::spawn(move || HldGit::describe(&hld_root, &excluded));
-        let joined = move || describing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        // Without a thread to spare, the lookup runs when first needed.
+        let joined = move || match describing {
+            Ok(describing) => describing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(_) => HldGit::describe(&hld_root, &excluded),
+        };
         Stamping { git: LazyLock::new(Box::new(joined)), out_root }
     }
 }

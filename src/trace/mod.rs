@@ -131,7 +131,8 @@ pub fn trace(components: &mut [Rendered], target: &Environments, git: &HldGit, o
         let origin = &component.origin;
         // The file is unchanged when it holds the same objects as before, each with the same
         // content (identities are unique, so matching every object and the count suffices).
-        let mut unchanged = previous_per_file.get(component.file.as_str()) == Some(&component.objects.len());
+        let mut unchanged =
+            previous_per_file.get(component.file.as_str()).copied().unwrap_or(0) == component.objects.len();
         for object in &mut component.objects {
             let previous = previous_objects.get(&object.id());
             let value = previous.map(|previous| &previous.value);

@@ -79,6 +79,15 @@ pub fn unstamped(object: &Value) -> Value {
         if let Some(template) = get_mut(&mut object, path) {
             strip(template.get_mut("metadata"), "annotations", own);
             strip(template.get_mut("metadata"), "labels", own);
+            // Stamping gives a template without metadata its metadata: unstamped, it has none.
+            if let Value::Mapping(template) = template {
+                if template
+                    .get("metadata")
+                    .is_some_and(|m| m.is_null() || m.as_mapping().is_some_and(Mapping::is_empty))
+                {
+                    template.remove("metadata");
+                }
+            }
         }
     }
     object
@@ -109,7 +118,8 @@ impl Stamped {
     }
 }
 
-/// sha256 of a value, blind to the order of mapping entries as `Value`'s equality is.
+/// sha256 of a value, equal exactly when the values are (`Value`'s equality: blind to the
+/// order of mapping entries, `-0.0` equal to `0.0`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Digest([u8; 32]);
 
@@ -133,7 +143,9 @@ fn feed(hasher: &mut Sha256, value: &Value) {
         Value::Bool(false) => hasher.update(b"f"),
         Value::Number(number) => {
             hasher.update(b"#");
-            text(hasher, &number.to_string());
+            // `-0.0` equals `0.0` but prints otherwise.
+            let zero = number.is_f64() && number.as_f64() == Some(0.0);
+            text(hasher, &if zero { "0.0".to_string() } else { number.to_string() });
         }
         Value::String(string) => {
             hasher.update(b"\"");
@@ -361,6 +373,7 @@ mod tests {
             assert_ne!(Digest::of(&yaml(a)), Digest::of(&yaml(b)), "{a} {b}");
         }
         assert_eq!(Digest::of(&yaml("{a: 1, b: {c: 2, d: 3}}")), Digest::of(&yaml("{b: {d: 3, c: 2}, a: 1}")));
+        assert_eq!(Digest::of(&yaml("-0.0")), Digest::of(&yaml("0.0")));
     }
 
     proptest! {
@@ -437,6 +450,14 @@ mod tests {
         let image = stamped(&DEPLOYMENT.replace("api:1", "api:2"), "c3", Some(&scaled));
         assert_eq!(annotation(&image, HLD_COMMIT), Some("c3"));
         assert_eq!(annotation(get(&image, &["spec", "template"]).unwrap(), HLD_COMMIT), Some("c3"));
+    }
+
+    #[test]
+    fn a_template_without_metadata_stays_sticky() {
+        let job = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: migrate}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: m, image: m:1}]\n";
+        let first = stamped(job, "c1", None);
+        assert_eq!(unstamped(&first), yaml(job), "unstamping gives back what was rendered");
+        assert_eq!(stamped(job, "c2", Some(&first)), first, "nothing changed: nothing restamped");
     }
 
     #[test]

@@ -91,7 +91,6 @@ pub fn hldc_with_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Exited 
     })
 }
 
-/// Copies a directory tree (a fixture HLD) into `to`.
 /// Copies a fixture or example HLD, without the output an earlier `hldc generate` left in it
 /// (the README's first command writes the example's, which git ignores).
 pub fn copy_tree(from: &Path, to: &Path) {
