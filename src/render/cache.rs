@@ -79,6 +79,15 @@ impl RenderCache {
         Some(Entry { path: self.root.join("render").join(key), _lock: lock })
     }
 
+    /// Whether `entry` can find helm's version without starting helm (this run asked it
+    /// already, or an earlier one did): when not, a render need not wait for `helm version`.
+    /// Says no while another thread is asking it.
+    pub fn knows_version(&self, helm: &Path) -> bool {
+        let Ok(versions) = self.helm_versions.try_lock() else { return false };
+        versions.contains_key(helm)
+            || binary_id(helm).is_some_and(|id| read(&self.root.join("render").join("helm").join(id)).is_some())
+    }
+
     fn helm_version(&self, helm: &Path, timeout: Duration) -> Option<String> {
         memo(&self.helm_versions, helm, || {
             let entry = self.root.join("render").join("helm").join(binary_id(helm)?);

@@ -38,16 +38,15 @@ pub fn render(
     arguments.extend(options.include_crds.then(|| "--include-crds".to_string()));
     arguments.extend(options.skip_tests.then(|| "--skip-tests".to_string()));
     arguments.extend(options.api_versions.iter().flat_map(|version| ["--api-versions".to_string(), version.clone()]));
-    let entry = settings.cache.as_ref().and_then(|cache| {
-        cache.entry(
-            helm,
-            settings.timeout,
-            &Inputs { release: &release, chart: &chart.dir, arguments: &arguments, values: &values },
-        )
-    });
-    if let Some(output) = entry.as_ref().and_then(Entry::get) {
-        return Ok((parse_all(&SourceFile::new(format!("helm template {name} {chart_display}"), output))?, Vec::new()));
-    }
+    let entry = || {
+        settings.cache.as_ref().and_then(|cache| {
+            cache.entry(
+                helm,
+                settings.timeout,
+                &Inputs { release: &release, chart: &chart.dir, arguments: &arguments, values: &values },
+            )
+        })
+    };
     let template = || -> Result<Vec<u8>, Problem> {
         let home = tempfile::tempdir().map_err(|e| {
             Problem::error("hldc::io::temp", format!("cannot create a temporary directory for helm: {e}"))
@@ -57,7 +56,29 @@ pub fn render(
         process::run(command, values.as_bytes(), settings.timeout)
             .map_err(|failure| failure_problem(planned, chart, helm, failure))
     };
-    let output = template()?;
+    let parse = |output: String| parse_all(&SourceFile::new(format!("helm template {name} {chart_display}"), output));
+    // With a helm this machine has not asked its version yet (a CI runner's first run), the
+    // cache key waits on `helm version`, as long as a render: render meanwhile. A cached output
+    // found once the key is known still wins, as it would have without the wait.
+    let speculate = !settings.twice && settings.cache.as_ref().is_some_and(|cache| !cache.knows_version(helm));
+    let (entry, early) = if speculate {
+        std::thread::scope(|scope| match std::thread::Builder::new().spawn_scoped(scope, entry) {
+            Ok(keyed) => {
+                let rendered = template();
+                (keyed.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), Some(rendered))
+            }
+            Err(_) => (entry(), None),
+        })
+    } else {
+        (entry(), None)
+    };
+    if let Some(output) = entry.as_ref().and_then(Entry::get) {
+        return Ok((parse(output)?, Vec::new()));
+    }
+    let output = match early {
+        Some(rendered) => rendered?,
+        None => template()?,
+    };
     let mut problems = Vec::new();
     if settings.twice {
         let again = template()?;
@@ -73,7 +94,7 @@ pub fn render(
     if let Some(entry) = &entry {
         entry.put(&output);
     }
-    Ok((parse_all(&SourceFile::new(format!("helm template {name} {chart_display}"), output))?, problems))
+    Ok((parse(output)?, problems))
 }
 
 /// Two renders with identical inputs differed: in GitOps, every generate would change the
