@@ -79,13 +79,11 @@ impl RenderCache {
         Some(Entry { path: self.root.join("render").join(key), _lock: lock })
     }
 
-    /// Whether `entry` can find helm's version without starting helm (this run asked it
-    /// already, or an earlier one did): when not, a render need not wait for `helm version`.
-    /// Says no while another thread is asking it.
+    /// Whether `entry` finds helm's version without starting helm (a run asked it already and
+    /// kept it): when not, a render need not wait for `helm version`. Looks at the kept entry
+    /// only, never at what this run's threads are doing, so it never waits on them.
     pub fn knows_version(&self, helm: &Path) -> bool {
-        let Ok(versions) = self.helm_versions.try_lock() else { return false };
-        versions.contains_key(helm)
-            || binary_id(helm).is_some_and(|id| read(&self.root.join("render").join("helm").join(id)).is_some())
+        binary_id(helm).is_some_and(|id| read(&self.root.join("render").join("helm").join(id)).is_some())
     }
 
     fn helm_version(&self, helm: &Path, timeout: Duration) -> Option<String> {
