@@ -97,12 +97,15 @@ impl StreamPositions {
         Arc::new(StreamPositions { file: file.clone(), documents: 1, found: OnceLock::from(vec![positions]) })
     }
 
+    /// The position pass's documents paired with serde_yaml's: when the two parsers count
+    /// documents differently no pairing can be trusted, so every document's are unknown.
+    fn paired(&self, found: Option<Vec<Positions>>) -> Vec<Positions> {
+        found.filter(|found| found.len() == self.documents).unwrap_or_else(|| vec![Positions::Unknown; self.documents])
+    }
+
     fn of(&self, index: usize) -> &Positions {
-        let all = self.found.get_or_init(|| match index_positions(self.file.text(), &self.file) {
-            Ok(Some(positions)) if positions.len() == self.documents => positions,
-            // serde_yaml read this file, so a nesting error here is the second parser's limit.
-            _ => vec![Positions::Unknown; self.documents],
-        });
+        // serde_yaml read this file, so a nesting error here is the second parser's limit.
+        let all = self.found.get_or_init(|| self.paired(index_positions(self.file.text(), &self.file).ok().flatten()));
         &all[index]
     }
 }
@@ -198,8 +201,7 @@ pub fn parse_all(file: &Source) -> Result<Vec<Document>, Problem> {
     }
     let stream = Arc::new(StreamPositions { file: file.clone(), documents: values.len(), found: OnceLock::new() });
     if let Some(positions) = eager {
-        let positions = positions.filter(|p| p.len() == values.len());
-        let _ = stream.found.set(positions.unwrap_or_else(|| vec![Positions::Unknown; values.len()]));
+        let _ = stream.found.set(stream.paired(positions));
     }
     Ok(values
         .into_iter()

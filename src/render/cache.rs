@@ -35,6 +35,8 @@ pub struct RenderCache {
     root: PathBuf,
     /// `helm version` by binary; `None` when it could not be told (then nothing is cached).
     helm_versions: Mutex<BTreeMap<PathBuf, Option<String>>>,
+    /// `helm version` by binary as an earlier run kept it (`None`: not kept), read once.
+    kept_versions: Mutex<BTreeMap<PathBuf, Option<String>>>,
     /// Content digest by chart directory: many components share one chart.
     chart_digests: Mutex<BTreeMap<PathBuf, Option<String>>>,
 }
@@ -57,7 +59,12 @@ pub struct Inputs<'a> {
 impl RenderCache {
     /// The cache under the source cache's directory (`hldc cache dir`).
     pub fn new(cache_dir: &Path) -> RenderCache {
-        RenderCache { root: cache_dir.to_path_buf(), helm_versions: Mutex::default(), chart_digests: Mutex::default() }
+        RenderCache {
+            root: cache_dir.to_path_buf(),
+            helm_versions: Mutex::default(),
+            kept_versions: Mutex::default(),
+            chart_digests: Mutex::default(),
+        }
     }
 
     /// The locked entry of a render; `None` when its key cannot be computed (an unreadable
@@ -79,19 +86,28 @@ impl RenderCache {
         Some(Entry { path: self.root.join("render").join(key), _lock: lock })
     }
 
-    /// Whether `entry` finds helm's version without starting helm (a run asked it already and
-    /// kept it): when not, a render need not wait for `helm version`. Looks at the kept entry
-    /// only, never at what this run's threads are doing, so it never waits on them.
+    /// Whether `entry` finds helm's version without starting helm (this run has it, or an
+    /// earlier one kept it): when not, a render need not wait for `helm version`. Never waits
+    /// on a thread of this run that is asking helm.
     pub fn knows_version(&self, helm: &Path) -> bool {
-        binary_id(helm).is_some_and(|id| read(&self.root.join("render").join("helm").join(id)).is_some())
+        let asked = self.helm_versions.try_lock().is_ok_and(|versions| versions.get(helm).is_some_and(Option::is_some));
+        asked || self.kept_version(helm).is_some()
+    }
+
+    fn kept_version(&self, helm: &Path) -> Option<String> {
+        memo(&self.kept_versions, helm, || read(&self.version_entry(helm)?))
+    }
+
+    fn version_entry(&self, helm: &Path) -> Option<PathBuf> {
+        Some(self.root.join("render").join("helm").join(binary_id(helm)?))
     }
 
     fn helm_version(&self, helm: &Path, timeout: Duration) -> Option<String> {
         memo(&self.helm_versions, helm, || {
-            let entry = self.root.join("render").join("helm").join(binary_id(helm)?);
-            if let Some(version) = read(&entry) {
+            if let Some(version) = self.kept_version(helm) {
                 return Some(version);
             }
+            let entry = self.version_entry(helm)?;
             let home = tempfile::tempdir().ok()?;
             let mut command = process::helm_command(helm, home.path());
             command.arg("version");
