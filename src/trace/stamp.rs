@@ -171,7 +171,12 @@ fn feed(hasher: &mut Sha256, value: &Value) {
             } else {
                 let mut entries: Vec<Digest> = mapping
                     .iter()
-                    .map(|(key, value)| Digest::of(&Value::Sequence(vec![key.clone(), value.clone()])))
+                    .map(|(key, value)| {
+                        let mut entry = Sha256::new();
+                        feed(&mut entry, key);
+                        feed(&mut entry, value);
+                        Digest(entry.finalize().into())
+                    })
                     .collect();
                 entries.sort_unstable();
                 entries.iter().for_each(|entry| hasher.update(entry.0));
