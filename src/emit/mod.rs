@@ -112,7 +112,8 @@ impl Staging {
                 // creating inodes is most of what writing costs, and most files of a re-run are
                 // unchanged. The link shares an inode only with the tree the swap retires.
                 let current = self.target.join(relative);
-                let unchanged = fs::symlink_metadata(&current).is_ok_and(|meta| meta.is_file())
+                let unchanged = fs::symlink_metadata(&current)
+                    .is_ok_and(|meta| meta.is_file() && meta.len() == contents.len() as u64)
                     && fs::read(&current).is_ok_and(|bytes| bytes == contents.as_bytes())
                     && fs::hard_link(&current, &path).is_ok();
                 if unchanged {
@@ -124,10 +125,6 @@ impl Staging {
         written.into_iter().collect::<Result<(), Problem>>()?;
         self.written.extend(staged.into_iter().map(|(relative, _)| relative));
         Ok(())
-    }
-
-    pub fn file_count(&self) -> usize {
-        self.written.len()
     }
 
     /// The files under `target` (`/`-separated, sorted) that the new output does not have: what

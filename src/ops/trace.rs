@@ -104,7 +104,7 @@ fn complete(journey: &mut Journey, namespace: Option<&str>, records: &[Record]) 
             .component(&journey.component, journey.ring.as_deref())
             .is_some_and(|component| component.objects.iter().any(|object| object.namespace.as_deref() == namespace))
     };
-    if candidates.iter().filter(|record| in_namespace(record)).count() > 0 {
+    if candidates.iter().any(in_namespace) {
         candidates.retain(in_namespace);
     }
     if candidates.len() > 1 {
@@ -116,15 +116,24 @@ fn complete(journey: &mut Journey, namespace: Option<&str>, records: &[Record]) 
         ));
     }
     let (component, ring) = (journey.component.clone(), journey.ring.clone());
-    let entry = |record: &Record| record.component(&component, ring.as_deref()).cloned();
     fill(&mut journey.environment, agreed(&candidates, |r| Some(r.environment.clone())));
     fill(&mut journey.cluster, agreed(&candidates, |r| r.cluster.clone()));
     fill(&mut journey.hld_repo, agreed(&candidates, |r| r.hld_repo.clone()));
-    fill(&mut journey.hld_commit, agreed(&candidates, |r| entry(r)?.hld_commit));
-    fill(&mut journey.source_repo, agreed(&candidates, |r| entry(r)?.trace.source_repo));
-    fill(&mut journey.source_commit, agreed(&candidates, |r| entry(r)?.trace.source_commit));
+    fill(
+        &mut journey.hld_commit,
+        agreed(&candidates, |r| r.component(&component, ring.as_deref())?.hld_commit.clone()),
+    );
+    fill(
+        &mut journey.source_repo,
+        agreed(&candidates, |r| r.component(&component, ring.as_deref())?.trace.source_repo.clone()),
+    );
+    fill(
+        &mut journey.source_commit,
+        agreed(&candidates, |r| r.component(&component, ring.as_deref())?.trace.source_commit.clone()),
+    );
     if journey.images.is_empty() {
-        journey.images = agreed(&candidates, |r| Some(entry(r)?.images)).unwrap_or_default();
+        journey.images =
+            agreed(&candidates, |r| Some(r.component(&component, ring.as_deref())?.images.clone())).unwrap_or_default();
     }
 }
 

@@ -4,10 +4,10 @@
 //! stamped instead.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, UNIX_EPOCH};
 
 use crate::diag::Problem;
 use crate::fetch::redact_url;
+use crate::journey::time;
 
 /// One commit of the HLD.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,9 +164,9 @@ fn commit_of(commit: &git2::Commit) -> Commit {
     let (body, references) = references_of(commit.body().ok().flatten().unwrap_or_default());
     Commit {
         sha: commit.id().to_string(),
-        time: rfc3339(commit.committer().when().seconds()),
+        time: time::format(commit.committer().when().seconds()),
         author: person(commit.author()),
-        author_time: rfc3339(commit.author().when().seconds()),
+        author_time: time::format(commit.author().when().seconds()),
         subject: commit.summary().ok().flatten().unwrap_or_default().to_string(),
         body,
         references,
@@ -208,24 +208,14 @@ fn uncommitted(repository: &git2::Repository, workdir: &Path, hld_root: &Path, e
     changed
 }
 
-/// RFC 3339 in UTC, seconds precision.
-pub fn rfc3339(seconds: i64) -> String {
-    let time = if seconds >= 0 {
-        UNIX_EPOCH + Duration::from_secs(seconds.unsigned_abs())
-    } else {
-        UNIX_EPOCH - Duration::from_secs(seconds.unsigned_abs())
-    };
-    humantime::format_rfc3339_seconds(time).to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn rfc3339_of_commit_times() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_705_314_600), "2024-01-15T10:30:00Z");
+        assert_eq!(time::format(0), "1970-01-01T00:00:00Z");
+        assert_eq!(time::format(1_705_314_600), "2024-01-15T10:30:00Z");
     }
 
     #[test]

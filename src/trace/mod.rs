@@ -104,12 +104,11 @@ pub fn trace(components: &mut [Rendered], target: &Environments, git: &HldGit, o
     let mut warnings = Vec::new();
     let output = target.output_dir();
     let directory = out_root.join("generated").join(&output);
-    let previous_objects =
-        previous::read_as(&directory, &format!("generated/{output}"), |value| stamp::Stamped::of(&value))
-            .unwrap_or_else(|problem| {
-                warnings.push(not_sticky(problem));
-                OutputObjects::new()
-            });
+    let previous_objects = previous::read_as(&directory, &format!("generated/{output}"), stamp::Stamped::of)
+        .unwrap_or_else(|problem| {
+            warnings.push(not_sticky(problem));
+            OutputObjects::new()
+        });
     let environment = target.environment_dir();
     let record_path = record::path(out_root, &environment, target.cluster());
     let previous_record = previous::read_record(&record_path).unwrap_or_else(|problem| {
@@ -133,11 +132,14 @@ pub fn trace(components: &mut [Rendered], target: &Environments, git: &HldGit, o
         // content (identities are unique, so matching every object and the count suffices).
         let mut unchanged =
             previous_per_file.get(component.file.as_str()).copied().unwrap_or(0) == component.objects.len();
+        let mut ids = Vec::with_capacity(component.objects.len());
         for object in &mut component.objects {
-            let previous = previous_objects.get(&object.id());
+            let id = object.id();
+            let previous = previous_objects.get(&id);
             let value = previous.map(|previous| &previous.value);
             let same = stamp::stamp(&mut object.document.value, &component.component, origin, &stamps, value);
             unchanged &= same && previous.is_some_and(|previous| previous.file == component.file);
+            ids.push(id);
         }
         let earlier = previous_record
             .as_ref()
@@ -159,18 +161,14 @@ pub fn trace(components: &mut [Rendered], target: &Environments, git: &HldGit, o
             trace: origin.trace.clone(),
             hld_commit,
             hld_commit_time,
-            objects: component
-                .objects
-                .iter()
-                .map(|object| {
-                    let id = object.id();
-                    record::Object {
-                        api_version: id.api_version,
-                        kind: id.kind,
-                        namespace: id.namespace,
-                        name: id.name,
-                        file: component.file.clone(),
-                    }
+            objects: ids
+                .into_iter()
+                .map(|id| record::Object {
+                    api_version: id.api_version,
+                    kind: id.kind,
+                    namespace: id.namespace,
+                    name: id.name,
+                    file: component.file.clone(),
                 })
                 .collect(),
         }

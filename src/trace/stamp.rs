@@ -72,11 +72,17 @@ pub fn images(object: &Value) -> Vec<String> {
 /// what stickiness and `diff` compare.
 pub fn unstamped(object: &Value) -> Value {
     let mut object = object.clone();
-    let template = template_path(&object);
+    unstamp(&mut object);
+    object
+}
+
+/// Removes hldc's stamps from `object` in place (see `unstamped`).
+fn unstamp(object: &mut Value) {
+    let template = template_path(object);
     let own = |key: &str| key.starts_with(PREFIX);
     strip(object.get_mut("metadata"), "annotations", |key| own(key) || (template.is_some() && key == CHANGE_CAUSE));
     if let Some(path) = template {
-        if let Some(template) = get_mut(&mut object, path) {
+        if let Some(template) = get_mut(object, path) {
             strip(template.get_mut("metadata"), "annotations", own);
             strip(template.get_mut("metadata"), "labels", own);
             // Stamping gives a template without metadata its metadata: unstamped, it has none.
@@ -90,7 +96,6 @@ pub fn unstamped(object: &Value) -> Value {
             }
         }
     }
-    object
 }
 
 /// What stickiness needs of an object of the previous output, instead of the object: the
@@ -105,15 +110,17 @@ pub struct Stamped {
 }
 
 impl Stamped {
-    pub fn of(object: &Value) -> Stamped {
-        let content = unstamped(object);
-        let template = template_path(object);
+    pub fn of(mut object: Value) -> Stamped {
+        let template = template_path(&object);
         let commit_of = |part: Option<&Value>| part.and_then(|part| annotation(part, HLD_COMMIT)).map(str::to_string);
+        let commit = commit_of(Some(&object));
+        let template_commit = commit_of(template.and_then(|path| get(&object, path)));
+        unstamp(&mut object);
         Stamped {
-            template: template.and_then(|path| get(&content, path)).map(Digest::of),
-            content: Digest::of(&content),
-            commit: commit_of(Some(object)),
-            template_commit: commit_of(template.and_then(|path| get(object, path))),
+            template: template.and_then(|path| get(&object, path)).map(Digest::of),
+            content: Digest::of(&object),
+            commit,
+            template_commit,
         }
     }
 }
@@ -200,16 +207,16 @@ pub fn stamp(
     target: &Target,
     previous: Option<&Stamped>,
 ) -> bool {
-    let content = unstamped(object);
-    let template = template_path(&content).filter(|path| get(&content, path).is_some_and(Value::is_mapping));
-    let unchanged = previous.is_some_and(|previous| previous.content == Digest::of(&content));
+    unstamp(object);
+    let content = &*object;
+    let template = template_path(content).filter(|path| get(content, path).is_some_and(Value::is_mapping));
+    let unchanged = previous.is_some_and(|previous| previous.content == Digest::of(content));
     let sticky = |kept: Option<&String>| kept.map(String::as_str).or(target.commit).map(str::to_string);
     let object_commit = sticky(previous.filter(|_| unchanged).and_then(|previous| previous.commit.as_ref()));
     let template_commit = template.and_then(|path| {
-        let same = |previous: &&Stamped| get(&content, path).map(Digest::of) == previous.template;
+        let same = |previous: &&Stamped| get(content, path).map(Digest::of) == previous.template;
         sticky(previous.filter(same).and_then(|previous| previous.template_commit.as_ref()))
     });
-    *object = content;
     let ring = origin.ring.as_deref();
     let trace = &origin.trace;
     if let Some(path) = template {
@@ -414,7 +421,7 @@ mod tests {
 
     fn stamped(text: &str, commit: &str, previous: Option<&Value>) -> Value {
         let mut object = yaml(text);
-        stamp(&mut object, "app/api", &origin(), &target(commit), previous.map(Stamped::of).as_ref());
+        stamp(&mut object, "app/api", &origin(), &target(commit), previous.cloned().map(Stamped::of).as_ref());
         object
     }
 
