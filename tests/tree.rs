@@ -101,3 +101,25 @@ fn tree_shows_each_component_with_its_type_source_pin_namespace_rings_and_disabl
     assert_eq!(listed, drawn);
     fixture.run(&["tree", "prdo"]).assert_code(2).assert_stderr_contains("did you mean `prod`?");
 }
+
+/// A component file may itself be a chart or manifests (`type: helm` and a `path`, common in
+/// Fabrikate HLDs): the tree says so, for the root and for a directory component alike.
+#[test]
+fn a_component_file_that_renders_shows_its_type_and_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let hld = dir.path().join("hld");
+    write_files(
+        &hld,
+        &[
+            ("component.yaml", "name: bookinfo\ntype: helm\npath: ./charts/bookinfo\nsubcomponents:\n  - name: extra\n    type: component\n    path: extra\n"),
+            ("charts/bookinfo/Chart.yaml", "apiVersion: v2\nname: bookinfo\nversion: 1.2.0\n"),
+            ("extra/component.yaml", "name: extra\ntype: static\npath: manifests\n"),
+            ("extra/manifests/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n"),
+        ],
+    );
+    let fixture = Fixture { dir };
+    let tree = fixture.run(&["tree"]).assert_code(0);
+    let lines: Vec<&str> = tree.stdout.lines().collect();
+    assert!(lines[0] == "bookinfo helm ./charts/bookinfo@1.2.0", "{}", tree.stdout);
+    assert!(lines[1].contains("bookinfo/extra static manifests"), "{}", tree.stdout);
+}

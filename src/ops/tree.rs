@@ -140,8 +140,13 @@ impl Walker<'_> {
     fn node(&self, node: &Node, inherited: Vec<Layer>) -> Entry {
         let layers = resolve::stack(inherited, &node.configs, self.target);
         let config = resolve::config_of(&layers);
-        // A directory component is its directory (the entry that named it is gone once loaded).
+        // A directory component is its directory (the entry that named it is gone once loaded),
+        // unless its own file says what it renders (`type: helm` and a chart `path`).
+        let renders_itself = node.definition.spec.component_type() != ComponentType::Component;
         let described = match (&node.fetched_from, node.placement) {
+            (None, Placement::Directory | Placement::Root) if renders_itself => {
+                self.describe(&node.definition, &node.dir)
+            }
             (Some(remote), _) => Described {
                 kind: ComponentType::Component.name(),
                 source: self.sources.display(&node.dir),
