@@ -295,6 +295,15 @@ pub struct RenderArgs {
     #[arg(long)]
     pub allow_hooks: bool,
 
+    /// Kill a hook, and what it started, after this long (`90s`, `5m`, `1h`)
+    #[arg(long, value_name = "DURATION", default_value = "5m", requires = "allow_hooks")]
+    pub hook_timeout: String,
+
+    /// Pass the environment variable VAR on to the hooks (repeatable); besides these they see
+    /// only PATH and a temporary HOME
+    #[arg(long, value_name = "VAR", requires = "allow_hooks")]
+    pub hook_env: Vec<String>,
+
     /// Render at most N components at once, so at most N helm processes run (default: the
     /// number of cores); the output is the same for every N
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]

@@ -88,7 +88,7 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
         Command::Generate(args) => {
             let options = compile_options(&args.render, settings)?;
             let (mut sources, warnings) = ops::remote::open(settings, settings.fetch(&args.fetch, &options.helm))?;
-            if options.hooks == HookPolicy::Run {
+            if matches!(options.hooks, HookPolicy::Run(_)) {
                 sources.copy_fetched_trees().map_err(|p| vec![p])?;
             }
             report(&warnings, settings);
@@ -407,7 +407,10 @@ fn compile_options(args: &cli::RenderArgs, settings: &Settings) -> Result<Compil
             cache: (!args.no_cache).then(|| std::sync::Arc::new(render::RenderCache::new(&settings.cache_dir))),
             ..settings.helm(&args.helm).map_err(|p| vec![p])?
         },
-        hooks: if args.allow_hooks { HookPolicy::Run } else { HookPolicy::Refuse },
+        hooks: match settings.hook_runner(args).map_err(|p| vec![p])? {
+            Some(runner) => HookPolicy::Run(runner),
+            None => HookPolicy::Refuse,
+        },
         kube_version: check::kube::default_version(),
     })
 }

@@ -1,5 +1,6 @@
-//! Running helm: the one way hldc runs a program and waits for its answer (`helm template` in
-//! `render/`, `helm pull` and `helm registry login` in `fetch/`).
+//! Running programs: the one way hldc runs a program and waits for its answer (`helm template`
+//! and kustomize in `render/`, `helm pull` and `helm registry login` in `fetch/`, and the
+//! components' hooks).
 //!
 //! The child gets its own process group, its input on stdin and a deadline after which the
 //! whole group is killed. Every way a run can go wrong comes back as what it is, so that a
@@ -100,11 +101,46 @@ impl fmt::Display for Failure {
     }
 }
 
+/// A shell command from an HLD (a Fabrikate hook), cut off from the pipeline's environment: it
+/// sees `PATH`, `home` as its home, and only the variables in `passed`, the ones the pipeline
+/// named with `--hook-env`. A hook is the HLD's code; the pipeline's secrets are not its to read.
+pub fn hook_command(script: &str, dir: &Path, home: &Path, passed: &[(String, std::ffi::OsString)]) -> Command {
+    let mut command = Command::new("sh");
+    command.args(["-c", script]).current_dir(dir).env_clear().env("HOME", home);
+    if let Some(path) = std::env::var_os("PATH") {
+        command.env("PATH", path);
+    }
+    command.envs(passed.iter().map(|(name, value)| (name, value)));
+    command
+}
+
 /// Runs `command` with `input` on its stdin and returns its stdout, or kills its process group
 /// once `timeout` has passed. The command's stdio and process group are set here.
-pub fn run(mut command: Command, input: &[u8], timeout: Duration) -> Result<Vec<u8>, Failure> {
+pub fn run(command: Command, input: &[u8], timeout: Duration) -> Result<Vec<u8>, Failure> {
+    run_with(command, input, timeout, Output::Collect)
+}
+
+/// Runs `command` like [`run`], its stdout and stderr going straight to hldc's stderr as it
+/// writes them (a hook's progress, which a user watches), with nothing on its stdin.
+pub fn run_showing_output(command: Command, timeout: Duration) -> Result<(), Failure> {
+    run_with(command, b"", timeout, Output::ToStderr).map(drop)
+}
+
+/// Where a child's output goes.
+enum Output {
+    /// Into pipes hldc reads: stdout is the result, stderr explains a failure.
+    Collect,
+    /// Onto hldc's own stderr.
+    ToStderr,
+}
+
+fn run_with(mut command: Command, input: &[u8], timeout: Duration, output: Output) -> Result<Vec<u8>, Failure> {
     let deadline = Instant::now() + timeout;
-    command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
+    let (stdout, stderr) = match output {
+        Output::Collect => (Stdio::piped(), Stdio::piped()),
+        Output::ToStderr => (Stdio::from(io::stderr()), Stdio::from(io::stderr())),
+    };
+    command.stdin(Stdio::piped()).stdout(stdout).stderr(stderr).process_group(0);
     let mut child = command.spawn().map_err(Failure::Spawn)?;
     let writer = {
         let (stdin, input) = (child.stdin.take(), input.to_vec());

@@ -4,10 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::cli::{Cli, ColorChoice, FetchArgs, HelmArgs};
+use crate::cli::{Cli, ColorChoice, FetchArgs, HelmArgs, RenderArgs};
 use crate::diag::Problem;
 use crate::fetch::{AccessTokens, FetchOptions, Progress};
-use crate::render::{HelmSettings, Kustomize};
+use crate::render::{HelmSettings, HookRunner, Kustomize};
 
 /// What every command shares.
 #[derive(Debug, Clone)]
@@ -122,6 +122,18 @@ impl Settings {
     /// The value of an environment variable that access.yaml names as holding a token.
     pub fn token(&self, variable: &str) -> Option<String> {
         std::env::var(variable).ok().filter(|v| !v.is_empty())
+    }
+
+    /// How hooks run, when the pipeline allowed them (`--allow-hooks`): its timeout and the
+    /// variables it passes on, read here from the pipeline's environment.
+    pub fn hook_runner(&self, args: &RenderArgs) -> Result<Option<HookRunner>, Problem> {
+        if !args.allow_hooks {
+            return Ok(None);
+        }
+        let timeout = parse_timeout(&args.hook_timeout)?;
+        let passed_env =
+            args.hook_env.iter().filter_map(|name| std::env::var_os(name).map(|value| (name.clone(), value))).collect();
+        Ok(Some(HookRunner { timeout, passed_env }))
     }
 
     pub fn helm(&self, args: &HelmArgs) -> Result<HelmSettings, Problem> {

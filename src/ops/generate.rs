@@ -13,7 +13,7 @@ use crate::emit;
 use crate::load::{self, Hld, Selection};
 use crate::model::ComponentType;
 use crate::project::Project;
-use crate::render::{self, HelmSettings, Hook, HookStage, Rendered};
+use crate::render::{self, HelmSettings, Hook, HookRunner, HookStage, Rendered};
 use crate::resolve::{self, Environments};
 use crate::scope::Scopes;
 use crate::sources::Sources;
@@ -32,13 +32,13 @@ pub struct CompileOptions {
 }
 
 /// What to do with the hooks components declare (shell commands, so never run by default).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HookPolicy {
     /// A component with hooks is an error (`generate` without `--allow-hooks`).
     Refuse,
     /// Run them: install and before-generate hooks before rendering, after-generate hooks
     /// once the output is written (`generate --allow-hooks`).
-    Run,
+    Run(HookRunner),
     /// Render without running them (`validate --rendered`, which must not change anything).
     Skip,
 }
@@ -115,8 +115,8 @@ pub fn compile_loaded(
             return Err(refused);
         }
     }
-    if options.hooks == HookPolicy::Run {
-        render::run_hooks(&render::hooks_of(&planned, HookStage::Before)).map_err(|p| vec![p])?;
+    if let HookPolicy::Run(runner) = &options.hooks {
+        render::run_hooks(&render::hooks_of(&planned, HookStage::Before), runner).map_err(|p| vec![p])?;
     }
     // Charts are prepared (dependencies fetched and built, under the lock) after the hooks that
     // may create them and before rendering, so parallel renders never wait on each other.
@@ -176,7 +176,7 @@ pub fn compile_loaded(
         return Err(duplicates);
     }
     let after_generate = match options.hooks {
-        HookPolicy::Run => render::hooks_of(&planned, HookStage::After),
+        HookPolicy::Run(_) => render::hooks_of(&planned, HookStage::After),
         HookPolicy::Refuse | HookPolicy::Skip => Vec::new(),
     };
     let config = planned.iter().map(|p| (p.node.path.clone(), p.layers.clone())).collect();
@@ -250,7 +250,9 @@ pub fn generate(
     let whole = clusters.is_empty().then(|| options.environments.environment_dir());
     trace::write_records(out_root, &records, whole.as_deref()).map_err(|p| vec![p])?;
     let lock_written = super::remote::save_lock(sources).map_err(|p| vec![p])?;
-    render::run_hooks(&after_generate).map_err(|p| vec![p])?;
+    if let HookPolicy::Run(runner) = &options.hooks {
+        render::run_hooks(&after_generate, runner).map_err(|p| vec![p])?;
+    }
     Ok(Generated { directory, file_count, removed, unchecked, lock_written, warnings, targets })
 }
 
@@ -307,7 +309,7 @@ fn compile_targets(
     let (hld, mut warnings) = load_for(&project, &targets, sources)?;
     // Why objects carry no commit is said after the tree's warnings, once the lookup is done.
     let git_warning_at = warnings.len();
-    if let Some(stamping) = stamping.filter(|_| options.hooks == HookPolicy::Run) {
+    if let Some(stamping) = stamping.filter(|_| matches!(options.hooks, HookPolicy::Run(_))) {
         // Hooks may write into the HLD: its status is the one from before they run.
         LazyLock::force(&stamping.git);
     }

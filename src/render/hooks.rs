@@ -1,8 +1,10 @@
 //! Fabrikate's hooks: shell commands a component runs around generation. They run arbitrary
-//! code, so hldc refuses them unless the user passed `--allow-hooks`.
+//! code, so hldc refuses them unless the user passed `--allow-hooks`, and then runs them with
+//! a deadline and none of the pipeline's environment but what it passes on.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
-use std::process::Command;
+use std::time::Duration;
 
 use crate::diag::{Location, Problem};
 use crate::resolve::Planned;
@@ -31,6 +33,15 @@ pub struct Hook {
     command: String,
     dir: PathBuf,
     at: Location,
+}
+
+/// How hooks run once the pipeline allowed them: the pipeline's settings, never the HLD's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HookRunner {
+    /// Each hook is killed, with what it started, after this long (`--hook-timeout`).
+    pub timeout: Duration,
+    /// The variables the pipeline passes on (`--hook-env VAR`), with their values.
+    pub passed_env: Vec<(String, OsString)>,
 }
 
 /// An error for every enabled component that declares hooks (run without `--allow-hooks`).
@@ -73,26 +84,35 @@ pub fn hooks_of(planned: &[Planned], stage: HookStage) -> Vec<Hook> {
     hooks
 }
 
-/// Runs hooks in order, each in its component's directory, its output on stderr; stops at the
-/// first that fails.
-pub fn run_hooks(hooks: &[Hook]) -> Result<(), Problem> {
+/// Runs hooks in order, each in its component's directory with a home of its own, its output on
+/// stderr; stops at the first that fails or outlives the timeout.
+pub fn run_hooks(hooks: &[Hook], runner: &HookRunner) -> Result<(), Problem> {
     for hook in hooks {
-        let status = Command::new("sh")
-            .args(["-c", &hook.command])
-            .current_dir(&hook.dir)
-            .stdout(std::process::Stdio::from(std::io::stderr()))
-            .status();
-        let failure = match status {
-            Ok(status) if status.success() => continue,
-            Ok(status) => format!("it exited with {status}"),
-            Err(e) => format!("it could not start: {e}"),
+        let failure = match tempfile::Builder::new().prefix("hldc-hook-home-").tempdir() {
+            Ok(home) => {
+                let command = crate::process::hook_command(&hook.command, &hook.dir, home.path(), &runner.passed_env);
+                match crate::process::run_showing_output(command, runner.timeout) {
+                    Ok(()) => continue,
+                    Err(failure @ crate::process::Failure::Timeout(_)) => {
+                        return Err(hook_failed(hook, &failure.to_string())
+                            .help("make the hook finish sooner, or give it longer with `--hook-timeout` (default 5m)"))
+                    }
+                    Err(failure) => failure.to_string(),
+                }
+            }
+            Err(e) => format!("no home directory could be made for it: {e}"),
         };
-        return Err(Problem::error(
-            "hldc::hooks::failed",
-            format!("the {} hook `{}` of component `{}` failed: {failure}", hook.key, hook.command, hook.component),
-        )
-        .at(hook.at.clone())
-        .help("fix the command or the environment it needs"));
+        return Err(hook_failed(hook, &failure).help(
+            "fix the command; it sees only PATH, a temporary HOME and the variables passed with `--hook-env VAR`",
+        ));
     }
     Ok(())
+}
+
+fn hook_failed(hook: &Hook, failure: &str) -> Problem {
+    Problem::error(
+        "hldc::hooks::failed",
+        format!("the {} hook `{}` of component `{}` failed: {failure}", hook.key, hook.command, hook.component),
+    )
+    .at(hook.at.clone())
 }

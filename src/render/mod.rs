@@ -22,7 +22,7 @@ use crate::sources::{Chart, Sources};
 use crate::yaml::Document;
 
 pub use cache::RenderCache;
-pub use hooks::{hooks_of, refuse_hooks, run_hooks, Hook, HookStage};
+pub use hooks::{hooks_of, refuse_hooks, run_hooks, Hook, HookRunner, HookStage};
 pub use kustomize::check_directory as check_kustomize_directory;
 
 /// How to run helm, and kustomize (bounded by the same timeout).
