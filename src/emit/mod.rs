@@ -5,6 +5,8 @@ pub mod yaml;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
+use std::io::Write as _;
+use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -28,20 +30,150 @@ pub fn output_files(rendered: &[Rendered]) -> OutputFiles {
         .collect()
 }
 
-/// Replaces one file atomically, leaving its directory's other files alone (a trace record; a
-/// Flux file in `clusters/<cluster>/` beside `flux-system/`): written beside it, then renamed
-/// over it, so a reader sees the old file or the new one, never half of one.
-pub fn write_file_atomically(path: &Path, text: &str) -> Result<(), Problem> {
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).map_err(|e| io_error("create the directory of", path, e))?;
-    // A plain file (not a temporary one, which would be private to its owner) beside it.
+/// Replaces `root/relative` atomically, leaving its directory's other files alone (a trace
+/// record; a Flux file in `clusters/<cluster>/` beside `flux-system/`): written to a new file
+/// beside it, then renamed over it, so a reader sees the old file or the new one, never half
+/// of one. The new file is created exclusively under a name of its own, so a link planted in
+/// the directory is never written through; a link at `relative` itself is replaced, not followed.
+pub fn write_file_atomically(root: &Path, relative: &str, text: &str) -> Result<(), Problem> {
+    let path = root.join(relative);
+    let parent = path.parent().unwrap_or(root);
+    check_real_directories(root, parent.strip_prefix(root).unwrap_or(Path::new("")))?;
+    fs::create_dir_all(parent).map_err(|e| io_error("create the directory of", &path, e))?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let staged = parent.join(format!(".{name}.hldc-new"));
-    fs::write(&staged, text).map_err(|e| io_error("write", &staged, e))?;
-    fs::rename(&staged, path).map_err(|e| {
-        let _ = fs::remove_file(&staged);
-        io_error("replace", path, e)
-    })
+    // Readable as a file `fs::write` creates would be (the umask decides), not private as a
+    // temporary file is by default: others read the manifest repository.
+    let mut staged = tempfile::Builder::new()
+        .prefix(&format!(".{name}.hldc-new-"))
+        .permissions(fs::Permissions::from_mode(0o666))
+        .tempfile_in(parent)
+        .map_err(|e| io_error("create a file in", parent, e))?;
+    staged.write_all(text.as_bytes()).map_err(|e| io_error("write", staged.path(), e))?;
+    staged.persist(&path).map_err(|e| io_error("replace", &path, e.error))?;
+    Ok(())
+}
+
+/// Refuses a symbolic link, or anything but a directory, at `root/relative` or at any directory
+/// between: hldc writes only into real directories under the output root, so an HLD that
+/// commits `generated -> /elsewhere` cannot make it write, replace or delete files there.
+/// What does not exist yet is fine (it is created as a directory). `root` itself is the
+/// pipeline's (`--out`, or the HLD root `-C` names), so it may be a link.
+pub fn check_real_directories(root: &Path, relative: &Path) -> Result<(), Problem> {
+    let mut current = root.to_path_buf();
+    let mut shown = PathBuf::new();
+    for part in relative.components() {
+        let std::path::Component::Normal(part) = part else {
+            return Err(Problem::error(
+                "hldc::output::outside",
+                format!("`{}` leaves the output directory", relative.display()),
+            )
+            .help("name environments and clusters without `/`, `.` or `..`"));
+        };
+        current.push(part);
+        shown.push(part);
+        match fs::symlink_metadata(&current) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(io_error("inspect", &current, e)),
+            Ok(meta) if meta.file_type().is_symlink() => return Err(symlink_refused(&shown)),
+            Ok(meta) if !meta.is_dir() => {
+                return Err(Problem::error(
+                    "hldc::output::not-a-directory",
+                    format!("`{}` is not a directory, so hldc cannot write its output there", shown.display()),
+                )
+                .path(shown.display().to_string())
+                .help("remove or rename that file, or write the output elsewhere with `--out DIR`"))
+            }
+            Ok(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// `check_real_directories`, and no symbolic link anywhere inside `root/relative`: a directory
+/// the swap replaces, whose files are read back (stamps, unchanged files carried over).
+pub fn check_replaceable(root: &Path, relative: &Path) -> Result<(), Problem> {
+    check_real_directories(root, relative)?;
+    let directory = root.join(relative);
+    if !directory.is_dir() {
+        return Ok(());
+    }
+    for entry in walkdir::WalkDir::new(&directory).sort_by_file_name() {
+        let entry = entry.map_err(|e| {
+            let path = e.path().unwrap_or(&directory).to_path_buf();
+            io_error("read", &path, e.into())
+        })?;
+        if entry.path_is_symlink() {
+            let inside = entry.path().strip_prefix(root).unwrap_or(entry.path());
+            return Err(symlink_refused(inside));
+        }
+    }
+    Ok(())
+}
+
+fn symlink_refused(shown: &Path) -> Problem {
+    Problem::error(
+        "hldc::output::symlink",
+        format!("`{}` is a symbolic link; hldc writes its output only into real directories", shown.display()),
+    )
+    .path(shown.display().to_string())
+    .help(format!(
+        "remove the link (`git rm {}`) and run again; to write the output elsewhere, pass `--out DIR`",
+        shown.display()
+    ))
+}
+
+/// The lock file beside the output directories, in the output root. It stays: removing it
+/// would let a run lock a file a later run no longer sees.
+pub const LOCK_FILE: &str = ".hldc-output.lock";
+
+/// An exclusive lock on an output root, held while a run reads its previous output and writes
+/// the new one, so concurrent runs take turns instead of swapping directories under each other.
+#[derive(Debug)]
+pub struct OutputLock {
+    _file: fs::File,
+}
+
+impl OutputLock {
+    /// Locks `root`; when another run holds it, calls `waiting` and waits for it, or without
+    /// `waiting` fails at once. The lock file is never opened through a link.
+    pub fn acquire(root: &Path, waiting: Option<&dyn Fn()>) -> Result<OutputLock, Problem> {
+        let path = root.join(LOCK_FILE);
+        fs::create_dir_all(root).map_err(|e| io_error("create", root, e))?;
+        let file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .mode(0o666)
+            // No waiting on a FIFO either: the lock file must be a plain file.
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(&path)
+            .map_err(|e| match e.raw_os_error() {
+                Some(libc::ELOOP) => symlink_refused(Path::new(LOCK_FILE)),
+                _ => io_error("open the lock file", &path, e),
+            })?;
+        if !file.metadata().is_ok_and(|meta| meta.is_file()) {
+            return Err(Problem::error("hldc::output::lock", format!("`{LOCK_FILE}` is not a plain file"))
+                .path(LOCK_FILE)
+                .help(format!("remove `{LOCK_FILE}` from the output directory and run again")));
+        }
+        match (file.try_lock(), waiting) {
+            (Ok(()), _) => {}
+            (Err(fs::TryLockError::WouldBlock), Some(waiting)) => {
+                waiting();
+                file.lock().map_err(|e| io_error("lock", &path, e))?;
+            }
+            (Err(fs::TryLockError::WouldBlock), None) => {
+                return Err(Problem::error(
+                    "hldc::output::locked",
+                    format!("another hldc run is writing the output in `{}`", root.display()),
+                )
+                .path(LOCK_FILE)
+                .help("wait for it to finish, or leave out `--no-wait` to wait for it"))
+            }
+            (Err(fs::TryLockError::Error(e)), _) => return Err(io_error("lock", &path, e)),
+        }
+        Ok(OutputLock { _file: file })
+    }
 }
 
 /// A new output directory, written beside `target` one part at a time (so a run holds one
@@ -86,6 +218,36 @@ impl Staging {
         let path = dir.path().to_path_buf();
         self.dir = Some(dir);
         Ok(path)
+    }
+
+    /// Clears what a run killed halfway left beside `target` (its staging directory, the old
+    /// output it was swapping out), so the directory holds only the output. A run killed
+    /// between the two renames of the swap left `target` missing: its old output is put back,
+    /// as the previous output to compare with. Only for a caller holding the `OutputLock`.
+    pub fn sweep(&self) -> Result<(), Problem> {
+        let (parent, name) = (self.parent(), self.name());
+        let Ok(entries) = fs::read_dir(parent) else { return Ok(()) };
+        let mut leftovers: Vec<(bool, PathBuf)> = entries
+            .filter_map(Result::ok)
+            .filter_map(|entry| {
+                let file_name = entry.file_name().to_string_lossy().into_owned();
+                let rest = file_name.strip_prefix(&format!(".{name}.hldc-"))?;
+                let retired = rest.starts_with("old-");
+                (retired || rest.starts_with("new-")).then(|| (retired, entry.path()))
+            })
+            .collect();
+        leftovers.sort();
+        for (retired, path) in leftovers {
+            let real_dir = fs::symlink_metadata(&path).is_ok_and(|meta| meta.is_dir());
+            if retired && real_dir && fs::symlink_metadata(&self.target).is_err() {
+                fs::rename(&path, &self.target).map_err(|e| io_error("restore", &self.target, e))?;
+                continue;
+            }
+            // `remove_dir_all` removes a link itself, never what it points to.
+            let removed = if real_dir { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
+            removed.map_err(|e| io_error("remove", &path, e))?;
+        }
+        Ok(())
     }
 
     /// Writes `files` into the new directory, under `prefix/` when given (a cluster's).
