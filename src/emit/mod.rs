@@ -122,57 +122,47 @@ fn symlink_refused(shown: &Path) -> Problem {
     ))
 }
 
-/// The lock file beside the output directories, in the output root. It stays: removing it
-/// would let a run lock a file a later run no longer sees.
-pub const LOCK_FILE: &str = ".hldc-output.lock";
-
 /// An exclusive lock on an output root, held while a run reads its previous output and writes
 /// the new one, so concurrent runs take turns instead of swapping directories under each other.
+/// The lock is on the root directory itself (`flock`), not on a file in it: a lock file in the
+/// HLD's work tree would make the HLD look uncommitted (no `hldc.io/hld-commit` stamped) and be
+/// committed with the output. The root is the pipeline's (`--out`, or the HLD root), so no
+/// name the HLD controls is opened.
 #[derive(Debug)]
 pub struct OutputLock {
-    _file: fs::File,
+    _directory: fs::File,
 }
 
 impl OutputLock {
-    /// Locks `root`; when another run holds it, calls `waiting` and waits for it, or without
-    /// `waiting` fails at once. The lock file is never opened through a link.
+    /// Locks `root` (created when missing); when another run holds it, calls `waiting` and
+    /// waits for it, or without `waiting` fails at once.
     pub fn acquire(root: &Path, waiting: Option<&dyn Fn()>) -> Result<OutputLock, Problem> {
-        let path = root.join(LOCK_FILE);
         fs::create_dir_all(root).map_err(|e| io_error("create", root, e))?;
-        let file = fs::OpenOptions::new()
+        let directory = fs::OpenOptions::new()
             .read(true)
-            .write(true)
-            .create(true)
-            .mode(0o666)
-            // No waiting on a FIFO either: the lock file must be a plain file.
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-            .open(&path)
-            .map_err(|e| match e.raw_os_error() {
-                Some(libc::ELOOP) => symlink_refused(Path::new(LOCK_FILE)),
-                _ => io_error("open the lock file", &path, e),
-            })?;
-        if !file.metadata().is_ok_and(|meta| meta.is_file()) {
-            return Err(Problem::error("hldc::output::lock", format!("`{LOCK_FILE}` is not a plain file"))
-                .path(LOCK_FILE)
-                .help(format!("remove `{LOCK_FILE}` from the output directory and run again")));
-        }
-        match (file.try_lock(), waiting) {
+            .custom_flags(libc::O_DIRECTORY)
+            .open(root)
+            .map_err(|e| io_error("open", root, e))?;
+        let lock_error = |e| {
+            Problem::error("hldc::output::lock", format!("cannot lock `{}`: {e}", root.display()))
+                .help("write the output to a local file system (`--out DIR`); the previous output was left untouched")
+        };
+        match (directory.try_lock(), waiting) {
             (Ok(()), _) => {}
             (Err(fs::TryLockError::WouldBlock), Some(waiting)) => {
                 waiting();
-                file.lock().map_err(|e| io_error("lock", &path, e))?;
+                directory.lock().map_err(lock_error)?;
             }
             (Err(fs::TryLockError::WouldBlock), None) => {
                 return Err(Problem::error(
                     "hldc::output::locked",
                     format!("another hldc run is writing the output in `{}`", root.display()),
                 )
-                .path(LOCK_FILE)
                 .help("wait for it to finish, or leave out `--no-wait` to wait for it"))
             }
-            (Err(fs::TryLockError::Error(e)), _) => return Err(io_error("lock", &path, e)),
+            (Err(fs::TryLockError::Error(e)), _) => return Err(lock_error(e)),
         }
-        Ok(OutputLock { _file: file })
+        Ok(OutputLock { _directory: directory })
     }
 }
 
