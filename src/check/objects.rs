@@ -122,19 +122,25 @@ fn check_component(
 /// Keys under `hldc.io/` (hldc's prefix, its trace stamps') that rendered objects set, in their
 /// labels or annotations or their pod templates': refused, never passed on or dropped. A chart
 /// that set `hldc.io/ring` would pass for a stamp (`diff` ignores stamps, stamping overwrites
-/// them), and a key hldc does not stamp must not look like one of hldc's. `config` traces a
-/// key a config value added (`commonLabels`, a patch) to it. Checked before stamping, on every
-/// compile: `--no-check` does not skip it.
+/// them), and a key hldc does not stamp must not look like one of hldc's. Keys config values
+/// add (`commonLabels`, `podLabels`, patches) are refused too; `config` traces a refused value
+/// to a config value equal to it where it can. Checked before stamping, on every compile:
+/// `--no-check` does not skip it.
 pub fn reserved_keys(components: &[Rendered], config: &ConfigLayers) -> Vec<Problem> {
     let mut problems = Vec::new();
     for component in components {
         let layers = config.get(&component.component).map_or(&[][..], Vec::as_slice);
         for object in &component.objects {
             let document = &object.document;
-            for metadata in METADATA_PATHS {
-                let metadata = path(metadata);
+            for keys in METADATA_PATHS {
+                let metadata = path(keys);
                 let Some(block) = lookup(&document.value, &metadata) else { continue };
-                for field in ["labels", "annotations"] {
+                let whose = match keys {
+                    ["metadata"] => "",
+                    [.., "template", "metadata"] => "pod template ",
+                    _ => "job template ",
+                };
+                for (field, one) in [("labels", "label"), ("annotations", "annotation")] {
                     let Some(map) = block.get(field).and_then(Value::as_mapping) else { continue };
                     let reserved = map.iter().filter_map(|(key, value)| Some((key.as_str()?, value)));
                     for (key, value) in reserved.filter(|(key, _)| key.starts_with(PREFIX)) {
@@ -143,9 +149,8 @@ pub fn reserved_keys(components: &[Rendered], config: &ConfigLayers) -> Vec<Prob
                         let problem = Problem::error(
                             "hldc::output::reserved-key",
                             format!(
-                                "{}: `{}` sets the key `{key}` under `{PREFIX}`, which is hldc's own",
+                                "{} sets the {whose}{one} `{key}`, under `{PREFIX}`, which is hldc's own",
                                 describe(&document.value, &component.component),
-                                crate::yaml::display_path(&at)
                             ),
                         )
                         .at(document.key(&at))
@@ -414,7 +419,7 @@ mod tests {
             .collect();
         assert_eq!(found.len(), 2, "{found:#?}");
         assert_eq!(found[0].0, "manifests/web.yaml:5:12");
-        assert!(found[0].1.contains("`metadata.labels.hldc.io/ring`"), "{}", found[0].1);
+        assert!(found[0].1.contains("sets the label `hldc.io/ring`"), "{}", found[0].1);
         assert_eq!(found[1].0, "manifests/web.yaml:11:9");
         assert!(
             found[1].1.contains("`Deployment web`") && found[1].1.contains("`hldc.io/debug-open`"),
