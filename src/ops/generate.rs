@@ -234,7 +234,7 @@ pub fn generate(
     let out_root = output.root;
     let project = crate::project::load(sources)?;
     let targets = project.targets(&options.environments, clusters)?;
-    let _lock = emit::OutputLock::acquire(out_root, output.wait).map_err(|p| vec![p])?;
+    let lock = emit::OutputLock::acquire(out_root, output.wait).map_err(|p| vec![p])?;
     let generated = out_root.join("generated");
     let directory = generated.join(options.environments.output_dir());
     // Without `--cluster`, one swap of the environment's whole directory: a cluster dropped
@@ -295,6 +295,8 @@ pub fn generate(
         emit::write_file_atomically(out_root, path, text).map_err(|p| vec![p])?;
     }
     let lock_written = super::remote::save_lock(sources).map_err(|p| vec![p])?;
+    // The output is complete: an after-generate hook may run hldc on it again.
+    drop(lock);
     render::run_hooks(&after_generate).map_err(|p| vec![p])?;
     let flux_files = flux_files.into_iter().map(|(path, _)| path).collect();
     Ok(Generated { directory, file_count, removed, unchecked, lock_written, flux_files, warnings, targets })
