@@ -122,7 +122,7 @@ fn a_key_under_hldcs_prefix_in_a_rendered_object_is_refused_not_hidden_or_droppe
         run.assert_stderr_contains("manifests/api.yaml:13:9");
         assert_eq!(read_tree(root), before, "{args:?} wrote something");
     }
-    // A key a config value adds is refused as well.
+    // A key a config value adds is refused as well, and the config value is named.
     write_files(
         root,
         &[("manifests/api.yaml", DEPLOYMENT), ("config/prod.yaml", "podLabels:\n  hldc.io/ring: stable\n")],
@@ -130,4 +130,5 @@ fn a_key_under_hldcs_prefix_in_a_rendered_object_is_refused_not_hidden_or_droppe
     let run = hldc(root, &["generate", "prod"]).assert_code(2);
     run.assert_stderr_contains("error[hldc::output::reserved-key]");
     run.assert_stderr_contains("sets the pod template label `hldc.io/ring`");
+    run.assert_stderr_contains("`podLabels` sets it in config/prod.yaml:2:3");
 }

@@ -12,6 +12,7 @@ use super::kube::{KubeVersions, Verdict};
 use super::provenance::{self, ConfigLayers};
 use super::{lookup, path, Locate};
 use crate::diag::Problem;
+use crate::layer::Layer;
 use crate::render::Rendered;
 use crate::scope::Scopes;
 use crate::trace::stamp::PREFIX;
@@ -158,13 +159,35 @@ pub fn reserved_keys(components: &[Rendered], config: &ConfigLayers) -> Vec<Prob
                         .help(format!(
                             "remove it from the chart, manifest or config; hldc stamps `{PREFIX}` keys itself, and pass labels of your own under a prefix of your own"
                         ));
-                        problems.push(provenance::trace(problem, Some(value), layers));
+                        let problem = match overlay_setting(key, layers) {
+                            Some(note) => problem.related(note),
+                            None => provenance::trace(problem, Some(value), layers),
+                        };
+                        problems.push(problem);
                     }
                 }
             }
         }
     }
     problems
+}
+
+/// The config value that adds `key` to objects' labels or annotations (`commonLabels.<key>`, ...),
+/// in the highest layer setting it, as a note pointing there.
+fn overlay_setting(key: &str, layers: &[Layer]) -> Option<Problem> {
+    const OVERLAYS: [&str; 4] = ["commonLabels", "commonAnnotations", "podLabels", "podAnnotations"];
+    layers.iter().find_map(|layer| {
+        let overlay =
+            OVERLAYS.into_iter().find(|overlay| layer.value.get(overlay).and_then(|m| m.get(key)).is_some())?;
+        let mut at = layer.prefix.clone();
+        at.extend([Segment::Key(overlay.into()), Segment::Key(key.into())]);
+        let location = layer.document.key_location(&at);
+        Some(
+            Problem::warning("hldc::output::reserved-key", format!("`{overlay}` sets it in {}", location.display()))
+                .at(location)
+                .label("set here"),
+        )
+    })
 }
 
 fn describe(object: &Value, component: &str) -> String {
