@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::diag::Problem;
+use crate::diag::{visible, Problem};
 use crate::diff::{self, Comparison, Noise};
 use crate::fetch::{self, FetchOptions};
 use crate::ops::generate::{self, CompileOptions};
@@ -310,25 +310,6 @@ impl DiffReport {
 /// A fence longer than any run of backticks in the text, so a diff cannot close it early.
 fn longest_backtick_run(text: &str) -> usize {
     text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
-}
-
-/// `text` with every character that moves the cursor, changes the terminal's state or reorders
-/// what is shown written as `\u{..}`: C0 and C1 controls (newlines, ESC of ANSI sequences),
-/// bidirectional overrides and invisible format characters. A backslash stays as it is, so
-/// the escapes YAML already wrote in a diff line read the same.
-fn visible(text: &str) -> String {
-    let hidden = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
-    };
-    text.chars().fold(String::with_capacity(text.len()), |mut out, c| {
-        if hidden(c) {
-            let _ = write!(out, "\\u{{{:x}}}", c as u32);
-        } else {
-            out.push(c);
-        }
-        out
-    })
 }
 
 /// `text`, `visible`, with every ASCII character but letters, digits, space, `-`, `.` and `/`
