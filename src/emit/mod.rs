@@ -371,6 +371,49 @@ mod tests {
     }
 
     #[test]
+    fn a_killed_runs_leftovers_are_swept_and_a_retired_output_put_back() {
+        let root = tempfile::tempdir().unwrap();
+        let target = root.path().join("prod");
+        for (dir, file) in [(".prod.hldc-old-a1", "old.yaml"), (".prod.hldc-new-b2", "half.yaml")] {
+            fs::create_dir_all(root.path().join(dir)).unwrap();
+            fs::write(root.path().join(dir).join(file), "x").unwrap();
+        }
+        fs::write(root.path().join(".prod-east.hldc-new-c3"), "another target's").unwrap();
+        Staging::new(&target).sweep().unwrap();
+        assert_eq!(fs::read_to_string(target.join("old.yaml")).unwrap(), "x", "the old output is back");
+        let mut entries: Vec<_> = fs::read_dir(root.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        entries.sort();
+        assert_eq!(entries, [".prod-east.hldc-new-c3", "prod"]);
+        // With the output in place, a retired copy is only a leftover.
+        fs::create_dir(root.path().join(".prod.hldc-old-d4")).unwrap();
+        Staging::new(&target).sweep().unwrap();
+        assert!(!root.path().join(".prod.hldc-old-d4").exists());
+        assert!(target.join("old.yaml").exists());
+    }
+
+    #[test]
+    fn symlinks_among_the_directories_written_are_refused() {
+        let root = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        fs::create_dir_all(root.path().join("generated/prod/sub")).unwrap();
+        assert!(check_replaceable(root.path(), Path::new("generated/prod")).is_ok());
+        assert!(check_real_directories(root.path(), Path::new("generated/prod/new/deeper")).is_ok());
+        std::os::unix::fs::symlink(outside.path(), root.path().join("generated/prod/sub/link")).unwrap();
+        assert!(check_real_directories(root.path(), Path::new("generated/prod")).is_ok());
+        let inside = check_replaceable(root.path(), Path::new("generated/prod")).unwrap_err();
+        assert_eq!((inside.code, inside.path.as_deref()), ("hldc::output::symlink", Some("generated/prod/sub/link")));
+        std::os::unix::fs::symlink(outside.path(), root.path().join("clusters")).unwrap();
+        let on_the_way = check_real_directories(root.path(), Path::new("clusters/east")).unwrap_err();
+        assert_eq!((on_the_way.code, on_the_way.path.as_deref()), ("hldc::output::symlink", Some("clusters")));
+        fs::write(root.path().join(".hldc"), "x").unwrap();
+        assert_eq!(
+            check_real_directories(root.path(), Path::new(".hldc/prod")).unwrap_err().code,
+            "hldc::output::not-a-directory"
+        );
+        assert_eq!(check_real_directories(root.path(), Path::new("../x")).unwrap_err().code, "hldc::output::outside");
+    }
+
+    #[test]
     fn stale_files_are_those_the_new_output_lacks() {
         let root = tempfile::tempdir().unwrap();
         let target = root.path().join("prod");
