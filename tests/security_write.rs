@@ -97,6 +97,19 @@ fn a_link_planted_at_a_temporary_name_is_never_followed() {
     assert_eq!(generated, ["prod"]);
 }
 
+#[test]
+fn a_committed_leftover_cannot_bring_a_link_into_the_output() {
+    let (hld, outside) = (hld(), outside());
+    let root = hld.path();
+    // Looks like the old output of a run killed mid-swap, which the next run puts back.
+    std::fs::create_dir_all(root.join("generated/.prod.hldc-old-planted")).unwrap();
+    symlink(outside.path().join("prod/app.yaml"), root.join("generated/.prod.hldc-old-planted/app.yaml")).unwrap();
+    let outside_before = read_tree(outside.path());
+    let run = hldc(root, &["generate", "prod"]).assert_code(2);
+    run.assert_stderr_contains("error[hldc::output::symlink]: `generated/prod/app.yaml` is a symbolic link");
+    assert_eq!(read_tree(outside.path()), outside_before);
+}
+
 /// `generated/` and `.hldc/` of a run, every file's bytes.
 fn output_of(root: &Path) -> Vec<(String, Vec<u8>)> {
     ["generated", ".hldc"]

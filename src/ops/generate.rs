@@ -251,9 +251,13 @@ pub fn generate(
     let records_dir = Path::new(trace::record::DIRECTORY).join(options.environments.environment_dir());
     let mut stagings: Vec<(Option<String>, emit::Staging)> = Vec::new();
     for (cluster, relative) in replaced {
-        emit::check_replaceable(out_root, &Path::new("generated").join(&relative)).map_err(|p| vec![p])?;
         let staging = emit::Staging::new(&generated.join(&relative));
+        let relative = Path::new("generated").join(&relative);
+        // The directories on the way first: the sweep reads and removes beside the target. The
+        // inside after it: the sweep may put a retired output back.
+        emit::check_real_directories(out_root, &relative).map_err(|p| vec![p])?;
         staging.sweep().map_err(|p| vec![p])?;
+        emit::check_replaceable(out_root, &relative).map_err(|p| vec![p])?;
         stagings.push((cluster, staging));
     }
     emit::check_real_directories(out_root, &records_dir).map_err(|p| vec![p])?;
