@@ -110,6 +110,17 @@ fn a_committed_leftover_cannot_bring_a_link_into_the_output() {
     assert_eq!(read_tree(outside.path()), outside_before);
 }
 
+#[test]
+fn status_lines_cannot_be_forged_by_a_file_name_in_the_previous_output() {
+    let hld = hld();
+    let root = hld.path();
+    hldc(root, &["generate", "prod"]).assert_code(0);
+    write_files(root, &[("generated/prod/x\n::error::forged\u{1b}[2J.yaml", "")]);
+    let run = hldc(root, &["generate", "prod"]).assert_code(0);
+    run.assert_stderr_contains("removed 1 file of an earlier run: x\\u{a}::error::forged\\u{1b}[2J.yaml");
+    assert!(run.stderr.lines().all(|line| !line.starts_with("::")) && !run.stderr.contains('\u{1b}'), "{}", run.stderr);
+}
+
 /// `generated/` and `.hldc/` of a run, every file's bytes.
 fn output_of(root: &Path) -> Vec<(String, Vec<u8>)> {
     ["generated", ".hldc"]
