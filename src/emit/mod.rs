@@ -212,8 +212,9 @@ impl Staging {
 
     /// Clears what a run killed halfway left beside `target` (its staging directory, the old
     /// output it was swapping out), so the directory holds only the output. A run killed
-    /// between the two renames of the swap left `target` missing: its old output is put back,
-    /// as the previous output to compare with. Only for a caller holding the `OutputLock`.
+    /// between the two renames of a swap (on a file system that cannot exchange) left `target`
+    /// missing: its old output is put back, as the previous output to compare with. Only for a
+    /// caller holding the `OutputLock`.
     pub fn sweep(&self) -> Result<(), Problem> {
         let (parent, name) = (self.parent(), self.name());
         let Ok(entries) = fs::read_dir(parent) else { return Ok(()) };
@@ -299,39 +300,72 @@ impl Staging {
     /// On error `target` is left exactly as it was.
     pub fn commit(mut self) -> Result<(), Problem> {
         self.dir()?;
-        let (target, parent, name) = (self.target.clone(), self.parent().to_path_buf(), self.name());
         let Some(dir) = self.dir.take() else {
             return Err(Problem::error("hldc::internal::staging", "the staging directory vanished"));
         };
         let staged: PathBuf = dir.keep();
-        let swap = || -> Result<(), Problem> {
-            if target.exists() {
-                let retired = tempfile::Builder::new()
-                    .prefix(&format!(".{name}.hldc-old-"))
-                    .tempdir_in(&parent)
-                    .map_err(|e| io_error("create a directory in", &parent, e))?
-                    .keep();
-                // rename() needs the destination absent (or an empty directory); it is empty.
-                if let Err(e) = fs::rename(&target, &retired) {
-                    let _ = fs::remove_dir_all(&retired);
-                    return Err(io_error("move aside", &target, e));
-                }
-                if let Err(e) = fs::rename(&staged, &target) {
-                    let _ = fs::rename(&retired, &target);
-                    return Err(io_error("replace", &target, e));
-                }
-                let _ = fs::remove_dir_all(&retired);
-            } else {
-                fs::rename(&staged, &target).map_err(|e| io_error("create", &target, e))?;
-            }
-            Ok(())
-        };
-        let result = swap();
-        if result.is_err() {
-            let _ = fs::remove_dir_all(&staged);
-        }
+        let result = self.swap(&staged);
+        // What is left at `staged`: the old output after an exchange, the new one after an
+        // error, nothing after a rename.
+        let _ = fs::remove_dir_all(&staged);
         result
     }
+
+    fn swap(&self, staged: &Path) -> Result<(), Problem> {
+        let target = &self.target;
+        if fs::symlink_metadata(target).is_err() {
+            return fs::rename(staged, target).map_err(|e| io_error("create", target, e));
+        }
+        // One step where the system can: `target` is never missing, not to a reader, not after
+        // a run killed halfway.
+        if let Some(exchanged) = exchange(staged, target) {
+            return exchanged.map_err(|e| io_error("replace", target, e));
+        }
+        let parent = self.parent();
+        let retired = tempfile::Builder::new()
+            .prefix(&format!(".{}.hldc-old-", self.name()))
+            .tempdir_in(parent)
+            .map_err(|e| io_error("create a directory in", parent, e))?
+            .keep();
+        // rename() needs the destination absent (or an empty directory); it is empty.
+        if let Err(e) = fs::rename(target, &retired) {
+            let _ = fs::remove_dir_all(&retired);
+            return Err(io_error("move aside", target, e));
+        }
+        if let Err(e) = fs::rename(staged, target) {
+            let _ = fs::rename(&retired, target);
+            return Err(io_error("replace", target, e));
+        }
+        let _ = fs::remove_dir_all(&retired);
+        Ok(())
+    }
+}
+
+/// Swaps two directories in one step (Linux's `renameat2` with `RENAME_EXCHANGE`); `None` where
+/// the system or the file system cannot, and the caller renames twice.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> Option<std::io::Result<()>> {
+    use std::os::unix::ffi::OsStrExt as _;
+    let (a, b) = (
+        std::ffi::CString::new(a.as_os_str().as_bytes()).ok()?,
+        std::ffi::CString::new(b.as_os_str().as_bytes()).ok()?,
+    );
+    // SAFETY: two NUL-terminated paths that outlive the call; renameat2 keeps neither.
+    let status =
+        unsafe { libc::renameat2(libc::AT_FDCWD, a.as_ptr(), libc::AT_FDCWD, b.as_ptr(), libc::RENAME_EXCHANGE) };
+    if status == 0 {
+        return Some(Ok(()));
+    }
+    let error = std::io::Error::last_os_error();
+    match error.raw_os_error() {
+        Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP) => None,
+        _ => Some(Err(error)),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> Option<std::io::Result<()>> {
+    None
 }
 
 #[cfg(test)]
