@@ -369,6 +369,11 @@ pub struct GenerateArgs {
     #[arg(long)]
     pub no_check: bool,
 
+    /// Fail at once when another hldc run is writing the same output directory, instead of
+    /// waiting for it to finish
+    #[arg(long, conflicts_with = "stdout")]
+    pub no_wait: bool,
+
     #[command(flatten)]
     pub fetch: FetchArgs,
 

@@ -235,15 +235,15 @@ impl Problem {
             Level::Error => ("error", styles.error),
             Level::Warning => ("warning", styles.warning),
         };
-        write!(f, "{level}[{}]: {}", style.style(self.code), self.message)?;
+        write!(f, "{level}[{}]: {}", style.style(self.code), visible(&self.message))?;
         if self.location.is_none() {
             if let Some(path) = &self.path {
-                write!(f, "\n  at {path}")?;
+                write!(f, "\n  at {}", visible(path))?;
             }
         }
         if let Some(detail) = &self.detail {
             for line in std::iter::once("").chain(detail.trim_end().lines()) {
-                write!(f, "\n{}", format!("  │ {line}").trim_end())?;
+                write!(f, "\n{}", format!("  │ {}", visible(line)).trim_end())?;
             }
         }
         Ok(())
@@ -272,7 +272,7 @@ impl Diagnostic for Body<'_> {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.0.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.0.help.as_deref().map(|h| Box::new(visible(h)) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -282,7 +282,8 @@ impl Diagnostic for Body<'_> {
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let location = self.0.location.as_ref()?;
         let span = location.span.start..location.span.end.max(location.span.start);
-        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(self.0.label.clone(), span))))
+        let label = self.0.label.as_deref().map(visible);
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(label, span))))
     }
 }
 
@@ -322,6 +323,28 @@ impl Problems {
     }
 }
 
+/// `text` with every character that moves the cursor to another line, changes the terminal's
+/// state or reorders what is shown written as `\u{..}`: C0 and C1 controls but the tab
+/// (newlines, the ESC of ANSI sequences), bidirectional overrides and invisible format
+/// characters. A backslash stays as it is, so the escapes YAML already wrote in a diff line
+/// read the same. Every text a problem or `diff` prints goes through it: a name from the HLD
+/// holding a newline cannot fake a line of output (an `error[...]` line, or a CI system's
+/// `::command::` line), nor an escape sequence drive the terminal.
+pub fn visible(text: &str) -> String {
+    let hidden = |c: char| {
+        (c.is_control() && c != '\t')
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+    };
+    text.chars().fold(String::with_capacity(text.len()), |mut out, c| {
+        if hidden(c) {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+        out
+    })
+}
+
 /// Renders a problem for people: our head line, then miette's snippet and help; each related
 /// problem (the other side of a duplicate) follows as a `note:` with its own snippet, so that
 /// only real problems start a line with `error` or `warning`. No colour unless asked.
@@ -334,7 +357,7 @@ pub fn render(problem: &Problem, color: bool) -> String {
     out.push('\n');
     out.push_str(&body(&handler, problem));
     for related in &problem.related {
-        let _ = writeln!(out, "  {}: {}", theme.styles.help.style("note"), related.message);
+        let _ = writeln!(out, "  {}: {}", theme.styles.help.style("note"), visible(&related.message));
         out.push_str(&body(&handler, related));
     }
     out

@@ -1,9 +1,9 @@
 //! Comparing two object sets of one output, object by object. Pure: no IO, no formatting
 //! beyond the unified diff text of a changed object.
 //!
-//! Objects are compared as data, so key order, quoting and style never count; annotations
-//! under `hldc.io/` (trace stamps, on objects and pod templates) and the change-cause hldc
-//! sets on workloads are ignored; Secret `data`/`stringData` and the paths
+//! Objects are compared as data, so key order, quoting and style never count; hldc's trace
+//! stamps (exactly the keys it writes, where it writes them: see `trace::stamp::unstamped`) and
+//! the change-cause it sets on workloads are ignored; Secret `data`/`stringData` and the paths
 //! given with `--redact` never show their values, only which keys changed.
 
 use serde::Serialize;
@@ -237,12 +237,29 @@ mod tests {
     }
 
     #[test]
-    fn own_annotations_are_ignored() {
-        let stamped = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  annotations: {hldc.io/trace: abc}\n";
-        let old = objects(&[("a.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n")]);
-        assert!(compare(&old, &objects(&[("a.yaml", stamped)]), &Noise::default()).is_empty());
-        let other = stamped.replace("hldc.io/trace", "example.com/trace");
-        assert_eq!(compare(&old, &objects(&[("a.yaml", &other)]), &Noise::default()).changed.len(), 1);
+    fn only_the_stamps_hldc_writes_are_ignored_where_it_writes_them() {
+        let namespace = |metadata: &str| format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n{metadata}");
+        let old = objects(&[("a.yaml", &namespace(""))]);
+        let stamped = namespace("  annotations: {hldc.io/hld-commit: abc, hldc.io/component: app}\n");
+        assert!(compare(&old, &objects(&[("a.yaml", &stamped)]), &Noise::default()).is_empty());
+        // Not a stamp: under hldc's prefix, but hldc writes no such key, or not there.
+        for metadata in [
+            "  annotations: {hldc.io/trace: abc}\n",
+            "  annotations: {example.com/hld-commit: abc}\n",
+            "  labels: {hldc.io/hld-commit: abc}\n",
+        ] {
+            let changed = compare(&old, &objects(&[("a.yaml", &namespace(metadata))]), &Noise::default());
+            assert_eq!(changed.changed.len(), 1, "{metadata}");
+        }
+        let deployment = |labels: &str| {
+            format!("apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d}}\nspec:\n  template:\n    metadata:\n      labels: {{app: d{labels}}}\n")
+        };
+        let old = objects(&[("d.yaml", &deployment(""))]);
+        let ring = compare(&old, &objects(&[("d.yaml", &deployment(", hldc.io/ring: canary"))]), &Noise::default());
+        assert!(ring.is_empty());
+        let open =
+            compare(&old, &objects(&[("d.yaml", &deployment(", hldc.io/debug-open: 'true'"))]), &Noise::default());
+        assert!(open.changed[0].diff.contains("+        hldc.io/debug-open: \"true\"\n"), "{}", open.changed[0].diff);
     }
 
     #[test]

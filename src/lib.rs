@@ -99,13 +99,17 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
                 return Ok(ExitCode::SUCCESS);
             }
             let out_root = args.out.clone().unwrap_or_else(|| settings.hld_root.clone());
-            let generated = ops::generate::generate(&options, &args.clusters, &sources, &out_root, !args.no_check)?;
+            let waiting =
+                || settings.say(format!("waiting for another hldc run writing the output in {}", out_root.display()));
+            let output = ops::generate::Output {
+                root: &out_root,
+                flux_kustomizations: args.flux_kustomizations,
+                wait: (!args.no_wait).then_some(&waiting as &dyn Fn()),
+            };
+            let generated = ops::generate::generate(&options, &args.clusters, &sources, &output, !args.no_check)?;
             report(&generated.warnings, settings);
-            if args.flux_kustomizations {
-                for (path, text) in flux::kustomizations(&generated.targets) {
-                    emit::write_file_atomically(&out_root.join(&path), &text).map_err(|p| vec![p])?;
-                    settings.say(format!("wrote {path}"));
-                }
+            for path in &generated.flux_files {
+                settings.say(format!("wrote {path}"));
             }
             if args.output.output == cli::OutputFormat::Json {
                 let mut fields = serde_json::Map::new();

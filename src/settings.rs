@@ -98,10 +98,11 @@ impl Settings {
         Settings { hld_root, helm_binary, kustomize, color, stdout_color, stdout_width, cache_dir, progress, verbosity }
     }
 
-    /// Prints a status line on stderr unless `-q`.
+    /// Prints a status line on stderr unless `-q`, `visible`: the names in it (kinds, files of
+    /// the previous output) come from the HLD and must not make lines of their own.
     pub fn say(&self, line: impl std::fmt::Display) {
         if self.verbosity != Verbosity::Quiet {
-            eprintln!("{line}");
+            eprintln!("{}", crate::diag::visible(&line.to_string()));
         }
     }
 

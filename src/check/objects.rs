@@ -12,8 +12,10 @@ use super::kube::{KubeVersions, Verdict};
 use super::provenance::{self, ConfigLayers};
 use super::{lookup, path, Locate};
 use crate::diag::Problem;
+use crate::layer::Layer;
 use crate::render::Rendered;
 use crate::scope::Scopes;
+use crate::trace::stamp::PREFIX;
 use crate::yaml::{Document, Segment, ValuePath};
 
 /// Kubernetes limits (k8s.io/apimachinery validation).
@@ -116,6 +118,76 @@ fn check_component(
         }
     }
     report
+}
+
+/// Keys under `hldc.io/` (hldc's prefix, its trace stamps') that rendered objects set, in their
+/// labels or annotations or their pod templates': refused, never passed on or dropped. A chart
+/// that set `hldc.io/ring` would pass for a stamp (`diff` ignores stamps, stamping overwrites
+/// them), and a key hldc does not stamp must not look like one of hldc's. Keys config values
+/// add (`commonLabels`, `podLabels`, patches) are refused too; `config` traces a refused value
+/// to a config value equal to it where it can. Checked before stamping, on every compile:
+/// `--no-check` does not skip it.
+pub fn reserved_keys(components: &[Rendered], config: &ConfigLayers) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for component in components {
+        let layers = config.get(&component.component).map_or(&[][..], Vec::as_slice);
+        for object in &component.objects {
+            let document = &object.document;
+            for keys in METADATA_PATHS {
+                let metadata = path(keys);
+                let Some(block) = lookup(&document.value, &metadata) else { continue };
+                let whose = match keys {
+                    ["metadata"] => "",
+                    [.., "template", "metadata"] => "pod template ",
+                    _ => "job template ",
+                };
+                for (field, one) in [("labels", "label"), ("annotations", "annotation")] {
+                    let Some(map) = block.get(field).and_then(Value::as_mapping) else { continue };
+                    let reserved = map.iter().filter_map(|(key, value)| Some((key.as_str()?, value)));
+                    for (key, value) in reserved.filter(|(key, _)| key.starts_with(PREFIX)) {
+                        let mut at = metadata.clone();
+                        at.extend([Segment::Key(field.into()), Segment::Key(key.into())]);
+                        let problem = Problem::error(
+                            "hldc::output::reserved-key",
+                            format!(
+                                "{} sets the {whose}{one} `{key}`, under `{PREFIX}`, which is hldc's own",
+                                describe(&document.value, &component.component),
+                            ),
+                        )
+                        .at(document.key(&at))
+                        .label("reserved for hldc's stamps")
+                        .help(format!(
+                            "remove it from the chart, manifest or config; hldc stamps `{PREFIX}` keys itself, and pass labels of your own under a prefix of your own"
+                        ));
+                        let problem = match overlay_setting(key, layers) {
+                            Some(note) => problem.related(note),
+                            None => provenance::trace(problem, Some(value), layers),
+                        };
+                        problems.push(problem);
+                    }
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// The config value that adds `key` to objects' labels or annotations (`commonLabels.<key>`, ...),
+/// in the highest layer setting it, as a note pointing there.
+fn overlay_setting(key: &str, layers: &[Layer]) -> Option<Problem> {
+    const OVERLAYS: [&str; 4] = ["commonLabels", "commonAnnotations", "podLabels", "podAnnotations"];
+    layers.iter().find_map(|layer| {
+        let overlay =
+            OVERLAYS.into_iter().find(|overlay| layer.value.get(overlay).and_then(|m| m.get(key)).is_some())?;
+        let mut at = layer.prefix.clone();
+        at.extend([Segment::Key(overlay.into()), Segment::Key(key.into())]);
+        let location = layer.document.key_location(&at);
+        Some(
+            Problem::warning("hldc::output::reserved-key", format!("`{overlay}` sets it in {}", location.display()))
+                .at(location)
+                .label("set here"),
+        )
+    })
 }
 
 fn describe(object: &Value, component: &str) -> String {
@@ -339,6 +411,44 @@ mod tests {
             .into_iter()
             .map(|p| (p.where_().unwrap_or_default(), p.message))
             .collect()
+    }
+
+    #[test]
+    fn keys_under_hldc_prefix_are_refused_wherever_an_object_sets_them() {
+        let file = crate::diag::SourceFile::new(
+            "manifests/web.yaml",
+            concat!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels: {hldc.io/ring: x}\n",
+                "spec:\n  template:\n    metadata:\n      labels:\n        app: web\n        hldc.io/debug-open: \"true\"\n",
+                "      annotations: {example.com/hldc.io: y}\n",
+            ),
+        );
+        let objects = crate::yaml::parse_all(&file)
+            .unwrap()
+            .into_iter()
+            .map(|document| crate::render::Object { document, from_helm: false })
+            .collect();
+        let components = [Rendered {
+            component: "app/web".into(),
+            file: "web.yaml".into(),
+            inject_namespace: None,
+            objects,
+            warnings: Vec::new(),
+            origin: Default::default(),
+        }];
+        let found: Vec<(String, String)> = reserved_keys(&components, &ConfigLayers::new())
+            .into_iter()
+            .map(|p| (p.where_().unwrap_or_default(), p.message))
+            .collect();
+        assert_eq!(found.len(), 2, "{found:#?}");
+        assert_eq!(found[0].0, "manifests/web.yaml:5:12");
+        assert!(found[0].1.contains("sets the label `hldc.io/ring`"), "{}", found[0].1);
+        assert_eq!(found[1].0, "manifests/web.yaml:11:9");
+        assert!(
+            found[1].1.contains("`Deployment web`") && found[1].1.contains("`hldc.io/debug-open`"),
+            "{}",
+            found[1].1
+        );
     }
 
     #[test]

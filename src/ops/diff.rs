@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::diag::Problem;
+use crate::diag::{visible, Problem};
 use crate::diff::{self, Comparison, Noise};
 use crate::fetch::{self, FetchOptions};
 use crate::ops::generate::{self, CompileOptions};
@@ -87,8 +87,11 @@ pub fn diff(options: &DiffOptions, settings: &Settings, fetch: &FetchOptions) ->
         let current = previous::of_rendered(&compiled.components);
         let previous = match &before {
             Before::Output(root) => {
-                let directory = root.join("generated").join(&target.name);
                 let display = format!("generated/{}", target.name);
+                // As `generate` refuses to write through a link there, `diff` refuses to read
+                // through one: the baseline is this output, not files elsewhere.
+                crate::emit::check_replaceable(root, Path::new(&display)).map_err(|p| vec![p])?;
+                let directory = root.join(&display);
                 if !directory.exists() {
                     warnings.push(
                         Problem::warning("hldc::diff::no-output", format!("there is no output directory `{display}`: every object is new"))
@@ -192,7 +195,8 @@ impl DiffReport {
     }
 
     /// For a terminal or a pager: each changed object's diff, added and removed objects, then
-    /// one summary line per target. `stat` keeps only the summary lines.
+    /// one summary line per target. `stat` keeps only the summary lines. Every value is printed
+    /// `visible`: an object cannot send escape sequences to the terminal or fake a line.
     pub fn human(&self, color: bool, stat: bool) -> String {
         let paint =
             |code: &str, text: &str| if color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() };
@@ -200,9 +204,12 @@ impl DiffReport {
         for target in self.targets.iter().filter(|_| !stat) {
             let comparison = &target.comparison;
             for changed in &comparison.changed {
-                let moved =
-                    changed.previous_file.as_ref().map(|from| format!(", moved from {from}")).unwrap_or_default();
-                let head = format!("changed {} ({}{moved})", changed.id.display, changed.file);
+                let moved = changed
+                    .previous_file
+                    .as_ref()
+                    .map(|from| format!(", moved from {}", visible(from)))
+                    .unwrap_or_default();
+                let head = format!("changed {} ({}{moved})", visible(&changed.id.display), visible(&changed.file));
                 let _ = writeln!(out, "{}", paint("1", &head));
                 for line in changed.diff.lines() {
                     let code = match line.chars().next() {
@@ -211,23 +218,25 @@ impl DiffReport {
                         Some('@') => "36",
                         _ => "",
                     };
-                    let _ = writeln!(out, "{}", if code.is_empty() { line.to_string() } else { paint(code, line) });
+                    let line = visible(line);
+                    let _ = writeln!(out, "{}", if code.is_empty() { line } else { paint(code, &line) });
                 }
             }
             for (verb, code, entries) in [("added", "32", &comparison.added), ("removed", "31", &comparison.removed)] {
                 for entry in entries {
-                    let _ = writeln!(out, "{}", paint(code, &format!("{verb} {} ({})", entry.id.display, entry.file)));
+                    let line = format!("{verb} {} ({})", visible(&entry.id.display), visible(&entry.file));
+                    let _ = writeln!(out, "{}", paint(code, &line));
                 }
             }
         }
         for target in &self.targets {
-            let _ = writeln!(out, "{}: {}", target.name, target.comparison.summary());
+            let _ = writeln!(out, "{}: {}", visible(&target.name), target.comparison.summary());
         }
         out
     }
 
     /// For tools: `{"identical", "targets": [{"target", "summary", "changed", "added", "removed"}]}`;
-    /// `stat` leaves out the lists.
+    /// `stat` leaves out the lists. serde_json escapes what JSON needs.
     pub fn json(&self, stat: bool) -> String {
         let targets: Vec<serde_json::Value> = self
             .targets
@@ -251,40 +260,45 @@ impl DiffReport {
     }
 
     /// For a pull request comment: a summary table, then the added and removed objects and a
-    /// collapsible section per changed object. `stat` keeps only the table.
+    /// collapsible section per changed object. `stat` keeps only the table. Every value from
+    /// the HLD goes through `markdown_text`, each diff into a fence no line of it can close,
+    /// so nothing an object holds can end a table cell, a `<details>` block or the comment's
+    /// markup, or open an HTML comment that hides what follows.
     pub fn markdown(&self, stat: bool) -> String {
         let mut out = String::from("| target | changed | added | removed |\n| --- | ---: | ---: | ---: |\n");
         for target in &self.targets {
             let c = &target.comparison;
-            let _ =
-                writeln!(out, "| {} | {} | {} | {} |", target.name, c.changed.len(), c.added.len(), c.removed.len());
+            let name = markdown_text(&target.name);
+            let _ = writeln!(out, "| {name} | {} | {} | {} |", c.changed.len(), c.added.len(), c.removed.len());
         }
         for target in self.targets.iter().filter(|target| !stat && !target.comparison.is_empty()) {
             let comparison = &target.comparison;
-            let _ = writeln!(out, "\n### {}", target.name);
+            let _ = writeln!(out, "\n### {}", markdown_text(&target.name));
             if !comparison.added.is_empty() || !comparison.removed.is_empty() {
                 out.push('\n');
             }
             for (verb, entries) in [("added", &comparison.added), ("removed", &comparison.removed)] {
                 for entry in entries {
-                    let _ = writeln!(out, "- {verb} `{}` (`{}`)", entry.id.display, entry.file);
+                    let (id, file) = (markdown_text(&entry.id.display), markdown_text(&entry.file));
+                    let _ = writeln!(out, "- {verb} <code>{id}</code> (<code>{file}</code>)");
                 }
             }
             for changed in &comparison.changed {
                 let moved = changed
                     .previous_file
                     .as_ref()
-                    .map(|from| format!(", moved from <code>{}</code>", html(from)))
+                    .map(|from| format!(", moved from <code>{}</code>", markdown_text(from)))
                     .unwrap_or_default();
                 let summary = format!(
                     "changed <code>{}</code> (<code>{}</code>{moved})",
-                    html(&changed.id.display),
-                    html(&changed.file)
+                    markdown_text(&changed.id.display),
+                    markdown_text(&changed.file)
                 );
                 let _ = write!(out, "\n<details>\n<summary>{summary}</summary>\n\n");
                 if !changed.diff.is_empty() {
-                    let fence = "`".repeat(longest_backtick_run(&changed.diff).max(2) + 1);
-                    let _ = write!(out, "{fence}diff\n{}{fence}\n\n", changed.diff);
+                    let diff: String = changed.diff.lines().map(|line| format!("{}\n", visible(line))).collect();
+                    let fence = "`".repeat(longest_backtick_run(&diff).max(2) + 1);
+                    let _ = write!(out, "{fence}diff\n{diff}{fence}\n\n");
                 }
                 out.push_str("</details>\n");
             }
@@ -298,6 +312,32 @@ fn longest_backtick_run(text: &str) -> usize {
     text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
 }
 
-fn html(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+/// `text`, `visible`, with every ASCII character but letters, digits, space, `-`, `.` and `/`
+/// written as a numeric character reference: markdown and HTML alike read those as the
+/// character itself, never as syntax (no `|` ends a table cell, no `<!--` opens a comment, no
+/// backtick, `*` or `[` formats), and the text cannot span lines.
+fn markdown_text(text: &str) -> String {
+    visible(text).chars().fold(String::new(), |mut out, c| {
+        if c.is_ascii_punctuation() && !matches!(c, '-' | '.' | '/') {
+            let _ = write!(out, "&#{};", c as u32);
+        } else {
+            out.push(c);
+        }
+        out
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_cannot_reach_the_terminal_or_the_markup() {
+        assert_eq!(visible("a\x1b[31mb\nc\u{202e}d\\e"), "a\\u{1b}[31mb\\u{a}c\\u{202e}d\\e");
+        assert_eq!(visible("apps/v1 Deployment web/api"), "apps/v1 Deployment web/api");
+        let escaped = markdown_text("</code></summary>| `x` <!-- *y* [z](http://e) &amp;\n\n");
+        assert!(escaped.chars().all(|c| c.is_ascii_alphanumeric() || " &#;-./".contains(c)), "{escaped}");
+        assert_eq!(markdown_text("v1 ConfigMap web/a-b.c"), "v1 ConfigMap web/a-b.c");
+        assert_eq!(markdown_text("<!--"), "&#60;&#33;--");
+    }
 }

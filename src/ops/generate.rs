@@ -1,7 +1,7 @@
 //! `hldc generate`: load → resolve → render → transform → emit.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
 use rayon::prelude::*;
@@ -10,6 +10,7 @@ use crate::check;
 use crate::check::provenance::ConfigLayers;
 use crate::diag::Problem;
 use crate::emit;
+use crate::flux;
 use crate::load::{self, Hld, Selection};
 use crate::model::ComponentType;
 use crate::project::Project;
@@ -175,11 +176,15 @@ pub fn compile_loaded(
     if !duplicates.is_empty() {
         return Err(duplicates);
     }
+    let config: ConfigLayers = planned.iter().map(|p| (p.node.path.clone(), p.layers.clone())).collect();
+    let reserved = check::objects::reserved_keys(&rendered, &config);
+    if !reserved.is_empty() {
+        return Err(reserved);
+    }
     let after_generate = match options.hooks {
         HookPolicy::Run(_) => render::hooks_of(&planned, HookStage::After),
         HookPolicy::Refuse | HookPolicy::Skip => Vec::new(),
     };
-    let config = planned.iter().map(|p| (p.node.path.clone(), p.layers.clone())).collect();
     Ok(Compiled { components: rendered, scopes, config, crds, warnings, after_generate })
 }
 
@@ -196,49 +201,90 @@ pub struct Generated {
     pub unchecked: BTreeSet<String>,
     /// Whether hldc.lock was written (new pins).
     pub lock_written: bool,
+    /// The Flux files written (`clusters/<cluster>/hldc.yaml`), relative to the output root.
+    pub flux_files: Vec<String>,
     pub warnings: Vec<Problem>,
     /// What was rendered: the environment, or each of its clusters.
     pub targets: Vec<Environments>,
+}
+
+/// Where and how `generate` writes.
+pub struct Output<'a> {
+    /// The directory holding `generated/`, `.hldc/` (and `clusters/`): `--out`, else the HLD root.
+    pub root: &'a Path,
+    /// Also write a Flux Kustomization per target (`--flux-kustomizations`).
+    pub flux_kustomizations: bool,
+    /// Called when another run holds the output's lock, before waiting for it; `None`: fail at
+    /// once instead (`--no-wait`).
+    pub wait: Option<&'a dyn Fn()>,
 }
 
 /// Compiles, checks every object as the API server would (unless `check` is false), and
 /// replaces `<out_root>/generated/<envs>/` with the result, then records new pins in hldc.lock.
 /// An environment with clusters renders each of them into `<envs>/<cluster>/`; with `clusters`
 /// named, only those, and only their directories change. Nothing is written when a check fails.
+/// One run at a time per output root: the previous output is read and replaced under a lock.
 pub fn generate(
     options: &CompileOptions,
     clusters: &[String],
     sources: &Sources,
-    out_root: &std::path::Path,
+    output: &Output,
     check: bool,
 ) -> Result<Generated, Vec<Problem>> {
-    let records_dir = out_root.join(trace::record::DIRECTORY);
-    let stamping = Stamping::describing(sources.hld_root(), vec![out_root.join("generated"), records_dir], out_root);
+    let out_root = output.root;
+    let project = crate::project::load(sources)?;
+    let targets = project.targets(&options.environments, clusters)?;
+    let lock = emit::OutputLock::acquire(out_root, output.wait).map_err(|p| vec![p])?;
     let generated = out_root.join("generated");
     let directory = generated.join(options.environments.output_dir());
     // Without `--cluster`, one swap of the environment's whole directory: a cluster dropped
     // from hldc.yaml (or the plain layout from before the environment had clusters) goes with
     // the old output. With it, one swap per named cluster; the others stay.
+    let replaced: Vec<(Option<String>, String)> = if clusters.is_empty() {
+        vec![(None, options.environments.output_dir())]
+    } else {
+        targets.iter().map(|target| (target.cluster().map(str::to_string), target.output_dir())).collect()
+    };
+    let flux_files = if output.flux_kustomizations { flux::kustomizations(&targets) } else { Vec::new() };
+    // Every place written is checked before anything is read or written: the output a
+    // directory replaces is read back for its stamps.
+    let records_dir = Path::new(trace::record::DIRECTORY).join(options.environments.environment_dir());
     let mut stagings: Vec<(Option<String>, emit::Staging)> = Vec::new();
-    if clusters.is_empty() {
-        stagings.push((None, emit::Staging::new(&directory)));
+    for (cluster, relative) in replaced {
+        let staging = emit::Staging::new(&generated.join(&relative));
+        let relative = Path::new("generated").join(&relative);
+        // The directories on the way first: the sweep reads and removes beside the target. The
+        // inside after it: the sweep may put a retired output back.
+        emit::check_real_directories(out_root, &relative).map_err(|p| vec![p])?;
+        staging.sweep().map_err(|p| vec![p])?;
+        emit::check_replaceable(out_root, &relative).map_err(|p| vec![p])?;
+        stagings.push((cluster, staging));
     }
+    emit::check_real_directories(out_root, &records_dir).map_err(|p| vec![p])?;
+    for (path, _) in &flux_files {
+        let parent = Path::new(path).parent().unwrap_or(Path::new(""));
+        emit::check_real_directories(out_root, parent).map_err(|p| vec![p])?;
+    }
+    let stamping = Stamping::describing(
+        sources.hld_root(),
+        vec![generated.clone(), out_root.join(trace::record::DIRECTORY)],
+        out_root,
+    );
     let mut file_count = 0;
     let stage = |target: &Environments, files: emit::OutputFiles| {
         // The manifests: whether `hydrator.metadata` is written beside them depends on git, not on the HLD.
         file_count += files.keys().filter(|f| f.as_str() != trace::hydrator::FILE).count();
-        match stagings.first_mut() {
+        match stagings.iter_mut().find(|(cluster, _)| cluster.is_none() || cluster.as_deref() == target.cluster()) {
             Some((None, staging)) => staging.add(target.cluster(), &files),
-            _ => {
-                let mut staging = emit::Staging::new(&generated.join(target.output_dir()));
-                let added = staging.add(None, &files);
-                stagings.push((target.cluster().map(str::to_string), staging));
-                added
-            }
+            Some((Some(_), staging)) => staging.add(None, &files),
+            None => Err(Problem::error(
+                "hldc::internal::staging",
+                format!("no output directory for `{}`", target.output_dir()),
+            )),
         }
     };
     let Checked { targets, records, after_generate, unchecked, warnings } =
-        compile_targets(options, clusters, sources, check, Some(&stamping), stage)?;
+        compile_targets(options, &project, targets, sources, check, Some(&stamping), stage)?;
     let mut removed = Vec::new();
     for (cluster, staging) in stagings {
         removed.extend(staging.stale().into_iter().map(|file| match &cluster {
@@ -249,11 +295,17 @@ pub fn generate(
     }
     let whole = clusters.is_empty().then(|| options.environments.environment_dir());
     trace::write_records(out_root, &records, whole.as_deref()).map_err(|p| vec![p])?;
+    for (path, text) in &flux_files {
+        emit::write_file_atomically(out_root, path, text).map_err(|p| vec![p])?;
+    }
     let lock_written = super::remote::save_lock(sources).map_err(|p| vec![p])?;
+    // The output is complete: an after-generate hook may run hldc on it again.
+    drop(lock);
     if let HookPolicy::Run(runner) = &options.hooks {
         render::run_hooks(&after_generate, runner).map_err(|p| vec![p])?;
     }
-    Ok(Generated { directory, file_count, removed, unchecked, lock_written, warnings, targets })
+    let flux_files = flux_files.into_iter().map(|(path, _)| path).collect();
+    Ok(Generated { directory, file_count, removed, unchecked, lock_written, flux_files, warnings, targets })
 }
 
 /// What compiling and checking every target of a run leaves besides their files.
@@ -298,15 +350,14 @@ impl<'a> Stamping<'a> {
 /// passes its checks before the caller commits anything: a failing cluster writes no cluster.
 fn compile_targets(
     options: &CompileOptions,
-    clusters: &[String],
+    project: &Project,
+    targets: Vec<Environments>,
     sources: &Sources,
     check: bool,
     stamping: Option<&Stamping>,
     mut sink: impl FnMut(&Environments, emit::OutputFiles) -> Result<(), Problem>,
 ) -> Result<Checked, Vec<Problem>> {
-    let project = crate::project::load(sources)?;
-    let targets = project.targets(&options.environments, clusters)?;
-    let (hld, mut warnings) = load_for(&project, &targets, sources)?;
+    let (hld, mut warnings) = load_for(project, &targets, sources)?;
     // Why objects carry no commit is said after the tree's warnings, once the lookup is done.
     let git_warning_at = warnings.len();
     if let Some(stamping) = stamping.filter(|_| matches!(options.hooks, HookPolicy::Run(_))) {
@@ -317,7 +368,7 @@ fn compile_targets(
     let mut after_generate = Vec::new();
     let mut unchecked = BTreeSet::new();
     for target in &targets {
-        let mut compiled = compile_loaded(options, &hld, &project, target, sources)?;
+        let mut compiled = compile_loaded(options, &hld, project, target, sources)?;
         if check {
             unchecked.extend(check_objects(&mut compiled, options.kube_version)?);
         }
@@ -367,8 +418,10 @@ pub fn stream(
         outputs.push(files);
         Ok(())
     };
+    let project = crate::project::load(sources)?;
+    let targets = project.targets(&options.environments, clusters)?;
     let Checked { targets, unchecked, warnings, .. } =
-        compile_targets(options, clusters, sources, check, None, collect)?;
+        compile_targets(options, &project, targets, sources, check, None, collect)?;
     let files = match outputs.len() {
         1 => outputs.remove(0),
         _ => {

@@ -194,7 +194,8 @@ pub fn write_records(out_root: &Path, records: &[Record], whole_environment: Opt
     let mut written = Vec::new();
     for record in records {
         let path = record::path(out_root, &record.environment, record.cluster.as_deref());
-        crate::emit::write_file_atomically(&path, &record.to_text())?;
+        let relative = path.strip_prefix(out_root).unwrap_or(&path).to_string_lossy().into_owned();
+        crate::emit::write_file_atomically(out_root, &relative, &record.to_text())?;
         written.push(path);
     }
     for stale in whole_environment.map(|env| record::stale(out_root, env, &written)).unwrap_or_default() {

@@ -8,7 +8,8 @@ use sha2::{Digest as _, Sha256};
 
 use crate::trace::Origin;
 
-/// Every key hldc stamps starts with it; stamps are never content.
+/// hldc's own prefix: every key hldc stamps starts with it, and no rendered object may set a
+/// key under it (`check::objects::reserved_keys`), so a stamp is never content.
 pub const PREFIX: &str = "hldc.io/";
 pub const COMPONENT: &str = "hldc.io/component";
 pub const ENVIRONMENT: &str = "hldc.io/environment";
@@ -22,6 +23,13 @@ pub const SOURCE_REF: &str = "hldc.io/source-ref";
 pub const CI_BUILD: &str = "hldc.io/ci-build";
 /// What `kubectl rollout history` shows; hldc sets it on workloads.
 pub const CHANGE_CAUSE: &str = "kubernetes.io/change-cause";
+
+/// The annotations `stamp` sets on every object.
+const OBJECT_ANNOTATIONS: [&str; 6] = [COMPONENT, ENVIRONMENT, CLUSTER, RING, HLD_REPO, HLD_COMMIT];
+/// The annotations `stamp` sets on a workload's pod template.
+const TEMPLATE_ANNOTATIONS: [&str; 7] = [COMPONENT, RING, HLD_COMMIT, SOURCE_REPO, SOURCE_COMMIT, SOURCE_REF, CI_BUILD];
+/// The labels `stamp` sets on a workload's pod template.
+const TEMPLATE_LABELS: [&str; 1] = [RING];
 
 /// What every object of one target is stamped with besides its component's own stamps.
 #[derive(Debug, Clone, Copy)]
@@ -76,15 +84,18 @@ pub fn unstamped(object: &Value) -> Value {
     object
 }
 
-/// Removes hldc's stamps from `object` in place (see `unstamped`).
+/// Removes hldc's stamps from `object` in place (see `unstamped`): exactly the keys `stamp`
+/// sets, where it sets them. Any other key, under `hldc.io/` or not, is content and stays.
 fn unstamp(object: &mut Value) {
     let template = template_path(object);
-    let own = |key: &str| key.starts_with(PREFIX);
-    strip(object.get_mut("metadata"), "annotations", |key| own(key) || (template.is_some() && key == CHANGE_CAUSE));
+    let stamped = |keys: &'static [&'static str]| move |key: &str| keys.contains(&key);
+    strip(object.get_mut("metadata"), "annotations", |key| {
+        OBJECT_ANNOTATIONS.contains(&key) || (template.is_some() && key == CHANGE_CAUSE)
+    });
     if let Some(path) = template {
         if let Some(template) = get_mut(object, path) {
-            strip(template.get_mut("metadata"), "annotations", own);
-            strip(template.get_mut("metadata"), "labels", own);
+            strip(template.get_mut("metadata"), "annotations", stamped(&TEMPLATE_ANNOTATIONS));
+            strip(template.get_mut("metadata"), "labels", stamped(&TEMPLATE_LABELS));
             // Stamping gives a template without metadata its metadata: unstamped, it has none.
             if let Value::Mapping(template) = template {
                 if template
@@ -450,6 +461,28 @@ mod tests {
         assert_eq!(template["labels"][RING], "canary");
         assert_eq!(get(&object, &["spec", "selector"]).unwrap(), &yaml("matchLabels: {app: api}"));
         assert_eq!(unstamped(&object), yaml(DEPLOYMENT), "unstamping gives back what was rendered");
+    }
+
+    #[test]
+    fn unstamping_removes_every_stamp_and_nothing_else() {
+        let origin = Origin {
+            ring: Some("canary".into()),
+            trace: TraceBlock {
+                source_repo: Some("https://h/app".into()),
+                source_commit: Some("4f2a9c1".into()),
+                source_ref: Some("main".into()),
+                ci_build: Some("42".into()),
+                ..TraceBlock::default()
+            },
+            ..Origin::default()
+        };
+        let mut object = yaml(DEPLOYMENT);
+        stamp(&mut object, "app/api", &origin, &target("c1"), None);
+        assert_eq!(unstamped(&object), yaml(DEPLOYMENT));
+        let template = get(&object, &["spec", "template", "metadata"]).unwrap();
+        assert_eq!(template["annotations"].as_mapping().unwrap().len(), 1 + TEMPLATE_ANNOTATIONS.len());
+        let foreign = DEPLOYMENT.replace("labels: {app: api}", "labels: {app: api, hldc.io/debug-open: 'true'}");
+        assert_eq!(unstamped(&yaml(&foreign)), yaml(&foreign), "a key hldc does not stamp is content");
     }
 
     #[test]
