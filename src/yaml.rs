@@ -15,6 +15,9 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use crate::diag::{Location, Problem, Source};
 
+pub mod manifests;
+pub mod resolve;
+
 /// One step into a YAML value: a mapping key or a sequence index.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Segment {
@@ -118,12 +121,25 @@ pub struct Document {
     stream: Arc<StreamPositions>,
     /// Which document of the file this is (empty ones counted).
     index: usize,
+    /// What reading a rendered manifest noticed without refusing it (`manifests::parse`):
+    /// duplicate keys, values Kubernetes tools read differently. The renderer hands them on.
+    pub warnings: Vec<Problem>,
+    /// Where this document's value sits in the parsed document: empty, or the item of a
+    /// `kind: List` it was taken from (`items[2]`).
+    within: ValuePath,
 }
 
 impl Document {
     /// A document made by hldc rather than read: nothing finer than `file` is known.
     pub fn unlocated(file: &Source, value: Value) -> Document {
-        Document { file: file.clone(), value, stream: StreamPositions::known(file, Positions::Unknown), index: 0 }
+        Document {
+            file: file.clone(),
+            value,
+            stream: StreamPositions::known(file, Positions::Unknown),
+            index: 0,
+            warnings: Vec::new(),
+            within: Vec::new(),
+        }
     }
 
     /// Where the nodes of this document are in its file (found on the first call for the file).
@@ -133,13 +149,31 @@ impl Document {
 
     /// Where the value at `path` is; the start of the file when its positions are `Unknown`.
     pub fn value_location(&self, path: &[Segment]) -> Location {
-        self.located(self.positions().value_span(path))
+        self.located(self.positions().value_span(&self.in_parsed(path)))
     }
 
     /// Where the key holding the value at `path` is; the start of the file when its positions
     /// are `Unknown`.
     pub fn key_location(&self, path: &[Segment]) -> Location {
-        self.located(self.positions().key_span(path))
+        self.located(self.positions().key_span(&self.in_parsed(path)))
+    }
+
+    /// `path` from the root of the parsed document.
+    fn in_parsed(&self, path: &[Segment]) -> ValuePath {
+        self.within.iter().chain(path).cloned().collect()
+    }
+
+    /// The document made of `value`, found at `path` in this one (an item of a `kind: List`):
+    /// its locations point into the same text.
+    pub fn part(&self, path: &[Segment], value: Value) -> Document {
+        Document {
+            file: self.file.clone(),
+            value,
+            stream: self.stream.clone(),
+            index: self.index,
+            warnings: Vec::new(),
+            within: self.in_parsed(path),
+        }
     }
 
     fn located(&self, span: Option<Range<usize>>) -> Location {
@@ -163,6 +197,8 @@ pub fn parse_one(file: &Source) -> Result<Document, Problem> {
             value: Value::Null,
             stream: StreamPositions::known(file, Positions::empty_document()),
             index: 0,
+            warnings: Vec::new(),
+            within: Vec::new(),
         }),
         1 => Ok(documents.remove(0)),
         _ => Err(Problem::error(
@@ -175,9 +211,18 @@ pub fn parse_one(file: &Source) -> Result<Document, Problem> {
     }
 }
 
-/// Parses every document of a YAML stream (static manifests, helm output).
-/// Empty documents are dropped.
+/// Parses every document of a YAML stream (config files, CRDs, hldc's own output); rendered
+/// manifests are read by `manifests::parse`. Empty documents are dropped; merge keys
+/// (`<<: *anchor`) are merged, as helm and Fabrikate (go-yaml) merged them.
 pub fn parse_all(file: &Source) -> Result<Vec<Document>, Problem> {
+    parse_stream(file, |document| serde::Deserialize::deserialize(document))
+}
+
+/// Reads each document of `file` with `read`, merges merge keys, and drops empty documents.
+pub(crate) fn parse_stream(
+    file: &Source,
+    mut read: impl FnMut(serde_yaml::Deserializer) -> Result<Value, serde_yaml::Error>,
+) -> Result<Vec<Document>, Problem> {
     let text = file.text();
     if text.len() > MAX_FILE_BYTES {
         return Err(Problem::error(
@@ -195,8 +240,10 @@ pub fn parse_all(file: &Source) -> Result<Vec<Document>, Problem> {
         (flow_collections(text) > EAGER_POSITIONS_COLLECTIONS).then(|| index_positions(text, file)).transpose()?;
     let mut values = Vec::new();
     for document in serde_yaml::Deserializer::from_str(text) {
-        let value: serde_yaml::Value =
-            serde::Deserialize::deserialize(document).map_err(|e| syntax_problem(file, &e))?;
+        let mut value = read(document).map_err(|e| syntax_problem(file, &e))?;
+        if text.contains("<<") {
+            value.apply_merge().map_err(|e| merge_problem(file, &e))?;
+        }
         values.push(value);
     }
     let stream = Arc::new(StreamPositions { file: file.clone(), documents: values.len(), found: OnceLock::new() });
@@ -207,8 +254,24 @@ pub fn parse_all(file: &Source) -> Result<Vec<Document>, Problem> {
         .into_iter()
         .enumerate()
         .filter(|(_, value)| !value.is_null())
-        .map(|(index, value)| Document { file: file.clone(), value, stream: stream.clone(), index })
+        .map(|(index, value)| Document {
+            file: file.clone(),
+            value,
+            stream: stream.clone(),
+            index,
+            warnings: Vec::new(),
+            within: Vec::new(),
+        })
         .collect())
+}
+
+/// A merge key whose value is not a mapping or a list of mappings.
+fn merge_problem(file: &Source, error: &serde_yaml::Error) -> Problem {
+    let at = file.text().find("<<").map_or(0..0, |start| start..start + 2);
+    Problem::error("hldc::yaml::merge", format!("invalid merge key in `{}`: {error}", file.name()))
+        .at(Location::new(file, at))
+        .label("merge key")
+        .help("`<<:` takes an alias of a mapping (`<<: *defaults`) or a list of them")
 }
 
 /// With more flow collections than serde_yaml's recursion limit, positions are found first.
@@ -267,9 +330,26 @@ fn duplicate_key_span(file: &Source, message: &str) -> Option<Range<usize>> {
     if !message.contains("duplicate entry with key") {
         return None;
     }
+    duplicate_keys(file).into_iter().next().map(|(_, span)| span)
+}
+
+/// The keys repeated within one mapping, by document (counted as `Document::index`).
+pub(crate) fn duplicate_keys(file: &Source) -> Vec<(usize, Range<usize>)> {
     let mut recorder = Recorder::new(file);
     let _ = Parser::new_from_str(file.text()).load(&mut recorder, true);
-    recorder.duplicates.into_iter().next()
+    recorder.duplicates
+}
+
+/// The chart template helm rendered the text at `location` from (its `# Source:` comment) and
+/// the line within that template's output; `None` outside helm output.
+pub fn helm_template(location: &Location) -> Option<(&str, usize)> {
+    let before = location.file.text().get(..location.span.start)?;
+    let comment = before.rfind("# Source: ").filter(|&at| at == 0 || before.as_bytes()[at - 1] == b'\n')?;
+    let (comment, after) = before[comment..].split_once('\n')?;
+    if after.lines().any(|line| line == "---") {
+        return None;
+    }
+    Some((comment.strip_prefix("# Source: ")?, after.matches('\n').count() + 1))
 }
 
 /// Records the position of every node of every document; `None` when this second parser
@@ -311,8 +391,8 @@ struct Recorder<'a> {
     lines: Lines<'a>,
     documents: Vec<Spots>,
     stack: Vec<Frame>,
-    /// Spans of keys repeated within one mapping.
-    duplicates: Vec<Range<usize>>,
+    /// Keys repeated within one mapping: the document (counted as `Document::index`) and span.
+    duplicates: Vec<(usize, Range<usize>)>,
 }
 
 /// What the event reader saw at one node start.
@@ -345,7 +425,7 @@ impl<'a> Recorder<'a> {
                         }
                     }
                     if scalar.is_some() && !keys.insert(name.clone()) {
-                        self.duplicates.push(start..end);
+                        self.duplicates.push((self.documents.len().saturating_sub(1), start..end));
                     }
                     *pending_key = Some((name, start..end));
                     return None;

@@ -8,7 +8,7 @@ use crate::emit::yaml;
 use crate::process::{self, Failure};
 use crate::resolve::Planned;
 use crate::sources::{Chart, Sources};
-use crate::yaml::{parse_all, Document};
+use crate::yaml::{manifests, Document};
 
 use super::cache::{Entry, Inputs};
 use super::determinism;
@@ -56,7 +56,8 @@ pub fn render(
         process::run(command, values.as_bytes(), settings.timeout)
             .map_err(|failure| failure_problem(planned, chart, helm, failure))
     };
-    let parse = |output: String| parse_all(&SourceFile::new(format!("helm template {name} {chart_display}"), output));
+    let parse =
+        |output: String| manifests::parse(&SourceFile::new(format!("helm template {name} {chart_display}"), output));
     // With a helm this machine has not asked its version yet (a CI runner's first run), the
     // cache key waits on `helm version`, as long as a render: render meanwhile. A cached output
     // found once the key is known still wins, as it would have without the wait.
