@@ -141,7 +141,22 @@ fn declared_by_crd(object: &Value) -> Option<(&str, &str, Scope)> {
     Some((text(spec.get("group"))?, text(spec.get("names").and_then(|n| n.get("kind")))?, scope))
 }
 
-/// The built-in kinds of a shipped Kubernetes version.
+/// Built-in kinds Kubernetes has removed, which old charts still render (`extensions/v1beta1`,
+/// `policy/v1beta1` PodSecurityPolicy): their scope is known, so hldc never injects a namespace
+/// into a cluster-scoped one. A shipped version that still serves a kind decides over this list.
+const REMOVED_KINDS: [(&str, &str, Scope); 9] = [
+    ("extensions", "DaemonSet", Scope::Namespaced),
+    ("extensions", "Deployment", Scope::Namespaced),
+    ("extensions", "Ingress", Scope::Namespaced),
+    ("extensions", "NetworkPolicy", Scope::Namespaced),
+    ("extensions", "PodSecurityPolicy", Scope::Cluster),
+    ("extensions", "ReplicaSet", Scope::Namespaced),
+    ("policy", "PodSecurityPolicy", Scope::Cluster),
+    ("settings.k8s.io", "PodPreset", Scope::Namespaced),
+    ("auditregistration.k8s.io", "AuditSink", Scope::Cluster),
+];
+
+/// The built-in kinds of a shipped Kubernetes version, and the removed ones it does not serve.
 fn builtin(kube_version: &str) -> Result<BTreeMap<(String, String), Scope>, Problem> {
     #[derive(Deserialize)]
     struct Shipped {
@@ -154,10 +169,14 @@ fn builtin(kube_version: &str) -> Result<BTreeMap<(String, String), Scope>, Prob
         )
         .help("this is a bug in hldc; regenerate them with `scripts/update-kube-schemas`")
     })?;
-    Ok(shipped
-        .scopes
-        .into_iter()
-        .flat_map(|(group, kinds)| kinds.into_iter().map(move |(kind, scope)| ((group.clone(), kind), scope)))
+    let removed = REMOVED_KINDS.iter().map(|(group, kind, scope)| ((group.to_string(), kind.to_string()), *scope));
+    Ok(removed
+        .chain(
+            shipped
+                .scopes
+                .into_iter()
+                .flat_map(|(group, kinds)| kinds.into_iter().map(move |(kind, scope)| ((group.clone(), kind), scope))),
+        )
         .collect())
 }
 
