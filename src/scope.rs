@@ -234,6 +234,19 @@ mod tests {
     }
 
     #[test]
+    fn removed_kinds_old_charts_render_have_their_scope() {
+        for version in kube::versions() {
+            let scopes = Scopes::new(version, &[], &[], &[]).unwrap();
+            assert!(scopes.is_cluster_scoped(&object("policy/v1beta1", "PodSecurityPolicy")), "{version}");
+            assert!(scopes.is_cluster_scoped(&object("extensions/v1beta1", "PodSecurityPolicy")), "{version}");
+            assert!(!scopes.is_cluster_scoped(&object("extensions/v1beta1", "Ingress")), "{version}");
+            assert!(scopes
+                .unknown_kinds(&objects("apiVersion: extensions/v1beta1\nkind: Deployment\n")[0].objects)
+                .is_empty());
+        }
+    }
+
+    #[test]
     fn crds_in_the_output_decide_and_the_project_file_decides_first() {
         let rendered = objects(
             "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec: {group: example.com, scope: Cluster, names: {kind: Widget}}\n---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec: {group: example.com, scope: Cluster, names: {kind: Gadget}}\n",

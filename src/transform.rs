@@ -22,7 +22,7 @@ pub fn drop_cluster_scoped_namespaces(rendered: &mut [Rendered], scopes: &Scopes
                 continue;
             }
             let path = [Segment::Key("metadata".into()), Segment::Key("namespace".into())];
-            let at = object.document.value_location(&path);
+            let at = object.document.key_location(&path);
             let Some(metadata) = object.document.value.get_mut("metadata").and_then(Value::as_mapping_mut) else {
                 continue;
             };
@@ -30,13 +30,12 @@ pub fn drop_cluster_scoped_namespaces(rendered: &mut [Rendered], scopes: &Scopes
                 continue;
             };
             if let Some(namespace) = namespace.as_str().filter(|namespace| !namespace.is_empty()) {
-                let id = ObjectId::of(object.value());
+                let describe = crate::check::objects::describe(object.value(), &component.component);
                 warnings.push(
                     Problem::warning(
                         "hldc::render::namespace-dropped",
                         format!(
-                            "`{id}` of component `{}` is cluster-scoped but has `metadata.namespace: {namespace}`; hldc drops it, as the API server does",
-                            component.component
+                            "{describe} is cluster-scoped but has `metadata.namespace: {namespace}`; hldc drops it, as the API server does"
                         ),
                     )
                     .at(at)

@@ -35,7 +35,7 @@ pub struct Spot {
     value: Range<usize>,
     /// Mappings and sequences are shown by their key: their own start mark is not useful.
     collection: bool,
-    /// A scalar written without quotes or block indicator, which YAML resolves by its text.
+    /// A scalar written without quotes, block indicator or tag, which YAML resolves by its text.
     plain: bool,
 }
 
@@ -500,8 +500,9 @@ impl MarkedEventReceiver for Recorder<'_> {
                 self.documents.push(Spots::new());
                 self.stack.clear();
             }
-            Event::Scalar(value, style, ..) => {
-                let plain = style == TScalarStyle::Plain;
+            Event::Scalar(value, style, _, tag) => {
+                // A tag decides the type itself (`!!str 0755`).
+                let plain = style == TScalarStyle::Plain && tag.is_none();
                 self.place(Node { start, scalar: Some(&value), collection: false, plain });
             }
             Event::Alias(_) => {

@@ -118,7 +118,7 @@ fn check_component(
     report
 }
 
-fn describe(object: &Value, component: &str) -> String {
+pub(crate) fn describe(object: &Value, component: &str) -> String {
     let kind = object.get("kind").and_then(Value::as_str).unwrap_or("object");
     match object.get("metadata").and_then(|m| m.get("name")).and_then(Value::as_str) {
         Some(name) => format!("`{kind} {name}` (component `{component}`)"),

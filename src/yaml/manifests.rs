@@ -122,6 +122,8 @@ fn read_plain_scalars(document: &mut Document) {
 /// The strings of `value` that go-yaml would read as something else, were they plain.
 fn other_readings(value: &Value, path: &mut ValuePath, found: &mut Vec<(ValuePath, String, Reading)>) {
     match value {
+        // An empty plain scalar is null to every reader: an empty string was quoted.
+        Value::String(text) if text.is_empty() => {}
         Value::String(text) => match resolve::plain(text) {
             Reading::Agreed(Value::String(_)) => {}
             reading => found.push((path.clone(), text.clone(), reading)),
@@ -220,6 +222,15 @@ impl<'de> Visitor<'de> for LastKeyWins<'_> {
         Ok(Value::Number(u.into()))
     }
 
+    /// Beyond 64 bits go-yaml reads a float, where serde_yaml's `Value` fails.
+    fn visit_i128<E>(self, i: i128) -> Result<Value, E> {
+        Ok(Value::Number((i as f64).into()))
+    }
+
+    fn visit_u128<E>(self, u: u128) -> Result<Value, E> {
+        Ok(Value::Number((u as f64).into()))
+    }
+
     fn visit_f64<E>(self, f: f64) -> Result<Value, E> {
         Ok(Value::Number(f.into()))
     }
@@ -281,10 +292,13 @@ mod tests {
 
     #[test]
     fn plain_scalars_take_go_yaml_meaning_and_quoted_ones_stay_strings() {
-        let documents = read("a: 0755\nb: \"0755\"\nc: 0x1F\nd: 1_000\ne: '1_000'\nf: [0o17, 08]\ng: |\n  0755\n");
-        let expected: Value =
-            serde_yaml::from_str("{a: 493, b: \"0755\", c: 31, d: 1000, e: \"1_000\", f: [15, 8.0], g: \"0755\\n\"}")
-                .unwrap();
+        let documents = read(
+            "a: 0755\nb: \"0755\"\nc: 0x1F\nd: 1_000\ne: '1_000'\nf: [0o17, 08]\ng: |\n  0755\nh: 18446744073709551616\ni: !!str 0755\nj: !!string False\n",
+        );
+        let expected: Value = serde_yaml::from_str(
+            "{a: 493, b: \"0755\", c: 31, d: 1000, e: \"1_000\", f: [15, 8.0], g: \"0755\\n\", h: 1.8446744073709552e19, i: \"0755\", j: \"False\"}",
+        )
+        .unwrap();
         assert_eq!(documents[0].value, expected);
         assert!(documents[0].warnings.is_empty());
     }

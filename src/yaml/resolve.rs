@@ -243,6 +243,85 @@ mod tests {
         assert!(read(".nan").as_f64().unwrap().is_nan());
     }
 
+    /// serde_yaml (YAML 1.2) reads some plain scalars as numbers, booleans or null itself; hldc
+    /// re-reads only the ones it reads as strings, so those must already mean what go-yaml reads.
+    #[test]
+    fn whatever_serde_yaml_reads_as_no_string_go_yaml_reads_alike() {
+        let texts = [
+            "1",
+            "-10",
+            "+10",
+            "0o10",
+            "0x0A",
+            "0xa",
+            "-0x0A",
+            "0b1010",
+            "685_230",
+            "0.1",
+            "6.8523e+5",
+            "1e3",
+            ".5",
+            "-.5",
+            "1.",
+            "+1.5",
+            "08",
+            "010",
+            "0755",
+            "9223372036854775807",
+            "-9223372036854775808",
+            "18446744073709551615",
+            "18446744073709551616",
+            ".inf",
+            "-.inf",
+            "+.inf",
+            ".NaN",
+            ".nan",
+            "true",
+            "True",
+            "TRUE",
+            "false",
+            "FALSE",
+            "~",
+            "null",
+            "Null",
+            "NULL",
+            "yes",
+            "no",
+            "on",
+            "off",
+            "y",
+            "n",
+            "1e400",
+            "inf",
+            "nan",
+            "infinity",
+            "-inf",
+            "0x",
+            "1_",
+            "+",
+            "-",
+            ".",
+        ];
+        for text in texts {
+            // Integers beyond 64 bits are not a `Value` (manifests::parse takes them as go-yaml does).
+            let Ok(mapping) = serde_yaml::from_str::<Value>(&format!("k: {text}")) else { continue };
+            let serde = mapping["k"].clone();
+            if serde.is_string() {
+                continue;
+            }
+            let go = match plain(text) {
+                Reading::Agreed(value) => value,
+                Reading::Disputed { v2 } => Value::Bool(v2),
+            };
+            let same = match (&serde, &go) {
+                (Value::Number(a), Value::Number(b)) if a.is_nan() => b.is_nan(),
+                (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+                _ => serde == go,
+            };
+            assert!(same, "{text}: serde_yaml {serde:?}, go-yaml {go:?}");
+        }
+    }
+
     /// decode_test.go of v2 reads these as booleans, of v3 as strings.
     #[test]
     fn yaml_1_1_booleans_are_disputed() {
