@@ -352,6 +352,22 @@ pub fn helm_template(location: &Location) -> Option<(&str, usize)> {
     Some((comment.strip_prefix("# Source: ")?, after.matches('\n').count() + 1))
 }
 
+/// ` (template `chart/templates/x.yaml`, line 12 of its output)` for a place in helm output,
+/// else nothing: helm output is one text, the chart's author knows the template.
+pub fn in_helm_template(at: &Location) -> String {
+    helm_template(at)
+        .map(|(template, line)| format!(" (template `{template}`, line {line} of its output)"))
+        .unwrap_or_default()
+}
+
+/// Names the chart template a problem found in helm output comes from, in its message.
+pub fn name_helm_template(problem: &mut Problem) {
+    if let Some(at) = &problem.location {
+        let note = in_helm_template(at);
+        problem.message.push_str(&note);
+    }
+}
+
 /// Records the position of every node of every document; `None` when this second parser
 /// disagrees with serde_yaml about the text (serde_yaml then reports, or the documents' positions
 /// are `Unknown`).

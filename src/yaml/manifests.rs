@@ -74,20 +74,13 @@ fn duplicate_key(at: &Location) -> Problem {
     let key = at.file.text().get(at.span.clone()).unwrap_or_default().to_string();
     Problem::warning(
         "hldc::render::duplicate-key",
-        format!("`{key}` is set twice in one mapping{}; the last value wins", in_template(at)),
+        format!("`{key}` is set twice in one mapping{}; the last value wins", super::in_helm_template(at)),
     )
     .at(at.clone())
     .label("repeated here: this value is the one written")
     .help(format!(
         "kubectl and Argo CD take the last value, kustomize (Flux) refuses the object; hldc writes `{key}` once, with the last value. Remove the first `{key}:` from the template"
     ))
-}
-
-/// ` (template `chart/templates/x.yaml`, line 12 of its output)` for helm output, else nothing.
-fn in_template(at: &Location) -> String {
-    super::helm_template(at)
-        .map(|(template, line)| format!(" (template `{template}`, line {line} of its output)"))
-        .unwrap_or_default()
 }
 
 /// Gives each plain scalar go-yaml's meaning. serde_yaml reads YAML 1.2, so only strings can
@@ -164,7 +157,7 @@ fn disputed(document: &Document, path: &[Segment], text: &str, v2: bool) -> Prob
         format!(
             "`{}: {text}`{}: kubectl and Argo CD read the boolean {v2}, kustomize and Flux the string \"{text}\"; hldc writes the string",
             display_path(path),
-            in_template(&at)
+            super::in_helm_template(&at)
         ),
     )
     .at(at)
