@@ -239,9 +239,10 @@ pub(crate) fn parse_stream(
     let eager =
         (flow_collections(text) > EAGER_POSITIONS_COLLECTIONS).then(|| index_positions(text, file)).transpose()?;
     let mut values = Vec::new();
+    let may_merge = text.contains("<<");
     for document in serde_yaml::Deserializer::from_str(text) {
         let mut value = read(document).map_err(|e| syntax_problem(file, &e))?;
-        if text.contains("<<") {
+        if may_merge {
             value.apply_merge().map_err(|e| merge_problem(file, &e))?;
         }
         values.push(value);
