@@ -37,6 +37,8 @@ pub struct Spot {
     collection: bool,
     /// A scalar written without quotes, block indicator or tag, which YAML resolves by its text.
     plain: bool,
+    /// An alias (`*name`): the node it stands for is written elsewhere.
+    alias: bool,
 }
 
 /// Positions of the values of one document.
@@ -52,7 +54,7 @@ pub enum Positions {
 impl Positions {
     /// An empty document: its one (null) value sits at the start of the file.
     fn empty_document() -> Positions {
-        let root = Spot { key: None, value: 0..0, collection: false, plain: true };
+        let root = Spot { key: None, value: 0..0, collection: false, plain: true, alias: false };
         Positions::Known(HashMap::from([(Vec::new(), root)]))
     }
 
@@ -81,7 +83,14 @@ impl Positions {
     /// Whether the value at exactly `path` is a plain scalar (`on`, not `"on"`), which a YAML 1.1
     /// reader may take for something other than a string.
     pub fn is_plain(&self, path: &[Segment]) -> bool {
-        matches!(self, Positions::Known(spots) if spots.get(path).is_some_and(|spot| spot.plain))
+        self.written_plain(path) == Some(true)
+    }
+
+    /// Whether the value at exactly `path` was written as a plain scalar; `None` when that is not
+    /// known: positions `Unknown`, or a value an alias or merge key brought from elsewhere.
+    pub fn written_plain(&self, path: &[Segment]) -> Option<bool> {
+        let Positions::Known(spots) = self else { return None };
+        spots.get(path).filter(|spot| !spot.alias).map(|spot| spot.plain)
     }
 }
 
@@ -418,6 +427,7 @@ struct Node<'v> {
     scalar: Option<&'v str>,
     collection: bool,
     plain: bool,
+    alias: bool,
 }
 
 impl<'a> Recorder<'a> {
@@ -428,7 +438,7 @@ impl<'a> Recorder<'a> {
     /// Called for every node start; returns the node's path, or `None` when it is a mapping key
     /// or inside one.
     fn place(&mut self, node: Node) -> Option<ValuePath> {
-        let Node { start, scalar, collection, plain } = node;
+        let Node { start, scalar, collection, plain, alias } = node;
         let end = start + scalar.map_or(1, |s| s.len().max(1));
         let (path, key) = match self.stack.last_mut() {
             None => (Vec::new(), None),
@@ -465,7 +475,7 @@ impl<'a> Recorder<'a> {
             }
         };
         if let Some(doc) = self.documents.last_mut() {
-            doc.insert(path.clone(), Spot { key, value: start..end, collection, plain });
+            doc.insert(path.clone(), Spot { key, value: start..end, collection, plain, alias });
         }
         Some(path)
     }
@@ -520,13 +530,13 @@ impl MarkedEventReceiver for Recorder<'_> {
             Event::Scalar(value, style, _, tag) => {
                 // A tag decides the type itself (`!!str 0755`).
                 let plain = style == TScalarStyle::Plain && tag.is_none();
-                self.place(Node { start, scalar: Some(&value), collection: false, plain });
+                self.place(Node { start, scalar: Some(&value), collection: false, plain, alias: false });
             }
             Event::Alias(_) => {
-                self.place(Node { start, scalar: None, collection: false, plain: false });
+                self.place(Node { start, scalar: None, collection: false, plain: false, alias: true });
             }
             Event::MappingStart(..) | Event::SequenceStart(..) => {
-                let path = self.place(Node { start, scalar: None, collection: true, plain: false });
+                let path = self.place(Node { start, scalar: None, collection: true, plain: false, alias: false });
                 self.stack.push(if matches!(event, Event::MappingStart(..)) {
                     Frame::Mapping { path, pending_key: None, keys: Default::default() }
                 } else {
@@ -694,6 +704,15 @@ mod tests {
         let problem = parse_one(&file).unwrap_err();
         assert!(problem.message.contains("duplicate"), "{}", problem.message);
         assert!(problem.where_().unwrap().starts_with("dup.yaml:3:"), "{:?}", problem.where_());
+    }
+
+    #[test]
+    fn merge_keys_merge_and_a_bad_one_is_an_error_at_it() {
+        let doc = parse_one(&SourceFile::new("m.yaml", "base: &b {x: 1}\nc:\n  <<: *b\n  y: 2\n")).unwrap();
+        assert_eq!(doc.value["c"], serde_yaml::from_str::<Value>("{x: 1, y: 2}").unwrap());
+        let problem = parse_one(&SourceFile::new("m.yaml", "a: 1\nc:\n  <<: 3\n")).unwrap_err();
+        assert_eq!(problem.code, "hldc::yaml::merge");
+        assert_eq!(problem.where_().unwrap(), "m.yaml:3:3");
     }
 
     #[test]

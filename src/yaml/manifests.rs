@@ -13,7 +13,7 @@ use serde_yaml::value::{Tag, TaggedValue};
 use serde_yaml::{Mapping, Value};
 
 use super::resolve::{self, Reading};
-use super::{display_path, Document, Positions, Segment, ValuePath};
+use super::{display_path, Document, Segment, ValuePath};
 use crate::diag::{Location, Problem, Source};
 
 /// Every document of a stream of rendered manifests, each with the warnings reading it raised.
@@ -94,15 +94,17 @@ fn read_plain_scalars(document: &mut Document) {
     }
     let mut changes = Vec::new();
     let mut warnings = Vec::new();
+    let mut unknown = Vec::new();
     for (path, text, reading) in candidates {
-        match document.positions() {
-            Positions::Known(_) if !document.positions().is_plain(&path) => {}
-            Positions::Known(_) => match reading {
-                Reading::Agreed(value) => changes.push((path, value)),
-                Reading::Disputed { v2 } => warnings.push(disputed(document, &path, &text, v2)),
-            },
-            Positions::Unknown => warnings.push(unknown_quoting(document, &path)),
+        match (document.positions().written_plain(&path), reading) {
+            (Some(false), _) => {}
+            (Some(true), Reading::Agreed(value)) => changes.push((path, value)),
+            (Some(true), Reading::Disputed { v2 }) => warnings.push(disputed(document, &path, &text, v2)),
+            (None, _) => unknown.push(path),
         }
+    }
+    if !unknown.is_empty() {
+        warnings.push(unknown_quoting(document, &unknown));
     }
     for (path, value) in changes {
         if let Some(slot) = value_at_mut(&mut document.value, &path) {
@@ -167,18 +169,22 @@ fn disputed(document: &Document, path: &[Segment], text: &str, v2: bool) -> Prob
     ))
 }
 
-fn unknown_quoting(document: &Document, path: &[Segment]) -> Problem {
-    let at = document.value_location(path);
+/// One warning per document for the values whose quoting is not known.
+fn unknown_quoting(document: &Document, paths: &[ValuePath]) -> Problem {
+    let at = document.value_location(&paths[0]);
+    let named: Vec<String> = paths.iter().take(3).map(|path| format!("`{}`", display_path(path))).collect();
+    let more = if paths.len() > 3 { format!(" and {} more", paths.len() - 3) } else { String::new() };
     Problem::warning(
         "hldc::render::unresolved-scalar",
         format!(
-            "hldc cannot tell whether `{}` is quoted in `{}`; it keeps it a string, which Kubernetes tools read as a number or boolean if it is not",
-            display_path(path),
-            document.file.name()
+            "hldc cannot tell whether {}{more} are quoted in `{}`{} (they come through an alias or merge key, or the file is beyond hldc's position reader); it keeps them strings, which Kubernetes tools read as numbers or booleans if they are not",
+            named.join(", "),
+            document.file.name(),
+            super::in_helm_template(&at)
         ),
     )
     .at(at)
-    .help("quote the value in the manifest (`\"0755\"`), or write the number or boolean it means")
+    .help("quote such values in the manifest (`\"0755\"`), or write the number or boolean they mean, without an alias")
 }
 
 /// serde_yaml's `Value`, except that a key repeated in a mapping keeps its last value (as
@@ -333,6 +339,19 @@ mod tests {
         let kinds: Vec<&str> = documents.iter().map(|d| d.value["kind"].as_str().unwrap()).collect();
         assert_eq!(kinds, ["ConfigMap", "Service", "Secret"]);
         assert_eq!(documents[1].value_location(&[Segment::Key("metadata".into())]).display(), "m.yaml:12:5");
+    }
+
+    #[test]
+    fn a_scalar_through_an_alias_or_merge_key_is_warned_not_guessed() {
+        let documents = read("base: &b {mode: 0755}\nobj:\n  <<: *b\ncopy: *b\n");
+        let codes: Vec<&str> = documents[0].warnings.iter().map(|w| w.code).collect();
+        assert_eq!(codes, ["hldc::render::unresolved-scalar"]);
+        assert!(
+            documents[0].warnings[0].message.contains("`obj.mode`, `copy.mode` are quoted"),
+            "{}",
+            documents[0].warnings[0].message
+        );
+        assert_eq!(documents[0].value["base"]["mode"], Value::Number(493.into()));
     }
 
     #[test]
