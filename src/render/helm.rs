@@ -155,14 +155,11 @@ fn failure_problem(planned: &Planned, chart: &Chart, helm: &Path, failure: Failu
 /// subchart's): helm writes `# Source: <chart>/crds/<file>` (or `<chart>/charts/<sub>/crds/...`)
 /// above each document it prints.
 pub fn from_chart_crds(origin: &Location) -> bool {
-    let text = origin.file.text();
-    let Some(before) = text.get(..origin.span.start) else {
+    let Some((source, _)) = crate::yaml::helm_template(origin) else {
         return false;
     };
-    let source =
-        before.lines().rev().take_while(|line| *line != "---").find_map(|line| line.strip_prefix("# Source: "));
     // The first segment is the chart's name; then subcharts, each `charts/<name>`.
-    let mut segments = source.into_iter().flat_map(|source| source.split('/')).skip(1);
+    let mut segments = source.split('/').skip(1);
     loop {
         match segments.next() {
             Some("crds") => return true,
