@@ -141,7 +141,22 @@ fn declared_by_crd(object: &Value) -> Option<(&str, &str, Scope)> {
     Some((text(spec.get("group"))?, text(spec.get("names").and_then(|n| n.get("kind")))?, scope))
 }
 
-/// The built-in kinds of a shipped Kubernetes version.
+/// Built-in kinds Kubernetes has removed, which old charts still render (`extensions/v1beta1`,
+/// `policy/v1beta1` PodSecurityPolicy): their scope is known, so hldc never injects a namespace
+/// into a cluster-scoped one. A shipped version that still serves a kind decides over this list.
+const REMOVED_KINDS: [(&str, &str, Scope); 9] = [
+    ("extensions", "DaemonSet", Scope::Namespaced),
+    ("extensions", "Deployment", Scope::Namespaced),
+    ("extensions", "Ingress", Scope::Namespaced),
+    ("extensions", "NetworkPolicy", Scope::Namespaced),
+    ("extensions", "PodSecurityPolicy", Scope::Cluster),
+    ("extensions", "ReplicaSet", Scope::Namespaced),
+    ("policy", "PodSecurityPolicy", Scope::Cluster),
+    ("settings.k8s.io", "PodPreset", Scope::Namespaced),
+    ("auditregistration.k8s.io", "AuditSink", Scope::Cluster),
+];
+
+/// The built-in kinds of a shipped Kubernetes version, and the removed ones it does not serve.
 fn builtin(kube_version: &str) -> Result<BTreeMap<(String, String), Scope>, Problem> {
     #[derive(Deserialize)]
     struct Shipped {
@@ -154,10 +169,14 @@ fn builtin(kube_version: &str) -> Result<BTreeMap<(String, String), Scope>, Prob
         )
         .help("this is a bug in hldc; regenerate them with `scripts/update-kube-schemas`")
     })?;
-    Ok(shipped
-        .scopes
-        .into_iter()
-        .flat_map(|(group, kinds)| kinds.into_iter().map(move |(kind, scope)| ((group.clone(), kind), scope)))
+    let removed = REMOVED_KINDS.iter().map(|(group, kind, scope)| ((group.to_string(), kind.to_string()), *scope));
+    Ok(removed
+        .chain(
+            shipped
+                .scopes
+                .into_iter()
+                .flat_map(|(group, kinds)| kinds.into_iter().map(move |(kind, scope)| ((group.clone(), kind), scope))),
+        )
         .collect())
 }
 
@@ -211,6 +230,19 @@ mod tests {
             // A kind is cluster-scoped in its group only.
             assert!(!scopes.is_cluster_scoped(&object("example.com/v1", "Namespace")));
             assert!(!scopes.is_cluster_scoped(&object("v1", "ClusterRole")));
+        }
+    }
+
+    #[test]
+    fn removed_kinds_old_charts_render_have_their_scope() {
+        for version in kube::versions() {
+            let scopes = Scopes::new(version, &[], &[], &[]).unwrap();
+            assert!(scopes.is_cluster_scoped(&object("policy/v1beta1", "PodSecurityPolicy")), "{version}");
+            assert!(scopes.is_cluster_scoped(&object("extensions/v1beta1", "PodSecurityPolicy")), "{version}");
+            assert!(!scopes.is_cluster_scoped(&object("extensions/v1beta1", "Ingress")), "{version}");
+            assert!(scopes
+                .unknown_kinds(&objects("apiVersion: extensions/v1beta1\nkind: Deployment\n")[0].objects)
+                .is_empty());
         }
     }
 

@@ -10,6 +10,43 @@ use crate::diag::Problem;
 use crate::model::ObjectId;
 use crate::render::Rendered;
 use crate::scope::Scopes;
+use crate::yaml::Segment;
+
+/// Removes `metadata.namespace` from cluster-scoped objects, as the API server ignores it, with
+/// a warning each: the chart (never hldc) wrote it. Runs before injection.
+pub fn drop_cluster_scoped_namespaces(rendered: &mut [Rendered], scopes: &Scopes) -> Vec<Problem> {
+    let mut warnings = Vec::new();
+    for component in rendered.iter_mut() {
+        for object in &mut component.objects {
+            if !scopes.is_cluster_scoped(object.value()) {
+                continue;
+            }
+            let path = [Segment::Key("metadata".into()), Segment::Key("namespace".into())];
+            let at = object.document.key_location(&path);
+            let Some(metadata) = object.document.value.get_mut("metadata").and_then(Value::as_mapping_mut) else {
+                continue;
+            };
+            let Some(namespace) = metadata.remove("namespace") else {
+                continue;
+            };
+            if let Some(namespace) = namespace.as_str().filter(|namespace| !namespace.is_empty()) {
+                let describe = crate::check::objects::describe(object.value(), &component.component);
+                warnings.push(
+                    Problem::warning(
+                        "hldc::render::namespace-dropped",
+                        format!(
+                            "{describe} is cluster-scoped but has `metadata.namespace: {namespace}`; hldc drops it, as the API server does"
+                        ),
+                    )
+                    .at(at)
+                    .label("cluster-scoped kinds have no namespace")
+                    .help("remove `metadata.namespace` from this object in its template or manifest"),
+                );
+            }
+        }
+    }
+    warnings
+}
 
 /// Sets `metadata.namespace` where a component asked for it (`injectNamespace` with a
 /// `namespace`), only on namespaced objects that have none.

@@ -15,6 +15,9 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use crate::diag::{Location, Problem, Source};
 
+pub mod manifests;
+pub mod resolve;
+
 /// One step into a YAML value: a mapping key or a sequence index.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Segment {
@@ -32,8 +35,10 @@ pub struct Spot {
     value: Range<usize>,
     /// Mappings and sequences are shown by their key: their own start mark is not useful.
     collection: bool,
-    /// A scalar written without quotes or block indicator, which YAML resolves by its text.
+    /// A scalar written without quotes, block indicator or tag, which YAML resolves by its text.
     plain: bool,
+    /// An alias (`*name`): the node it stands for is written elsewhere.
+    alias: bool,
 }
 
 /// Positions of the values of one document.
@@ -49,7 +54,7 @@ pub enum Positions {
 impl Positions {
     /// An empty document: its one (null) value sits at the start of the file.
     fn empty_document() -> Positions {
-        let root = Spot { key: None, value: 0..0, collection: false, plain: true };
+        let root = Spot { key: None, value: 0..0, collection: false, plain: true, alias: false };
         Positions::Known(HashMap::from([(Vec::new(), root)]))
     }
 
@@ -78,7 +83,14 @@ impl Positions {
     /// Whether the value at exactly `path` is a plain scalar (`on`, not `"on"`), which a YAML 1.1
     /// reader may take for something other than a string.
     pub fn is_plain(&self, path: &[Segment]) -> bool {
-        matches!(self, Positions::Known(spots) if spots.get(path).is_some_and(|spot| spot.plain))
+        self.written_plain(path) == Some(true)
+    }
+
+    /// Whether the value at exactly `path` was written as a plain scalar; `None` when that is not
+    /// known: positions `Unknown`, or a value an alias or merge key brought from elsewhere.
+    pub fn written_plain(&self, path: &[Segment]) -> Option<bool> {
+        let Positions::Known(spots) = self else { return None };
+        spots.get(path).filter(|spot| !spot.alias).map(|spot| spot.plain)
     }
 }
 
@@ -118,12 +130,25 @@ pub struct Document {
     stream: Arc<StreamPositions>,
     /// Which document of the file this is (empty ones counted).
     index: usize,
+    /// What reading a rendered manifest noticed without refusing it (`manifests::parse`):
+    /// duplicate keys, values Kubernetes tools read differently. The renderer hands them on.
+    pub warnings: Vec<Problem>,
+    /// Where this document's value sits in the parsed document: empty, or the item of a
+    /// `kind: List` it was taken from (`items[2]`).
+    within: ValuePath,
 }
 
 impl Document {
     /// A document made by hldc rather than read: nothing finer than `file` is known.
     pub fn unlocated(file: &Source, value: Value) -> Document {
-        Document { file: file.clone(), value, stream: StreamPositions::known(file, Positions::Unknown), index: 0 }
+        Document {
+            file: file.clone(),
+            value,
+            stream: StreamPositions::known(file, Positions::Unknown),
+            index: 0,
+            warnings: Vec::new(),
+            within: Vec::new(),
+        }
     }
 
     /// Where the nodes of this document are in its file (found on the first call for the file).
@@ -133,13 +158,31 @@ impl Document {
 
     /// Where the value at `path` is; the start of the file when its positions are `Unknown`.
     pub fn value_location(&self, path: &[Segment]) -> Location {
-        self.located(self.positions().value_span(path))
+        self.located(self.positions().value_span(&self.in_parsed(path)))
     }
 
     /// Where the key holding the value at `path` is; the start of the file when its positions
     /// are `Unknown`.
     pub fn key_location(&self, path: &[Segment]) -> Location {
-        self.located(self.positions().key_span(path))
+        self.located(self.positions().key_span(&self.in_parsed(path)))
+    }
+
+    /// `path` from the root of the parsed document.
+    fn in_parsed(&self, path: &[Segment]) -> ValuePath {
+        self.within.iter().chain(path).cloned().collect()
+    }
+
+    /// The document made of `value`, found at `path` in this one (an item of a `kind: List`):
+    /// its locations point into the same text.
+    pub fn part(&self, path: &[Segment], value: Value) -> Document {
+        Document {
+            file: self.file.clone(),
+            value,
+            stream: self.stream.clone(),
+            index: self.index,
+            warnings: Vec::new(),
+            within: self.in_parsed(path),
+        }
     }
 
     fn located(&self, span: Option<Range<usize>>) -> Location {
@@ -163,6 +206,8 @@ pub fn parse_one(file: &Source) -> Result<Document, Problem> {
             value: Value::Null,
             stream: StreamPositions::known(file, Positions::empty_document()),
             index: 0,
+            warnings: Vec::new(),
+            within: Vec::new(),
         }),
         1 => Ok(documents.remove(0)),
         _ => Err(Problem::error(
@@ -175,9 +220,18 @@ pub fn parse_one(file: &Source) -> Result<Document, Problem> {
     }
 }
 
-/// Parses every document of a YAML stream (static manifests, helm output).
-/// Empty documents are dropped.
+/// Parses every document of a YAML stream (config files, CRDs, hldc's own output); rendered
+/// manifests are read by `manifests::parse`. Empty documents are dropped; merge keys
+/// (`<<: *anchor`) are merged, as helm and Fabrikate (go-yaml) merged them.
 pub fn parse_all(file: &Source) -> Result<Vec<Document>, Problem> {
+    parse_stream(file, |document| serde::Deserialize::deserialize(document))
+}
+
+/// Reads each document of `file` with `read`, merges merge keys, and drops empty documents.
+pub(crate) fn parse_stream(
+    file: &Source,
+    mut read: impl FnMut(serde_yaml::Deserializer) -> Result<Value, serde_yaml::Error>,
+) -> Result<Vec<Document>, Problem> {
     let text = file.text();
     if text.len() > MAX_FILE_BYTES {
         return Err(Problem::error(
@@ -194,9 +248,12 @@ pub fn parse_all(file: &Source) -> Result<Vec<Document>, Problem> {
     let eager =
         (flow_collections(text) > EAGER_POSITIONS_COLLECTIONS).then(|| index_positions(text, file)).transpose()?;
     let mut values = Vec::new();
+    let may_merge = text.contains("<<");
     for document in serde_yaml::Deserializer::from_str(text) {
-        let value: serde_yaml::Value =
-            serde::Deserialize::deserialize(document).map_err(|e| syntax_problem(file, &e))?;
+        let mut value = read(document).map_err(|e| syntax_problem(file, &e))?;
+        if may_merge {
+            value.apply_merge().map_err(|e| merge_problem(file, &e))?;
+        }
         values.push(value);
     }
     let stream = Arc::new(StreamPositions { file: file.clone(), documents: values.len(), found: OnceLock::new() });
@@ -207,8 +264,24 @@ pub fn parse_all(file: &Source) -> Result<Vec<Document>, Problem> {
         .into_iter()
         .enumerate()
         .filter(|(_, value)| !value.is_null())
-        .map(|(index, value)| Document { file: file.clone(), value, stream: stream.clone(), index })
+        .map(|(index, value)| Document {
+            file: file.clone(),
+            value,
+            stream: stream.clone(),
+            index,
+            warnings: Vec::new(),
+            within: Vec::new(),
+        })
         .collect())
+}
+
+/// A merge key whose value is not a mapping or a list of mappings.
+fn merge_problem(file: &Source, error: &serde_yaml::Error) -> Problem {
+    let at = file.text().find("<<").map_or(0..0, |start| start..start + 2);
+    Problem::error("hldc::yaml::merge", format!("invalid merge key in `{}`: {error}", file.name()))
+        .at(Location::new(file, at))
+        .label("merge key")
+        .help("`<<:` takes an alias of a mapping (`<<: *defaults`) or a list of them")
 }
 
 /// With more flow collections than serde_yaml's recursion limit, positions are found first.
@@ -267,9 +340,42 @@ fn duplicate_key_span(file: &Source, message: &str) -> Option<Range<usize>> {
     if !message.contains("duplicate entry with key") {
         return None;
     }
+    duplicate_keys(file).into_iter().next().map(|(_, span)| span)
+}
+
+/// The keys repeated within one mapping, by document (counted as `Document::index`).
+pub(crate) fn duplicate_keys(file: &Source) -> Vec<(usize, Range<usize>)> {
     let mut recorder = Recorder::new(file);
     let _ = Parser::new_from_str(file.text()).load(&mut recorder, true);
-    recorder.duplicates.into_iter().next()
+    recorder.duplicates
+}
+
+/// The chart template helm rendered the text at `location` from (its `# Source:` comment) and
+/// the line within that template's output; `None` outside helm output.
+pub fn helm_template(location: &Location) -> Option<(&str, usize)> {
+    let before = location.file.text().get(..location.span.start)?;
+    let comment = before.rfind("# Source: ").filter(|&at| at == 0 || before.as_bytes()[at - 1] == b'\n')?;
+    let (comment, after) = before[comment..].split_once('\n')?;
+    if after.lines().any(|line| line == "---") {
+        return None;
+    }
+    Some((comment.strip_prefix("# Source: ")?, after.matches('\n').count() + 1))
+}
+
+/// ` (template `chart/templates/x.yaml`, line 12 of its output)` for a place in helm output,
+/// else nothing: helm output is one text, the chart's author knows the template.
+pub fn in_helm_template(at: &Location) -> String {
+    helm_template(at)
+        .map(|(template, line)| format!(" (template `{template}`, line {line} of its output)"))
+        .unwrap_or_default()
+}
+
+/// Names the chart template a problem found in helm output comes from, in its message.
+pub fn name_helm_template(problem: &mut Problem) {
+    if let Some(at) = &problem.location {
+        let note = in_helm_template(at);
+        problem.message.push_str(&note);
+    }
 }
 
 /// Records the position of every node of every document; `None` when this second parser
@@ -311,8 +417,8 @@ struct Recorder<'a> {
     lines: Lines<'a>,
     documents: Vec<Spots>,
     stack: Vec<Frame>,
-    /// Spans of keys repeated within one mapping.
-    duplicates: Vec<Range<usize>>,
+    /// Keys repeated within one mapping: the document (counted as `Document::index`) and span.
+    duplicates: Vec<(usize, Range<usize>)>,
 }
 
 /// What the event reader saw at one node start.
@@ -321,6 +427,7 @@ struct Node<'v> {
     scalar: Option<&'v str>,
     collection: bool,
     plain: bool,
+    alias: bool,
 }
 
 impl<'a> Recorder<'a> {
@@ -331,7 +438,7 @@ impl<'a> Recorder<'a> {
     /// Called for every node start; returns the node's path, or `None` when it is a mapping key
     /// or inside one.
     fn place(&mut self, node: Node) -> Option<ValuePath> {
-        let Node { start, scalar, collection, plain } = node;
+        let Node { start, scalar, collection, plain, alias } = node;
         let end = start + scalar.map_or(1, |s| s.len().max(1));
         let (path, key) = match self.stack.last_mut() {
             None => (Vec::new(), None),
@@ -345,7 +452,7 @@ impl<'a> Recorder<'a> {
                         }
                     }
                     if scalar.is_some() && !keys.insert(name.clone()) {
-                        self.duplicates.push(start..end);
+                        self.duplicates.push((self.documents.len().saturating_sub(1), start..end));
                     }
                     *pending_key = Some((name, start..end));
                     return None;
@@ -368,7 +475,7 @@ impl<'a> Recorder<'a> {
             }
         };
         if let Some(doc) = self.documents.last_mut() {
-            doc.insert(path.clone(), Spot { key, value: start..end, collection, plain });
+            doc.insert(path.clone(), Spot { key, value: start..end, collection, plain, alias });
         }
         Some(path)
     }
@@ -420,15 +527,16 @@ impl MarkedEventReceiver for Recorder<'_> {
                 self.documents.push(Spots::new());
                 self.stack.clear();
             }
-            Event::Scalar(value, style, ..) => {
-                let plain = style == TScalarStyle::Plain;
-                self.place(Node { start, scalar: Some(&value), collection: false, plain });
+            Event::Scalar(value, style, _, tag) => {
+                // A tag decides the type itself (`!!str 0755`).
+                let plain = style == TScalarStyle::Plain && tag.is_none();
+                self.place(Node { start, scalar: Some(&value), collection: false, plain, alias: false });
             }
             Event::Alias(_) => {
-                self.place(Node { start, scalar: None, collection: false, plain: false });
+                self.place(Node { start, scalar: None, collection: false, plain: false, alias: true });
             }
             Event::MappingStart(..) | Event::SequenceStart(..) => {
-                let path = self.place(Node { start, scalar: None, collection: true, plain: false });
+                let path = self.place(Node { start, scalar: None, collection: true, plain: false, alias: false });
                 self.stack.push(if matches!(event, Event::MappingStart(..)) {
                     Frame::Mapping { path, pending_key: None, keys: Default::default() }
                 } else {
@@ -596,6 +704,15 @@ mod tests {
         let problem = parse_one(&file).unwrap_err();
         assert!(problem.message.contains("duplicate"), "{}", problem.message);
         assert!(problem.where_().unwrap().starts_with("dup.yaml:3:"), "{:?}", problem.where_());
+    }
+
+    #[test]
+    fn merge_keys_merge_and_a_bad_one_is_an_error_at_it() {
+        let doc = parse_one(&SourceFile::new("m.yaml", "base: &b {x: 1}\nc:\n  <<: *b\n  y: 2\n")).unwrap();
+        assert_eq!(doc.value["c"], serde_yaml::from_str::<Value>("{x: 1, y: 2}").unwrap());
+        let problem = parse_one(&SourceFile::new("m.yaml", "a: 1\nc:\n  <<: 3\n")).unwrap_err();
+        assert_eq!(problem.code, "hldc::yaml::merge");
+        assert_eq!(problem.where_().unwrap(), "m.yaml:3:3");
     }
 
     #[test]

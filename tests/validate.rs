@@ -144,15 +144,15 @@ const CORPUS: &[Row] = &[
     row("not-an-object", VR, 1, Some("manifests/app.yaml:1:"), "is not a Kubernetes object"),
     row("not-an-object", G, 2, Some("manifests/app.yaml:1:"), "is not a Kubernetes object"),
     row("missing-object-name", VR, 1, Some("manifests/app.yaml:3:1"), "has no `metadata.name`"),
-    row("namespace-on-cluster-scoped", VR, 1, Some("manifests/app.yaml:5:3"), "is cluster-scoped but has `metadata.namespace: web`"),
+    // The API server drops a namespace on a cluster-scoped object; so does hldc, saying so (issue 23).
+    row("namespace-on-cluster-scoped", VR, 0, Some("manifests/app.yaml:5:3"), "warning[hldc::render::namespace-dropped]: `ClusterRole reader` (component `namespace-on-cluster-scoped/app`) is cluster-scoped but has `metadata.namespace: web`; hldc drops it"),
     row("label-too-long", VR, 1, Some("manifests/app.yaml:6:14"), "the value of label `release` is 70 characters long"),
     row("kube-unknown-field", VR, 1, Some("manifests/app.yaml:6:3"), "unknown field `spec.replica`"),
     row("kube-unknown-field", &["validate", "--rendered", "--kube-version", "1.33"], 1, Some("manifests/app.yaml:6:3"), "did you mean `replicas`?"),
     row("kube-unknown-field", &["validate", "--rendered", "--kube-version", "1.30"], 1, Some("manifests/app.yaml:6:3"), "did you mean `replicas`?"),
     row("kube-removed-api", VR, 1, Some("manifests/app.yaml:1:"), "Kubernetes 1.34 does not serve `PodDisruptionBudget` in `policy/v1beta1`"),
-    row("namespace-on-volume-attributes-class", VR, 1, Some("manifests/app.yaml:5:3"), "`VolumeAttributesClass fast` (component `namespace-on-volume-attributes-class/app`) is cluster-scoped"),
-    // generate refuses what validate --rendered rejects, before writing anything.
-    row("namespace-on-volume-attributes-class", G, 2, Some("manifests/app.yaml:5:3"), "`VolumeAttributesClass fast` (component `namespace-on-volume-attributes-class/app`) is cluster-scoped"),
+    row("namespace-on-volume-attributes-class", VR, 0, Some("manifests/app.yaml:5:3"), "`VolumeAttributesClass fast` (component `namespace-on-volume-attributes-class/app`) is cluster-scoped"),
+    row("namespace-on-volume-attributes-class", G, 0, Some("manifests/app.yaml:5:3"), "`VolumeAttributesClass fast` (component `namespace-on-volume-attributes-class/app`) is cluster-scoped but has `metadata.namespace: web`; hldc drops it"),
     row("namespace-on-volume-attributes-class", &["generate", "--no-check"], 0, None, "wrote 1 files"),
     row("missing-object-name", G, 2, Some("manifests/app.yaml:3:1"), "has no `metadata.name`"),
     row("label-too-long", G, 2, Some("manifests/app.yaml:6:14"), "the value of label `release` is 70 characters long"),
@@ -160,7 +160,7 @@ const CORPUS: &[Row] = &[
     // generate does not know the cluster's version: an API its default version no longer serves
     // (old charts written for Fabrikate) is a warning there, an error in validate --rendered.
     row("kube-removed-api", G, 0, Some("manifests/app.yaml:1:"), "warning[hldc::kube::not-served]: `PodDisruptionBudget web` (component `kube-removed-api/app`): Kubernetes 1.34 does not serve"),
-    row("project-scope-override", VR, 1, Some("manifests/app.yaml:5:3"), "`Widget w` (component `project-scope-override/app`) is cluster-scoped"),
+    row("project-scope-override", VR, 0, Some("manifests/app.yaml:5:3"), "`Widget w` (component `project-scope-override/app`) is cluster-scoped but has `metadata.namespace: web`; hldc drops it"),
     row("project-unknown-key", V, 1, Some("hldc.yaml:2:1"), "unknown field `clusters` in `hldc.yaml`"),
     row("project-unknown-key", G, 2, Some("hldc.yaml:2:1"), "unknown field `clusters` in `hldc.yaml`"),
     row("crd-is-skipped", VR, 0, Some("manifests/app.yaml:1:1"), "hldc does not know whether `cert-manager.io/Certificate` is cluster-scoped"),

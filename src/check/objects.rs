@@ -62,13 +62,15 @@ pub fn check(
     // Components in parallel: on 2,000 objects this is what keeps `generate`'s check cheap.
     let reports: Vec<ObjectReport> =
         components.par_iter().map(|component| check_component(component, kube, &crds, scopes, config)).collect();
-    reports.into_iter().fold(ObjectReport::default(), |mut all, mut one| {
+    let mut report = reports.into_iter().fold(ObjectReport::default(), |mut all, mut one| {
         all.problems.append(&mut one.problems);
         all.checked += one.checked;
         all.skipped.append(&mut one.skipped);
         all.unserved_by_default.append(&mut one.unserved_by_default);
         all
-    })
+    });
+    report.problems.iter_mut().chain(&mut report.unserved_by_default).for_each(crate::yaml::name_helm_template);
+    report
 }
 
 fn check_component(
@@ -190,7 +192,7 @@ fn overlay_setting(key: &str, layers: &[Layer]) -> Option<Problem> {
     })
 }
 
-fn describe(object: &Value, component: &str) -> String {
+pub(crate) fn describe(object: &Value, component: &str) -> String {
     let kind = object.get("kind").and_then(Value::as_str).unwrap_or("object");
     match object.get("metadata").and_then(|m| m.get("name")).and_then(Value::as_str) {
         Some(name) => format!("`{kind} {name}` (component `{component}`)"),

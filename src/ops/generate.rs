@@ -167,6 +167,7 @@ pub fn compile_loaded(
     let rules: Vec<_> = crate::route::scope_rules().into_iter().chain(project.scopes.iter().cloned()).collect();
     let scopes = Scopes::new(options.kube_version, &rules, &rendered, &crds).map_err(|p| vec![p])?;
     warnings.extend(scopes.unknown_kinds(rendered.iter().flat_map(|r| &r.objects)));
+    warnings.extend(transform::drop_cluster_scoped_namespaces(&mut rendered, &scopes));
     let patch_problems = crate::patch::apply_all(&mut rendered, &overlays, &scopes, options.kube_version);
     if !patch_problems.is_empty() {
         return Err(patch_problems);

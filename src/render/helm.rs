@@ -8,7 +8,7 @@ use crate::emit::yaml;
 use crate::process::{self, Failure};
 use crate::resolve::Planned;
 use crate::sources::{Chart, Sources};
-use crate::yaml::{parse_all, Document};
+use crate::yaml::{manifests, Document};
 
 use super::cache::{Entry, Inputs};
 use super::determinism;
@@ -56,7 +56,8 @@ pub fn render(
         process::run(command, values.as_bytes(), settings.timeout)
             .map_err(|failure| failure_problem(planned, chart, helm, failure))
     };
-    let parse = |output: String| parse_all(&SourceFile::new(format!("helm template {name} {chart_display}"), output));
+    let parse =
+        |output: String| manifests::parse(&SourceFile::new(format!("helm template {name} {chart_display}"), output));
     // With a helm this machine has not asked its version yet (a CI runner's first run), the
     // cache key waits on `helm version`, as long as a render: render meanwhile. A cached output
     // found once the key is known still wins, as it would have without the wait.
@@ -154,14 +155,11 @@ fn failure_problem(planned: &Planned, chart: &Chart, helm: &Path, failure: Failu
 /// subchart's): helm writes `# Source: <chart>/crds/<file>` (or `<chart>/charts/<sub>/crds/...`)
 /// above each document it prints.
 pub fn from_chart_crds(origin: &Location) -> bool {
-    let text = origin.file.text();
-    let Some(before) = text.get(..origin.span.start) else {
+    let Some((source, _)) = crate::yaml::helm_template(origin) else {
         return false;
     };
-    let source =
-        before.lines().rev().take_while(|line| *line != "---").find_map(|line| line.strip_prefix("# Source: "));
     // The first segment is the chart's name; then subcharts, each `charts/<name>`.
-    let mut segments = source.into_iter().flat_map(|source| source.split('/')).skip(1);
+    let mut segments = source.split('/').skip(1);
     loop {
         match segments.next() {
             Some("crds") => return true,

@@ -13,7 +13,7 @@ use crate::load::{read_source, Declared};
 use crate::process::{self, Failure};
 use crate::resolve::Planned;
 use crate::sources::Sources;
-use crate::yaml::{parse_all, parse_one, Document, Segment};
+use crate::yaml::{manifests, parse_one, Document, Segment};
 
 use super::{HelmSettings, Kustomize};
 
@@ -83,7 +83,7 @@ pub fn render(planned: &Planned, sources: &Sources, settings: &HelmSettings) -> 
     let output = String::from_utf8(output)
         .map_err(|_| failed("its output is not UTF-8".to_string()).help("check the manifests for binary content"))?;
     let file = SourceFile::new(format!("kustomize build {display}"), output);
-    parse_all(&file)
+    manifests::parse(&file)
 }
 
 /// What can be known of a kustomize component without running kustomize (`validate` checks it

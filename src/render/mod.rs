@@ -107,7 +107,7 @@ pub fn render(
     let Some(file) = planned.output_file() else {
         return Ok(None);
     };
-    let (documents, warnings) = match planned.node.component_type() {
+    let (documents, mut warnings) = match planned.node.component_type() {
         ComponentType::Component => return Ok(None),
         ComponentType::Static => {
             let (documents, skipped) = static_files::render(planned, sources)?;
@@ -125,6 +125,8 @@ pub fn render(
         ComponentType::Kustomize => (kustomize::render(planned, sources, helm)?, Vec::new()),
     };
     let from_helm = planned.node.component_type() == ComponentType::Helm;
+    let mut documents = crate::yaml::manifests::expand_lists(documents);
+    warnings.extend(documents.iter_mut().flat_map(|document| std::mem::take(&mut document.warnings)));
     let mut objects = documents.into_iter().map(|d| into_object(d, from_helm)).collect::<Result<Vec<_>, _>>()?;
     // A chart names its objects after the (ring-suffixed) release; static manifests need renaming.
     if let Some(ring) = planned.ring.as_ref().filter(|ring| !ring.default && !from_helm) {

@@ -7,7 +7,7 @@ use crate::diag::Problem;
 use crate::load::read_source;
 use crate::resolve::Planned;
 use crate::sources::Sources;
-use crate::yaml::{parse_all, Document};
+use crate::yaml::{self, Document};
 
 /// The documents of the component's manifests, and a warning naming the files left out.
 pub fn render(planned: &Planned, sources: &Sources) -> Result<(Vec<Document>, Option<Problem>), Problem> {
@@ -16,7 +16,7 @@ pub fn render(planned: &Planned, sources: &Sources) -> Result<(Vec<Document>, Op
     let mut documents = Vec::new();
     for path in manifests {
         let file = read_source(sources, &path)?;
-        documents.extend(parse_all(&file)?);
+        documents.extend(yaml::manifests::parse(&file)?);
     }
     let skipped = (!others.is_empty()).then(|| {
         let names: Vec<String> = others.iter().map(|path| format!("`{}`", sources.display(path))).collect();
