@@ -170,16 +170,17 @@ impl Sources {
         }
     }
 
-    /// The lock pins of these entries' sources that are not what the entries ask for, found
-    /// without the network (`validate`).
-    pub fn check_pins(&self, entries: &[(&Declared, &Path)]) -> Vec<Problem> {
+    /// What is wrong with these entries' sources that can be told without the network
+    /// (`validate`): a local repository the pipeline did not allow, a lock pin that is not what
+    /// the entry asks for.
+    pub fn check_offline(&self, entries: &[(&Declared, &Path)]) -> Vec<Problem> {
         let Some(remote) = &self.remote else { return Vec::new() };
         let lock_file = lock(&remote.lock).clone();
         entries
             .iter()
             .filter_map(|(entry, base_dir)| {
                 let spec = self.remote_spec(entry, base_dir)?;
-                let error = fetch::check_pin_offline(&spec, &lock_file, &remote.options)?;
+                let error = fetch::check_offline(&spec, &lock_file, &remote.options)?;
                 Some(fetch_problem(&error, Some(entry)))
             })
             .collect()

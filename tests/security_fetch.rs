@@ -230,6 +230,7 @@ fn repositories_of_the_machine_outside_the_hlds_are_refused() {
         run.assert_stderr_contains("error[hldc::fetch::local-source]").assert_stderr_contains("--allow-local-sources");
         assert!(!run.stderr.contains("private-data"));
         assert!(!fixture.hld().join("generated").exists(), "{source}");
+        fixture.run(&["validate"]).assert_code(1).assert_stderr_contains("error[hldc::fetch::local-source]");
     }
     // The pipeline may allow them.
     fixture.run(&["generate", "--allow-local-sources"]).assert_code(0);
@@ -329,7 +330,10 @@ fn a_git_pin_the_declared_tag_does_not_name_is_refused() {
     fixture.write(&[("hldc.lock", &fixture.lock().replace(&released, &proposed))]);
     std::fs::remove_dir_all(fixture.hld().join("generated")).unwrap();
     // validate tells from the cache, without the network.
-    fixture.run(&["validate"]).assert_code(1).assert_stderr_contains("error[hldc::lock::mismatch]");
+    fixture
+        .run(&["validate", "--allow-local-sources"])
+        .assert_code(1)
+        .assert_stderr_contains("error[hldc::lock::mismatch]");
     for warm in [true, false] {
         if !warm {
             std::fs::remove_dir_all(fixture.cache()).unwrap();

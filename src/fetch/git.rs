@@ -114,7 +114,7 @@ pub(crate) fn fetch(url: &str, reference: &GitRef, ctx: &Ctx<'_>) -> Result<(Out
 /// Refuses a repository of this machine outside the HLD's own, unless the pipeline allowed them:
 /// a source from a pull request could otherwise read any repository the runner holds, the
 /// cache's mirrors included.
-fn check_local_source(url: &str, ctx: &Ctx<'_>) -> Result<(), Failure> {
+pub(crate) fn check_local_source(url: &str, ctx: &Ctx<'_>) -> Result<(), Failure> {
     if ctx.opts.allow_local_sources {
         return Ok(());
     }

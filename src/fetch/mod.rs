@@ -232,18 +232,21 @@ pub fn chart_dependency_specs(chart_dir: &Path) -> Vec<SourceSpec> {
     helm::dependency_specs(chart_dir)
 }
 
-/// Whether the lock's pin of `spec` is what the spec asks for, as far as can be told without the
-/// network: a chart's version against its constraint, a commit against the mirror in the cache
-/// when there is one. `None` when there is no pin or nothing wrong with it.
-pub fn check_pin_offline(spec: &SourceSpec, lock: &Lockfile, opts: &FetchOptions) -> Option<FetchError> {
+/// What can be told about `spec` without the network: whether a git source may be read (see
+/// [`FetchOptions::allow_local_sources`]), and whether its lock pin is what it asks for (a
+/// chart's version against its constraint, a commit against the mirror in the cache when there
+/// is one). `None` when nothing is wrong.
+pub fn check_offline(spec: &SourceSpec, lock: &Lockfile, opts: &FetchOptions) -> Option<FetchError> {
     let ctx = Ctx::new(opts, lock, 0);
-    let checked = match (spec, lock.get(&LockKey::for_spec(spec))?) {
-        (SourceSpec::Git { url, reference }, LockValue::Git { commit }) => {
-            git::check_pin_in_cache(url, reference, commit, &ctx)
-        }
+    let pin = lock.get(&LockKey::for_spec(spec));
+    let checked = match (spec, pin) {
+        (SourceSpec::Git { url, reference }, pin) => git::check_local_source(url, &ctx).and_then(|()| match pin {
+            Some(LockValue::Git { commit }) => git::check_pin_in_cache(url, reference, commit, &ctx),
+            _ => Ok(()),
+        }),
         (
             SourceSpec::HelmRepo { constraint, .. } | SourceSpec::Oci { constraint, .. },
-            LockValue::Helm { version, .. },
+            Some(LockValue::Helm { version, .. }),
         ) => helm::check_pinned_version(version, constraint),
         _ => Ok(()),
     };

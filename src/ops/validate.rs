@@ -217,7 +217,7 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
     if let Some(sources) = &fetching {
         let nodes = hld.root.walk();
         let entries: Vec<_> = nodes.iter().map(|node| (&node.definition, node.dir.as_path())).collect();
-        problems.extend(sources.check_pins(&entries));
+        problems.extend(sources.check_offline(&entries));
     }
     let combinations = match options.environments.is_empty() {
         true => every_environment_alone(&hld, &project),
