@@ -230,10 +230,12 @@ fn find_full_sha_in_mirror(sha: &str, mirror: &Path) -> Option<String> {
     repo.find_commit(oid).ok().map(|c| c.id().to_string())
 }
 
-/// Open the bare mirror at `path`, creating it when missing (or broken).
+/// Open the bare mirror at `path`, creating it when missing (or broken). Called under the
+/// mirror's lock, so a pack libgit2 was still writing belongs to a fetch that was killed.
 fn open_mirror(path: &Path) -> Result<Repository, Failure> {
     if path.exists() {
         if let Ok(repo) = Repository::open_bare(path) {
+            remove_unfinished_packs(&path.join("objects").join("pack"));
             return Ok(repo);
         }
         fs::remove_dir_all(path)
@@ -245,6 +247,15 @@ fn open_mirror(path: &Path) -> Result<Repository, Failure> {
     Repository::init_bare(path).map_err(|e| {
         Failure::new(FetchErrorKind::Io, format!("cannot create mirror {}: {}", path.display(), e.message()))
     })
+}
+
+fn remove_unfinished_packs(packs: &Path) {
+    let Ok(entries) = fs::read_dir(packs) else { return };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with("pack_git2_") {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Make sure the mirror holds `commit` (fetching when it does not).
@@ -752,6 +763,20 @@ fn write_symlink(target: &[u8], path: &Path) -> Result<(), Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pack_a_killed_fetch_left_is_removed_when_the_mirror_is_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let mirror = dir.path().join("mirror");
+        Repository::init_bare(&mirror).unwrap();
+        let packs = mirror.join("objects/pack");
+        fs::create_dir_all(&packs).unwrap();
+        fs::write(packs.join("pack_git2_a1b2c3"), b"half a pack").unwrap();
+        fs::write(packs.join("pack-0123.keep"), b"").unwrap();
+        open_mirror(&mirror).unwrap();
+        assert!(!packs.join("pack_git2_a1b2c3").exists());
+        assert!(packs.join("pack-0123.keep").exists());
+    }
 
     #[test]
     fn repositories_and_work_trees_are_found_as_libgit2_finds_them() {
