@@ -486,3 +486,28 @@ fn sizes_and_durations_are_checked_before_anything_is_fetched() {
         .assert_stderr_contains("error[hldc::cli::timeout]");
     assert!(server.recorded().is_empty());
 }
+
+#[test]
+fn an_oci_chart_larger_than_the_cap_stays_out_of_the_cache() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    // A helm whose `pull` brings 10 kB, with nothing but shell builtins (helm runs without PATH).
+    let helm = dir.path().join("helm");
+    std::fs::write(
+        &helm,
+        "#!/bin/sh\nwhile [ $# -gt 0 ]; do [ \"$1\" = --destination ] && dest=$2; shift; done\n\
+         i=0; while [ $i -lt 100 ]; do printf '%0100d' 0; i=$((i+1)); done > \"$dest/web-1.0.0.tgz\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&helm, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut options = hldc::fetch::FetchOptions::new(dir.path().join("cache"));
+    options.helm = Some(helm);
+    options.max_download = 4096;
+    let spec =
+        hldc::fetch::SourceSpec::Oci { reference: "oci://127.0.0.1:1/charts/web".into(), constraint: "1.0.0".into() };
+    let errors = hldc::fetch::fetch_all(&[spec], &mut hldc::fetch::Lockfile::new(), &options).unwrap_err();
+    assert_eq!(errors[0].kind, hldc::fetch::FetchErrorKind::TooLarge, "{}", errors[0]);
+    let archives = dir.path().join("cache/helm/archives");
+    assert!(std::fs::read_dir(&archives).map_or(true, |mut entries| entries.next().is_none()));
+    assert_eq!(temporaries(&dir.path().join("cache")), Vec::<String>::new());
+}

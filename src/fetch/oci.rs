@@ -151,6 +151,14 @@ fn pull(reference: &str, version: Option<&str>, ctx: &Ctx<'_>) -> Result<Pulled,
             ))
         }
     };
+    // helm pull has no size limit of its own: what it brought is at least kept out of the cache.
+    let size = fs::metadata(&file).map_err(|e| Failure::io(format!("cannot read {}", file.display()), e))?.len();
+    if size > ctx.opts.max_download {
+        return Err(Failure::new(
+            FetchErrorKind::TooLarge,
+            format!("{shown} is larger than {} (`--max-download`)", crate::fetch::show_size(ctx.opts.max_download)),
+        ));
+    }
     let sha256 = sha256_file(&file)?;
     let meta = ChartMeta::from_archive(&file)?;
     let version = match version {
