@@ -249,6 +249,20 @@ impl Command {
         }
     }
 
+    /// What the pipeline lets a command that fetches use.
+    pub fn source_access(&self) -> Option<&SourceAccessArgs> {
+        match self {
+            Command::Generate(a) => Some(&a.fetch.access),
+            Command::Validate(a) => Some(&a.access),
+            Command::Diff(a) => Some(&a.fetch.access),
+            Command::Update(a) => Some(&a.access),
+            Command::Config(a) => Some(&a.fetch.access),
+            Command::Promote(a) => Some(&a.fetch.access),
+            Command::Tree(a) => Some(&a.fetch.access),
+            _ => None,
+        }
+    }
+
     /// The kustomize options of a command that renders.
     pub fn kustomize(&self) -> Option<&KustomizeArgs> {
         match self {
@@ -390,6 +404,35 @@ pub struct FetchArgs {
     /// Never touch the network; fail when a source is not in the cache
     #[arg(long)]
     pub offline: bool,
+
+    #[command(flatten)]
+    pub access: SourceAccessArgs,
+}
+
+/// What the pipeline lets a fetch use, since every file of the HLD may come from a pull request:
+/// flattened into `FetchArgs`, and into `validate` and `update`, which fetch with fixed modes.
+#[derive(Debug, Args)]
+pub struct SourceAccessArgs {
+    /// Send the token held by environment variable VAR to the sources access.yaml maps to it
+    /// (repeatable; also $HLDC_ALLOW_TOKENS=VAR1,VAR2); `VAR=URL` sends it only under URL.
+    /// `SSH_AUTH_SOCK` lets git use the SSH agent. No other credential of the machine (git
+    /// credential helpers and config, ~/.netrc, docker or helm registry logins) is ever used
+    #[arg(long = "allow-token", value_name = "VAR")]
+    pub allow_tokens: Vec<String>,
+
+    /// Let git sources be repositories on this machine outside the HLD's own repository
+    /// (`file://`, absolute paths, relative paths leading out of it)
+    #[arg(long)]
+    pub allow_local_sources: bool,
+
+    /// The most one download (a file, an index, a chart, a git fetch) may bring: `500MiB`,
+    /// `1GiB`, or bytes
+    #[arg(long, value_name = "SIZE", default_value = "1GiB")]
+    pub max_download: String,
+
+    /// Give up on an http download or a git fetch after this long (e.g. `90s`, `5m`)
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    pub fetch_timeout: String,
 }
 
 #[derive(Debug, Args)]
@@ -403,6 +446,9 @@ pub struct UpdateArgs {
 
     #[command(flatten)]
     pub helm: HelmArgs,
+
+    #[command(flatten)]
+    pub access: SourceAccessArgs,
 }
 
 #[derive(Debug, Args)]
@@ -499,6 +545,9 @@ pub struct ValidateArgs {
     /// components whose config names no `helm.kubeVersion`
     #[arg(long, value_name = "V")]
     pub kube_version: Option<String>,
+
+    #[command(flatten)]
+    pub access: SourceAccessArgs,
 
     #[command(flatten)]
     pub output: OutputArgs,

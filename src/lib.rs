@@ -56,6 +56,10 @@ pub const EXIT_ERROR: u8 = 2;
 
 /// Runs hldc with the process's arguments; the binary's whole `main`.
 pub fn main() -> ExitCode {
+    // A git fetch run apart from the command that needs it (see `fetch::serve_git_fetch`).
+    if std::env::args_os().nth(1).is_some_and(|arg| arg == fetch::GIT_FETCH_CHILD) {
+        return fetch::serve_git_fetch();
+    }
     let cli = cli::parse();
     let settings = Settings::resolve(&cli);
     // Every parallel render runs on this pool, so `--jobs` bounds the helm processes too.
@@ -87,7 +91,8 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
     match &cli.command {
         Command::Generate(args) => {
             let options = compile_options(&args.render, settings)?;
-            let (mut sources, warnings) = ops::remote::open(settings, settings.fetch(&args.fetch, &options.helm))?;
+            let (mut sources, warnings) =
+                ops::remote::open(settings, settings.fetch(&args.fetch, &options.helm).map_err(|p| vec![p])?)?;
             if matches!(options.hooks, HookPolicy::Run(_)) {
                 sources.copy_fetched_trees().map_err(|p| vec![p])?;
             }
@@ -148,7 +153,7 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
         }
         Command::Update(args) => {
             let helm = settings.helm(&args.helm).map_err(|p| vec![p])?;
-            let fetch = settings.fetch(&cli::FetchArgs { locked: false, offline: false }, &helm);
+            let fetch = settings.fetch_options(false, false, &helm).map_err(|p| vec![p])?;
             let (sources, warnings) = ops::remote::open(settings, fetch)?;
             report(&warnings, settings);
             let updated = ops::update::update(&sources, &args.components)?;
@@ -202,7 +207,8 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
                 noise: diff::Noise::new(&args.redact).map_err(|p| vec![p])?,
                 compile,
             };
-            let compared = ops::diff::diff(&options, settings, &settings.fetch(&args.fetch, &options.compile.helm))?;
+            let fetch = settings.fetch(&args.fetch, &options.compile.helm).map_err(|p| vec![p])?;
+            let compared = ops::diff::diff(&options, settings, &fetch)?;
             report(&compared.warnings, settings);
             print!(
                 "{}",
@@ -251,7 +257,7 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
         }
         Command::Promote(args) => {
             let helm = settings.helm(&args.helm).map_err(|p| vec![p])?;
-            let fetch = settings.fetch(&args.fetch, &helm);
+            let fetch = settings.fetch(&args.fetch, &helm).map_err(|p| vec![p])?;
             let (sources, warnings) = ops::remote::open(settings, fetch.clone())?;
             report(&warnings, settings);
             let options = ops::promote::PromoteOptions {
@@ -285,7 +291,8 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
         }
         Command::Config(args) => {
             let helm = settings.helm(&args.helm).map_err(|p| vec![p])?;
-            let (sources, warnings) = ops::remote::open(settings, settings.fetch(&args.fetch, &helm))?;
+            let (sources, warnings) =
+                ops::remote::open(settings, settings.fetch(&args.fetch, &helm).map_err(|p| vec![p])?)?;
             report(&warnings, settings);
             let query = ops::config::Query {
                 environment: &args.environment,
@@ -304,7 +311,8 @@ fn run(cli: &Cli, settings: &Settings) -> Result<ExitCode, Vec<Problem>> {
         }
         Command::Tree(args) => {
             let helm = settings.helm(&args.helm).map_err(|p| vec![p])?;
-            let (sources, warnings) = ops::remote::open(settings, settings.fetch(&args.fetch, &helm))?;
+            let (sources, warnings) =
+                ops::remote::open(settings, settings.fetch(&args.fetch, &helm).map_err(|p| vec![p])?)?;
             report(&warnings, settings);
             let tree = ops::tree::tree(&sources, args.environment.as_deref(), args.cluster.as_deref())?;
             match args.output.output {

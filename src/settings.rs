@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::cli::{Cli, ColorChoice, FetchArgs, HelmArgs, RenderArgs};
 use crate::diag::Problem;
-use crate::fetch::{AccessTokens, FetchOptions, Progress};
+use crate::fetch::{FetchOptions, Progress, SshAgent, DEFAULT_MAX_DOWNLOAD};
 use crate::render::{HelmSettings, HookRunner, Kustomize};
 
 /// What every command shares.
@@ -25,7 +25,52 @@ pub struct Settings {
     /// Whether to draw a progress bar (a terminal outside CI), print plain lines, or say nothing (`-q`).
     pub progress: Progress,
     pub verbosity: Verbosity,
+    /// What the pipeline lets fetches use.
+    pub access: SourceAccess,
 }
+
+/// What the pipeline (its flags and environment, never the HLD) lets fetches use.
+#[derive(Debug, Clone, Default)]
+pub struct SourceAccess {
+    allowed_tokens: Vec<AllowedToken>,
+    allow_local_sources: bool,
+    max_download: Option<String>,
+    fetch_timeout: Option<String>,
+}
+
+/// One `--allow-token VAR[=URL]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct AllowedToken {
+    variable: String,
+    /// Where the token may go, whatever access.yaml says.
+    under: Option<String>,
+}
+
+impl AllowedToken {
+    fn parse(text: &str) -> Option<AllowedToken> {
+        let text = text.trim();
+        let (variable, under) = match text.split_once('=') {
+            Some((variable, under)) => (variable.trim(), Some(under.trim().to_string())),
+            None => (text, None),
+        };
+        (!variable.is_empty()).then(|| AllowedToken { variable: variable.to_string(), under })
+    }
+}
+
+/// Whether a token access.yaml asks for may be sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenGrant {
+    Given(String),
+    /// The pipeline did not pass `--allow-token` for the variable.
+    NotAllowed,
+    /// The pipeline allowed the variable only under this URL, and access.yaml maps it elsewhere.
+    NotUnder(String),
+    /// Allowed, but not set (or empty).
+    Unset,
+}
+
+/// The variable that lets git use the SSH agent, when the pipeline allows it like a token.
+const SSH_AGENT: &str = "SSH_AUTH_SOCK";
 
 /// How much a command says besides its data and its problems.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,7 +140,34 @@ impl Settings {
             Progress::Lines
         };
         let stdout_width = terminal_width();
-        Settings { hld_root, helm_binary, kustomize, color, stdout_color, stdout_width, cache_dir, progress, verbosity }
+        let access = cli.command.source_access().map_or_else(SourceAccess::default, |args| {
+            let from_environment = std::env::var("HLDC_ALLOW_TOKENS").unwrap_or_default();
+            let allowed_tokens = args
+                .allow_tokens
+                .iter()
+                .map(String::as_str)
+                .chain(from_environment.split(','))
+                .filter_map(AllowedToken::parse)
+                .collect();
+            SourceAccess {
+                allowed_tokens,
+                allow_local_sources: args.allow_local_sources,
+                max_download: Some(args.max_download.clone()),
+                fetch_timeout: Some(args.fetch_timeout.clone()),
+            }
+        });
+        Settings {
+            hld_root,
+            helm_binary,
+            kustomize,
+            color,
+            stdout_color,
+            stdout_width,
+            cache_dir,
+            progress,
+            verbosity,
+            access,
+        }
     }
 
     /// Prints a status line on stderr unless `-q`, `visible`: the names in it (kinds, files of
@@ -107,22 +179,60 @@ impl Settings {
     }
 
     /// The fetch options for a command that may fetch; `helm` pulls oci:// charts.
-    pub fn fetch(&self, args: &FetchArgs, helm: &HelmSettings) -> FetchOptions {
-        FetchOptions {
-            cache_dir: self.cache_dir.clone(),
-            offline: args.offline,
-            locked: args.locked,
-            helm: helm.binary.clone(),
-            helm_timeout: helm.timeout,
-            tokens: AccessTokens::new(),
-            progress: self.progress,
-            base_dir: std::path::absolute(&self.hld_root).ok(),
-        }
+    pub fn fetch(&self, args: &FetchArgs, helm: &HelmSettings) -> Result<FetchOptions, Problem> {
+        self.fetch_options(args.locked, args.offline, helm)
     }
 
-    /// The value of an environment variable that access.yaml names as holding a token.
-    pub fn token(&self, variable: &str) -> Option<String> {
-        std::env::var(variable).ok().filter(|v| !v.is_empty())
+    /// The fetch options of a command whose `--locked` and `--offline` are fixed.
+    pub fn fetch_options(&self, locked: bool, offline: bool, helm: &HelmSettings) -> Result<FetchOptions, Problem> {
+        let max_download = match &self.access.max_download {
+            Some(text) => parse_size(text)?,
+            None => DEFAULT_MAX_DOWNLOAD,
+        };
+        let mut options = FetchOptions::new(&self.cache_dir);
+        if let Some(text) = &self.access.fetch_timeout {
+            options.fetch_timeout = parse_timeout(text)?;
+        }
+        options.offline = offline;
+        options.locked = locked;
+        options.helm = helm.binary.clone();
+        options.helm_timeout = helm.timeout;
+        options.progress = self.progress;
+        options.base_dir = std::path::absolute(&self.hld_root).ok();
+        options.allow_local_sources = self.access.allow_local_sources;
+        options.max_download = max_download;
+        options.ssh_agent = match self.allowed(SSH_AGENT).next() {
+            Some(_) => std::env::var_os(SSH_AGENT).filter(|v| !v.is_empty()).map(|socket| SshAgent {
+                socket: PathBuf::from(socket),
+                home: std::env::var_os("HOME").filter(|v| !v.is_empty()).map(PathBuf::from),
+            }),
+            None => None,
+        };
+        options.git_fetcher = std::env::current_exe().ok();
+        options.git_environment = ["SSL_CERT_FILE", "SSL_CERT_DIR"]
+            .into_iter()
+            .filter_map(|name| Some((name.to_string(), std::env::var_os(name)?)))
+            .collect();
+        Ok(options)
+    }
+
+    fn allowed<'a>(&'a self, variable: &'a str) -> impl Iterator<Item = &'a AllowedToken> {
+        self.access.allowed_tokens.iter().filter(move |allowed| allowed.variable == variable)
+    }
+
+    /// The token access.yaml maps `url` to `variable` for, if the pipeline allowed it there.
+    pub fn token(&self, variable: &str, url: &str) -> TokenGrant {
+        let grants: Vec<&AllowedToken> = self.allowed(variable).collect();
+        let Some(first) = grants.first() else { return TokenGrant::NotAllowed };
+        let covers =
+            |grant: &&AllowedToken| grant.under.as_ref().is_none_or(|under| crate::fetch::url_within(url, under));
+        if !grants.iter().any(covers) {
+            return TokenGrant::NotUnder(first.under.clone().unwrap_or_default());
+        }
+        match std::env::var(variable).ok().filter(|v| !v.is_empty()) {
+            Some(token) => TokenGrant::Given(token),
+            None => TokenGrant::Unset,
+        }
     }
 
     /// How hooks run, when the pipeline allowed them (`--allow-hooks`): its timeout and the
@@ -158,6 +268,33 @@ fn parse_timeout(text: &str) -> Result<Duration, Problem> {
     }
 }
 
+/// `500MiB`, `1GiB`, `10MB`, `4096`: a size in bytes.
+fn parse_size(text: &str) -> Result<u64, Problem> {
+    let trimmed = text.trim();
+    let split = trimmed.find(|c: char| !c.is_ascii_digit()).unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let multiplier: Option<u64> = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => Some(1),
+        "k" | "kb" => Some(1000),
+        "kib" => Some(1 << 10),
+        "m" | "mb" => Some(1_000_000),
+        "mib" => Some(1 << 20),
+        "g" | "gb" => Some(1_000_000_000),
+        "gib" => Some(1 << 30),
+        "t" | "tb" => Some(1_000_000_000_000),
+        "tib" => Some(1 << 40),
+        _ => None,
+    };
+    match (number.parse::<u64>().ok(), multiplier) {
+        (Some(n), Some(m)) if n > 0 => n.checked_mul(m).ok_or(()),
+        _ => Err(()),
+    }
+    .map_err(|()| {
+        Problem::error("hldc::cli::size", format!("`{text}` is not a size"))
+            .help("write it like `500MiB`, `1GiB` or a number of bytes")
+    })
+}
+
 fn terminal_width() -> Option<usize> {
     if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
         return None;
@@ -176,4 +313,30 @@ fn find_on_path(program: &str) -> Option<PathBuf> {
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_take_binary_and_decimal_units() {
+        assert_eq!(parse_size("1GiB").unwrap(), 1 << 30);
+        assert_eq!(parse_size("500MiB").unwrap(), 500 << 20);
+        assert_eq!(parse_size("10 MB").unwrap(), 10_000_000);
+        assert_eq!(parse_size("4096").unwrap(), 4096);
+        for bad in ["", "0", "1.5GiB", "GiB", "12 parsecs", "99999999999999TiB"] {
+            assert_eq!(parse_size(bad).unwrap_err().code, "hldc::cli::size", "{bad}");
+        }
+    }
+
+    #[test]
+    fn allowed_tokens_may_name_where_they_go() {
+        assert_eq!(
+            AllowedToken::parse(" GH = https://github.com/org/"),
+            Some(AllowedToken { variable: "GH".into(), under: Some("https://github.com/org/".into()) })
+        );
+        assert_eq!(AllowedToken::parse("GH"), Some(AllowedToken { variable: "GH".into(), under: None }));
+        assert_eq!(AllowedToken::parse(" "), None);
+    }
 }

@@ -56,8 +56,9 @@ impl Sources {
     }
 
     /// Sources that fetch remote components with `options`, pinned by `lock`.
-    pub fn fetching(hld_root: &Path, options: FetchOptions, lock: Lockfile) -> Result<Sources, Problem> {
+    pub fn fetching(hld_root: &Path, mut options: FetchOptions, lock: Lockfile) -> Result<Sources, Problem> {
         let mut sources = Sources::local(hld_root)?;
+        options.local_boundary = Some(sources.local_boundary.clone());
         sources.remote = Some(Remote {
             options,
             lock: Mutex::new(lock),
@@ -167,6 +168,22 @@ impl Sources {
             }),
             Method::Http => Some(SourceSpec::Http { url: source }),
         }
+    }
+
+    /// What is wrong with these entries' sources that can be told without the network
+    /// (`validate`): a local repository the pipeline did not allow, a lock pin that is not what
+    /// the entry asks for.
+    pub fn check_offline(&self, entries: &[(&Declared, &Path)]) -> Vec<Problem> {
+        let Some(remote) = &self.remote else { return Vec::new() };
+        let lock_file = lock(&remote.lock).clone();
+        entries
+            .iter()
+            .filter_map(|(entry, base_dir)| {
+                let spec = self.remote_spec(entry, base_dir)?;
+                let error = fetch::check_offline(&spec, &lock_file, &remote.options)?;
+                Some(fetch_problem(&error, Some(entry)))
+            })
+            .collect()
     }
 
     /// Fetches the remote sources of several entries at once, in parallel; one problem per
@@ -487,12 +504,18 @@ fn fetch_problem(error: &FetchError, entry: Option<&Declared>) -> Problem {
     let name = entry.map_or_else(String::new, |e| format!("component `{}`: ", e.spec.name));
     let (code, help) = code_and_help(error.kind);
     let problem = Problem::error(code, format!("{name}{error}")).label(error.kind.describe()).help(help);
+    // A lock pin is refused for what the entry asks for, not for where it comes from.
+    let field = match (error.kind, &entry) {
+        (FetchErrorKind::LockMismatch, Some(entry)) if entry.spec.version.is_some() => "version",
+        (FetchErrorKind::LockMismatch, Some(entry)) if entry.spec.branch.is_some() => "branch",
+        _ => "source",
+    };
     match entry {
         // The snippet would quote the `source:` line as written, credentials included.
         Some(entry) if entry.spec.source.as_deref().is_some_and(has_credentials) => {
-            problem.path(entry.field_location("source").display())
+            problem.path(entry.field_location(field).display())
         }
-        Some(entry) => problem.at(entry.field_location("source")),
+        Some(entry) => problem.at(entry.field_location(field)),
         None => problem,
     }
 }
@@ -506,7 +529,7 @@ fn has_credentials(url: &str) -> bool {
 /// The diagnostic code and the fix to suggest for each kind of fetch failure.
 fn code_and_help(kind: FetchErrorKind) -> (&'static str, &'static str) {
     match kind {
-        FetchErrorKind::Auth => ("hldc::fetch::auth", "give hldc a token: map the source URL to an environment variable in access.yaml, or set up an SSH agent or git credential helper"),
+        FetchErrorKind::Auth => ("hldc::fetch::auth", "give hldc a token: map the source URL to an environment variable in access.yaml and let the pipeline pass it with `--allow-token VARIABLE` (`--allow-token SSH_AUTH_SOCK` for the SSH agent)"),
         FetchErrorKind::NotFound => ("hldc::fetch::not-found", "check `source` (and, for helm, the chart name in `path` and the `version`)"),
         FetchErrorKind::NoSuchRef => ("hldc::fetch::no-such-ref", "check `version` and `branch`: the repository has no such branch, tag or commit"),
         FetchErrorKind::DigestMismatch => ("hldc::fetch::digest-mismatch", "the download differs from the digest in the repository index or hldc.lock: the published archive changed; if that is expected, run `hldc update` for this component"),
@@ -515,6 +538,10 @@ fn code_and_help(kind: FetchErrorKind) -> (&'static str, &'static str) {
         FetchErrorKind::PathEscape => ("hldc::fetch::path-escape", "the source contains a path leading outside its directory; hldc refuses to unpack it"),
         FetchErrorKind::Network => ("hldc::fetch::network", "check the network path to the source"),
         FetchErrorKind::Io => ("hldc::fetch::io", "check the source and the cache directory (`hldc cache dir`)"),
+        FetchErrorKind::TooLarge => ("hldc::fetch::too-large", "the source is larger than `--max-download` allows; raise it only if a source this large is expected"),
+        FetchErrorKind::Timeout => ("hldc::fetch::timeout", "the source did not answer in time; raise `--fetch-timeout` if it is only slow"),
+        FetchErrorKind::LocalSource => ("hldc::fetch::local-source", "use the repository's URL; a repository on this machine outside the HLD's own is read only when the pipeline passes `--allow-local-sources`"),
+        FetchErrorKind::LockMismatch => ("hldc::lock::mismatch", "hldc.lock pins what the component file does not ask for (an edited lock?); run `hldc update <component>` to pin what it asks for, and review the change"),
         FetchErrorKind::Invalid => ("hldc::fetch::invalid", "check the source and the cache directory (`hldc cache dir`)"),
     }
 }

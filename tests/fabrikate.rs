@@ -7,7 +7,7 @@ mod fetch_support;
 
 use std::path::{Path, PathBuf};
 
-use common::{hldc_with_env, read_tree, write_files, Exited};
+use common::{allowing_local_sources, hldc_with_env, read_tree, write_files, Exited};
 use fetch_support::TestRepo;
 
 /// A scratch directory with a private cache; `hld` is where hldc runs.
@@ -34,7 +34,11 @@ impl Fixture {
 
     fn run(&self, args: &[&str]) -> Exited {
         std::fs::create_dir_all(self.cache()).unwrap();
-        hldc_with_env(&self.hld, args, &[("XDG_CACHE_HOME", self.cache().to_str().unwrap()), ("CI", "true")])
+        hldc_with_env(
+            &self.hld,
+            &allowing_local_sources(args),
+            &[("XDG_CACHE_HOME", self.cache().to_str().unwrap()), ("CI", "true")],
+        )
     }
 
     /// The files of `generated/<env>/`, relative to it.

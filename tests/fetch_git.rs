@@ -43,6 +43,14 @@ fn config_version(f: &Fetched) -> String {
     fs::read_to_string(f.root.join("app/config.yaml")).unwrap()
 }
 
+/// These repositories live in temporary directories on this machine, as only a pipeline's own
+/// sources may (`--allow-local-sources`).
+fn local_options(cache: impl Into<std::path::PathBuf>) -> FetchOptions {
+    let mut options = FetchOptions::new(cache);
+    options.allow_local_sources = true;
+    options
+}
+
 fn one(spec: &SourceSpec, lock: &mut Lockfile, opts: &FetchOptions) -> Result<Fetched, hldc::fetch::FetchError> {
     fetch_all(std::slice::from_ref(spec), lock, opts).map(|mut v| v.remove(0)).map_err(|mut e| e.remove(0))
 }
@@ -51,7 +59,7 @@ fn one(spec: &SourceSpec, lock: &mut Lockfile, opts: &FetchOptions) -> Result<Fe
 fn tags_shas_and_branches_via_file_url_and_plain_path() {
     let fx = fixture();
     for url in [fx.remote.file_url(), fx.remote.path_url()] {
-        let opts = FetchOptions::new(&fx.cache);
+        let opts = local_options(&fx.cache);
         let short = fx.c2[..8].to_string();
         let specs = vec![
             git(&url, GitRef::Version("v1.0.0".into())),
@@ -90,7 +98,7 @@ fn tags_shas_and_branches_via_file_url_and_plain_path() {
 #[test]
 fn locked_branch_does_not_move_until_forgotten() {
     let fx = fixture();
-    let opts = FetchOptions::new(&fx.cache);
+    let opts = local_options(&fx.cache);
     let spec = git(&fx.remote.file_url(), GitRef::Branch("feature".into()));
     let mut lock = Lockfile::new();
     let first = one(&spec, &mut lock, &opts).unwrap();
@@ -122,7 +130,7 @@ fn locked_branch_does_not_move_until_forgotten() {
 #[test]
 fn locked_mode_fails_when_an_entry_is_missing() {
     let fx = fixture();
-    let mut opts = FetchOptions::new(&fx.cache);
+    let mut opts = local_options(&fx.cache);
     opts.locked = true;
     let spec = git(&fx.remote.file_url(), GitRef::Default);
     let mut lock = Lockfile::new();
@@ -143,7 +151,7 @@ fn locked_mode_fails_when_an_entry_is_missing() {
 #[test]
 fn offline_with_warm_cache_works_after_the_remote_is_deleted() {
     let fx = fixture();
-    let opts = FetchOptions::new(&fx.cache);
+    let opts = local_options(&fx.cache);
     let specs = vec![
         git(&fx.remote.file_url(), GitRef::Version("v1.0.0".into())),
         git(&fx.remote.path_url(), GitRef::Branch("feature".into())),
@@ -156,9 +164,9 @@ fn offline_with_warm_cache_works_after_the_remote_is_deleted() {
 
     // Pinned and cached: no remote needed even when online.
     let mut lock = Lockfile::parse(&text).unwrap();
-    assert_eq!(fetch_all(&specs, &mut lock, &FetchOptions::new(&fx.cache)).unwrap(), online);
+    assert_eq!(fetch_all(&specs, &mut lock, &local_options(&fx.cache)).unwrap(), online);
 
-    let mut offline = FetchOptions::new(&fx.cache);
+    let mut offline = local_options(&fx.cache);
     offline.offline = true;
     let mut lock = Lockfile::parse(&text).unwrap();
     let again = fetch_all(&specs, &mut lock, &offline).unwrap();
@@ -181,9 +189,9 @@ fn offline_with_cold_cache_is_not_cached() {
     let spec = git(&fx.remote.file_url(), GitRef::Version("v1.0.0".into()));
     // Pin it using another cache.
     let mut lock = Lockfile::new();
-    one(&spec, &mut lock, &FetchOptions::new(fx.cache.join("other"))).unwrap();
+    one(&spec, &mut lock, &local_options(fx.cache.join("other"))).unwrap();
 
-    let mut opts = FetchOptions::new(fx.cache.join("cold"));
+    let mut opts = local_options(fx.cache.join("cold"));
     opts.offline = true;
     let err = one(&spec, &mut lock, &opts).unwrap_err();
     assert_eq!(err.kind, FetchErrorKind::NotCached);
@@ -197,7 +205,7 @@ fn offline_with_cold_cache_is_not_cached() {
 #[test]
 fn missing_refs_are_no_such_ref_and_all_errors_are_collected() {
     let fx = fixture();
-    let opts = FetchOptions::new(&fx.cache);
+    let opts = local_options(&fx.cache);
     let url = fx.remote.file_url();
     let specs = vec![
         git(&url, GitRef::Branch("nope".into())),
@@ -221,7 +229,7 @@ fn missing_refs_are_no_such_ref_and_all_errors_are_collected() {
 #[test]
 fn missing_repository_is_not_found() {
     let fx = fixture();
-    let opts = FetchOptions::new(&fx.cache);
+    let opts = local_options(&fx.cache);
     let missing = fx.remote.dir.with_file_name("does-not-exist");
     let spec = git(&format!("file://{}", missing.display()), GitRef::Default);
     let err = one(&spec, &mut Lockfile::new(), &opts).unwrap_err();
@@ -232,7 +240,7 @@ fn missing_repository_is_not_found() {
 #[test]
 fn equal_specs_are_deduplicated_and_order_is_kept() {
     let fx = fixture();
-    let opts = FetchOptions::new(&fx.cache);
+    let opts = local_options(&fx.cache);
     let url = fx.remote.file_url();
     let a = git(&url, GitRef::Version("v1.0.0".into()));
     let b = git(&url, GitRef::Branch("feature".into()));
@@ -255,11 +263,11 @@ fn lock_text_does_not_depend_on_spec_order() {
         git(&fx.remote.path_url(), GitRef::Version("light".into())),
     ];
     let mut forward = Lockfile::new();
-    fetch_all(&specs, &mut forward, &FetchOptions::new(&fx.cache)).unwrap();
+    fetch_all(&specs, &mut forward, &local_options(&fx.cache)).unwrap();
     let mut reversed_specs = specs.clone();
     reversed_specs.reverse();
     let mut backward = Lockfile::new();
-    fetch_all(&reversed_specs, &mut backward, &FetchOptions::new(fx.cache.join("second"))).unwrap();
+    fetch_all(&reversed_specs, &mut backward, &local_options(fx.cache.join("second"))).unwrap();
     assert_eq!(forward.render(), backward.render());
     assert_eq!(Lockfile::parse(&forward.render()).unwrap().render(), forward.render());
 }
@@ -278,7 +286,7 @@ fn executable_bits_and_symlinks_are_checked_out() {
     }
     remote.commit("files", &[("README.md", "hi\n")]);
     let spec = git(&remote.file_url(), GitRef::Default);
-    let got = one(&spec, &mut Lockfile::new(), &FetchOptions::new(tmp.path().join("cache"))).unwrap();
+    let got = one(&spec, &mut Lockfile::new(), &local_options(tmp.path().join("cache"))).unwrap();
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -305,7 +313,7 @@ fn concurrent_runs_share_one_cache() {
                 let cache = fx.cache.clone();
                 scope.spawn(move || {
                     let mut lock = Lockfile::new();
-                    fetch_all(&specs, &mut lock, &FetchOptions::new(cache)).unwrap_or_else(|e| panic!("{e:?}"))
+                    fetch_all(&specs, &mut lock, &local_options(cache)).unwrap_or_else(|e| panic!("{e:?}"))
                 })
             })
             .collect();
@@ -380,7 +388,7 @@ fn a_commit_fetched_by_id_keeps_what_the_server_answered() {
     fs::write(&object, b"not a zlib stream").unwrap();
     let daemon = Daemon::start(&tmp.path().join("served"));
     let url = format!("git://127.0.0.1:{}/remote", daemon.port);
-    let opts = FetchOptions::new(tmp.path().join("cache"));
+    let opts = local_options(tmp.path().join("cache"));
     let err = one(&git(&url, GitRef::Version(lost.clone())), &mut Lockfile::new(), &opts).unwrap_err();
     assert_eq!(err.kind, FetchErrorKind::NoSuchRef, "{err}");
     assert!(err.message.contains("asked for it by id, the remote answered: "), "{err}");
@@ -390,7 +398,7 @@ fn a_commit_fetched_by_id_keeps_what_the_server_answered() {
     let mut lock = Lockfile::new();
     one(&spec, &mut lock, &opts).unwrap();
     let text = lock.render().replace(&lock.pin(&spec).unwrap(), &lost);
-    let cold = FetchOptions::new(tmp.path().join("cold-cache"));
+    let cold = local_options(tmp.path().join("cold-cache"));
     let err = one(&spec, &mut Lockfile::parse(&text).unwrap(), &cold).unwrap_err();
     assert!(err.message.contains("no longer in the repository (asked for it by id, the remote answered: "), "{err}");
 }

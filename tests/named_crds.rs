@@ -6,7 +6,7 @@ mod fetch_support;
 
 use std::path::Path;
 
-use common::{hldc_with_env, read_tree, write_files, Exited};
+use common::{allowing_local_sources, hldc_with_env, read_tree, write_files, Exited};
 use fetch_support::TestRepo;
 
 fn crd(group: &str, kind: &str, plural: &str) -> String {
@@ -20,7 +20,7 @@ fn resource(group: &str, kind: &str, size: &str) -> String {
 }
 
 fn run(root: &Path, cache: &Path, args: &[&str]) -> Exited {
-    hldc_with_env(root, args, &[("XDG_CACHE_HOME", cache.to_str().unwrap())])
+    hldc_with_env(root, &allowing_local_sources(args), &[("XDG_CACHE_HOME", cache.to_str().unwrap())])
 }
 
 #[test]

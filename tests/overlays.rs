@@ -479,7 +479,7 @@ fn a_kustomize_component_inside_a_git_source_is_built() {
     let kubectl = kubectl();
     common::hldc_with_env(
         &root,
-        &["generate", "common"],
+        &["generate", "--allow-local-sources", "common"],
         &[("HLDC_KUSTOMIZE", kubectl.to_str().unwrap()), ("XDG_CACHE_HOME", cache.to_str().unwrap())],
     )
     .assert_code(0);

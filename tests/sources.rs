@@ -6,7 +6,7 @@ mod fetch_support;
 
 use std::path::Path;
 
-use common::{hldc_with_env, read_tree, write_files, Exited};
+use common::{allowing_local_sources, hldc_with_env, read_tree, write_files, Exited};
 use fetch_support::{write_repo, RepoChart, Server, TestRepo};
 
 /// An HLD root plus a private cache, so tests never share fetched state.
@@ -40,7 +40,7 @@ impl Fixture {
         std::fs::create_dir_all(&cache).unwrap();
         let mut env = env.to_vec();
         env.extend([("XDG_CACHE_HOME", cache.to_str().unwrap()), ("CI", "true")]);
-        hldc_with_env(&self.hld(), args, &env)
+        hldc_with_env(&self.hld(), &allowing_local_sources(args), &env)
     }
 
     fn lock(&self) -> String {
@@ -274,7 +274,11 @@ fn access_yaml_names_the_variable_holding_the_token() {
     fixture.write(&[("access.yaml", &format!("{}: CHARTS_TOKEN\n", server.url()))]);
     let cache = fixture.dir.path().join("xdg");
     let env = |value: &'static str| {
-        [("XDG_CACHE_HOME", cache.to_str().unwrap().to_string()), ("CHARTS_TOKEN", value.to_string())]
+        [
+            ("XDG_CACHE_HOME", cache.to_str().unwrap().to_string()),
+            ("CHARTS_TOKEN", value.to_string()),
+            ("HLDC_ALLOW_TOKENS", "CHARTS_TOKEN".to_string()),
+        ]
     };
     let run_with = |value: &'static str| {
         let env = env(value);
@@ -291,7 +295,7 @@ fn access_yaml_names_the_variable_holding_the_token() {
     // filled by the run above, would serve the pinned chart without asking the server).
     fixture.run(&["cache", "clean"]).assert_code(0);
     fixture
-        .run(&["generate"])
+        .run_with_env(&["generate"], &[("HLDC_ALLOW_TOKENS", "CHARTS_TOKEN")])
         .assert_code(2)
         .assert_stderr_contains("`CHARTS_TOKEN` (the token for")
         .assert_stderr_contains("authentication failed");
@@ -310,8 +314,12 @@ fn a_relative_git_path_is_locked_as_written_and_holds_in_another_checkout() {
     std::fs::rename(fixture.dir.path().join("remote"), moved.path().join("remote")).unwrap();
     std::fs::rename(fixture.hld(), moved.path().join("hld")).unwrap();
     let cache = fixture.dir.path().join("xdg");
-    hldc_with_env(&moved.path().join("hld"), &["generate", "--locked"], &[("XDG_CACHE_HOME", cache.to_str().unwrap())])
-        .assert_code(0);
+    hldc_with_env(
+        &moved.path().join("hld"),
+        &["generate", "--allow-local-sources", "--locked"],
+        &[("XDG_CACHE_HOME", cache.to_str().unwrap())],
+    )
+    .assert_code(0);
 }
 
 #[test]

@@ -5,7 +5,7 @@
 mod common;
 mod fetch_support;
 
-use common::{hldc_with_env, write_files, Exited};
+use common::{allowing_local_sources, hldc_with_env, write_files, Exited};
 use fetch_support::TestRepo;
 
 struct Fixture {
@@ -18,7 +18,7 @@ impl Fixture {
         std::fs::create_dir_all(&cache).unwrap();
         hldc_with_env(
             &self.dir.path().join("hld"),
-            args,
+            &allowing_local_sources(args),
             &[("XDG_CACHE_HOME", cache.to_str().unwrap()), ("CI", "true")],
         )
     }

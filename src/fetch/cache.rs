@@ -31,6 +31,48 @@ impl Cache {
         self.git_trees().join(commit)
     }
 
+    /// An empty file saying that `source` gave `pin` (a download whose digest it is, a commit
+    /// its mirror holds and its ref names). Entries are named by content, and shared by every
+    /// source that holds that content; a name alone (a commit id, a digest in an edited lock)
+    /// proves nothing about a source, so an entry is served to a source only with its proof.
+    pub(crate) fn proof(&self, source: &str, pin: &str) -> PathBuf {
+        self.root.join("proofs").join(sha256_hex(format!("{source}\n{pin}").as_bytes()))
+    }
+
+    /// Scratch homes of the child processes that run git fetches.
+    pub(crate) fn git_tmp(&self) -> PathBuf {
+        self.root.join("git").join("tmp")
+    }
+
+    /// Removes the temporary files and directories of hldc processes that are gone (killed
+    /// mid-download): each is named after the process that made it.
+    pub(crate) fn remove_stale_temporaries(&self) {
+        let places = [
+            self.http_dir(),
+            self.helm_archives(),
+            self.helm_charts(),
+            self.helm_tmp(),
+            self.git_trees(),
+            self.git_tmp(),
+            self.root.join("render"),
+            self.root.join("render").join("helm"),
+        ];
+        for place in places {
+            let Ok(entries) = fs::read_dir(&place) else { continue };
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                let Some(pid) = name.to_str().and_then(temporary_owner) else { continue };
+                if !process_is_alive(pid) {
+                    let path = entry.path();
+                    let _ = match entry.file_type() {
+                        Ok(kind) if kind.is_dir() => fs::remove_dir_all(&path),
+                        _ => fs::remove_file(&path),
+                    };
+                }
+            }
+        }
+    }
+
     pub(crate) fn helm_archives(&self) -> PathBuf {
         self.root.join("helm").join("archives")
     }
@@ -80,6 +122,34 @@ impl Cache {
 /// file releases the lock).
 pub(crate) struct EntryLock {
     _file: File,
+}
+
+/// The prefix of temporary files and directories in the cache: `.tmp-<pid>-`.
+fn temporary_prefix() -> String {
+    format!(".tmp-{}-", std::process::id())
+}
+
+/// The process that made a temporary file, from its name.
+fn temporary_owner(name: &str) -> Option<i32> {
+    let rest = name.strip_prefix(".tmp-")?;
+    rest.split_once('-')?.0.parse().ok()
+}
+
+fn process_is_alive(pid: i32) -> bool {
+    // SAFETY: signal 0 only asks whether the process exists; nothing is sent.
+    let status = unsafe { libc::kill(pid, 0) };
+    status == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
+/// Creates (or refreshes) an empty marker file.
+pub(crate) fn touch(path: &Path) -> Result<(), Failure> {
+    if path.is_file() {
+        return Ok(());
+    }
+    if let Some(parent) = path.parent() {
+        create_dir_all(parent)?;
+    }
+    File::create(path).map(drop).map_err(|e| Failure::io(format!("cannot write {}", path.display()), e))
 }
 
 /// The directory name of the mirror of `url`: the first 16 hex digits of sha256(url).
@@ -193,7 +263,7 @@ pub(crate) fn persist_dir(tmp: tempfile::TempDir, dest: &Path) -> Result<(), Fai
 pub(crate) fn temp_dir_in(parent: &Path) -> Result<tempfile::TempDir, Failure> {
     create_dir_all(parent)?;
     tempfile::Builder::new()
-        .prefix(".tmp-")
+        .prefix(&temporary_prefix())
         .tempdir_in(parent)
         .map_err(|e| Failure::io(format!("cannot create a temporary directory in {}", parent.display()), e))
 }
@@ -201,7 +271,7 @@ pub(crate) fn temp_dir_in(parent: &Path) -> Result<tempfile::TempDir, Failure> {
 pub(crate) fn temp_file_in(parent: &Path) -> Result<tempfile::NamedTempFile, Failure> {
     create_dir_all(parent)?;
     tempfile::Builder::new()
-        .prefix(".tmp-")
+        .prefix(&temporary_prefix())
         .tempfile_in(parent)
         .map_err(|e| Failure::io(format!("cannot create a temporary file in {}", parent.display()), e))
 }
@@ -216,6 +286,23 @@ mod tests {
         assert_eq!(mirror_id("abc"), "ba7816bf8f01cfea");
         assert!(is_hex("ba7816bf", 8));
         assert!(!is_hex("BA7816BF", 8));
+    }
+
+    #[test]
+    fn temporaries_of_dead_processes_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path());
+        let mine = temp_file_in(&cache.http_dir()).unwrap();
+        // No process has pid i32::MAX: Linux pids stop at 2^22.
+        let orphan = cache.http_dir().join(format!(".tmp-{}-abc", i32::MAX));
+        fs::write(&orphan, b"partial").unwrap();
+        let orphan_dir = cache.git_trees().join(format!(".tmp-{}-def", i32::MAX));
+        fs::create_dir_all(orphan_dir.join("sub")).unwrap();
+        let kept = cache.http_dir().join("0123");
+        fs::write(&kept, b"done").unwrap();
+        cache.remove_stale_temporaries();
+        assert!(!orphan.exists() && !orphan_dir.exists());
+        assert!(mine.path().exists() && kept.exists());
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::fmt;
 use crate::fetch::spec::{AccessTokens, SourceSpec};
 
 /// The class of a fetch failure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum FetchErrorKind {
     /// Credentials missing or refused.
     Auth,
@@ -25,6 +25,14 @@ pub enum FetchErrorKind {
     Network,
     /// Local file system errors.
     Io,
+    /// A download larger than `FetchOptions::max_download`.
+    TooLarge,
+    /// A download or git fetch that outlived `FetchOptions::fetch_timeout`.
+    Timeout,
+    /// A local repository outside the HLD's, without `FetchOptions::allow_local_sources`.
+    LocalSource,
+    /// A lock pin the source's declared version, branch or constraint does not name.
+    LockMismatch,
     /// Malformed input: a bad URL, constraint, index, chart or archive.
     Invalid,
 }
@@ -42,6 +50,10 @@ impl FetchErrorKind {
             FetchErrorKind::PathEscape => "path escapes its directory",
             FetchErrorKind::Network => "network error",
             FetchErrorKind::Io => "i/o error",
+            FetchErrorKind::TooLarge => "download too large",
+            FetchErrorKind::Timeout => "timed out",
+            FetchErrorKind::LocalSource => "local repository not allowed",
+            FetchErrorKind::LockMismatch => "lock pin does not match the component",
             FetchErrorKind::Invalid => "invalid source",
         }
     }

@@ -9,7 +9,7 @@ use git2::{AutotagOption, CredentialType, ErrorClass, ErrorCode, FetchPrune, Oid
 use crate::fetch::cache::{self, is_hex, mirror_id};
 use crate::fetch::error::{Failure, FetchErrorKind};
 use crate::fetch::lock::{LockKey, LockValue};
-use crate::fetch::spec::{strip_userinfo, AccessTokens, Fetched, GitRef, SourceSpec};
+use crate::fetch::spec::{strip_userinfo, Fetched, GitRef, SourceSpec};
 use crate::fetch::{Ctx, Outcome};
 
 /// Where the search for the repository holding a directory stops, as libgit2 searches.
@@ -71,6 +71,7 @@ pub(crate) fn fetch(url: &str, reference: &GitRef, ctx: &Ctx<'_>) -> Result<(Out
     if url.trim().is_empty() {
         return Err(Failure::new(FetchErrorKind::Invalid, "empty git URL"));
     }
+    check_local_source(url, ctx)?;
     let key = LockKey::for_spec(&SourceSpec::Git { url: url.to_string(), reference: reference.clone() });
     let pinned = match ctx.lock.get(&key) {
         Some(LockValue::Git { commit }) => Some(commit.clone()),
@@ -80,17 +81,18 @@ pub(crate) fn fetch(url: &str, reference: &GitRef, ctx: &Ctx<'_>) -> Result<(Out
     let located = locate(url, ctx);
     let url = located.as_str();
     let mirror = ctx.cache.git_mirror(url);
+    let proof = |commit: &str| ctx.cache.proof(url, &format!("git {} {commit}", reference.lock_text()));
     let commit = match pinned {
+        Some(commit) if proof(&commit).is_file() && ctx.cache.git_tree(&commit).is_dir() => commit,
         Some(commit) => {
-            if !ctx.cache.git_tree(&commit).is_dir() {
-                ensure_commit_in_mirror(url, &commit, &mirror, ctx)?;
-            }
+            ensure_commit_in_mirror(url, &commit, &mirror, ctx)?;
+            check_pin(url, reference, &commit, &mirror, ctx)?;
             commit
         }
         None => {
             let local = match reference {
                 GitRef::Version(v) if is_hex(&v.to_ascii_lowercase(), 40) => {
-                    find_full_sha_locally(&v.to_ascii_lowercase(), &mirror, ctx)
+                    find_full_sha_in_mirror(&v.to_ascii_lowercase(), &mirror)
                 }
                 _ => None,
             };
@@ -104,24 +106,136 @@ pub(crate) fn fetch(url: &str, reference: &GitRef, ctx: &Ctx<'_>) -> Result<(Out
         }
     };
     let root = ensure_tree(&commit, &mirror, ctx)?;
+    cache::touch(&proof(&commit))?;
     let outcome = Outcome { fetched: Fetched { root }, pins: vec![(key, LockValue::Git { commit: commit.clone() })] };
     Ok((outcome, commit))
 }
 
-/// A full sha already present as a tree or in the mirror (no network needed).
-fn find_full_sha_locally(sha: &str, mirror: &Path, ctx: &Ctx<'_>) -> Option<String> {
-    if ctx.cache.git_tree(sha).is_dir() {
-        return Some(sha.to_string());
+/// Refuses a repository of this machine outside the HLD's own, unless the pipeline allowed them:
+/// a source from a pull request could otherwise read any repository the runner holds, the
+/// cache's mirrors included.
+pub(crate) fn check_local_source(url: &str, ctx: &Ctx<'_>) -> Result<(), Failure> {
+    if ctx.opts.allow_local_sources {
+        return Ok(());
+    }
+    let refused = |what: &str| {
+        Err(Failure::new(
+            FetchErrorKind::LocalSource,
+            format!("{url} is {what}, and the pipeline did not pass `--allow-local-sources`"),
+        ))
+    };
+    if url.get(..7).is_some_and(|scheme| scheme.eq_ignore_ascii_case("file://")) {
+        return refused("a repository on this machine (`file://`)");
+    }
+    if !is_plain_path(url) {
+        return Ok(());
+    }
+    if Path::new(url).is_absolute() {
+        return refused("a repository on this machine (an absolute path)");
+    }
+    let (Some(base), Some(boundary)) = (&ctx.opts.base_dir, &ctx.opts.local_boundary) else {
+        return refused("a repository on this machine");
+    };
+    // Symlinks are followed: the path as written may stay inside while its target does not. A
+    // path that does not exist is left to the fetch to report, if it stays inside as written.
+    let inside = match base.join(url).canonicalize() {
+        Ok(real) => real.starts_with(boundary),
+        Err(_) => crate::sources::join_relative(base, url).is_some_and(|joined| joined.starts_with(boundary)),
+    };
+    if inside {
+        Ok(())
+    } else {
+        refused("a repository on this machine outside the HLD's repository")
+    }
+}
+
+/// Checks that a commit from the lock is what the component asks for: what its tag names, or
+/// reachable from its branch (the default branch when none is named). The mirror is fetched
+/// again once when it says no, as it may predate the tag or the branch's last push.
+fn check_pin(url: &str, reference: &GitRef, commit: &str, mirror: &Path, ctx: &Ctx<'_>) -> Result<(), Failure> {
+    let matches = || -> Result<bool, Failure> {
+        let repo = Repository::open_bare(mirror).map_err(|e| map_git_error(&e))?;
+        pin_matches(&repo, reference, commit)
+    };
+    if matches()? {
+        return Ok(());
+    }
+    if !ctx.opts.offline {
+        let _guard = ctx.cache.lock_entry("git-mirror", &mirror_id(url))?;
+        let repo = open_mirror(mirror)?;
+        fetch_mirror(&repo, url, ctx, &FETCH_REFSPECS)?;
+        if matches()? {
+            return Ok(());
+        }
+    }
+    Err(pin_mismatch(reference, commit))
+}
+
+fn pin_mismatch(reference: &GitRef, commit: &str) -> Failure {
+    let asked = match reference {
+        GitRef::Default => "the default branch does not reach it".to_string(),
+        GitRef::Branch(branch) => format!("branch {branch:?} does not reach it"),
+        GitRef::Version(version) => format!("version {version:?} does not name it"),
+    };
+    Failure::new(FetchErrorKind::LockMismatch, format!("`hldc.lock` pins commit {commit}, but {asked}"))
+}
+
+/// `check_pin` without the network, for `validate`: against the mirror in the cache, when it
+/// holds the commit; anything it cannot tell passes.
+pub(crate) fn check_pin_in_cache(url: &str, reference: &GitRef, commit: &str, ctx: &Ctx<'_>) -> Result<(), Failure> {
+    let mirror = ctx.cache.git_mirror(&locate(url, ctx));
+    let Some(repo) = mirror.is_dir().then(|| Repository::open_bare(&mirror).ok()).flatten() else { return Ok(()) };
+    let known = Oid::from_str(commit).is_ok_and(|oid| repo.find_commit(oid).is_ok());
+    if !known || pin_matches(&repo, reference, commit)? {
+        return Ok(());
+    }
+    Err(pin_mismatch(reference, commit))
+}
+
+/// Whether `commit` is what `reference` names in `repo` (see `check_pin`).
+fn pin_matches(repo: &Repository, reference: &GitRef, commit: &str) -> Result<bool, Failure> {
+    let Ok(pinned) = Oid::from_str(commit) else { return Ok(false) };
+    let peeled = |name: &str| -> Option<Oid> {
+        repo.find_reference(name).ok()?.resolve().ok()?.peel_to_commit().ok().map(|c| c.id())
+    };
+    let reaches = |tip: Option<Oid>| -> Result<bool, Failure> {
+        match tip {
+            Some(tip) if tip == pinned => Ok(true),
+            Some(tip) => repo.graph_descendant_of(tip, pinned).map_err(|e| map_git_error(&e)),
+            None => Ok(false),
+        }
+    };
+    match reference {
+        GitRef::Default => reaches(peeled("HEAD")),
+        GitRef::Branch(branch) => reaches(peeled(&format!("refs/heads/{branch}"))),
+        GitRef::Version(version) => match peeled(&format!("refs/tags/{version}")) {
+            // Tags win over commit ids, as when resolving.
+            Some(tagged) => Ok(tagged == pinned),
+            None => {
+                let lower = version.to_ascii_lowercase();
+                Ok(lower.len() >= 4 && lower.bytes().all(|b| b.is_ascii_hexdigit()) && commit.starts_with(&lower))
+            }
+        },
+    }
+}
+
+/// A full sha the mirror of this URL holds (no network needed); a tree by that id fetched for
+/// another URL proves nothing about this one.
+fn find_full_sha_in_mirror(sha: &str, mirror: &Path) -> Option<String> {
+    if !mirror.is_dir() {
+        return None;
     }
     let repo = Repository::open_bare(mirror).ok()?;
     let oid = Oid::from_str(sha).ok()?;
     repo.find_commit(oid).ok().map(|c| c.id().to_string())
 }
 
-/// Open the bare mirror at `path`, creating it when missing (or broken).
+/// Open the bare mirror at `path`, creating it when missing (or broken). Called under the
+/// mirror's lock, so a pack libgit2 was still writing belongs to a fetch that was killed.
 fn open_mirror(path: &Path) -> Result<Repository, Failure> {
     if path.exists() {
         if let Ok(repo) = Repository::open_bare(path) {
+            remove_unfinished_packs(&path.join("objects").join("pack"));
             return Ok(repo);
         }
         fs::remove_dir_all(path)
@@ -133,6 +247,15 @@ fn open_mirror(path: &Path) -> Result<Repository, Failure> {
     Repository::init_bare(path).map_err(|e| {
         Failure::new(FetchErrorKind::Io, format!("cannot create mirror {}: {}", path.display(), e.message()))
     })
+}
+
+fn remove_unfinished_packs(packs: &Path) {
+    let Ok(entries) = fs::read_dir(packs) else { return };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with("pack_git2_") {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Make sure the mirror holds `commit` (fetching when it does not).
@@ -155,13 +278,13 @@ fn ensure_commit_in_mirror(url: &str, commit: &str, mirror: &Path, ctx: &Ctx<'_>
     if has(&repo) {
         return Ok(());
     }
-    fetch_mirror(&repo, url, &ctx.opts.tokens, &FETCH_REFSPECS)?;
+    fetch_mirror(&repo, url, ctx, &FETCH_REFSPECS)?;
     if has(&repo) {
         return Ok(());
     }
     // Not reachable from any branch or tag (force-pushed away?): ask for the
     // object itself, which servers allowing reachable/any sha1 in want accept.
-    let answer = fetch_commit_by_id(&repo, url, &ctx.opts.tokens, commit)?;
+    let answer = fetch_commit_by_id(&repo, url, ctx, commit)?;
     if has(&repo) {
         return Ok(());
     }
@@ -176,10 +299,15 @@ fn ensure_commit_in_mirror(url: &str, commit: &str, mirror: &Path, ctx: &Ctx<'_>
 /// so only failures that cannot mean that (credentials, the local disk) are returned as
 /// errors; any other is returned as text for the caller's "no such commit" message, so that
 /// the real reason is never lost.
-fn fetch_commit_by_id(repo: &Repository, url: &str, tokens: &AccessTokens, commit: &str) -> Result<String, Failure> {
-    match fetch_mirror(repo, url, tokens, &[commit]) {
+fn fetch_commit_by_id(repo: &Repository, url: &str, ctx: &Ctx<'_>, commit: &str) -> Result<String, Failure> {
+    match fetch_mirror(repo, url, ctx, &[commit]) {
         Ok(_) => Ok(String::new()),
-        Err(failure) if matches!(failure.kind, FetchErrorKind::Auth | FetchErrorKind::Io) => {
+        Err(failure)
+            if matches!(
+                failure.kind,
+                FetchErrorKind::Auth | FetchErrorKind::Io | FetchErrorKind::Timeout | FetchErrorKind::TooLarge
+            ) =>
+        {
             Err(failure.context(format!("fetching commit {commit}, which no branch or tag reaches")))
         }
         Err(failure) => Ok(format!(" (asked for it by id, the remote answered: {})", failure.message)),
@@ -190,7 +318,7 @@ fn fetch_commit_by_id(repo: &Repository, url: &str, tokens: &AccessTokens, commi
 fn resolve(url: &str, reference: &GitRef, mirror: &Path, ctx: &Ctx<'_>) -> Result<String, Failure> {
     let _guard = ctx.cache.lock_entry("git-mirror", &mirror_id(url))?;
     let repo = open_mirror(mirror)?;
-    let remote_head = fetch_mirror(&repo, url, &ctx.opts.tokens, &FETCH_REFSPECS)?;
+    let remote_head = fetch_mirror(&repo, url, ctx, &FETCH_REFSPECS)?;
     let no_ref = |what: String| Failure::new(FetchErrorKind::NoSuchRef, what);
     match reference {
         GitRef::Default => {
@@ -233,7 +361,7 @@ fn resolve(url: &str, reference: &GitRef, mirror: &Path, ctx: &Ctx<'_>) -> Resul
                     return Ok(commit);
                 }
                 let answer = match lower.len() {
-                    40 => fetch_commit_by_id(&repo, url, &ctx.opts.tokens, &lower)?,
+                    40 => fetch_commit_by_id(&repo, url, ctx, &lower)?,
                     _ => String::new(),
                 };
                 if let Some(commit) = resolve_sha(&repo, &lower)? {
@@ -274,52 +402,170 @@ fn peel_to_commit(repo: &Repository, oid: Oid, name: &str) -> Result<String, Fai
 }
 
 /// Fetch `refspecs` from `url` into the mirror. Returns the remote's HEAD.
-fn fetch_mirror(
-    repo: &Repository,
-    url: &str,
-    tokens: &AccessTokens,
-    refspecs: &[&str],
-) -> Result<Option<Oid>, Failure> {
+///
+/// With `FetchOptions::git_fetcher`, the fetch runs in a child hldc (`serve_git_fetch`): cut off
+/// from the machine's git configuration and credentials, and killed with its process group at
+/// `fetch_timeout`, which is the only way to stop libgit2 while a server drips its refs.
+fn fetch_mirror(repo: &Repository, url: &str, ctx: &Ctx<'_>, refspecs: &[&str]) -> Result<Option<Oid>, Failure> {
     if is_plain_path(url) && !Path::new(url).exists() {
         return Err(Failure::new(FetchErrorKind::NotFound, format!("no repository at {url}")));
     }
-    let mut remote = repo.remote_anonymous(url).map_err(|e| map_git_error(&e))?;
-    let token_url = strip_userinfo(url);
-    let token = tokens.for_url(&token_url).map(str::to_string);
+    let request = FetchRequest {
+        mirror: repo.path().to_path_buf(),
+        url: url.to_string(),
+        refspecs: refspecs.iter().map(|r| r.to_string()).collect(),
+        token: ctx.opts.tokens.for_url(&strip_userinfo(url)).map(str::to_string),
+        ssh_agent: ctx.opts.ssh_agent.is_some(),
+        max_download: ctx.opts.max_download,
+    };
+    let answer = match &ctx.opts.git_fetcher {
+        Some(program) => fetch_in_child(program, &request, ctx)?,
+        None => fetch_into_mirror(&request),
+    };
+    match answer {
+        FetchAnswer::Fetched { head } => Ok(head.and_then(|head| Oid::from_str(&head).ok())),
+        FetchAnswer::Failed { kind, message } => Err(Failure::new(kind, message)),
+    }
+}
+
+/// The argument that makes hldc serve one git fetch (`serve_git_fetch`) instead of a command.
+pub const GIT_FETCH_CHILD: &str = "__hldc-git-fetch";
+
+/// One git fetch, as the parent hands it to the child on stdin (the token never on a
+/// command line).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct FetchRequest {
+    mirror: PathBuf,
+    url: String,
+    refspecs: Vec<String>,
+    token: Option<String>,
+    ssh_agent: bool,
+    max_download: u64,
+}
+
+/// The child's answer on stdout.
+#[derive(serde::Serialize, serde::Deserialize)]
+enum FetchAnswer {
+    Fetched { head: Option<String> },
+    Failed { kind: FetchErrorKind, message: String },
+}
+
+fn fetch_in_child(program: &Path, request: &FetchRequest, ctx: &Ctx<'_>) -> Result<FetchAnswer, Failure> {
+    let home = cache::temp_dir_in(&ctx.cache.git_tmp())?;
+    let mut command = std::process::Command::new(program);
+    command.arg(GIT_FETCH_CHILD).env_clear().env("HOME", home.path()).envs(ctx.opts.git_environment.iter().cloned());
+    // Local paths arrive absolute (`locate`); nothing else may resolve against the HLD.
+    command.current_dir(home.path());
+    if let Some(agent) = &ctx.opts.ssh_agent {
+        command.env("SSH_AUTH_SOCK", &agent.socket);
+        // libgit2 checks host keys against ~/.ssh/known_hosts; its configuration stays unread.
+        if let Some(user_home) = &agent.home {
+            command.env("HOME", user_home);
+        }
+    }
+    let input = serde_json::to_vec(request).map_err(|e| Failure::new(FetchErrorKind::Io, e.to_string()))?;
+    let shown = crate::fetch::redact_url(&request.url);
+    match crate::process::run(command, &input, ctx.opts.fetch_timeout) {
+        Ok(output) => serde_json::from_slice(&output).map_err(|e| {
+            Failure::new(FetchErrorKind::Io, format!("the git fetch of {shown} gave no answer hldc understands: {e}"))
+        }),
+        Err(crate::process::Failure::Timeout(timeout)) => Err(Failure::new(
+            FetchErrorKind::Timeout,
+            format!(
+                "the git fetch of {shown} did not finish within {} (`--fetch-timeout`)",
+                humantime::format_duration(timeout)
+            ),
+        )),
+        Err(failure) => Err(Failure::new(FetchErrorKind::Io, format!("the git fetch of {shown} failed: {failure}"))),
+    }
+}
+
+/// The child's side of `fetch_in_child`: reads the request on stdin, fetches, answers on stdout.
+pub fn serve_git_fetch() -> std::process::ExitCode {
+    use std::io::{Read, Write};
+    let mut input = Vec::new();
+    let answer = match std::io::stdin().read_to_end(&mut input) {
+        Ok(_) => match serde_json::from_slice::<FetchRequest>(&input) {
+            Ok(request) => {
+                forget_git_configuration(&request.mirror);
+                fetch_into_mirror(&request)
+            }
+            Err(e) => FetchAnswer::Failed { kind: FetchErrorKind::Io, message: format!("bad request: {e}") },
+        },
+        Err(e) => FetchAnswer::Failed { kind: FetchErrorKind::Io, message: format!("cannot read the request: {e}") },
+    };
+    let written = serde_json::to_vec(&answer).map_err(std::io::Error::other).and_then(|bytes| {
+        let mut stdout = std::io::stdout();
+        stdout.write_all(&bytes).and_then(|()| stdout.flush())
+    });
+    if written.is_ok() {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    }
+}
+
+/// Points libgit2's system, global and XDG configuration at a directory without any, so that
+/// no `insteadOf` holding a token, proxy or other setting of the machine reaches the fetch.
+fn forget_git_configuration(mirror: &Path) {
+    let nowhere = mirror.join("no-configuration");
+    for level in
+        [git2::ConfigLevel::System, git2::ConfigLevel::XDG, git2::ConfigLevel::Global, git2::ConfigLevel::ProgramData]
+    {
+        // SAFETY: the child is single-threaded and no repository is open yet.
+        let _ = unsafe { git2::opts::set_search_path(level, &nowhere) };
+    }
+}
+
+/// The fetch itself, in whichever process runs it. Only the token the pipeline gave for this
+/// URL, and the SSH agent when it allowed that, are offered: never a credential helper.
+fn fetch_into_mirror(request: &FetchRequest) -> FetchAnswer {
+    let failed = |failure: Failure| FetchAnswer::Failed { kind: failure.kind, message: failure.message };
+    let repo = match Repository::open_bare(&request.mirror) {
+        Ok(repo) => repo,
+        Err(e) => return failed(map_git_error(&e)),
+    };
+    let mut remote = match repo.remote_anonymous(&request.url) {
+        Ok(remote) => remote,
+        Err(e) => return failed(map_git_error(&e)),
+    };
+    let token = request.token.clone();
+    // libgit2 follows a redirect and asks again: the token stays with the host it was given for.
+    let token_origin = crate::fetch::spec::origin(&request.url);
+    let ssh_agent = request.ssh_agent;
     let token_tried = Cell::new(false);
     let agent_tried = Cell::new(false);
-    let helper_tried = Cell::new(false);
     let attempts = Cell::new(0u32);
+    let too_large = std::rc::Rc::new(Cell::new(false));
     let mut callbacks = git2::RemoteCallbacks::new();
-    callbacks.credentials(move |cb_url, username_from_url, allowed| {
+    callbacks.credentials(move |asking_url, username_from_url, allowed| {
         attempts.set(attempts.get() + 1);
         if attempts.get() > 6 {
             return Err(auth_error("the remote refused every credential tried"));
         }
-        if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) && !token_tried.get() {
+        let same_host = crate::fetch::spec::origin(asking_url) == token_origin;
+        if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) && same_host && !token_tried.get() {
             if let Some(token) = &token {
                 token_tried.set(true);
                 return git2::Cred::userpass_plaintext("x-access-token", token);
             }
         }
-        if allowed.contains(CredentialType::SSH_KEY) && !agent_tried.get() {
+        if allowed.contains(CredentialType::SSH_KEY) && ssh_agent && !agent_tried.get() {
             agent_tried.set(true);
             return git2::Cred::ssh_key_from_agent(username_from_url.unwrap_or("git"));
         }
         if allowed.contains(CredentialType::USERNAME) {
             return git2::Cred::username(username_from_url.unwrap_or("git"));
         }
-        if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) && !helper_tried.get() {
-            helper_tried.set(true);
-            if let Ok(config) = git2::Config::open_default() {
-                if let Ok(cred) = git2::Cred::credential_helper(&config, cb_url, username_from_url) {
-                    return Ok(cred);
-                }
-            }
-        }
         Err(auth_error(
-            "no usable credentials (no access token for this URL, no SSH agent key, no credential helper answer)",
+            "no usable credentials: the pipeline gave no token for this URL (`--allow-token`), nor the SSH agent",
         ))
+    });
+    let (limit, over) = (request.max_download, too_large.clone());
+    callbacks.transfer_progress(move |progress| {
+        let within = progress.received_bytes() as u64 <= limit;
+        over.set(!within);
+        within
     });
     let mut options = git2::FetchOptions::new();
     options
@@ -327,9 +573,23 @@ fn fetch_mirror(
         .prune(FetchPrune::On)
         .download_tags(AutotagOption::None)
         .update_fetchhead(false);
-    remote.fetch(refspecs, Some(&mut options), None).map_err(|e| map_git_error(&e))?;
+    if let Err(e) = remote.fetch(&request.refspecs, Some(&mut options), None) {
+        if too_large.get() {
+            return failed(Failure::new(
+                FetchErrorKind::TooLarge,
+                format!("the repository sent more than {} (`--max-download`)", super::show_size(limit)),
+            ));
+        }
+        return failed(map_git_error(&e));
+    }
     let head = remote.list().ok().and_then(|heads| heads.iter().find(|h| h.name() == "HEAD").map(|h| h.oid()));
-    Ok(head)
+    // The mirror's HEAD follows the remote's, for lock pins of the default branch to be checked.
+    if let Ok(branch) = remote.default_branch() {
+        if let Ok(branch) = branch.as_str() {
+            let _ = repo.set_head(branch);
+        }
+    }
+    FetchAnswer::Fetched { head: head.map(|oid| oid.to_string()) }
 }
 
 fn auth_error(message: &str) -> git2::Error {
@@ -503,6 +763,20 @@ fn write_symlink(target: &[u8], path: &Path) -> Result<(), Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pack_a_killed_fetch_left_is_removed_when_the_mirror_is_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let mirror = dir.path().join("mirror");
+        Repository::init_bare(&mirror).unwrap();
+        let packs = mirror.join("objects/pack");
+        fs::create_dir_all(&packs).unwrap();
+        fs::write(packs.join("pack_git2_a1b2c3"), b"half a pack").unwrap();
+        fs::write(packs.join("pack-0123.keep"), b"").unwrap();
+        open_mirror(&mirror).unwrap();
+        assert!(!packs.join("pack_git2_a1b2c3").exists());
+        assert!(packs.join("pack-0123.keep").exists());
+    }
 
     #[test]
     fn repositories_and_work_trees_are_found_as_libgit2_finds_them() {

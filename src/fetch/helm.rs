@@ -36,7 +36,7 @@ pub(crate) enum ChartSource {
 }
 
 impl ChartSource {
-    fn identity(&self) -> String {
+    pub(crate) fn identity(&self) -> String {
         match self {
             ChartSource::Repo { repository, chart } => {
                 format!("{}|{chart}", repository.trim_end_matches('/'))
@@ -102,12 +102,15 @@ fn get_repo_archive(
     pins: &mut Pins,
 ) -> Result<Archive, Failure> {
     let key = LockKey::helm(repository, chart, constraint);
+    let source_identity = ChartSource::Repo { repository: repository.to_string(), chart: chart.to_string() }.identity();
     let shown_repo = redact_url(repository);
     let parsed =
         HelmConstraint::parse(constraint.trim()).map_err(|e| Failure::new(FetchErrorKind::Invalid, e.to_string()))?;
     let archive = match ctx.lock.get(&key) {
         Some(LockValue::Helm { version, digest }) => {
-            pinned_archive(version, digest, &format!("chart {chart} {version} from {shown_repo}"), ctx, |sha| {
+            check_pinned_version(version, constraint)?;
+            let what = format!("chart {chart} {version} from {shown_repo}");
+            pinned_archive(&source_identity, version, digest, &what, ctx, |sha| {
                 let index = ctx.helm_indexes.get(repository, ctx)?;
                 let entry = index.find_exact(chart, version).ok_or_else(|| {
                     Failure::new(
@@ -123,16 +126,36 @@ fn get_repo_archive(
             let index = ctx.helm_indexes.get(repository, ctx)?;
             let entry = index.choose(chart, &parsed, &shown_repo)?;
             let sha = download_verified(repository, chart, entry, None, ctx)?;
-            Archive { sha256: sha, version: entry.version.clone() }
+            let archive = Archive { sha256: sha, version: entry.version.clone() };
+            prove_archive(&source_identity, &archive, ctx)?;
+            archive
         }
     };
     record_pin(key, &archive, pins);
     Ok(archive)
 }
 
-/// The archive a lock pin names: from the cache, or filled by `download` (which must check the
-/// digest) under the entry's file lock when missing; refused offline.
+/// Refuses a chart version from the lock that the component's constraint does not allow: the
+/// lock comes with the HLD and may have been edited to pin any version the repository has.
+pub(crate) fn check_pinned_version(version: &str, constraint: &str) -> Result<(), Failure> {
+    let parsed =
+        HelmConstraint::parse(constraint.trim()).map_err(|e| Failure::new(FetchErrorKind::Invalid, e.to_string()))?;
+    if parse_chart_version(version).is_some_and(|v| parsed.matches(&v)) {
+        return Ok(());
+    }
+    Err(Failure::new(
+        FetchErrorKind::LockMismatch,
+        format!(
+            "`hldc.lock` pins version {version}, which the component's version {:?} does not allow",
+            constraint.trim()
+        ),
+    ))
+}
+
+/// The archive a lock pin names: from the cache when `source` gave it before, else fetched by
+/// `download` (which must check the digest) under the entry's file lock; refused offline.
 pub(crate) fn pinned_archive(
+    source: &str,
     version: &str,
     digest: &str,
     what: &str,
@@ -140,15 +163,24 @@ pub(crate) fn pinned_archive(
     download: impl FnOnce(&str) -> Result<(), Failure>,
 ) -> Result<Archive, Failure> {
     let sha = digest.strip_prefix("sha256:").unwrap_or(digest).to_string();
-    let path = ctx.cache.helm_archive(&sha);
-    if !path.is_file() {
+    let archive = Archive { sha256: sha, version: version.to_string() };
+    let proof = archive_proof(source, &archive, ctx);
+    if !(ctx.cache.helm_archive(&archive.sha256).is_file() && proof.is_file()) {
         ctx.check_may_download(what)?;
-        let _guard = ctx.cache.lock_entry("helm-archive", &sha)?;
-        if !path.is_file() {
-            download(&sha)?;
-        }
+        let _guard = ctx.cache.lock_entry("helm-archive", &archive.sha256)?;
+        download(&archive.sha256)?;
+        cache::touch(&proof)?;
     }
-    Ok(Archive { sha256: sha, version: version.to_string() })
+    Ok(archive)
+}
+
+/// Records that `source` (a `ChartSource::identity`) gave `archive`.
+pub(crate) fn prove_archive(source: &str, archive: &Archive, ctx: &Ctx<'_>) -> Result<(), Failure> {
+    cache::touch(&archive_proof(source, archive, ctx))
+}
+
+fn archive_proof(source: &str, archive: &Archive, ctx: &Ctx<'_>) -> PathBuf {
+    ctx.cache.proof(source, &format!("helm {} {}", archive.version, archive.sha256))
 }
 
 /// Records the pin of a chart archive (repository or OCI).

@@ -10,17 +10,18 @@ use crate::fetch::lock::{LockKey, LockValue};
 use crate::fetch::spec::{redact_url, strip_userinfo, userinfo, AccessTokens, Fetched, SourceSpec};
 use crate::fetch::{Ctx, Outcome};
 
-/// Largest response read into memory (an index.yaml).
+/// Largest response read into memory (an index.yaml), under `--max-download`.
 const MAX_IN_MEMORY: u64 = 512 * 1024 * 1024;
 
-/// An HTTP client that adds credentials for matching URLs.
+/// An HTTP client that adds credentials for matching URLs and bounds every download.
 pub(crate) struct Client {
     agent: ureq::Agent,
     tokens: AccessTokens,
+    max_download: u64,
 }
 
 impl Client {
-    pub(crate) fn new(tokens: &AccessTokens) -> Self {
+    pub(crate) fn new(tokens: &AccessTokens, timeout: Duration, max_download: u64) -> Self {
         let tls = ureq::tls::TlsConfig::builder()
             .provider(ureq::tls::TlsProvider::NativeTls)
             .root_certs(ureq::tls::RootCerts::PlatformVerifier)
@@ -29,12 +30,13 @@ impl Client {
             .tls_config(tls)
             // Do not pick up proxies from the environment.
             .proxy(None)
-            .redirect_auth_headers(ureq::config::RedirectAuthHeaders::SameHost)
-            .timeout_connect(Some(Duration::from_secs(30)))
-            .timeout_global(Some(Duration::from_secs(600)))
+            // A redirect may lead anywhere the server likes: the token stays behind.
+            .redirect_auth_headers(ureq::config::RedirectAuthHeaders::Never)
+            .timeout_connect(Some(Duration::from_secs(30).min(timeout)))
+            .timeout_global(Some(timeout))
             .user_agent("hldc")
             .build();
-        Client { agent: ureq::Agent::new_with_config(config), tokens: tokens.clone() }
+        Client { agent: ureq::Agent::new_with_config(config), tokens: tokens.clone(), max_download }
     }
 
     fn get(&self, url: &str) -> Result<ureq::http::Response<ureq::Body>, Failure> {
@@ -55,7 +57,12 @@ impl Client {
     /// GET `url` into memory.
     pub(crate) fn get_bytes(&self, url: &str) -> Result<Vec<u8>, Failure> {
         let response = self.get(url)?;
-        response.into_body().with_config().limit(MAX_IN_MEMORY).read_to_vec().map_err(|e| map_error(e, url))
+        response
+            .into_body()
+            .with_config()
+            .limit(MAX_IN_MEMORY.min(self.max_download))
+            .read_to_vec()
+            .map_err(|e| map_error(e, url))
     }
 
     /// GET `url` into a temporary file in `dir`; returns the file and the
@@ -65,8 +72,13 @@ impl Client {
         let tmp = cache::temp_file_in(dir)?;
         let mut reader = response.into_body().into_reader();
         let mut writer = HashingWriter::new(io::BufWriter::new(tmp));
-        copy_stream(&mut reader, &mut writer).map_err(|e| {
-            Failure::new(FetchErrorKind::Network, format!("download of {} failed: {e}", redact_url(url)))
+        // The temporary file goes with `writer` on every early return.
+        copy_stream(&mut reader, &mut writer, self.max_download).map_err(|e| match e {
+            Copy::TooLarge => too_large(url, self.max_download),
+            Copy::Failed(e) => match e.get_ref().and_then(|inner| inner.downcast_ref::<ureq::Error>()) {
+                Some(ureq::Error::Timeout(_)) => timed_out(url),
+                _ => Failure::new(FetchErrorKind::Network, format!("download of {} failed: {e}", redact_url(url))),
+            },
         })?;
         let (buffered, sha, _) = writer.finish();
         let tmp = buffered.into_inner().map_err(|e| Failure::io("cannot write a download", e.into_error()))?;
@@ -75,7 +87,13 @@ impl Client {
     }
 }
 
-fn copy_stream(reader: &mut impl Read, writer: &mut impl Write) -> io::Result<u64> {
+/// Why a download stopped early.
+enum Copy {
+    TooLarge,
+    Failed(io::Error),
+}
+
+fn copy_stream(reader: &mut impl Read, writer: &mut impl Write, limit: u64) -> Result<u64, Copy> {
     let mut buf = vec![0u8; 64 * 1024];
     let mut total = 0u64;
     loop {
@@ -83,13 +101,30 @@ fn copy_stream(reader: &mut impl Read, writer: &mut impl Write) -> io::Result<u6
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
+            Err(e) => return Err(Copy::Failed(e)),
         };
-        writer.write_all(&buf[..n])?;
         total += n as u64;
+        if total > limit {
+            return Err(Copy::TooLarge);
+        }
+        writer.write_all(&buf[..n]).map_err(Copy::Failed)?;
     }
-    writer.flush()?;
+    writer.flush().map_err(Copy::Failed)?;
     Ok(total)
+}
+
+fn timed_out(url: &str) -> Failure {
+    Failure::new(
+        FetchErrorKind::Timeout,
+        format!("{} did not answer in full within `--fetch-timeout`", redact_url(url)),
+    )
+}
+
+fn too_large(url: &str, limit: u64) -> Failure {
+    Failure::new(
+        FetchErrorKind::TooLarge,
+        format!("{} sent more than {} (`--max-download`)", redact_url(url), super::show_size(limit)),
+    )
 }
 
 fn map_error(e: ureq::Error, url: &str) -> Failure {
@@ -104,9 +139,8 @@ fn map_error(e: ureq::Error, url: &str) -> Failure {
         }
         ureq::Error::StatusCode(code) => Failure::new(FetchErrorKind::Network, format!("{shown} answered HTTP {code}")),
         ureq::Error::BadUri(reason) => Failure::new(FetchErrorKind::Invalid, format!("bad URL {shown}: {reason}")),
-        ureq::Error::BodyExceedsLimit(limit) => {
-            Failure::new(FetchErrorKind::Invalid, format!("{shown}: response larger than {limit} bytes"))
-        }
+        ureq::Error::BodyExceedsLimit(limit) => too_large(url, limit),
+        ureq::Error::Timeout(_) => timed_out(url),
         ureq::Error::HostNotFound => Failure::new(FetchErrorKind::Network, format!("{shown}: host not found")),
         other => Failure::new(FetchErrorKind::Network, format!("{shown}: {other}")),
     }
@@ -153,22 +187,22 @@ pub(crate) fn fetch_file(url: &str, ctx: &Ctx<'_>) -> Result<(Outcome, String), 
         _ => None,
     };
     let shown = redact_url(url);
+    let source = strip_userinfo(url);
+    let proof = |sha: &str| ctx.cache.proof(&source, &format!("http {sha}"));
     let sha = match pinned {
         Some(sha) => {
             let dest = ctx.cache.http_file(&sha);
-            if !dest.is_file() {
+            if !(dest.is_file() && proof(&sha).is_file()) {
                 ctx.check_may_download(&format!("{shown} (sha256 {sha})"))?;
                 let _guard = ctx.cache.lock_entry("http", &sha)?;
-                if !dest.is_file() {
-                    let (tmp, got) = ctx.http.download(url, &ctx.cache.http_dir())?;
-                    if got != sha {
-                        return Err(Failure::new(
-                            FetchErrorKind::DigestMismatch,
-                            format!("{shown} has sha256 {got}, but the lock file pins {sha}"),
-                        ));
-                    }
-                    cache::persist_file(tmp, &dest)?;
+                let (tmp, got) = ctx.http.download(url, &ctx.cache.http_dir())?;
+                if got != sha {
+                    return Err(Failure::new(
+                        FetchErrorKind::DigestMismatch,
+                        format!("{shown} has sha256 {got}, but the lock file pins {sha}"),
+                    ));
                 }
+                cache::persist_file(tmp, &dest)?;
             }
             sha
         }
@@ -180,6 +214,7 @@ pub(crate) fn fetch_file(url: &str, ctx: &Ctx<'_>) -> Result<(Outcome, String), 
             got
         }
     };
+    cache::touch(&proof(&sha))?;
     let outcome = Outcome {
         fetched: Fetched { root: ctx.cache.http_file(&sha) },
         pins: vec![(key, LockValue::Http { sha256: sha.clone() })],

@@ -30,6 +30,7 @@
 //!                                        by convention; submodules are left as empty dirs;
 //!                                        symlinks are kept as committed, so read files
 //!                                        through [`safe_join`]
+//!   git/tmp/                             scratch homes of the child processes fetching git
 //!   helm/archives/<sha256>.tgz           chart archive, named by the sha256 of its bytes
 //!   helm/charts/<key>/                   unpacked chart (the archive's top-level directory
 //!                                        stripped), with http(s)/oci dependencies placed as
@@ -43,22 +44,50 @@
 //!   http/<sha256>                        a downloaded file, named by the sha256 of its bytes
 //!   render/                              helm output by render key (`render::RenderCache`)
 //!   locks/<kind>-<key>.lock              per-entry lock files (see below)
+//!   proofs/<sha256(source, pin)>         empty marker: this source gave this pin (a download
+//!                                        of that digest; a commit its mirror holds and its ref
+//!                                        names); an entry above, named by content, is served
+//!                                        to a source only with its proof
 //! ```
 //!
 //! Several hldc processes may share the cache: an entry is filled while holding
 //! an exclusive lock (`File::lock`) on its lock file under `locks/`, content is
-//! written to a temporary file or directory next to its final place and then
-//! renamed into place, and an entry that already exists is reused as is.
+//! written to a temporary file or directory next to its final place (`.tmp-<pid>-*`)
+//! and then renamed into place, and an entry that already exists is reused as is.
+//! Temporaries whose process is gone (killed mid-download) are removed by the next
+//! [`fetch_all`].
+//!
+//! # What the HLD cannot make hldc do
+//!
+//! Every file of the HLD may come from a pull request, so the pipeline (flags and
+//! environment), not the HLD, decides:
+//!
+//! - local git sources: `file://`, absolute paths and relative paths leading out of
+//!   the git work tree holding the HLD ([`FetchOptions::local_boundary`]) are refused
+//!   with [`FetchErrorKind::LocalSource`] unless [`FetchOptions::allow_local_sources`];
+//! - the lock is checked: a pinned commit must be what the declared tag names, or
+//!   reachable from the declared branch (the remote's default branch when none is
+//!   declared); a pinned chart version must satisfy the constraint; otherwise
+//!   [`FetchErrorKind::LockMismatch`];
+//! - limits: every download is capped at [`FetchOptions::max_download`]
+//!   ([`FetchErrorKind::TooLarge`]) and every http request and git fetch at
+//!   [`FetchOptions::fetch_timeout`] ([`FetchErrorKind::Timeout`]).
 //!
 //! # Credentials
 //!
 //! [`AccessTokens`] maps URL prefixes to tokens (the caller reads them from the
-//! environment). The token whose prefix is the longest match of a URL is used:
-//! for git as user `x-access-token` with the token as password; for http(s)
-//! downloads (Helm repositories, http files) as `Authorization: Bearer <token>`;
-//! for oci:// as a `helm registry login` inside the isolated helm environment.
-//! Without a token, git falls back to the SSH agent for ssh URLs and to the git
-//! credential helper. Tokens never appear in errors, logs or the lock file.
+//! environment, only for the variables the pipeline allowed). The token whose
+//! prefix is the longest match of a URL on the same host is used, never over plain
+//! `http://` except to this machine: for git as user `x-access-token` with the
+//! token as password; for http(s) downloads (Helm repositories, http files) as
+//! `Authorization: Bearer <token>`, never sent on a redirect; for oci:// as a
+//! `helm registry login` inside the isolated helm environment. Git uses the SSH
+//! agent only with [`FetchOptions::ssh_agent`], and never a credential helper or
+//! the machine's git configuration: with [`FetchOptions::git_fetcher`], each git
+//! fetch runs in a child hldc with an empty environment and no git configuration
+//! files, killed with its process group at [`FetchOptions::fetch_timeout`]
+//! (libgit2 cannot be interrupted while a server drips its refs). Tokens never
+//! appear in errors, logs or the lock file.
 //!
 //! # OCI
 //!
@@ -75,7 +104,7 @@
 //!
 //! The HTTP client uses the system TLS library (OpenSSL) and its trust store,
 //! ignores proxy environment variables, connects with a 30 s timeout and gives
-//! each request at most 10 minutes.
+//! each request at most [`FetchOptions::fetch_timeout`].
 
 pub(crate) mod cache;
 mod constraint;
@@ -91,10 +120,13 @@ mod spec;
 
 pub use constraint::{parse_chart_version, ConstraintError, HelmConstraint};
 pub use error::{FetchError, FetchErrorKind};
-pub use git::{discover as discover_repository, export_tree, work_tree_holding};
+pub use git::{discover as discover_repository, export_tree, serve_git_fetch, work_tree_holding, GIT_FETCH_CHILD};
 pub use lock::{LockError, Lockfile, Pin, LOCK_HEADER};
 pub use safe::{safe_join, SafePathError};
-pub use spec::{redact_url, AccessTokens, FetchOptions, Fetched, GitRef, Progress, SourceSpec};
+pub use spec::{
+    may_carry_secrets, redact_url, url_within, AccessTokens, FetchOptions, Fetched, GitRef, Progress, SourceSpec,
+    SshAgent, DEFAULT_MAX_DOWNLOAD,
+};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -133,7 +165,7 @@ impl<'a> Ctx<'a> {
             opts,
             lock,
             cache: cache::Cache::new(&opts.cache_dir),
-            http: http::Client::new(&opts.tokens),
+            http: http::Client::new(&opts.tokens, opts.fetch_timeout, opts.max_download),
             reporter: progress::Reporter::new(opts.progress, sources as u64),
             helm_indexes: helm::IndexMemo::default(),
         }
@@ -168,6 +200,15 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// A byte count as `--max-download` takes it.
+pub(crate) fn show_size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 30 && b % (1 << 30) == 0 => format!("{}GiB", b >> 30),
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{}MiB", b >> 20),
+        b => format!("{b} bytes"),
+    }
+}
+
 /// Builds the dependencies of a chart that comes as a directory (a local chart, or one inside a
 /// git checkout) like `helm dependency build`: remote dependencies missing from `charts/` are
 /// fetched, pinned in `lock`, and vendored into a copy in the cache, keyed by the directory's
@@ -189,6 +230,27 @@ pub fn build_chart_dependencies(
 /// The sources a chart directory's `dependencies:` name, as specs whose pins can be forgotten.
 pub fn chart_dependency_specs(chart_dir: &Path) -> Vec<SourceSpec> {
     helm::dependency_specs(chart_dir)
+}
+
+/// What can be told about `spec` without the network: whether a git source may be read (see
+/// [`FetchOptions::allow_local_sources`]), and whether its lock pin is what it asks for (a
+/// chart's version against its constraint, a commit against the mirror in the cache when there
+/// is one). `None` when nothing is wrong.
+pub fn check_offline(spec: &SourceSpec, lock: &Lockfile, opts: &FetchOptions) -> Option<FetchError> {
+    let ctx = Ctx::new(opts, lock, 0);
+    let pin = lock.get(&LockKey::for_spec(spec));
+    let checked = match (spec, pin) {
+        (SourceSpec::Git { url, reference }, pin) => git::check_local_source(url, &ctx).and_then(|()| match pin {
+            Some(LockValue::Git { commit }) => git::check_pin_in_cache(url, reference, commit, &ctx),
+            _ => Ok(()),
+        }),
+        (
+            SourceSpec::HelmRepo { constraint, .. } | SourceSpec::Oci { constraint, .. },
+            Some(LockValue::Helm { version, .. }),
+        ) => helm::check_pinned_version(version, constraint),
+        _ => Ok(()),
+    };
+    checked.err().map(|failure| FetchError::from_failure(spec, failure, &opts.tokens))
 }
 
 /// Fetch every spec, in parallel, deduplicating equal specs.
@@ -215,6 +277,7 @@ pub fn fetch_all(
 
     let snapshot = lock.clone();
     let ctx = Ctx::new(opts, &snapshot, unique.len());
+    ctx.cache.remove_stale_temporaries();
 
     let run = |spec: &SourceSpec| -> Result<Outcome, FetchError> {
         fetch_one(spec, &ctx).map_err(|f| FetchError::from_failure(spec, f, &opts.tokens))

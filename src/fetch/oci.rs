@@ -68,7 +68,8 @@ pub(crate) fn get_archive(
     let wanted = exact_version(constraint)?;
     let archive = match ctx.lock.get(&key) {
         Some(LockValue::Helm { version, digest }) => {
-            helm::pinned_archive(version, digest, &format!("{shown} {version}"), ctx, |sha| {
+            helm::check_pinned_version(version, constraint)?;
+            helm::pinned_archive(reference, version, digest, &format!("{shown} {version}"), ctx, |sha| {
                 let pulled = pull(reference, Some(version), ctx)?;
                 if pulled.sha256 != sha {
                     return Err(Failure::new(
@@ -83,7 +84,9 @@ pub(crate) fn get_archive(
             ctx.check_may_resolve(&shown)?;
             let pulled = pull(reference, wanted.as_deref(), ctx)?;
             store(&pulled, ctx)?;
-            Archive { sha256: pulled.sha256.clone(), version: pulled.version.clone() }
+            let archive = Archive { sha256: pulled.sha256.clone(), version: pulled.version.clone() };
+            helm::prove_archive(reference, &archive, ctx)?;
+            archive
         }
     };
     helm::record_pin(key, &archive, pins);
@@ -148,6 +151,14 @@ fn pull(reference: &str, version: Option<&str>, ctx: &Ctx<'_>) -> Result<Pulled,
             ))
         }
     };
+    // helm pull has no size limit of its own: what it brought is at least kept out of the cache.
+    let size = fs::metadata(&file).map_err(|e| Failure::io(format!("cannot read {}", file.display()), e))?.len();
+    if size > ctx.opts.max_download {
+        return Err(Failure::new(
+            FetchErrorKind::TooLarge,
+            format!("{shown} is larger than {} (`--max-download`)", crate::fetch::show_size(ctx.opts.max_download)),
+        ));
+    }
     let sha256 = sha256_file(&file)?;
     let meta = ChartMeta::from_archive(&file)?;
     let version = match version {

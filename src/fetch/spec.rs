@@ -116,11 +116,15 @@ impl AccessTokens {
         }
     }
 
-    /// The token for `url`: the one with the longest prefix of `url`.
+    /// The token for `url`: the one with the longest prefix of `url` on the same host. None
+    /// over plain `http://` to anything but this machine, where anyone on the path could read it.
     pub fn for_url(&self, url: &str) -> Option<&str> {
+        if !may_carry_secrets(url) {
+            return None;
+        }
         self.entries
             .iter()
-            .filter(|(prefix, token)| !token.is_empty() && url.starts_with(prefix.as_str()))
+            .filter(|(prefix, token)| !token.is_empty() && url_within(url, prefix))
             .max_by_key(|(prefix, _)| prefix.len())
             .map(|(_, token)| token.as_str())
     }
@@ -142,6 +146,55 @@ impl fmt::Debug for AccessTokens {
     }
 }
 
+/// Whether `url` starts with `prefix` and names the same host: `https://github.com` is a string
+/// prefix of `https://github.com.evil.example/`, which must not get github's token.
+pub fn url_within(url: &str, prefix: &str) -> bool {
+    if !url.starts_with(prefix) {
+        return false;
+    }
+    let Some(scheme_end) = prefix.find("://") else { return true };
+    let authority_len = prefix[scheme_end + 3..].find(['/', '?', '#']);
+    match authority_len {
+        Some(_) => true,
+        // The prefix ends inside the authority: the URL's must end there too.
+        None => url[prefix.len()..].chars().next().is_none_or(|c| matches!(c, '/' | '?' | '#')),
+    }
+}
+
+/// `scheme://host[:port]` of a URL, without user-info: where a request goes.
+pub(crate) fn origin(url: &str) -> Option<String> {
+    let scheme_end = url.find("://")?;
+    let bare = strip_userinfo(url);
+    let after = &bare[scheme_end + 3..];
+    let authority_end = after.find(['/', '?', '#']).unwrap_or(after.len());
+    Some(bare[..scheme_end + 3 + authority_end].to_ascii_lowercase())
+}
+
+/// Whether a secret may travel to `url`: not over plain `http://`, unless to this machine.
+pub fn may_carry_secrets(url: &str) -> bool {
+    let Some(rest) = url.get(..7).filter(|s| s.eq_ignore_ascii_case("http://")).map(|_| &url[7..]) else {
+        return true;
+    };
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = match host_port.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or(""),
+        None => host_port.split(':').next().unwrap_or(""),
+    };
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The SSH agent the pipeline lets git use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SshAgent {
+    pub socket: PathBuf,
+    /// The user's home, whose `.ssh/known_hosts` says which host keys to trust.
+    pub home: Option<PathBuf>,
+}
+
+/// `--max-download`'s default: 1 GiB.
+pub const DEFAULT_MAX_DOWNLOAD: u64 = 1 << 30;
+
 /// How to fetch.
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
@@ -162,11 +215,32 @@ pub struct FetchOptions {
     /// Where a relative local git path (`../repo`) is resolved: the HLD root. The lock keeps
     /// the path as written, so it holds in every checkout.
     pub base_dir: Option<PathBuf>,
+    /// The HLD's own repository (the git work tree holding it, else the HLD): a local git
+    /// source inside it is part of the HLD; any other local repository needs
+    /// `allow_local_sources`.
+    pub local_boundary: Option<PathBuf>,
+    /// Whether git sources may be any repository on this machine (`file://`, absolute paths,
+    /// paths leaving the HLD's repository): `--allow-local-sources`.
+    pub allow_local_sources: bool,
+    /// The most bytes one download (a file, an index, a chart, a git fetch) may bring.
+    pub max_download: u64,
+    /// How long one http request or one git fetch may take.
+    pub fetch_timeout: Duration,
+    /// The SSH agent git may use, when the pipeline allowed it (`--allow-token SSH_AUTH_SOCK`).
+    pub ssh_agent: Option<SshAgent>,
+    /// The hldc binary that runs git fetches in a child process (cut off from the user's git
+    /// setup and killed at `fetch_timeout`, which libgit2 alone cannot do while a server
+    /// drips its refs). `None` fetches in this process: for library callers only.
+    pub git_fetcher: Option<PathBuf>,
+    /// The variables the git fetcher's otherwise empty environment keeps: where the
+    /// machine's CA certificates are (`SSL_CERT_FILE`, `SSL_CERT_DIR`).
+    pub git_environment: Vec<(String, std::ffi::OsString)>,
 }
 
 impl FetchOptions {
     /// Options with the given cache directory: online, not locked, no helm (given
-    /// 5 minutes when set), no tokens, quiet.
+    /// 5 minutes when set), no tokens, quiet, no local repositories outside `local_boundary`,
+    /// 1 GiB and 5 minutes per download, git in this process.
     pub fn new(cache_dir: impl Into<PathBuf>) -> Self {
         FetchOptions {
             cache_dir: cache_dir.into(),
@@ -177,6 +251,13 @@ impl FetchOptions {
             tokens: AccessTokens::new(),
             progress: Progress::Quiet,
             base_dir: None,
+            local_boundary: None,
+            allow_local_sources: false,
+            max_download: DEFAULT_MAX_DOWNLOAD,
+            fetch_timeout: Duration::from_secs(5 * 60),
+            ssh_agent: None,
+            git_fetcher: None,
+            git_environment: Vec::new(),
         }
     }
 }
@@ -300,6 +381,25 @@ mod tests {
         assert_eq!(t.for_url("https://github.com/other/repo"), Some("short"));
         assert_eq!(t.for_url("https://gitlab.com/x"), None);
         assert!(!format!("{t:?}").contains("long"));
+    }
+
+    #[test]
+    fn tokens_stay_on_their_host_and_off_plain_http() {
+        let mut t = AccessTokens::new();
+        t.insert("https://github.com", "gh");
+        t.insert("http://127.0.0.1:8080/", "local");
+        t.insert("http://charts.example/", "plain");
+        assert_eq!(t.for_url("https://github.com/org/repo"), Some("gh"));
+        assert_eq!(t.for_url("https://github.com.evil.example/x"), None);
+        assert_eq!(t.for_url("https://github.com:444/x"), None);
+        assert_eq!(t.for_url("http://127.0.0.1:8080/index.yaml"), Some("local"));
+        assert_eq!(t.for_url("http://charts.example/index.yaml"), None);
+        assert!(may_carry_secrets("http://localhost:1/x"));
+        assert!(may_carry_secrets("http://[::1]:1/x"));
+        assert!(!may_carry_secrets("http://127.0.0.1.evil.example/x"));
+        assert!(may_carry_secrets("ssh://git@host/x"));
+        assert_eq!(origin("https://u:p@Git.Example:8443/org/repo?x").as_deref(), Some("https://git.example:8443"));
+        assert_eq!(origin("git@host:org/repo"), None);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::diag::{Location, Problem, Problems};
 use crate::fetch::{FetchOptions, Lockfile};
 use crate::load::read_document;
 use crate::schema::Schema;
-use crate::settings::Settings;
+use crate::settings::{Settings, TokenGrant};
 use crate::sources::Sources;
 
 pub const LOCK_FILE: &str = "hldc.lock";
@@ -25,17 +25,36 @@ pub fn open(settings: &Settings, mut options: FetchOptions) -> Result<(Sources, 
         if let Some(document) = read_document(&local, &access, Schema::Access, &mut problems) {
             for (url, variable) in document.value.as_mapping().into_iter().flatten() {
                 let (Some(url), Some(variable)) = (url.as_str(), variable.as_str()) else { continue };
-                match settings.token(variable) {
-                    Some(token) => options.tokens.insert(url, token),
-                    None => problems.push(
-                        Problem::warning(
-                            "hldc::access::unset",
-                            format!("`{variable}` (the token for `{url}`) is not set"),
-                        )
-                        .at(document.value_location(&[crate::yaml::Segment::Key(url.to_string())]))
-                        .help(format!("export {variable}=<token> to fetch this source, or remove the line")),
-                    ),
-                }
+                let at = document.value_location(&[crate::yaml::Segment::Key(url.to_string())]);
+                // access.yaml comes with the HLD, maybe from a pull request: it may ask for any
+                // variable of the pipeline, so only the ones the pipeline gives are sent.
+                let unsent = match settings.token(variable, url) {
+                    TokenGrant::Given(_) if !crate::fetch::may_carry_secrets(url) => Problem::warning(
+                        "hldc::access::plain-http",
+                        format!("`{url}` is plain http, which anyone on the way can read; `{variable}` is not sent"),
+                    )
+                    .help("use the source's https:// URL"),
+                    TokenGrant::Given(token) => {
+                        options.tokens.insert(url, token);
+                        continue;
+                    }
+                    TokenGrant::Unset => Problem::warning(
+                        "hldc::access::unset",
+                        format!("`{variable}` (the token for `{url}`) is not set"),
+                    )
+                    .help(format!("export {variable}=<token> to fetch this source, or remove the line")),
+                    TokenGrant::NotAllowed => Problem::warning(
+                        "hldc::access::not-allowed",
+                        format!("access.yaml maps `{url}` to `{variable}`, which the pipeline did not allow; no token is sent"),
+                    )
+                    .help(format!("if the pipeline means to give `{variable}` to `{url}`, pass `--allow-token {variable}` (or set HLDC_ALLOW_TOKENS={variable})")),
+                    TokenGrant::NotUnder(under) => Problem::warning(
+                        "hldc::access::not-allowed",
+                        format!("access.yaml maps `{url}` to `{variable}`, which the pipeline allowed only under `{under}`; no token is sent"),
+                    )
+                    .help(format!("map only URLs under `{under}` to `{variable}`, or change the pipeline's `--allow-token {variable}={under}`")),
+                };
+                problems.push(unsent.at(at));
             }
         }
     }

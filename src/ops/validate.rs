@@ -10,7 +10,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::json;
 
 use crate::check::{kube, objects, tree};
-use crate::cli::FetchArgs;
 use crate::diag::{Level, Problem};
 use crate::load::{self, Hld, Node, Selection};
 use crate::model::{ComponentType, Method};
@@ -195,8 +194,11 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
     }
     // hldc.lock and access.yaml: read (and schema-checked) the way `generate` reads them, from
     // the cache only, which also gives the sources `--rendered` renders with.
-    let fetch = settings.fetch(&FetchArgs { locked: false, offline: true }, &options.helm);
-    let fetching = match super::remote::open(settings, fetch) {
+    let fetching = match settings
+        .fetch_options(false, true, &options.helm)
+        .map_err(|p| vec![p])
+        .and_then(|fetch| super::remote::open(settings, fetch))
+    {
         Ok((sources, unset_tokens)) => {
             problems.extend(unset_tokens);
             Some(sources)
@@ -212,6 +214,11 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
     hld.environments.extend(project.environments.keys().cloned());
     problems.extend(tree::check_tree(&hld, options.allow_hooks));
     problems.extend(check_local_sources(&hld, &local));
+    if let Some(sources) = &fetching {
+        let nodes = hld.root.walk();
+        let entries: Vec<_> = nodes.iter().map(|node| (&node.definition, node.dir.as_path())).collect();
+        problems.extend(sources.check_offline(&entries));
+    }
     let combinations = match options.environments.is_empty() {
         true => every_environment_alone(&hld, &project),
         false => named,

@@ -130,3 +130,14 @@ pub fn write_files(root: &Path, files: &[(&str, &str)]) {
         std::fs::write(path, contents).expect("write");
     }
 }
+
+/// `args` with `--allow-local-sources` after a command that fetches: fixtures keep their git
+/// repositories in temporary directories beside the HLD, which only a pipeline may allow.
+pub fn allowing_local_sources<'a>(args: &[&'a str]) -> Vec<&'a str> {
+    const FETCHING: [&str; 7] = ["generate", "update", "diff", "tree", "config", "validate", "promote"];
+    let mut args = args.to_vec();
+    if args.first().is_some_and(|command| FETCHING.contains(command)) {
+        args.insert(1, "--allow-local-sources");
+    }
+    args
+}

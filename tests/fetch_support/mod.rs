@@ -345,3 +345,149 @@ impl TestRepo {
         self.dir.display().to_string()
     }
 }
+
+// ---------------------------------------------------------------------------
+// A scripted HTTP server: each request answered by a closure, every request recorded
+
+/// A request as the scripted server saw it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub path: String,
+    /// Header names lower-cased.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Recorded {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// How the scripted server answers one request.
+pub enum Reply {
+    /// A complete response.
+    Full { status: &'static str, headers: Vec<(String, String)>, body: Vec<u8> },
+    /// `200 OK` with these headers, then `prefix`, then one byte of `drip` every 100 ms (or as
+    /// fast as the client reads, when `fast`), until the client goes away or the server stops.
+    Stream { headers: Vec<(String, String)>, prefix: Vec<u8>, drip: u8, fast: bool },
+}
+
+impl Reply {
+    pub fn ok(body: &[u8]) -> Reply {
+        Reply::Full { status: "200 OK", headers: Vec::new(), body: body.to_vec() }
+    }
+}
+
+/// An HTTP server on 127.0.0.1:<random port> answering by a closure, one thread per
+/// connection (so a stream does not block the others). Stops when dropped.
+pub struct ScriptedServer {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    recorded: Arc<Mutex<Vec<Recorded>>>,
+}
+
+impl ScriptedServer {
+    pub fn start(reply: impl Fn(&Recorded, &str) -> Reply + Send + Sync + 'static) -> ScriptedServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let base = format!("http://{addr}");
+        let stop = Arc::new(AtomicBool::new(false));
+        let recorded = Arc::new(Mutex::new(Vec::new()));
+        let reply = Arc::new(reply);
+        {
+            let (stop, recorded) = (stop.clone(), recorded.clone());
+            std::thread::spawn(move || {
+                let deadline = Instant::now() + Duration::from_secs(300);
+                while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
+                    match listener.accept() {
+                        Ok((stream, _)) => {
+                            let (stop, recorded, reply, base) =
+                                (stop.clone(), recorded.clone(), reply.clone(), base.clone());
+                            std::thread::spawn(move || {
+                                let _ = serve_scripted(stream, &stop, &recorded, &*reply, &base);
+                            });
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                            std::thread::sleep(Duration::from_millis(5));
+                        }
+                        Err(_) => break,
+                    }
+                }
+            });
+        }
+        ScriptedServer { addr, stop, recorded }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn recorded(&self) -> Vec<Recorded> {
+        self.recorded.lock().unwrap().clone()
+    }
+}
+
+impl Drop for ScriptedServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+fn serve_scripted(
+    stream: TcpStream,
+    stop: &AtomicBool,
+    recorded: &Mutex<Vec<Recorded>>,
+    reply: &dyn Fn(&Recorded, &str) -> Reply,
+    base: &str,
+) -> std::io::Result<()> {
+    stream.set_nonblocking(false)?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 || line == "\r\n" || line == "\n" {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+        }
+    }
+    let request = Recorded { path: request_line.split_whitespace().nth(1).unwrap_or("/").to_string(), headers };
+    recorded.lock().unwrap().push(request.clone());
+    let mut stream = stream;
+    match reply(&request, base) {
+        Reply::Full { status, headers, body } => {
+            let mut head = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+            for (name, value) in headers {
+                head.push_str(&format!("{name}: {value}\r\n"));
+            }
+            head.push_str("\r\n");
+            stream.write_all(head.as_bytes())?;
+            stream.write_all(&body)?;
+            stream.flush()
+        }
+        Reply::Stream { headers, prefix, drip, fast } => {
+            let mut head = "HTTP/1.1 200 OK\r\nConnection: close\r\n".to_string();
+            for (name, value) in headers {
+                head.push_str(&format!("{name}: {value}\r\n"));
+            }
+            head.push_str("\r\n");
+            stream.write_all(head.as_bytes())?;
+            stream.write_all(&prefix)?;
+            let chunk = vec![drip; if fast { 64 * 1024 } else { 1 }];
+            let deadline = Instant::now() + Duration::from_secs(300);
+            while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
+                stream.write_all(&chunk)?;
+                if !fast {
+                    stream.flush()?;
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+            Ok(())
+        }
+    }
+}
