@@ -113,6 +113,19 @@ fn every_template_runs_its_pipelines_hldc_steps_and_each_line_parses() {
                     Command::Diff(a) if a.against.is_some() && a.output == DiffFormat::Markdown)),
                 "{shown}: no `hldc diff --against REF --output markdown`"
             );
+            // The pull request is untrusted: nothing of the runner's is opened to it (SECURITY.md).
+            for command in &commands {
+                let (render, access) = match &command.command {
+                    Command::Diff(a) => (&a.render, &a.fetch.access),
+                    Command::Validate(a) => (&a.render, &a.access),
+                    _ => continue,
+                };
+                assert!(!render.allow_hooks && render.hook_env.is_empty(), "{shown}: hooks in a PR pipeline");
+                assert!(!access.allow_local_sources, "{shown}: local sources in a PR pipeline");
+                for token in &access.allow_tokens {
+                    assert!(token.contains('='), "{shown}: `--allow-token {token}` is not bound to a URL");
+                }
+            }
         } else if name.starts_with("hld-merge") {
             assert!(
                 commands.iter().any(|c| matches!(&c.command, Command::Generate(a) if a.fetch.locked)),
