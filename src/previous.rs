@@ -3,12 +3,13 @@
 //! Only reads; a missing directory is an output that has not been generated yet.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde_yaml::Value;
 
-use crate::diag::{Problem, SourceFile};
+use crate::diag::Problem;
+use crate::files::{self, Boundary};
 use crate::model::ObjectId;
 use crate::render::Rendered;
 use crate::trace::record::{Record, Unreadable};
@@ -59,27 +60,30 @@ pub fn read_as<T: Send>(
     if !dir.exists() {
         return Ok(objects);
     }
-    let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(dir).follow_links(true).sort_by_file_name() {
-        let entry = entry.map_err(|e| {
-            Problem::error("hldc::previous::read", format!("cannot read the output directory `{display}`: {e}"))
-                .help("check the permissions of the output directory, or delete it and run `hldc generate`")
-        })?;
-        let relative = entry.path().strip_prefix(dir).unwrap_or(entry.path());
-        let relative = relative.to_string_lossy().replace('\\', "/");
-        if entry.file_type().is_file() && relative.ends_with(".yaml") {
-            files.push((relative, entry.into_path()));
-        }
-    }
+    // hldc's own output may be ignored by git, but it is read like any input: nothing outside
+    // the directory, nothing in `.git`, each directory once.
+    let unreadable = |problem: Problem| {
+        problem.help("check the output directory (no symlinks leading out of it), or delete it and run `hldc generate`")
+    };
+    let root = dir.canonicalize().map_err(|e| {
+        unreadable(Problem::error("hldc::previous::read", format!("cannot read the output directory `{display}`: {e}")))
+    })?;
+    let boundary = Boundary::plain(root.clone());
+    let name = |relative: &Path| format!("{display}/{}", relative.to_string_lossy().replace('\\', "/"));
+    let walk = boundary.walk(&root).map_err(|refused| {
+        unreadable(refused.problem(&name(refused.path.strip_prefix(&root).unwrap_or(&refused.path)), "the output directory"))
+    })?;
+    let files: Vec<(String, PathBuf)> = walk
+        .files
+        .into_iter()
+        .map(|file| (file.relative.to_string_lossy().replace('\\', "/"), file.path))
+        .filter(|(relative, _)| relative.ends_with(".yaml"))
+        .collect();
     let read: Vec<Result<FileObjects<T>, Problem>> = files
         .par_iter()
         .map(|(relative, path)| {
             let name = format!("{display}/{relative}");
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                Problem::error("hldc::previous::read", format!("cannot read `{name}`: {e}"))
-                    .help("check the file's permissions, or delete the output directory and run `hldc generate`")
-            })?;
-            let documents = yaml::parse_all(&SourceFile::new(&name, text))?;
+            let documents = yaml::parse_all(&files::read(&boundary, path, &name)?)?;
             // The value goes to `keep`; the document stays to say where a duplicate is.
             Ok(documents
                 .into_iter()

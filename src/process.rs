@@ -46,11 +46,23 @@ pub fn helm_command(helm: &Path, home: &Path) -> Command {
     command
 }
 
+/// A proxy nobody listens on: port 9 (discard) on loopback is closed on any machine that
+/// runs hldc, so a connection through it fails at once.
+const CLOSED_PROXY: &str = "http://127.0.0.1:9";
+
 /// Any other program (kustomize, kubectl) cut off from the user's setup the same way: no
-/// inherited environment; home, XDG directories and kubeconfig under `home`.
+/// inherited environment; home, XDG directories and kubeconfig under `home`. It cannot reach
+/// the network either: hldc refuses every remote reference before it runs (they are not in the
+/// lock), and should one slip through, its HTTP goes to a proxy on a closed loopback port (Go
+/// honours `HTTP(S)_PROXY` for every host but loopback ones) and git, were it found without a
+/// `PATH`, would allow no protocol.
 pub fn isolated_command(program: &Path, home: &Path) -> Command {
     let mut command = Command::new(program);
     command.env_clear().env("HOME", home);
+    for variable in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"] {
+        command.env(variable, CLOSED_PROXY);
+    }
+    command.env("GIT_ALLOW_PROTOCOL", "none");
     for (variable, name) in [
         ("XDG_CONFIG_HOME", "config"),
         ("XDG_CACHE_HOME", "cache"),
