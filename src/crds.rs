@@ -114,7 +114,8 @@ fn read_crds(found: &Path, entry: &Declared, sources: &Sources) -> Result<Vec<Do
         .into_iter()
         .map(|file| file.path)
         .filter(|path| {
-            found == path || path.extension().and_then(|e| e.to_str()).is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+            found == path
+                || path.extension().and_then(|e| e.to_str()).is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
         })
         .collect();
     let mut crds = Vec::new();

@@ -373,8 +373,11 @@ mod tests {
         symlink("a/file.yaml", hld.join("inside")).unwrap();
         symlink("../outside.yaml", hld.join("out")).unwrap();
         // Out and back in: the end is inside, a hop is not.
-        symlink(format!("../../{}/hld/a/file.yaml", dir.path().file_name().unwrap().to_string_lossy()), hld.join("a/back"))
-            .unwrap();
+        symlink(
+            format!("../../{}/hld/a/file.yaml", dir.path().file_name().unwrap().to_string_lossy()),
+            hld.join("a/back"),
+        )
+        .unwrap();
         symlink("/etc/passwd", hld.join("absolute")).unwrap();
         assert_eq!(boundary.resolve(&hld.join("inside")).unwrap(), hld.join("a/file.yaml"));
         for name in ["out", "a/back", "absolute"] {

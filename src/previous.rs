@@ -71,7 +71,9 @@ pub fn read_as<T: Send>(
     let boundary = Boundary::plain(root.clone());
     let name = |relative: &Path| format!("{display}/{}", relative.to_string_lossy().replace('\\', "/"));
     let walk = boundary.walk(&root).map_err(|refused| {
-        unreadable(refused.problem(&name(refused.path.strip_prefix(&root).unwrap_or(&refused.path)), "the output directory"))
+        unreadable(
+            refused.problem(&name(refused.path.strip_prefix(&root).unwrap_or(&refused.path)), "the output directory"),
+        )
     })?;
     let files: Vec<(String, PathBuf)> = walk
         .files

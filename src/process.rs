@@ -276,6 +276,18 @@ mod tests {
     }
 
     #[test]
+    fn isolated_commands_cannot_reach_the_network() {
+        let home = tempfile::tempdir().unwrap();
+        let output =
+            run(isolated_command(Path::new("/usr/bin/env"), home.path()), b"", Duration::from_secs(30)).unwrap();
+        let output = String::from_utf8(output).unwrap();
+        for proxy in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"] {
+            assert!(output.contains(&format!("{proxy}={CLOSED_PROXY}\n")), "{output}");
+        }
+        assert!(output.contains("GIT_ALLOW_PROTOCOL=none\n") && !output.contains("PATH="), "{output}");
+    }
+
+    #[test]
     fn helm_commands_see_none_of_the_callers_environment() {
         assert!(std::env::var_os("PATH").is_some(), "the test needs a variable to leave behind");
         let home = tempfile::tempdir().unwrap();

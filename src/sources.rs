@@ -314,7 +314,9 @@ impl Sources {
         let located = self.locate(definition, dir)?;
         let display = self.display(&located);
         let within = format!("the source of component `{}`", definition.spec.name);
-        let walk = self.walk(&located, &within).map_err(|problem| problem.at(definition.location()).label("this component"))?;
+        let walk = self
+            .walk(&located, &within)
+            .map_err(|problem| problem.at(definition.location()).label("this component"))?;
         let (chart, copy) = if walk.needs_copy() {
             let copy = tempfile::Builder::new().prefix("hldc-chart-").tempdir().and_then(|copy| {
                 walk.copy_to(copy.path())?;

@@ -286,7 +286,11 @@ fn hld_files_linked_out_of_the_hld_are_refused_unread() {
         symlink(fixture.dir.path().join("passwd"), &path).unwrap();
         for (command, code) in [(&["validate"][..], 1), (&["generate"], 2)] {
             let (run, wrong) = fixture.run(command).check_code(code);
-            assert!(!run.stdout.contains("private-line") && !run.stderr.contains("private-line"), "{link}:\n{}", run.stderr);
+            assert!(
+                !run.stdout.contains("private-line") && !run.stderr.contains("private-line"),
+                "{link}:\n{}",
+                run.stderr
+            );
             if command == ["generate"] || validate_reads {
                 assert!(wrong.is_none(), "{link} {command:?}: {wrong:?}\n{}", run.stderr);
                 assert!(run.stderr.contains("error[hldc::source::escape]"), "{link}:\n{}", run.stderr);
@@ -358,4 +362,23 @@ fn a_retargeted_chart_link_renders_its_new_target() {
         let output = fixture.outputs();
         assert!(output.contains("v: two") && !output.contains("v: one"), "{command:?}:\n{output}");
     }
+}
+
+/// `hldc set` reads the config file it edits as every HLD file: a link out of the HLD is
+/// refused, neither printed nor written through.
+#[test]
+fn set_refuses_a_config_linked_out_of_the_hld() {
+    let fixture = Fixture::new();
+    let outside = fixture.dir.path().join("passwd");
+    std::fs::write(&outside, "root:x:0:0:private-line\n: [ broken\n").unwrap();
+    fixture.write(&[(
+        "component.yaml",
+        "name: hld\nsubcomponents:\n  - name: web\n    type: static\n    path: web.yaml\n",
+    )]);
+    std::fs::create_dir_all(fixture.hld().join("config")).unwrap();
+    symlink(&outside, fixture.hld().join("config/prod.yaml")).unwrap();
+    let run = fixture.run(&["set", "--env", "prod", "--component", "web", "image=evil"]).assert_code(2);
+    run.assert_stderr_contains("error[hldc::source::escape]").assert_stderr_contains("config/prod.yaml");
+    fixture.assert_no_leak(&run, "private-line");
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), "root:x:0:0:private-line\n: [ broken\n");
 }

@@ -251,7 +251,14 @@ fn check_reference(
         Err(Refused { why: Refusal::Io(e), .. }) if e.kind() == std::io::ErrorKind::NotFound => Ok(local),
         // A path outside is named as written: hldc never shows absolute paths.
         Err(refused) => Err(refused
-            .problem(&if local.starts_with(sources.boundary_of(dir).root()) { sources.display(&local) } else { reference.to_string() }, "the repository")
+            .problem(
+                &if local.starts_with(sources.boundary_of(dir).root()) {
+                    sources.display(&local)
+                } else {
+                    reference.to_string()
+                },
+                "the repository",
+            )
             .at(document.value_location(at))
             .label("named here")),
         Ok(_) => Ok(local),
