@@ -211,22 +211,27 @@ fn kustomize_urls_are_refused_before_any_request() {
     }
 }
 
-/// Attack 10: a plugin config a transformer names may not name a URL either.
+/// Attack 10: a plugin config a transformer names may not name a URL either, named directly
+/// or through a kustomization directory of transformer configs.
 #[test]
 fn a_transformer_config_cannot_name_a_url() {
     let served = tempfile::tempdir().unwrap();
     write_files(served.path(), &[("patch.yaml", "- op: add\n  path: /data/x\n  value: y\n")]);
     let server = Server::start(served.path());
-    let fixture = Fixture::new();
-    fixture.write(&[
-        ("component.yaml", "name: hld\nsubcomponents:\n  - name: k\n    type: kustomize\n    path: k\n"),
-        ("k/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n"),
-        ("k/kustomization.yaml", "resources:\n  - cm.yaml\ntransformers:\n  - patcher.yaml\n"),
-        ("k/patcher.yaml", &format!("apiVersion: builtin\nkind: PatchTransformer\nmetadata:\n  name: p\npath: {}/patch.yaml\ntarget:\n  kind: ConfigMap\n", server.url())),
-        ("config/common.yaml", ""),
-    ]);
-    let run = fixture.run(&["generate"]).assert_code(2);
-    run.assert_stderr_contains("error[hldc::kustomize::remote]").assert_stderr_contains("k/patcher.yaml");
+    let patcher = format!("apiVersion: builtin\nkind: PatchTransformer\nmetadata:\n  name: p\npath: {}/patch.yaml\ntarget:\n  kind: ConfigMap\n", server.url());
+    for (transformer, config) in [("patcher.yaml", "k/patcher.yaml"), ("transformers", "k/transformers/patcher.yaml")] {
+        let fixture = Fixture::new();
+        fixture.write(&[
+            ("component.yaml", "name: hld\nsubcomponents:\n  - name: k\n    type: kustomize\n    path: k\n"),
+            ("k/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n"),
+            ("k/kustomization.yaml", &format!("resources:\n  - cm.yaml\ntransformers:\n  - {transformer}\n")),
+            ("k/transformers/kustomization.yaml", "resources:\n  - patcher.yaml\n"),
+            (config, &patcher),
+            ("config/common.yaml", ""),
+        ]);
+        let run = fixture.run(&["generate"]).assert_code(2);
+        run.assert_stderr_contains("error[hldc::kustomize::remote]").assert_stderr_contains(config);
+    }
     assert_eq!(server.requests(), 0);
 }
 

@@ -127,7 +127,7 @@ pub fn check_directory(entry: &Declared, component: &str, dir: &Path, sources: &
         .label("kustomize directory")
         .help("point `path` at the directory holding kustomization.yaml, or use `type: static` for plain manifests"));
     }
-    refuse_remote(dir, sources, &mut BTreeSet::new(), 0)
+    refuse_remote(dir, sources, &mut BTreeSet::new(), 0, false)
 }
 
 fn kustomization_in(dir: &Path) -> Option<PathBuf> {
@@ -135,8 +135,15 @@ fn kustomization_in(dir: &Path) -> Option<PathBuf> {
 }
 
 /// Checks the kustomization of `dir` and of the local directories it names, before kustomize
-/// would read or fetch what they name.
-fn refuse_remote(dir: &Path, sources: &Sources, seen: &mut BTreeSet<PathBuf>, depth: usize) -> Result<(), Problem> {
+/// would read or fetch what they name. `plugins`: the kustomization was named by a
+/// `transformers`, `generators` or `validators` field, so the files it names are plugin configs.
+fn refuse_remote(
+    dir: &Path,
+    sources: &Sources,
+    seen: &mut BTreeSet<PathBuf>,
+    depth: usize,
+    plugins: bool,
+) -> Result<(), Problem> {
     let Some(path) = kustomization_in(dir) else { return Ok(()) };
     if depth > MAX_DEPTH || !seen.insert(path.clone()) {
         return Ok(());
@@ -155,9 +162,10 @@ fn refuse_remote(dir: &Path, sources: &Sources, seen: &mut BTreeSet<PathBuf>, de
     }
     for (at, reference) in references(&document.value) {
         let local = check_reference(dir, &reference, &document, &at, sources)?;
+        let plugins = plugins || matches!(at.first(), Some(Segment::Key(field)) if PLUGINS.contains(&field.as_str()));
         if local.is_dir() {
-            refuse_remote(&local, sources, seen, depth + 1)?;
-        } else if matches!(at.first(), Some(Segment::Key(field)) if PLUGINS.contains(&field.as_str())) {
+            refuse_remote(&local, sources, seen, depth + 1, plugins)?;
+        } else if plugins && local.is_file() {
             // A builtin plugin's config names files relative to the kustomization, like it.
             for config in parse_all(&read_source(sources, &local)?)? {
                 for (at, reference) in references(&config.value) {
