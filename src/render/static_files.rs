@@ -12,8 +12,7 @@ use crate::yaml::{parse_all, Document};
 /// The documents of the component's manifests, and a warning naming the files left out.
 pub fn render(planned: &Planned, sources: &Sources) -> Result<(Vec<Document>, Option<Problem>), Problem> {
     let root = sources.locate(&planned.node.definition, &planned.node.dir)?;
-    let within = format!("the source of component `{}`", planned.node.name());
-    let (manifests, others) = manifest_files(&root, sources, &within)?;
+    let (manifests, others) = manifest_files(&root, sources)?;
     let mut documents = Vec::new();
     for path in manifests {
         let file = read_source(sources, &path)?;
@@ -39,10 +38,10 @@ fn is_manifest(path: &Path) -> bool {
 /// The manifest files under `root` (or `root` itself when it is a file), sorted by path so the
 /// order never depends on the file system: the repository's files (`Sources::walk`), symlinks
 /// followed while they stay inside the tree the component comes from.
-fn manifest_files(root: &Path, sources: &Sources, within: &str) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Problem> {
+fn manifest_files(root: &Path, sources: &Sources) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Problem> {
     let mut others = Vec::new();
     let mut files = Vec::new();
-    for file in sources.walk(root, within)?.files {
+    for file in sources.walk(root, "its source")?.files {
         // A path naming a file names a manifest, whatever its name (an http source's is a digest).
         if file.relative.as_os_str().is_empty() || is_manifest(&file.path) {
             files.push(file.path);
