@@ -181,6 +181,12 @@ impl Boundary {
         Ok(resolved)
     }
 
+    /// Whether git ignores the file at `path` (as named, links not followed).
+    pub fn ignores(&self, path: &Path) -> bool {
+        let relative = path.strip_prefix(&self.root).unwrap_or(path);
+        self.git.as_ref().is_some_and(|git| git.ignores(relative))
+    }
+
     /// Refuses a path (inside the boundary, links resolved) in `.git`, or a file git ignores.
     fn admit(&self, real: &Path, is_dir: bool) -> Result<(), Refusal> {
         let relative = real.strip_prefix(&self.root).map_err(|_| Refusal::Outside)?;

@@ -484,6 +484,16 @@ impl Loader<'_> {
                 );
                 continue;
             }
+            if self.sources.boundary_of(&path).ignores(&path) {
+                // A developer's local config, not the repository's: left out, said aloud.
+                let shown = self.sources.display(&path);
+                self.problems.push(
+                    Problem::warning("hldc::config::ignored", format!("`{shown}` is ignored by git: left out"))
+                        .path(shown)
+                        .help("commit it (remove it from .gitignore) to use it, or delete it"),
+                );
+                continue;
+            }
             if let Some(other) = seen.get(env) {
                 self.problems.push(
                     Problem::error("hldc::config::ambiguous", format!("environment `{env}` has two config files"))

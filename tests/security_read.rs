@@ -387,3 +387,20 @@ fn set_refuses_a_config_linked_out_of_the_hld() {
     fixture.assert_no_leak(&run, "private-line");
     assert_eq!(std::fs::read_to_string(&outside).unwrap(), "root:x:0:0:private-line\n: [ broken\n");
 }
+
+/// A config file git ignores is not the repository's: left out, with a warning, never read.
+#[test]
+fn an_ignored_config_file_is_left_out_aloud() {
+    let (fixture, _repo) = Fixture::in_git(&[
+        (".gitignore", "config/local.yaml\n"),
+        ("component.yaml", "name: hld\nsubcomponents:\n  - name: web\n    type: static\n    path: web.yaml\n"),
+        ("web.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n"),
+        ("config/common.yaml", ""),
+    ]);
+    fixture
+        .write(&[("config/local.yaml", "subcomponents:\n  web:\n    disabled: true\n# local-only-line\n: [ broken\n")]);
+    let run = fixture.run(&["generate"]).assert_code(0);
+    run.assert_stderr_contains("warning[hldc::config::ignored]").assert_stderr_contains("config/local.yaml");
+    fixture.assert_no_leak(&run, "local-only-line");
+    assert!(fixture.outputs().contains("name: web"), "{}", fixture.outputs());
+}

@@ -304,6 +304,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_field_naming_a_file_is_a_reference() {
+        let kustomization: Value = serde_yaml::from_str(
+            "resources: [r]\nbases: [b]\ncomponents: [c]\npatches: [{path: p}, {patch: inline}]\n\
+             patchesStrategicMerge: [psm, \"kind: X\\nmetadata: {}\\n\"]\npatchesJson6902: [{path: pj}]\n\
+             transformers: [t]\ngenerators: [g]\nvalidators: [v]\nreplacements: [{path: rp}]\n\
+             openapi: {path: o}\ncrds: [crd]\nconfigurations: [conf]\n\
+             configMapGenerator: [{files: [f, key=kf], envs: [e], env: single}]\nsecretGenerator: [{files: [s]}]\n",
+        )
+        .unwrap();
+        let names: BTreeSet<String> = references(&kustomization).into_iter().map(|(_, name)| name).collect();
+        let expected =
+            ["r", "b", "c", "p", "psm", "pj", "t", "g", "v", "rp", "o", "crd", "conf", "f", "kf", "e", "single", "s"];
+        assert_eq!(names, expected.into_iter().map(String::from).collect());
+        let plugin: Value = serde_yaml::from_str("kind: PatchTransformer\npath: p\n").unwrap();
+        assert_eq!(references(&plugin), [(vec![key("path")], "p".to_string())]);
+    }
+
+    #[test]
     fn remote_references() {
         let dir = Path::new("/nonexistent");
         for remote in [
