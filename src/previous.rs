@@ -121,16 +121,21 @@ pub fn read_as<T: Send>(
 /// there is none yet.
 pub fn read_record(path: &Path) -> Result<Option<Record>, Problem> {
     let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(Problem::error("hldc::previous::record", format!("cannot read the trace record `{name}`: {e}"))
-                .help("check the file's permissions, or delete it and run `hldc generate`"))
-        }
+    let unreadable = |e: std::io::Error| {
+        Problem::error("hldc::previous::record", format!("cannot read the trace record `{name}`: {e}"))
+            .help("check the file's permissions, or delete it and run `hldc generate`")
     };
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(unreadable(e)),
+        Ok(_) => {}
+    }
+    // hldc wrote it, but the manifest repository holding it is not hldc's alone: it is read as
+    // every input is, inside its directory.
+    let dir = path.parent().unwrap_or(Path::new(".")).canonicalize().map_err(unreadable)?;
+    let text = files::read(&Boundary::plain(dir.clone()), &dir.join(&name), &name)?;
     // A record of another version may mean other things by the same fields: never trust it.
-    Record::parse(text.as_bytes()).map(Some).map_err(|e| {
+    Record::parse(text.text().as_bytes()).map(Some).map_err(|e| {
         let message = match e {
             Unreadable::Version(_) => format!("the trace record `{name}` is {e}"),
             Unreadable::Malformed(e) => format!("the trace record `{name}` is not one hldc wrote: {e}"),

@@ -404,3 +404,25 @@ fn an_ignored_config_file_is_left_out_aloud() {
     fixture.assert_no_leak(&run, "local-only-line");
     assert!(fixture.outputs().contains("name: web"), "{}", fixture.outputs());
 }
+
+/// hldc's own previous output is read as every input: a link in it out of the output
+/// directory is refused, unread (`diff` used to quote the target in a parse error).
+#[test]
+fn the_previous_output_is_read_inside_its_directory() {
+    let fixture = Fixture::new();
+    let outside = fixture.dir.path().join("passwd");
+    std::fs::write(&outside, "root:x:0:0:private-line\n: [ broken\n").unwrap();
+    fixture.write(&[
+        ("component.yaml", "name: hld\nsubcomponents:\n  - name: web\n    type: static\n    path: web.yaml\n"),
+        ("web.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n"),
+        ("config/common.yaml", ""),
+    ]);
+    fixture.run(&["generate"]).assert_code(0);
+    symlink(&outside, fixture.hld().join("generated/common/evil.yaml")).unwrap();
+    // `generate` only reads it for earlier stamps: a warning, and the output is written afresh.
+    for (command, code, level) in [(&["diff"][..], 2, "error"), (&["generate"], 0, "warning")] {
+        let run = fixture.run(command).assert_code(code);
+        run.assert_stderr_contains(&format!("{level}[hldc::source::escape]")).assert_stderr_contains("evil.yaml");
+        assert!(!run.stdout.contains("private-line") && !run.stderr.contains("private-line"), "{}", run.stderr);
+    }
+}
