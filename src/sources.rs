@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::diag::{Problem, Source};
 use crate::fetch::{self, FetchError, FetchErrorKind, FetchOptions, GitRef, Lockfile, SourceSpec};
@@ -18,7 +18,7 @@ pub struct Chart {
     pub dir: PathBuf,
     pub display: String,
     /// The filtered copy `dir` is in, when the chart held anything helm must not see.
-    _copy: Option<std::sync::Arc<tempfile::TempDir>>,
+    _copy: Option<Arc<tempfile::TempDir>>,
 }
 
 /// Resolves component sources to directories and names files for display.
@@ -29,6 +29,9 @@ pub struct Sources {
     /// by side in one repository can share components through `../`), else the HLD itself.
     local_boundary: Boundary,
     remote: Option<Remote>,
+    /// Each chart's filtered copy (`None`: the chart needs none), by its directory: the
+    /// components of one chart share one copy.
+    chart_copies: Mutex<BTreeMap<PathBuf, Option<Arc<tempfile::TempDir>>>>,
 }
 
 /// The fetching side: present when the operation may fetch (generate, update), absent for
@@ -58,7 +61,7 @@ impl Sources {
             Some(work_tree) => Boundary::work_tree(work_tree),
             None => Boundary::plain(hld_root.clone()),
         };
-        Ok(Sources { hld_root, local_boundary, remote: None })
+        Ok(Sources { hld_root, local_boundary, remote: None, chart_copies: Mutex::default() })
     }
 
     /// Sources that fetch remote components with `options`, pinned by `lock`.
@@ -313,26 +316,42 @@ impl Sources {
     pub fn prepare_chart(&self, definition: &Declared, dir: &Path) -> Result<Chart, Problem> {
         let located = self.locate(definition, dir)?;
         let display = self.display(&located);
-        let within = format!("the source of component `{}`", definition.spec.name);
-        let walk = self
-            .walk(&located, &within)
-            .map_err(|problem| problem.at(definition.location()).label("this component"))?;
-        let (chart, copy) = if walk.needs_copy() {
+        let copy = self.filtered_copy(&located, definition)?;
+        let chart = copy.as_ref().map_or_else(|| located.clone(), |copy| copy.path().to_path_buf());
+        let dir = self.chart_with_dependencies(chart, definition)?;
+        Ok(Chart { dir, display, _copy: copy })
+    }
+
+    /// The filtered copy of the chart at `located` helm is to render instead, when it holds
+    /// a symlink, a `.git` or a file git ignores (links made files, the rest left out).
+    fn filtered_copy(&self, located: &Path, entry: &Declared) -> Result<Option<Arc<tempfile::TempDir>>, Problem> {
+        // Held while copying: a second component of the chart waits for the copy, not makes one.
+        let mut copies = lock(&self.chart_copies);
+        if let Some(copy) = copies.get(located) {
+            return Ok(copy.clone());
+        }
+        let within = format!("the source of component `{}`", entry.spec.name);
+        let walk =
+            self.walk(located, &within).map_err(|problem| problem.at(entry.location()).label("this component"))?;
+        let copy = if walk.needs_copy() {
             let copy = tempfile::Builder::new().prefix("hldc-chart-").tempdir().and_then(|copy| {
                 walk.copy_to(copy.path())?;
                 Ok(copy)
             });
             let copy = copy.map_err(|e| {
-                Problem::error("hldc::io::copy", format!("cannot copy the chart `{display}` for helm: {e}"))
-                    .at(definition.location())
-                    .help("check free space in the temporary directory")
+                Problem::error(
+                    "hldc::io::copy",
+                    format!("cannot copy the chart `{}` for helm: {e}", self.display(located)),
+                )
+                .at(entry.location())
+                .help("check free space in the temporary directory")
             })?;
-            (copy.path().to_path_buf(), Some(std::sync::Arc::new(copy)))
+            Some(Arc::new(copy))
         } else {
-            (located, None)
+            None
         };
-        let dir = self.chart_with_dependencies(chart, definition)?;
-        Ok(Chart { dir, display, _copy: copy })
+        copies.insert(located.to_path_buf(), copy.clone());
+        Ok(copy)
     }
 
     /// The chart directory to render, with its remote dependencies built in (as `helm dependency
