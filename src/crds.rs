@@ -108,20 +108,16 @@ fn declared(crd: &CrdSource, index: usize, document: &Arc<Document>) -> Declared
 }
 
 fn read_crds(found: &Path, entry: &Declared, sources: &Sources) -> Result<Vec<Document>, Problem> {
-    let files: Vec<PathBuf> = if found.is_dir() {
-        walkdir::WalkDir::new(found)
-            .sort_by_file_name()
-            .into_iter()
-            .flatten()
-            .map(walkdir::DirEntry::into_path)
-            .filter(|path| {
-                path.is_file()
-                    && path.extension().and_then(|e| e.to_str()).is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
-            })
-            .collect()
-    } else {
-        vec![found.to_path_buf()]
-    };
+    let files: Vec<PathBuf> = sources
+        .walk(found, "its source")?
+        .files
+        .into_iter()
+        .map(|file| file.path)
+        .filter(|path| {
+            found == path
+                || path.extension().and_then(|e| e.to_str()).is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+        })
+        .collect();
     let mut crds = Vec::new();
     for file in files {
         let text = read_source(sources, &file)?;

@@ -19,6 +19,7 @@ pub mod diff;
 pub mod edit;
 pub mod emit;
 pub mod fetch;
+pub mod files;
 pub mod flux;
 pub mod journey;
 pub mod layer;

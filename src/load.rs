@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::diag::{Location, Problem, Problems, SourceFile};
+use crate::diag::{Location, Problem, Problems};
 use crate::fetch::SourceSpec;
 use crate::layer::Layer;
 use crate::model::{ComponentSpec, ComponentType, Method};
@@ -484,6 +484,16 @@ impl Loader<'_> {
                 );
                 continue;
             }
+            if self.sources.boundary_of(&path).ignores(&path) {
+                // A developer's local config, not the repository's: left out, said aloud.
+                let shown = self.sources.display(&path);
+                self.problems.push(
+                    Problem::warning("hldc::config::ignored", format!("`{shown}` is ignored by git: left out"))
+                        .path(shown)
+                        .help("commit it (remove it from .gitignore) to use it, or delete it"),
+                );
+                continue;
+            }
             if let Some(other) = seen.get(env) {
                 self.problems.push(
                     Problem::error("hldc::config::ambiguous", format!("environment `{env}` has two config files"))
@@ -581,37 +591,10 @@ pub fn read_document(sources: &Sources, path: &Path, schema: Schema, problems: &
     valid.then(|| Arc::new(document))
 }
 
-/// Reads a file as UTF-8 text, named for display relative to the HLD root.
+/// Reads a file as UTF-8 text, named for display relative to the HLD root (`files::read`:
+/// never outside its tree, in `.git`, or ignored by git).
 pub fn read_source(sources: &Sources, path: &Path) -> Result<crate::diag::Source, Problem> {
-    let name = sources.display(path);
-    let bytes = std::fs::read(path).map_err(|e| {
-        Problem::error("hldc::io::read", format!("cannot read `{name}`: {e}"))
-            .path(name.clone())
-            .help("check that the file exists and is readable")
-    })?;
-    if bytes.len() > crate::yaml::MAX_FILE_BYTES {
-        return Err(Problem::error(
-            "hldc::yaml::too-large",
-            format!("`{name}` is {} bytes, over the limit of {}", bytes.len(), crate::yaml::MAX_FILE_BYTES),
-        )
-        .path(name)
-        .help("split the file; hldc refuses inputs this large"));
-    }
-    match String::from_utf8(bytes) {
-        // A byte-order mark says nothing in UTF-8, and serde_yaml trips over it.
-        Ok(text) => Ok(SourceFile::new(name, text.strip_prefix('\u{feff}').unwrap_or(&text))),
-        Err(error) => {
-            let valid = error.utf8_error().valid_up_to();
-            // The lossy text keeps every valid byte where it was, so the snippet can show the
-            // line with the bad byte (as a replacement character).
-            let file = SourceFile::new(name.clone(), String::from_utf8_lossy(error.as_bytes()).into_owned());
-            let span = valid..valid + char::REPLACEMENT_CHARACTER.len_utf8();
-            Err(Problem::error("hldc::io::not-utf8", format!("`{name}` is not valid UTF-8 (byte {valid})"))
-                .at(Location::new(&file, span))
-                .label("not UTF-8")
-                .help("save the file as UTF-8"))
-        }
-    }
+    sources.read(path)
 }
 
 /// Environment names become directory names under `generated/`: keep them plain.

@@ -3,12 +3,13 @@
 //! Only reads; a missing directory is an output that has not been generated yet.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde_yaml::Value;
 
-use crate::diag::{Problem, SourceFile};
+use crate::diag::Problem;
+use crate::files::{self, Boundary};
 use crate::model::ObjectId;
 use crate::render::Rendered;
 use crate::trace::record::{Record, Unreadable};
@@ -59,27 +60,32 @@ pub fn read_as<T: Send>(
     if !dir.exists() {
         return Ok(objects);
     }
-    let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(dir).follow_links(true).sort_by_file_name() {
-        let entry = entry.map_err(|e| {
-            Problem::error("hldc::previous::read", format!("cannot read the output directory `{display}`: {e}"))
-                .help("check the permissions of the output directory, or delete it and run `hldc generate`")
-        })?;
-        let relative = entry.path().strip_prefix(dir).unwrap_or(entry.path());
-        let relative = relative.to_string_lossy().replace('\\', "/");
-        if entry.file_type().is_file() && relative.ends_with(".yaml") {
-            files.push((relative, entry.into_path()));
-        }
-    }
+    // hldc's own output may be ignored by git, but it is read like any input: nothing outside
+    // the directory, nothing in `.git`, each directory once.
+    let unreadable = |problem: Problem| {
+        problem.help("check the output directory (no symlinks leading out of it), or delete it and run `hldc generate`")
+    };
+    let root = dir.canonicalize().map_err(|e| {
+        unreadable(Problem::error("hldc::previous::read", format!("cannot read the output directory `{display}`: {e}")))
+    })?;
+    let boundary = Boundary::plain(root.clone());
+    let name = |relative: &Path| format!("{display}/{}", relative.to_string_lossy().replace('\\', "/"));
+    let walk = boundary.walk(&root).map_err(|refused| {
+        unreadable(
+            refused.problem(&name(refused.path.strip_prefix(&root).unwrap_or(&refused.path)), "the output directory"),
+        )
+    })?;
+    let files: Vec<(String, PathBuf)> = walk
+        .files
+        .into_iter()
+        .map(|file| (file.relative.to_string_lossy().replace('\\', "/"), file.path))
+        .filter(|(relative, _)| relative.ends_with(".yaml"))
+        .collect();
     let read: Vec<Result<FileObjects<T>, Problem>> = files
         .par_iter()
         .map(|(relative, path)| {
             let name = format!("{display}/{relative}");
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                Problem::error("hldc::previous::read", format!("cannot read `{name}`: {e}"))
-                    .help("check the file's permissions, or delete the output directory and run `hldc generate`")
-            })?;
-            let documents = yaml::parse_all(&SourceFile::new(&name, text))?;
+            let documents = yaml::parse_all(&files::read(&boundary, path, &name)?)?;
             // The value goes to `keep`; the document stays to say where a duplicate is.
             Ok(documents
                 .into_iter()
@@ -115,16 +121,21 @@ pub fn read_as<T: Send>(
 /// there is none yet.
 pub fn read_record(path: &Path) -> Result<Option<Record>, Problem> {
     let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(Problem::error("hldc::previous::record", format!("cannot read the trace record `{name}`: {e}"))
-                .help("check the file's permissions, or delete it and run `hldc generate`"))
-        }
+    let unreadable = |e: std::io::Error| {
+        Problem::error("hldc::previous::record", format!("cannot read the trace record `{name}`: {e}"))
+            .help("check the file's permissions, or delete it and run `hldc generate`")
     };
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(unreadable(e)),
+        Ok(_) => {}
+    }
+    // hldc wrote it, but the manifest repository holding it is not hldc's alone: it is read as
+    // every input is, inside its directory.
+    let dir = path.parent().unwrap_or(Path::new(".")).canonicalize().map_err(unreadable)?;
+    let text = files::read(&Boundary::plain(dir.clone()), &dir.join(&name), &name)?;
     // A record of another version may mean other things by the same fields: never trust it.
-    Record::parse(text.as_bytes()).map(Some).map_err(|e| {
+    Record::parse(text.text().as_bytes()).map(Some).map_err(|e| {
         let message = match e {
             Unreadable::Version(_) => format!("the trace record `{name}` is {e}"),
             Unreadable::Malformed(e) => format!("the trace record `{name}` is not one hldc wrote: {e}"),

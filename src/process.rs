@@ -47,11 +47,23 @@ pub fn helm_command(helm: &Path, home: &Path) -> Command {
     command
 }
 
+/// A proxy nobody listens on: port 9 (discard) on loopback is closed on any machine that
+/// runs hldc, so a connection through it fails at once.
+const CLOSED_PROXY: &str = "http://127.0.0.1:9";
+
 /// Any other program (kustomize, kubectl) cut off from the user's setup the same way: no
-/// inherited environment; home, XDG directories and kubeconfig under `home`.
+/// inherited environment; home, XDG directories and kubeconfig under `home`. It cannot reach
+/// the network either: hldc refuses every remote reference before it runs (they are not in the
+/// lock), and should one slip through, its HTTP goes to a proxy on a closed loopback port (Go
+/// honours `HTTP(S)_PROXY` for every host but loopback ones) and git, were it found without a
+/// `PATH`, would allow no protocol.
 pub fn isolated_command(program: &Path, home: &Path) -> Command {
     let mut command = Command::new(program);
     command.env_clear().env("HOME", home);
+    for variable in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"] {
+        command.env(variable, CLOSED_PROXY);
+    }
+    command.env("GIT_ALLOW_PROTOCOL", "none");
     for (variable, name) in [
         ("XDG_CONFIG_HOME", "config"),
         ("XDG_CACHE_HOME", "cache"),
@@ -297,6 +309,18 @@ mod tests {
     fn a_missing_program_is_a_spawn_failure() {
         let failure = run(Command::new("/nonexistent/helm"), b"", Duration::from_secs(30)).unwrap_err();
         assert!(matches!(failure, Failure::Spawn(_)), "{failure:?}");
+    }
+
+    #[test]
+    fn isolated_commands_cannot_reach_the_network() {
+        let home = tempfile::tempdir().unwrap();
+        let output =
+            run(isolated_command(Path::new("/usr/bin/env"), home.path()), b"", Duration::from_secs(30)).unwrap();
+        let output = String::from_utf8(output).unwrap();
+        for proxy in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"] {
+            assert!(output.contains(&format!("{proxy}={CLOSED_PROXY}\n")), "{output}");
+        }
+        assert!(output.contains("GIT_ALLOW_PROTOCOL=none\n") && !output.contains("PATH="), "{output}");
     }
 
     #[test]

@@ -4,10 +4,11 @@
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use crate::diag::Problem;
+use crate::diag::{Problem, Source};
 use crate::fetch::{self, FetchError, FetchErrorKind, FetchOptions, GitRef, Lockfile, SourceSpec};
+use crate::files::{self, Boundary, Walk};
 use crate::load::Declared;
 use crate::model::Method;
 
@@ -16,6 +17,8 @@ use crate::model::Method;
 pub struct Chart {
     pub dir: PathBuf,
     pub display: String,
+    /// The filtered copy `dir` is in, when the chart held anything helm must not see.
+    _copy: Option<Arc<tempfile::TempDir>>,
 }
 
 /// Resolves component sources to directories and names files for display.
@@ -24,8 +27,11 @@ pub struct Sources {
     hld_root: PathBuf,
     /// How far local paths may reach: the git work tree holding the HLD (so that HLDs kept side
     /// by side in one repository can share components through `../`), else the HLD itself.
-    local_boundary: PathBuf,
+    local_boundary: Boundary,
     remote: Option<Remote>,
+    /// Each chart's filtered copy (`None`: the chart needs none), by its directory: the
+    /// components of one chart share one copy.
+    chart_copies: Mutex<BTreeMap<PathBuf, Option<Arc<tempfile::TempDir>>>>,
 }
 
 /// The fetching side: present when the operation may fetch (generate, update), absent for
@@ -51,8 +57,11 @@ impl Sources {
             Problem::error("hldc::io::hld-root", format!("cannot open the HLD directory `{}`: {e}", hld_root.display()))
                 .help("pass the directory holding component.yaml with `-C DIR`")
         })?;
-        let local_boundary = crate::fetch::work_tree_holding(&hld_root).unwrap_or_else(|| hld_root.clone());
-        Ok(Sources { hld_root, local_boundary, remote: None })
+        let local_boundary = match crate::fetch::work_tree_holding(&hld_root) {
+            Some(work_tree) => Boundary::work_tree(work_tree),
+            None => Boundary::plain(hld_root.clone()),
+        };
+        Ok(Sources { hld_root, local_boundary, remote: None, chart_copies: Mutex::default() })
     }
 
     /// Sources that fetch remote components with `options`, pinned by `lock`.
@@ -122,7 +131,7 @@ impl Sources {
     pub fn display(&self, path: &Path) -> String {
         let (prefix, relative) = match self.label_of(path) {
             Some((label, relative)) => (Some(label), relative),
-            None if path.starts_with(&self.local_boundary) => (None, relative_to(path, &self.hld_root)),
+            None if path.starts_with(self.local_boundary.root()) => (None, relative_to(path, &self.hld_root)),
             None => (None, path.to_path_buf()),
         };
         let parts: Vec<String> = relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
@@ -305,40 +314,61 @@ impl Sources {
         }
     }
 
-    /// Refuses a directory holding a symlink that leads outside its source (the HLD, or the
-    /// fetched tree), so that a chart cannot make helm read files of the machine.
-    pub fn check_links_inside(&self, dir: &Path, entry: &Declared) -> Result<(), Problem> {
-        let boundary = self.boundary_of(dir);
-        for item in walkdir::WalkDir::new(dir).follow_links(false).sort_by_file_name().into_iter().flatten() {
-            if !item.path_is_symlink() {
-                continue;
-            }
-            if !item.path().canonicalize().is_ok_and(|target| target.starts_with(&boundary)) {
-                return Err(Problem::error(
-                    "hldc::source::escape",
-                    format!(
-                        "`{}` is a symlink that leads outside the source of component `{}`",
-                        self.display(item.path()),
-                        entry.spec.name
-                    ),
-                )
-                .at(entry.location())
-                .label("this component")
-                .help("replace the link with the file, or point it inside the source"));
-            }
-        }
-        Ok(())
+    /// Reads an input file of the HLD or of a fetched source through `files::read`: never a
+    /// file outside its tree, in `.git`, or ignored by git.
+    pub fn read(&self, path: &Path) -> Result<Source, Problem> {
+        files::read(&self.boundary_of(path), path, &self.display(path))
     }
 
-    /// The chart of a helm component, ready for `helm template`: located (fetched before), checked
-    /// for symlinks leading out of its source, its remote dependencies built in. This is the
+    /// Every file of the tree at `dir` that belongs to its repository (`Boundary::walk`);
+    /// `within` names what it belongs to in messages.
+    pub fn walk(&self, dir: &Path, within: &str) -> Result<Walk, Problem> {
+        self.boundary_of(dir).walk(dir).map_err(|refused| refused.problem(&self.display(&refused.path), within))
+    }
+
+    /// The chart of a helm component, ready for `helm template`: located (fetched before), its
+    /// files as the repository holds them (a filtered copy, links made files, when it holds a
+    /// symlink, a `.git` or a file git ignores), its remote dependencies built in. This is the
     /// fetch stage's last step, so rendering never waits on the lock or the network.
     pub fn prepare_chart(&self, definition: &Declared, dir: &Path) -> Result<Chart, Problem> {
         let located = self.locate(definition, dir)?;
         let display = self.display(&located);
-        self.check_links_inside(&located, definition)?;
-        let dir = self.chart_with_dependencies(located, definition)?;
-        Ok(Chart { dir, display })
+        let copy = self.filtered_copy(&located, definition)?;
+        let chart = copy.as_ref().map_or_else(|| located.clone(), |copy| copy.path().to_path_buf());
+        let dir = self.chart_with_dependencies(chart, definition)?;
+        Ok(Chart { dir, display, _copy: copy })
+    }
+
+    /// The filtered copy of the chart at `located` helm is to render instead, when it holds
+    /// a symlink, a `.git` or a file git ignores (links made files, the rest left out).
+    fn filtered_copy(&self, located: &Path, entry: &Declared) -> Result<Option<Arc<tempfile::TempDir>>, Problem> {
+        // Held while copying: a second component of the chart waits for the copy, not makes one.
+        let mut copies = lock(&self.chart_copies);
+        if let Some(copy) = copies.get(located) {
+            return Ok(copy.clone());
+        }
+        let within = format!("the source of component `{}`", entry.spec.name);
+        let walk =
+            self.walk(located, &within).map_err(|problem| problem.at(entry.location()).label("this component"))?;
+        let copy = if walk.needs_copy() {
+            let copy = tempfile::Builder::new().prefix("hldc-chart-").tempdir().and_then(|copy| {
+                walk.copy_to(copy.path())?;
+                Ok(copy)
+            });
+            let copy = copy.map_err(|e| {
+                Problem::error(
+                    "hldc::io::copy",
+                    format!("cannot copy the chart `{}` for helm: {e}", self.display(located)),
+                )
+                .at(entry.location())
+                .help("check free space in the temporary directory")
+            })?;
+            Some(Arc::new(copy))
+        } else {
+            None
+        };
+        copies.insert(located.to_path_buf(), copy.clone());
+        Ok(copy)
     }
 
     /// The chart directory to render, with its remote dependencies built in (as `helm dependency
@@ -382,8 +412,8 @@ impl Sources {
         let spec = &entry.spec;
         // Local paths stay inside the tree they are written in: the repository holding the HLD,
         // or a fetched source.
-        let boundary = self.boundary_of(base_dir);
-        let within = if boundary == self.local_boundary && boundary != self.hld_root {
+        let boundary = self.boundary_of(base_dir).root().to_path_buf();
+        let within = if boundary == self.local_boundary.root() && boundary != self.hld_root {
             "the repository holding the HLD"
         } else if boundary == self.hld_root {
             "the HLD"
@@ -429,7 +459,7 @@ impl Sources {
 
     /// The root of the tree `dir` belongs to: the fetched source holding it, or else the
     /// repository (or directory) holding the HLD.
-    pub fn boundary_of(&self, dir: &Path) -> PathBuf {
+    pub fn boundary_of(&self, dir: &Path) -> Boundary {
         let fetched_root = self.remote.as_ref().and_then(|remote| {
             lock(&remote.fetched)
                 .values()
@@ -437,7 +467,7 @@ impl Sources {
                 .max_by_key(|root| root.as_os_str().len())
                 .cloned()
         });
-        fetched_root.unwrap_or_else(|| self.local_boundary.clone())
+        fetched_root.map_or_else(|| self.local_boundary.clone(), Boundary::plain)
     }
 }
 

@@ -269,13 +269,25 @@ pub(crate) fn build_directory(chart_dir: &Path, ctx: &Ctx<'_>) -> Result<(PathBu
     Ok((built.dir, pins))
 }
 
-/// A digest of a directory's files (relative paths and contents), as a cache key.
+/// A digest of a directory's files (relative paths and contents), as a cache key. A symlink
+/// counts by where it leads and, for a file, that file's content: retargeting a link is a
+/// change. Links to directories are not followed (a maze would never end); the chart handed
+/// here was walked by `Boundary::walk`, which refuses mazes.
 fn directory_digest(dir: &Path) -> Result<String, Failure> {
     let mut hasher = Sha256::new();
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
         let entry =
             entry.map_err(|e| Failure::new(FetchErrorKind::Io, format!("cannot read {}: {e}", dir.display())))?;
-        if !entry.file_type().is_file() {
+        if entry.path_is_symlink() {
+            let target = fs::read_link(entry.path())
+                .map_err(|e| Failure::io(format!("cannot read {}", entry.path().display()), e))?;
+            hasher.update(b"link\0");
+            hasher.update(target.as_os_str().as_encoded_bytes());
+            hasher.update([0]);
+            if !entry.path().is_file() {
+                continue;
+            }
+        } else if !entry.file_type().is_file() {
             continue;
         }
         let relative = entry.path().strip_prefix(dir).unwrap_or(entry.path());

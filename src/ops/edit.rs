@@ -11,6 +11,7 @@ use serde_yaml::{Mapping, Value};
 use crate::diag::{Problem, Source, SourceFile};
 use crate::edit::{self, Editor};
 use crate::schema::{self, Schema};
+use crate::sources::Sources;
 use crate::suggest::did_you_mean;
 use crate::yaml::{display_path, parse_one, Document, Segment};
 
@@ -48,7 +49,7 @@ pub fn set(root: &Path, options: &SetOptions) -> Result<String, Problem> {
     prefix.push(Segment::Key(if options.trace { "trace" } else { "config" }.into()));
     let mut leaves = Vec::new();
     for file in &options.files {
-        let document = parse_one(&read(file, &file.display().to_string(), false)?)?;
+        let document = parse_one(&read(file, &file.display().to_string())?)?;
         match &document.value {
             Value::Mapping(map) => flatten(map, &mut prefix.clone(), &mut leaves),
             Value::Null => {}
@@ -80,7 +81,7 @@ pub fn set(root: &Path, options: &SetOptions) -> Result<String, Problem> {
         .path(format!("config/{}.json", options.environment))
         .help("hldc edits YAML config files; convert the file to YAML first"));
     }
-    let mut editor = Editor::open(&read(&path, &relative, true)?)?;
+    let mut editor = Editor::open(&read_hld_file(root, &path, true)?)?;
     for (path, value) in &leaves {
         if options.no_new_keys && !edit::exists(editor.value(), path) {
             return Err(Problem::error(
@@ -209,14 +210,13 @@ fn children_of(root: &Path, names: &[String]) -> Result<Children, Problem> {
 }
 
 fn open_component_file(root: &Path, dir: &Path) -> Result<Editor, Problem> {
-    let file = display_relative(root, &dir.join(COMPONENT_FILE));
     if dir.join("component.json").exists() && !dir.join(COMPONENT_FILE).exists() {
         let json = display_relative(root, &dir.join("component.json"));
         return Err(Problem::error("hldc::edit::json", format!("`{json}` cannot be edited"))
             .path(json)
             .help("hldc edits YAML component files; convert the file to YAML first"));
     }
-    Editor::open(&read(&dir.join(COMPONENT_FILE), &file, false)?)
+    Editor::open(&read_hld_file(root, &dir.join(COMPONENT_FILE), false)?)
 }
 
 fn lookup<'v>(value: &'v Value, path: &[Segment]) -> Option<&'v Value> {
@@ -266,10 +266,20 @@ fn display_relative(root: &Path, path: &Path) -> String {
     path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/")
 }
 
-/// Reads a file for editing; a missing one reads as empty when `create` allows.
-pub(super) fn read(path: &Path, name: &str, create: bool) -> Result<Source, Problem> {
+/// Reads a file of the HLD at `root` for editing, as every HLD file is read (`Sources::read`:
+/// never outside its repository, in `.git`, or ignored by git); a missing one reads as empty
+/// when `create` allows.
+pub(super) fn read_hld_file(root: &Path, path: &Path, create: bool) -> Result<Source, Problem> {
+    if create && std::fs::symlink_metadata(path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
+        return Ok(SourceFile::new(display_relative(root, path), ""));
+    }
+    let sources = Sources::local(root)?;
+    sources.read(&sources.hld_root().join(path.strip_prefix(root).unwrap_or(path)))
+}
+
+/// Reads a file the user names on the command line (trusted: `-f`).
+fn read(path: &Path, name: &str) -> Result<Source, Problem> {
     match std::fs::read(path) {
-        Err(e) if create && e.kind() == std::io::ErrorKind::NotFound => Ok(SourceFile::new(name, "")),
         Err(e) => Err(Problem::error("hldc::io::read", format!("cannot read `{name}`: {e}"))
             .path(name)
             .help("check that the file exists and is readable")),

@@ -8,7 +8,7 @@
 
 use serde_yaml::Value;
 
-use super::edit::{flatten, read, save};
+use super::edit::{flatten, read_hld_file, save};
 use crate::diag::Problem;
 use crate::edit::Editor;
 use crate::layer::Layer;
@@ -101,7 +101,8 @@ pub fn promote(sources: &Sources, options: &PromoteOptions) -> Result<Promoted, 
     destination.push(Segment::Key("config".into()));
     let mut leaves = Vec::new();
     flatten(config, &mut destination, &mut leaves);
-    let mut editor = Editor::open(&read(&root.join(&file), &file, false).map_err(|p| vec![p])?).map_err(|p| vec![p])?;
+    let mut editor =
+        Editor::open(&read_hld_file(root, &root.join(&file), false).map_err(|p| vec![p])?).map_err(|p| vec![p])?;
     for (path, value) in &leaves {
         editor.set(path, value).map_err(|p| vec![p])?;
     }

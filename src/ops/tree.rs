@@ -238,8 +238,8 @@ impl Walker<'_> {
             return None;
         }
         let chart = self.sources.locate(declared, dir).ok()?;
-        let text = std::fs::read_to_string(chart.join("Chart.yaml")).ok()?;
-        let value: Value = serde_yaml::from_str(&text).ok()?;
+        let text = self.sources.read(&chart.join("Chart.yaml")).ok()?;
+        let value: Value = serde_yaml::from_str(text.text()).ok()?;
         match value.get("version")? {
             Value::String(version) => Some(version.clone()),
             Value::Number(version) => Some(version.to_string()),

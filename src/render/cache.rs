@@ -151,11 +151,17 @@ fn binary_id(helm: &Path) -> Option<String> {
     Some(sha256_hex(id.as_bytes()))
 }
 
-/// sha256 over every file of the chart, by its path inside the chart, in sorted order.
+/// sha256 over every file of the chart, by its path inside the chart, in sorted order. A
+/// prepared chart holds no symlinks (`Sources::prepare_chart` copies one that does), so none is
+/// followed: a maze would never end.
 fn chart_digest(chart: &Path) -> Option<String> {
     let mut hasher = Sha256::new();
-    for entry in walkdir::WalkDir::new(chart).follow_links(true).sort_by_file_name() {
+    for entry in walkdir::WalkDir::new(chart).sort_by_file_name() {
         let entry = entry.ok()?;
+        if entry.path_is_symlink() {
+            // Not prepared after all: no key, so no cache.
+            return None;
+        }
         if !entry.file_type().is_file() {
             continue;
         }

@@ -1,7 +1,10 @@
 //! `type: kustomize`: a directory holding a `kustomization.yaml`, built by the real kustomize
 //! (`kustomize build`, or `kubectl kustomize`), isolated like helm and bounded by the same
 //! timeout. kustomize fetches remote bases itself, outside hldc's lock and cache, so they are
-//! refused before it runs: a remote base must become a git source of the HLD.
+//! refused before it runs: a remote base must become a git source of the HLD. Every field of
+//! a kustomization that names a file or directory (and of the plugin configs its transformers,
+//! generators and validators name) is checked against the repository's boundary before
+//! kustomize runs: no URL, nothing outside, nothing in `.git`, nothing git ignores.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -9,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde_yaml::Value;
 
 use crate::diag::{Problem, SourceFile};
+use crate::files::{Refusal, Refused};
 use crate::load::{read_source, Declared};
 use crate::process::{self, Failure};
 use crate::resolve::Planned;
@@ -20,8 +24,29 @@ use super::{HelmSettings, Kustomize};
 /// The names kustomize looks for in a directory, in its order.
 const KUSTOMIZATION_FILES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
-/// The fields of a kustomization that name other files or directories.
-const REFERENCES: [&str; 3] = ["resources", "bases", "components"];
+/// The fields of a kustomization (or of a builtin plugin's config) that list files or
+/// directories.
+const LISTS: [&str; 10] = [
+    "resources",
+    "bases",
+    "components",
+    "patchesStrategicMerge",
+    "transformers",
+    "generators",
+    "validators",
+    "crds",
+    "configurations",
+    "paths",
+];
+
+/// The fields listing objects, each of which may name a file in `path`.
+const OBJECTS_WITH_PATH: [&str; 3] = ["patches", "patchesJson6902", "replacements"];
+
+/// The generators whose entries name files in `files` (`key=path` or `path`), `envs` and `env`.
+const GENERATORS: [&str; 2] = ["configMapGenerator", "secretGenerator"];
+
+/// The fields whose files are plugin configs, which name files of their own.
+const PLUGINS: [&str; 3] = ["transformers", "generators", "validators"];
 
 /// How deep local bases may nest before the walk stops looking (kustomize refuses cycles itself).
 const MAX_DEPTH: usize = 32;
@@ -102,16 +127,23 @@ pub fn check_directory(entry: &Declared, component: &str, dir: &Path, sources: &
         .label("kustomize directory")
         .help("point `path` at the directory holding kustomization.yaml, or use `type: static` for plain manifests"));
     }
-    refuse_remote(dir, sources, &mut BTreeSet::new(), 0)
+    refuse_remote(dir, sources, &mut BTreeSet::new(), 0, false)
 }
 
 fn kustomization_in(dir: &Path) -> Option<PathBuf> {
     KUSTOMIZATION_FILES.iter().map(|name| dir.join(name)).find(|path| path.is_file())
 }
 
-/// Refuses remote references in the kustomization of `dir` and of the local directories it
-/// names, before kustomize would fetch them.
-fn refuse_remote(dir: &Path, sources: &Sources, seen: &mut BTreeSet<PathBuf>, depth: usize) -> Result<(), Problem> {
+/// Checks the kustomization of `dir` and of the local directories it names, before kustomize
+/// would read or fetch what they name. `plugins`: the kustomization was named by a
+/// `transformers`, `generators` or `validators` field, so the files it names are plugin configs.
+fn refuse_remote(
+    dir: &Path,
+    sources: &Sources,
+    seen: &mut BTreeSet<PathBuf>,
+    depth: usize,
+    plugins: bool,
+) -> Result<(), Problem> {
     let Some(path) = kustomization_in(dir) else { return Ok(()) };
     if depth > MAX_DEPTH || !seen.insert(path.clone()) {
         return Ok(());
@@ -128,26 +160,117 @@ fn refuse_remote(dir: &Path, sources: &Sources, seen: &mut BTreeSet<PathBuf>, de
         .label("helm inside kustomize")
         .help("make the chart a `type: helm` component and patch it with `patches:` in its config"));
     }
-    for field in REFERENCES {
-        let Some(entries) = document.value.get(field).and_then(Value::as_sequence) else { continue };
-        for (index, reference) in entries.iter().enumerate() {
-            let Some(reference) = reference.as_str() else { continue };
-            let local = lexical(&dir.join(reference));
-            if is_remote(reference, &local) {
-                return Err(Problem::error(
-                    "hldc::kustomize::remote",
-                    format!("`{}` names the remote `{reference}`", sources.display(&path)),
-                )
-                .at(document.value_location(&[Segment::Key(field.into()), Segment::Index(index)]))
-                .label("fetched by kustomize, outside hldc's lock")
-                .help("make the remote base a git source of the HLD (a `method: git` component, or the kustomize component's own `source`), and name it by a local path"));
-            }
-            if local.is_dir() {
-                refuse_remote(&local, sources, seen, depth + 1)?;
+    for (at, reference) in references(&document.value) {
+        let local = check_reference(dir, &reference, &document, &at, sources)?;
+        let plugins = plugins || matches!(at.first(), Some(Segment::Key(field)) if PLUGINS.contains(&field.as_str()));
+        if local.is_dir() {
+            refuse_remote(&local, sources, seen, depth + 1, plugins)?;
+        } else if plugins && local.is_file() {
+            // A builtin plugin's config names files relative to the kustomization, like it.
+            for config in parse_all(&read_source(sources, &local)?)? {
+                for (at, reference) in references(&config.value) {
+                    check_reference(dir, &reference, &config, &at, sources)?;
+                }
             }
         }
     }
     Ok(())
+}
+
+/// A file or directory a kustomization names: where (the value's path) and what.
+type Reference = (Vec<Segment>, String);
+
+/// The files and directories a kustomization or a plugin config names.
+fn references(value: &Value) -> Vec<Reference> {
+    let mut found = Vec::new();
+    for field in LISTS {
+        for (index, item) in items(value, field) {
+            push_name(&mut found, vec![key(field), Segment::Index(index)], Some(item));
+        }
+    }
+    push_name(&mut found, vec![key("path")], value.get("path"));
+    push_name(&mut found, vec![key("openapi"), key("path")], value.get("openapi").and_then(|o| o.get("path")));
+    for field in OBJECTS_WITH_PATH {
+        for (index, item) in items(value, field) {
+            push_name(&mut found, vec![key(field), Segment::Index(index), key("path")], item.get("path"));
+        }
+    }
+    // A ConfigMapGenerator or SecretGenerator plugin config names its files at the top.
+    generator_files(&mut found, Vec::new(), value);
+    for field in GENERATORS {
+        for (index, item) in items(value, field) {
+            generator_files(&mut found, vec![key(field), Segment::Index(index)], item);
+        }
+    }
+    found
+}
+
+fn generator_files(found: &mut Vec<Reference>, at: Vec<Segment>, generator: &Value) {
+    for field in ["files", "envs"] {
+        for (index, item) in items(generator, field) {
+            let mut at = at.clone();
+            at.extend([key(field), Segment::Index(index)]);
+            // `files` entries may be `key=path`.
+            let path = item.as_str().map(|text| Value::from(text.split_once('=').map_or(text, |(_, path)| path)));
+            push_name(found, at, path.as_ref());
+        }
+    }
+    let mut at = at;
+    at.push(key("env"));
+    push_name(found, at, generator.get("env"));
+}
+
+/// Adds a name; text spanning lines is an inline patch or config, not a name.
+fn push_name(found: &mut Vec<Reference>, at: Vec<Segment>, value: Option<&Value>) {
+    if let Some(text) = value.and_then(Value::as_str).filter(|text| !text.contains('\n')) {
+        found.push((at, text.to_string()));
+    }
+}
+
+fn items<'v>(value: &'v Value, field: &str) -> impl Iterator<Item = (usize, &'v Value)> {
+    value.get(field).and_then(Value::as_sequence).into_iter().flatten().enumerate()
+}
+
+fn key(name: &str) -> Segment {
+    Segment::Key(name.to_string())
+}
+
+/// Where a local reference of the kustomization in `dir` leads, refused when it is remote (not
+/// in hldc's lock), or leaves the repository, or is in `.git`, or is ignored by git.
+fn check_reference(
+    dir: &Path,
+    reference: &str,
+    document: &Document,
+    at: &[Segment],
+    sources: &Sources,
+) -> Result<PathBuf, Problem> {
+    let local = lexical(&dir.join(reference));
+    if is_remote(reference, &local) {
+        return Err(Problem::error(
+            "hldc::kustomize::remote",
+            format!("`{}` names the remote `{reference}`", document.file.name()),
+        )
+        .at(document.value_location(at))
+        .label("fetched by kustomize, outside hldc's lock")
+        .help("make the remote base a git source of the HLD (a `method: git` component, or the kustomize component's own `source`), and name it by a local path"));
+    }
+    match sources.boundary_of(dir).resolve(&local) {
+        // Nothing there to read: kustomize says so better.
+        Err(Refused { why: Refusal::Io(e), .. }) if e.kind() == std::io::ErrorKind::NotFound => Ok(local),
+        // A path outside is named as written: hldc never shows absolute paths.
+        Err(refused) => Err(refused
+            .problem(
+                &if local.starts_with(sources.boundary_of(dir).root()) {
+                    sources.display(&local)
+                } else {
+                    reference.to_string()
+                },
+                "the repository",
+            )
+            .at(document.value_location(at))
+            .label("named here")),
+        Ok(_) => Ok(local),
+    }
 }
 
 /// `path` without `.` and `..` steps, so that messages name a base as `base/...`, not
@@ -179,6 +302,24 @@ fn is_remote(reference: &str, local: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_field_naming_a_file_is_a_reference() {
+        let kustomization: Value = serde_yaml::from_str(
+            "resources: [r]\nbases: [b]\ncomponents: [c]\npatches: [{path: p}, {patch: inline}]\n\
+             patchesStrategicMerge: [psm, \"kind: X\\nmetadata: {}\\n\"]\npatchesJson6902: [{path: pj}]\n\
+             transformers: [t]\ngenerators: [g]\nvalidators: [v]\nreplacements: [{path: rp}]\n\
+             openapi: {path: o}\ncrds: [crd]\nconfigurations: [conf]\n\
+             configMapGenerator: [{files: [f, key=kf], envs: [e], env: single}]\nsecretGenerator: [{files: [s]}]\n",
+        )
+        .unwrap();
+        let names: BTreeSet<String> = references(&kustomization).into_iter().map(|(_, name)| name).collect();
+        let expected =
+            ["r", "b", "c", "p", "psm", "pj", "t", "g", "v", "rp", "o", "crd", "conf", "f", "kf", "e", "single", "s"];
+        assert_eq!(names, expected.into_iter().map(String::from).collect());
+        let plugin: Value = serde_yaml::from_str("kind: PatchTransformer\npath: p\n").unwrap();
+        assert_eq!(references(&plugin), [(vec![key("path")], "p".to_string())]);
+    }
 
     #[test]
     fn remote_references() {

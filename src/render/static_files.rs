@@ -36,49 +36,19 @@ fn is_manifest(path: &Path) -> bool {
 }
 
 /// The manifest files under `root` (or `root` itself when it is a file), sorted by path so the
-/// order never depends on the file system. Symlinks are followed when they stay inside the tree
-/// the component comes from (the HLD, or the fetched source).
+/// order never depends on the file system: the repository's files (`Sources::walk`), symlinks
+/// followed while they stay inside the tree the component comes from.
 fn manifest_files(root: &Path, sources: &Sources) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Problem> {
-    if root.is_file() {
-        return Ok((vec![root.to_path_buf()], Vec::new()));
-    }
     let mut others = Vec::new();
-    let boundary = sources.boundary_of(root);
     let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name() {
-        let entry = entry.map_err(|e| {
-            let path = e.path().map(|p| sources.display(p)).unwrap_or_default();
-            let reason = if e.loop_ancestor().is_some() {
-                "a symlink loops back to a directory above it".to_string()
-            } else if e.path().is_some_and(|p| p.is_symlink() && !p.exists()) {
-                "a symlink points to nothing".to_string()
-            } else {
-                e.to_string()
-            };
-            Problem::error("hldc::io::read", format!("cannot read `{path}`: {reason}"))
-                .path(path)
-                .help("fix or remove the link")
-        })?;
-        let path = entry.path();
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        if !is_manifest(path) {
+    for file in sources.walk(root, "its source")?.files {
+        // A path naming a file names a manifest, whatever its name (an http source's is a digest).
+        if file.relative.as_os_str().is_empty() || is_manifest(&file.path) {
+            files.push(file.path);
+        } else if !file.path.file_name().is_some_and(|name| name.to_string_lossy().starts_with('.')) {
             // Dot files (.gitkeep, .helmignore) are never manifests, not even by mistake.
-            if !entry.file_name().to_string_lossy().starts_with('.') {
-                others.push(path.to_path_buf());
-            }
-            continue;
+            others.push(file.path);
         }
-        if !path.canonicalize().is_ok_and(|target| target.starts_with(&boundary)) {
-            return Err(Problem::error(
-                "hldc::source::escape",
-                format!("`{}` is reached through a symlink that leads outside its source", sources.display(path)),
-            )
-            .path(sources.display(path))
-            .help("replace the link with the file, or point it inside the HLD"));
-        }
-        files.push(path.to_path_buf());
     }
     Ok((files, others))
 }
