@@ -67,7 +67,7 @@ impl Sources {
     /// Sources that fetch remote components with `options`, pinned by `lock`.
     pub fn fetching(hld_root: &Path, mut options: FetchOptions, lock: Lockfile) -> Result<Sources, Problem> {
         let mut sources = Sources::local(hld_root)?;
-        options.local_boundary = Some(sources.local_boundary.clone());
+        options.local_boundary = Some(sources.local_boundary.root().to_path_buf());
         sources.remote = Some(Remote {
             options,
             lock: Mutex::new(lock),

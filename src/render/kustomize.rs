@@ -17,7 +17,7 @@ use crate::load::{read_source, Declared};
 use crate::process::{self, Failure};
 use crate::resolve::Planned;
 use crate::sources::Sources;
-use crate::yaml::{manifests, parse_one, Document, Segment};
+use crate::yaml::{manifests, parse_all, parse_one, Document, Segment};
 
 use super::{HelmSettings, Kustomize};
 
