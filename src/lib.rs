@@ -11,6 +11,7 @@
 // path, where a few hundred bytes per failure cost nothing.
 #![allow(clippy::result_large_err)]
 
+pub mod atomic;
 pub mod check;
 pub mod cli;
 pub mod crds;
