@@ -24,6 +24,7 @@ pub mod flux;
 pub mod journey;
 pub mod layer;
 pub mod load;
+pub mod localgit;
 pub mod model;
 pub mod ops;
 pub mod patch;

@@ -51,7 +51,7 @@ impl Sources {
             Problem::error("hldc::io::hld-root", format!("cannot open the HLD directory `{}`: {e}", hld_root.display()))
                 .help("pass the directory holding component.yaml with `-C DIR`")
         })?;
-        let local_boundary = crate::fetch::work_tree_holding(&hld_root).unwrap_or_else(|| hld_root.clone());
+        let local_boundary = crate::localgit::work_tree_holding(&hld_root).unwrap_or_else(|| hld_root.clone());
         Ok(Sources { hld_root, local_boundary, remote: None })
     }
 
