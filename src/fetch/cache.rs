@@ -227,7 +227,7 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
-/// Move a finished temporary file to `dest` (flushed to disk, atomic rename in the same
+/// Move a finished temporary file to `dest` (atomic rename in the same
 /// directory). When `dest` already exists (another process filled it with
 /// the same content-addressed bytes) the temporary file is simply dropped.
 pub(crate) fn persist_file(tmp: NewFile, dest: &Path) -> Result<(), Failure> {

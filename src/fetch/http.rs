@@ -83,6 +83,7 @@ impl Client {
         })?;
         let (buffered, sha, _) = writer.finish();
         let tmp = buffered.into_inner().map_err(|e| Failure::io("cannot write a download", e.into_error()))?;
+        tmp.sync_all().map_err(|e| Failure::io("cannot write a download", e))?;
         Ok((tmp, sha))
     }
 }
