@@ -344,7 +344,7 @@ impl GitIgnores {
             return false;
         }
         let repository = self.repository.get_or_init(|| {
-            let git = crate::fetch::discover_repository(&self.root)?;
+            let git = crate::localgit::discover(&self.root)?;
             let tracked = git.index().map(|index| index.iter().map(|entry| entry.path).collect()).unwrap_or_default();
             Some(Mutex::new(Repository { git, tracked }))
         });

@@ -11,6 +11,7 @@
 // path, where a few hundred bytes per failure cost nothing.
 #![allow(clippy::result_large_err)]
 
+pub mod atomic;
 pub mod check;
 pub mod cli;
 pub mod crds;
@@ -24,6 +25,7 @@ pub mod flux;
 pub mod journey;
 pub mod layer;
 pub mod load;
+pub mod localgit;
 pub mod model;
 pub mod ops;
 pub mod patch;

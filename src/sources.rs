@@ -57,7 +57,7 @@ impl Sources {
             Problem::error("hldc::io::hld-root", format!("cannot open the HLD directory `{}`: {e}", hld_root.display()))
                 .help("pass the directory holding component.yaml with `-C DIR`")
         })?;
-        let local_boundary = match crate::fetch::work_tree_holding(&hld_root) {
+        let local_boundary = match crate::localgit::work_tree_holding(&hld_root) {
             Some(work_tree) => Boundary::work_tree(work_tree),
             None => Boundary::plain(hld_root.clone()),
         };

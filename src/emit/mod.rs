@@ -5,12 +5,12 @@ pub mod yaml;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::io::Write as _;
-use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use crate::atomic::{self, Access};
 use crate::diag::Problem;
 use crate::render::Rendered;
 
@@ -30,27 +30,16 @@ pub fn output_files(rendered: &[Rendered]) -> OutputFiles {
         .collect()
 }
 
-/// Replaces `root/relative` atomically, leaving its directory's other files alone (a trace
-/// record; a Flux file in `clusters/<cluster>/` beside `flux-system/`): written to a new file
-/// beside it, then renamed over it, so a reader sees the old file or the new one, never half
-/// of one. The new file is created exclusively under a name of its own, so a link planted in
-/// the directory is never written through; a link at `relative` itself is replaced, not followed.
+/// Replaces `root/relative` atomically (see `atomic`), leaving its directory's other files
+/// alone (a Flux file in `clusters/<cluster>/` beside `flux-system/`), after refusing a link on
+/// the way to it.
 pub fn write_file_atomically(root: &Path, relative: &str, text: &str) -> Result<(), Problem> {
     let path = root.join(relative);
     let parent = path.parent().unwrap_or(root);
     check_real_directories(root, parent.strip_prefix(root).unwrap_or(Path::new("")))?;
     fs::create_dir_all(parent).map_err(|e| io_error("create the directory of", &path, e))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    // Readable as a file `fs::write` creates would be (the umask decides), not private as a
-    // temporary file is by default: others read the manifest repository.
-    let mut staged = tempfile::Builder::new()
-        .prefix(&format!(".{name}.hldc-new-"))
-        .permissions(fs::Permissions::from_mode(0o666))
-        .tempfile_in(parent)
-        .map_err(|e| io_error("create a file in", parent, e))?;
-    staged.write_all(text.as_bytes()).map_err(|e| io_error("write", staged.path(), e))?;
-    staged.persist(&path).map_err(|e| io_error("replace", &path, e.error))?;
-    Ok(())
+    // Readable as a file `fs::write` creates would be: others read the manifest repository.
+    atomic::write(&path, text.as_bytes(), &Access::Shared).map_err(|e| io_error("replace", &path, e))
 }
 
 /// Refuses a symbolic link, or anything but a directory, at `root/relative` or at any directory

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::atomic::{Access, NewFile};
 use crate::fetch::error::Failure;
 
 /// Paths inside the cache directory.
@@ -229,13 +230,11 @@ impl<W: Write> Write for HashingWriter<W> {
 /// Move a finished temporary file to `dest` (atomic rename in the same
 /// directory). When `dest` already exists (another process filled it with
 /// the same content-addressed bytes) the temporary file is simply dropped.
-pub(crate) fn persist_file(tmp: tempfile::NamedTempFile, dest: &Path) -> Result<(), Failure> {
+pub(crate) fn persist_file(tmp: NewFile, dest: &Path) -> Result<(), Failure> {
     if dest.exists() {
         return Ok(());
     }
-    tmp.persist(dest)
-        .map(|_| ())
-        .map_err(|e| Failure::io(format!("cannot move a download into {}", dest.display()), e.error))
+    tmp.persist(dest).map_err(|e| Failure::io(format!("cannot move a download into {}", dest.display()), e))
 }
 
 /// Move a finished temporary directory to `dest`. When `dest` exists already
@@ -268,11 +267,9 @@ pub(crate) fn temp_dir_in(parent: &Path) -> Result<tempfile::TempDir, Failure> {
         .map_err(|e| Failure::io(format!("cannot create a temporary directory in {}", parent.display()), e))
 }
 
-pub(crate) fn temp_file_in(parent: &Path) -> Result<tempfile::NamedTempFile, Failure> {
+pub(crate) fn temp_file_in(parent: &Path) -> Result<NewFile, Failure> {
     create_dir_all(parent)?;
-    tempfile::Builder::new()
-        .prefix(&temporary_prefix())
-        .tempfile_in(parent)
+    NewFile::create_in(parent, &temporary_prefix(), &Access::Private)
         .map_err(|e| Failure::io(format!("cannot create a temporary file in {}", parent.display()), e))
 }
 

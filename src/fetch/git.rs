@@ -11,50 +11,7 @@ use crate::fetch::error::{Failure, FetchErrorKind};
 use crate::fetch::lock::{LockKey, LockValue};
 use crate::fetch::spec::{strip_userinfo, Fetched, GitRef, SourceSpec};
 use crate::fetch::{Ctx, Outcome};
-
-/// Where the search for the repository holding a directory stops, as libgit2 searches.
-enum Holder {
-    /// A directory with a `.git` (a directory, or a file naming one): the work tree.
-    WorkTree(PathBuf),
-    /// A bare repository (`HEAD`, `objects/`, `refs/` in the directory itself).
-    Bare,
-}
-
-/// The nearest directory at or above `dir` that holds a repository, found on disk: starting
-/// libgit2 loads every CA certificate of the system for its TLS (a third of a warm
-/// `generate`), which only what needs a repository's content should pay.
-fn holder(dir: &Path) -> Option<Holder> {
-    let dir = std::path::absolute(dir).ok()?;
-    dir.ancestors().find_map(|ancestor| {
-        if ancestor.join(".git").exists() {
-            Some(Holder::WorkTree(ancestor.to_path_buf()))
-        } else if ancestor.join("HEAD").is_file() && ["objects", "refs"].iter().all(|d| ancestor.join(d).is_dir()) {
-            Some(Holder::Bare)
-        } else {
-            None
-        }
-    })
-}
-
-/// The repository holding `dir`, as `git2::Repository::discover` finds it; libgit2 is not
-/// started when no repository is there.
-pub fn discover(dir: &Path) -> Option<Repository> {
-    holder(dir)?;
-    Repository::discover(dir).ok()
-}
-
-/// The work tree of the repository holding `dir`, if any, without starting libgit2 unless
-/// the repository's config may move its work tree elsewhere (`core.worktree`).
-pub fn work_tree_holding(dir: &Path) -> Option<PathBuf> {
-    let Holder::WorkTree(work_tree) = holder(dir)? else { return None };
-    let config = std::fs::read_to_string(work_tree.join(".git/config")).unwrap_or_default();
-    let work_tree = if config.to_ascii_lowercase().contains("worktree") {
-        discover(dir)?.workdir()?.canonicalize().ok()?
-    } else {
-        work_tree.canonicalize().ok()?
-    };
-    dir.canonicalize().is_ok_and(|dir| dir.starts_with(&work_tree)).then_some(work_tree)
-}
+use crate::localgit::{self, ExportError};
 
 const FETCH_REFSPECS: [&str; 2] = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"];
 
@@ -670,94 +627,12 @@ fn ensure_tree(commit: &str, mirror: &Path, ctx: &Ctx<'_>) -> Result<PathBuf, Fa
     let oid = Oid::from_str(commit).map_err(io_err)?;
     let tree = repo.find_commit(oid).and_then(|c| c.tree()).map_err(io_err)?;
     let tmp = cache::temp_dir_in(&ctx.cache.git_trees())?;
-    write_tree(&repo, &tree, tmp.path())?;
+    localgit::export_tree(&repo, &tree, tmp.path()).map_err(|e| match e {
+        ExportError::BadName(message) => Failure::new(FetchErrorKind::PathEscape, message),
+        ExportError::Io(message) => Failure::new(FetchErrorKind::Io, message),
+    })?;
     cache::persist_dir(tmp, &dest)?;
     Ok(dest)
-}
-
-/// Writes `tree` of a local repository under `dir` (`hldc diff --against`): the repository,
-/// its index and its work tree are only read. The error is the reason, for the caller to place.
-pub fn export_tree(repo: &Repository, tree: &git2::Tree<'_>, dir: &Path) -> Result<(), String> {
-    write_tree(repo, tree, dir).map_err(|failure| failure.message)
-}
-
-/// Write the files of a git tree under `dir` (like a checkout, without .git).
-fn write_tree(repo: &Repository, tree: &git2::Tree<'_>, dir: &Path) -> Result<(), Failure> {
-    for entry in tree.iter() {
-        let name = entry_name(&entry)?;
-        let path = dir.join(&name);
-        let git_err = |e: git2::Error| {
-            Failure::new(FetchErrorKind::Io, format!("cannot read {} from the mirror: {}", path.display(), e.message()))
-        };
-        match entry.filemode() {
-            0o040000 => {
-                fs::create_dir(&path).map_err(|e| Failure::io(format!("cannot create {}", path.display()), e))?;
-                let sub = repo.find_tree(entry.id()).map_err(git_err)?;
-                write_tree(repo, &sub, &path)?;
-            }
-            0o100644 | 0o100664 | 0o100755 => {
-                let blob = repo.find_blob(entry.id()).map_err(git_err)?;
-                fs::write(&path, blob.content())
-                    .map_err(|e| Failure::io(format!("cannot write {}", path.display()), e))?;
-                #[cfg(unix)]
-                if entry.filemode() == 0o100755 {
-                    use std::os::unix::fs::PermissionsExt;
-                    fs::set_permissions(&path, fs::Permissions::from_mode(0o755))
-                        .map_err(|e| Failure::io(format!("cannot chmod {}", path.display()), e))?;
-                }
-            }
-            0o120000 => {
-                let blob = repo.find_blob(entry.id()).map_err(git_err)?;
-                write_symlink(blob.content(), &path)?;
-            }
-            // Submodule (gitlink): left as an empty directory, like a clone
-            // without `--recurse-submodules`.
-            0o160000 => {
-                fs::create_dir(&path).map_err(|e| Failure::io(format!("cannot create {}", path.display()), e))?;
-            }
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-fn entry_name(entry: &git2::TreeEntry<'_>) -> Result<std::ffi::OsString, Failure> {
-    let bytes = entry.name_bytes();
-    let bad = bytes.is_empty()
-        || bytes == b"."
-        || bytes == b".."
-        || bytes.contains(&b'/')
-        || bytes.contains(&b'\\')
-        || bytes.contains(&0)
-        || bytes.eq_ignore_ascii_case(b".git");
-    if bad {
-        return Err(Failure::new(
-            FetchErrorKind::PathEscape,
-            format!("the tree has an entry named {:?}", String::from_utf8_lossy(bytes)),
-        ));
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        Ok(std::ffi::OsStr::from_bytes(bytes).to_os_string())
-    }
-    #[cfg(not(unix))]
-    {
-        Ok(std::ffi::OsString::from(String::from_utf8_lossy(bytes).into_owned()))
-    }
-}
-
-#[cfg(unix)]
-fn write_symlink(target: &[u8], path: &Path) -> Result<(), Failure> {
-    use std::os::unix::ffi::OsStrExt;
-    std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(target), path)
-        .map_err(|e| Failure::io(format!("cannot create symlink {}", path.display()), e))
-}
-
-#[cfg(not(unix))]
-fn write_symlink(target: &[u8], path: &Path) -> Result<(), Failure> {
-    // Without symlinks, write the link text as a file (like git with core.symlinks=false).
-    fs::write(path, target).map_err(|e| Failure::io(format!("cannot write {}", path.display()), e))
 }
 
 #[cfg(test)]
@@ -776,34 +651,5 @@ mod tests {
         open_mirror(&mirror).unwrap();
         assert!(!packs.join("pack_git2_a1b2c3").exists());
         assert!(packs.join("pack-0123.keep").exists());
-    }
-
-    #[test]
-    fn repositories_and_work_trees_are_found_as_libgit2_finds_them() {
-        let dir = tempfile::tempdir().unwrap();
-        let outside = dir.path().join("outside");
-        fs::create_dir_all(&outside).unwrap();
-        assert!(discover(&outside).is_none());
-        let work_tree = dir.path().join("hld");
-        Repository::init(&work_tree).unwrap();
-        fs::create_dir_all(work_tree.join("apps/web")).unwrap();
-        let found = discover(&work_tree.join("apps/web")).unwrap();
-        assert_eq!(found.workdir().unwrap().canonicalize().unwrap(), work_tree.canonicalize().unwrap());
-        assert_eq!(work_tree_holding(&work_tree.join("apps/web")), Some(work_tree.canonicalize().unwrap()));
-        assert_eq!(work_tree_holding(&outside), None);
-        let bare = dir.path().join("bare.git");
-        Repository::init_bare(&bare).unwrap();
-        assert!(discover(&bare).unwrap().is_bare());
-        assert_eq!(work_tree_holding(&bare), None);
-        // With `core.worktree`, libgit2 decides; a work tree that does not hold `dir` is none.
-        let config = |value: &Path| {
-            let mut config = Repository::open(&work_tree).unwrap().config().unwrap();
-            config.set_str("core.worktree", value.to_str().unwrap()).unwrap();
-        };
-        fs::create_dir_all(dir.path().join("moved")).unwrap();
-        config(&dir.path().join("moved"));
-        assert_eq!(work_tree_holding(&work_tree.join("apps")), None);
-        config(dir.path());
-        assert_eq!(work_tree_holding(&work_tree.join("apps")), Some(dir.path().canonicalize().unwrap()));
     }
 }

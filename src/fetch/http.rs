@@ -4,6 +4,7 @@ use std::io::{self, Read, Write};
 use std::path::Path;
 use std::time::Duration;
 
+use crate::atomic::NewFile;
 use crate::fetch::cache::{self, HashingWriter};
 use crate::fetch::error::{Failure, FetchErrorKind};
 use crate::fetch::lock::{LockKey, LockValue};
@@ -67,7 +68,7 @@ impl Client {
 
     /// GET `url` into a temporary file in `dir`; returns the file and the
     /// sha256 (hex) of its bytes.
-    pub(crate) fn download(&self, url: &str, dir: &Path) -> Result<(tempfile::NamedTempFile, String), Failure> {
+    pub(crate) fn download(&self, url: &str, dir: &Path) -> Result<(NewFile, String), Failure> {
         let response = self.get(url)?;
         let tmp = cache::temp_file_in(dir)?;
         let mut reader = response.into_body().into_reader();
@@ -82,7 +83,7 @@ impl Client {
         })?;
         let (buffered, sha, _) = writer.finish();
         let tmp = buffered.into_inner().map_err(|e| Failure::io("cannot write a download", e.into_error()))?;
-        tmp.as_file().sync_all().map_err(|e| Failure::io("cannot write a download", e))?;
+        tmp.sync_all().map_err(|e| Failure::io("cannot write a download", e))?;
         Ok((tmp, sha))
     }
 }

@@ -2,11 +2,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::atomic::{self, Access};
 use crate::emit::yaml::{quoted, scalar};
 use crate::fetch::cache::is_hex;
 use crate::fetch::spec::{strip_userinfo, SourceSpec};
@@ -271,15 +271,8 @@ impl Lockfile {
 
     /// Write the rendered lock to `path` (temporary file, then rename).
     pub fn save(&self, path: &Path) -> Result<(), LockError> {
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let write_err = |source| LockError::Write { path: path.to_path_buf(), source };
-        let mut tmp = tempfile::Builder::new().prefix(".hldc.lock.").tempfile_in(&dir).map_err(write_err)?;
-        tmp.write_all(self.render().as_bytes()).map_err(write_err)?;
-        tmp.persist(path).map_err(|e| write_err(e.error))?;
-        Ok(())
+        atomic::write(path, self.render().as_bytes(), &Access::Private)
+            .map_err(|source| LockError::Write { path: path.to_path_buf(), source })
     }
 
     /// Remove the entry of `spec` so that the next fetch resolves it again.

@@ -120,7 +120,7 @@ mod spec;
 
 pub use constraint::{parse_chart_version, ConstraintError, HelmConstraint};
 pub use error::{FetchError, FetchErrorKind};
-pub use git::{discover as discover_repository, export_tree, serve_git_fetch, work_tree_holding, GIT_FETCH_CHILD};
+pub use git::{serve_git_fetch, GIT_FETCH_CHILD};
 pub use lock::{LockError, Lockfile, Pin, LOCK_HEADER};
 pub use safe::{safe_join, SafePathError};
 pub use spec::{

@@ -9,6 +9,7 @@ use std::rc::Rc;
 use git2::{Oid, Repository, Sort};
 
 use crate::diag::Problem;
+use crate::localgit;
 use crate::trace::record::{Component, Record, Unreadable, DIRECTORY};
 
 pub struct ManifestCommit {
@@ -34,7 +35,7 @@ pub struct ManifestRepo {
 
 impl ManifestRepo {
     pub fn open(dir: &Path) -> Result<ManifestRepo, Problem> {
-        let repo = Repository::discover(dir).map_err(|e| {
+        let repo = localgit::open(dir).map_err(|e| {
             Problem::error("hldc::journey::not-a-repository", format!("`{}` is not in a git repository", dir.display()))
                 .detail(e.message().to_string())
                 .help("run journey in the manifest repository, or name it with -C")

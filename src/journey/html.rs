@@ -11,6 +11,7 @@ use serde_json::json;
 use super::history::short;
 use super::time::human_duration;
 use super::Journey;
+use crate::atomic::{self, Access};
 use crate::diag::Problem;
 
 const TEMPLATE: &str = include_str!("journey.html");
@@ -132,16 +133,9 @@ pub fn render(journey: &Journey) -> Result<String, Problem> {
 /// Writes the page to `file`, whole or not at all.
 pub fn write(file: &std::path::Path, journey: &Journey) -> Result<(), Problem> {
     let page = render(journey)?;
-    let dir = match file.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => std::path::Path::new("."),
-    };
-    let written = tempfile::NamedTempFile::new_in(dir).and_then(|mut temp| {
-        std::io::Write::write_all(&mut temp, page.as_bytes())?;
-        // A page for people and CI artifacts, not a secret: readable as any written file.
-        std::fs::set_permissions(temp.path(), std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
-        temp.persist(file).map(|_| ()).map_err(|e| e.error)
-    });
+    // A page for people and CI artifacts, not a secret: readable as any written file.
+    let access = Access::Exactly(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    let written = atomic::write(file, page.as_bytes(), &access);
     written.map_err(|e| {
         Problem::error("hldc::journey::write", format!("cannot write the journey page `{}`", file.display()))
             .detail(e.to_string())

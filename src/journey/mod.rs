@@ -204,6 +204,28 @@ fn target_of(record: &Record) -> &str {
     record.cluster.as_deref().unwrap_or(&record.environment)
 }
 
+impl JourneyOptions {
+    fn wants_component(&self, component: &str) -> bool {
+        match &self.service {
+            Some(service) => component == service || component.rsplit('/').next() == Some(service.as_str()),
+            None => true,
+        }
+    }
+
+    fn wants_ring(&self, ring: Option<&str>) -> bool {
+        self.ring.as_deref().is_none_or(|r| ring == Some(r))
+    }
+
+    fn wants_target(&self, target: &str) -> bool {
+        self.cluster.as_deref().is_none_or(|c| target == c)
+    }
+
+    /// `traced`, of the components and rings asked for.
+    fn wanted<'r>(&'r self, record: &'r Record) -> impl Iterator<Item = (&'r Component, &'r str, &'r str)> {
+        traced(record).filter(|(c, ..)| self.wants_component(&c.component) && self.wants_ring(c.ring.as_deref()))
+    }
+}
+
 fn assemble(
     repo: &mut ManifestRepo,
     commits: &[ManifestCommit],
@@ -211,7 +233,6 @@ fn assemble(
     given: &BTreeSet<String>,
     options: &JourneyOptions,
 ) -> Result<Journey, Problem> {
-    let mut warnings = Vec::new();
     if commits.iter().all(|c| c.records.is_empty()) {
         return Err(Problem::error(
             "hldc::journey::no-records",
@@ -219,13 +240,53 @@ fn assemble(
         )
         .help("commit the output of `hldc generate` with its trace records, beside `generated/`"));
     }
-    let wanted_component = |component: &str| match &options.service {
-        Some(service) => component == service || component.rsplit('/').next() == Some(service.as_str()),
-        None => true,
-    };
-    let wanted_ring = |ring: Option<&str>| options.ring.as_deref().is_none_or(|r| ring == Some(r));
-    let wanted_target = |target: &str| options.cluster.as_deref().is_none_or(|c| target == c);
+    let Changes { all_targets, first_seen, mut warnings } = changes(commits, options);
+    warnings.extend(unknown_clusters(given, &all_targets));
+    let synced = sync_states(repo, positions, &all_targets, options)?;
 
+    let mut deployments: Vec<Deployment> = first_seen.into_values().collect();
+    deployments.sort_by(|a, b| {
+        (&a.component, &a.ring, &a.environment, &a.cluster, std::cmp::Reverse(a.order)).cmp(&(
+            &b.component,
+            &b.ring,
+            &b.environment,
+            &b.cluster,
+            std::cmp::Reverse(b.order),
+        ))
+    });
+    let never_ran = place(&mut deployments, &synced);
+    let since = options.since;
+    let stats = stats(&deployments, &never_ran, since);
+    let kept: Vec<Deployment> = deployments
+        .into_iter()
+        .filter(|d| since.is_none_or(|s| time::parse(&d.manifest_commit_time).is_some_and(|t| t >= s)))
+        .collect();
+    let running = running(repo, positions, &synced, options)?;
+    let targets = all_targets
+        .iter()
+        .filter(|name| options.wants_target(name))
+        .map(|name| {
+            let current = positions.get(name).map(|p| p.current);
+            Target {
+                name: name.clone(),
+                synced_commit: current.map(|o| o.commit.to_string()),
+                synced_time: current.and_then(|o| o.time).map(time::format),
+            }
+        })
+        .collect();
+    Ok(Journey { deployments: kept, running, stats, targets, warnings })
+}
+
+/// What the history holds: every target a record names, and each change (a component's new
+/// HLD commit in a place) at the manifest commit it first appears in.
+struct Changes {
+    all_targets: BTreeSet<String>,
+    first_seen: HashMap<(Place, String), Deployment>,
+    warnings: Vec<Problem>,
+}
+
+fn changes(commits: &[ManifestCommit], options: &JourneyOptions) -> Changes {
+    let mut warnings = Vec::new();
     let mut all_targets = BTreeSet::new();
     let mut first_seen: HashMap<(Place, String), Deployment> = HashMap::new();
     for (order, commit) in commits.iter().enumerate() {
@@ -235,12 +296,10 @@ fn assemble(
             let target = target_of(record);
             all_targets.insert(target.to_string());
             mismatch |= commit.hld_commit.as_ref().zip(record.hld_commit.as_ref()).is_some_and(|(t, r)| t != r);
-            if !wanted_target(target) {
+            if !options.wants_target(target) {
                 continue;
             }
-            for (c, hld_commit, hld_commit_time) in
-                traced(record).filter(|(c, ..)| wanted_component(&c.component) && wanted_ring(c.ring.as_deref()))
-            {
+            for (c, hld_commit, hld_commit_time) in options.wanted(record) {
                 let place = (record.environment.clone(), record.cluster.clone(), c.component.clone(), c.ring.clone());
                 let key = (place, hld_commit.to_string());
                 first_seen.entry(key).or_insert_with(|| {
@@ -281,6 +340,12 @@ fn assemble(
             );
         }
     }
+    Changes { all_targets, first_seen, warnings }
+}
+
+/// A warning for each sync position given of a target no record names.
+fn unknown_clusters(given: &BTreeSet<String>, all_targets: &BTreeSet<String>) -> Vec<Problem> {
+    let mut warnings = Vec::new();
     for cluster in given.iter().filter(|c| !all_targets.contains(*c)) {
         let hint = crate::suggest::did_you_mean(cluster, all_targets.iter().map(String::as_str));
         let known: Vec<&str> = all_targets.iter().map(String::as_str).collect();
@@ -295,8 +360,23 @@ fn assemble(
             }),
         );
     }
+    warnings
+}
 
-    // Each sync position's state, the commits it has reached, and what each earlier sighting ran.
+/// A synced target: its state now, the commits it has reached, and what each earlier
+/// sighting ran.
+struct Synced {
+    now: Rc<State>,
+    reached: HashSet<Oid>,
+    seen: Vec<(Rc<State>, Option<i64>)>,
+}
+
+fn sync_states<'p>(
+    repo: &mut ManifestRepo,
+    positions: &'p BTreeMap<String, SyncPosition>,
+    all_targets: &BTreeSet<String>,
+    options: &JourneyOptions,
+) -> Result<HashMap<&'p str, Synced>, Problem> {
     let mut states: HashMap<Oid, Rc<State>> = HashMap::new();
     let mut state_at = |repo: &mut ManifestRepo, id: Oid| -> Result<Rc<State>, Problem> {
         if let Some(state) = states.get(&id) {
@@ -306,13 +386,10 @@ fn assemble(
         states.insert(id, state.clone());
         Ok(state)
     };
-    struct Synced {
-        now: Rc<State>,
-        reached: HashSet<Oid>,
-        seen: Vec<(Rc<State>, Option<i64>)>,
-    }
     let mut synced: HashMap<&str, Synced> = HashMap::new();
-    for (name, position) in positions.iter().filter(|(name, _)| all_targets.contains(*name) && wanted_target(name)) {
+    for (name, position) in
+        positions.iter().filter(|(name, _)| all_targets.contains(*name) && options.wants_target(name))
+    {
         let now = state_at(repo, position.current.commit)?;
         let reached = repo.reachable(position.current.commit)?;
         let mut seen = Vec::new();
@@ -321,17 +398,12 @@ fn assemble(
         }
         synced.insert(name.as_str(), Synced { now, reached, seen });
     }
+    Ok(synced)
+}
 
-    let mut deployments: Vec<Deployment> = first_seen.into_values().collect();
-    deployments.sort_by(|a, b| {
-        (&a.component, &a.ring, &a.environment, &a.cluster, std::cmp::Reverse(a.order)).cmp(&(
-            &b.component,
-            &b.ring,
-            &b.environment,
-            &b.cluster,
-            std::cmp::Reverse(b.order),
-        ))
-    });
+/// Sets each change's status and time to sync from where its target is; returns the indices
+/// of the changes superseded before any sighting ran them.
+fn place(deployments: &mut [Deployment], synced: &HashMap<&str, Synced>) -> HashSet<usize> {
     let mut never_ran = HashSet::new();
     for (index, d) in deployments.iter_mut().enumerate() {
         let Some(sync) = synced.get(d.target.as_str()) else { continue };
@@ -352,19 +424,20 @@ fn assemble(
             never_ran.insert(index);
         }
     }
-    let since = options.since;
-    let stats = stats(&deployments, &never_ran, since);
-    let kept: Vec<Deployment> = deployments
-        .into_iter()
-        .filter(|d| since.is_none_or(|s| time::parse(&d.manifest_commit_time).is_some_and(|t| t >= s)))
-        .collect();
+    never_ran
+}
 
+/// What each synced target runs now.
+fn running(
+    repo: &mut ManifestRepo,
+    positions: &BTreeMap<String, SyncPosition>,
+    synced: &HashMap<&str, Synced>,
+    options: &JourneyOptions,
+) -> Result<Vec<Running>, Problem> {
     let mut running = Vec::new();
     for (name, position) in positions.iter().filter(|(name, _)| synced.contains_key(name.as_str())) {
         for record in repo.records_at(position.current.commit)?.iter().filter(|r| target_of(r) == name) {
-            for (c, hld_commit, _) in
-                traced(record).filter(|(c, ..)| wanted_component(&c.component) && wanted_ring(c.ring.as_deref()))
-            {
+            for (c, hld_commit, _) in options.wanted(record) {
                 running.push(Running {
                     component: c.component.clone(),
                     ring: c.ring.clone(),
@@ -376,20 +449,7 @@ fn assemble(
         }
     }
     running.sort_by(|a, b| (&a.component, &a.ring, &a.cluster).cmp(&(&b.component, &b.ring, &b.cluster)));
-
-    let targets = all_targets
-        .iter()
-        .filter(|name| wanted_target(name))
-        .map(|name| {
-            let current = positions.get(name).map(|p| p.current);
-            Target {
-                name: name.clone(),
-                synced_commit: current.map(|o| o.commit.to_string()),
-                synced_time: current.and_then(|o| o.time).map(time::format),
-            }
-        })
-        .collect();
-    Ok(Journey { deployments: kept, running, stats, targets, warnings })
+    Ok(running)
 }
 
 /// Per component, over the changes kept by `--since`.

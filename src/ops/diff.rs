@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use crate::diag::{visible, Problem};
 use crate::diff::{self, Comparison, Noise};
-use crate::fetch::{self, FetchOptions};
+use crate::fetch::FetchOptions;
+use crate::localgit;
 use crate::ops::generate::{self, CompileOptions};
 use crate::previous;
 use crate::resolve::Environments;
@@ -142,7 +143,7 @@ struct RefCheckout {
 
 impl RefCheckout {
     fn new(hld_root: &Path, reference: &str) -> Result<RefCheckout, Problem> {
-        let repository = git2::Repository::discover(hld_root).map_err(|_| {
+        let repository = localgit::open(hld_root).map_err(|_| {
             Problem::error(
                 "hldc::diff::not-a-repository",
                 format!("`--against {reference}` needs the HLD in a git repository, and it is in none"),
@@ -172,7 +173,7 @@ impl RefCheckout {
             .help("check the free space and permissions of the temporary directory ($TMPDIR)")
         };
         let dir = tempfile::Builder::new().prefix("hldc-diff-").tempdir().map_err(|e| io_error(e.to_string()))?;
-        fetch::export_tree(&repository, &tree, dir.path()).map_err(io_error)?;
+        localgit::export_tree(&repository, &tree, dir.path()).map_err(|e| io_error(e.to_string()))?;
         // An empty repository at the top keeps `../` paths between HLDs of one repository working
         // at the ref as in the work tree: local sources may reach as far as the repository holding them.
         git2::Repository::init(dir.path()).map_err(|e| io_error(e.message().to_string()))?;

@@ -3,11 +3,11 @@
 //! against the file's schema, and replaces the file atomically; on any problem the file is
 //! left byte for byte as it was.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde_yaml::{Mapping, Value};
 
+use crate::atomic::{self, Access};
 use crate::diag::{Problem, Source, SourceFile};
 use crate::edit::{self, Editor};
 use crate::schema::{self, Schema};
@@ -303,28 +303,12 @@ pub(super) fn save(root: &Path, relative: &str, text: &str, schema: Schema) -> R
             .path(relative)
             .help("check permissions and free space; the file was left as it was")
     };
-    let dir = path.parent().unwrap_or(root);
-    std::fs::create_dir_all(dir).map_err(io_error)?;
-    let mut temp = tempfile::Builder::new().prefix(".hldc-edit-").tempfile_in(dir).map_err(io_error)?;
-    temp.write_all(text.as_bytes()).map_err(io_error)?;
-    // The temporary file is private (0600); the edited file keeps the mode it had, and a new
-    // one gets the usual 0644.
-    let permissions = std::fs::metadata(&path).map(|m| m.permissions()).ok().or_else(new_file_permissions);
-    if let Some(permissions) = permissions {
-        temp.as_file().set_permissions(permissions).map_err(io_error)?;
-    }
-    temp.persist(&path).map_err(|e| io_error(e.error))?;
-    Ok(())
-}
-
-#[cfg(unix)]
-fn new_file_permissions() -> Option<std::fs::Permissions> {
-    Some(std::os::unix::fs::PermissionsExt::from_mode(0o644))
-}
-
-#[cfg(not(unix))]
-fn new_file_permissions() -> Option<std::fs::Permissions> {
-    None
+    std::fs::create_dir_all(path.parent().unwrap_or(root)).map_err(io_error)?;
+    // The edited file keeps the mode it had, and a new one gets the usual 0644.
+    let permissions = std::fs::metadata(&path)
+        .map(|m| m.permissions())
+        .unwrap_or_else(|_| std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    atomic::write(&path, text.as_bytes(), &Access::Exactly(permissions)).map_err(io_error)
 }
 
 /// Leaves of a values mapping in file order: non-empty mappings are merged key by key, every

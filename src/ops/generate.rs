@@ -295,6 +295,8 @@ pub fn generate(
         staging.commit().map_err(|p| vec![p])?;
     }
     let whole = clusters.is_empty().then(|| options.environments.environment_dir());
+    // Again: a hook may have run since.
+    emit::check_real_directories(out_root, &records_dir).map_err(|p| vec![p])?;
     trace::write_records(out_root, &records, whole.as_deref()).map_err(|p| vec![p])?;
     for (path, text) in &flux_files {
         emit::write_file_atomically(out_root, path, text).map_err(|p| vec![p])?;

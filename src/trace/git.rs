@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::diag::Problem;
 use crate::fetch::redact_url;
 use crate::journey::time;
+use crate::localgit;
 
 /// One commit of the HLD.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,7 +104,7 @@ impl HldGit {
     /// Looks at the repository holding `hld_root`. Changes under `excluded` (hldc's own output
     /// directories) do not make the tree dirty.
     pub fn describe(hld_root: &Path, excluded: &[PathBuf]) -> HldGit {
-        let Some(repository) = crate::fetch::discover_repository(hld_root) else {
+        let Some(repository) = localgit::discover(hld_root) else {
             return HldGit::without_commit(
                 None,
                 "the HLD is not in a git work tree",
@@ -119,12 +120,8 @@ impl HldGit {
                 "generate from a checkout of the HLD",
             );
         };
-        let repo = repository
-            .find_remote("origin")
-            .ok()
-            .and_then(|remote| remote.url().ok().map(redact_url))
-            .filter(|url| !url.is_empty());
-        let head = repository.head().ok().and_then(|head| head.peel_to_commit().ok());
+        let repo = localgit::origin_url(&repository).map(|url| redact_url(&url)).filter(|url| !url.is_empty());
+        let head = localgit::head_commit(&repository);
         let Some(head) = head else {
             return HldGit::without_commit(
                 repo,
@@ -133,7 +130,7 @@ impl HldGit {
                 "commit the HLD, then generate again",
             );
         };
-        let changed = uncommitted(&repository, &workdir, hld_root, excluded);
+        let changed = localgit::uncommitted(&repository, &workdir, hld_root, excluded);
         if !changed.is_empty() {
             let shown: Vec<String> = changed.iter().take(3).map(|path| format!("`{path}`")).collect();
             let more = if changed.len() > 3 { format!(" and {} more", changed.len() - 3) } else { String::new() };
@@ -171,41 +168,6 @@ fn commit_of(commit: &git2::Commit) -> Commit {
         body,
         references,
     }
-}
-
-/// Paths (relative to the work tree) changed, added or deleted under `hld_root` and not yet
-/// committed, outside `excluded`; sorted.
-fn uncommitted(repository: &git2::Repository, workdir: &Path, hld_root: &Path, excluded: &[PathBuf]) -> Vec<String> {
-    let canonical = |path: &Path| path.canonicalize().ok();
-    let workdir = canonical(workdir).unwrap_or_else(|| workdir.to_path_buf());
-    let relative = |path: &Path| -> Option<String> {
-        let path = canonical(path)?;
-        Some(path.strip_prefix(&workdir).ok()?.to_string_lossy().replace('\\', "/"))
-    };
-    let root = relative(hld_root).unwrap_or_default();
-    let excluded: Vec<String> = excluded.iter().filter_map(|path| relative(path)).filter(|p| !p.is_empty()).collect();
-    // An HLD git ignores is in no commit at all, though status lists none of its files.
-    if !root.is_empty() && repository.is_path_ignored(format!("{root}/")).unwrap_or(false) {
-        return vec![root];
-    }
-    let mut options = git2::StatusOptions::new();
-    options.include_untracked(true).recurse_untracked_dirs(true).include_ignored(false).exclude_submodules(true);
-    if !root.is_empty() {
-        options.pathspec(&root);
-    }
-    let Ok(statuses) = repository.statuses(Some(&mut options)) else {
-        return vec!["(git status failed)".to_string()];
-    };
-    let inside = |path: &str, dir: &str| path == dir || path.starts_with(&format!("{dir}/"));
-    let mut changed: Vec<String> = statuses
-        .iter()
-        .filter(|entry| entry.status() != git2::Status::CURRENT)
-        .filter_map(|entry| entry.path().ok().map(str::to_string))
-        .filter(|path| root.is_empty() || inside(path, &root))
-        .filter(|path| !excluded.iter().any(|dir| inside(path, dir)))
-        .collect();
-    changed.sort();
-    changed
 }
 
 #[cfg(test)]

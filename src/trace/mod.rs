@@ -14,6 +14,7 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
+use crate::atomic::{self, Access};
 use crate::diag::Problem;
 use crate::fetch::{redact_url, SourceSpec};
 use crate::previous::{self, OutputObjects};
@@ -194,8 +195,7 @@ pub fn write_records(out_root: &Path, records: &[Record], whole_environment: Opt
     let mut written = Vec::new();
     for record in records {
         let path = record::path(out_root, &record.environment, record.cluster.as_deref());
-        let relative = path.strip_prefix(out_root).unwrap_or(&path).to_string_lossy().into_owned();
-        crate::emit::write_file_atomically(out_root, &relative, &record.to_text())?;
+        write_record(&path, &record.to_text())?;
         written.push(path);
     }
     for stale in whole_environment.map(|env| record::stale(out_root, env, &written)).unwrap_or_default() {
@@ -208,6 +208,16 @@ pub fn write_records(out_root: &Path, records: &[Record], whole_environment: Opt
         })?;
     }
     Ok(())
+}
+
+/// The caller has checked that no link leads to the records' directory.
+fn write_record(path: &Path, text: &str) -> Result<(), Problem> {
+    let io_error = |what: &str, e: std::io::Error| {
+        Problem::error("hldc::io::write", format!("cannot {what} `{}`: {e}", path.display()))
+            .help("check permissions and free space; the previous output was left untouched")
+    };
+    std::fs::create_dir_all(path.parent().unwrap_or(path)).map_err(|e| io_error("create the directory of", e))?;
+    atomic::write(path, text.as_bytes(), &Access::Shared).map_err(|e| io_error("replace", e))
 }
 
 fn not_sticky(problem: Problem) -> Problem {
