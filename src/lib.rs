@@ -13,6 +13,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod compile;
 pub mod crds;
 pub mod diag;
 pub mod diff;
@@ -45,8 +46,8 @@ pub mod yaml;
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
+use crate::compile::{CompileOptions, HookPolicy};
 use crate::diag::Problem;
-use crate::ops::generate::{CompileOptions, HookPolicy};
 use crate::resolve::Environments;
 use crate::schema::Schema;
 use crate::settings::{Settings, Verbosity};
