@@ -31,6 +31,8 @@ pub struct CompileOptions {
     pub hooks: HookPolicy,
     /// Whose built-in kinds' scopes apply (one of `check::kube::versions()`).
     pub kube_version: &'static str,
+    /// How many components render at once (`Settings::jobs`).
+    pub jobs: Option<u16>,
 }
 
 /// What to do with the hooks components declare (shell commands, so never run by default).
@@ -167,11 +169,13 @@ pub fn compile_loaded(
     if !problems.is_empty() {
         return Err(problems);
     }
-    let results: Vec<Result<Option<Rendered>, Problem>> = planned
-        .par_iter()
-        .zip(&charts)
-        .map(|(p, chart)| render::render(p, chart.as_ref(), sources, &options.helm))
-        .collect();
+    let results: Vec<Result<Option<Rendered>, Problem>> = with_jobs(options.jobs, || {
+        planned
+            .par_iter()
+            .zip(&charts)
+            .map(|(p, chart)| render::render(p, chart.as_ref(), sources, &options.helm))
+            .collect()
+    });
     let mut rendered = Vec::new();
     let mut overlays = Vec::new();
     for (result, component_plan) in results.into_iter().zip(&planned) {
@@ -215,6 +219,16 @@ pub fn compile_loaded(
         HookPolicy::Refuse | HookPolicy::Skip => Vec::new(),
     };
     Ok(Compiled { components: rendered, scopes, config, crds, warnings, after_generate })
+}
+
+/// Runs `work` on a pool of `jobs` threads: every render starts at most one helm process, so
+/// `--jobs` bounds them. On rayon's own pool (a thread per core) without, or when no thread is
+/// to be had: the work still gets done.
+fn with_jobs<T: Send>(jobs: Option<u16>, work: impl FnOnce() -> T + Send) -> T {
+    match jobs.map(|jobs| rayon::ThreadPoolBuilder::new().num_threads(usize::from(jobs)).build()) {
+        Some(Ok(pool)) => pool.install(work),
+        None | Some(Err(_)) => work(),
+    }
 }
 
 /// What compiling and checking every target of a run leaves besides their files.

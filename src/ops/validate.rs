@@ -249,6 +249,7 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
                         helm: options.helm.clone(),
                         hooks: HookPolicy::Skip,
                         kube_version: check.kube_version,
+                        jobs: settings.jobs,
                     };
                     match compile::compile(&compile, sources) {
                         Err(found) => per_environment.extend(found.into_iter().map(|p| (p, label.clone()))),
