@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+pub use clap_complete::Shell;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -69,6 +70,23 @@ pub struct HldArgs {
 pub struct OutputArgs {
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Human)]
     pub output: OutputFormat,
+}
+
+/// The one cluster of an environment a command reads as its target (the environment itself
+/// when omitted): flattened into the commands that read one target.
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    /// One of the environment's clusters: its config files apply above the environment's
+    #[arg(long, value_name = "NAME", requires = "environment")]
+    pub cluster: Option<String>,
+}
+
+/// The clusters of an environment a command renders (all of them when none is named). Each
+/// command says in its help what happens to the others: `#[command(mut_arg("clusters", ...))]`.
+#[derive(Debug, Args)]
+pub struct ClustersArgs {
+    #[arg(long = "cluster", value_name = "NAME")]
+    pub clusters: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -202,7 +220,7 @@ pub enum Command {
     Completions {
         /// The shell to complete for
         #[arg(value_enum)]
-        shell: clap_complete::Shell,
+        shell: Shell,
     },
     /// Print the man page (roff) of hldc
     #[command(after_help = "Examples:
@@ -232,6 +250,16 @@ impl Command {
             | Command::Completions { .. }
             | Command::Journey(_)
             | Command::Man => None,
+        }
+    }
+
+    /// The render options of a command that renders.
+    pub fn render(&self) -> Option<&RenderArgs> {
+        match self {
+            Command::Generate(a) => Some(&a.render),
+            Command::Validate(a) => Some(&a.render),
+            Command::Diff(a) => Some(&a.render),
+            _ => None,
         }
     }
 
@@ -355,6 +383,9 @@ pub struct KustomizeArgs {
     "`human` (messages on stderr) or `json` ({ok, directory, files, removed, unchecked, lockWritten, diagnostics} on \
      stdout; {ok: false, diagnostics} on failure)"
 )))]
+#[command(mut_arg("clusters", |arg| arg.help(
+    "Render only this cluster of the environment (repeatable); the other clusters' directories are left as they are"
+)))]
 pub struct GenerateArgs {
     #[command(flatten)]
     pub render: RenderArgs,
@@ -363,10 +394,8 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
-    /// Render only this cluster of the environment (repeatable); the other clusters'
-    /// directories are left as they are
-    #[arg(long = "cluster", value_name = "NAME")]
-    pub clusters: Vec<String>,
+    #[command(flatten)]
+    pub targets: ClustersArgs,
 
     /// Print the manifests of the one environment (or `--cluster`) to stdout as one
     /// multi-document stream, checked as usual; write nothing (not even hldc.lock)
@@ -462,9 +491,8 @@ pub struct TreeArgs {
     #[arg(value_name = "ENV")]
     pub environment: Option<String>,
 
-    /// One of the environment's clusters: its config files apply above the environment's
-    #[arg(long, value_name = "NAME", requires = "environment")]
-    pub cluster: Option<String>,
+    #[command(flatten)]
+    pub target: ClusterArgs,
 
     #[command(flatten)]
     pub hld: HldArgs,
@@ -493,9 +521,8 @@ pub struct ConfigArgs {
     #[arg(value_name = "KEY", requires = "component")]
     pub key: Option<String>,
 
-    /// One of the environment's clusters: its config files apply above the environment's
-    #[arg(long, value_name = "NAME")]
-    pub cluster: Option<String>,
+    #[command(flatten)]
+    pub target: ClusterArgs,
 
     /// Only this ring of ringed components: its merged config, the ring's own blocks on top
     #[arg(long, value_name = "RING")]
@@ -602,6 +629,7 @@ pub enum OutputFormat {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg("clusters", |arg| arg.help("Compare only this cluster of the environment (repeatable)")))]
 pub struct DiffArgs {
     #[command(flatten)]
     pub render: RenderArgs,
@@ -610,9 +638,8 @@ pub struct DiffArgs {
     #[arg(long, value_name = "DIR", conflicts_with = "against")]
     pub out: Option<PathBuf>,
 
-    /// Compare only this cluster of the environment (repeatable)
-    #[arg(long = "cluster", value_name = "NAME")]
-    pub clusters: Vec<String>,
+    #[command(flatten)]
+    pub targets: ClustersArgs,
 
     /// Compare without checking the objects against the Kubernetes schemas, as `generate --no-check`
     #[arg(long)]
@@ -739,6 +766,9 @@ pub struct AddArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg("cluster", |arg| arg.help(
+    "One of the environment's clusters: its config files count too, and the diff is its own"
+)))]
 pub struct PromoteArgs {
     /// The environment whose config is promoted
     #[arg(value_name = "ENV")]
@@ -752,9 +782,8 @@ pub struct PromoteArgs {
     /// The ring promoted to (default: the default ring)
     #[arg(long, value_name = "RING")]
     pub to: Option<String>,
-    /// One of the environment's clusters: its config files count too, and the diff is its own
-    #[arg(long, value_name = "NAME")]
-    pub cluster: Option<String>,
+    #[command(flatten)]
+    pub target: ClusterArgs,
     #[command(flatten)]
     pub hld: HldArgs,
     #[command(flatten)]
@@ -815,10 +844,21 @@ pub fn safe_suggestions(mut error: clap::Error) -> clap::Error {
     error
 }
 
+/// Writes the completion script of `shell` for every command.
+pub fn write_completions(shell: Shell, out: &mut dyn std::io::Write) {
+    clap_complete::generate(shell, &mut Cli::command(), "hldc", out);
+}
+
+/// The man page of hldc, as roff.
+pub fn man_page() -> std::io::Result<Vec<u8>> {
+    let mut roff = Vec::new();
+    clap_mangen::Man::new(Cli::command()).render(&mut roff)?;
+    Ok(roff)
+}
+
 /// The reference of every command as markdown, from the same definitions as `--help`
 /// (docs/commands.md; a test keeps the file in step).
 pub fn reference() -> String {
-    use clap::CommandFactory;
     let mut root = Cli::command().term_width(100);
     root.build();
     let mut out = String::from(

@@ -27,6 +27,9 @@ pub struct Settings {
     pub verbosity: Verbosity,
     /// What the pipeline lets fetches use.
     pub access: SourceAccess,
+    /// How many components render at once (`--jobs`), so how many helm processes run; one per
+    /// core when `None`.
+    pub jobs: Option<u16>,
 }
 
 /// What the pipeline (its flags and environment, never the HLD) lets fetches use.
@@ -167,6 +170,7 @@ impl Settings {
             progress,
             verbosity,
             access,
+            jobs: cli.command.render().and_then(|args| args.jobs),
         }
     }
 

@@ -7,7 +7,7 @@ use serde_yaml::Value;
 use crate::diag::Problem;
 use crate::emit::yaml as emit_yaml;
 use crate::layer::{merge_stack, Layer};
-use crate::resolve::{self, Environments, Planned};
+use crate::resolve::{Environments, Planned};
 use crate::sources::Sources;
 use crate::suggest::did_you_mean;
 use crate::yaml::{display_path, Segment, ValuePath};
@@ -65,21 +65,16 @@ pub struct Query<'a> {
 /// The merged config of the components a query names.
 pub fn config(sources: &Sources, query: &Query) -> Result<Report, Vec<Problem>> {
     let Query { environment, cluster, component, ring, key } = *query;
-    let project = crate::project::load(sources)?;
-    let environments = Environments::new(&[environment.to_string()]);
-    project.check_environments(&environments)?;
-    let target = match cluster {
-        Some(cluster) => project.cluster_target(&environments, cluster).map_err(|p| vec![p])?,
-        None => environments,
-    };
-    let (hld, warnings) = super::generate::load_for(&project, std::slice::from_ref(&target), sources)?;
-    let planned = resolve::resolve(&hld, &target)?;
+    let mut opened = crate::compile::open(sources, Environments::new(&[environment.to_string()]), cluster)?;
+    let warnings = std::mem::take(&mut opened.warnings);
+    let target = &opened.target;
+    let planned = opened.resolve()?;
     let chosen: Vec<&Planned> = match component {
         None => planned.iter().collect(),
         Some(wanted) => {
             let found: Vec<&Planned> = planned.iter().filter(|p| names(p, wanted)).collect();
             if found.is_empty() {
-                return Err(vec![unknown_component(wanted, &planned, &target)]);
+                return Err(vec![unknown_component(wanted, &planned, target)]);
             }
             found
         }

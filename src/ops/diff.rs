@@ -5,11 +5,11 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::compile::{self, CompileOptions};
 use crate::diag::{visible, Problem};
 use crate::diff::{self, Comparison, Noise};
 use crate::fetch::FetchOptions;
 use crate::localgit;
-use crate::ops::generate::{self, CompileOptions};
 use crate::previous;
 use crate::resolve::Environments;
 use crate::settings::Settings;
@@ -74,17 +74,17 @@ pub fn diff(options: &DiffOptions, settings: &Settings, fetch: &FetchOptions) ->
     // from one load of the tree, as `generate` does.
     let project = crate::project::load(&sources)?;
     let all = project.targets(&options.compile.environments, &options.clusters)?;
-    let (hld, loaded) = generate::load_for(&project, &all, &sources)?;
+    let (hld, loaded) = compile::load_for(&project, &all, &sources)?;
     warnings.extend(loaded);
     let mut targets = Vec::new();
     for environments in all {
         let target = Target { name: environments.output_dir(), environments };
         let compile = CompileOptions { environments: target.environments.clone(), ..options.compile.clone() };
-        let mut compiled = generate::compile_loaded(&compile, &hld, &project, &target.environments, &sources)?;
+        let mut compiled = compile::compile_loaded(&compile, &hld, &project, &target.environments, &sources)?;
         if options.check {
-            generate::check_objects(&mut compiled, compile.kube_version)?;
+            compile::check_objects(&mut compiled, compile.kube_version)?;
         }
-        generate::add_once(&mut warnings, compiled.warnings.drain(..));
+        compile::add_once(&mut warnings, compiled.warnings.drain(..));
         let current = previous::of_rendered(&compiled.components);
         let previous = match &before {
             Before::Output(root) => {
@@ -102,7 +102,7 @@ pub fn diff(options: &DiffOptions, settings: &Settings, fetch: &FetchOptions) ->
                 previous::read(&directory, &display).map_err(|p| vec![p])?
             }
             Before::Ref { sources, reference, .. } => {
-                let compiled = generate::compile(&compile, sources).map_err(|p| at_ref(p, reference))?;
+                let compiled = compile::compile(&compile, sources).map_err(|p| at_ref(p, reference))?;
                 previous::of_rendered(&compiled.components)
             }
         };

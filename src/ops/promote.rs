@@ -12,7 +12,7 @@ use super::edit::{flatten, read_hld_file, save};
 use crate::diag::Problem;
 use crate::edit::Editor;
 use crate::layer::Layer;
-use crate::resolve::{self, Environments, Planned};
+use crate::resolve::{Environments, Planned};
 use crate::schema::Schema;
 use crate::sources::Sources;
 use crate::yaml::Segment;
@@ -36,18 +36,13 @@ pub struct Promoted {
 }
 
 pub fn promote(sources: &Sources, options: &PromoteOptions) -> Result<Promoted, Vec<Problem>> {
-    let project = crate::project::load(sources)?;
     let environments = Environments::new(std::slice::from_ref(&options.environment));
-    project.check_environments(&environments)?;
-    let target = match &options.cluster {
-        Some(cluster) => project.cluster_target(&environments, cluster).map_err(|p| vec![p])?,
-        None => environments,
-    };
-    let (hld, _) = super::generate::load_for(&project, std::slice::from_ref(&target), sources)?;
-    let planned = resolve::resolve(&hld, &target)?;
+    let opened = crate::compile::open(sources, environments, options.cluster.as_deref())?;
+    let target = &opened.target;
+    let planned = opened.resolve()?;
     let copies: Vec<&Planned> = planned.iter().filter(|p| super::config::names(p, &options.component)).collect();
     let Some(first) = copies.first() else {
-        return Err(vec![super::config::unknown_component(&options.component, &planned, &target)]);
+        return Err(vec![super::config::unknown_component(&options.component, &planned, target)]);
     };
     let component = first.node.path.clone();
     let rings: Vec<&str> = copies.iter().filter_map(|p| p.ring.as_ref()).map(|r| r.name.as_str()).collect();

@@ -48,19 +48,13 @@ pub struct RingEntry {
 
 /// The tree of `environment` (every environment's `common` when `None`), seen from `cluster`.
 pub fn tree(sources: &Sources, environment: Option<&str>, cluster: Option<&str>) -> Result<Entry, Vec<Problem>> {
-    let project = crate::project::load(sources)?;
     let environments = Environments::new(environment.map(str::to_string).as_slice());
-    project.check_environments(&environments)?;
-    let target = match cluster {
-        Some(cluster) => project.cluster_target(&environments, cluster).map_err(|p| vec![p])?,
-        None => environments,
-    };
-    let (hld, _) = super::generate::load_for(&project, std::slice::from_ref(&target), sources)?;
+    let opened = crate::compile::open(sources, environments, cluster)?;
     // Resolving checks the environment exists and the rings are sound, with its usual errors.
-    resolve::resolve(&hld, &target)?;
-    let walker = Walker { sources, lock: sources.lock().unwrap_or_default(), target: &target };
-    let layers = resolve::stack(Vec::new(), &hld.outer_configs, &target);
-    Ok(walker.node(&hld.root, layers))
+    opened.resolve()?;
+    let walker = Walker { sources, lock: sources.lock().unwrap_or_default(), target: &opened.target };
+    let layers = resolve::stack(Vec::new(), &opened.hld.outer_configs, &opened.target);
+    Ok(walker.node(&opened.hld.root, layers))
 }
 
 /// The tree drawn like `cargo tree`, one line per component.

@@ -9,11 +9,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
-use crate::check::{kube, objects, tree};
+use crate::check::{kube, tree};
+use crate::compile::{self, CompileOptions, HookPolicy};
 use crate::diag::{Level, Problem};
 use crate::load::{self, Hld, Node, Selection};
 use crate::model::{ComponentType, Method};
-use crate::ops::generate::{self, CompileOptions, HookPolicy};
 use crate::project::Project;
 use crate::render::HelmSettings;
 use crate::resolve::{self, Environments};
@@ -249,8 +249,9 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
                         helm: options.helm.clone(),
                         hooks: HookPolicy::Skip,
                         kube_version: check.kube_version,
+                        jobs: settings.jobs,
                     };
-                    match generate::compile(&compile, sources) {
+                    match compile::compile(&compile, sources) {
                         Err(found) => per_environment.extend(found.into_iter().map(|p| (p, label.clone()))),
                         Ok(compiled) => {
                             // The tree's own warnings are reported by the checks above; what
@@ -262,21 +263,13 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
                                     || p.code.starts_with("hldc::ring::")
                             });
                             per_environment.extend(rendering.map(|p| (p.clone(), label.clone())));
-                            let paths = compiled.components.iter().map(|c| c.component.as_str());
-                            let versions = match kube::KubeVersions::of(check.kube_version, paths, &compiled.config) {
-                                Ok(versions) => versions,
+                            let report = match compile::objects_report(&compiled, check.kube_version) {
+                                Ok(report) => report,
                                 Err(found) => {
                                     per_environment.extend(found.into_iter().map(|p| (p, label.clone())));
                                     continue;
                                 }
                             };
-                            let report = objects::check(
-                                &compiled.components,
-                                &compiled.crds,
-                                &versions,
-                                &compiled.scopes,
-                                &compiled.config,
-                            );
                             let found = report.problems.into_iter().chain(report.unserved_by_default);
                             per_environment.extend(found.map(|p| (p, label.clone())));
                             if !report.skipped.is_empty() {

@@ -1,0 +1,79 @@
+//! The one output layer: a command's result printed as people or tools asked for it, and its
+//! problems on stderr.
+
+use crate::cli::{DiffFormat, OutputFormat, TraceFormat};
+use crate::diag::{self, Problem};
+use crate::settings::Settings;
+
+/// How a result is printed: every command's `--output` means one of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+    Markdown,
+}
+
+impl From<OutputFormat> for Format {
+    fn from(format: OutputFormat) -> Format {
+        match format {
+            OutputFormat::Human => Format::Human,
+            OutputFormat::Json => Format::Json,
+        }
+    }
+}
+
+impl From<TraceFormat> for Format {
+    fn from(format: TraceFormat) -> Format {
+        match format {
+            TraceFormat::Text => Format::Human,
+            TraceFormat::Json => Format::Json,
+        }
+    }
+}
+
+impl From<DiffFormat> for Format {
+    fn from(format: DiffFormat) -> Format {
+        match format {
+            DiffFormat::Human => Format::Human,
+            DiffFormat::Json => Format::Json,
+            DiffFormat::Markdown => Format::Markdown,
+        }
+    }
+}
+
+/// A command's result: it knows its text for people and its JSON for tools.
+pub trait Printable {
+    /// Prints the result for people: its data on stdout, its status lines on stderr.
+    fn human(&self, settings: &Settings);
+
+    /// The result as one JSON document.
+    fn json(&self) -> String;
+
+    /// The result as markdown (for a pull request comment); its text for people unless it has
+    /// markdown of its own.
+    fn markdown(&self, settings: &Settings) {
+        self.human(settings);
+    }
+}
+
+pub fn print(result: &impl Printable, format: Format, settings: &Settings) {
+    match format {
+        Format::Human => result.human(settings),
+        Format::Json => println!("{}", result.json()),
+        Format::Markdown => result.markdown(settings),
+    }
+}
+
+/// One `--output json` document: `ok`, the command's own fields, then every diagnostic.
+pub fn json_report(ok: bool, mut fields: serde_json::Map<String, serde_json::Value>, problems: &[Problem]) -> String {
+    fields.insert("ok".into(), ok.into());
+    fields.insert("diagnostics".into(), problems.iter().map(Problem::to_json).collect());
+    serde_json::to_string_pretty(&fields).unwrap_or_default()
+}
+
+/// Prints problems to stderr, warnings and errors alike.
+pub fn report(problems: &[Problem], settings: &Settings) {
+    for problem in problems {
+        eprint!("{}", diag::render(problem, settings.color));
+    }
+}
