@@ -15,7 +15,8 @@ use serde::Deserialize;
 use serde_yaml::Value;
 
 use crate::diag::Problem;
-use crate::load::{read_source, Declared};
+use crate::load::read_source;
+use crate::model::tree::Declared;
 use crate::model::{ComponentSpec, Hooks, Method};
 use crate::project::{Project, PROJECT_FILE};
 use crate::sources::Sources;

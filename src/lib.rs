@@ -46,8 +46,8 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 use crate::diag::Problem;
+use crate::model::environments::Environments;
 use crate::ops::generate::{CompileOptions, HookPolicy};
-use crate::resolve::Environments;
 use crate::schema::Schema;
 use crate::settings::{Settings, Verbosity};
 

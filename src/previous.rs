@@ -9,8 +9,8 @@ use rayon::prelude::*;
 use serde_yaml::Value;
 
 use crate::diag::{Problem, SourceFile};
+use crate::model::rendered::Rendered;
 use crate::model::ObjectId;
-use crate::render::Rendered;
 use crate::trace::record::{Record, Unreadable};
 use crate::yaml;
 

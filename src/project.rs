@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::diag::{Problem, Problems};
 use crate::load::read_document;
-use crate::resolve::Environments;
+use crate::model::environments::Environments;
 use crate::schema::Schema;
 use crate::scope::ScopeRule;
 use crate::sources::Sources;

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use crate::diag::Problem;
 use crate::fetch::{self, FetchError, FetchErrorKind, FetchOptions, GitRef, Lockfile, SourceSpec};
-use crate::load::Declared;
+use crate::model::tree::Declared;
 use crate::model::Method;
 
 /// A chart prepared for rendering: where it is, and how messages name it.

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::diag::Problem;
-use crate::render::Rendered;
+use crate::model::rendered::Rendered;
 
 /// The files of one environment's output: relative path (`/`-separated) to contents.
 pub type OutputFiles = BTreeMap<String, String>;

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use crate::diag::{visible, Problem};
 use crate::diff::{self, Comparison, Noise};
 use crate::fetch::{self, FetchOptions};
+use crate::model::environments::Environments;
 use crate::ops::generate::{self, CompileOptions};
 use crate::previous;
-use crate::resolve::Environments;
 use crate::settings::Settings;
 use crate::sources::Sources;
 

@@ -11,11 +11,15 @@ use crate::check::provenance::ConfigLayers;
 use crate::diag::Problem;
 use crate::emit;
 use crate::flux;
-use crate::load::{self, Hld, Selection};
+use crate::load;
+use crate::model::environments::Environments;
+use crate::model::environments::Selection;
+use crate::model::rendered::Rendered;
+use crate::model::tree::Hld;
 use crate::model::ComponentType;
 use crate::project::Project;
-use crate::render::{self, HelmSettings, Hook, HookRunner, HookStage, Rendered};
-use crate::resolve::{self, Environments};
+use crate::render::{self, HelmSettings, Hook, HookRunner, HookStage};
+use crate::resolve;
 use crate::scope::Scopes;
 use crate::sources::Sources;
 use crate::trace;
@@ -149,6 +153,7 @@ pub fn compile_loaded(
     for (result, component_plan) in results.into_iter().zip(&planned) {
         match result {
             Ok(Some(mut component)) => {
+                crate::ring::rename::rename_for_ring(component_plan, &mut component);
                 warnings.append(&mut component.warnings);
                 rendered.push(component);
                 overlays.push(crate::patch::Overlays::of(&component_plan.layers));

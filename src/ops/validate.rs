@@ -11,12 +11,15 @@ use serde_json::json;
 
 use crate::check::{kube, objects, tree};
 use crate::diag::{Level, Problem};
-use crate::load::{self, Hld, Node, Selection};
+use crate::load;
+use crate::model::environments::Environments;
+use crate::model::environments::Selection;
+use crate::model::tree::{Hld, Node};
 use crate::model::{ComponentType, Method};
 use crate::ops::generate::{self, CompileOptions, HookPolicy};
 use crate::project::Project;
 use crate::render::HelmSettings;
-use crate::resolve::{self, Environments};
+use crate::resolve;
 use crate::settings::Settings;
 use crate::sources::Sources;
 

@@ -6,7 +6,7 @@
 use serde_yaml::{Mapping, Value};
 use sha2::{Digest as _, Sha256};
 
-use crate::trace::Origin;
+use crate::model::rendered::Origin;
 
 /// hldc's own prefix: every key hldc stamps starts with it, and no rendered object may set a
 /// key under it (`check::objects::reserved_keys`), so a stamp is never content.

@@ -1,11 +1,18 @@
 //! Plain data shared by the stages: what a component says, what a config layer says, and the
-//! rendered objects. No IO and no policy here.
+//! pipeline's data between its stages: the loaded tree (`tree`), the plan of a run (`plan`), the
+//! rendered objects with their origin (`rendered`). Stages import their inputs from here, never
+//! from the stage that produced them. No IO and no policy here.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Deserialize;
 use serde_yaml::{Mapping, Value};
+
+pub mod environments;
+pub mod plan;
+pub mod rendered;
+pub mod tree;
 
 /// What a component produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
