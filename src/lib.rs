@@ -26,6 +26,7 @@ pub mod load;
 pub mod model;
 pub mod ops;
 pub mod patch;
+pub mod paths;
 pub mod previous;
 pub mod process;
 pub mod project;
