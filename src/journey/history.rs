@@ -9,7 +9,7 @@ use std::rc::Rc;
 use git2::{Oid, Repository, Sort};
 
 use crate::diag::Problem;
-use crate::trace::record::{Component, Record, Unreadable, DIRECTORY};
+use crate::model::record::{Component, Record, Unreadable, DIRECTORY};
 
 pub struct ManifestCommit {
     pub id: Oid,

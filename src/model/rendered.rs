@@ -4,8 +4,8 @@
 use serde_yaml::Value;
 
 use crate::diag::{Location, Problem};
+use crate::model::record::{Source, TraceBlock};
 use crate::model::ObjectId;
-use crate::trace::record::{Source, TraceBlock};
 use crate::yaml::Document;
 
 /// One Kubernetes object, as parsed from its manifest file or from helm's output, with the

@@ -254,7 +254,7 @@ pub fn generate(
     let flux_files = if output.flux_kustomizations { flux::kustomizations(&targets) } else { Vec::new() };
     // Every place written is checked before anything is read or written: the output a
     // directory replaces is read back for its stamps.
-    let records_dir = Path::new(trace::record::DIRECTORY).join(options.environments.environment_dir());
+    let records_dir = Path::new(crate::model::record::DIRECTORY).join(options.environments.environment_dir());
     let mut stagings: Vec<(Option<String>, emit::Staging)> = Vec::new();
     for (cluster, relative) in replaced {
         let staging = emit::Staging::new(&generated.join(&relative));
@@ -273,7 +273,7 @@ pub fn generate(
     }
     let stamping = Stamping::describing(
         sources.hld_root(),
-        vec![generated.clone(), out_root.join(trace::record::DIRECTORY)],
+        vec![generated.clone(), out_root.join(crate::model::record::DIRECTORY)],
         out_root,
     );
     let mut file_count = 0;
@@ -318,7 +318,7 @@ pub fn generate(
 struct Checked {
     targets: Vec<Environments>,
     /// One trace record per target (none without stamping).
-    records: Vec<trace::record::Record>,
+    records: Vec<crate::model::record::Record>,
     after_generate: Vec<Hook>,
     unchecked: BTreeSet<String>,
     warnings: Vec<Problem>,

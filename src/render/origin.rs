@@ -3,9 +3,9 @@
 
 use crate::fetch::{redact_url, SourceSpec};
 use crate::model::plan::Planned;
+use crate::model::record::{Source, SourceKind, TraceBlock};
 use crate::model::rendered::Origin;
 use crate::sources::Sources;
-use crate::trace::record::{Source, SourceKind, TraceBlock};
 
 /// The origin of one planned component, its sources pinned as fetched so far.
 pub fn of(planned: &Planned, sources: &Sources) -> Origin {

@@ -1,25 +1,24 @@
 //! Tracing a running object back to where it came from: sticky stamps on every object and pod
-//! template (`stamp`), the trace record beside the output (`record`), `hydrator.metadata` for
+//! template (`stamp`), the trace record beside the output (its shape is `model::record`), `hydrator.metadata` for
 //! Argo CD's source hydrator and GitOps Promoter (`hydrator`), the HLD's commit (`git`).
 //! `generate` runs it after the checks, before emitting; previous stamps are read through
 //! `previous.rs`, like `diff`'s baseline.
 
 pub mod git;
 pub mod hydrator;
-pub mod record;
 pub mod stamp;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
 use crate::diag::Problem;
 use crate::model::environments::Environments;
+use crate::model::record::{self, Record};
 use crate::model::rendered::Rendered;
 use crate::previous::{self, OutputObjects};
 use git::HldGit;
-use record::Record;
 
 /// One target's traced output: its record, its `hydrator.metadata` (with a commit to name),
 /// and what went wrong reading the previous output (warnings: stamps are then not sticky).
@@ -130,7 +129,7 @@ pub fn write_records(out_root: &Path, records: &[Record], whole_environment: Opt
         crate::emit::write_file_atomically(out_root, &relative, &record.to_text())?;
         written.push(path);
     }
-    for stale in whole_environment.map(|env| record::stale(out_root, env, &written)).unwrap_or_default() {
+    for stale in whole_environment.map(|env| stale_records(out_root, env, &written)).unwrap_or_default() {
         std::fs::remove_file(&stale).map_err(|e| {
             Problem::error(
                 "hldc::io::write",
@@ -142,10 +141,48 @@ pub fn write_records(out_root: &Path, records: &[Record], whole_environment: Opt
     Ok(())
 }
 
+/// The records of `environment` under the output root other than `written`: those of clusters
+/// it no longer has, or of the layout before it had clusters (or after it lost them).
+fn stale_records(out_root: &Path, environment: &str, written: &[PathBuf]) -> Vec<PathBuf> {
+    let plain = record::path(out_root, environment, None);
+    let clusters = std::fs::read_dir(out_root.join(record::DIRECTORY).join(environment))
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|file| file.extension().is_some_and(|e| e == "json"));
+    let mut stale: Vec<PathBuf> =
+        std::iter::once(plain).chain(clusters).filter(|file| file.is_file() && !written.contains(file)).collect();
+    stale.sort();
+    stale
+}
+
 fn not_sticky(problem: Problem) -> Problem {
     let help = format!(
         "{}; until then every object is stamped with the current commit, as if new",
         problem.help.clone().unwrap_or_default()
     );
     problem.into_warning().help(help)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_of_a_layout_gone_are_stale() {
+        let out = tempfile::tempdir().unwrap();
+        let (plain, east, west) = (
+            record::path(out.path(), "prod", None),
+            record::path(out.path(), "prod", Some("east")),
+            record::path(out.path(), "prod", Some("west")),
+        );
+        std::fs::create_dir_all(east.parent().unwrap()).unwrap();
+        for file in [&plain, &east, &west] {
+            std::fs::write(file, "{}").unwrap();
+        }
+        assert_eq!(stale_records(out.path(), "prod", std::slice::from_ref(&east)), [west, plain.clone()]);
+        assert_eq!(stale_records(out.path(), "prod", std::slice::from_ref(&plain)).len(), 2);
+        assert!(stale_records(out.path(), "dev", &[]).is_empty());
+    }
 }

@@ -263,7 +263,7 @@ fn change_cause(
     component: &str,
     ring: Option<&str>,
     commit: Option<&str>,
-    trace: &crate::trace::record::TraceBlock,
+    trace: &crate::model::record::TraceBlock,
 ) -> String {
     let mut cause = format!("hldc: {component}");
     if let Some(ring) = ring {
@@ -336,7 +336,7 @@ fn set_all(object: &mut Value, path: &[&str], field: &str, pairs: &[(&str, Optio
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::record::TraceBlock;
+    use crate::model::record::TraceBlock;
     use proptest::prelude::*;
 
     /// Values from a small alphabet, so that two drawn values are often equal; keys are
