@@ -12,11 +12,15 @@ use crate::check;
 use crate::check::provenance::ConfigLayers;
 use crate::diag::Problem;
 use crate::emit;
-use crate::load::{self, Hld, Selection};
+use crate::load;
+use crate::model::environments::{Environments, Selection};
+use crate::model::plan::Planned;
+use crate::model::rendered::Rendered;
+use crate::model::tree::Hld;
 use crate::model::ComponentType;
 use crate::project::Project;
-use crate::render::{self, HelmSettings, Hook, HookRunner, HookStage, Rendered};
-use crate::resolve::{self, Environments};
+use crate::render::{self, HelmSettings, Hook, HookRunner, HookStage};
+use crate::resolve;
 use crate::scope::Scopes;
 use crate::sources::Sources;
 use crate::trace;
@@ -75,7 +79,7 @@ pub struct Opened {
 
 impl Opened {
     /// The target's components as it resolves them, with resolve's usual errors.
-    pub fn resolve(&self) -> Result<Vec<resolve::Planned<'_>>, Vec<Problem>> {
+    pub fn resolve(&self) -> Result<Vec<Planned<'_>>, Vec<Problem>> {
         resolve::resolve(&self.hld, &self.target)
     }
 }
@@ -181,6 +185,7 @@ pub fn compile_loaded(
     for (result, component_plan) in results.into_iter().zip(&planned) {
         match result {
             Ok(Some(mut component)) => {
+                crate::ring::rename::rename_for_ring(component_plan, &mut component);
                 warnings.append(&mut component.warnings);
                 rendered.push(component);
                 overlays.push(crate::patch::Overlays::of(&component_plan.layers));
@@ -235,7 +240,7 @@ fn with_jobs<T: Send>(jobs: Option<u16>, work: impl FnOnce() -> T + Send) -> T {
 pub struct Checked {
     pub targets: Vec<Environments>,
     /// One trace record per target (none without stamping).
-    pub records: Vec<trace::record::Record>,
+    pub records: Vec<crate::model::record::Record>,
     pub after_generate: Vec<Hook>,
     pub unchecked: BTreeSet<String>,
     pub warnings: Vec<Problem>,

@@ -11,43 +11,15 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde::Deserialize;
 use serde_yaml::Value;
 
 use crate::diag::Problem;
-use crate::load::{read_source, Declared};
+use crate::load::read_source;
+use crate::model::tree::Declared;
 use crate::model::{ComponentSpec, Hooks, Method};
-use crate::project::{Project, PROJECT_FILE};
+use crate::project::{CrdMethod, CrdSource, Project, PROJECT_FILE};
 use crate::sources::Sources;
 use crate::yaml::{parse_all, Document, Segment};
-
-/// How a remote entry is fetched: git only (a chart or a single http file holds no CRD tree).
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CrdMethod {
-    Git,
-}
-
-/// One entry of `crds:`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub enum CrdSource {
-    /// A path relative to the HLD root.
-    Local(String),
-    /// A file or directory in a fetched source.
-    Remote(RemoteCrds),
-}
-
-/// `{source, method, path, version, branch}`, as in a component entry.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RemoteCrds {
-    pub source: String,
-    pub method: CrdMethod,
-    pub path: Option<String>,
-    pub version: Option<String>,
-    pub branch: Option<String>,
-}
 
 /// The CustomResourceDefinitions of every `crds:` entry of `project`, fetching remote ones
 /// (all at once) first. A named file that is not a CRD is an error: a typo in a path should not

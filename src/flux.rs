@@ -9,7 +9,7 @@
 use serde_yaml::{Mapping, Value};
 
 use crate::emit;
-use crate::resolve::Environments;
+use crate::model::environments::Environments;
 
 /// `clusters/<name>/hldc.yaml` → the Kustomization syncing `./generated/<output dir>`.
 pub fn kustomizations(targets: &[Environments]) -> Vec<(String, String)> {

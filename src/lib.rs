@@ -33,6 +33,7 @@ pub mod localgit;
 pub mod model;
 pub mod ops;
 pub mod patch;
+pub mod paths;
 pub mod previous;
 pub mod process;
 pub mod project;

@@ -10,9 +10,9 @@ use serde_yaml::Value;
 
 use crate::diag::Problem;
 use crate::files::{self, Boundary};
+use crate::model::record::{Record, Unreadable};
+use crate::model::rendered::Rendered;
 use crate::model::ObjectId;
-use crate::render::Rendered;
-use crate::trace::record::{Record, Unreadable};
 use crate::yaml;
 
 /// One object of an output, as data (or what a reader keeps of it), and the file (relative
@@ -117,7 +117,7 @@ pub fn read_as<T: Send>(
     Ok(objects)
 }
 
-/// Reads the trace record an earlier `generate` wrote (`trace::record::path`); `None` when
+/// Reads the trace record an earlier `generate` wrote (`model::record::path`); `None` when
 /// there is none yet.
 pub fn read_record(path: &Path) -> Result<Option<Record>, Problem> {
     let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();

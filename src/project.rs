@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::diag::{Problem, Problems};
 use crate::load::read_document;
-use crate::resolve::Environments;
+use crate::model::environments::Environments;
 use crate::schema::Schema;
 use crate::scope::ScopeRule;
 use crate::sources::Sources;
@@ -32,7 +32,7 @@ pub struct Project {
     pub rings: crate::route::RingSettings,
     /// CRD files whose custom resources the output checks are checked against (`crds.rs`).
     #[serde(default)]
-    pub crds: Vec<crate::crds::CrdSource>,
+    pub crds: Vec<CrdSource>,
     /// `hldc.yaml` itself, to point at its entries.
     #[serde(skip)]
     pub document: Option<std::sync::Arc<Document>>,
@@ -45,6 +45,34 @@ pub struct EnvironmentSpec {
     /// In the order written, which is the order they render and are listed in.
     #[serde(default)]
     pub clusters: Vec<String>,
+}
+
+/// How a remote entry is fetched: git only (a chart or a single http file holds no CRD tree).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CrdMethod {
+    Git,
+}
+
+/// One entry of `crds:`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum CrdSource {
+    /// A path relative to the HLD root.
+    Local(String),
+    /// A file or directory in a fetched source.
+    Remote(RemoteCrds),
+}
+
+/// `{source, method, path, version, branch}`, as in a component entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteCrds {
+    pub source: String,
+    pub method: CrdMethod,
+    pub path: Option<String>,
+    pub version: Option<String>,
+    pub branch: Option<String>,
 }
 
 impl Project {

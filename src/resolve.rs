@@ -6,114 +6,13 @@ use std::sync::Arc;
 
 use crate::diag::Problem;
 use crate::layer::{merge_stack, Layer};
-use crate::load::{unknown_environment, Hld, Node, Placement};
+use crate::model::environments::Environments;
+use crate::model::plan::Planned;
+use crate::model::tree::{Hld, Node, Placement};
 use crate::model::ComponentConfig;
-use crate::ring::{self, Ring};
+use crate::ring;
+use crate::suggest::did_you_mean;
 use crate::yaml::Document;
-
-/// The environments of a run, highest priority first, the cluster it renders for if any, and
-/// the output directory they name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Environments {
-    names: Vec<String>,
-    cluster: Option<String>,
-}
-
-impl Environments {
-    pub fn new(names: &[String]) -> Environments {
-        Environments { names: names.to_vec(), cluster: None }
-    }
-
-    /// The same environments rendered for one of their clusters: its config files are one more
-    /// layer, above the environments'.
-    pub fn with_cluster(self, cluster: &str) -> Environments {
-        Environments { cluster: Some(cluster.to_string()), ..self }
-    }
-
-    pub fn cluster(&self) -> Option<&str> {
-        self.cluster.as_deref()
-    }
-
-    /// The layers to read from a component's config files, highest priority first.
-    pub fn layer_order(&self) -> impl Iterator<Item = &str> {
-        self.cluster
-            .as_deref()
-            .into_iter()
-            .chain(self.names.iter().map(String::as_str).filter(|n| *n != "common"))
-            .chain(["common"])
-    }
-
-    /// The directory under `generated/`: the names joined by `-`, or `common` when none; a
-    /// cluster's is a directory inside it.
-    pub fn output_dir(&self) -> String {
-        let environments = self.environment_dir();
-        match &self.cluster {
-            Some(cluster) => format!("{environments}/{cluster}"),
-            None => environments,
-        }
-    }
-
-    /// The environments' directory under `generated/` (`prod-east`), without the cluster: the
-    /// environment as stamps and trace records name it.
-    pub fn environment_dir(&self) -> String {
-        if self.names.is_empty() {
-            "common".to_string()
-        } else {
-            self.names.join("-")
-        }
-    }
-
-    pub fn names(&self) -> &[String] {
-        &self.names
-    }
-}
-
-/// One enabled component with the config it renders with.
-#[derive(Debug)]
-pub struct Planned<'h> {
-    pub node: &'h Node,
-    /// Directory of the component's output file, relative to the environment's output root
-    /// (`""` for the top level), `/`-separated.
-    pub output_dir: String,
-    /// The config layers, highest priority first.
-    pub layers: Vec<Layer>,
-    pub config: ComponentConfig,
-    /// The ring this copy of the component renders, for a component with rings.
-    pub ring: Option<Ring>,
-}
-
-impl Planned<'_> {
-    /// The output file of a component that renders manifests; containers write none.
-    pub fn output_file(&self) -> Option<String> {
-        if !self.node.renders() {
-            return None;
-        }
-        let file = format!("{}.yaml", self.name());
-        Some(if self.output_dir.is_empty() { file } else { format!("{}/{file}", self.output_dir) })
-    }
-
-    /// The component's name, suffixed with its ring unless that is the default ring.
-    pub fn name(&self) -> String {
-        self.suffixed(self.node.name())
-    }
-
-    /// `.Release.Name` for a helm component: `helm.releaseName` or the name, ring-suffixed.
-    pub fn release_name(&self) -> String {
-        self.suffixed(self.config.helm.release_name.as_deref().unwrap_or(self.node.name()))
-    }
-
-    /// How messages name this copy of the component: its path, and its ring.
-    pub fn label(&self) -> String {
-        match &self.ring {
-            Some(ring) => format!("{} (ring {})", self.node.path, ring.name),
-            None => self.node.path.clone(),
-        }
-    }
-
-    fn suffixed(&self, base: &str) -> String {
-        self.ring.as_ref().map_or_else(|| base.to_string(), |ring| ring.suffixed(base))
-    }
-}
 
 /// Resolves every enabled component, in tree order (parents before children).
 pub fn resolve<'h>(hld: &'h Hld, environments: &Environments) -> Result<Vec<Planned<'h>>, Vec<Problem>> {
@@ -202,6 +101,21 @@ fn visit<'h>(
         };
         visit(child, inherited, child_dir, environments, out, problems);
     }
+}
+
+/// Suggests a known environment for a mistyped one.
+pub fn unknown_environment(hld: &Hld, env: &str) -> Problem {
+    let mut problem = Problem::error(
+        "hldc::config::unknown-environment",
+        format!("no config file for environment `{env}` anywhere in the HLD"),
+    )
+    .label("unknown environment");
+    let known: Vec<&str> = hld.environments.iter().map(String::as_str).collect();
+    problem = match did_you_mean(env, known.iter().copied()) {
+        Some(near) => problem.help(format!("did you mean `{near}`? known environments: {}", known.join(", "))),
+        None => problem.help(format!("create `config/{env}.yaml` in a component, or use one of: {}", known.join(", "))),
+    };
+    problem
 }
 
 /// Two components that would write the same output file (a `type: component` child named like

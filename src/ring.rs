@@ -7,30 +7,12 @@ use serde_yaml::Value;
 
 use crate::diag::{Location, Problem};
 use crate::layer::{merge_stack, Layer};
-use crate::load::Node;
+use crate::model::plan::Ring;
+use crate::model::tree::Node;
 use crate::model::ComponentType;
 use crate::yaml::Segment;
 
 pub mod rename;
-
-/// One ring of a component.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ring {
-    pub name: String,
-    /// The default ring keeps the component's name; the others are `<name>-<ring>`.
-    pub default: bool,
-}
-
-impl Ring {
-    /// `base` as this ring names it.
-    pub fn suffixed(&self, base: &str) -> String {
-        if self.default {
-            base.to_string()
-        } else {
-            format!("{base}-{}", self.name)
-        }
-    }
-}
 
 /// The rings a component's stack gives it, sorted by name (none: the component is not ringed).
 /// A ring set to null in a higher layer is gone.
@@ -116,7 +98,7 @@ pub fn written_at(layers: &[Layer], key: &str) -> Option<Location> {
 
 /// `ringRoute` on a component without rings routes nothing: likely rings removed, or set on
 /// the wrong component.
-pub fn check_ring_route(planned: &crate::resolve::Planned) -> Option<Problem> {
+pub fn check_ring_route(planned: &crate::model::plan::Planned) -> Option<Problem> {
     if planned.ring.is_some() {
         return None;
     }

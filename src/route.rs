@@ -10,8 +10,8 @@ use serde_yaml::Value;
 
 use crate::diag::{Problem, SourceFile};
 use crate::layer::merge_stack;
-use crate::render::{Object, Rendered};
-use crate::resolve::Planned;
+use crate::model::plan::Planned;
+use crate::model::rendered::{Object, Rendered};
 use crate::scope::{Scope, ScopeRule};
 use crate::yaml::parse_one;
 
@@ -194,7 +194,7 @@ pub fn routes(
         let origin = rendered
             .iter()
             .find(|r| Some(&r.file) == default.output_file().as_ref())
-            .map(|r| crate::trace::Origin { ring: None, ..r.origin.clone() })
+            .map(|r| crate::model::rendered::Origin { ring: None, ..r.origin.clone() })
             .unwrap_or_default();
         routes.push(generated(default, file, &object, origin)?);
     }
@@ -323,7 +323,7 @@ fn generated(
     planned: &Planned,
     file: String,
     object: &serde_json::Value,
-    origin: crate::trace::Origin,
+    origin: crate::model::rendered::Origin,
 ) -> Result<Rendered, Problem> {
     let value: Value = serde_yaml::to_value(object).map_err(|e| {
         Problem::error("hldc::ring::route", format!("cannot build the route of `{}`: {e}", planned.node.path))

@@ -23,7 +23,7 @@ pub enum Schema {
     Access,
     Lock,
     Project,
-    /// Not an input: the trace record `generate` writes (`trace::record`).
+    /// Not an input: the trace record `generate` writes (`model::record`).
     TraceRecord,
 }
 

@@ -16,7 +16,7 @@ use serde_yaml::Value;
 
 use crate::check::kube;
 use crate::diag::Problem;
-use crate::render::{Object, Rendered};
+use crate::model::rendered::{Object, Rendered};
 use crate::yaml::Document;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -3,14 +3,15 @@
 //! fetched by `fetch` into the content-addressed cache, pinned in `hldc.lock`, and located there.
 
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::diag::{Problem, Source};
 use crate::fetch::{self, FetchError, FetchErrorKind, FetchOptions, GitRef, Lockfile, SourceSpec};
 use crate::files::{self, Boundary, Walk};
-use crate::load::Declared;
+use crate::model::tree::Declared;
 use crate::model::Method;
+use crate::paths::join_relative;
 
 /// A chart prepared for rendering: where it is, and how messages name it.
 #[derive(Debug, Clone)]
@@ -576,26 +577,8 @@ fn code_and_help(kind: FetchErrorKind) -> (&'static str, &'static str) {
     }
 }
 
-/// Joins a relative path onto `base` lexically, resolving `.` and `..`; `None` for an
-/// absolute path. Containment is checked by the caller.
-pub fn join_relative(base: &Path, relative: &str) -> Option<PathBuf> {
-    let mut joined = base.to_path_buf();
-    for component in Path::new(relative).components() {
-        match component {
-            Component::Normal(part) => joined.push(part),
-            Component::CurDir => {}
-            Component::ParentDir => {
-                joined.pop();
-            }
-            Component::RootDir | Component::Prefix(_) => return None,
-        }
-    }
-    Some(joined)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::join_relative;
     use std::path::Path;
 
     #[test]
@@ -604,14 +587,5 @@ mod tests {
         assert_eq!(super::relative_to(Path::new("/work/repo"), root), Path::new("../repo"));
         assert_eq!(super::relative_to(Path::new("/work/hld/vendor/repo"), root), Path::new("vendor/repo"));
         assert_eq!(super::relative_to(root, root), Path::new("."));
-    }
-
-    #[test]
-    fn join_relative_resolves_dots_and_refuses_absolute() {
-        let base = Path::new("/hld/a");
-        assert_eq!(join_relative(base, "./charts/x").unwrap(), Path::new("/hld/a/charts/x"));
-        assert_eq!(join_relative(base, "charts/../static").unwrap(), Path::new("/hld/a/static"));
-        assert_eq!(join_relative(base, "../b").unwrap(), Path::new("/hld/b"));
-        assert!(join_relative(base, "/etc").is_none());
     }
 }

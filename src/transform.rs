@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use serde_yaml::{Mapping, Value};
 
 use crate::diag::Problem;
+use crate::model::rendered::Rendered;
 use crate::model::ObjectId;
-use crate::render::Rendered;
 use crate::scope::Scopes;
 use crate::yaml::Segment;
 
@@ -76,7 +76,7 @@ pub fn inject_namespaces(rendered: &mut [Rendered], scopes: &Scopes) {
 
 /// Two objects with the same apiVersion, kind, namespace and name would fight in the cluster.
 pub fn check_unique_identities(rendered: &[Rendered], scopes: &Scopes) -> Vec<Problem> {
-    let mut first_seen: BTreeMap<ObjectId, (&str, &crate::render::Object)> = BTreeMap::new();
+    let mut first_seen: BTreeMap<ObjectId, (&str, &crate::model::rendered::Object)> = BTreeMap::new();
     let mut problems = Vec::new();
     for component in rendered {
         for object in &component.objects {
@@ -116,7 +116,7 @@ pub fn check_unique_identities(rendered: &[Rendered], scopes: &Scopes) -> Vec<Pr
 
 /// How to fix a duplicate; a copy that a chart ships in `crds/` can be dropped from its
 /// release alone, which is the usual fix when another component installs the CRDs.
-fn duplicate_help(copies: [(&str, &crate::render::Object); 2]) -> String {
+fn duplicate_help(copies: [(&str, &crate::model::rendered::Object); 2]) -> String {
     let general =
         "remove one of them, disable one component for this environment, or give them different names or namespaces";
     match copies.iter().find(|(_, object)| object.from_chart_crds()) {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use common::hldc;
 use git2::{Oid, Repository, Signature, Time};
-use hldc::trace::record::{self, Record};
+use hldc::model::record::{self, Record};
 use serde_json::{json, Value};
 
 /// 2024-05-01T10:00:00Z: the first HLD commit.

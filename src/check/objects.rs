@@ -13,7 +13,7 @@ use super::provenance::{self, ConfigLayers};
 use super::{lookup, path, Locate};
 use crate::diag::Problem;
 use crate::layer::Layer;
-use crate::render::Rendered;
+use crate::model::rendered::Rendered;
 use crate::scope::Scopes;
 use crate::trace::stamp::PREFIX;
 use crate::yaml::{Document, Segment, ValuePath};
@@ -57,7 +57,7 @@ pub fn check(
     scopes: &Scopes,
     config: &ConfigLayers,
 ) -> ObjectReport {
-    let in_output = components.iter().flat_map(|c| &c.objects).map(crate::render::Object::value);
+    let in_output = components.iter().flat_map(|c| &c.objects).map(crate::model::rendered::Object::value);
     let crds = CrdSchemas::of(in_output.chain(named.iter().map(|d| &d.value)));
     // Components in parallel: on 2,000 objects this is what keeps `generate`'s check cheap.
     let reports: Vec<ObjectReport> =
@@ -396,7 +396,7 @@ mod tests {
         let objects = crate::yaml::parse_all(&file)
             .unwrap()
             .into_iter()
-            .map(|document| crate::render::Object { document, from_helm: false })
+            .map(|document| crate::model::rendered::Object { document, from_helm: false })
             .collect();
         let components = [Rendered {
             component: "app/web".into(),
@@ -428,7 +428,7 @@ mod tests {
         let objects = crate::yaml::parse_all(&file)
             .unwrap()
             .into_iter()
-            .map(|document| crate::render::Object { document, from_helm: false })
+            .map(|document| crate::model::rendered::Object { document, from_helm: false })
             .collect();
         let components = [Rendered {
             component: "app/web".into(),

@@ -7,8 +7,8 @@ use serde_yaml::Value;
 
 use crate::diag::Problem;
 use crate::layer::Layer;
-use crate::load::{Hld, Node};
-use crate::resolve::Planned;
+use crate::model::plan::Planned;
+use crate::model::tree::{Hld, Node};
 use crate::suggest::did_you_mean;
 use crate::yaml::{display_path, Document, Segment, ValuePath};
 

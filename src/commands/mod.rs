@@ -8,8 +8,8 @@ use crate::check;
 use crate::cli::RenderArgs;
 use crate::compile::{CompileOptions, HookPolicy};
 use crate::diag::Problem;
+use crate::model::environments::Environments;
 use crate::render::{HelmSettings, RenderCache};
-use crate::resolve::Environments;
 use crate::settings::Settings;
 
 pub mod add;

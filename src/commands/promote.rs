@@ -9,10 +9,10 @@ use crate::check;
 use crate::cli::PromoteArgs;
 use crate::compile::{CompileOptions, HookPolicy};
 use crate::diff::Noise;
+use crate::model::environments::Environments;
 use crate::ops;
 use crate::ops::diff::{Baseline, DiffOptions};
 use crate::ops::promote::PromoteOptions;
-use crate::resolve::Environments;
 use crate::settings::Settings;
 
 pub fn run(args: &PromoteArgs, settings: &Settings) -> Ran {

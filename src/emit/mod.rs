@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use crate::atomic::{self, Access};
 use crate::diag::Problem;
-use crate::render::Rendered;
+use crate::model::rendered::Rendered;
 
 /// The files of one environment's output: relative path (`/`-separated) to contents.
 pub type OutputFiles = BTreeMap<String, String>;

@@ -97,7 +97,7 @@ pub(crate) fn check_local_source(url: &str, ctx: &Ctx<'_>) -> Result<(), Failure
     // path that does not exist is left to the fetch to report, if it stays inside as written.
     let inside = match base.join(url).canonicalize() {
         Ok(real) => real.starts_with(boundary),
-        Err(_) => crate::sources::join_relative(base, url).is_some_and(|joined| joined.starts_with(boundary)),
+        Err(_) => crate::paths::join_relative(base, url).is_some_and(|joined| joined.starts_with(boundary)),
     };
     if inside {
         Ok(())

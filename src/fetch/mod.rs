@@ -107,6 +107,7 @@
 //! each request at most [`FetchOptions::fetch_timeout`].
 
 pub(crate) mod cache;
+mod chart;
 mod constraint;
 mod error;
 mod git;
@@ -247,7 +248,7 @@ pub fn check_offline(spec: &SourceSpec, lock: &Lockfile, opts: &FetchOptions) ->
         (
             SourceSpec::HelmRepo { constraint, .. } | SourceSpec::Oci { constraint, .. },
             Some(LockValue::Helm { version, .. }),
-        ) => helm::check_pinned_version(version, constraint),
+        ) => chart::check_pinned_version(version, constraint),
         _ => Ok(()),
     };
     checked.err().map(|failure| FetchError::from_failure(spec, failure, &opts.tokens))
@@ -335,7 +336,7 @@ fn fetch_one(spec: &SourceSpec, ctx: &Ctx<'_>) -> Result<Outcome, Failure> {
         SourceSpec::HelmRepo { repository, chart, constraint } => {
             helm::fetch_repo_chart(repository, chart, constraint, ctx)
         }
-        SourceSpec::Oci { reference, constraint } => oci::fetch(reference, constraint, ctx),
+        SourceSpec::Oci { reference, constraint } => helm::fetch_oci_chart(reference, constraint, ctx),
         SourceSpec::Http { url } => http::fetch_file(url, ctx),
     };
     match &result {

@@ -8,20 +8,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::fetch::cache::{self, sha256_file};
+use crate::fetch::chart::{self, Archive, ChartMeta, Pins};
 use crate::fetch::constraint::HelmConstraint;
 use crate::fetch::error::{Failure, FetchErrorKind};
-use crate::fetch::helm::{self, Archive, ChartMeta, ChartSource, Pins};
 use crate::fetch::lock::{split_oci_reference, LockKey, LockValue};
 use crate::fetch::spec::redact_url;
-use crate::fetch::{Ctx, Outcome};
+use crate::fetch::Ctx;
 use crate::process;
 
-pub(crate) fn fetch(reference: &str, constraint: &str, ctx: &Ctx<'_>) -> Result<(Outcome, String), Failure> {
-    validate_reference(reference)?;
-    helm::fetch_chart(&ChartSource::Oci { reference: reference.trim().to_string() }, constraint, ctx)
-}
-
-fn validate_reference(reference: &str) -> Result<(), Failure> {
+pub(crate) fn validate_reference(reference: &str) -> Result<(), Failure> {
     let (repository, chart) = split_oci_reference(reference);
     if !reference.trim().starts_with("oci://") || chart.is_empty() || repository.len() <= "oci://".len() {
         return Err(Failure::new(
@@ -68,8 +63,8 @@ pub(crate) fn get_archive(
     let wanted = exact_version(constraint)?;
     let archive = match ctx.lock.get(&key) {
         Some(LockValue::Helm { version, digest }) => {
-            helm::check_pinned_version(version, constraint)?;
-            helm::pinned_archive(reference, version, digest, &format!("{shown} {version}"), ctx, |sha| {
+            chart::check_pinned_version(version, constraint)?;
+            chart::pinned_archive(reference, version, digest, &format!("{shown} {version}"), ctx, |sha| {
                 let pulled = pull(reference, Some(version), ctx)?;
                 if pulled.sha256 != sha {
                     return Err(Failure::new(
@@ -85,11 +80,11 @@ pub(crate) fn get_archive(
             let pulled = pull(reference, wanted.as_deref(), ctx)?;
             store(&pulled, ctx)?;
             let archive = Archive { sha256: pulled.sha256.clone(), version: pulled.version.clone() };
-            helm::prove_archive(reference, &archive, ctx)?;
+            chart::prove_archive(reference, &archive, ctx)?;
             archive
         }
     };
-    helm::record_pin(key, &archive, pins);
+    chart::record_pin(key, &archive, pins);
     Ok(archive)
 }
 

@@ -10,7 +10,7 @@ use git2::{Oid, Repository, Sort};
 
 use crate::diag::Problem;
 use crate::localgit;
-use crate::trace::record::{Component, Record, Unreadable, DIRECTORY};
+use crate::model::record::{Component, Record, Unreadable, DIRECTORY};
 
 pub struct ManifestCommit {
     pub id: Oid,

@@ -23,7 +23,7 @@ use serde::Serialize;
 use self::history::{committed, ManifestCommit, ManifestRepo};
 use self::sync::SyncPosition;
 use crate::diag::Problem;
-use crate::trace::record::{self, Component, Record};
+use crate::model::record::{self, Component, Record};
 
 #[derive(Debug, Default)]
 pub struct JourneyOptions {

@@ -10,8 +10,8 @@ use crate::diag::{visible, Problem};
 use crate::diff::{self, Comparison, Noise};
 use crate::fetch::FetchOptions;
 use crate::localgit;
+use crate::model::environments::Environments;
 use crate::previous;
-use crate::resolve::Environments;
 use crate::settings::Settings;
 use crate::sources::Sources;
 

@@ -195,7 +195,7 @@ fn children_of(root: &Path, names: &[String]) -> Result<Children, Problem> {
                 dir = [source, path]
                     .into_iter()
                     .flatten()
-                    .fold(dir, |d, part| crate::sources::join_relative(&d, &part).unwrap_or_else(|| d.join(part)));
+                    .fold(dir, |d, part| crate::paths::join_relative(&d, &part).unwrap_or_else(|| d.join(part)));
                 file = display_relative(root, &dir.join(COMPONENT_FILE));
                 editor = open_component_file(root, &dir)?;
                 list = vec![Segment::Key("subcomponents".into())];

@@ -7,8 +7,8 @@ use crate::compile::{compile_targets, Checked, CompileOptions, HookPolicy, Stamp
 use crate::diag::Problem;
 use crate::emit;
 use crate::flux;
+use crate::model::environments::Environments;
 use crate::render;
-use crate::resolve::Environments;
 use crate::sources::Sources;
 use crate::trace;
 
@@ -72,7 +72,7 @@ pub fn generate(
     let flux_files = if output.flux_kustomizations { flux::kustomizations(&targets) } else { Vec::new() };
     // Every place written is checked before anything is read or written: the output a
     // directory replaces is read back for its stamps.
-    let records_dir = Path::new(trace::record::DIRECTORY).join(options.environments.environment_dir());
+    let records_dir = Path::new(crate::model::record::DIRECTORY).join(options.environments.environment_dir());
     let mut stagings: Vec<(Option<String>, emit::Staging)> = Vec::new();
     for (cluster, relative) in replaced {
         let staging = emit::Staging::new(&generated.join(&relative));
@@ -91,7 +91,7 @@ pub fn generate(
     }
     let stamping = Stamping::describing(
         sources.hld_root(),
-        vec![generated.clone(), out_root.join(trace::record::DIRECTORY)],
+        vec![generated.clone(), out_root.join(crate::model::record::DIRECTORY)],
         out_root,
     );
     let mut file_count = 0;

@@ -9,9 +9,9 @@ use serde::Serialize;
 use serde_yaml::Value;
 
 use crate::diag::{Problem, SourceFile};
+use crate::model::record::{self, Record};
 use crate::model::ObjectId;
 use crate::previous;
-use crate::trace::record::{self, Record};
 use crate::trace::stamp::{self, annotation};
 use crate::yaml;
 

@@ -13,9 +13,10 @@ use serde_yaml::Value;
 use crate::diag::Problem;
 use crate::fetch::{Lockfile, SourceSpec};
 use crate::layer::Layer;
-use crate::load::{Declared, Node, Placement};
+use crate::model::environments::Environments;
+use crate::model::tree::{Declared, Node, Placement};
 use crate::model::{ComponentSpec, ComponentType, Method};
-use crate::resolve::{self, Environments};
+use crate::resolve;
 use crate::sources::Sources;
 
 /// One component as the target resolves it, and the components under it: built once, then

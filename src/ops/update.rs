@@ -4,7 +4,9 @@ use std::path::Path;
 
 use crate::diag::Problem;
 use crate::fetch;
-use crate::load::{self, Declared, Node, Selection};
+use crate::load;
+use crate::model::environments::Selection;
+use crate::model::tree::{Declared, Node};
 use crate::model::ComponentType;
 use crate::sources::Sources;
 use crate::suggest::did_you_mean;

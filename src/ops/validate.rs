@@ -12,11 +12,14 @@ use serde_json::json;
 use crate::check::{kube, tree};
 use crate::compile::{self, CompileOptions, HookPolicy};
 use crate::diag::{Level, Problem};
-use crate::load::{self, Hld, Node, Selection};
+use crate::load;
+use crate::model::environments::Environments;
+use crate::model::environments::Selection;
+use crate::model::tree::{Hld, Node};
 use crate::model::{ComponentType, Method};
 use crate::project::Project;
 use crate::render::HelmSettings;
-use crate::resolve::{self, Environments};
+use crate::resolve;
 use crate::settings::Settings;
 use crate::sources::Sources;
 

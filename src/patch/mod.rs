@@ -21,7 +21,7 @@ use serde_yaml::{Mapping, Value};
 
 use crate::diag::{Location, Problem};
 use crate::layer::{merge_stack, Layer};
-use crate::render::Rendered;
+use crate::model::rendered::Rendered;
 use crate::scope::Scopes;
 use crate::yaml::{Document, Segment, ValuePath};
 

@@ -3,10 +3,10 @@
 
 use std::path::Path;
 
-use crate::diag::{Location, Problem, SourceFile};
+use crate::diag::{Problem, SourceFile};
 use crate::emit::yaml;
+use crate::model::plan::Planned;
 use crate::process::{self, Failure};
-use crate::resolve::Planned;
 use crate::sources::{Chart, Sources};
 use crate::yaml::{manifests, Document};
 
@@ -148,23 +148,5 @@ fn failure_problem(planned: &Planned, chart: &Chart, helm: &Path, failure: Failu
         )
         .at(location)
         .help("this is a problem of the machine (pipes, processes), not of the HLD; run again"),
-    }
-}
-
-/// Whether helm took a rendered object from a chart's `crds/` directory (its own or a
-/// subchart's): helm writes `# Source: <chart>/crds/<file>` (or `<chart>/charts/<sub>/crds/...`)
-/// above each document it prints.
-pub fn from_chart_crds(origin: &Location) -> bool {
-    let Some((source, _)) = crate::yaml::helm_template(origin) else {
-        return false;
-    };
-    // The first segment is the chart's name; then subcharts, each `charts/<name>`.
-    let mut segments = source.split('/').skip(1);
-    loop {
-        match segments.next() {
-            Some("crds") => return true,
-            Some("charts") if segments.next().is_some() => {}
-            _ => return false,
-        }
     }
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::diag::{Location, Problem};
-use crate::resolve::Planned;
+use crate::model::plan::Planned;
 
 #[derive(Debug, Clone, Copy)]
 pub enum HookStage {

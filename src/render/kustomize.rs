@@ -13,9 +13,10 @@ use serde_yaml::Value;
 
 use crate::diag::{Problem, SourceFile};
 use crate::files::{Refusal, Refused};
-use crate::load::{read_source, Declared};
+use crate::load::read_source;
+use crate::model::plan::Planned;
+use crate::model::tree::Declared;
 use crate::process::{self, Failure};
-use crate::resolve::Planned;
 use crate::sources::Sources;
 use crate::yaml::{manifests, parse_all, parse_one, Document, Segment};
 

@@ -7,6 +7,7 @@ mod determinism;
 mod helm;
 mod hooks;
 mod kustomize;
+mod origin;
 mod static_files;
 
 use std::path::PathBuf;
@@ -15,9 +16,10 @@ use std::time::Duration;
 
 use serde_yaml::Value;
 
-use crate::diag::{Location, Problem};
-use crate::model::{ComponentType, ObjectId};
-use crate::resolve::Planned;
+use crate::diag::Problem;
+use crate::model::plan::Planned;
+use crate::model::rendered::{Object, Rendered};
+use crate::model::ComponentType;
 use crate::sources::{Chart, Sources};
 use crate::yaml::Document;
 
@@ -46,54 +48,6 @@ pub enum Kustomize {
     Standalone(PathBuf),
     /// kubectl's built-in kustomize: `kubectl kustomize DIR`.
     Kubectl(PathBuf),
-}
-
-/// One Kubernetes object, as parsed from its manifest file or from helm's output, with the
-/// positions of its nodes there: later stages change the value (namespaces) and point problems
-/// at the place it came from.
-#[derive(Debug, Clone)]
-pub struct Object {
-    pub document: Document,
-    /// helm printed it, after a `# Source:` comment naming its template.
-    pub from_helm: bool,
-}
-
-impl Object {
-    pub fn value(&self) -> &Value {
-        &self.document.value
-    }
-
-    /// Its identity as it stands (after namespace injection, once that ran).
-    pub fn id(&self) -> ObjectId {
-        ObjectId::of(&self.document.value)
-    }
-
-    /// A chart shipped it in `crds/`: `helm: {includeCRDs: false}` leaves it out. Asked only
-    /// to explain a problem: it needs the document's position.
-    pub fn from_chart_crds(&self) -> bool {
-        self.from_helm && helm::from_chart_crds(&self.origin())
-    }
-
-    /// Where the object starts in the text it was read from.
-    pub fn origin(&self) -> Location {
-        self.document.value_location(&[])
-    }
-}
-
-/// The output of one component.
-#[derive(Debug, Clone)]
-pub struct Rendered {
-    /// The component's path in the tree (`Node::path`).
-    pub component: String,
-    /// Output file, relative to the environment's output directory.
-    pub file: String,
-    /// The namespace to set on namespaced objects that have none (`injectNamespace`).
-    pub inject_namespace: Option<String>,
-    pub objects: Vec<Object>,
-    /// What rendering noticed without failing (files of a static path left out).
-    pub warnings: Vec<Problem>,
-    /// Its ring, trace block, sources and defining file: what stamps and the trace record say.
-    pub origin: crate::trace::Origin,
 }
 
 /// Renders one component; `None` for containers, which produce no manifests.
@@ -127,13 +81,9 @@ pub fn render(
     let from_helm = planned.node.component_type() == ComponentType::Helm;
     let mut documents = crate::yaml::manifests::expand_lists(documents);
     warnings.extend(documents.iter_mut().flat_map(|document| std::mem::take(&mut document.warnings)));
-    let mut objects = documents.into_iter().map(|d| into_object(d, from_helm)).collect::<Result<Vec<_>, _>>()?;
-    // A chart names its objects after the (ring-suffixed) release; static manifests need renaming.
-    if let Some(ring) = planned.ring.as_ref().filter(|ring| !ring.default && !from_helm) {
-        crate::ring::rename::rename(&mut objects, &ring.name);
-    }
+    let objects = documents.into_iter().map(|d| into_object(d, from_helm)).collect::<Result<Vec<_>, _>>()?;
     let inject_namespace = planned.config.namespace.clone().filter(|_| planned.config.inject_namespace);
-    let origin = crate::trace::Origin::of(planned, sources);
+    let origin = origin::of(planned, sources);
     Ok(Some(Rendered { component: planned.node.path.clone(), file, inject_namespace, objects, warnings, origin }))
 }
 

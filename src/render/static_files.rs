@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::diag::Problem;
 use crate::load::read_source;
-use crate::resolve::Planned;
+use crate::model::plan::Planned;
 use crate::sources::Sources;
 use crate::yaml::{self, Document};
 

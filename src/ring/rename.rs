@@ -23,13 +23,25 @@ use std::collections::BTreeSet;
 
 use serde_yaml::Value;
 
-use crate::render::Object;
+use crate::model::plan::Planned;
+use crate::model::rendered::{Object, Rendered};
+use crate::model::ComponentType;
 
 /// Kinds kept under their own name in every ring.
 const SHARED_KINDS: &[&str] = &["Namespace", "CustomResourceDefinition"];
 
+/// The pass after rendering that renames a static (or kustomize) component's objects for its
+/// non-default ring. A chart names its objects after the ring-suffixed release itself, and the
+/// default ring keeps the names.
+pub fn rename_for_ring(planned: &Planned, rendered: &mut Rendered) {
+    let renamed = planned.ring.as_ref().filter(|ring| !ring.default);
+    if let Some(ring) = renamed.filter(|_| planned.node.component_type() != ComponentType::Helm) {
+        rename(&mut rendered.objects, &ring.name);
+    }
+}
+
 /// Renames `objects` for ring `ring` (a non-default ring).
-pub fn rename(objects: &mut [Object], ring: &str) {
+fn rename(objects: &mut [Object], ring: &str) {
     let suffixed = |name: &str| format!("{name}-{ring}");
     let names: BTreeSet<String> = objects
         .iter()

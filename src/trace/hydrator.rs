@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
+use crate::model::record::Record;
 use crate::trace::git::{Commit, Reference};
-use crate::trace::record::Record;
 
 /// The file's name, beside the manifests.
 pub const FILE: &str = "hydrator.metadata";

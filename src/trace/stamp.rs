@@ -6,7 +6,7 @@
 use serde_yaml::{Mapping, Value};
 use sha2::{Digest as _, Sha256};
 
-use crate::trace::Origin;
+use crate::model::rendered::Origin;
 
 /// hldc's own prefix: every key hldc stamps starts with it, and no rendered object may set a
 /// key under it (`check::objects::reserved_keys`), so a stamp is never content.
@@ -263,7 +263,7 @@ fn change_cause(
     component: &str,
     ring: Option<&str>,
     commit: Option<&str>,
-    trace: &crate::trace::record::TraceBlock,
+    trace: &crate::model::record::TraceBlock,
 ) -> String {
     let mut cause = format!("hldc: {component}");
     if let Some(ring) = ring {
@@ -336,7 +336,7 @@ fn set_all(object: &mut Value, path: &[&str], field: &str, pairs: &[(&str, Optio
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::record::TraceBlock;
+    use crate::model::record::TraceBlock;
     use proptest::prelude::*;
 
     /// Values from a small alphabet, so that two drawn values are often equal; keys are

@@ -1,11 +1,20 @@
-//! Plain data shared by the stages: what a component says, what a config layer says, and the
-//! rendered objects. No IO and no policy here.
+//! Plain data shared by the stages: what a component says and what a config layer says (here),
+//! and the pipeline's data between its stages: the environments of a run (`environments`), the
+//! loaded tree (`tree`), the plan of a run (`plan`), the rendered objects with their origin
+//! (`rendered`), the trace record (`record`). Stages import their inputs from here, never from
+//! the stage that produced them. No IO and no policy here.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Deserialize;
 use serde_yaml::{Mapping, Value};
+
+pub mod environments;
+pub mod plan;
+pub mod record;
+pub mod rendered;
+pub mod tree;
 
 /// What a component produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -146,7 +155,7 @@ pub struct ComponentConfig {
     /// How `helm template` runs; never part of the values.
     pub helm: HelmOptions,
     /// Where the current deployment came from (CI sets it); stamped and recorded, never values.
-    pub trace: crate::trace::record::TraceBlock,
+    pub trace: crate::model::record::TraceBlock,
 }
 
 impl ComponentConfig {

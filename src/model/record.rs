@@ -176,22 +176,6 @@ pub fn path(out_root: &Path, environment: &str, cluster: Option<&str>) -> PathBu
     }
 }
 
-/// The records of `environment` under the output root other than `written`: those of clusters
-/// it no longer has, or of the layout before it had clusters (or after it lost them).
-pub fn stale(out_root: &Path, environment: &str, written: &[PathBuf]) -> Vec<PathBuf> {
-    let plain = path(out_root, environment, None);
-    let clusters = std::fs::read_dir(out_root.join(DIRECTORY).join(environment))
-        .into_iter()
-        .flatten()
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|file| file.extension().is_some_and(|e| e == "json"));
-    let mut stale: Vec<PathBuf> =
-        std::iter::once(plain).chain(clusters).filter(|file| file.is_file() && !written.contains(file)).collect();
-    stale.sort();
-    stale
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,23 +234,6 @@ mod tests {
         assert!(matches!(Record::parse(other.as_bytes()), Err(Unreadable::Version(2))));
         let broken = Record::parse(b"{\"version\": 1").unwrap_err();
         assert!(matches!(broken, Unreadable::Malformed(_)) && broken.to_string().starts_with("not a trace record"));
-    }
-
-    #[test]
-    fn records_of_a_layout_gone_are_stale() {
-        let out = tempfile::tempdir().unwrap();
-        let (plain, east, west) = (
-            path(out.path(), "prod", None),
-            path(out.path(), "prod", Some("east")),
-            path(out.path(), "prod", Some("west")),
-        );
-        std::fs::create_dir_all(east.parent().unwrap()).unwrap();
-        for file in [&plain, &east, &west] {
-            std::fs::write(file, "{}").unwrap();
-        }
-        assert_eq!(stale(out.path(), "prod", std::slice::from_ref(&east)), [west, plain.clone()]);
-        assert_eq!(stale(out.path(), "prod", std::slice::from_ref(&plain)).len(), 2);
-        assert!(stale(out.path(), "dev", &[]).is_empty());
     }
 
     #[test]
