@@ -391,21 +391,26 @@ mod tests {
         }
     }
 
-    fn check_text(text: &str) -> Vec<(String, String)> {
+    /// One static component `app/web` whose manifest `manifests/web.yaml` is `text`.
+    fn rendered(text: &str) -> [Rendered; 1] {
         let file = crate::diag::SourceFile::new("manifests/web.yaml", text);
         let objects = crate::yaml::parse_all(&file)
             .unwrap()
             .into_iter()
             .map(|document| crate::model::rendered::Object { document, from_helm: false })
             .collect();
-        let components = [Rendered {
+        [Rendered {
             component: "app/web".into(),
             file: "web.yaml".into(),
             inject_namespace: None,
             objects,
             warnings: Vec::new(),
             origin: Default::default(),
-        }];
+        }]
+    }
+
+    fn check_text(text: &str) -> Vec<(String, String)> {
+        let components = rendered(text);
         let kube = KubeVersions::of("1.34", [], &ConfigLayers::new()).unwrap();
         let scopes = Scopes::new("1.34", &[], &components, &[]).unwrap();
         check(&components, &[], &kube, &scopes, &ConfigLayers::new())
@@ -417,27 +422,11 @@ mod tests {
 
     #[test]
     fn keys_under_hldc_prefix_are_refused_wherever_an_object_sets_them() {
-        let file = crate::diag::SourceFile::new(
-            "manifests/web.yaml",
-            concat!(
-                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels: {hldc.io/ring: x}\n",
-                "spec:\n  template:\n    metadata:\n      labels:\n        app: web\n        hldc.io/debug-open: \"true\"\n",
-                "      annotations: {example.com/hldc.io: y}\n",
-            ),
-        );
-        let objects = crate::yaml::parse_all(&file)
-            .unwrap()
-            .into_iter()
-            .map(|document| crate::model::rendered::Object { document, from_helm: false })
-            .collect();
-        let components = [Rendered {
-            component: "app/web".into(),
-            file: "web.yaml".into(),
-            inject_namespace: None,
-            objects,
-            warnings: Vec::new(),
-            origin: Default::default(),
-        }];
+        let components = rendered(concat!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels: {hldc.io/ring: x}\n",
+            "spec:\n  template:\n    metadata:\n      labels:\n        app: web\n        hldc.io/debug-open: \"true\"\n",
+            "      annotations: {example.com/hldc.io: y}\n",
+        ));
         let found: Vec<(String, String)> = reserved_keys(&components, &ConfigLayers::new())
             .into_iter()
             .map(|p| (p.where_().unwrap_or_default(), p.message))
