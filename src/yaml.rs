@@ -115,6 +115,37 @@ impl StreamPositions {
         found.filter(|found| found.len() == self.documents).unwrap_or_else(|| vec![Positions::Unknown; self.documents])
     }
 
+    /// Where document `index` begins: its first line that is not blank, a comment or the `---`
+    /// before it (past helm's `# Source:` comment, so the template can still be named). `None`
+    /// when the text's `---` lines do not pair with serde_yaml's documents.
+    fn content_start(&self, index: usize) -> Option<Range<usize>> {
+        let text = self.file.text();
+        let mut starts = Vec::new();
+        let mut offset = 0;
+        for line in text.split_inclusive('\n') {
+            let bare = line.trim_end_matches(['\n', '\r']);
+            if bare == "---" || bare.starts_with("--- ") {
+                starts.push(offset + line.len());
+            } else if offset == 0 {
+                starts.push(0);
+            }
+            offset += line.len();
+        }
+        let start = *starts.get(index).filter(|_| starts.len() == self.documents)?;
+        let mut at = start;
+        for line in text[start..].split_inclusive('\n') {
+            let bare = line.trim();
+            if bare == "---" || bare.starts_with("--- ") {
+                return None;
+            }
+            if !bare.is_empty() && !bare.starts_with('#') {
+                return Some(at..at + line.trim_end().len());
+            }
+            at += line.len();
+        }
+        None
+    }
+
     fn of(&self, index: usize) -> &Positions {
         // serde_yaml read this file, so a nesting error here is the second parser's limit.
         let all = self.found.get_or_init(|| self.paired(index_positions(self.file.text(), &self.file).ok().flatten()));
@@ -185,8 +216,14 @@ impl Document {
         }
     }
 
+    /// The place `span` names, else, when the position parser could not follow the file, the
+    /// start of this document: a problem still points at its object (and its chart template).
     fn located(&self, span: Option<Range<usize>>) -> Location {
-        match span {
+        let fallback = || match self.positions() {
+            Positions::Unknown => self.stream.content_start(self.index),
+            Positions::Known(_) => None,
+        };
+        match span.or_else(fallback) {
             Some(span) => Location::new(&self.file, span),
             None => Location::file_start(&self.file),
         }

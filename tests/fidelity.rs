@@ -169,3 +169,24 @@ fn merge_keys_in_config_files_merge_as_helm_and_fabrikate_merged_them() {
     let config = hldc(root, &["config", "common", "app"]).assert_code(0);
     assert!(!config.stdout.contains("<<"), "{}", config.stdout);
 }
+
+#[test]
+fn a_refusal_in_output_the_position_reader_cannot_follow_still_names_its_template() {
+    // helm/charts' gcloud-endpoints: a flow sequence ending in a comma, which YAML allows and
+    // the position reader does not follow, and a label value a cluster refuses.
+    let hld = tempfile::tempdir().unwrap();
+    let deployment = DEPLOYMENT.replace("labels: {app: web}", "labels: {app: web-}").replace(
+        "image: nginx",
+        "image: nginx\n          args: [\n            \"--status_port\", \"8090\",\n          ]",
+    );
+    chart_hld(
+        hld.path(),
+        &[
+            ("service.yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports: [{port: 80}]\n"),
+            ("deployment.yaml", &deployment),
+        ],
+    );
+    let run = hldc(hld.path(), &["generate"]).assert_code(2);
+    run.assert_stderr_contains("error[hldc::output::invalid-label]")
+        .assert_stderr_contains("(template `app/templates/deployment.yaml`, line 1 of its output)");
+}
