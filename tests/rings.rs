@@ -225,3 +225,46 @@ fn validate_knows_rings_and_clusters() {
     let run = hldc(root, &["generate", "prod"]).assert_code(0);
     assert!(!run.stderr.contains("renders no Service"), "{}", run.stderr);
 }
+
+/// Issue 24, point 4: a ring's pods are selected by the ring's own NetworkPolicy and budget,
+/// not by the default ring's; a kind hldc cannot rename a selector of is a warning.
+#[test]
+fn a_rings_policies_select_the_rings_pods_and_an_unknown_selector_is_named() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    write_files(root, WEB);
+    write_files(
+        root,
+        &[
+            (
+                "web/lockdown.yaml",
+                "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: web-lockdown\nspec:\n  podSelector:\n    matchLabels: {app: web}\n  ingress:\n    - from:\n        - podSelector:\n            matchLabels: {app: web}\n",
+            ),
+            (
+                "web/budget.yaml",
+                "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: web\nspec:\n  minAvailable: 1\n  selector:\n    matchLabels: {app: web}\n",
+            ),
+            (
+                "web/chaos.yaml",
+                "apiVersion: chaos.example/v1\nkind: PodChaos\nmetadata:\n  name: web-chaos\nspec:\n  target:\n    podSelector: {app: web}\n",
+            ),
+            ("hldc.yaml", "rings:\n  gateway: {name: public}\n"),
+            (
+                "config/common.yaml",
+                "subcomponents:\n  web:\n    namespace: shop\n    injectNamespace: true\n    rings:\n      stable: {default: true}\n      canary: {}\n",
+            ),
+        ],
+    );
+    let run = hldc(root, &["generate", "--no-check"]).assert_code(0);
+    run.assert_stderr_contains("warning[hldc::ring::unrenamed-selector]").assert_stderr_contains(
+        "`PodChaos web-chaos-canary` of component `app/web` selects by labels at `spec.target.podSelector`",
+    );
+    let objects = documents(&root.join("generated/common/web-canary.yaml"));
+    let by_kind = |kind: &str| objects.iter().find(|o| o["kind"] == yaml(kind)).unwrap().clone();
+    let (policy, budget) = (by_kind("NetworkPolicy"), by_kind("PodDisruptionBudget"));
+    let canary = yaml("{app: web-canary}");
+    assert_eq!(policy["metadata"]["name"], yaml("web-lockdown-canary"));
+    assert_eq!(policy["spec"]["podSelector"]["matchLabels"], canary);
+    assert_eq!(policy["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabels"], canary);
+    assert_eq!(budget["spec"]["selector"]["matchLabels"], canary);
+}

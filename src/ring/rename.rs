@@ -8,10 +8,13 @@
 //! - `metadata.name` of every object, except the kinds whose name is not the component's to
 //!   choose (`Namespace`, `CustomResourceDefinition`: a copy per ring would clash, and the
 //!   identity check says so);
-//! - every label pair a selector of the component uses (`spec.selector` of Services, the
-//!   `matchLabels` of workloads, PodDisruptionBudgets and the like), and every label whose value
-//!   is a renamed name, wherever it appears: object labels, pod template labels, selectors;
-//!   the value becomes `<value>-<r>`;
+//! - every label pair a selector of the component uses (`spec.selector` of Services; the
+//!   label selectors of workloads, PodDisruptionBudgets, ServiceMonitors and PodMonitors, of a
+//!   NetworkPolicy's pods and peers, of pod affinity and topology spread terms, `matchLabels`
+//!   and the values of `In`/`NotIn` expressions), and every label whose value is a renamed name,
+//!   wherever it appears: object labels, pod template labels, selectors; the value becomes
+//!   `<value>-<r>`. A kind hldc does not know that holds a selector elsewhere is a warning: its
+//!   pods may still be another ring's;
 //! - references by name to a renamed object: a pod spec's ConfigMaps, Secrets, claims and
 //!   service account, a StatefulSet's `serviceName`, an Ingress backend, a `scaleTargetRef`,
 //!   a RoleBinding's `roleRef` and ServiceAccount subjects.
@@ -23,6 +26,7 @@ use std::collections::BTreeSet;
 
 use serde_yaml::Value;
 
+use crate::diag::Problem;
 use crate::model::plan::Planned;
 use crate::model::rendered::{Object, Rendered};
 use crate::model::ComponentType;
@@ -37,6 +41,23 @@ pub fn rename_for_ring(planned: &Planned, rendered: &mut Rendered) {
     let renamed = planned.ring.as_ref().filter(|ring| !ring.default);
     if let Some(ring) = renamed.filter(|_| planned.node.component_type() != ComponentType::Helm) {
         rename(&mut rendered.objects, &ring.name);
+        for object in &rendered.objects {
+            if let Some(path) = unknown_selector(object.value()) {
+                rendered.warnings.push(
+                    Problem::warning(
+                        "hldc::ring::unrenamed-selector",
+                        format!(
+                            "{} of component `{}` selects by labels at `{path}`, which hldc does not rename for ring `{}`",
+                            describe(object.value()),
+                            planned.node.path,
+                            ring.name
+                        ),
+                    )
+                    .at(object.document.value_location(&[]))
+                    .help("check that it selects this ring's pods, or give the ring its own copy with `patches:` in the ring's config"),
+                );
+            }
+        }
     }
 }
 
@@ -50,9 +71,8 @@ fn rename(objects: &mut [Object], ring: &str) {
         .collect();
     let mut selected: BTreeSet<(String, String)> = BTreeSet::new();
     for object in objects.iter() {
-        for selector in selectors(object.value()) {
-            selected.extend(string_pairs(selector));
-        }
+        let mut copy = object.value().clone();
+        for_each_selector(&mut copy, &mut |labels| selected.extend(selected_pairs(labels)));
     }
     let renamed = |name: &str| names.contains(name).then(|| suffixed(name));
     let relabel = |key: &str, value: &str| {
@@ -67,10 +87,8 @@ fn rename(objects: &mut [Object], ring: &str) {
         }
         relabel_map(at(value, &["metadata", "labels"]), &relabel);
         relabel_map(at(value, &["spec", "template", "metadata", "labels"]), &relabel);
-        relabel_map(at(value, &["spec", "selector", "matchLabels"]), &relabel);
-        if kind == "Service" {
-            relabel_map(at(value, &["spec", "selector"]), &relabel);
-        }
+        relabel_map(at(value, &["spec", "jobTemplate", "spec", "template", "metadata", "labels"]), &relabel);
+        for_each_selector(value, &mut |labels| relabel_selector(labels, &relabel));
         rewrite_references(value, &kind, &renamed);
     }
 }
@@ -83,21 +101,163 @@ fn name_of(object: &Value) -> Option<&str> {
     object.get("metadata")?.get("name")?.as_str()
 }
 
-/// The label selectors of an object: a Service's `spec.selector`, anything else's
-/// `spec.selector.matchLabels`.
-fn selectors(object: &Value) -> Vec<&Value> {
-    let selector = object.get("spec").and_then(|spec| spec.get("selector"));
-    match object.get("kind").and_then(Value::as_str) {
-        Some("Service") => selector.into_iter().collect(),
-        _ => selector.and_then(|s| s.get("matchLabels")).into_iter().collect(),
+/// Where label selectors sit, from an object's `spec` (`*`: every item of a sequence). A
+/// Service's `spec.selector` is a plain map of labels; the others are `LabelSelector`s.
+const SELECTORS: &[&[&str]] = &[
+    &["selector"],
+    &["podSelector"],
+    &["ingress", "*", "from", "*", "podSelector"],
+    &["egress", "*", "to", "*", "podSelector"],
+];
+
+/// Where label selectors sit in a pod spec: affinity and topology spread terms.
+const POD_SELECTORS: &[&[&str]] = &[
+    &["affinity", "podAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "*", "labelSelector"],
+    &[
+        "affinity",
+        "podAffinity",
+        "preferredDuringSchedulingIgnoredDuringExecution",
+        "*",
+        "podAffinityTerm",
+        "labelSelector",
+    ],
+    &["affinity", "podAntiAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "*", "labelSelector"],
+    &[
+        "affinity",
+        "podAntiAffinity",
+        "preferredDuringSchedulingIgnoredDuringExecution",
+        "*",
+        "podAffinityTerm",
+        "labelSelector",
+    ],
+    &["topologySpreadConstraints", "*", "labelSelector"],
+];
+
+/// Where a pod spec sits in an object's `spec`.
+const POD_SPECS: &[&[&str]] = &[&[], &["template", "spec"], &["jobTemplate", "spec", "template", "spec"]];
+
+/// The kinds whose selectors `SELECTORS` and `POD_SELECTORS` cover.
+const KNOWN_KINDS: &[&str] = &[
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "Job",
+    "CronJob",
+    "Service",
+    "NetworkPolicy",
+    "PodDisruptionBudget",
+    "ServiceMonitor",
+    "PodMonitor",
+    "ReplicationController",
+];
+
+/// Calls `visit` with every label selector of `object`: a plain map of labels (a Service's
+/// selector) or a `LabelSelector`.
+fn for_each_selector(object: &mut Value, visit: &mut dyn FnMut(&mut Value)) {
+    let Some(spec) = object.get_mut("spec") else { return };
+    for path in SELECTORS {
+        each_at(spec, path, visit);
+    }
+    for pod in POD_SPECS {
+        each_at(spec, pod, &mut |pod_spec| {
+            for path in POD_SELECTORS {
+                each_at(pod_spec, path, visit);
+            }
+        });
     }
 }
 
-fn string_pairs(map: &Value) -> impl Iterator<Item = (String, String)> + '_ {
-    map.as_mapping()
-        .into_iter()
-        .flatten()
-        .filter_map(|(key, value)| Some((key.as_str()?.to_string(), value.as_str()?.to_string())))
+/// Calls `visit` with the value at `path` under `value`, `*` standing for every sequence item.
+fn each_at(value: &mut Value, path: &[&str], visit: &mut dyn FnMut(&mut Value)) {
+    match path.split_first() {
+        None => visit(value),
+        Some((&"*", rest)) => {
+            for item in items(Some(value)) {
+                each_at(item, rest, visit);
+            }
+        }
+        Some((key, rest)) => {
+            if let Some(inner) = value.get_mut(*key) {
+                each_at(inner, rest, visit);
+            }
+        }
+    }
+}
+
+/// The (key, value) label pairs a selector selects by: a plain map's, `matchLabels`', and
+/// each value of an `In`/`NotIn` expression.
+fn selected_pairs(selector: &Value) -> Vec<(String, String)> {
+    let plain = |map: Option<&Value>| {
+        map.and_then(Value::as_mapping)
+            .into_iter()
+            .flatten()
+            .filter_map(|(key, value)| Some((key.as_str()?.to_string(), value.as_str()?.to_string())))
+            .collect::<Vec<_>>()
+    };
+    if selector.get("matchLabels").is_none() && selector.get("matchExpressions").is_none() {
+        return plain(Some(selector));
+    }
+    let mut pairs = plain(selector.get("matchLabels"));
+    for expression in selector.get("matchExpressions").and_then(Value::as_sequence).into_iter().flatten() {
+        let Some(key) = expression.get("key").and_then(Value::as_str) else { continue };
+        for value in expression.get("values").and_then(Value::as_sequence).into_iter().flatten() {
+            pairs.extend(value.as_str().map(|value| (key.to_string(), value.to_string())));
+        }
+    }
+    pairs
+}
+
+/// Renames the pairs of one selector (see `selected_pairs`).
+fn relabel_selector(selector: &mut Value, relabel: &dyn Fn(&str, &str) -> Option<String>) {
+    if selector.get("matchLabels").is_none() && selector.get("matchExpressions").is_none() {
+        relabel_map(Some(selector), relabel);
+        return;
+    }
+    relabel_map(selector.get_mut("matchLabels"), relabel);
+    for expression in items(selector.get_mut("matchExpressions")) {
+        let Some(key) = expression.get("key").and_then(Value::as_str).map(str::to_string) else { continue };
+        for value in items(expression.get_mut("values")) {
+            if let Some(new) = value.as_str().and_then(|text| relabel(&key, text)) {
+                *value = Value::String(new);
+            }
+        }
+    }
+}
+
+/// The first place an object of a kind hldc does not know selects by labels other than the
+/// `spec.selector` and `spec.podSelector` it renames (a key ending in `selector` or `Selector`
+/// in its `spec`), as a dotted path.
+fn unknown_selector(object: &Value) -> Option<String> {
+    let kind = object.get("kind").and_then(Value::as_str)?;
+    if KNOWN_KINDS.contains(&kind) {
+        return None;
+    }
+    fn find(value: &Value, path: &mut Vec<String>) -> Option<String> {
+        for (key, inner) in value.as_mapping()? {
+            let Some(key) = key.as_str() else { continue };
+            path.push(key.to_string());
+            let renamed = path.len() == 2 && (key == "selector" || key == "podSelector");
+            if key.ends_with("elector") && !renamed {
+                return Some(path.join("."));
+            }
+            if let Some(found) = find(inner, path).filter(|_| !renamed) {
+                return Some(found);
+            }
+            path.pop();
+        }
+        None
+    }
+    find(object.get("spec")?, &mut vec!["spec".to_string()])
+}
+
+fn describe(object: &Value) -> String {
+    let kind = object.get("kind").and_then(Value::as_str).unwrap_or("object");
+    match name_of(object) {
+        Some(name) => format!("`{kind} {name}`"),
+        None => format!("a `{kind}`"),
+    }
 }
 
 /// The value at `path`, when every step is a mapping key.
@@ -235,5 +395,43 @@ mod tests {
             "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n",
         ));
         assert_eq!(values(&found), values(&expected));
+    }
+
+    #[test]
+    fn every_selector_of_the_component_takes_the_ring() {
+        let mut found = objects(concat!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n",
+            "spec:\n  selector: {matchLabels: {app: web}}\n",
+            "  template:\n    metadata: {labels: {app: web}}\n    spec:\n",
+            "      affinity: {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{labelSelector: {matchExpressions: [{key: app, operator: In, values: [web, other]}]}, topologyKey: h}]}}\n",
+            "      topologySpreadConstraints: [{labelSelector: {matchLabels: {app: web}}, topologyKey: z, maxSkew: 1, whenUnsatisfiable: DoNotSchedule}]\n",
+            "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: web-lockdown}\n",
+            "spec:\n  podSelector: {matchLabels: {app: web}}\n  ingress: [{from: [{podSelector: {matchLabels: {app: web}}}]}]\n",
+            "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: web}\nspec: {selector: {matchLabels: {app: web}}}\n",
+            "---\napiVersion: monitoring.coreos.com/v1\nkind: PodMonitor\nmetadata: {name: web}\nspec: {selector: {matchLabels: {app: web}}}\n",
+        ));
+        rename(&mut found, "canary");
+        let expected = objects(concat!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web-canary}\n",
+            "spec:\n  selector: {matchLabels: {app: web-canary}}\n",
+            "  template:\n    metadata: {labels: {app: web-canary}}\n    spec:\n",
+            "      affinity: {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{labelSelector: {matchExpressions: [{key: app, operator: In, values: [web-canary, other-canary]}]}, topologyKey: h}]}}\n",
+            "      topologySpreadConstraints: [{labelSelector: {matchLabels: {app: web-canary}}, topologyKey: z, maxSkew: 1, whenUnsatisfiable: DoNotSchedule}]\n",
+            "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: web-lockdown-canary}\n",
+            "spec:\n  podSelector: {matchLabels: {app: web-canary}}\n  ingress: [{from: [{podSelector: {matchLabels: {app: web-canary}}}]}]\n",
+            "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: web-canary}\nspec: {selector: {matchLabels: {app: web-canary}}}\n",
+            "---\napiVersion: monitoring.coreos.com/v1\nkind: PodMonitor\nmetadata: {name: web-canary}\nspec: {selector: {matchLabels: {app: web-canary}}}\n",
+        ));
+        assert_eq!(values(&found), values(&expected));
+    }
+
+    #[test]
+    fn a_kind_hldc_does_not_know_that_selects_elsewhere_is_named() {
+        let found = objects(concat!(
+            "apiVersion: x.example/v1\nkind: Canary\nmetadata: {name: c}\nspec: {selector: {matchLabels: {app: web}}}\n",
+            "---\napiVersion: x.example/v1\nkind: Chaos\nmetadata: {name: c}\nspec: {target: {podSelector: {app: web}}}\n",
+        ));
+        assert_eq!(unknown_selector(found[0].value()), None);
+        assert_eq!(unknown_selector(found[1].value()).as_deref(), Some("spec.target.podSelector"));
     }
 }
