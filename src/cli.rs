@@ -731,6 +731,11 @@ pub struct SetArgs {
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
+    /// Start a new environment: write config/<ENV>.yaml although no config file or hldc.yaml
+    /// names ENV yet (without it, an unknown ENV is an error, so a typo never starts a config)
+    #[arg(long)]
+    pub create: bool,
+
     #[command(flatten)]
     pub hld: HldArgs,
 }

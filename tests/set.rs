@@ -104,6 +104,7 @@ fn new_keys_and_missing_files_are_created_in_block_style() {
         "set",
         "--env",
         "prod",
+        "--create",
         "--component",
         "infra.jaeger",
         "annotations.\"sidecar.istio.io/inject\"=false",
@@ -298,4 +299,24 @@ fn add_remove_and_set_walk_nested_local_directory_components() {
     hldc(root, &["remove", "jaegr", "--parent", "infra.tracing"])
         .assert_code(2)
         .assert_stderr_contains("did you mean `jaeger`");
+}
+
+/// Issue 24, point 6: an environment nothing names is refused, with the near name, and an
+/// environment's `.yml` file is the one edited.
+#[test]
+fn set_never_guesses_an_environment_or_its_file() {
+    let dir = hld();
+    let root = dir.path();
+    write_files(root, &[("config/prod.yml", "config:\n  replicaCount: 1\n")]);
+    let before = read_tree(root);
+    let run = hldc(root, &["set", "--env", "prdo", "replicaCount=3"]).assert_code(2);
+    run.assert_stderr_contains("error[hldc::set::unknown-environment]")
+        .assert_stderr_contains("did you mean `prod`?")
+        .assert_stderr_contains("--create");
+    assert_eq!(read_tree(root), before, "a refused set wrote something");
+    hldc(root, &["set", "--env", "prod", "replicaCount=3"]).assert_code(0);
+    assert_eq!(read(root, "config/prod.yml"), "config:\n  replicaCount: 3\n");
+    assert!(!root.join("config/prod.yaml").exists(), "a second config file for prod");
+    hldc(root, &["set", "--env", "staging", "--create", "replicaCount=2"]).assert_code(0);
+    assert_eq!(read(root, "config/staging.yaml"), "config:\n  replicaCount: 2\n");
 }

@@ -16,6 +16,7 @@ pub fn run(args: &SetArgs, settings: &Settings) -> Ran {
         trace: args.trace,
         files: args.files.clone(),
         assignments: args.assignments.clone(),
+        create: args.create,
     };
     let written = edit::set(&settings.hld_root, &options).map_err(|p| vec![p])?;
     settings.say(format!("updated {written}"));

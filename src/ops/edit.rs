@@ -30,6 +30,8 @@ pub struct SetOptions {
     pub files: Vec<PathBuf>,
     /// `KEY=VALUE` assignments, applied after the files.
     pub assignments: Vec<String>,
+    /// Make `config/<env>.yaml` for an environment nothing names yet (`--create`).
+    pub create: bool,
 }
 
 /// Sets values in `config/<env>.yaml` of the HLD at `root`; returns the file's display name.
@@ -71,16 +73,8 @@ pub fn set(root: &Path, options: &SetOptions) -> Result<String, Problem> {
         return Err(Problem::error("hldc::set::nothing", "nothing to set: no `KEY=VALUE` and no values in `-f` files")
             .help("name what to set, e.g. `hldc set --component web image.tag=1.2.3`"));
     }
-    let relative = format!("config/{}.yaml", options.environment);
+    let relative = config_file(root, &options.environment, options.create)?;
     let path = root.join(&relative);
-    if root.join(format!("config/{}.json", options.environment)).exists() {
-        return Err(Problem::error(
-            "hldc::set::json",
-            format!("`config/{}.json` cannot be edited", options.environment),
-        )
-        .path(format!("config/{}.json", options.environment))
-        .help("hldc edits YAML config files; convert the file to YAML first"));
-    }
     let mut editor = Editor::open(&read_hld_file(root, &path, true)?)?;
     for (path, value) in &leaves {
         if options.no_new_keys && !edit::exists(editor.value(), path) {
@@ -96,6 +90,73 @@ pub fn set(root: &Path, options: &SetOptions) -> Result<String, Problem> {
     }
     save(root, &relative, &editor.contents(), Schema::Config)?;
     Ok(relative)
+}
+
+/// The config file `set` edits for `environment`: the one the HLD root already has
+/// (`config/<env>.yaml`, or `.yml`), else a new `config/<env>.yaml` for an environment the HLD
+/// names (a config file anywhere in its tree, `hldc.yaml`, or `common`), or with `--create`.
+/// Never a guess: a mistyped environment would otherwise start a config nobody reads.
+fn config_file(root: &Path, environment: &str, create: bool) -> Result<String, Problem> {
+    let existing: Vec<String> = ["yaml", "yml", "json"]
+        .iter()
+        .map(|extension| format!("config/{environment}.{extension}"))
+        .filter(|relative| std::fs::symlink_metadata(root.join(relative)).is_ok())
+        .collect();
+    match existing.as_slice() {
+        [one] if one.ends_with(".json") => Err(Problem::error("hldc::set::json", format!("`{one}` cannot be edited"))
+            .path(one.clone())
+            .help("hldc edits YAML config files; convert the file to YAML first")),
+        [one] => Ok(one.clone()),
+        [] => {
+            let known = known_environments(root);
+            if create || known.iter().any(|name| name == environment) {
+                return Ok(format!("config/{environment}.yaml"));
+            }
+            let problem = Problem::error(
+                "hldc::set::unknown-environment",
+                format!("no config file or `hldc.yaml` names the environment `{environment}`"),
+            );
+            let help = match did_you_mean(environment, known.iter().map(String::as_str)) {
+                Some(near) => format!("did you mean `{near}`? To start a new environment, pass `--create`"),
+                None => format!(
+                    "known environments: {}; to start a new environment, pass `--create`",
+                    known.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ")
+                ),
+            };
+            Err(problem.help(help))
+        }
+        several => Err(Problem::error(
+            "hldc::set::ambiguous-config",
+            format!("the environment `{environment}` has {} config files: {}", several.len(), several.join(", ")),
+        )
+        .help("keep one config file per environment; hldc reads neither while both exist")),
+    }
+}
+
+/// Every environment the HLD names: the config files of every `config/` directory in its tree
+/// (directory components keep their own), `hldc.yaml`'s environments and clusters, and `common`.
+fn known_environments(root: &Path) -> Vec<String> {
+    let mut names = std::collections::BTreeSet::from(["common".to_string()]);
+    let config_dirs = walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .into_iter()
+        .filter_entry(|entry| !entry.file_name().to_string_lossy().starts_with('.') || entry.depth() == 0)
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_type().is_dir() && entry.file_name() == "config");
+    for dir in config_dirs {
+        for file in std::fs::read_dir(dir.path()).into_iter().flatten().filter_map(Result::ok) {
+            let name = file.file_name().to_string_lossy().into_owned();
+            let stem = ["yaml", "yml", "json"].iter().find_map(|extension| name.strip_suffix(&format!(".{extension}")));
+            names.extend(stem.map(str::to_string));
+        }
+    }
+    if let Some(project) = Sources::local(root).ok().and_then(|sources| crate::project::load(&sources).ok()) {
+        for (environment, spec) in &project.environments {
+            names.insert(environment.clone());
+            names.extend(spec.clusters.iter().cloned());
+        }
+    }
+    names.into_iter().collect()
 }
 
 /// A subcomponent entry for `hldc add`; `None` fields are not written.
