@@ -197,9 +197,6 @@ pub fn compile_loaded(
     if !problems.is_empty() {
         return Err(problems);
     }
-    let (routes, unrouted) = crate::route::routes(&planned, &rendered, &project.rings).map_err(|p| vec![p])?;
-    rendered.extend(routes);
-    warnings.extend(unrouted);
     // The project's rules come last: they decide over hldc's own (the route kinds).
     let rules: Vec<_> = crate::route::scope_rules().into_iter().chain(project.scopes.iter().cloned()).collect();
     let scopes = Scopes::new(options.kube_version, &rules, &rendered, &crds).map_err(|p| vec![p])?;
@@ -210,6 +207,10 @@ pub fn compile_loaded(
         return Err(patch_problems);
     }
     transform::inject_namespaces(&mut rendered, &scopes);
+    // Routes point at the Services as they will be written: renamed, patched, namespaced.
+    let (routes, unrouted) = crate::route::routes(&planned, &rendered, &project.rings).map_err(|p| vec![p])?;
+    rendered.extend(routes);
+    warnings.extend(unrouted);
     let duplicates = transform::check_unique_identities(&rendered, &scopes);
     if !duplicates.is_empty() {
         return Err(duplicates);

@@ -112,6 +112,9 @@ pub fn scope_rules() -> Vec<ScopeRule> {
 struct Backend {
     service: String,
     port: u64,
+    /// The Service's namespace as written (after patches and namespace injection): the route
+    /// lives beside it.
+    namespace: Option<String>,
 }
 
 /// What every kind of route says: where it listens, and which Service serves each ring.
@@ -303,7 +306,11 @@ impl Routes<'_> {
     }
 
     fn object(&self, api_version: &str, kind: &str, spec: serde_json::Value) -> serde_json::Value {
-        json!({"apiVersion": api_version, "kind": kind, "metadata": {"name": self.name}, "spec": spec})
+        let mut metadata = json!({"name": self.name});
+        if let Some(namespace) = &self.default.namespace {
+            metadata["namespace"] = json!(namespace);
+        }
+        json!({"apiVersion": api_version, "kind": kind, "metadata": metadata, "spec": spec})
     }
 }
 
@@ -314,8 +321,9 @@ fn backend(planned: &Planned, rendered: &[Rendered]) -> Option<Backend> {
     let service =
         output.objects.iter().map(Object::value).find(|v| v.get("kind").and_then(Value::as_str) == Some("Service"))?;
     let name = service.get("metadata")?.get("name")?.as_str()?;
+    let namespace = service.get("metadata")?.get("namespace").and_then(Value::as_str).map(str::to_string);
     let port = service.get("spec")?.get("ports")?.get(0)?.get("port")?.as_u64()?;
-    Some(Backend { service: name.to_string(), port })
+    Some(Backend { service: name.to_string(), port, namespace })
 }
 
 /// A generated object as hldc's own output: its text is the emitter's, named after the route.
@@ -334,7 +342,8 @@ fn generated(
     Ok(Rendered {
         component: planned.node.path.clone(),
         file,
-        inject_namespace: planned.config.namespace.clone().filter(|_| planned.config.inject_namespace),
+        // Built from the final Services, whose namespace the route already took.
+        inject_namespace: None,
         objects: vec![Object { document, from_helm: false }],
         warnings: Vec::new(),
         origin,

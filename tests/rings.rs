@@ -268,3 +268,41 @@ fn a_rings_policies_select_the_rings_pods_and_an_unknown_selector_is_named() {
     assert_eq!(policy["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabels"], canary);
     assert_eq!(budget["spec"]["selector"]["matchLabels"], canary);
 }
+
+/// Issue 24, point 3: the route is built from the Services as written: a ring patch that
+/// renames the canary's Service and moves its port, and the namespace a manifest gives its
+/// Services without `injectNamespace`.
+#[test]
+fn the_route_follows_patched_services_and_their_namespace() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    write_files(root, WEB);
+    write_files(
+        root,
+        &[
+            (
+                "web/service.yaml",
+                "apiVersion: v1\nkind: Service\nmetadata:\n  name: web-svc\n  namespace: shop\nspec:\n  selector: {app: web}\n  ports:\n    - port: 80\n",
+            ),
+            ("hldc.yaml", "rings:\n  gateway: {name: public}\n"),
+            (
+                "config/common.yaml",
+                concat!(
+                    "subcomponents:\n  web:\n    rings:\n      stable: {default: true}\n      canary:\n",
+                    "        patches:\n          port:\n            target: {kind: Service}\n",
+                    "            patch: [{op: replace, path: /spec/ports/0/port, value: 8080}, {op: replace, path: /metadata/name, value: web-edge-canary}]\n",
+                ),
+            ),
+        ],
+    );
+    hldc(root, &["generate"]).assert_code(0);
+    let route = &documents(&root.join("generated/common/web-rings.yaml"))[0];
+    assert_eq!(route["metadata"]["namespace"], yaml("shop"), "{route:?}");
+    let backends: Vec<(&Value, &Value)> = route["spec"]["rules"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|rule| (&rule["backendRefs"][0]["name"], &rule["backendRefs"][0]["port"]))
+        .collect();
+    assert_eq!(backends, [(&yaml("web-edge-canary"), &yaml("8080")), (&yaml("web-svc"), &yaml("80"))]);
+}
