@@ -247,35 +247,59 @@ pub struct Checked {
     pub warnings: Vec<Problem>,
 }
 
-/// What stamping needs: the HLD's commit, and the output root whose previous output keeps
-/// unchanged objects' stamps.
+/// What stamping needs: where the HLD is, the output directories whose changes are hldc's own,
+/// and the output root whose previous output keeps unchanged objects' stamps.
 pub struct Stamping<'a> {
-    git: LazyLock<HldGit, Box<dyn FnOnce() -> HldGit + Send>>,
+    hld_root: PathBuf,
+    excluded: Vec<PathBuf>,
     out_root: &'a std::path::Path,
 }
 
+/// The HLD's commit, looked up while the compile runs.
+type LookedUp = LazyLock<HldGit, Box<dyn FnOnce() -> HldGit + Send>>;
+
 impl<'a> Stamping<'a> {
-    /// Looks the HLD's commit up while the compile runs: libgit2 starts slowly (it loads the
-    /// system's CA certificates), and nothing the compile does changes the HLD's status, with
-    /// one exception `compile_targets` waits for (hooks). (A source or render cache inside the
-    /// HLD's work tree, not ignored by git, makes it look changed from the run that creates
-    /// the cache on, maybe that run itself.)
-    pub fn describing(
-        hld_root: &std::path::Path,
-        excluded: Vec<PathBuf>,
-        out_root: &'a std::path::Path,
-    ) -> Stamping<'a> {
-        let root = hld_root.to_path_buf();
-        let paths = excluded.clone();
-        let describing = std::thread::Builder::new().spawn(move || HldGit::describe(&root, &paths));
-        let hld_root = hld_root.to_path_buf();
+    pub fn new(hld_root: &std::path::Path, excluded: Vec<PathBuf>, out_root: &'a std::path::Path) -> Stamping<'a> {
+        Stamping { hld_root: hld_root.to_path_buf(), excluded, out_root }
+    }
+
+    /// Looks the HLD's commit up while the compile runs, once the tree is loaded: libgit2
+    /// starts slowly (it loads the system's CA certificates), and nothing the compile does
+    /// changes the HLD's status, with one exception `compile_targets` waits for (hooks). `read`
+    /// are the places the HLD reads in its repository (its root, local sources beside it): an
+    /// uncommitted change in any of them means no commit holds what is rendered. (A source or
+    /// render cache inside the HLD's work tree, not ignored by git, makes it look changed from
+    /// the run that creates the cache on, maybe that run itself.)
+    fn describe(&self, read: Vec<PathBuf>) -> LookedUp {
+        let (root, excluded) = (self.hld_root.clone(), self.excluded.clone());
+        let (spare_root, spare_read, spare_excluded) = (root.clone(), read.clone(), excluded.clone());
+        let describing = std::thread::Builder::new().spawn(move || HldGit::describe(&root, &read, &excluded));
         // Without a thread to spare, the lookup runs when first needed.
         let joined = move || match describing {
             Ok(describing) => describing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            Err(_) => HldGit::describe(&hld_root, &excluded),
+            Err(_) => HldGit::describe(&spare_root, &spare_read, &spare_excluded),
         };
-        Stamping { git: LazyLock::new(Box::new(joined)), out_root }
+        LazyLock::new(Box::new(joined))
     }
+}
+
+/// The local places the loaded tree reads besides the HLD root: the `source`/`path` of local
+/// components (a static `path: ../shared`), as written from their directories.
+fn local_reads(hld: &Hld) -> Vec<PathBuf> {
+    let mut reads = Vec::new();
+    let mut nodes = vec![&hld.root];
+    while let Some(node) = nodes.pop() {
+        let spec = &node.definition.spec;
+        if spec.method() == crate::model::Method::Local && node.renders() {
+            let mut target = Some(node.dir.clone());
+            for part in [&spec.source, &spec.path].into_iter().flatten() {
+                target = target.and_then(|dir| crate::paths::join_relative(&dir, part));
+            }
+            reads.extend(target);
+        }
+        nodes.extend(&node.children);
+    }
+    reads
 }
 
 /// Compiles, checks (and with `stamping`, stamps) each target in turn and hands its files to
@@ -293,9 +317,14 @@ pub fn compile_targets(
     let (hld, mut warnings) = load_for(project, &targets, sources)?;
     // Why objects carry no commit is said after the tree's warnings, once the lookup is done.
     let git_warning_at = warnings.len();
-    if let Some(stamping) = stamping.filter(|_| matches!(options.hooks, HookPolicy::Run(_))) {
+    let git = stamping.map(|stamping| {
+        let mut read = vec![sources.hld_root().to_path_buf()];
+        read.extend(local_reads(&hld));
+        stamping.describe(read)
+    });
+    if let Some(git) = git.as_ref().filter(|_| matches!(options.hooks, HookPolicy::Run(_))) {
         // Hooks may write into the HLD: its status is the one from before they run.
-        LazyLock::force(&stamping.git);
+        LazyLock::force(git);
     }
     let mut records = Vec::new();
     let mut after_generate = Vec::new();
@@ -308,8 +337,8 @@ pub fn compile_targets(
         add_once(&mut warnings, compiled.warnings.drain(..));
         after_generate.append(&mut compiled.after_generate);
         let mut hydrator = None;
-        if let Some(stamping) = stamping {
-            let traced = trace::trace(&mut compiled.components, target, &stamping.git, stamping.out_root);
+        if let (Some(stamping), Some(git)) = (stamping, &git) {
+            let traced = trace::trace(&mut compiled.components, target, git, stamping.out_root);
             add_once(&mut warnings, traced.warnings);
             hydrator = traced.hydrator;
             records.push(traced.record);
@@ -319,7 +348,7 @@ pub fn compile_targets(
         files.extend(hydrator.map(|text| (trace::hydrator::FILE.to_string(), text)));
         sink(target, files).map_err(|p| vec![p])?;
     }
-    if let Some(warning) = stamping.and_then(|stamping| stamping.git.warning.clone()) {
+    if let Some(warning) = git.as_ref().and_then(|git| git.warning.clone()) {
         warnings.insert(git_warning_at, warning);
     }
     Ok(Checked { targets, records, after_generate, unchecked, warnings })

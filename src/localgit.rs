@@ -68,12 +68,14 @@ pub fn origin_url(repository: &Repository) -> Option<String> {
     repository.find_remote("origin").ok().and_then(|remote| remote.url().ok().map(str::to_string))
 }
 
-/// Paths (relative to the work tree) changed, added or deleted under `hld_root` and not yet
-/// committed, outside `excluded`; sorted.
+/// The files of `read` (directories or files of the HLD, inside `workdir`) that differ from
+/// HEAD: modified, staged, untracked, or in a place git ignores (which no commit holds), but
+/// not under `excluded`; repository-relative and sorted. A place outside `workdir` is not this
+/// repository's to say.
 pub fn uncommitted(
     repository: &git2::Repository,
     workdir: &Path,
-    hld_root: &Path,
+    read: &[PathBuf],
     excluded: &[PathBuf],
 ) -> Vec<String> {
     let canonical = |path: &Path| path.canonicalize().ok();
@@ -82,26 +84,41 @@ pub fn uncommitted(
         let path = canonical(path)?;
         Some(path.strip_prefix(&workdir).ok()?.to_string_lossy().replace('\\', "/"))
     };
-    let root = relative(hld_root).unwrap_or_default();
+    let roots: Vec<String> = read.iter().filter_map(|path| relative(path)).collect();
     let excluded: Vec<String> = excluded.iter().filter_map(|path| relative(path)).filter(|p| !p.is_empty()).collect();
-    // An HLD git ignores is in no commit at all, though status lists none of its files.
-    if !root.is_empty() && repository.is_path_ignored(format!("{root}/")).unwrap_or(false) {
-        return vec![root];
+    // A place git ignores is in no commit at all, though status lists none of its files.
+    let ignored: Vec<String> = roots
+        .iter()
+        .filter(|root| !root.is_empty())
+        .filter(|root| {
+            repository.is_path_ignored(root.as_str()).unwrap_or(false)
+                || repository.is_path_ignored(format!("{root}/")).unwrap_or(false)
+        })
+        .cloned()
+        .collect();
+    if !ignored.is_empty() {
+        return ignored;
     }
+    let whole = roots.iter().any(String::is_empty);
     let mut options = git2::StatusOptions::new();
     options.include_untracked(true).recurse_untracked_dirs(true).include_ignored(false).exclude_submodules(true);
-    if !root.is_empty() {
-        options.pathspec(&root);
+    if !whole {
+        for root in &roots {
+            options.pathspec(root);
+        }
+    }
+    if roots.is_empty() {
+        return Vec::new();
     }
     let Ok(statuses) = repository.statuses(Some(&mut options)) else {
         return vec!["(git status failed)".to_string()];
     };
-    let inside = |path: &str, dir: &str| path == dir || path.starts_with(&format!("{dir}/"));
+    let inside = |path: &str, dir: &str| dir.is_empty() || path == dir || path.starts_with(&format!("{dir}/"));
     let mut changed: Vec<String> = statuses
         .iter()
         .filter(|entry| entry.status() != git2::Status::CURRENT)
         .filter_map(|entry| entry.path().ok().map(str::to_string))
-        .filter(|path| root.is_empty() || inside(path, &root))
+        .filter(|path| roots.iter().any(|root| inside(path, root)))
         .filter(|path| !excluded.iter().any(|dir| inside(path, dir)))
         .collect();
     changed.sort();

@@ -572,3 +572,39 @@ fn an_unrelated_commit_restamps_nothing_even_where_stamps_add_what_was_not_there
         assert_eq!(record_commit(&record, component).0, first, "{component}'s record commit moved");
     }
 }
+
+/// Issue 24, point 8: "uncommitted" covers what the HLD reads beside it in its repository, not
+/// only its own directory: a local source `../shared` with a change HEAD does not hold is no
+/// commit's content, so nothing is stamped with HEAD's commit.
+#[test]
+fn an_uncommitted_change_in_a_local_source_beside_the_hld_stamps_no_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let config_map =
+        |value: &str| format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\ndata:\n  key: {value}\n");
+    write_files(
+        root,
+        &[
+            (
+                "hld/component.yaml",
+                "name: hld\nsubcomponents:\n  - name: shared\n    type: static\n    path: ../shared\n",
+            ),
+            ("hld/config/common.yaml", ""),
+            ("shared/map.yaml", &config_map("one")),
+            ("elsewhere/notes.txt", "committed\n"),
+        ],
+    );
+    git(root, &["init", "-q", "-b", "main"], 1);
+    let head = commit(root, "hld and shared", 1);
+    let hld = root.join("hld");
+    // A change outside everything the HLD reads leaves the commit standing.
+    std::fs::write(root.join("elsewhere/notes.txt"), "changed\n").unwrap();
+    hldc(&hld, &["generate"]).assert_code(0);
+    let written = std::fs::read_to_string(hld.join("generated/common/shared.yaml")).unwrap();
+    assert!(written.contains(&head), "{written}");
+    std::fs::write(root.join("shared/map.yaml"), config_map("two")).unwrap();
+    let run = hldc(&hld, &["generate"]).assert_code(0);
+    run.assert_stderr_contains("warning[hldc::trace::no-commit]").assert_stderr_contains("`shared/map.yaml`");
+    let written = std::fs::read_to_string(hld.join("generated/common/shared.yaml")).unwrap();
+    assert!(written.contains("key: two") && !written.contains(&head), "{written}");
+}

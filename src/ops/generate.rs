@@ -89,7 +89,7 @@ pub fn generate(
         let parent = Path::new(path).parent().unwrap_or(Path::new(""));
         emit::check_real_directories(out_root, parent).map_err(|p| vec![p])?;
     }
-    let stamping = Stamping::describing(
+    let stamping = Stamping::new(
         sources.hld_root(),
         vec![generated.clone(), out_root.join(crate::model::record::DIRECTORY)],
         out_root,

@@ -101,9 +101,10 @@ pub struct HldGit {
 }
 
 impl HldGit {
-    /// Looks at the repository holding `hld_root`. Changes under `excluded` (hldc's own output
-    /// directories) do not make the tree dirty.
-    pub fn describe(hld_root: &Path, excluded: &[PathBuf]) -> HldGit {
+    /// Looks at the repository holding `hld_root`. An uncommitted change in any of `read` (the
+    /// places the HLD reads: its root, local sources beside it) means no commit holds what is
+    /// rendered; changes under `excluded` (hldc's own output directories) do not count.
+    pub fn describe(hld_root: &Path, read: &[PathBuf], excluded: &[PathBuf]) -> HldGit {
         let Some(repository) = localgit::discover(hld_root) else {
             return HldGit::without_commit(
                 None,
@@ -130,7 +131,7 @@ impl HldGit {
                 "commit the HLD, then generate again",
             );
         };
-        let changed = localgit::uncommitted(&repository, &workdir, hld_root, excluded);
+        let changed = localgit::uncommitted(&repository, &workdir, read, excluded);
         if !changed.is_empty() {
             let shown: Vec<String> = changed.iter().take(3).map(|path| format!("`{path}`")).collect();
             let more = if changed.len() > 3 { format!(" and {} more", changed.len() - 3) } else { String::new() };
@@ -200,7 +201,7 @@ mod tests {
     #[test]
     fn outside_a_work_tree_there_is_no_commit_and_one_warning() {
         let dir = tempfile::tempdir().unwrap();
-        let git = HldGit::describe(dir.path(), &[]);
+        let git = HldGit::describe(dir.path(), &[dir.path().to_path_buf()], &[]);
         assert!(git.commit.is_none() && git.repo.is_none());
         let warning = git.warning.unwrap();
         assert!(warning.message.contains("not in a git work tree"), "{}", warning.message);
@@ -220,9 +221,12 @@ mod tests {
         let tree = repository.find_tree(index.write_tree().unwrap()).unwrap();
         let signature = git2::Signature::new("t", "t@e", &git2::Time::new(0, 0)).unwrap();
         repository.commit(Some("HEAD"), &signature, &signature, "init", &tree, &[]).unwrap();
-        let git = HldGit::describe(&dir.path().join("hld"), &[]);
+        let git = HldGit::describe(&dir.path().join("hld"), &[dir.path().join("hld")], &[]);
         assert!(git.commit.is_none(), "HEAD holds no file of the HLD");
         assert!(git.warning.unwrap().message.contains("uncommitted changes (`hld`)"));
-        assert!(HldGit::describe(dir.path(), &[]).commit.is_some(), "the root itself is committed");
+        assert!(
+            HldGit::describe(dir.path(), &[dir.path().to_path_buf()], &[]).commit.is_some(),
+            "the root itself is committed"
+        );
     }
 }
