@@ -253,6 +253,8 @@ pub struct Stamping<'a> {
     hld_root: PathBuf,
     excluded: Vec<PathBuf>,
     out_root: &'a std::path::Path,
+    /// What the HLD's git says, when known beforehand (`diff --against REF`: the ref's commit).
+    known: Option<HldGit>,
 }
 
 /// The HLD's commit, looked up while the compile runs.
@@ -260,7 +262,12 @@ type LookedUp = LazyLock<HldGit, Box<dyn FnOnce() -> HldGit + Send>>;
 
 impl<'a> Stamping<'a> {
     pub fn new(hld_root: &std::path::Path, excluded: Vec<PathBuf>, out_root: &'a std::path::Path) -> Stamping<'a> {
-        Stamping { hld_root: hld_root.to_path_buf(), excluded, out_root }
+        Stamping { hld_root: hld_root.to_path_buf(), excluded, out_root, known: None }
+    }
+
+    /// Stamps with `git` as it is, without looking at the HLD's repository.
+    pub fn with_git(git: HldGit, out_root: &'a std::path::Path) -> Stamping<'a> {
+        Stamping { hld_root: PathBuf::new(), excluded: Vec::new(), out_root, known: Some(git) }
     }
 
     /// Looks the HLD's commit up while the compile runs, once the tree is loaded: libgit2
@@ -271,6 +278,9 @@ impl<'a> Stamping<'a> {
     /// render cache inside the HLD's work tree, not ignored by git, makes it look changed from
     /// the run that creates the cache on, maybe that run itself.)
     fn describe(&self, read: Vec<PathBuf>) -> LookedUp {
+        if let Some(known) = self.known.clone() {
+            return LazyLock::new(Box::new(move || known));
+        }
         let (root, excluded) = (self.hld_root.clone(), self.excluded.clone());
         let (spare_root, spare_read, spare_excluded) = (root.clone(), read.clone(), excluded.clone());
         let describing = std::thread::Builder::new().spawn(move || HldGit::describe(&root, &read, &excluded));

@@ -289,18 +289,7 @@ fn push_components(pending: &mut Vec<OsString>, path: &Path) -> Result<(), Refus
 /// an HLD provides (component and config files, `hldc.yaml`, `hldc.lock`, `access.yaml`, CRDs,
 /// manifests, kustomizations, the previous output). A refused file is never opened.
 pub fn read(boundary: &Boundary, path: &Path, name: &str) -> Result<Source, Problem> {
-    let refused = |refused: Refused| refused.problem(name, "its source");
-    let real = boundary.resolve(path).map_err(refused)?;
-    let bytes = std::fs::read(&real).map_err(|e| refused(Refused { path: path.to_path_buf(), why: Refusal::Io(e) }))?;
-    if bytes.len() > crate::yaml::MAX_FILE_BYTES {
-        return Err(Problem::error(
-            "hldc::yaml::too-large",
-            format!("`{name}` is {} bytes, over the limit of {}", bytes.len(), crate::yaml::MAX_FILE_BYTES),
-        )
-        .path(name.to_string())
-        .help("split the file; hldc refuses inputs this large"));
-    }
-    match String::from_utf8(bytes) {
+    match String::from_utf8(read_bytes(boundary, path, name)?) {
         // A byte-order mark says nothing in UTF-8, and serde_yaml trips over it.
         Ok(text) => Ok(SourceFile::new(name, text.strip_prefix('\u{feff}').unwrap_or(&text))),
         Err(error) => {
@@ -315,6 +304,23 @@ pub fn read(boundary: &Boundary, path: &Path, name: &str) -> Result<Source, Prob
                 .help("save the file as UTF-8"))
         }
     }
+}
+
+/// Reads a file as `read` does, as bytes: what is compared, not parsed (the files of an
+/// output directory `diff` compares, whatever they hold).
+pub fn read_bytes(boundary: &Boundary, path: &Path, name: &str) -> Result<Vec<u8>, Problem> {
+    let refused = |refused: Refused| refused.problem(name, "its source");
+    let real = boundary.resolve(path).map_err(refused)?;
+    let bytes = std::fs::read(&real).map_err(|e| refused(Refused { path: path.to_path_buf(), why: Refusal::Io(e) }))?;
+    if bytes.len() > crate::yaml::MAX_FILE_BYTES {
+        return Err(Problem::error(
+            "hldc::yaml::too-large",
+            format!("`{name}` is {} bytes, over the limit of {}", bytes.len(), crate::yaml::MAX_FILE_BYTES),
+        )
+        .path(name.to_string())
+        .help("split the file; hldc refuses inputs this large"));
+    }
+    Ok(bytes)
 }
 
 /// git's ignore rules of one work tree, asked through libgit2 (opened on first use: most

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde_yaml::Value;
 
-use crate::diag::Problem;
+use crate::diag::{Problem, Source};
 use crate::files::{self, Boundary};
 use crate::model::record::{Record, Unreadable};
 use crate::model::rendered::Rendered;
@@ -44,10 +44,6 @@ pub fn read(dir: &Path, display: &str) -> Result<OutputObjects, Problem> {
     read_as(dir, display, |value| value)
 }
 
-/// The objects of one output file: identity, what the reader keeps, and the document (its
-/// value taken) to point at.
-type FileObjects<T> = Vec<(ObjectId, T, yaml::Document)>;
-
 /// Reads as `read`, keeping of each object only what `keep` makes of it: the values need not
 /// all be held at once (the files' texts are, until duplicates are ruled out). Files are read
 /// and parsed in parallel.
@@ -56,12 +52,38 @@ pub fn read_as<T: Send>(
     display: &str,
     keep: impl Fn(Value) -> T + Sync,
 ) -> Result<OutputObjects<T>, Problem> {
-    let mut objects = OutputObjects::new();
+    let Some((boundary, files)) = walk(dir, display)? else { return Ok(OutputObjects::new()) };
+    let files: Vec<(String, PathBuf)> = files.into_iter().filter(|(relative, _)| relative.ends_with(".yaml")).collect();
+    let sources: Vec<Result<(String, Source), Problem>> = files
+        .into_par_iter()
+        .map(|(relative, path)| {
+            let source = files::read(&boundary, &path, &format!("{display}/{relative}"))?;
+            Ok((relative, source))
+        })
+        .collect();
+    objects_in(sources.into_iter().collect::<Result<_, _>>()?, display, keep)
+}
+
+/// Every file under `dir` (a sorted walk, inside it): relative path (`/`-separated) and
+/// contents. What `diff` compares with the files `generate` would write in its place.
+pub fn read_files(dir: &Path, display: &str) -> Result<BTreeMap<String, Vec<u8>>, Problem> {
+    let Some((boundary, files)) = walk(dir, display)? else { return Ok(BTreeMap::new()) };
+    files
+        .into_par_iter()
+        .map(|(relative, path)| {
+            let bytes = files::read_bytes(&boundary, &path, &format!("{display}/{relative}"))?;
+            Ok((relative, bytes))
+        })
+        .collect()
+}
+
+/// The files under `dir`, walked as every input is: nothing outside the directory, nothing in
+/// `.git`, each directory once (hldc's own output may be ignored by git, but it is read like
+/// any input). `None` when there is no directory: an output not generated yet.
+fn walk(dir: &Path, display: &str) -> Result<Option<(Boundary, Vec<(String, PathBuf)>)>, Problem> {
     if !dir.exists() {
-        return Ok(objects);
+        return Ok(None);
     }
-    // hldc's own output may be ignored by git, but it is read like any input: nothing outside
-    // the directory, nothing in `.git`, each directory once.
     let unreadable = |problem: Problem| {
         problem.help("check the output directory (no symlinks leading out of it), or delete it and run `hldc generate`")
     };
@@ -75,19 +97,27 @@ pub fn read_as<T: Send>(
             refused.problem(&name(refused.path.strip_prefix(&root).unwrap_or(&refused.path)), "the output directory"),
         )
     })?;
-    let files: Vec<(String, PathBuf)> = walk
-        .files
-        .into_iter()
-        .map(|file| (file.relative.to_string_lossy().replace('\\', "/"), file.path))
-        .filter(|(relative, _)| relative.ends_with(".yaml"))
-        .collect();
-    let read: Vec<Result<FileObjects<T>, Problem>> = files
+    let files =
+        walk.files.into_iter().map(|file| (file.relative.to_string_lossy().replace('\\', "/"), file.path)).collect();
+    Ok(Some((boundary, files)))
+}
+
+/// The objects of one output file: identity, what the reader keeps, and the document (its
+/// value taken) to point at.
+type FileObjects<T> = Vec<(ObjectId, T, yaml::Document)>;
+
+/// The objects of some files of one output (path relative to it, text), by identity: an
+/// identity twice is an error, since hldc never writes one twice.
+pub fn objects_in<T: Send>(
+    sources: Vec<(String, Source)>,
+    display: &str,
+    keep: impl Fn(Value) -> T + Sync,
+) -> Result<OutputObjects<T>, Problem> {
+    let parsed: Vec<Result<FileObjects<T>, Problem>> = sources
         .par_iter()
-        .map(|(relative, path)| {
-            let name = format!("{display}/{relative}");
-            let documents = yaml::parse_all(&files::read(&boundary, path, &name)?)?;
+        .map(|(_, source)| {
             // The value goes to `keep`; the document stays to say where a duplicate is.
-            Ok(documents
+            Ok(yaml::parse_all(source)?
                 .into_iter()
                 .map(|mut document| {
                     let value = std::mem::take(&mut document.value);
@@ -96,7 +126,8 @@ pub fn read_as<T: Send>(
                 .collect())
         })
         .collect();
-    for ((relative, _), file_objects) in files.into_iter().zip(read) {
+    let mut objects = OutputObjects::new();
+    for ((relative, _), file_objects) in sources.into_iter().zip(parsed) {
         for (id, value, document) in file_objects? {
             if let Some(first) = objects.get(&id) {
                 return Err(Problem::error(

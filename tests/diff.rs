@@ -158,14 +158,18 @@ fn json_shape() {
         "identical": false,
         "targets": [{
             "target": "prod",
-            "summary": {"changed": 1, "added": 1, "removed": 1},
+            "summary": {"changed": 1, "added": 1, "removed": 1, "restamped": 0, "rollingPods": 0, "files": 0},
             "changed": [{
                 "apiVersion": "v1", "kind": "ConfigMap", "namespace": "web", "name": "b", "file": "app.yaml",
                 "diff": "@@ -1,6 +1,6 @@\n apiVersion: v1\n data:\n-  key: one\n+  key: two\n   other: same\n kind: ConfigMap\n metadata:\n",
             }],
             "added": [{"apiVersion": "v1", "kind": "ConfigMap", "namespace": "web", "name": "c", "file": "app.yaml"}],
             "removed": [{"apiVersion": "v1", "kind": "ConfigMap", "namespace": "web", "name": "a", "file": "app.yaml"}],
+            "restamped": [],
+            "files": [],
         }],
+        // The trace record lists the objects: it changes with them.
+        "metadata": [".hldc/prod.json"],
     });
     assert_eq!(report, expected);
     let stat = hldc(hld.path(), &["diff", "prod", "--output", "json", "--stat"]).assert_code(1);
@@ -244,7 +248,8 @@ fn against_a_ref_renders_both_and_leaves_the_checkout_alone() {
     assert_eq!(
         run.stdout,
         "changed v1 ConfigMap web/b (app.yaml)\n@@ -1,6 +1,6 @@\n apiVersion: v1\n data:\n-  key: one\n+  key: two\n   other: same\n kind: ConfigMap\n metadata:\n\
-         prod: 1 changed, 0 added, 0 removed\n"
+         prod: 1 changed, 0 added, 0 removed\n\
+         metadata: .hldc/prod.json, generated/prod/hydrator.metadata (they follow the HLD commit; not counted as changes)\n"
     );
     hldc(&hld, &["diff", "prod", "--against", "HEAD"]).assert_code(0);
     hldc(&hld, &["diff", "prod", "--against", "no-such-ref"])
@@ -297,7 +302,11 @@ fn colour_only_on_a_terminal_and_a_missing_output_is_a_warning() {
         .unwrap();
     let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert_eq!(stdout, "added v1 ConfigMap web/a (app.yaml)\nprod: 0 changed, 1 added, 0 removed\n");
+    assert_eq!(
+        stdout,
+        "added v1 ConfigMap web/a (app.yaml)\nprod: 0 changed, 1 added, 0 removed\n\
+         metadata: .hldc/prod.json (they follow the HLD commit; not counted as changes)\n"
+    );
     assert!(stderr.contains("hldc::diff::no-output") && stderr.contains("`generated/prod`"), "{stderr}");
 }
 
@@ -323,7 +332,11 @@ fn an_environment_with_clusters_is_compared_cluster_by_cluster() {
     );
     write_files(root, &[("config/west.yaml", "namespace: other-ns\ninjectNamespace: true\n")]);
     let west = hldc(root, &["diff", "prod", "--cluster", "west", "--stat"]).assert_code(1);
-    assert_eq!(west.stdout, "prod/west: 0 changed, 1 added, 1 removed\n");
+    assert_eq!(
+        west.stdout,
+        "prod/west: 0 changed, 1 added, 1 removed\n\
+         metadata: .hldc/prod/west.json (they follow the HLD commit; not counted as changes)\n"
+    );
     hldc(root, &["diff", "prod", "--cluster", "east"]).assert_code(0);
 }
 

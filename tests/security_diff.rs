@@ -67,8 +67,8 @@ fn markdown_values_cannot_open_a_comment_or_close_the_markup() {
     assert_eq!(tags.iter().filter(|t| *t == "</details>").count(), 2, "{markdown}");
     assert!(markdown.contains("<summary>changed <code>v1 ConfigMap web/b</code>"), "{markdown}");
     assert!(markdown.contains("+  key: two\n"), "the change after the injected entry shows:\n{markdown}");
-    // The table keeps its four columns.
-    assert!(markdown.contains("| prod | 2 | 1 | 0 |\n"), "{markdown}");
+    // The table keeps its six columns.
+    assert!(markdown.contains("| prod | 2 | 1 | 0 | 0 | 0 |\n"), "{markdown}");
     for line in markdown.lines().filter(|line| line.starts_with("- added")) {
         assert!(!line.contains('`') && !line.contains('|'), "{line}");
     }
@@ -84,7 +84,8 @@ fn text_and_json_show_control_characters_as_escapes() {
     assert!(!run.stdout.contains('\u{1b}') && !run.stdout.contains('\u{202e}'), "{:?}", run.stdout);
     assert_eq!(
         run.stdout,
-        "added example.com/v1 Evil\\u{1b}[2J\\u{202e} web/x\\u{a}prod: 0 changed, 0 added, 0 removed (app.yaml)\nprod: 0 changed, 1 added, 0 removed\n"
+        "added example.com/v1 Evil\\u{1b}[2J\\u{202e} web/x\\u{a}prod: 0 changed, 0 added, 0 removed (app.yaml)\nprod: 0 changed, 1 added, 0 removed\n\
+         metadata: .hldc/prod.json (they follow the HLD commit; not counted as changes)\n"
     );
     let json = hldc(hld.path(), &["diff", "prod", "--output", "json"]).assert_code(1);
     assert!(!json.stdout.contains('\u{1b}'), "{:?}", json.stdout);

@@ -2,18 +2,19 @@
 //! or with the HLD at a git ref. Writes nothing (the source cache aside): not the output, not
 //! hldc.lock, and never the user's checkout, index or branches.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::compile::{self, CompileOptions};
+use crate::compile::{self, CompileOptions, Stamping};
 use crate::diag::{visible, Problem};
-use crate::diff::{self, Comparison, Noise};
+use crate::diff::{self, Comparison, Files, Noise};
 use crate::fetch::FetchOptions;
 use crate::localgit;
 use crate::model::environments::Environments;
 use crate::previous;
 use crate::settings::Settings;
-use crate::sources::Sources;
+use crate::trace::git::HldGit;
 
 /// What the compile is compared with.
 #[derive(Debug, Clone)]
@@ -37,81 +38,143 @@ pub struct DiffOptions {
     pub noise: Noise,
 }
 
-/// One target's comparison.
+/// One output compared: its directory under `generated/` (`prod`, `prod/east-us`), or one that
+/// `generate` would delete (`gone`: a cluster no longer in hldc.yaml, the layout from before
+/// the environment had clusters).
 #[derive(Debug)]
 pub struct TargetDiff {
     pub name: String,
+    pub gone: bool,
     pub comparison: Comparison,
 }
 
 #[derive(Debug)]
 pub struct DiffReport {
     pub targets: Vec<TargetDiff>,
+    /// Files beside the manifests that change too (`hydrator.metadata`, the trace records):
+    /// they follow every HLD commit, so they are listed but decide nothing.
+    pub metadata: Vec<String>,
     pub warnings: Vec<Problem>,
 }
 
-/// One output compared: its directory under `generated/` (`prod`, `prod/east-us`) and what
-/// compiles it.
-struct Target {
-    name: String,
-    environments: Environments,
-}
-
-/// Compiles every target and compares it with the baseline.
+/// Runs what `generate` would run, in memory, and compares the files it would write with the
+/// files it would replace: those of the output directory, or those `generate` gives at the ref
+/// (written to a temporary directory, which then plays the previous output for the stamps).
 pub fn diff(options: &DiffOptions, settings: &Settings, fetch: &FetchOptions) -> Result<DiffReport, Vec<Problem>> {
     let (sources, mut warnings) = super::remote::open(settings, fetch.clone())?;
-    let before = match &options.baseline {
-        Baseline::Output(root) => Before::Output(root.clone()),
-        Baseline::Ref(reference) => {
-            let checkout = RefCheckout::new(sources.hld_root(), reference).map_err(|p| vec![p])?;
-            let ref_settings = Settings { hld_root: checkout.hld_root.clone(), ..settings.clone() };
-            // Its warnings are the work tree's again, or ones this change fixes.
-            let (sources, _) = super::remote::open(&ref_settings, fetch.clone()).map_err(|p| at_ref(p, reference))?;
-            Before::Ref { _checkout: checkout, reference: reference.clone(), sources: Box::new(sources) }
-        }
+    let at_ref = match &options.baseline {
+        Baseline::Output(_) => None,
+        Baseline::Ref(reference) => Some(RefOutput::generate(options, sources.hld_root(), reference, settings, fetch)?),
     };
-    // The targets `generate` would write: the environment, or each of its clusters, compiled
-    // from one load of the tree, as `generate` does.
+    let out_root = match (&options.baseline, &at_ref) {
+        (_, Some(at_ref)) => at_ref.root().to_path_buf(),
+        (Baseline::Output(root), None) => root.clone(),
+        (Baseline::Ref(_), None) => unreachable!("a ref baseline is generated above"),
+    };
     let project = crate::project::load(&sources)?;
-    let all = project.targets(&options.compile.environments, &options.clusters)?;
-    let (hld, loaded) = compile::load_for(&project, &all, &sources)?;
-    warnings.extend(loaded);
-    let mut targets = Vec::new();
-    for environments in all {
-        let target = Target { name: environments.output_dir(), environments };
-        let compile = CompileOptions { environments: target.environments.clone(), ..options.compile.clone() };
-        let mut compiled = compile::compile_loaded(&compile, &hld, &project, &target.environments, &sources)?;
-        if options.check {
-            compile::check_objects(&mut compiled, compile.kube_version)?;
+    let targets = project.targets(&options.compile.environments, &options.clusters)?;
+    let generated = out_root.join("generated");
+    // What `generate` replaces: the environment's whole directory, or each named cluster's.
+    let replaced: Vec<String> = if options.clusters.is_empty() {
+        vec![options.compile.environments.output_dir()]
+    } else {
+        targets.iter().map(Environments::output_dir).collect()
+    };
+    let records_dir = Path::new(crate::model::record::DIRECTORY).join(options.compile.environments.environment_dir());
+    // As `generate` refuses to write through a link, `diff` refuses to read through one: the
+    // baseline is this output, not files elsewhere.
+    crate::emit::check_real_directories(&out_root, &records_dir).map_err(|p| vec![p])?;
+    let mut before = BTreeMap::new();
+    for directory in &replaced {
+        let display = format!("generated/{directory}");
+        crate::emit::check_replaceable(&out_root, Path::new(&display)).map_err(|p| vec![p])?;
+        if at_ref.is_none() && !generated.join(directory).exists() {
+            warnings.push(
+                Problem::warning("hldc::diff::no-output", format!("there is no output directory `{display}`: every object is new"))
+                    .help(format!("run `hldc generate` for `{directory}` first, pass `--out DIR` where it was written, or compare with a git ref (`--against origin/main`)")),
+            );
         }
-        compile::add_once(&mut warnings, compiled.warnings.drain(..));
-        let current = previous::of_rendered(&compiled.components);
-        let previous = match &before {
-            Before::Output(root) => {
-                let display = format!("generated/{}", target.name);
-                // As `generate` refuses to write through a link there, `diff` refuses to read
-                // through one: the baseline is this output, not files elsewhere.
-                crate::emit::check_replaceable(root, Path::new(&display)).map_err(|p| vec![p])?;
-                let directory = root.join(&display);
-                if !directory.exists() {
-                    warnings.push(
-                        Problem::warning("hldc::diff::no-output", format!("there is no output directory `{display}`: every object is new"))
-                            .help(format!("run `hldc generate` for `{}` first, pass `--out DIR` where it was written, or compare with a git ref (`--against origin/main`)", target.name)),
-                    );
-                }
-                previous::read(&directory, &display).map_err(|p| vec![p])?
-            }
-            Before::Ref { sources, reference, .. } => {
-                let compiled = compile::compile(&compile, sources).map_err(|p| at_ref(p, reference))?;
-                previous::of_rendered(&compiled.components)
-            }
-        };
-        targets.push(TargetDiff {
-            name: target.name.clone(),
-            comparison: diff::compare(&previous, &current, &options.noise),
-        });
+        let files = previous::read_files(&generated.join(directory), &display).map_err(|p| vec![p])?;
+        before.extend(files.into_iter().map(|(file, bytes)| (format!("{directory}/{file}"), bytes)));
     }
-    Ok(DiffReport { targets, warnings })
+    // The same stamping as `generate`'s: the previous output keeps unchanged objects' stamps,
+    // and changes to hldc's own output are not the HLD's.
+    let default_root = settings.hld_root.clone();
+    let written_root = match &options.baseline {
+        Baseline::Output(root) => root.clone(),
+        Baseline::Ref(_) => default_root,
+    };
+    let excluded = vec![written_root.join("generated"), written_root.join(crate::model::record::DIRECTORY)];
+    let stamping = Stamping::new(sources.hld_root(), excluded, &out_root);
+    let mut after = BTreeMap::new();
+    let collect = |target: &Environments, files: crate::emit::OutputFiles| {
+        let directory = target.output_dir();
+        after.extend(files.into_iter().map(|(file, text)| (format!("{directory}/{file}"), text.into_bytes())));
+        Ok(())
+    };
+    let checked = compile::compile_targets(
+        &options.compile,
+        &project,
+        targets,
+        &sources,
+        options.check,
+        Some(&stamping),
+        collect,
+    )?;
+    // Why `generate` would stamp no commit is its warning to give: the stamps it means show here.
+    warnings.extend(checked.warnings.into_iter().filter(|warning| warning.code != "hldc::trace::no-commit"));
+    let written: Vec<String> = checked.targets.iter().map(Environments::output_dir).collect();
+    let mut groups: BTreeMap<(bool, String), [Files; 2]> =
+        written.iter().map(|target| ((false, target.clone()), Default::default())).collect();
+    let mut hydrator: [Files; 2] = Default::default();
+    for (side, files) in [before, after].into_iter().enumerate() {
+        for (path, bytes) in files {
+            let (group, file) = group_of(&path, &written);
+            if file == crate::trace::hydrator::FILE {
+                hydrator[side].insert(format!("generated/{path}"), bytes);
+            } else {
+                groups.entry(group).or_default()[side].insert(file, bytes);
+            }
+        }
+    }
+    let mut diffs = Vec::new();
+    for ((gone, name), [before, after]) in groups {
+        let comparison =
+            diff::compare_files(&before, &after, &format!("generated/{name}"), &options.noise).map_err(|p| vec![p])?;
+        diffs.push(TargetDiff { name, gone, comparison });
+    }
+    let [before, after] = hydrator;
+    let mut metadata: Vec<String> =
+        before.keys().chain(after.keys()).filter(|path| before.get(*path) != after.get(*path)).cloned().collect();
+    let whole = options.clusters.is_empty().then(|| options.compile.environments.environment_dir());
+    for (path, text) in crate::trace::record_files(&out_root, &checked.records, whole.as_deref()) {
+        if std::fs::read(&path).ok() != text.map(String::into_bytes) {
+            metadata.push(path.strip_prefix(&out_root).unwrap_or(&path).to_string_lossy().replace('\\', "/"));
+        }
+    }
+    metadata.sort();
+    metadata.dedup();
+    Ok(DiffReport { targets: diffs, metadata, warnings })
+}
+
+/// The target a file of the output belongs to and its path there: the target whose directory
+/// holds it, else (`gone`) the directory `generate` would delete with it: the first directory
+/// under the one replaced, or that directory itself for its own files.
+fn group_of(path: &str, targets: &[String]) -> ((bool, String), String) {
+    if let Some(target) =
+        targets.iter().filter(|target| path.starts_with(&format!("{target}/"))).max_by_key(|t| t.len())
+    {
+        return ((false, target.clone()), path[target.len() + 1..].to_string());
+    }
+    let holder = targets.iter().filter_map(|target| target.rsplit_once('/').map(|(environment, _)| environment));
+    let replaced = holder.filter(|environment| path.starts_with(&format!("{environment}/"))).next().unwrap_or("");
+    let rest = path.strip_prefix(&format!("{replaced}/")).unwrap_or(path);
+    match rest.split_once('/') {
+        Some((directory, file)) if !replaced.is_empty() => {
+            ((true, format!("{replaced}/{directory}")), file.to_string())
+        }
+        _ => ((true, replaced.to_string()), rest.to_string()),
+    }
 }
 
 /// The problems of the HLD at a ref name its files as they are there; one more error says so.
@@ -123,15 +186,59 @@ fn at_ref(mut problems: Vec<Problem>, reference: &str) -> Vec<Problem> {
     problems
 }
 
-/// Where the objects to compare with come from.
-enum Before {
-    Output(PathBuf),
-    /// The checkout is kept until the comparison is done: `sources` read from it.
-    Ref {
-        _checkout: RefCheckout,
-        reference: String,
-        sources: Box<Sources>,
-    },
+/// What `generate` writes for the HLD at a ref, in a temporary output root: the baseline of
+/// `diff --against`, stamped with the ref's commit, as the output directory would be once
+/// the ref was generated.
+struct RefOutput {
+    _checkout: RefCheckout,
+    out: tempfile::TempDir,
+}
+
+impl RefOutput {
+    fn generate(
+        options: &DiffOptions,
+        hld_root: &Path,
+        reference: &str,
+        settings: &Settings,
+        fetch: &FetchOptions,
+    ) -> Result<RefOutput, Vec<Problem>> {
+        let checkout = RefCheckout::new(hld_root, reference).map_err(|p| vec![p])?;
+        let ref_settings = Settings { hld_root: checkout.hld_root.clone(), ..settings.clone() };
+        // Its warnings are the work tree's again, or ones this change fixes.
+        let (sources, _) = super::remote::open(&ref_settings, fetch.clone()).map_err(|p| at_ref(p, reference))?;
+        let project = crate::project::load(&sources).map_err(|p| at_ref(p, reference))?;
+        let targets =
+            project.targets(&options.compile.environments, &options.clusters).map_err(|p| at_ref(p, reference))?;
+        let io_error = |e: std::io::Error| {
+            vec![Problem::error(
+                "hldc::diff::checkout",
+                format!("cannot write the output of `{reference}` to a temporary directory: {e}"),
+            )
+            .help("check the free space and permissions of the temporary directory ($TMPDIR)")]
+        };
+        let out = tempfile::Builder::new().prefix("hldc-diff-out-").tempdir().map_err(io_error)?;
+        let stamping = Stamping::with_git(HldGit::at_ref(hld_root, reference), out.path());
+        let generated = out.path().join("generated");
+        let write = |target: &Environments, files: crate::emit::OutputFiles| {
+            let directory = generated.join(target.output_dir());
+            for (file, text) in files {
+                let path = directory.join(file);
+                std::fs::create_dir_all(path.parent().unwrap_or(&directory))
+                    .and_then(|()| std::fs::write(&path, text))
+                    .map_err(|e| io_error(e).remove(0))?;
+            }
+            Ok(())
+        };
+        let checked =
+            compile::compile_targets(&options.compile, &project, targets, &sources, false, Some(&stamping), write)
+                .map_err(|p| at_ref(p, reference))?;
+        crate::trace::write_records(out.path(), &checked.records, None).map_err(|p| vec![p])?;
+        Ok(RefOutput { _checkout: checkout, out })
+    }
+
+    fn root(&self) -> &Path {
+        self.out.path()
+    }
 }
 
 /// The files of the repository's tree at a ref, written to a temporary directory that is
@@ -229,11 +336,40 @@ impl DiffReport {
                     let _ = writeln!(out, "{}", paint(code, &line));
                 }
             }
+            for restamped in &comparison.restamped {
+                let line = format!(
+                    "restamped {} ({}): {}{}",
+                    visible(&restamped.id.display),
+                    visible(&restamped.file),
+                    visible(&restamped.stamps.join(", ")),
+                    if restamped.rolls_pods { "; rolls its pods" } else { "" }
+                );
+                let _ = writeln!(out, "{}", paint("33", &line));
+            }
+            for file in &comparison.files {
+                let _ = writeln!(out, "{}", paint("33", &format!("{} file {}", file.change, visible(&file.file))));
+            }
         }
         for target in &self.targets {
-            let _ = writeln!(out, "{}: {}", visible(&target.name), target.comparison.summary());
+            let gone = if target.gone {
+                format!(" (`generate` deletes `generated/{}`: nothing writes it any more)", visible(&target.name))
+            } else {
+                String::new()
+            };
+            let _ = writeln!(out, "{}: {}{gone}", visible(&target.name), target.comparison.summary());
+        }
+        if let Some(line) = self.metadata_line() {
+            let _ = writeln!(out, "{}", visible(&line));
         }
         out
+    }
+
+    /// The files beside the manifests that change, on a line of their own: they follow every
+    /// HLD commit and decide nothing.
+    fn metadata_line(&self) -> Option<String> {
+        (!self.metadata.is_empty()).then(|| {
+            format!("metadata: {} (they follow the HLD commit; not counted as changes)", self.metadata.join(", "))
+        })
     }
 
     /// For tools: `{"identical", "targets": [{"target", "summary", "changed", "added", "removed"}]}`;
@@ -246,17 +382,30 @@ impl DiffReport {
                 let c = &target.comparison;
                 let mut value = serde_json::json!({
                     "target": target.name,
-                    "summary": {"changed": c.changed.len(), "added": c.added.len(), "removed": c.removed.len()},
+                    "summary": {
+                        "changed": c.changed.len(),
+                        "added": c.added.len(),
+                        "removed": c.removed.len(),
+                        "restamped": c.restamped.len(),
+                        "rollingPods": c.rolling(),
+                        "files": c.files.len(),
+                    },
                 });
+                if target.gone {
+                    value["gone"] = serde_json::json!(true);
+                }
                 if !stat {
                     value["changed"] = serde_json::json!(c.changed);
                     value["added"] = serde_json::json!(c.added);
                     value["removed"] = serde_json::json!(c.removed);
+                    value["restamped"] = serde_json::json!(c.restamped);
+                    value["files"] = serde_json::json!(c.files);
                 }
                 value
             })
             .collect();
-        let report = serde_json::json!({"identical": self.is_identical(), "targets": targets});
+        let report =
+            serde_json::json!({"identical": self.is_identical(), "targets": targets, "metadata": self.metadata});
         serde_json::to_string_pretty(&report).unwrap_or_default()
     }
 
@@ -266,16 +415,31 @@ impl DiffReport {
     /// so nothing an object holds can end a table cell, a `<details>` block or the comment's
     /// markup, or open an HTML comment that hides what follows.
     pub fn markdown(&self, stat: bool) -> String {
-        let mut out = String::from("| target | changed | added | removed |\n| --- | ---: | ---: | ---: |\n");
+        let mut out = String::from(
+            "| target | changed | added | removed | restamped | other files |\n| --- | ---: | ---: | ---: | ---: | ---: |\n",
+        );
         for target in &self.targets {
             let c = &target.comparison;
             let name = markdown_text(&target.name);
-            let _ = writeln!(out, "| {name} | {} | {} | {} |", c.changed.len(), c.added.len(), c.removed.len());
+            let name = if target.gone { format!("{name} (deleted)") } else { name };
+            let restamped = match c.rolling() {
+                0 => c.restamped.len().to_string(),
+                rolling => format!("{} ({rolling} rolling pods)", c.restamped.len()),
+            };
+            let (changed, added, removed, files) = (c.changed.len(), c.added.len(), c.removed.len(), c.files.len());
+            let _ = writeln!(out, "| {name} | {changed} | {added} | {removed} | {restamped} | {files} |");
+        }
+        if !self.metadata.is_empty() {
+            let files: Vec<String> =
+                self.metadata.iter().map(|file| format!("<code>{}</code>", markdown_text(file))).collect();
+            let _ = writeln!(out, "\nAlso changing, as on every HLD commit (not counted): {}", files.join(", "));
         }
         for target in self.targets.iter().filter(|target| !stat && !target.comparison.is_empty()) {
             let comparison = &target.comparison;
             let _ = writeln!(out, "\n### {}", markdown_text(&target.name));
-            if !comparison.added.is_empty() || !comparison.removed.is_empty() {
+            let listed =
+                [comparison.added.len(), comparison.removed.len(), comparison.restamped.len(), comparison.files.len()];
+            if listed.iter().any(|count| *count > 0) {
                 out.push('\n');
             }
             for (verb, entries) in [("added", &comparison.added), ("removed", &comparison.removed)] {
@@ -283,6 +447,15 @@ impl DiffReport {
                     let (id, file) = (markdown_text(&entry.id.display), markdown_text(&entry.file));
                     let _ = writeln!(out, "- {verb} <code>{id}</code> (<code>{file}</code>)");
                 }
+            }
+            for restamped in &comparison.restamped {
+                let (id, file) = (markdown_text(&restamped.id.display), markdown_text(&restamped.file));
+                let stamps = markdown_text(&restamped.stamps.join(", "));
+                let rolls = if restamped.rolls_pods { "; **rolls its pods**" } else { "" };
+                let _ = writeln!(out, "- restamped <code>{id}</code> (<code>{file}</code>): {stamps}{rolls}");
+            }
+            for file in &comparison.files {
+                let _ = writeln!(out, "- {} file <code>{}</code>", file.change, markdown_text(&file.file));
             }
             for changed in &comparison.changed {
                 let moved = changed

@@ -145,6 +145,15 @@ impl HldGit {
         HldGit { repo, commit: Some(commit_of(&head)), warning: None }
     }
 
+    /// The repository holding `hld_root` at `reference`: its commit, as a run on a clean
+    /// checkout of that ref would stamp it.
+    pub fn at_ref(hld_root: &Path, reference: &str) -> HldGit {
+        let Some(repository) = localgit::discover(hld_root) else { return HldGit::default() };
+        let repo = localgit::origin_url(&repository).map(|url| redact_url(&url)).filter(|url| !url.is_empty());
+        let commit = repository.revparse_single(reference).and_then(|object| object.peel_to_commit()).ok();
+        HldGit { repo, commit: commit.as_ref().map(commit_of), warning: None }
+    }
+
     fn without_commit(repo: Option<String>, what: &str, instead: &str, help: &str) -> HldGit {
         let warning = Problem::warning("hldc::trace::no-commit", format!("{what}: {instead}")).help(help);
         HldGit { repo, commit: None, warning: Some(warning) }

@@ -123,22 +123,35 @@ pub fn trace(components: &mut [Rendered], target: &Environments, git: &HldGit, o
 /// Writes the records beside the output (outside what a GitOps agent syncs); when a whole
 /// environment was generated, removes its records of clusters (or of a layout) it no longer has.
 pub fn write_records(out_root: &Path, records: &[Record], whole_environment: Option<&str>) -> Result<(), Problem> {
-    let mut written = Vec::new();
-    for record in records {
-        let path = record::path(out_root, &record.environment, record.cluster.as_deref());
-        write_record(&path, &record.to_text())?;
-        written.push(path);
-    }
-    for stale in whole_environment.map(|env| stale_records(out_root, env, &written)).unwrap_or_default() {
-        std::fs::remove_file(&stale).map_err(|e| {
-            Problem::error(
-                "hldc::io::write",
-                format!("cannot remove the stale trace record `{}`: {e}", stale.display()),
-            )
-            .help("check the permissions of the `.hldc` directory beside the output")
-        })?;
+    for (path, text) in record_files(out_root, records, whole_environment) {
+        match text {
+            Some(text) => write_record(&path, &text)?,
+            None => std::fs::remove_file(&path).map_err(|e| {
+                Problem::error(
+                    "hldc::io::write",
+                    format!("cannot remove the stale trace record `{}`: {e}", path.display()),
+                )
+                .help("check the permissions of the `.hldc` directory beside the output")
+            })?,
+        }
     }
     Ok(())
+}
+
+/// The record files `write_records` leaves: each record's path and text, then the stale
+/// records it removes (`None`).
+pub fn record_files(
+    out_root: &Path,
+    records: &[Record],
+    whole_environment: Option<&str>,
+) -> Vec<(PathBuf, Option<String>)> {
+    let written: Vec<(PathBuf, Option<String>)> = records
+        .iter()
+        .map(|record| (record::path(out_root, &record.environment, record.cluster.as_deref()), Some(record.to_text())))
+        .collect();
+    let paths: Vec<PathBuf> = written.iter().map(|(path, _)| path.clone()).collect();
+    let stale = whole_environment.map(|env| stale_records(out_root, env, &paths)).unwrap_or_default();
+    written.into_iter().chain(stale.into_iter().map(|path| (path, None))).collect()
 }
 
 /// The caller has checked that no link leads to the records' directory.

@@ -1,7 +1,8 @@
 //! Trace stamps on objects and pod templates, sticky: an object's `hldc.io/hld-commit` is the
-//! commit at which its content (stamps removed) last changed, a pod template's the commit at
-//! which the template's did, so a commit that changes nothing in a template never rolls its
-//! pods. Pure: the previous output is given, read by `previous.rs`.
+//! commit at which its content (stamps removed) last changed; a pod template whose content did
+//! not change keeps every stamp it had (and its workload the change-cause naming them), so no
+//! new commit, trace block, ring or component name ever rolls pods: only a change to the
+//! template itself does. Pure: the previous output is given, read by `previous.rs`.
 
 use serde_yaml::{Mapping, Value};
 use sha2::{Digest as _, Sha256};
@@ -110,28 +111,62 @@ fn unstamp(object: &mut Value) {
 }
 
 /// What stickiness needs of an object of the previous output, instead of the object: the
-/// digests of its content and of its pod template's (stamps removed, as `unstamped`), and the
-/// commits it was stamped with. A whole previous output stays small in memory this way.
+/// digests of its content and of its pod template's (stamps removed, as `unstamped`), the
+/// commit it was stamped with and its template's stamps. A whole previous output stays small
+/// in memory this way.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stamped {
     content: Digest,
     template: Option<Digest>,
     commit: Option<String>,
-    template_commit: Option<String>,
+    template_stamps: TemplateStamps,
+}
+
+/// The stamps of a pod template as they were written: its annotations and labels among those
+/// hldc stamps, and the workload's change-cause that names them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct TemplateStamps {
+    annotations: Vec<(&'static str, String)>,
+    labels: Vec<(&'static str, String)>,
+    change_cause: Option<String>,
+}
+
+impl TemplateStamps {
+    fn of(object: &Value, path: &[&str]) -> TemplateStamps {
+        let metadata = get(object, path).and_then(|template| template.get("metadata"));
+        let kept = |field: &str, keys: &[&'static str]| -> Vec<(&'static str, String)> {
+            let map = metadata.and_then(|metadata| metadata.get(field));
+            keys.iter().filter_map(|key| Some((*key, map?.get(*key)?.as_str()?.to_string()))).collect()
+        };
+        TemplateStamps {
+            annotations: kept("annotations", &TEMPLATE_ANNOTATIONS),
+            labels: kept("labels", &TEMPLATE_LABELS),
+            change_cause: annotation(object, CHANGE_CAUSE).map(str::to_string),
+        }
+    }
+
+    /// Writes these stamps onto `object`'s template at `path` (unstamped: nothing to remove).
+    fn apply(&self, object: &mut Value, path: &[&str]) {
+        fn pairs<'a>(stamps: &'a [(&'static str, String)]) -> Vec<(&'static str, Option<&'a str>)> {
+            stamps.iter().map(|(key, value)| (*key, Some(value.as_str()))).collect()
+        }
+        set_all(object, path, "annotations", &pairs(&self.annotations));
+        set_all(object, path, "labels", &pairs(&self.labels));
+        set_all(object, &[], "annotations", &[(CHANGE_CAUSE, self.change_cause.as_deref())]);
+    }
 }
 
 impl Stamped {
     pub fn of(mut object: Value) -> Stamped {
         let template = template_path(&object);
-        let commit_of = |part: Option<&Value>| part.and_then(|part| annotation(part, HLD_COMMIT)).map(str::to_string);
-        let commit = commit_of(Some(&object));
-        let template_commit = commit_of(template.and_then(|path| get(&object, path)));
+        let commit = annotation(&object, HLD_COMMIT).map(str::to_string);
+        let template_stamps = template.map(|path| TemplateStamps::of(&object, path)).unwrap_or_default();
         unstamp(&mut object);
         Stamped {
             template: template.and_then(|path| get(&object, path)).map(Digest::of),
             content: Digest::of(&object),
             commit,
-            template_commit,
+            template_stamps,
         }
     }
 }
@@ -224,26 +259,13 @@ pub fn stamp(
     let unchanged = previous.is_some_and(|previous| previous.content == Digest::of(content));
     let sticky = |kept: Option<&String>| kept.map(String::as_str).or(target.commit).map(str::to_string);
     let object_commit = sticky(previous.filter(|_| unchanged).and_then(|previous| previous.commit.as_ref()));
-    let template_commit = template.and_then(|path| {
-        let same = |previous: &&Stamped| get(content, path).map(Digest::of) == previous.template;
-        sticky(previous.filter(same).and_then(|previous| previous.template_commit.as_ref()))
-    });
     let ring = origin.ring.as_deref();
-    let trace = &origin.trace;
     if let Some(path) = template {
-        let template_annotations = [
-            (COMPONENT, Some(component)),
-            (RING, ring),
-            (HLD_COMMIT, template_commit.as_deref()),
-            (SOURCE_REPO, trace.source_repo.as_deref()),
-            (SOURCE_COMMIT, trace.source_commit.as_deref()),
-            (SOURCE_REF, trace.source_ref.as_deref()),
-            (CI_BUILD, trace.ci_build.as_deref()),
-        ];
-        set_all(object, path, "annotations", &template_annotations);
-        set_all(object, path, "labels", &[(RING, ring)]);
-        let cause = change_cause(component, ring, template_commit.as_deref(), trace);
-        set_all(object, &[], "annotations", &[(CHANGE_CAUSE, Some(&cause))]);
+        let same = |previous: &&Stamped| get(content, path).map(Digest::of) == previous.template;
+        match previous.filter(same) {
+            Some(previous) => previous.template_stamps.apply(object, path),
+            None => stamp_template(object, path, component, ring, &origin.trace, target.commit),
+        }
     }
     let annotations = [
         (COMPONENT, Some(component)),
@@ -255,6 +277,31 @@ pub fn stamp(
     ];
     set_all(object, &[], "annotations", &annotations);
     unchanged
+}
+
+/// Stamps a template whose content is new (or that had no earlier output): what it comes from
+/// now, and the change-cause naming it.
+fn stamp_template(
+    object: &mut Value,
+    path: &[&str],
+    component: &str,
+    ring: Option<&str>,
+    trace: &crate::model::record::TraceBlock,
+    commit: Option<&str>,
+) {
+    let template_annotations = [
+        (COMPONENT, Some(component)),
+        (RING, ring),
+        (HLD_COMMIT, commit),
+        (SOURCE_REPO, trace.source_repo.as_deref()),
+        (SOURCE_COMMIT, trace.source_commit.as_deref()),
+        (SOURCE_REF, trace.source_ref.as_deref()),
+        (CI_BUILD, trace.ci_build.as_deref()),
+    ];
+    set_all(object, path, "annotations", &template_annotations);
+    set_all(object, path, "labels", &[(RING, ring)]);
+    let cause = change_cause(component, ring, commit, trace);
+    set_all(object, &[], "annotations", &[(CHANGE_CAUSE, Some(&cause))]);
 }
 
 /// One line for `kubectl rollout history`: what the template's revision comes from. Built
@@ -495,6 +542,79 @@ mod tests {
         let image = stamped(&DEPLOYMENT.replace("api:1", "api:2"), "c3", Some(&scaled));
         assert_eq!(annotation(&image, HLD_COMMIT), Some("c3"));
         assert_eq!(annotation(get(&image, &["spec", "template"]).unwrap(), HLD_COMMIT), Some("c3"));
+    }
+
+    /// One run's inputs: which template (image), how many replicas, the trace block, the
+    /// commit (none: uncommitted), the component's name and ring.
+    fn arb_run(
+    ) -> impl Strategy<Value = (u8, u8, Option<&'static str>, Option<&'static str>, &'static str, Option<&'static str>)>
+    {
+        (
+            0u8..2,
+            0u8..2,
+            prop::option::of(prop::sample::select(vec!["build-1", "build-2"])),
+            prop::option::of(prop::sample::select(vec!["c1", "c2", "c3"])),
+            prop::sample::select(vec!["app/api", "apps/api"]),
+            prop::option::of(prop::sample::select(vec!["canary"])),
+        )
+    }
+
+    proptest! {
+        /// For any sequence of runs, each stamping with the previous run's output, a pod template
+        /// changes exactly when its unstamped content does: a new commit, trace block, ring or
+        /// component name alone never rolls pods; and a changed template names the current run.
+        #[test]
+        fn templates_change_only_with_their_content(runs in prop::collection::vec(arb_run(), 1..8)) {
+            let mut previous: Option<Value> = None;
+            for (image, replicas, build, commit, component, ring) in runs {
+                let text = DEPLOYMENT.replace("api:1", &format!("api:{image}")).replace("replicas: 1", &format!("replicas: {replicas}"));
+                let origin = Origin {
+                    ring: ring.map(str::to_string),
+                    trace: TraceBlock { ci_build: build.map(str::to_string), ..TraceBlock::default() },
+                    ..Origin::default()
+                };
+                let target = Target { environment: "prod", cluster: None, hld_repo: None, commit };
+                let mut object = yaml(&text);
+                stamp(&mut object, component, &origin, &target, previous.clone().map(Stamped::of).as_ref());
+                let template = |object: &Value| get(object, &["spec", "template"]).cloned();
+                let cause = |object: &Value| annotation(object, CHANGE_CAUSE).map(str::to_string);
+                if let Some(before) = &previous {
+                    let content_changed = template(&unstamped(before)) != template(&unstamped(&object));
+                    prop_assert_eq!(template(before) != template(&object), content_changed);
+                    if !content_changed {
+                        prop_assert_eq!(cause(before), cause(&object), "the change-cause names the template's stamps");
+                    }
+                }
+                if previous.as_ref().is_none_or(|before| template(&unstamped(before)) != template(&unstamped(&object))) {
+                    let stamped_template = template(&object).unwrap();
+                    prop_assert_eq!(annotation(&stamped_template, HLD_COMMIT), commit);
+                    prop_assert_eq!(annotation(&stamped_template, CI_BUILD), build);
+                }
+                prop_assert_eq!(unstamped(&object), yaml(&text));
+                previous = Some(object);
+            }
+        }
+    }
+
+    #[test]
+    fn a_template_keeps_its_stamps_when_only_the_trace_or_commit_changes() {
+        let first = stamped(DEPLOYMENT, "c1", None);
+        let mut rebuilt = yaml(DEPLOYMENT);
+        let mut rebuilt_from = origin();
+        rebuilt_from.trace.ci_build = Some("build-2".into());
+        rebuilt_from.trace.source_commit = Some("abc123".into());
+        stamp(&mut rebuilt, "app/api", &rebuilt_from, &target("c2"), Some(&Stamped::of(first.clone())));
+        assert_eq!(get(&rebuilt, &["spec", "template"]), get(&first, &["spec", "template"]), "no rollout");
+        assert_eq!(annotation(&rebuilt, CHANGE_CAUSE), annotation(&first, CHANGE_CAUSE));
+        let uncommitted = {
+            let mut object = yaml(DEPLOYMENT);
+            let target = Target { commit: None, ..target("") };
+            stamp(&mut object, "app/api", &origin(), &target, None);
+            object
+        };
+        let committed = stamped(DEPLOYMENT, "c3", Some(&uncommitted));
+        assert_eq!(get(&committed, &["spec", "template"]), get(&uncommitted, &["spec", "template"]));
+        assert_eq!(annotation(&committed, HLD_COMMIT), Some("c3"), "the object itself names the commit now");
     }
 
     #[test]
