@@ -165,7 +165,8 @@ pub enum Command {
     #[command(after_help = "Examples:
   hldc config prod                         every component
   hldc config prod web                     one component
-  hldc config prod web config.image.tag    one key, and every value it shadows")]
+  hldc config prod web config.image.tag    one key, and every value it shadows
+  hldc config prod web replicaCount        a value: config.replicaCount")]
     Config(ConfigArgs),
     /// Show every deployment's path from source commit to cluster, from the manifest repository's history
     ///
@@ -517,7 +518,7 @@ pub struct ConfigArgs {
     #[arg(value_name = "COMPONENT")]
     pub component: Option<String>,
 
-    /// Only this key of the component (dotted: `config.image.tag`), with every value it shadows
+    /// Only this key of the component (dotted: `config.image.tag`, or `image.tag` for a value: a key that names no setting beside `config` is read inside it), with every value it shadows
     #[arg(value_name = "KEY", requires = "component")]
     pub key: Option<String>,
 

@@ -134,8 +134,15 @@ pub fn compile_loaded(
     if !clashes.is_empty() {
         return Err(clashes);
     }
-    let mut warnings: Vec<Problem> =
-        planned.iter().filter_map(check::tree::check_inject_namespace).map(Problem::into_warning).collect();
+    let mut warnings: Vec<Problem> = Vec::new();
+    // Said once for a component's rings, and for a container's every child.
+    add_once(
+        &mut warnings,
+        planned
+            .iter()
+            .flat_map(|p| check::tree::check_inject_namespace(p).into_iter().chain(check::tree::unused_settings(p)))
+            .map(Problem::into_warning),
+    );
     // Fetch every remote source up front, in parallel, instead of one by one while rendering.
     let entries: Vec<_> =
         planned.iter().filter(|p| p.node.renders()).map(|p| (&p.node.definition, p.node.dir.as_path())).collect();

@@ -3,8 +3,9 @@
 //! A component's effective config is a stack of layers, highest priority first: the parent's
 //! merged `subcomponents.<name>` block (itself the parent's layers, projected), then the
 //! component's own `config/<env>` files in the order the environments were named, then its
-//! `config/common`. The stack is kept, not just its merge, so that later stages can say which
-//! file and line set each value.
+//! `config/common`; below them, what the containers above it set for their whole subtree
+//! (`resolve::passed_down`). The stack is kept, not just its merge, so that later stages can say
+//! which file and line set each value.
 //!
 //! Rules (Fabrikate's, except lists): maps merge key by key, recursively; for anything else
 //! the higher layer wins, and a list in a higher layer replaces the lower list whole.
@@ -21,12 +22,15 @@ pub struct Layer {
     pub document: Arc<Document>,
     pub prefix: ValuePath,
     pub value: Value,
+    /// The container (its path in the tree) whose whole subtree this layer configures, when it
+    /// reaches the component from a container above it rather than as its own config.
+    pub container: Option<String>,
 }
 
 impl Layer {
     pub fn whole(document: Arc<Document>) -> Layer {
         let value = without_empty_fields(&document.value);
-        Layer { document, prefix: Vec::new(), value }
+        Layer { document, prefix: Vec::new(), value, container: None }
     }
 
     /// The part of this layer that configures the child `name`, if the layer mentions it.
@@ -39,7 +43,7 @@ impl Layer {
         let value = keys.iter().try_fold(&self.value, |value, key| value.get(key))?.clone();
         let mut prefix = self.prefix.clone();
         prefix.extend(keys.iter().map(|key| Segment::Key(key.to_string())));
-        Some(Layer { document: self.document.clone(), prefix, value })
+        Some(Layer { document: self.document.clone(), prefix, value, container: self.container.clone() })
     }
 }
 
@@ -205,7 +209,12 @@ mod tests {
         let document = std::sync::Arc::new(crate::yaml::parse_one(&file).unwrap());
         values
             .iter()
-            .map(|value| Layer { document: document.clone(), prefix: Vec::new(), value: value.clone() })
+            .map(|value| Layer {
+                document: document.clone(),
+                prefix: Vec::new(),
+                value: value.clone(),
+                container: None,
+            })
             .collect()
     }
 

@@ -13,6 +13,7 @@ use crate::model::ComponentConfig;
 use crate::ring;
 use crate::suggest::did_you_mean;
 use crate::yaml::Document;
+use serde_yaml::{Mapping, Value};
 
 /// Resolves every enabled component, in tree order (parents before children).
 pub fn resolve<'h>(hld: &'h Hld, environments: &Environments) -> Result<Vec<Planned<'h>>, Vec<Problem>> {
@@ -38,7 +39,8 @@ pub fn resolve<'h>(hld: &'h Hld, environments: &Environments) -> Result<Vec<Plan
     }
     let mut planned = Vec::new();
     let inherited = stack(Vec::new(), &hld.outer_configs, environments);
-    visit(&hld.root, inherited, String::new(), environments, &mut planned, &mut problems);
+    let mut visit = Visit { environments, out: &mut planned, problems: &mut problems };
+    visit.node(&hld.root, inherited, Vec::new(), String::new());
     if problems.is_empty() {
         Ok(planned)
     } else {
@@ -68,38 +70,106 @@ pub fn config_of(stack: &[Layer]) -> ComponentConfig {
     ComponentConfig::from_merged(&merge_stack(stack))
 }
 
-fn visit<'h>(
-    node: &'h Node,
-    inherited: Vec<Layer>,
-    output_dir: String,
-    environments: &Environments,
-    out: &mut Vec<Planned<'h>>,
-    problems: &mut Vec<Problem>,
-) {
-    let layers = stack(inherited, &node.configs, environments);
-    let config = config_of(&layers);
-    if config.disabled {
-        return;
-    }
-    match ring::rings_of(node, &layers) {
-        Err(problem) => problems.push(problem),
-        Ok(rings) if rings.is_empty() => {
-            out.push(Planned { node, output_dir: output_dir.clone(), layers: layers.clone(), config, ring: None })
-        }
-        Ok(rings) => out.extend(rings.into_iter().map(|ring| {
-            let layers = ring::stack(&layers, &ring);
-            Planned { node, output_dir: output_dir.clone(), config: config_of(&layers), layers, ring: Some(ring) }
-        })),
-    }
-    for child in &node.children {
-        let inherited = inherited_by(&layers, &child.key);
-        // Fabrikate's layout: a `type: component` entry gets a directory of its own, named
-        // after the entry; inline helm/static children write next to their parent.
-        let child_dir = match child.placement {
-            Placement::Directory | Placement::Group => join_output_dir(&output_dir, &child.key),
-            Placement::Inline | Placement::Root => output_dir.clone(),
+/// The settings a container's config gives every component below it, under the component's own
+/// (Fabrikate gave a child only its parent's `subcomponents.<name>`, and a container renders
+/// nothing, so these were dead there). Not `config` (chart values are one chart's, passed down
+/// by `subcomponents.<name>` as in Fabrikate), `disabled` (a disabled container prunes its
+/// subtree already), `rings` or `ringRoute` (a container takes none), nor `helm.releaseName`
+/// (one release's name: `check::tree::unused_settings` reports it on a container).
+pub const SUBTREE_SETTINGS: [&str; 9] = [
+    "namespace",
+    "injectNamespace",
+    "helm",
+    "trace",
+    "patches",
+    "commonLabels",
+    "commonAnnotations",
+    "podLabels",
+    "podAnnotations",
+];
+
+/// What `node` passes down to every component below it, under their own config files: for a
+/// container, the subtree settings of its whole stack; for a component that renders, only what
+/// its own containers passed to it.
+pub fn passed_down(node: &Node, stack: &[Layer]) -> Vec<Layer> {
+    stack
+        .iter()
+        .filter_map(|layer| match &layer.container {
+            Some(_) => Some(layer.clone()),
+            None if node.renders() => None,
+            None => subtree_part(layer, &node.path),
+        })
+        .collect()
+}
+
+/// The subtree settings of one of `container`'s layers, as a layer of their own (same document
+/// and prefix, so `hldc config` names the line that set each).
+fn subtree_part(layer: &Layer, container: &str) -> Option<Layer> {
+    let Value::Mapping(fields) = &layer.value else { return None };
+    let mut kept = Mapping::new();
+    for (key, value) in fields {
+        let Some(name) = key.as_str().filter(|name| SUBTREE_SETTINGS.contains(name)) else { continue };
+        let value = match value {
+            Value::Mapping(helm) if name == "helm" => Value::Mapping(
+                helm.iter()
+                    .filter(|(k, _)| k.as_str() != Some("releaseName"))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            ),
+            other => other.clone(),
         };
-        visit(child, inherited, child_dir, environments, out, problems);
+        kept.insert(key.clone(), value);
+    }
+    (!kept.is_empty()).then(|| Layer {
+        document: layer.document.clone(),
+        prefix: layer.prefix.clone(),
+        value: Value::Mapping(kept),
+        container: Some(container.to_string()),
+    })
+}
+
+/// One walk of the tree for one environment combination.
+struct Visit<'v, 'h> {
+    environments: &'v Environments,
+    out: &'v mut Vec<Planned<'h>>,
+    problems: &'v mut Vec<Problem>,
+}
+
+impl<'h> Visit<'_, 'h> {
+    /// `node` with `inherited` (its parent's `subcomponents.<key>` blocks) above its own files
+    /// and `passed` (its containers' subtree settings) below them, then its children.
+    fn node(&mut self, node: &'h Node, inherited: Vec<Layer>, passed: Vec<Layer>, output_dir: String) {
+        let mut layers = stack(inherited, &node.configs, self.environments);
+        layers.extend(passed);
+        let config = config_of(&layers);
+        if config.disabled {
+            return;
+        }
+        match ring::rings_of(node, &layers) {
+            Err(problem) => self.problems.push(problem),
+            Ok(rings) if rings.is_empty() => self.out.push(Planned {
+                node,
+                output_dir: output_dir.clone(),
+                layers: layers.clone(),
+                config,
+                ring: None,
+            }),
+            Ok(rings) => self.out.extend(rings.into_iter().map(|ring| {
+                let layers = ring::stack(&layers, &ring);
+                Planned { node, output_dir: output_dir.clone(), config: config_of(&layers), layers, ring: Some(ring) }
+            })),
+        }
+        let passed = passed_down(node, &layers);
+        for child in &node.children {
+            let inherited = inherited_by(&layers, &child.key);
+            // Fabrikate's layout: a `type: component` entry gets a directory of its own, named
+            // after the entry; inline helm/static children write next to their parent.
+            let child_dir = match child.placement {
+                Placement::Directory | Placement::Group => join_output_dir(&output_dir, &child.key),
+                Placement::Inline | Placement::Root => output_dir.clone(),
+            };
+            self.node(child, inherited, passed.clone(), child_dir);
+        }
     }
 }
 

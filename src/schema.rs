@@ -66,6 +66,16 @@ impl Schema {
         Schema::ALL.into_iter().find(|s| s.name() == name)
     }
 
+    /// The fields a file of this format may hold at its top level.
+    pub fn top_level_fields(self) -> impl Iterator<Item = &'static str> {
+        self.json()
+            .get("properties")
+            .and_then(Json::as_object)
+            .into_iter()
+            .flat_map(|fields| fields.keys())
+            .map(String::as_str)
+    }
+
     fn json(self) -> &'static Json {
         static CACHE: [OnceLock<Json>; Schema::ALL.len()] = [const { OnceLock::new() }; Schema::ALL.len()];
         // The schemas are compiled in and covered by tests, so a parse failure is a build defect.

@@ -205,6 +205,34 @@ fn config_names_the_file_and_line_that_set_each_value() {
 }
 
 #[test]
+fn a_key_that_names_no_setting_is_a_value_under_config() {
+    let hld = hld();
+    let root = hld.path();
+    write_files(
+        root,
+        &[(
+            "config/dev.yaml",
+            "namespace: apps\nsubcomponents:\n  svc:\n    config:\n      tier: dev\n      namespace: values-ns\n",
+        )],
+    );
+    // `replicas` is no setting beside `config`: it is `config.replicas`, named so in the answer.
+    let replicas = hldc(root, &["config", "prod", "svc", "replicas"]).assert_code(0);
+    assert_eq!(replicas.stdout, "app/svc\n  config.replicas: 1  # config/common.yaml:6\n");
+    let tier = hldc(root, &["config", "dev", "svc", "tier"]).assert_code(0);
+    assert_eq!(
+        tier.stdout,
+        "app/svc\n  config.tier: dev     # config/dev.yaml:5\n  config.tier: common  # config/common.yaml:5 (shadowed)\n"
+    );
+    // A setting's name keeps meaning the setting (here passed down from the root container).
+    let namespace = hldc(root, &["config", "dev", "svc", "namespace"]).assert_code(0);
+    assert_eq!(namespace.stdout, "app/svc\n  namespace: apps  # config/dev.yaml:1\n");
+    hldc(root, &["config", "prod", "svc", "replicsa"])
+        .assert_code(2)
+        .assert_stderr_contains("no config file sets `replicsa` (`config.replicsa`) for component `app/svc`")
+        .assert_stderr_contains("did you mean `config.replicas`?");
+}
+
+#[test]
 fn validate_checks_each_cluster_of_an_environment_not_clusters_alone() {
     let hld = hld();
     let root = hld.path();

@@ -125,6 +125,8 @@ const CORPUS: &[Row] = &[
     row("unknown-environment", &["generate", "prd"], 2, None, "did you mean `prod`?"),
     row("inject-without-namespace", V, 1, Some("config/common.yaml:3:5"), "`injectNamespace` is true for component `inject-without-namespace/app`"),
     row("inject-without-namespace", G, 0, None, "wrote 1 files"),
+    row("values-on-static", V, 1, Some("config/common.yaml:3:5"), "`config` of static component `values-on-static/app` is used by nothing"),
+    row("values-on-static", G, 0, Some("config/common.yaml:3:5"), "warning[hldc::config::unused-values]"),
     row("hooks-without-allow", V, 0, Some("component.yaml:2:1"), "runs only with `--allow-hooks`"),
     row("hooks-without-allow", G, 2, Some("component.yaml:2:1"), "declares hooks"),
     row("lock-invalid", V, 1, Some("hldc.lock:1:"), "invalid YAML in `hldc.lock`"),

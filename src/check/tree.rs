@@ -9,6 +9,7 @@ use crate::diag::Problem;
 use crate::layer::Layer;
 use crate::model::plan::Planned;
 use crate::model::tree::{Hld, Node};
+use crate::model::ComponentType;
 use crate::suggest::did_you_mean;
 use crate::yaml::{display_path, Document, Segment, ValuePath};
 
@@ -158,15 +159,18 @@ pub fn check_environment(planned: &[Planned]) -> Vec<Problem> {
     let mut problems = Vec::new();
     for component in planned {
         problems.extend(check_inject_namespace(component));
+        problems.extend(unused_settings(component));
         problems.extend(check_list_replacement(&component.layers));
         problems.extend(crate::ring::check_ring_route(component));
     }
     problems
 }
 
+/// `injectNamespace` with no namespace to inject, for a component that renders (a container's
+/// `injectNamespace` may serve children that each set their own namespace).
 pub fn check_inject_namespace(component: &Planned) -> Option<Problem> {
     let config = &component.config;
-    if !config.inject_namespace || config.namespace.is_some() {
+    if !config.inject_namespace || config.namespace.is_some() || !component.node.renders() {
         return None;
     }
     let setter = component.layers.iter().find(|layer| layer.value.get("injectNamespace").is_some())?;
@@ -186,6 +190,65 @@ pub fn check_inject_namespace(component: &Planned) -> Option<Problem> {
             "add `namespace: <name>` beside it (or in the component's config/common.yaml), or remove `injectNamespace`",
         ),
     )
+}
+
+/// Settings nothing reads, each at the line that set it: `config` (values) of a component that
+/// renders no chart (Fabrikate ignored them silently; a container's `config` is not passed
+/// down, only its `subcomponents.<name>` is), and `helm.releaseName` on a container (it names
+/// one release, so it is not passed down). Errors for `validate`, warnings for a render: an HLD
+/// migrated from Fabrikate keeps building while it is cleaned up.
+pub fn unused_settings(component: &Planned) -> Vec<Problem> {
+    let node = component.node;
+    let kind = node.component_type();
+    let mut problems = Vec::new();
+    for layer in component.layers.iter().filter(|layer| layer.container.is_none()) {
+        let values = layer.value.get("config").and_then(Value::as_mapping).filter(|values| !values.is_empty());
+        if values.is_some() && kind != ComponentType::Helm {
+            let (whose, what, help) = match kind {
+                ComponentType::Component => (
+                    "container".to_string(),
+                    "it renders nothing, and its values are not passed down",
+                    format!("move them under `subcomponents.<name>.config` for the helm components below `{}` that use them", node.path),
+                ),
+                _ => (
+                    format!("{} component", kind.name()),
+                    "only a helm component has values (its chart's)",
+                    format!("remove `config` from `{}`, or change its manifests, a patch or a ring instead", node.path),
+                ),
+            };
+            problems.push(
+                Problem::error(
+                    "hldc::config::unused-values",
+                    format!("`config` of {whose} `{}` is used by nothing: {what}", node.path),
+                )
+                .at(key_location(layer, &["config"]))
+                .label("never read")
+                .help(help),
+            );
+        }
+        let release_name = layer.value.get("helm").and_then(|helm| helm.get("releaseName"));
+        if release_name.is_some() && kind == ComponentType::Component {
+            problems.push(
+                Problem::error(
+                    "hldc::config::container-release-name",
+                    format!("`helm.releaseName` of container `{}` names no release", node.path),
+                )
+                .at(key_location(layer, &["helm", "releaseName"]))
+                .label("a container renders nothing")
+                .help(
+                    "set `releaseName` on the helm component it is meant for (`subcomponents.<name>.helm.releaseName`)",
+                ),
+            );
+        }
+    }
+    problems
+}
+
+/// Where `keys` are written in `layer`.
+fn key_location(layer: &Layer, keys: &[&str]) -> crate::diag::Location {
+    let mut at = layer.prefix.clone();
+    at.extend(keys.iter().map(|key| Segment::Key(key.to_string())));
+    layer.document.key_location(&at)
 }
 
 /// Fabrikate appended a list in a higher layer to the list below it; hldc replaces it. Warns

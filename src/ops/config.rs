@@ -9,6 +9,7 @@ use crate::emit::yaml as emit_yaml;
 use crate::layer::{merge_stack, Layer};
 use crate::model::environments::Environments;
 use crate::model::plan::Planned;
+use crate::schema::Schema;
 use crate::sources::Sources;
 use crate::suggest::did_you_mean;
 use crate::yaml::{display_path, Segment, ValuePath};
@@ -89,9 +90,10 @@ pub fn config(sources: &Sources, query: &Query) -> Result<Report, Vec<Problem>> 
         let values = match key {
             None => explain(&planned.layers),
             Some(key) => {
-                let found = every_setting(&planned.layers, &parse_key(key));
+                let path = in_config(parse_key(key));
+                let found = every_setting(&planned.layers, &path);
                 if found.is_empty() {
-                    return Err(vec![unset_key(key, planned)]);
+                    return Err(vec![unset_key(key, &path, planned)]);
                 }
                 found
             }
@@ -152,6 +154,17 @@ fn parse_key(key: &str) -> ValuePath {
     path
 }
 
+/// A key that names no setting of a config file is a value: `replicaCount` is
+/// `config.replicaCount` (the settings beside `config`, `namespace` or `helm`, keep their names).
+fn in_config(path: ValuePath) -> ValuePath {
+    match path.first() {
+        Some(Segment::Key(first)) if !Schema::Config.top_level_fields().any(|field| field == first) => {
+            std::iter::once(Segment::Key("config".into())).chain(path).collect()
+        }
+        _ => path,
+    }
+}
+
 /// The value at `path` in every layer that holds it, highest first. A lower map under a map in
 /// effect is merged, not shadowed; anything else below the first is.
 fn every_setting(layers: &[Layer], path: &[Segment]) -> Vec<Setting> {
@@ -175,13 +188,15 @@ fn every_setting(layers: &[Layer], path: &[Segment]) -> Vec<Setting> {
         .collect()
 }
 
-fn unset_key(key: &str, planned: &Planned) -> Problem {
+fn unset_key(key: &str, path: &[Segment], planned: &Planned) -> Problem {
     let known: Vec<String> = explain(&planned.layers).into_iter().map(|s| s.key).collect();
+    let full = display_path(path);
+    let named = if full == key { format!("`{key}`") } else { format!("`{key}` (`{full}`)") };
     let problem = Problem::error(
         "hldc::config::unset-key",
-        format!("no config file sets `{key}` for component `{}`", planned.label()),
+        format!("no config file sets {named} for component `{}`", planned.label()),
     );
-    match did_you_mean(key, known.iter().map(String::as_str)) {
+    match did_you_mean(&full, known.iter().map(String::as_str)) {
         Some(near) => problem.help(format!("did you mean `{near}`?")),
         None => problem.help("name a key as `hldc config ENV COMPONENT` lists them (e.g. `config.image.tag`)"),
     }

@@ -55,7 +55,7 @@ pub fn tree(sources: &Sources, environment: Option<&str>, cluster: Option<&str>)
     opened.resolve()?;
     let walker = Walker { sources, lock: sources.lock().unwrap_or_default(), target: &opened.target };
     let layers = resolve::stack(Vec::new(), &opened.hld.outer_configs, &opened.target);
-    Ok(walker.node(&opened.hld.root, layers))
+    Ok(walker.node(&opened.hld.root, layers, Vec::new()))
 }
 
 /// The tree drawn like `cargo tree`, one line per component.
@@ -131,9 +131,11 @@ impl Described {
 }
 
 impl Walker<'_> {
-    /// One loaded component and, unless disabled, its children.
-    fn node(&self, node: &Node, inherited: Vec<Layer>) -> Entry {
-        let layers = resolve::stack(inherited, &node.configs, self.target);
+    /// One loaded component and, unless disabled, its children (`inherited` and `passed` as
+    /// `resolve` layers them).
+    fn node(&self, node: &Node, inherited: Vec<Layer>, passed: Vec<Layer>) -> Entry {
+        let mut layers = resolve::stack(inherited, &node.configs, self.target);
+        layers.extend(passed);
         let config = resolve::config_of(&layers);
         // A directory component is its directory (the entry that named it is gone once loaded),
         // unless its own file says what it renders (`type: helm` and a chart `path`).
@@ -165,10 +167,11 @@ impl Walker<'_> {
         if config.disabled {
             return entry;
         }
+        let passed = resolve::passed_down(node, &layers);
         // Every entry in order: a child the loader skipped is disabled for this target.
         for spec in &node.definition.spec.subcomponents {
             let child = match node.children.iter().find(|child| child.key == spec.name) {
-                Some(child) => self.node(child, resolve::inherited_by(&layers, &child.key)),
+                Some(child) => self.node(child, resolve::inherited_by(&layers, &child.key), passed.clone()),
                 None => {
                     let declared =
                         Declared { spec: spec.clone(), document: node.definition.document.clone(), at: Vec::new() };

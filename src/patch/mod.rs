@@ -5,7 +5,9 @@
 //!   name so that layers combine them: the highest layer holding a name gives that patch whole
 //!   (patches are not merged field by field), `null` removes it. They apply in name order; a
 //!   patch is a strategic merge patch (a map) or a JSON 6902 operation list, and one that
-//!   matches no object is an error, so a typo in a target cannot pass silently.
+//!   matches no object is an error, so a typo in a target cannot pass silently. A container's
+//!   patch applies to every component below it that does not hold a patch of that name itself;
+//!   it must match an object of one of them.
 //! - `commonLabels` / `commonAnnotations`: set on every object's own metadata, never in
 //!   selectors or pod templates (a per-commit value there would restart every pod);
 //!   `podLabels` / `podAnnotations` set them on pod templates (and Pods) only.
@@ -47,6 +49,8 @@ struct Patch {
     /// Where the entry is in `document`: `[.., patches, <name>]`.
     path: ValuePath,
     value: Value,
+    /// The container whose subtree the patch is written for (`Layer::container`).
+    container: Option<String>,
 }
 
 impl Patch {
@@ -83,6 +87,7 @@ impl Overlays {
                     document: layer.document.clone(),
                     path,
                     value: value.clone(),
+                    container: layer.container.clone(),
                 });
                 patches.insert(name.to_string(), patch);
             }
@@ -108,32 +113,96 @@ impl Overlays {
 
 /// Applies each component's overlays (`overlays[i]` to `rendered[i]`; components past the end of
 /// `overlays`, such as ring routes, have none). `kube_version` gives the list merge keys.
+///
+/// A component's own patch must match one of its objects; a container's patch, one object of
+/// any component it reached (it may fit one child and not another).
 pub fn apply_all(
     rendered: &mut [Rendered],
     overlays: &[Overlays],
     scopes: &Scopes,
     kube_version: &'static str,
 ) -> Vec<Problem> {
-    let mut problems = Vec::new();
+    let mut problems: Vec<Problem> = Vec::new();
+    // A container's patches by where they are written: whether one matched, the components tried.
+    let mut subtree: BTreeMap<(String, String), (&Patch, bool, Vec<String>)> = BTreeMap::new();
     for (component, overlays) in rendered.iter_mut().zip(overlays) {
         for patch in &overlays.patches {
-            if let Err(problem) = apply_patch(component, patch, scopes, kube_version) {
-                problems.push(problem);
+            let matched = match apply_patch(component, patch, scopes, kube_version) {
+                Ok(matched) => matched,
+                Err(problem) => {
+                    // A container's patch that cannot apply says so once, not once per component.
+                    let said = |p: &Problem| {
+                        p.code == problem.code && p.message == problem.message && p.where_() == problem.where_()
+                    };
+                    if !problems.iter().any(said) {
+                        problems.push(problem);
+                    }
+                    continue;
+                }
+            };
+            match &patch.container {
+                None if matched == 0 => problems.push(no_match(patch, component)),
+                None => {}
+                Some(_) => {
+                    let key = (patch.document.file.name().to_string(), crate::yaml::display_path(&patch.path));
+                    let entry = subtree.entry(key).or_insert((patch, false, Vec::new()));
+                    entry.1 |= matched > 0;
+                    entry.2.push(component.component.clone());
+                }
             }
         }
         for object in &mut component.objects {
             set_labels(&mut object.document.value, overlays);
         }
     }
+    for (patch, matched, components) in subtree.into_values() {
+        if !matched {
+            problems.push(no_match_below(patch, &components));
+        }
+    }
     problems
 }
 
+/// A component's own patch that matches none of its objects.
+fn no_match(patch: &Patch, component: &Rendered) -> Problem {
+    let rendered: Vec<String> = component.objects.iter().take(6).map(|o| format!("`{}`", o.id())).collect();
+    let listed = if rendered.is_empty() { "no objects".to_string() } else { rendered.join(", ") };
+    patch
+        .problem(
+            "hldc::patch::no-match",
+            format!("patch `{}` matches no object of component `{}`", patch.name, component.component),
+            &[],
+        )
+        .label("this patch")
+        .help(format!(
+            "check its `target` (group, version, kind, name, namespace, labelSelector, annotationSelector); the component renders {listed}"
+        ))
+}
+
+/// A container's patch that matches no object of any component below it.
+fn no_match_below(patch: &Patch, components: &[String]) -> Problem {
+    let container = patch.container.as_deref().unwrap_or_default();
+    let listed: Vec<String> = components.iter().map(|c| format!("`{c}`")).collect();
+    patch
+        .problem(
+            "hldc::patch::no-match",
+            format!("patch `{}` of `{container}` matches no object of any component below it", patch.name),
+            &[],
+        )
+        .label("this patch")
+        .help(format!(
+            "check its `target` (group, version, kind, name, namespace, labelSelector, annotationSelector); it was tried on {}",
+            listed.join(", ")
+        ))
+}
+
+/// Applies one patch to the objects its target matches; how many it matched.
 fn apply_patch(
     component: &mut Rendered,
     patch: &Patch,
     scopes: &Scopes,
     kube_version: &'static str,
-) -> Result<(), Problem> {
+) -> Result<usize, Problem> {
     let name = &patch.name;
     let body = patch.value.get("patch");
     let target = match patch.value.get("target").and_then(Value::as_mapping) {
@@ -206,21 +275,7 @@ fn apply_patch(
             )
             .help("fix the patch, or narrow its `target` to the objects it fits"));
     }
-    if matched == 0 {
-        let rendered: Vec<String> = component.objects.iter().take(6).map(|o| format!("`{}`", o.id())).collect();
-        let listed = if rendered.is_empty() { "no objects".to_string() } else { rendered.join(", ") };
-        return Err(patch
-            .problem(
-                "hldc::patch::no-match",
-                format!("patch `{name}` matches no object of component `{}`", component.component),
-                &[],
-            )
-            .label("this patch")
-            .help(format!(
-                "check its `target` (group, version, kind, name, namespace, labelSelector, annotationSelector); the component renders {listed}"
-            )));
-    }
-    Ok(())
+    Ok(matched)
 }
 
 /// A strategic merge patch without a `target` applies to the object it names, as in kustomize.
