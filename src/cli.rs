@@ -150,7 +150,7 @@ pub enum Command {
   hldc remove web
   hldc remove jaeger --parent infra")]
     Remove(RemoveArgs),
-    /// Move a ring's config into the ring it is promoted to, in the file that defines it
+    /// Move a ring's release into the ring it is promoted to, in ENV's own config files
     ///
     /// The values of `rings.<FROM>.config` move, in each config file of ENV (or of its cluster)
     /// that sets them, into the component's own `config` when promoting to the default ring,
