@@ -351,3 +351,35 @@ fn promoting_the_bundled_examples_canary_keeps_prods_three_replicas() {
         assert_eq!(deployment["spec"]["replicas"], 3, "{cluster}");
     }
 }
+
+#[test]
+fn promoting_for_one_cluster_in_the_environments_file_shows_every_cluster_it_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let cluster_own =
+        "subcomponents:\n  web:\n    rings:\n      canary:\n        config:\n          feature: east-only\n";
+    sized_hld(
+        root,
+        &[
+            ("hldc.yaml", "environments:\n  prod: {clusters: [east, west]}\nrings: {routing: none}\n"),
+            ("config/prod.yaml", SIZED_PROD),
+            ("config/east.yaml", cluster_own),
+        ],
+    );
+    hldc(root, &["generate", "prod"]).assert_code(0);
+    // The canary's tag is prod's, so west changes too; its feature flag is east's alone.
+    let run = hldc(root, &["promote", "prod", "web", "--from", "canary", "--cluster", "east"]).assert_code(0);
+    run.assert_stderr_contains("updated config/east.yaml, config/prod.yaml (2 values of ring `canary` promoted)");
+    assert!(
+        run.stdout.ends_with("prod/east: 1 changed, 0 added, 0 removed\nprod/west: 1 changed, 0 added, 0 removed\n"),
+        "{}",
+        run.stdout
+    );
+    let east = std::fs::read_to_string(root.join("config/east.yaml")).unwrap();
+    assert_eq!(east, "subcomponents:\n  web:\n    rings:\n      canary: {}\n    config:\n      feature: east-only\n");
+    // With only the cluster's own file to edit, only that cluster's diff is shown.
+    write_files(root, &[("config/east.yaml", cluster_own)]);
+    hldc(root, &["generate", "prod"]).assert_code(0);
+    let run = hldc(root, &["promote", "prod", "web", "--from", "canary", "--cluster", "east"]).assert_code(0);
+    assert!(run.stdout.ends_with("\nprod/east: 1 changed, 0 added, 0 removed\n"), "{}", run.stdout);
+}

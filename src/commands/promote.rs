@@ -37,12 +37,9 @@ pub fn run(args: &PromoteArgs, settings: &Settings) -> Ran {
         promoted.moved.len(),
         args.from
     ));
-    // A shared file changes every cluster of every environment reading it; ENV's own files
-    // change only the cluster asked for.
-    let clusters: Vec<String> = match promoted.shared.is_empty() {
-        true => args.target.cluster.iter().cloned().collect(),
-        false => Vec::new(),
-    };
+    // Only a cluster's own file changes that cluster alone; any other changes every cluster of
+    // the environments reading it.
+    let clusters: Vec<String> = promoted.cluster.iter().cloned().collect();
     let mut diffs = DiffReport { targets: Vec::new(), warnings: Vec::new() };
     for environment in &promoted.environments {
         let diff = DiffOptions {

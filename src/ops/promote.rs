@@ -78,6 +78,9 @@ pub struct Promoted {
     /// The environments whose output the edit can change: ENV first, then every other
     /// environment reading a shared file that was edited.
     pub environments: Vec<String>,
+    /// The one cluster whose output the edit can change, when it edited only that cluster's files.
+    #[serde(skip)]
+    pub cluster: Option<String>,
 }
 
 /// One layer's `rings.<from>` block with a `config`, its values split into those that move and
@@ -144,7 +147,6 @@ pub fn promote(sources: &Sources, options: &PromoteOptions) -> Result<Promoted, 
         component,
         from: options.from.clone(),
         to: to.name.clone(),
-        files,
         moved: blocks.iter().flat_map(|b| b.moving.iter().map(move |(key, value)| ring_value(b, key, value))).collect(),
         kept: blocks
             .iter()
@@ -155,6 +157,8 @@ pub fn promote(sources: &Sources, options: &PromoteOptions) -> Result<Promoted, 
                 })
             })
             .collect(),
+        cluster: options.cluster.clone().filter(|cluster| files.iter().all(|file| file_environment(file) == cluster)),
+        files,
         shared,
         environments,
     })
@@ -242,9 +246,12 @@ impl RingKeeps {
             path.len() <= key.len()
                 && path.iter().zip(key).all(|(kept, segment)| *segment == Segment::Key(kept.clone()))
         };
-        let mut rings: Vec<String> =
-            self.keys.iter().filter(|(path, _)| under(path)).flat_map(|(_, r)| r.clone()).collect();
-        rings.dedup();
+        let mut rings: Vec<String> = Vec::new();
+        for ring in self.keys.iter().filter(|(path, _)| under(path)).flat_map(|(_, keepers)| keepers) {
+            if !rings.contains(ring) {
+                rings.push(ring.clone());
+            }
+        }
         rings
     }
 }
@@ -352,11 +359,12 @@ fn file_environment(file: &str) -> &str {
 fn sibling_config(root: &Path, file: &str, environment: &str) -> String {
     let dir = Path::new(file).parent().unwrap_or(Path::new(""));
     let named = |extension: &str| dir.join(format!("{environment}.{extension}")).to_string_lossy().replace('\\', "/");
-    ["yml"]
-        .iter()
-        .map(|extension| named(extension))
-        .find(|path| root.join(path).is_file())
-        .unwrap_or_else(|| named("yaml"))
+    let yml = named("yml");
+    if root.join(&yml).is_file() {
+        yml
+    } else {
+        named("yaml")
+    }
 }
 
 /// The environments a config file is a layer of: all of them for a `common` file, else the one
