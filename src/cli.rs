@@ -150,16 +150,21 @@ pub enum Command {
   hldc remove web
   hldc remove jaeger --parent infra")]
     Remove(RemoveArgs),
-    /// Move a ring's config into the ring it is promoted to, in the file that defines it
+    /// Move a ring's release into the ring it is promoted to, in ENV's own config files
     ///
-    /// The values of `rings.<FROM>.config` (in the highest config file of ENV, or of its
-    /// cluster, holding it) move into the component's own `config` in that file when promoting
-    /// to the default ring, else into `rings.<TO>.config`; `rings.<FROM>.config` is removed.
-    /// Only those lines change. Then prints the `hldc diff` summary of the result.
+    /// The values of `rings.<FROM>.config` move, in each config file of ENV (or of its cluster)
+    /// that sets them, into the component's own `config` when promoting to the default ring,
+    /// else into `rings.<TO>.config`, and leave `rings.<FROM>.config`. Keys either ring keeps as
+    /// its own stay where they are (`rings.<ring>.keep` in hldc.yaml; by default `replicaCount`,
+    /// `autoscaling` and `resources`): promotion moves the release, not the size. A value in a file
+    /// other environments read (`common.yaml`) is an error naming the file to move it to, unless
+    /// `--shared`. Only those lines change. Then prints what moved, what stayed, and the `hldc
+    /// diff` summary of every environment the edit changes.
     #[command(after_help = "Examples:
-  hldc promote prod trivia-api --from canary             canary's values become the default ring's
+  hldc promote prod trivia-api --from canary             canary's release becomes the default ring's
   hldc promote prod trivia-api --from canary --to beta   into another ring
-  hldc promote prod trivia-api --from canary --cluster east-us")]
+  hldc promote prod trivia-api --from canary --cluster east-us
+  hldc promote prod trivia-api --from canary --shared    canary's config is in common.yaml")]
     Promote(PromoteArgs),
     /// Print the merged config of each component, every value with the file:line that set it
     #[command(after_help = "Examples:
@@ -309,6 +314,7 @@ impl Command {
         match self {
             Command::Generate(a) => a.output.output == OutputFormat::Json,
             Command::Diff(a) => a.output == DiffFormat::Json,
+            Command::Promote(a) => a.output.output == OutputFormat::Json,
             _ => false,
         }
     }
@@ -775,6 +781,11 @@ pub struct AddArgs {
 #[command(mut_arg("cluster", |arg| arg.help(
     "One of the environment's clusters: its config files count too, and the diff is its own"
 )))]
+#[command(mut_arg("output", |arg| arg.help(
+    "`human` (what moved and stayed, then the diff summaries, on stdout) or `json` ({ok, component, from, to, files, \
+     shared, moved: [{file, key, value}], kept: [{file, key, value, keptBy}], environments, diff: {identical, \
+     targets}, diagnostics} on stdout; {ok: false, diagnostics} on failure)"
+)))]
 pub struct PromoteArgs {
     /// The environment whose config is promoted
     #[arg(value_name = "ENV")]
@@ -788,6 +799,9 @@ pub struct PromoteArgs {
     /// The ring promoted to (default: the default ring)
     #[arg(long, value_name = "RING")]
     pub to: Option<String>,
+    /// Also edit files other environments read (`common.yaml`), and show each one's diff
+    #[arg(long)]
+    pub shared: bool,
     #[command(flatten)]
     pub target: ClusterArgs,
     #[command(flatten)]
@@ -798,6 +812,8 @@ pub struct PromoteArgs {
     pub kustomize: KustomizeArgs,
     #[command(flatten)]
     pub fetch: FetchArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

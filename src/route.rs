@@ -4,6 +4,8 @@
 //! `VirtualService`, per `rings.routing` in hldc.yaml. The checks validate each against its
 //! project's upstream CRD schema, shipped in `schemas/crds/` (`shipped_crds`). Pure.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use serde_json::json;
 use serde_yaml::Value;
@@ -15,9 +17,9 @@ use crate::model::rendered::{Object, Rendered};
 use crate::scope::{Scope, ScopeRule};
 use crate::yaml::parse_one;
 
-/// `rings:` of hldc.yaml.
+/// `rings:` of hldc.yaml. Its other keys name rings (`own`); the schema refuses anything else,
+/// as serde cannot deny unknown fields beside a flattened map.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RingSettings {
     /// The request header whose value names a ring.
     #[serde(default = "default_header")]
@@ -28,6 +30,9 @@ pub struct RingSettings {
     pub gateway: Option<GatewayRef>,
     #[serde(default)]
     pub traefik: TraefikSettings,
+    /// Each ring's own settings, `rings.<ring>`, by the ring's name.
+    #[serde(flatten)]
+    pub own: BTreeMap<String, RingOwn>,
 }
 
 impl Default for RingSettings {
@@ -37,6 +42,29 @@ impl Default for RingSettings {
             routing: Routing::default(),
             gateway: None,
             traefik: TraefikSettings::default(),
+            own: BTreeMap::new(),
+        }
+    }
+}
+
+/// `rings.<ring>` of hldc.yaml: what belongs to the ring itself, whatever component it is a ring of.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RingOwn {
+    /// The config keys (dotted, relative to `config`) the ring keeps when `hldc promote` moves
+    /// values from or to it: what sizes it, not what makes it a release. `DEFAULT_KEEP` when absent.
+    pub keep: Option<Vec<String>>,
+}
+
+/// What every ring keeps unless hldc.yaml says otherwise: its size.
+pub const DEFAULT_KEEP: [&str; 3] = ["replicaCount", "autoscaling", "resources"];
+
+impl RingSettings {
+    /// The config keys `ring` keeps as its own, as written (`DEFAULT_KEEP` unless hldc.yaml lists them).
+    pub fn keeps(&self, ring: &str) -> Vec<String> {
+        match self.own.get(ring).and_then(|own| own.keep.as_ref()) {
+            Some(keys) => keys.clone(),
+            None => DEFAULT_KEEP.iter().map(|key| key.to_string()).collect(),
         }
     }
 }

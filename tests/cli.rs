@@ -62,7 +62,7 @@ fn hld_and_helm_options_appear_only_where_they_mean_something() {
 
 #[test]
 fn every_command_that_reports_says_what_its_json_holds() {
-    let reports = ["generate", "validate", "diff", "config", "journey", "tree", "trace"];
+    let reports = ["generate", "validate", "diff", "config", "journey", "tree", "trace", "promote"];
     let dir = tempfile::tempdir().unwrap();
     for path in command_paths().into_iter().filter(|p| !p.is_empty()) {
         let mut args: Vec<&str> = path.iter().map(String::as_str).collect();

@@ -375,6 +375,11 @@ impl DiffReport {
     /// For tools: `{"identical", "targets": [{"target", "summary", "changed", "added", "removed"}]}`;
     /// `stat` leaves out the lists. serde_json escapes what JSON needs.
     pub fn json(&self, stat: bool) -> String {
+        serde_json::to_string_pretty(&self.json_value(stat)).unwrap_or_default()
+    }
+
+    /// `json`'s document as a value, for a command that reports a diff among other things.
+    pub fn json_value(&self, stat: bool) -> serde_json::Value {
         let targets: Vec<serde_json::Value> = self
             .targets
             .iter()
@@ -404,9 +409,7 @@ impl DiffReport {
                 value
             })
             .collect();
-        let report =
-            serde_json::json!({"identical": self.is_identical(), "targets": targets, "metadata": self.metadata});
-        serde_json::to_string_pretty(&report).unwrap_or_default()
+        serde_json::json!({"identical": self.is_identical(), "targets": targets, "metadata": self.metadata})
     }
 
     /// For a pull request comment: a summary table, then the added and removed objects and a

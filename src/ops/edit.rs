@@ -352,12 +352,18 @@ fn read(path: &Path, name: &str) -> Result<Source, Problem> {
     }
 }
 
+/// Checks the edited text of `relative` against its schema.
+pub(super) fn check_edit(relative: &str, text: &str, schema: Schema) -> Result<(), Problem> {
+    let document: Document = parse_one(&SourceFile::new(relative, text))?;
+    match schema::check(&document, schema).into_iter().next() {
+        Some(problem) => Err(problem.help(format!("the edit would make `{relative}` invalid, so it was not written"))),
+        None => Ok(()),
+    }
+}
+
 /// Checks the edited text against its schema, then replaces the file (temporary file, rename).
 pub(super) fn save(root: &Path, relative: &str, text: &str, schema: Schema) -> Result<(), Problem> {
-    let document: Document = parse_one(&SourceFile::new(relative, text))?;
-    if let Some(problem) = schema::check(&document, schema).into_iter().next() {
-        return Err(problem.help(format!("the edit would make `{relative}` invalid, so it was not written")));
-    }
+    check_edit(relative, text, schema)?;
     let path = root.join(relative);
     let io_error = |e: std::io::Error| {
         Problem::error("hldc::io::write", format!("cannot write `{relative}`: {e}"))
@@ -390,7 +396,7 @@ pub(super) fn flatten(map: &Mapping, path: &mut Vec<Segment>, leaves: &mut Vec<(
 }
 
 /// A non-string key (`1:`, `true:`) as the string Go's YAML reader makes of it.
-fn edit_key(key: &Value) -> String {
+pub(super) fn edit_key(key: &Value) -> String {
     serde_yaml::to_string(key).map(|text| text.trim_end().to_string()).unwrap_or_default()
 }
 
