@@ -40,7 +40,7 @@ pub fn run(args: &PromoteArgs, settings: &Settings) -> Ran {
     // Only a cluster's own file changes that cluster alone; any other changes every cluster of
     // the environments reading it.
     let clusters: Vec<String> = promoted.cluster.iter().cloned().collect();
-    let mut diffs = DiffReport { targets: Vec::new(), warnings: Vec::new() };
+    let mut diffs = DiffReport { targets: Vec::new(), metadata: Vec::new(), warnings: Vec::new() };
     for environment in &promoted.environments {
         let diff = DiffOptions {
             compile: CompileOptions {
@@ -58,6 +58,7 @@ pub fn run(args: &PromoteArgs, settings: &Settings) -> Ran {
         let compared = ops::diff::diff(&diff, settings, &fetch)?;
         report(&compared.warnings, settings);
         diffs.targets.extend(compared.targets);
+        diffs.metadata.extend(compared.metadata);
         diffs.warnings.extend(compared.warnings);
     }
     output::print(&Summary { promoted: &promoted, diffs: &diffs }, args.output.output.into(), settings);
