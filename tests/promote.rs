@@ -308,7 +308,14 @@ fn the_summary_in_json_lists_what_moved_what_stayed_and_each_diff() {
             "moved": [{"file": "config/prod.yaml", "key": "image.tag", "value": "1.3.0"}],
             "kept": [{"file": "config/prod.yaml", "key": "replicaCount", "value": 1, "keptBy": ["canary", "stable"]}],
             "environments": ["prod"],
-            "diff": {"identical": false, "targets": [{"target": "prod", "summary": {"changed": 1, "added": 0, "removed": 0}}]},
+            "diff": {
+                "identical": false,
+                "metadata": [],
+                "targets": [{
+                    "target": "prod",
+                    "summary": {"changed": 1, "added": 0, "removed": 0, "restamped": 0, "rollingPods": 0, "files": 0},
+                }],
+            },
         })
     );
     // A refusal is JSON too.
