@@ -122,9 +122,11 @@ pub enum Command {
   hldc validate prod --rendered      also render and check every object
   hldc validate --output json        for tools")]
     Validate(ValidateArgs),
-    /// Compare a compile in memory with the output directory (or the HLD at a git ref), object by object
+    /// Show what `generate` would change, object by object: run it in memory and compare with the output directory (or with what the HLD at a git ref generates)
     ///
-    /// Writes nothing. Exit 0 identical, 1 different, 2 could not compare.
+    /// Lists objects changed, added, removed (a dropped cluster's too) and restamped (same
+    /// content, other stamps; never a rollout on their own). Writes nothing. Exit 0 when
+    /// `generate` would change no manifest file, 1 when it would, 2 could not compare.
     #[command(after_help = "Examples:
   hldc diff prod                                   against generated/prod/
   hldc diff prod --against origin/main             what this branch changes
@@ -184,6 +186,15 @@ pub enum Command {
   hldc journey -C manifests --html journey.html            the page
   hldc journey -C manifests --service trivia-api --output json")]
     Journey(JourneyArgs),
+    /// List the outputs an environment renders: its clusters, one `generate ENV --cluster C` job
+    /// each in a CI matrix
+    ///
+    /// Reads only hldc.yaml: no network, no helm. Each cluster's job writes its own directory and
+    /// trace record; together they are byte for byte what one `hldc generate ENV` writes.
+    #[command(after_help = "Examples:
+  hldc clusters prod                   one cluster per line
+  hldc clusters prod --output json     {\"environments\", \"clusters\", \"outputs\"} for a CI matrix")]
+    Clusters(ListClustersArgs),
     /// Print the resolved component tree: path, type, source and pin, namespace, rings, disabled
     #[command(after_help = "Examples:
   hldc tree                      every component of the tree
@@ -249,6 +260,7 @@ impl Command {
             Command::Remove(a) => Some(&a.hld),
             Command::Promote(a) => Some(&a.hld),
             Command::Tree(a) => Some(&a.hld),
+            Command::Clusters(a) => Some(&a.hld),
             Command::Trace(a) => Some(&a.hld),
             Command::Cache { .. }
             | Command::Schema { .. }
@@ -485,6 +497,22 @@ pub struct UpdateArgs {
 
     #[command(flatten)]
     pub access: SourceAccessArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(mut_arg("output", |arg| arg.help(
+    "`human` (one cluster per line) or `json` ({environments, clusters, outputs})"
+)))]
+pub struct ListClustersArgs {
+    /// The environments, as `generate` takes them
+    #[arg(value_name = "ENV", required = true)]
+    pub environments: Vec<String>,
+
+    #[command(flatten)]
+    pub hld: HldArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

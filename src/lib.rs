@@ -93,6 +93,7 @@ fn run(command: &Command, settings: &Settings) -> Ran {
         Command::Promote(args) => commands::promote::run(args, settings),
         Command::Config(args) => commands::config::run(args, settings),
         Command::Tree(args) => commands::tree::run(args, settings),
+        Command::Clusters(args) => commands::clusters::run(args, settings),
         Command::Journey(args) => commands::journey::run(args, settings),
         Command::Trace(args) => commands::trace::run(args, settings),
         Command::Schema { name } => commands::schema::run(name.as_deref()),

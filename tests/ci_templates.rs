@@ -58,7 +58,7 @@ fn parsed_commands(path: &Path, value: &serde_yaml::Value) -> Vec<Cli> {
 #[test]
 fn every_template_matches_its_ci_schema() {
     let files = templates();
-    assert_eq!(files.len(), 9, "three pipelines for each of three CI systems: {files:?}");
+    assert_eq!(files.len(), 12, "three pipelines, and the merge one sharded, for each of three CI systems: {files:?}");
     for path in &files {
         let text = std::fs::read_to_string(path).unwrap();
         let value: serde_yaml::Value =
@@ -132,6 +132,19 @@ fn every_template_runs_its_pipelines_hldc_steps_and_each_line_parses() {
                 "{shown}: no `hldc generate --locked`"
             );
             assert!(text.contains("--trailer \"Hld-Commit: "), "{shown}: the commit has no Hld-Commit trailer");
+            if name.starts_with("hld-merge-sharded") {
+                // One job per cluster, checked against (or built from) `hldc clusters`.
+                assert!(
+                    commands.iter().any(|c| matches!(c.command, Command::Clusters(_))),
+                    "{shown}: no `hldc clusters`"
+                );
+                assert!(
+                    commands
+                        .iter()
+                        .any(|c| matches!(&c.command, Command::Generate(a) if !a.targets.clusters.is_empty())),
+                    "{shown}: no `hldc generate --cluster`"
+                );
+            }
         } else {
             panic!("{shown}: not one of the three pipelines");
         }

@@ -38,8 +38,10 @@ fn every_help_is_snapshotted_and_every_command_shows_examples() {
 
 #[test]
 fn hld_and_helm_options_appear_only_where_they_mean_something() {
-    let reads_hld =
-        ["generate", "validate", "diff", "update", "config", "set", "add", "remove", "promote", "tree", "trace"];
+    let reads_hld = [
+        "generate", "validate", "diff", "update", "config", "set", "add", "remove", "promote", "tree", "clusters",
+        "trace",
+    ];
     let runs_helm = ["generate", "validate", "diff", "update", "config", "promote", "tree"];
     let renders_kustomize = ["generate", "validate", "diff", "promote"];
     let dir = tempfile::tempdir().unwrap();
@@ -62,7 +64,7 @@ fn hld_and_helm_options_appear_only_where_they_mean_something() {
 
 #[test]
 fn every_command_that_reports_says_what_its_json_holds() {
-    let reports = ["generate", "validate", "diff", "config", "journey", "tree", "trace", "promote"];
+    let reports = ["generate", "validate", "diff", "config", "journey", "tree", "clusters", "trace", "promote"];
     let dir = tempfile::tempdir().unwrap();
     for path in command_paths().into_iter().filter(|p| !p.is_empty()) {
         let mut args: Vec<&str> = path.iter().map(String::as_str).collect();

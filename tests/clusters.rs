@@ -374,3 +374,84 @@ fn a_warning_of_the_tree_is_said_once_not_once_per_cluster() {
     let run = hldc(root, &["generate", "prod"]).assert_code(0);
     assert_eq!(run.stderr.matches("warning[hldc::config::inject-without-namespace]").count(), 1, "{}", run.stderr);
 }
+
+/// CI sharded by cluster: `hldc clusters` gives the matrix, each job generates its cluster on a
+/// runner of its own (with the previous output checked out, for the stamps), and the gathered
+/// directories and records are byte for byte what one `generate` writes.
+#[test]
+fn clusters_generated_apart_and_gathered_equal_one_generate() {
+    let dir = tempfile::tempdir().unwrap();
+    let single = dir.path().join("single");
+    common::copy_tree(&common::repo().join("examples/fabrikam-trivia"), &single);
+    let run = hldc(&single, &["clusters", "prod", "--output", "json"]).assert_code(0);
+    let listed: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        listed,
+        serde_json::json!({
+            "environments": ["prod"],
+            "clusters": ["east-us", "west-us"],
+            "outputs": ["generated/prod/east-us", "generated/prod/west-us"],
+        })
+    );
+    assert_eq!(hldc(&single, &["clusters", "prod"]).assert_code(0).stdout, "east-us\nwest-us\n");
+    let dev = hldc(&single, &["clusters", "dev"]).assert_code(0);
+    assert_eq!(dev.stdout, "");
+    dev.assert_stderr_contains("`dev` has no clusters: one job runs `hldc generate dev`");
+
+    // Two generations, so the second keeps stamps from the first on every runner.
+    let gathered = dir.path().join("gathered");
+    common::copy_tree(&single, &gathered);
+    for generation in ["1.4.2", "1.4.3"] {
+        for hld in [&single, &gathered] {
+            let config = std::fs::read_to_string(hld.join("config/prod.yaml")).unwrap();
+            let tag =
+                if generation == "1.4.3" { config.replacen("tag: \"1.4.2\"", "tag: \"1.4.3\"", 1) } else { config };
+            std::fs::write(hld.join("config/prod.yaml"), tag).unwrap();
+        }
+        hldc(&single, &["generate", "prod", "--flux-kustomizations"]).assert_code(0);
+        let mut shards = Vec::new();
+        for cluster in ["east-us", "west-us"] {
+            let runner = dir.path().join(format!("runner-{cluster}-{generation}"));
+            common::copy_tree(&gathered, &runner);
+            for kept in ["generated", ".hldc", "clusters"] {
+                if gathered.join(kept).exists() {
+                    copy_all(&gathered.join(kept), &runner.join(kept));
+                }
+            }
+            hldc(&runner, &["generate", "prod", "--cluster", cluster, "--flux-kustomizations"]).assert_code(0);
+            shards.push((cluster, runner));
+        }
+        // The gathering job: the environment's outputs replaced by the shards'.
+        for stale in ["generated/prod", ".hldc/prod", ".hldc/prod.json"] {
+            let path = gathered.join(stale);
+            if path.is_dir() {
+                std::fs::remove_dir_all(&path).unwrap();
+            } else if path.exists() {
+                std::fs::remove_file(&path).unwrap();
+            }
+        }
+        for (cluster, runner) in &shards {
+            for part in [format!("generated/prod/{cluster}"), format!("clusters/{cluster}")] {
+                copy_all(&runner.join(&part), &gathered.join(&part));
+            }
+            let record = format!(".hldc/prod/{cluster}.json");
+            std::fs::create_dir_all(gathered.join(".hldc/prod")).unwrap();
+            std::fs::copy(runner.join(&record), gathered.join(&record)).unwrap();
+        }
+        for part in ["generated/prod", ".hldc", "clusters"] {
+            assert_eq!(read_tree(&gathered.join(part)), read_tree(&single.join(part)), "{part} after {generation}");
+        }
+    }
+}
+
+fn copy_all(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}

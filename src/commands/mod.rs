@@ -14,6 +14,7 @@ use crate::settings::Settings;
 
 pub mod add;
 pub mod cache;
+pub mod clusters;
 pub mod completions;
 pub mod config;
 pub mod diff;
