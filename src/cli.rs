@@ -374,6 +374,17 @@ pub struct RenderArgs {
     /// for the same chart, values and settings
     #[arg(long)]
     pub no_cache: bool,
+
+    /// Share the render cache through an OCI registry repository (`oci://HOST/REPO`; or
+    /// HLDC_CACHE_REMOTE): renders are pulled before helm would start and pushed once made;
+    /// credentials from HLDC_CACHE_REMOTE_USER and HLDC_CACHE_REMOTE_PASSWORD
+    #[arg(long, value_name = "OCI_REF", conflicts_with = "no_cache")]
+    pub cache_remote: Option<String>,
+
+    /// Only pull from the shared cache, never push (for pipelines that must not write, such as
+    /// a pull request's)
+    #[arg(long)]
+    pub cache_remote_read_only: bool,
 }
 
 #[derive(Debug, Args)]

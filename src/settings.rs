@@ -30,6 +30,10 @@ pub struct Settings {
     /// How many components render at once (`--jobs`), so how many helm processes run; one per
     /// core when `None`.
     pub jobs: Option<u16>,
+    /// The shared render cache (`--cache-remote`, else HLDC_CACHE_REMOTE) and its credentials
+    /// (HLDC_CACHE_REMOTE_USER, HLDC_CACHE_REMOTE_PASSWORD).
+    pub cache_remote: Option<String>,
+    pub cache_remote_credentials: crate::fetch::registry::Credentials,
 }
 
 /// What the pipeline (its flags and environment, never the HLD) lets fetches use.
@@ -171,6 +175,13 @@ impl Settings {
             verbosity,
             access,
             jobs: cli.command.render().and_then(|args| args.jobs),
+            cache_remote: cli.command.render().and_then(|args| args.cache_remote.clone()).or_else(|| {
+                std::env::var("HLDC_CACHE_REMOTE").ok().filter(|v| !v.is_empty() && cli.command.render().is_some())
+            }),
+            cache_remote_credentials: crate::fetch::registry::Credentials {
+                user: std::env::var("HLDC_CACHE_REMOTE_USER").ok().filter(|v| !v.is_empty()),
+                password: std::env::var("HLDC_CACHE_REMOTE_PASSWORD").ok().filter(|v| !v.is_empty()),
+            },
         }
     }
 

@@ -27,6 +27,7 @@ pub fn run(args: &DiffArgs, settings: &Settings) -> Ran {
     let fetch = settings.fetch(&args.fetch, &options.compile.helm).map_err(|p| vec![p])?;
     let compared = diff::diff(&options, settings, &fetch)?;
     report(&compared.warnings, settings);
+    super::report_remote_cache(&options.compile, settings);
     output::print(&Compared { report: &compared, stat: args.stat }, args.output.into(), settings);
     Ok(ExitCode::from(if compared.is_identical() { 0 } else { 1 }))
 }

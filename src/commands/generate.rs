@@ -21,6 +21,7 @@ pub fn run(args: &GenerateArgs, settings: &Settings) -> Ran {
     if args.stdout {
         let streamed = ops::generate::stream(&options, &args.targets.clusters, &sources, !args.no_check)?;
         report(&streamed.warnings, settings);
+        super::report_remote_cache(&options, settings);
         print!("{}", streamed.text);
         return Ok(ExitCode::SUCCESS);
     }
@@ -33,6 +34,7 @@ pub fn run(args: &GenerateArgs, settings: &Settings) -> Ran {
     };
     let generated = ops::generate::generate(&options, &args.targets.clusters, &sources, &output, !args.no_check)?;
     report(&generated.warnings, settings);
+    super::report_remote_cache(&options, settings);
     for path in &generated.flux_files {
         settings.say(format!("wrote {path}"));
     }

@@ -8,6 +8,7 @@ use crate::check;
 use crate::cli::RenderArgs;
 use crate::compile::{CompileOptions, HookPolicy};
 use crate::diag::Problem;
+use crate::fetch::registry::RemoteCache;
 use crate::model::environments::Environments;
 use crate::render::{HelmSettings, RenderCache};
 use crate::settings::Settings;
@@ -40,7 +41,12 @@ fn compile_options(args: &RenderArgs, settings: &Settings) -> Result<CompileOpti
     Ok(CompileOptions {
         environments: Environments::new(&args.environments),
         helm: HelmSettings {
-            cache: (!args.no_cache).then(|| Arc::new(RenderCache::new(&settings.cache_dir))),
+            cache: match args.no_cache {
+                true => None,
+                false => {
+                    Some(Arc::new(RenderCache::new(&settings.cache_dir).with_remote(remote_cache(args, settings)?)))
+                }
+            },
             ..settings.helm(&args.helm).map_err(|p| vec![p])?
         },
         hooks: match settings.hook_runner(args).map_err(|p| vec![p])? {
@@ -50,6 +56,26 @@ fn compile_options(args: &RenderArgs, settings: &Settings) -> Result<CompileOpti
         kube_version: check::kube::default_version(),
         jobs: settings.jobs,
     })
+}
+
+/// The shared render cache of a command that renders, when the pipeline names one.
+fn remote_cache(args: &RenderArgs, settings: &Settings) -> Result<Option<Arc<RemoteCache>>, Vec<Problem>> {
+    let Some(reference) = &settings.cache_remote else { return Ok(None) };
+    let credentials = settings.cache_remote_credentials.clone();
+    let timeout = std::time::Duration::from_secs(60);
+    let remote = RemoteCache::new(reference, args.cache_remote_read_only, credentials, timeout).map_err(|p| vec![p])?;
+    Ok(Some(Arc::new(remote)))
+}
+
+/// What the shared cache said and did this run: its warning, and at `-v` how many renders it
+/// gave and took.
+fn report_remote_cache(options: &CompileOptions, settings: &Settings) {
+    let Some(remote) = options.helm.cache.as_ref().and_then(|cache| cache.remote()) else { return };
+    output::report(&remote.warning().into_iter().collect::<Vec<_>>(), settings);
+    if settings.verbosity == crate::settings::Verbosity::Verbose {
+        let traffic = remote.traffic();
+        settings.say(format!("shared cache: {} renders pulled, {} pushed", traffic.pulled, traffic.pushed));
+    }
 }
 
 /// `infra.jaeger` as component names; none for an absent option.

@@ -116,6 +116,7 @@ mod http;
 mod lock;
 mod oci;
 mod progress;
+pub mod registry;
 mod safe;
 mod spec;
 

@@ -14,17 +14,20 @@
 //! cache's lock discipline (`locks/render-<key>.lock`, a temporary file renamed into place); an
 //! entry whose digest does not match its text (a torn write, a disk error) is ignored and
 //! written again. The cache never decides whether a render fails: any trouble with it means
-//! rendering as if it were not there.
+//! rendering as if it were not there. With `--cache-remote`, an OCI registry backs it
+//! (`fetch::registry`): a missing entry is pulled from there before helm starts, and a render
+//! is pushed there once made, so runners starting empty share what one of them rendered.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
 use crate::fetch::cache::{hex, sha256_hex, temp_file_in, Cache, EntryLock};
+use crate::fetch::registry::RemoteCache;
 use crate::process;
 
 const HEADER: &str = "hldc-render sha256:";
@@ -39,11 +42,15 @@ pub struct RenderCache {
     kept_versions: Mutex<BTreeMap<PathBuf, Option<String>>>,
     /// Content digest by chart directory: many components share one chart.
     chart_digests: Mutex<BTreeMap<PathBuf, Option<String>>>,
+    /// The cache shared with other runners (`--cache-remote`), behind the local one.
+    remote: Option<Arc<RemoteCache>>,
 }
 
 /// A cache entry being looked up or filled, locked against other hldc processes.
 pub struct Entry {
     path: PathBuf,
+    key: String,
+    remote: Option<Arc<RemoteCache>>,
     _lock: EntryLock,
 }
 
@@ -64,7 +71,18 @@ impl RenderCache {
             helm_versions: Mutex::default(),
             kept_versions: Mutex::default(),
             chart_digests: Mutex::default(),
+            remote: None,
         }
+    }
+
+    /// The same cache, backed by a shared one: an entry missing here is pulled from it, and an
+    /// entry this run renders is pushed to it.
+    pub fn with_remote(self, remote: Option<Arc<RemoteCache>>) -> RenderCache {
+        RenderCache { remote, ..self }
+    }
+
+    pub fn remote(&self) -> Option<&RemoteCache> {
+        self.remote.as_deref()
     }
 
     /// The locked entry of a render; `None` when its key cannot be computed (an unreadable
@@ -83,7 +101,7 @@ impl RenderCache {
         hasher.update(inputs.values.as_bytes());
         let key = hex(&hasher.finalize());
         let lock = Cache::new(&self.root).lock_entry("render", &key).ok()?;
-        Some(Entry { path: self.root.join("render").join(key), _lock: lock })
+        Some(Entry { path: self.root.join("render").join(&key), key, remote: self.remote.clone(), _lock: lock })
     }
 
     /// Whether `entry` finds helm's version without starting helm (this run has it, or an
@@ -119,14 +137,23 @@ impl RenderCache {
 }
 
 impl Entry {
-    /// The cached output, when the entry is there and whole.
+    /// The cached output, when the entry is there and whole, here or in the shared cache
+    /// (whose blob is checked against its digest, and kept here).
     pub fn get(&self) -> Option<String> {
-        read(&self.path)
+        read(&self.path).or_else(|| {
+            let pulled = String::from_utf8(self.remote.as_ref()?.pull("render", &self.key)?).ok()?;
+            write(&self.path, &pulled);
+            Some(pulled)
+        })
     }
 
-    /// Stores an output; a failure only means the next run renders again.
+    /// Stores an output, here and in the shared cache; a failure only means the next run (or
+    /// runner) renders again.
     pub fn put(&self, output: &str) {
         write(&self.path, output);
+        if let Some(remote) = &self.remote {
+            remote.push("render", &self.key, output.as_bytes());
+        }
     }
 }
 

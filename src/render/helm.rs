@@ -60,8 +60,11 @@ pub fn render(
         |output: String| manifests::parse(&SourceFile::new(format!("helm template {name} {chart_display}"), output));
     // With a helm this machine has not asked its version yet (a CI runner's first run), the
     // cache key waits on `helm version`, as long as a render: render meanwhile. A cached output
-    // found once the key is known still wins, as it would have without the wait.
-    let speculate = !settings.twice && settings.cache.as_ref().is_some_and(|cache| !cache.knows_version(helm));
+    // found once the key is known still wins, as it would have without the wait. Not with a
+    // shared cache: there the render is most likely made already, and a runner of a fleet
+    // should start helm only for what no runner rendered.
+    let speculate = !settings.twice
+        && settings.cache.as_ref().is_some_and(|cache| !cache.knows_version(helm) && cache.remote().is_none());
     let (entry, early) = if speculate {
         std::thread::scope(|scope| match std::thread::Builder::new().spawn_scoped(scope, entry) {
             Ok(keyed) => {

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod commands;
+pub mod registry;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
