@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::fetch::mirror::Hint;
 use crate::fetch::spec::{AccessTokens, SourceSpec};
 
 /// The class of a fetch failure.
@@ -74,6 +75,9 @@ pub struct FetchError {
     pub spec: SourceSpec,
     pub kind: FetchErrorKind,
     pub message: String,
+    /// What to do about it, when fetch knows better than the kind tells (a retired repository's
+    /// `mirrors:` line); boxed, as errors travel by value and it is rarely there.
+    pub hint: Option<Box<Hint>>,
 }
 
 impl fmt::Display for FetchError {
@@ -105,7 +109,7 @@ impl FetchError {
             }
         }
         message = scrub(&message, &secrets);
-        FetchError { spec: spec.clone(), kind: failure.kind, message }
+        FetchError { spec: spec.clone(), kind: failure.kind, message, hint: failure.hint.map(Box::new) }
     }
 }
 
@@ -126,11 +130,18 @@ pub(crate) fn scrub(text: &str, secrets: &[String]) -> String {
 pub(crate) struct Failure {
     pub(crate) kind: FetchErrorKind,
     pub(crate) message: String,
+    pub(crate) hint: Option<Hint>,
 }
 
 impl Failure {
     pub(crate) fn new(kind: FetchErrorKind, message: impl Into<String>) -> Self {
-        Failure { kind, message: message.into() }
+        Failure { kind, message: message.into(), hint: None }
+    }
+
+    /// Adds what to do about it, unless a deeper failure already said.
+    pub(crate) fn hint(mut self, hint: Option<Hint>) -> Self {
+        self.hint = self.hint.or(hint);
+        self
     }
 
     pub(crate) fn io(context: impl fmt::Display, err: std::io::Error) -> Self {

@@ -4,6 +4,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::fetch::mirror::Mirrors;
+
 /// One source to fetch.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SourceSpec {
@@ -208,8 +210,10 @@ pub struct FetchOptions {
     pub helm: Option<PathBuf>,
     /// How long one `helm pull` or `helm registry login` may run (`--helm-timeout`).
     pub helm_timeout: Duration,
-    /// URL prefix -> token.
+    /// URL prefix -> token, chosen by the URL actually contacted (a mirror's, when one applies).
     pub tokens: AccessTokens,
+    /// Where to fetch instead (`mirrors:` in hldc.yaml): sources and chart dependencies.
+    pub mirrors: Mirrors,
     /// How progress is shown.
     pub progress: Progress,
     /// Where a relative local git path (`../repo`) is resolved: the HLD root. The lock keeps
@@ -249,6 +253,7 @@ impl FetchOptions {
             helm: None,
             helm_timeout: Duration::from_secs(5 * 60),
             tokens: AccessTokens::new(),
+            mirrors: Mirrors::default(),
             progress: Progress::Quiet,
             base_dir: None,
             local_boundary: None,
