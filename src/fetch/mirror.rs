@@ -147,7 +147,7 @@ pub(crate) fn dead_repository_hint(repository: &str, kind: FetchErrorKind) -> Op
         .find(|retired| covers(retired.at, rest) && (retired.gone || kind == FetchErrorKind::NotFound))?;
     let prefix = format!("{scheme}://{gone}");
     Some(Hint {
-        help: format!("`{prefix}` {what}; its charts are kept at `{mirror}`: add the lines above to hldc.yaml"),
+        help: format!("`{prefix}` {what}; its charts are kept at `{mirror}`: add the lines above to hldc.yaml (only the second under a `mirrors:` it has)"),
         lines: format!("mirrors:\n  \"{prefix}\": \"{mirror}\"\n"),
     })
 }
