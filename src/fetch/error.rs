@@ -2,7 +2,6 @@
 
 use std::fmt;
 
-use crate::fetch::mirror::Hint;
 use crate::fetch::spec::{AccessTokens, SourceSpec};
 
 /// The class of a fetch failure.
@@ -64,6 +63,14 @@ impl fmt::Display for FetchErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.describe())
     }
+}
+
+/// What to do about a failed fetch, when fetch knows better than the failure's kind tells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hint {
+    pub help: String,
+    /// Lines to add to a file, shown verbatim (never wrapped, so they can be copied).
+    pub lines: String,
 }
 
 /// A failed fetch of one spec.

@@ -20,7 +20,7 @@ use crate::fetch::constraint::{parse_chart_version, HelmConstraint};
 use crate::fetch::error::{Failure, FetchErrorKind};
 use crate::fetch::http::resolve_url;
 use crate::fetch::lock::{LockKey, LockValue};
-use crate::fetch::mirror::dead_repository_hint;
+use crate::fetch::retired::dead_repository_hint;
 use crate::fetch::safe::unpack_tgz;
 use crate::fetch::spec::{redact_url, Fetched, SourceSpec};
 use crate::fetch::{oci, Ctx, Outcome};

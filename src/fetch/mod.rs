@@ -115,21 +115,20 @@ mod git;
 mod helm;
 mod http;
 mod lock;
-mod mirror;
 mod oci;
 mod progress;
+mod retired;
 mod safe;
 mod spec;
 
 pub use constraint::{parse_chart_version, ConstraintError, HelmConstraint};
-pub use error::{FetchError, FetchErrorKind};
+pub use error::{FetchError, FetchErrorKind, Hint};
 pub use git::{serve_git_fetch, GIT_FETCH_CHILD};
 pub use lock::{LockError, Lockfile, Pin, LOCK_HEADER};
-pub use mirror::{check_mirror, Hint, Mirrors};
 pub use safe::{safe_join, SafePathError};
 pub use spec::{
-    may_carry_secrets, redact_url, url_within, AccessTokens, FetchOptions, Fetched, GitRef, Progress, SourceSpec,
-    SshAgent, DEFAULT_MAX_DOWNLOAD,
+    check_mirror, may_carry_secrets, redact_url, url_within, AccessTokens, FetchOptions, Fetched, GitRef, Mirrors,
+    Progress, SourceSpec, SshAgent, DEFAULT_MAX_DOWNLOAD,
 };
 
 use std::collections::HashMap;
