@@ -167,13 +167,15 @@ pub fn compile_loaded(
     for component in &planned {
         let definition = &component.node.definition;
         charts.push(match component.node.component_type() {
-            ComponentType::Helm => match sources.prepare_chart(definition, &component.node.dir) {
-                Ok(chart) => Some(chart),
-                Err(problem) => {
-                    problems.push(problem);
-                    None
+            ComponentType::Helm => {
+                match sources.prepare_chart(definition, &component.node.dir, Some(&component.config.values)) {
+                    Ok(chart) => Some(chart),
+                    Err(problem) => {
+                        problems.push(problem);
+                        None
+                    }
                 }
-            },
+            }
             ComponentType::Component | ComponentType::Static | ComponentType::Kustomize => None,
         });
     }

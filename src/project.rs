@@ -33,6 +33,10 @@ pub struct Project {
     /// CRD files whose custom resources the output checks are checked against (`crds.rs`).
     #[serde(default)]
     pub crds: Vec<CrdSource>,
+    /// Repository URL prefix → the mirror to fetch from instead (sources and chart
+    /// dependencies; `fetch::Mirrors`).
+    #[serde(default)]
+    pub mirrors: BTreeMap<String, String>,
     /// `hldc.yaml` itself, to point at its entries.
     #[serde(skip)]
     pub document: Option<std::sync::Arc<Document>>,
@@ -76,6 +80,11 @@ pub struct RemoteCrds {
 }
 
 impl Project {
+    /// The repository mirrors, for fetching.
+    pub fn fetch_mirrors(&self) -> crate::fetch::Mirrors {
+        crate::fetch::Mirrors::new(self.mirrors.iter().map(|(from, to)| (from.as_str(), to.as_str())))
+    }
+
     /// The environment `cluster` belongs to, if it is a declared cluster.
     fn environment_of(&self, cluster: &str) -> Option<&str> {
         self.environments
@@ -191,6 +200,7 @@ pub fn load(sources: &Sources) -> Result<Project, Vec<Problem>> {
     })?;
     let mut problems = Problems::default();
     problems.extend(duplicate_scopes(&project, &document));
+    problems.extend(bad_mirrors(&project, &document));
     problems.extend(clashing_names(&project, &document));
     project.document = Some(document);
     if problems.has_errors() {
@@ -198,6 +208,22 @@ pub fn load(sources: &Sources) -> Result<Project, Vec<Problem>> {
     } else {
         Ok(project)
     }
+}
+
+/// A mirror that is not a URL, or of another kind than what it mirrors.
+fn bad_mirrors(project: &Project, document: &Document) -> Vec<Problem> {
+    project
+        .mirrors
+        .iter()
+        .filter_map(|(from, to)| {
+            let reason = crate::fetch::check_mirror(from, to).err()?;
+            Some(
+                Problem::error("hldc::project::bad-mirror", reason)
+                    .at(document.value_location(&[Segment::Key("mirrors".into()), Segment::Key(from.clone())]))
+                    .help("write `\"<repository URL prefix>\": \"<mirror URL prefix>\"`, e.g. `\"https://kubernetes-charts.storage.googleapis.com\": \"https://charts.helm.sh/stable\"`"),
+            )
+        })
+        .collect()
 }
 
 /// Two entries for one kind: whichever came last would win, silently.
@@ -346,6 +372,20 @@ mod tests {
             "{found:?}"
         );
         assert!(found.iter().any(|(at, _)| at == "hldc.yaml:3:12"), "{found:?}");
+    }
+
+    #[test]
+    fn mirrors_must_be_urls_of_the_kind_they_mirror() {
+        let project = load_text(Some(
+            "mirrors:\n  \"https://kubernetes-charts.storage.googleapis.com/\": https://charts.helm.sh/stable\n",
+        ))
+        .unwrap();
+        assert_eq!(
+            project.fetch_mirrors().apply("https://kubernetes-charts.storage.googleapis.com").as_deref(),
+            Some("https://charts.helm.sh/stable")
+        );
+        let found = load_text(Some("mirrors:\n  oci://ghcr.io/org: https://charts.example\n")).unwrap_err();
+        assert!(found.iter().any(|(at, m)| at == "hldc.yaml:2:22" && m.contains("same kind")), "{found:?}");
     }
 
     #[test]

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::diag::{Problem, Source};
-use crate::fetch::{self, FetchError, FetchErrorKind, FetchOptions, GitRef, Lockfile, SourceSpec};
+use crate::fetch::{
+    self, DependencyError, FetchError, FetchErrorKind, FetchOptions, GitRef, Hint, Lockfile, SourceSpec,
+};
 use crate::files::{self, Boundary, Walk};
 use crate::model::tree::Declared;
 use crate::model::Method;
@@ -330,13 +332,19 @@ impl Sources {
     /// The chart of a helm component, ready for `helm template`: located (fetched before), its
     /// files as the repository holds them (a filtered copy, links made files, when it holds a
     /// symlink, a `.git` or a file git ignores), its remote dependencies built in. This is the
-    /// fetch stage's last step, so rendering never waits on the lock or the network.
-    pub fn prepare_chart(&self, definition: &Declared, dir: &Path) -> Result<Chart, Problem> {
+    /// fetch stage's last step, so rendering never waits on the lock or the network. With
+    /// `values` (the component's), dependencies they disable are not fetched.
+    pub fn prepare_chart(
+        &self,
+        definition: &Declared,
+        dir: &Path,
+        values: Option<&serde_yaml::Mapping>,
+    ) -> Result<Chart, Problem> {
         let located = self.locate(definition, dir)?;
         let display = self.display(&located);
         let copy = self.filtered_copy(&located, definition)?;
         let chart = copy.as_ref().map_or_else(|| located.clone(), |copy| copy.path().to_path_buf());
-        let dir = self.chart_with_dependencies(chart, definition)?;
+        let dir = self.chart_with_dependencies(chart, values, definition)?;
         Ok(Chart { dir, display, _copy: copy })
     }
 
@@ -374,11 +382,16 @@ impl Sources {
 
     /// The chart directory to render, with its remote dependencies built in (as `helm dependency
     /// build` would) when this command may fetch; pinned in the lock like every other source.
-    fn chart_with_dependencies(&self, chart: PathBuf, entry: &Declared) -> Result<PathBuf, Problem> {
+    fn chart_with_dependencies(
+        &self,
+        chart: PathBuf,
+        values: Option<&serde_yaml::Mapping>,
+        entry: &Declared,
+    ) -> Result<PathBuf, Problem> {
         let Some(remote) = &self.remote else { return Ok(chart) };
         let built = {
             let mut lock_file = lock(&remote.lock);
-            fetch::build_chart_dependencies(&chart, &mut lock_file, &remote.options)
+            fetch::build_chart_dependencies(&chart, values, &mut lock_file, &remote.options)
         };
         match built {
             Ok(dir) => {
@@ -388,7 +401,7 @@ impl Sources {
                 }
                 Ok(dir)
             }
-            Err((kind, reason)) => {
+            Err(DependencyError { kind, message: reason, hint }) => {
                 let (code, help) = code_and_help(kind);
                 let help = if kind == FetchErrorKind::Invalid {
                     "each entry of `dependencies:` in Chart.yaml needs an http(s):// or oci:// repository, or its chart vendored under charts/"
@@ -404,7 +417,8 @@ impl Sources {
                     ),
                 )
                 .at(entry.location())
-                .help(help))
+                .help(help)
+                .hinted(hint.as_ref()))
             }
         }
     }
@@ -534,7 +548,10 @@ fn relative_to(path: &Path, base: &Path) -> PathBuf {
 fn fetch_problem(error: &FetchError, entry: Option<&Declared>) -> Problem {
     let name = entry.map_or_else(String::new, |e| format!("component `{}`: ", e.spec.name));
     let (code, help) = code_and_help(error.kind);
-    let problem = Problem::error(code, format!("{name}{error}")).label(error.kind.describe()).help(help);
+    let problem = Problem::error(code, format!("{name}{error}"))
+        .label(error.kind.describe())
+        .help(help)
+        .hinted(error.hint.as_deref());
     // A lock pin is refused for what the entry asks for, not for where it comes from.
     let field = match (error.kind, &entry) {
         (FetchErrorKind::LockMismatch, Some(entry)) if entry.spec.version.is_some() => "version",
@@ -548,6 +565,20 @@ fn fetch_problem(error: &FetchError, entry: Option<&Declared>) -> Problem {
         }
         Some(entry) => problem.at(entry.field_location(field)),
         None => problem,
+    }
+}
+
+/// The problem with fetch's hint instead of the help of its kind, its lines shown verbatim.
+trait Hinted {
+    fn hinted(self, hint: Option<&Hint>) -> Self;
+}
+
+impl Hinted for Problem {
+    fn hinted(self, hint: Option<&Hint>) -> Problem {
+        match hint {
+            Some(hint) => self.help(hint.help.clone()).detail(hint.lines.clone()),
+            None => self,
+        }
     }
 }
 

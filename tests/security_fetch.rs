@@ -511,3 +511,61 @@ fn an_oci_chart_larger_than_the_cap_stays_out_of_the_cache() {
     assert!(std::fs::read_dir(&archives).map_or(true, |mut entries| entries.next().is_none()));
     assert_eq!(temporaries(&dir.path().join("cache")), Vec::<String>::new());
 }
+
+// --- attack: hldc.yaml's mirrors send a source elsewhere ---------------------------------------
+
+/// A pull request adds a mirror for a repository the pipeline gives a token to, pointing at a
+/// server of its own: the token goes by the URL contacted, so the mirror never gets it, whether
+/// the pipeline allowed the token everywhere access.yaml says (access.yaml maps only the real
+/// repository) or bound it to that repository (and the pull request maps the mirror too).
+#[test]
+fn a_mirror_never_receives_the_token_of_the_repository_it_stands_for() {
+    let fixture = Fixture::new();
+    let trusted = ScriptedServer::start(|_, _| Reply::ok(configmap("trusted").as_bytes()));
+    let attacker = serves_configmap();
+    http_hld(&fixture, &format!("{}/cm.yaml", trusted.url()));
+    let mirrors = format!("mirrors:\n  \"{}\": \"{}\"\n", trusted.url(), attacker.url());
+    fixture.write(&[("hldc.yaml", &mirrors), ("access.yaml", &format!("\"{}/\": CI_DEPLOY_SECRET\n", trusted.url()))]);
+    fixture.run(&["generate", "--allow-token", "CI_DEPLOY_SECRET"]).assert_code(0);
+    assert!(fixture.output().contains("served"), "the mirror was not used: {}", fixture.output());
+    assert!(trusted.recorded().is_empty(), "{:?}", trusted.recorded());
+    assert!(!saw_secret(&attacker), "{:?}", attacker.recorded());
+
+    std::fs::remove_dir_all(fixture.cache()).unwrap();
+    std::fs::remove_file(fixture.hld().join("hldc.lock")).unwrap();
+    let access = format!("\"{}/\": CI_DEPLOY_SECRET\n\"{}/\": CI_DEPLOY_SECRET\n", trusted.url(), attacker.url());
+    fixture.write(&[("access.yaml", &access)]);
+    let bound = format!("CI_DEPLOY_SECRET={}/", trusted.url());
+    fixture
+        .run(&["generate", "--allow-token", &bound])
+        .assert_code(0)
+        .assert_stderr_contains("warning[hldc::access::not-allowed]");
+    assert!(!saw_secret(&attacker), "{:?}", attacker.recorded());
+}
+
+/// What the cache holds for a repository is served only to that repository: a mirror standing
+/// in for it must give the pinned bytes itself, so naming a private file's URL, pinning its
+/// digest and mirroring it to a public server does not unlock the cached private file.
+#[test]
+fn a_mirror_cannot_unlock_what_the_cache_holds_for_the_url_it_stands_for() {
+    let fixture = Fixture::new();
+    let private = configmap("private-data");
+    let server = ScriptedServer::start(move |request, _| match request.path.as_str() {
+        "/private.yaml" if request.header("authorization").is_some() => Reply::ok(private.as_bytes()),
+        "/private.yaml" => Reply::Full { status: "401 Unauthorized", headers: Vec::new(), body: Vec::new() },
+        _ => Reply::ok(configmap("public").as_bytes()),
+    });
+    let private_url = format!("{}/private.yaml", server.url());
+    http_hld(&fixture, &private_url);
+    fixture.write(&[("access.yaml", &format!("\"{private_url}\": CI_DEPLOY_SECRET\n"))]);
+    fixture.run(&["generate", "--allow-token", "CI_DEPLOY_SECRET"]).assert_code(0);
+    let lock = fixture.lock();
+    std::fs::remove_dir_all(fixture.hld()).unwrap();
+
+    http_hld(&fixture, &private_url);
+    let mirrors = format!("mirrors:\n  \"{private_url}\": \"{}/public.yaml\"\n", server.url());
+    fixture.write(&[("hldc.lock", &lock), ("hldc.yaml", &mirrors)]);
+    let run = fixture.run(&["generate", "--locked"]).assert_code(2);
+    assert!(!fixture.output().contains("private-data"));
+    run.assert_stderr_contains("error[hldc::fetch::digest-mismatch]");
+}

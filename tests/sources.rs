@@ -500,3 +500,73 @@ fn update_of_a_chart_whose_pin_is_gone_re_resolves_its_dependencies() {
     let lock = fixture.lock();
     assert!(lock.contains("version: \"1.1.0\"") && !lock.contains("version: \"1.0.0\""), "a stale pin is left: {lock}");
 }
+
+/// A local chart whose dependency names a Helm repository that is gone, as Fabrikate HLDs' charts
+/// from helm/charts do (issue 25): the error says which `mirrors:` line to add, and with that one
+/// line, pointing at the repository that keeps its charts now, the chart renders; the lock keeps
+/// the URL as written and records the mirror.
+#[test]
+fn a_dependency_on_a_dead_repository_renders_through_a_mirror_line() {
+    let fixture = Fixture::new();
+    let served = fixture.dir.path().join("charts");
+    write_repo(&served, &[RepoChart::new("kube-state-metrics", "2.8.14", &[])]);
+    let server = Server::start(&served);
+    const DEAD: &str = "https://kubernetes-charts.storage.googleapis.com";
+    fixture.write(&[
+        ("component.yaml", "name: app\nsubcomponents:\n  - name: prometheus\n    type: helm\n    path: prometheus\n"),
+        ("config/common.yaml", ""),
+        ("prometheus/Chart.yaml", "apiVersion: v1\nname: prometheus\nversion: 11.12.1\n"),
+        (
+            "prometheus/requirements.yaml",
+            &format!("dependencies:\n  - name: kube-state-metrics\n    version: \"2.8.*\"\n    repository: {DEAD}/\n    condition: kubeStateMetrics.enabled\n"),
+        ),
+        ("prometheus/values.yaml", "kubeStateMetrics:\n  enabled: true\n"),
+        ("prometheus/templates/own.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: own\n"),
+    ]);
+    let run = fixture.run(&["generate", "--fetch-timeout", "10s"]).assert_code(2);
+    run.assert_stderr_contains(&format!("│ mirrors:\n  │   \"{DEAD}\": \"https://charts.helm.sh/stable\"\n"));
+
+    fixture.write(&[("hldc.yaml", &format!("mirrors:\n  \"{DEAD}\": \"{}\"\n", server.url()))]);
+    fixture.run(&["generate"]).assert_code(0);
+    let output = fixture.output("common", "prometheus.yaml");
+    assert!(output.contains("name: own") && output.contains("name: kube-state-metrics"), "{output}");
+    let lock = fixture.lock();
+    assert!(lock.contains(&format!("repository: {DEAD}\n")), "{lock}");
+    assert!(lock.contains(&format!("    mirror: {}\n", server.url())), "{lock}");
+}
+
+/// A dependency its values disable is not fetched, as helm would not render it (issue 25): by
+/// its `condition` (the component's values over the chart's) or by its `tags`. Its repository
+/// is unreachable, and the chart renders without it.
+#[test]
+fn a_dependency_the_values_disable_is_not_fetched() {
+    let fixture = Fixture::new();
+    let served = fixture.dir.path().join("charts");
+    write_repo(&served, &[RepoChart::new("web", "1.0.0", &[])]);
+    let server = Server::start(&served);
+    let unreachable = "http://127.0.0.1:9/charts";
+    fixture.write(&[
+        ("component.yaml", "name: app\nsubcomponents:\n  - name: umbrella\n    type: helm\n    path: umbrella\n"),
+        ("config/common.yaml", "subcomponents:\n  umbrella:\n    config:\n      metrics:\n        enabled: false\n      tags:\n        extras: false\n"),
+        (
+            "umbrella/Chart.yaml",
+            &format!(
+                "apiVersion: v2\nname: umbrella\nversion: 0.1.0\ndependencies:\n  - name: web\n    version: \"^1.0\"\n    repository: {}\n  - name: metrics\n    version: \"~2.3.1\"\n    repository: {unreachable}\n    condition: metrics.enabled\n  - name: extra\n    version: 1.0.0\n    repository: {unreachable}\n    tags: [extras]\n",
+                server.url()
+            ),
+        ),
+        ("umbrella/values.yaml", "metrics:\n  enabled: true\n"),
+        ("umbrella/templates/own.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: own\n"),
+    ]);
+    fixture.run(&["generate"]).assert_code(0);
+    let output = fixture.output("common", "umbrella.yaml");
+    assert!(output.contains("name: own") && output.contains("name: web"), "{output}");
+    assert!(!fixture.lock().contains("metrics") && !fixture.lock().contains("extra"), "{}", fixture.lock());
+
+    // Enabled again, it is fetched, and its repository's failure is the run's.
+    fixture.write(&[("config/common.yaml", "")]);
+    fixture
+        .run(&["generate", "--fetch-timeout", "10s"])
+        .assert_code(2)
+        .assert_stderr_contains("dependency metrics of chart umbrella");
+}

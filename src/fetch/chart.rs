@@ -70,18 +70,24 @@ fn archive_proof(source: &str, archive: &Archive, ctx: &Ctx<'_>) -> PathBuf {
     ctx.cache.proof(source, &format!("helm {} {}", archive.version, archive.sha256))
 }
 
-/// Records the pin of a chart archive (repository or OCI).
-pub(crate) fn record_pin(key: LockKey, archive: &Archive, pins: &mut Pins) {
-    let value = LockValue::Helm { version: archive.version.clone(), digest: format!("sha256:{}", archive.sha256) };
+/// Records the pin of a chart archive (repository or OCI), and the mirror it came from.
+pub(crate) fn record_pin(key: LockKey, archive: &Archive, mirror: Option<String>, pins: &mut Pins) {
+    let value =
+        LockValue::Helm { version: archive.version.clone(), digest: format!("sha256:{}", archive.sha256), mirror };
     pins.push((key, value));
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct Dependency {
     pub(crate) name: String,
+    /// The name its values and objects go by, when not its chart's.
+    pub(crate) alias: Option<String>,
     /// The version constraint (`""` = latest).
     pub(crate) version: String,
     pub(crate) repository: String,
+    /// Comma-separated values paths, the first holding a boolean enabling it (`""`: none).
+    pub(crate) condition: String,
+    pub(crate) tags: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -111,9 +117,17 @@ struct RawRequirements {
 struct RawDependency {
     name: String,
     #[serde(default)]
+    alias: Option<serde_yaml::Value>,
+    #[serde(default)]
     version: Option<serde_yaml::Value>,
     #[serde(default)]
     repository: Option<String>,
+    // Read leniently: helm reads them only to decide what to render, and a chart that renders
+    // must not fail here.
+    #[serde(default)]
+    condition: Option<serde_yaml::Value>,
+    #[serde(default)]
+    tags: Option<Vec<serde_yaml::Value>>,
 }
 
 pub(crate) fn value_text(v: &Option<serde_yaml::Value>) -> String {
@@ -180,6 +194,9 @@ fn convert_dependencies(deps: Vec<RawDependency>) -> Vec<Dependency> {
         .map(|d| Dependency {
             version: value_text(&d.version).trim().to_string(),
             repository: d.repository.unwrap_or_default(),
+            alias: Some(value_text(&d.alias)).filter(|alias| !alias.is_empty()),
+            condition: value_text(&d.condition),
+            tags: d.tags.unwrap_or_default().into_iter().map(|tag| value_text(&Some(tag))).collect(),
             name: d.name,
         })
         .collect()

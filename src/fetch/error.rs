@@ -65,6 +65,14 @@ impl fmt::Display for FetchErrorKind {
     }
 }
 
+/// What to do about a failed fetch, when fetch knows better than the failure's kind tells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hint {
+    pub help: String,
+    /// Lines to add to a file, shown verbatim (never wrapped, so they can be copied).
+    pub lines: String,
+}
+
 /// A failed fetch of one spec.
 ///
 /// Display: `cannot fetch <source, credentials stripped>: <kind>: <reason>`.
@@ -74,6 +82,9 @@ pub struct FetchError {
     pub spec: SourceSpec,
     pub kind: FetchErrorKind,
     pub message: String,
+    /// What to do about it, when fetch knows better than the kind tells (a retired repository's
+    /// `mirrors:` line); boxed, as errors travel by value and it is rarely there.
+    pub hint: Option<Box<Hint>>,
 }
 
 impl fmt::Display for FetchError {
@@ -105,7 +116,7 @@ impl FetchError {
             }
         }
         message = scrub(&message, &secrets);
-        FetchError { spec: spec.clone(), kind: failure.kind, message }
+        FetchError { spec: spec.clone(), kind: failure.kind, message, hint: failure.hint.map(Box::new) }
     }
 }
 
@@ -126,11 +137,18 @@ pub(crate) fn scrub(text: &str, secrets: &[String]) -> String {
 pub(crate) struct Failure {
     pub(crate) kind: FetchErrorKind,
     pub(crate) message: String,
+    pub(crate) hint: Option<Hint>,
 }
 
 impl Failure {
     pub(crate) fn new(kind: FetchErrorKind, message: impl Into<String>) -> Self {
-        Failure { kind, message: message.into() }
+        Failure { kind, message: message.into(), hint: None }
+    }
+
+    /// Adds what to do about it, unless a deeper failure already said.
+    pub(crate) fn hint(mut self, hint: Option<Hint>) -> Self {
+        self.hint = self.hint.or(hint);
+        self
     }
 
     pub(crate) fn io(context: impl fmt::Display, err: std::io::Error) -> Self {

@@ -28,14 +28,17 @@ pub(crate) fn fetch(url: &str, reference: &GitRef, ctx: &Ctx<'_>) -> Result<(Out
     if url.trim().is_empty() {
         return Err(Failure::new(FetchErrorKind::Invalid, "empty git URL"));
     }
-    check_local_source(url, ctx)?;
+    // The lock is keyed by the URL as written; everything else by the one contacted.
+    let mirror_used = ctx.opts.mirrors.recorded(url);
+    let contacted = ctx.opts.mirrors.contacted(url);
+    check_local_source(&contacted, ctx)?;
     let key = LockKey::for_spec(&SourceSpec::Git { url: url.to_string(), reference: reference.clone() });
     let pinned = match ctx.lock.get(&key) {
-        Some(LockValue::Git { commit }) => Some(commit.clone()),
+        Some(LockValue::Git { commit, .. }) => Some(commit.clone()),
         _ => None,
     };
-    // The lock is keyed by the URL as written; the mirror by where the repository really is.
-    let located = locate(url, ctx);
+    // The cache's mirror and proofs are keyed by where the repository really is.
+    let located = locate(&contacted, ctx);
     let url = located.as_str();
     let mirror = ctx.cache.git_mirror(url);
     let proof = |commit: &str| ctx.cache.proof(url, &format!("git {} {commit}", reference.lock_text()));
@@ -64,7 +67,10 @@ pub(crate) fn fetch(url: &str, reference: &GitRef, ctx: &Ctx<'_>) -> Result<(Out
     };
     let root = ensure_tree(&commit, &mirror, ctx)?;
     cache::touch(&proof(&commit))?;
-    let outcome = Outcome { fetched: Fetched { root }, pins: vec![(key, LockValue::Git { commit: commit.clone() })] };
+    let outcome = Outcome {
+        fetched: Fetched { root },
+        pins: vec![(key, LockValue::Git { commit: commit.clone(), mirror: mirror_used })],
+    };
     Ok((outcome, commit))
 }
 

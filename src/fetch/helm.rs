@@ -8,16 +8,19 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use serde::Deserialize;
+use serde_yaml::Mapping;
 use sha2::{Digest, Sha256};
 
 use crate::fetch::cache::{self, sha256_hex};
 use crate::fetch::chart::{
     check_pinned_version, pinned_archive, prove_archive, record_pin, value_text, Archive, ChartMeta, Dependency, Pins,
 };
+use crate::fetch::conditions;
 use crate::fetch::constraint::{parse_chart_version, HelmConstraint};
 use crate::fetch::error::{Failure, FetchErrorKind};
 use crate::fetch::http::resolve_url;
 use crate::fetch::lock::{LockKey, LockValue};
+use crate::fetch::retired::dead_repository_hint;
 use crate::fetch::safe::unpack_tgz;
 use crate::fetch::spec::{redact_url, Fetched, SourceSpec};
 use crate::fetch::{oci, Ctx, Outcome};
@@ -101,12 +104,25 @@ fn get_repo_archive(
     pins: &mut Pins,
 ) -> Result<Archive, Failure> {
     let key = LockKey::helm(repository, chart, constraint);
+    let mirror = ctx.opts.mirrors.recorded(repository);
+    // Suggested only where no mirror applies: a mirror that fails is the mirror's problem.
+    let hint = |failure: Failure| match mirror {
+        Some(_) => failure,
+        None => {
+            let hint = dead_repository_hint(repository, failure.kind);
+            failure.hint(hint)
+        }
+    };
+    // The lock keeps the repository as written; the index, the download and the proof that
+    // this source gave the archive are the mirror's.
+    let contacted = ctx.opts.mirrors.contacted(repository);
+    let repository = contacted.as_ref();
     let source_identity = ChartSource::Repo { repository: repository.to_string(), chart: chart.to_string() }.identity();
     let shown_repo = redact_url(repository);
     let parsed =
         HelmConstraint::parse(constraint.trim()).map_err(|e| Failure::new(FetchErrorKind::Invalid, e.to_string()))?;
     let archive = match ctx.lock.get(&key) {
-        Some(LockValue::Helm { version, digest }) => {
+        Some(LockValue::Helm { version, digest, .. }) => {
             check_pinned_version(version, constraint)?;
             let what = format!("chart {chart} {version} from {shown_repo}");
             pinned_archive(&source_identity, version, digest, &what, ctx, |sha| {
@@ -118,19 +134,20 @@ fn get_repo_archive(
                     )
                 })?;
                 download_verified(repository, chart, entry, Some(sha), ctx).map(drop)
-            })?
+            })
+            .map_err(hint)?
         }
         _ => {
             ctx.check_may_resolve(&format!("chart {chart} ({parsed}) from {shown_repo}"))?;
-            let index = ctx.helm_indexes.get(repository, ctx)?;
-            let entry = index.choose(chart, &parsed, &shown_repo)?;
-            let sha = download_verified(repository, chart, entry, None, ctx)?;
+            let index = ctx.helm_indexes.get(repository, ctx).map_err(hint)?;
+            let entry = index.choose(chart, &parsed, &shown_repo).map_err(hint)?;
+            let sha = download_verified(repository, chart, entry, None, ctx).map_err(hint)?;
             let archive = Archive { sha256: sha, version: entry.version.clone() };
             prove_archive(&source_identity, &archive, ctx)?;
             archive
         }
     };
-    record_pin(key, &archive, pins);
+    record_pin(key, &archive, mirror, pins);
     Ok(archive)
 }
 
@@ -191,11 +208,16 @@ struct Built {
 /// Unpack an archive and vendor its remote dependencies.
 fn build(archive: &Archive, ctx: &Ctx<'_>, pins: &mut Pins, stack: &mut Vec<String>) -> Result<Built, Failure> {
     let base = ensure_unpacked(&archive.sha256, ctx)?;
-    build_from(&base, &archive.sha256, ctx, pins, stack)
+    build_from(&base, &archive.sha256, &[], ctx, pins, stack)
 }
 
-/// Vendors the remote dependencies of a chart directory; see `build_chart_dependencies`.
-pub(crate) fn build_directory(chart_dir: &Path, ctx: &Ctx<'_>) -> Result<(PathBuf, Pins), Failure> {
+/// Vendors the remote dependencies of a chart directory; see `build_chart_dependencies`. With
+/// `values`, the dependencies they disable are not fetched (see `conditions`).
+pub(crate) fn build_directory(
+    chart_dir: &Path,
+    values: Option<&Mapping>,
+    ctx: &Ctx<'_>,
+) -> Result<(PathBuf, Pins), Failure> {
     if !chart_dir.join("Chart.yaml").is_file() {
         // Not a chart (yet): helm's own message says so better than ours would.
         return Ok((chart_dir.to_path_buf(), Pins::new()));
@@ -208,10 +230,27 @@ pub(crate) fn build_directory(chart_dir: &Path, ctx: &Ctx<'_>) -> Result<(PathBu
     if !needs_fetching {
         return Ok((chart_dir.to_path_buf(), Pins::new()));
     }
+    let disabled = values.map_or_else(Vec::new, |values| disabled_dependencies(chart_dir, &meta, values));
     let mut pins = Pins::new();
     let key = directory_digest(chart_dir)?;
-    let built = build_from(chart_dir, &key, ctx, &mut pins, &mut Vec::new())?;
+    let built = build_from(chart_dir, &key, &disabled, ctx, &mut pins, &mut Vec::new())?;
     Ok((built.dir, pins))
+}
+
+/// For each dependency of the chart at `chart_dir`, whether `values` over the chart's own
+/// `values.yaml` certainly disable it; none when the chart's values cannot be read.
+fn disabled_dependencies(chart_dir: &Path, meta: &ChartMeta, values: &Mapping) -> Vec<bool> {
+    let defaults = match fs::read_to_string(chart_dir.join("values.yaml")) {
+        Ok(text) => match serde_yaml::from_str::<Option<Mapping>>(&text) {
+            Ok(defaults) => defaults.unwrap_or_default(),
+            Err(_) => return Vec::new(),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Mapping::new(),
+        Err(_) => return Vec::new(),
+    };
+    let names: Vec<&str> =
+        meta.dependencies.iter().flat_map(|dep| [Some(dep.name.as_str()), dep.alias.as_deref()]).flatten().collect();
+    meta.dependencies.iter().map(|dep| conditions::is_disabled(dep, values, &defaults, &names)).collect()
 }
 
 /// A digest of a directory's files (relative paths and contents), as a cache key. A symlink
@@ -246,20 +285,30 @@ fn directory_digest(dir: &Path) -> Result<String, Failure> {
     Ok(cache::hex(&hasher.finalize()))
 }
 
+/// Vendors the remote dependencies of the chart at `base` (`disabled[i]`: the i-th is not
+/// fetched, a placeholder stands in for it).
 fn build_from(
     base: &Path,
     base_key: &str,
+    disabled: &[bool],
     ctx: &Ctx<'_>,
     pins: &mut Pins,
     stack: &mut Vec<String>,
 ) -> Result<Built, Failure> {
     let meta = ChartMeta::read(base)?;
     let mut added: Vec<(String, Built, Archive)> = Vec::new();
-    for dep in &meta.dependencies {
+    let mut placeholders: Vec<(String, semver::Version)> = Vec::new();
+    for (index, dep) in meta.dependencies.iter().enumerate() {
         let context = format!("dependency {} of chart {}", dep.name, meta.name);
         let Some(source) = dependency_source(dep, base).map_err(|f| f.context(&context))? else {
             continue;
         };
+        if disabled.get(index).copied().unwrap_or(false) {
+            if let Some(version) = version_allowed_by(&dep.version) {
+                placeholders.push((dep.name.clone(), version));
+                continue;
+            }
+        }
         let identity = source.identity();
         if stack.contains(&identity) || stack.len() >= MAX_DEPTH {
             return Err(Failure::new(
@@ -274,12 +323,17 @@ fn build_from(
         let (dep_built, dep_archive) = result.map_err(|f| f.context(&context))?;
         added.push((dep.name.clone(), dep_built, dep_archive));
     }
-    if added.is_empty() {
+    // A chart fetched for another alias answers helm's check for its name.
+    placeholders.retain(|(name, _)| !added.iter().any(|(fetched, ..)| fetched == name));
+    if added.is_empty() && placeholders.is_empty() {
         return Ok(Built { dir: base.to_path_buf(), key: base_key.to_string(), extended: false });
     }
     let mut key_text = format!("{base_key}\n");
     for (name, built, _) in &added {
         key_text.push_str(&format!("{name} {}\n", built.key));
+    }
+    for (name, version) in &placeholders {
+        key_text.push_str(&format!("{name} disabled {version}\n"));
     }
     let key = sha256_hex(key_text.as_bytes());
     let dest = ctx.cache.helm_charts().join(&key);
@@ -310,12 +364,61 @@ fn build_from(
             }
             let file = charts.join(file_name);
             let src = ctx.cache.helm_archive(&dep_archive.sha256);
-            fs::copy(&src, &file)
-                .map_err(|e| Failure::io(format!("cannot copy {} to {}", src.display(), file.display()), e))?;
+            fs::copy(&src, &file).map_err(|e| Failure::io(format!("cannot copy {}", src.display()), e))?;
         }
+    }
+    for (name, version) in &placeholders {
+        write_placeholder(&charts.join(name), name, version, &meta.name)?;
     }
     cache::persist_dir(tmp, &dest)?;
     Ok(Built { dir: dest, key, extended: true })
+}
+
+/// A chart standing in for a dependency the values disable: helm refuses a chart whose
+/// dependency is missing from `charts/`, even a disabled one, and drops it before rendering.
+/// Should helm render it after all, its one template fails the render, saying why.
+fn write_placeholder(dir: &Path, name: &str, version: &semver::Version, parent: &str) -> Result<(), Failure> {
+    let templates = dir.join("templates");
+    cache::create_dir_all(&templates)?;
+    let said =
+        |text: &str| text.chars().filter(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c)).collect::<String>();
+    let files = [
+        (dir.join("Chart.yaml"), format!("apiVersion: v1\nname: {name}\nversion: {version}\ndescription: not fetched by hldc\n")),
+        (
+            templates.join("not-fetched.yaml"),
+            format!(
+                "{{{{- fail \"hldc did not fetch dependency {} of chart {}: the component's values disable it (condition or tags), yet helm renders it\" }}}}\n",
+                said(name),
+                said(parent)
+            ),
+        ),
+    ];
+    for (path, text) in files {
+        fs::write(&path, text).map_err(|e| Failure::io(format!("cannot write {}", path.display()), e))?;
+    }
+    Ok(())
+}
+
+/// A version `constraint` allows, for a placeholder helm matches against it like the chart it
+/// stands for; `None` when none of the versions it names (or their neighbours) will do.
+fn version_allowed_by(constraint: &str) -> Option<semver::Version> {
+    let parsed = HelmConstraint::parse(constraint.trim()).ok()?;
+    let mut candidates = vec![semver::Version::new(0, 0, 0), semver::Version::new(0, 0, 1)];
+    let is_part = |c: char| c.is_ascii_alphanumeric() || ".*-+".contains(c);
+    for token in constraint.split(|c: char| !is_part(c)).filter(|t| !t.is_empty()) {
+        let token = token.trim_start_matches(['v', 'V']);
+        let filled: Vec<&str> =
+            token.split('.').map(|part| if matches!(part, "*" | "x" | "X") { "0" } else { part }).collect();
+        if let Some(v) = parse_chart_version(&filled.join(".")) {
+            candidates.extend([
+                semver::Version::new(v.major, v.minor, v.patch + 1),
+                semver::Version::new(v.major, v.minor + 1, 0),
+                semver::Version::new(v.major + 1, 0, 0),
+            ]);
+            candidates.insert(0, v);
+        }
+    }
+    candidates.into_iter().find(|v| parsed.matches(v))
 }
 
 /// A single path component that stays where it is put: no separators, no `..`, nothing empty.
@@ -601,6 +704,17 @@ generated: "2020-01-01T00:00:00Z"
         let err = pick("^3").unwrap_err();
         assert_eq!(err.kind, FetchErrorKind::NotFound);
         assert!(err.message.contains("1.10.0"));
+    }
+
+    #[test]
+    fn a_placeholder_takes_a_version_its_constraint_allows() {
+        let allowed = |c: &str| version_allowed_by(c).map(|v| v.to_string());
+        assert_eq!(allowed("2.8.*").as_deref(), Some("2.8.0"));
+        assert_eq!(allowed("^1.2").as_deref(), Some("1.2.0"));
+        assert_eq!(allowed(">1.2.3").as_deref(), Some("1.2.4"));
+        assert!(matches!(allowed("~0.3.1 || >=5").as_deref(), Some("0.3.1" | "5.0.0")));
+        assert_eq!(allowed("<1").as_deref(), Some("0.0.0"));
+        assert_eq!(allowed("").as_deref(), Some("0.0.0"));
     }
 
     #[test]

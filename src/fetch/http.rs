@@ -180,13 +180,17 @@ pub(crate) fn base64(bytes: &[u8]) -> String {
     out
 }
 
-/// Fetch one http file: from the cache when pinned, else download and pin.
+/// Fetch one http file: from the cache when pinned, else download and pin. The lock keeps `url`;
+/// the download and its proof are the mirror's when one applies.
 pub(crate) fn fetch_file(url: &str, ctx: &Ctx<'_>) -> Result<(Outcome, String), Failure> {
     let key = LockKey::for_spec(&SourceSpec::Http { url: url.to_string() });
     let pinned = match ctx.lock.get(&key) {
-        Some(LockValue::Http { sha256 }) => Some(sha256.clone()),
+        Some(LockValue::Http { sha256, .. }) => Some(sha256.clone()),
         _ => None,
     };
+    let mirror = ctx.opts.mirrors.recorded(url);
+    let url = ctx.opts.mirrors.contacted(url);
+    let url = url.as_ref();
     let shown = redact_url(url);
     let source = strip_userinfo(url);
     let proof = |sha: &str| ctx.cache.proof(&source, &format!("http {sha}"));
@@ -218,7 +222,7 @@ pub(crate) fn fetch_file(url: &str, ctx: &Ctx<'_>) -> Result<(Outcome, String), 
     cache::touch(&proof(&sha))?;
     let outcome = Outcome {
         fetched: Fetched { root: ctx.cache.http_file(&sha) },
-        pins: vec![(key, LockValue::Http { sha256: sha.clone() })],
+        pins: vec![(key, LockValue::Http { sha256: sha.clone(), mirror })],
     };
     Ok((outcome, format!("sha256:{sha}")))
 }

@@ -43,12 +43,13 @@ pub struct Pin {
     pub digest: Option<String>,
 }
 
-/// What a lock entry pins.
+/// What a lock entry pins, and the mirror it came from (`mirrors:` in hldc.yaml) when not from
+/// the URL asked: recorded for review, never used to fetch (hldc.yaml decides that).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum LockValue {
-    Git { commit: String },
-    Helm { version: String, digest: String },
-    Http { sha256: String },
+    Git { commit: String, mirror: Option<String> },
+    Helm { version: String, digest: String, mirror: Option<String> },
+    Http { sha256: String, mirror: Option<String> },
 }
 
 impl LockKey {
@@ -130,6 +131,8 @@ struct RawGit {
     #[serde(rename = "ref")]
     reference: String,
     commit: String,
+    #[serde(default)]
+    mirror: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -141,6 +144,8 @@ struct RawHelm {
     constraint: String,
     version: String,
     digest: String,
+    #[serde(default)]
+    mirror: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -148,6 +153,8 @@ struct RawHelm {
 struct RawHttp {
     url: String,
     sha256: String,
+    #[serde(default)]
+    mirror: Option<String>,
 }
 
 impl Lockfile {
@@ -183,7 +190,10 @@ impl Lockfile {
                     g.url, g.reference, g.commit
                 )));
             }
-            insert(LockKey::Git { url: g.url, reference: g.reference }, LockValue::Git { commit: g.commit })?;
+            insert(
+                LockKey::Git { url: g.url, reference: g.reference },
+                LockValue::Git { commit: g.commit, mirror: g.mirror },
+            )?;
         }
         for h in raw.helm {
             let hex = h.digest.strip_prefix("sha256:").unwrap_or("");
@@ -198,7 +208,7 @@ impl Lockfile {
             }
             insert(
                 LockKey::helm(&h.repository, &h.chart, &h.constraint),
-                LockValue::Helm { version: h.version, digest: h.digest },
+                LockValue::Helm { version: h.version, digest: h.digest, mirror: h.mirror },
             )?;
         }
         for h in raw.http {
@@ -208,7 +218,7 @@ impl Lockfile {
                     h.url, h.sha256
                 )));
             }
-            insert(LockKey::Http { url: h.url }, LockValue::Http { sha256: h.sha256 })?;
+            insert(LockKey::Http { url: h.url }, LockValue::Http { sha256: h.sha256, mirror: h.mirror })?;
         }
         Ok(Lockfile { baseline: entries.clone(), entries, touched: BTreeSet::new() })
     }
@@ -231,8 +241,8 @@ impl Lockfile {
         let mut helm = String::new();
         let mut http = String::new();
         for (key, value) in &self.entries {
-            match (key, value) {
-                (LockKey::Git { url, reference }, LockValue::Git { commit }) => {
+            let body = match (key, value) {
+                (LockKey::Git { url, reference }, LockValue::Git { commit, .. }) => {
                     let _ = write!(
                         git,
                         "  - url: {}\n    ref: {}\n    commit: {}\n",
@@ -240,8 +250,9 @@ impl Lockfile {
                         scalar(reference),
                         scalar(commit)
                     );
+                    &mut git
                 }
-                (LockKey::Helm { repository, chart, constraint }, LockValue::Helm { version, digest }) => {
+                (LockKey::Helm { repository, chart, constraint }, LockValue::Helm { version, digest, .. }) => {
                     let _ = write!(
                         helm,
                         "  - repository: {}\n    chart: {}\n    constraint: {}\n    version: {}\n    digest: {}\n",
@@ -251,12 +262,17 @@ impl Lockfile {
                         scalar(version),
                         scalar(digest)
                     );
+                    &mut helm
                 }
-                (LockKey::Http { url }, LockValue::Http { sha256 }) => {
+                (LockKey::Http { url }, LockValue::Http { sha256, .. }) => {
                     let _ = write!(http, "  - url: {}\n    sha256: {}\n", scalar(url), scalar(sha256));
+                    &mut http
                 }
                 // Keys and values are always paired by construction.
-                _ => {}
+                _ => continue,
+            };
+            if let Some(mirror) = value.mirror() {
+                let _ = writeln!(body, "    mirror: {}", scalar(mirror));
             }
         }
         for (name, body) in [("git", git), ("helm", helm), ("http", http)] {
@@ -324,11 +340,11 @@ impl Lockfile {
     /// The pin of `spec`, field by field (the trace record's sources).
     pub fn pinned(&self, spec: &SourceSpec) -> Option<Pin> {
         Some(match self.entries.get(&LockKey::for_spec(spec))? {
-            LockValue::Git { commit } => Pin { commit: Some(commit.clone()), ..Pin::default() },
-            LockValue::Helm { version, digest } => {
+            LockValue::Git { commit, .. } => Pin { commit: Some(commit.clone()), ..Pin::default() },
+            LockValue::Helm { version, digest, .. } => {
                 Pin { version: Some(version.clone()), digest: Some(digest.clone()), ..Pin::default() }
             }
-            LockValue::Http { sha256 } => Pin {
+            LockValue::Http { sha256, .. } => Pin {
                 digest: Some(if sha256.starts_with("sha256:") { sha256.clone() } else { format!("sha256:{sha256}") }),
                 ..Pin::default()
             },
@@ -385,10 +401,23 @@ impl LockKey {
 
 impl LockValue {
     fn describe(&self) -> String {
+        let pin = match self {
+            LockValue::Git { commit, .. } => commit.clone(),
+            LockValue::Helm { version, digest, .. } => format!("{version} {digest}"),
+            LockValue::Http { sha256, .. } => sha256.clone(),
+        };
+        match self.mirror() {
+            Some(mirror) => format!("{pin} (from the mirror {mirror})"),
+            None => pin,
+        }
+    }
+
+    /// The mirror this pin came from, if not from the URL asked.
+    pub(crate) fn mirror(&self) -> Option<&str> {
         match self {
-            LockValue::Git { commit } => commit.clone(),
-            LockValue::Helm { version, digest } => format!("{version} {digest}"),
-            LockValue::Http { sha256 } => sha256.clone(),
+            LockValue::Git { mirror, .. } | LockValue::Helm { mirror, .. } | LockValue::Http { mirror, .. } => {
+                mirror.as_deref()
+            }
         }
     }
 }
@@ -428,7 +457,10 @@ mod tests {
     fn render_omits_empty_lists_and_has_header() {
         let mut lock = Lockfile::new();
         assert_eq!(lock.render(), format!("{LOCK_HEADER}\nversion: 1\n"));
-        lock.record(LockKey::Http { url: "https://h/x.yaml".into() }, LockValue::Http { sha256: sha('a') });
+        lock.record(
+            LockKey::Http { url: "https://h/x.yaml".into() },
+            LockValue::Http { sha256: sha('a'), mirror: None },
+        );
         let text = lock.render();
         assert!(!text.contains("git:"));
         assert!(text.contains("http:\n  - url: https://h/x.yaml\n"));
@@ -448,20 +480,24 @@ mod tests {
     #[test]
     fn render_does_not_depend_on_record_order() {
         let entries = [
-            (LockKey::Http { url: "https://b/x.yaml".into() }, LockValue::Http { sha256: sha('1') }),
+            (LockKey::Http { url: "https://b/x.yaml".into() }, LockValue::Http { sha256: sha('1'), mirror: None }),
             (
                 LockKey::helm("https://charts/", "z", "^1"),
-                LockValue::Helm { version: "1.0.0".into(), digest: format!("sha256:{}", sha('2')) },
+                LockValue::Helm {
+                    version: "1.0.0".into(),
+                    digest: format!("sha256:{}", sha('2')),
+                    mirror: Some("https://mirror.example/charts".into()),
+                },
             ),
             (
                 LockKey::Git { url: "https://h/r".into(), reference: "main".into() },
-                LockValue::Git { commit: commit('a') },
+                LockValue::Git { commit: commit('a'), mirror: None },
             ),
             (
                 LockKey::Git { url: "https://h/r".into(), reference: "HEAD".into() },
-                LockValue::Git { commit: commit('b') },
+                LockValue::Git { commit: commit('b'), mirror: None },
             ),
-            (LockKey::Http { url: "https://a/x.yaml".into() }, LockValue::Http { sha256: sha('3') }),
+            (LockKey::Http { url: "https://a/x.yaml".into() }, LockValue::Http { sha256: sha('3'), mirror: None }),
         ];
         let mut forward = Lockfile::new();
         for (k, v) in entries.iter().cloned() {
@@ -476,13 +512,14 @@ mod tests {
         assert!(text.find("ref: HEAD").unwrap() < text.find("ref: main").unwrap());
         assert!(text.find("https://a/x.yaml").unwrap() < text.find("https://b/x.yaml").unwrap());
         assert_eq!(Lockfile::parse(&text).unwrap().render(), text);
+        assert!(text.contains("    digest: sha256:2222222222222222222222222222222222222222222222222222222222222222\n    mirror: https://mirror.example/charts\n"), "{text}");
     }
 
     #[test]
     fn forget_and_prune() {
         let mut lock = Lockfile::new();
         let spec = SourceSpec::Git { url: "https://h/r".into(), reference: GitRef::Branch("main".into()) };
-        lock.record(LockKey::for_spec(&spec), LockValue::Git { commit: commit('1') });
+        lock.record(LockKey::for_spec(&spec), LockValue::Git { commit: commit('1'), mirror: None });
         let text = lock.render();
         let mut loaded = Lockfile::parse(&text).unwrap();
         assert!(!loaded.is_changed());

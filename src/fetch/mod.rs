@@ -108,6 +108,7 @@
 
 pub(crate) mod cache;
 mod chart;
+mod conditions;
 mod constraint;
 mod error;
 mod git;
@@ -117,17 +118,18 @@ mod lock;
 mod oci;
 mod progress;
 pub mod registry;
+mod retired;
 mod safe;
 mod spec;
 
 pub use constraint::{parse_chart_version, ConstraintError, HelmConstraint};
-pub use error::{FetchError, FetchErrorKind};
+pub use error::{FetchError, FetchErrorKind, Hint};
 pub use git::{serve_git_fetch, GIT_FETCH_CHILD};
 pub use lock::{LockError, Lockfile, Pin, LOCK_HEADER};
 pub use safe::{safe_join, SafePathError};
 pub use spec::{
-    may_carry_secrets, redact_url, url_within, AccessTokens, FetchOptions, Fetched, GitRef, Progress, SourceSpec,
-    SshAgent, DEFAULT_MAX_DOWNLOAD,
+    check_mirror, may_carry_secrets, redact_url, url_within, AccessTokens, FetchOptions, Fetched, GitRef, Mirrors,
+    Progress, SourceSpec, SshAgent, DEFAULT_MAX_DOWNLOAD,
 };
 
 use std::collections::HashMap;
@@ -214,19 +216,36 @@ pub(crate) fn show_size(bytes: u64) -> String {
 /// Builds the dependencies of a chart that comes as a directory (a local chart, or one inside a
 /// git checkout) like `helm dependency build`: remote dependencies missing from `charts/` are
 /// fetched, pinned in `lock`, and vendored into a copy in the cache, keyed by the directory's
-/// content. Returns the directory to render: `chart_dir` itself when nothing had to be added.
+/// content. With `values` (the component's), the dependencies their `condition` or `tags`
+/// disable are not fetched, as helm would not render them (without: every one, for `hldc
+/// update` to pin what any environment may enable). Returns the directory to render:
+/// `chart_dir` itself when nothing had to be added.
 pub fn build_chart_dependencies(
     chart_dir: &Path,
+    values: Option<&serde_yaml::Mapping>,
     lock: &mut Lockfile,
     opts: &FetchOptions,
-) -> Result<PathBuf, (FetchErrorKind, String)> {
+) -> Result<PathBuf, DependencyError> {
     let snapshot = lock.clone();
     let ctx = Ctx::new(opts, &snapshot, 0);
-    let (dir, pins) = helm::build_directory(chart_dir, &ctx).map_err(|f| (f.kind, f.message))?;
+    let (dir, pins) = helm::build_directory(chart_dir, values, &ctx).map_err(|f| DependencyError {
+        kind: f.kind,
+        message: f.message,
+        hint: f.hint,
+    })?;
     for (key, value) in pins {
         lock.record(key, value);
     }
     Ok(dir)
+}
+
+/// Why a chart's dependencies could not be built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DependencyError {
+    pub kind: FetchErrorKind,
+    pub message: String,
+    /// What to do about it, when fetch knows (a retired repository's `mirrors:` line).
+    pub hint: Option<Hint>,
 }
 
 /// The sources a chart directory's `dependencies:` name, as specs whose pins can be forgotten.
@@ -242,10 +261,13 @@ pub fn check_offline(spec: &SourceSpec, lock: &Lockfile, opts: &FetchOptions) ->
     let ctx = Ctx::new(opts, lock, 0);
     let pin = lock.get(&LockKey::for_spec(spec));
     let checked = match (spec, pin) {
-        (SourceSpec::Git { url, reference }, pin) => git::check_local_source(url, &ctx).and_then(|()| match pin {
-            Some(LockValue::Git { commit }) => git::check_pin_in_cache(url, reference, commit, &ctx),
-            _ => Ok(()),
-        }),
+        (SourceSpec::Git { url, reference }, pin) => {
+            let contacted = opts.mirrors.contacted(url);
+            git::check_local_source(&contacted, &ctx).and_then(|()| match pin {
+                Some(LockValue::Git { commit, .. }) => git::check_pin_in_cache(&contacted, reference, commit, &ctx),
+                _ => Ok(()),
+            })
+        }
         (
             SourceSpec::HelmRepo { constraint, .. } | SourceSpec::Oci { constraint, .. },
             Some(LockValue::Helm { version, .. }),

@@ -59,10 +59,15 @@ pub(crate) fn get_archive(
     validate_reference(reference)?;
     let (repository, chart) = split_oci_reference(reference);
     let key = LockKey::helm(&repository, &chart, constraint);
+    // The lock keeps the reference as written; the pull and its proof are the mirror's.
+    let mirror = ctx.opts.mirrors.recorded(reference);
+    let reference = ctx.opts.mirrors.contacted(reference);
+    let reference = reference.as_ref();
+    validate_reference(reference)?;
     let shown = redact_url(reference);
     let wanted = exact_version(constraint)?;
     let archive = match ctx.lock.get(&key) {
-        Some(LockValue::Helm { version, digest }) => {
+        Some(LockValue::Helm { version, digest, .. }) => {
             chart::check_pinned_version(version, constraint)?;
             chart::pinned_archive(reference, version, digest, &format!("{shown} {version}"), ctx, |sha| {
                 let pulled = pull(reference, Some(version), ctx)?;
@@ -84,7 +89,7 @@ pub(crate) fn get_archive(
             archive
         }
     };
-    chart::record_pin(key, &archive, pins);
+    chart::record_pin(key, &archive, mirror, pins);
     Ok(archive)
 }
 

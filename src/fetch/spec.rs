@@ -1,5 +1,6 @@
 //! The public description of what to fetch and how.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -184,6 +185,83 @@ pub fn may_carry_secrets(url: &str) -> bool {
     host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
+/// Repository mirrors (`mirrors:` in `hldc.yaml`): a source or chart dependency whose URL starts
+/// with a mirrored prefix is fetched from the mirror instead. The lock keeps the URL as written
+/// (what was asked) and records the mirror an entry came from; everything that guards a contact
+/// (tokens, local repositories, cache proofs) looks at the URL actually contacted.
+///
+/// URL prefix → the prefix to fetch from instead. The longest matching prefix wins.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Mirrors {
+    rules: Vec<(String, String)>,
+}
+
+impl Mirrors {
+    /// Mirrors from `(prefix, mirror)` pairs, as `hldc.yaml` writes them (checked by
+    /// [`check_mirror`]); trailing `/` do not matter.
+    pub fn new<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Mirrors {
+        let rules =
+            pairs.into_iter().map(|(from, to)| (trim_prefix(from).to_string(), trim_prefix(to).to_string())).collect();
+        Mirrors { rules }
+    }
+
+    /// The URL to contact for `url`: its mirror when a prefix matches on a path boundary
+    /// (`https://h/stable` covers `https://h/stable/x`, not `https://h/stable2`), compared
+    /// without user-info; the credentials of `url` are not carried to the mirror.
+    pub fn apply(&self, url: &str) -> Option<String> {
+        let bare = strip_userinfo(url.trim());
+        self.rules
+            .iter()
+            .filter(|(from, _)| covers(from, &bare))
+            .max_by_key(|(from, _)| from.len())
+            .map(|(from, to)| format!("{to}{}", &bare[from.len()..]))
+    }
+
+    /// `url`, or its mirror.
+    pub(crate) fn contacted<'a>(&self, url: &'a str) -> Cow<'a, str> {
+        self.apply(url).map_or(Cow::Borrowed(url), Cow::Owned)
+    }
+
+    /// The mirror `url` is fetched from, as the lock records it (no credentials).
+    pub(crate) fn recorded(&self, url: &str) -> Option<String> {
+        self.apply(url).map(|mirror| strip_userinfo(&mirror).trim_end_matches('/').to_string())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+}
+
+fn trim_prefix(url: &str) -> &str {
+    url.trim().trim_end_matches('/')
+}
+
+/// Whether `prefix` (no trailing `/`) covers `url`: equal, or followed by a path, query or
+/// fragment separator.
+pub(crate) fn covers(prefix: &str, url: &str) -> bool {
+    let url = url.trim_end_matches('/');
+    match url.strip_prefix(prefix) {
+        Some(rest) => rest.is_empty() || rest.starts_with(['/', '?', '#']),
+        None => false,
+    }
+}
+
+/// What is wrong with one `mirrors:` entry, if anything: both sides must be URLs
+/// (`scheme://…`), and an `oci://` registry is mirrored by a registry.
+pub fn check_mirror(from: &str, to: &str) -> Result<(), String> {
+    for (side, url) in [("the mirrored prefix", from), ("the mirror", to)] {
+        let scheme = url.trim().split_once("://").map(|(scheme, _)| scheme);
+        if !scheme.is_some_and(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))) {
+            return Err(format!("{side} `{url}` is not a URL (`scheme://host/path`)"));
+        }
+    }
+    let is_oci = |url: &str| url.trim().get(..6).is_some_and(|s| s.eq_ignore_ascii_case("oci://"));
+    if is_oci(from) != is_oci(to) {
+        return Err(format!("`{from}` and `{to}` are not the same kind of repository: an oci:// registry is mirrored by an oci:// registry"));
+    }
+    Ok(())
+}
+
 /// The SSH agent the pipeline lets git use.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SshAgent {
@@ -208,8 +286,10 @@ pub struct FetchOptions {
     pub helm: Option<PathBuf>,
     /// How long one `helm pull` or `helm registry login` may run (`--helm-timeout`).
     pub helm_timeout: Duration,
-    /// URL prefix -> token.
+    /// URL prefix -> token, chosen by the URL actually contacted (a mirror's, when one applies).
     pub tokens: AccessTokens,
+    /// Where to fetch instead (`mirrors:` in hldc.yaml): sources and chart dependencies.
+    pub mirrors: Mirrors,
     /// How progress is shown.
     pub progress: Progress,
     /// Where a relative local git path (`../repo`) is resolved: the HLD root. The lock keeps
@@ -249,6 +329,7 @@ impl FetchOptions {
             helm: None,
             helm_timeout: Duration::from_secs(5 * 60),
             tokens: AccessTokens::new(),
+            mirrors: Mirrors::default(),
             progress: Progress::Quiet,
             base_dir: None,
             local_boundary: None,
@@ -400,6 +481,35 @@ mod tests {
         assert!(may_carry_secrets("ssh://git@host/x"));
         assert_eq!(origin("https://u:p@Git.Example:8443/org/repo?x").as_deref(), Some("https://git.example:8443"));
         assert_eq!(origin("git@host:org/repo"), None);
+    }
+
+    #[test]
+    fn the_longest_prefix_on_a_path_boundary_wins() {
+        let mirrors = Mirrors::new([
+            ("https://kubernetes-charts.storage.googleapis.com/", "https://charts.helm.sh/stable"),
+            ("https://github.com/org", "https://git.example/mirror"),
+            ("https://github.com/org/special", "https://other.example/special"),
+        ]);
+        assert_eq!(
+            mirrors.apply("https://kubernetes-charts.storage.googleapis.com/").as_deref(),
+            Some("https://charts.helm.sh/stable/")
+        );
+        assert_eq!(mirrors.apply("https://github.com/org/repo").as_deref(), Some("https://git.example/mirror/repo"));
+        assert_eq!(mirrors.apply("https://github.com/org/special").as_deref(), Some("https://other.example/special"));
+        assert_eq!(mirrors.apply("https://github.com/organ/repo"), None);
+        assert_eq!(mirrors.apply("https://kubernetes-charts.storage.googleapis.com.evil/x"), None);
+        // The credentials of the source stay with it.
+        assert_eq!(mirrors.apply("https://u:secret@github.com/org/r").as_deref(), Some("https://git.example/mirror/r"));
+    }
+
+    #[test]
+    fn mirrors_are_urls_of_the_same_kind() {
+        assert!(check_mirror("https://a", "https://b/c").is_ok());
+        assert!(check_mirror("https://github.com/x", "ssh://git@mirror/x").is_ok());
+        assert!(check_mirror("oci://a/b", "oci://c/d").is_ok());
+        assert!(check_mirror("oci://a/b", "https://c/d").is_err());
+        assert!(check_mirror("charts.example", "https://c/d").is_err());
+        assert!(check_mirror("https://a", "/srv/mirror").is_err());
     }
 
     #[test]

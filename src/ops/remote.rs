@@ -19,6 +19,9 @@ pub fn open(settings: &Settings, mut options: FetchOptions) -> Result<(Sources, 
     let local = Sources::local(&settings.hld_root).map_err(|p| vec![p])?;
     let root = local.hld_root().to_path_buf();
     let mut problems = Problems::default();
+    // Every command reads hldc.yaml before it fetches and reports what is wrong with it; until
+    // then no mirror applies.
+    options.mirrors = crate::project::load(&local).map(|project| project.fetch_mirrors()).unwrap_or_default();
     let lock = read_lock(&local, &root.join(LOCK_FILE), &mut problems);
     let access = root.join(ACCESS_FILE);
     if access.is_file() {

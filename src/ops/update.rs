@@ -22,6 +22,8 @@ pub struct Updated {
 /// remote source of the tree (chart dependencies included) where a pin is missing, drops pins
 /// nothing uses any more, and saves the lock.
 pub fn update(sources: &Sources, components: &[String]) -> Result<Updated, Vec<Problem>> {
+    // Its mistakes first: its mirrors decide where the fetches below go.
+    let project = crate::project::load(sources)?;
     let before = sources.lock().unwrap_or_default();
     if components.is_empty() {
         // Before loading: a sub-HLD pinned to a commit that is gone must not stop the update.
@@ -40,10 +42,11 @@ pub fn update(sources: &Sources, components: &[String]) -> Result<Updated, Vec<P
         return Err(problems);
     }
     // The CRD sources hldc.yaml names are pinned too, or pruning would drop their pins.
-    crate::crds::load(&crate::project::load(sources)?, sources)?;
-    // Dependencies of local and git-hosted charts are pinned when they are built.
+    crate::crds::load(&project, sources)?;
+    // Dependencies of local and git-hosted charts are pinned when they are built: all of them,
+    // whatever the values, which differ by environment.
     for node in rendering.iter().filter(|node| node.component_type() == ComponentType::Helm) {
-        sources.prepare_chart(&node.definition, &node.dir).map_err(|p| vec![p])?;
+        sources.prepare_chart(&node.definition, &node.dir, None).map_err(|p| vec![p])?;
     }
     sources.prune_unused_pins();
     super::remote::save_lock(sources).map_err(|p| vec![p])?;
