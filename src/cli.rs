@@ -102,7 +102,7 @@ pub enum Command {
     /// Re-resolve remote sources (all, or those of the named components) and rewrite hldc.lock
     #[command(after_help = "Examples:
   hldc update                  every source
-  hldc update jaeger           the sources of one component (by name or path)")]
+  hldc update jaeger           the sources of one component (by name or path: infra/jaeger)")]
     Update(UpdateArgs),
     /// Show or empty the source cache
     #[command(after_help = "Examples:
@@ -134,12 +134,19 @@ pub enum Command {
     Diff(DiffArgs),
     /// Set values in config/<env>.yaml, changing only the lines that hold them (Fabrikate's `set`)
     ///
-    /// Keys are dotted paths; quote a key holding dots: `annotations."sidecar.istio.io/inject"=false`.
+    /// Keys are dotted paths, read as `hldc config` prints them; quote a key holding dots:
+    /// `podAnnotations."sidecar.istio.io/inject"=false`. A key naming a setting of the config file
+    /// (`disabled`, `namespace`, `commonLabels`, `podAnnotations`, `helm`, `rings`, `config`)
+    /// sets it; any other key is a value under `config` (`image.tag` is `config.image.tag`).
     /// Values are typed like helm's `--set`: integers, `true`/`false` and `null`; anything else
-    /// is a string (`1.10` stays "1.10").
+    /// is a string (`1.10` stays "1.10"). Where Kubernetes wants a string, a value is written as
+    /// one, with a note: under `annotations`, `labels`, `nodeSelector` and keys ending in
+    /// `Annotations` or `Labels`, an `env` item's `value`, and where the component's local chart
+    /// has a string (or a map of strings) in its values.yaml.
     #[command(after_help = "Examples:
   hldc set --env prod --component web image.tag=1.4.3
   hldc set --env prod --component web --trace sourceCommit=3f2a1c9 ciBuild=4711
+  hldc set --env prod --component infra/jaeger disabled=true
   hldc set replicaCount=2 -f values.yaml")]
     Set(SetArgs),
     /// Add a subcomponent entry to component.yaml (Fabrikate's `add`)
@@ -496,7 +503,7 @@ pub struct SourceAccessArgs {
 
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
-    /// Components whose sources to re-resolve (default: all)
+    /// Components whose sources to re-resolve, by name or path (`app/infra/jaeger`, `infra/jaeger`, `infra.jaeger`; default: all)
     #[arg(value_name = "COMPONENT")]
     pub components: Vec<String>,
 
@@ -559,11 +566,11 @@ pub struct ConfigArgs {
     #[arg(value_name = "ENV")]
     pub environment: String,
 
-    /// Only this component, by name or path (`app/infra/mon`); every enabled one when omitted
+    /// Only this component, by name or path (`app/infra/mon`, `infra/mon`, `infra.mon`); every enabled one when omitted
     #[arg(value_name = "COMPONENT")]
     pub component: Option<String>,
 
-    /// Only this key of the component (dotted: `config.image.tag`, or `image.tag` for a value: a key that names no setting beside `config` is read inside it), with every value it shadows
+    /// Only this key of the component (dotted, as printed: `config.image.tag`, `config.env[0]`, `config.annotations."a.io/b"`; or `image.tag` for a value: a key that names no setting beside `config` is read inside it), with every value it shadows
     #[arg(value_name = "KEY", requires = "component")]
     pub key: Option<String>,
 
@@ -756,8 +763,9 @@ pub struct SetArgs {
     #[arg(long = "env", visible_alias = "environment", value_name = "ENV", default_value = "common")]
     pub environment: String,
 
-    /// The component to configure, as subcomponent names from the root (`infra.jaeger`)
-    #[arg(long, visible_alias = "subcomponent", value_name = "A.B")]
+    /// The component to configure, by its path as `hldc tree` prints it (`app/infra/jaeger`), or
+    /// from below the root (`infra/jaeger`, or Fabrikate's `infra.jaeger`)
+    #[arg(long, visible_alias = "subcomponent", value_name = "A/B")]
     pub component: Option<String>,
 
     /// Fail when a key does not exist yet
@@ -808,8 +816,8 @@ pub struct AddArgs {
     /// The git branch
     #[arg(long, value_name = "B")]
     pub branch: Option<String>,
-    /// The entry to add under, as subcomponent names from the root (`infra.monitoring`)
-    #[arg(long, value_name = "A.B")]
+    /// The entry to add under, by its path (`app/infra`, `infra/monitoring`, or `infra.monitoring`)
+    #[arg(long, value_name = "A/B")]
     pub parent: Option<String>,
 
     #[command(flatten)]
@@ -829,7 +837,7 @@ pub struct PromoteArgs {
     /// The environment whose config is promoted
     #[arg(value_name = "ENV")]
     pub environment: String,
-    /// The ringed component, by name or path (`app/web`)
+    /// The ringed component, by name or path (`app/web`, `web`)
     #[arg(value_name = "COMPONENT")]
     pub component: String,
     /// The ring whose config is promoted
@@ -859,8 +867,8 @@ pub struct PromoteArgs {
 pub struct RemoveArgs {
     /// The subcomponent's name
     pub name: String,
-    /// The entry to remove from, as subcomponent names from the root (`infra.monitoring`)
-    #[arg(long, value_name = "A.B")]
+    /// The entry to remove from, by its path (`app/infra`, `infra/monitoring`, or `infra.monitoring`)
+    #[arg(long, value_name = "A/B")]
     pub parent: Option<String>,
 
     #[command(flatten)]

@@ -113,12 +113,18 @@ pub fn load_for(
     sources: &Sources,
 ) -> Result<(Hld, Vec<Problem>), Vec<Problem>> {
     let (mut hld, mut warnings) = load::load(sources, &Selection::EnabledIn(targets.to_vec()))?;
-    // An environment the project file declares exists even when only its clusters have files.
-    hld.environments.extend(project.environments.keys().cloned());
+    declare_project(&mut hld, project);
     // Mistakes `validate` rejects, but which do not stop a render: reported, not fatal, so an
     // HLD migrated from Fabrikate keeps building while it is cleaned up.
     warnings.extend(check::tree::unknown_subcomponents(&hld).into_iter().map(Problem::into_warning));
     Ok((hld, warnings))
+}
+
+/// What the project file says of the HLD's environments: an environment it declares exists
+/// even when only its clusters have files, and its clusters are no environments.
+pub fn declare_project(hld: &mut Hld, project: &Project) {
+    hld.environments.extend(project.environments.keys().cloned());
+    hld.clusters.extend(project.environments.values().flat_map(|spec| spec.clusters.iter().cloned()));
 }
 
 /// Compiles one target of a loaded HLD.

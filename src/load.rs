@@ -86,7 +86,13 @@ pub fn load_partial(sources: &Sources, selection: &Selection) -> (Option<Hld>, V
         root.children = loader.load_children(&root, &stacks, 1);
         Some(root)
     });
-    let hld = root.map(|root| Hld { root, outer_configs, environments, selection: selection.clone() });
+    let hld = root.map(|root| Hld {
+        root,
+        outer_configs,
+        environments,
+        clusters: BTreeSet::new(),
+        selection: selection.clone(),
+    });
     (hld, problems.into_vec())
 }
 

@@ -175,17 +175,23 @@ impl<'h> Visit<'_, 'h> {
 
 /// Suggests a known environment for a mistyped one.
 pub fn unknown_environment(hld: &Hld, env: &str) -> Problem {
-    let mut problem = Problem::error(
+    let problem = Problem::error(
         "hldc::config::unknown-environment",
         format!("no config file for environment `{env}` anywhere in the HLD"),
     )
     .label("unknown environment");
-    let known: Vec<&str> = hld.environments.iter().map(String::as_str).collect();
-    problem = match did_you_mean(env, known.iter().copied()) {
-        Some(near) => problem.help(format!("did you mean `{near}`? known environments: {}", known.join(", "))),
-        None => problem.help(format!("create `config/{env}.yaml` in a component, or use one of: {}", known.join(", "))),
-    };
-    problem
+    // A cluster's config file makes no environment: clusters are listed apart.
+    let known: Vec<&str> =
+        hld.environments.iter().filter(|name| !hld.clusters.contains(*name)).map(String::as_str).collect();
+    let mut listed = format!("known environments: {}", known.join(", "));
+    if !hld.clusters.is_empty() {
+        let clusters: Vec<&str> = hld.clusters.iter().map(String::as_str).collect();
+        listed.push_str(&format!("; clusters (from hldc.yaml): {}", clusters.join(", ")));
+    }
+    match did_you_mean(env, known.iter().copied()) {
+        Some(near) => problem.help(format!("did you mean `{near}`? {listed}")),
+        None => problem.help(format!("create `config/{env}.yaml` in a component, or use one of the {listed}")),
+    }
 }
 
 /// Two components that would write the same output file (a `type: component` child named like

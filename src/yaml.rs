@@ -511,8 +511,14 @@ impl<'a> Recorder<'a> {
                 (path, None)
             }
         };
+        // An empty value (`key:` and nothing after it) has its mark at the next token, often on a
+        // later line: it is placed just after its key instead.
+        let value = match &key {
+            Some(key) if plain && scalar == Some("") => key.end..key.end + 1,
+            _ => start..end,
+        };
         if let Some(doc) = self.documents.last_mut() {
-            doc.insert(path.clone(), Spot { key, value: start..end, collection, plain, alias });
+            doc.insert(path.clone(), Spot { key, value, collection, plain, alias });
         }
         Some(path)
     }
@@ -588,7 +594,9 @@ impl MarkedEventReceiver for Recorder<'_> {
     }
 }
 
-/// Renders a value path the way users write it: `subcomponents.trivia-web.config.image[0]`.
+/// Renders a value path the way users write it, so it can be pasted back into `hldc set` and
+/// `hldc config` (`parse_path`): `subcomponents.web.config.image[0]`, a key holding a dot or
+/// bracket quoted (`podAnnotations."sidecar.istio.io/inject"`).
 pub fn display_path(path: &[Segment]) -> String {
     let mut out = String::new();
     for segment in path {
@@ -597,12 +605,73 @@ pub fn display_path(path: &[Segment]) -> String {
                 if !out.is_empty() {
                     out.push('.');
                 }
-                out.push_str(key);
+                out.push_str(&display_key(key));
             }
             Segment::Index(i) => out.push_str(&format!("[{i}]")),
         }
     }
     out
+}
+
+/// One key of a dotted path: as it is, or quoted when it holds what the path syntax reads.
+fn display_key(key: &str) -> String {
+    if !key.is_empty() && !key.contains(['.', '"', '\\', '[', ']', '=']) {
+        return key.to_string();
+    }
+    let mut quoted = String::from('"');
+    for c in key.chars() {
+        if matches!(c, '"' | '\\') {
+            quoted.push('\\');
+        }
+        quoted.push(c);
+    }
+    quoted.push('"');
+    quoted
+}
+
+/// Reads a value path as `display_path` writes it: dotted keys, quoted where they hold dots
+/// (as `split_dotted` reads them), an unquoted key possibly followed by list indexes
+/// (`env[0].value`).
+pub fn parse_path(text: &str) -> Result<ValuePath, &'static str> {
+    let mut path = Vec::new();
+    let mut key = String::new();
+    // Quotes seen in this key (`""` is a key, if an empty one), and whether one is still open.
+    let (mut quotes, mut quoted) = (false, false);
+    let mut after_index = false;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => key.extend(chars.next()),
+            '"' => (quotes, quoted) = (true, !quoted),
+            '.' if !quoted => {
+                end_key(&mut path, &mut key, quotes, after_index)?;
+                (quotes, after_index) = (false, false);
+            }
+            '[' if !quoted => {
+                end_key(&mut path, &mut key, quotes, after_index)?;
+                let digits: String = chars.by_ref().take_while(|&c| c != ']').collect();
+                path.push(Segment::Index(digits.trim().parse().map_err(|_| "a list index is not a number")?));
+                (quotes, after_index) = (false, true);
+            }
+            c => key.push(c),
+        }
+    }
+    if quoted {
+        return Err("a quote is not closed");
+    }
+    end_key(&mut path, &mut key, quotes, after_index)?;
+    Ok(path)
+}
+
+/// Ends the key being read: an empty one is a mistake unless it was quoted (`""`) or follows
+/// an index (the end of `list[0]`, or `list[0].x`).
+fn end_key(path: &mut ValuePath, key: &mut String, quoted: bool, after_index: bool) -> Result<(), &'static str> {
+    if !key.is_empty() || quoted {
+        path.push(Segment::Key(std::mem::take(key)));
+    } else if !after_index {
+        return Err("a key in the path is empty");
+    }
+    Ok(())
 }
 
 /// Splits a key path as users write it (`hldc set`, `diff --redact`): dots separate keys,

@@ -454,4 +454,63 @@ fn copy_all(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), &target).unwrap();
         }
     }
+
+/// Issue 25, point 7: keys holding dots are read quoted as `hldc set` takes them and printed so,
+/// a list key prints the list, an empty value is placed on its own line, and a did-you-mean
+/// never repeats what was typed.
+#[test]
+fn config_reads_and_prints_keys_as_set_takes_them() {
+    let hld = hld();
+    let root = hld.path();
+    write_files(
+        root,
+        &[(
+            "config/dev.yaml",
+            "subcomponents:\n  svc:\n    config:\n      dashboardProviders:\n        dashboardproviders.yaml:\n          apiVersion: 1\n          providers:\n            - name: default\n      env:\n        - name: A\n          value: x\n      empty:\n      after: 1\n",
+        )],
+    );
+    let quoted = r#"config.dashboardProviders."dashboardproviders.yaml".apiVersion"#;
+    let one = hldc(root, &["config", "dev", "svc", quoted]).assert_code(0);
+    assert_eq!(one.stdout, format!("app/svc\n  {quoted}: 1  # config/dev.yaml:6\n"));
+    let list = hldc(root, &["config", "dev", "svc", r#"dashboardProviders."dashboardproviders.yaml".providers"#]);
+    assert_eq!(
+        list.assert_code(0).stdout,
+        "app/svc\n  config.dashboardProviders.\"dashboardproviders.yaml\".providers: [{\"name\":\"default\"}]  # config/dev.yaml:7\n"
+    );
+    let env = hldc(root, &["config", "dev", "svc", "config.env"]).assert_code(0);
+    assert_eq!(env.stdout, "app/svc\n  config.env: [{\"name\":\"A\",\"value\":\"x\"}]  # config/dev.yaml:9\n");
+    let item = hldc(root, &["config", "dev", "svc", "config.env[0].value"]).assert_code(0);
+    assert_eq!(item.stdout, "app/svc\n  config.env[0].value: x  # config/dev.yaml:11\n");
+    let empty = hldc(root, &["config", "dev", "svc", "config.empty"]).assert_code(0);
+    assert_eq!(empty.stdout, "app/svc\n  config.empty: null  # config/dev.yaml:12\n");
+    // Every key the listing prints reads back.
+    let all = hldc(root, &["config", "dev", "svc"]).assert_code(0);
+    assert!(all.stdout.contains(&format!("  {quoted}: 1 ")), "{}", all.stdout);
+    let keys: Vec<&str> = all.stdout.lines().skip(1).filter_map(|line| line.trim().split(": ").next()).collect();
+    assert!(keys.len() >= 6, "{keys:?}");
+    for key in keys {
+        hldc(root, &["config", "dev", "svc", key]).assert_code(0);
+    }
+    let unquoted =
+        hldc(root, &["config", "dev", "svc", "config.dashboardProviders.dashboardproviders.yaml.apiVersion"]);
+    unquoted.assert_code(2).assert_stderr_contains(&format!("did you mean `{quoted}`?"));
+    hldc(root, &["config", "dev", "svc", "config.\"open"]).assert_code(2).assert_stderr_contains("hldc::config::key");
+}
+
+/// Issue 25, point 8: clusters have config files, but the environments a message lists are
+/// environments; the clusters are listed apart.
+#[test]
+fn known_environments_are_listed_apart_from_clusters() {
+    let hld = hld();
+    let root = hld.path();
+    // Help text wraps at 100 columns, at spaces or hyphens: compared without whitespace.
+    let unwrapped = |text: &str| text.split_whitespace().collect::<String>();
+    let generate = hldc(root, &["generate", "nosuch"]).assert_code(2);
+    let listed = "known environments: common, dev, prod; clusters (from hldc.yaml): east-us, west-us";
+    assert!(unwrapped(&generate.stderr).contains(&unwrapped(listed)), "{}", generate.stderr);
+    let set = hldc(root, &["set", "--env", "nosuch", "a=1"]).assert_code(2);
+    let listed = "known environments: `common`, `dev`, `prod`; clusters (from hldc.yaml): `east-us`, `west-us`";
+    assert!(unwrapped(&set.stderr).contains(&unwrapped(listed)), "{}", set.stderr);
+    // A cluster's own file is still one `set` edits.
+    hldc(root, &["set", "--env", "east-us", "--component", "svc", "region=east-2"]).assert_code(0);
 }

@@ -119,7 +119,7 @@ fn new_keys_and_missing_files_are_created_in_block_style() {
     assert_eq!(
         read(root, "config/prod.yaml"),
         "subcomponents:\n  infra:\n    subcomponents:\n      jaeger:\n        config:\n          annotations:\n            \
-         sidecar.istio.io/inject: false\n          replicas: 2\n          version: \"on\"\n"
+         sidecar.istio.io/inject: \"false\"\n          replicas: 2\n          version: \"on\"\n"
     );
     // A new key in an existing file: added after its siblings, nothing else touched.
     hldc(root, &["set", "--component", "web", "image.pullPolicy=Always", "resources.limits.cpu=500m"]).assert_code(0);
@@ -319,4 +319,140 @@ fn set_never_guesses_an_environment_or_its_file() {
     assert!(!root.join("config/prod.yaml").exists(), "a second config file for prod");
     hldc(root, &["set", "--env", "staging", "--create", "replicaCount=2"]).assert_code(0);
     assert_eq!(read(root, "config/staging.yaml"), "config:\n  replicaCount: 2\n");
+}
+
+/// A chart whose values Kubernetes reads as strings: pod annotations, ConfigMap data, env values.
+const STRINGS_CHART: &[(&str, &str)] = &[
+    ("chart/Chart.yaml", "apiVersion: v2\nname: app\nversion: 0.1.0\n"),
+    ("chart/values.yaml", "image:\n  tag: \"1.0\"\nreplicas: 1\ndata:\n  greeting: hello\npodAnnotations: {}\nenv: []\n"),
+    (
+        "chart/templates/app.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  replicas: {{ .Values.replicas }}\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n      annotations:\n{{ toYaml .Values.podAnnotations | indent 8 }}\n    spec:\n      containers:\n        - name: web\n          image: \"nginx:{{ .Values.image.tag }}\"\n          env:\n{{ toYaml .Values.env | indent 12 }}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n{{ toYaml .Values.data | indent 2 }}\n",
+    ),
+];
+
+fn strings_hld() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[("component.yaml", "name: app\nsubcomponents:\n  - name: web\n    type: helm\n    path: chart\n")],
+    );
+    write_files(dir.path(), STRINGS_CHART);
+    dir
+}
+
+/// Issue 25, point 3: what Kubernetes reads as a string is written as one without `--string`,
+/// so the README's own example renders, and the output passes the API server's checks.
+#[test]
+fn values_kubernetes_reads_as_strings_are_written_as_strings() {
+    let dir = strings_hld();
+    let root = dir.path();
+    let readme = hldc(root, &["set", "--component", "web", "podAnnotations.\"sidecar.istio.io/inject\"=false"]);
+    readme.assert_code(0).assert_stderr_contains(
+        "note: `podAnnotations.\"sidecar.istio.io/inject\"` written as the string \"false\": `podAnnotations` is a map of strings",
+    );
+    let args = [
+        "set",
+        "--component",
+        "web",
+        "config.podAnnotations.\"prometheus.io/port\"=8080",
+        "data.count=3",
+        "image.tag=2",
+        "replicas=2",
+        "-f",
+        "env.yaml",
+    ];
+    write_files(root, &[("env.yaml", "env:\n  - name: WORKERS\n    value: 4\n")]);
+    hldc(root, &args).assert_code(0);
+    assert_eq!(
+        read(root, "config/common.yaml"),
+        "subcomponents:\n  web:\n    podAnnotations:\n      sidecar.istio.io/inject: \"false\"\n    config:\n      env:\n        \
+         - name: WORKERS\n          value: \"4\"\n      podAnnotations:\n        prometheus.io/port: \"8080\"\n      data:\n        \
+         count: \"3\"\n      image:\n        tag: \"2\"\n      replicas: 2\n"
+    );
+    let run = hldc(root, &["generate"]).assert_code(0);
+    let text = read(root, "generated/common/web.yaml");
+    for wanted in [
+        "sidecar.istio.io/inject: \"false\"",
+        "prometheus.io/port: \"8080\"",
+        "count: \"3\"",
+        "value: \"4\"",
+        "image: nginx:2",
+        "replicas: 2",
+    ] {
+        assert!(text.contains(wanted), "no {wanted:?} in\n{text}\n{}", run.stderr);
+    }
+}
+
+/// Issue 25, point 3: a value that is not a string where Kubernetes wants one names the config
+/// line that set it, and `--string`.
+#[test]
+fn a_value_that_is_not_a_string_names_its_config_line_and_string() {
+    let dir = strings_hld();
+    let root = dir.path();
+    write_files(
+        root,
+        &[(
+            "config/common.yaml",
+            "subcomponents:\n  web:\n    config:\n      podAnnotations:\n        sidecar.istio.io/inject: false\n",
+        )],
+    );
+    hldc(root, &["generate"])
+        .assert_code(2)
+        .assert_stderr_contains("error[hldc::output::not-a-string]")
+        .assert_stderr_contains("config/common.yaml:5:34")
+        .assert_stderr_contains("`hldc set --string`")
+        .assert_stderr_contains("`subcomponents.web.config.podAnnotations.\"sidecar.istio.io/inject\"`");
+}
+
+/// Issue 25, point 8: `disabled=true` disables the component (a setting beside `config`, as
+/// `hldc config` reads keys), rather than passing the chart a value nothing reads.
+#[test]
+fn settings_beside_config_are_set_where_they_act() {
+    let dir = hld();
+    let root = dir.path();
+    hldc(root, &["set", "--env", "prod", "--create", "--component", "infra/jaeger", "disabled=true"]).assert_code(0);
+    assert_eq!(
+        read(root, "config/prod.yaml"),
+        "subcomponents:\n  infra:\n    subcomponents:\n      jaeger:\n        disabled: true\n"
+    );
+    hldc(root, &["generate", "prod"]).assert_code(0);
+    assert!(root.join("generated/prod/web.yaml").exists());
+    assert!(!root.join("generated/prod/infra/jaeger.yaml").exists(), "a disabled component rendered");
+    // A key `hldc config` prints (`config.…`) can be pasted back.
+    hldc(root, &["set", "--component", "web", "config.image.tag=1.26"]).assert_code(0);
+    assert_eq!(line_diff(COMMON, &read(root, "config/common.yaml")).1, ["        tag: \"1.26\""]);
+    let before = read_tree(root);
+    hldc(root, &["set", "--component", "web", "disabled=maybe"]).assert_code(2).assert_stderr_contains("disabled");
+    hldc(root, &["set", "subcomponents.web.config.a=1"])
+        .assert_code(2)
+        .assert_stderr_contains("hldc::set::subcomponents")
+        .assert_stderr_contains("--component");
+    assert_eq!(read_tree(root), before);
+}
+
+/// Issue 25, point 8: a component is named as `hldc tree` prints it (`trivia/infra/jaeger`), from
+/// below the root (`infra/jaeger`), or dotted (`infra.jaeger`), by every command.
+#[test]
+fn components_are_named_the_same_way_by_every_command() {
+    let dir = hld();
+    let root = dir.path();
+    let tree = hldc(root, &["tree"]).assert_code(0);
+    assert!(tree.stdout.contains("trivia/infra/jaeger"), "{}", tree.stdout);
+    for (spelling, value) in [("trivia/infra/jaeger", "1"), ("infra/jaeger", "2"), ("infra.jaeger", "3")] {
+        hldc(root, &["set", "--component", spelling, &format!("replicas={value}")]).assert_code(0);
+        let config = hldc(root, &["config", "common", spelling, "replicas"]).assert_code(0);
+        assert_eq!(
+            config.stdout,
+            format!("trivia/infra/jaeger\n  config.replicas: {value}  # config/common.yaml:16\n")
+        );
+    }
+    hldc(root, &["add", "otel", "--type", "helm", "--path", "chart", "--parent", "trivia/infra"]).assert_code(0);
+    hldc(root, &["remove", "otel", "--parent", "infra/"]).assert_code(0);
+    assert_eq!(read(root, "component.yaml"), COMPONENT);
+    hldc(root, &["update", "infra.jaeger"]).assert_code(0);
+    hldc(root, &["update", "nosuch"])
+        .assert_code(2)
+        .assert_stderr_contains("there is no component `nosuch`")
+        .assert_stderr_contains("trivia/infra/jaeger");
 }

@@ -115,8 +115,12 @@ fn check_component(
                 report.unserved_by_default.push(problem);
                 continue;
             }
-            let offending = at.and_then(|at| lookup(&document.value, &at));
-            report.problems.push(provenance::trace(problem, offending, layers));
+            let offending = at.as_ref().and_then(|at| lookup(&document.value, at));
+            let key = match at.as_ref().and_then(|at| at.last()) {
+                Some(Segment::Key(key)) => Some(key.as_str()),
+                _ => None,
+            };
+            report.problems.push(provenance::trace_at(problem, key, offending, layers));
         }
     }
     report
@@ -274,7 +278,7 @@ fn check_metadata(document: &Document, describe: &str, metadata: &[Segment]) -> 
                     )
                     .at(document.value(&at))
                     .label("must be a string")
-                    .help("quote the value in the chart or manifest (e.g. `\"true\"`, `\"1\"`)"),
+                    .help(quote_help(value)),
                 ));
                 continue;
             };
@@ -305,6 +309,15 @@ fn check_metadata(document: &Document, describe: &str, metadata: &[Segment]) -> 
         }
     }
     problems
+}
+
+/// How to make `value`, found where Kubernetes wants a string, one.
+fn quote_help(value: &Value) -> String {
+    let example = match value {
+        Value::Mapping(_) | Value::Sequence(_) => "a string".to_string(),
+        scalar => format!("`\"{}\"`", crate::emit::yaml::to_string(scalar).trim_end()),
+    };
+    format!("write {example} where the value is set, quoted (`hldc set --string` writes values quoted)")
 }
 
 /// Why `key` is not a Kubernetes qualified name (`[prefix/]name`), if it is not.

@@ -23,11 +23,29 @@ const MAX_SOURCES: usize = 3;
 
 /// `problem`, with a note at each config value of the component that equals `offending`.
 pub fn trace(problem: Problem, offending: Option<&Value>, layers: &[Layer]) -> Problem {
-    let Some(offending) = offending.filter(|v| is_traceable(v)) else { return problem };
+    trace_at(problem, None, offending, layers)
+}
+
+/// `problem`, with a note at each config value of the component that set `offending`, found
+/// in the object under the key `key`: config values under the same key equal to it, whatever
+/// they are (`sidecar.istio.io/inject: false`: the key makes even `false` specific), else, as
+/// `trace`, config values equal to it.
+pub fn trace_at(problem: Problem, key: Option<&str>, offending: Option<&Value>, layers: &[Layer]) -> Problem {
+    let Some(offending) = offending else { return problem };
     let merged = merge_stack(layers);
     let Some(config) = merged.get("config") else { return problem };
     let mut found = Vec::new();
     leaves_equal_to(config, offending, &mut vec![Segment::Key("config".into())], &mut found);
+    let under_key: Vec<ValuePath> = found
+        .iter()
+        .filter(|path| key.is_some() && matches!(path.last(), Some(Segment::Key(last)) if Some(last.as_str()) == key))
+        .cloned()
+        .collect();
+    let found = match under_key.is_empty() {
+        false => under_key,
+        true if is_traceable(offending) => found,
+        true => return problem,
+    };
     if found.is_empty() || found.len() > MAX_SOURCES {
         return problem;
     }

@@ -17,8 +17,8 @@ pub fn run(args: &AddArgs, settings: &Settings) -> Ran {
         version: args.version.clone(),
         branch: args.branch.clone(),
     };
-    let written =
-        edit::add(&settings.hld_root, &super::dotted(args.parent.as_deref()), &component).map_err(|p| vec![p])?;
+    let written = edit::add(&settings.hld_root, &super::component_names(args.parent.as_deref()), &component)
+        .map_err(|p| vec![p])?;
     settings.say(format!("updated {written}"));
     Ok(ExitCode::SUCCESS)
 }

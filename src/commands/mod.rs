@@ -78,7 +78,10 @@ fn report_remote_cache(options: &CompileOptions, settings: &Settings) {
     }
 }
 
-/// `infra.jaeger` as component names; none for an absent option.
-fn dotted(names: Option<&str>) -> Vec<String> {
-    names.map(|n| n.split('.').map(str::to_string).collect()).unwrap_or_default()
+/// `infra/jaeger` (as `hldc tree` prints paths) or `infra.jaeger` (Fabrikate's spelling) as
+/// component names; with a `/`, a name may hold a dot. None for an absent option.
+fn component_names(path: Option<&str>) -> Vec<String> {
+    let Some(path) = path else { return Vec::new() };
+    let separator = if path.contains('/') { '/' } else { '.' };
+    path.split(separator).filter(|name| !name.is_empty()).map(str::to_string).collect()
 }

@@ -10,7 +10,7 @@ use crate::settings::Settings;
 pub fn run(args: &SetArgs, settings: &Settings) -> Ran {
     let options = SetOptions {
         environment: args.environment.clone(),
-        component: super::dotted(args.component.as_deref()),
+        component: super::component_names(args.component.as_deref()),
         no_new_keys: args.no_new_keys,
         strings: args.string,
         trace: args.trace,
@@ -19,6 +19,12 @@ pub fn run(args: &SetArgs, settings: &Settings) -> Ran {
         create: args.create,
     };
     let written = edit::set(&settings.hld_root, &options).map_err(|p| vec![p])?;
-    settings.say(format!("updated {written}"));
+    settings.say(format!("updated {}", written.file));
+    for value in &written.stringified {
+        settings.say(format!(
+            "note: `{}` written as the string \"{}\": {} (`--string` writes every value as a string)",
+            value.key, value.value, value.why
+        ));
+    }
     Ok(ExitCode::SUCCESS)
 }

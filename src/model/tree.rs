@@ -21,6 +21,9 @@ pub struct Hld {
     /// Every environment that has a config file somewhere in the loaded tree (`common` included),
     /// even a file that failed to load: its environment exists, and the problem is that file.
     pub environments: BTreeSet<String>,
+    /// The clusters `hldc.yaml` runs its environments in: they have config files, but are no
+    /// environments of their own (`compile::declare_project`).
+    pub clusters: BTreeSet<String>,
     /// What the tree was loaded for; `resolve` serves nothing else.
     pub selection: Selection,
 }
@@ -89,6 +92,19 @@ impl Node {
     /// The component's name as its definition gives it: its output file and helm release name.
     pub fn name(&self) -> &str {
         &self.definition.spec.name
+    }
+
+    /// Whether `wanted` names this component: its path (`app/infra/jaeger`, as messages and
+    /// `hldc tree` print it), a tail of the path starting at a name (`infra/jaeger`, `jaeger`),
+    /// or its definition's name. Names may be separated by `.` as well (`infra.jaeger`, as
+    /// `hldc set --component` took them first); `/` keeps a name holding a dot whole.
+    pub fn is_named(&self, wanted: &str) -> bool {
+        let by_path = |wanted: &str| {
+            self.path == wanted || self.path.strip_suffix(wanted).is_some_and(|head| head.ends_with('/'))
+        };
+        by_path(wanted)
+            || self.name() == wanted
+            || (!wanted.contains('/') && wanted.contains('.') && by_path(&wanted.replace('.', "/")))
     }
 
     pub fn component_type(&self) -> ComponentType {

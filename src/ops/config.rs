@@ -74,7 +74,7 @@ pub fn config(sources: &Sources, query: &Query) -> Result<Report, Vec<Problem>> 
     let chosen: Vec<&Planned> = match component {
         None => planned.iter().collect(),
         Some(wanted) => {
-            let found: Vec<&Planned> = planned.iter().filter(|p| names(p, wanted)).collect();
+            let found: Vec<&Planned> = planned.iter().filter(|p| p.node.is_named(wanted)).collect();
             if found.is_empty() {
                 return Err(vec![unknown_component(wanted, &planned, target)]);
             }
@@ -90,7 +90,7 @@ pub fn config(sources: &Sources, query: &Query) -> Result<Report, Vec<Problem>> 
         let values = match key {
             None => explain(&planned.layers),
             Some(key) => {
-                let path = in_config(parse_key(key));
+                let path = in_config(parse_key(key).map_err(|p| vec![p])?);
                 let found = every_setting(&planned.layers, &path);
                 if found.is_empty() {
                     return Err(vec![unset_key(key, &path, planned)]);
@@ -140,23 +140,19 @@ fn in_ring<'p, 'h>(
     Err(vec![problem])
 }
 
-/// `config.image.tag`, `helm.apiVersions[0]` as a value path.
-fn parse_key(key: &str) -> ValuePath {
-    let mut path = Vec::new();
-    for part in key.split('.') {
-        let (name, indexes) = part.split_once('[').map_or((part, ""), |(name, rest)| (name, rest));
-        if !name.is_empty() {
-            path.push(Segment::Key(name.to_string()));
-        }
-        let indexes = indexes.split('[').filter_map(|index| index.trim_end_matches(']').parse().ok());
-        path.extend(indexes.map(Segment::Index));
-    }
-    path
+/// `config.image.tag`, `helm.apiVersions[0]`, `config.annotations."a.b/c"` as a value path:
+/// keys as `hldc config` prints them and `hldc set` takes them.
+fn parse_key(key: &str) -> Result<ValuePath, Problem> {
+    crate::yaml::parse_path(key).map_err(|why| {
+        Problem::error("hldc::config::key", format!("`{key}` is not a key: {why}")).help(
+            "write a dotted key, quoting keys that hold dots: `config.podAnnotations.\"sidecar.istio.io/inject\"`",
+        )
+    })
 }
 
 /// A key that names no setting of a config file is a value: `replicaCount` is
 /// `config.replicaCount` (the settings beside `config`, `namespace` or `helm`, keep their names).
-fn in_config(path: ValuePath) -> ValuePath {
+pub(super) fn in_config(path: ValuePath) -> ValuePath {
     match path.first() {
         Some(Segment::Key(first)) if !Schema::Config.top_level_fields().any(|field| field == first) => {
             std::iter::once(Segment::Key("config".into())).chain(path).collect()
@@ -196,15 +192,12 @@ fn unset_key(key: &str, path: &[Segment], planned: &Planned) -> Problem {
         "hldc::config::unset-key",
         format!("no config file sets {named} for component `{}`", planned.label()),
     );
-    match did_you_mean(&full, known.iter().map(String::as_str)) {
+    // A suggestion that reads as what was typed would say nothing.
+    let near = did_you_mean(&full, known.iter().map(String::as_str).filter(|near| *near != full && *near != key));
+    match near {
         Some(near) => problem.help(format!("did you mean `{near}`?")),
         None => problem.help("name a key as `hldc config ENV COMPONENT` lists them (e.g. `config.image.tag`)"),
     }
-}
-
-/// Whether `wanted` names the component: its path, its key or its name.
-pub(super) fn names(planned: &Planned, wanted: &str) -> bool {
-    planned.node.path == wanted || planned.node.key == wanted || planned.node.name() == wanted
 }
 
 pub(super) fn unknown_component(wanted: &str, planned: &[Planned], target: &Environments) -> Problem {
@@ -378,14 +371,20 @@ mod tests {
     #[test]
     fn keys_are_read_as_they_are_shown() {
         let key = |k: &str| Segment::Key(k.into());
-        assert_eq!(parse_key("config.image.tag"), [key("config"), key("image"), key("tag")]);
-        assert_eq!(parse_key("helm.apiVersions[0]"), [key("helm"), key("apiVersions"), Segment::Index(0)]);
+        let parse = |text: &str| parse_key(text).unwrap();
+        assert_eq!(parse("config.image.tag"), [key("config"), key("image"), key("tag")]);
+        assert_eq!(parse("helm.apiVersions[0]"), [key("helm"), key("apiVersions"), Segment::Index(0)]);
         assert_eq!(
-            parse_key("config.m[1][2].x"),
+            parse("config.m[1][2].x"),
             [key("config"), key("m"), Segment::Index(1), Segment::Index(2), key("x")]
         );
-        for shown in ["config.image.tag", "helm.apiVersions[0]", "config.m[1][2].x"] {
-            assert_eq!(display_path(&parse_key(shown)), shown);
+        assert_eq!(parse(r#"config."a.b/c"[0]"#), [key("config"), key("a.b/c"), Segment::Index(0)]);
+        assert_eq!(parse(r#"config."a.b""#), parse(r#"config.a\.b"#));
+        for shown in ["config.image.tag", "helm.apiVersions[0]", "config.m[1][2].x", r#"config."a.b"."q\"[0]"[1]"#] {
+            assert_eq!(display_path(&parse(shown)), shown);
+        }
+        for wrong in ["config..x", r#"config."open"#, "config.m[x]", ".config", "config."] {
+            assert_eq!(parse_key(wrong).unwrap_err().code, "hldc::config::key", "{wrong}");
         }
     }
 

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_yaml::{Mapping, Value};
 
+use super::strings::{self, Stringified};
 use crate::atomic::{self, Access};
 use crate::diag::{Problem, Source, SourceFile};
 use crate::edit::{self, Editor};
@@ -34,8 +35,17 @@ pub struct SetOptions {
     pub create: bool,
 }
 
-/// Sets values in `config/<env>.yaml` of the HLD at `root`; returns the file's display name.
-pub fn set(root: &Path, options: &SetOptions) -> Result<String, Problem> {
+/// What `hldc set` wrote.
+#[derive(Debug)]
+pub struct Written {
+    /// The config file, named relative to the HLD root.
+    pub file: String,
+    /// The values written as strings though typed otherwise (`ops::strings`).
+    pub stringified: Vec<Stringified>,
+}
+
+/// Sets values in `config/<env>.yaml` of the HLD at `root`.
+pub fn set(root: &Path, options: &SetOptions) -> Result<Written, Problem> {
     if !crate::load::is_environment_name(&options.environment) {
         return Err(Problem::error(
             "hldc::set::environment",
@@ -43,17 +53,15 @@ pub fn set(root: &Path, options: &SetOptions) -> Result<String, Problem> {
         )
         .help("use letters, digits, `-`, `_` and `.`, e.g. `prod`"));
     }
-    check_component(root, &options.component)?;
-    let mut prefix = Vec::new();
-    for name in &options.component {
-        prefix.extend([Segment::Key("subcomponents".into()), Segment::Key(name.clone())]);
-    }
-    prefix.push(Segment::Key(if options.trace { "trace" } else { "config" }.into()));
+    let component = from_root(root, &options.component)?;
+    check_component(root, component)?;
+    let values = Segment::Key(if options.trace { "trace" } else { "config" }.into());
+    // Paths inside the component's block of the config file.
     let mut leaves = Vec::new();
     for file in &options.files {
         let document = parse_one(&read(file, &file.display().to_string())?)?;
         match &document.value {
-            Value::Mapping(map) => flatten(map, &mut prefix.clone(), &mut leaves),
+            Value::Mapping(map) => flatten(map, &mut vec![values.clone()], &mut leaves),
             Value::Null => {}
             _ => {
                 return Err(Problem::error(
@@ -67,12 +75,25 @@ pub fn set(root: &Path, options: &SetOptions) -> Result<String, Problem> {
     }
     for assignment in &options.assignments {
         let (path, value) = parse_assignment(assignment, options.strings || options.trace)?;
-        leaves.push(([prefix.clone(), path].concat(), value));
+        let path =
+            if options.trace { [vec![values.clone()], path].concat() } else { setting_or_value(path, assignment)? };
+        leaves.push((path, value));
     }
     if leaves.is_empty() {
         return Err(Problem::error("hldc::set::nothing", "nothing to set: no `KEY=VALUE` and no values in `-f` files")
             .help("name what to set, e.g. `hldc set --component web image.tag=1.2.3`"));
     }
+    let chart_values = chart_values(root, component);
+    let mut stringified = Vec::new();
+    let prefix: Vec<Segment> =
+        component.iter().flat_map(|name| [Segment::Key("subcomponents".into()), Segment::Key(name.clone())]).collect();
+    let leaves: Vec<(Vec<Segment>, Value)> = leaves
+        .into_iter()
+        .map(|(path, value)| {
+            let value = strings::strings_where_wanted(&path, value, chart_values.as_ref(), &mut stringified);
+            ([prefix.clone(), path].concat(), value)
+        })
+        .collect();
     let relative = config_file(root, &options.environment, options.create)?;
     let path = root.join(&relative);
     let mut editor = Editor::open(&read_hld_file(root, &path, true)?)?;
@@ -89,7 +110,24 @@ pub fn set(root: &Path, options: &SetOptions) -> Result<String, Problem> {
         editor.set(path, value)?;
     }
     save(root, &relative, &editor.contents(), Schema::Config)?;
-    Ok(relative)
+    Ok(Written { file: relative, stringified })
+}
+
+/// A key is read as `hldc config` reads one: a key naming a setting of the config file
+/// (`disabled`, `namespace`, `commonLabels`, `helm`, `config` itself) is that setting, any
+/// other a value under `config` (`image.tag` is `config.image.tag`). So `disabled=true`
+/// disables the component rather than passing its chart a value nothing reads, and a key
+/// `hldc config` prints can be pasted back.
+fn setting_or_value(path: Vec<Segment>, assignment: &str) -> Result<Vec<Segment>, Problem> {
+    let path = super::config::in_config(path);
+    if matches!(path.first(), Some(Segment::Key(first)) if first == "subcomponents") {
+        return Err(Problem::error(
+            "hldc::set::subcomponents",
+            format!("`{assignment}` sets a subcomponent's config through `subcomponents`"),
+        )
+        .help("name the component with `--component`: `hldc set --component infra/jaeger image.tag=1.2`"));
+    }
+    Ok(path)
 }
 
 /// The config file `set` edits for `environment`: the one the HLD root already has
@@ -108,20 +146,17 @@ fn config_file(root: &Path, environment: &str, create: bool) -> Result<String, P
             .help("hldc edits YAML config files; convert the file to YAML first")),
         [one] => Ok(one.clone()),
         [] => {
-            let known = known_environments(root);
-            if create || known.iter().any(|name| name == environment) {
+            let known = KnownEnvironments::of(root);
+            if create || known.names().any(|name| name == environment) {
                 return Ok(format!("config/{environment}.yaml"));
             }
             let problem = Problem::error(
                 "hldc::set::unknown-environment",
                 format!("no config file or `hldc.yaml` names the environment `{environment}`"),
             );
-            let help = match did_you_mean(environment, known.iter().map(String::as_str)) {
+            let help = match did_you_mean(environment, known.names()) {
                 Some(near) => format!("did you mean `{near}`? To start a new environment, pass `--create`"),
-                None => format!(
-                    "known environments: {}; to start a new environment, pass `--create`",
-                    known.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ")
-                ),
+                None => format!("{}; to start a new environment, pass `--create`", known.describe()),
             };
             Err(problem.help(help))
         }
@@ -133,30 +168,59 @@ fn config_file(root: &Path, environment: &str, create: bool) -> Result<String, P
     }
 }
 
-/// Every environment the HLD names: the config files of every `config/` directory in its tree
-/// (directory components keep their own), `hldc.yaml`'s environments and clusters, and `common`.
-fn known_environments(root: &Path) -> Vec<String> {
-    let mut names = std::collections::BTreeSet::from(["common".to_string()]);
-    let config_dirs = walkdir::WalkDir::new(root)
-        .follow_links(false)
-        .into_iter()
-        .filter_entry(|entry| !entry.file_name().to_string_lossy().starts_with('.') || entry.depth() == 0)
-        .filter_map(Result::ok)
-        .filter(|entry| entry.file_type().is_dir() && entry.file_name() == "config");
-    for dir in config_dirs {
-        for file in std::fs::read_dir(dir.path()).into_iter().flatten().filter_map(Result::ok) {
-            let name = file.file_name().to_string_lossy().into_owned();
-            let stem = ["yaml", "yml", "json"].iter().find_map(|extension| name.strip_suffix(&format!(".{extension}")));
-            names.extend(stem.map(str::to_string));
+/// Every environment the HLD names, and the clusters `hldc.yaml` runs them in (a cluster has
+/// config files too, but is no environment of its own).
+struct KnownEnvironments {
+    environments: std::collections::BTreeSet<String>,
+    clusters: std::collections::BTreeSet<String>,
+}
+
+impl KnownEnvironments {
+    /// The config files of every `config/` directory in the tree (directory components keep
+    /// their own), `hldc.yaml`'s environments and clusters, and `common`.
+    fn of(root: &Path) -> KnownEnvironments {
+        let mut environments = std::collections::BTreeSet::from(["common".to_string()]);
+        let mut clusters = std::collections::BTreeSet::new();
+        let config_dirs = walkdir::WalkDir::new(root)
+            .follow_links(false)
+            .into_iter()
+            .filter_entry(|entry| !entry.file_name().to_string_lossy().starts_with('.') || entry.depth() == 0)
+            .filter_map(Result::ok)
+            .filter(|entry| entry.file_type().is_dir() && entry.file_name() == "config");
+        for dir in config_dirs {
+            for file in std::fs::read_dir(dir.path()).into_iter().flatten().filter_map(Result::ok) {
+                let name = file.file_name().to_string_lossy().into_owned();
+                let stem =
+                    ["yaml", "yml", "json"].iter().find_map(|extension| name.strip_suffix(&format!(".{extension}")));
+                environments.extend(stem.map(str::to_string));
+            }
         }
-    }
-    if let Some(project) = Sources::local(root).ok().and_then(|sources| crate::project::load(&sources).ok()) {
-        for (environment, spec) in &project.environments {
-            names.insert(environment.clone());
-            names.extend(spec.clusters.iter().cloned());
+        if let Some(project) = Sources::local(root).ok().and_then(|sources| crate::project::load(&sources).ok()) {
+            for (environment, spec) in &project.environments {
+                environments.insert(environment.clone());
+                clusters.extend(spec.clusters.iter().cloned());
+            }
         }
+        environments.retain(|name| !clusters.contains(name));
+        KnownEnvironments { environments, clusters }
     }
-    names.into_iter().collect()
+
+    /// Every name `set --env` takes: environments and clusters.
+    fn names(&self) -> impl Iterator<Item = &str> + Clone {
+        self.environments.iter().chain(&self.clusters).map(String::as_str)
+    }
+
+    /// `known environments: …`, then the clusters, if any.
+    fn describe(&self) -> String {
+        let quoted = |names: &std::collections::BTreeSet<String>| {
+            names.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ")
+        };
+        let mut text = format!("known environments: {}", quoted(&self.environments));
+        if !self.clusters.is_empty() {
+            text.push_str(&format!("; clusters (from hldc.yaml): {}", quoted(&self.clusters)));
+        }
+        text
+    }
 }
 
 /// A subcomponent entry for `hldc add`; `None` fields are not written.
@@ -173,7 +237,7 @@ pub struct NewComponent {
 
 /// Adds a subcomponent entry to `component.yaml` (under the entry `parent`); returns the file's name.
 pub fn add(root: &Path, parent: &[String], component: &NewComponent) -> Result<String, Problem> {
-    let (file, mut editor, list) = open_component_list(root, parent)?;
+    let (file, mut editor, list) = open_component_list(root, from_root(root, parent)?)?;
     if let Some(index) = item_named(editor.value(), &list, &component.name) {
         return Err(Problem::error(
             "hldc::add::exists",
@@ -202,7 +266,7 @@ pub fn add(root: &Path, parent: &[String], component: &NewComponent) -> Result<S
 
 /// Removes the subcomponent entry `name` from `component.yaml` (under the entry `parent`).
 pub fn remove(root: &Path, parent: &[String], name: &str) -> Result<String, Problem> {
-    let (file, mut editor, list) = open_component_list(root, parent)?;
+    let (file, mut editor, list) = open_component_list(root, from_root(root, parent)?)?;
     let Some(index) = item_named(editor.value(), &list, name) else {
         return Err(missing_component(&editor, &list, name));
     };
@@ -217,7 +281,7 @@ const COMPONENT_FILE: &str = "component.yaml";
 /// root, into local directory components' own files), its editor and the list's path.
 fn open_component_list(root: &Path, parent: &[String]) -> Result<(String, Editor, Vec<Segment>), Problem> {
     match children_of(root, parent)? {
-        Children::Listed { file, editor, list } => Ok((file, editor, list)),
+        Children::Listed { file, editor, list, .. } => Ok((file, editor, list)),
         Children::Remote { file, editor, at, name } => Err(Problem::error(
             "hldc::edit::remote-component",
             format!("component `{name}` is fetched from elsewhere; its subcomponents cannot be edited here"),
@@ -227,10 +291,25 @@ fn open_component_list(root: &Path, parent: &[String]) -> Result<(String, Editor
     }
 }
 
+/// `names` from below the root: a path as messages and `hldc tree` print it starts with the
+/// root component's own name (`app/infra/jaeger`), which is dropped unless the root has a
+/// subcomponent of that name.
+fn from_root<'n>(root: &Path, names: &'n [String]) -> Result<&'n [String], Problem> {
+    let Some((first, rest)) = names.split_first() else { return Ok(names) };
+    let editor = open_component_file(root, root)?;
+    let root_name = editor.value().get("name").and_then(Value::as_str);
+    let subcomponents = [Segment::Key("subcomponents".into())];
+    Ok(if root_name == Some(first.as_str()) && item_named(editor.value(), &subcomponents, first).is_none() {
+        rest
+    } else {
+        names
+    })
+}
+
 /// Where the subcomponents of the component named by `names` are listed.
 enum Children {
-    /// In `file`, at `list`.
-    Listed { file: String, editor: Editor, list: Vec<Segment> },
+    /// In `file` (in the directory `dir`), at `list`.
+    Listed { file: String, dir: PathBuf, editor: Editor, list: Vec<Segment> },
     /// Inside a remote component (the entry `name` at `at` in `file`), unknown without fetching it.
     Remote { file: String, editor: Editor, at: Vec<Segment>, name: String },
 }
@@ -246,28 +325,77 @@ fn children_of(root: &Path, names: &[String]) -> Result<Children, Problem> {
     for name in names {
         let index = item_named(editor.value(), &list, name).ok_or_else(|| missing_component(&editor, &list, name))?;
         let at = [list.clone(), vec![Segment::Index(index)]].concat();
-        let entry = lookup(editor.value(), &at).cloned();
-        let field = |key: &str| entry.as_ref().and_then(|e| e.get(key)).and_then(Value::as_str).map(str::to_string);
-        let kind = field("type").or_else(|| field("generator")).unwrap_or_else(|| "component".into());
-        let method = field("method").unwrap_or_else(|| "local".into());
-        let (source, path) = (field("source"), field("path"));
-        match (kind.as_str(), method.as_str()) {
-            ("component", "local") if source.is_some() || path.is_some() => {
-                dir = [source, path]
-                    .into_iter()
-                    .flatten()
-                    .fold(dir, |d, part| crate::paths::join_relative(&d, &part).unwrap_or_else(|| d.join(part)));
+        let entry = Entry::of(lookup(editor.value(), &at));
+        match (entry.kind.as_str(), entry.local) {
+            ("component", true) if entry.is_directory() => {
+                dir = entry.dir(&dir);
                 file = display_relative(root, &dir.join(COMPONENT_FILE));
                 editor = open_component_file(root, &dir)?;
                 list = vec![Segment::Key("subcomponents".into())];
             }
-            ("component", "local") | ("helm" | "static", _) => {
+            ("component", true) | ("helm" | "static", _) => {
                 list = [at, vec![Segment::Key("subcomponents".into())]].concat()
             }
             _ => return Ok(Children::Remote { file, editor, at, name: name.clone() }),
         }
     }
-    Ok(Children::Listed { file, editor, list })
+    Ok(Children::Listed { file, dir, editor, list })
+}
+
+/// What a component entry (or the top of a component file) says of where it lives.
+struct Entry {
+    /// `component`, `helm`, `static`...
+    kind: String,
+    /// `method: local` (the default).
+    local: bool,
+    /// Its `source` and `path`, those it has.
+    parts: Vec<String>,
+}
+
+impl Entry {
+    fn of(value: Option<&Value>) -> Entry {
+        let field = |key: &str| value.and_then(|e| e.get(key)).and_then(Value::as_str).map(str::to_string);
+        Entry {
+            kind: field("type").or_else(|| field("generator")).unwrap_or_else(|| "component".into()),
+            local: field("method").is_none_or(|method| method == "local"),
+            parts: [field("source"), field("path")].into_iter().flatten().collect(),
+        }
+    }
+
+    /// A `type: component` entry with a source or path: its definition is the component file there.
+    fn is_directory(&self) -> bool {
+        self.kind == "component" && self.local && !self.parts.is_empty()
+    }
+
+    /// The directory its `source` and `path` name, from the directory it is declared in.
+    fn dir(&self, declared_in: &Path) -> PathBuf {
+        self.parts.iter().fold(declared_in.to_path_buf(), |dir, part| {
+            crate::paths::join_relative(&dir, part).unwrap_or_else(|| dir.join(part))
+        })
+    }
+}
+
+/// The `values.yaml` of the component's chart, when the chart is in the HLD's own tree: a local
+/// `type: helm` entry, or a directory component whose file is one. `None` for a remote chart
+/// (`set` fetches nothing) or one that cannot be read.
+fn chart_values(root: &Path, names: &[String]) -> Option<Value> {
+    let (mut dir, mut entry) = match names.split_last() {
+        None => (root.to_path_buf(), Entry::of(Some(open_component_file(root, root).ok()?.value()))),
+        Some((last, parents)) => {
+            let Children::Listed { editor, list, dir, .. } = children_of(root, parents).ok()? else { return None };
+            let index = item_named(editor.value(), &list, last)?;
+            (dir, Entry::of(lookup(editor.value(), &[list, vec![Segment::Index(index)]].concat())))
+        }
+    };
+    if entry.is_directory() {
+        dir = entry.dir(&dir);
+        entry = Entry::of(Some(open_component_file(root, &dir).ok()?.value()));
+    }
+    if entry.kind != "helm" || !entry.local {
+        return None;
+    }
+    let source = read_hld_file(root, &entry.dir(&dir).join("values.yaml"), false).ok()?;
+    Some(parse_one(&source).ok()?.value)
 }
 
 fn open_component_file(root: &Path, dir: &Path) -> Result<Editor, Problem> {

@@ -7,6 +7,7 @@ pub mod generate;
 pub mod init;
 pub mod promote;
 pub mod remote;
+pub mod strings;
 pub mod trace;
 pub mod tree;
 pub mod update;

@@ -170,7 +170,7 @@ fn rings_of<'p>(
     options: &PromoteOptions,
     target: &Environments,
 ) -> Result<(String, &'p Planned<'p>, &'p Ring), Vec<Problem>> {
-    let copies: Vec<&Planned> = planned.iter().filter(|p| super::config::names(p, &options.component)).collect();
+    let copies: Vec<&Planned> = planned.iter().filter(|p| p.node.is_named(&options.component)).collect();
     let Some(first) = copies.first() else {
         return Err(vec![super::config::unknown_component(&options.component, planned, target)]);
     };

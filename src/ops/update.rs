@@ -55,24 +55,28 @@ pub fn update(sources: &Sources, components: &[String]) -> Result<Updated, Vec<P
 }
 
 /// Forgets the pins of the named components' sources and of their charts' dependencies.
-/// A component is named by its path in the tree (`hld/infra/jaeger`), or by any tail of that
-/// path that names one component only (`jaeger`, `infra/jaeger`).
+/// A component is named as `Node::is_named` reads it (`hld/infra/jaeger`, `infra/jaeger`,
+/// `infra.jaeger`, `jaeger`), naming one component only.
 fn forget_components(sources: &Sources, components: &[String]) -> Result<(), Vec<Problem>> {
     let (hld, _) = load::load(sources, &Selection::Everything)?;
     let nodes = hld.root.walk();
     let mut problems = Vec::new();
     let mut chosen: Vec<&Node> = Vec::new();
     for name in components {
-        let matching: Vec<&Node> = nodes.iter().copied().filter(|node| names(node, name)).collect();
+        let matching: Vec<&Node> = nodes.iter().copied().filter(|node| node.is_named(name)).collect();
         match matching.as_slice() {
             [node] => chosen.push(node),
             [] => {
                 let problem =
                     Problem::error("hldc::update::unknown-component", format!("there is no component `{name}`"));
+                let paths: Vec<&str> = nodes.iter().map(|node| node.path.as_str()).collect();
                 problems.push(
                     match did_you_mean(name, nodes.iter().flat_map(|node| [node.path.as_str(), node.key.as_str()])) {
                         Some(near) => problem.help(format!("did you mean `{near}`?")),
-                        None => problem.help("name components by their path in the tree, as `hldc` messages show them"),
+                        None => problem.help(format!(
+                            "name a component by its path or its name; the components are: {}",
+                            paths.join(", ")
+                        )),
                     },
                 );
             }
@@ -106,9 +110,4 @@ fn forget_components(sources: &Sources, components: &[String]) -> Result<(), Vec
         }
     }
     Ok(())
-}
-
-/// Whether `name` is the node's path or a tail of it that starts at a `/`.
-fn names(node: &Node, name: &str) -> bool {
-    node.path == name || node.path.strip_suffix(name).is_some_and(|head| head.ends_with('/'))
 }

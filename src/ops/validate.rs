@@ -214,7 +214,7 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
     let Some(mut hld) = hld else {
         return Validation::finish(problems, 0, Vec::new(), notes);
     };
-    hld.environments.extend(project.environments.keys().cloned());
+    crate::compile::declare_project(&mut hld, &project);
     problems.extend(tree::check_tree(&hld, options.allow_hooks));
     problems.extend(check_local_sources(&hld, &local));
     if let Some(sources) = &fetching {
