@@ -454,6 +454,7 @@ fn copy_all(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), &target).unwrap();
         }
     }
+}
 
 /// Issue 25, point 7: keys holding dots are read quoted as `hldc set` takes them and printed so,
 /// a list key prints the list, an empty value is placed on its own line, and a did-you-mean
