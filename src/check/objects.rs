@@ -406,6 +406,7 @@ mod tests {
             objects,
             warnings: Vec::new(),
             origin: Default::default(),
+            rendering: None,
         }]
     }
 

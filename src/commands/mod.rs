@@ -39,7 +39,7 @@ fn compile_options(args: &RenderArgs, settings: &Settings) -> Result<CompileOpti
     Ok(CompileOptions {
         environments: Environments::new(&args.environments),
         helm: HelmSettings {
-            cache: (!args.no_cache).then(|| Arc::new(RenderCache::new(&settings.cache_dir))),
+            cache: Some(Arc::new(RenderCache::new(&settings.cache_dir, !args.no_cache))),
             ..settings.helm(&args.helm).map_err(|p| vec![p])?
         },
         hooks: match settings.hook_runner(args).map_err(|p| vec![p])? {

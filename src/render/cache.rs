@@ -15,6 +15,10 @@
 //! entry whose digest does not match its text (a torn write, a disk error) is ignored and
 //! written again. The cache never decides whether a render fails: any trouble with it means
 //! rendering as if it were not there.
+//!
+//! The key is also what the trace record keeps of a helm component's inputs (`Render::inputs`,
+//! with the settings applied after rendering): `--no-cache` still computes it (asking helm its
+//! version in each run) without reading or writing any entry.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -33,6 +37,8 @@ const HEADER: &str = "hldc-render sha256:";
 #[derive(Debug)]
 pub struct RenderCache {
     root: PathBuf,
+    /// Whether entries are read and written; without (`--no-cache`), only keys are computed.
+    reuse: bool,
     /// `helm version` by binary; `None` when it could not be told (then nothing is cached).
     helm_versions: Mutex<BTreeMap<PathBuf, Option<String>>>,
     /// `helm version` by binary as an earlier run kept it (`None`: not kept), read once.
@@ -57,19 +63,21 @@ pub struct Inputs<'a> {
 }
 
 impl RenderCache {
-    /// The cache under the source cache's directory (`hldc cache dir`).
-    pub fn new(cache_dir: &Path) -> RenderCache {
+    /// The cache under the source cache's directory (`hldc cache dir`); with `reuse` false it
+    /// computes keys, and never reads or writes under that directory.
+    pub fn new(cache_dir: &Path, reuse: bool) -> RenderCache {
         RenderCache {
             root: cache_dir.to_path_buf(),
+            reuse,
             helm_versions: Mutex::default(),
             kept_versions: Mutex::default(),
             chart_digests: Mutex::default(),
         }
     }
 
-    /// The locked entry of a render; `None` when its key cannot be computed (an unreadable
-    /// chart, a helm that does not tell its version) or the entry cannot be locked.
-    pub fn entry(&self, helm: &Path, timeout: Duration, inputs: &Inputs) -> Option<Entry> {
+    /// The key of a render (hex sha256); `None` when it cannot be computed (an unreadable
+    /// chart, a helm that does not tell its version).
+    pub fn key(&self, helm: &Path, timeout: Duration, inputs: &Inputs) -> Option<String> {
         let version = self.helm_version(helm, timeout)?;
         let chart = memo(&self.chart_digests, inputs.chart, || chart_digest(inputs.chart))?;
         let mut hasher = Sha256::new();
@@ -81,8 +89,15 @@ impl RenderCache {
             hasher.update([0]);
         }
         hasher.update(inputs.values.as_bytes());
-        let key = hex(&hasher.finalize());
-        let lock = Cache::new(&self.root).lock_entry("render", &key).ok()?;
+        Some(hex(&hasher.finalize()))
+    }
+
+    /// The locked entry of a render's `key`; `None` without reuse, or when it cannot be locked.
+    pub fn entry(&self, key: &str) -> Option<Entry> {
+        if !self.reuse {
+            return None;
+        }
+        let lock = Cache::new(&self.root).lock_entry("render", key).ok()?;
         Some(Entry { path: self.root.join("render").join(key), _lock: lock })
     }
 
@@ -98,8 +113,9 @@ impl RenderCache {
         memo(&self.kept_versions, helm, || read(&self.version_entry(helm)?))
     }
 
+    /// Where `helm version` of this binary is kept; `None` without reuse.
     fn version_entry(&self, helm: &Path) -> Option<PathBuf> {
-        Some(self.root.join("render").join("helm").join(binary_id(helm)?))
+        self.reuse.then(|| Some(self.root.join("render").join("helm").join(binary_id(helm)?))).flatten()
     }
 
     fn helm_version(&self, helm: &Path, timeout: Duration) -> Option<String> {
@@ -107,12 +123,13 @@ impl RenderCache {
             if let Some(version) = self.kept_version(helm) {
                 return Some(version);
             }
-            let entry = self.version_entry(helm)?;
             let home = tempfile::tempdir().ok()?;
             let mut command = process::helm_command(helm, home.path());
             command.arg("version");
             let version = String::from_utf8(process::run(command, b"", timeout).ok()?).ok()?;
-            write(&entry, &version);
+            if let Some(entry) = self.version_entry(helm) {
+                write(&entry, &version);
+            }
             Some(version)
         })
     }

@@ -14,12 +14,16 @@ use super::cache::{Entry, Inputs};
 use super::determinism;
 use super::HelmSettings;
 
-pub fn render(
-    planned: &Planned,
-    chart: &Chart,
-    sources: &Sources,
-    settings: &HelmSettings,
-) -> Result<(Vec<Document>, Vec<Problem>), Problem> {
+/// What `helm template` printed for a component, parsed.
+pub struct Output {
+    pub documents: Vec<Document>,
+    pub warnings: Vec<Problem>,
+    /// The render cache's key of the render and sha256 of helm's output; `None` without a
+    /// render cache (`validate`) or when the key cannot be computed.
+    pub digests: Option<(String, String)>,
+}
+
+pub fn render(planned: &Planned, chart: &Chart, sources: &Sources, settings: &HelmSettings) -> Result<Output, Problem> {
     let name = planned.node.name();
     let Some(helm) = &settings.binary else {
         return Err(Problem::error("hldc::helm::missing", format!("component `{name}` is a helm chart, but no `helm` binary was found"))
@@ -38,9 +42,9 @@ pub fn render(
     arguments.extend(options.include_crds.then(|| "--include-crds".to_string()));
     arguments.extend(options.skip_tests.then(|| "--skip-tests".to_string()));
     arguments.extend(options.api_versions.iter().flat_map(|version| ["--api-versions".to_string(), version.clone()]));
-    let entry = || {
+    let key = || {
         settings.cache.as_ref().and_then(|cache| {
-            cache.entry(
+            cache.key(
                 helm,
                 settings.timeout,
                 &Inputs { release: &release, chart: &chart.dir, arguments: &arguments, values: &values },
@@ -62,19 +66,24 @@ pub fn render(
     // cache key waits on `helm version`, as long as a render: render meanwhile. A cached output
     // found once the key is known still wins, as it would have without the wait.
     let speculate = !settings.twice && settings.cache.as_ref().is_some_and(|cache| !cache.knows_version(helm));
-    let (entry, early) = if speculate {
-        std::thread::scope(|scope| match std::thread::Builder::new().spawn_scoped(scope, entry) {
+    let (key, early) = if speculate {
+        std::thread::scope(|scope| match std::thread::Builder::new().spawn_scoped(scope, key) {
             Ok(keyed) => {
                 let rendered = template();
                 (keyed.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), Some(rendered))
             }
-            Err(_) => (entry(), None),
+            Err(_) => (key(), None),
         })
     } else {
-        (entry(), None)
+        (key(), None)
+    };
+    let entry = key.as_deref().and_then(|key| settings.cache.as_ref()?.entry(key));
+    let parsed = |output: String, warnings: Vec<Problem>| -> Result<Output, Problem> {
+        let digests = key.clone().map(|key| (key, crate::fetch::cache::sha256_hex(output.as_bytes())));
+        Ok(Output { documents: parse(output)?, warnings, digests })
     };
     if let Some(output) = entry.as_ref().and_then(Entry::get) {
-        return Ok((parse(output)?, Vec::new()));
+        return parsed(output, Vec::new());
     }
     let output = match early {
         Some(rendered) => rendered?,
@@ -95,7 +104,7 @@ pub fn render(
     if let Some(entry) = &entry {
         entry.put(&output);
     }
-    Ok((parse(output)?, problems))
+    parsed(output, problems)
 }
 
 /// Two renders with identical inputs differed: in GitOps, every generate would change the
