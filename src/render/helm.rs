@@ -12,6 +12,7 @@ use crate::yaml::{manifests, Document};
 
 use super::cache::{Entry, Inputs};
 use super::determinism;
+use super::values_error;
 use super::HelmSettings;
 
 /// What `helm template` printed for a component, parsed.
@@ -128,12 +129,13 @@ fn nondeterministic(planned: &Planned, chart: &Chart, differences: &[String]) ->
 }
 
 fn failed(planned: &Planned, chart: &Chart, reason: String) -> Problem {
-    Problem::error(
-        "hldc::helm::failed",
-        format!("helm failed to render component `{}` (chart `{}`): {reason}", planned.node.name(), chart.display),
-    )
-    .at(planned.node.definition.location())
-    .label("this component")
+    Problem::error("hldc::helm::failed", format!("{}: {reason}", subject(planned, chart)))
+        .at(planned.node.definition.location())
+        .label("this component")
+}
+
+fn subject(planned: &Planned, chart: &Chart) -> String {
+    format!("helm failed to render component `{}` (chart `{}`)", planned.node.name(), chart.display)
 }
 
 fn failure_problem(planned: &Planned, chart: &Chart, helm: &Path, failure: Failure) -> Problem {
@@ -146,9 +148,14 @@ fn failure_problem(planned: &Planned, chart: &Chart, helm: &Path, failure: Failu
         }
         Failure::Timeout(_) => failed(planned, chart, failure.to_string())
             .help("the chart may loop or wait on something; raise `--helm-timeout` if it is just slow"),
-        Failure::Exit { stderr, .. } => failed(planned, chart, failure.to_string())
-            .detail(stderr.clone())
-            .help("read helm's message above; check the chart and the values under `config:` for this component"),
+        Failure::Exit { stderr, .. } => values_error::trace(
+            failed(planned, chart, failure.to_string())
+                .detail(stderr.clone())
+                .help("read helm's message above; check the chart and the values under `config:` for this component"),
+            &subject(planned, chart),
+            stderr,
+            &planned.layers,
+        ),
         Failure::Input(_) => failed(planned, chart, failure.to_string())
             .help("helm reads all of its values; check that `--helm` names a helm 3 or 4 binary"),
         Failure::Output(_) | Failure::Wait(_) => Problem::error(

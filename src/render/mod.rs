@@ -10,6 +10,7 @@ mod kustomize;
 mod origin;
 mod stable;
 mod static_files;
+mod values_error;
 
 use std::path::PathBuf;
 use std::sync::Arc;
