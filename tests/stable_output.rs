@@ -27,6 +27,11 @@ fn hld(root: &Path) {
                 "chart/templates/configmap.yaml",
                 "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  greeting: {{ .Values.greeting | quote }}\n",
             ),
+            // A pod template that rolls when the Secret changes, as grafana's does.
+            (
+                "chart/templates/deployment.yaml",
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  selector:\n    matchLabels: {app: grafana}\n  template:\n    metadata:\n      labels: {app: grafana}\n      annotations:\n        checksum/secret: {{ include (print $.Template.BasePath \"/secret.yaml\") . | sha256sum }}\n    spec:\n      containers:\n        - name: grafana\n          image: grafana/grafana:11.0.0\n",
+            ),
             ("config/dev.yaml", "subcomponents:\n  grafana:\n    namespace: monitoring\n    config:\n      greeting: hi\n"),
         ],
     );
@@ -69,6 +74,8 @@ fn a_made_up_password_stays_until_the_values_change() {
     assert_eq!(again.stderr.matches(WARNING).count(), 1, "{}", again.stderr);
     again.assert_stderr_contains("component `site/grafana` (chart `chart`)");
     again.assert_stderr_contains("`v1 Secret grafana` at `data.admin-password`");
+    again
+        .assert_stderr_contains("`apps/v1 Deployment grafana` at `spec.template.metadata.annotations.checksum/secret`");
     again.assert_stderr_contains("component.yaml:3:5");
     // `diff` runs what `generate` runs: nothing to change, and the same warning.
     let diff = run(root, cold().path(), &["diff", "dev"]).assert_code(0);
@@ -119,5 +126,9 @@ fn a_label_added_in_config_is_written_not_hidden_by_the_kept_objects() {
     let run_ = run(root, cold().path(), &["generate", "dev"]).assert_code(0);
     assert!(!run_.stderr.contains(WARNING), "{}", run_.stderr);
     let text = std::fs::read_to_string(root.join("generated/dev/grafana.yaml")).unwrap();
-    assert_eq!(text.matches("team: observability").count(), 2, "{text}");
+    let documents = text.split("\n---\n").skip(1);
+    assert!(
+        documents.clone().count() == 3 && documents.into_iter().all(|d| d.contains("team: observability")),
+        "{text}"
+    );
 }

@@ -125,7 +125,7 @@ fn nondeterministic(planned: &Planned, chart: &Chart, differences: &[String]) ->
     )
     .at(planned.node.definition.location())
     .label("rendered twice, with identical inputs")
-    .help("the chart calls something that changes per render (`now`, `randAlphaNum`, `uuidv4`, `genCA`, `lookup`); set the value it generates in this component's config. Until then `generate` keeps the first render in its render cache, so output stays stable on one machine, but not on another with an empty cache (CI)")
+    .help("the chart calls something that changes per render (`now`, `randAlphaNum`, `uuidv4`, `genCA`, `lookup`); set the value it generates in this component's config. Until then `generate` and `diff` keep the objects already written while the chart and the component's config do not change, and warn")
 }
 
 fn failed(planned: &Planned, chart: &Chart, reason: String) -> Problem {
