@@ -17,8 +17,8 @@
 //! rendering as if it were not there.
 //!
 //! The key is also what the trace record keeps of a helm component's inputs (`Render::inputs`,
-//! with the settings applied after rendering): `--no-cache` still computes it (asking helm its
-//! version in each run) without reading or writing any entry.
+//! with the settings applied after rendering): `--no-cache` still computes it, reading and
+//! writing no render's entry (helm's version is kept as ever: it is no render).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -37,7 +37,7 @@ const HEADER: &str = "hldc-render sha256:";
 #[derive(Debug)]
 pub struct RenderCache {
     root: PathBuf,
-    /// Whether entries are read and written; without (`--no-cache`), only keys are computed.
+    /// Whether renders are read and written; without (`--no-cache`), only keys are computed.
     reuse: bool,
     /// `helm version` by binary; `None` when it could not be told (then nothing is cached).
     helm_versions: Mutex<BTreeMap<PathBuf, Option<String>>>,
@@ -64,7 +64,7 @@ pub struct Inputs<'a> {
 
 impl RenderCache {
     /// The cache under the source cache's directory (`hldc cache dir`); with `reuse` false it
-    /// computes keys, and never reads or writes under that directory.
+    /// computes keys and keeps helm's version, but reads and writes no render.
     pub fn new(cache_dir: &Path, reuse: bool) -> RenderCache {
         RenderCache {
             root: cache_dir.to_path_buf(),
@@ -113,9 +113,9 @@ impl RenderCache {
         memo(&self.kept_versions, helm, || read(&self.version_entry(helm)?))
     }
 
-    /// Where `helm version` of this binary is kept; `None` without reuse.
+    /// Where `helm version` of this binary is kept (with reuse or without: it is no render).
     fn version_entry(&self, helm: &Path) -> Option<PathBuf> {
-        self.reuse.then(|| Some(self.root.join("render").join("helm").join(binary_id(helm)?))).flatten()
+        Some(self.root.join("render").join("helm").join(binary_id(helm)?))
     }
 
     fn helm_version(&self, helm: &Path, timeout: Duration) -> Option<String> {
@@ -123,13 +123,12 @@ impl RenderCache {
             if let Some(version) = self.kept_version(helm) {
                 return Some(version);
             }
+            let entry = self.version_entry(helm)?;
             let home = tempfile::tempdir().ok()?;
             let mut command = process::helm_command(helm, home.path());
             command.arg("version");
             let version = String::from_utf8(process::run(command, b"", timeout).ok()?).ok()?;
-            if let Some(entry) = self.version_entry(helm) {
-                write(&entry, &version);
-            }
+            write(&entry, &version);
             Some(version)
         })
     }
