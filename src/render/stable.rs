@@ -13,7 +13,7 @@
 //! the file is written byte for byte as it was. `generate` and `diff` both run this (through
 //! `compile::compile_targets`), so `diff` shows what `generate` writes.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde_yaml::Value;
@@ -51,36 +51,32 @@ fn keep_one(component: &mut Rendered, record: &Record, directory: &Path, display
     if earlier.inputs != rendering.digests.inputs || earlier.output == rendering.digests.output {
         return None;
     }
-    let documents = previous::documents_in(directory, display, &component.file).ok()??;
-    let written: BTreeMap<String, Value> = documents
-        .iter()
-        .map(|document| (crate::model::ObjectId::of(&document.value).to_string(), stamp::unstamped(&document.value)))
-        .collect();
-    let fresh: BTreeMap<String, Value> =
-        component.objects.iter().map(|object| (object.id().to_string(), object.value().clone())).collect();
+    let mut documents = previous::documents_in(directory, display, &component.file).ok()??;
+    for document in &mut documents {
+        document.value = stamp::unstamped(&document.value);
+    }
+    let by_id = |values: Vec<&Value>| -> BTreeMap<String, Value> {
+        values.into_iter().map(|value| (crate::model::ObjectId::of(value).to_string(), value.clone())).collect()
+    };
+    let written = by_id(documents.iter().map(|document| &document.value).collect());
+    let fresh = by_id(component.objects.iter().map(Object::value).collect());
     // Other objects (a name made up per render) are not the same objects: the fresh render goes out.
-    if written.len() != documents.len() || written.keys().collect::<BTreeSet<_>>() != fresh.keys().collect() {
+    if written.len() != documents.len() || written.keys().ne(fresh.keys()) {
         return None;
     }
+    // Only the text differs (a comment): the fresh render writes the same objects.
     let differences = determinism::between(&written, &fresh);
-    component.objects = documents
-        .into_iter()
-        .map(|mut document| {
-            document.value = stamp::unstamped(&document.value);
-            Object { document, from_helm: true }
-        })
-        .collect();
+    if differences.is_empty() {
+        return None;
+    }
+    component.objects = documents.into_iter().map(|document| Object { document, from_helm: true }).collect();
     rendering.digests.output = earlier.output.clone();
-    let what = match differences.as_slice() {
-        [] => String::new(),
-        _ => format!(" ({})", differences.join(", ")),
-    };
     Some(
         Problem::warning(
             "hldc::render::nondeterministic",
             format!(
-                "component `{}` (chart `{}`) renders differently from the same chart, values and settings as when `{display}/{}` was written{what}: its objects there are kept",
-                component.component, rendering.chart, component.file
+                "component `{}` (chart `{}`) renders differently from the same chart, values and settings as when `{display}/{}` was written ({}): its objects there are kept",
+                component.component, rendering.chart, component.file, differences.join(", ")
             ),
         )
         .at(rendering.defined_at.clone())
