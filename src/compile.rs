@@ -356,6 +356,11 @@ pub fn compile_targets(
     let mut unchecked = BTreeSet::new();
     for target in &targets {
         let mut compiled = compile_loaded(options, &hld, project, target, sources)?;
+        if let Some(stamping) = stamping {
+            // Before the checks and stamps, which then see what is written.
+            let kept = render::keep_previous(&mut compiled.components, target, stamping.out_root);
+            compiled.warnings.extend(kept);
+        }
         if check {
             unchecked.extend(check_objects(&mut compiled, options.kube_version)?);
         }

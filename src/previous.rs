@@ -77,6 +77,19 @@ pub fn read_files(dir: &Path, display: &str) -> Result<BTreeMap<String, Vec<u8>>
         .collect()
 }
 
+/// The documents of one file of an output (`relative` to `dir`, `/`-separated), read as every
+/// input is, inside the directory; `None` when there is no such file.
+pub fn documents_in(dir: &Path, display: &str, relative: &str) -> Result<Option<Vec<yaml::Document>>, Problem> {
+    if !dir.join(relative).is_file() {
+        return Ok(None);
+    }
+    let root = dir.canonicalize().map_err(|e| {
+        Problem::error("hldc::previous::read", format!("cannot read the output directory `{display}`: {e}"))
+    })?;
+    let source = files::read(&Boundary::plain(root.clone()), &root.join(relative), &format!("{display}/{relative}"))?;
+    yaml::parse_all(&source).map(Some)
+}
+
 /// The files under `dir`, walked as every input is: nothing outside the directory, nothing in
 /// `.git`, each directory once (hldc's own output may be ignored by git, but it is read like
 /// any input). `None` when there is no directory: an output not generated yet.

@@ -375,5 +375,6 @@ fn generated(
         objects: vec![Object { document, from_helm: false }],
         warnings: Vec::new(),
         origin,
+        rendering: None,
     })
 }

@@ -200,6 +200,7 @@ mod tests {
             objects,
             warnings: Vec::new(),
             origin: Default::default(),
+            rendering: None,
         }]
     }
 

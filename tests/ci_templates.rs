@@ -132,6 +132,19 @@ fn every_template_runs_its_pipelines_hldc_steps_and_each_line_parses() {
                 "{shown}: no `hldc generate --locked`"
             );
             assert!(text.contains("--trailer \"Hld-Commit: "), "{shown}: the commit has no Hld-Commit trailer");
+            // A runner starts with an empty cache: every merge would fetch and render everything.
+            let cached = match schema_for(&path) {
+                "github-workflow.json" => text.contains("uses: actions/cache@") && text.contains("path: ~/.cache/hldc"),
+                "gitlab-ci.json" => {
+                    text.contains("XDG_CACHE_HOME: $CI_PROJECT_DIR/.cache") && text.contains("paths: [.cache/hldc]")
+                }
+                _ => {
+                    text.contains("task: Cache@2")
+                        && text.contains("XDG_CACHE_HOME: $(Pipeline.Workspace)/.cache")
+                        && text.contains("path: $(Pipeline.Workspace)/.cache/hldc")
+                }
+            };
+            assert!(cached, "{shown}: hldc's cache directory is not kept between runs");
             if name.starts_with("hld-merge-sharded") {
                 // One job per cluster, checked against (or built from) `hldc clusters`.
                 assert!(

@@ -233,6 +233,47 @@ fn helm_failure_is_reported_with_helms_message_and_the_component() {
     assert!(!root.join("generated").join("common").exists());
 }
 
+/// Valid YAML that means something else: `tag:` dedented out of `image:` leaves `image` null, and
+/// helm's nil pointer names a template line. The error names the config line instead (issue 25).
+#[test]
+fn a_values_path_helm_cannot_read_points_at_the_config_line_that_left_it_null() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    let dev =
+        "subcomponents:\n  trivia:\n    config:\n      replicas: 2\n      # the image\n      image:\n      tag: v2\n";
+    write_files(
+        root,
+        &[
+            ("component.yaml", "name: app\nsubcomponents:\n  - name: trivia\n    type: helm\n    path: chart\n"),
+            ("config/dev.yaml", dev),
+            ("config/prod.yaml", "subcomponents:\n  trivia:\n    config:\n      image: nginx\n"),
+            ("config/stage.yaml", "subcomponents:\n  trivia:\n    config:\n      name: {}\n"),
+            ("chart/Chart.yaml", "apiVersion: v2\nname: trivia\nversion: 0.1.0\n"),
+            ("chart/values.yaml", "image:\n  repository: trivia\n  tag: v1\n"),
+            (
+                "chart/templates/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: trivia\ndata:\n  image: {{ .Values.image.tag }}\n  first: {{ .Values.name.first.letter }}\n",
+            ),
+        ],
+    );
+    let run = hldc(root, &["generate", "dev"]).assert_code(2);
+    run.assert_stderr_contains("error[hldc::helm::failed]: helm failed to render component `trivia` (chart `chart`): the chart's template `trivia/templates/cm.yaml:6` reads `.Values.image.tag`, but `config.image` in `config/dev.yaml` has no value")
+        .assert_stderr_contains("[config/dev.yaml:6:7]")
+        .assert_stderr_contains("`tag` is beside `image` in `config/dev.yaml`, not under it: indent it under `image:`")
+        .assert_stderr_contains("nil pointer evaluating interface {}.tag");
+    hldc(root, &["generate", "prod"])
+        .assert_code(2)
+        .assert_stderr_contains("but `config.image` in `config/prod.yaml` is not a map")
+        .assert_stderr_contains("[config/prod.yaml:4:7]")
+        .assert_stderr_contains("set `config.image.tag` under it");
+    // A path no config sets: the component, and the value to set.
+    hldc(root, &["generate", "stage"])
+        .assert_code(2)
+        .assert_stderr_contains("component.yaml:3:5")
+        .assert_stderr_contains("reads `.Values.name.first.letter`, which")
+        .assert_stderr_contains("set `config.name.first.letter`");
+}
+
 #[test]
 fn missing_helm_is_a_clear_error() {
     let hld = tempfile::tempdir().unwrap();

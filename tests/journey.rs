@@ -59,6 +59,7 @@ fn record(cluster: &str, hld: char, hld_time: i64, components: &[Component]) -> 
                     name: format!("{name}-{ring}"),
                     file: format!("{name}.yaml"),
                 }],
+                render: None,
             }
         })
         .collect();

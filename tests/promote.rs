@@ -67,7 +67,8 @@ fn promoting_canary_moves_its_config_into_the_default_ring_changing_only_those_l
         "promoted ring `canary` of `app/web` to `stable`\n\
          \x20 moved   image.tag: \"1.3.0-rc1\"  (config/prod.yaml)\n\
          \x20 moved   feature: \"on-ish\"  (config/prod.yaml)\n\
-         prod: 1 changed, 0 added, 0 removed\n",
+         prod: 1 changed, 0 added, 0 removed\n\
+         metadata: .hldc/prod.json (they follow the HLD commit; not counted as changes)\n",
         "stable changes, canary renders as before"
     );
 
@@ -109,7 +110,7 @@ fn promoting_to_a_named_ring_writes_into_that_rings_block() {
     hldc(root, &["generate", "prod"]).assert_code(0);
     let run = hldc(root, &["promote", "prod", "web", "--from", "canary", "--to", "beta"]).assert_code(0);
     assert!(
-        run.stdout.ends_with("\nprod: 2 changed, 0 added, 0 removed\n"),
+        run.stdout.ends_with("\nprod: 2 changed, 0 added, 0 removed\nmetadata: .hldc/prod.json (they follow the HLD commit; not counted as changes)\n"),
         "beta gains canary's values, canary loses them:\n{}",
         run.stdout
     );
@@ -178,7 +179,8 @@ fn promotion_moves_the_release_and_leaves_each_rings_size_where_it_is() {
         "promoted ring `canary` of `app/web` to `stable`\n\
          \x20 moved   image.tag: \"1.3.0\"  (config/prod.yaml)\n\
          \x20 stayed  replicaCount: 1  (config/prod.yaml; kept by ring `canary` and `stable`)\n\
-         prod: 1 changed, 0 added, 0 removed\n"
+         prod: 1 changed, 0 added, 0 removed\n\
+         metadata: .hldc/prod.json (they follow the HLD commit; not counted as changes)\n"
     );
     let expected = SIZED_PROD
         .replace("        tag: \"1.2.0\"\n", "        tag: \"1.3.0\"\n")
@@ -274,7 +276,7 @@ fn a_ring_config_shared_with_other_environments_moves_only_with_shared_and_shows
     let run = hldc(root, &["promote", "prod", "web", "--from", "canary", "--shared"]).assert_code(0);
     run.assert_stderr_contains("updated config/common.yaml (2 values of ring `canary` promoted)");
     assert!(
-        run.stdout.ends_with("prod: 1 changed, 0 added, 0 removed\ndev: 1 changed, 0 added, 0 removed\n"),
+        run.stdout.ends_with("prod: 1 changed, 0 added, 0 removed\ndev: 1 changed, 0 added, 0 removed\nmetadata: .hldc/prod.json, .hldc/dev.json (they follow the HLD commit; not counted as changes)\n"),
         "every environment reading common.yaml is shown:\n{}",
         run.stdout
     );
@@ -310,11 +312,8 @@ fn the_summary_in_json_lists_what_moved_what_stayed_and_each_diff() {
             "environments": ["prod"],
             "diff": {
                 "identical": false,
-                "metadata": [],
-                "targets": [{
-                    "target": "prod",
-                    "summary": {"changed": 1, "added": 0, "removed": 0, "restamped": 0, "rollingPods": 0, "files": 0},
-                }],
+                "targets": [{"target": "prod", "summary": {"changed": 1, "added": 0, "removed": 0, "restamped": 0, "rollingPods": 0, "files": 0}}],
+                "metadata": [".hldc/prod.json"],
             },
         })
     );
@@ -378,7 +377,7 @@ fn promoting_for_one_cluster_in_the_environments_file_shows_every_cluster_it_cha
     let run = hldc(root, &["promote", "prod", "web", "--from", "canary", "--cluster", "east"]).assert_code(0);
     run.assert_stderr_contains("updated config/east.yaml, config/prod.yaml (2 values of ring `canary` promoted)");
     assert!(
-        run.stdout.ends_with("prod/east: 1 changed, 0 added, 0 removed\nprod/west: 1 changed, 0 added, 0 removed\n"),
+        run.stdout.ends_with("prod/east: 1 changed, 0 added, 0 removed\nprod/west: 1 changed, 0 added, 0 removed\nmetadata: .hldc/prod/east.json, .hldc/prod/west.json (they follow the HLD commit; not counted as changes)\n"),
         "{}",
         run.stdout
     );
@@ -388,5 +387,9 @@ fn promoting_for_one_cluster_in_the_environments_file_shows_every_cluster_it_cha
     write_files(root, &[("config/east.yaml", cluster_own)]);
     hldc(root, &["generate", "prod"]).assert_code(0);
     let run = hldc(root, &["promote", "prod", "web", "--from", "canary", "--cluster", "east"]).assert_code(0);
-    assert!(run.stdout.ends_with("\nprod/east: 1 changed, 0 added, 0 removed\n"), "{}", run.stdout);
+    assert!(
+        run.stdout.ends_with("\nprod/east: 1 changed, 0 added, 0 removed\nmetadata: .hldc/prod/east.json (they follow the HLD commit; not counted as changes)\n"),
+        "{}",
+        run.stdout
+    );
 }

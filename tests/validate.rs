@@ -141,6 +141,10 @@ const CORPUS: &[Row] = &[
     row("chart-fails-in-helm", V, 0, None, "the HLD is valid"),
     row("chart-fails-in-helm", VR, 1, Some("component.yaml:3:5"), "this chart refuses to render"),
     row("chart-fails-in-helm", G, 2, Some("component.yaml:3:5"), "this chart refuses to render"),
+    // Valid YAML that leaves a value the chart reads null: the config line, not the template (issue 25).
+    row("config-leaves-a-value-null", V, 0, None, "the HLD is valid"),
+    row("config-leaves-a-value-null", VR, 1, Some("config/common.yaml:5:7"), "reads `.Values.image.tag`, but `config.image` in `config/common.yaml` has no value"),
+    row("config-leaves-a-value-null", G, 2, Some("config/common.yaml:5:7"), "reads `.Values.image.tag`, but `config.image` in `config/common.yaml` has no value"),
     row("duplicate-identity", VR, 1, Some("two/cm.yaml:1:1"), "`v1 ConfigMap settings` is produced twice"),
     row("duplicate-identity", G, 2, Some("two/cm.yaml:1:1"), "`v1 ConfigMap settings` is produced twice"),
     row("not-an-object", VR, 1, Some("manifests/app.yaml:1:"), "is not a Kubernetes object"),

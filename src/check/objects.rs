@@ -419,6 +419,7 @@ mod tests {
             objects,
             warnings: Vec::new(),
             origin: Default::default(),
+            rendering: None,
         }]
     }
 

@@ -41,12 +41,9 @@ fn compile_options(args: &RenderArgs, settings: &Settings) -> Result<CompileOpti
     Ok(CompileOptions {
         environments: Environments::new(&args.environments),
         helm: HelmSettings {
-            cache: match args.no_cache {
-                true => None,
-                false => {
-                    Some(Arc::new(RenderCache::new(&settings.cache_dir).with_remote(remote_cache(args, settings)?)))
-                }
-            },
+            cache: Some(Arc::new(
+                RenderCache::new(&settings.cache_dir, !args.no_cache).with_remote(remote_cache(args, settings)?),
+            )),
             ..settings.helm(&args.helm).map_err(|p| vec![p])?
         },
         hooks: match settings.hook_runner(args).map_err(|p| vec![p])? {

@@ -62,6 +62,24 @@ pub struct Component {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hld_commit_time: Option<String>,
     pub objects: Vec<Object>,
+    /// What a helm component's objects were rendered from; absent for other components, and
+    /// in records written before hldc kept it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub render: Option<Render>,
+}
+
+/// A helm component's inputs and what helm printed from them: a later run that renders the
+/// same inputs into another output (a chart generating a value per render: `randAlphaNum`)
+/// keeps the objects the output holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Render {
+    /// `sha256:<hex>` of everything the objects are made from besides helm's output: the
+    /// render cache's key (helm's version, the chart's files, the arguments, the values), the
+    /// config applied after rendering (patches, labels, annotations, namespace) and hldc's version.
+    pub inputs: String,
+    /// `sha256:<hex>` of the helm output the written objects were made from.
+    pub output: String,
 }
 
 /// Where a component's chart or manifests came from, as resolved.
@@ -211,6 +229,10 @@ mod tests {
                     name: "api".into(),
                     file: "api.yaml".into(),
                 }],
+                render: Some(Render {
+                    inputs: format!("sha256:{}", "1".repeat(64)),
+                    output: format!("sha256:{}", "2".repeat(64)),
+                }),
             }],
         };
         let text = record.to_text();

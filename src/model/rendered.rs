@@ -4,7 +4,7 @@
 use serde_yaml::Value;
 
 use crate::diag::{Location, Problem};
-use crate::model::record::{Source, TraceBlock};
+use crate::model::record::{Render, Source, TraceBlock};
 use crate::model::ObjectId;
 use crate::yaml::Document;
 
@@ -54,6 +54,20 @@ pub struct Rendered {
     pub warnings: Vec<Problem>,
     /// Its ring, trace block, sources and defining file: what stamps and the trace record say.
     pub origin: Origin,
+    /// A helm component's inputs and output digests, when its render key could be computed.
+    pub rendering: Option<Rendering>,
+}
+
+/// What a helm component was rendered from, for keeping its previous objects when the same
+/// inputs render differently (`stable.rs`).
+#[derive(Debug, Clone)]
+pub struct Rendering {
+    /// What the trace record keeps.
+    pub digests: Render,
+    /// The component's definition: a warning about its chart points there.
+    pub defined_at: Location,
+    /// The chart, as messages name it.
+    pub chart: String,
 }
 
 /// What a rendered component comes from, carried from `render` to the stamps, the record and

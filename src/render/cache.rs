@@ -17,6 +17,10 @@
 //! rendering as if it were not there. With `--cache-remote`, an OCI registry backs it
 //! (`fetch::registry`): a missing entry is pulled from there before helm starts, and a render
 //! is pushed there once made, so runners starting empty share what one of them rendered.
+//!
+//! The key is also what the trace record keeps of a helm component's inputs (`Render::inputs`,
+//! with the settings applied after rendering): `--no-cache` still computes it, reading and
+//! writing no render's entry (helm's version is kept as ever: it is no render).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -36,6 +40,8 @@ const HEADER: &str = "hldc-render sha256:";
 #[derive(Debug)]
 pub struct RenderCache {
     root: PathBuf,
+    /// Whether renders are read and written; without (`--no-cache`), only keys are computed.
+    reuse: bool,
     /// `helm version` by binary; `None` when it could not be told (then nothing is cached).
     helm_versions: Mutex<BTreeMap<PathBuf, Option<String>>>,
     /// `helm version` by binary as an earlier run kept it (`None`: not kept), read once.
@@ -64,10 +70,12 @@ pub struct Inputs<'a> {
 }
 
 impl RenderCache {
-    /// The cache under the source cache's directory (`hldc cache dir`).
-    pub fn new(cache_dir: &Path) -> RenderCache {
+    /// The cache under the source cache's directory (`hldc cache dir`); with `reuse` false it
+    /// computes keys and keeps helm's version, but reads and writes no render.
+    pub fn new(cache_dir: &Path, reuse: bool) -> RenderCache {
         RenderCache {
             root: cache_dir.to_path_buf(),
+            reuse,
             helm_versions: Mutex::default(),
             kept_versions: Mutex::default(),
             chart_digests: Mutex::default(),
@@ -85,9 +93,9 @@ impl RenderCache {
         self.remote.as_deref()
     }
 
-    /// The locked entry of a render; `None` when its key cannot be computed (an unreadable
-    /// chart, a helm that does not tell its version) or the entry cannot be locked.
-    pub fn entry(&self, helm: &Path, timeout: Duration, inputs: &Inputs) -> Option<Entry> {
+    /// The key of a render (hex sha256); `None` when it cannot be computed (an unreadable
+    /// chart, a helm that does not tell its version).
+    pub fn key(&self, helm: &Path, timeout: Duration, inputs: &Inputs) -> Option<String> {
         let version = self.helm_version(helm, timeout)?;
         let chart = memo(&self.chart_digests, inputs.chart, || chart_digest(inputs.chart))?;
         let mut hasher = Sha256::new();
@@ -99,9 +107,21 @@ impl RenderCache {
             hasher.update([0]);
         }
         hasher.update(inputs.values.as_bytes());
-        let key = hex(&hasher.finalize());
-        let lock = Cache::new(&self.root).lock_entry("render", &key).ok()?;
-        Some(Entry { path: self.root.join("render").join(&key), key, remote: self.remote.clone(), _lock: lock })
+        Some(hex(&hasher.finalize()))
+    }
+
+    /// The locked entry of a render's `key`; `None` without reuse, or when it cannot be locked.
+    pub fn entry(&self, key: &str) -> Option<Entry> {
+        if !self.reuse {
+            return None;
+        }
+        let lock = Cache::new(&self.root).lock_entry("render", key).ok()?;
+        Some(Entry {
+            path: self.root.join("render").join(key),
+            key: key.to_string(),
+            remote: self.remote.clone(),
+            _lock: lock,
+        })
     }
 
     /// Whether `entry` finds helm's version without starting helm (this run has it, or an
@@ -116,6 +136,7 @@ impl RenderCache {
         memo(&self.kept_versions, helm, || read(&self.version_entry(helm)?))
     }
 
+    /// Where `helm version` of this binary is kept (with reuse or without: it is no render).
     fn version_entry(&self, helm: &Path) -> Option<PathBuf> {
         Some(self.root.join("render").join("helm").join(binary_id(helm)?))
     }

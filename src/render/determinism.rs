@@ -1,5 +1,6 @@
 //! The determinism guard of `validate --rendered`: what differs between two renders of one
-//! component with identical inputs (a chart calling `now`, `randAlphaNum`, `uuidv4`, `lookup`).
+//! component with identical inputs (a chart calling `now`, `randAlphaNum`, `uuidv4`, `lookup`);
+//! `stable.rs` names the same between the written objects and a fresh render.
 
 use std::collections::BTreeMap;
 
@@ -14,9 +15,13 @@ const NAMED: usize = 10;
 /// The objects and fields that differ between two outputs of `helm template`, each as
 /// `` `<object>` at `<field>` ``, in output order; empty when they mean the same.
 pub fn differences(first: &str, second: &str) -> Vec<String> {
-    let (first, second) = (objects(first), objects(second));
+    between(&objects(first), &objects(second))
+}
+
+/// What `differences` names, between two sets of objects by identity.
+pub fn between(first: &BTreeMap<String, Value>, second: &BTreeMap<String, Value>) -> Vec<String> {
     let mut found = Vec::new();
-    for (id, value) in &first {
+    for (id, value) in first {
         match second.get(id) {
             Some(other) => {
                 let mut paths = Vec::new();

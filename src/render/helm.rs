@@ -12,14 +12,19 @@ use crate::yaml::{manifests, Document};
 
 use super::cache::{Entry, Inputs};
 use super::determinism;
+use super::values_error;
 use super::HelmSettings;
 
-pub fn render(
-    planned: &Planned,
-    chart: &Chart,
-    sources: &Sources,
-    settings: &HelmSettings,
-) -> Result<(Vec<Document>, Vec<Problem>), Problem> {
+/// What `helm template` printed for a component, parsed.
+pub struct Output {
+    pub documents: Vec<Document>,
+    pub warnings: Vec<Problem>,
+    /// The render cache's key of the render and sha256 of helm's output; `None` without a
+    /// render cache (`validate`) or when the key cannot be computed.
+    pub digests: Option<(String, String)>,
+}
+
+pub fn render(planned: &Planned, chart: &Chart, sources: &Sources, settings: &HelmSettings) -> Result<Output, Problem> {
     let name = planned.node.name();
     let Some(helm) = &settings.binary else {
         return Err(Problem::error("hldc::helm::missing", format!("component `{name}` is a helm chart, but no `helm` binary was found"))
@@ -38,9 +43,9 @@ pub fn render(
     arguments.extend(options.include_crds.then(|| "--include-crds".to_string()));
     arguments.extend(options.skip_tests.then(|| "--skip-tests".to_string()));
     arguments.extend(options.api_versions.iter().flat_map(|version| ["--api-versions".to_string(), version.clone()]));
-    let entry = || {
+    let key = || {
         settings.cache.as_ref().and_then(|cache| {
-            cache.entry(
+            cache.key(
                 helm,
                 settings.timeout,
                 &Inputs { release: &release, chart: &chart.dir, arguments: &arguments, values: &values },
@@ -65,19 +70,24 @@ pub fn render(
     // should start helm only for what no runner rendered.
     let speculate = !settings.twice
         && settings.cache.as_ref().is_some_and(|cache| !cache.knows_version(helm) && cache.remote().is_none());
-    let (entry, early) = if speculate {
-        std::thread::scope(|scope| match std::thread::Builder::new().spawn_scoped(scope, entry) {
+    let (key, early) = if speculate {
+        std::thread::scope(|scope| match std::thread::Builder::new().spawn_scoped(scope, key) {
             Ok(keyed) => {
                 let rendered = template();
                 (keyed.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), Some(rendered))
             }
-            Err(_) => (entry(), None),
+            Err(_) => (key(), None),
         })
     } else {
-        (entry(), None)
+        (key(), None)
+    };
+    let entry = key.as_deref().and_then(|key| settings.cache.as_ref()?.entry(key));
+    let parsed = |output: String, warnings: Vec<Problem>| -> Result<Output, Problem> {
+        let digests = key.clone().map(|key| (key, crate::fetch::cache::sha256_hex(output.as_bytes())));
+        Ok(Output { documents: parse(output)?, warnings, digests })
     };
     if let Some(output) = entry.as_ref().and_then(Entry::get) {
-        return Ok((parse(output)?, Vec::new()));
+        return parsed(output, Vec::new());
     }
     let output = match early {
         Some(rendered) => rendered?,
@@ -98,7 +108,7 @@ pub fn render(
     if let Some(entry) = &entry {
         entry.put(&output);
     }
-    Ok((parse(output)?, problems))
+    parsed(output, problems)
 }
 
 /// Two renders with identical inputs differed: in GitOps, every generate would change the
@@ -118,16 +128,17 @@ fn nondeterministic(planned: &Planned, chart: &Chart, differences: &[String]) ->
     )
     .at(planned.node.definition.location())
     .label("rendered twice, with identical inputs")
-    .help("the chart calls something that changes per render (`now`, `randAlphaNum`, `uuidv4`, `genCA`, `lookup`); set the value it generates in this component's config. Until then `generate` keeps the first render in its render cache, so output stays stable on one machine, but not on another with an empty cache (CI)")
+    .help("the chart calls something that changes per render (`now`, `randAlphaNum`, `uuidv4`, `genCA`, `lookup`); set the value it generates in this component's config. Until then `generate` and `diff` keep the objects already written while the chart and the component's config do not change, and warn")
 }
 
 fn failed(planned: &Planned, chart: &Chart, reason: String) -> Problem {
-    Problem::error(
-        "hldc::helm::failed",
-        format!("helm failed to render component `{}` (chart `{}`): {reason}", planned.node.name(), chart.display),
-    )
-    .at(planned.node.definition.location())
-    .label("this component")
+    Problem::error("hldc::helm::failed", format!("{}: {reason}", subject(planned, chart)))
+        .at(planned.node.definition.location())
+        .label("this component")
+}
+
+fn subject(planned: &Planned, chart: &Chart) -> String {
+    format!("helm failed to render component `{}` (chart `{}`)", planned.node.name(), chart.display)
 }
 
 fn failure_problem(planned: &Planned, chart: &Chart, helm: &Path, failure: Failure) -> Problem {
@@ -140,9 +151,14 @@ fn failure_problem(planned: &Planned, chart: &Chart, helm: &Path, failure: Failu
         }
         Failure::Timeout(_) => failed(planned, chart, failure.to_string())
             .help("the chart may loop or wait on something; raise `--helm-timeout` if it is just slow"),
-        Failure::Exit { stderr, .. } => failed(planned, chart, failure.to_string())
-            .detail(stderr.clone())
-            .help("read helm's message above; check the chart and the values under `config:` for this component"),
+        Failure::Exit { stderr, .. } => values_error::trace(
+            failed(planned, chart, failure.to_string())
+                .detail(stderr.clone())
+                .help("read helm's message above; check the chart and the values under `config:` for this component"),
+            &subject(planned, chart),
+            stderr,
+            &planned.layers,
+        ),
         Failure::Input(_) => failed(planned, chart, failure.to_string())
             .help("helm reads all of its values; check that `--helm` names a helm 3 or 4 binary"),
         Failure::Output(_) | Failure::Wait(_) => Problem::error(

@@ -8,7 +8,9 @@ mod helm;
 mod hooks;
 mod kustomize;
 mod origin;
+mod stable;
 mod static_files;
+mod values_error;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -18,7 +20,8 @@ use serde_yaml::Value;
 
 use crate::diag::Problem;
 use crate::model::plan::Planned;
-use crate::model::rendered::{Object, Rendered};
+use crate::model::record::Render;
+use crate::model::rendered::{Object, Rendered, Rendering};
 use crate::model::ComponentType;
 use crate::sources::{Chart, Sources};
 use crate::yaml::Document;
@@ -26,6 +29,7 @@ use crate::yaml::Document;
 pub use cache::RenderCache;
 pub use hooks::{hooks_of, refuse_hooks, run_hooks, Hook, HookRunner, HookStage};
 pub use kustomize::check_directory as check_kustomize_directory;
+pub use stable::keep_previous;
 
 /// How to run helm, and kustomize (bounded by the same timeout).
 #[derive(Debug, Clone)]
@@ -35,7 +39,9 @@ pub struct HelmSettings {
     pub timeout: Duration,
     /// `None` when none was configured or found on PATH.
     pub kustomize: Option<Kustomize>,
-    /// Where rendered output is kept and reused; `None` starts helm for every component.
+    /// The render cache: each helm render's key (the trace record keeps it, so a chart that
+    /// renders differently from the same inputs keeps its output), and with reuse the outputs
+    /// kept under it. `None` (`validate --rendered`): no keys, helm started for every component.
     pub cache: Option<Arc<RenderCache>>,
     /// Render each helm component twice and report what differs (`validate --rendered`).
     pub twice: bool,
@@ -61,6 +67,7 @@ pub fn render(
     let Some(file) = planned.output_file() else {
         return Ok(None);
     };
+    let mut rendering = None;
     let (documents, mut warnings) = match planned.node.component_type() {
         ComponentType::Component => return Ok(None),
         ComponentType::Static => {
@@ -74,7 +81,13 @@ pub fn render(
                     format!("the chart of `{}` was not prepared", planned.node.path),
                 )
             })?;
-            helm::render(planned, chart, sources, helm)?
+            let output = helm::render(planned, chart, sources, helm)?;
+            rendering = output.digests.map(|(key, output)| Rendering {
+                digests: Render { inputs: inputs_digest(&key, planned), output: format!("sha256:{output}") },
+                defined_at: planned.node.definition.location(),
+                chart: chart.display.clone(),
+            });
+            (output.documents, output.warnings)
         }
         ComponentType::Kustomize => (kustomize::render(planned, sources, helm)?, Vec::new()),
     };
@@ -84,7 +97,31 @@ pub fn render(
     let objects = documents.into_iter().map(|d| into_object(d, from_helm)).collect::<Result<Vec<_>, _>>()?;
     let inject_namespace = planned.config.namespace.clone().filter(|_| planned.config.inject_namespace);
     let origin = origin::of(planned, sources);
-    Ok(Some(Rendered { component: planned.node.path.clone(), file, inject_namespace, objects, warnings, origin }))
+    Ok(Some(Rendered {
+        component: planned.node.path.clone(),
+        file,
+        inject_namespace,
+        objects,
+        warnings,
+        origin,
+        rendering,
+    }))
+}
+
+/// `sha256:<hex>` of what a helm component's objects are made from besides helm's output: the
+/// render key, the merged config (what the transforms after rendering read: patches, labels,
+/// annotations, namespace; the values and `helm:` are in the key already) and hldc's version
+/// (which transforms them). Not `trace`, which only stamps (CI changes it on every build), nor
+/// `subcomponents`, the children's config.
+fn inputs_digest(render_key: &str, planned: &Planned) -> String {
+    let mut config = crate::layer::merge_stack(&planned.layers);
+    if let Value::Mapping(map) = &mut config {
+        map.remove("trace");
+        map.remove("subcomponents");
+    }
+    let config = crate::emit::yaml::to_string(&config);
+    let text = [render_key, env!("CARGO_PKG_VERSION"), &config].join("\0");
+    format!("sha256:{}", crate::fetch::cache::sha256_hex(text.as_bytes()))
 }
 
 fn into_object(document: Document, from_helm: bool) -> Result<Object, Problem> {

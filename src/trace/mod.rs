@@ -103,6 +103,7 @@ pub fn trace(components: &mut [Rendered], target: &Environments, git: &HldGit, o
                     file: component.file.clone(),
                 })
                 .collect(),
+            render: component.rendering.as_ref().map(|rendering| rendering.digests.clone()),
         }
     };
     let mut entries: Vec<record::Component> = components.par_iter_mut().map(record_entry).collect();
