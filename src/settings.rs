@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::cli::{Cli, ColorChoice, FetchArgs, HelmArgs, RenderArgs};
 use crate::diag::Problem;
+use crate::diagnostics::Rules;
 use crate::fetch::{FetchOptions, Progress, SshAgent, DEFAULT_MAX_DOWNLOAD};
 use crate::render::{HelmSettings, HookRunner, Kustomize};
 
@@ -30,6 +31,8 @@ pub struct Settings {
     /// How many components render at once (`--jobs`), so how many helm processes run; one per
     /// core when `None`.
     pub jobs: Option<u16>,
+    /// The warnings `-A` allows and `-D` denies, over hldc.yaml's `diagnostics:`.
+    pub diagnostics: Rules,
 }
 
 /// What the pipeline (its flags and environment, never the HLD) lets fetches use.
@@ -78,7 +81,7 @@ const SSH_AGENT: &str = "SSH_AUTH_SOCK";
 /// How much a command says besides its data and its problems.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verbosity {
-    /// `-q`: errors and warnings only.
+    /// `-q`: errors only.
     Quiet,
     Normal,
     /// `-v`: details a summary line leaves out.
@@ -171,6 +174,7 @@ impl Settings {
             verbosity,
             access,
             jobs: cli.command.render().and_then(|args| args.jobs),
+            diagnostics: Rules { allow: cli.global.allow.clone(), deny: cli.global.deny.clone() },
         }
     }
 

@@ -8,9 +8,11 @@ use crate::check;
 use crate::cli::RenderArgs;
 use crate::compile::{CompileOptions, HookPolicy};
 use crate::diag::Problem;
+use crate::diagnostics::Policy;
 use crate::model::environments::Environments;
 use crate::render::{HelmSettings, RenderCache};
 use crate::settings::Settings;
+use crate::sources::Sources;
 
 pub mod add;
 pub mod cache;
@@ -48,7 +50,15 @@ fn compile_options(args: &RenderArgs, settings: &Settings) -> Result<CompileOpti
         },
         kube_version: check::kube::default_version(),
         jobs: settings.jobs,
+        diagnostics: settings.diagnostics.clone(),
     })
+}
+
+/// The run's diagnostics policy: hldc.yaml's `diagnostics:` (when the file reads: when it does
+/// not, the command reports that), the flags over it.
+fn policy(settings: &Settings, sources: &Sources) -> Policy {
+    let project = crate::project::load(sources).map(|project| project.diagnostics).unwrap_or_default();
+    Policy { flags: settings.diagnostics.clone(), project }
 }
 
 /// `infra.jaeger` as component names; none for an absent option.

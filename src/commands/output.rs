@@ -1,9 +1,12 @@
 //! The one output layer: a command's result printed as people or tools asked for it, and its
 //! problems on stderr.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use crate::cli::{DiffFormat, OutputFormat, TraceFormat};
 use crate::diag::{self, Problem};
-use crate::settings::Settings;
+use crate::diagnostics::Policy;
+use crate::settings::{Settings, Verbosity};
 
 /// How a result is printed: every command's `--output` means one of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,9 +74,31 @@ pub fn json_report(ok: bool, mut fields: serde_json::Map<String, serde_json::Val
     serde_json::to_string_pretty(&fields).unwrap_or_default()
 }
 
-/// Prints problems to stderr, warnings and errors alike.
+/// Prints problems to stderr: every error; the warnings unless `-q`, and without `-v` each code
+/// once, with how many more like it there are (ten objects of an API version the default
+/// Kubernetes no longer serves make one warning, not ten).
 pub fn report(problems: &[Problem], settings: &Settings) {
-    for problem in problems {
-        eprint!("{}", diag::render(problem, settings.color));
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for warning in problems.iter().filter(|p| !p.is_error()) {
+        *counts.entry(warning.code).or_default() += 1;
     }
+    let mut said = BTreeSet::new();
+    for problem in problems {
+        let summarized = !problem.is_error() && settings.verbosity == Verbosity::Normal;
+        if !problem.is_error() && settings.verbosity == Verbosity::Quiet || summarized && !said.insert(problem.code) {
+            continue;
+        }
+        eprint!("{}", diag::render(problem, settings.color));
+        let more = counts.get(problem.code).map_or(0, |count| count - 1);
+        if summarized && more > 0 {
+            eprintln!("  … and {more} more like it (`-v` shows each)");
+        }
+    }
+}
+
+/// Judges warnings by the run's `policy` (`diagnostics.rs`), then reports them; a denied one
+/// stops the command: it is returned with the others, for `lib.rs` to print with exit code 2.
+pub fn warn(warnings: Vec<Problem>, policy: &Policy, settings: &Settings) -> Result<(), Vec<Problem>> {
+    report(&policy.judge(warnings)?, settings);
+    Ok(())
 }
