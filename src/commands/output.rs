@@ -75,22 +75,27 @@ pub fn json_report(ok: bool, mut fields: serde_json::Map<String, serde_json::Val
 }
 
 /// Prints problems to stderr: every error; the warnings unless `-q`, and without `-v` each code
-/// once, with how many more like it there are (ten objects of an API version the default
-/// Kubernetes no longer serves make one warning, not ten).
+/// once per component, with how many more like it there are (ten objects of an API version the
+/// default Kubernetes no longer serves make one warning, not ten). Warnings about no component
+/// (the tree, the pipeline) are each said: they are about different things.
 pub fn report(problems: &[Problem], settings: &Settings) {
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for warning in problems.iter().filter(|p| !p.is_error()) {
-        *counts.entry(warning.code).or_default() += 1;
+    let summarize = settings.verbosity == Verbosity::Normal;
+    fn group(problem: &Problem, summarize: bool) -> Option<(&'static str, &str)> {
+        problem.component.as_deref().filter(|_| summarize && !problem.is_error()).map(|path| (problem.code, path))
+    }
+    let mut counts: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for key in problems.iter().filter_map(|problem| group(problem, summarize)) {
+        *counts.entry(key).or_default() += 1;
     }
     let mut said = BTreeSet::new();
     for problem in problems {
-        let summarized = !problem.is_error() && settings.verbosity == Verbosity::Normal;
-        if !problem.is_error() && settings.verbosity == Verbosity::Quiet || summarized && !said.insert(problem.code) {
+        let key = group(problem, summarize);
+        if !problem.is_error() && settings.verbosity == Verbosity::Quiet || key.is_some_and(|key| !said.insert(key)) {
             continue;
         }
         eprint!("{}", diag::render(problem, settings.color));
-        let more = counts.get(problem.code).map_or(0, |count| count - 1);
-        if summarized && more > 0 {
+        let more = key.and_then(|key| counts.get(&key)).map_or(0, |count| count - 1);
+        if more > 0 {
             eprintln!("  … and {more} more like it (`-v` shows each)");
         }
     }
