@@ -30,13 +30,24 @@ pub struct Cli {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
-    /// Print only errors and warnings: no progress, no summary lines
+    /// Print only errors: no warnings, no progress, no summary lines
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 
-    /// Say more (e.g. every stale file `generate` removed)
+    /// Say more (e.g. every stale file `generate` removed, every warning a run repeats)
     #[arg(short, long, global = true)]
     pub verbose: bool,
+
+    /// Never say this warning (a code such as `hldc::kube::not-served`, or `warnings` for all);
+    /// decides before hldc.yaml's `diagnostics`. Repeatable
+    #[arg(short = 'A', long = "allow", value_name = "CODE", global = true, value_parser = diagnostic_code)]
+    pub allow: Vec<String>,
+
+    /// Make this warning an error, which stops the command before it writes anything (`-D
+    /// warnings` for all); decides before hldc.yaml's `diagnostics`, and over `-A` for the same
+    /// code. Repeatable
+    #[arg(short = 'D', long = "deny", value_name = "CODE", global = true, value_parser = diagnostic_code)]
+    pub deny: Vec<String>,
 
     /// Colour in messages: `auto` (only on a terminal, and not when NO_COLOR is set), `always`, `never`
     #[arg(long, value_enum, value_name = "WHEN", global = true, default_value_t = ColorChoice::Auto)]
@@ -45,6 +56,17 @@ pub struct GlobalArgs {
     /// The same as `--color never`
     #[arg(long, global = true, hide = true)]
     pub no_color: bool,
+}
+
+/// `hldc::area::what` (as `warning[...]` prints it), or `warnings`: what `-A` and `-D` take, as
+/// `schemas/project.schema.json` says of `diagnostics:`.
+fn diagnostic_code(text: &str) -> Result<String, String> {
+    let part = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let code = matches!(text.split("::").collect::<Vec<_>>()[..], ["hldc", area, what] if part(area) && part(what));
+    match code || text == "warnings" {
+        true => Ok(text.to_string()),
+        false => Err("not a diagnostic code: write it as printed in `warning[...]`, e.g. `hldc::kube::not-served`, or `warnings` for every warning".into()),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use crate::check;
 use crate::check::provenance::ConfigLayers;
 use crate::diag::Problem;
+use crate::diagnostics::{Policy, Rules};
 use crate::emit;
 use crate::load;
 use crate::model::environments::{Environments, Selection};
@@ -37,6 +38,8 @@ pub struct CompileOptions {
     pub kube_version: &'static str,
     /// How many components render at once (`Settings::jobs`).
     pub jobs: Option<u16>,
+    /// The warnings the flags allow and deny (`Settings::diagnostics`), over hldc.yaml's.
+    pub diagnostics: Rules,
 }
 
 /// What to do with the hooks components declare (shell commands, so never run by default).
@@ -144,10 +147,10 @@ pub fn compile_loaded(
     // Said once for a component's rings, and for a container's every child.
     add_once(
         &mut warnings,
-        planned
-            .iter()
-            .flat_map(|p| check::tree::check_inject_namespace(p).into_iter().chain(check::tree::unused_settings(p)))
-            .map(Problem::into_warning),
+        planned.iter().flat_map(|p| {
+            let found = check::tree::check_inject_namespace(p).into_iter().chain(check::tree::unused_settings(p));
+            found.map(|problem| problem.into_warning().component(&p.node.path))
+        }),
     );
     // Fetch every remote source up front, in parallel, instead of one by one while rendering.
     let entries: Vec<_> =
@@ -201,7 +204,8 @@ pub fn compile_loaded(
         match result {
             Ok(Some(mut component)) => {
                 crate::ring::rename::rename_for_ring(component_plan, &mut component);
-                warnings.append(&mut component.warnings);
+                let path = &component.component;
+                warnings.extend(component.warnings.drain(..).map(|warning| warning.component(path)));
                 rendered.push(component);
                 overlays.push(crate::patch::Overlays::of(&component_plan.layers));
             }
@@ -215,7 +219,12 @@ pub fn compile_loaded(
     // The project's rules come last: they decide over hldc's own (the route kinds).
     let rules: Vec<_> = crate::route::scope_rules().into_iter().chain(project.scopes.iter().cloned()).collect();
     let scopes = Scopes::new(options.kube_version, &rules, &rendered, &crds).map_err(|p| vec![p])?;
-    warnings.extend(scopes.unknown_kinds(rendered.iter().flat_map(|r| &r.objects)));
+    // Per component, so that `diagnostics.components` can allow it for one and not another.
+    warnings.extend(
+        rendered
+            .iter()
+            .flat_map(|r| scopes.unknown_kinds(&r.objects).into_iter().map(|warning| warning.component(&r.component))),
+    );
     warnings.extend(transform::drop_cluster_scoped_namespaces(&mut rendered, &scopes));
     let patch_problems = crate::patch::apply_all(&mut rendered, &overlays, &scopes, options.kube_version);
     if !patch_problems.is_empty() {
@@ -381,6 +390,9 @@ pub fn compile_targets(
     if let Some(warning) = git.as_ref().and_then(|git| git.warning.clone()) {
         warnings.insert(git_warning_at, warning);
     }
+    // Before the caller commits anything: a denied warning stops the run like any error.
+    let policy = Policy { flags: options.diagnostics.clone(), project: project.diagnostics.clone() };
+    let warnings = policy.judge(warnings)?;
     Ok(Checked { targets, records, after_generate, unchecked, warnings })
 }
 

@@ -116,6 +116,9 @@ pub struct Problem {
     pub related: Vec<Problem>,
     /// Captured output of a failing tool (helm's stderr), shown verbatim.
     pub detail: Option<String>,
+    /// The path of the component the problem is about, when it is about one's output or
+    /// config: what `hldc.yaml`'s `diagnostics.components` rules match.
+    pub component: Option<String>,
 }
 
 impl Problem {
@@ -155,6 +158,7 @@ impl Problem {
             help: None,
             related: Vec::new(),
             detail: None,
+            component: None,
         }
     }
 
@@ -196,6 +200,11 @@ impl Problem {
     pub fn detail(mut self, detail: impl Into<String>) -> Problem {
         let detail = detail.into();
         self.detail = (!detail.trim().is_empty()).then_some(detail);
+        self
+    }
+
+    pub fn component(mut self, path: impl Into<String>) -> Problem {
+        self.component = Some(path.into());
         self
     }
 

@@ -20,6 +20,7 @@ pub mod commands;
 pub mod compile;
 pub mod crds;
 pub mod diag;
+pub mod diagnostics;
 pub mod diff;
 pub mod edit;
 pub mod emit;
@@ -71,6 +72,8 @@ pub fn main() -> ExitCode {
     match run(&cli.command, &settings) {
         Ok(code) => code,
         Err(problems) => {
+            // Problems that stopped a command: its errors, and warnings said with them.
+            let problems = diagnostics::Policy::of_flags(&settings.diagnostics).apply(problems);
             report(&problems, &settings);
             if cli.command.reports_json() {
                 println!("{}", json_report(false, serde_json::Map::new(), &problems));

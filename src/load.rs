@@ -46,11 +46,13 @@ pub fn load_partial(sources: &Sources, selection: &Selection) -> (Option<Hld>, V
     let root_dir = sources.hld_root().to_path_buf();
     let mut environments = BTreeSet::from(["common".to_string()]);
     let mut outer_configs = BTreeMap::new();
+    let mut fabrikate_spellings = Vec::new();
     let root = read_component_dir(sources, &root_dir, &mut problems).and_then(|(document, spec)| {
         let mut loader = Loader {
             sources,
             selection,
             problems: &mut problems,
+            fabrikate_spellings: &mut fabrikate_spellings,
             environments: &mut environments,
             homes: vec![root_dir.clone()],
             components: 1,
@@ -92,6 +94,7 @@ pub fn load_partial(sources: &Sources, selection: &Selection) -> (Option<Hld>, V
         environments,
         clusters: BTreeSet::new(),
         selection: selection.clone(),
+        fabrikate_spellings,
     });
     (hld, problems.into_vec())
 }
@@ -100,6 +103,8 @@ struct Loader<'a> {
     sources: &'a Sources,
     selection: &'a Selection,
     problems: &'a mut Problems,
+    /// Warnings about Fabrikate's spellings hldc accepts (`Hld::fabrikate_spellings`).
+    fabrikate_spellings: &'a mut Vec<Problem>,
     /// Environment names seen in config file names, readable or not.
     environments: &'a mut BTreeSet<String>,
     /// Directories of the components currently being loaded, to detect cycles.
@@ -300,7 +305,8 @@ impl Loader<'_> {
         true
     }
 
-    /// Warnings for Fabrikate fields hldc accepts but treats differently.
+    /// Warnings for Fabrikate fields hldc accepts but treats differently: kept apart, for
+    /// `validate` to say (`Hld::fabrikate_spellings`).
     fn check_definition(&mut self, definition: &Declared) {
         let spec = &definition.spec;
         if spec.generator.is_some() {
@@ -309,7 +315,7 @@ impl Loader<'_> {
             } else {
                 "rename `generator` to `type`"
             };
-            self.problems.push(
+            self.fabrikate_spellings.push(
                 Problem::warning(
                     "hldc::component::generator",
                     format!("`generator` is Fabrikate's old name for `type` (in `{}`)", spec.name),
@@ -319,7 +325,7 @@ impl Loader<'_> {
             );
         }
         if spec.repositories.is_some() {
-            self.problems.push(
+            self.fabrikate_spellings.push(
                 Problem::warning(
                     "hldc::component::repositories",
                     format!("`repositories` is deprecated and ignored (in `{}`)", spec.name),

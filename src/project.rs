@@ -37,6 +37,9 @@ pub struct Project {
     /// dependencies; `fetch::Mirrors`).
     #[serde(default)]
     pub mirrors: BTreeMap<String, String>,
+    /// The warnings this HLD allows and denies (`diagnostics.rs`).
+    #[serde(default)]
+    pub diagnostics: crate::diagnostics::Diagnostics,
     /// `hldc.yaml` itself, to point at its entries.
     #[serde(skip)]
     pub document: Option<std::sync::Arc<Document>>,
@@ -202,6 +205,7 @@ pub fn load(sources: &Sources) -> Result<Project, Vec<Problem>> {
     problems.extend(duplicate_scopes(&project, &document));
     problems.extend(bad_mirrors(&project, &document));
     problems.extend(clashing_names(&project, &document));
+    problems.extend(contradicting_diagnostics(&project, &document));
     project.document = Some(document);
     if problems.has_errors() {
         Err(problems.into_vec())
@@ -224,6 +228,30 @@ fn bad_mirrors(project: &Project, document: &Document) -> Vec<Problem> {
             )
         })
         .collect()
+}
+
+/// A code both allowed and denied in one block of `diagnostics:`: which one was meant?
+fn contradicting_diagnostics(project: &Project, document: &Document) -> Vec<Problem> {
+    let diagnostics = &project.diagnostics;
+    let top = std::iter::once((vec![Segment::Key("diagnostics".into())], diagnostics.rules()));
+    let components = diagnostics.components.iter().map(|(key, rules)| {
+        let at = ["diagnostics", "components", key.as_str()].map(|k| Segment::Key(k.to_string())).to_vec();
+        (at, rules.clone())
+    });
+    let mut problems = Vec::new();
+    for (at, rules) in top.chain(components) {
+        for code in rules.contradictions() {
+            problems.push(
+                Problem::error(
+                    "hldc::project::allowed-and-denied",
+                    format!("`{PROJECT_FILE}` both allows and denies `{code}`"),
+                )
+                .at(document.value_location(&at))
+                .help(format!("keep `{code}` in `allow` or in `deny`, not both")),
+            );
+        }
+    }
+    problems
 }
 
 /// Two entries for one kind: whichever came last would win, silently.

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::cli::{Cli, ColorChoice, FetchArgs, HelmArgs, RenderArgs};
 use crate::diag::Problem;
+use crate::diagnostics::Rules;
 use crate::fetch::{FetchOptions, Progress, SshAgent, DEFAULT_MAX_DOWNLOAD};
 use crate::render::{HelmSettings, HookRunner, Kustomize};
 
@@ -34,6 +35,8 @@ pub struct Settings {
     /// (HLDC_CACHE_REMOTE_USER, HLDC_CACHE_REMOTE_PASSWORD).
     pub cache_remote: Option<String>,
     pub cache_remote_credentials: crate::fetch::registry::Credentials,
+    /// The warnings `-A` allows and `-D` denies, over hldc.yaml's `diagnostics:`.
+    pub diagnostics: Rules,
 }
 
 /// What the pipeline (its flags and environment, never the HLD) lets fetches use.
@@ -82,7 +85,7 @@ const SSH_AGENT: &str = "SSH_AUTH_SOCK";
 /// How much a command says besides its data and its problems.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verbosity {
-    /// `-q`: errors and warnings only.
+    /// `-q`: errors only.
     Quiet,
     Normal,
     /// `-v`: details a summary line leaves out.
@@ -182,6 +185,7 @@ impl Settings {
                 user: std::env::var("HLDC_CACHE_REMOTE_USER").ok().filter(|v| !v.is_empty()),
                 password: std::env::var("HLDC_CACHE_REMOTE_PASSWORD").ok().filter(|v| !v.is_empty()),
             },
+            diagnostics: Rules { allow: cli.global.allow.clone(), deny: cli.global.deny.clone() },
         }
     }
 

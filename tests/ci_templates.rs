@@ -1,6 +1,6 @@
 //! `examples/ci/`: every template is YAML its CI system accepts (against the trimmed schemas in
 //! `tests/ci-schemas/`), holds its pipeline's hldc steps, and every hldc command line in it
-//! parses with the real CLI.
+//! parses with the real CLI. And `.pre-commit-hooks.yaml`, the hook HLD repositories run.
 
 mod common;
 
@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Parser;
 use common::commands::hldc_command_lines;
-use common::repo;
+use common::{hldc, repo, write_files};
 use hldc::cli::{Cli, Command, DiffFormat};
 
 fn templates() -> Vec<PathBuf> {
@@ -161,5 +161,51 @@ fn every_template_runs_its_pipelines_hldc_steps_and_each_line_parses() {
         } else {
             panic!("{shown}: not one of the three pipelines");
         }
+    }
+}
+
+/// Whether pre-commit runs `hook` on a commit changing `path`: its `files` and `exclude`
+/// patterns, read as Python's `re.search` reads them (neither: every file).
+fn pre_commit_runs(hook: &serde_yaml::Value, path: &str) -> bool {
+    let pattern = |key: &str| hook.get(key).and_then(|p| p.as_str()).map(|p| regex::Regex::new(p).unwrap());
+    pattern("files").is_none_or(|files| files.is_match(path)) && pattern("exclude").is_none_or(|ex| !ex.is_match(path))
+}
+
+#[test]
+fn the_pre_commit_hook_runs_on_every_file_hldc_reads_and_fails_an_invalid_hldc_yaml() {
+    let text = std::fs::read_to_string(repo().join(".pre-commit-hooks.yaml")).unwrap();
+    let hooks: Vec<serde_yaml::Value> = serde_yaml::from_str(&text).unwrap();
+    assert_eq!(hooks.len(), 2);
+    // What hldc reads: the project, lock and access files, component and config files, but also
+    // static manifests, CRDs hldc.yaml names, local charts, and what .gitignore hides from it.
+    let read = [
+        "hldc.yaml",
+        "hldc.lock",
+        "access.yaml",
+        "component.yaml",
+        "component.json",
+        "config/common.yaml",
+        "infra/prometheus/config/prod.json",
+        "services/web/manifests/deployment.yaml",
+        "crds/widgets.yaml",
+        "charts/app/values.yaml",
+        "charts/app/templates/deployment.yaml",
+        ".gitignore",
+    ];
+    let hld = tempfile::tempdir().unwrap();
+    write_files(
+        hld.path(),
+        &[("component.yaml", "name: hld\nsubcomponents: []\n"), ("hldc.yaml", "enviroments: {prod: {}}\n")],
+    );
+    for hook in &hooks {
+        let id = hook["id"].as_str().unwrap();
+        for path in read {
+            assert!(pre_commit_runs(hook, path), "hook {id} skips a commit changing {path}");
+        }
+        assert_eq!(hook["pass_filenames"].as_bool(), Some(false), "{id}: validate reads the whole HLD");
+        let entry: Vec<&str> = hook["entry"].as_str().unwrap().split_whitespace().collect();
+        assert_eq!(entry, ["hldc", "validate"], "{id}");
+        // What pre-commit then runs, in the repository root: the unknown key fails the commit.
+        hldc(hld.path(), &entry[1..]).assert_code(1).assert_stderr_contains("error[hldc::schema::");
     }
 }

@@ -23,7 +23,7 @@ fn the_first_two_commands_are_generate_on_the_example_and_the_ci_test_command() 
     assert!(matches!(cli.command, hldc::cli::Command::Generate(_)), "{generate}");
     assert!(generate.contains("-C examples/fabrikam-trivia"), "{generate}");
     let ci = std::fs::read_to_string(repo().join(".ci/run")).unwrap();
-    assert_eq!(ci.lines().last().unwrap(), lines[1], "the README's second command is not what .ci/run runs");
+    assert!(ci.lines().any(|line| line == lines[1]), "the README's second command is not what .ci/run runs");
 }
 
 /// One `$ command` of the tour and the lines shown after it.

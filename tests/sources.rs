@@ -90,6 +90,23 @@ fn git_tag_sha_and_branch_pins() {
 }
 
 #[test]
+fn a_source_is_said_only_when_fetched_over_the_network() {
+    let fixture = Fixture::new();
+    let (repo, _) = manifests_repo(&fixture.dir.path().join("remote"));
+    static_git_hld(&fixture, &repo.file_url(), "    version: v1\n");
+    // `CI=true`: progress as plain lines.
+    let first = fixture.run(&["generate"]).assert_code(0);
+    first.assert_stderr_contains("fetching git ").assert_stderr_contains("fetched git ");
+    for args in [&["generate"][..], &["generate", "--offline"], &["generate", "--locked"], &["tree"]] {
+        let warm = fixture.run(args).assert_code(0);
+        assert!(!warm.stderr.contains("fetch"), "{args:?} with the lock and a warm cache:\n{}", warm.stderr);
+    }
+    // Outside a git work tree nothing is stamped with a commit: the pipeline knows, and allows it.
+    let quiet = fixture.run(&["generate", "-A", "hldc::trace::no-commit"]).assert_code(0);
+    assert_eq!(quiet.stderr, "wrote 1 file to ./generated/common\n");
+}
+
+#[test]
 fn a_branch_moves_only_after_update() {
     let fixture = Fixture::new();
     let (repo, first) = manifests_repo(&fixture.dir.path().join("remote"));

@@ -111,6 +111,7 @@ fn check_component(
             }
         }
         for (at, problem) in found {
+            let problem = problem.component(&component.component);
             if !named && problem.code == "hldc::kube::not-served" {
                 report.unserved_by_default.push(problem);
                 continue;

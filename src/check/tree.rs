@@ -20,7 +20,7 @@ const YAML11_BOOLEANS: [&str; 16] =
 
 /// Problems of the tree that do not depend on the environment.
 pub fn check_tree(hld: &Hld, hooks_allowed: bool) -> Vec<Problem> {
-    let mut problems = Vec::new();
+    let mut problems = hld.fabrikate_spellings.clone();
     problems.extend(unknown_subcomponents(hld));
     for node in hld.root.walk() {
         for document in node.configs.values() {

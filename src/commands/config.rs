@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use super::output::{self, report, Printable};
+use super::output::{self, warn, Printable};
 use super::Ran;
 use crate::cli::ConfigArgs;
 use crate::ops;
@@ -12,7 +12,8 @@ use crate::settings::Settings;
 pub fn run(args: &ConfigArgs, settings: &Settings) -> Ran {
     let helm = settings.helm(&args.helm).map_err(|p| vec![p])?;
     let (sources, warnings) = ops::remote::open(settings, settings.fetch(&args.fetch, &helm).map_err(|p| vec![p])?)?;
-    report(&warnings, settings);
+    let policy = super::policy(settings, &sources);
+    warn(warnings, &policy, settings)?;
     let query = Query {
         environment: &args.environment,
         cluster: args.target.cluster.as_deref(),
@@ -21,7 +22,7 @@ pub fn run(args: &ConfigArgs, settings: &Settings) -> Ran {
         key: args.key.as_deref(),
     };
     let shown = ops::config::config(&sources, &query)?;
-    report(&shown.warnings, settings);
+    warn(shown.warnings.clone(), &policy, settings)?;
     output::print(&shown, args.output.into(), settings);
     Ok(ExitCode::SUCCESS)
 }

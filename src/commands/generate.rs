@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use super::output::{self, report, Printable};
+use super::output::{self, report, warn, Printable};
 use super::Ran;
 use crate::cli::GenerateArgs;
 use crate::compile::HookPolicy;
@@ -17,7 +17,7 @@ pub fn run(args: &GenerateArgs, settings: &Settings) -> Ran {
     if matches!(options.hooks, HookPolicy::Run(_)) {
         sources.copy_fetched_trees().map_err(|p| vec![p])?;
     }
-    report(&warnings, settings);
+    warn(warnings, &super::policy(settings, &sources), settings)?;
     if args.stdout {
         let streamed = ops::generate::stream(&options, &args.targets.clusters, &sources, !args.no_check)?;
         report(&streamed.warnings, settings);
@@ -64,7 +64,8 @@ impl Printable for Generated {
                 _ => settings.say(format!("removed {count} {files} of an earlier run (-v names them)")),
             }
         }
-        settings.say(format!("wrote {} files to {}", self.file_count, self.directory.display()));
+        let files = if self.file_count == 1 { "file" } else { "files" };
+        settings.say(format!("wrote {} {files} to {}", self.file_count, self.directory.display()));
         if self.lock_written {
             settings.say(format!("updated {}", ops::remote::LOCK_FILE));
         }

@@ -3,17 +3,18 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::output::{self, report, Format, Printable};
+use super::output::{self, warn, Format, Printable};
 use super::Ran;
 use crate::cli::{JourneyArgs, OutputFormat};
 use crate::diag::Problem;
+use crate::diagnostics::Policy;
 use crate::journey::{self, Journey, JourneyOptions};
 use crate::settings::Settings;
 
 pub fn run(args: &JourneyArgs, settings: &Settings) -> Ran {
     let repository = args.directory.as_deref().unwrap_or(&settings.hld_root);
     let journey = journey::journey(repository, &options(args)?)?;
-    report(&journey.warnings, settings);
+    warn(journey.warnings.clone(), &Policy::of_flags(&settings.diagnostics), settings)?;
     if let Some(file) = &args.html {
         journey::html::write(file, &journey).map_err(|p| vec![p])?;
         settings.say(format!("wrote {}", file.display()));

@@ -8,10 +8,12 @@ use crate::check;
 use crate::cli::RenderArgs;
 use crate::compile::{CompileOptions, HookPolicy};
 use crate::diag::Problem;
+use crate::diagnostics::Policy;
 use crate::fetch::registry::RemoteCache;
 use crate::model::environments::Environments;
 use crate::render::{HelmSettings, RenderCache};
 use crate::settings::Settings;
+use crate::sources::Sources;
 
 pub mod add;
 pub mod cache;
@@ -52,6 +54,7 @@ fn compile_options(args: &RenderArgs, settings: &Settings) -> Result<CompileOpti
         },
         kube_version: check::kube::default_version(),
         jobs: settings.jobs,
+        diagnostics: settings.diagnostics.clone(),
     })
 }
 
@@ -81,4 +84,11 @@ fn component_names(path: Option<&str>) -> Vec<String> {
     let Some(path) = path else { return Vec::new() };
     let separator = if path.contains('/') { '/' } else { '.' };
     path.split(separator).filter(|name| !name.is_empty()).map(str::to_string).collect()
+}
+
+/// The run's diagnostics policy: hldc.yaml's `diagnostics:` (when the file reads: when it does
+/// not, the command reports that), the flags over it.
+fn policy(settings: &Settings, sources: &Sources) -> Policy {
+    let project = crate::project::load(sources).map(|project| project.diagnostics).unwrap_or_default();
+    Policy { flags: settings.diagnostics.clone(), project }
 }

@@ -21,7 +21,7 @@ pub fn run(args: &PromoteArgs, settings: &Settings) -> Ran {
     let helm = settings.helm(&args.helm).map_err(|p| vec![p])?;
     let fetch = settings.fetch(&args.fetch, &helm).map_err(|p| vec![p])?;
     let (sources, warnings) = ops::remote::open(settings, fetch.clone())?;
-    report(&warnings, settings);
+    output::warn(warnings, &super::policy(settings, &sources), settings)?;
     let options = PromoteOptions {
         environment: args.environment.clone(),
         cluster: args.target.cluster.clone(),
@@ -49,6 +49,7 @@ pub fn run(args: &PromoteArgs, settings: &Settings) -> Ran {
                 hooks: HookPolicy::Skip,
                 kube_version: check::kube::default_version(),
                 jobs: settings.jobs,
+                diagnostics: settings.diagnostics.clone(),
             },
             clusters: clusters.clone(),
             check: true,

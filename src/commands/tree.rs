@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use super::output::{self, report, Printable};
+use super::output::{self, warn, Printable};
 use super::Ran;
 use crate::cli::TreeArgs;
 use crate::ops;
@@ -12,7 +12,7 @@ use crate::settings::Settings;
 pub fn run(args: &TreeArgs, settings: &Settings) -> Ran {
     let helm = settings.helm(&args.helm).map_err(|p| vec![p])?;
     let (sources, warnings) = ops::remote::open(settings, settings.fetch(&args.fetch, &helm).map_err(|p| vec![p])?)?;
-    report(&warnings, settings);
+    warn(warnings, &super::policy(settings, &sources), settings)?;
     let tree = ops::tree::tree(&sources, args.environment.as_deref(), args.target.cluster.as_deref())?;
     output::print(&tree, args.output.output.into(), settings);
     Ok(ExitCode::SUCCESS)

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use super::output::report;
+use super::output::warn;
 use super::Ran;
 use crate::cli::UpdateArgs;
 use crate::ops;
@@ -12,9 +12,10 @@ pub fn run(args: &UpdateArgs, settings: &Settings) -> Ran {
     let helm = settings.helm(&args.helm).map_err(|p| vec![p])?;
     let fetch = settings.fetch_options(false, false, &helm).map_err(|p| vec![p])?;
     let (sources, warnings) = ops::remote::open(settings, fetch)?;
-    report(&warnings, settings);
+    let policy = super::policy(settings, &sources);
+    warn(warnings, &policy, settings)?;
     let updated = ops::update::update(&sources, &args.components)?;
-    report(&updated.warnings, settings);
+    warn(updated.warnings, &policy, settings)?;
     for change in &updated.changes {
         settings.say(change);
     }

@@ -373,6 +373,7 @@ fn fetch_mirror(repo: &Repository, url: &str, ctx: &Ctx<'_>, refspecs: &[&str]) 
     if is_plain_path(url) && !Path::new(url).exists() {
         return Err(Failure::new(FetchErrorKind::NotFound, format!("no repository at {url}")));
     }
+    super::progress::going_online();
     let request = FetchRequest {
         mirror: repo.path().to_path_buf(),
         url: url.to_string(),

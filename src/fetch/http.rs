@@ -45,6 +45,7 @@ impl Client {
             return Err(Failure::new(FetchErrorKind::Invalid, format!("{} is not an http(s) URL", redact_url(url))));
         }
         let bare = strip_userinfo(url);
+        super::progress::going_online();
         let mut request = self.agent.get(bare.as_str());
         if let Some((user, password)) = userinfo(url) {
             let basic = base64(format!("{user}:{password}").as_bytes());

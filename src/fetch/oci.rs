@@ -170,6 +170,7 @@ fn pull(reference: &str, version: Option<&str>, ctx: &Ctx<'_>) -> Result<Pulled,
 }
 
 fn run_helm(helm: &Path, command: Command, input: &[u8], what: &str, ctx: &Ctx<'_>) -> Result<(), Failure> {
+    super::progress::going_online();
     let failure = match process::run(command, input, ctx.opts.helm_timeout) {
         Ok(_) => return Ok(()),
         Err(failure) => failure,

@@ -26,6 +26,11 @@ pub struct Hld {
     pub clusters: BTreeSet<String>,
     /// What the tree was loaded for; `resolve` serves nothing else.
     pub selection: Selection,
+    /// Fabrikate's old spellings the tree uses, which hldc reads as meant (`generator` for
+    /// `type`, `repositories`): warnings `validate` says, as the linter of the HLD; every
+    /// other command reads the tree the same with or without them, and would say them on
+    /// every run.
+    pub fabrikate_spellings: Vec<crate::diag::Problem>,
 }
 
 /// A component spec as written in a component file, with where it was written.

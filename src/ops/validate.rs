@@ -12,6 +12,7 @@ use serde_json::json;
 use crate::check::{kube, tree};
 use crate::compile::{self, CompileOptions, HookPolicy};
 use crate::diag::{Level, Problem};
+use crate::diagnostics::Policy;
 use crate::load;
 use crate::model::environments::Environments;
 use crate::model::environments::Selection;
@@ -211,8 +212,10 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
             None
         }
     };
+    // hldc.yaml's `diagnostics:` and the flags over it, on every problem found.
+    let policy = Policy { flags: settings.diagnostics.clone(), project: project.diagnostics.clone() };
     let Some(mut hld) = hld else {
-        return Validation::finish(problems, 0, Vec::new(), notes);
+        return Validation::finish(policy.apply(problems), 0, Vec::new(), notes);
     };
     crate::compile::declare_project(&mut hld, &project);
     problems.extend(tree::check_tree(&hld, options.allow_hooks));
@@ -253,6 +256,7 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
                         hooks: HookPolicy::Skip,
                         kube_version: check.kube_version,
                         jobs: settings.jobs,
+                        diagnostics: settings.diagnostics.clone(),
                     };
                     match compile::compile(&compile, sources) {
                         Err(found) => per_environment.extend(found.into_iter().map(|p| (p, label.clone()))),
@@ -291,7 +295,7 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
     }
     problems.extend(merge_environments(per_environment, labels.len() > 1));
     notes.dedup();
-    Validation::finish(problems, count_files(&hld), labels, notes)
+    Validation::finish(policy.apply(problems), count_files(&hld), labels, notes)
 }
 
 /// Every local helm, static or kustomize source must exist, a helm chart directory must hold
