@@ -336,7 +336,9 @@ fn fetch_one(spec: &SourceSpec, ctx: &Ctx<'_>) -> Result<Outcome, Failure> {
         SourceSpec::HelmRepo { repository, chart, constraint } => {
             helm::fetch_repo_chart(repository, chart, constraint, ctx)
         }
-        SourceSpec::Oci { reference, constraint } => helm::fetch_oci_chart(reference, constraint, ctx),
+        SourceSpec::Oci { reference, constraint, plain_http } => {
+            helm::fetch_oci_chart(reference, *plain_http, constraint, ctx)
+        }
         SourceSpec::Http { url } => http::fetch_file(url, ctx),
     };
     match &result {
