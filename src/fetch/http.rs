@@ -102,11 +102,8 @@ impl Client {
         }
         let response = request.call().map_err(|e| map_error(e, url))?;
         let status = response.status().as_u16();
-        let challenge = response
-            .headers()
-            .get("www-authenticate")
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_string);
+        let challenge =
+            response.headers().get("www-authenticate").and_then(|value| value.to_str().ok()).map(str::to_string);
         let body = response
             .into_body()
             .with_config()

@@ -28,7 +28,10 @@ const TOKEN_USER: &str = "x-access-token";
 pub(crate) fn validate_reference(reference: &str) -> Result<(), Failure> {
     let (repository, chart) = split_oci_reference(reference);
     let bad = |why: &str| {
-        Failure::new(FetchErrorKind::Invalid, format!("{} is not an oci://host/path/chart reference{why}", redact_url(reference)))
+        Failure::new(
+            FetchErrorKind::Invalid,
+            format!("{} is not an oci://host/path/chart reference{why}", redact_url(reference)),
+        )
     };
     if !reference.trim().starts_with("oci://") || chart.is_empty() || repository.len() <= "oci://".len() {
         return Err(bad(""));
@@ -182,9 +185,15 @@ impl Registry {
     /// GET from the registry, answering its challenge: `Basic` with the token, or `Bearer` with
     /// a token from its realm (anonymous, or with the token when the realm is on the same host).
     fn get(&self, client: &http::Client, url: &str, shown: &str) -> Result<Vec<u8>, Failure> {
-        let mut answer = client.get_answer(url, None)?;
+        let mut answer = client.get_answer(url, None).map_err(|mut failure| {
+            failure.message.push_str(hint(&failure.message));
+            failure
+        })?;
         if answer.status == 401 {
-            let basic = self.token.as_ref().map(|token| format!("Basic {}", base64(format!("{TOKEN_USER}:{token}").as_bytes())));
+            let basic = self
+                .token
+                .as_ref()
+                .map(|token| format!("Basic {}", base64(format!("{TOKEN_USER}:{token}").as_bytes())));
             let challenge = Challenge::parse(answer.challenge.as_deref().unwrap_or(""));
             let authorization = match challenge.scheme.as_str() {
                 "basic" => basic,
@@ -201,7 +210,9 @@ impl Registry {
                 FetchErrorKind::Auth,
                 format!("{shown}: the registry answered HTTP {code}; check the access token for this registry"),
             )),
-            code @ 404 => Err(Failure::new(FetchErrorKind::NotFound, format!("{shown}: the registry answered HTTP {code}"))),
+            code @ 404 => {
+                Err(Failure::new(FetchErrorKind::NotFound, format!("{shown}: the registry answered HTTP {code}")))
+            }
             code => Err(Failure::new(FetchErrorKind::Network, format!("{shown}: the registry answered HTTP {code}"))),
         }
     }
@@ -236,7 +247,10 @@ impl Registry {
             }
         };
         issued.token.or(issued.access_token).filter(|t| !t.is_empty()).ok_or_else(|| {
-            Failure::new(FetchErrorKind::Auth, format!("the registry's token service {} gave no token", redact_url(realm)))
+            Failure::new(
+                FetchErrorKind::Auth,
+                format!("the registry's token service {} gave no token", redact_url(realm)),
+            )
         })
     }
 }
@@ -279,7 +293,21 @@ fn speaks_only_plain_http(host: &str, ctx: &Ctx<'_>) -> Result<bool, Failure> {
     if client.get_answer(&format!("https://{host}/v2/"), None).is_ok() {
         return Ok(false);
     }
-    Ok(client.get_answer(&format!("http://{host}/v2/"), None).is_ok())
+    // An https server answers a plain request too (400): only a registry's answer counts.
+    let plain = client.get_answer(&format!("http://{host}/v2/"), None);
+    Ok(plain.is_ok_and(|answer| matches!(answer.status, 200 | 401)))
+}
+
+/// What to do about a failure whose message is `text`, when the message can tell.
+fn hint(text: &str) -> &'static str {
+    let lower = text.to_ascii_lowercase();
+    if lower.contains("http response to https client") {
+        "; the registry speaks plain http: say `plainHttp: true` on the component if it may (anyone on the path can read and change what it serves)"
+    } else if lower.contains("certificate") {
+        "; if the registry's certificate comes from a private CA, pass it with `--ca-file`"
+    } else {
+        ""
+    }
 }
 
 struct Pulled {
@@ -404,14 +432,7 @@ fn classify(what: &str, stderr: &str) -> Failure {
         } else {
             FetchErrorKind::Network
         };
-    let hint = if lower.contains("http response to https client") {
-        "; the registry speaks plain http: say `plainHttp: true` on the component if it may (anyone on the path can read and change what it serves)"
-    } else if lower.contains("certificate") {
-        "; if the registry's certificate comes from a private CA, pass it with `--ca-file`"
-    } else {
-        ""
-    };
-    Failure::new(kind, format!("{what} failed: {text}{hint}"))
+    Failure::new(kind, format!("{what} failed: {text}{}", hint(text)))
 }
 
 #[cfg(test)]
@@ -434,7 +455,8 @@ mod tests {
 
     #[test]
     fn challenges_are_parsed() {
-        let c = Challenge::parse(r#"Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:o/c:pull""#);
+        let c =
+            Challenge::parse(r#"Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:o/c:pull""#);
         assert_eq!(c.scheme, "bearer");
         assert_eq!(c.param("realm"), Some("https://ghcr.io/token"));
         assert_eq!(c.param("scope"), Some("repository:o/c:pull"));
