@@ -113,6 +113,15 @@ impl Client {
         Ok(Answer { status, challenge, body })
     }
 
+    /// The status `url` answers a GET with within `timeout`, or why none came.
+    pub(crate) fn probe(&self, url: &str, timeout: Duration) -> Result<u16, FetchErrorKind> {
+        let request = self.agent.get(url).config().http_status_as_error(false).timeout_global(Some(timeout)).build();
+        match request.call() {
+            Ok(response) => Ok(response.status().as_u16()),
+            Err(e) => Err(map_error(e, url).kind),
+        }
+    }
+
     /// GET `url` into memory.
     pub(crate) fn get_bytes(&self, url: &str) -> Result<Vec<u8>, Failure> {
         let response = self.get(url)?;

@@ -22,6 +22,10 @@ use crate::fetch::spec::{is_loopback_authority, may_carry_secrets, origin, redac
 use crate::fetch::Ctx;
 use crate::process;
 
+/// How long a registry on this machine may take to say whether it speaks https: it answers
+/// in milliseconds when it runs at all.
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// The user a token is sent as, as git and `helm registry login` send it.
 const TOKEN_USER: &str = "x-access-token";
 
@@ -55,6 +59,7 @@ fn names_digest(reference: &str) -> bool {
 
 /// What to pull when resolving: the exact version asked, `None` for latest or a digest, or
 /// `Range` for a constraint only the registry's tags can settle.
+#[derive(Debug)]
 enum Wanted {
     Latest,
     Exact(String),
@@ -290,12 +295,12 @@ impl Challenge {
 /// loopback registries, which are mostly plain http. A registry off this machine must say so.
 fn speaks_only_plain_http(host: &str, ctx: &Ctx<'_>) -> Result<bool, Failure> {
     let client = http::Client::for_registries(ctx.opts)?;
-    if client.get_answer(&format!("https://{host}/v2/"), None).is_ok() {
-        return Ok(false);
+    match client.probe(&format!("https://{host}/v2/"), PROBE_TIMEOUT) {
+        // Silent or slow over https: plain http would not help, and the pull says what is wrong.
+        Ok(_) | Err(FetchErrorKind::Timeout) => Ok(false),
+        // An https server answers a plain request too (400): only a registry's answer counts.
+        Err(_) => Ok(matches!(client.probe(&format!("http://{host}/v2/"), PROBE_TIMEOUT), Ok(200 | 401))),
     }
-    // An https server answers a plain request too (400): only a registry's answer counts.
-    let plain = client.get_answer(&format!("http://{host}/v2/"), None);
-    Ok(plain.is_ok_and(|answer| matches!(answer.status, 200 | 401)))
 }
 
 /// What to do about a failure whose message is `text`, when the message can tell.
@@ -423,15 +428,13 @@ fn run_helm(helm: &Path, command: Command, input: &[u8], what: &str, ctx: &Ctx<'
 fn classify(what: &str, stderr: &str) -> Failure {
     let text = stderr.trim();
     let lower = text.to_ascii_lowercase();
-    let kind =
-        if lower.contains("unauthorized") || lower.contains("401") || lower.contains("403") || lower.contains("denied")
-        {
-            FetchErrorKind::Auth
-        } else if lower.contains("not found") || lower.contains("404") || lower.contains("manifest unknown") {
-            FetchErrorKind::NotFound
-        } else {
-            FetchErrorKind::Network
-        };
+    let kind = if ["unauthorized", "401", "403", "denied", "credential"].iter().any(|word| lower.contains(word)) {
+        FetchErrorKind::Auth
+    } else if lower.contains("not found") || lower.contains("404") || lower.contains("manifest unknown") {
+        FetchErrorKind::NotFound
+    } else {
+        FetchErrorKind::Network
+    };
     Failure::new(kind, format!("{what} failed: {text}{}", hint(text)))
 }
 
