@@ -521,6 +521,11 @@ pub struct SourceAccessArgs {
     /// Give up on an http download or a git fetch after this long (e.g. `90s`, `5m`)
     #[arg(long, value_name = "DURATION", default_value = "5m")]
     pub fetch_timeout: String,
+
+    /// Check the TLS certificates of oci:// registries against the CA certificates (PEM) in
+    /// FILE instead of the system's trust store
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -60,6 +60,7 @@ fn declared(crd: &CrdSource, index: usize, document: &Arc<Document>) -> Declared
         path: None,
         version: None,
         branch: None,
+        plain_http: None,
         subcomponents: Vec::new(),
         hooks: Hooks::default(),
         repositories: None,

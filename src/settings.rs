@@ -46,6 +46,8 @@ pub struct SourceAccess {
     allow_local_sources: bool,
     max_download: Option<String>,
     fetch_timeout: Option<String>,
+    /// `--ca-file`: what oci:// registries' certificates are checked against.
+    ca_file: Option<PathBuf>,
 }
 
 /// One `--allow-token VAR[=URL]`.
@@ -164,6 +166,7 @@ impl Settings {
                 allow_local_sources: args.allow_local_sources,
                 max_download: Some(args.max_download.clone()),
                 fetch_timeout: Some(args.fetch_timeout.clone()),
+                ca_file: args.ca_file.as_deref().map(|path| std::path::absolute(path).unwrap_or(path.to_path_buf())),
             }
         });
         Settings {
@@ -216,6 +219,7 @@ impl Settings {
         options.locked = locked;
         options.helm = helm.binary.clone();
         options.helm_timeout = helm.timeout;
+        options.oci_ca_file = self.access.ca_file.clone();
         options.progress = self.progress;
         options.base_dir = std::path::absolute(&self.hld_root).ok();
         options.allow_local_sources = self.access.allow_local_sources;

@@ -171,7 +171,7 @@ impl Sources {
                 let chart = spec.path.clone().unwrap_or_default();
                 let reference =
                     if chart.is_empty() { source } else { format!("{}/{chart}", source.trim_end_matches('/')) };
-                Some(SourceSpec::Oci { reference, constraint })
+                Some(SourceSpec::Oci { reference, constraint, plain_http: spec.plain_http.unwrap_or(false) })
             }
             Method::Helm => Some(SourceSpec::HelmRepo {
                 repository: source,

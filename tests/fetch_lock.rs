@@ -91,9 +91,11 @@ fn forget_removes_exactly_one_entry() {
         url: "https://github.com/org/repo".into(),
         reference: GitRef::Branch("main".into())
     }));
-    assert!(
-        lock.forget(&SourceSpec::Oci { reference: "oci://ghcr.io/org/charts/app".into(), constraint: "1.0.0".into() })
-    );
+    assert!(lock.forget(&SourceSpec::Oci {
+        reference: "oci://ghcr.io/org/charts/app".into(),
+        constraint: "1.0.0".into(),
+        plain_http: false
+    }));
     assert!(lock.forget(&SourceSpec::HelmRepo {
         repository: "https://charts.example.com/".into(),
         chart: "nginx".into(),

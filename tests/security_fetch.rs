@@ -503,8 +503,11 @@ fn an_oci_chart_larger_than_the_cap_stays_out_of_the_cache() {
     let mut options = hldc::fetch::FetchOptions::new(dir.path().join("cache"));
     options.helm = Some(helm);
     options.max_download = 4096;
-    let spec =
-        hldc::fetch::SourceSpec::Oci { reference: "oci://127.0.0.1:1/charts/web".into(), constraint: "1.0.0".into() };
+    let spec = hldc::fetch::SourceSpec::Oci {
+        reference: "oci://127.0.0.1:1/charts/web".into(),
+        constraint: "1.0.0".into(),
+        plain_http: false,
+    };
     let errors = hldc::fetch::fetch_all(&[spec], &mut hldc::fetch::Lockfile::new(), &options).unwrap_err();
     assert_eq!(errors[0].kind, hldc::fetch::FetchErrorKind::TooLarge, "{}", errors[0]);
     let archives = dir.path().join("cache/helm/archives");

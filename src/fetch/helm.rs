@@ -35,9 +35,10 @@ pub(crate) enum ChartSource {
         repository: String,
         chart: String,
     },
-    /// `oci://host/path/chart`
+    /// `oci://host/path/chart[@sha256:<digest>]`; `plain_http` as `SourceSpec::Oci` has it.
     Oci {
         reference: String,
+        plain_http: bool,
     },
 }
 
@@ -47,7 +48,7 @@ impl ChartSource {
             ChartSource::Repo { repository, chart } => {
                 format!("{}|{chart}", repository.trim_end_matches('/'))
             }
-            ChartSource::Oci { reference } => reference.clone(),
+            ChartSource::Oci { reference, .. } => reference.clone(),
         }
     }
 }
@@ -72,9 +73,14 @@ pub(crate) fn fetch_repo_chart(
 }
 
 /// An OCI chart (`oci://host/path/chart`) with its dependencies.
-pub(crate) fn fetch_oci_chart(reference: &str, constraint: &str, ctx: &Ctx<'_>) -> Result<(Outcome, String), Failure> {
+pub(crate) fn fetch_oci_chart(
+    reference: &str,
+    plain_http: bool,
+    constraint: &str,
+    ctx: &Ctx<'_>,
+) -> Result<(Outcome, String), Failure> {
     oci::validate_reference(reference)?;
-    fetch_chart(&ChartSource::Oci { reference: reference.trim().to_string() }, constraint, ctx)
+    fetch_chart(&ChartSource::Oci { reference: reference.trim().to_string(), plain_http }, constraint, ctx)
 }
 
 /// Fetch a chart (repo or OCI) with its dependencies.
@@ -92,7 +98,7 @@ pub(crate) fn fetch_chart(source: &ChartSource, constraint: &str, ctx: &Ctx<'_>)
 fn get_archive(source: &ChartSource, constraint: &str, ctx: &Ctx<'_>, pins: &mut Pins) -> Result<Archive, Failure> {
     match source {
         ChartSource::Repo { repository, chart } => get_repo_archive(repository, chart, constraint, ctx, pins),
-        ChartSource::Oci { reference } => oci::get_archive(reference, constraint, ctx, pins),
+        ChartSource::Oci { reference, plain_http } => oci::get_archive(reference, *plain_http, constraint, ctx, pins),
     }
 }
 
@@ -452,7 +458,9 @@ fn remote_source(dep: &Dependency) -> Result<Option<ChartSource>, Failure> {
         return Ok(Some(ChartSource::Repo { repository: repo.to_string(), chart: dep.name.clone() }));
     }
     if repo.starts_with("oci://") {
-        return Ok(Some(ChartSource::Oci { reference: format!("{}/{}", repo.trim_end_matches('/'), dep.name) }));
+        // Chart.yaml cannot say a registry is plain http: only a loopback one may be.
+        let reference = format!("{}/{}", repo.trim_end_matches('/'), dep.name);
+        return Ok(Some(ChartSource::Oci { reference, plain_http: false }));
     }
     Err(Failure::new(
         FetchErrorKind::Invalid,
@@ -468,7 +476,9 @@ pub(crate) fn dependency_specs(chart_dir: &Path) -> Vec<SourceSpec> {
         ChartSource::Repo { repository, chart } => {
             Some(SourceSpec::HelmRepo { repository, chart, constraint: dep.version.clone() })
         }
-        ChartSource::Oci { reference } => Some(SourceSpec::Oci { reference, constraint: dep.version.clone() }),
+        ChartSource::Oci { reference, plain_http } => {
+            Some(SourceSpec::Oci { reference, constraint: dep.version.clone(), plain_http })
+        }
     };
     meta.dependencies.iter().filter_map(spec).collect()
 }

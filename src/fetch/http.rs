@@ -21,12 +21,50 @@ pub(crate) struct Client {
     max_download: u64,
 }
 
+/// What a registry answered, whatever its status (`Client::get_answer`).
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    /// The `WWW-Authenticate` header of a 401.
+    pub(crate) challenge: Option<String>,
+    pub(crate) body: Vec<u8>,
+}
+
 impl Client {
+    /// A client that checks servers against the system's trust store.
     pub(crate) fn new(tokens: &AccessTokens, timeout: Duration, max_download: u64) -> Self {
-        let tls = ureq::tls::TlsConfig::builder()
-            .provider(ureq::tls::TlsProvider::NativeTls)
-            .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-            .build();
+        Client::with_roots(ureq::tls::RootCerts::PlatformVerifier, tokens, timeout, max_download)
+    }
+
+    /// A client for OCI registries: their certificates are checked against `--ca-file` when the
+    /// pipeline gave one (as helm's `--ca-file` does), else the system's trust store. It knows
+    /// no tokens: a registry's credentials go with `get_answer`.
+    pub(crate) fn for_registries(options: &super::FetchOptions) -> Result<Self, Failure> {
+        let roots = match &options.oci_ca_file {
+            None => ureq::tls::RootCerts::PlatformVerifier,
+            Some(path) => {
+                let bad = |reason: String| {
+                    Failure::new(FetchErrorKind::Invalid, format!("`--ca-file` {}: {reason}", path.display()))
+                };
+                let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+                let certificates = ureq::tls::parse_pem(&pem)
+                    .filter_map(|item| match item {
+                        Ok(ureq::tls::PemItem::Certificate(certificate)) => Some(Ok(certificate)),
+                        Ok(_) => None,
+                        Err(e) => Some(Err(e)),
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| bad(e.to_string()))?;
+                if certificates.is_empty() {
+                    return Err(bad("no PEM certificate in it".to_string()));
+                }
+                ureq::tls::RootCerts::new_with_certs(&certificates)
+            }
+        };
+        Ok(Client::with_roots(roots, &AccessTokens::new(), options.fetch_timeout, options.max_download))
+    }
+
+    fn with_roots(roots: ureq::tls::RootCerts, tokens: &AccessTokens, timeout: Duration, max_download: u64) -> Self {
+        let tls = ureq::tls::TlsConfig::builder().provider(ureq::tls::TlsProvider::NativeTls).root_certs(roots).build();
         let config = ureq::Agent::config_builder()
             .tls_config(tls)
             // Do not pick up proxies from the environment.
@@ -54,6 +92,35 @@ impl Client {
             request = request.header("Authorization", format!("Bearer {token}"));
         }
         request.call().map_err(|e| map_error(e, url))
+    }
+
+    /// GET `url` with `authorization` (and no token of the client's), whatever the status: an
+    /// OCI registry's 401 says how to authenticate. Errors only when no answer came.
+    pub(crate) fn get_answer(&self, url: &str, authorization: Option<&str>) -> Result<Answer, Failure> {
+        let mut request = self.agent.get(url).config().http_status_as_error(false).build();
+        if let Some(value) = authorization {
+            request = request.header("Authorization", value);
+        }
+        let response = request.call().map_err(|e| map_error(e, url))?;
+        let status = response.status().as_u16();
+        let challenge =
+            response.headers().get("www-authenticate").and_then(|value| value.to_str().ok()).map(str::to_string);
+        let body = response
+            .into_body()
+            .with_config()
+            .limit(MAX_IN_MEMORY.min(self.max_download))
+            .read_to_vec()
+            .map_err(|e| map_error(e, url))?;
+        Ok(Answer { status, challenge, body })
+    }
+
+    /// The status `url` answers a GET with within `timeout`, or why none came.
+    pub(crate) fn probe(&self, url: &str, timeout: Duration) -> Result<u16, FetchErrorKind> {
+        let request = self.agent.get(url).config().http_status_as_error(false).timeout_global(Some(timeout)).build();
+        match request.call() {
+            Ok(response) => Ok(response.status().as_u16()),
+            Err(e) => Err(map_error(e, url).kind),
+        }
     }
 
     /// GET `url` into memory.

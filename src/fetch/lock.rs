@@ -59,7 +59,7 @@ impl LockKey {
                 LockKey::Git { url: strip_userinfo(url), reference: reference.lock_text().to_string() }
             }
             SourceSpec::HelmRepo { repository, chart, constraint } => LockKey::helm(repository, chart, constraint),
-            SourceSpec::Oci { reference, constraint } => {
+            SourceSpec::Oci { reference, constraint, .. } => {
                 let (repository, chart) = split_oci_reference(reference);
                 LockKey::helm(&repository, &chart, constraint)
             }

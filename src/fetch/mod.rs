@@ -81,7 +81,9 @@
 //! `http://` except to this machine: for git as user `x-access-token` with the
 //! token as password; for http(s) downloads (Helm repositories, http files) as
 //! `Authorization: Bearer <token>`, never sent on a redirect; for oci:// as a
-//! `helm registry login` inside the isolated helm environment. Git uses the SSH
+//! `helm registry login` inside the isolated helm environment, and for the tag
+//! list as the registry asks (basic, or a bearer token from its token service
+//! when that is on the registry's own host). Git uses the SSH
 //! agent only with [`FetchOptions::ssh_agent`], and never a credential helper or
 //! the machine's git configuration: with [`FetchOptions::git_fetcher`], each git
 //! fetch runs in a child hldc with an empty environment and no git configuration
@@ -95,10 +97,15 @@
 //! [`FetchOptions::helm`]) in an isolated helm environment: no inherited
 //! environment variables (so no proxy either) and a throw-away helm home;
 //! `helm pull` and `helm registry login` are killed after
-//! [`FetchOptions::helm_timeout`]. In this version an
-//! OCI constraint must be empty (latest, as the registry reports it) or one
-//! exact version (`1.2.3`, `=1.2.3` or `v1.2.3`); ranges are rejected with
-//! [`FetchErrorKind::Invalid`].
+//! [`FetchOptions::helm_timeout`]. A constraint may be empty (latest, as helm
+//! picks it), exact (`1.2.3`, `=1.2.3` or `v1.2.3`), or a range, resolved from
+//! the registry's tag list (`/v2/<name>/tags/list`, read with the HTTP client
+//! below, answering the registry's basic or bearer challenge). A reference may
+//! name one manifest: `oci://host/path/chart@sha256:<digest>`. The registry is
+//! reached over https (its certificate checked against the system's trust store,
+//! or [`FetchOptions::oci_ca_file`] instead), or over plain http when the spec
+//! says so or it is on this machine and answers plain http only; no token goes
+//! to a plain http registry off this machine.
 //!
 //! # Network
 //!
@@ -359,7 +366,9 @@ fn fetch_one(spec: &SourceSpec, ctx: &Ctx<'_>) -> Result<Outcome, Failure> {
         SourceSpec::HelmRepo { repository, chart, constraint } => {
             helm::fetch_repo_chart(repository, chart, constraint, ctx)
         }
-        SourceSpec::Oci { reference, constraint } => helm::fetch_oci_chart(reference, constraint, ctx),
+        SourceSpec::Oci { reference, constraint, plain_http } => {
+            helm::fetch_oci_chart(reference, *plain_http, constraint, ctx)
+        }
         SourceSpec::Http { url } => http::fetch_file(url, ctx),
     };
     match &result {

@@ -15,9 +15,12 @@ pub enum SourceSpec {
     /// `constraint` is a Helm semver constraint; `""` means the latest
     /// non-prerelease version.
     HelmRepo { repository: String, chart: String, constraint: String },
-    /// A chart in an OCI registry, `oci://host/path/chart`. `constraint` must
-    /// be `""` (latest) or an exact version.
-    Oci { reference: String, constraint: String },
+    /// A chart in an OCI registry, `oci://host/path/chart`, or one manifest of it,
+    /// `oci://host/path/chart@sha256:<digest>`. `constraint` is a Helm semver constraint,
+    /// resolved against the repository's tags; `""` means the latest (as helm picks it).
+    /// `plain_http`: the registry speaks plain http (`plainHttp: true`); a loopback registry
+    /// may do so without saying it.
+    Oci { reference: String, constraint: String, plain_http: bool },
     /// One file (YAML) downloaded over http(s).
     Http { url: String },
 }
@@ -68,7 +71,7 @@ impl fmt::Display for SourceSpec {
                     write!(f, " ({constraint})")
                 }
             }
-            SourceSpec::Oci { reference, constraint } => {
+            SourceSpec::Oci { reference, constraint, .. } => {
                 write!(f, "oci chart {}", redact_url(reference))?;
                 if constraint.is_empty() {
                     Ok(())
@@ -173,10 +176,14 @@ pub(crate) fn origin(url: &str) -> Option<String> {
 
 /// Whether a secret may travel to `url`: not over plain `http://`, unless to this machine.
 pub fn may_carry_secrets(url: &str) -> bool {
-    let Some(rest) = url.get(..7).filter(|s| s.eq_ignore_ascii_case("http://")).map(|_| &url[7..]) else {
-        return true;
-    };
-    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    match url.get(..7).filter(|s| s.eq_ignore_ascii_case("http://")).map(|_| &url[7..]) {
+        Some(rest) => is_loopback_authority(&rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())]),
+        None => true,
+    }
+}
+
+/// Whether `[user@]host[:port]` names this machine (`localhost`, `127.0.0.0/8`, `[::1]`).
+pub(crate) fn is_loopback_authority(authority: &str) -> bool {
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
     let host = match host_port.strip_prefix('[') {
         Some(bracketed) => bracketed.split(']').next().unwrap_or(""),
@@ -286,6 +293,9 @@ pub struct FetchOptions {
     pub helm: Option<PathBuf>,
     /// How long one `helm pull` or `helm registry login` may run (`--helm-timeout`).
     pub helm_timeout: Duration,
+    /// The CA certificates (PEM) that oci:// registries' TLS certificates are checked against
+    /// instead of the system's trust store (`--ca-file`).
+    pub oci_ca_file: Option<PathBuf>,
     /// URL prefix -> token, chosen by the URL actually contacted (a mirror's, when one applies).
     pub tokens: AccessTokens,
     /// Where to fetch instead (`mirrors:` in hldc.yaml): sources and chart dependencies.
@@ -319,7 +329,7 @@ pub struct FetchOptions {
 
 impl FetchOptions {
     /// Options with the given cache directory: online, not locked, no helm (given
-    /// 5 minutes when set), no tokens, quiet, no local repositories outside `local_boundary`,
+    /// 5 minutes when set), the system's trust store, no tokens, quiet, no local repositories outside `local_boundary`,
     /// 1 GiB and 5 minutes per download, git in this process.
     pub fn new(cache_dir: impl Into<PathBuf>) -> Self {
         FetchOptions {
@@ -328,6 +338,7 @@ impl FetchOptions {
             locked: false,
             helm: None,
             helm_timeout: Duration::from_secs(5 * 60),
+            oci_ca_file: None,
             tokens: AccessTokens::new(),
             mirrors: Mirrors::default(),
             progress: Progress::Quiet,

@@ -80,6 +80,10 @@ pub struct ComponentSpec {
     pub version: Option<String>,
     #[serde(default, deserialize_with = "empty_as_none")]
     pub branch: Option<String>,
+    /// With an `oci://` source: the registry speaks plain http (anyone on the path can read and
+    /// change what it serves, so it must be said; a loopback registry need not).
+    #[serde(default, rename = "plainHttp")]
+    pub plain_http: Option<bool>,
     #[serde(default, deserialize_with = "null_as_empty")]
     pub subcomponents: Vec<ComponentSpec>,
     #[serde(default, deserialize_with = "null_as_empty")]
