@@ -277,21 +277,21 @@ struct IssuedToken {
 }
 
 /// A `WWW-Authenticate` header: `Bearer realm="…",service="…",scope="…"`.
-struct Challenge {
+pub(crate) struct Challenge {
     /// Lower case.
-    scheme: String,
+    pub(crate) scheme: String,
     params: Vec<(String, String)>,
 }
 
 impl Challenge {
-    fn parse(header: &str) -> Challenge {
+    pub(crate) fn parse(header: &str) -> Challenge {
         let (scheme, rest) = header.trim().split_once(' ').unwrap_or((header.trim(), ""));
         let pattern = regex::Regex::new(r#"([A-Za-z_]+)="([^"]*)""#).expect("a valid pattern");
         let params = pattern.captures_iter(rest).map(|c| (c[1].to_ascii_lowercase(), c[2].to_string())).collect();
         Challenge { scheme: scheme.to_ascii_lowercase(), params }
     }
 
-    fn param(&self, name: &str) -> Option<&str> {
+    pub(crate) fn param(&self, name: &str) -> Option<&str> {
         self.params.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
     }
 }

@@ -23,6 +23,7 @@ use sha2::{Digest as _, Sha256};
 use crate::diag::Problem;
 use crate::fetch::cache::hex;
 use crate::fetch::http::base64;
+use crate::fetch::oci::Challenge;
 
 /// The media type of an hldc cache entry's one layer, and the artifact's type.
 const LAYER_MEDIA_TYPE: &str = "application/vnd.hldc.cache.v1";
@@ -324,20 +325,20 @@ impl RemoteCache {
             (Some(user), Some(password)) => Some(format!("Basic {}", base64(format!("{user}:{password}").as_bytes()))),
             _ => None,
         };
-        let Some(parameters) = challenge.strip_prefix("Bearer ") else {
-            return Ok(basic.filter(|_| challenge.starts_with("Basic")));
-        };
-        let parameters = challenge_parameters(parameters);
+        let challenge = Challenge::parse(challenge);
+        if challenge.scheme != "bearer" {
+            return Ok(basic.filter(|_| challenge.scheme == "basic"));
+        }
         let Some(realm) =
-            parameters.get("realm").filter(|realm| realm.starts_with("https://") || realm.starts_with(&self.base))
+            challenge.param("realm").filter(|realm| realm.starts_with("https://") || realm.starts_with(&self.base))
         else {
             return Err("asks for a token from a service hldc does not trust (not https)".to_string());
         };
         let mut query: Vec<String> = ["service", "scope"]
             .into_iter()
-            .filter_map(|name| Some(format!("{name}={}", percent_encode(parameters.get(name)?))))
+            .filter_map(|name| Some(format!("{name}={}", percent_encode(challenge.param(name)?))))
             .collect();
-        if parameters.get("scope").is_none() {
+        if challenge.param("scope").is_none() {
             query.push(format!("scope=repository:{}:pull,push", self.repository));
         }
         let url = format!("{realm}?{}", query.join("&"));
@@ -372,29 +373,6 @@ fn layer_of(manifest: &[u8]) -> Option<(String, u64)> {
 
 fn sha256_digest(bytes: &[u8]) -> String {
     format!("sha256:{}", hex(&Sha256::digest(bytes)))
-}
-
-/// `realm="https://…",service="…",scope="…"` as a map.
-fn challenge_parameters(text: &str) -> std::collections::BTreeMap<String, String> {
-    let mut parameters = std::collections::BTreeMap::new();
-    let mut rest = text.trim();
-    while let Some((name, after)) = rest.split_once('=') {
-        let name = name.trim().trim_start_matches(',').trim().to_string();
-        let after = after.trim_start();
-        let (value, remaining) = match after.strip_prefix('"') {
-            Some(quoted) => match quoted.split_once('"') {
-                Some((value, remaining)) => (value.to_string(), remaining),
-                None => (quoted.to_string(), ""),
-            },
-            None => match after.split_once(',') {
-                Some((value, remaining)) => (value.trim().to_string(), remaining),
-                None => (after.trim().to_string(), ""),
-            },
-        };
-        parameters.insert(name, value);
-        rest = remaining.trim_start_matches(',').trim();
-    }
-    parameters
 }
 
 fn percent_encode(text: &str) -> String {
