@@ -35,6 +35,26 @@ const EMPTY: &[u8] = b"{}";
 /// Largest entry read from the registry.
 const MAX_ENTRY: u64 = 256 * 1024 * 1024;
 
+/// How many times a registry may stumble on single entries before the run does without it.
+const STUMBLES: usize = 5;
+
+/// What went wrong with the shared cache.
+enum Trouble {
+    /// It cannot be used this run: unreachable, refusing the credentials, misbehaving.
+    Fatal(String),
+    /// It failed one entry (a 500 while another runner writes the same tag).
+    Passing(String),
+}
+
+impl Trouble {
+    fn status(status: u16, why: String) -> Trouble {
+        match status {
+            401 | 403 => Trouble::Fatal(why),
+            _ => Trouble::Passing(why),
+        }
+    }
+}
+
 /// Who may read and write the shared cache, from the pipeline's environment.
 #[derive(Debug, Clone, Default)]
 pub struct Credentials {
@@ -56,6 +76,8 @@ pub struct RemoteCache {
     token: Mutex<Option<String>>,
     /// Set at the first failure: the rest of the run does without the remote.
     given_up: AtomicBool,
+    /// Entries the registry failed on (`Trouble::Passing`).
+    stumbles: AtomicUsize,
     warning: Mutex<Option<Problem>>,
     pulled: AtomicUsize,
     pushed: AtomicUsize,
@@ -128,6 +150,7 @@ impl RemoteCache {
             agent: ureq::Agent::new_with_config(config),
             token: Mutex::new(None),
             given_up: AtomicBool::new(false),
+            stumbles: AtomicUsize::new(0),
             warning: Mutex::new(None),
             pulled: AtomicUsize::new(0),
             pushed: AtomicUsize::new(0),
@@ -145,19 +168,23 @@ impl RemoteCache {
         {
             Ok((200, body)) => body,
             Ok((404, _)) => return None,
-            Ok((status, _)) => return self.give_up(&format!("answered HTTP {status} for `{tag}`")),
-            Err(why) => return self.give_up(&why),
+            Ok((status, _)) => {
+                return self.trouble(Trouble::status(status, format!("answered HTTP {status} for `{tag}`")))
+            }
+            Err(why) => return self.trouble(Trouble::Fatal(why)),
         };
         let Some((digest, size)) = layer_of(&manifest) else {
-            return self.give_up(&format!("holds `{tag}`, but not as an hldc cache entry"));
+            return self.trouble(Trouble::Passing(format!("holds `{tag}`, but not as an hldc cache entry")));
         };
         let blob = match self.request("GET", &format!("blobs/{digest}"), None, &[]) {
             Ok((200, body)) => body,
-            Ok((status, _)) => return self.give_up(&format!("answered HTTP {status} for the blob of `{tag}`")),
-            Err(why) => return self.give_up(&why),
+            Ok((status, _)) => {
+                return self.trouble(Trouble::status(status, format!("answered HTTP {status} for the blob of `{tag}`")))
+            }
+            Err(why) => return self.trouble(Trouble::Fatal(why)),
         };
         if blob.len() as u64 != size || sha256_digest(&blob) != digest {
-            return self.give_up(&format!("sent a blob for `{tag}` that does not match its digest"));
+            return self.trouble(Trouble::Passing(format!("sent a blob for `{tag}` that does not match its digest")));
         }
         self.pulled.fetch_add(1, Ordering::Relaxed);
         Some(blob)
@@ -170,7 +197,7 @@ impl RemoteCache {
             return;
         }
         let tag = format!("{kind}-{key}");
-        let pushed = self.upload(EMPTY).and_then(|config| {
+        let pushed = self.upload(EMPTY).and_then(|config| -> Result<(), Trouble> {
             let layer = self.upload(bytes)?;
             let manifest = serde_json::json!({
                 "schemaVersion": 2,
@@ -180,22 +207,20 @@ impl RemoteCache {
                 "layers": [{"mediaType": LAYER_MEDIA_TYPE, "digest": layer, "size": bytes.len()}],
             });
             let body = serde_json::to_vec(&manifest).unwrap_or_default();
-            match self.request(
-                "PUT",
-                &format!("manifests/{tag}"),
-                Some(&body),
-                &[("Content-Type", MANIFEST_MEDIA_TYPE)],
-            )? {
+            let headers = [("Content-Type", MANIFEST_MEDIA_TYPE)];
+            match self.request("PUT", &format!("manifests/{tag}"), Some(&body), &headers).map_err(Trouble::Fatal)? {
                 (200 | 201, _) => Ok(()),
-                (status, _) => Err(format!("answered HTTP {status} to the manifest of `{tag}`")),
+                (status, _) => {
+                    Err(Trouble::status(status, format!("answered HTTP {status} to the manifest of `{tag}`")))
+                }
             }
         });
         match pushed {
             Ok(()) => {
                 self.pushed.fetch_add(1, Ordering::Relaxed);
             }
-            Err(why) => {
-                self.give_up::<()>(&why);
+            Err(trouble) => {
+                self.trouble::<()>(trouble);
             }
         }
     }
@@ -205,43 +230,64 @@ impl RemoteCache {
         Traffic { pulled: self.pulled.load(Ordering::Relaxed), pushed: self.pushed.load(Ordering::Relaxed) }
     }
 
-    /// Why the run went on without the remote, once.
+    /// What went wrong with the remote, once: the first stumble, or why the run went on without it.
     pub fn warning(&self) -> Option<Problem> {
         self.warning.lock().ok()?.clone()
     }
 
-    fn give_up<T>(&self, why: &str) -> Option<T> {
-        if !self.given_up.swap(true, Ordering::Relaxed) {
-            let warning = Problem::warning(
-                "hldc::cache::remote-unavailable",
-                format!("the shared cache `{}` {why}: this run goes on with the local cache alone", self.shown),
-            )
-            .help("check the registry and its credentials (HLDC_CACHE_REMOTE_USER, HLDC_CACHE_REMOTE_PASSWORD); the output is the same without it");
-            if let Ok(mut slot) = self.warning.lock() {
-                *slot = Some(warning);
+    /// Says what went wrong, once: a registry that cannot be used gives up the remote for the
+    /// rest of the run; one that stumbles on an entry (a 500 while another runner writes the same
+    /// tag) only loses that entry, until it has stumbled `STUMBLES` times.
+    fn trouble<T>(&self, trouble: Trouble) -> Option<T> {
+        let (why, give_up) = match trouble {
+            Trouble::Fatal(why) => (why, true),
+            Trouble::Passing(why) => {
+                let stumbles = self.stumbles.fetch_add(1, Ordering::Relaxed) + 1;
+                (why, stumbles >= STUMBLES)
             }
+        };
+        let first_to_give_up = give_up && !self.given_up.swap(true, Ordering::Relaxed);
+        let Ok(mut slot) = self.warning.lock() else { return None };
+        if slot.is_none() || first_to_give_up {
+            let outcome = if give_up {
+                "this run goes on with the local cache alone"
+            } else {
+                "that entry was made or kept here"
+            };
+            *slot = Some(
+                Problem::warning(
+                    "hldc::cache::remote-unavailable",
+                    format!("the shared cache `{}` {why}: {outcome}", self.shown),
+                )
+                .help("check the registry and its credentials (HLDC_CACHE_REMOTE_USER, HLDC_CACHE_REMOTE_PASSWORD); the output is the same without it"),
+            );
         }
         None
     }
 
     /// Uploads a blob unless the registry has it; returns its digest.
-    fn upload(&self, bytes: &[u8]) -> Result<String, String> {
+    fn upload(&self, bytes: &[u8]) -> Result<String, Trouble> {
         let digest = sha256_digest(bytes);
-        if let (200, _) = self.request("HEAD", &format!("blobs/{digest}"), None, &[])? {
+        if let (200, _) = self.request("HEAD", &format!("blobs/{digest}"), None, &[]).map_err(Trouble::Fatal)? {
             return Ok(digest);
         }
-        let (status, _, location) = self.send("POST", &self.url("blobs/uploads/"), Some(&[]), &[])?;
-        let location =
-            location.filter(|_| status == 202).ok_or_else(|| format!("answered HTTP {status} to a blob upload"))?;
+        let (status, _, location) =
+            self.send("POST", &self.url("blobs/uploads/"), Some(&[]), &[]).map_err(Trouble::Fatal)?;
+        let location = location
+            .filter(|_| status == 202)
+            .ok_or_else(|| Trouble::status(status, format!("answered HTTP {status} to a blob upload")))?;
         let location = if location.starts_with('/') { format!("{}{location}", self.base) } else { location };
         if !location.starts_with(&format!("{}/", self.base)) {
-            return Err("sent a blob upload elsewhere".to_string());
+            return Err(Trouble::Fatal("sent a blob upload elsewhere".to_string()));
         }
         let separator = if location.contains('?') { '&' } else { '?' };
         let url = format!("{location}{separator}digest={digest}");
-        match self.send("PUT", &url, Some(bytes), &[("Content-Type", "application/octet-stream")])? {
+        match self
+            .send("PUT", &url, Some(bytes), &[("Content-Type", "application/octet-stream")])
+            .map_err(Trouble::Fatal)?
+        {
             (201, _, _) => Ok(digest),
-            (status, _, _) => Err(format!("answered HTTP {status} to a blob upload")),
+            (status, _, _) => Err(Trouble::status(status, format!("answered HTTP {status} to a blob upload"))),
         }
     }
 
