@@ -758,8 +758,8 @@ pub struct TraceArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
-    /// `text` or `json` ({component, environment, cluster, ring, hldRepo, hldCommit, sourceRepo, sourceCommit,
-    /// images}; a list of them for several objects)
+    /// `text` or `json` ({object, component, environment, cluster, ring, hldRepo, hldCommit, sourceRepo,
+    /// sourceCommit, images}; a list of them for several objects)
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = TraceFormat::Text)]
     pub output: TraceFormat,
 

@@ -235,6 +235,7 @@ fn trace_follows_a_pod_back_to_its_source_and_hld_commits() {
     assert_eq!(
         journey,
         serde_json::json!({
+            "object": "v1 Pod trivia/trivia-api-7d9c5b8f6-x2x9k",
             "component": "fabrikam-trivia/trivia-api",
             "environment": "prod",
             // Both clusters' records match the pod equally: which one it runs in is not known.
@@ -266,8 +267,18 @@ fn trace_follows_a_pod_back_to_its_source_and_hld_commits() {
     let elsewhere = tempfile::tempdir().unwrap();
     let alone = hldc(root, &["trace", "pod.yaml", "--out", elsewhere.path().to_str().unwrap(), "--output", "json"])
         .assert_code(0);
-    let alone: serde_json::Value = serde_json::from_str(&alone.stdout).unwrap();
+    let alone_run = alone;
+    let alone: serde_json::Value = serde_json::from_str(&alone_run.stdout).unwrap();
     assert_eq!((alone["environment"].clone(), alone["hldCommit"].clone()), (serde_json::Value::Null, c2.into()));
+    alone_run.assert_stderr_contains("note: no trace records in `");
+    alone_run.assert_stderr_contains(
+        "run in the manifest repository (`-C DIR`), or give the directory holding `.hldc/` with `--out DIR`",
+    );
+    // A file of several objects: each block names its object.
+    let several = hldc(root, &["trace", "generated/prod/east-us/trivia-api.yaml"]).assert_code(0).stdout;
+    let named: Vec<&str> = several.lines().filter(|line| line.starts_with("object:")).collect();
+    assert!(named.len() > 2, "{several}");
+    assert!(named.contains(&"object:        apps/v1 Deployment trivia/trivia-api"), "{several}");
 
     std::fs::write(&pod, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: stray\n").unwrap();
     hldc(root, &["trace", "pod.yaml"]).assert_code(2).assert_stderr_contains(

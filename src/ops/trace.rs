@@ -19,6 +19,8 @@ use crate::yaml;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Journey {
+    /// `apiVersion kind namespace/name`: which object of the input this is.
+    pub object: String,
     pub component: String,
     pub environment: Option<String>,
     pub cluster: Option<String>,
@@ -60,6 +62,14 @@ pub fn trace(name: &str, text: String, out_root: &Path) -> Result<Vec<Journey>, 
         return Err(Problem::error("hldc::trace::empty", format!("`{name}` holds no object to trace"))
             .help("give the YAML of one object, e.g. `kubectl get pod NAME -o yaml | hldc trace -`"));
     }
+    let incomplete = |j: &Journey| j.environment.is_none() || j.hld_commit.is_none() || j.source_commit.is_none();
+    if records.is_empty() && journeys.iter().any(incomplete) {
+        let records_dir = out_root.join(record::DIRECTORY);
+        journeys[0].notes.push(format!(
+            "no trace records in `{}` to complete what the object does not say: run in the manifest repository (`-C DIR`), or give the directory holding `.hldc/` with `--out DIR`",
+            records_dir.display()
+        ));
+    }
     Ok(journeys)
 }
 
@@ -74,6 +84,7 @@ fn of_object(object: &Value, records: &[Record]) -> Option<Journey> {
         labels.get(stamp::RING)?.as_str().map(str::to_string)
     });
     let mut journey = Journey {
+        object: ObjectId::of(object).to_string(),
         component: own(stamp::COMPONENT)?,
         environment: own(stamp::ENVIRONMENT),
         cluster: own(stamp::CLUSTER),
@@ -174,7 +185,7 @@ fn read_records(out_root: &Path) -> Result<Vec<Record>, Problem> {
     Ok(records)
 }
 
-/// The journeys as text, one block per object.
+/// The journeys as text, one block per object, each naming its object when there are several.
 pub fn to_text(journeys: &[Journey]) -> String {
     let unknown = "(unknown)".to_string();
     let or_unknown = |value: &Option<String>| value.clone().unwrap_or_else(|| unknown.clone());
@@ -182,10 +193,12 @@ pub fn to_text(journeys: &[Journey]) -> String {
         .iter()
         .map(|j| {
             let images = if j.images.is_empty() { unknown.clone() } else { j.images.join(", ") };
-            let mut lines = vec![
+            let mut lines: Vec<String> =
+                (journeys.len() > 1).then(|| format!("object:        {}", j.object)).into_iter().collect();
+            lines.extend([
                 format!("component:     {}", j.component),
                 format!("environment:   {}", or_unknown(&j.environment)),
-            ];
+            ]);
             lines.extend(j.cluster.as_ref().map(|cluster| format!("cluster:       {cluster}")));
             lines.extend(j.ring.as_ref().map(|ring| format!("ring:          {ring}")));
             lines.extend([
