@@ -15,6 +15,10 @@ fn init_then_validate_then_generate_works() {
     let output = std::fs::read_to_string(hld.join("generated/prod/hello.yaml")).unwrap();
     assert!(output.contains("kind: ConfigMap") && output.contains("namespace: hello"), "{output}");
     assert!(std::fs::read_to_string(hld.join("README.md")).unwrap().contains("generated/"));
+    // The schemas are the HLD's, committed with it; `.hldc/` is generate's, beside the output.
+    assert!(hld.join("schemas/component.schema.json").is_file());
+    let records: Vec<String> = read_tree(&hld.join(".hldc")).into_keys().collect();
+    assert_eq!(records, ["prod.json"], "only trace records under .hldc/");
 }
 
 #[test]

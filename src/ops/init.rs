@@ -6,8 +6,9 @@ use std::path::Path;
 use crate::diag::Problem;
 use crate::schema::Schema;
 
-/// Where the schemas go, relative to the HLD root.
-const SCHEMA_DIR: &str = ".hldc/schemas";
+/// Where the schemas go, relative to the HLD root: committed with the HLD, so not under
+/// `.hldc/`, where `generate` keeps its trace records beside the output.
+const SCHEMA_DIR: &str = "schemas";
 
 /// The files of a new HLD named `name`, relative path → text.
 fn files(name: &str) -> Vec<(String, String)> {
