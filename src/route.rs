@@ -225,7 +225,11 @@ pub fn routes(
         let origin = rendered
             .iter()
             .find(|r| Some(&r.file) == default.output_file().as_ref())
-            .map(|r| crate::model::rendered::Origin { ring: None, ..r.origin.clone() })
+            .map(|r| crate::model::rendered::Origin {
+                ring: None,
+                component_type: crate::model::rendered::ROUTE.to_string(),
+                ..r.origin.clone()
+            })
             .unwrap_or_default();
         routes.push(generated(default, file, &object, origin)?);
     }

@@ -88,6 +88,13 @@ fn the_example_journey_from_the_demo_script() {
     assert_eq!((&api["p50HldToManifestSeconds"], &api["p90HldToManifestSeconds"]), (&240.into(), &360.into()));
     assert_eq!(api["superseded"], 3);
 
+    // The route between trivia-api's rings is a row of its own, serving every ring.
+    let routes: Vec<&Value> = deployments.iter().filter(|d| d["route"] == true).collect();
+    assert!(!routes.is_empty(), "no route row");
+    assert!(routes.iter().all(|d| d["component"] == "fabrikam-trivia/trivia-api" && d["ring"].is_null()));
+
     let html = std::fs::read_to_string(out.join("example.html")).expect("example.html");
     assert!(html.contains("east-us") && html.contains("fabrikam.azurecr.io/trivia-api:1.5.1"), "page content");
+    assert!(html.contains("\"r\":\"route (every ring)\""), "the route row shows what it serves");
+    assert!(html.contains("grouped by service, ring and cluster, newest first in each"), "the caption says the order");
 }

@@ -106,7 +106,7 @@ pub fn render(journey: &Journey) -> Result<String, Problem> {
         .iter()
         .map(|d| {
             json!({
-                "s": d.component, "r": d.ring.as_deref().unwrap_or(""), "k": d.target,
+                "s": d.component, "r": d.ring_shown(), "k": d.target,
                 "sr": d.source_repo, "sc": d.source_commit, "a": d.author, "i": d.images.join(", "),
                 "h": d.hld_commit, "ht": d.hld_commit_time, "m": d.manifest_commit, "mt": d.manifest_commit_time,
                 "st": d.status.as_str(),

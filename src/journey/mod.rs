@@ -65,6 +65,10 @@ impl Status {
 pub struct Deployment {
     pub component: String,
     pub ring: Option<String>,
+    /// The route hldc builds between the component's rings: it serves every ring, none in
+    /// particular, so the row shows that instead of a ring.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub route: bool,
     pub environment: String,
     pub cluster: Option<String>,
     pub source_repo: Option<String>,
@@ -86,6 +90,16 @@ pub struct Deployment {
     pub hld_to_sync: Option<i64>,
     #[serde(skip)]
     order: usize,
+}
+
+impl Deployment {
+    /// The ring column: the ring, or what a route between rings serves.
+    pub fn ring_shown(&self) -> String {
+        match (self.route, &self.ring) {
+            (true, _) => "route (every ring)".to_string(),
+            (false, ring) => ring.clone().unwrap_or_default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -307,6 +321,7 @@ fn changes(commits: &[ManifestCommit], options: &JourneyOptions) -> Changes {
                     Deployment {
                         component: c.component.clone(),
                         ring: c.ring.clone(),
+                        route: c.component_type == crate::model::rendered::ROUTE,
                         environment: record.environment.clone(),
                         cluster: record.cluster.clone(),
                         source_repo: c.trace.source_repo.clone(),

@@ -27,7 +27,7 @@ pub fn render(journey: &Journey, width: Option<usize>) -> String {
     let deployments = journey.deployments.iter().map(|d| {
         vec![
             d.component.clone(),
-            d.ring.clone().unwrap_or_default(),
+            d.ring_shown(),
             d.target.clone(),
             d.status.as_str().to_string(),
             short(&d.hld_commit).to_string(),

@@ -75,13 +75,17 @@ pub struct Rendering {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Origin {
     pub ring: Option<String>,
-    /// `helm` or `static`.
+    /// `helm`, `static`, or `ROUTE` for the route between a component's rings.
     pub component_type: String,
     /// The file defining the component, as messages name it (relative to the HLD root).
     pub defined_in: String,
     pub trace: TraceBlock,
     pub sources: Vec<Source>,
 }
+
+/// The `component_type` of the route hldc builds between a component's rings: it belongs to
+/// every ring, none in particular.
+pub const ROUTE: &str = "route";
 
 impl Origin {
     /// The one-line comment at the top of the component's output file. No commit: it must
