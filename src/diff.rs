@@ -15,7 +15,6 @@ use serde::Serialize;
 use serde_yaml::{Mapping, Value};
 
 use crate::diag::{Problem, SourceFile};
-use crate::emit;
 use crate::model::ObjectId;
 use crate::previous::{self, OutputObject, OutputObjects};
 use crate::trace::stamp::{self, unstamped};
@@ -227,7 +226,10 @@ pub fn compare(previous: &OutputObjects, current: &OutputObjects, noise: &Noise)
                     id: id.into(),
                     file: new.file.clone(),
                     previous_file: (old.file != new.file).then(|| old.file.clone()),
-                    diff: unified(&emit::yaml::to_string(&old_shown), &emit::yaml::to_string(&new_shown)),
+                    diff: unified(
+                        &crate::yaml::write::to_string(&old_shown),
+                        &crate::yaml::write::to_string(&new_shown),
+                    ),
                 });
             }
         }

@@ -10,7 +10,7 @@
 use serde_yaml::{Mapping, Value};
 
 use crate::diag::{Location, Problem, Source, SourceFile};
-use crate::emit::yaml as emit_yaml;
+use crate::yaml::write as emit_yaml;
 use crate::yaml::{display_path, parse_one, Document, Positions, Segment};
 
 /// Indentation step for new nesting when the file shows none.

@@ -8,7 +8,6 @@
 
 use serde_yaml::{Mapping, Value};
 
-use crate::emit;
 use crate::model::environments::Environments;
 
 /// `clusters/<name>/hldc.yaml` → the Kustomization syncing `./generated/<output dir>`.
@@ -37,7 +36,7 @@ pub fn kustomizations(targets: &[Environments]) -> Vec<(String, String)> {
             ]);
             let text = format!(
                 "# Written by `hldc generate --flux-kustomizations`: Flux applies ./generated/{output_dir}.\n---\n{}",
-                emit::yaml::to_string(&object)
+                crate::yaml::write::to_string(&object)
             );
             (format!("clusters/{cluster}/hldc.yaml"), text)
         })

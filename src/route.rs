@@ -369,7 +369,7 @@ fn generated(
         Problem::error("hldc::ring::route", format!("cannot build the route of `{}`: {e}", planned.node.path))
     })?;
     let source =
-        SourceFile::new(format!("<ring route of {}>", planned.node.path), crate::emit::yaml::to_string(&value));
+        SourceFile::new(format!("<ring route of {}>", planned.node.path), crate::yaml::write::to_string(&value));
     let document = parse_one(&source)?;
     Ok(Rendered {
         component: planned.node.path.clone(),

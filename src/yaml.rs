@@ -17,6 +17,7 @@ use crate::diag::{Location, Problem, Source};
 
 pub mod manifests;
 pub mod resolve;
+pub mod write;
 
 /// One step into a YAML value: a mapping key or a sequence index.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

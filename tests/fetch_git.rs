@@ -87,7 +87,7 @@ fn tags_shas_and_branches_via_file_url_and_plain_path() {
         assert!(got[4].root.join("app/extra.yaml").is_file());
         assert!(!got[4].root.join(".git").exists());
         let text = lock.render();
-        let (short, commit) = (hldc::emit::yaml::scalar(&short), hldc::emit::yaml::scalar(&fx.c2));
+        let (short, commit) = (hldc::yaml::write::scalar(&short), hldc::yaml::write::scalar(&fx.c2));
         assert!(text.contains(&format!("    ref: {short}\n    commit: {commit}\n")), "{text}");
         assert!(text.contains("    ref: HEAD\n"), "{text}");
     }

@@ -359,7 +359,7 @@ fn http_files_are_pinned_by_sha256() {
     assert_eq!(got.root, f.cache.join("http").join(&sha));
     assert_eq!(fs::read_to_string(&got.root).unwrap(), "kind: CustomResourceDefinition\n");
     assert_eq!(lock.pin(&spec), Some(sha.clone()));
-    let sha256 = hldc::emit::yaml::scalar(&sha);
+    let sha256 = hldc::yaml::write::scalar(&sha);
     assert!(lock.render().contains(&format!("http:\n  - url: {}/crd.yaml\n    sha256: {sha256}\n", server.url())));
 
     // The file changes upstream: the pin is checked on a cold cache.

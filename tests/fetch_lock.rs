@@ -1,7 +1,7 @@
 //! Lock file text: round trips and byte stability.
 
-use hldc::emit::yaml::scalar;
 use hldc::fetch::{GitRef, Lockfile, SourceSpec};
+use hldc::yaml::write::scalar;
 
 const C1: &str = "1a2b3c4d5e6f1a2b3c4d5e6f1a2b3c4d5e6f1a2b";
 const C2: &str = "ffeeddccbbaa99887766554433221100ffeeddcc";

@@ -84,7 +84,7 @@ fn git_tag_sha_and_branch_pins() {
         let _ = std::fs::remove_file(fixture.hld().join("hldc.lock"));
         fixture.run(&["generate"]).assert_code(0).assert_stderr_contains("updated hldc.lock");
         assert!(fixture.output("common", "web.yaml").contains("v: one"), "{pin}");
-        let commit = hldc::emit::yaml::scalar(&first);
+        let commit = hldc::yaml::write::scalar(&first);
         assert!(fixture.lock().contains(&format!("commit: {commit}")), "{pin}: {}", fixture.lock());
     }
 }

@@ -316,7 +316,7 @@ fn check_metadata(document: &Document, describe: &str, metadata: &[Segment]) -> 
 fn quote_help(value: &Value) -> String {
     let example = match value {
         Value::Mapping(_) | Value::Sequence(_) => "a string".to_string(),
-        scalar => format!("`\"{}\"`", crate::emit::yaml::to_string(scalar).trim_end()),
+        scalar => format!("`\"{}\"`", crate::yaml::write::to_string(scalar).trim_end()),
     };
     format!("write {example} where the value is set, quoted (`hldc set --string` writes values quoted)")
 }

@@ -1,8 +1,6 @@
 //! Emitting: the rendered object set becomes files (in memory first, so `diff` can compare
 //! without writing), then the only writer of the output directory swaps them in atomically.
 
-pub mod yaml;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::os::unix::fs::OpenOptionsExt as _;
@@ -13,6 +11,7 @@ use rayon::prelude::*;
 use crate::atomic::{self, Access};
 use crate::diag::Problem;
 use crate::model::rendered::Rendered;
+use crate::yaml::write as yaml;
 
 /// The files of one environment's output: relative path (`/`-separated) to contents.
 pub type OutputFiles = BTreeMap<String, String>;

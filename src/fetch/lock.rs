@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::atomic::{self, Access};
-use crate::emit::yaml::{quoted, scalar};
 use crate::fetch::cache::is_hex;
 use crate::fetch::spec::{strip_userinfo, SourceSpec};
+use crate::yaml::write::{quoted, scalar};
 
 /// The header comment of every rendered lock file.
 pub const LOCK_HEADER: &str = "# hldc.lock: written by hldc; commit it; edit with `hldc update`";

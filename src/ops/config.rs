@@ -5,13 +5,13 @@
 use serde_yaml::Value;
 
 use crate::diag::Problem;
-use crate::emit::yaml as emit_yaml;
 use crate::layer::{merge_stack, Layer};
 use crate::model::environments::Environments;
 use crate::model::plan::Planned;
 use crate::schema::Schema;
 use crate::sources::Sources;
 use crate::suggest::did_you_mean;
+use crate::yaml::write as emit_yaml;
 use crate::yaml::{display_path, Segment, ValuePath};
 
 /// One component's merged config.

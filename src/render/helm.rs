@@ -4,10 +4,10 @@
 use std::path::Path;
 
 use crate::diag::{Problem, SourceFile};
-use crate::emit::yaml;
 use crate::model::plan::Planned;
 use crate::process::{self, Failure};
 use crate::sources::{Chart, Sources};
+use crate::yaml::write as yaml;
 use crate::yaml::{manifests, Document};
 
 use super::cache::{Entry, Inputs};

@@ -119,7 +119,7 @@ fn inputs_digest(render_key: &str, planned: &Planned) -> String {
         map.remove("trace");
         map.remove("subcomponents");
     }
-    let config = crate::emit::yaml::to_string(&config);
+    let config = crate::yaml::write::to_string(&config);
     let text = [render_key, env!("CARGO_PKG_VERSION"), &config].join("\0");
     format!("sha256:{}", crate::fetch::cache::sha256_hex(text.as_bytes()))
 }
