@@ -78,6 +78,8 @@ pub struct RemoteCache {
     given_up: AtomicBool,
     /// Entries the registry failed on (`Trouble::Passing`).
     stumbles: AtomicUsize,
+    /// Whether the registry holds the empty config blob (checked or uploaded this run).
+    config_present: AtomicBool,
     warning: Mutex<Option<Problem>>,
     pulled: AtomicUsize,
     pushed: AtomicUsize,
@@ -151,6 +153,7 @@ impl RemoteCache {
             token: Mutex::new(None),
             given_up: AtomicBool::new(false),
             stumbles: AtomicUsize::new(0),
+            config_present: AtomicBool::new(false),
             warning: Mutex::new(None),
             pulled: AtomicUsize::new(0),
             pushed: AtomicUsize::new(0),
@@ -197,7 +200,7 @@ impl RemoteCache {
             return;
         }
         let tag = format!("{kind}-{key}");
-        let pushed = self.upload(EMPTY).and_then(|config| -> Result<(), Trouble> {
+        let pushed = self.upload_config().and_then(|config| -> Result<(), Trouble> {
             let layer = self.upload(bytes)?;
             let manifest = serde_json::json!({
                 "schemaVersion": 2,
@@ -263,6 +266,16 @@ impl RemoteCache {
             );
         }
         None
+    }
+
+    /// The empty config every entry shares: asked for (and uploaded) once per run, not once per push.
+    fn upload_config(&self) -> Result<String, Trouble> {
+        if self.config_present.load(Ordering::Relaxed) {
+            return Ok(sha256_digest(EMPTY));
+        }
+        let digest = self.upload(EMPTY)?;
+        self.config_present.store(true, Ordering::Relaxed);
+        Ok(digest)
     }
 
     /// Uploads a blob unless the registry has it; returns its digest.

@@ -62,14 +62,13 @@ pub struct DiffReport {
 /// (written to a temporary directory, which then plays the previous output for the stamps).
 pub fn diff(options: &DiffOptions, settings: &Settings, fetch: &FetchOptions) -> Result<DiffReport, Vec<Problem>> {
     let (sources, mut warnings) = super::remote::open(settings, fetch.clone())?;
-    let at_ref = match &options.baseline {
-        Baseline::Output(_) => None,
-        Baseline::Ref(reference) => Some(RefOutput::generate(options, sources.hld_root(), reference, settings, fetch)?),
-    };
-    let out_root = match (&options.baseline, &at_ref) {
-        (_, Some(at_ref)) => at_ref.root().to_path_buf(),
-        (Baseline::Output(root), None) => root.clone(),
-        (Baseline::Ref(_), None) => unreachable!("a ref baseline is generated above"),
+    // Kept until the comparison is done: the ref's output lives in its temporary directory.
+    let (out_root, at_ref) = match &options.baseline {
+        Baseline::Output(root) => (root.clone(), None),
+        Baseline::Ref(reference) => {
+            let output = RefOutput::generate(options, sources.hld_root(), reference, settings, fetch)?;
+            (output.root().to_path_buf(), Some(output))
+        }
     };
     let project = crate::project::load(&sources)?;
     let targets = project.targets(&options.compile.environments, &options.clusters)?;
