@@ -25,6 +25,7 @@ pub mod diff;
 pub mod edit;
 pub mod emit;
 pub mod fetch;
+pub mod gotemplate;
 pub mod files;
 pub mod flux;
 pub mod journey;

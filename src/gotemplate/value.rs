@@ -1,0 +1,200 @@
+//! The values a Go template sees, as Helm gives them: `.Values` decoded from YAML through JSON
+//! (every number a `float64`), maps Go code shares by reference (`set` changes the map every
+//! holder sees), and a few Go objects with methods (`.Files`, `.Capabilities.APIVersions`).
+//!
+//! A render runs on one thread from start to end, so shared maps are `Rc<RefCell<…>>`: a
+//! `Value` never crosses threads.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::rc::Rc;
+
+/// A Go map of strings to anything (`map[string]interface {}`), shared by reference.
+pub type Map = Rc<RefCell<BTreeMap<String, Value>>>;
+
+#[derive(Clone)]
+pub enum Value {
+    /// Go's untyped nil: a missing key, a YAML null.
+    Nil,
+    Bool(bool),
+    /// A Go integer (`int`, `int64`): template literals, `len`, Sprig's arithmetic.
+    Int(i64),
+    /// A Go `float64`: every number Helm decodes from YAML or JSON.
+    Float(f64),
+    String(Rc<str>),
+    /// A Go slice (`[]interface {}`): never changed in place (Sprig's list functions copy).
+    List(Rc<Vec<Value>>),
+    Map(Map),
+    /// A Go value with fields and methods: `.Files`, `.Capabilities`, `.Chart`...
+    Object(Rc<dyn Object>),
+}
+
+/// A Go struct or named type a template reaches: its fields, its methods, its `%v` text.
+pub trait Object {
+    /// Go's type name, as `typeOf` prints it (`chart.Metadata`, `engine.files`).
+    fn type_name(&self) -> &str;
+    /// A field or a method without arguments; `None` when the type has neither.
+    fn field(&self, name: &str) -> Option<Value>;
+    /// A method called with arguments; `None` when the type has no such method.
+    fn call(&self, method: &str, arguments: &[Value]) -> Option<Result<Value, String>> {
+        let _ = (method, arguments);
+        None
+    }
+    /// The method and field names the type has: what a chart may call on it (`auto` checks a
+    /// chart's templates against them before rendering).
+    fn members(&self) -> &'static [&'static str];
+    /// Go's `%v` of the value (`fmt.Stringer` where the type has one).
+    fn display(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result;
+    /// What `toYaml`/`toJson` make of it: its exported fields as a map, as `encoding/json` does.
+    fn to_value(&self) -> Value;
+}
+
+impl Value {
+    pub fn string(text: impl Into<Rc<str>>) -> Value {
+        Value::String(text.into())
+    }
+
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::List(Rc::new(items))
+    }
+
+    pub fn map(entries: BTreeMap<String, Value>) -> Value {
+        Value::Map(Rc::new(RefCell::new(entries)))
+    }
+
+    /// Go's truth in `if`, `with`, `and`, `or`, `not`, `default`: false for nil, false, zero,
+    /// the empty string and empty collections.
+    pub fn is_truthy(&self) -> bool {
+        match self {
+            Value::Nil => false,
+            Value::Bool(b) => *b,
+            Value::Int(n) => *n != 0,
+            Value::Float(f) => *f != 0.0,
+            Value::String(s) => !s.is_empty(),
+            Value::List(items) => !items.is_empty(),
+            Value::Map(map) => !map.borrow().is_empty(),
+            Value::Object(_) => true,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Go's `reflect.Kind` name, as Sprig's `kindOf` prints it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Nil => "invalid",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Float(_) => "float64",
+            Value::String(_) => "string",
+            Value::List(_) => "slice",
+            Value::Map(_) => "map",
+            Value::Object(_) => "ptr",
+        }
+    }
+
+    /// Go's type name, as Sprig's `typeOf` prints it.
+    pub fn type_name(&self) -> String {
+        match self {
+            Value::Nil => "<nil>".into(),
+            Value::Bool(_) => "bool".into(),
+            Value::Int(_) => "int".into(),
+            Value::Float(_) => "float64".into(),
+            Value::String(_) => "string".into(),
+            Value::List(_) => "[]interface {}".into(),
+            Value::Map(_) => "map[string]interface {}".into(),
+            Value::Object(object) => format!("*{}", object.type_name()),
+        }
+    }
+
+    /// A value decoded as Helm decodes YAML (sigs.k8s.io/yaml: through JSON), so every number
+    /// becomes a float64 and every key a string.
+    pub fn from_yaml(yaml: &serde_yaml::Value) -> Value {
+        match yaml {
+            serde_yaml::Value::Null => Value::Nil,
+            serde_yaml::Value::Bool(b) => Value::Bool(*b),
+            serde_yaml::Value::Number(n) => Value::Float(n.as_f64().unwrap_or(0.0)),
+            serde_yaml::Value::String(s) => Value::string(s.as_str()),
+            serde_yaml::Value::Sequence(items) => Value::list(items.iter().map(Value::from_yaml).collect()),
+            serde_yaml::Value::Mapping(entries) => Value::map(
+                entries.iter().map(|(key, value)| (yaml_key(key), Value::from_yaml(value))).collect(),
+            ),
+            serde_yaml::Value::Tagged(tagged) => Value::from_yaml(&tagged.value),
+        }
+    }
+
+    /// A value decoded as Go's `encoding/json` decodes into `interface{}`: numbers are float64.
+    pub fn from_json(json: &serde_json::Value) -> Value {
+        match json {
+            serde_json::Value::Null => Value::Nil,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => Value::Float(n.as_f64().unwrap_or(0.0)),
+            serde_json::Value::String(s) => Value::string(s.as_str()),
+            serde_json::Value::Array(items) => Value::list(items.iter().map(Value::from_json).collect()),
+            serde_json::Value::Object(entries) => {
+                Value::map(entries.iter().map(|(key, value)| (key.clone(), Value::from_json(value))).collect())
+            }
+        }
+    }
+
+    /// A copy sharing nothing with `self` (Sprig's `deepCopy`, and values handed to a subchart).
+    pub fn deep_copy(&self) -> Value {
+        match self {
+            Value::List(items) => Value::list(items.iter().map(Value::deep_copy).collect()),
+            Value::Map(map) => {
+                Value::map(map.borrow().iter().map(|(key, value)| (key.clone(), value.deep_copy())).collect())
+            }
+            other => other.clone(),
+        }
+    }
+}
+
+/// A YAML key as sigs.k8s.io/yaml makes it a JSON key: its text.
+fn yaml_key(key: &serde_yaml::Value) -> String {
+    match key {
+        serde_yaml::Value::String(s) => s.clone(),
+        serde_yaml::Value::Bool(b) => b.to_string(),
+        serde_yaml::Value::Number(n) => n.to_string(),
+        serde_yaml::Value::Null => "null".to_string(),
+        other => serde_yaml::to_string(other).unwrap_or_default().trim_end().to_string(),
+    }
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Nil => write!(out, "Nil"),
+            Value::Bool(b) => write!(out, "Bool({b})"),
+            Value::Int(n) => write!(out, "Int({n})"),
+            Value::Float(f) => write!(out, "Float({f:?})"),
+            Value::String(s) => write!(out, "String({s:?})"),
+            Value::List(items) => out.debug_list().entries(items.iter()).finish(),
+            Value::Map(map) => out.debug_map().entries(map.borrow().iter()).finish(),
+            Value::Object(object) => write!(out, "Object({})", object.type_name()),
+        }
+    }
+}
+
+impl PartialEq for Value {
+    /// Go's `==` on the values templates compare (`eq`, `has`, `uniq`): maps and objects by
+    /// identity, as Go compares references.
+    fn eq(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Nil, Value::Nil) => true,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::Int(a), Value::Int(b)) => a == b,
+            (Value::Float(a), Value::Float(b)) => a == b,
+            (Value::String(a), Value::String(b)) => a == b,
+            (Value::List(a), Value::List(b)) => a == b,
+            (Value::Map(a), Value::Map(b)) => Rc::ptr_eq(a, b),
+            (Value::Object(a), Value::Object(b)) => Rc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
