@@ -425,6 +425,20 @@ pub struct HelmArgs {
     /// Kill helm after this long (e.g. `90s`, `5m`); also bounds `helm pull` of oci:// charts
     #[arg(long, value_name = "DURATION", default_value = "5m")]
     pub helm_timeout: String,
+
+    /// What renders every helm component this run, whatever its `helm.engine` says: the helm
+    /// binary, hldc's own engine (`native`), or the own engine with the binary for charts it
+    /// cannot render (`auto`)
+    #[arg(long, value_name = "ENGINE", value_enum)]
+    pub helm_engine: Option<HelmEngineArg>,
+}
+
+/// `--helm-engine`'s values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HelmEngineArg {
+    Binary,
+    Native,
+    Auto,
 }
 
 /// The kustomize a command that renders runs (bounded by `--helm-timeout`): flattened only into
@@ -647,6 +661,12 @@ pub struct ValidateArgs {
     /// OpenAPI schema
     #[arg(long)]
     pub rendered: bool,
+
+    /// With `--rendered`: render every helm component both with the helm binary and with hldc's
+    /// native engine, and report each object the two disagree on (and each chart the native
+    /// engine cannot render yet)
+    #[arg(long, requires = "rendered")]
+    pub engine_check: bool,
 
     /// The Kubernetes version whose OpenAPI schema `--rendered` checks against (e.g. `1.34`), for
     /// components whose config names no `helm.kubeVersion`
