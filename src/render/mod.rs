@@ -7,6 +7,7 @@ mod determinism;
 mod helm;
 mod hooks;
 mod kustomize;
+pub mod native;
 mod origin;
 mod stable;
 mod static_files;
