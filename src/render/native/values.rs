@@ -94,7 +94,8 @@ fn coalesce_globals(dest: &mut Table, source: &Table) {
     dest.insert("global".into(), Json::Object(dest_globals));
 }
 
-/// A chart's own defaults under the values given (`coalesceValues`).
+/// A chart's own defaults under the values given (helm v4.1.4's `coalesceValues`: a default
+/// `null` is kept; a given `null` deletes the default unless merging).
 fn coalesce_values(chart: &Chart, values: &mut Table, merge: bool) {
     for (key, default) in chart.values.clone() {
         match values.get_mut(&key) {
@@ -102,36 +103,15 @@ fn coalesce_values(chart: &Chart, values: &mut Table, merge: bool) {
                 values.remove(&key);
             }
             Some(Json::Object(dest)) => {
-                if let Json::Object(mut source) = default {
+                if let Json::Object(source) = default {
                     let merge = merge || chart.dependencies.iter().any(|sub| sub.name() == key);
-                    if !merge {
-                        clean_nulls(&mut source);
-                    }
                     coalesce_tables(dest, source, merge);
                 }
             }
             Some(_) => {}
             None => {
-                let mut default = default;
-                if !merge {
-                    if default.is_null() {
-                        continue;
-                    }
-                    if let Json::Object(table) = &mut default {
-                        clean_nulls(table);
-                    }
-                }
                 values.insert(key, default);
             }
-        }
-    }
-}
-
-fn clean_nulls(table: &mut Table) {
-    table.retain(|_, value| !value.is_null());
-    for value in table.values_mut() {
-        if let Json::Object(inner) = value {
-            clean_nulls(inner);
         }
     }
 }

@@ -162,6 +162,10 @@ fn scalar(text: String, style: TScalarStyle, tag: Option<&Tag>) -> Json {
             return Json::String(text);
         }
     }
+    if matches!(style, TScalarStyle::Literal | TScalarStyle::Folded) && text.chars().all(|c| c == '\n') {
+        // A block scalar of empty lines is empty under clip chomping (yaml-rust2 keeps a break).
+        return Json::String(String::new());
+    }
     if style != TScalarStyle::Plain {
         return Json::String(text);
     }

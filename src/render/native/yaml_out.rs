@@ -659,3 +659,45 @@ mod tests {
         assert_eq!(json_float(1e-7), "1e-7");
     }
 }
+
+#[cfg(test)]
+mod scratch_check {
+    #[test]
+    #[ignore]
+    fn scratch_values_files_as_helm() {
+        fn drop_nulls(v: &mut serde_json::Value) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    m.retain(|_, x| !x.is_null());
+                    m.values_mut().for_each(drop_nulls);
+                }
+                serde_json::Value::Array(a) => a.iter_mut().for_each(drop_nulls),
+                _ => {}
+            }
+        }
+        let (mut same, mut total, mut json_same) = (0, 0, 0);
+        for entry in std::fs::read_dir("/tmp/yamlcheck/out").unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().unwrap() != "values" {
+                continue;
+            }
+            let out = std::fs::read_to_string(path.with_extension("out")).unwrap();
+            let doc: serde_yaml::Value = serde_yaml::from_str(out.split("\n---\n").nth(1).unwrap_or(&out).trim_start_matches("---\n")).unwrap_or(serde_yaml::Value::Null);
+            let Some(expected) = doc.get("v").and_then(|v| v.as_str()) else { continue };
+            let expected_json = doc.get("j").and_then(|v| v.as_str()).unwrap_or("");
+            total += 1;
+            let mut json = super::super::yaml_in::parse_json(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let _ = drop_nulls;
+            if json.is_null() { json = serde_json::json!({}); }
+            let value = crate::gotemplate::Value::from_json(&json);
+            let actual = super::to_yaml(&value);
+            let actual = actual.strip_suffix('\n').unwrap_or(&actual).to_string() + "\n";
+            if actual == expected { same += 1 } else {
+                let diff = similar::TextDiff::from_lines(expected, &actual);
+                eprintln!("== {}\n{}", path.display(), diff.unified_diff().context_radius(1).to_string().lines().take(12).collect::<Vec<_>>().join("\n"));
+            }
+            if super::to_json(&value) == expected_json { json_same += 1 } else { eprintln!("JSON {}", path.display()); }
+        }
+        eprintln!("same {same}/{total}, json {json_same}");
+    }
+}
