@@ -4,6 +4,7 @@
 //! `.Capabilities.APIVersions.Has`), Go's errors on a field of nil, and functions that execute
 //! other templates (`include`, `tpl`).
 
+pub mod sprig;
 pub mod value;
 
 use std::collections::BTreeMap;
