@@ -26,7 +26,11 @@ const SET_NAME: &str = "gotpl";
 /// How deeply templates may call templates (`template`, `include`, `tpl` together). Go allows
 /// 100000 `template` levels and Helm 1000 `include`s of one name; hldc renders untrusted charts
 /// on threads with ordinary stacks, so it stops a runaway recursion well before the stack does.
-const MAX_DEPTH: usize = 1_000;
+const MAX_DEPTH: usize = 300;
+
+/// The stack a run may use, whatever its nesting: a debug build takes about 7 KiB per
+/// template level, so a 2 MiB thread stack (Rust's default) holds a run with room to spare.
+const STACK_BUDGET: usize = 1 << 20;
 
 /// An error Go or Helm would report, in its words:
 /// `template: NAME:LINE:COL: executing "NAME" at <.Values.a.b>: nil pointer evaluating interface {}.b`.

@@ -12,7 +12,7 @@ use std::rc::Rc;
 use gotmpl::parse::{BranchNode, CommandNode, Expr, ListNode, Node, Number, PipeNode, SmolStr, TemplateNode};
 
 use super::context::{self, At, Kind};
-use super::{parse_templates, quoted, Template, TemplateError, TemplateSet, MAX_DEPTH, SET_NAME};
+use super::{parse_templates, quoted, Template, TemplateError, TemplateSet, MAX_DEPTH, SET_NAME, STACK_BUDGET};
 use crate::gotemplate::value::Value;
 use crate::gotemplate::{fmt, Function, Templates};
 
@@ -56,12 +56,15 @@ pub(super) struct Run<'s> {
     template: Rc<Template>,
     at: At,
     depth: usize,
+    /// The address of the stack where the run began (stacks grow down).
+    stack_base: usize,
     /// Helm's count of nested `include`s per template name.
     included: HashMap<String, usize>,
 }
 
 impl<'s> Run<'s> {
     pub fn new(set: &'s TemplateSet) -> Run<'s> {
+        let marker = 0u8;
         let placeholder = Rc::new(Template {
             name: SET_NAME.into(),
             parse_name: SET_NAME.into(),
@@ -75,15 +78,14 @@ impl<'s> Run<'s> {
             template: placeholder,
             at: At::NOTHING,
             depth: 0,
+            stack_base: std::ptr::addr_of!(marker) as usize,
             included: HashMap::new(),
         }
     }
 
     /// Executes `template` with dot and `$` set to `data`, in a scope of its own.
     pub fn execute(&mut self, template: Rc<Template>, data: Value, out: &mut String) -> Result<()> {
-        if self.depth >= MAX_DEPTH {
-            return Err(self.error(format!("exceeded maximum template depth ({MAX_DEPTH})")));
-        }
+        self.guard_depth()?;
         let dot = Held::plain(data);
         let vars = std::mem::replace(&mut self.vars, vec![Variable { name: "$".into(), held: dot.clone() }]);
         let caller = std::mem::replace(&mut self.template, template.clone());
@@ -95,6 +97,18 @@ impl<'s> Run<'s> {
         self.template = caller;
         self.at = at;
         result.map(|_| ())
+    }
+
+    /// Go's limit on nested templates, and hldc's on the stack a run may take (nested
+    /// control structures and parentheses count too): an untrusted chart's recursion ends in
+    /// an error, never in a stack overflow.
+    fn guard_depth(&self) -> Result<()> {
+        let marker = 0u8;
+        let used = self.stack_base.saturating_sub(std::ptr::addr_of!(marker) as usize);
+        if self.depth >= MAX_DEPTH || used > STACK_BUDGET {
+            return Err(self.error(format!("exceeded maximum template depth ({MAX_DEPTH})")));
+        }
+        Ok(())
     }
 
     fn lookup(&self, name: &str) -> Option<Rc<Template>> {
@@ -147,6 +161,7 @@ impl<'s> Run<'s> {
     }
 
     fn if_or_with(&mut self, dot: &Held, branch: &BranchNode, with: bool, out: &mut String) -> Result<Flow> {
+        self.guard_depth()?;
         let mark = self.vars.len();
         self.at = At { kind: Kind::Branch, offset: branch.pos.offset };
         let value = self.pipeline(dot, &branch.pipe)?;
@@ -166,6 +181,7 @@ impl<'s> Run<'s> {
     }
 
     fn range(&mut self, dot: &Held, range: &BranchNode, out: &mut String) -> Result<Flow> {
+        self.guard_depth()?;
         let mark = self.vars.len();
         self.at = At { kind: Kind::Branch, offset: range.pos.offset };
         let value = self.pipeline(dot, &range.pipe)?;
@@ -450,7 +466,10 @@ impl<'s> Run<'s> {
                 }
                 Ok(self.field_chain(dot, held, arg, fields, &[], None)?.value)
             }
-            Expr::Pipe(_, pipe) => self.pipeline(dot, pipe),
+            Expr::Pipe(_, pipe) => {
+                self.guard_depth()?;
+                self.pipeline(dot, pipe)
+            }
             Expr::Identifier(_, name) => Ok(self.call_function(dot, name, At::expr(arg), &[], None)?.value),
             Expr::Chain(_, inner, fields) => {
                 let receiver = self.chain_head(dot, arg, inner)?;
