@@ -260,7 +260,9 @@ fn is_printable(c: char) -> bool {
     if c == ' ' {
         return true;
     }
-    !(c.is_control() || c.is_whitespace() || matches!(c as u32, 0xAD | 0x200B..=0x200F | 0x2028..=0x202E | 0x2060..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB))
+    !(c.is_control()
+        || c.is_whitespace()
+        || matches!(c as u32, 0xAD | 0x200B..=0x200F | 0x2028..=0x202E | 0x2060..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB))
 }
 
 /// A parsed `%` directive's flags, width and precision.
@@ -666,11 +668,12 @@ fn write_string(out: &mut String, arg: &Value, s: &str, verb: char, spec: &Spec)
     match verb {
         'v' | 's' => spec.pad(out, truncated),
         'q' => {
-            let quoted = if spec.sharp && !truncated.contains('`') && truncated.chars().all(|c| c == '\t' || is_printable(c)) {
-                format!("`{truncated}`")
-            } else {
-                quote(truncated)
-            };
+            let quoted =
+                if spec.sharp && !truncated.contains('`') && truncated.chars().all(|c| c == '\t' || is_printable(c)) {
+                    format!("`{truncated}`")
+                } else {
+                    quote(truncated)
+                };
             spec.pad(out, &quoted)
         }
         'x' | 'X' => {
@@ -718,15 +721,49 @@ mod tests {
     fn printf_verbs_flags_and_notes() {
         let s = |t: &str| Value::string(t);
         let cases: Vec<(&str, Vec<Value>, &str)> = vec![
-            ("%5.2f|%-4d|%x|%q", vec![Value::Float(3.14159), Value::Int(7), Value::Int(255), s("a\"b")], " 3.14|7   |ff|\"a\\\"b\""),
+            (
+                "%5.2f|%-4d|%x|%q",
+                vec![Value::Float(3.14159), Value::Int(7), Value::Int(255), s("a\"b")],
+                " 3.14|7   |ff|\"a\\\"b\"",
+            ),
             ("%d %s", vec![Value::Float(3.0), Value::Int(3)], "%!d(float64=3) %!s(int=3)"),
             ("%d", vec![Value::Nil], "%!d(<nil>)"),
             ("%v", vec![], "%!v(MISSING)"),
             ("x", vec![Value::Int(1), s("a")], "x%!(EXTRA int=1, string=a)"),
-            ("%05d|%+d|%x|%X|%o|%#x|%b", vec![Value::Int(-42), Value::Int(5), s("hi"), Value::Int(254), Value::Int(8), Value::Int(255), Value::Int(5)], "-0042|+5|6869|FE|10|0xff|101"),
-            ("%e|%E|%.3g|%g|%G", vec![Value::Float(1234.5678), Value::Float(0.000123), Value::Float(1234.5678), Value::Float(1e-7), Value::Float(2e20)], "1.234568e+03|1.230000E-04|1.23e+03|1e-07|2E+20"),
-            ("%t|%v|%c|%U|%%", vec![Value::Bool(true), Value::Nil, Value::Int(65), Value::Int(0x1F600)], "true|<nil>|A|U+1F600|%"),
-            ("%*d|%-*d|%.*f", vec![Value::Int(4), Value::Int(1), Value::Int(3), Value::Int(2), Value::Int(1), Value::Float(2.25)], "   1|2  |2.2"),
+            (
+                "%05d|%+d|%x|%X|%o|%#x|%b",
+                vec![
+                    Value::Int(-42),
+                    Value::Int(5),
+                    s("hi"),
+                    Value::Int(254),
+                    Value::Int(8),
+                    Value::Int(255),
+                    Value::Int(5),
+                ],
+                "-0042|+5|6869|FE|10|0xff|101",
+            ),
+            (
+                "%e|%E|%.3g|%g|%G",
+                vec![
+                    Value::Float(1234.5678),
+                    Value::Float(0.000123),
+                    Value::Float(1234.5678),
+                    Value::Float(1e-7),
+                    Value::Float(2e20),
+                ],
+                "1.234568e+03|1.230000E-04|1.23e+03|1e-07|2E+20",
+            ),
+            (
+                "%t|%v|%c|%U|%%",
+                vec![Value::Bool(true), Value::Nil, Value::Int(65), Value::Int(0x1F600)],
+                "true|<nil>|A|U+1F600|%",
+            ),
+            (
+                "%*d|%-*d|%.*f",
+                vec![Value::Int(4), Value::Int(1), Value::Int(3), Value::Int(2), Value::Int(1), Value::Float(2.25)],
+                "   1|2  |2.2",
+            ),
             ("%[2]s %[1]s", vec![s("a"), s("b")], "b a"),
             ("%.2s|%6.1f|%-6s|", vec![s("héllo"), Value::Float(-1.25), s("ab")], "hé|  -1.2|ab    |"),
             ("%s", vec![Value::list(vec![s("a"), Value::Int(1), Value::Nil])], "[a %!s(int=1) <nil>]"),

@@ -281,8 +281,8 @@ pub(super) fn number_text(source: &str, offset: usize) -> Option<String> {
     let mut end = offset;
     while end < bytes.len() {
         let b = bytes[end];
-        let sign_after_exponent = matches!(b, b'+' | b'-')
-            && (end == offset || matches!(bytes[end - 1], b'e' | b'E' | b'p' | b'P'));
+        let sign_after_exponent =
+            matches!(b, b'+' | b'-') && (end == offset || matches!(bytes[end - 1], b'e' | b'E' | b'p' | b'P'));
         if !(b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || sign_after_exponent) {
             break;
         }

@@ -112,7 +112,11 @@ impl TemplateSet {
     /// removes from a rendered file (not from `include`'s result).
     pub fn execute(&self, name: &str, data: &Value) -> Result<String, TemplateError> {
         let template = self.templates.get(name).cloned().ok_or_else(|| {
-            TemplateError::new(format!("template: no template {} associated with template {}", quoted(name), quoted(SET_NAME)))
+            TemplateError::new(format!(
+                "template: no template {} associated with template {}",
+                quoted(name),
+                quoted(SET_NAME)
+            ))
         })?;
         let mut run = walk::Run::new(self);
         let mut out = String::new();
@@ -147,7 +151,8 @@ fn parse_templates(
     functions: &Functions,
     record: impl FnOnce(&scan::Used),
 ) -> Result<Vec<Template>, TemplateError> {
-    let parser = Parser::with_name(Some(parse_name), source, "{{", "}}").map_err(|error| parse_error(parse_name, error))?;
+    let parser =
+        Parser::with_name(Some(parse_name), source, "{{", "}}").map_err(|error| parse_error(parse_name, error))?;
     let (body, defines) = parser.parse().map_err(|error| parse_error(parse_name, error))?;
     let used = scan::scan(&body, &defines);
     record(&used);
@@ -159,12 +164,8 @@ fn parse_templates(
     }
     let parse_name: Rc<str> = parse_name.into();
     let source: Rc<str> = source.into();
-    let template = |name: String, body: ListNode| Template {
-        name,
-        parse_name: parse_name.clone(),
-        source: source.clone(),
-        body,
-    };
+    let template =
+        |name: String, body: ListNode| Template { name, parse_name: parse_name.clone(), source: source.clone(), body };
     let mut templates = vec![template(name.to_string(), body)];
     templates.extend(defines.into_iter().map(|define| template(define.name.to_string(), define.body)));
     Ok(templates)

@@ -78,35 +78,80 @@ fn check(template: &str, expected: &str) {
 
 #[test]
 fn prints_values_as_go() {
-    check("{{ .Values.big }}|{{ .Values.m }}|{{ .Values.l }}|{{ .Values.missing }}|{{ .Values.f }}", "1e+06|map[a:1 b:2]|[a <nil>]|<no value>|1.5");
-    check("{{ 1e6 }} {{ 0.00001 }} {{ 1234567.0 }} {{ 3 }} {{ 0x1F }} {{ 'a' }} {{ true }} {{ \"x\" }}", "1e+06 1e-05 1.234567e+06 3 31 97 true x");
-    check("{{ .Files }}|{{ .Files.Count }}|{{ .Files.Get \"a\" }}|{{ \"b\" | .Files.Get }}", "files|2|content of a|content of b");
+    check(
+        "{{ .Values.big }}|{{ .Values.m }}|{{ .Values.l }}|{{ .Values.missing }}|{{ .Values.f }}",
+        "1e+06|map[a:1 b:2]|[a <nil>]|<no value>|1.5",
+    );
+    check(
+        "{{ 1e6 }} {{ 0.00001 }} {{ 1234567.0 }} {{ 3 }} {{ 0x1F }} {{ 'a' }} {{ true }} {{ \"x\" }}",
+        "1e+06 1e-05 1.234567e+06 3 31 97 true x",
+    );
+    check(
+        "{{ .Files }}|{{ .Files.Count }}|{{ .Files.Get \"a\" }}|{{ \"b\" | .Files.Get }}",
+        "files|2|content of a|content of b",
+    );
 }
 
 #[test]
 fn fields_of_nil_fail_as_go() {
-    check("{{ .Values.z.b }}", "ERROR template: t:1:10: executing \"t\" at <.Values.z.b>: nil pointer evaluating interface {}.b");
-    check("{{ .Values.missing.b }}", "ERROR template: t:1:10: executing \"t\" at <.Values.missing.b>: nil pointer evaluating interface {}.b");
-    check("\n  {{ .Values.s.b }}", "ERROR template: t:2:12: executing \"t\" at <.Values.s.b>: can't evaluate field b in type interface {}");
-    check("{{ $x := \"s\" }}{{ $x.b }}", "ERROR template: t:1:20: executing \"t\" at <$x.b>: can't evaluate field b in type string");
+    check(
+        "{{ .Values.z.b }}",
+        "ERROR template: t:1:10: executing \"t\" at <.Values.z.b>: nil pointer evaluating interface {}.b",
+    );
+    check(
+        "{{ .Values.missing.b }}",
+        "ERROR template: t:1:10: executing \"t\" at <.Values.missing.b>: nil pointer evaluating interface {}.b",
+    );
+    check(
+        "\n  {{ .Values.s.b }}",
+        "ERROR template: t:2:12: executing \"t\" at <.Values.s.b>: can't evaluate field b in type interface {}",
+    );
+    check(
+        "{{ $x := \"s\" }}{{ $x.b }}",
+        "ERROR template: t:1:20: executing \"t\" at <$x.b>: can't evaluate field b in type string",
+    );
     check("{{ $x := .Values.missing }}{{ $x.b }}|{{ (.Values.missing).b }}", "<no value>|<no value>");
-    check("{{ .Values.m.a 1 }}", "ERROR template: t:1:10: executing \"t\" at <.Values.m.a>: a is not a method but has arguments");
-    check("{{ range .Values.l }}{{ .x }}{{ end }}", "ERROR template: t:1:24: executing \"t\" at <.x>: can't evaluate field x in type interface {}");
-    check("{{ .Files.Nope }}", "ERROR template: t:1:9: executing \"t\" at <.Files.Nope>: can't evaluate field Nope in type interface {}");
-    check("{{ .Files.Get 1 }}", "ERROR template: t:1:9: executing \"t\" at <.Files.Get>: error calling Get: Get wants one file name");
+    check(
+        "{{ .Values.m.a 1 }}",
+        "ERROR template: t:1:10: executing \"t\" at <.Values.m.a>: a is not a method but has arguments",
+    );
+    check(
+        "{{ range .Values.l }}{{ .x }}{{ end }}",
+        "ERROR template: t:1:24: executing \"t\" at <.x>: can't evaluate field x in type interface {}",
+    );
+    check(
+        "{{ .Files.Nope }}",
+        "ERROR template: t:1:9: executing \"t\" at <.Files.Nope>: can't evaluate field Nope in type interface {}",
+    );
+    check(
+        "{{ .Files.Get 1 }}",
+        "ERROR template: t:1:9: executing \"t\" at <.Files.Get>: error calling Get: Get wants one file name",
+    );
 }
 
 #[test]
 fn control_structures() {
     check("{{ if .Values.t }}yes{{ else }}no{{ end }}|{{ if .Values.empty }}yes{{ else if .Values.s }}{{ .Values.s }}{{ end }}", "yes|str");
-    check("{{ with .Values.nested.inner }}{{ .leaf }}{{ end }}|{{ with .Values.missing }}x{{ else }}none{{ end }}", "x|none");
+    check(
+        "{{ with .Values.nested.inner }}{{ .leaf }}{{ end }}|{{ with .Values.missing }}x{{ else }}none{{ end }}",
+        "x|none",
+    );
     check("{{ with .Values.missing }}x{{ else with .Values.s }}{{ . }}{{ end }}", "str");
     check("{{ range $i, $v := .Values.l }}{{ $i }}={{ $v }};{{ end }}", "0=a;1=<no value>;");
     check("{{ range $k, $v := .Values.m }}{{ $k }}:{{ $v }} {{ end }}", "a:1 b:2 ");
-    check("{{ range .Values.empty }}x{{ else }}empty{{ end }}|{{ range .Values.missing }}x{{ else }}nil{{ end }}", "empty|nil");
+    check(
+        "{{ range .Values.empty }}x{{ else }}empty{{ end }}|{{ range .Values.missing }}x{{ else }}nil{{ end }}",
+        "empty|nil",
+    );
     check("{{ range 3 }}{{ . }}{{ end }}|{{ range $i := 2 }}{{ $i }}{{ end }}", "012|01");
-    check("{{ range $i, $v := 3 }}{{ end }}", "ERROR template: t:1:19: executing \"t\" at <3>: can't use 3 to iterate over more than one variable");
-    check("{{ range .Values.f }}{{ end }}", "ERROR template: t:1:16: executing \"t\" at <.Values.f>: range can't iterate over 1.5");
+    check(
+        "{{ range $i, $v := 3 }}{{ end }}",
+        "ERROR template: t:1:19: executing \"t\" at <3>: can't use 3 to iterate over more than one variable",
+    );
+    check(
+        "{{ range .Values.f }}{{ end }}",
+        "ERROR template: t:1:16: executing \"t\" at <.Values.f>: range can't iterate over 1.5",
+    );
     check("{{ range (list) }}{{ end }}", "ERROR template: t:1: function \"list\" not defined");
     check("{{ range $i, $v := .Values.l }}{{ if eq $i 1 }}{{ break }}{{ end }}{{ $v }}{{ end }}", "a");
     check("{{ range $i, $v := .Values.l }}{{ if eq $i 0 }}{{ continue }}{{ end }}{{ $i }}{{ end }}", "1");
@@ -123,19 +168,34 @@ fn variables_and_scope() {
 
 #[test]
 fn templates_defines_and_blocks() {
-    check("{{ define \"x\" }}[{{ . }}]{{ end }}{{ template \"x\" .Values.s }}{{ template \"x\" }}", "[str][<no value>]");
+    check(
+        "{{ define \"x\" }}[{{ . }}]{{ end }}{{ template \"x\" .Values.s }}{{ template \"x\" }}",
+        "[str][<no value>]",
+    );
     check("{{ block \"b\" .Values.s }}<{{ . }}>{{ end }}", "<str>");
-    check("{{ template \"nope\" }}", "ERROR template: t:1:12: executing \"t\" at <{{template \"nope\"}}>: template \"nope\" not defined");
+    check(
+        "{{ template \"nope\" }}",
+        "ERROR template: t:1:12: executing \"t\" at <{{template \"nope\"}}>: template \"nope\" not defined",
+    );
     // A later definition replaces an earlier one; an empty one does not.
-    let sources = [("main", "{{ template \"d\" }}"), ("a", "{{ define \"d\" }}a{{ end }}"), ("b", "{{ define \"d\" }}b{{ end }}"), ("c", "{{ define \"d\" }}{{ end }}")];
+    let sources = [
+        ("main", "{{ template \"d\" }}"),
+        ("a", "{{ define \"d\" }}a{{ end }}"),
+        ("b", "{{ define \"d\" }}b{{ end }}"),
+        ("c", "{{ define \"d\" }}{{ end }}"),
+    ];
     assert_eq!(render(&sources, VALUES), "b");
 }
 
 #[test]
 fn include_and_tpl() {
-    let sources = [("main", "{{ include \"d\" .Values.s | upper }}|{{ tpl \"{{ .Values.s }}-{{ .Values.missing }}\" . }}"), ("h", "{{ define \"d\" }}<{{ . }}>{{ end }}")];
+    let sources = [
+        ("main", "{{ include \"d\" .Values.s | upper }}|{{ tpl \"{{ .Values.s }}-{{ .Values.missing }}\" . }}"),
+        ("h", "{{ define \"d\" }}<{{ . }}>{{ end }}"),
+    ];
     assert_eq!(render(&sources, VALUES), "<STR>|str-");
-    let sources = [("main", "{{ tpl \"{{ define \\\"e\\\" }}E{{ end }}{{ include \\\"e\\\" . }}{{ .Values.z.b }}\" . }}")];
+    let sources =
+        [("main", "{{ tpl \"{{ define \\\"e\\\" }}E{{ end }}{{ include \\\"e\\\" . }}{{ .Values.z.b }}\" . }}")];
     assert_eq!(
         render(&sources, VALUES),
         "ERROR template: main:1:3: executing \"main\" at <tpl \"{{ define \\\"e\\\" }}E{{ end }}{{ include \\\"e\\\" . }}{{ .Values.z.b }}\" .>: error calling tpl: error during tpl function execution for \"{{ define \\\"e\\\" }}E{{ end }}{{ include \\\"e\\\" . }}{{ .Values.z.b }}\": template: gotpl:1:55: executing \"gotpl\" at <.Values.z.b>: nil pointer evaluating interface {}.b"
@@ -156,7 +216,10 @@ fn builtin_functions() {
     check("{{ and 1 0 }}|{{ or 0 \"\" }}|{{ and 1 2 }}|{{ or 0 3 }}|{{ not 0 }}|{{ and 0 .Values.z.b }}|{{ or 1 .Values.z.b }}", "0||2|3|true|0|1");
     check("{{ len .Values.m }}|{{ len \"héllo\" }}|{{ len .Values.l }}|{{ index .Values.m \"a\" }}|{{ index .Values.l 0 }}|{{ index \"abc\" 1 }}|{{ index .Values.m \"zz\" }}", "2|6|2|1|a|98|<no value>");
     check("{{ slice \"abcdef\" 1 3 }}|{{ slice .Values.l 1 }}", "bc|[<nil>]");
-    check("{{ print nil 1 \"a\" 2 3 }}|{{ println 1 2 }}|{{ printf \"%v %d %s\" .Values.f .Values.missing 3 }}", "<nil> 1a2 3|1 2\n|1.5 %!d(<nil>) %!s(int=3)");
+    check(
+        "{{ print nil 1 \"a\" 2 3 }}|{{ println 1 2 }}|{{ printf \"%v %d %s\" .Values.f .Values.missing 3 }}",
+        "<nil> 1a2 3|1 2\n|1.5 %!d(<nil>) %!s(int=3)",
+    );
     check("{{ eq .Values.missing \"x\" }}|{{ eq .Values.z nil }}|{{ eq 1 2 1 }}|{{ ne \"a\" \"b\" }}|{{ lt 1 2 }}|{{ le 2 2 }}|{{ gt \"b\" \"a\" }}|{{ ge 1.5 .Values.f }}", "false|true|true|true|true|true|true|true");
     check("{{ html \"<a\\\"'&>\" nil }}|{{ js \"<a href=\\\"x\\\">&'b=c\" }}|{{ urlquery \"a b&c/d~é\" }}|{{ html 1 2 }}", "&lt;a&#34;&#39;&amp;&gt;&lt;no value&gt;|\\u003Ca href\\u003D\\\"x\\\"\\u003E\\u0026\\'b\\u003Dc|a+b%26c%2Fd~%C3%A9|1 2");
 }
@@ -166,17 +229,29 @@ fn builtin_errors_read_as_go() {
     check("{{ eq 1 1.0 }}", "ERROR template: t:1:3: executing \"t\" at <eq 1 1.0>: error calling eq: incompatible types for comparison: int and float64");
     check("{{ eq .Values.count 3 }}", "ERROR template: t:1:3: executing \"t\" at <eq .Values.count 3>: error calling eq: incompatible types for comparison: float64 and int");
     check("{{ eq .Values.l .Values.l }}", "ERROR template: t:1:3: executing \"t\" at <eq .Values.l .Values.l>: error calling eq: non-comparable type [a <nil>]: []interface {}");
-    check("{{ lt nil 1 }}", "ERROR template: t:1:3: executing \"t\" at <lt nil 1>: error calling lt: invalid type for comparison");
-    check("{{ index nil 1 }}", "ERROR template: t:1:3: executing \"t\" at <index nil 1>: error calling index: index of untyped nil");
+    check(
+        "{{ lt nil 1 }}",
+        "ERROR template: t:1:3: executing \"t\" at <lt nil 1>: error calling lt: invalid type for comparison",
+    );
+    check(
+        "{{ index nil 1 }}",
+        "ERROR template: t:1:3: executing \"t\" at <index nil 1>: error calling index: index of untyped nil",
+    );
     check("{{ index .Values.m 1 }}", "ERROR template: t:1:3: executing \"t\" at <index .Values.m 1>: error calling index: value has type int; should be string");
     check("{{ index .Values.l 1.0 }}", "ERROR template: t:1:3: executing \"t\" at <index .Values.l 1.0>: error calling index: cannot index slice/array with type float64");
     check("{{ len 3 }}", "ERROR template: t:1:3: executing \"t\" at <len 3>: error calling len: len of type int");
     check("{{ not }}", "ERROR template: t:1:3: executing \"t\" at <not>: wrong number of args for not: want 1 got 0");
-    check("{{ printf }}", "ERROR template: t:1:3: executing \"t\" at <printf>: wrong number of args for printf: want at least 1 got 0");
+    check(
+        "{{ printf }}",
+        "ERROR template: t:1:3: executing \"t\" at <printf>: wrong number of args for printf: want at least 1 got 0",
+    );
     check("{{ nil }}", "ERROR template: t:1:3: executing \"t\" at <nil>: nil is not a command");
     check("{{ 3 4 }}", "ERROR template: t:1:3: executing \"t\" at <3>: can't give argument to non-function 3");
     check("{{ \"x\" | upper | printf \"%s-%s\" \"a\" }}", "a-X");
-    check("{{ 1 | upper }}", "ERROR template: t:1:7: executing \"t\" at <upper>: error calling upper: upper wants a string");
+    check(
+        "{{ 1 | upper }}",
+        "ERROR template: t:1:7: executing \"t\" at <upper>: error calling upper: upper wants a string",
+    );
 }
 
 #[test]

@@ -370,10 +370,8 @@ impl<'s> Run<'s> {
     fn chain_head(&mut self, dot: &Held, chain: &Expr, inner: &Expr) -> Result<Held> {
         self.at_expr(chain);
         if let Expr::Nil(_) = inner {
-            return Err(self.error(format!(
-                "indirection through explicit nil in {}",
-                context::expr_text(&self.template, chain)
-            )));
+            return Err(self
+                .error(format!("indirection through explicit nil in {}", context::expr_text(&self.template, chain))));
         }
         self.argument(dot, inner).map(Held::plain)
     }
@@ -439,10 +437,7 @@ impl<'s> Run<'s> {
                     None if has_args && object.field(name).is_some() => {
                         Err(self.error(format!("{name} has arguments but cannot be invoked as function")))
                     }
-                    None => Err(self.error(format!(
-                        "can't evaluate field {name} in type {}",
-                        type_of(&receiver)
-                    ))),
+                    None => Err(self.error(format!("can't evaluate field {name} in type {}", type_of(&receiver)))),
                 }
             }
             _ => {
@@ -481,7 +476,14 @@ impl<'s> Run<'s> {
 
     /// Go's evalCall for a function: `and`/`or` evaluate their arguments only as far as they
     /// decide; a function's error names it (`error calling FUNC: …`) at the command.
-    fn call_function(&mut self, dot: &Held, name: &str, command: At, args: &[Expr], last: Option<Value>) -> Result<Held> {
+    fn call_function(
+        &mut self,
+        dot: &Held,
+        name: &str,
+        command: At,
+        args: &[Expr],
+        last: Option<Value>,
+    ) -> Result<Held> {
         if name == "and" || name == "or" {
             return self.and_or(dot, name == "or", args, last).map(Held::plain);
         }
@@ -531,9 +533,7 @@ impl<'s> Run<'s> {
     fn include(&mut self, name: &str, dot: &Value) -> std::result::Result<String, String> {
         let count = self.included.entry(name.to_string()).or_insert(0);
         if *count > 1000 {
-            return Err(format!(
-                "rendering template has a nested reference name: {name}: unable to execute template"
-            ));
+            return Err(format!("rendering template has a nested reference name: {name}: unable to execute template"));
         }
         *count += 1;
         let result = match self.lookup(name) {
@@ -541,11 +541,9 @@ impl<'s> Run<'s> {
                 let mut out = String::new();
                 self.execute(template, dot.clone(), &mut out).map(|_| out).map_err(|error| error.message)
             }
-            None => Err(format!(
-                "template: no template {} associated with template {}",
-                quoted(name),
-                quoted(SET_NAME)
-            )),
+            None => {
+                Err(format!("template: no template {} associated with template {}", quoted(name), quoted(SET_NAME)))
+            }
         };
         if let Some(count) = self.included.get_mut(name) {
             *count -= 1;
