@@ -261,6 +261,7 @@ fn native_refuses_what_it_lacks_before_rendering() {
     let expected = NativeError::Unsupported(vec![
         "function `genCA` (templates/secret.yaml)".to_string(),
         "function `randAlphaNum` (templates/secret.yaml)".to_string(),
+        "method `Cert` (templates/secret.yaml)".to_string(),
     ]);
     assert_eq!(check_support(dir.path()).unwrap_err(), expected);
     assert_eq!(native(dir.path(), &DEFAULT).unwrap_err(), expected);

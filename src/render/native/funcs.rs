@@ -5,7 +5,7 @@
 use crate::gotemplate::{Function, Functions, Value};
 
 use super::yaml_in;
-use super::yaml_out::{to_json, to_yaml};
+use super::yaml_out::to_yaml;
 
 /// helm's markers around a `required`/`fail` message, which the error report unwraps.
 pub const WARN_START: &str = "HELM_ERR_START";
@@ -21,7 +21,7 @@ pub fn functions(mut sprig: Functions) -> Functions {
         ("fromYaml", Function::Pure(from_yaml)),
         ("fromYamlArray", Function::Pure(from_yaml_array)),
         ("toJson", Function::Pure(to_json_function)),
-        ("mustToJson", Function::Pure(to_json_function)),
+        ("mustToJson", Function::Pure(must_to_json)),
         ("fromJson", Function::Pure(from_json)),
         ("fromJsonArray", Function::Pure(from_json_array)),
         ("required", Function::Pure(required)),
@@ -53,9 +53,16 @@ fn to_yaml_function(arguments: &[Value]) -> Result<Value, String> {
     Ok(Value::string(text.strip_suffix('\n').unwrap_or(&text)))
 }
 
+/// `toJson`: Go's `json.Marshal`; "" when it fails (NaN), as helm's.
 fn to_json_function(arguments: &[Value]) -> Result<Value, String> {
     arity("toJson", arguments, 1)?;
-    Ok(Value::string(to_json(&arguments[0])))
+    Ok(Value::string(crate::gotemplate::sprig::to_json(&arguments[0], None, true).unwrap_or_default()))
+}
+
+/// `mustToJson`: the encoding error stops the template.
+fn must_to_json(arguments: &[Value]) -> Result<Value, String> {
+    arity("mustToJson", arguments, 1)?;
+    crate::gotemplate::sprig::to_json(&arguments[0], None, true).map(Value::string)
 }
 
 fn error_map(message: String) -> Value {

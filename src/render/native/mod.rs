@@ -12,7 +12,6 @@ mod funcs;
 mod glob;
 mod objects;
 mod output;
-mod pending;
 mod semver_range;
 mod values;
 mod yaml_in;
@@ -25,8 +24,7 @@ use std::rc::Rc;
 
 use serde_json::Value as Json;
 
-use crate::gotemplate::{Functions, Map, Value};
-use pending::TemplateSet;
+use crate::gotemplate::{Functions, Map, TemplateSet, Value};
 
 use chart::Chart;
 
@@ -93,15 +91,9 @@ const NONDETERMINISTIC: &[&str] = &[
     "expandenv",
 ];
 
-/// Go's builtins (and Helm's `include`, `tpl`), which the executor adds to every set.
-const BUILTINS: &[&str] = &[
-    "and", "or", "not", "len", "index", "slice", "print", "printf", "println", "html", "js", "urlquery", "call", "eq",
-    "ne", "lt", "le", "gt", "ge", "include", "tpl",
-];
-
 /// The functions charts may call under the native engine.
 fn engine_functions() -> Functions {
-    let mut functions = funcs::functions(pending::sprig_functions());
+    let mut functions = funcs::functions(crate::gotemplate::sprig::functions());
     for name in NONDETERMINISTIC {
         functions.remove(name);
     }
@@ -145,7 +137,8 @@ pub fn check_support(chart: &Path) -> Result<(), NativeError> {
 fn parse_all(chart: &Chart, functions: &Functions) -> Result<TemplateSet, NativeError> {
     let mut sources = Vec::new();
     template_sources(chart, chart.name(), &mut sources);
-    let known: BTreeSet<&str> = functions.keys().copied().chain(BUILTINS.iter().copied()).collect();
+    let builtins = crate::gotemplate::builtins::functions();
+    let known: BTreeSet<&str> = functions.keys().chain(builtins.keys()).copied().collect();
     let mut set = TemplateSet::new(functions.clone());
     let mut reasons = Vec::new();
     let mut parse_error = None;
@@ -159,7 +152,10 @@ fn parse_all(chart: &Chart, functions: &Functions) -> Result<TemplateSet, Native
             }
         }
         for method in set.methods_used() {
-            if !known_member(&method) && methods_seen.insert(method.clone()) {
+            // Lower-case names read off a call's result are map keys (`(fromYaml $x).kind`);
+            // Go's exported methods and fields start upper-case.
+            let exported = method.starts_with(|c: char| c.is_uppercase());
+            if exported && !known_member(&method) && methods_seen.insert(method.clone()) {
                 reasons.push(format!("method `{method}` ({file})"));
             }
         }

@@ -143,7 +143,7 @@ fn key_text(key: &Json) -> String {
         Json::Null => "null".into(),
         Json::Number(n) => match n.as_i64() {
             Some(i) => i.to_string(),
-            None => super::yaml_out::go_float(n.as_f64().unwrap_or(0.0)),
+            None => crate::gotemplate::fmt::format_float(n.as_f64().unwrap_or(0.0), 'g', None),
         },
         other => other.to_string(),
     }

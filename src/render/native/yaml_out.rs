@@ -1,5 +1,4 @@
-//! YAML and JSON written as helm's `toYaml`/`toJson` write them: Go's `encoding/json`
-//! (sorted keys, HTML-safe escapes, float64 text), and sigs.k8s.io/yaml's Marshal, which goes
+//! YAML written as helm's `toYaml` writes it: sigs.k8s.io/yaml's Marshal, which goes
 //! through JSON into go-yaml v2's emitter (YAML 1.1 quoting, block style, indentless
 //! sequences, literal blocks for multi-line text, plain scalars folded past column 80).
 
@@ -102,145 +101,6 @@ fn yaml_v2_key_order(a: &str, b: &str) -> Ordering {
         return ar[i].cmp(&br[i]);
     }
     ar.len().cmp(&br.len())
-}
-
-/// Go's `strconv.FormatFloat(f, 'g', -1, 64)` (and `%v`): the shortest digits, `%e` when the
-/// exponent is below -4 or at least 6 (`1e+06`).
-pub fn go_float(f: f64) -> String {
-    if f.is_nan() {
-        return "NaN".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
-    }
-    if f == 0.0 {
-        return if f.is_sign_negative() { "-0".into() } else { "0".into() };
-    }
-    let (negative, digits, exponent) = shortest_digits(f);
-    let mut out = String::new();
-    if negative {
-        out.push('-');
-    }
-    if !(-4..6).contains(&exponent) {
-        out.push_str(&digits[..1]);
-        if digits.len() > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
-        }
-        out.push('e');
-        out.push(if exponent < 0 { '-' } else { '+' });
-        let magnitude = exponent.unsigned_abs();
-        if magnitude < 10 {
-            out.push('0');
-        }
-        out.push_str(&magnitude.to_string());
-    } else {
-        out.push_str(&fixed(&digits, exponent));
-    }
-    out
-}
-
-/// The shortest round-trip digits of `f` and the decimal exponent of the first digit.
-fn shortest_digits(f: f64) -> (bool, String, i32) {
-    let text = format!("{:e}", f.abs());
-    let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    (f < 0.0, digits, exponent.parse().unwrap_or(0))
-}
-
-fn fixed(digits: &str, exponent: i32) -> String {
-    if exponent < 0 {
-        format!("0.{}{}", "0".repeat((-exponent - 1) as usize), digits)
-    } else if (exponent as usize) + 1 >= digits.len() {
-        format!("{}{}", digits, "0".repeat(exponent as usize + 1 - digits.len()))
-    } else {
-        let (whole, fraction) = digits.split_at(exponent as usize + 1);
-        format!("{whole}.{fraction}")
-    }
-}
-
-/// Go's `encoding/json` text of a float64.
-fn json_float(f: f64) -> String {
-    let abs = f.abs();
-    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
-        let (negative, digits, exponent) = shortest_digits(f);
-        let mut out = String::from(if negative { "-" } else { "" });
-        out.push_str(&digits[..1]);
-        if digits.len() > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
-        }
-        out.push('e');
-        out.push(if exponent < 0 { '-' } else { '+' });
-        out.push_str(&exponent.unsigned_abs().to_string());
-        out
-    } else if f == 0.0 {
-        "0".into()
-    } else {
-        let (negative, digits, exponent) = shortest_digits(f);
-        format!("{}{}", if negative { "-" } else { "" }, fixed(&digits, exponent))
-    }
-}
-
-/// `toJson`: Go's `json.Marshal` of the value.
-pub fn to_json(value: &Value) -> String {
-    let mut out = String::new();
-    write_json(value, &mut out, 0);
-    out
-}
-
-fn write_json(value: &Value, out: &mut String, depth: usize) {
-    if depth > 1000 {
-        out.push_str("null");
-        return;
-    }
-    match value {
-        Value::Nil => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(i) => out.push_str(&i.to_string()),
-        Value::Float(f) => out.push_str(&json_float(*f)),
-        Value::String(s) => json_string(s, out),
-        Value::List(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_json(item, out, depth + 1);
-            }
-            out.push(']');
-        }
-        Value::Map(map) => {
-            out.push('{');
-            for (i, (key, item)) in map.borrow().iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                json_string(key, out);
-                out.push(':');
-                write_json(item, out, depth + 1);
-            }
-            out.push('}');
-        }
-        Value::Object(object) => write_json(&object.to_value(), out, depth + 1),
-    }
-}
-
-fn json_string(text: &str, out: &mut String) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 /// sigs.k8s.io/yaml's `Marshal` of the value: the text ends with a newline.
@@ -627,7 +487,7 @@ fn yaml_float(f: f64) -> String {
     if f.is_infinite() {
         return if f > 0.0 { ".inf".into() } else { "-.inf".into() };
     }
-    go_float(f)
+    crate::gotemplate::fmt::format_float(f, 'g', None)
 }
 
 #[cfg(test)]
@@ -646,17 +506,6 @@ mod tests {
             "e: []\nf: 1.5\nl:\n- 1\n- 2\nm: {}\n\"n\": \"null\"\ns: \"3\"\nt: 'a: b'\nu: \"\"\nv: |-\n  x\n  y\nw: 1000000\n\"y\": \"yes\"\n"
         );
         assert_eq!(yaml("a:\n- b: 1\n  c: [x]\n"), "a:\n- b: 1\n  c:\n  - x\n");
-    }
-
-    #[test]
-    fn native_floats_print_as_go() {
-        assert_eq!(go_float(1e6), "1e+06");
-        assert_eq!(go_float(1234567.5), "1.2345675e+06");
-        assert_eq!(go_float(0.0001), "0.0001");
-        assert_eq!(go_float(0.00001), "1e-05");
-        assert_eq!(go_float(123456.0), "123456");
-        assert_eq!(json_float(1e21), "1e+21");
-        assert_eq!(json_float(1e-7), "1e-7");
     }
 }
 
@@ -696,7 +545,7 @@ mod scratch_check {
                 let diff = similar::TextDiff::from_lines(expected, &actual);
                 eprintln!("== {}\n{}", path.display(), diff.unified_diff().context_radius(1).to_string().lines().take(12).collect::<Vec<_>>().join("\n"));
             }
-            if super::to_json(&value) == expected_json { json_same += 1 } else { eprintln!("JSON {}", path.display()); }
+            if crate::gotemplate::sprig::to_json(&value, None, true).unwrap() == expected_json { json_same += 1 } else { eprintln!("JSON {}", path.display()); }
         }
         eprintln!("same {same}/{total}, json {json_same}");
     }
