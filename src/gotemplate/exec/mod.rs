@@ -156,11 +156,19 @@ fn parse_templates(
     let (body, defines) = parser.parse().map_err(|error| parse_error(parse_name, error))?;
     let used = scan::scan(&body, &defines);
     record(&used);
-    if let Some((function, line)) = used.calls.iter().find(|(function, _)| !functions.contains_key(function.as_str())) {
-        return Err(TemplateError::new(format!(
-            "template: {parse_name}:{line}: function {} not defined",
-            quoted(function)
-        )));
+    let unknown_function = used
+        .calls
+        .iter()
+        .find(|(function, _)| !functions.contains_key(function.as_str()))
+        .map(|(function, line)| (*line, format!("function {} not defined", quoted(function))));
+    let undefined_variable = used
+        .undefined
+        .iter()
+        .map(|(variable, line)| (*line, format!("undefined variable {}", quoted(variable))))
+        .next();
+    let first = [unknown_function, undefined_variable].into_iter().flatten().min_by_key(|(line, _)| *line);
+    if let Some((line, message)) = first {
+        return Err(TemplateError::new(format!("template: {parse_name}:{line}: {message}")));
     }
     let parse_name: Rc<str> = parse_name.into();
     let source: Rc<str> = source.into();

@@ -257,6 +257,9 @@ fn builtin_errors_read_as_go() {
 #[test]
 fn parse_reports_unknown_functions_and_records_what_templates_call() {
     check("line\n{{ nope 1 }}", "ERROR template: t:2: function \"nope\" not defined");
+    check("{{ if 1 }}{{ $x := 1 }}{{ end }}\n{{ $x }}", "ERROR template: t:2: undefined variable \"$x\"");
+    check("{{ $x := 1 }}{{ define \"d\" }}{{ $x }}{{ end }}", "ERROR template: t:1: undefined variable \"$x\"");
+    check("{{ $x := 1 }}{{ range $i, $v := .Values.l }}{{ $x }}{{ $i }}{{ end }}{{ $x }}", "10111");
     let mut set = TemplateSet::new(Functions::new());
     assert!(set.parse("t", "{{ define \"x\" }}{{ toYaml . }}{{ end }}{{ .Files.Get \"a\" | indent 2 }}{{ (.Files.Glob \"b\").AsConfig }}{{ .Capabilities.APIVersions.Has \"v1\" }}{{ .Values.x }}").is_err());
     let functions: Vec<String> = set.functions_used().into_iter().collect();
