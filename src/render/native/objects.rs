@@ -167,6 +167,12 @@ impl Object for Files {
         write!(out, "]")
     }
 
+    fn range_entries(&self) -> Option<Vec<(Value, Value)>> {
+        // Go hands `range` each file's bytes; its text serves every use Go allows of them.
+        let entries = self.files.iter().map(|(name, data)| (Value::string(name.as_str()), Value::string(String::from_utf8_lossy(data))));
+        Some(entries.collect())
+    }
+
     fn to_value(&self) -> Value {
         let map = self
             .files
@@ -241,6 +247,10 @@ impl Object for VersionSet {
 
     fn display(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(out, "[{}]", self.versions.join(" "))
+    }
+
+    fn range_entries(&self) -> Option<Vec<(Value, Value)>> {
+        Some(self.versions.iter().enumerate().map(|(i, v)| (Value::Int(i as i64), Value::string(v.as_str()))).collect())
     }
 
     fn to_value(&self) -> Value {

@@ -13,6 +13,18 @@ const MAX_NODES: usize = 2_000_000;
 
 /// The first document of `text` as JSON; an empty document is `null`.
 pub fn parse_json(text: &str) -> Result<Json, String> {
+    parse_yaml_1_1(text).or_else(|error| lenient(text).ok_or(error))
+}
+
+/// libyaml's reading (serde_yaml) where yaml-rust2 is stricter than go-yaml (a flow
+/// sequence's closing bracket left of its key): scalars then resolve as YAML 1.2.
+fn lenient(text: &str) -> Option<Json> {
+    let document = serde_yaml::Deserializer::from_str(text).next()?;
+    let value: serde_yaml::Value = serde::Deserialize::deserialize(document).ok()?;
+    serde_json::to_value(&value).ok()
+}
+
+fn parse_yaml_1_1(text: &str) -> Result<Json, String> {
     let mut reader = Reader { parser: Parser::new_from_str(text), anchors: HashMap::new(), nodes: 0 };
     loop {
         match reader.next()? {
@@ -115,11 +127,8 @@ impl Reader<'_> {
                 }
                 continue;
             }
-            let key = key_text(&key);
-            if map.contains_key(&key) {
-                return Err(format!("yaml: unmarshal errors:\n  mapping key {key:?} already defined"));
-            }
-            map.insert(key, value);
+            // go-yaml v2 (not strict) keeps the last of duplicate keys.
+            map.insert(key_text(&key), value);
         }
         for (k, v) in merged {
             map.entry(k).or_insert(v);
