@@ -4,10 +4,15 @@
 //! `.Capabilities.APIVersions.Has`), Go's errors on a field of nil, and functions that execute
 //! other templates (`include`, `tpl`).
 
+pub mod builtins;
+mod exec;
+pub mod fmt;
+pub mod sprig;
 pub mod value;
 
 use std::collections::BTreeMap;
 
+pub use exec::{TemplateError, TemplateSet};
 pub use value::{Map, Object, Value};
 
 /// A template function (Go's builtins, Sprig's, Helm's). Its error is the message Go's function

@@ -1,0 +1,174 @@
+//! Sprig v3's template functions, as Helm gives them to charts (Helm deletes `env` and
+//! `expandenv`; it replaces `toJson`/`fromJson` and adds its own, which live with the chart
+//! engine). Each function keeps Sprig's semantics, down to its quirks: `default` decides by
+//! Sprig's `empty`, `add` truncates floats through `cast.ToInt64`, `merge` follows mergo.
+//!
+//! Go checks a function's argument types before calling it (a float64 where an `int` is
+//! declared fails the template), so the argument readers here are as strict as Go's
+//! `reflect.Call`; the functions that declare `interface{}` convert as Sprig does (`cast`).
+//! One gap: the value model has one integer type, so Go's refusal of an `int64` (what `add`
+//! returns) where an `int` is declared (`trunc (add 1 2) "abc"`) is not reproduced.
+
+mod defaults;
+mod dicts;
+mod encoding;
+mod gofmt;
+mod json;
+mod lists;
+mod math;
+mod paths;
+mod reflect;
+mod regex;
+mod semver;
+mod strings;
+
+use super::{Function, Functions, Map, Value};
+
+pub use gofmt::{go_quote, strval};
+pub use json::to_json;
+
+/// Sprig functions left out of the native engine: a chart that calls one renders with the helm
+/// binary instead. Each is left out because its result depends on the clock, on chance or on
+/// the network, or because it needs a library (x509, bcrypt, Go's net/url) not worth porting yet.
+pub const UNSUPPORTED: &[&str] = &[
+    // The clock: output changes from run to run; dates also need Go's layout parser.
+    "ago",
+    "date",
+    "date_in_zone",
+    "date_modify",
+    "dateInZone",
+    "dateModify",
+    "duration",
+    "durationRound",
+    "htmlDate",
+    "htmlDateInZone",
+    "must_date_modify",
+    "mustDateModify",
+    "mustToDate",
+    "now",
+    "toDate",
+    "unixEpoch",
+    // Chance: a different result on every render.
+    "randAlphaNum",
+    "randAlpha",
+    "randAscii",
+    "randNumeric",
+    "randBytes",
+    "randInt",
+    "shuffle",
+    "uuidv4",
+    // Cryptography: keys and certificates are random; bcrypt/htpasswd salts too; derivePassword
+    // and the AES pair need their exact Go algorithms.
+    "bcrypt",
+    "htpasswd",
+    "genPrivateKey",
+    "derivePassword",
+    "buildCustomCert",
+    "genCA",
+    "genCAWithKey",
+    "genSelfSignedCert",
+    "genSelfSignedCertWithKey",
+    "genSignedCert",
+    "genSignedCertWithKey",
+    "encryptAES",
+    "decryptAES",
+    // The network: a DNS lookup at render time.
+    "getHostByName",
+    // Go's net/url parser and its exact re-serialisation.
+    "urlParse",
+    "urlJoin",
+];
+
+/// Every supported Sprig function, by the name templates call it.
+pub fn functions() -> Functions {
+    let mut table = Functions::new();
+    for area in [
+        strings::FUNCTIONS,
+        lists::FUNCTIONS,
+        dicts::FUNCTIONS,
+        math::FUNCTIONS,
+        defaults::FUNCTIONS,
+        encoding::FUNCTIONS,
+        regex::FUNCTIONS,
+        semver::FUNCTIONS,
+        paths::FUNCTIONS,
+        reflect::FUNCTIONS,
+    ] {
+        for (name, function) in area {
+            table.insert(name, Function::Pure(*function));
+        }
+    }
+    table
+}
+
+/// A function's table entry: its template name and its body.
+type Entry = (&'static str, fn(&[Value]) -> Result<Value, String>);
+
+/// The arguments of a function with a fixed count, as Go's executor checks them.
+fn fixed<'a, const N: usize>(name: &str, args: &'a [Value]) -> Result<&'a [Value; N], String> {
+    args.try_into().map_err(|_| format!("wrong number of args for {name}: want {N} got {}", args.len()))
+}
+
+/// The arguments of a variadic function with at least `min` of them.
+fn at_least<'a>(name: &str, args: &'a [Value], min: usize) -> Result<&'a [Value], String> {
+    if args.len() < min {
+        return Err(format!("wrong number of args for {name}: want at least {min} got {}", args.len()));
+    }
+    Ok(args)
+}
+
+/// The error Go's `reflect.Call` gives a value that does not fit a declared parameter type.
+fn wrong_type(expected: &str, value: &Value) -> String {
+    match value {
+        Value::Nil => format!("invalid value; expected {expected}"),
+        other => format!("wrong type for value; expected {expected}; got {}", other.type_name()),
+    }
+}
+
+/// A `string` parameter.
+fn string_arg(value: &Value) -> Result<&str, String> {
+    value.as_str().ok_or_else(|| wrong_type("string", value))
+}
+
+/// An `int` parameter: template literals, `len`, `int`; never a float64 from values.
+fn int_arg(value: &Value) -> Result<i64, String> {
+    match value {
+        Value::Int(n) => Ok(*n),
+        other => Err(wrong_type("int", other)),
+    }
+}
+
+/// A `bool` parameter.
+fn bool_arg(value: &Value) -> Result<bool, String> {
+    match value {
+        Value::Bool(b) => Ok(*b),
+        other => Err(wrong_type("bool", other)),
+    }
+}
+
+/// A `map[string]interface{}` parameter: `None` is Go's nil map (nil is accepted for maps).
+fn map_arg(value: &Value) -> Result<Option<&Map>, String> {
+    match value {
+        Value::Map(map) => Ok(Some(map)),
+        Value::Nil => Ok(None),
+        other => Err(wrong_type("map[string]interface {}", other)),
+    }
+}
+
+/// The items of a Go slice, for Sprig's list functions (`reflect` Kind Slice/Array); their
+/// error names the kind the way Sprig's messages do (`Cannot find first on type string`).
+fn slice_arg<'a>(value: &'a Value, what: impl FnOnce(&str) -> String) -> Result<&'a [Value], String> {
+    match value {
+        Value::List(items) => Ok(items),
+        // reflect.TypeOf(nil).Kind() dereferences a nil Type.
+        Value::Nil => Err("runtime error: invalid memory address or nil pointer dereference".into()),
+        other => Err(what(other.kind())),
+    }
+}
+
+fn string_list(items: impl IntoIterator<Item = String>) -> Value {
+    Value::list(items.into_iter().map(Value::string).collect())
+}
+
+#[cfg(test)]
+mod testing;

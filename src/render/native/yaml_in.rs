@@ -1,0 +1,290 @@
+//! YAML read as helm reads it (sigs.k8s.io/yaml over go-yaml v2): YAML 1.1 scalars (`yes`,
+//! `on`, `0x1F`, `017` octal, `1_000`), merge keys, anchors, only the first document, then
+//! through JSON (keys become strings).
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Number, Value as Json};
+use yaml_rust2::parser::{Event, Parser, Tag};
+use yaml_rust2::scanner::TScalarStyle;
+
+/// The most nodes one document may produce (aliases expand): a bound against alias bombs.
+const MAX_NODES: usize = 2_000_000;
+
+/// The first document of `text` as JSON; an empty document is `null`.
+pub fn parse_json(text: &str) -> Result<Json, String> {
+    parse_yaml_1_1(text).or_else(|error| lenient(text).ok_or(error))
+}
+
+/// libyaml's reading (serde_yaml) where yaml-rust2 is stricter than go-yaml (a flow
+/// sequence's closing bracket left of its key): scalars then resolve as YAML 1.2.
+fn lenient(text: &str) -> Option<Json> {
+    let document = serde_yaml::Deserializer::from_str(text).next()?;
+    let value: serde_yaml::Value = serde::Deserialize::deserialize(document).ok()?;
+    serde_json::to_value(&value).ok()
+}
+
+fn parse_yaml_1_1(text: &str) -> Result<Json, String> {
+    let mut reader = Reader { parser: Parser::new_from_str(text), anchors: HashMap::new(), nodes: 0 };
+    loop {
+        match reader.next()? {
+            Event::StreamEnd => return Ok(Json::Null),
+            Event::DocumentStart => break,
+            _ => continue,
+        }
+    }
+    let event = reader.next()?;
+    if matches!(event, Event::DocumentEnd) {
+        return Ok(Json::Null);
+    }
+    reader.node(event)
+}
+
+struct Reader<'a> {
+    parser: Parser<std::str::Chars<'a>>,
+    anchors: HashMap<usize, Json>,
+    nodes: usize,
+}
+
+impl Reader<'_> {
+    fn next(&mut self) -> Result<Event, String> {
+        self.parser.next_token().map(|(event, _)| event).map_err(|e| format!("yaml: line {}: {}", e.marker().line(), e.info()))
+    }
+
+    fn count(&mut self, size: usize) -> Result<(), String> {
+        self.nodes += size.max(1);
+        if self.nodes > MAX_NODES {
+            return Err("yaml: document is too large (aliases)".into());
+        }
+        Ok(())
+    }
+
+    fn node(&mut self, event: Event) -> Result<Json, String> {
+        match event {
+            Event::Scalar(text, style, anchor, tag) => {
+                self.count(1)?;
+                let value = scalar(text, style, tag.as_ref());
+                if anchor > 0 {
+                    self.anchors.insert(anchor, value.clone());
+                }
+                Ok(value)
+            }
+            Event::Alias(id) => {
+                let value = self.anchors.get(&id).cloned().ok_or_else(|| "yaml: unknown anchor referenced".to_string())?;
+                self.count(size_of(&value))?;
+                Ok(value)
+            }
+            Event::SequenceStart(anchor, _) => {
+                let mut items = Vec::new();
+                loop {
+                    let event = self.next()?;
+                    if matches!(event, Event::SequenceEnd) {
+                        break;
+                    }
+                    items.push(self.node(event)?);
+                }
+                let value = Json::Array(items);
+                if anchor > 0 {
+                    self.anchors.insert(anchor, value.clone());
+                }
+                Ok(value)
+            }
+            Event::MappingStart(anchor, _) => {
+                let value = Json::Object(self.mapping()?);
+                if anchor > 0 {
+                    self.anchors.insert(anchor, value.clone());
+                }
+                Ok(value)
+            }
+            other => Err(format!("yaml: unexpected event {other:?}")),
+        }
+    }
+
+    fn mapping(&mut self) -> Result<Map<String, Json>, String> {
+        let mut map = Map::new();
+        let mut merged = Map::new();
+        loop {
+            let event = self.next()?;
+            if matches!(event, Event::MappingEnd) {
+                break;
+            }
+            let is_merge = matches!(&event, Event::Scalar(text, TScalarStyle::Plain, _, None) if text == "<<");
+            let key = self.node(event)?;
+            let value_event = self.next()?;
+            let value = self.node(value_event)?;
+            if is_merge {
+                let sources = match value {
+                    Json::Array(items) => items,
+                    other => vec![other],
+                };
+                for source in sources.into_iter().rev() {
+                    let Json::Object(source) = source else {
+                        return Err("yaml: map merge requires map or sequence of maps as the value".into());
+                    };
+                    for (k, v) in source {
+                        merged.insert(k, v);
+                    }
+                }
+                continue;
+            }
+            // go-yaml v2 (not strict) keeps the last of duplicate keys.
+            map.insert(key_text(&key), value);
+        }
+        for (k, v) in merged {
+            map.entry(k).or_insert(v);
+        }
+        Ok(map)
+    }
+}
+
+fn size_of(value: &Json) -> usize {
+    match value {
+        Json::Array(items) => 1 + items.iter().map(size_of).sum::<usize>(),
+        Json::Object(map) => 1 + map.values().map(size_of).sum::<usize>(),
+        _ => 1,
+    }
+}
+
+/// A mapping key as sigs.k8s.io/yaml turns it into a JSON key.
+fn key_text(key: &Json) -> String {
+    match key {
+        Json::String(s) => s.clone(),
+        Json::Null => "null".into(),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => i.to_string(),
+            None => crate::gotemplate::fmt::format_float(n.as_f64().unwrap_or(0.0), 'g', None),
+        },
+        other => other.to_string(),
+    }
+}
+
+fn scalar(text: String, style: TScalarStyle, tag: Option<&Tag>) -> Json {
+    if let Some(tag) = tag {
+        let suffix = tag.suffix.as_str();
+        if tag.handle == "!!" || tag.handle == "tag:yaml.org,2002:" {
+            match suffix {
+                "str" | "binary" | "timestamp" => return Json::String(text),
+                "null" => return Json::Null,
+                _ => {}
+            }
+        } else {
+            return Json::String(text);
+        }
+    }
+    if matches!(style, TScalarStyle::Literal | TScalarStyle::Folded) && text.chars().all(|c| c == '\n') {
+        // A block scalar of empty lines is empty under clip chomping (yaml-rust2 keeps a break).
+        return Json::String(String::new());
+    }
+    if style != TScalarStyle::Plain {
+        return Json::String(text);
+    }
+    resolve_plain(&text).unwrap_or(Json::String(text))
+}
+
+/// go-yaml v2's `resolve` of a plain scalar: `None` when it stays a string.
+pub fn resolve_plain(text: &str) -> Option<Json> {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Some(Json::Null),
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => return Some(Json::Bool(true)),
+        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
+            return Some(Json::Bool(false))
+        }
+        // JSON has no NaN nor infinities: helm's conversion fails; a string keeps the text.
+        ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF" => {
+            return None
+        }
+        _ => {}
+    }
+    let first = text.chars().next()?;
+    if !(first.is_ascii_digit() || first == '+' || first == '-' || first == '.') {
+        return None;
+    }
+    if is_timestamp(text) {
+        return None;
+    }
+    let plain = text.replace('_', "");
+    if let Some(int) = parse_go_int(&plain) {
+        return Some(Json::Number(match i64::try_from(int) {
+            Ok(small) => Number::from(small),
+            Err(_) => Number::from(int as u64),
+        }));
+    }
+    if is_yaml_float(&plain) {
+        return plain.parse::<f64>().ok().and_then(Number::from_f64).map(Json::Number);
+    }
+    None
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)` (and ParseUint for the large positives).
+fn parse_go_int(text: &str) -> Option<i128> {
+    let (negative, digits) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (radix, digits) = if let Some(rest) = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+        (16, rest)
+    } else if let Some(rest) = digits.strip_prefix("0o").or_else(|| digits.strip_prefix("0O")) {
+        (8, rest)
+    } else if let Some(rest) = digits.strip_prefix("0b").or_else(|| digits.strip_prefix("0B")) {
+        (2, rest)
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        (8, &digits[1..])
+    } else {
+        (10, digits)
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let value = i128::from_str_radix(digits, radix).ok()?;
+    let value = if negative { -value } else { value };
+    (value >= i64::MIN as i128 && value <= u64::MAX as i128).then_some(value)
+}
+
+/// go-yaml's `yamlStyleFloat`: `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`.
+fn is_yaml_float(text: &str) -> bool {
+    let t = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (mantissa, exponent) = match t.find(['e', 'E']) {
+        Some(at) => (&t[..at], Some(&t[at + 1..])),
+        None => (t, None),
+    };
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some(("", fraction)) => !fraction.is_empty() && fraction.chars().all(|c| c.is_ascii_digit()),
+        Some((whole, fraction)) => {
+            !whole.is_empty() && whole.chars().all(|c| c.is_ascii_digit()) && fraction.chars().all(|c| c.is_ascii_digit())
+        }
+        None => !mantissa.is_empty() && mantissa.chars().all(|c| c.is_ascii_digit()),
+    };
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+        !e.is_empty() && e.chars().all(|c| c.is_ascii_digit())
+    });
+    mantissa_ok && exponent_ok
+}
+
+/// go-yaml v2 reads `2001-12-14` (and with a time) as a timestamp, which helm's conversion keeps
+/// as its text.
+fn is_timestamp(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() >= 10
+        && bytes[..4].iter().all(u8::is_ascii_digit)
+        && bytes[4] == b'-'
+        && (bytes[5..].iter().take_while(|b| b.is_ascii_digit()).count() >= 1)
+        && text[5..].contains('-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_json;
+    use serde_json::json;
+
+    #[test]
+    fn native_yaml_reads_yaml_1_1_as_helm() {
+        let value = parse_json("a: yes\nb: 017\nc: 0x1F\nd: 1_000\ne: '3'\nf: 1.5e3\ng: ~\nh: on\nbase: &b {x: 1}\nm:\n  <<: *b\n  z: 2\n  y: 3\n").unwrap();
+        assert_eq!(
+            value,
+            json!({"a": true, "b": 15, "c": 31, "d": 1000, "e": "3", "f": 1500.0, "g": null, "h": true,
+                   "base": {"x": 1}, "m": {"x": 1, "z": 2, "true": 3}})
+        );
+    }
+}

@@ -1,0 +1,552 @@
+//! YAML written as helm's `toYaml` writes it: sigs.k8s.io/yaml's Marshal, which goes
+//! through JSON into go-yaml v2's emitter (YAML 1.1 quoting, block style, indentless
+//! sequences, literal blocks for multi-line text, plain scalars folded past column 80).
+
+use std::cmp::Ordering;
+
+use crate::gotemplate::Value;
+
+use super::yaml_in::resolve_plain;
+
+const BEST_WIDTH: usize = 80;
+
+/// What a value is once through JSON and back into go-yaml v2.
+enum Node {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<(String, Node)>),
+}
+
+fn node_of(value: &Value, depth: usize) -> Node {
+    if depth > 1000 {
+        return Node::Null;
+    }
+    match value {
+        Value::Nil => Node::Null,
+        Value::Bool(b) => Node::Bool(*b),
+        Value::Int(i) => Node::Int(*i),
+        Value::Float(f) => float_node(*f),
+        Value::String(s) => Node::Str(s.to_string()),
+        Value::List(items) => Node::Seq(items.iter().map(|item| node_of(item, depth + 1)).collect()),
+        Value::Map(map) => {
+            let mut entries: Vec<(String, Node)> =
+                map.borrow().iter().map(|(k, v)| (k.clone(), node_of(v, depth + 1))).collect();
+            entries.sort_by(|a, b| yaml_v2_key_order(&a.0, &b.0));
+            Node::Map(entries)
+        }
+        Value::Object(object) => node_of(&object.to_value(), depth + 1),
+    }
+}
+
+/// A float64 as JSON writes it and go-yaml reads it back: integral values below 2^63 become
+/// YAML integers.
+fn float_node(f: f64) -> Node {
+    if f.fract() == 0.0 && f.abs() < 1e21 && f >= i64::MIN as f64 && f < i64::MAX as f64 {
+        Node::Int(f as i64)
+    } else {
+        Node::Float(f)
+    }
+}
+
+/// go-yaml v2's key order (sorter.go): letters after other characters, digit runs by value.
+fn yaml_v2_key_order(a: &str, b: &str) -> Ordering {
+    let ar: Vec<char> = a.chars().collect();
+    let br: Vec<char> = b.chars().collect();
+    let less = |x: bool| if x { Ordering::Less } else { Ordering::Greater };
+    for i in 0..ar.len().min(br.len()) {
+        if ar[i] == br[i] {
+            continue;
+        }
+        let al = ar[i].is_alphabetic();
+        let bl = br[i].is_alphabetic();
+        if al && bl {
+            return ar[i].cmp(&br[i]);
+        }
+        if al || bl {
+            return less(bl);
+        }
+        let (mut an, mut bn) = (0i64, 0i64);
+        if ar[i] == '0' || br[i] == '0' {
+            for j in (0..i).rev() {
+                if !ar[j].is_ascii_digit() {
+                    break;
+                }
+                if ar[j] != '0' {
+                    an = 1;
+                    bn = 1;
+                    break;
+                }
+            }
+        }
+        let mut ai = i;
+        while ai < ar.len() && ar[ai].is_ascii_digit() {
+            an = an.wrapping_mul(10).wrapping_add(ar[ai] as i64 - '0' as i64);
+            ai += 1;
+        }
+        let mut bi = i;
+        while bi < br.len() && br[bi].is_ascii_digit() {
+            bn = bn.wrapping_mul(10).wrapping_add(br[bi] as i64 - '0' as i64);
+            bi += 1;
+        }
+        if an != bn {
+            return an.cmp(&bn);
+        }
+        if ai != bi {
+            return ai.cmp(&bi);
+        }
+        return ar[i].cmp(&br[i]);
+    }
+    ar.len().cmp(&br.len())
+}
+
+/// sigs.k8s.io/yaml's `Marshal` of the value: the text ends with a newline.
+pub fn to_yaml(value: &Value) -> String {
+    let node = node_of(value, 0);
+    let mut emitter = Emitter { out: String::new(), column: 0 };
+    match &node {
+        Node::Map(entries) if !entries.is_empty() => emitter.map(entries, 0),
+        Node::Seq(items) if !items.is_empty() => emitter.seq(items, 0),
+        scalar => {
+            emitter.scalar(scalar, 2, false);
+            emitter.newline();
+        }
+    }
+    emitter.out
+}
+
+struct Emitter {
+    out: String,
+    column: usize,
+}
+
+impl Emitter {
+    fn write(&mut self, text: &str) {
+        for c in text.chars() {
+            if c == '\n' {
+                self.column = 0;
+            } else {
+                self.column += 1;
+            }
+        }
+        self.out.push_str(text);
+    }
+
+    fn newline(&mut self) {
+        self.write("\n");
+    }
+
+    fn indent_to(&mut self, indent: usize) {
+        while self.column < indent {
+            self.write(" ");
+        }
+    }
+
+    /// A block mapping whose keys start at column `indent` (the first key where the cursor is).
+    fn map(&mut self, entries: &[(String, Node)], indent: usize) {
+        for (i, (key, value)) in entries.iter().enumerate() {
+            if i > 0 {
+                self.indent_to(indent);
+            }
+            self.string(key, indent + 2, true);
+            self.write(":");
+            match value {
+                Node::Map(inner) if !inner.is_empty() => {
+                    self.newline();
+                    self.indent_to(indent + 2);
+                    self.map(inner, indent + 2);
+                }
+                Node::Seq(items) if !items.is_empty() => {
+                    self.newline();
+                    self.indent_to(indent);
+                    self.seq(items, indent);
+                }
+                scalar => {
+                    self.write(" ");
+                    self.scalar(scalar, indent + 2, false);
+                    self.newline();
+                }
+            }
+        }
+    }
+
+    /// A block sequence whose dashes are at column `indent`.
+    fn seq(&mut self, items: &[Node], indent: usize) {
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                self.indent_to(indent);
+            }
+            self.write("- ");
+            match item {
+                Node::Map(inner) if !inner.is_empty() => self.map(inner, indent + 2),
+                Node::Seq(inner) if !inner.is_empty() => self.seq(inner, indent + 2),
+                scalar => {
+                    self.scalar(scalar, indent + 2, false);
+                    self.newline();
+                }
+            }
+        }
+    }
+
+    fn scalar(&mut self, node: &Node, indent: usize, key: bool) {
+        match node {
+            Node::Null => self.write("null"),
+            Node::Bool(b) => self.write(if *b { "true" } else { "false" }),
+            Node::Int(i) => self.write(&i.to_string()),
+            Node::Float(f) => self.write(&yaml_float(*f)),
+            Node::Str(s) => self.string(s, indent, key),
+            Node::Map(_) => self.write("{}"),
+            Node::Seq(_) => self.write("[]"),
+        }
+    }
+
+    /// A string in go-yaml v2's style: plain when it reads back as the same string, literal
+    /// when multi-line, else single or double quotes.
+    fn string(&mut self, text: &str, indent: usize, key: bool) {
+        let analysis = analyze(text);
+        let can_use_plain = resolve_plain(text).is_none() && !is_base60_float(text) && text != "<<";
+        let style = if text.contains('\n') {
+            if analysis.block_allowed && !key {
+                Style::Literal
+            } else {
+                Style::Double
+            }
+        } else if can_use_plain {
+            if !analysis.plain_allowed || (text.is_empty() && key) {
+                if analysis.single_allowed {
+                    Style::Single
+                } else {
+                    Style::Double
+                }
+            } else {
+                Style::Plain
+            }
+        } else {
+            Style::Double
+        };
+        match style {
+            Style::Plain => self.folded(text, indent, !key, ""),
+            Style::Single => {
+                self.write("'");
+                self.folded(&text.replace('\'', "''"), indent, !key, "'");
+                self.write("'");
+            }
+            Style::Double => self.double_quoted(text, indent, !key),
+            Style::Literal => self.literal(text, indent),
+        }
+    }
+
+    /// A plain or single-quoted scalar: a space past column 80 followed by a non-space
+    /// becomes a line break.
+    fn folded(&mut self, text: &str, indent: usize, allow_breaks: bool, _quote: &str) {
+        let chars: Vec<char> = text.chars().collect();
+        let mut spaces = false;
+        for (i, c) in chars.iter().enumerate() {
+            if *c == ' ' {
+                let next_is_space = chars.get(i + 1) == Some(&' ');
+                if allow_breaks && !spaces && self.column > BEST_WIDTH && i != 0 && i + 1 != chars.len() && !next_is_space {
+                    self.newline();
+                    self.indent_to(indent);
+                } else {
+                    self.write(" ");
+                }
+                spaces = true;
+            } else {
+                let mut buffer = [0u8; 4];
+                self.write(c.encode_utf8(&mut buffer));
+                spaces = false;
+            }
+        }
+    }
+
+    fn double_quoted(&mut self, text: &str, indent: usize, allow_breaks: bool) {
+        self.write("\"");
+        let chars: Vec<char> = text.chars().collect();
+        let mut spaces = false;
+        for (i, c) in chars.iter().enumerate() {
+            let escaped = match c {
+                '\0' => Some("\\0".to_string()),
+                '\u{7}' => Some("\\a".into()),
+                '\u{8}' => Some("\\b".into()),
+                '\t' => Some("\\t".into()),
+                '\n' => Some("\\n".into()),
+                '\u{b}' => Some("\\v".into()),
+                '\u{c}' => Some("\\f".into()),
+                '\r' => Some("\\r".into()),
+                '\u{1b}' => Some("\\e".into()),
+                '"' => Some("\\\"".into()),
+                '\\' => Some("\\\\".into()),
+                '\u{85}' => Some("\\N".into()),
+                '\u{a0}' => Some("\\_".into()),
+                '\u{2028}' => Some("\\L".into()),
+                '\u{2029}' => Some("\\P".into()),
+                '\u{feff}' => Some("\\uFEFF".into()),
+                c if !is_printable(*c) => Some(match *c as u32 {
+                    n if n <= 0xFF => format!("\\x{n:02X}"),
+                    n if n <= 0xFFFF => format!("\\u{n:04X}"),
+                    n => format!("\\U{n:08X}"),
+                }),
+                _ => None,
+            };
+            if let Some(escaped) = escaped {
+                self.write(&escaped);
+                spaces = false;
+            } else if *c == ' ' {
+                if allow_breaks && !spaces && self.column > BEST_WIDTH && i != 0 && i + 1 != chars.len() {
+                    self.newline();
+                    self.indent_to(indent);
+                    if chars.get(i + 1) == Some(&' ') {
+                        self.write("\\");
+                    }
+                } else {
+                    self.write(" ");
+                }
+                spaces = true;
+            } else {
+                let mut buffer = [0u8; 4];
+                self.write(c.encode_utf8(&mut buffer));
+                spaces = false;
+            }
+        }
+        self.write("\"");
+    }
+
+    fn literal(&mut self, text: &str, indent: usize) {
+        self.write("|");
+        if text.starts_with([' ', '\n']) {
+            self.write("2");
+        }
+        let chomp = if !text.ends_with('\n') {
+            "-"
+        } else if text == "\n" || text[..text.len() - 1].ends_with('\n') {
+            "+"
+        } else {
+            ""
+        };
+        self.write(chomp);
+        self.newline();
+        let mut at_line_start = true;
+        for c in text.chars() {
+            if c == '\n' {
+                self.newline();
+                at_line_start = true;
+            } else {
+                if at_line_start {
+                    self.indent_to(indent);
+                    at_line_start = false;
+                }
+                let mut buffer = [0u8; 4];
+                self.write(c.encode_utf8(&mut buffer));
+            }
+        }
+        // The emitter's next line break is the text's own last one.
+        if text.ends_with('\n') && self.out.ends_with('\n') {
+            self.out.pop();
+            self.column = 1;
+        }
+    }
+}
+
+enum Style {
+    Plain,
+    Single,
+    Double,
+    Literal,
+}
+
+struct Analysis {
+    plain_allowed: bool,
+    single_allowed: bool,
+    block_allowed: bool,
+}
+
+fn is_printable(c: char) -> bool {
+    let n = c as u32;
+    n == 0x0A
+        || (0x20..=0x7E).contains(&n)
+        || n == 0x85
+        || (0xA0..=0xD7FF).contains(&n)
+        || ((0xE000..=0xFFFD).contains(&n) && n != 0xFEFF)
+        || (0x10000..=0x10FFFF).contains(&n)
+}
+
+fn is_blank_or_end(c: Option<&char>) -> bool {
+    matches!(c, None | Some(' ') | Some('\t') | Some('\n') | Some('\r'))
+}
+
+/// libyaml's `yaml_emitter_analyze_scalar`, in a block context.
+fn analyze(text: &str) -> Analysis {
+    if text.is_empty() {
+        return Analysis { plain_allowed: false, single_allowed: true, block_allowed: false };
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let mut block_indicators = text.starts_with("---") || text.starts_with("...");
+    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) = (false, false, false, false);
+    let (mut break_space, mut space_break, mut previous_space, mut previous_break) = (false, false, false, false);
+    let (mut line_breaks, mut special) = (false, false);
+    let mut preceded_by_whitespace = true;
+    for (i, c) in chars.iter().enumerate() {
+        let followed_by_whitespace = is_blank_or_end(chars.get(i + 1));
+        let first = i == 0;
+        let last = i + 1 == chars.len();
+        if first {
+            match c {
+                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%' | '@' | '`' => {
+                    block_indicators = true
+                }
+                '?' | ':' if followed_by_whitespace => block_indicators = true,
+                '-' if followed_by_whitespace => block_indicators = true,
+                _ => {}
+            }
+        } else {
+            match c {
+                ':' if followed_by_whitespace => block_indicators = true,
+                '#' if preceded_by_whitespace => block_indicators = true,
+                _ => {}
+            }
+        }
+        if !is_printable(*c) {
+            special = true;
+        }
+        let is_break = matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}');
+        if is_break {
+            line_breaks = true;
+        }
+        if *c == ' ' {
+            leading_space |= first;
+            trailing_space |= last;
+            break_space |= previous_break;
+            previous_space = true;
+            previous_break = false;
+        } else if is_break {
+            leading_break |= first;
+            trailing_break |= last;
+            space_break |= previous_space;
+            previous_break = true;
+            previous_space = false;
+        } else {
+            previous_space = false;
+            previous_break = false;
+        }
+        preceded_by_whitespace = matches!(c, ' ' | '\t' | '\n' | '\r');
+    }
+    let mut analysis = Analysis { plain_allowed: true, single_allowed: true, block_allowed: true };
+    if leading_space || leading_break || trailing_space || trailing_break {
+        analysis.plain_allowed = false;
+    }
+    if trailing_space {
+        analysis.block_allowed = false;
+    }
+    if break_space {
+        analysis.plain_allowed = false;
+        analysis.single_allowed = false;
+    }
+    if space_break || special {
+        analysis = Analysis { plain_allowed: false, single_allowed: false, block_allowed: false };
+    }
+    if line_breaks || block_indicators {
+        analysis.plain_allowed = false;
+    }
+    analysis
+}
+
+/// go-yaml v2's `isBase60Float`: `1:20` would read back as a number under YAML 1.1.
+fn is_base60_float(text: &str) -> bool {
+    let t = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let Some(first) = t.chars().next() else { return false };
+    if !first.is_ascii_digit() || !t.contains(':') {
+        return false;
+    }
+    let (main, fraction) = match t.split_once('.') {
+        Some((m, f)) => (m, Some(f)),
+        None => (t, None),
+    };
+    let mut parts = main.split(':');
+    let head = parts.next().unwrap_or("");
+    if !head.chars().all(|c| c.is_ascii_digit() || c == '_') {
+        return false;
+    }
+    let rest_ok = parts.all(|part| {
+        let bytes = part.as_bytes();
+        match bytes.len() {
+            1 => bytes[0].is_ascii_digit(),
+            2 => (b'0'..=b'5').contains(&bytes[0]) && bytes[1].is_ascii_digit(),
+            _ => false,
+        }
+    });
+    rest_ok && fraction.is_none_or(|f| f.chars().all(|c| c.is_ascii_digit() || c == '_'))
+}
+
+fn yaml_float(f: f64) -> String {
+    if f.is_nan() {
+        return ".nan".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { ".inf".into() } else { "-.inf".into() };
+    }
+    crate::gotemplate::fmt::format_float(f, 'g', None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn yaml(text: &str) -> String {
+        let json = crate::render::native::yaml_in::parse_json(text).unwrap();
+        to_yaml(&Value::from_json(&json))
+    }
+
+    #[test]
+    fn native_to_yaml_writes_as_go_yaml_v2() {
+        assert_eq!(
+            yaml("s: '3'\nt: 'a: b'\nu: ''\nv: \"x\\ny\"\nw: 1000000\nf: 1.5\nl: [1, 2]\ne: []\nm: {}\n\"y\": 'yes'\n\"n\": 'null'\n"),
+            "e: []\nf: 1.5\nl:\n- 1\n- 2\nm: {}\n\"n\": \"null\"\ns: \"3\"\nt: 'a: b'\nu: \"\"\nv: |-\n  x\n  y\nw: 1000000\n\"y\": \"yes\"\n"
+        );
+        assert_eq!(yaml("a:\n- b: 1\n  c: [x]\n"), "a:\n- b: 1\n  c:\n  - x\n");
+    }
+}
+
+#[cfg(test)]
+mod scratch_check {
+    #[test]
+    #[ignore]
+    fn scratch_values_files_as_helm() {
+        fn drop_nulls(v: &mut serde_json::Value) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    m.retain(|_, x| !x.is_null());
+                    m.values_mut().for_each(drop_nulls);
+                }
+                serde_json::Value::Array(a) => a.iter_mut().for_each(drop_nulls),
+                _ => {}
+            }
+        }
+        let (mut same, mut total, mut json_same) = (0, 0, 0);
+        for entry in std::fs::read_dir("/tmp/yamlcheck/out").unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().unwrap() != "values" {
+                continue;
+            }
+            let out = std::fs::read_to_string(path.with_extension("out")).unwrap();
+            let doc: serde_yaml::Value = serde_yaml::from_str(out.split("\n---\n").nth(1).unwrap_or(&out).trim_start_matches("---\n")).unwrap_or(serde_yaml::Value::Null);
+            let Some(expected) = doc.get("v").and_then(|v| v.as_str()) else { continue };
+            let expected_json = doc.get("j").and_then(|v| v.as_str()).unwrap_or("");
+            total += 1;
+            let mut json = super::super::yaml_in::parse_json(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let _ = drop_nulls;
+            if json.is_null() { json = serde_json::json!({}); }
+            let value = crate::gotemplate::Value::from_json(&json);
+            let actual = super::to_yaml(&value);
+            let actual = actual.strip_suffix('\n').unwrap_or(&actual).to_string() + "\n";
+            if actual == expected { same += 1 } else {
+                let diff = similar::TextDiff::from_lines(expected, &actual);
+                eprintln!("== {}\n{}", path.display(), diff.unified_diff().context_radius(1).to_string().lines().take(12).collect::<Vec<_>>().join("\n"));
+            }
+            if crate::gotemplate::sprig::to_json(&value, None, true).unwrap() == expected_json { json_same += 1 } else { eprintln!("JSON {}", path.display()); }
+        }
+        eprintln!("same {same}/{total}, json {json_same}");
+    }
+}

@@ -1,0 +1,268 @@
+//! The native Helm engine against the real helm: small charts in temp dirs rendered by both,
+//! compared as text (what `helm template` prints, byte for byte).
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use hldc::render::native::{check_support, render, NativeError, Request};
+
+const KUBE: &str = "1.34.0";
+
+fn write_chart(root: &Path, files: &[(&str, &str)]) {
+    for (name, text) in files {
+        let path = root.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+}
+
+struct Options<'a> {
+    values: &'a str,
+    include_crds: bool,
+    skip_tests: bool,
+    api_versions: &'a [String],
+}
+
+const DEFAULT: Options = Options { values: "", include_crds: false, skip_tests: false, api_versions: &[] };
+
+/// `helm template` on the chart: stdout, or stderr when it failed.
+fn helm_template(chart: &Path, options: &Options) -> Result<String, String> {
+    let home = tempfile::tempdir().unwrap();
+    let mut command = Command::new(common::helm());
+    command.args(["template", "rel"]).arg(chart).args(["--namespace", "ns", "--values", "-", "--kube-version", KUBE]);
+    if options.include_crds {
+        command.arg("--include-crds");
+    }
+    if options.skip_tests {
+        command.arg("--skip-tests");
+    }
+    for version in options.api_versions {
+        command.args(["--api-versions", version]);
+    }
+    for variable in ["HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME"] {
+        command.env(variable, home.path());
+    }
+    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(options.values.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    if output.status.success() {
+        Ok(String::from_utf8(output.stdout).unwrap())
+    } else {
+        Err(String::from_utf8(output.stderr).unwrap())
+    }
+}
+
+fn native(chart: &Path, options: &Options) -> Result<String, NativeError> {
+    render(
+        chart,
+        &Request {
+            release: "rel",
+            namespace: "ns",
+            values: options.values,
+            kube_version: KUBE,
+            api_versions: options.api_versions,
+            include_crds: options.include_crds,
+            skip_tests: options.skip_tests,
+        },
+    )
+}
+
+/// Renders with both engines and asserts the same text.
+fn assert_same(chart: &Path, options: &Options) -> String {
+    let expected = helm_template(chart, options).unwrap_or_else(|e| panic!("helm failed: {e}"));
+    let actual = native(chart, options).unwrap_or_else(|e| panic!("native failed: {e:?}"));
+    if expected != actual {
+        let diff = similar::TextDiff::from_lines(&expected, &actual);
+        panic!("native differs from helm (- helm, + native):\n{}", diff.unified_diff());
+    }
+    actual
+}
+
+const CHART_V2: &str = "apiVersion: v2\nname: app\nversion: 0.1.0\nappVersion: \"1.2\"\ndescription: An app\n";
+
+#[test]
+fn native_renders_a_chart_as_helm() {
+    let dir = tempfile::tempdir().unwrap();
+    write_chart(
+        dir.path(),
+        &[
+            ("Chart.yaml", CHART_V2),
+            (
+                "values.yaml",
+                "replicas: 2\nimage:\n  repository: nginx\n  tag: \"1.25\"\nresources:\n  limits:\n    cpu: 100m\n    memory: 1e6\nlabels:\n  tier: web\n  team: a\nports: [80, 443]\nremoved: here\nenabled: yes\nbig: 1000000\nratio: 0.5\n",
+            ),
+            (
+                "templates/_helpers.tpl",
+                "{{- define \"app.fullname\" -}}\n{{ .Release.Name }}-{{ .Chart.Name }}\n{{- end -}}\n{{- define \"app.labels\" -}}\napp: {{ include \"app.fullname\" . }}\nchart: {{ .Chart.Name }}-{{ .Chart.Version }}\n{{- end -}}\n",
+            ),
+            (
+                "templates/deployment.yaml",
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ include \"app.fullname\" . }}\n  labels:\n    {{- include \"app.labels\" . | nindent 4 }}\n    {{- with .Values.labels }}\n    {{- toYaml . | nindent 4 }}\n    {{- end }}\nspec:\n  replicas: {{ .Values.replicas }}\n  template:\n    metadata:\n      annotations:\n        big: {{ .Values.big | quote }}\n        ratio: {{ .Values.ratio | quote }}\n        missing: \"{{ .Values.nothing }}\"\n        template: {{ .Template.Name }}\n        base: {{ .Template.BasePath }}\n        kube: {{ .Capabilities.KubeVersion.Version }}\n        minor: {{ .Capabilities.KubeVersion.Minor | quote }}\n        has: {{ .Capabilities.APIVersions.Has \"apps/v1\" | quote }}\n        app-version: {{ .Chart.AppVersion | quote }}\n        namespace: {{ .Release.Namespace }}\n        enabled: {{ .Values.enabled | quote }}\n    spec:\n      containers:\n      - name: app\n        image: \"{{ .Values.image.repository }}:{{ .Values.image.tag }}\"\n        ports:\n        {{- range .Values.ports }}\n        - containerPort: {{ . }}\n        {{- end }}\n        resources:\n          {{- toYaml .Values.resources | nindent 10 }}\n",
+            ),
+            (
+                "templates/service.yaml",
+                "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ include \"app.fullname\" . }}\n  annotations:\n    json: {{ toJson .Values.labels | quote }}\n---\n# an empty document follows\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  removed: {{ .Values.removed | default \"gone\" | quote }}\n",
+            ),
+            ("templates/empty.yaml", "{{- if false }}\nkind: Nothing\n{{- end }}\n"),
+            ("templates/NOTES.txt", "Thanks for installing {{ .Release.Name }}\n"),
+        ],
+    );
+    let out = assert_same(
+        dir.path(),
+        &Options { values: "replicas: 3\nremoved: null\nlabels:\n  team: b\n", ..DEFAULT },
+    );
+    assert!(out.contains("replicas: 3"), "{out}");
+}
+
+#[test]
+fn native_subcharts_get_their_values_globals_conditions_tags_and_imports() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub_template = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Chart.Name }}-{{ .Release.Name }}\ndata:\n  values: {{ toJson .Values | quote }}\n  parent-defined: {{ include \"shared.name\" . | quote }}\n";
+    write_chart(
+        dir.path(),
+        &[
+            (
+                "Chart.yaml",
+                "apiVersion: v2\nname: parent\nversion: 1.0.0\ndependencies:\n- name: db\n  version: 1.x\n  repository: file://db\n  condition: db.enabled\n  import-values:\n  - child: info\n    parent: dbinfo\n  - data\n- name: cache\n  alias: redis\n  version: ~2.0.0\n  repository: file://cache\n  tags: [extras]\n- name: off\n  version: 0.1.0\n  repository: file://off\n  condition: off.enabled,global.offEnabled\n",
+            ),
+            ("values.yaml", "global:\n  region: eu\n  nested:\n    a: 1\ndb:\n  port: 5432\nredis:\n  size: large\ntags:\n  extras: true\noff:\n  enabled: false\n"),
+            ("templates/_shared.tpl", "{{- define \"shared.name\" -}}parent-{{ .Chart.Name }}{{- end -}}\n"),
+            (
+                "templates/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: parent\ndata:\n  values: {{ toJson .Values | quote }}\n  subcharts: {{ keys .Subcharts | sortAlpha | join \",\" | quote }}\n",
+            ),
+            ("charts/db/Chart.yaml", "apiVersion: v2\nname: db\nversion: 1.4.0\n"),
+            (
+                "charts/db/values.yaml",
+                "enabled: true\nport: 3306\nuser: admin\nglobal:\n  nested:\n    b: 2\ninfo:\n  engine: postgres\nexports:\n  data:\n    dbExported: yes\n",
+            ),
+            ("charts/db/templates/_shared.tpl", "{{- define \"shared.name\" -}}db-{{ .Chart.Name }}{{- end -}}\n"),
+            ("charts/db/templates/cm.yaml", sub_template),
+            ("charts/cache/Chart.yaml", "apiVersion: v2\nname: cache\nversion: 2.0.3\n"),
+            ("charts/cache/values.yaml", "size: small\nreplicas: 1\n"),
+            ("charts/cache/templates/cm.yaml", sub_template),
+            ("charts/off/Chart.yaml", "apiVersion: v2\nname: off\nversion: 0.1.0\n"),
+            ("charts/off/templates/cm.yaml", sub_template),
+        ],
+    );
+    assert_same(dir.path(), &Options { values: "db:\n  user: root\nglobal:\n  region: us\n", ..DEFAULT });
+    let out = assert_same(dir.path(), &Options { values: "db:\n  enabled: false\ntags:\n  extras: false\n", ..DEFAULT });
+    assert!(!out.contains("db-rel"), "{out}");
+}
+
+#[test]
+fn native_library_charts_define_without_output_and_tgz_subcharts_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let library = tempfile::tempdir().unwrap();
+    write_chart(
+        library.path(),
+        &[
+            ("lib/Chart.yaml", "apiVersion: v2\nname: lib\nversion: 0.1.0\ntype: library\n"),
+            ("lib/templates/_names.tpl", "{{- define \"lib.name\" -}}lib-{{ .Values.name | default \"x\" }}{{- end -}}\n"),
+            ("lib/templates/ignored.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: never\n"),
+        ],
+    );
+    std::fs::create_dir_all(dir.path().join("charts")).unwrap();
+    let archive = std::fs::File::create(dir.path().join("charts/lib-0.1.0.tgz")).unwrap();
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(archive, flate2::Compression::default()));
+    builder.append_dir_all("lib", library.path().join("lib")).unwrap();
+    builder.into_inner().unwrap().finish().unwrap();
+    write_chart(
+        dir.path(),
+        &[
+            ("Chart.yaml", "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n- name: lib\n  version: 0.1.0\n  repository: file://lib\n"),
+            ("values.yaml", "name: app\n"),
+            ("templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ include \"lib.name\" . }}\n"),
+        ],
+    );
+    assert_same(dir.path(), &DEFAULT);
+}
+
+#[test]
+fn native_files_are_read_as_helm_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    write_chart(
+        dir.path(),
+        &[
+            ("Chart.yaml", CHART_V2),
+            (".helmignore", "secret.txt\n*.bak\n"),
+            ("config/app.conf", "key = value\nother = 2\n"),
+            ("config/extra.ini", "[section]\nname = x\n"),
+            ("config/old.bak", "old\n"),
+            ("secret.txt", "hidden\n"),
+            ("lines.txt", "one\ntwo\nthree\n"),
+            (
+                "templates/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: files\ndata:\n  {{- (.Files.Glob \"config/*\").AsConfig | nindent 2 }}\n  app: {{ .Files.Get \"config/app.conf\" | quote }}\n  hidden: {{ .Files.Get \"secret.txt\" | quote }}\n  lines: {{ .Files.Lines \"lines.txt\" | join \",\" | quote }}\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: files\ndata:\n  {{- (.Files.Glob \"config/**.conf\").AsSecrets | nindent 2 }}\n",
+            ),
+        ],
+    );
+    assert_same(dir.path(), &DEFAULT);
+}
+
+#[test]
+fn native_prints_crds_hooks_and_tests_as_helm() {
+    let dir = tempfile::tempdir().unwrap();
+    write_chart(
+        dir.path(),
+        &[
+            ("Chart.yaml", CHART_V2),
+            ("crds/thing.yaml", "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: things.example.com\n"),
+            (
+                "templates/hooks.yaml",
+                "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\n  annotations:\n    \"helm.sh/hook\": pre-install,pre-upgrade\n    \"helm.sh/hook-weight\": \"-5\"\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: sa\n  annotations:\n    note: plain\n",
+            ),
+            ("templates/tests/test.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: test\n  annotations:\n    helm.sh/hook: test\n"),
+            ("templates/z.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: first\n"),
+        ],
+    );
+    assert_same(dir.path(), &DEFAULT);
+    assert_same(dir.path(), &Options { include_crds: true, skip_tests: true, ..DEFAULT });
+}
+
+#[test]
+fn native_fails_as_helm_on_required_and_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    write_chart(
+        dir.path(),
+        &[
+            ("Chart.yaml", CHART_V2),
+            ("values.schema.json", r#"{"type": "object", "properties": {"port": {"type": "integer"}}}"#),
+            ("templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ required \"name is required\" .Values.name }}\n"),
+        ],
+    );
+    let helm = helm_template(dir.path(), &DEFAULT).unwrap_err();
+    let NativeError::Failed(message) = native(dir.path(), &DEFAULT).unwrap_err() else { panic!("not a failure") };
+    assert!(helm.contains(&message), "helm said {helm:?}, native {message:?}");
+    assert_eq!(message, "execution error at (app/templates/cm.yaml:4:11): name is required");
+
+    let options = Options { values: "name: x\nport: eighty\n", ..DEFAULT };
+    let helm = helm_template(dir.path(), &options).unwrap_err();
+    let NativeError::Failed(message) = native(dir.path(), &options).unwrap_err() else { panic!("not a failure") };
+    let first_line = "values don't meet the specifications of the schema(s) in the following chart(s):\napp:\n";
+    assert!(helm.contains(first_line) && message.starts_with(first_line), "helm said {helm:?}, native {message:?}");
+    assert_same(dir.path(), &Options { values: "name: x\nport: 80\n", ..DEFAULT });
+}
+
+#[test]
+fn native_refuses_what_it_lacks_before_rendering() {
+    let dir = tempfile::tempdir().unwrap();
+    write_chart(
+        dir.path(),
+        &[
+            ("Chart.yaml", CHART_V2),
+            ("templates/secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata:\n  ca: {{ (genCA \"x\" 365).Cert | b64enc }}\n  pw: {{ randAlphaNum 10 }}\n"),
+            ("templates/ok.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\n"),
+        ],
+    );
+    let expected = NativeError::Unsupported(vec![
+        "function `genCA` (templates/secret.yaml)".to_string(),
+        "function `randAlphaNum` (templates/secret.yaml)".to_string(),
+        "method `Cert` (templates/secret.yaml)".to_string(),
+    ]);
+    assert_eq!(check_support(dir.path()).unwrap_err(), expected);
+    assert_eq!(native(dir.path(), &DEFAULT).unwrap_err(), expected);
+}
