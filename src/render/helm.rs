@@ -197,7 +197,7 @@ fn binary<'a>(planned: &Planned, settings: &'a HelmSettings) -> Result<&'a Path,
 
 fn unsupported(planned: &Planned, chart: &Chart, reasons: &[String]) -> Problem {
     Problem::error(
-        "hldc::helm::engine-unsupported",
+        "hldc::render::engine-unsupported",
         format!(
             "component `{}` (chart `{}`) uses what hldc's native engine cannot render yet: {}",
             planned.node.name(),
@@ -208,6 +208,17 @@ fn unsupported(planned: &Planned, chart: &Chart, reasons: &[String]) -> Problem 
     .at(planned.node.definition.location())
     .label("rendered with `helm.engine: native`")
     .help("render it with the helm binary: `helm.engine: auto` falls back to it for such charts (or `--helm-engine auto`)")
+}
+
+/// The objects two renders of `component` disagree on, both read as kubectl reads them.
+fn engine_differences(native: &[u8], binary: &[u8], component: &str) -> Result<Vec<String>, Problem> {
+    let read = |output: &[u8]| {
+        let text = String::from_utf8_lossy(output).into_owned();
+        manifests::parse(&SourceFile::new(format!("helm template {component}"), text)).map(|documents| {
+            documents.into_iter().map(|d| (ObjectId::of(&d.value).to_string(), d.value)).collect::<BTreeMap<_, _>>()
+        })
+    };
+    Ok(determinism::between(&read(native)?, &read(binary)?, ["natively", "with the helm binary"]))
 }
 
 /// `validate --rendered --engine-check`: the component rendered by the other engine too, and
@@ -233,18 +244,12 @@ fn engine_check(
             },
         },
     };
-    let read = |output: Vec<u8>| {
-        let text = String::from_utf8_lossy(&output).into_owned();
-        manifests::parse(&SourceFile::new(format!("helm template {}", planned.node.name()), text)).map(|documents| {
-            documents.into_iter().map(|d| (ObjectId::of(&d.value).to_string(), d.value)).collect::<BTreeMap<_, _>>()
-        })
-    };
-    let differences = determinism::between(&read(native)?, &read(binary)?, ["natively", "with the helm binary"]);
+    let differences = engine_differences(&native, &binary, &planned.node.name())?;
     if differences.is_empty() {
         return Ok(Vec::new());
     }
     Ok(vec![Problem::error(
-        "hldc::helm::engine-differs",
+        "hldc::render::engine-differs",
         format!(
             "component `{}` (chart `{}`) renders differently natively and with the helm binary: {}",
             planned.node.name(),
@@ -313,5 +318,24 @@ fn failure_problem(planned: &Planned, chart: &Chart, helm: &Path, failure: Failu
         )
         .at(location)
         .help("this is a problem of the machine (pipes, processes), not of the HLD; run again"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::engine_differences;
+
+    #[test]
+    fn engines_differ_where_kubectl_reads_the_objects_differently() {
+        let binary = "---\n# Source: web/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  mode: \"0755\"\n---\n# Source: web/templates/svc.yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: a\n";
+        // The same text but for a comment and the quoting of a string: no difference.
+        let same = binary.replace("# Source: web/templates/cm.yaml\n", "").replace("\"0755\"", "'0755'");
+        assert_eq!(engine_differences(same.as_bytes(), binary.as_bytes(), "web").unwrap(), Vec::<String>::new());
+        // An unquoted 0755 is the integer 493 to kubectl; a missing Service is named too.
+        let other = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  mode: 0755\n";
+        assert_eq!(
+            engine_differences(other.as_bytes(), binary.as_bytes(), "web").unwrap(),
+            ["`v1 ConfigMap a` at `data.mode`", "`v1 Service a` (only with the helm binary)"]
+        );
     }
 }
