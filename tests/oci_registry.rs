@@ -4,6 +4,7 @@
 //! it these tests fail, unless `HLDC_SKIP_REGISTRY_TESTS=1` says to skip them.
 
 mod common;
+mod fetch_support;
 
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -11,6 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{helm, hldc_with_env, read_tree, write_files, Exited};
+use fetch_support::{Reply, ScriptedServer};
 use sha2::{Digest, Sha256};
 
 /// The token of the private registry's user `x-access-token`, and its bcrypt hash (cost 4)
@@ -251,6 +253,74 @@ fn a_range_resolves_from_the_tags_and_stays_pinned_by_digest() {
 
     hld.component(&format!("oci://{}/charts", registry.host), "    path: web\n    version: ^3\n");
     hld.run(&["generate"], &[]).assert_code(2).assert_stderr_contains("no tag of");
+}
+
+/// A front to `registry` that pages its tag lists by two, as distribution 3, GHCR and Harbor page
+/// long ones (`n`, `last` and a `Link` header to the next page; Debian's distribution 2.8 sends
+/// every tag at once), and sends every other request on to the registry itself.
+fn paging_front(registry: &Registry) -> ScriptedServer {
+    let real = format!("http://{}", registry.host);
+    ScriptedServer::start(move |request, _| {
+        let (path, query) = request.path.split_once('?').unwrap_or((&request.path, ""));
+        if path == "/v2/" {
+            return Reply::ok(b"{}");
+        }
+        let Some(name) = path.strip_prefix("/v2/").and_then(|rest| rest.strip_suffix("/tags/list")) else {
+            let location = format!("{real}{}", request.path);
+            return Reply::Full {
+                status: "307 Temporary Redirect",
+                headers: vec![("Location".into(), location)],
+                body: vec![],
+            };
+        };
+        let listed: serde_json::Value = serde_json::from_str(
+            &ureq::get(&format!("{real}{path}")).call().unwrap().into_body().read_to_string().unwrap(),
+        )
+        .unwrap();
+        let mut tags: Vec<String> =
+            listed["tags"].as_array().unwrap().iter().map(|tag| tag.as_str().unwrap().to_string()).collect();
+        tags.sort();
+        let last = query.split('&').find_map(|pair| pair.strip_prefix("last=")).unwrap_or("");
+        let rest: Vec<&String> = tags.iter().filter(|tag| tag.as_str() > last).collect();
+        let page: Vec<&String> = rest.iter().take(2).copied().collect();
+        let mut headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+        if rest.len() > page.len() {
+            let next = format!("</v2/{name}/tags/list?n=2&last={}>; rel=\"next\"", page.last().unwrap());
+            headers.push(("Link".into(), next));
+        }
+        let body = serde_json::json!({"name": name, "tags": page}).to_string().into_bytes();
+        Reply::Full { status: "200 OK", headers, body }
+    })
+}
+
+#[test]
+fn a_range_resolves_from_every_page_of_the_tags() {
+    let Some(registry) = Registry::start(Setup::default()) else { return };
+    let mut pushed = std::collections::BTreeMap::new();
+    for version in ["1.0.0", "1.1.0", "1.2.0", "1.3.0", "2.0.0"] {
+        pushed.insert(version, registry.push(version, None).0);
+    }
+    let front = paging_front(&registry);
+    let source = format!("oci://{}/charts", front.url().trim_start_matches("http://"));
+    // Pages of two: [1.0.0 1.1.0] [1.2.0 1.3.0] [2.0.0]; the newest of ^1 is on the second.
+    let hld = Hld::new(&source, "    path: web\n    version: ^1\n    plainHttp: true\n");
+    hld.run(&["generate"], &[]).assert_code(0);
+    assert_eq!(hld.rendered_version(), "1.3.0");
+    assert!(hld.lock().contains(&format!("sha256:{}", pushed["1.3.0"])), "{}", hld.lock());
+    let pages: Vec<String> =
+        front.recorded().into_iter().map(|request| request.path).filter(|path| path.contains("/tags/list")).collect();
+    assert_eq!(
+        pages,
+        [
+            "/v2/charts/web/tags/list",
+            "/v2/charts/web/tags/list?n=2&last=1.1.0",
+            "/v2/charts/web/tags/list?n=2&last=1.3.0"
+        ]
+    );
+
+    hld.component(&source, "    path: web\n    version: ^2\n    plainHttp: true\n");
+    hld.run(&["generate"], &[]).assert_code(0);
+    assert_eq!(hld.rendered_version(), "2.0.0");
 }
 
 #[test]

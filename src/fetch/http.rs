@@ -26,6 +26,8 @@ pub(crate) struct Answer {
     pub(crate) status: u16,
     /// The `WWW-Authenticate` header of a 401.
     pub(crate) challenge: Option<String>,
+    /// The `Link` header: where the next page of a paginated list is.
+    pub(crate) link: Option<String>,
     pub(crate) body: Vec<u8>,
 }
 
@@ -103,15 +105,16 @@ impl Client {
         }
         let response = request.call().map_err(|e| map_error(e, url))?;
         let status = response.status().as_u16();
-        let challenge =
-            response.headers().get("www-authenticate").and_then(|value| value.to_str().ok()).map(str::to_string);
+        let header =
+            |name: &str| response.headers().get(name).and_then(|value| value.to_str().ok()).map(str::to_string);
+        let (challenge, link) = (header("www-authenticate"), header("link"));
         let body = response
             .into_body()
             .with_config()
             .limit(MAX_IN_MEMORY.min(self.max_download))
             .read_to_vec()
             .map_err(|e| map_error(e, url))?;
-        Ok(Answer { status, challenge, body })
+        Ok(Answer { status, challenge, link, body })
     }
 
     /// The status `url` answers a GET with within `timeout`, or why none came.

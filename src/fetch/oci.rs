@@ -26,6 +26,9 @@ use crate::process;
 /// in milliseconds when it runs at all.
 const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
+/// The most pages of a tag list read: distribution pages by 100 at least, so 100,000 tags.
+const MAX_TAG_PAGES: usize = 1000;
+
 /// The user a token is sent as, as git and `helm registry login` send it.
 const TOKEN_USER: &str = "x-access-token";
 
@@ -165,15 +168,9 @@ impl Registry {
     fn choose_tag(&self, reference: &str, range: &HelmConstraint, ctx: &Ctx<'_>) -> Result<String, Failure> {
         let shown = redact_url(reference);
         let name = reference.trim().trim_start_matches("oci://").split_once('/').map_or("", |(_, name)| name);
-        let url = format!("{}/v2/{name}/tags/list", self.base_url());
         let client = http::Client::for_registries(ctx.opts)?;
-        let body = self.get(&client, &url, &shown)?;
-        let listed: TagList = serde_json::from_slice(&body).map_err(|e| {
-            Failure::new(FetchErrorKind::Invalid, format!("{shown}: the registry's tag list is not valid JSON: {e}"))
-        })?;
-        let mut versions: Vec<(semver::Version, String)> = listed
-            .tags
-            .unwrap_or_default()
+        let mut versions: Vec<(semver::Version, String)> = self
+            .tags(&client, name, &shown)?
             .into_iter()
             .map(|tag| tag.replace('_', "+"))
             .filter_map(|text| Some((parse_chart_version(&text)?, text)))
@@ -192,9 +189,37 @@ impl Registry {
         ))
     }
 
+    /// Every tag of repository `name`, page after page as the registry's `Link` headers lead
+    /// (distribution 3, GHCR, ECR and Harbor page a long list; the next page stays on this
+    /// registry, which is all the token may reach).
+    fn tags(&self, client: &http::Client, name: &str, shown: &str) -> Result<Vec<String>, Failure> {
+        let base = self.base_url();
+        let mut url = format!("{base}/v2/{name}/tags/list");
+        let mut tags = Vec::new();
+        for _ in 0..MAX_TAG_PAGES {
+            let answer = self.get(client, &url, shown)?;
+            let listed: TagList = serde_json::from_slice(&answer.body).map_err(|e| {
+                Failure::new(
+                    FetchErrorKind::Invalid,
+                    format!("{shown}: the registry's tag list is not valid JSON: {e}"),
+                )
+            })?;
+            tags.extend(listed.tags.unwrap_or_default());
+            match answer.link.as_deref().map(|link| next_page(&base, link)).transpose()?.flatten() {
+                Some(next) => url = next,
+                None => return Ok(tags),
+            }
+        }
+        // Deciding from part of the list could pick an older version than the range allows.
+        Err(Failure::new(
+            FetchErrorKind::Invalid,
+            format!("{shown}: the registry's tag list runs over {MAX_TAG_PAGES} pages"),
+        ))
+    }
+
     /// GET from the registry, answering its challenge: `Basic` with the token, or `Bearer` with
     /// a token from its realm (anonymous, or with the token when the realm is on the same host).
-    fn get(&self, client: &http::Client, url: &str, shown: &str) -> Result<Vec<u8>, Failure> {
+    fn get(&self, client: &http::Client, url: &str, shown: &str) -> Result<http::Answer, Failure> {
         let mut answer = client.get_answer(url, None).map_err(|mut failure| {
             failure.message.push_str(hint(&failure.message));
             failure
@@ -215,7 +240,7 @@ impl Registry {
             }
         }
         match answer.status {
-            200 => Ok(answer.body),
+            200 => Ok(answer),
             code @ (401 | 403) => Err(Failure::new(
                 FetchErrorKind::Auth,
                 format!("{shown}: the registry answered HTTP {code}; check the access token for this registry"),
@@ -262,6 +287,27 @@ impl Registry {
                 format!("the registry's token service {} gave no token", redact_url(realm)),
             )
         })
+    }
+}
+
+/// The next page a `Link` header names (`<url>; rel="next"`, the url on the registry at `base`
+/// or a path on it); `None` on the last page. A next page elsewhere is refused.
+fn next_page(base: &str, link: &str) -> Result<Option<String>, Failure> {
+    let next = link.split(',').find_map(|value| {
+        let (target, params) = value.split_once(';')?;
+        let is_next = params.split(';').any(|param| {
+            param.trim().strip_prefix("rel=").is_some_and(|rel| rel.trim_matches('"').split(' ').any(|r| r == "next"))
+        });
+        is_next.then(|| target.trim().trim_start_matches('<').trim_end_matches('>').to_string())
+    });
+    match next {
+        None => Ok(None),
+        Some(path) if path.starts_with('/') && !path.starts_with("//") => Ok(Some(format!("{base}{path}"))),
+        Some(url) if url.starts_with(&format!("{base}/")) => Ok(Some(url)),
+        Some(url) => Err(Failure::new(
+            FetchErrorKind::Invalid,
+            format!("the registry {base} sends the next page of its tag list elsewhere ({})", redact_url(&url)),
+        )),
     }
 }
 
@@ -470,6 +516,23 @@ mod tests {
         assert_eq!(c.param("realm"), Some("https://ghcr.io/token"));
         assert_eq!(c.param("scope"), Some("repository:o/c:pull"));
         assert_eq!(Challenge::parse(r#"Basic realm="Registry Realm""#).scheme, "basic");
+    }
+
+    #[test]
+    fn the_next_page_of_a_tag_list_stays_on_the_registry() {
+        let base = "http://127.0.0.1:5000";
+        let next = |link: &str| next_page(base, link).map_err(|f| f.kind);
+        assert_eq!(
+            next(r#"</v2/charts/web/tags/list?n=2&last=1.1.0>; rel="next""#),
+            Ok(Some(format!("{base}/v2/charts/web/tags/list?n=2&last=1.1.0")))
+        );
+        assert_eq!(
+            next(&format!(r#"<{base}/v2/a/tags/list?last=b>; rel=next"#)),
+            Ok(Some(format!("{base}/v2/a/tags/list?last=b")))
+        );
+        assert_eq!(next(r#"</v2/a/tags/list?last=a>; rel="prev""#), Ok(None));
+        assert_eq!(next(r#"<https://elsewhere.example/v2/a/tags/list>; rel="next""#), Err(FetchErrorKind::Invalid));
+        assert_eq!(next(r#"<//elsewhere.example/v2/a/tags/list>; rel="next""#), Err(FetchErrorKind::Invalid));
     }
 
     #[test]
