@@ -1,6 +1,7 @@
 //! Source fetching for hldc: git repositories, Helm chart repositories, OCI
 //! registries and plain http(s) files, pinned by a lock file (`hldc.lock`) and
-//! stored in a content-addressed cache shared by every HLD on the machine.
+//! stored in a content-addressed cache shared by every HLD on the machine (and,
+//! with `--cache-remote`, by a pipeline's runners: see "Shared cache").
 //!
 //! # Entry point
 //!
@@ -91,6 +92,16 @@
 //! (libgit2 cannot be interrupted while a server drips its refs). Tokens never
 //! appear in errors, logs or the lock file.
 //!
+//! # Shared cache
+//!
+//! With [`FetchOptions::shared_cache`] (`--cache-remote`), a chart archive or git commit the
+//! lock pins and the local cache lacks (or holds without its proof) is first pulled from an OCI
+//! registry shared by the pipeline's runners, and one fetched from its origin is pushed there
+//! ([`registry`]). An entry is keyed by the name of its proof (the source and its pin), so it
+//! vouches for that pair only. A pulled archive is taken only when its sha256 is the lock's; a
+//! git entry is a pack of the commit and its tree, indexed into the source's mirror, whose
+//! objects are named by their content. Offline, nothing is pulled.
+//!
 //! # OCI
 //!
 //! `oci://` charts are pulled with `helm pull` (the `helm` binary from
@@ -100,7 +111,8 @@
 //! [`FetchOptions::helm_timeout`]. A constraint may be empty (latest, as helm
 //! picks it), exact (`1.2.3`, `=1.2.3` or `v1.2.3`), or a range, resolved from
 //! the registry's tag list (`/v2/<name>/tags/list`, read with the HTTP client
-//! below, answering the registry's basic or bearer challenge). A reference may
+//! below, answering the registry's basic or bearer challenge, page after page as its
+//! `Link` headers lead). A reference may
 //! name one manifest: `oci://host/path/chart@sha256:<digest>`. The registry is
 //! reached over https (its certificate checked against the system's trust store,
 //! or [`FetchOptions::oci_ca_file`] instead), or over plain http when the spec
