@@ -130,16 +130,15 @@ impl Registry {
     /// Packages chart `web` at `version` and pushes it to `charts/web`; returns the archive's
     /// sha256 and the manifest digest helm printed.
     fn push(&self, version: &str, ca_file: Option<&Path>) -> (String, String) {
+        let template =
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  chart: \"{{ .Chart.Version }}\"\n";
         let work = tempfile::tempdir().unwrap();
         let chart = work.path().join("web");
         write_files(
             &chart,
             &[
                 ("Chart.yaml", &format!("apiVersion: v2\nname: web\nversion: {version}\n")),
-                (
-                    "templates/cm.yaml",
-                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  chart: \"{{ .Chart.Version }}\"\n",
-                ),
+                ("templates/cm.yaml", template),
             ],
         );
         let home = work.path().join("home");
@@ -150,15 +149,21 @@ impl Registry {
             .output()
             .unwrap();
         assert!(packaged.status.success(), "{}", String::from_utf8_lossy(&packaged.stderr));
-        let archive = work.path().join(format!("web-{version}.tgz"));
+        self.push_archive(&work.path().join(format!("web-{version}.tgz")), ca_file)
+    }
+
+    /// Pushes a chart archive to `charts/<its name>`; as `push`.
+    fn push_archive(&self, archive: &Path, ca_file: Option<&Path>) -> (String, String) {
+        let home = tempfile::tempdir().unwrap();
+        let home = home.path();
         let sha = format!("{:x}", Sha256::digest(std::fs::read(&archive).unwrap()));
         if self.dir.path().join("htpasswd").exists() {
             let login = ["registry", "login", &self.host, "--username", "x-access-token", "--password-stdin"];
-            let out = self.helm(&home, &login, ca_file);
+            let out = self.helm(home, &login, ca_file);
             assert!(out.status.success(), "login: {}", String::from_utf8_lossy(&out.stderr));
         }
         let target = format!("oci://{}/charts", self.host);
-        let pushed = self.helm(&home, &["push", archive.to_str().unwrap(), &target], ca_file);
+        let pushed = self.helm(home, &["push", archive.to_str().unwrap(), &target], ca_file);
         let said = String::from_utf8_lossy(&pushed.stderr).into_owned() + &String::from_utf8_lossy(&pushed.stdout);
         assert!(pushed.status.success(), "push: {said}");
         let digest = said.lines().find_map(|line| line.strip_prefix("Digest: ")).expect("helm push prints the digest");
@@ -473,4 +478,27 @@ fn no_token_goes_to_a_plain_http_registry_off_this_machine() {
     write_files(&hld.root(), &[("access.yaml", &format!("{source}: REGISTRY_TOKEN\n"))]);
     let run = hld.run(&["generate", "--allow-token", "REGISTRY_TOKEN"], &[("REGISTRY_TOKEN", TOKEN)]);
     run.assert_code(2).assert_stderr_contains("hldc::fetch::auth").assert_stderr_contains("credential not found");
+}
+
+#[test]
+fn a_plain_http_registry_serves_the_dependencies_on_it_too() {
+    let Some(address) = non_loopback_address() else { return };
+    let Some(registry) = Registry::start(Setup { address: Some(address), ..Setup::default() }) else { return };
+    registry.push("1.0.0", None);
+    let dependency = format!(
+        "apiVersion: v2\nname: app\nversion: 2.0.0\ndependencies:\n  - name: web\n    version: 1.0.0\n    repository: oci://{}/charts\n",
+        registry.host
+    );
+    // Packaged by hand: `helm package` refuses a dependency missing from charts/.
+    let work = tempfile::tempdir().unwrap();
+    let archive = work.path().join("app-2.0.0.tgz");
+    std::fs::write(&archive, fetch_support::tgz(&[("app/Chart.yaml", dependency.as_bytes())])).unwrap();
+    registry.push_archive(&archive, None);
+    let source = format!("oci://{}/charts", registry.host);
+    let hld = Hld::new(&source, "    path: app\n    version: 2.0.0\n    plainHttp: true\n");
+    hld.run(&["generate"], &[]).assert_code(0);
+    // The ConfigMap is the dependency's.
+    assert_eq!(hld.rendered_version(), "1.0.0");
+    let lock = hld.lock();
+    assert!(lock.contains("app") && lock.contains("web"), "{lock}");
 }

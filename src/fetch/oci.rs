@@ -51,6 +51,11 @@ pub(crate) fn validate_reference(reference: &str) -> Result<(), Failure> {
     }
 }
 
+/// The registry (`host[:port]`) an `oci://` reference is on.
+pub(crate) fn registry_host(reference: &str) -> &str {
+    reference.trim().trim_start_matches("oci://").split('/').next().unwrap_or("")
+}
+
 fn is_sha256_digest(text: &str) -> bool {
     text.strip_prefix("sha256:").is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
 }
@@ -152,7 +157,7 @@ struct Registry {
 
 impl Registry {
     fn reach(reference: &str, declared_plain_http: bool, ctx: &Ctx<'_>) -> Result<Registry, Failure> {
-        let host = reference.trim().trim_start_matches("oci://").split('/').next().unwrap_or("").to_string();
+        let host = registry_host(reference).to_string();
         let loopback = is_loopback_authority(&host);
         let plain_http = declared_plain_http || (loopback && speaks_only_plain_http(&host, ctx)?);
         let token = ctx.opts.tokens.for_url(reference).filter(|_| !plain_http || loopback).map(str::to_string);
