@@ -502,3 +502,25 @@ fn a_plain_http_registry_serves_the_dependencies_on_it_too() {
     let lock = hld.lock();
     assert!(lock.contains("app") && lock.contains("web"), "{lock}");
 }
+
+#[test]
+fn a_pinned_oci_chart_comes_from_the_shared_cache_when_its_registry_is_gone() {
+    let Some(charts) = Registry::start(Setup::default()) else { return };
+    let Some(shared) = Registry::start(Setup::default()) else { return };
+    let (sha, _) = charts.push("1.2.3", None);
+    let source = format!("oci://{}/charts", charts.host);
+    let remote = format!("oci://{}/hldc/cache", shared.host);
+    let first = Hld::new(&source, "    path: web\n    version: ^1\n");
+    first
+        .run(&["generate", "-v", "--cache-remote", &remote], &[])
+        .assert_code(0)
+        .assert_stderr_contains("0 sources pulled, 1 pushed");
+
+    drop(charts);
+    let second = Hld::new(&source, "    path: web\n    version: ^1\n");
+    write_files(&second.root(), &[("hldc.lock", &first.lock())]);
+    let run = second.run(&["generate", "-v", "--locked", "--cache-remote", &remote], &[]).assert_code(0);
+    run.assert_stderr_contains("1 sources pulled, 0 pushed");
+    assert_eq!(second.rendered_version(), "1.2.3");
+    assert!(second.lock().contains(&format!("sha256:{sha}")));
+}
