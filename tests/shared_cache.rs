@@ -215,8 +215,20 @@ fn a_runner_with_an_empty_cache_fetches_no_source_another_pushed() {
     alone.generate(&["--allow-local-sources", "--locked"]).assert_code(2);
 }
 
+/// A pack of one commit of another repository: git objects, but not the pinned commit's.
+fn another_commits_pack() -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let other = TestRepo::init(dir.path());
+    let commit = other.commit("other", &[("manifests/cm.yaml", "kind: ConfigMap\n")]);
+    let mut builder = other.repo.packbuilder().unwrap();
+    builder.insert_commit(git2::Oid::from_str(&commit).unwrap()).unwrap();
+    let mut pack = git2::Buf::new();
+    builder.write_buf(&mut pack).unwrap();
+    pack.to_vec()
+}
+
 #[test]
-fn a_shared_archive_that_is_not_the_pinned_one_is_refused() {
+fn a_shared_source_that_is_not_the_pinned_one_is_refused() {
     let registry = Registry::start();
     let remote = format!("oci://{}/hldc/cache", registry.host);
     let origins = Origins::start();
@@ -225,25 +237,36 @@ fn a_shared_archive_that_is_not_the_pinned_one_is_refused() {
     first.generate(&shared).assert_code(0);
     let lock = std::fs::read_to_string(first.hld().join("hldc.lock")).unwrap();
 
-    // The registry now holds another chart of the same name and version under the entry.
+    // The registry now holds another chart of the same name and version under the chart's entry,
+    // and another repository's commit under the git one.
     let tags = registry.tags("hldc/cache");
-    let chart_tags: Vec<&String> = tags.iter().filter(|tag| tag.starts_with("chart-")).collect();
-    assert_eq!(chart_tags.len(), 1, "{tags:?}");
+    let tagged = |kind: &str| -> String {
+        let found: Vec<&String> = tags.iter().filter(|tag| tag.starts_with(kind)).collect();
+        assert_eq!(found.len(), 1, "{tags:?}");
+        found[0].clone()
+    };
     let poisoned = tgz(&[
         ("web/Chart.yaml", b"apiVersion: v2\nname: web\nversion: 1.0.0\n"),
         ("web/templates/cm.yaml", b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: poisoned\n"),
     ]);
-    registry.put_entry("hldc/cache", chart_tags[0], &poisoned);
+    registry.put_entry("hldc/cache", &tagged("chart-"), &poisoned);
+    registry.put_entry("hldc/cache", &tagged("git-"), &another_commits_pack());
 
     let requests = origins.server.requests();
     let second = Runner::with(sourced_hld(&origins.server.url(), &origins.git(), Some(&lock)));
     let run = second.generate(&[&shared[..], &["--locked"]].concat()).assert_code(0);
+    // Said once, as every trouble with the shared cache.
     assert_eq!(run.stderr.matches("warning[hldc::cache::remote-unavailable]").count(), 1, "{}", run.stderr);
     run.assert_stderr_contains("so it was refused");
-    // Fetched from the chart repository instead, and shared again; git came from the registry.
-    run.assert_stderr_contains("1 sources pulled, 1 pushed");
+    // Both fetched from their origins instead, and shared again.
+    run.assert_stderr_contains("0 sources pulled, 2 pushed");
     assert!(origins.server.requests() > requests);
-    assert_eq!(second.output(), first.output(), "the refused archive was never used");
+    assert_eq!(second.output(), first.output(), "the refused entries were never used");
+
+    // The entries are whole again: a third runner fetches nothing from the origins.
+    let third = Runner::with(sourced_hld(&origins.server.url(), &origins.git(), Some(&lock)));
+    let run = third.generate(&[&shared[..], &["--locked"]].concat()).assert_code(0);
+    run.assert_stderr_contains("2 sources pulled, 0 pushed");
 }
 
 #[test]

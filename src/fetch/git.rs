@@ -42,8 +42,10 @@ pub(crate) fn fetch(url: &str, reference: &GitRef, ctx: &Ctx<'_>) -> Result<(Out
     let located = locate(&contacted, ctx);
     let url = located.as_str();
     let mirror = ctx.cache.git_mirror(url);
-    let proof = |commit: &str| ctx.cache.proof(url, &format!("git {} {commit}", reference.lock_text()));
-    let shared_key = |commit: &str| cache::proof_key(url, &format!("git {} {commit}", reference.lock_text()));
+    let pin = |commit: &str| format!("git {} {commit}", reference.lock_text());
+    let proof = |commit: &str| ctx.cache.proof(url, &pin(commit));
+    // The entry of the shared cache vouching for the same pair as the proof.
+    let shared_key = |commit: &str| cache::proof_key(url, &pin(commit));
     // Whether this run asked the origin for the commit (then it is shared with other runners).
     let mut from_origin = false;
     let commit = match pinned {
@@ -106,7 +108,7 @@ fn pull_shared_commit(url: &str, commit: &str, key: &str, mirror: &Path, ctx: &C
             .find_commit(oid)
             .and_then(|found| found.tree())
             .map_err(|_| format!("does not hold commit {commit}"))?;
-        tree_is_whole(&repo, &tree)
+        tree_is_whole(&repo, &odb, &tree)
             .then_some(())
             .ok_or_else(|| format!("does not hold the whole tree of commit {commit}"))
     };
@@ -114,10 +116,10 @@ fn pull_shared_commit(url: &str, commit: &str, key: &str, mirror: &Path, ctx: &C
 }
 
 /// Whether every tree and file under `tree` is in `repo` (submodules are other repositories).
-fn tree_is_whole(repo: &Repository, tree: &git2::Tree<'_>) -> bool {
+fn tree_is_whole(repo: &Repository, odb: &git2::Odb<'_>, tree: &git2::Tree<'_>) -> bool {
     tree.iter().all(|entry| match entry.kind() {
-        Some(git2::ObjectType::Tree) => repo.find_tree(entry.id()).is_ok_and(|sub| tree_is_whole(repo, &sub)),
-        Some(git2::ObjectType::Blob) => repo.odb().is_ok_and(|odb| odb.exists(entry.id())),
+        Some(git2::ObjectType::Tree) => repo.find_tree(entry.id()).is_ok_and(|sub| tree_is_whole(repo, odb, &sub)),
+        Some(git2::ObjectType::Blob) => odb.exists(entry.id()),
         _ => true,
     })
 }
