@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::atomic::NewFile;
+use crate::fetch::auth::base64;
 use crate::fetch::cache::{self, HashingWriter};
 use crate::fetch::error::{Failure, FetchErrorKind};
 use crate::fetch::lock::{LockKey, LockValue};
@@ -237,20 +238,6 @@ pub(crate) fn resolve_url(base: &str, reference: &str) -> String {
     format!("{base}/{reference}")
 }
 
-pub(crate) fn base64(bytes: &[u8]) -> String {
-    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        out.push(TABLE[(n >> 18) as usize & 63] as char);
-        out.push(TABLE[(n >> 12) as usize & 63] as char);
-        out.push(if chunk.len() > 1 { TABLE[(n >> 6) as usize & 63] as char } else { '=' });
-        out.push(if chunk.len() > 2 { TABLE[n as usize & 63] as char } else { '=' });
-    }
-    out
-}
-
 /// Fetch one http file: from the cache when pinned, else download and pin. The lock keeps `url`;
 /// the download and its proof are the mirror's when one applies.
 pub(crate) fn fetch_file(url: &str, ctx: &Ctx<'_>) -> Result<(Outcome, String), Failure> {
@@ -308,14 +295,5 @@ mod tests {
         assert_eq!(resolve_url("https://h/charts/", "./c.tgz"), "https://h/charts/c.tgz");
         assert_eq!(resolve_url("https://h/charts", "/other/c.tgz"), "https://h/other/c.tgz");
         assert_eq!(resolve_url("https://h/charts", "https://cdn/c.tgz"), "https://cdn/c.tgz");
-    }
-
-    #[test]
-    fn base64_matches_rfc4648() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
     }
 }

@@ -125,6 +125,7 @@
 //! ignores proxy environment variables, connects with a 30 s timeout and gives
 //! each request at most [`FetchOptions::fetch_timeout`].
 
+mod auth;
 pub(crate) mod cache;
 mod chart;
 mod conditions;

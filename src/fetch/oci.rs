@@ -12,11 +12,12 @@ use std::process::Command;
 
 use serde::Deserialize;
 
+use crate::fetch::auth::{base64, Challenge};
 use crate::fetch::cache::{self, sha256_file};
 use crate::fetch::chart::{self, Archive, ChartMeta, Pins};
 use crate::fetch::constraint::{parse_chart_version, HelmConstraint};
 use crate::fetch::error::{Failure, FetchErrorKind};
-use crate::fetch::http::{self, base64};
+use crate::fetch::http;
 use crate::fetch::lock::{split_oci_reference, LockKey, LockValue};
 use crate::fetch::spec::{is_loopback_authority, may_carry_secrets, origin, redact_url};
 use crate::fetch::Ctx;
@@ -327,26 +328,6 @@ struct IssuedToken {
     access_token: Option<String>,
 }
 
-/// A `WWW-Authenticate` header: `Bearer realm="…",service="…",scope="…"`.
-pub(crate) struct Challenge {
-    /// Lower case.
-    pub(crate) scheme: String,
-    params: Vec<(String, String)>,
-}
-
-impl Challenge {
-    pub(crate) fn parse(header: &str) -> Challenge {
-        let (scheme, rest) = header.trim().split_once(' ').unwrap_or((header.trim(), ""));
-        let pattern = regex::Regex::new(r#"([A-Za-z_]+)="([^"]*)""#).expect("a valid pattern");
-        let params = pattern.captures_iter(rest).map(|c| (c[1].to_ascii_lowercase(), c[2].to_string())).collect();
-        Challenge { scheme: scheme.to_ascii_lowercase(), params }
-    }
-
-    pub(crate) fn param(&self, name: &str) -> Option<&str> {
-        self.params.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
-    }
-}
-
 /// Whether a registry on this machine answers plain http and not https: as docker does for
 /// loopback registries, which are mostly plain http. A registry off this machine must say so.
 fn speaks_only_plain_http(host: &str, ctx: &Ctx<'_>) -> Result<bool, Failure> {
@@ -511,16 +492,6 @@ mod tests {
         let pinned = format!("{web}@sha256:{}", "a".repeat(64));
         assert!(matches!(wanted(&pinned, "^1.2").unwrap(), Wanted::Latest));
         assert_eq!(wanted(web, ">>1").unwrap_err().kind, FetchErrorKind::Invalid);
-    }
-
-    #[test]
-    fn challenges_are_parsed() {
-        let c =
-            Challenge::parse(r#"Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:o/c:pull""#);
-        assert_eq!(c.scheme, "bearer");
-        assert_eq!(c.param("realm"), Some("https://ghcr.io/token"));
-        assert_eq!(c.param("scope"), Some("repository:o/c:pull"));
-        assert_eq!(Challenge::parse(r#"Basic realm="Registry Realm""#).scheme, "basic");
     }
 
     #[test]

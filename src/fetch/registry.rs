@@ -22,9 +22,7 @@ use std::time::Duration;
 use sha2::{Digest as _, Sha256};
 
 use crate::diag::Problem;
-use crate::fetch::cache::hex;
-use crate::fetch::http::base64;
-use crate::fetch::oci::Challenge;
+use crate::fetch::auth::{base64, Challenge};
 
 /// The media type of an hldc cache entry's one layer, and the artifact's type.
 const LAYER_MEDIA_TYPE: &str = "application/vnd.hldc.cache.v1";
@@ -494,7 +492,7 @@ fn layer_of(manifest: &[u8]) -> Option<(String, u64)> {
 }
 
 fn sha256_digest(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex(&Sha256::digest(bytes)))
+    format!("sha256:{:x}", Sha256::digest(bytes))
 }
 
 fn percent_encode(text: &str) -> String {
