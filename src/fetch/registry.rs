@@ -31,7 +31,7 @@ const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
 /// OCI's empty descriptor: the config of an artifact that needs none.
 const EMPTY_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
 const EMPTY: &[u8] = b"{}";
-/// Largest entry read from the registry.
+/// Largest entry read from the registry, or written to it.
 const MAX_ENTRY: u64 = 256 * 1024 * 1024;
 
 /// How many times a registry may stumble on single entries before the run does without it.
@@ -213,6 +213,9 @@ impl RemoteCache {
         let Some((digest, size)) = layer_of(&manifest) else {
             return self.trouble(Trouble::Passing(format!("holds `{tag}`, but not as an hldc cache entry")));
         };
+        if size > MAX_ENTRY {
+            return self.trouble(Trouble::Passing(format!("holds `{tag}` at over 256 MiB, more than hldc reads")));
+        }
         let blob = match self.request("GET", &format!("blobs/{digest}"), None, &[]) {
             Ok((200, body)) => body,
             Ok((status, _)) => {
@@ -235,7 +238,8 @@ impl RemoteCache {
     /// Stores `bytes` as the entry `<kind>-<key>`, unless the cache is read-only; a failure is
     /// said once and only means other runners compute the entry themselves.
     pub fn push(&self, kind: Kind, key: &str, bytes: &[u8]) {
-        if !self.writes() {
+        // An entry no pull would take (a large repository's pack) is not worth the upload.
+        if !self.writes() || bytes.len() as u64 > MAX_ENTRY {
             return;
         }
         let tag = format!("{}-{key}", kind.name());
