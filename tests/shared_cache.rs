@@ -144,12 +144,13 @@ fn an_unreachable_or_misnamed_shared_cache() {
         .assert_stderr_contains("error[hldc::cache::remote]");
 }
 
-/// An HLD with a chart from a Helm repository and manifests from a git repository, both pinned
-/// in `lock` (as a pipeline's checkout has them committed) when given.
+/// An HLD with a chart from a Helm repository, manifests from a git repository and a manifest
+/// file over http (from the chart repository's server), pinned in `lock` (as a pipeline's
+/// checkout has them committed) when given.
 fn sourced_hld<'a>(repository: &'a str, git: &'a Path, lock: Option<&'a str>) -> impl FnOnce(&Path) + 'a {
     move |root: &Path| {
         let component = format!(
-            "name: fleet\nsubcomponents:\n  - name: web\n    type: helm\n    method: helm\n    source: {repository}\n    path: web\n    version: \"1.0.0\"\n  - name: manifests\n    type: static\n    method: git\n    source: {}\n    path: manifests\n    branch: main\n",
+            "name: fleet\nsubcomponents:\n  - name: web\n    type: helm\n    method: helm\n    source: {repository}\n    path: web\n    version: \"1.0.0\"\n  - name: manifests\n    type: static\n    method: git\n    source: {}\n    path: manifests\n    branch: main\n  - name: file\n    type: static\n    method: http\n    source: {repository}/file.yaml\n",
             git.display()
         );
         write_files(root, &[("component.yaml", &component), ("config/dev.yaml", "")]);
@@ -170,6 +171,8 @@ impl Origins {
     fn start() -> Origins {
         let dir = tempfile::tempdir().unwrap();
         write_repo(&dir.path().join("charts"), &[RepoChart::new("web", "1.0.0", &[])]);
+        let file = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-http\n";
+        write_files(&dir.path().join("charts"), &[("file.yaml", file)]);
         let server = Server::start(&dir.path().join("charts"));
         let git = TestRepo::init(&dir.path().join("git"));
         git.commit(
@@ -193,7 +196,7 @@ fn a_runner_with_an_empty_cache_fetches_no_source_another_pushed() {
 
     let first = Runner::with(sourced_hld(&origins.server.url(), &origins.git(), None));
     let run = first.generate(&shared).assert_code(0);
-    run.assert_stderr_contains("0 sources pulled, 2 pushed");
+    run.assert_stderr_contains("0 sources pulled, 3 pushed");
     let lock = std::fs::read_to_string(first.hld().join("hldc.lock")).unwrap();
     assert!(lock.contains("commit:") && lock.contains("digest: sha256:"), "{lock}");
 
@@ -204,7 +207,7 @@ fn a_runner_with_an_empty_cache_fetches_no_source_another_pushed() {
     std::fs::rename(origins.git(), origins.dir.path().join("moved")).unwrap();
     let second = Runner::with(sourced_hld(&url, &origins.git(), Some(&lock)));
     let run = second.generate(&[&shared[..], &["--locked"]].concat()).assert_code(0);
-    run.assert_stderr_contains("shared cache: 1 renders pulled, 0 pushed; 2 sources pulled, 0 pushed");
+    run.assert_stderr_contains("shared cache: 1 renders pulled, 0 pushed; 3 sources pulled, 0 pushed");
     assert!(!run.stderr.contains("remote-unavailable"), "{}", run.stderr);
     assert_eq!(second.renders(), 0, "{}", run.stderr);
     assert_eq!(second.output(), first.output());
@@ -258,15 +261,15 @@ fn a_shared_source_that_is_not_the_pinned_one_is_refused() {
     // Said once, as every trouble with the shared cache.
     assert_eq!(run.stderr.matches("warning[hldc::cache::remote-unavailable]").count(), 1, "{}", run.stderr);
     run.assert_stderr_contains("so it was refused");
-    // Both fetched from their origins instead, and shared again.
-    run.assert_stderr_contains("0 sources pulled, 2 pushed");
+    // Both fetched from their origins instead, and shared again; the http file came from the registry.
+    run.assert_stderr_contains("1 sources pulled, 2 pushed");
     assert!(origins.server.requests() > requests);
     assert_eq!(second.output(), first.output(), "the refused entries were never used");
 
     // The entries are whole again: a third runner fetches nothing from the origins.
     let third = Runner::with(sourced_hld(&origins.server.url(), &origins.git(), Some(&lock)));
     let run = third.generate(&[&shared[..], &["--locked"]].concat()).assert_code(0);
-    run.assert_stderr_contains("2 sources pulled, 0 pushed");
+    run.assert_stderr_contains("3 sources pulled, 0 pushed");
 }
 
 #[test]

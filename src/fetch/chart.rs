@@ -57,7 +57,8 @@ pub(crate) fn pinned_archive(
     if !(ctx.cache.helm_archive(&archive.sha256).is_file() && proof.is_file()) {
         ctx.check_may_download(what)?;
         let _guard = ctx.cache.lock_entry("helm-archive", &archive.sha256)?;
-        if pull_shared_archive(source, &archive, ctx)? {
+        let dest = ctx.cache.helm_archive(&archive.sha256);
+        if ctx.pull_shared_file(Kind::Chart, &archive_key(source, &archive), &archive.sha256, &dest)? {
             cache::touch(&proof)?;
         } else {
             download(&archive.sha256)?;
@@ -71,32 +72,8 @@ pub(crate) fn pinned_archive(
 /// there: here, and in the shared cache with the archive's bytes.
 pub(crate) fn prove_archive(source: &str, archive: &Archive, ctx: &Ctx<'_>) -> Result<(), Failure> {
     cache::touch(&archive_proof(source, archive, ctx))?;
-    if let Some(shared) = ctx.opts.shared_cache.as_ref().filter(|shared| shared.writes()) {
-        if let Ok(bytes) = fs::read(ctx.cache.helm_archive(&archive.sha256)) {
-            shared.push(Kind::Chart, &archive_key(source, archive), &bytes);
-        }
-    }
+    ctx.push_shared_file(Kind::Chart, &archive_key(source, archive), &ctx.cache.helm_archive(&archive.sha256));
     Ok(())
-}
-
-/// Whether the shared cache gave the archive `source` gives for this pin, now in the cache:
-/// only bytes whose sha256 is the pin's are taken, so a registry can never change a pinned chart.
-fn pull_shared_archive(source: &str, archive: &Archive, ctx: &Ctx<'_>) -> Result<bool, Failure> {
-    let Some(shared) = &ctx.opts.shared_cache else { return Ok(false) };
-    let accept = |bytes: Vec<u8>| {
-        let sha = cache::sha256_hex(&bytes);
-        if sha != archive.sha256 {
-            return Err(format!("has sha256 {sha}, not the {} `hldc.lock` pins", archive.sha256));
-        }
-        Ok(bytes)
-    };
-    let Some(bytes) = shared.pull(Kind::Chart, &archive_key(source, archive), accept) else { return Ok(false) };
-    let dest = ctx.cache.helm_archive(&archive.sha256);
-    let mut file = cache::temp_file_in(&ctx.cache.helm_archives())?;
-    std::io::Write::write_all(&mut file, &bytes)
-        .map_err(|e| Failure::io(format!("cannot write {}", dest.display()), e))?;
-    cache::persist_file(file, &dest)?;
-    Ok(true)
 }
 
 fn archive_proof(source: &str, archive: &Archive, ctx: &Ctx<'_>) -> PathBuf {

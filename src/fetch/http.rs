@@ -9,6 +9,7 @@ use crate::fetch::auth::base64;
 use crate::fetch::cache::{self, HashingWriter};
 use crate::fetch::error::{Failure, FetchErrorKind};
 use crate::fetch::lock::{LockKey, LockValue};
+use crate::fetch::registry::Kind;
 use crate::fetch::spec::{redact_url, strip_userinfo, userinfo, AccessTokens, Fetched, SourceSpec};
 use crate::fetch::{Ctx, Outcome};
 
@@ -251,13 +252,20 @@ pub(crate) fn fetch_file(url: &str, ctx: &Ctx<'_>) -> Result<(Outcome, String), 
     let url = url.as_ref();
     let shown = redact_url(url);
     let source = strip_userinfo(url);
-    let proof = |sha: &str| ctx.cache.proof(&source, &format!("http {sha}"));
+    let pin = |sha: &str| format!("http {sha}");
+    let proof = |sha: &str| ctx.cache.proof(&source, &pin(sha));
+    // The entry of the shared cache vouching for the same pair as the proof.
+    let shared_key = |sha: &str| cache::proof_key(&source, &pin(sha));
     let sha = match pinned {
         Some(sha) => {
             let dest = ctx.cache.http_file(&sha);
             if !(dest.is_file() && proof(&sha).is_file()) {
                 ctx.check_may_download(&format!("{shown} (sha256 {sha})"))?;
                 let _guard = ctx.cache.lock_entry("http", &sha)?;
+                if ctx.pull_shared_file(Kind::Http, &shared_key(&sha), &sha, &dest)? {
+                    cache::touch(&proof(&sha))?;
+                    return Ok(http_outcome(key, sha, mirror, ctx));
+                }
                 let (tmp, got) = ctx.http.download(url, &ctx.cache.http_dir())?;
                 if got != sha {
                     return Err(Failure::new(
@@ -266,6 +274,7 @@ pub(crate) fn fetch_file(url: &str, ctx: &Ctx<'_>) -> Result<(Outcome, String), 
                     ));
                 }
                 cache::persist_file(tmp, &dest)?;
+                ctx.push_shared_file(Kind::Http, &shared_key(&sha), &dest);
             }
             sha
         }
@@ -274,15 +283,21 @@ pub(crate) fn fetch_file(url: &str, ctx: &Ctx<'_>) -> Result<(Outcome, String), 
             let (tmp, got) = ctx.http.download(url, &ctx.cache.http_dir())?;
             let _guard = ctx.cache.lock_entry("http", &got)?;
             cache::persist_file(tmp, &ctx.cache.http_file(&got))?;
+            ctx.push_shared_file(Kind::Http, &shared_key(&got), &ctx.cache.http_file(&got));
             got
         }
     };
     cache::touch(&proof(&sha))?;
+    Ok(http_outcome(key, sha, mirror, ctx))
+}
+
+/// The file of pin `sha` in the cache, with its pin.
+fn http_outcome(key: LockKey, sha: String, mirror: Option<String>, ctx: &Ctx<'_>) -> (Outcome, String) {
     let outcome = Outcome {
         fetched: Fetched { root: ctx.cache.http_file(&sha) },
         pins: vec![(key, LockValue::Http { sha256: sha.clone(), mirror })],
     };
-    Ok((outcome, format!("sha256:{sha}")))
+    (outcome, format!("sha256:{sha}"))
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! A shared cache in an OCI registry (`--cache-remote oci://HOST/REPO`): an entry of hldc's
 //! cache is an OCI artifact tagged `<kind>-<key>` (`render-<sha256>`, `chart-<sha256>`,
-//! `git-<sha256>`, see `Kind`), one layer holding its bytes, pushed once computed or fetched and
+//! `git-<sha256>`, `http-<sha256>`, see `Kind`), one layer holding its bytes, pushed once computed or fetched and
 //! pulled before computing or fetching it, so runners that start empty share what one of them
 //! rendered or fetched (the registry every team already has: ACR, ECR, GHCR, Harbor,
 //! distribution).
@@ -47,6 +47,8 @@ pub enum Kind {
     /// A pack of one commit and its tree, keyed by the proof that its source gave the commit
     /// for its ref (`fetch::git`).
     Git,
+    /// A downloaded file (`method: http`), keyed by the proof that its URL gave it.
+    Http,
 }
 
 impl Kind {
@@ -55,6 +57,7 @@ impl Kind {
             Kind::Render => "render",
             Kind::Chart => "chart",
             Kind::Git => "git",
+            Kind::Http => "http",
         }
     }
 }
@@ -121,7 +124,7 @@ struct Counts {
     pushed: AtomicUsize,
 }
 
-/// What a run got from the shared cache: renders, and sources (charts and git commits).
+/// What a run got from the shared cache: renders, and sources (chart archives, git commits, http files).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Traffic {
     pub renders_pulled: usize,
@@ -298,7 +301,7 @@ impl RemoteCache {
     fn counts(&self, kind: Kind) -> &Counts {
         match kind {
             Kind::Render => &self.renders,
-            Kind::Chart | Kind::Git => &self.sources,
+            Kind::Chart | Kind::Git | Kind::Http => &self.sources,
         }
     }
 
