@@ -156,7 +156,7 @@ impl Registry {
     fn push_archive(&self, archive: &Path, ca_file: Option<&Path>) -> (String, String) {
         let home = tempfile::tempdir().unwrap();
         let home = home.path();
-        let sha = format!("{:x}", Sha256::digest(std::fs::read(&archive).unwrap()));
+        let sha = format!("{:x}", Sha256::digest(std::fs::read(archive).unwrap()));
         if self.dir.path().join("htpasswd").exists() {
             let login = ["registry", "login", &self.host, "--username", "x-access-token", "--password-stdin"];
             let out = self.helm(home, &login, ca_file);
