@@ -404,8 +404,9 @@ pub struct RenderArgs {
     #[arg(long)]
     pub no_cache: bool,
 
-    /// Share the render cache through an OCI registry repository (`oci://HOST/REPO`; or
-    /// HLDC_CACHE_REMOTE): renders are pulled before helm would start and pushed once made;
+    /// Share the render cache and the sources hldc.lock pins through an OCI registry repository
+    /// (`oci://HOST/REPO`; or HLDC_CACHE_REMOTE): renders, chart archives, git commits and http
+    /// files are pulled before helm or a fetch would start and pushed once made or fetched;
     /// credentials from HLDC_CACHE_REMOTE_USER and HLDC_CACHE_REMOTE_PASSWORD
     #[arg(long, value_name = "OCI_REF", conflicts_with = "no_cache")]
     pub cache_remote: Option<String>,

@@ -31,7 +31,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 use crate::fetch::cache::{hex, sha256_hex, temp_file_in, Cache, EntryLock};
-use crate::fetch::registry::RemoteCache;
+use crate::fetch::registry::{Kind, RemoteCache};
 use crate::process;
 use super::native;
 
@@ -98,8 +98,9 @@ impl RenderCache {
         RenderCache { remote, ..self }
     }
 
-    pub fn remote(&self) -> Option<&RemoteCache> {
-        self.remote.as_deref()
+    /// The shared cache behind this one, which the run's fetches share too.
+    pub fn remote(&self) -> Option<&Arc<RemoteCache>> {
+        self.remote.as_ref()
     }
 
     /// The key of a render (hex sha256); `None` when it cannot be computed (an unreadable
@@ -174,7 +175,8 @@ impl Entry {
     /// (whose blob is checked against its digest, and kept here).
     pub fn get(&self) -> Option<String> {
         read(&self.path).or_else(|| {
-            let pulled = String::from_utf8(self.remote.as_ref()?.pull("render", &self.key)?).ok()?;
+            let text = |bytes| String::from_utf8(bytes).map_err(|_| "is not text".to_string());
+            let pulled = self.remote.as_ref()?.pull(Kind::Render, &self.key, text)?;
             write(&self.path, &pulled);
             Some(pulled)
         })
@@ -185,7 +187,7 @@ impl Entry {
     pub fn put(&self, output: &str) {
         write(&self.path, output);
         if let Some(remote) = &self.remote {
-            remote.push("render", &self.key, output.as_bytes());
+            remote.push(Kind::Render, &self.key, output.as_bytes());
         }
     }
 }
