@@ -379,6 +379,9 @@ pub struct RenderArgs {
     pub helm: HelmArgs,
 
     #[command(flatten)]
+    pub engine: EngineArgs,
+
+    #[command(flatten)]
     pub kustomize: KustomizeArgs,
 
     /// Run the components' hooks (shell commands from component.yaml)
@@ -426,7 +429,12 @@ pub struct HelmArgs {
     /// Kill helm after this long (e.g. `90s`, `5m`); also bounds `helm pull` of oci:// charts
     #[arg(long, value_name = "DURATION", default_value = "5m")]
     pub helm_timeout: String,
+}
 
+/// What renders helm components: flattened only into the commands that render them or show
+/// which engine would (`tree`).
+#[derive(Debug, Args)]
+pub struct EngineArgs {
     /// What renders every helm component this run, whatever its `helm.engine` says: the helm
     /// binary, hldc's own engine (`native`), or the own engine with the binary for charts it
     /// cannot render (`auto`)
@@ -594,6 +602,9 @@ pub struct TreeArgs {
 
     #[command(flatten)]
     pub helm: HelmArgs,
+
+    #[command(flatten)]
+    pub engine: EngineArgs,
 
     #[command(flatten)]
     pub fetch: FetchArgs,

@@ -47,6 +47,7 @@ fn compile_options(args: &RenderArgs, settings: &Settings) -> Result<CompileOpti
             cache: Some(Arc::new(
                 RenderCache::new(&settings.cache_dir, !args.no_cache).with_remote(remote_cache(args, settings)?),
             )),
+            engine: Settings::helm_engine(&args.engine),
             ..settings.helm(&args.helm).map_err(|p| vec![p])?
         },
         hooks: match settings.hook_runner(args).map_err(|p| vec![p])? {

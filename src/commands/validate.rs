@@ -32,6 +32,7 @@ fn options(args: &ValidateArgs, settings: &Settings) -> Result<ValidateOptions, 
         helm: HelmSettings {
             twice: args.rendered,
             engine_check: args.engine_check,
+            engine: Settings::helm_engine(&args.render.engine),
             ..settings.helm(&args.render.helm)?
         },
         rendered: args.rendered.then_some(RenderCheck { kube_version }),
