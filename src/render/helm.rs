@@ -206,7 +206,7 @@ fn unsupported(planned: &Planned, chart: &Chart, reasons: &[String]) -> Problem 
         ),
     )
     .at(planned.node.definition.location())
-    .label("rendered with `helm.engine: native`")
+    .label("rendered by the native engine")
     .help("render it with the helm binary: `helm.engine: auto` falls back to it for such charts (or `--helm-engine auto`)")
 }
 
