@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::defaults::empty;
-use super::gofmt::strval;
+use super::strval;
 use super::{at_least, fixed, map_arg, string_arg, string_list, Entry, Map, Value};
 
 pub(super) const FUNCTIONS: &[Entry] = &[

@@ -12,7 +12,6 @@
 mod defaults;
 mod dicts;
 mod encoding;
-mod gofmt;
 mod json;
 mod lists;
 mod math;
@@ -22,9 +21,9 @@ mod regex;
 mod semver;
 mod strings;
 
+use super::fmt::{display, quote as go_quote};
 use super::{Function, Functions, Map, Value};
 
-pub use gofmt::{go_quote, strval};
 pub use json::to_json;
 
 /// Sprig functions left out of the native engine: a chart that calls one renders with the helm
@@ -74,6 +73,10 @@ pub const UNSUPPORTED: &[&str] = &[
     "decryptAES",
     // The network: a DNS lookup at render time.
     "getHostByName",
+    // huandu/xstrings v1.5's word splitting, not ported yet.
+    "camelcase",
+    "kebabcase",
+    "snakecase",
     // Go's net/url parser and its exact re-serialisation.
     "urlParse",
     "urlJoin",
@@ -103,6 +106,15 @@ pub fn functions() -> Functions {
 
 /// A function's table entry: its template name and its body.
 type Entry = (&'static str, fn(&[Value]) -> Result<Value, String>);
+
+/// Sprig's `strval`: a string as itself, anything else as Go's `%v` prints it (`1e+06`,
+/// `[a b]`, `map[a:1]`, `<nil>`): what `toString`, `join`, `cat`, `dict` keys and `quote` use.
+pub fn strval(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.to_string(),
+        other => display(other),
+    }
+}
 
 /// The arguments of a function with a fixed count, as Go's executor checks them.
 fn fixed<'a, const N: usize>(name: &str, args: &'a [Value]) -> Result<&'a [Value; N], String> {

@@ -1,7 +1,7 @@
 //! Sprig's string functions (strings.go, functions.go's inline ones, goutils' word functions).
 //! Go slices strings by bytes: `trunc`, `substr` and `abbrev` count bytes, not characters.
 
-use super::gofmt::{go_quote, strval};
+use super::{go_quote, strval};
 use super::{fixed, int_arg, string_arg, string_list, Entry, Value};
 
 pub(super) const FUNCTIONS: &[Entry] = &[
