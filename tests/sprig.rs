@@ -71,6 +71,12 @@ const CASES: &[&str] = &[
     r#"join "-" .Values.nums"#,
     r#"toStrings .Values.nums"#,
     r#"sortAlpha .Values.list"#,
+    r#"snakecase "HTTPServer_getURLFor2xx userID""#,
+    r#"kebabcase "already-kebab__and  Spaces.Dots!Bang""#,
+    r#"snakecase "ÉcoleNormale42ème""#,
+    r#"snakecase "a$b+c""#,
+    r#"camelcase "_http_server__URL-list me""#,
+    r#"camelcase "ÉCOLE_normale""#,
     // lists
     r#"list 1 "a" .Values.f"#,
     r#"first .Values.list"#,

@@ -9,6 +9,7 @@
 //! One gap: the value model has one integer type, so Go's refusal of an `int64` (what `add`
 //! returns) where an `int` is declared (`trunc (add 1 2) "abc"`) is not reproduced.
 
+mod case;
 mod defaults;
 mod dicts;
 mod encoding;
@@ -73,10 +74,6 @@ pub const UNSUPPORTED: &[&str] = &[
     "decryptAES",
     // The network: a DNS lookup at render time.
     "getHostByName",
-    // huandu/xstrings v1.5's word splitting, not ported yet.
-    "camelcase",
-    "kebabcase",
-    "snakecase",
     // Go's net/url parser and its exact re-serialisation.
     "urlParse",
     "urlJoin",
@@ -87,6 +84,7 @@ pub fn functions() -> Functions {
     let mut table = Functions::new();
     for area in [
         strings::FUNCTIONS,
+        case::FUNCTIONS,
         lists::FUNCTIONS,
         dicts::FUNCTIONS,
         math::FUNCTIONS,

@@ -71,7 +71,7 @@ pub(super) fn go_space(c: char) -> bool {
 }
 
 /// Go's `unicode.ToUpper`: one character for one (no `ß` → `SS`).
-fn simple_upper(c: char) -> char {
+pub(super) fn simple_upper(c: char) -> char {
     let mut upper = c.to_uppercase();
     match (upper.next(), upper.next()) {
         (Some(single), None) => single,
@@ -79,7 +79,7 @@ fn simple_upper(c: char) -> char {
     }
 }
 
-fn simple_lower(c: char) -> char {
+pub(super) fn simple_lower(c: char) -> char {
     let mut lower = c.to_lowercase();
     match (lower.next(), lower.next()) {
         (Some(single), None) => single,
