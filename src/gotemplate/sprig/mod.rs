@@ -127,12 +127,15 @@ fn at_least<'a>(name: &str, args: &'a [Value], min: usize) -> Result<&'a [Value]
     Ok(args)
 }
 
-/// The error Go's `reflect.Call` gives a value that does not fit a declared parameter type.
+/// The error Go's executor gives a value that does not fit a declared parameter type. A nil
+/// under Helm is a nil `interface {}` (a null or missing value: Helm runs with
+/// `missingkey=zero`), which fits no concrete type, maps included.
 fn wrong_type(expected: &str, value: &Value) -> String {
-    match value {
-        Value::Nil => format!("invalid value; expected {expected}"),
-        other => format!("wrong type for value; expected {expected}; got {}", other.type_name()),
-    }
+    let got = match value {
+        Value::Nil => "interface {}".to_string(),
+        other => other.type_name(),
+    };
+    format!("wrong type for value; expected {expected}; got {got}")
 }
 
 /// A `string` parameter.
@@ -156,11 +159,10 @@ fn bool_arg(value: &Value) -> Result<bool, String> {
     }
 }
 
-/// A `map[string]interface{}` parameter: `None` is Go's nil map (nil is accepted for maps).
-fn map_arg(value: &Value) -> Result<Option<&Map>, String> {
+/// A `map[string]interface{}` parameter.
+fn map_arg(value: &Value) -> Result<&Map, String> {
     match value {
-        Value::Map(map) => Ok(Some(map)),
-        Value::Nil => Ok(None),
+        Value::Map(map) => Ok(map),
         other => Err(wrong_type("map[string]interface {}", other)),
     }
 }

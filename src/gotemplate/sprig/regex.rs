@@ -1,5 +1,6 @@
-//! Sprig's regular expressions (regex.go): Go's RE2 syntax, which the `regex` crate shares
-//! (one difference: `\d`, `\w`, `\s`, `\b` are Unicode-aware here, ASCII-only in Go).
+//! Sprig's regular expressions (regex.go): Go's RE2 syntax, which the `regex` crate shares,
+//! but for the Perl classes: `\d`, `\w`, `\s` and `\b` are ASCII-only in Go and Unicode-aware
+//! in the crate, so patterns are rewritten to Go's meaning before they compile.
 //! Replacement templates expand `$1`, `${1}`, `$name` as Go's `Expand` does; the crate reads
 //! them the same way (the longest run of letters, digits and `_` names the group).
 //! The plain forms fail on a bad pattern too (Go's `MustCompile` panics), except
@@ -27,7 +28,36 @@ pub(super) const FUNCTIONS: &[Entry] = &[
 
 fn compile(pattern: &Value) -> Result<Regex, String> {
     let pattern = string_arg(pattern)?;
-    Regex::new(pattern).map_err(|error| format!("error parsing regexp: {error}"))
+    Regex::new(&ascii_perl_classes(pattern)).map_err(|error| format!("error parsing regexp: {error}"))
+}
+
+/// `pattern` with Go's ASCII meaning of `\d`, `\D`, `\w`, `\W`, `\s`, `\S`, `\b`, `\B`
+/// spelled out (a class inside a class is valid in the crate's syntax).
+fn ascii_perl_classes(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('d') => out.push_str("[0-9]"),
+            Some('D') => out.push_str("[^0-9]"),
+            Some('w') => out.push_str("[0-9A-Za-z_]"),
+            Some('W') => out.push_str("[^0-9A-Za-z_]"),
+            Some('s') => out.push_str("[\\t\\n\\f\\r ]"),
+            Some('S') => out.push_str("[^\\t\\n\\f\\r ]"),
+            Some('b') => out.push_str("(?-u:\\b)"),
+            Some('B') => out.push_str("(?-u:\\B)"),
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 fn regex_match(name: &str, args: &[Value]) -> Result<Value, String> {
@@ -139,6 +169,11 @@ mod tests {
         check("regexSplit", &[s(""), s("abc"), i(-1)], "[a b c]");
         check("regexSplit", &[s("a"), s(""), i(-1)], "[]");
         check("regexQuoteMeta", &[s("1.2+3")], r"1\.2\+3");
+        check("regexMatch", &[s(r"^\d+$"), s("١٢٣")], "false");
+        check("regexReplaceAll", &[s(r"\W+"), s("é-a b"), s("_")], "_a_b");
+        check("regexReplaceAll", &[s(r"[\d\s]"), s("a1 b"), s("")], "ab");
+        check("regexFindAll", &[s(r"\bé"), s("é é"), i(-1)], "[]");
+        check("regexFindAll", &[s(r"\\d"), s(r"\d1"), i(-1)], r"[\d]");
         fails("regexFind", &[s("("), s("x")], "error parsing regexp");
         fails("mustRegexMatch", &[s("("), s("x")], "error parsing regexp");
     }

@@ -472,7 +472,7 @@ mod tests {
     fn strings_fail_where_go_does() {
         fails("trunc", &[f(2.0), s("hello")], "wrong type for value; expected int; got float64");
         fails("upper", &[i(1)], "wrong type for value; expected string; got int");
-        fails("upper", &[Value::Nil], "invalid value; expected string");
+        fails("upper", &[Value::Nil], "expected string; got interface {}");
         fails("indent", &[i(2)], "wrong number of args for indent: want 2 got 1");
         fails("substr", &[i(4), i(2), s("hello")], "slice bounds out of range");
         fails("repeat", &[i(-1), s("a")], "negative Repeat count");
