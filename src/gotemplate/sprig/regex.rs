@@ -26,9 +26,21 @@ pub(super) const FUNCTIONS: &[Entry] = &[
     ("regexQuoteMeta", quote_meta),
 ];
 
-fn compile(pattern: &Value) -> Result<Regex, String> {
+/// The pattern compiled; the error worded as Go's `regexp.Compile` (`error parsing regexp:
+/// WHAT: `PATTERN``, what being the crate's words), and for the plain forms as the panic of
+/// `regexp.MustCompile` they come from.
+fn compile(name: &str, pattern: &Value) -> Result<Regex, String> {
     let pattern = string_arg(pattern)?;
-    Regex::new(&ascii_perl_classes(pattern)).map_err(|error| format!("error parsing regexp: {error}"))
+    Regex::new(&ascii_perl_classes(pattern)).map_err(|error| {
+        let text = error.to_string();
+        let what = text.lines().last().unwrap_or_default().trim_start_matches("error: ");
+        let error = format!("error parsing regexp: {what}: `{pattern}`");
+        if name.starts_with("must") {
+            error
+        } else {
+            format!("regexp: Compile(`{pattern}`): {error}")
+        }
+    })
 }
 
 /// `pattern` with Go's ASCII meaning of `\d`, `\D`, `\w`, `\W`, `\s`, `\S`, `\b`, `\B`
@@ -63,7 +75,7 @@ fn ascii_perl_classes(pattern: &str) -> String {
 fn regex_match(name: &str, args: &[Value]) -> Result<Value, String> {
     let [pattern, text] = fixed(name, args)?;
     let text = string_arg(text)?;
-    Ok(Value::Bool(compile(pattern)?.is_match(text)))
+    Ok(Value::Bool(compile(name, pattern)?.is_match(text)))
 }
 
 /// The at most `n` (all when negative) leftmost non-overlapping matches, as Go's `FindAll`:
@@ -85,20 +97,20 @@ fn matches<'t>(regex: &Regex, text: &'t str, n: i64) -> Vec<regex::Match<'t>> {
 fn find_all(name: &str, args: &[Value]) -> Result<Value, String> {
     let [pattern, text, n] = fixed(name, args)?;
     let (text, n) = (string_arg(text)?, int_arg(n)?);
-    let regex = compile(pattern)?;
+    let regex = compile(name, pattern)?;
     Ok(string_list(matches(&regex, text, n).iter().map(|found| found.as_str().to_string())))
 }
 
 fn find(name: &str, args: &[Value]) -> Result<Value, String> {
     let [pattern, text] = fixed(name, args)?;
     let text = string_arg(text)?;
-    Ok(Value::string(compile(pattern)?.find(text).map(|found| found.as_str()).unwrap_or("")))
+    Ok(Value::string(compile(name, pattern)?.find(text).map(|found| found.as_str()).unwrap_or("")))
 }
 
 fn replace_all(name: &str, args: &[Value], literal: bool) -> Result<Value, String> {
     let [pattern, text, replacement] = fixed(name, args)?;
     let (text, replacement) = (string_arg(text)?, string_arg(replacement)?);
-    let regex = compile(pattern)?;
+    let regex = compile(name, pattern)?;
     let replaced = if literal {
         regex.replace_all(text, regex::NoExpand(replacement))
     } else {
@@ -111,7 +123,7 @@ fn replace_all(name: &str, args: &[Value], literal: bool) -> Result<Value, Strin
 fn split(name: &str, args: &[Value]) -> Result<Value, String> {
     let [pattern, text, n] = fixed(name, args)?;
     let (text, n) = (string_arg(text)?, int_arg(n)?);
-    let regex = compile(pattern)?;
+    let regex = compile(name, pattern)?;
     if n == 0 {
         return Ok(Value::list(Vec::new()));
     }

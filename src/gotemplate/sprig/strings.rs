@@ -93,9 +93,6 @@ fn byte_slice(text: &str, start: usize, end: usize) -> String {
     String::from_utf8_lossy(&text.as_bytes()[start..end]).into_owned()
 }
 
-fn slice_out_of_range(range: String, length: usize) -> String {
-    format!("runtime error: slice bounds out of range [{range}] with length {length}")
-}
 
 fn trunc(args: &[Value]) -> Result<Value, String> {
     let [count, text] = fixed("trunc", args)?;
@@ -122,11 +119,12 @@ fn substr(args: &[Value]) -> Result<Value, String> {
     } else {
         (start, end)
     };
+    // Go's runtime errors for `s[from:to]`.
     if to < 0 || to > length {
-        return Err(slice_out_of_range(format!(":{to}"), text.len()));
+        return Err(format!("runtime error: slice bounds out of range [:{to}] with length {length}"));
     }
     if from > to {
-        return Err(slice_out_of_range(format!("{from}:{to}"), text.len()));
+        return Err(format!("runtime error: slice bounds out of range [{from}:{to}]"));
     }
     Ok(Value::string(byte_slice(text, from as usize, to as usize)))
 }
