@@ -501,7 +501,8 @@ fn sprig_functions_fail_where_helm_fails() {
         let native = native_template(&template);
         match (helm, native) {
             (Err(helm), Err(native)) => {
-                let message = helm.split_once("error calling ").map(|(_, rest)| rest.lines().next().unwrap_or_default());
+                let message =
+                    helm.split_once("error calling ").map(|(_, rest)| rest.lines().next().unwrap_or_default());
                 if *same_message && !message.is_some_and(|message| native.ends_with(message)) {
                     wrong.push(format!("{expression}: messages differ\n  helm:   {helm:?}\n  native: {native:?}"));
                 }

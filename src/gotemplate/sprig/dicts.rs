@@ -157,7 +157,8 @@ fn dig(args: &[Value]) -> Result<Value, String> {
     }
     let (path, rest) = args.split_at(args.len() - 2);
     let (default, dict) = (&rest[0], &rest[1]);
-    let keys = path.iter().map(|key| key.as_str().ok_or_else(|| conversion("string", key))).collect::<Result<Vec<_>, _>>()?;
+    let keys =
+        path.iter().map(|key| key.as_str().ok_or_else(|| conversion("string", key))).collect::<Result<Vec<_>, _>>()?;
     let mut at = dict.clone();
     for (index, key) in keys.iter().enumerate() {
         let Value::Map(map) = &at else {
@@ -252,7 +253,7 @@ mod tests {
     #[test]
     fn deep_copy_shares_nothing() {
         let original = m(&[("a", m(&[("b", i(1))]))]);
-        let copy = call("deepCopy", &[original.clone()]).unwrap();
+        let copy = call("deepCopy", std::slice::from_ref(&original)).unwrap();
         let Value::Map(outer) = &copy else { panic!() };
         let inner = outer.borrow().get("a").cloned().unwrap();
         call("set", &[inner, s("b"), i(2)]).unwrap();

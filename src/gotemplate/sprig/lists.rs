@@ -230,13 +230,13 @@ mod tests {
         check("list", &[i(1), s("a")], "[1 a]");
         check("append", &[abc.clone(), s("d")], "[a b c d]");
         check("prepend", &[abc.clone(), s("z")], "[z a b c]");
-        check("first", &[abc.clone()], "a");
+        check("first", std::slice::from_ref(&abc), "a");
         check("first", &[l(&[])], "<nil>");
-        check("last", &[abc.clone()], "c");
-        check("rest", &[abc.clone()], "[b c]");
+        check("last", std::slice::from_ref(&abc), "c");
+        check("rest", std::slice::from_ref(&abc), "[b c]");
         check("rest", &[l(&[])], "[]");
-        check("initial", &[abc.clone()], "[a b]");
-        check("reverse", &[abc.clone()], "[c b a]");
+        check("initial", std::slice::from_ref(&abc), "[a b]");
+        check("reverse", std::slice::from_ref(&abc), "[c b a]");
         check("uniq", &[l(&[i(1), i(1), f(1.0), m(&[("a", i(1))]), m(&[("a", i(1))])])], "[1 1 map[a:1]]");
         check("without", &[abc.clone(), s("b"), s("c")], "[a]");
         check("has", &[s("b"), abc.clone()], "true");

@@ -169,7 +169,7 @@ fn map_arg(value: &Value) -> Result<&Map, String> {
 
 /// The items of a Go slice, for Sprig's list functions (`reflect` Kind Slice/Array); their
 /// error names the kind the way Sprig's messages do (`Cannot find first on type string`).
-fn slice_arg<'a>(value: &'a Value, what: impl FnOnce(&str) -> String) -> Result<&'a [Value], String> {
+fn slice_arg(value: &Value, what: impl FnOnce(&str) -> String) -> Result<&[Value], String> {
     match value {
         Value::List(items) => Ok(items),
         // reflect.TypeOf(nil).Kind() dereferences a nil Type.
