@@ -184,3 +184,44 @@ fn string_list(items: impl IntoIterator<Item = String>) -> Value {
 
 #[cfg(test)]
 mod testing;
+
+#[cfg(test)]
+mod coverage {
+    /// Every name of Sprig v3's `genericMap` (functions.go).
+    const SPRIG: &str = "
+        abbrev abbrevboth add add1 add1f addf adler32sum ago all any append atoi b32dec b32enc b64dec b64enc
+        base bcrypt biggest buildCustomCert camelcase cat ceil chunk clean coalesce compact concat contains date
+        dateInZone dateModify date_in_zone date_modify decryptAES deepCopy deepEqual default derivePassword dict
+        dig dir div divf duration durationRound empty encryptAES env expandenv ext fail first float64 floor
+        fromJson genCA genCAWithKey genPrivateKey genSelfSignedCert genSelfSignedCertWithKey genSignedCert
+        genSignedCertWithKey get getHostByName has hasKey hasPrefix hasSuffix hello htmlDate htmlDateInZone
+        htpasswd indent initial initials int int64 isAbs join kebabcase keys kindIs kindOf last list lower max maxf
+        merge mergeOverwrite min minf mod mul mulf mustAppend mustChunk mustCompact mustDateModify mustDeepCopy
+        mustFirst mustFromJson mustHas mustInitial mustLast mustMerge mustMergeOverwrite mustPrepend mustPush
+        mustRegexFind mustRegexFindAll mustRegexMatch mustRegexReplaceAll mustRegexReplaceAllLiteral mustRegexSplit
+        mustRest mustReverse mustSlice mustToDate mustToJson mustToPrettyJson mustToRawJson mustUniq mustWithout
+        must_date_modify nindent nospace now omit osBase osClean osDir osExt osIsAbs pick pluck plural prepend
+        push quote randAlpha randAlphaNum randAscii randBytes randInt randNumeric regexFind regexFindAll regexMatch
+        regexQuoteMeta regexReplaceAll regexReplaceAllLiteral regexSplit repeat replace rest reverse round semver
+        semverCompare seq set sha1sum sha256sum sha512sum shuffle slice snakecase sortAlpha split splitList
+        splitn squote sub subf substr swapcase ternary title toDate toDecimal toJson toPrettyJson toRawJson
+        toString toStrings trim trimAll trimPrefix trimSuffix trimall trunc tuple typeIs typeIsLike typeOf uniq
+        unixEpoch unset until untilStep untitle upper urlJoin urlParse uuidv4 values without wrap wrapWith";
+
+    /// Deleted by Helm (`env`, `expandenv`) or replaced by its own (registered by the chart engine).
+    const HELMS: &[&str] = &["env", "expandenv", "toJson", "fromJson"];
+
+    #[test]
+    fn every_sprig_function_is_supported_or_listed_unsupported() {
+        let supported = super::functions();
+        for name in SPRIG.split_whitespace() {
+            let listed = super::UNSUPPORTED.contains(&name);
+            let expected = !HELMS.contains(&name);
+            assert_eq!(supported.contains_key(name) || listed, expected, "{name}");
+            assert!(!(supported.contains_key(name) && listed), "{name} is both supported and listed unsupported");
+        }
+        for name in supported.keys().chain(super::UNSUPPORTED) {
+            assert!(SPRIG.split_whitespace().any(|known| known == *name), "{name} is not Sprig's");
+        }
+    }
+}
