@@ -157,6 +157,10 @@ fn dig(args: &[Value]) -> Result<Value, String> {
     }
     let (path, rest) = args.split_at(args.len() - 2);
     let (default, dict) = (&rest[0], &rest[1]);
+    // Go asserts the dictionary's type first, then each key's.
+    if !matches!(dict, Value::Map(_)) {
+        return Err(conversion("map[string]interface {}", dict));
+    }
     let keys =
         path.iter().map(|key| key.as_str().ok_or_else(|| conversion("string", key))).collect::<Result<Vec<_>, _>>()?;
     let mut at = dict.clone();
@@ -202,6 +206,8 @@ mod tests {
         check("omit", &[m(&[("a", i(1)), ("b", i(2))]), s("a")], "map[b:2]");
         check("dig", &[s("a"), s("b"), s("none"), m(&[("a", m(&[("b", i(7))]))])], "7");
         check("dig", &[s("a"), s("x"), s("none"), m(&[("a", m(&[("b", i(7))]))])], "none");
+        fails("dig", &[i(1), s("none"), s("not a map")], "interface {} is string, not map[string]interface {}");
+        fails("dig", &[s("a"), s("b"), s("none"), m(&[("a", s("leaf"))])], "interface {} is string, not map");
     }
 
     #[test]

@@ -79,27 +79,24 @@ pub const UNSUPPORTED: &[&str] = &[
     "urlJoin",
 ];
 
+/// The supported functions, by area.
+const AREAS: &[&[Entry]] = &[
+    strings::FUNCTIONS,
+    case::FUNCTIONS,
+    lists::FUNCTIONS,
+    dicts::FUNCTIONS,
+    math::FUNCTIONS,
+    defaults::FUNCTIONS,
+    encoding::FUNCTIONS,
+    regex::FUNCTIONS,
+    semver::FUNCTIONS,
+    paths::FUNCTIONS,
+    reflect::FUNCTIONS,
+];
+
 /// Every supported Sprig function, by the name templates call it.
 pub fn functions() -> Functions {
-    let mut table = Functions::new();
-    for area in [
-        strings::FUNCTIONS,
-        case::FUNCTIONS,
-        lists::FUNCTIONS,
-        dicts::FUNCTIONS,
-        math::FUNCTIONS,
-        defaults::FUNCTIONS,
-        encoding::FUNCTIONS,
-        regex::FUNCTIONS,
-        semver::FUNCTIONS,
-        paths::FUNCTIONS,
-        reflect::FUNCTIONS,
-    ] {
-        for (name, function) in area {
-            table.insert(name, Function::Pure(*function));
-        }
-    }
-    table
+    AREAS.iter().flat_map(|area| area.iter()).map(|(name, function)| (*name, Function::Pure(*function))).collect()
 }
 
 /// A function's table entry: its template name and its body.
@@ -210,6 +207,11 @@ mod coverage {
 
     /// Deleted by Helm (`env`, `expandenv`) or replaced by its own (registered by the chart engine).
     const HELMS: &[&str] = &["env", "expandenv", "toJson", "fromJson"];
+
+    #[test]
+    fn no_two_areas_define_one_name() {
+        assert_eq!(super::AREAS.iter().map(|area| area.len()).sum::<usize>(), super::functions().len());
+    }
 
     #[test]
     fn every_sprig_function_is_supported_or_listed_unsupported() {
