@@ -20,9 +20,9 @@ pub(super) const FUNCTIONS: &[Entry] = &[
     ("mustToRawJson", |args| json_text("mustToRawJson", args, None, false)),
 ];
 
-/// Sprig's `empty`: whether `value` is its type's zero value.
+/// Sprig's `empty`: whether `value` is its type's zero value (Go's truth, reversed).
 pub(super) fn empty(value: &Value) -> bool {
-    !matches!(value, Value::Object(_)) && !value.is_truthy()
+    !value.is_truthy()
 }
 
 /// `default DEFAULT [GIVEN]`: GIVEN unless it is empty (or missing).
@@ -85,7 +85,7 @@ mod tests {
     #[test]
     fn defaults_fail_where_go_does() {
         fails("ternary", &[s("yes"), s("no"), s("true")], "expected bool; got string");
-        fails("ternary", &[s("yes"), s("no"), Value::Nil], "invalid value; expected bool");
+        fails("ternary", &[s("yes"), s("no"), Value::Nil], "expected bool; got interface {}");
         fails("mustFromJson", &[s("{")], "EOF");
     }
 }

@@ -3,7 +3,7 @@
 //! `"010"` octal, `"3.0"` as 3; what does not convert is 0); the `…f` functions through
 //! shopspring/decimal, so `addf 0.1 0.2` is exactly `0.3`.
 
-use super::gofmt::strval;
+use super::strval;
 use super::{at_least, fixed, int_arg, string_arg, Entry, Value};
 
 pub(super) const FUNCTIONS: &[Entry] = &[
@@ -15,9 +15,7 @@ pub(super) const FUNCTIONS: &[Entry] = &[
     ("add1", |args| fixed::<1>("add1", args).map(|[v]| Value::Int(to_int(v).wrapping_add(1)))),
     ("add", |args| Ok(Value::Int(args.iter().map(to_int).fold(0, i64::wrapping_add)))),
     ("sub", |args| fixed::<2>("sub", args).map(|[a, b]| Value::Int(to_int(a).wrapping_sub(to_int(b))))),
-    ("mul", |args| {
-        at_least("mul", args, 1).map(|args| Value::Int(args.iter().map(to_int).fold(1, i64::wrapping_mul)))
-    }),
+    ("mul", |args| at_least("mul", args, 1).map(|args| Value::Int(args.iter().map(to_int).fold(1, i64::wrapping_mul)))),
     ("div", |args| integer_division("div", args, i64::wrapping_div)),
     ("mod", |args| integer_division("mod", args, i64::wrapping_rem)),
     ("max", |args| extreme("max", args, i64::max)),
@@ -330,7 +328,7 @@ mod tests {
         check("subf", &[f(1.5), i(1), f(0.2)], "0.3");
         check("mulf", &[f(1.1), i(3)], "3.3");
         check("divf", &[i(10), i(3)], "3.3333333333333335");
-        check("divf", &[i(2), i(3)], "0.6666666666666666");
+        check("divf", &[i(2), i(3)], "0.6666666666666667");
         check("divf", &[i(1), i(4)], "0.25");
     }
 
@@ -352,7 +350,7 @@ mod tests {
             (Value::Nil, "0"),
             (l(&[i(1)]), "0"),
         ] {
-            check("int", &[value.clone()], expected);
+            check("int", std::slice::from_ref(&value), expected);
             check("int64", &[value], expected);
         }
         check("float64", &[s("1.5")], "1.5");

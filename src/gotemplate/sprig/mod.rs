@@ -9,10 +9,10 @@
 //! One gap: the value model has one integer type, so Go's refusal of an `int64` (what `add`
 //! returns) where an `int` is declared (`trunc (add 1 2) "abc"`) is not reproduced.
 
+mod case;
 mod defaults;
 mod dicts;
 mod encoding;
-mod gofmt;
 mod json;
 mod lists;
 mod math;
@@ -22,10 +22,11 @@ mod regex;
 mod semver;
 mod strings;
 
+use super::fmt::{display, quote as go_quote};
 use super::{Function, Functions, Map, Value};
 
-pub use gofmt::{go_quote, strval};
 pub use json::to_json;
+pub use semver::satisfies as semver_satisfies;
 
 /// Sprig functions left out of the native engine: a chart that calls one renders with the helm
 /// binary instead. Each is left out because its result depends on the clock, on chance or on
@@ -79,30 +80,37 @@ pub const UNSUPPORTED: &[&str] = &[
     "urlJoin",
 ];
 
+/// The supported functions, by area.
+const AREAS: &[&[Entry]] = &[
+    strings::FUNCTIONS,
+    case::FUNCTIONS,
+    lists::FUNCTIONS,
+    dicts::FUNCTIONS,
+    math::FUNCTIONS,
+    defaults::FUNCTIONS,
+    encoding::FUNCTIONS,
+    regex::FUNCTIONS,
+    semver::FUNCTIONS,
+    paths::FUNCTIONS,
+    reflect::FUNCTIONS,
+];
+
 /// Every supported Sprig function, by the name templates call it.
 pub fn functions() -> Functions {
-    let mut table = Functions::new();
-    for area in [
-        strings::FUNCTIONS,
-        lists::FUNCTIONS,
-        dicts::FUNCTIONS,
-        math::FUNCTIONS,
-        defaults::FUNCTIONS,
-        encoding::FUNCTIONS,
-        regex::FUNCTIONS,
-        semver::FUNCTIONS,
-        paths::FUNCTIONS,
-        reflect::FUNCTIONS,
-    ] {
-        for (name, function) in area {
-            table.insert(name, Function::Pure(*function));
-        }
-    }
-    table
+    AREAS.iter().flat_map(|area| area.iter()).map(|(name, function)| (*name, Function::Pure(*function))).collect()
 }
 
 /// A function's table entry: its template name and its body.
 type Entry = (&'static str, fn(&[Value]) -> Result<Value, String>);
+
+/// Sprig's `strval`: a string as itself, anything else as Go's `%v` prints it (`1e+06`,
+/// `[a b]`, `map[a:1]`, `<nil>`): what `toString`, `join`, `cat`, `dict` keys and `quote` use.
+pub fn strval(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.to_string(),
+        other => display(other),
+    }
+}
 
 /// The arguments of a function with a fixed count, as Go's executor checks them.
 fn fixed<'a, const N: usize>(name: &str, args: &'a [Value]) -> Result<&'a [Value; N], String> {
@@ -117,12 +125,15 @@ fn at_least<'a>(name: &str, args: &'a [Value], min: usize) -> Result<&'a [Value]
     Ok(args)
 }
 
-/// The error Go's `reflect.Call` gives a value that does not fit a declared parameter type.
+/// The error Go's executor gives a value that does not fit a declared parameter type. A nil
+/// under Helm is a nil `interface {}` (a null or missing value: Helm runs with
+/// `missingkey=zero`), which fits no concrete type, maps included.
 fn wrong_type(expected: &str, value: &Value) -> String {
-    match value {
-        Value::Nil => format!("invalid value; expected {expected}"),
-        other => format!("wrong type for value; expected {expected}; got {}", other.type_name()),
-    }
+    let got = match value {
+        Value::Nil => "interface {}".to_string(),
+        other => other.type_name(),
+    };
+    format!("wrong type for value; expected {expected}; got {got}")
 }
 
 /// A `string` parameter.
@@ -146,18 +157,17 @@ fn bool_arg(value: &Value) -> Result<bool, String> {
     }
 }
 
-/// A `map[string]interface{}` parameter: `None` is Go's nil map (nil is accepted for maps).
-fn map_arg(value: &Value) -> Result<Option<&Map>, String> {
+/// A `map[string]interface{}` parameter.
+fn map_arg(value: &Value) -> Result<&Map, String> {
     match value {
-        Value::Map(map) => Ok(Some(map)),
-        Value::Nil => Ok(None),
+        Value::Map(map) => Ok(map),
         other => Err(wrong_type("map[string]interface {}", other)),
     }
 }
 
 /// The items of a Go slice, for Sprig's list functions (`reflect` Kind Slice/Array); their
 /// error names the kind the way Sprig's messages do (`Cannot find first on type string`).
-fn slice_arg<'a>(value: &'a Value, what: impl FnOnce(&str) -> String) -> Result<&'a [Value], String> {
+fn slice_arg(value: &Value, what: impl FnOnce(&str) -> String) -> Result<&[Value], String> {
     match value {
         Value::List(items) => Ok(items),
         // reflect.TypeOf(nil).Kind() dereferences a nil Type.
@@ -172,3 +182,49 @@ fn string_list(items: impl IntoIterator<Item = String>) -> Value {
 
 #[cfg(test)]
 mod testing;
+
+#[cfg(test)]
+mod coverage {
+    /// Every name of Sprig v3's `genericMap` (functions.go).
+    const SPRIG: &str = "
+        abbrev abbrevboth add add1 add1f addf adler32sum ago all any append atoi b32dec b32enc b64dec b64enc
+        base bcrypt biggest buildCustomCert camelcase cat ceil chunk clean coalesce compact concat contains date
+        dateInZone dateModify date_in_zone date_modify decryptAES deepCopy deepEqual default derivePassword dict
+        dig dir div divf duration durationRound empty encryptAES env expandenv ext fail first float64 floor
+        fromJson genCA genCAWithKey genPrivateKey genSelfSignedCert genSelfSignedCertWithKey genSignedCert
+        genSignedCertWithKey get getHostByName has hasKey hasPrefix hasSuffix hello htmlDate htmlDateInZone
+        htpasswd indent initial initials int int64 isAbs join kebabcase keys kindIs kindOf last list lower max maxf
+        merge mergeOverwrite min minf mod mul mulf mustAppend mustChunk mustCompact mustDateModify mustDeepCopy
+        mustFirst mustFromJson mustHas mustInitial mustLast mustMerge mustMergeOverwrite mustPrepend mustPush
+        mustRegexFind mustRegexFindAll mustRegexMatch mustRegexReplaceAll mustRegexReplaceAllLiteral mustRegexSplit
+        mustRest mustReverse mustSlice mustToDate mustToJson mustToPrettyJson mustToRawJson mustUniq mustWithout
+        must_date_modify nindent nospace now omit osBase osClean osDir osExt osIsAbs pick pluck plural prepend
+        push quote randAlpha randAlphaNum randAscii randBytes randInt randNumeric regexFind regexFindAll regexMatch
+        regexQuoteMeta regexReplaceAll regexReplaceAllLiteral regexSplit repeat replace rest reverse round semver
+        semverCompare seq set sha1sum sha256sum sha512sum shuffle slice snakecase sortAlpha split splitList
+        splitn squote sub subf substr swapcase ternary title toDate toDecimal toJson toPrettyJson toRawJson
+        toString toStrings trim trimAll trimPrefix trimSuffix trimall trunc tuple typeIs typeIsLike typeOf uniq
+        unixEpoch unset until untilStep untitle upper urlJoin urlParse uuidv4 values without wrap wrapWith";
+
+    /// Deleted by Helm (`env`, `expandenv`) or replaced by its own (registered by the chart engine).
+    const HELMS: &[&str] = &["env", "expandenv", "toJson", "fromJson"];
+
+    #[test]
+    fn no_two_areas_define_one_name() {
+        assert_eq!(super::AREAS.iter().map(|area| area.len()).sum::<usize>(), super::functions().len());
+    }
+
+    #[test]
+    fn every_sprig_function_is_supported_or_listed_unsupported() {
+        let supported = super::functions();
+        for name in SPRIG.split_whitespace() {
+            let listed = super::UNSUPPORTED.contains(&name);
+            let expected = !HELMS.contains(&name);
+            assert_eq!(supported.contains_key(name) || listed, expected, "{name}");
+            assert!(!(supported.contains_key(name) && listed), "{name} is both supported and listed unsupported");
+        }
+        for name in supported.keys().chain(super::UNSUPPORTED) {
+            assert!(SPRIG.split_whitespace().any(|known| known == *name), "{name} is not Sprig's");
+        }
+    }
+}

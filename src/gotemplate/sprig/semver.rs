@@ -28,9 +28,14 @@ fn semver(args: &[Value]) -> Result<Value, String> {
 
 fn semver_compare(args: &[Value]) -> Result<Value, String> {
     let [constraint, version] = fixed("semverCompare", args)?;
-    let constraint = Constraints::parse(string_arg(constraint)?)?;
-    let version = Version::parse(string_arg(version)?)?;
-    Ok(Value::Bool(constraint.check(&version)))
+    Ok(Value::Bool(satisfies(string_arg(constraint)?, string_arg(version)?)?))
+}
+
+/// Whether `version` meets `constraint`, as Masterminds/semver v3's `Constraints.Check` (what
+/// `semverCompare` and Helm's own range checks, `kubeVersion:` and dependency versions, use);
+/// the error is Masterminds' for an unreadable constraint or version.
+pub fn satisfies(constraint: &str, version: &str) -> Result<bool, String> {
+    Ok(Constraints::parse(constraint)?.check(&Version::parse(version)?))
 }
 
 /// A version as Masterminds' `NewVersion` reads it.
@@ -44,7 +49,8 @@ pub struct Version {
     original: String,
 }
 
-const VERSION_PATTERN: &str = r"v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?";
+const VERSION_PATTERN: &str =
+    r"v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?";
 
 /// A version in a constraint: `x`, `X` and `*` stand for any number.
 const CONSTRAINT_VERSION: &str = r"v?([0-9|x|X|\*]+)(\.[0-9|x|X|\*]+)?(\.[0-9|x|X|\*]+)?(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?";
@@ -129,7 +135,13 @@ fn compare_prerelease_part(a: &str, b: &str) -> Ordering {
     }
     match (a.parse::<u64>(), b.parse::<u64>()) {
         // Go answers -1 for equal numbers written differently (`01`, `1`).
-        (Ok(x), Ok(y)) => if x > y { Ordering::Greater } else { Ordering::Less },
+        (Ok(x), Ok(y)) => {
+            if x > y {
+                Ordering::Greater
+            } else {
+                Ordering::Less
+            }
+        }
         (Ok(_), Err(_)) => Ordering::Less,
         (Err(_), Ok(_)) => Ordering::Greater,
         (Err(_), Err(_)) => a.cmp(b),
@@ -208,7 +220,7 @@ impl Constraints {
         let mut groups = Vec::new();
         for group in text.split("||") {
             if !VALID_GROUP.is_match(group) {
-                return Err(format!("improper constraint: {}", super::go_quote(group)));
+                return Err(format!("improper constraint: {group}"));
             }
             let found: Vec<&str> = FIND_CONSTRAINT.find_iter(group).map(|m| m.as_str()).collect();
             let found = if found.is_empty() { vec![group] } else { found };
@@ -239,9 +251,10 @@ fn rewrite_hyphen_ranges(text: &str) -> String {
 
 impl Constraint {
     fn parse(text: &str) -> Result<Constraint, String> {
-        let found = ONE_CONSTRAINT.captures(text).ok_or_else(|| format!("improper constraint: {}", super::go_quote(text)))?;
+        let found = ONE_CONSTRAINT.captures(text).ok_or_else(|| format!("improper constraint: {text}"))?;
         let part = |index: usize| found.get(index).map_or("", |m| m.as_str());
-        let (major, minor, patch, pre) = (part(3), part(4).trim_start_matches('.'), part(5).trim_start_matches('.'), part(6));
+        let (major, minor, patch, pre) =
+            (part(3), part(4).trim_start_matches('.'), part(5).trim_start_matches('.'), part(6));
         let (version, minor_dirty, patch_dirty) = if is_wildcard(major) {
             (format!("0.0.0{pre}"), false, false)
         } else if is_wildcard(minor) || minor.is_empty() {

@@ -1,8 +1,8 @@
 //! Sprig's string functions (strings.go, functions.go's inline ones, goutils' word functions).
 //! Go slices strings by bytes: `trunc`, `substr` and `abbrev` count bytes, not characters.
 
-use super::gofmt::{go_quote, strval};
 use super::{fixed, int_arg, string_arg, string_list, Entry, Value};
+use super::{go_quote, strval};
 
 pub(super) const FUNCTIONS: &[Entry] = &[
     ("hello", |args| fixed::<0>("hello", args).map(|_| Value::string("Hello!"))),
@@ -29,7 +29,9 @@ pub(super) const FUNCTIONS: &[Entry] = &[
     ("hasPrefix", |args| two_strings_bool("hasPrefix", args, |prefix, s| s.starts_with(prefix))),
     ("hasSuffix", |args| two_strings_bool("hasSuffix", args, |suffix, s| s.ends_with(suffix))),
     ("quote", |args| Ok(Value::string(present(args).map(|v| go_quote(&strval(v))).collect::<Vec<_>>().join(" ")))),
-    ("squote", |args| Ok(Value::string(present(args).map(|v| format!("'{}'", strval(v))).collect::<Vec<_>>().join(" ")))),
+    ("squote", |args| {
+        Ok(Value::string(present(args).map(|v| format!("'{}'", strval(v))).collect::<Vec<_>>().join(" ")))
+    }),
     ("cat", |args| Ok(Value::string(present(args).map(strval).collect::<Vec<_>>().join(" ")))),
     ("indent", |args| indent_with("indent", args, "")),
     ("nindent", |args| indent_with("nindent", args, "\n")),
@@ -67,11 +69,12 @@ fn two_strings_bool(name: &str, args: &[Value], test: impl Fn(&str, &str) -> boo
 
 /// Go's `unicode.IsSpace`.
 pub(super) fn go_space(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\x0b' | '\x0c' | '\r' | ' ' | '\u{85}' | '\u{a0}') || (c as u32 > 0xff && c.is_whitespace())
+    matches!(c, '\t' | '\n' | '\x0b' | '\x0c' | '\r' | ' ' | '\u{85}' | '\u{a0}')
+        || (c as u32 > 0xff && c.is_whitespace())
 }
 
 /// Go's `unicode.ToUpper`: one character for one (no `ß` → `SS`).
-fn simple_upper(c: char) -> char {
+pub(super) fn simple_upper(c: char) -> char {
     let mut upper = c.to_uppercase();
     match (upper.next(), upper.next()) {
         (Some(single), None) => single,
@@ -79,7 +82,7 @@ fn simple_upper(c: char) -> char {
     }
 }
 
-fn simple_lower(c: char) -> char {
+pub(super) fn simple_lower(c: char) -> char {
     let mut lower = c.to_lowercase();
     match (lower.next(), lower.next()) {
         (Some(single), None) => single,
@@ -91,10 +94,6 @@ fn simple_lower(c: char) -> char {
 /// (shown as replacement characters, the closest a Rust string comes).
 fn byte_slice(text: &str, start: usize, end: usize) -> String {
     String::from_utf8_lossy(&text.as_bytes()[start..end]).into_owned()
-}
-
-fn slice_out_of_range(range: String, length: usize) -> String {
-    format!("runtime error: slice bounds out of range [{range}] with length {length}")
 }
 
 fn trunc(args: &[Value]) -> Result<Value, String> {
@@ -122,11 +121,12 @@ fn substr(args: &[Value]) -> Result<Value, String> {
     } else {
         (start, end)
     };
+    // Go's runtime errors for `s[from:to]`.
     if to < 0 || to > length {
-        return Err(slice_out_of_range(format!(":{to}"), text.len()));
+        return Err(format!("runtime error: slice bounds out of range [:{to}] with length {length}"));
     }
     if from > to {
-        return Err(slice_out_of_range(format!("{from}:{to}"), text.len()));
+        return Err(format!("runtime error: slice bounds out of range [{from}:{to}]"));
     }
     Ok(Value::string(byte_slice(text, from as usize, to as usize)))
 }
@@ -255,7 +255,15 @@ fn initials(text: &str) -> String {
 /// upper case for every letter Go maps one to one).
 fn swapcase(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_uppercase() { simple_lower(c) } else if c.is_lowercase() { simple_upper(c) } else { c })
+        .map(|c| {
+            if c.is_uppercase() {
+                simple_lower(c)
+            } else if c.is_lowercase() {
+                simple_upper(c)
+            } else {
+                c
+            }
+        })
         .collect()
 }
 
@@ -379,7 +387,9 @@ fn split_map(name: &str, args: &[Value]) -> Result<Value, String> {
         (separator, -1, text)
     };
     let pieces = go_split(string_arg(text)?, string_arg(separator)?, n);
-    Ok(Value::map(pieces.into_iter().enumerate().map(|(index, piece)| (format!("_{index}"), Value::string(piece))).collect()))
+    Ok(Value::map(
+        pieces.into_iter().enumerate().map(|(index, piece)| (format!("_{index}"), Value::string(piece))).collect(),
+    ))
 }
 
 fn split_list(args: &[Value]) -> Result<Value, String> {
@@ -472,7 +482,7 @@ mod tests {
     fn strings_fail_where_go_does() {
         fails("trunc", &[f(2.0), s("hello")], "wrong type for value; expected int; got float64");
         fails("upper", &[i(1)], "wrong type for value; expected string; got int");
-        fails("upper", &[Value::Nil], "invalid value; expected string");
+        fails("upper", &[Value::Nil], "expected string; got interface {}");
         fails("indent", &[i(2)], "wrong number of args for indent: want 2 got 1");
         fails("substr", &[i(4), i(2), s("hello")], "slice bounds out of range");
         fails("repeat", &[i(-1), s("a")], "negative Repeat count");
