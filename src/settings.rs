@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::cli::{Cli, ColorChoice, EngineArgs, FetchArgs, HelmArgs, HelmEngineArg, RenderArgs};
-use crate::model::HelmEngine;
 use crate::diag::Problem;
 use crate::diagnostics::Rules;
 use crate::fetch::{FetchOptions, Progress, SshAgent, DEFAULT_MAX_DOWNLOAD};
+use crate::model::HelmEngine;
 use crate::render::{HelmSettings, HookRunner, Kustomize};
 
 /// What every command shares.

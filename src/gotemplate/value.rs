@@ -127,9 +127,9 @@ impl Value {
             serde_yaml::Value::Number(n) => Value::Float(n.as_f64().unwrap_or(0.0)),
             serde_yaml::Value::String(s) => Value::string(s.as_str()),
             serde_yaml::Value::Sequence(items) => Value::list(items.iter().map(Value::from_yaml).collect()),
-            serde_yaml::Value::Mapping(entries) => Value::map(
-                entries.iter().map(|(key, value)| (yaml_key(key), Value::from_yaml(value))).collect(),
-            ),
+            serde_yaml::Value::Mapping(entries) => {
+                Value::map(entries.iter().map(|(key, value)| (yaml_key(key), Value::from_yaml(value))).collect())
+            }
             serde_yaml::Value::Tagged(tagged) => Value::from_yaml(&tagged.value),
         }
     }

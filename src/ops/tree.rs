@@ -281,12 +281,14 @@ impl Walker<'_> {
             }
             HelmEngine::Auto => match self.sources.locate(declared, dir).map(|chart| native::check_support(&chart)) {
                 Ok(Ok(())) => EngineEntry { uses: "native", why: format!("{decided_by}: auto, the engine renders it") },
-                Ok(Err(NativeError::Unsupported(reasons))) => {
-                    EngineEntry { uses: "binary", why: format!("{decided_by}: auto, the chart uses {}", reasons.join(", ")) }
-                }
-                Ok(Err(NativeError::Failed(reason))) => {
-                    EngineEntry { uses: "binary", why: format!("{decided_by}: auto, the engine cannot read the chart: {reason}") }
-                }
+                Ok(Err(NativeError::Unsupported(reasons))) => EngineEntry {
+                    uses: "binary",
+                    why: format!("{decided_by}: auto, the chart uses {}", reasons.join(", ")),
+                },
+                Ok(Err(NativeError::Failed(reason))) => EngineEntry {
+                    uses: "binary",
+                    why: format!("{decided_by}: auto, the engine cannot read the chart: {reason}"),
+                },
                 Err(problem) => EngineEntry { uses: "auto", why: format!("{decided_by}: auto, {}", problem.message) },
             },
         }

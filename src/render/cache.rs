@@ -30,10 +30,10 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
+use super::native;
 use crate::fetch::cache::{hex, sha256_hex, temp_file_in, Cache, EntryLock};
 use crate::fetch::registry::{Kind, RemoteCache};
 use crate::process;
-use super::native;
 
 const HEADER: &str = "hldc-render sha256:";
 

@@ -32,9 +32,7 @@ pub fn between(first: &BTreeMap<String, Value>, second: &BTreeMap<String, Value>
             None => found.push(format!("`{id}` (only {})", names[0])),
         }
     }
-    found.extend(
-        second.keys().filter(|id| !first.contains_key(*id)).map(|id| format!("`{id}` (only {})", names[1])),
-    );
+    found.extend(second.keys().filter(|id| !first.contains_key(*id)).map(|id| format!("`{id}` (only {})", names[1])));
     if found.len() > NAMED {
         let more = found.len() - NAMED;
         found.truncate(NAMED);

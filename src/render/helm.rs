@@ -13,8 +13,8 @@ use crate::yaml::write as yaml;
 use crate::yaml::{manifests, Document};
 
 use super::cache::{Entry, Inputs, Renderer};
-use super::native::{self, NativeError};
 use super::determinism;
+use super::native::{self, NativeError};
 use super::values_error;
 use super::HelmSettings;
 
@@ -156,9 +156,9 @@ impl Job {
                 native::render(&chart.dir, &request).map(String::into_bytes).map_err(|error| match error {
                     NativeError::Unsupported(reasons) => unsupported(planned, chart, &reasons),
                     NativeError::Failed(message) => values_error::trace(
-                        failed(planned, chart, "the native engine stopped".to_string())
-                            .detail(message.clone())
-                            .help("read the message above; check the chart and the values under `config:` for this component"),
+                        failed(planned, chart, "the native engine stopped".to_string()).detail(message.clone()).help(
+                            "read the message above; check the chart and the values under `config:` for this component",
+                        ),
                         &subject(planned, chart),
                         &message,
                         &planned.layers,

@@ -5,7 +5,7 @@
 use super::defaults::empty;
 use super::math::to_int;
 use super::reflect::deep_equal;
-use super::{at_least, fixed, int_arg, slice_arg, Entry, Value};
+use super::{at_least, fixed, int_arg, slice_arg, Entry, Value, MAX_ITEMS};
 
 pub(super) const FUNCTIONS: &[Entry] = &[
     ("list", |args| Ok(Value::list(args.to_vec()))),
@@ -185,28 +185,20 @@ fn chunk(args: &[Value]) -> Result<Value, String> {
 }
 
 /// Sprig's `untilStep`: from `start` towards `stop` (excluded) by `step`; nothing when the
-/// step points away from `stop`.
-fn range(start: i64, stop: i64, step: i64) -> Vec<i64> {
-    let mut out = Vec::new();
-    let mut at = start;
-    if stop < start {
-        if step >= 0 {
-            return out;
-        }
-        while at > stop {
-            out.push(at);
-            at += step;
-        }
-    } else {
-        if step <= 0 {
-            return out;
-        }
-        while at < stop {
-            out.push(at);
-            at += step;
-        }
+/// step points away from `stop`. At most `MAX_ITEMS` numbers: Go has no limit, but a chart is
+/// untrusted and `until 1000000000000` must end in an error, not in an exhausted machine.
+fn range(start: i64, stop: i64, step: i64) -> Result<Vec<i64>, String> {
+    let (start, stop, step) = (i128::from(start), i128::from(stop), i128::from(step));
+    let count = match (stop - start).signum() {
+        0 => 0,
+        direction if direction != step.signum() => 0,
+        _ => ((stop - start).abs() + step.abs() - 1) / step.abs(),
+    };
+    if count > MAX_ITEMS as i128 {
+        return Err(format!("a list of {count} numbers is more than the {MAX_ITEMS} a chart may make"));
     }
-    out
+    // Every number lies between start and stop, both i64.
+    Ok((0..count).map(|index| (start + index * step) as i64).collect())
 }
 
 fn int_list(numbers: Vec<i64>) -> Value {
@@ -216,12 +208,12 @@ fn int_list(numbers: Vec<i64>) -> Value {
 fn until(args: &[Value]) -> Result<Value, String> {
     let [count] = fixed("until", args)?;
     let count = int_arg(count)?;
-    Ok(int_list(range(0, count, if count < 0 { -1 } else { 1 })))
+    Ok(int_list(range(0, count, if count < 0 { -1 } else { 1 })?))
 }
 
 fn until_step(args: &[Value]) -> Result<Value, String> {
     let [start, stop, step] = fixed("untilStep", args)?;
-    Ok(int_list(range(int_arg(start)?, int_arg(stop)?, int_arg(step)?)))
+    Ok(int_list(range(int_arg(start)?, int_arg(stop)?, int_arg(step)?)?))
 }
 
 /// `seq [START [STEP]] END`, as the Unix command: a string of numbers joined by spaces.
@@ -230,18 +222,18 @@ fn seq(args: &[Value]) -> Result<Value, String> {
     let numbers = match params.as_slice() {
         [end] => {
             let increment = if *end < 1 { -1 } else { 1 };
-            range(1, end + increment, increment)
+            range(1, end.wrapping_add(increment), increment)?
         }
         [start, end] => {
             let step = if end < start { -1 } else { 1 };
-            range(*start, end + step, step)
+            range(*start, end.wrapping_add(step), step)?
         }
         [start, step, end] => {
             let increment = if end < start { -1 } else { 1 };
             if end < start && *step > 0 {
                 return Ok(Value::string(""));
             }
-            range(*start, end + increment, *step)
+            range(*start, end.wrapping_add(increment), *step)?
         }
         _ => return Ok(Value::string("")),
     };
@@ -292,6 +284,12 @@ mod tests {
         check("seq", &[i(0), i(2), i(6)], "0 2 4 6");
         check("seq", &[i(6), i(2), i(0)], "");
         check("seq", &[i(6), i(-2), i(0)], "6 4 2 0");
+        // At the edges of int64, and beyond what a chart may make.
+        check("untilStep", &[i(i64::MAX - 1), i(i64::MAX), i(10)], "[9223372036854775806]");
+        // Go wraps `end + step` past int64 as it wraps every int: nothing, as in helm.
+        check("seq", &[i(i64::MAX - 1), i(i64::MAX)], "");
+        fails("until", &[i(1 << 40)], "a list of 1099511627776 numbers is more than the 1048576 a chart may make");
+        fails("seq", &[i(-(1 << 40)), i(1 << 40)], "numbers is more than the 1048576 a chart may make");
     }
 
     #[test]

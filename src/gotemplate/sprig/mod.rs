@@ -100,6 +100,21 @@ pub fn functions() -> Functions {
     AREAS.iter().flat_map(|area| area.iter()).map(|(name, function)| (*name, Function::Pure(*function))).collect()
 }
 
+/// The most numbers a list function makes, and the most bytes a string function makes: Go has
+/// no limit, but a chart is untrusted input, and `until`, `repeat` or `indent` with a huge count
+/// must end in an error, not in an exhausted machine. Far above what a chart renders (the
+/// executor bounds a template's whole output at 64 MiB).
+const MAX_ITEMS: usize = 1 << 20;
+const MAX_BYTES: usize = 64 << 20;
+
+/// An error when a string function would make more than `MAX_BYTES`.
+fn check_made(name: &str, bytes: u128) -> Result<(), String> {
+    if bytes > MAX_BYTES as u128 {
+        return Err(format!("{name} would make {bytes} bytes, more than the {} MiB a chart may make", MAX_BYTES >> 20));
+    }
+    Ok(())
+}
+
 /// A function's table entry: its template name and its body.
 type Entry = (&'static str, fn(&[Value]) -> Result<Value, String>);
 

@@ -1,7 +1,7 @@
 //! Sprig's string functions (strings.go, functions.go's inline ones, goutils' word functions).
 //! Go slices strings by bytes: `trunc`, `substr` and `abbrev` count bytes, not characters.
 
-use super::{fixed, int_arg, string_arg, string_list, Entry, Value};
+use super::{check_made, fixed, int_arg, string_arg, string_list, Entry, Value};
 use super::{go_quote, strval};
 
 pub(super) const FUNCTIONS: &[Entry] = &[
@@ -137,6 +137,7 @@ fn repeat(args: &[Value]) -> Result<Value, String> {
     if count < 0 {
         return Err("strings: negative Repeat count".into());
     }
+    check_made("repeat", count as u128 * text.len() as u128)?;
     Ok(Value::string(text.repeat(count as usize)))
 }
 
@@ -324,6 +325,8 @@ fn indent_with(name: &str, args: &[Value], before: &str) -> Result<Value, String
     if spaces < 0 {
         return Err("strings: negative Repeat count".into());
     }
+    let lines = text.bytes().filter(|byte| *byte == b'\n').count() as u128 + 1;
+    check_made(name, spaces as u128 * lines + text.len() as u128)?;
     let pad = " ".repeat(spaces as usize);
     Ok(Value::string(format!("{before}{pad}{}", text.replace('\n', &format!("\n{pad}")))))
 }
@@ -429,6 +432,14 @@ mod tests {
 
     #[test]
     fn strings_as_helm_renders_them() {
+        // A chart is untrusted: a huge count is an error, not an exhausted machine.
+        fails(
+            "repeat",
+            &[i(1 << 40), s("ab")],
+            "repeat would make 2199023255552 bytes, more than the 64 MiB a chart may make",
+        );
+        fails("nindent", &[i(1 << 30), s("a\nb")], "nindent would make");
+
         check("trunc", &[i(2), s("hello")], "he");
         check("trunc", &[i(-3), s("hello")], "llo");
         check("trunc", &[i(-9), s("hello")], "hello");
