@@ -114,10 +114,7 @@ fn from_json(arguments: &[Value]) -> Result<Value, String> {
     Ok(match serde_json::from_str::<serde_json::Value>(text) {
         Ok(serde_json::Value::Null) => Value::map(Default::default()),
         Ok(json @ serde_json::Value::Object(_)) => Value::from_json(&json),
-        Ok(other) => error_map(format!(
-            "json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
-            json_kind(&other)
-        )),
+        Ok(other) => error_map(format!("json: cannot unmarshal {} into Go value of type map[string]interface {{}}", json_kind(&other))),
         Err(error) => error_map(error.to_string()),
     })
 }

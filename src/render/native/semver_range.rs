@@ -58,8 +58,10 @@ fn next_after(numbers: &[u64]) -> (u64, u64, u64) {
 fn check(comparator: &str, version: &Version) -> Option<(bool, bool)> {
     let comparator = comparator.trim();
     let operators = [">=", "<=", "!=", "~>", "=>", "=<", ">", "<", "=", "~", "^"];
-    let (operator, rest) =
-        operators.iter().find_map(|op| comparator.strip_prefix(op).map(|rest| (*op, rest))).unwrap_or(("", comparator));
+    let (operator, rest) = operators
+        .iter()
+        .find_map(|op| comparator.strip_prefix(op).map(|rest| (*op, rest)))
+        .unwrap_or(("", comparator));
     let (numbers, pre) = parse_partial(rest)?;
     let v = key(version);
     let low = padded(&numbers);

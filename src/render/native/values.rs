@@ -32,11 +32,7 @@ fn coalesce_dependencies(chart: &Chart, dest: &mut Table, merge: bool) -> Result
             }
             Some(Json::Object(_)) => {}
             Some(other) => {
-                return Err(NativeError::Failed(format!(
-                    "type mismatch on {name}: %!t({}={})",
-                    go_type(other),
-                    go_text(other)
-                )))
+                return Err(NativeError::Failed(format!("type mismatch on {name}: %!t({}={})", go_type(other), go_text(other))))
             }
         }
         let mut sub_values = match dest.remove(&name) {
@@ -180,15 +176,11 @@ fn process_enabled(chart: &mut Chart, values: &Table, path: &str, depth: usize) 
     }
     let existing = std::mem::take(&mut chart.dependencies);
     let declared = |sub: &Chart| {
-        chart
-            .dependencies_meta
-            .iter()
-            .any(|req| req.name == sub.name() && is_compatible_range(&req.version, sub.version()))
+        chart.dependencies_meta.iter().any(|req| req.name == sub.name() && is_compatible_range(&req.version, sub.version()))
     };
     let mut dependencies: Vec<Chart> = existing.iter().filter(|sub| !declared(sub)).cloned().collect();
     for req in &mut chart.dependencies_meta {
-        let found =
-            existing.iter().find(|sub| sub.name() == req.name && is_compatible_range(&req.version, sub.version()));
+        let found = existing.iter().find(|sub| sub.name() == req.name && is_compatible_range(&req.version, sub.version()));
         if let Some(sub) = found {
             let mut sub = sub.clone();
             if !req.alias.is_empty() {

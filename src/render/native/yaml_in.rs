@@ -48,10 +48,7 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn next(&mut self) -> Result<Event, String> {
-        self.parser
-            .next_token()
-            .map(|(event, _)| event)
-            .map_err(|e| format!("yaml: line {}: {}", e.marker().line(), e.info()))
+        self.parser.next_token().map(|(event, _)| event).map_err(|e| format!("yaml: line {}: {}", e.marker().line(), e.info()))
     }
 
     fn count(&mut self, size: usize) -> Result<(), String> {
@@ -73,8 +70,7 @@ impl Reader<'_> {
                 Ok(value)
             }
             Event::Alias(id) => {
-                let value =
-                    self.anchors.get(&id).cloned().ok_or_else(|| "yaml: unknown anchor referenced".to_string())?;
+                let value = self.anchors.get(&id).cloned().ok_or_else(|| "yaml: unknown anchor referenced".to_string())?;
                 self.count(size_of(&value))?;
                 Ok(value)
             }
@@ -189,15 +185,14 @@ fn scalar(text: String, style: TScalarStyle, tag: Option<&Tag>) -> Json {
 pub fn resolve_plain(text: &str) -> Option<Json> {
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Some(Json::Null),
-        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
-            return Some(Json::Bool(true))
-        }
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => return Some(Json::Bool(true)),
         "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
             return Some(Json::Bool(false))
         }
         // JSON has no NaN nor infinities: helm's conversion fails; a string keeps the text.
-        ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf"
-        | "-.INF" => return None,
+        ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF" => {
+            return None
+        }
         _ => {}
     }
     let first = text.chars().next()?;
@@ -256,9 +251,7 @@ fn is_yaml_float(text: &str) -> bool {
     let mantissa_ok = match mantissa.split_once('.') {
         Some(("", fraction)) => !fraction.is_empty() && fraction.chars().all(|c| c.is_ascii_digit()),
         Some((whole, fraction)) => {
-            !whole.is_empty()
-                && whole.chars().all(|c| c.is_ascii_digit())
-                && fraction.chars().all(|c| c.is_ascii_digit())
+            !whole.is_empty() && whole.chars().all(|c| c.is_ascii_digit()) && fraction.chars().all(|c| c.is_ascii_digit())
         }
         None => !mantissa.is_empty() && mantissa.chars().all(|c| c.is_ascii_digit()),
     };

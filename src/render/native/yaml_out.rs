@@ -247,13 +247,7 @@ impl Emitter {
         for (i, c) in chars.iter().enumerate() {
             if *c == ' ' {
                 let next_is_space = chars.get(i + 1) == Some(&' ');
-                if allow_breaks
-                    && !spaces
-                    && self.column > BEST_WIDTH
-                    && i != 0
-                    && i + 1 != chars.len()
-                    && !next_is_space
-                {
+                if allow_breaks && !spaces && self.column > BEST_WIDTH && i != 0 && i + 1 != chars.len() && !next_is_space {
                     self.newline();
                     self.indent_to(indent);
                 } else {
@@ -537,35 +531,21 @@ mod scratch_check {
                 continue;
             }
             let out = std::fs::read_to_string(path.with_extension("out")).unwrap();
-            let doc: serde_yaml::Value =
-                serde_yaml::from_str(out.split("\n---\n").nth(1).unwrap_or(&out).trim_start_matches("---\n"))
-                    .unwrap_or(serde_yaml::Value::Null);
+            let doc: serde_yaml::Value = serde_yaml::from_str(out.split("\n---\n").nth(1).unwrap_or(&out).trim_start_matches("---\n")).unwrap_or(serde_yaml::Value::Null);
             let Some(expected) = doc.get("v").and_then(|v| v.as_str()) else { continue };
             let expected_json = doc.get("j").and_then(|v| v.as_str()).unwrap_or("");
             total += 1;
             let mut json = super::super::yaml_in::parse_json(&std::fs::read_to_string(&path).unwrap()).unwrap();
             let _ = drop_nulls;
-            if json.is_null() {
-                json = serde_json::json!({});
-            }
+            if json.is_null() { json = serde_json::json!({}); }
             let value = crate::gotemplate::Value::from_json(&json);
             let actual = super::to_yaml(&value);
             let actual = actual.strip_suffix('\n').unwrap_or(&actual).to_string() + "\n";
-            if actual == expected {
-                same += 1
-            } else {
+            if actual == expected { same += 1 } else {
                 let diff = similar::TextDiff::from_lines(expected, &actual);
-                eprintln!(
-                    "== {}\n{}",
-                    path.display(),
-                    diff.unified_diff().context_radius(1).to_string().lines().take(12).collect::<Vec<_>>().join("\n")
-                );
+                eprintln!("== {}\n{}", path.display(), diff.unified_diff().context_radius(1).to_string().lines().take(12).collect::<Vec<_>>().join("\n"));
             }
-            if crate::gotemplate::sprig::to_json(&value, None, true).unwrap() == expected_json {
-                json_same += 1
-            } else {
-                eprintln!("JSON {}", path.display());
-            }
+            if crate::gotemplate::sprig::to_json(&value, None, true).unwrap() == expected_json { json_same += 1 } else { eprintln!("JSON {}", path.display()); }
         }
         eprintln!("same {same}/{total}, json {json_same}");
     }
