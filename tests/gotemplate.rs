@@ -42,7 +42,7 @@ const CASES: &[&str] = &[
     r#"{{ printf "%s|%10s|%-10s|%.2s|%q|%x|%v|%T|%T|%T|%T" "héllo" "hi" "hi" "héllo" "a\"b\n" "hi" .Values.list .Values.float .Values.list .Values.map 3 }}"#,
     r#"{{ printf "%d %s" "x" 3 }}|{{ printf "%d" }}|{{ printf "x" 1 "a" }}|{{ printf "%d" .Values.missing }}|{{ printf "%s" .Values.list }}|{{ printf "%v" .Values.map }}|{{ printf "%d" .Values.int }}|{{ printf "%z" 1 }}"#,
     r#"{{ printf "%+d|% d|%+.1f|%#x|%#o|%x|%X|%08.3f|%-8.2f|%t|%5t|%%|%[2]d %[1]d|%*d" 5 5 2.55 255 8 "héllo" "hi" -3.14159 2.5 true false 1 2 4 7 }}"#,
-    r#"{{ printf "%v %v %v %s" .Values.t .Values.nested .Values.emptyList .Values.map }}|{{ printf "%X" 255 }}"#,
+    r#"{{ printf "%v %v %v %s" .Values.t .Values.nested .Values.emptyList .Values.map }}|{{ printf "%x %X %b %x" .Values.float 255 .Values.float .Values.tiny }}"#,
     r#"{{ print 1 2 "a" "b" 3 nil .Values.list }}|{{ println "a" 1 }}|{{ print }}|{{ print .Values.float .Values.int }}"#,
     "{{ if .Values.t }}yes{{ end }}|{{ if .Values.emptyList }}a{{ else if .Values.str }}b{{ else }}c{{ end }}|{{ if .Values.zero }}z{{ else }}nz{{ end }}",
     "{{ with .Values.nested.inner }}{{ .leaf }}-{{ .other }}{{ end }}|{{ with .Values.missing }}x{{ else }}none{{ end }}|{{ with .Values.missing }}1{{ else with .Values.str }}{{ . }}{{ end }}",

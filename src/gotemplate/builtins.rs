@@ -38,6 +38,14 @@ pub fn functions() -> Functions {
     functions
 }
 
+/// What `len` and `index` see of a value: a Go named slice or map type's elements.
+fn elements(value: &Value) -> Value {
+    match value {
+        Value::Object(object) => object.elements().unwrap_or_else(|| value.clone()),
+        other => other.clone(),
+    }
+}
+
 /// Go's executor's complaint when a function gets the wrong number of arguments.
 fn arity(name: &str, args: &[Value], want: usize) -> Result<(), String> {
     if args.len() == want {
@@ -79,7 +87,7 @@ fn not(args: &[Value]) -> Result<Value, String> {
 
 fn len(args: &[Value]) -> Result<Value, String> {
     arity("len", args, 1)?;
-    let length = match &args[0] {
+    let length = match &elements(&args[0]) {
         Value::String(text) => text.len(),
         Value::List(items) => items.len(),
         Value::Map(map) => map.borrow().len(),
@@ -104,12 +112,12 @@ fn index_arg(index: &Value, cap: usize) -> Result<usize, String> {
 
 fn index(args: &[Value]) -> Result<Value, String> {
     at_least("index", args, 1)?;
-    let mut item = args[0].clone();
+    let mut item = elements(&args[0]);
     if let Value::Nil = item {
         return Err("index of untyped nil".into());
     }
     for index in &args[1..] {
-        item = match &item {
+        item = match &elements(&item) {
             Value::List(items) => {
                 let at = index_arg(index, items.len())?;
                 items.get(at).cloned().ok_or("reflect: slice index out of range")?
@@ -137,7 +145,7 @@ fn slice(args: &[Value]) -> Result<Value, String> {
     if indexes.len() > 3 {
         return Err(format!("too many slice indexes: {}", indexes.len()));
     }
-    let length = match &args[0] {
+    let length = match &elements(&args[0]) {
         Value::String(text) => {
             if indexes.len() == 3 {
                 return Err("cannot 3-index slice a string".into());

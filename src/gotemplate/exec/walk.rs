@@ -184,7 +184,10 @@ impl<'s> Run<'s> {
         self.guard_depth()?;
         let mark = self.vars.len();
         self.at = At { kind: Kind::Branch, offset: range.pos.offset };
-        let value = self.pipeline(dot, &range.pipe)?;
+        let value = match self.pipeline(dot, &range.pipe)? {
+            Value::Object(object) => object.elements().unwrap_or(Value::Object(object)),
+            other => other,
+        };
         let body_mark = self.vars.len();
         let mut iterated = false;
         let mut each = |run: &mut Self, index: Held, element: Held| -> Result<bool> {
