@@ -23,38 +23,7 @@ pub fn display(value: &Value) -> String {
 
 /// Appends Go's `%v` of `value`.
 pub fn write_value(out: &mut String, value: &Value) {
-    match value {
-        Value::Nil => out.push_str("<nil>"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(n) => {
-            let _ = write!(out, "{n}");
-        }
-        Value::Float(f) => out.push_str(&format_float(*f, 'g', None)),
-        Value::String(s) => out.push_str(s),
-        Value::List(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(' ');
-                }
-                write_value(out, item);
-            }
-            out.push(']');
-        }
-        Value::Map(map) => {
-            out.push_str("map[");
-            for (i, (key, item)) in map.borrow().iter().enumerate() {
-                if i > 0 {
-                    out.push(' ');
-                }
-                out.push_str(key);
-                out.push(':');
-                write_value(out, item);
-            }
-            out.push(']');
-        }
-        Value::Object(object) => write_object(out, object.as_ref()),
-    }
+    printf::write_operand(out, value, 'v');
 }
 
 pub(super) fn write_object(out: &mut String, object: &dyn Object) {

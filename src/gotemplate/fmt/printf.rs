@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{format_float, is_printable, quote, quote_rune, write_object, write_value};
+use super::{format_float, is_printable, quote, quote_rune, write_object};
 use crate::gotemplate::value::Value;
 
 /// A parsed `%` directive's flags, width and precision.
@@ -16,6 +16,8 @@ struct Spec {
     zero: bool,
     width: Option<usize>,
     precision: Option<usize>,
+    /// How many lists and maps the operand being printed is inside.
+    depth: u16,
 }
 
 impl Spec {
@@ -105,7 +107,7 @@ fn write_extra(out: &mut String, extra: &[Value]) {
         } else {
             out.push_str(&arg.type_name());
             out.push('=');
-            write_value(out, arg);
+            write_operand(out, arg, 'v');
         }
     }
     out.push(')');
@@ -182,8 +184,21 @@ impl Scan<'_> {
     }
 }
 
+/// How deeply lists and maps nested in one another are printed: Go recurses until its stack
+/// fails; hldc prints `...` below this depth rather than overflow its own.
+const MAX_NESTING: u16 = 500;
+
+/// One operand under one verb, without flags: `%v` is what an action prints.
+pub(super) fn write_operand(out: &mut String, value: &Value, verb: char) {
+    write_arg(out, value, verb, &Spec::default());
+}
+
 /// Go's `printArg`: one operand under one verb.
 fn write_arg(out: &mut String, arg: &Value, verb: char, spec: &Spec) {
+    if spec.depth > MAX_NESTING {
+        out.push_str("...");
+        return;
+    }
     if verb == 'T' {
         let name = if matches!(arg, Value::Nil) { "<nil>".to_string() } else { arg.type_name() };
         spec.pad(out, &name);
@@ -249,6 +264,7 @@ fn write_arg(out: &mut String, arg: &Value, verb: char, spec: &Spec) {
 /// An element of a list or map: a nil element prints `<nil>` under every verb (Go's printValue
 /// of a nil interface).
 fn write_element(out: &mut String, item: &Value, verb: char, spec: &Spec) {
+    let spec = &Spec { depth: spec.depth + 1, ..*spec };
     match item {
         Value::Nil if spec.sharp && verb == 'v' => out.push_str("interface {}(nil)"),
         Value::Nil => out.push_str("<nil>"),
@@ -432,6 +448,10 @@ fn write_string(out: &mut String, arg: &Value, s: &str, verb: char, spec: &Spec)
 mod tests {
     use super::*;
 
+    fn deeply_nested(depth: usize) -> Value {
+        (0..depth).fold(Value::Nil, |inner, _| Value::list(vec![inner]))
+    }
+
     #[test]
     fn printf_verbs_flags_and_notes() {
         let s = |t: &str| Value::string(t);
@@ -499,6 +519,8 @@ mod tests {
                 "0x1.91eb851eb851fp+01|-0X1P+00|4503599627370496p-52|0x0p+00|0x1.2688b70e62bp-1030",
             ),
         ];
+        let nested = format!("{}...{}", "[".repeat(501), "]".repeat(501));
+        let cases = cases.into_iter().chain([("%v", vec![deeply_nested(600)], nested.as_str())]);
         for (format, args, expected) in cases {
             assert_eq!(sprintf(format, &args), expected, "{format}");
         }
