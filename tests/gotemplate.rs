@@ -35,6 +35,7 @@ nested: {inner: {leaf: x, other: 2.5}}
 const CASES: &[&str] = &[
     "{{ .Values.int }} {{ .Values.big }} {{ .Values.small }} {{ .Values.float }} {{ .Values.neg }} {{ .Values.huge }} {{ .Values.tiny }} {{ .Values.zero }}",
     "{{ 42 }} {{ 1e6 }} {{ 0x1F }} {{ 1.0 }} {{ -3 }} {{ 'a' }} {{ 1.5e-7 }} {{ 0o17 }} {{ 0b101 }}",
+    "{{ 1_000 }} {{ 0x_1F }} {{ 1e3 }} {{ 0x1p4 }} {{ +3 }} {{ 0777 }} {{ 1.5e+2 }} {{ .5 }} {{ 1e100 }} {{ -0.0 }} {{ 9223372036854775807 }} {{ '\\n' }}",
     "{{ .Values.map }}|{{ .Values.list }}|{{ .Values.nested }}|{{ .Values.emptyMap }}|{{ .Values.emptyList }}|{{ .Values.t }}",
     "{{ .Values.missing }}|{{ .Values.nil }}|{{ $x := .Values.missing }}{{ $x.y }}|{{ (.Values.missing).y }}",
     r#"{{ printf "%d|%5d|%-5d|%05d|%x|%X|%o|%b|%c|%q|%U|%#U" 42 42 42 -42 255 255 8 5 65 66 67 68 }}"#,
