@@ -58,6 +58,8 @@ const CASES: &[&str] = &[
     "{{ index .Values.map \"a\" }} {{ index .Values.list 1 }} {{ index .Values.nested \"inner\" \"leaf\" }} {{ index .Values.map \"zz\" }} {{ len .Values.list }} {{ len .Values.str }} {{ len .Values.map }} {{ index \"abc\" 1 }}",
     r#"{{ html "<a href=\"x\">'&" }}|{{ html 1 nil }}|{{ js "<a href=\"x\">'&=\\" }}|{{ urlquery "a b&c/d?é" }}|{{ urlquery .Values.list }}"#,
     "a  {{- 1 -}}  b {{/* note */}}c\n  {{- /* gone */ -}}\n  d\n{{ \"e\" }}\n  {{- \"f\" }}  \n",
+    "metadata:\n  {{- /* note */}}\n  name: x\n  {{- /* a */}}{{ \"y\" }}\n{{- /* b\nc */}}  \n{{ \"z\" }} {{- /* d */ -}} \n e {{ if true }}{{- /* in */}}  {{ end }}|",
+    "a {{-3}} b {{- 3}} c {{3 -}} d\n {{- /* x */}} e {{/* y */ -}}\nf{{\"\\t\"}}g\t{{- \"h\" -}}\t\r\ni",
     "{{ template \"sub\" .Values.str }}{{ template \"sub\" }}|{{ include \"sub\" .Values.map }}|{{ block \"blk\" .Values.int }}[{{ . }}]{{ end }}",
     "{{ tpl \"{{ .Values.str }}-{{ .Values.missing }}\" . }}|{{ tpl \"{{ define \\\"in\\\" }}IN{{ end }}{{ include \\\"in\\\" . }}\" . }}|{{ include \"sub\" 1 | printf \"%q\" }}",
     "{{ \"x\" | printf \"%s-%s\" \"a\" }}|{{ .Values.str | printf \"%q\" }}|{{ 3 | eq 3 }}|{{ .Values.list | len }}",

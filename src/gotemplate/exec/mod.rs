@@ -7,6 +7,7 @@
 //! can tell before rendering whether it supports a chart.
 
 mod call;
+mod comments;
 mod context;
 mod scan;
 mod walk;
@@ -158,9 +159,14 @@ fn parse_templates(
     functions: &Functions,
     record: impl FnOnce(&scan::Used),
 ) -> Result<Vec<Template>, TemplateError> {
+    let (mended, mended_at) = comments::mend(source);
     let parser =
-        Parser::with_name(Some(parse_name), source, "{{", "}}").map_err(|error| parse_error(parse_name, error))?;
-    let (body, defines) = parser.parse().map_err(|error| parse_error(parse_name, error))?;
+        Parser::with_name(Some(parse_name), &mended, "{{", "}}").map_err(|error| parse_error(parse_name, error))?;
+    let (mut body, mut defines) = parser.parse().map_err(|error| parse_error(parse_name, error))?;
+    comments::drop_mended(&mut body, &mended_at);
+    for define in &mut defines {
+        comments::drop_mended(&mut define.body, &mended_at);
+    }
     let used = scan::scan(&body, &defines);
     record(&used);
     let unknown_function = used
