@@ -7,8 +7,8 @@
 //! can tell before rendering whether it supports a chart.
 
 mod call;
-mod comments;
 mod context;
+mod mend;
 mod scan;
 mod walk;
 
@@ -159,13 +159,13 @@ fn parse_templates(
     functions: &Functions,
     record: impl FnOnce(&scan::Used),
 ) -> Result<Vec<Template>, TemplateError> {
-    let (mended, mended_at) = comments::mend(source);
+    let (mended, mended_at) = mend::mend(source);
     let parser =
         Parser::with_name(Some(parse_name), &mended, "{{", "}}").map_err(|error| parse_error(parse_name, error))?;
     let (mut body, mut defines) = parser.parse().map_err(|error| parse_error(parse_name, error))?;
-    comments::drop_mended(&mut body, &mended_at);
+    mend::drop_mended(&mut body, &mended_at);
     for define in &mut defines {
-        comments::drop_mended(&mut define.body, &mended_at);
+        mend::drop_mended(&mut define.body, &mended_at);
     }
     let used = scan::scan(&body, &defines);
     record(&used);
@@ -179,7 +179,8 @@ fn parse_templates(
         .iter()
         .map(|(variable, line)| (*line, format!("undefined variable {}", quoted(variable))))
         .next();
-    let first = [unknown_function, undefined_variable].into_iter().flatten().min_by_key(|(line, _)| *line);
+    let misplaced = mend::misplaced_keyword(source);
+    let first = [misplaced, unknown_function, undefined_variable].into_iter().flatten().min_by_key(|(line, _)| *line);
     if let Some((line, message)) = first {
         return Err(TemplateError::new(format!("template: {parse_name}:{line}: {message}")));
     }
