@@ -23,7 +23,6 @@ struct Action {
     body_end: usize,
     left_trim: bool,
     right_trim: bool,
-    line: usize,
 }
 
 /// The actions of `source`, in order, quoted text and comments skipped over as Go's lexer does.
@@ -45,8 +44,7 @@ fn actions(source: &str) -> Vec<Action> {
         let close = skip_spaces(bytes, close_from);
         let right_trim = close > close_from && source[close..].starts_with("-}}");
         let end = if right_trim { close + 3 } else { close + 2 };
-        let line = 1 + source[..open].matches('\n').count();
-        found.push(Action { body, body_end: close_from, left_trim, right_trim, line });
+        found.push(Action { body, body_end: close_from, left_trim, right_trim });
         at = end.min(source.len());
     }
     found
@@ -86,6 +84,7 @@ pub(super) fn mend(source: &str) -> (Cow<'_, str>, Vec<usize>) {
 /// Go's parser's complaint about the control structure of `source`: a stray `{{end}}` or
 /// `{{else}}`, or `{{break}}`/`{{continue}}` outside a `{{range}}`, with its line.
 pub(super) fn misplaced_keyword(source: &str) -> Option<(usize, String)> {
+    let line = |action: &Action| 1 + source[..action.body].matches('\n').count();
     // The open structures: `true` for a range.
     let mut open: Vec<bool> = Vec::new();
     for action in actions(source) {
@@ -99,10 +98,10 @@ pub(super) fn misplaced_keyword(source: &str) -> Option<(usize, String)> {
         match word.as_str() {
             "if" | "with" | "define" | "block" => open.push(false),
             "range" => open.push(true),
-            "end" if open.pop().is_none() => return Some((action.line, "unexpected {{end}}".into())),
-            "else" if open.is_empty() => return Some((action.line, "unexpected {{else}}".into())),
+            "end" if open.pop().is_none() => return Some((line(&action), "unexpected {{end}}".into())),
+            "else" if open.is_empty() => return Some((line(&action), "unexpected {{else}}".into())),
             keyword @ ("break" | "continue") if !open.contains(&true) => {
-                return Some((action.line, format!("{{{{{keyword}}}}} outside {{{{range}}}}")));
+                return Some((line(&action), format!("{{{{{keyword}}}}} outside {{{{range}}}}")));
             }
             _ => {}
         }
