@@ -122,6 +122,7 @@ const FAILING: &[&str] = &[
     "{{ if 1 }}\n{{ else }}{{ end }}\n{{- else -}}",
     "{{ break }}",
     "{{ range .Values.list }}{{ end }}{{ continue }}",
+    "{{ define \"a\" }}\n{{ define \"b\" }}{{ end }}{{ end }}",
 ];
 
 fn values() -> Value {

@@ -9,7 +9,8 @@
 //! - gotmpl calls what follows a pipeline's last `|` an empty command (`{{ x | }}`); Go's
 //!   parser lets the `|` be. It becomes a space.
 //! - gotmpl stops at a stray `{{end}}` or `{{else}}` and ignores the rest of the file, and
-//!   runs `{{break}}`/`{{continue}}` outside a `{{range}}`; Go's parser rejects all four.
+//!   runs `{{break}}`/`{{continue}}` outside a `{{range}}` and a `{{define}}` inside another
+//!   structure; Go's parser rejects them all.
 
 use std::borrow::Cow;
 
@@ -96,6 +97,7 @@ pub(super) fn misplaced_keyword(source: &str) -> Option<(usize, String)> {
             continue;
         }
         match word.as_str() {
+            "define" if !open.is_empty() => return Some((line(&action), "unexpected <define> in command".into())),
             "if" | "with" | "define" | "block" => open.push(false),
             "range" => open.push(true),
             "end" if open.pop().is_none() => return Some((line(&action), "unexpected {{end}}".into())),
@@ -213,6 +215,7 @@ mod tests {
             ),
             ("{{ with 1 }}{{ else with 2 }}{{ end }}{{ .end }}{{ \"{{ end }}\" }}{{/* {{ end }} */}}", None),
             ("{{- if.Values.x }}{{ endx }}{{ end}}", None),
+            ("{{ define \"a\" }}\n{{ define \"b\" }}{{ end }}{{ end }}", Some((2, "unexpected <define> in command"))),
             ("{{ define \"x\" }}{{ block \"y\" . }}{{ end }}{{ end }}{{- end}}", Some((1, "unexpected {{end}}"))),
         ];
         for (source, expected) in cases {
