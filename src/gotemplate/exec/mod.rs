@@ -2,9 +2,12 @@
 //! (a later `define` replaces an earlier one), executed with Go's `text/template` semantics
 //! and Helm's options (`missingkey=zero`, `include`, `tpl`).
 //!
-//! Parsing is gotmpl's; this module checks what Go's parser checks and gotmpl does not (every
-//! function exists), and records which functions and methods the templates call, so a caller
-//! can tell before rendering whether it supports a chart.
+//! Parsing is gotmpl's. Where its parser parts from Go's, `mend` mends or checks the source;
+//! `scan` checks what Go's parser checks and gotmpl does not (every function exists, every
+//! variable is declared) and records which functions and methods the templates call, so a
+//! caller can tell before rendering whether it supports a chart. `walk` executes (Go's
+//! state: dot, variables, the node for errors), `call` makes function calls as Go's executor
+//! does (and runs `include` and `tpl`), `context` words an error's place as Go does.
 
 mod call;
 mod context;
