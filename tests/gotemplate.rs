@@ -123,6 +123,7 @@ const FAILING: &[&str] = &[
     "{{ break }}",
     "{{ range .Values.list }}{{ end }}{{ continue }}",
     "{{ define \"a\" }}\n{{ define \"b\" }}{{ end }}{{ end }}",
+    "{{- /* a\nb */}}\n  {{ .Values.str | printf \"%s\" | }}{{ .Values.nil.x }}",
 ];
 
 fn values() -> Value {
