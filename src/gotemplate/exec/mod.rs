@@ -2,11 +2,16 @@
 //! (a later `define` replaces an earlier one), executed with Go's `text/template` semantics
 //! and Helm's options (`missingkey=zero`, `include`, `tpl`).
 //!
-//! Parsing is gotmpl's; this module checks what Go's parser checks and gotmpl does not (every
-//! function exists), and records which functions and methods the templates call, so a caller
-//! can tell before rendering whether it supports a chart.
+//! Parsing is gotmpl's. Where its parser parts from Go's, `mend` mends or checks the source;
+//! `scan` checks what Go's parser checks and gotmpl does not (every function exists, every
+//! variable is declared) and records which functions and methods the templates call, so a
+//! caller can tell before rendering whether it supports a chart. `walk` executes (Go's
+//! state: dot, variables, the node for errors), `call` makes function calls as Go's executor
+//! does (and runs `include` and `tpl`), `context` words an error's place as Go does.
 
+mod call;
 mod context;
+mod mend;
 mod scan;
 mod walk;
 
@@ -27,6 +32,12 @@ const SET_NAME: &str = "gotpl";
 /// 100000 `template` levels and Helm 1000 `include`s of one name; hldc renders untrusted charts
 /// on threads with ordinary stacks, so it stops a runaway recursion well before the stack does.
 const MAX_DEPTH: usize = 300;
+
+/// How many nodes a run may walk (range iterations count too), and how long a template's
+/// output or a function's string may grow: Go sets no bound, a chart needs thousands of
+/// steps and a few hundred KiB; an endless `range` or a doubling string meets one of these.
+const MAX_STEPS: u64 = 10_000_000;
+const MAX_OUTPUT: usize = 64 << 20;
 
 /// The stack a run may use, whatever its nesting: a debug build takes about 7 KiB per
 /// template level, so a 2 MiB thread stack (Rust's default) holds a run with room to spare.
@@ -151,9 +162,14 @@ fn parse_templates(
     functions: &Functions,
     record: impl FnOnce(&scan::Used),
 ) -> Result<Vec<Template>, TemplateError> {
+    let (mended, mended_at) = mend::mend(source);
     let parser =
-        Parser::with_name(Some(parse_name), source, "{{", "}}").map_err(|error| parse_error(parse_name, error))?;
-    let (body, defines) = parser.parse().map_err(|error| parse_error(parse_name, error))?;
+        Parser::with_name(Some(parse_name), &mended, "{{", "}}").map_err(|error| parse_error(parse_name, error))?;
+    let (mut body, mut defines) = parser.parse().map_err(|error| parse_error(parse_name, error))?;
+    mend::drop_mended(&mut body, &mended_at);
+    for define in &mut defines {
+        mend::drop_mended(&mut define.body, &mended_at);
+    }
     let used = scan::scan(&body, &defines);
     record(&used);
     let unknown_function = used
@@ -166,7 +182,8 @@ fn parse_templates(
         .iter()
         .map(|(variable, line)| (*line, format!("undefined variable {}", quoted(variable))))
         .next();
-    let first = [unknown_function, undefined_variable].into_iter().flatten().min_by_key(|(line, _)| *line);
+    let misplaced = mend::misplaced_keyword(source);
+    let first = [misplaced, unknown_function, undefined_variable].into_iter().flatten().min_by_key(|(line, _)| *line);
     if let Some((line, message)) = first {
         return Err(TemplateError::new(format!("template: {parse_name}:{line}: {message}")));
     }

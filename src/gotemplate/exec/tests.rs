@@ -32,6 +32,10 @@ impl Object for Files {
             _ => None,
         }
     }
+    fn elements(&self) -> Option<Value> {
+        let files = [("a", "x"), ("b", "y")].map(|(name, text)| (name.to_string(), Value::string(text)));
+        Some(Value::map(BTreeMap::from(files)))
+    }
     fn members(&self) -> &'static [&'static str] {
         &["Count", "Get"]
     }
@@ -50,9 +54,19 @@ fn upper(args: &[Value]) -> Result<Value, String> {
     }
 }
 
+/// A function with an `int` parameter, complaining as Sprig's do.
+fn twice(args: &[Value]) -> Result<Value, String> {
+    match args {
+        [Value::Int(n)] => Ok(Value::Int(n * 2)),
+        [other] => Err(format!("wrong type for value; expected int; got {}", other.type_name())),
+        _ => Err(format!("wrong number of args for twice: want 1 got {}", args.len())),
+    }
+}
+
 fn set_with(sources: &[(&str, &str)]) -> Result<TemplateSet, String> {
     let mut functions = Functions::new();
     functions.insert("upper", Function::Pure(upper));
+    functions.insert("twice", Function::Pure(twice));
     let mut set = TemplateSet::new(functions);
     for (name, source) in sources {
         set.parse(name, source).map_err(|error| format!("ERROR {}", error.message))?;
@@ -89,6 +103,11 @@ fn prints_values_as_go() {
     check(
         "{{ .Files }}|{{ .Files.Count }}|{{ .Files.Get \"a\" }}|{{ \"b\" | .Files.Get }}",
         "files|2|content of a|content of b",
+    );
+    // A Go named map or slice type ranges, counts and indexes as its elements.
+    check(
+        "{{ len .Files }}|{{ range $k, $v := .Files }}{{ $k }}={{ $v }};{{ end }}|{{ index .Files \"a\" }}|{{ if .Files }}t{{ end }}",
+        "2|a=x;b=y;|x|t",
     );
 }
 
@@ -205,6 +224,16 @@ fn include_and_tpl() {
     assert!(message.ends_with("exceeded maximum template depth (300)"), "{message}");
     let sources = [("main", "{{ template \"r\" . }}"), ("h", "{{ define \"r\" }}{{ template \"r\" . }}{{ end }}")];
     assert!(render(&sources, VALUES).contains("exceeded maximum template depth (300)"));
+    let sources = [("main", "{{ range 100000000000 }}{{ end }}")];
+    assert_eq!(
+        render(&sources, VALUES),
+        "ERROR template: main:1:9: executing \"main\" at <100000000000>: template execution exceeded 10000000 steps"
+    );
+    let sources = [("main", "{{ $s := \"x\" }}{{ range 40 }}{{ $s = print $s $s }}{{ end }}")];
+    assert_eq!(
+        render(&sources, VALUES),
+        "ERROR template: main:1:37: executing \"main\" at <print $s $s>: error calling print: result exceeds 64 MiB"
+    );
     let sources = [("main", "{{ include \"nope\" . }}")];
     assert_eq!(render(&sources, VALUES), "ERROR template: main:1:3: executing \"main\" at <include \"nope\" .>: error calling include: template: no template \"nope\" associated with template \"gotpl\"");
     let sources = [("main", "{{ tpl \"{{ nope }}\" . }}")];
@@ -248,6 +277,16 @@ fn builtin_errors_read_as_go() {
     check("{{ nil }}", "ERROR template: t:1:3: executing \"t\" at <nil>: nil is not a command");
     check("{{ 3 4 }}", "ERROR template: t:1:3: executing \"t\" at <3>: can't give argument to non-function 3");
     check("{{ \"x\" | upper | printf \"%s-%s\" \"a\" }}", "a-X");
+    check("{{ twice 2 }}|{{ 3 | twice }}", "4|6");
+    check("{{ twice \"x\" }}", "ERROR template: t:1:9: executing \"t\" at <\"x\">: expected integer; found \"x\"");
+    check(
+        "{{ twice .Values.s }}",
+        "ERROR template: t:1:16: executing \"t\" at <.Values.s>: wrong type for value; expected int; got string",
+    );
+    check(
+        "{{ twice 1 2 }}",
+        "ERROR template: t:1:3: executing \"t\" at <twice>: wrong number of args for twice: want 1 got 2",
+    );
     check(
         "{{ 1 | upper }}",
         "ERROR template: t:1:7: executing \"t\" at <upper>: error calling upper: upper wants a string",
