@@ -4,14 +4,93 @@
 //!
 //! A render runs on one thread from start to end, so shared maps are `Rc<RefCell<…>>`: a
 //! `Value` never crosses threads.
+//!
+//! A chart can nest lists and maps as deep as its step budget lets it (`$x = list $x` in a
+//! range): `Items` and `Entries` are dropped without recursion, so dropping such a value never
+//! overflows the stack.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::{Deref, DerefMut};
 use std::rc::Rc;
 
 /// A Go map of strings to anything (`map[string]interface {}`), shared by reference.
-pub type Map = Rc<RefCell<BTreeMap<String, Value>>>;
+pub type Map = Rc<RefCell<Entries>>;
+
+/// A new map holding `entries`.
+pub fn new_map(entries: BTreeMap<String, Value>) -> Map {
+    Rc::new(RefCell::new(Entries(entries)))
+}
+
+/// A Go slice's elements.
+#[derive(Clone, Default, PartialEq)]
+pub struct Items(pub Vec<Value>);
+
+/// A Go map's entries, by key.
+#[derive(Clone, Default)]
+pub struct Entries(pub BTreeMap<String, Value>);
+
+impl Deref for Items {
+    type Target = Vec<Value>;
+    fn deref(&self) -> &Vec<Value> {
+        &self.0
+    }
+}
+
+impl DerefMut for Items {
+    fn deref_mut(&mut self) -> &mut Vec<Value> {
+        &mut self.0
+    }
+}
+
+impl Deref for Entries {
+    type Target = BTreeMap<String, Value>;
+    fn deref(&self) -> &BTreeMap<String, Value> {
+        &self.0
+    }
+}
+
+impl DerefMut for Entries {
+    fn deref_mut(&mut self) -> &mut BTreeMap<String, Value> {
+        &mut self.0
+    }
+}
+
+impl Drop for Items {
+    fn drop(&mut self) {
+        drop_flat(std::mem::take(&mut self.0));
+    }
+}
+
+impl Drop for Entries {
+    fn drop(&mut self) {
+        if self.0.values().any(|value| matches!(value, Value::List(_) | Value::Map(_))) {
+            drop_flat(std::mem::take(&mut self.0).into_values().collect());
+        }
+    }
+}
+
+/// Drops `pending` and everything only it holds, one value at a time: a container whose last
+/// holder goes hands its children to the loop instead of dropping them itself.
+fn drop_flat(mut pending: Vec<Value>) {
+    while let Some(value) = pending.pop() {
+        match value {
+            Value::List(items) => {
+                if let Ok(mut items) = Rc::try_unwrap(items) {
+                    pending.append(&mut items.0);
+                }
+            }
+            Value::Map(map) => {
+                if let Ok(entries) = Rc::try_unwrap(map) {
+                    let mut entries = entries.into_inner();
+                    pending.extend(std::mem::take(&mut entries.0).into_values());
+                }
+            }
+            _ => {}
+        }
+    }
+}
 
 #[derive(Clone)]
 pub enum Value {
@@ -24,7 +103,7 @@ pub enum Value {
     Float(f64),
     String(Rc<str>),
     /// A Go slice (`[]interface {}`): never changed in place (Sprig's list functions copy).
-    List(Rc<Vec<Value>>),
+    List(Rc<Items>),
     Map(Map),
     /// A Go value with fields and methods: `.Files`, `.Capabilities`, `.Chart`...
     Object(Rc<dyn Object>),
@@ -67,11 +146,11 @@ impl Value {
     }
 
     pub fn list(items: Vec<Value>) -> Value {
-        Value::List(Rc::new(items))
+        Value::List(Rc::new(Items(items)))
     }
 
     pub fn map(entries: BTreeMap<String, Value>) -> Value {
-        Value::Map(Rc::new(RefCell::new(entries)))
+        Value::Map(new_map(entries))
     }
 
     /// Go's truth in `if`, `with`, `and`, `or`, `not`, `default`: false for nil, false, zero,

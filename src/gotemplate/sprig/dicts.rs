@@ -98,15 +98,17 @@ fn key_args(args: &[Value]) -> Result<Vec<&str>, String> {
 fn pick(args: &[Value]) -> Result<Value, String> {
     let args = at_least("pick", args, 1)?;
     let (map, wanted) = (map_arg(&args[0])?, key_args(&args[1..])?);
-    let source = map.borrow().clone();
-    Ok(Value::map(source.into_iter().filter(|(key, _)| wanted.contains(&key.as_str())).collect()))
+    let source = map.borrow();
+    let picked = source.iter().filter(|(key, _)| wanted.contains(&key.as_str()));
+    Ok(Value::map(picked.map(|(key, value)| (key.clone(), value.clone())).collect()))
 }
 
 fn omit(args: &[Value]) -> Result<Value, String> {
     let args = at_least("omit", args, 1)?;
     let (map, unwanted) = (map_arg(&args[0])?, key_args(&args[1..])?);
-    let source = map.borrow().clone();
-    Ok(Value::map(source.into_iter().filter(|(key, _)| !unwanted.contains(&key.as_str())).collect()))
+    let source = map.borrow();
+    let kept = source.iter().filter(|(key, _)| !unwanted.contains(&key.as_str()));
+    Ok(Value::map(kept.map(|(key, value)| (key.clone(), value.clone())).collect()))
 }
 
 const MAX_MERGE_DEPTH: usize = 1000;

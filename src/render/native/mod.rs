@@ -17,13 +17,13 @@ mod values;
 mod yaml_in;
 mod yaml_out;
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::rc::Rc;
 
 use serde_json::Value as Json;
 
+use crate::gotemplate::value::new_map;
 use crate::gotemplate::{Functions, Map, TemplateSet, Value};
 
 use chart::Chart;
@@ -296,7 +296,7 @@ fn collect_templates(chart: &Chart, parent: Option<(&str, &Value)>, values: &Val
             _ => Value::map(BTreeMap::new()),
         },
     };
-    let subcharts: Map = Rc::new(RefCell::new(BTreeMap::new()));
+    let subcharts: Map = new_map(BTreeMap::new());
     let mut chart_map = chart_metadata_value(chart);
     if let Value::Map(map) = &mut chart_map {
         map.borrow_mut().insert("IsRoot".into(), Value::Bool(parent.is_none()));
@@ -313,7 +313,7 @@ fn collect_templates(chart: &Chart, parent: Option<(&str, &Value)>, values: &Val
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    let data: Map = Rc::new(RefCell::new(data));
+    let data: Map = new_map(data);
     for sub in &chart.dependencies {
         let sub_data = collect_templates(sub, Some((&full_path, &own_values)), values, top, out);
         subcharts.borrow_mut().insert(sub.name().to_string(), Value::Map(sub_data));
