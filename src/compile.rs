@@ -251,13 +251,20 @@ pub fn compile_loaded(
     Ok(Compiled { components: rendered, scopes, config, crds, warnings, after_generate })
 }
 
-/// Runs `work` on a pool of `jobs` threads: every render starts at most one helm process, so
-/// `--jobs` bounds them. On rayon's own pool (a thread per core) without, or when no thread is
-/// to be had: the work still gets done.
+/// The stack of a render thread: the native Helm engine walks values as deep as
+/// `gotemplate::value::MAX_NESTING` (a chart is untrusted: deeper is an error, not an overflow),
+/// more than the 2 MiB a thread gets by default. Address space, not memory: only what a
+/// render touches is used.
+const RENDER_STACK: usize = 64 << 20;
+
+/// Runs `work` on a pool of `jobs` threads (a thread per core without): every render starts at
+/// most one helm process, so `--jobs` bounds them. When no thread is to be had, on this one:
+/// the work still gets done.
 fn with_jobs<T: Send>(jobs: Option<u16>, work: impl FnOnce() -> T + Send) -> T {
-    match jobs.map(|jobs| rayon::ThreadPoolBuilder::new().num_threads(usize::from(jobs)).build()) {
-        Some(Ok(pool)) => pool.install(work),
-        None | Some(Err(_)) => work(),
+    let threads = jobs.map_or(0, usize::from);
+    match rayon::ThreadPoolBuilder::new().num_threads(threads).stack_size(RENDER_STACK).build() {
+        Ok(pool) => pool.install(work),
+        Err(_) => work(),
     }
 }
 

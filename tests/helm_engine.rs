@@ -162,3 +162,46 @@ fn engine_check_passes_where_the_engines_agree_and_warns_where_native_cannot_ren
     let run = hldc(hld.path(), &["validate", "--engine-check"]).assert_code(2);
     run.assert_stderr_contains("--rendered");
 }
+
+/// A chart is untrusted: what would exhaust the machine or the stack (Go has no limits, and
+/// helm dies of some of these) ends in an error from the native engine, never in a crash.
+#[test]
+fn a_hostile_chart_ends_in_an_error_never_in_a_crash() {
+    let cases = [
+        // Nested a million deep, then dropped, copied, compared.
+        ("{{- $x := list }}{{- range until 1000000 }}{{- $x = list $x }}{{- end }}", 0),
+        ("{{- $x := list }}{{- range until 200000 }}{{- $x = list $x }}{{- end }}{{- $y := deepCopy $x }}", 2),
+        ("{{- $x := list }}{{- range until 200000 }}{{- $x = list $x }}{{- end }}{{- $y := deepEqual $x $x }}", 2),
+        ("{{- $x := list }}{{- range until 200000 }}{{- $x = list $x }}{{- end }}{{- $y := has $x (list $x) }}", 2),
+        // A map holding itself.
+        ("{{- $m := dict }}{{- $_ := set $m \"self\" $m }}{{- $y := deepCopy $m }}", 2),
+        ("{{- $m := dict }}{{- $_ := set $m \"self\" $m }}{{- $y := deepEqual $m (dict \"self\" $m) }}", 0),
+        ("{{- $m := dict }}{{- $_ := set $m \"self\" $m }}{{- $y := printf \"%v\" $m }}", 0),
+        // Counts that would take all memory.
+        ("{{- $y := until 1000000000000 }}", 2),
+        ("{{- $y := repeat 1000000000000 \"ab\" }}", 2),
+        ("{{- $y := nindent 1000000000 \"a\" }}", 2),
+    ];
+    let mut wrong = Vec::new();
+    for (template, code) in cases {
+        let hld = tempfile::tempdir().unwrap();
+        write_files(
+            hld.path(),
+            &[
+                ("chart/Chart.yaml", "apiVersion: v2\nname: hostile\nversion: 0.1.0\n"),
+                (
+                    "chart/templates/cm.yaml",
+                    &format!("{template}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"),
+                ),
+                ("component.yaml", "name: site\nsubcomponents:\n  - name: hostile\n    type: helm\n    path: chart\n"),
+            ],
+        );
+        let (run, problem) = hldc(hld.path(), &["generate", "--helm-engine", "native"]).check_code(code);
+        if let Some(problem) = problem {
+            wrong.push(format!("{template}: {problem}\n{}", run.stderr));
+        } else if code == 2 && !run.stderr.contains("error[hldc::helm::failed]") {
+            wrong.push(format!("{template}: no render error\n{}", run.stderr));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
+}

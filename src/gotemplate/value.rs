@@ -18,6 +18,16 @@ use std::rc::Rc;
 /// A Go map of strings to anything (`map[string]interface {}`), shared by reference.
 pub type Map = Rc<RefCell<Entries>>;
 
+/// How deep the functions that walk a whole value (`deepCopy`, `toJson`, `deepEqual`) follow it:
+/// far below what a render's stack holds, far above any chart's values. Deeper, or a map that
+/// holds itself (`set $m "self" $m`), is an error where Go would exhaust its stack.
+pub const MAX_NESTING: usize = 1000;
+
+/// The error of a value nested deeper than `MAX_NESTING`.
+pub fn too_deep() -> String {
+    format!("the value is nested deeper than {MAX_NESTING} levels (or holds itself)")
+}
+
 /// A new map holding `entries`.
 pub fn new_map(entries: BTreeMap<String, Value>) -> Map {
     Rc::new(RefCell::new(Entries(entries)))
@@ -233,15 +243,28 @@ impl Value {
         }
     }
 
-    /// A copy sharing nothing with `self` (Sprig's `deepCopy`, and values handed to a subchart).
-    pub fn deep_copy(&self) -> Value {
-        match self {
-            Value::List(items) => Value::list(items.iter().map(Value::deep_copy).collect()),
-            Value::Map(map) => {
-                Value::map(map.borrow().iter().map(|(key, value)| (key.clone(), value.deep_copy())).collect())
-            }
-            other => other.clone(),
+    /// A copy sharing nothing with `self` (Sprig's `deepCopy`, and values handed to a subchart);
+    /// an error for a value nested deeper than `MAX_NESTING` (or holding itself).
+    pub fn deep_copy(&self) -> Result<Value, String> {
+        self.copy_within(0)
+    }
+
+    fn copy_within(&self, depth: usize) -> Result<Value, String> {
+        if depth > MAX_NESTING {
+            return Err(too_deep());
         }
+        Ok(match self {
+            Value::List(items) => {
+                Value::list(items.iter().map(|item| item.copy_within(depth + 1)).collect::<Result<_, _>>()?)
+            }
+            Value::Map(map) => Value::map(
+                map.borrow()
+                    .iter()
+                    .map(|(key, value)| Ok((key.clone(), value.copy_within(depth + 1)?)))
+                    .collect::<Result<_, String>>()?,
+            ),
+            other => other.clone(),
+        })
     }
 }
 

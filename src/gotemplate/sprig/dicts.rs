@@ -25,8 +25,8 @@ pub(super) const FUNCTIONS: &[Entry] = &[
     ("mustMerge", |args| merge("mustMerge", args, false)),
     ("mergeOverwrite", |args| merge("mergeOverwrite", args, true)),
     ("mustMergeOverwrite", |args| merge("mustMergeOverwrite", args, true)),
-    ("deepCopy", |args| fixed::<1>("deepCopy", args).map(|[v]| v.deep_copy())),
-    ("mustDeepCopy", |args| fixed::<1>("mustDeepCopy", args).map(|[v]| v.deep_copy())),
+    ("deepCopy", |args| fixed::<1>("deepCopy", args).and_then(|[v]| v.deep_copy())),
+    ("mustDeepCopy", |args| fixed::<1>("mustDeepCopy", args).and_then(|[v]| v.deep_copy())),
     ("dig", dig),
 ];
 

@@ -5,6 +5,7 @@
 use std::fmt::Write;
 
 use super::Value;
+use crate::gotemplate::value::{too_deep, MAX_NESTING};
 
 /// `value` as Go's `json.Marshal` (`indent` None) or `json.MarshalIndent(v, "", indent)`
 /// writes it; `escape_html` false is an Encoder with `SetEscapeHTML(false)`. The error is
@@ -24,6 +25,9 @@ struct JsonWriter<'a> {
 
 impl JsonWriter<'_> {
     fn value(&mut self, value: &Value, depth: usize) -> Result<(), String> {
+        if depth > MAX_NESTING {
+            return Err(format!("json: {}", too_deep()));
+        }
         match value {
             Value::Nil => self.out.push_str("null"),
             Value::Bool(b) => self.out.push_str(if *b { "true" } else { "false" }),

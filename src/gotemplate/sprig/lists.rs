@@ -91,11 +91,21 @@ fn reverse(args: &[Value]) -> Result<Value, String> {
     Ok(Value::list(items(list, "find reverse on")?.iter().rev().cloned().collect()))
 }
 
+/// Whether `among` holds a value deeply equal to `item`.
+fn contains(among: &[Value], item: &Value) -> Result<bool, String> {
+    for candidate in among {
+        if deep_equal(candidate, item)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 fn uniq(args: &[Value]) -> Result<Value, String> {
     let [list] = fixed("uniq", args)?;
     let mut out: Vec<Value> = Vec::new();
     for item in items(list, "find uniq on")? {
-        if !out.iter().any(|seen| deep_equal(seen, item)) {
+        if !contains(&out, item)? {
             out.push(item.clone());
         }
     }
@@ -105,8 +115,13 @@ fn uniq(args: &[Value]) -> Result<Value, String> {
 fn without(args: &[Value]) -> Result<Value, String> {
     let args = at_least("without", args, 1)?;
     let omit = &args[1..];
-    let kept = items(&args[0], "find without on")?.iter().filter(|item| !omit.iter().any(|o| deep_equal(o, item)));
-    Ok(Value::list(kept.cloned().collect()))
+    let mut kept = Vec::new();
+    for item in items(&args[0], "find without on")? {
+        if !contains(omit, item)? {
+            kept.push(item.clone());
+        }
+    }
+    Ok(Value::list(kept))
 }
 
 fn has(args: &[Value]) -> Result<Value, String> {
@@ -114,7 +129,7 @@ fn has(args: &[Value]) -> Result<Value, String> {
     if let Value::Nil = haystack {
         return Ok(Value::Bool(false));
     }
-    Ok(Value::Bool(items(haystack, "find has on")?.iter().any(|item| deep_equal(needle, item))))
+    contains(items(haystack, "find has on")?, needle).map(Value::Bool)
 }
 
 fn compact(args: &[Value]) -> Result<Value, String> {

@@ -1,6 +1,7 @@
 //! Sprig's reflection functions (reflect.go): Go's type and kind names, and `deepEqual`
 //! (`reflect.DeepEqual`: maps by content, and a float64 never equals an int).
 
+use crate::gotemplate::value::{too_deep, MAX_NESTING};
 use super::{fixed, string_arg, Entry, Value};
 
 pub(super) const FUNCTIONS: &[Entry] = &[
@@ -11,7 +12,7 @@ pub(super) const FUNCTIONS: &[Entry] = &[
     }),
     ("kindOf", |args| fixed::<1>("kindOf", args).map(|[v]| Value::string(v.kind()))),
     ("kindIs", |args| type_test("kindIs", args, |target, v| target == v.kind())),
-    ("deepEqual", |args| fixed::<2>("deepEqual", args).map(|[a, b]| Value::Bool(deep_equal(a, b)))),
+    ("deepEqual", |args| fixed::<2>("deepEqual", args).and_then(|[a, b]| deep_equal(a, b).map(Value::Bool))),
 ];
 
 fn type_test(name: &str, args: &[Value], test: impl Fn(&str, &Value) -> bool) -> Result<Value, String> {
@@ -19,18 +20,42 @@ fn type_test(name: &str, args: &[Value], test: impl Fn(&str, &Value) -> bool) ->
     Ok(Value::Bool(test(string_arg(target)?, value)))
 }
 
-/// Go's `reflect.DeepEqual` on template values.
-pub(super) fn deep_equal(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::List(a), Value::List(b)) => a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| deep_equal(x, y)),
-        (Value::Map(a), Value::Map(b)) => {
-            std::rc::Rc::ptr_eq(a, b) || {
-                let (a, b) = (a.borrow(), b.borrow());
-                a.len() == b.len() && a.iter().all(|(key, x)| b.get(key).is_some_and(|y| deep_equal(x, y)))
+/// Go's `reflect.DeepEqual` on template values; an error past `MAX_NESTING` levels.
+pub(super) fn deep_equal(a: &Value, b: &Value) -> Result<bool, String> {
+    equal_within(a, b, 0)
+}
+
+fn equal_within(a: &Value, b: &Value, depth: usize) -> Result<bool, String> {
+    if depth > MAX_NESTING {
+        return Err(too_deep());
+    }
+    Ok(match (a, b) {
+        (Value::List(a), Value::List(b)) => {
+            if a.len() != b.len() {
+                return Ok(false);
             }
+            for (x, y) in a.iter().zip(b.iter()) {
+                if !equal_within(x, y, depth + 1)? {
+                    return Ok(false);
+                }
+            }
+            true
+        }
+        (Value::Map(a), Value::Map(b)) if !std::rc::Rc::ptr_eq(a, b) => {
+            let (a, b) = (a.borrow(), b.borrow());
+            if a.len() != b.len() {
+                return Ok(false);
+            }
+            for (key, x) in a.iter() {
+                match b.get(key) {
+                    Some(y) if equal_within(x, y, depth + 1)? => {}
+                    _ => return Ok(false),
+                }
+            }
+            true
         }
         _ => a == b,
-    }
+    })
 }
 
 #[cfg(test)]
