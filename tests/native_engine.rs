@@ -196,7 +196,7 @@ fn native_files_are_read_as_helm_reads_them() {
             ("lines.txt", "one\ntwo\nthree\n"),
             (
                 "templates/cm.yaml",
-                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: files\ndata:\n  {{- (.Files.Glob \"config/*\").AsConfig | nindent 2 }}\n  app: {{ .Files.Get \"config/app.conf\" | quote }}\n  hidden: {{ .Files.Get \"secret.txt\" | quote }}\n  lines: {{ .Files.Lines \"lines.txt\" | join \",\" | quote }}\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: files\ndata:\n  {{- (.Files.Glob \"config/**.conf\").AsSecrets | nindent 2 }}\n",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: files\ndata:\n  {{- (.Files.Glob \"config/*\").AsConfig | nindent 2 }}\n  app: {{ .Files.Get \"config/app.conf\" | quote }}\n  hidden: {{ .Files.Get \"secret.txt\" | quote }}\n  lines: {{ .Files.Lines \"lines.txt\" | join \",\" | quote }}\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: files\ndata:\n  {{- (.Files.Glob \"config/**.conf\").AsSecrets | nindent 2 }}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ranged\ndata:\n{{- range $path, $bytes := .Files.Glob \"config/*\" }}\n  {{ base $path }}: {{ $.Files.Get $path | quote }}\n  {{ base $path }}.size: {{ len $bytes | quote }}\n{{- end }}\n",
             ),
         ],
     );

@@ -248,7 +248,7 @@ fn check_dependencies_present(chart: &Chart) -> Result<(), NativeError> {
         return Ok(());
     }
     Err(NativeError::Failed(format!(
-        "An error occurred while checking for chart dependencies. You may need to run `helm dependency build` to fetch missing dependencies: found in Chart.yaml, but missing in charts/ directory: {}",
+        "an error occurred while checking for chart dependencies. You may need to run `helm dependency build` to fetch missing dependencies: found in Chart.yaml, but missing in charts/ directory: {}",
         missing.join(", ")
     )))
 }
