@@ -10,6 +10,8 @@ use yaml_rust2::scanner::TScalarStyle;
 
 /// The most nodes one document may produce (aliases expand): a bound against alias bombs.
 const MAX_NODES: usize = 2_000_000;
+/// How deep collections may nest (the reader recurses): far beyond any real values file.
+const MAX_DEPTH: usize = 512;
 
 /// The first document of `text` as JSON; an empty document is `null`.
 pub fn parse_json(text: &str) -> Result<Json, String> {
@@ -25,7 +27,7 @@ fn lenient(text: &str) -> Option<Json> {
 }
 
 fn parse_yaml_1_1(text: &str) -> Result<Json, String> {
-    let mut reader = Reader { parser: Parser::new_from_str(text), anchors: HashMap::new(), nodes: 0 };
+    let mut reader = Reader { parser: Parser::new_from_str(text), anchors: HashMap::new(), nodes: 0, depth: 0 };
     loop {
         match reader.next()? {
             Event::StreamEnd => return Ok(Json::Null),
@@ -44,6 +46,7 @@ struct Reader<'a> {
     parser: Parser<std::str::Chars<'a>>,
     anchors: HashMap<usize, Json>,
     nodes: usize,
+    depth: usize,
 }
 
 impl Reader<'_> {
@@ -60,6 +63,16 @@ impl Reader<'_> {
     }
 
     fn node(&mut self, event: Event) -> Result<Json, String> {
+        if self.depth >= MAX_DEPTH {
+            return Err(format!("yaml: exceeded max depth of {MAX_DEPTH}"));
+        }
+        self.depth += 1;
+        let value = self.node_within(event);
+        self.depth -= 1;
+        value
+    }
+
+    fn node_within(&mut self, event: Event) -> Result<Json, String> {
         match event {
             Event::Scalar(text, style, anchor, tag) => {
                 self.count(1)?;
@@ -277,6 +290,14 @@ fn is_timestamp(text: &str) -> bool {
 mod tests {
     use super::parse_json;
     use serde_json::json;
+
+    #[test]
+    fn native_yaml_bounds_depth_and_aliases() {
+        let deep = parse_json(&format!("{}{}", "[".repeat(5000), "]".repeat(5000))).unwrap_err();
+        assert!(deep.contains("max depth") || deep.contains("recursion"), "{deep}");
+        let bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n";
+        assert!(parse_json(bomb).unwrap_err().contains("too large"));
+    }
 
     #[test]
     fn native_yaml_reads_yaml_1_1_as_helm() {
