@@ -217,10 +217,15 @@ fn native_prints_crds_hooks_and_tests_as_helm() {
             ),
             ("templates/tests/test.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: test\n  annotations:\n    helm.sh/hook: test\n"),
             ("templates/z.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: first\n"),
+            ("templates/monitor.yaml", "{{- if .Capabilities.APIVersions.Has \"monitoring.coreos.com/v1\" }}\napiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata:\n  name: m\n{{- end }}\n"),
+            ("charts/sub/Chart.yaml", "apiVersion: v2\nname: sub\nversion: 0.1.0\n"),
+            ("charts/sub/crds/sub.yaml", "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: subs.example.com\n"),
         ],
     );
     assert_same(dir.path(), &DEFAULT);
-    assert_same(dir.path(), &Options { include_crds: true, skip_tests: true, ..DEFAULT });
+    let api_versions = ["monitoring.coreos.com/v1".to_string()];
+    let out = assert_same(dir.path(), &Options { include_crds: true, skip_tests: true, api_versions: &api_versions, ..DEFAULT });
+    assert!(out.contains("subs.example.com") && out.contains("ServiceMonitor"), "{out}");
 }
 
 #[test]
