@@ -126,13 +126,13 @@ fn native_subcharts_get_their_values_globals_conditions_tags_and_imports() {
         &[
             (
                 "Chart.yaml",
-                "apiVersion: v2\nname: parent\nversion: 1.0.0\ndependencies:\n- name: db\n  version: 1.x\n  repository: file://db\n  condition: db.enabled\n  import-values:\n  - child: info\n    parent: dbinfo\n  - data\n- name: cache\n  alias: redis\n  version: ~2.0.0\n  repository: file://cache\n  tags: [extras]\n- name: off\n  version: 0.1.0\n  repository: file://off\n  condition: off.enabled,global.offEnabled\n",
+                "apiVersion: v2\nname: parent\nversion: 1.0.0\nappVersion: 1.10\nkeywords: [a, b]\nmaintainers:\n- name: me\n  email: me@example.com\nannotations:\n  note: x\ndependencies:\n- name: db\n  version: 1.x\n  repository: file://db\n  condition: db.enabled\n  import-values:\n  - child: info\n    parent: dbinfo\n  - data\n- name: cache\n  alias: redis\n  version: ~2.0.0\n  repository: file://cache\n  tags: [extras]\n- name: extra\n  version: 0.1.0\n  repository: file://extra\n  condition: extra.enabled,global.extraEnabled\n",
             ),
-            ("values.yaml", "global:\n  region: eu\n  nested:\n    a: 1\ndb:\n  port: 5432\nredis:\n  size: large\ntags:\n  extras: true\noff:\n  enabled: false\n"),
+            ("values.yaml", "global:\n  region: eu\n  nested:\n    a: 1\ndb:\n  port: 5432\nredis:\n  size: large\ntags:\n  extras: true\nextra:\n  enabled: false\n"),
             ("templates/_shared.tpl", "{{- define \"shared.name\" -}}parent-{{ .Chart.Name }}{{- end -}}\n"),
             (
                 "templates/cm.yaml",
-                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: parent\ndata:\n  values: {{ toJson .Values | quote }}\n  subcharts: {{ keys .Subcharts | sortAlpha | join \",\" | quote }}\n",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: parent\ndata:\n  values: {{ toJson .Values | quote }}\n  subcharts: {{ keys .Subcharts | sortAlpha | join \",\" | quote }}\n  chart: {{ toJson .Chart | quote }}\n  db-chart: {{ with .Subcharts.db }}{{ toJson .Chart | quote }}{{ end }}\n",
             ),
             ("charts/db/Chart.yaml", "apiVersion: v2\nname: db\nversion: 1.4.0\n"),
             (
@@ -144,8 +144,8 @@ fn native_subcharts_get_their_values_globals_conditions_tags_and_imports() {
             ("charts/cache/Chart.yaml", "apiVersion: v2\nname: cache\nversion: 2.0.3\n"),
             ("charts/cache/values.yaml", "size: small\nreplicas: 1\n"),
             ("charts/cache/templates/cm.yaml", sub_template),
-            ("charts/off/Chart.yaml", "apiVersion: v2\nname: off\nversion: 0.1.0\n"),
-            ("charts/off/templates/cm.yaml", sub_template),
+            ("charts/extra/Chart.yaml", "apiVersion: v2\nname: extra\nversion: 0.1.0\n"),
+            ("charts/extra/templates/cm.yaml", sub_template),
         ],
     );
     assert_same(dir.path(), &Options { values: "db:\n  user: root\nglobal:\n  region: us\n", ..DEFAULT });

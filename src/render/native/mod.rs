@@ -346,9 +346,11 @@ fn chart_metadata_value(chart: &Chart) -> Value {
             })
             .collect()
     });
-    let annotations = m.get("annotations").and_then(Json::as_object).map(|map| {
-        map.iter().map(|(k, v)| (k.clone(), Value::string(chart::scalar_text(v)))).collect::<BTreeMap<_, _>>()
-    });
+    // Go's nil map when Chart.yaml has none (`toJson` writes null).
+    let annotations = match m.get("annotations").and_then(Json::as_object) {
+        Some(map) => Value::map(map.iter().map(|(k, v)| (k.clone(), Value::string(chart::scalar_text(v)))).collect()),
+        None => Value::Nil,
+    };
     let dependencies = chart
         .dependencies_meta
         .iter()
@@ -380,7 +382,7 @@ fn chart_metadata_value(chart: &Chart) -> Value {
         ("Tags", text("tags")),
         ("AppVersion", text("appVersion")),
         ("Deprecated", Value::Bool(m.get("deprecated").and_then(Json::as_bool).unwrap_or(false))),
-        ("Annotations", Value::map(annotations.unwrap_or_default())),
+        ("Annotations", annotations),
         ("KubeVersion", text("kubeVersion")),
         ("Dependencies", Value::list(dependencies)),
         ("Type", text("type")),

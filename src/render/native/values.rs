@@ -249,13 +249,16 @@ fn process_imports(chart: &mut Chart) -> Result<(), NativeError> {
     }
     let merged = coalesce(chart, &Map::new(), true)?;
     let mut imported = Map::new();
-    for req in &chart.dependencies_meta {
+    for req in &mut chart.dependencies_meta {
+        let mut rewritten = Vec::new();
         for import in &req.import_values {
             let (child, parent) = match import {
                 Json::Object(map) => (go_sprint(map.get("child")), go_sprint(map.get("parent"))),
                 Json::String(name) => (format!("exports.{name}"), ".".to_string()),
                 _ => continue,
             };
+            // helm keeps each import in its long form (`.Chart.Dependencies`).
+            rewritten.push(serde_json::json!({"child": child, "parent": parent}));
             let Some(table) = table_at(&merged, &format!("{}.{child}", req.name)) else { continue };
             let mut value = table.clone();
             if parent != "." {
@@ -267,6 +270,7 @@ fn process_imports(chart: &mut Chart) -> Result<(), NativeError> {
             }
             coalesce_tables(&mut imported, value, true);
         }
+        req.import_values = rewritten;
     }
     let mut values = merged;
     coalesce_tables(&mut values, imported, true);
