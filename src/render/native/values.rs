@@ -310,7 +310,7 @@ fn validate_chart(chart: &Chart, values: &Table, report: &mut String) {
                     let instance = Json::Object(values.clone());
                     validator
                         .iter_errors(&instance)
-                        .map(|error| format!("- at '{}': {}", error.instance_path(), error))
+                        .map(|error| format!("- at '{}': {}", error.instance_path(), schema_message(&error)))
                         .collect()
                 }
             },
@@ -329,5 +329,44 @@ fn validate_chart(chart: &Chart, values: &Table, report: &mut String) {
                 go_type(other)
             )),
         }
+    }
+}
+
+/// A schema violation in the words of helm's validator (santhosh-tekuri/jsonschema v6) for
+/// the common keywords; the crate's own words for the rest.
+fn schema_message(error: &jsonschema::ValidationError) -> String {
+    use jsonschema::error::{TypeKind, ValidationErrorKind as Kind};
+    let instance = error.instance();
+    let quoted = |value: &Json| match value {
+        Json::String(s) => format!("'{s}'"),
+        other => other.to_string(),
+    };
+    match error.kind() {
+        Kind::Type { kind: TypeKind::Single(want) } => format!("got {}, want {want}", json_type(instance)),
+        Kind::Required { property } => format!("missing property {}", quoted(property)),
+        Kind::Enum { options } => match options.as_array() {
+            Some(options) => format!("value must be one of {}", options.iter().map(quoted).collect::<Vec<_>>().join(", ")),
+            None => error.to_string(),
+        },
+        Kind::AdditionalProperties { unexpected } => {
+            let names: Vec<String> = unexpected.iter().map(|name| format!("'{name}'")).collect();
+            format!("additional properties {} not allowed", names.join(", "))
+        }
+        Kind::Minimum { limit } => format!("minimum: got {instance}, want {limit}"),
+        Kind::Maximum { limit } => format!("maximum: got {instance}, want {limit}"),
+        Kind::Pattern { pattern } => format!("{} does not match pattern '{pattern}'", quoted(instance)),
+        _ => error.to_string(),
+    }
+}
+
+fn json_type(value: &Json) -> &'static str {
+    match value {
+        Json::Null => "null",
+        Json::Bool(_) => "boolean",
+        Json::Number(n) if n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0) => "integer",
+        Json::Number(_) => "number",
+        Json::String(_) => "string",
+        Json::Array(_) => "array",
+        Json::Object(_) => "object",
     }
 }
