@@ -82,7 +82,9 @@ const DEFAULT_API_VERSIONS: &[&str] = &[
     "apiextensions.k8s.io/v1",
 ];
 
-pub const FILES_MEMBERS: &[&str] = &["Get", "GetBytes", "Glob", "Lines", "AsConfig", "AsSecrets"];
+/// `GetBytes` is left out: Go's `[]byte` prints and converts unlike a string, so a chart that
+/// calls it renders with the helm binary.
+pub const FILES_MEMBERS: &[&str] = &["Get", "Glob", "Lines", "AsConfig", "AsSecrets"];
 pub const CAPABILITIES_MEMBERS: &[&str] = &["KubeVersion", "APIVersions", "HelmVersion"];
 pub const KUBE_VERSION_MEMBERS: &[&str] = &["Version", "Major", "Minor", "GitVersion", "String"];
 pub const VERSION_SET_MEMBERS: &[&str] = &["Has"];
@@ -136,7 +138,7 @@ impl Object for Files {
     fn call(&self, method: &str, arguments: &[Value]) -> Option<Result<Value, String>> {
         let argument = || one_string(method, arguments);
         Some(match method {
-            "Get" | "GetBytes" => argument().map(|name| Value::string(self.get(name))),
+            "Get" => argument().map(|name| Value::string(self.get(name))),
             "Glob" => argument().map(|pattern| {
                 let pattern = Pattern::gobwas(pattern);
                 let files = self.files.iter().filter(|(name, _)| pattern.matches(name)).map(|(n, d)| (n.clone(), d.clone()));
