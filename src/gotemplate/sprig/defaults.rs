@@ -85,7 +85,7 @@ mod tests {
     #[test]
     fn defaults_fail_where_go_does() {
         fails("ternary", &[s("yes"), s("no"), s("true")], "expected bool; got string");
-        fails("ternary", &[s("yes"), s("no"), Value::Nil], "invalid value; expected bool");
+        fails("ternary", &[s("yes"), s("no"), Value::Nil], "expected bool; got interface {}");
         fails("mustFromJson", &[s("{")], "EOF");
     }
 }

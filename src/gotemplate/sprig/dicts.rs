@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::defaults::empty;
-use super::gofmt::strval;
+use super::strval;
 use super::{at_least, fixed, map_arg, string_arg, string_list, Entry, Map, Value};
 
 pub(super) const FUNCTIONS: &[Entry] = &[
@@ -43,13 +43,13 @@ fn dict(args: &[Value]) -> Result<Value, String> {
 fn get(args: &[Value]) -> Result<Value, String> {
     let [map, key] = fixed("get", args)?;
     let (map, key) = (map_arg(map)?, string_arg(key)?);
-    Ok(map.and_then(|map| map.borrow().get(key).cloned()).unwrap_or_else(|| Value::string("")))
+    Ok(map.borrow().get(key).cloned().unwrap_or_else(|| Value::string("")))
 }
 
 fn set(args: &[Value]) -> Result<Value, String> {
     let [map, key, value] = fixed("set", args)?;
     let key = string_arg(key)?;
-    let map = map_arg(map)?.ok_or("assignment to entry in nil map")?;
+    let map = map_arg(map)?;
     map.borrow_mut().insert(key.to_string(), value.clone());
     Ok(Value::Map(map.clone()))
 }
@@ -57,41 +57,37 @@ fn set(args: &[Value]) -> Result<Value, String> {
 fn unset(args: &[Value]) -> Result<Value, String> {
     let [map, key] = fixed("unset", args)?;
     let key = string_arg(key)?;
-    Ok(match map_arg(map)? {
-        Some(map) => {
-            map.borrow_mut().remove(key);
-            Value::Map(map.clone())
-        }
-        None => Value::Nil,
-    })
+    let map = map_arg(map)?;
+    map.borrow_mut().remove(key);
+    Ok(Value::Map(map.clone()))
 }
 
 fn has_key(args: &[Value]) -> Result<Value, String> {
     let [map, key] = fixed("hasKey", args)?;
     let (map, key) = (map_arg(map)?, string_arg(key)?);
-    Ok(Value::Bool(map.is_some_and(|map| map.borrow().contains_key(key))))
+    Ok(Value::Bool(map.borrow().contains_key(key)))
 }
 
-/// The map arguments from `from` on (`...map[string]interface{}` parameters).
-fn maps(args: &[Value]) -> Result<Vec<Option<&Map>>, String> {
+/// The map arguments of a `...map[string]interface{}` parameter.
+fn maps(args: &[Value]) -> Result<Vec<&Map>, String> {
     args.iter().map(map_arg).collect()
 }
 
 fn pluck(args: &[Value]) -> Result<Value, String> {
     let args = at_least("pluck", args, 1)?;
     let key = string_arg(&args[0])?;
-    let found = maps(&args[1..])?.into_iter().flatten().filter_map(|map| map.borrow().get(key).cloned());
+    let found = maps(&args[1..])?.into_iter().filter_map(|map| map.borrow().get(key).cloned());
     Ok(Value::list(found.collect()))
 }
 
 fn keys(args: &[Value]) -> Result<Value, String> {
-    let all = maps(args)?.into_iter().flatten().flat_map(|map| map.borrow().keys().cloned().collect::<Vec<_>>());
+    let all = maps(args)?.into_iter().flat_map(|map| map.borrow().keys().cloned().collect::<Vec<_>>());
     Ok(string_list(all))
 }
 
 fn values(args: &[Value]) -> Result<Value, String> {
     let [map] = fixed("values", args)?;
-    Ok(Value::list(map_arg(map)?.map(|map| map.borrow().values().cloned().collect()).unwrap_or_default()))
+    Ok(Value::list(map_arg(map)?.borrow().values().cloned().collect()))
 }
 
 /// The string arguments from the second on (`pick`/`omit`'s `...string`).
@@ -102,30 +98,29 @@ fn key_args(args: &[Value]) -> Result<Vec<&str>, String> {
 fn pick(args: &[Value]) -> Result<Value, String> {
     let args = at_least("pick", args, 1)?;
     let (map, wanted) = (map_arg(&args[0])?, key_args(&args[1..])?);
-    let source = map.map(|map| map.borrow().clone()).unwrap_or_default();
+    let source = map.borrow().clone();
     Ok(Value::map(source.into_iter().filter(|(key, _)| wanted.contains(&key.as_str())).collect()))
 }
 
 fn omit(args: &[Value]) -> Result<Value, String> {
     let args = at_least("omit", args, 1)?;
     let (map, unwanted) = (map_arg(&args[0])?, key_args(&args[1..])?);
-    let source = map.map(|map| map.borrow().clone()).unwrap_or_default();
+    let source = map.borrow().clone();
     Ok(Value::map(source.into_iter().filter(|(key, _)| !unwanted.contains(&key.as_str())).collect()))
 }
 
 /// `merge DST SRC...` (mergo.Merge) and `mergeOverwrite DST SRC...` (mergo.MergeWithOverwrite):
-/// each source merged deep into `dst`, which changes and is returned (a nil `dst` becomes a
-/// new map).
+/// each source merged deep into `dst`, which changes and is returned.
 fn merge(name: &str, args: &[Value], overwrite: bool) -> Result<Value, String> {
     let args = at_least(name, args, 1)?;
-    let dst = map_arg(&args[0])?.cloned().unwrap_or_default();
-    for src in maps(&args[1..])?.into_iter().flatten() {
+    let dst = map_arg(&args[0])?;
+    for src in maps(&args[1..])? {
         // A map merged into itself changes nothing (and must not be borrowed twice).
-        if !std::rc::Rc::ptr_eq(src, &dst) {
-            merge_into(&dst, &src.borrow(), overwrite);
+        if !std::rc::Rc::ptr_eq(src, dst) {
+            merge_into(dst, &src.borrow(), overwrite);
         }
     }
-    Ok(Value::Map(dst))
+    Ok(Value::Map(dst.clone()))
 }
 
 /// mergo's map merge, as it treats `map[string]interface{}`: a nested map merges into a nested
@@ -198,7 +193,6 @@ mod tests {
         check("dict", &[s("b"), i(1), i(2), s("x"), s("odd")], "map[2:x b:1 odd:]");
         check("get", &[m(&[("a", i(1))]), s("a")], "1");
         check("get", &[m(&[("a", i(1))]), s("z")], "");
-        check("get", &[Value::Nil, s("z")], "");
         check("hasKey", &[m(&[("a", Value::Nil)]), s("a")], "true");
         check("pluck", &[s("a"), m(&[("a", i(1))]), m(&[("b", i(2))]), m(&[("a", i(3))])], "[1 3]");
         check("keys", &[m(&[("b", i(1)), ("a", i(2))]), m(&[("c", i(1))])], "[a b c]");
@@ -215,7 +209,7 @@ mod tests {
         check("set", &[shared.clone(), s("b"), i(2)], "map[a:1 b:2]");
         check("unset", &[shared.clone(), s("a")], "map[b:2]");
         assert_eq!(super::super::strval(&shared), "map[b:2]");
-        fails("set", &[Value::Nil, s("a"), i(1)], "assignment to entry in nil map");
+        fails("set", &[Value::Nil, s("a"), i(1)], "expected map[string]interface {}; got interface {}");
     }
 
     #[test]
@@ -250,7 +244,6 @@ mod tests {
             &[dst(), src.clone()],
             "map[falsy:true keep:src list:[2] nested:map[a:2 b:3 empty:filled] new:n nil:<nil> scalar:map[deep:1] zero:5]",
         );
-        check("merge", &[Value::Nil, m(&[("a", i(1))])], "map[a:1]");
         let target = dst();
         call("merge", &[target.clone(), m(&[("new", i(1))])]).unwrap();
         assert!(super::super::strval(&target).contains("new:1"), "merge changes its first argument");

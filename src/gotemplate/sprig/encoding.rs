@@ -1,8 +1,7 @@
 //! Sprig's encodings and checksums (strings.go, crypto.go's sums). A failed decode returns the
 //! error's text as the result, as Sprig does: the template goes on.
 
-use base64::alphabet::STANDARD;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use sha2::{Digest, Sha256, Sha512};
 
@@ -19,10 +18,6 @@ pub(super) const FUNCTIONS: &[Entry] = &[
     ("adler32sum", |args| text_function("adler32sum", args, |text| adler32(text.as_bytes()).to_string())),
 ];
 
-/// Go's `base64.StdEncoding`: padded, and lenient about the unused bits of the last character.
-const BASE64: GeneralPurpose =
-    GeneralPurpose::new(&STANDARD, GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true));
-
 fn text_function(name: &str, args: &[Value], change: impl Fn(&str) -> String) -> Result<Value, String> {
     let [text] = fixed(name, args)?;
     Ok(Value::string(change(string_arg(text)?)))
@@ -33,16 +28,89 @@ fn bytes_text(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
 }
 
-/// Go's decoder skips line breaks; its error names the first offending input byte.
+/// Go's `base64.StdEncoding.DecodeString`, quantum by quantum, so its errors name the input
+/// byte Go's do (`illegal base64 data at input byte 4`); line breaks are skipped.
 fn base64_decode(text: &str) -> String {
-    let clean: String = text.chars().filter(|c| *c != '\r' && *c != '\n').collect();
-    match BASE64.decode(&clean) {
-        Ok(bytes) => bytes_text(bytes),
-        Err(base64::DecodeError::InvalidByte(offset, _)) | Err(base64::DecodeError::InvalidLastSymbol(offset, _)) => {
-            format!("illegal base64 data at input byte {offset}")
+    let input = text.as_bytes();
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < input.len() {
+        match base64_quantum(input, at) {
+            Ok((next, bytes)) => {
+                out.extend(bytes);
+                at = next;
+            }
+            Err(offset) => return format!("illegal base64 data at input byte {offset}"),
         }
-        Err(_) => format!("illegal base64 data at input byte {}", clean.len() / 4 * 4),
     }
+    bytes_text(out)
+}
+
+fn base64_value(byte: u8) -> Option<u32> {
+    match byte {
+        b'A'..=b'Z' => Some(u32::from(byte - b'A')),
+        b'a'..=b'z' => Some(u32::from(byte - b'a') + 26),
+        b'0'..=b'9' => Some(u32::from(byte - b'0') + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    }
+}
+
+fn skip_line_breaks(input: &[u8], mut at: usize) -> usize {
+    while at < input.len() && matches!(input[at], b'\n' | b'\r') {
+        at += 1;
+    }
+    at
+}
+
+/// Go's `decodeQuantum`: up to four characters from `at`; the position after them and the
+/// bytes they hold, or the offset of the error.
+fn base64_quantum(input: &[u8], mut at: usize) -> Result<(usize, Vec<u8>), usize> {
+    let mut values = [0u32; 4];
+    let mut length = 4;
+    let mut j = 0;
+    while j < 4 {
+        if at == input.len() {
+            if j == 0 {
+                return Ok((at, Vec::new()));
+            }
+            return Err(at - j);
+        }
+        let byte = input[at];
+        at += 1;
+        if let Some(value) = base64_value(byte) {
+            values[j] = value;
+            j += 1;
+            continue;
+        }
+        if matches!(byte, b'\n' | b'\r') {
+            continue;
+        }
+        if byte != b'=' || j < 2 {
+            return Err(at - 1);
+        }
+        if j == 2 {
+            // The second "=" of "==".
+            at = skip_line_breaks(input, at);
+            if at == input.len() {
+                return Err(input.len());
+            }
+            if input[at] != b'=' {
+                return Err(at - 1);
+            }
+            at += 1;
+        }
+        at = skip_line_breaks(input, at);
+        if at < input.len() {
+            return Err(at);
+        }
+        length = j;
+        break;
+    }
+    let bits = values[0] << 18 | values[1] << 12 | values[2] << 6 | values[3];
+    let bytes = [(bits >> 16) as u8, (bits >> 8) as u8, bits as u8];
+    Ok((at, bytes[..length - 1].to_vec()))
 }
 
 const BASE32_ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -66,31 +134,45 @@ fn base32_encode(bytes: &[u8]) -> String {
     out
 }
 
-/// Go's `base32.StdEncoding.DecodeString` (line breaks skipped; padding required).
+/// Go's `base32.StdEncoding.DecodeString` (line breaks dropped first), with Go's error offsets.
 fn base32_decode(text: &str) -> String {
-    let clean: Vec<u8> = text.bytes().filter(|b| *b != b'\r' && *b != b'\n').collect();
+    let input: Vec<u8> = text.bytes().filter(|b| *b != b'\r' && *b != b'\n').collect();
+    let illegal = |offset: usize| format!("illegal base32 data at input byte {offset}");
+    let total = input.len();
+    let mut rest: &[u8] = &input;
     let mut out = Vec::new();
-    for (block_index, block) in clean.chunks(8).enumerate() {
-        let at = block_index * 8;
-        if block.len() < 8 {
-            return format!("illegal base32 data at input byte {}", at + block.len().min(clean.len() - at));
-        }
-        let data = block.iter().position(|b| *b == b'=').unwrap_or(8);
-        if block[data..].iter().any(|b| *b != b'=') || !matches!(data, 2 | 4 | 5 | 7 | 8) {
-            return format!("illegal base32 data at input byte {}", at + data);
-        }
-        if data < 8 && at + 8 < clean.len() {
-            return format!("illegal base32 data at input byte {}", at + data);
-        }
-        let mut bits = 0u64;
-        for (index, byte) in block[..data].iter().enumerate() {
-            let Some(value) = BASE32_ALPHABET.iter().position(|c| c == byte) else {
-                return format!("illegal base32 data at input byte {}", at + index);
+    let mut end = false;
+    while !rest.is_empty() && !end {
+        let mut values = [0u64; 8];
+        let mut length = 8;
+        let mut j = 0;
+        while j < 8 {
+            let Some((&byte, after)) = rest.split_first() else {
+                return illegal(total - j);
             };
-            bits |= (value as u64) << (35 - index * 5);
+            rest = after;
+            if byte == b'=' && j >= 2 && rest.len() < 8 {
+                if rest.len() + j < 7 {
+                    return illegal(total);
+                }
+                if let Some(k) = (0..7 - j).find(|k| rest.get(*k).is_some_and(|b| *b != b'=')) {
+                    return illegal(total - rest.len() + k - 1);
+                }
+                if matches!(j, 1 | 3 | 6) {
+                    return illegal(total - rest.len() - 1);
+                }
+                length = j;
+                end = true;
+                break;
+            }
+            match BASE32_ALPHABET.iter().position(|c| *c == byte) {
+                Some(value) => values[j] = value as u64,
+                None => return illegal(total - rest.len() - 1),
+            }
+            j += 1;
         }
-        let length = data * 5 / 8;
-        out.extend((0..length).map(|index| (bits >> (32 - index * 8)) as u8));
+        let bits = values.iter().fold(0u64, |acc, v| acc << 5 | v);
+        out.extend((0..length * 5 / 8).map(|index| (bits >> (32 - index * 8)) as u8));
     }
     bytes_text(out)
 }
@@ -164,6 +246,10 @@ mod tests {
         check("b32dec", &[s("NBSWY3DP")], "hello");
         check("b32dec", &[s("NBUQ====")], "hi");
         check("b32dec", &[s("NBU!====")], "illegal base32 data at input byte 3");
+        check("b64dec", &[s("aGVsbA==x")], "illegal base64 data at input byte 8");
+        check("b64dec", &[s("aGVsbA=")], "illegal base64 data at input byte 7");
+        check("b32dec", &[s("NBSWY3D")], "illegal base32 data at input byte 0");
+        check("b32dec", &[s("NBSWY3DP====")], "illegal base32 data at input byte 8");
         check("sha1sum", &[s("hello")], "aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d");
         check("sha1sum", &[s("")], "da39a3ee5e6b4b0d3255bfef95601890afd80709");
         check("sha256sum", &[s("hello")], "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");

@@ -3,7 +3,7 @@
 //! `"010"` octal, `"3.0"` as 3; what does not convert is 0); the `…f` functions through
 //! shopspring/decimal, so `addf 0.1 0.2` is exactly `0.3`.
 
-use super::gofmt::strval;
+use super::strval;
 use super::{at_least, fixed, int_arg, string_arg, Entry, Value};
 
 pub(super) const FUNCTIONS: &[Entry] = &[
@@ -330,7 +330,7 @@ mod tests {
         check("subf", &[f(1.5), i(1), f(0.2)], "0.3");
         check("mulf", &[f(1.1), i(3)], "3.3");
         check("divf", &[i(10), i(3)], "3.3333333333333335");
-        check("divf", &[i(2), i(3)], "0.6666666666666666");
+        check("divf", &[i(2), i(3)], "0.6666666666666667");
         check("divf", &[i(1), i(4)], "0.25");
     }
 

@@ -9,10 +9,10 @@
 //! One gap: the value model has one integer type, so Go's refusal of an `int64` (what `add`
 //! returns) where an `int` is declared (`trunc (add 1 2) "abc"`) is not reproduced.
 
+mod case;
 mod defaults;
 mod dicts;
 mod encoding;
-mod gofmt;
 mod json;
 mod lists;
 mod math;
@@ -22,9 +22,9 @@ mod regex;
 mod semver;
 mod strings;
 
+use super::fmt::{display, quote as go_quote};
 use super::{Function, Functions, Map, Value};
 
-pub use gofmt::{go_quote, strval};
 pub use json::to_json;
 
 /// Sprig functions left out of the native engine: a chart that calls one renders with the helm
@@ -84,6 +84,7 @@ pub fn functions() -> Functions {
     let mut table = Functions::new();
     for area in [
         strings::FUNCTIONS,
+        case::FUNCTIONS,
         lists::FUNCTIONS,
         dicts::FUNCTIONS,
         math::FUNCTIONS,
@@ -104,6 +105,15 @@ pub fn functions() -> Functions {
 /// A function's table entry: its template name and its body.
 type Entry = (&'static str, fn(&[Value]) -> Result<Value, String>);
 
+/// Sprig's `strval`: a string as itself, anything else as Go's `%v` prints it (`1e+06`,
+/// `[a b]`, `map[a:1]`, `<nil>`): what `toString`, `join`, `cat`, `dict` keys and `quote` use.
+pub fn strval(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.to_string(),
+        other => display(other),
+    }
+}
+
 /// The arguments of a function with a fixed count, as Go's executor checks them.
 fn fixed<'a, const N: usize>(name: &str, args: &'a [Value]) -> Result<&'a [Value; N], String> {
     args.try_into().map_err(|_| format!("wrong number of args for {name}: want {N} got {}", args.len()))
@@ -117,12 +127,15 @@ fn at_least<'a>(name: &str, args: &'a [Value], min: usize) -> Result<&'a [Value]
     Ok(args)
 }
 
-/// The error Go's `reflect.Call` gives a value that does not fit a declared parameter type.
+/// The error Go's executor gives a value that does not fit a declared parameter type. A nil
+/// under Helm is a nil `interface {}` (a null or missing value: Helm runs with
+/// `missingkey=zero`), which fits no concrete type, maps included.
 fn wrong_type(expected: &str, value: &Value) -> String {
-    match value {
-        Value::Nil => format!("invalid value; expected {expected}"),
-        other => format!("wrong type for value; expected {expected}; got {}", other.type_name()),
-    }
+    let got = match value {
+        Value::Nil => "interface {}".to_string(),
+        other => other.type_name(),
+    };
+    format!("wrong type for value; expected {expected}; got {got}")
 }
 
 /// A `string` parameter.
@@ -146,11 +159,10 @@ fn bool_arg(value: &Value) -> Result<bool, String> {
     }
 }
 
-/// A `map[string]interface{}` parameter: `None` is Go's nil map (nil is accepted for maps).
-fn map_arg(value: &Value) -> Result<Option<&Map>, String> {
+/// A `map[string]interface{}` parameter.
+fn map_arg(value: &Value) -> Result<&Map, String> {
     match value {
-        Value::Map(map) => Ok(Some(map)),
-        Value::Nil => Ok(None),
+        Value::Map(map) => Ok(map),
         other => Err(wrong_type("map[string]interface {}", other)),
     }
 }

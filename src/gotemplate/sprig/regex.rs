@@ -1,5 +1,6 @@
-//! Sprig's regular expressions (regex.go): Go's RE2 syntax, which the `regex` crate shares
-//! (one difference: `\d`, `\w`, `\s`, `\b` are Unicode-aware here, ASCII-only in Go).
+//! Sprig's regular expressions (regex.go): Go's RE2 syntax, which the `regex` crate shares,
+//! but for the Perl classes: `\d`, `\w`, `\s` and `\b` are ASCII-only in Go and Unicode-aware
+//! in the crate, so patterns are rewritten to Go's meaning before they compile.
 //! Replacement templates expand `$1`, `${1}`, `$name` as Go's `Expand` does; the crate reads
 //! them the same way (the longest run of letters, digits and `_` names the group).
 //! The plain forms fail on a bad pattern too (Go's `MustCompile` panics), except
@@ -25,15 +26,56 @@ pub(super) const FUNCTIONS: &[Entry] = &[
     ("regexQuoteMeta", quote_meta),
 ];
 
-fn compile(pattern: &Value) -> Result<Regex, String> {
+/// The pattern compiled; the error worded as Go's `regexp.Compile` (`error parsing regexp:
+/// WHAT: `PATTERN``, what being the crate's words), and for the plain forms as the panic of
+/// `regexp.MustCompile` they come from.
+fn compile(name: &str, pattern: &Value) -> Result<Regex, String> {
     let pattern = string_arg(pattern)?;
-    Regex::new(pattern).map_err(|error| format!("error parsing regexp: {error}"))
+    Regex::new(&ascii_perl_classes(pattern)).map_err(|error| {
+        let text = error.to_string();
+        let what = text.lines().last().unwrap_or_default().trim_start_matches("error: ");
+        let error = format!("error parsing regexp: {what}: `{pattern}`");
+        if name.starts_with("must") {
+            error
+        } else {
+            format!("regexp: Compile(`{pattern}`): {error}")
+        }
+    })
+}
+
+/// `pattern` with Go's ASCII meaning of `\d`, `\D`, `\w`, `\W`, `\s`, `\S`, `\b`, `\B`
+/// spelled out (a class inside a class is valid in the crate's syntax).
+fn ascii_perl_classes(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('d') => out.push_str("[0-9]"),
+            Some('D') => out.push_str("[^0-9]"),
+            Some('w') => out.push_str("[0-9A-Za-z_]"),
+            Some('W') => out.push_str("[^0-9A-Za-z_]"),
+            Some('s') => out.push_str("[\\t\\n\\f\\r ]"),
+            Some('S') => out.push_str("[^\\t\\n\\f\\r ]"),
+            Some('b') => out.push_str("(?-u:\\b)"),
+            Some('B') => out.push_str("(?-u:\\B)"),
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 fn regex_match(name: &str, args: &[Value]) -> Result<Value, String> {
     let [pattern, text] = fixed(name, args)?;
     let text = string_arg(text)?;
-    Ok(Value::Bool(compile(pattern)?.is_match(text)))
+    Ok(Value::Bool(compile(name, pattern)?.is_match(text)))
 }
 
 /// The at most `n` (all when negative) leftmost non-overlapping matches, as Go's `FindAll`:
@@ -55,20 +97,20 @@ fn matches<'t>(regex: &Regex, text: &'t str, n: i64) -> Vec<regex::Match<'t>> {
 fn find_all(name: &str, args: &[Value]) -> Result<Value, String> {
     let [pattern, text, n] = fixed(name, args)?;
     let (text, n) = (string_arg(text)?, int_arg(n)?);
-    let regex = compile(pattern)?;
+    let regex = compile(name, pattern)?;
     Ok(string_list(matches(&regex, text, n).iter().map(|found| found.as_str().to_string())))
 }
 
 fn find(name: &str, args: &[Value]) -> Result<Value, String> {
     let [pattern, text] = fixed(name, args)?;
     let text = string_arg(text)?;
-    Ok(Value::string(compile(pattern)?.find(text).map(|found| found.as_str()).unwrap_or("")))
+    Ok(Value::string(compile(name, pattern)?.find(text).map(|found| found.as_str()).unwrap_or("")))
 }
 
 fn replace_all(name: &str, args: &[Value], literal: bool) -> Result<Value, String> {
     let [pattern, text, replacement] = fixed(name, args)?;
     let (text, replacement) = (string_arg(text)?, string_arg(replacement)?);
-    let regex = compile(pattern)?;
+    let regex = compile(name, pattern)?;
     let replaced = if literal {
         regex.replace_all(text, regex::NoExpand(replacement))
     } else {
@@ -81,7 +123,7 @@ fn replace_all(name: &str, args: &[Value], literal: bool) -> Result<Value, Strin
 fn split(name: &str, args: &[Value]) -> Result<Value, String> {
     let [pattern, text, n] = fixed(name, args)?;
     let (text, n) = (string_arg(text)?, int_arg(n)?);
-    let regex = compile(pattern)?;
+    let regex = compile(name, pattern)?;
     if n == 0 {
         return Ok(Value::list(Vec::new()));
     }
@@ -139,6 +181,11 @@ mod tests {
         check("regexSplit", &[s(""), s("abc"), i(-1)], "[a b c]");
         check("regexSplit", &[s("a"), s(""), i(-1)], "[]");
         check("regexQuoteMeta", &[s("1.2+3")], r"1\.2\+3");
+        check("regexMatch", &[s(r"^\d+$"), s("١٢٣")], "false");
+        check("regexReplaceAll", &[s(r"\W+"), s("é-a b"), s("_")], "_a_b");
+        check("regexReplaceAll", &[s(r"[\d\s]"), s("a1 b"), s("")], "ab");
+        check("regexFindAll", &[s(r"\bé"), s("é é"), i(-1)], "[]");
+        check("regexFindAll", &[s(r"\\d"), s(r"\d1"), i(-1)], r"[\d]");
         fails("regexFind", &[s("("), s("x")], "error parsing regexp");
         fails("mustRegexMatch", &[s("("), s("x")], "error parsing regexp");
     }

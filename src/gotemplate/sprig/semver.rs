@@ -208,7 +208,7 @@ impl Constraints {
         let mut groups = Vec::new();
         for group in text.split("||") {
             if !VALID_GROUP.is_match(group) {
-                return Err(format!("improper constraint: {}", super::go_quote(group)));
+                return Err(format!("improper constraint: {group}"));
             }
             let found: Vec<&str> = FIND_CONSTRAINT.find_iter(group).map(|m| m.as_str()).collect();
             let found = if found.is_empty() { vec![group] } else { found };
@@ -239,7 +239,7 @@ fn rewrite_hyphen_ranges(text: &str) -> String {
 
 impl Constraint {
     fn parse(text: &str) -> Result<Constraint, String> {
-        let found = ONE_CONSTRAINT.captures(text).ok_or_else(|| format!("improper constraint: {}", super::go_quote(text)))?;
+        let found = ONE_CONSTRAINT.captures(text).ok_or_else(|| format!("improper constraint: {text}"))?;
         let part = |index: usize| found.get(index).map_or("", |m| m.as_str());
         let (major, minor, patch, pre) = (part(3), part(4).trim_start_matches('.'), part(5).trim_start_matches('.'), part(6));
         let (version, minor_dirty, patch_dirty) = if is_wildcard(major) {

@@ -1,7 +1,7 @@
 //! Sprig's string functions (strings.go, functions.go's inline ones, goutils' word functions).
 //! Go slices strings by bytes: `trunc`, `substr` and `abbrev` count bytes, not characters.
 
-use super::gofmt::{go_quote, strval};
+use super::{go_quote, strval};
 use super::{fixed, int_arg, string_arg, string_list, Entry, Value};
 
 pub(super) const FUNCTIONS: &[Entry] = &[
@@ -71,7 +71,7 @@ pub(super) fn go_space(c: char) -> bool {
 }
 
 /// Go's `unicode.ToUpper`: one character for one (no `ß` → `SS`).
-fn simple_upper(c: char) -> char {
+pub(super) fn simple_upper(c: char) -> char {
     let mut upper = c.to_uppercase();
     match (upper.next(), upper.next()) {
         (Some(single), None) => single,
@@ -79,7 +79,7 @@ fn simple_upper(c: char) -> char {
     }
 }
 
-fn simple_lower(c: char) -> char {
+pub(super) fn simple_lower(c: char) -> char {
     let mut lower = c.to_lowercase();
     match (lower.next(), lower.next()) {
         (Some(single), None) => single,
@@ -93,9 +93,6 @@ fn byte_slice(text: &str, start: usize, end: usize) -> String {
     String::from_utf8_lossy(&text.as_bytes()[start..end]).into_owned()
 }
 
-fn slice_out_of_range(range: String, length: usize) -> String {
-    format!("runtime error: slice bounds out of range [{range}] with length {length}")
-}
 
 fn trunc(args: &[Value]) -> Result<Value, String> {
     let [count, text] = fixed("trunc", args)?;
@@ -122,11 +119,12 @@ fn substr(args: &[Value]) -> Result<Value, String> {
     } else {
         (start, end)
     };
+    // Go's runtime errors for `s[from:to]`.
     if to < 0 || to > length {
-        return Err(slice_out_of_range(format!(":{to}"), text.len()));
+        return Err(format!("runtime error: slice bounds out of range [:{to}] with length {length}"));
     }
     if from > to {
-        return Err(slice_out_of_range(format!("{from}:{to}"), text.len()));
+        return Err(format!("runtime error: slice bounds out of range [{from}:{to}]"));
     }
     Ok(Value::string(byte_slice(text, from as usize, to as usize)))
 }
@@ -472,7 +470,7 @@ mod tests {
     fn strings_fail_where_go_does() {
         fails("trunc", &[f(2.0), s("hello")], "wrong type for value; expected int; got float64");
         fails("upper", &[i(1)], "wrong type for value; expected string; got int");
-        fails("upper", &[Value::Nil], "invalid value; expected string");
+        fails("upper", &[Value::Nil], "expected string; got interface {}");
         fails("indent", &[i(2)], "wrong number of args for indent: want 2 got 1");
         fails("substr", &[i(4), i(2), s("hello")], "slice bounds out of range");
         fails("repeat", &[i(-1), s("a")], "negative Repeat count");
