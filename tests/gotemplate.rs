@@ -42,7 +42,7 @@ const CASES: &[&str] = &[
     r#"{{ printf "%s|%10s|%-10s|%.2s|%q|%x|%v|%T|%T|%T|%T" "héllo" "hi" "hi" "héllo" "a\"b\n" "hi" .Values.list .Values.float .Values.list .Values.map 3 }}"#,
     r#"{{ printf "%d %s" "x" 3 }}|{{ printf "%d" }}|{{ printf "x" 1 "a" }}|{{ printf "%d" .Values.missing }}|{{ printf "%s" .Values.list }}|{{ printf "%v" .Values.map }}|{{ printf "%d" .Values.int }}|{{ printf "%z" 1 }}"#,
     r#"{{ printf "%+d|% d|%+.1f|%#x|%#o|%x|%X|%08.3f|%-8.2f|%t|%5t|%%|%[2]d %[1]d|%*d" 5 5 2.55 255 8 "héllo" "hi" -3.14159 2.5 true false 1 2 4 7 }}"#,
-    r#"{{ printf "%v %v %v %s" .Values.t .Values.nested .Values.emptyList .Values.map }}|{{ printf "%X" 255 }}"#,
+    r#"{{ printf "%v %v %v %s" .Values.t .Values.nested .Values.emptyList .Values.map }}|{{ printf "%x %X %b %x" .Values.float 255 .Values.float .Values.tiny }}"#,
     r#"{{ print 1 2 "a" "b" 3 nil .Values.list }}|{{ println "a" 1 }}|{{ print }}|{{ print .Values.float .Values.int }}"#,
     "{{ if .Values.t }}yes{{ end }}|{{ if .Values.emptyList }}a{{ else if .Values.str }}b{{ else }}c{{ end }}|{{ if .Values.zero }}z{{ else }}nz{{ end }}",
     "{{ with .Values.nested.inner }}{{ .leaf }}-{{ .other }}{{ end }}|{{ with .Values.missing }}x{{ else }}none{{ end }}|{{ with .Values.missing }}1{{ else with .Values.str }}{{ . }}{{ end }}",
@@ -91,6 +91,28 @@ const FAILING: &[&str] = &[
     "x\n{{ tpl \"{{ .Values.nil.x }}\" . }}",
     "{{ define \"d\" }}\n {{ .Values.nil.y }}{{ end }}{{ include \"d\" . }}",
     "{{ if .Values.t }}\n  {{ with .Values.nested }}{{ .inner.leaf.deeper }}{{ end }}{{ end }}",
+    "{{ printf 3 }}",
+    "{{ printf .Values.int }}",
+    "{{ include 3 . }}",
+    "{{ include .Values.missing . }}",
+    "{{ tpl 3 . }}",
+    "{{ and }}",
+    "{{ include \"x\" }}",
+    "{{ (.Values.list).x }}",
+    "{{ .Values.list.x }}",
+    "{{ $.Values.nil.x }}",
+    "{{ range $k, $v := .Values.map }}{{ $v.x }}{{ end }}",
+    "{{ index .Values.list 9 }}",
+    "{{ index .Values.list -1 }}",
+    "{{ index .Values.list 4 }}",
+    "{{ len .Values.nil }}",
+    "{{ 18446744073709551615 }}",
+    "{{ ne 1 }}",
+    "{{ eq }}",
+    "{{ eq 1 }}",
+    "{{ urlquery }}{{ call .Values.str }}",
+    "{{ with .Values.t }}{{ .x }}{{ end }}",
+    "{{ ge true false }}",
 ];
 
 fn values() -> Value {
@@ -182,7 +204,10 @@ fn fails_as_helm_fails() {
         scratch_chart(&chart, &[("case.yaml", case.to_string())]);
         let output = helm_template(&chart);
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(!output.status.success(), "helm renders failing case {i}: {case}");
+        if output.status.success() {
+            wrong.push(format!("case {i}: {case}\n  helm renders it"));
+            continue;
+        }
         let mut set = TemplateSet::new(Functions::new());
         set.parse("c/templates/case.yaml", case).expect("the case parses");
         match set.execute("c/templates/case.yaml", &data) {

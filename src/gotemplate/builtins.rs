@@ -1,7 +1,7 @@
 //! Go's builtin template functions (text/template's funcs.go), with Go's error texts, and
-//! Helm's `include` and `tpl`, which execute templates of the running set. `and` and `or`
-//! are here for the parser's benefit: the executor evaluates them itself, because they stop
-//! evaluating their arguments once they know the answer.
+//! Helm's `include` and `tpl`, which execute templates of the running set. `and`, `or` and
+//! `call` are here for the parser's benefit: the executor evaluates them itself (`and` and `or`
+//! stop evaluating arguments once they know the answer, `call` names its argument as written).
 
 use super::fmt;
 use super::value::Value;
@@ -9,9 +9,10 @@ use super::{Function, Functions, Templates};
 
 pub fn functions() -> Functions {
     let mut functions = Functions::new();
-    let pure: [(&'static str, fn(&[Value]) -> Result<Value, String>); 18] = [
-        ("and", and),
-        ("or", or),
+    let pure: [(&'static str, fn(&[Value]) -> Result<Value, String>); 19] = [
+        ("and", evaluated_by_the_executor),
+        ("or", evaluated_by_the_executor),
+        ("call", evaluated_by_the_executor),
         ("not", not),
         ("len", len),
         ("index", index),
@@ -32,10 +33,17 @@ pub fn functions() -> Functions {
     for (name, function) in pure {
         functions.insert(name, Function::Pure(function));
     }
-    functions.insert("call", Function::Pure(call));
     functions.insert("include", Function::Templates(include));
     functions.insert("tpl", Function::Templates(tpl));
     functions
+}
+
+/// What `len` and `index` see of a value: a Go named slice or map type's elements.
+fn elements(value: &Value) -> Value {
+    match value {
+        Value::Object(object) => object.elements().unwrap_or_else(|| value.clone()),
+        other => other.clone(),
+    }
 }
 
 /// Go's executor's complaint when a function gets the wrong number of arguments.
@@ -62,14 +70,8 @@ fn string_arg<'a>(value: &'a Value) -> Result<&'a str, String> {
     }
 }
 
-fn and(args: &[Value]) -> Result<Value, String> {
-    at_least("and", args, 1)?;
-    Ok(args.iter().find(|arg| !arg.is_truthy()).unwrap_or(&args[args.len() - 1]).clone())
-}
-
-fn or(args: &[Value]) -> Result<Value, String> {
-    at_least("or", args, 1)?;
-    Ok(args.iter().find(|arg| arg.is_truthy()).unwrap_or(&args[args.len() - 1]).clone())
+fn evaluated_by_the_executor(_: &[Value]) -> Result<Value, String> {
+    Err("evaluated by the executor".into())
 }
 
 fn not(args: &[Value]) -> Result<Value, String> {
@@ -79,7 +81,7 @@ fn not(args: &[Value]) -> Result<Value, String> {
 
 fn len(args: &[Value]) -> Result<Value, String> {
     arity("len", args, 1)?;
-    let length = match &args[0] {
+    let length = match &elements(&args[0]) {
         Value::String(text) => text.len(),
         Value::List(items) => items.len(),
         Value::Map(map) => map.borrow().len(),
@@ -104,12 +106,12 @@ fn index_arg(index: &Value, cap: usize) -> Result<usize, String> {
 
 fn index(args: &[Value]) -> Result<Value, String> {
     at_least("index", args, 1)?;
-    let mut item = args[0].clone();
+    let mut item = elements(&args[0]);
     if let Value::Nil = item {
         return Err("index of untyped nil".into());
     }
     for index in &args[1..] {
-        item = match &item {
+        item = match &elements(&item) {
             Value::List(items) => {
                 let at = index_arg(index, items.len())?;
                 items.get(at).cloned().ok_or("reflect: slice index out of range")?
@@ -137,7 +139,7 @@ fn slice(args: &[Value]) -> Result<Value, String> {
     if indexes.len() > 3 {
         return Err(format!("too many slice indexes: {}", indexes.len()));
     }
-    let length = match &args[0] {
+    let length = match &elements(&args[0]) {
         Value::String(text) => {
             if indexes.len() == 3 {
                 return Err("cannot 3-index slice a string".into());
@@ -256,15 +258,6 @@ fn ordered(name: &str, args: &[Value], decide: fn(bool, bool) -> bool) -> Result
         _ => unreachable!("one basic class of a comparable kind"),
     };
     Ok(Value::Bool(decide(less, equal)))
-}
-
-fn call(args: &[Value]) -> Result<Value, String> {
-    at_least("call", args, 1)?;
-    match &args[0] {
-        Value::Nil => Err("call of nil".into()),
-        // Templates see no function values: Helm's data holds none.
-        other => Err(format!("non-function {} of type {}", fmt::display(other), other.type_name())),
-    }
 }
 
 /// The text the escaping functions escape: one string as it is, anything else as

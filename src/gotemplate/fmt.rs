@@ -101,6 +101,7 @@ pub fn format_float(f: f64, verb: char, precision: Option<usize>) -> String {
     let negative = f.is_sign_negative();
     let magnitude = f.abs();
     let text = match verb {
+        'x' | 'X' | 'b' => binary_form(magnitude, verb),
         'e' | 'E' => {
             let (digits, point) = decimal_digits(magnitude, precision.map(|p| p + 1), false);
             exponent_form(&digits, point, precision.unwrap_or(digits.len().saturating_sub(1)), verb == 'E')
@@ -182,6 +183,46 @@ fn fixed_form(digits: &str, point: i32, decimals: usize) -> String {
             out.push(digit.map_or('0', |&b| b as char));
         }
     }
+    out
+}
+
+/// strconv's `%x` (`0x1.8p+01`) and `%b` (`6755399441055744p-51`) of a non-negative float,
+/// shortest form.
+fn binary_form(f: f64, verb: char) -> String {
+    let bits = f.to_bits();
+    let biased = ((bits >> 52) & 0x7FF) as i32;
+    let mut mantissa = bits & ((1 << 52) - 1);
+    let mut exponent = if biased == 0 { -1022 } else { biased - 1023 };
+    if biased != 0 {
+        mantissa |= 1 << 52;
+    }
+    if verb == 'b' {
+        return format!("{mantissa}p{:+}", exponent - 52);
+    }
+    if mantissa == 0 {
+        exponent = 0;
+    }
+    // The leading 1 (if any) at bit 60, then one hex digit per 4 bits after it.
+    mantissa <<= 8;
+    while mantissa != 0 && mantissa & (1 << 60) == 0 {
+        mantissa <<= 1;
+        exponent -= 1;
+    }
+    let upper = verb == 'X';
+    let mut out = String::from(if upper { "0X" } else { "0x" });
+    out.push(if mantissa >> 60 & 1 == 1 { '1' } else { '0' });
+    mantissa <<= 4;
+    if mantissa != 0 {
+        out.push('.');
+        while mantissa != 0 {
+            let digit = char::from_digit((mantissa >> 60 & 15) as u32, 16).expect("a hex digit");
+            out.push(if upper { digit.to_ascii_uppercase() } else { digit });
+            mantissa <<= 4;
+        }
+    }
+    out.push(if upper { 'P' } else { 'p' });
+    out.push(if exponent < 0 { '-' } else { '+' });
+    let _ = write!(out, "{:02}", exponent.abs());
     out
 }
 
@@ -610,10 +651,7 @@ fn write_float(out: &mut String, arg: &Value, f: f64, verb: char, spec: &Spec) {
         'g' | 'G' => (verb, None),
         'e' | 'E' | 'f' => (verb, Some(6)),
         'F' => ('f', Some(6)),
-        'x' | 'X' | 'b' => {
-            // Hexadecimal and binary floats: rare in charts, printed the shortest way Rust has.
-            return spec.pad(out, &format!("{f:e}"));
-        }
+        'x' | 'X' | 'b' => (verb, None),
         _ => return bad_verb(out, arg, verb, spec),
     };
     let mut text = format_float(f, verb, spec.precision.or(default_precision));
@@ -769,6 +807,17 @@ mod tests {
             ("%s", vec![Value::list(vec![s("a"), Value::Int(1), Value::Nil])], "[a %!s(int=1) <nil>]"),
             ("%T %T %T", vec![Value::Float(1.0), Value::list(vec![]), Value::Nil], "float64 []interface {} <nil>"),
             ("%", vec![], "%!(NOVERB)"),
+            (
+                "%x|%X|%b|%x|%x",
+                vec![
+                    Value::Float(3.14),
+                    Value::Float(-1.0),
+                    Value::Float(1.0),
+                    Value::Float(0.0),
+                    Value::Float(1e-310),
+                ],
+                "0x1.91eb851eb851fp+01|-0X1P+00|4503599627370496p-52|0x0p+00|0x1.2688b70e62bp-1030",
+            ),
         ];
         for (format, args, expected) in cases {
             assert_eq!(sprintf(format, &args), expected, "{format}");

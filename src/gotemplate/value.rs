@@ -44,6 +44,12 @@ pub trait Object {
     /// The method and field names the type has: what a chart may call on it (`auto` checks a
     /// chart's templates against them before rendering).
     fn members(&self) -> &'static [&'static str];
+    /// The slice or map a Go named type is (`common.VersionSet` is a `[]string`, `engine.files`
+    /// a `map[string][]byte`): what `range`, `len`, `index` and `if` see of it. `None` for a
+    /// struct, which they refuse (or find always true).
+    fn elements(&self) -> Option<Value> {
+        None
+    }
     /// Go's `%v` of the value (`fmt.Stringer` where the type has one).
     fn display(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result;
     /// What `toYaml`/`toJson` make of it: its exported fields as a map, as `encoding/json` does.
@@ -79,7 +85,7 @@ impl Value {
             Value::String(s) => !s.is_empty(),
             Value::List(items) => !items.is_empty(),
             Value::Map(map) => !map.borrow().is_empty(),
-            Value::Object(_) => true,
+            Value::Object(object) => object.elements().is_none_or(|elements| elements.is_truthy()),
         }
     }
 

@@ -6,6 +6,7 @@
 //! function exists), and records which functions and methods the templates call, so a caller
 //! can tell before rendering whether it supports a chart.
 
+mod call;
 mod context;
 mod scan;
 mod walk;

@@ -32,6 +32,10 @@ impl Object for Files {
             _ => None,
         }
     }
+    fn elements(&self) -> Option<Value> {
+        let files = [("a", "x"), ("b", "y")].map(|(name, text)| (name.to_string(), Value::string(text)));
+        Some(Value::map(BTreeMap::from(files)))
+    }
     fn members(&self) -> &'static [&'static str] {
         &["Count", "Get"]
     }
@@ -89,6 +93,11 @@ fn prints_values_as_go() {
     check(
         "{{ .Files }}|{{ .Files.Count }}|{{ .Files.Get \"a\" }}|{{ \"b\" | .Files.Get }}",
         "files|2|content of a|content of b",
+    );
+    // A Go named map or slice type ranges, counts and indexes as its elements.
+    check(
+        "{{ len .Files }}|{{ range $k, $v := .Files }}{{ $k }}={{ $v }};{{ end }}|{{ index .Files \"a\" }}|{{ if .Files }}t{{ end }}",
+        "2|a=x;b=y;|x|t",
     );
 }
 

@@ -12,19 +12,19 @@ use std::rc::Rc;
 use gotmpl::parse::{BranchNode, CommandNode, Expr, ListNode, Node, Number, PipeNode, SmolStr, TemplateNode};
 
 use super::context::{self, At, Kind};
-use super::{parse_templates, quoted, Template, TemplateError, TemplateSet, MAX_DEPTH, SET_NAME, STACK_BUDGET};
+use super::{quoted, Template, TemplateError, TemplateSet, MAX_DEPTH, SET_NAME, STACK_BUDGET};
+use crate::gotemplate::fmt;
 use crate::gotemplate::value::Value;
-use crate::gotemplate::{fmt, Function, Templates};
 
 /// A value and whether Go holds it as an `interface {}` read from a map or list.
 #[derive(Clone)]
-struct Held {
-    value: Value,
-    boxed: bool,
+pub(super) struct Held {
+    pub value: Value,
+    pub boxed: bool,
 }
 
 impl Held {
-    fn plain(value: Value) -> Held {
+    pub fn plain(value: Value) -> Held {
         Held { value, boxed: false }
     }
 
@@ -49,17 +49,17 @@ enum Flow {
 type Result<T> = std::result::Result<T, TemplateError>;
 
 pub(super) struct Run<'s> {
-    set: &'s TemplateSet,
+    pub(super) set: &'s TemplateSet,
     /// Definitions made by `tpl` sources being executed, innermost last: they shadow the set's.
-    overlays: Vec<HashMap<String, Rc<Template>>>,
+    pub(super) overlays: Vec<HashMap<String, Rc<Template>>>,
     vars: Vec<Variable>,
-    template: Rc<Template>,
-    at: At,
+    pub(super) template: Rc<Template>,
+    pub(super) at: At,
     depth: usize,
     /// The address of the stack where the run began (stacks grow down).
     stack_base: usize,
     /// Helm's count of nested `include`s per template name.
-    included: HashMap<String, usize>,
+    pub(super) included: HashMap<String, usize>,
 }
 
 impl<'s> Run<'s> {
@@ -84,7 +84,7 @@ impl<'s> Run<'s> {
     }
 
     /// Executes `template` with dot and `$` set to `data`, in a scope of its own.
-    pub fn execute(&mut self, template: Rc<Template>, data: Value, out: &mut String) -> Result<()> {
+    pub(super) fn execute(&mut self, template: Rc<Template>, data: Value, out: &mut String) -> Result<()> {
         self.guard_depth()?;
         let dot = Held::plain(data);
         let vars = std::mem::replace(&mut self.vars, vec![Variable { name: "$".into(), held: dot.clone() }]);
@@ -111,12 +111,12 @@ impl<'s> Run<'s> {
         Ok(())
     }
 
-    fn lookup(&self, name: &str) -> Option<Rc<Template>> {
+    pub(super) fn lookup(&self, name: &str) -> Option<Rc<Template>> {
         self.overlays.iter().rev().find_map(|overlay| overlay.get(name).cloned()).or_else(|| self.set.lookup(name))
     }
 
     /// Go's `state.errorf`: the message with where it happened.
-    fn error(&self, message: impl AsRef<str>) -> TemplateError {
+    pub(super) fn error(&self, message: impl AsRef<str>) -> TemplateError {
         TemplateError::new(context::describe(&self.template, self.at, message.as_ref()))
     }
 
@@ -184,7 +184,10 @@ impl<'s> Run<'s> {
         self.guard_depth()?;
         let mark = self.vars.len();
         self.at = At { kind: Kind::Branch, offset: range.pos.offset };
-        let value = self.pipeline(dot, &range.pipe)?;
+        let value = match self.pipeline(dot, &range.pipe)? {
+            Value::Object(object) => object.elements().unwrap_or(Value::Object(object)),
+            other => other,
+        };
         let body_mark = self.vars.len();
         let mut iterated = false;
         let mut each = |run: &mut Self, index: Held, element: Held| -> Result<bool> {
@@ -324,7 +327,8 @@ impl<'s> Run<'s> {
             }
             Expr::Identifier(_, name) => {
                 self.at_expr(first);
-                self.call_function(dot, name, At { kind: Kind::Command, offset: command.pos.offset }, args, last)
+                let whole = At { kind: Kind::Command, offset: command.pos.offset };
+                self.call_function(dot, name, At::expr(first), whole, args, last)
             }
             Expr::Pipe(_, pipe) => {
                 self.not_a_function(first, args, &last)?;
@@ -401,7 +405,9 @@ impl<'s> Run<'s> {
         self.field(dot, receiver, final_field, node, args, last)
     }
 
-    /// Go's evalField: a map key, an object's field or method.
+    /// Go's evalField: a map key, an object's field or method. Errors found before any
+    /// argument is evaluated are reported at the node Go last marked: the field chain, or the
+    /// last node of a chain's parenthesized head.
     fn field(
         &mut self,
         dot: &Held,
@@ -414,13 +420,9 @@ impl<'s> Run<'s> {
         let has_args = !args.is_empty() || last.is_some();
         match &receiver.value {
             Value::Nil if !receiver.boxed => Ok(Held::plain(Value::Nil)),
-            Value::Nil => {
-                self.at_expr(node);
-                Err(self.error(format!("nil pointer evaluating interface {{}}.{name}")))
-            }
+            Value::Nil => Err(self.error(format!("nil pointer evaluating interface {{}}.{name}"))),
             Value::Map(map) => {
                 if has_args {
-                    self.at_expr(node);
                     return Err(self.error(format!("{name} is not a method but has arguments")));
                 }
                 Ok(Held::boxed(map.borrow().get(name).cloned().unwrap_or(Value::Nil)))
@@ -447,149 +449,40 @@ impl<'s> Run<'s> {
                     None => Err(self.error(format!("can't evaluate field {name} in type {}", type_of(&receiver)))),
                 }
             }
-            _ => {
-                self.at_expr(node);
-                Err(self.error(format!("can't evaluate field {name} in type {}", type_of(&receiver))))
-            }
+            _ => Err(self.error(format!("can't evaluate field {name} in type {}", type_of(&receiver)))),
         }
     }
 
     /// An argument's value (Go's evalArg for an `interface {}` parameter).
-    fn argument(&mut self, dot: &Held, arg: &Expr) -> Result<Value> {
+    pub(super) fn argument(&mut self, dot: &Held, arg: &Expr) -> Result<Value> {
+        self.held_argument(dot, arg).map(|held| held.value)
+    }
+
+    /// An argument's value, still boxed when Go's is an `interface {}` from a map or list.
+    pub(super) fn held_argument(&mut self, dot: &Held, arg: &Expr) -> Result<Held> {
         self.at_expr(arg);
         match arg {
-            Expr::Dot(_) => Ok(dot.value.clone()),
-            Expr::Nil(_) => Ok(Value::Nil),
-            Expr::Field(_, fields) => Ok(self.field_chain(dot, dot.clone(), arg, fields, &[], None)?.value),
+            Expr::Dot(_) => Ok(dot.clone()),
+            Expr::Nil(_) => Ok(Held::plain(Value::Nil)),
+            Expr::Field(_, fields) => self.field_chain(dot, dot.clone(), arg, fields, &[], None),
             Expr::Variable(_, name, fields) => {
                 let held = self.variable(name)?;
                 if fields.is_empty() {
-                    return Ok(held.value);
+                    return Ok(held);
                 }
-                Ok(self.field_chain(dot, held, arg, fields, &[], None)?.value)
+                self.field_chain(dot, held, arg, fields, &[], None)
             }
             Expr::Pipe(_, pipe) => {
                 self.guard_depth()?;
-                self.pipeline(dot, pipe)
+                self.pipeline(dot, pipe).map(Held::plain)
             }
-            Expr::Identifier(_, name) => Ok(self.call_function(dot, name, At::expr(arg), &[], None)?.value),
+            Expr::Identifier(_, name) => self.call_function(dot, name, At::expr(arg), At::expr(arg), &[], None),
             Expr::Chain(_, inner, fields) => {
                 let receiver = self.chain_head(dot, arg, inner)?;
-                Ok(self.field_chain(dot, receiver, arg, fields, &[], None)?.value)
+                self.field_chain(dot, receiver, arg, fields, &[], None)
             }
-            _ => self.literal(arg),
+            _ => self.literal(arg).map(Held::plain),
         }
-    }
-
-    /// Go's evalCall for a function: `and`/`or` evaluate their arguments only as far as they
-    /// decide; a function's error names it (`error calling FUNC: …`) at the command.
-    fn call_function(
-        &mut self,
-        dot: &Held,
-        name: &str,
-        command: At,
-        args: &[Expr],
-        last: Option<Value>,
-    ) -> Result<Held> {
-        if name == "and" || name == "or" {
-            return self.and_or(dot, name == "or", args, last).map(Held::plain);
-        }
-        let Some(function) = self.set.functions.get(name).copied() else {
-            return Err(self.error(format!("{} is not a defined function", quoted(name))));
-        };
-        let mut argv = Vec::with_capacity(args.len() + 1);
-        for arg in args {
-            argv.push(self.argument(dot, arg)?);
-        }
-        argv.extend(last);
-        let result = match function {
-            Function::Pure(function) => function(&argv),
-            Function::Templates(function) => function(self, &argv),
-        };
-        result.map(Held::plain).map_err(|message| {
-            self.at = command;
-            self.call_error(name, &message)
-        })
-    }
-
-    /// `error calling NAME: MESSAGE`; an argument-count or -type complaint is Go's executor's
-    /// own and carries no prefix.
-    fn call_error(&self, name: &str, message: &str) -> TemplateError {
-        if message.starts_with("wrong number of args for ") || message.starts_with("wrong type for value; ") {
-            return self.error(message);
-        }
-        self.error(format!("error calling {name}: {message}"))
-    }
-
-    fn and_or(&mut self, dot: &Held, or: bool, args: &[Expr], last: Option<Value>) -> Result<Value> {
-        if args.is_empty() && last.is_none() {
-            let name = if or { "or" } else { "and" };
-            return Err(self.error(format!("wrong number of args for {name}: want at least 1 got 0")));
-        }
-        let mut value = Value::Nil;
-        for arg in args {
-            value = self.argument(dot, arg)?;
-            if value.is_truthy() == or {
-                return Ok(value);
-            }
-        }
-        Ok(last.unwrap_or(value))
-    }
-
-    /// Helm's `include`: the named template's output, at most 1000 nested includes of a name.
-    fn include(&mut self, name: &str, dot: &Value) -> std::result::Result<String, String> {
-        let count = self.included.entry(name.to_string()).or_insert(0);
-        if *count > 1000 {
-            return Err(format!("rendering template has a nested reference name: {name}: unable to execute template"));
-        }
-        *count += 1;
-        let result = match self.lookup(name) {
-            Some(template) => {
-                let mut out = String::new();
-                self.execute(template, dot.clone(), &mut out).map(|_| out).map_err(|error| error.message)
-            }
-            None => {
-                Err(format!("template: no template {} associated with template {}", quoted(name), quoted(SET_NAME)))
-            }
-        };
-        if let Some(count) = self.included.get_mut(name) {
-            *count -= 1;
-        }
-        result
-    }
-
-    /// Helm's `tpl`: `source` parsed as a template named like the set, seeing the set's
-    /// definitions and adding its own for its run; `<no value>` removed from its output.
-    fn tpl(&mut self, source: &str, dot: &Value) -> std::result::Result<String, String> {
-        let templates = parse_templates(SET_NAME, SET_NAME, source, &self.set.functions, |_| {})
-            .map_err(|error| format!("cannot parse template {}: {}", quoted(source), error.message))?;
-        let mut templates = templates.into_iter().map(Rc::new);
-        let body = templates.next().expect("a parse gives the body first");
-        let mut overlay: HashMap<String, Rc<Template>> = HashMap::new();
-        for define in templates {
-            let keep_old = define.body.is_empty_tree() && self.lookup(&define.name).is_some();
-            if !keep_old {
-                overlay.insert(define.name.clone(), define);
-            }
-        }
-        self.overlays.push(overlay);
-        let mut out = String::new();
-        let result = self.execute(body, dot.clone(), &mut out);
-        self.overlays.pop();
-        match result {
-            Ok(()) => Ok(out.replace("<no value>", "")),
-            Err(error) => Err(format!("error during tpl function execution for {}: {}", quoted(source), error.message)),
-        }
-    }
-}
-
-impl Templates for Run<'_> {
-    fn execute_named(&mut self, name: &str, dot: &Value) -> std::result::Result<String, String> {
-        self.include(name, dot)
-    }
-
-    fn execute_source(&mut self, source: &str, dot: &Value) -> std::result::Result<String, String> {
-        self.tpl(source, dot)
     }
 }
 
