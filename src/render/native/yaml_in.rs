@@ -203,9 +203,7 @@ pub fn resolve_plain(text: &str) -> Option<Json> {
             return Some(Json::Bool(false))
         }
         // JSON has no NaN nor infinities: helm's conversion fails; a string keeps the text.
-        ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF" => {
-            return None
-        }
+        _ if is_special_float(text) => return None,
         _ => {}
     }
     let first = text.chars().next()?;
@@ -226,6 +224,14 @@ pub fn resolve_plain(text: &str) -> Option<Json> {
         return plain.parse::<f64>().ok().and_then(Number::from_f64).map(Json::Number);
     }
     None
+}
+
+/// The YAML 1.1 spellings of NaN and the infinities.
+pub fn is_special_float(text: &str) -> bool {
+    matches!(
+        text,
+        ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
+    )
 }
 
 /// Go's `strconv.ParseInt(s, 0, 64)` (and ParseUint for the large positives).
