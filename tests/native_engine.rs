@@ -110,10 +110,8 @@ fn native_renders_a_chart_as_helm() {
             ("templates/NOTES.txt", "Thanks for installing {{ .Release.Name }}\n"),
         ],
     );
-    let out = assert_same(
-        dir.path(),
-        &Options { values: "replicas: 3\nremoved: null\nlabels:\n  team: b\n", ..DEFAULT },
-    );
+    let out =
+        assert_same(dir.path(), &Options { values: "replicas: 3\nremoved: null\nlabels:\n  team: b\n", ..DEFAULT });
     assert!(out.contains("replicas: 3"), "{out}");
 }
 
@@ -149,7 +147,8 @@ fn native_subcharts_get_their_values_globals_conditions_tags_and_imports() {
         ],
     );
     assert_same(dir.path(), &Options { values: "db:\n  user: root\nglobal:\n  region: us\n", ..DEFAULT });
-    let out = assert_same(dir.path(), &Options { values: "db:\n  enabled: false\ntags:\n  extras: false\n", ..DEFAULT });
+    let out =
+        assert_same(dir.path(), &Options { values: "db:\n  enabled: false\ntags:\n  extras: false\n", ..DEFAULT });
     assert!(!out.contains("db-rel"), "{out}");
 }
 
@@ -161,7 +160,10 @@ fn native_library_charts_define_without_output_and_tgz_subcharts_load() {
         library.path(),
         &[
             ("lib/Chart.yaml", "apiVersion: v2\nname: lib\nversion: 0.1.0\ntype: library\n"),
-            ("lib/templates/_names.tpl", "{{- define \"lib.name\" -}}lib-{{ .Values.name | default \"x\" }}{{- end -}}\n"),
+            (
+                "lib/templates/_names.tpl",
+                "{{- define \"lib.name\" -}}lib-{{ .Values.name | default \"x\" }}{{- end -}}\n",
+            ),
             ("lib/templates/ignored.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: never\n"),
         ],
     );
@@ -224,7 +226,10 @@ fn native_prints_crds_hooks_and_tests_as_helm() {
     );
     assert_same(dir.path(), &DEFAULT);
     let api_versions = ["monitoring.coreos.com/v1".to_string()];
-    let out = assert_same(dir.path(), &Options { include_crds: true, skip_tests: true, api_versions: &api_versions, ..DEFAULT });
+    let out = assert_same(
+        dir.path(),
+        &Options { include_crds: true, skip_tests: true, api_versions: &api_versions, ..DEFAULT },
+    );
     assert!(out.contains("subs.example.com") && out.contains("ServiceMonitor"), "{out}");
 }
 

@@ -116,7 +116,10 @@ fn read_directory(top: &Path, budget: &mut u64) -> Result<Vec<File>, NativeError
             continue;
         }
         if !entry.file_type().is_file() {
-            return Err(failed(format!("cannot load irregular file {} as it has file mode type bits set", entry.path().display())));
+            return Err(failed(format!(
+                "cannot load irregular file {} as it has file mode type bits set",
+                entry.path().display()
+            )));
         }
         let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
         take(budget, size, &name)?;
@@ -151,9 +154,13 @@ fn read_archive(data: &[u8], budget: &mut u64) -> Result<Vec<File>, NativeError>
         if !entry.header().entry_type().is_file() {
             continue;
         }
-        let raw = entry.path().map_err(|e| failed(format!("a chart archive entry: {e}")))?.to_string_lossy().replace('\\', "/");
+        let raw = entry
+            .path()
+            .map_err(|e| failed(format!("a chart archive entry: {e}")))?
+            .to_string_lossy()
+            .replace('\\', "/");
         let parts: Vec<&str> = raw.split('/').collect();
-        if raw.starts_with('/') || parts.iter().any(|part| *part == "..") {
+        if raw.starts_with('/') || parts.contains(&"..") {
             return Err(failed(format!("chart illegally contains content outside the base directory: {raw:?}")));
         }
         let Some((_, rest)) = raw.split_once('/') else { continue };
@@ -192,7 +199,19 @@ fn load_files(files: Vec<File>, depth: usize, budget: &mut u64) -> Result<Chart,
         if !json.is_object() {
             json = Json::Object(Default::default());
         }
-        for key in ["name", "home", "version", "description", "icon", "apiVersion", "condition", "tags", "appVersion", "kubeVersion", "type"] {
+        for key in [
+            "name",
+            "home",
+            "version",
+            "description",
+            "icon",
+            "apiVersion",
+            "condition",
+            "tags",
+            "appVersion",
+            "kubeVersion",
+            "type",
+        ] {
             if let Some(value) = json.get(key).filter(|v| v.is_number() || v.is_boolean()) {
                 json[key] = Json::String(scalar_text(value));
             }
@@ -231,7 +250,8 @@ fn load_files(files: Vec<File>, depth: usize, budget: &mut u64) -> Result<Chart,
             "values.schema.json" => chart.schema = Some(file.data),
             "requirements.yaml" => {
                 let text = String::from_utf8_lossy(&file.data);
-                let requirements = yaml_in::parse_json(&text).map_err(|e| failed(format!("cannot load requirements.yaml: {e}")))?;
+                let requirements =
+                    yaml_in::parse_json(&text).map_err(|e| failed(format!("cannot load requirements.yaml: {e}")))?;
                 let meta = metadata.get_or_insert_with(|| Json::Object(Default::default()));
                 if let Some(dependencies) = requirements.get("dependencies") {
                     meta["dependencies"] = dependencies.clone();
@@ -302,7 +322,11 @@ fn dependencies_of(metadata: &Json) -> Vec<Dependency> {
                 version: text("version"),
                 repository: text("repository"),
                 condition: text("condition"),
-                tags: d.get("tags").and_then(Json::as_array).map(|t| t.iter().map(scalar_text).collect()).unwrap_or_default(),
+                tags: d
+                    .get("tags")
+                    .and_then(Json::as_array)
+                    .map(|t| t.iter().map(scalar_text).collect())
+                    .unwrap_or_default(),
                 enabled: d.get("enabled").and_then(Json::as_bool).unwrap_or(false),
                 import_values: d.get("import-values").and_then(Json::as_array).cloned().unwrap_or_default(),
                 alias: text("alias"),

@@ -55,7 +55,9 @@ pub enum NativeError {
 impl std::fmt::Display for NativeError {
     fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            NativeError::Unsupported(reasons) => write!(out, "the native engine does not support: {}", reasons.join("; ")),
+            NativeError::Unsupported(reasons) => {
+                write!(out, "the native engine does not support: {}", reasons.join("; "))
+            }
             NativeError::Failed(message) => out.write_str(message),
         }
     }
@@ -173,9 +175,15 @@ fn parse_all(chart: &Chart, functions: &Functions) -> Result<TemplateSet, Native
 }
 
 fn known_member(name: &str) -> bool {
-    [objects::FILES_MEMBERS, objects::CAPABILITIES_MEMBERS, objects::KUBE_VERSION_MEMBERS, objects::VERSION_SET_MEMBERS, objects::HELM_VERSION_MEMBERS]
-        .iter()
-        .any(|members| members.contains(&name))
+    [
+        objects::FILES_MEMBERS,
+        objects::CAPABILITIES_MEMBERS,
+        objects::KUBE_VERSION_MEMBERS,
+        objects::VERSION_SET_MEMBERS,
+        objects::HELM_VERSION_MEMBERS,
+    ]
+    .iter()
+    .any(|members| members.contains(&name))
 }
 
 /// The templates of a chart and its subcharts by full name (`parent/charts/sub/templates/x`),
@@ -281,7 +289,13 @@ fn release_value(request: &Request) -> Value {
 
 /// engine.go's `recAllTpls`: each chart's data (`.Values` scoped to it, `.Chart`, `.Files`,
 /// `.Subcharts`), its templates listed. Returns the chart's data map.
-fn collect_templates(chart: &Chart, parent: Option<(&str, &Value)>, values: &Value, top: &TopData, out: &mut Vec<Renderable>) -> Map {
+fn collect_templates(
+    chart: &Chart,
+    parent: Option<(&str, &Value)>,
+    values: &Value,
+    top: &TopData,
+    out: &mut Vec<Renderable>,
+) -> Map {
     let full_path = match parent {
         Some((parent_path, _)) => format!("{parent_path}/charts/{}", chart.name()),
         None => chart.name().to_string(),
@@ -336,13 +350,23 @@ fn chart_metadata_value(chart: &Chart) -> Value {
     let m = &chart.metadata;
     let text = |key: &str| Value::string(m.get(key).map(chart::scalar_text).unwrap_or_default());
     let strings = |key: &str| {
-        Value::list(m.get(key).and_then(Json::as_array).map(|a| a.iter().map(|v| Value::string(chart::scalar_text(v))).collect()).unwrap_or_default())
+        Value::list(
+            m.get(key)
+                .and_then(Json::as_array)
+                .map(|a| a.iter().map(|v| Value::string(chart::scalar_text(v))).collect())
+                .unwrap_or_default(),
+        )
     };
     let maintainers = m.get("maintainers").and_then(Json::as_array).map(|list| {
         list.iter()
             .map(|person| {
                 let field = |key: &str| Value::string(person.get(key).map(chart::scalar_text).unwrap_or_default());
-                Value::map([("Name", field("name")), ("Email", field("email")), ("URL", field("url"))].into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+                Value::map(
+                    [("Name", field("name")), ("Email", field("email")), ("URL", field("url"))]
+                        .into_iter()
+                        .map(|(k, v)| (k.to_string(), v))
+                        .collect(),
+                )
             })
             .collect()
     });

@@ -130,7 +130,9 @@ impl Object for Files {
     fn field(&self, name: &str) -> Option<Value> {
         match name {
             "AsConfig" => Some(Value::string(self.by_base_name(|data| String::from_utf8_lossy(data).into_owned()))),
-            "AsSecrets" => Some(Value::string(self.by_base_name(|data| base64::engine::general_purpose::STANDARD.encode(data)))),
+            "AsSecrets" => {
+                Some(Value::string(self.by_base_name(|data| base64::engine::general_purpose::STANDARD.encode(data))))
+            }
             _ => None,
         }
     }
@@ -141,7 +143,8 @@ impl Object for Files {
             "Get" => argument().map(|name| Value::string(self.get(name))),
             "Glob" => argument().map(|pattern| {
                 let pattern = Pattern::gobwas(pattern);
-                let files = self.files.iter().filter(|(name, _)| pattern.matches(name)).map(|(n, d)| (n.clone(), d.clone()));
+                let files =
+                    self.files.iter().filter(|(name, _)| pattern.matches(name)).map(|(n, d)| (n.clone(), d.clone()));
                 Files::value(files.collect())
             }),
             "Lines" => argument().map(|name| {
@@ -171,7 +174,10 @@ impl Object for Files {
 
     fn range_entries(&self) -> Option<Vec<(Value, Value)>> {
         // Go hands `range` each file's bytes; its text serves every use Go allows of them.
-        let entries = self.files.iter().map(|(name, data)| (Value::string(name.as_str()), Value::string(String::from_utf8_lossy(data))));
+        let entries = self
+            .files
+            .iter()
+            .map(|(name, data)| (Value::string(name.as_str()), Value::string(String::from_utf8_lossy(data))));
         Some(entries.collect())
     }
 
@@ -240,7 +246,8 @@ impl Object for VersionSet {
     }
 
     fn call(&self, method: &str, arguments: &[Value]) -> Option<Result<Value, String>> {
-        (method == "Has").then(|| one_string(method, arguments).map(|v| Value::Bool(self.versions.iter().any(|x| x == v))))
+        (method == "Has")
+            .then(|| one_string(method, arguments).map(|v| Value::Bool(self.versions.iter().any(|x| x == v))))
     }
 
     fn members(&self) -> &'static [&'static str] {

@@ -58,11 +58,13 @@ fn next_after(numbers: &[u64]) -> (u64, u64, u64) {
 fn check(comparator: &str, version: &Version) -> Option<(bool, bool)> {
     let comparator = comparator.trim();
     let operators = [">=", "<=", "!=", "~>", "=>", "=<", ">", "<", "=", "~", "^"];
-    let (operator, rest) = operators
-        .iter()
-        .find_map(|op| comparator.strip_prefix(op).map(|rest| (*op, rest)))
-        .unwrap_or(("", comparator));
+    let (operator, rest) =
+        operators.iter().find_map(|op| comparator.strip_prefix(op).map(|rest| (*op, rest))).unwrap_or(("", comparator));
     let (numbers, pre) = parse_partial(rest)?;
+    if numbers.is_empty() {
+        // `*`, `x`, `~*`: any version.
+        return Some((operator != "<" && operator != "!=", pre));
+    }
     let v = key(version);
     let low = padded(&numbers);
     let ok = match operator {
@@ -72,13 +74,13 @@ fn check(comparator: &str, version: &Version) -> Option<(bool, bool)> {
         "<" => v < low,
         ">=" | "=>" => v >= low,
         "<=" | "=<" => v < next_after(&numbers),
-        "~" | "~>" => v >= low && v < next_after(&numbers[..numbers.len().min(2).max(1)]),
+        "~" | "~>" => v >= low && v < next_after(&numbers[..numbers.len().min(2)]),
         "^" => {
             let significant = match numbers.iter().position(|n| *n != 0) {
                 Some(at) if numbers.len() > at => at + 1,
                 _ => numbers.len().max(1),
             };
-            v >= low && v < next_after(&numbers[..significant.min(numbers.len()).max(1)])
+            v >= low && v < next_after(&numbers[..significant.min(numbers.len())])
         }
         _ => return None,
     };
@@ -139,5 +141,6 @@ mod tests {
         assert!(!ok("*", "0.1.0-rc1"));
         assert!(ok("^0.2.1", "0.2.5"));
         assert!(!ok("^0.2.1", "0.3.0"));
+        assert!(ok("~*", "1.0.0") && ok("^x", "2.0.0") && ok("x", "3.1.4"));
     }
 }

@@ -32,7 +32,11 @@ fn coalesce_dependencies(chart: &Chart, dest: &mut Table, merge: bool) -> Result
             }
             Some(Json::Object(_)) => {}
             Some(other) => {
-                return Err(NativeError::Failed(format!("type mismatch on {name}: %!t({}={})", go_type(other), go_text(other))))
+                return Err(NativeError::Failed(format!(
+                    "type mismatch on {name}: %!t({}={})",
+                    go_type(other),
+                    go_text(other)
+                )))
             }
         }
         let mut sub_values = match dest.remove(&name) {
@@ -176,11 +180,15 @@ fn process_enabled(chart: &mut Chart, values: &Table, path: &str, depth: usize) 
     }
     let existing = std::mem::take(&mut chart.dependencies);
     let declared = |sub: &Chart| {
-        chart.dependencies_meta.iter().any(|req| req.name == sub.name() && is_compatible_range(&req.version, sub.version()))
+        chart
+            .dependencies_meta
+            .iter()
+            .any(|req| req.name == sub.name() && is_compatible_range(&req.version, sub.version()))
     };
     let mut dependencies: Vec<Chart> = existing.iter().filter(|sub| !declared(sub)).cloned().collect();
     for req in &mut chart.dependencies_meta {
-        let found = existing.iter().find(|sub| sub.name() == req.name && is_compatible_range(&req.version, sub.version()));
+        let found =
+            existing.iter().find(|sub| sub.name() == req.name && is_compatible_range(&req.version, sub.version()));
         if let Some(sub) = found {
             let mut sub = sub.clone();
             if !req.alias.is_empty() {
@@ -218,11 +226,7 @@ fn apply_tags(chart: &mut Chart, values: &Table) {
                 _ => {}
             }
         }
-        if !has_true && has_false {
-            req.enabled = false;
-        } else {
-            req.enabled = true;
-        }
+        req.enabled = has_true || !has_false;
     }
 }
 
@@ -345,7 +349,9 @@ fn schema_message(error: &jsonschema::ValidationError) -> String {
         Kind::Type { kind: TypeKind::Single(want) } => format!("got {}, want {want}", json_type(instance)),
         Kind::Required { property } => format!("missing property {}", quoted(property)),
         Kind::Enum { options } => match options.as_array() {
-            Some(options) => format!("value must be one of {}", options.iter().map(quoted).collect::<Vec<_>>().join(", ")),
+            Some(options) => {
+                format!("value must be one of {}", options.iter().map(quoted).collect::<Vec<_>>().join(", "))
+            }
             None => error.to_string(),
         },
         Kind::AdditionalProperties { unexpected } => {

@@ -51,7 +51,10 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn next(&mut self) -> Result<Event, String> {
-        self.parser.next_token().map(|(event, _)| event).map_err(|e| format!("yaml: line {}: {}", e.marker().line(), e.info()))
+        self.parser
+            .next_token()
+            .map(|(event, _)| event)
+            .map_err(|e| format!("yaml: line {}: {}", e.marker().line(), e.info()))
     }
 
     fn count(&mut self, size: usize) -> Result<(), String> {
@@ -83,7 +86,8 @@ impl Reader<'_> {
                 Ok(value)
             }
             Event::Alias(id) => {
-                let value = self.anchors.get(&id).cloned().ok_or_else(|| "yaml: unknown anchor referenced".to_string())?;
+                let value =
+                    self.anchors.get(&id).cloned().ok_or_else(|| "yaml: unknown anchor referenced".to_string())?;
                 self.count(size_of(&value))?;
                 Ok(value)
             }
@@ -198,7 +202,9 @@ fn scalar(text: String, style: TScalarStyle, tag: Option<&Tag>) -> Json {
 pub fn resolve_plain(text: &str) -> Option<Json> {
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Some(Json::Null),
-        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => return Some(Json::Bool(true)),
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
+            return Some(Json::Bool(true))
+        }
         "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
             return Some(Json::Bool(false))
         }
@@ -270,7 +276,9 @@ fn is_yaml_float(text: &str) -> bool {
     let mantissa_ok = match mantissa.split_once('.') {
         Some(("", fraction)) => !fraction.is_empty() && fraction.chars().all(|c| c.is_ascii_digit()),
         Some((whole, fraction)) => {
-            !whole.is_empty() && whole.chars().all(|c| c.is_ascii_digit()) && fraction.chars().all(|c| c.is_ascii_digit())
+            !whole.is_empty()
+                && whole.chars().all(|c| c.is_ascii_digit())
+                && fraction.chars().all(|c| c.is_ascii_digit())
         }
         None => !mantissa.is_empty() && mantissa.chars().all(|c| c.is_ascii_digit()),
     };

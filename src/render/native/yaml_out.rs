@@ -212,7 +212,8 @@ impl Emitter {
     /// when multi-line, else single or double quotes.
     fn string(&mut self, text: &str, indent: usize, key: bool) {
         let analysis = analyze(text);
-        let can_use_plain = resolve_plain(text).is_none() && !is_special_float(text) && !is_base60_float(text) && text != "<<";
+        let can_use_plain =
+            resolve_plain(text).is_none() && !is_special_float(text) && !is_base60_float(text) && text != "<<";
         let style = if text.contains('\n') {
             if analysis.block_allowed && !key {
                 Style::Literal
@@ -252,7 +253,13 @@ impl Emitter {
         for (i, c) in chars.iter().enumerate() {
             if *c == ' ' {
                 let next_is_space = chars.get(i + 1) == Some(&' ');
-                if allow_breaks && !spaces && self.column > BEST_WIDTH && i != 0 && i + 1 != chars.len() && !next_is_space {
+                if allow_breaks
+                    && !spaces
+                    && self.column > BEST_WIDTH
+                    && i != 0
+                    && i + 1 != chars.len()
+                    && !next_is_space
+                {
                     self.newline();
                     self.indent_to(indent);
                 } else {
