@@ -409,3 +409,33 @@ impl Rules {
         false
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{read_archive, NativeError};
+
+    /// A gzipped tar whose one entry has the raw name `name` (tar::Builder refuses `..`).
+    fn archive_with(name: &str) -> Vec<u8> {
+        let mut header = tar::Header::new_old();
+        header.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+        header.set_size(2);
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_cksum();
+        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast()));
+        builder.append(&header, &b"x\n"[..]).unwrap();
+        builder.into_inner().unwrap().finish().unwrap()
+    }
+
+    #[test]
+    fn native_archives_cannot_reach_outside_the_chart() {
+        for name in ["chart/../../etc/passwd", "/etc/passwd"] {
+            let error = read_archive(&archive_with(name), &mut u64::MAX).unwrap_err();
+            assert!(
+                matches!(&error, NativeError::Failed(m) if m.contains("outside the base directory")),
+                "{name}: {error:?}"
+            );
+        }
+        let files = read_archive(&archive_with("chart/templates/a.yaml"), &mut u64::MAX).unwrap();
+        assert_eq!(files[0].name, "templates/a.yaml");
+    }
+}
