@@ -66,40 +66,11 @@ impl std::fmt::Display for NativeError {
 /// Changes whenever the engine's output may change: the render cache keys native renders on it.
 pub const ENGINE_VERSION: &str = "native-0.1.0+helm-4.1.4";
 
-/// Functions a render must not run: their results change from run to run (or need a cluster
-/// or a network), so only the helm binary gives what a user expects of them.
-const NONDETERMINISTIC: &[&str] = &[
-    "now",
-    "randAlphaNum",
-    "randAlpha",
-    "randAscii",
-    "randNumeric",
-    "randBytes",
-    "randInt",
-    "uuidv4",
-    "shuffle",
-    "genCA",
-    "genCAWithKey",
-    "genPrivateKey",
-    "genSelfSignedCert",
-    "genSelfSignedCertWithKey",
-    "genSignedCert",
-    "genSignedCertWithKey",
-    "encryptAES",
-    "decryptAES",
-    "bcrypt",
-    "htpasswd",
-    "env",
-    "expandenv",
-];
-
-/// The functions charts may call under the native engine.
+/// The functions charts may call under the native engine: Sprig's (without those whose result
+/// changes from run to run: the clock, randomness, keys and certificates; a chart calling one
+/// renders with the helm binary) and helm's.
 fn engine_functions() -> Functions {
-    let mut functions = funcs::functions(crate::gotemplate::sprig::functions());
-    for name in NONDETERMINISTIC {
-        functions.remove(name);
-    }
-    functions
+    funcs::functions(crate::gotemplate::sprig::functions())
 }
 
 /// Renders `chart` (a chart directory as hldc prepares it, or a `.tgz`) as `helm template`.
