@@ -274,4 +274,20 @@ fn native_refuses_what_it_lacks_before_rendering() {
     ]);
     assert_eq!(check_support(dir.path()).unwrap_err(), expected);
     assert_eq!(native(dir.path(), &DEFAULT).unwrap_err(), expected);
+
+    let dir = tempfile::tempdir().unwrap();
+    write_chart(
+        dir.path(),
+        &[
+            ("Chart.yaml", CHART_V2),
+            ("values.yaml", "password: \"{{ randAlphaNum 12 }}\"\n"),
+            (
+                "templates/secret.yaml",
+                "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  pw: {{ tpl .Values.password . }}\n",
+            ),
+        ],
+    );
+    assert_eq!(check_support(dir.path()), Ok(()), "tpl's text is known only when it runs");
+    let reasons = vec!["function `randAlphaNum` (in a `tpl` text, templates/secret.yaml)".to_string()];
+    assert_eq!(native(dir.path(), &DEFAULT).unwrap_err(), NativeError::Unsupported(reasons));
 }

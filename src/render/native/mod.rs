@@ -405,11 +405,30 @@ fn execute_all(set: &TemplateSet, templates: &[Renderable]) -> Result<BTreeMap<S
         template.data.borrow_mut().insert("Template".into(), Value::map(current));
         let text = set
             .execute(&template.name, &Value::Map(template.data.clone()))
-            .map_err(|error| NativeError::Failed(exec_error(&template.name, &error.message)))?;
+            .map_err(|error| execution_failure(&template.name, &error.message))?;
         rendered.insert(template.name.clone(), text.replace("<no value>", ""));
     }
     Ok(rendered)
 }
+
+/// A template that stopped: `Unsupported` when `tpl` met a function that helm has and the
+/// engine lacks (the text `tpl` parses is known only when it runs; its output is discarded),
+/// else helm's failure.
+fn execution_failure(file: &str, message: &str) -> NativeError {
+    let lacking =
+        message.split("function \"").skip(1).filter_map(|rest| rest.split_once("\" not defined")).map(|(name, _)| name);
+    let helm_has: Vec<&str> = lacking
+        .filter(|name| crate::gotemplate::sprig::UNSUPPORTED.contains(name) || HELM_LACKING.contains(name))
+        .collect();
+    if let Some(name) = helm_has.first() {
+        let file = file.split_once('/').map(|(_, rest)| rest).unwrap_or(file);
+        return NativeError::Unsupported(vec![format!("function `{name}` (in a `tpl` text, {file})")]);
+    }
+    NativeError::Failed(exec_error(file, message))
+}
+
+/// helm's own functions the engine does not have yet.
+const HELM_LACKING: &[&str] = &["toYamlPretty", "toToml", "mustToToml", "fromToml"];
 
 /// engine.go's `reformatExecErrorMsg`: `required`/`fail` as `execution error at (LOCATION):
 /// MESSAGE`; other errors of the template itself as helm's trace.
