@@ -190,12 +190,20 @@ fn native_files_are_read_as_helm_reads_them() {
         dir.path(),
         &[
             ("Chart.yaml", CHART_V2),
-            (".helmignore", "secret.txt\n*.bak\n"),
+            (".helmignore", "# comment\nsecret.txt\n*.bak\ntmp/\n/rootonly.txt\n"),
             ("config/app.conf", "key = value\nother = 2\n"),
             ("config/extra.ini", "[section]\nname = x\n"),
             ("config/old.bak", "old\n"),
             ("secret.txt", "hidden\n"),
             ("lines.txt", "one\ntwo\nthree\n"),
+            ("tmp/x.txt", "ignored as a directory\n"),
+            ("docs/rootonly.txt", "kept: the rule is anchored\n"),
+            ("rootonly.txt", "ignored\n"),
+            ("config/sub/deep.yaml", "deep: true\n"),
+            (
+                "templates/globs.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: globs\ndata:\n{{- range $pattern := list \"*\" \"**\" \"config/*\" \"config/**\" \"config/*.{conf,ini}\" \"**.yaml\" \"config/?pp.conf\" \"config/[ae]*\" \"*/*\" \".helmignore\" }}\n  {{ $pattern | quote }}: \"{{ range $name, $_ := $.Files.Glob $pattern }}{{ $name }},{{ end }}\"\n{{- end }}\n",
+            ),
             (
                 "templates/cm.yaml",
                 "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: files\ndata:\n  {{- (.Files.Glob \"config/*\").AsConfig | nindent 2 }}\n  app: {{ .Files.Get \"config/app.conf\" | quote }}\n  hidden: {{ .Files.Get \"secret.txt\" | quote }}\n  lines: {{ .Files.Lines \"lines.txt\" | join \",\" | quote }}\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: files\ndata:\n  {{- (.Files.Glob \"config/**.conf\").AsSecrets | nindent 2 }}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ranged\ndata:\n{{- range $path, $bytes := .Files.Glob \"config/*\" }}\n  {{ base $path }}: {{ $.Files.Get $path | quote }}\n  {{ base $path }}.size: {{ len $bytes | quote }}\n{{- end }}\n",
