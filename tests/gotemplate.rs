@@ -41,7 +41,7 @@ const CASES: &[&str] = &[
     r#"{{ printf "%f|%.2f|%8.3f|%e|%E|%g|%G|%.3g|%v|%.0f|%.1f" 3.14159 3.14159 3.14159 1234.5678 1234.5678 0.00001234 1e21 3.14159 .Values.float 2.5 0.25 }}"#,
     r#"{{ printf "%s|%10s|%-10s|%.2s|%q|%x|%v|%T|%T|%T|%T" "héllo" "hi" "hi" "héllo" "a\"b\n" "hi" .Values.list .Values.float .Values.list .Values.map 3 }}"#,
     r#"{{ printf "%d %s" "x" 3 }}|{{ printf "%d" }}|{{ printf "x" 1 "a" }}|{{ printf "%d" .Values.missing }}|{{ printf "%s" .Values.list }}|{{ printf "%v" .Values.map }}|{{ printf "%d" .Values.int }}|{{ printf "%z" 1 }}"#,
-    r#"{{ printf "%+d|% d|%+.1f|%#x|%#o|%x|%X|%08.3f|%-8.2f|%t|%5t|%%|%[2]d %[1]d|%*d" 5 5 2.55 255 8 "héllo" "hi" -3.14159 2.5 true false 1 2 4 7 }}"#,
+    r#"{{ printf "%+d|% d|%+.1f|%#x|%#o|%x|%X|%08.3f|%-8.2f|%t|%5t|%%|%[2]d %[1]d|%*d" 5 5 2.55 255 8 "héllo" "hi" -3.14159 2.5 true false 1 2 4 7 }}|{{ printf "%d %" 1 2 }}|{{ printf "%[3]d %[0]d %d" 1 2 }}|{{ printf "%*d|%.*d" "x" 1 2 3 }}"#,
     r#"{{ printf "%v %v %v %s" .Values.t .Values.nested .Values.emptyList .Values.map }}|{{ printf "%x %X %b %x" .Values.float 255 .Values.float .Values.tiny }}"#,
     r#"{{ print 1 2 "a" "b" 3 nil .Values.list }}|{{ println "a" 1 }}|{{ print }}|{{ print .Values.float .Values.int }}"#,
     "{{ if .Values.t }}yes{{ end }}|{{ if .Values.emptyList }}a{{ else if .Values.str }}b{{ else }}c{{ end }}|{{ if .Values.zero }}z{{ else }}nz{{ end }}",

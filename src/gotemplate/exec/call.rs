@@ -10,7 +10,7 @@ use gotmpl::parse::Expr;
 
 use super::context::{self, At};
 use super::walk::{Held, Run};
-use super::{parse_templates, quoted, Template, TemplateError, SET_NAME};
+use super::{parse_templates, quoted, Template, TemplateError, MAX_OUTPUT, SET_NAME};
 use crate::gotemplate::value::Value;
 use crate::gotemplate::{Function, Templates};
 
@@ -66,6 +66,12 @@ impl Run<'_> {
             Function::Pure(function) => function(&argv),
             Function::Templates(function) => function(self, &argv),
         };
+        if let Ok(Value::String(text)) = &result {
+            if text.len() > MAX_OUTPUT {
+                self.at = command;
+                return Err(self.error(format!("error calling {name}: result exceeds {} MiB", MAX_OUTPUT >> 20)));
+            }
+        }
         result.map(Held::plain).map_err(|message| {
             self.at = if is_arity_error(&message) { identifier } else { command };
             self.call_error(name, &message)

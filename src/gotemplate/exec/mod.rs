@@ -29,6 +29,12 @@ const SET_NAME: &str = "gotpl";
 /// on threads with ordinary stacks, so it stops a runaway recursion well before the stack does.
 const MAX_DEPTH: usize = 300;
 
+/// How many nodes a run may walk (range iterations count too), and how long a template's
+/// output or a function's string may grow: Go sets no bound, a chart needs thousands of
+/// steps and a few hundred KiB; an endless `range` or a doubling string meets one of these.
+const MAX_STEPS: u64 = 10_000_000;
+const MAX_OUTPUT: usize = 64 << 20;
+
 /// The stack a run may use, whatever its nesting: a debug build takes about 7 KiB per
 /// template level, so a 2 MiB thread stack (Rust's default) holds a run with room to spare.
 const STACK_BUDGET: usize = 1 << 20;

@@ -214,6 +214,16 @@ fn include_and_tpl() {
     assert!(message.ends_with("exceeded maximum template depth (300)"), "{message}");
     let sources = [("main", "{{ template \"r\" . }}"), ("h", "{{ define \"r\" }}{{ template \"r\" . }}{{ end }}")];
     assert!(render(&sources, VALUES).contains("exceeded maximum template depth (300)"));
+    let sources = [("main", "{{ range 100000000000 }}{{ end }}")];
+    assert_eq!(
+        render(&sources, VALUES),
+        "ERROR template: main:1:9: executing \"main\" at <100000000000>: template execution exceeded 10000000 steps"
+    );
+    let sources = [("main", "{{ $s := \"x\" }}{{ range 40 }}{{ $s = print $s $s }}{{ end }}")];
+    assert_eq!(
+        render(&sources, VALUES),
+        "ERROR template: main:1:37: executing \"main\" at <print $s $s>: error calling print: result exceeds 64 MiB"
+    );
     let sources = [("main", "{{ include \"nope\" . }}")];
     assert_eq!(render(&sources, VALUES), "ERROR template: main:1:3: executing \"main\" at <include \"nope\" .>: error calling include: template: no template \"nope\" associated with template \"gotpl\"");
     let sources = [("main", "{{ tpl \"{{ nope }}\" . }}")];

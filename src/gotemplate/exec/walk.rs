@@ -12,7 +12,7 @@ use std::rc::Rc;
 use gotmpl::parse::{BranchNode, CommandNode, Expr, ListNode, Node, Number, PipeNode, SmolStr, TemplateNode};
 
 use super::context::{self, At, Kind};
-use super::{quoted, Template, TemplateError, TemplateSet, MAX_DEPTH, SET_NAME, STACK_BUDGET};
+use super::{quoted, Template, TemplateError, TemplateSet, MAX_DEPTH, MAX_OUTPUT, MAX_STEPS, SET_NAME, STACK_BUDGET};
 use crate::gotemplate::fmt;
 use crate::gotemplate::value::Value;
 
@@ -58,6 +58,8 @@ pub(super) struct Run<'s> {
     depth: usize,
     /// The address of the stack where the run began (stacks grow down).
     stack_base: usize,
+    /// Nodes walked and range iterations made so far.
+    steps: u64,
     /// Helm's count of nested `include`s per template name.
     pub(super) included: HashMap<String, usize>,
 }
@@ -79,6 +81,7 @@ impl<'s> Run<'s> {
             at: At::NOTHING,
             depth: 0,
             stack_base: std::ptr::addr_of!(marker) as usize,
+            steps: 0,
             included: HashMap::new(),
         }
     }
@@ -134,7 +137,21 @@ impl<'s> Run<'s> {
         Ok(Flow::Next)
     }
 
+    /// hldc's bound on a run's work and output (Go has none): an untrusted chart's endless
+    /// `range` or runaway text ends in an error.
+    fn count_step(&mut self, out: &str) -> Result<()> {
+        self.steps += 1;
+        if self.steps > MAX_STEPS {
+            return Err(self.error(format!("template execution exceeded {MAX_STEPS} steps")));
+        }
+        if out.len() > MAX_OUTPUT {
+            return Err(self.error(format!("template output exceeded {} MiB", MAX_OUTPUT >> 20)));
+        }
+        Ok(())
+    }
+
     fn walk(&mut self, dot: &Held, node: &Node, out: &mut String) -> Result<Flow> {
+        self.count_step(out)?;
         match node {
             Node::Text(text) => out.push_str(&text.text),
             Node::Action(action) => {
@@ -192,6 +209,7 @@ impl<'s> Run<'s> {
         let mut iterated = false;
         let mut each = |run: &mut Self, index: Held, element: Held| -> Result<bool> {
             iterated = true;
+            run.count_step(out)?;
             run.set_range_vars(&range.pipe, index, element.clone())?;
             let flow = run.walk_list(&element, &range.body, out);
             run.vars.truncate(body_mark);
