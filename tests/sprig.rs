@@ -302,6 +302,9 @@ const CASES: &[&str] = &[
     r#"has (dict "a" 1) (list (dict "a" 1))"#,
     r#"without (list 1 2 1 3) 1"#,
     r#"chunk 2 (list)"#,
+    r#"chunk -2 (list 1)"#,
+    r#"chunk -1 (list 1 2)"#,
+    r#"chunk 4 .Values.list"#,
     r#"concat"#,
     r#"compact (list)"#,
     r#"list"#,
@@ -425,6 +428,9 @@ const FAILING: &[(&str, bool)] = &[
     (r#"fail "stop here""#, false),
     (r#"dig "a" 1 "d" .Values.map"#, true),
     (r#"substr 4 2 "hello""#, true),
+    (r#"chunk 0 (list 1)"#, true),
+    (r#"chunk -1 (list 1 2 3)"#, true),
+    (r#"slice (list 1 2) 1 5"#, true),
 ];
 
 fn write_chart(dir: &Path, template: &str) {
@@ -501,7 +507,8 @@ fn sprig_functions_fail_where_helm_fails() {
         let native = native_template(&template);
         match (helm, native) {
             (Err(helm), Err(native)) => {
-                let message = helm.split_once("error calling ").map(|(_, rest)| rest.lines().next().unwrap_or_default());
+                let message =
+                    helm.split_once("error calling ").map(|(_, rest)| rest.lines().next().unwrap_or_default());
                 if *same_message && !message.is_some_and(|message| native.ends_with(message)) {
                     wrong.push(format!("{expression}: messages differ\n  helm:   {helm:?}\n  native: {native:?}"));
                 }

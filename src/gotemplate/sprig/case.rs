@@ -11,8 +11,12 @@ use super::{fixed, string_arg, Entry, Value};
 
 pub(super) const FUNCTIONS: &[Entry] = &[
     ("camelcase", |args| fixed::<1>("camelcase", args).and_then(|[v]| Ok(Value::string(pascal_case(string_arg(v)?))))),
-    ("snakecase", |args| fixed::<1>("snakecase", args).and_then(|[v]| Ok(Value::string(lower_words(string_arg(v)?, '_'))))),
-    ("kebabcase", |args| fixed::<1>("kebabcase", args).and_then(|[v]| Ok(Value::string(lower_words(string_arg(v)?, '-'))))),
+    ("snakecase", |args| {
+        fixed::<1>("snakecase", args).and_then(|[v]| Ok(Value::string(lower_words(string_arg(v)?, '_'))))
+    }),
+    ("kebabcase", |args| {
+        fixed::<1>("kebabcase", args).and_then(|[v]| Ok(Value::string(lower_words(string_arg(v)?, '-'))))
+    }),
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -35,15 +39,34 @@ fn is_connector(c: char) -> bool {
 fn is_punct(c: char) -> bool {
     matches!(
         c,
-        '!' | '"' | '#' | '%' | '&' | '\'' | '(' | ')' | '*' | ',' | '-' | '.' | '/' | ':' | ';' | '?' | '@' | '['
-            | '\\' | ']' | '_' | '{' | '}'
+        '!' | '"'
+            | '#'
+            | '%'
+            | '&'
+            | '\''
+            | '('
+            | ')'
+            | '*'
+            | ','
+            | '-'
+            | '.'
+            | '/'
+            | ':'
+            | ';'
+            | '?'
+            | '@'
+            | '['
+            | '\\'
+            | ']'
+            | '_'
+            | '{'
+            | '}'
     )
 }
 
 /// xstrings' `isAlphabet`: a letter that is not a CJK ideograph.
 fn is_alphabet(c: char) -> bool {
-    c.is_alphabetic()
-        && !matches!(c, '\u{4e00}'..='\u{9fcc}' | '\u{3400}'..='\u{4d85}' | '\u{20000}'..='\u{2b81d}')
+    c.is_alphabetic() && !matches!(c, '\u{4e00}'..='\u{9fcc}' | '\u{3400}'..='\u{4d85}' | '\u{20000}'..='\u{2b81d}')
 }
 
 /// The next word of `text`: its kind, its length, and what follows.
@@ -66,7 +89,9 @@ fn next_word(text: &[char]) -> (Kind, &[char], &[char]) {
                     _ => (Kind::Upper, end),
                 }
             }
-            Some(second) if is_alphabet(*second) => (Kind::Upper, run(1, &|c: char| is_alphabet(c) && !c.is_uppercase())),
+            Some(second) if is_alphabet(*second) => {
+                (Kind::Upper, run(1, &|c: char| is_alphabet(c) && !c.is_uppercase()))
+            }
             _ => (Kind::Upper, 1),
         }
     } else if is_alphabet(first) {

@@ -20,9 +20,9 @@ pub(super) const FUNCTIONS: &[Entry] = &[
     ("mustToRawJson", |args| json_text("mustToRawJson", args, None, false)),
 ];
 
-/// Sprig's `empty`: whether `value` is its type's zero value.
+/// Sprig's `empty`: whether `value` is its type's zero value (Go's truth, reversed).
 pub(super) fn empty(value: &Value) -> bool {
-    !matches!(value, Value::Object(_)) && !value.is_truthy()
+    !value.is_truthy()
 }
 
 /// `default DEFAULT [GIVEN]`: GIVEN unless it is empty (or missing).

@@ -109,16 +109,15 @@ fn omit(args: &[Value]) -> Result<Value, String> {
     Ok(Value::map(source.into_iter().filter(|(key, _)| !unwanted.contains(&key.as_str())).collect()))
 }
 
+const MAX_MERGE_DEPTH: usize = 1000;
+
 /// `merge DST SRC...` (mergo.Merge) and `mergeOverwrite DST SRC...` (mergo.MergeWithOverwrite):
 /// each source merged deep into `dst`, which changes and is returned.
 fn merge(name: &str, args: &[Value], overwrite: bool) -> Result<Value, String> {
     let args = at_least(name, args, 1)?;
     let dst = map_arg(&args[0])?;
     for src in maps(&args[1..])? {
-        // A map merged into itself changes nothing (and must not be borrowed twice).
-        if !std::rc::Rc::ptr_eq(src, dst) {
-            merge_into(dst, &src.borrow(), overwrite);
-        }
+        merge_into(dst, src, overwrite, 0)?;
     }
     Ok(Value::Map(dst.clone()))
 }
@@ -126,9 +125,19 @@ fn merge(name: &str, args: &[Value], overwrite: bool) -> Result<Value, String> {
 /// mergo's map merge, as it treats `map[string]interface{}`: a nested map merges into a nested
 /// map; otherwise the source value is taken when the destination lacks the key or holds an
 /// empty value (`false`, `0`, `""`, nil, an empty list or map), or always with `overwrite`
-/// (where even a nil source value replaces the destination's).
-fn merge_into(dst: &Map, src: &BTreeMap<String, Value>, overwrite: bool) {
-    for (key, value) in src {
+/// (where even a nil source value replaces the destination's). The source's entries are read
+/// first: a map may hold itself, or be merged into itself, as Go allows.
+fn merge_into(dst: &Map, src: &Map, overwrite: bool, depth: usize) -> Result<(), String> {
+    if std::rc::Rc::ptr_eq(dst, src) {
+        return Ok(());
+    }
+    // Maps that hold each other would merge forever (Go's stack overflows); values from YAML
+    // nest nowhere near this deep.
+    if depth > MAX_MERGE_DEPTH {
+        return Err(format!("maps nested deeper than {MAX_MERGE_DEPTH} levels (do they hold each other?)"));
+    }
+    let entries: Vec<(String, Value)> = src.borrow().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    for (key, value) in &entries {
         let current = dst.borrow().get(key).cloned();
         if let Value::Nil = value {
             if overwrite {
@@ -137,9 +146,7 @@ fn merge_into(dst: &Map, src: &BTreeMap<String, Value>, overwrite: bool) {
             continue;
         }
         if let (Value::Map(src_map), Some(Value::Map(dst_map))) = (value, &current) {
-            if !std::rc::Rc::ptr_eq(src_map, dst_map) {
-                merge_into(dst_map, &src_map.borrow(), overwrite);
-            }
+            merge_into(dst_map, src_map, overwrite, depth + 1)?;
         }
         let kept = current.as_ref().is_some_and(|current| {
             !empty(current) && (!overwrite || matches!((value, current), (Value::Map(_), Value::Map(_))))
@@ -148,6 +155,7 @@ fn merge_into(dst: &Map, src: &BTreeMap<String, Value>, overwrite: bool) {
             dst.borrow_mut().insert(key.clone(), value.clone());
         }
     }
+    Ok(())
 }
 
 /// `dig K1 K2... DEFAULT DICT`: the value at the path of keys, or DEFAULT where a key lacks.
@@ -157,7 +165,12 @@ fn dig(args: &[Value]) -> Result<Value, String> {
     }
     let (path, rest) = args.split_at(args.len() - 2);
     let (default, dict) = (&rest[0], &rest[1]);
-    let keys = path.iter().map(|key| key.as_str().ok_or_else(|| conversion("string", key))).collect::<Result<Vec<_>, _>>()?;
+    // Go asserts the dictionary's type first, then each key's.
+    if !matches!(dict, Value::Map(_)) {
+        return Err(conversion("map[string]interface {}", dict));
+    }
+    let keys =
+        path.iter().map(|key| key.as_str().ok_or_else(|| conversion("string", key))).collect::<Result<Vec<_>, _>>()?;
     let mut at = dict.clone();
     for (index, key) in keys.iter().enumerate() {
         let Value::Map(map) = &at else {
@@ -201,6 +214,8 @@ mod tests {
         check("omit", &[m(&[("a", i(1)), ("b", i(2))]), s("a")], "map[b:2]");
         check("dig", &[s("a"), s("b"), s("none"), m(&[("a", m(&[("b", i(7))]))])], "7");
         check("dig", &[s("a"), s("x"), s("none"), m(&[("a", m(&[("b", i(7))]))])], "none");
+        fails("dig", &[i(1), s("none"), s("not a map")], "interface {} is string, not map[string]interface {}");
+        fails("dig", &[s("a"), s("b"), s("none"), m(&[("a", s("leaf"))])], "interface {} is string, not map");
     }
 
     #[test]
@@ -250,9 +265,26 @@ mod tests {
     }
 
     #[test]
+    fn merge_survives_maps_that_hold_each_other() {
+        // src = {k: {new: 1}}, dst = {k: src}: merging src into dst merges src.k into src.
+        let src = m(&[("k", m(&[("new", i(1))]))]);
+        let dst = m(&[("k", src.clone())]);
+        check("merge", &[dst, src.clone()], "map[k:map[k:map[new:1] new:1]]");
+        call("merge", &[src.clone(), src]).unwrap();
+    }
+
+    #[test]
+    fn merging_maps_that_hold_each_other_in_a_circle_fails() {
+        let (a, b) = (m(&[]), m(&[]));
+        call("set", &[a.clone(), s("k"), b.clone()]).unwrap();
+        call("set", &[b.clone(), s("k"), a.clone()]).unwrap();
+        fails("merge", &[a, b], "nested deeper than 1000 levels");
+    }
+
+    #[test]
     fn deep_copy_shares_nothing() {
         let original = m(&[("a", m(&[("b", i(1))]))]);
-        let copy = call("deepCopy", &[original.clone()]).unwrap();
+        let copy = call("deepCopy", std::slice::from_ref(&original)).unwrap();
         let Value::Map(outer) = &copy else { panic!() };
         let inner = outer.borrow().get("a").cloned().unwrap();
         call("set", &[inner, s("b"), i(2)]).unwrap();

@@ -107,7 +107,13 @@ impl JsonWriter<'_> {
 /// `1e-7`.
 fn json_float(f: f64) -> Result<String, String> {
     if !f.is_finite() {
-        let shown = if f.is_nan() { "NaN" } else if f > 0.0 { "+Inf" } else { "-Inf" };
+        let shown = if f.is_nan() {
+            "NaN"
+        } else if f > 0.0 {
+            "+Inf"
+        } else {
+            "-Inf"
+        };
         return Err(format!("json: unsupported value: {shown}"));
     }
     let abs = f.abs();

@@ -132,7 +132,7 @@ fn slice(args: &[Value]) -> Result<Value, String> {
     let start = args.get(1).map(to_int).unwrap_or(0);
     let end = args.get(2).map(to_int).unwrap_or(all.len() as i64);
     if start < 0 || end < start || end > all.len() as i64 {
-        return Err("reflect: slice index out of range".into());
+        return Err("reflect.Value.Slice: slice index out of bounds".into());
     }
     Ok(Value::list(all[start as usize..end as usize].to_vec()))
 }
@@ -145,14 +145,43 @@ fn concat(args: &[Value]) -> Result<Value, String> {
     Ok(Value::list(out))
 }
 
+/// `chunk SIZE LIST`: lists of SIZE items, the last one shorter. Sprig counts the chunks in
+/// float64 arithmetic, so a size of 0 or below fails (or, for some lengths, gives odd chunks)
+/// as it does in Go.
 fn chunk(args: &[Value]) -> Result<Value, String> {
     let [size, list] = fixed("chunk", args)?;
     let size = int_arg(size)?;
     let all = items(list, "chunk")?;
-    if size <= 0 {
-        return Err("runtime error: makeslice: len out of range".into());
+    let length = all.len() as i64;
+    let make_error = || "runtime error: makeslice: len out of range".to_string();
+    let count = ((length - 1) as f64 / size as f64).floor() + 1.0;
+    if !count.is_finite() || count < 0.0 {
+        return Err(make_error());
     }
-    Ok(Value::list(all.chunks(size as usize).map(|piece| Value::list(piece.to_vec())).collect()))
+    let count = count as i64;
+    let mut chunks = Vec::new();
+    for index in 0..count {
+        let mut chunk_length = size;
+        if index == count - 1 {
+            chunk_length = (length as f64 % size as f64).floor() as i64;
+            if chunk_length == 0 {
+                chunk_length = size;
+            }
+        }
+        if chunk_length < 0 {
+            return Err(make_error());
+        }
+        let start = index * size;
+        let piece = (start..start + chunk_length).map(|at| {
+            usize::try_from(at)
+                .ok()
+                .and_then(|at| all.get(at))
+                .cloned()
+                .ok_or_else(|| format!("runtime error: index out of range [{at}] with length {length}"))
+        });
+        chunks.push(Value::list(piece.collect::<Result<_, _>>()?));
+    }
+    Ok(Value::list(chunks))
 }
 
 /// Sprig's `untilStep`: from `start` towards `stop` (excluded) by `step`; nothing when the
@@ -230,13 +259,13 @@ mod tests {
         check("list", &[i(1), s("a")], "[1 a]");
         check("append", &[abc.clone(), s("d")], "[a b c d]");
         check("prepend", &[abc.clone(), s("z")], "[z a b c]");
-        check("first", &[abc.clone()], "a");
+        check("first", std::slice::from_ref(&abc), "a");
         check("first", &[l(&[])], "<nil>");
-        check("last", &[abc.clone()], "c");
-        check("rest", &[abc.clone()], "[b c]");
+        check("last", std::slice::from_ref(&abc), "c");
+        check("rest", std::slice::from_ref(&abc), "[b c]");
         check("rest", &[l(&[])], "[]");
-        check("initial", &[abc.clone()], "[a b]");
-        check("reverse", &[abc.clone()], "[c b a]");
+        check("initial", std::slice::from_ref(&abc), "[a b]");
+        check("reverse", std::slice::from_ref(&abc), "[c b a]");
         check("uniq", &[l(&[i(1), i(1), f(1.0), m(&[("a", i(1))]), m(&[("a", i(1))])])], "[1 1 map[a:1]]");
         check("without", &[abc.clone(), s("b"), s("c")], "[a]");
         check("has", &[s("b"), abc.clone()], "true");
@@ -249,6 +278,10 @@ mod tests {
         check("slice", &[l(&[])], "<nil>");
         check("concat", &[abc.clone(), l(&[i(1)]), l(&[])], "[a b c 1]");
         check("chunk", &[i(2), l(&[i(1), i(2), i(3)])], "[[1 2] [3]]");
+        check("chunk", &[i(2), l(&[i(1), i(2), i(3), i(4)])], "[[1 2] [3 4]]");
+        check("chunk", &[i(2), l(&[])], "[]");
+        check("chunk", &[i(-2), l(&[i(1)])], "[[1]]");
+        check("chunk", &[i(-1), l(&[i(1), i(2)])], "[]");
         check("until", &[i(3)], "[0 1 2]");
         check("until", &[i(-3)], "[0 -1 -2]");
         check("untilStep", &[i(0), i(10), i(4)], "[0 4 8]");
@@ -267,7 +300,9 @@ mod tests {
         fails("first", &[Value::Nil], "nil pointer dereference");
         fails("append", &[m(&[]), i(1)], "Cannot push on type map");
         fails("concat", &[l(&[]), i(1)], "Cannot concat type int as list");
-        fails("slice", &[l(&[i(1)]), i(0), i(5)], "slice index out of range");
+        fails("slice", &[l(&[i(1)]), i(0), i(5)], "slice index out of bounds");
         fails("until", &[f(3.0)], "expected int; got float64");
+        fails("chunk", &[i(0), l(&[i(1)])], "makeslice: len out of range");
+        fails("chunk", &[i(-1), l(&[i(1), i(2), i(3)])], "makeslice: len out of range");
     }
 }

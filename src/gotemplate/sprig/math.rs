@@ -15,9 +15,7 @@ pub(super) const FUNCTIONS: &[Entry] = &[
     ("add1", |args| fixed::<1>("add1", args).map(|[v]| Value::Int(to_int(v).wrapping_add(1)))),
     ("add", |args| Ok(Value::Int(args.iter().map(to_int).fold(0, i64::wrapping_add)))),
     ("sub", |args| fixed::<2>("sub", args).map(|[a, b]| Value::Int(to_int(a).wrapping_sub(to_int(b))))),
-    ("mul", |args| {
-        at_least("mul", args, 1).map(|args| Value::Int(args.iter().map(to_int).fold(1, i64::wrapping_mul)))
-    }),
+    ("mul", |args| at_least("mul", args, 1).map(|args| Value::Int(args.iter().map(to_int).fold(1, i64::wrapping_mul)))),
     ("div", |args| integer_division("div", args, i64::wrapping_div)),
     ("mod", |args| integer_division("mod", args, i64::wrapping_rem)),
     ("max", |args| extreme("max", args, i64::max)),
@@ -352,7 +350,7 @@ mod tests {
             (Value::Nil, "0"),
             (l(&[i(1)]), "0"),
         ] {
-            check("int", &[value.clone()], expected);
+            check("int", std::slice::from_ref(&value), expected);
             check("int64", &[value], expected);
         }
         check("float64", &[s("1.5")], "1.5");

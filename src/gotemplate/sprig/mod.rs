@@ -79,27 +79,24 @@ pub const UNSUPPORTED: &[&str] = &[
     "urlJoin",
 ];
 
+/// The supported functions, by area.
+const AREAS: &[&[Entry]] = &[
+    strings::FUNCTIONS,
+    case::FUNCTIONS,
+    lists::FUNCTIONS,
+    dicts::FUNCTIONS,
+    math::FUNCTIONS,
+    defaults::FUNCTIONS,
+    encoding::FUNCTIONS,
+    regex::FUNCTIONS,
+    semver::FUNCTIONS,
+    paths::FUNCTIONS,
+    reflect::FUNCTIONS,
+];
+
 /// Every supported Sprig function, by the name templates call it.
 pub fn functions() -> Functions {
-    let mut table = Functions::new();
-    for area in [
-        strings::FUNCTIONS,
-        case::FUNCTIONS,
-        lists::FUNCTIONS,
-        dicts::FUNCTIONS,
-        math::FUNCTIONS,
-        defaults::FUNCTIONS,
-        encoding::FUNCTIONS,
-        regex::FUNCTIONS,
-        semver::FUNCTIONS,
-        paths::FUNCTIONS,
-        reflect::FUNCTIONS,
-    ] {
-        for (name, function) in area {
-            table.insert(name, Function::Pure(*function));
-        }
-    }
-    table
+    AREAS.iter().flat_map(|area| area.iter()).map(|(name, function)| (*name, Function::Pure(*function))).collect()
 }
 
 /// A function's table entry: its template name and its body.
@@ -169,7 +166,7 @@ fn map_arg(value: &Value) -> Result<&Map, String> {
 
 /// The items of a Go slice, for Sprig's list functions (`reflect` Kind Slice/Array); their
 /// error names the kind the way Sprig's messages do (`Cannot find first on type string`).
-fn slice_arg<'a>(value: &'a Value, what: impl FnOnce(&str) -> String) -> Result<&'a [Value], String> {
+fn slice_arg(value: &Value, what: impl FnOnce(&str) -> String) -> Result<&[Value], String> {
     match value {
         Value::List(items) => Ok(items),
         // reflect.TypeOf(nil).Kind() dereferences a nil Type.
@@ -184,3 +181,49 @@ fn string_list(items: impl IntoIterator<Item = String>) -> Value {
 
 #[cfg(test)]
 mod testing;
+
+#[cfg(test)]
+mod coverage {
+    /// Every name of Sprig v3's `genericMap` (functions.go).
+    const SPRIG: &str = "
+        abbrev abbrevboth add add1 add1f addf adler32sum ago all any append atoi b32dec b32enc b64dec b64enc
+        base bcrypt biggest buildCustomCert camelcase cat ceil chunk clean coalesce compact concat contains date
+        dateInZone dateModify date_in_zone date_modify decryptAES deepCopy deepEqual default derivePassword dict
+        dig dir div divf duration durationRound empty encryptAES env expandenv ext fail first float64 floor
+        fromJson genCA genCAWithKey genPrivateKey genSelfSignedCert genSelfSignedCertWithKey genSignedCert
+        genSignedCertWithKey get getHostByName has hasKey hasPrefix hasSuffix hello htmlDate htmlDateInZone
+        htpasswd indent initial initials int int64 isAbs join kebabcase keys kindIs kindOf last list lower max maxf
+        merge mergeOverwrite min minf mod mul mulf mustAppend mustChunk mustCompact mustDateModify mustDeepCopy
+        mustFirst mustFromJson mustHas mustInitial mustLast mustMerge mustMergeOverwrite mustPrepend mustPush
+        mustRegexFind mustRegexFindAll mustRegexMatch mustRegexReplaceAll mustRegexReplaceAllLiteral mustRegexSplit
+        mustRest mustReverse mustSlice mustToDate mustToJson mustToPrettyJson mustToRawJson mustUniq mustWithout
+        must_date_modify nindent nospace now omit osBase osClean osDir osExt osIsAbs pick pluck plural prepend
+        push quote randAlpha randAlphaNum randAscii randBytes randInt randNumeric regexFind regexFindAll regexMatch
+        regexQuoteMeta regexReplaceAll regexReplaceAllLiteral regexSplit repeat replace rest reverse round semver
+        semverCompare seq set sha1sum sha256sum sha512sum shuffle slice snakecase sortAlpha split splitList
+        splitn squote sub subf substr swapcase ternary title toDate toDecimal toJson toPrettyJson toRawJson
+        toString toStrings trim trimAll trimPrefix trimSuffix trimall trunc tuple typeIs typeIsLike typeOf uniq
+        unixEpoch unset until untilStep untitle upper urlJoin urlParse uuidv4 values without wrap wrapWith";
+
+    /// Deleted by Helm (`env`, `expandenv`) or replaced by its own (registered by the chart engine).
+    const HELMS: &[&str] = &["env", "expandenv", "toJson", "fromJson"];
+
+    #[test]
+    fn no_two_areas_define_one_name() {
+        assert_eq!(super::AREAS.iter().map(|area| area.len()).sum::<usize>(), super::functions().len());
+    }
+
+    #[test]
+    fn every_sprig_function_is_supported_or_listed_unsupported() {
+        let supported = super::functions();
+        for name in SPRIG.split_whitespace() {
+            let listed = super::UNSUPPORTED.contains(&name);
+            let expected = !HELMS.contains(&name);
+            assert_eq!(supported.contains_key(name) || listed, expected, "{name}");
+            assert!(!(supported.contains_key(name) && listed), "{name} is both supported and listed unsupported");
+        }
+        for name in supported.keys().chain(super::UNSUPPORTED) {
+            assert!(SPRIG.split_whitespace().any(|known| known == *name), "{name} is not Sprig's");
+        }
+    }
+}

@@ -44,7 +44,8 @@ pub struct Version {
     original: String,
 }
 
-const VERSION_PATTERN: &str = r"v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?";
+const VERSION_PATTERN: &str =
+    r"v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?";
 
 /// A version in a constraint: `x`, `X` and `*` stand for any number.
 const CONSTRAINT_VERSION: &str = r"v?([0-9|x|X|\*]+)(\.[0-9|x|X|\*]+)?(\.[0-9|x|X|\*]+)?(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?";
@@ -129,7 +130,13 @@ fn compare_prerelease_part(a: &str, b: &str) -> Ordering {
     }
     match (a.parse::<u64>(), b.parse::<u64>()) {
         // Go answers -1 for equal numbers written differently (`01`, `1`).
-        (Ok(x), Ok(y)) => if x > y { Ordering::Greater } else { Ordering::Less },
+        (Ok(x), Ok(y)) => {
+            if x > y {
+                Ordering::Greater
+            } else {
+                Ordering::Less
+            }
+        }
         (Ok(_), Err(_)) => Ordering::Less,
         (Err(_), Ok(_)) => Ordering::Greater,
         (Err(_), Err(_)) => a.cmp(b),
@@ -241,7 +248,8 @@ impl Constraint {
     fn parse(text: &str) -> Result<Constraint, String> {
         let found = ONE_CONSTRAINT.captures(text).ok_or_else(|| format!("improper constraint: {text}"))?;
         let part = |index: usize| found.get(index).map_or("", |m| m.as_str());
-        let (major, minor, patch, pre) = (part(3), part(4).trim_start_matches('.'), part(5).trim_start_matches('.'), part(6));
+        let (major, minor, patch, pre) =
+            (part(3), part(4).trim_start_matches('.'), part(5).trim_start_matches('.'), part(6));
         let (version, minor_dirty, patch_dirty) = if is_wildcard(major) {
             (format!("0.0.0{pre}"), false, false)
         } else if is_wildcard(minor) || minor.is_empty() {

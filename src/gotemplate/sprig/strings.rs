@@ -1,8 +1,8 @@
 //! Sprig's string functions (strings.go, functions.go's inline ones, goutils' word functions).
 //! Go slices strings by bytes: `trunc`, `substr` and `abbrev` count bytes, not characters.
 
-use super::{go_quote, strval};
 use super::{fixed, int_arg, string_arg, string_list, Entry, Value};
+use super::{go_quote, strval};
 
 pub(super) const FUNCTIONS: &[Entry] = &[
     ("hello", |args| fixed::<0>("hello", args).map(|_| Value::string("Hello!"))),
@@ -29,7 +29,9 @@ pub(super) const FUNCTIONS: &[Entry] = &[
     ("hasPrefix", |args| two_strings_bool("hasPrefix", args, |prefix, s| s.starts_with(prefix))),
     ("hasSuffix", |args| two_strings_bool("hasSuffix", args, |suffix, s| s.ends_with(suffix))),
     ("quote", |args| Ok(Value::string(present(args).map(|v| go_quote(&strval(v))).collect::<Vec<_>>().join(" ")))),
-    ("squote", |args| Ok(Value::string(present(args).map(|v| format!("'{}'", strval(v))).collect::<Vec<_>>().join(" ")))),
+    ("squote", |args| {
+        Ok(Value::string(present(args).map(|v| format!("'{}'", strval(v))).collect::<Vec<_>>().join(" ")))
+    }),
     ("cat", |args| Ok(Value::string(present(args).map(strval).collect::<Vec<_>>().join(" ")))),
     ("indent", |args| indent_with("indent", args, "")),
     ("nindent", |args| indent_with("nindent", args, "\n")),
@@ -67,7 +69,8 @@ fn two_strings_bool(name: &str, args: &[Value], test: impl Fn(&str, &str) -> boo
 
 /// Go's `unicode.IsSpace`.
 pub(super) fn go_space(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\x0b' | '\x0c' | '\r' | ' ' | '\u{85}' | '\u{a0}') || (c as u32 > 0xff && c.is_whitespace())
+    matches!(c, '\t' | '\n' | '\x0b' | '\x0c' | '\r' | ' ' | '\u{85}' | '\u{a0}')
+        || (c as u32 > 0xff && c.is_whitespace())
 }
 
 /// Go's `unicode.ToUpper`: one character for one (no `ß` → `SS`).
@@ -92,7 +95,6 @@ pub(super) fn simple_lower(c: char) -> char {
 fn byte_slice(text: &str, start: usize, end: usize) -> String {
     String::from_utf8_lossy(&text.as_bytes()[start..end]).into_owned()
 }
-
 
 fn trunc(args: &[Value]) -> Result<Value, String> {
     let [count, text] = fixed("trunc", args)?;
@@ -253,7 +255,15 @@ fn initials(text: &str) -> String {
 /// upper case for every letter Go maps one to one).
 fn swapcase(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_uppercase() { simple_lower(c) } else if c.is_lowercase() { simple_upper(c) } else { c })
+        .map(|c| {
+            if c.is_uppercase() {
+                simple_lower(c)
+            } else if c.is_lowercase() {
+                simple_upper(c)
+            } else {
+                c
+            }
+        })
         .collect()
 }
 
@@ -377,7 +387,9 @@ fn split_map(name: &str, args: &[Value]) -> Result<Value, String> {
         (separator, -1, text)
     };
     let pieces = go_split(string_arg(text)?, string_arg(separator)?, n);
-    Ok(Value::map(pieces.into_iter().enumerate().map(|(index, piece)| (format!("_{index}"), Value::string(piece))).collect()))
+    Ok(Value::map(
+        pieces.into_iter().enumerate().map(|(index, piece)| (format!("_{index}"), Value::string(piece))).collect(),
+    ))
 }
 
 fn split_list(args: &[Value]) -> Result<Value, String> {
