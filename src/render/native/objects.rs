@@ -172,13 +172,11 @@ impl Object for Files {
         write!(out, "]")
     }
 
-    fn range_entries(&self) -> Option<Vec<(Value, Value)>> {
-        // Go hands `range` each file's bytes; its text serves every use Go allows of them.
-        let entries = self
-            .files
-            .iter()
-            .map(|(name, data)| (Value::string(name.as_str()), Value::string(String::from_utf8_lossy(data))));
-        Some(entries.collect())
+    fn elements(&self) -> Option<Value> {
+        // Go's map of bytes; their text serves every use Go allows of them.
+        let entries =
+            self.files.iter().map(|(name, data)| (name.clone(), Value::string(String::from_utf8_lossy(data))));
+        Some(Value::map(entries.collect()))
     }
 
     fn to_value(&self) -> Value {
@@ -258,8 +256,8 @@ impl Object for VersionSet {
         write!(out, "[{}]", self.versions.join(" "))
     }
 
-    fn range_entries(&self) -> Option<Vec<(Value, Value)>> {
-        Some(self.versions.iter().enumerate().map(|(i, v)| (Value::Int(i as i64), Value::string(v.as_str()))).collect())
+    fn elements(&self) -> Option<Value> {
+        Some(Value::list(self.versions.iter().map(|v| Value::string(v.as_str())).collect()))
     }
 
     fn to_value(&self) -> Value {
