@@ -35,6 +35,7 @@ nested: {inner: {leaf: x, other: 2.5}}
 const CASES: &[&str] = &[
     "{{ .Values.int }} {{ .Values.big }} {{ .Values.small }} {{ .Values.float }} {{ .Values.neg }} {{ .Values.huge }} {{ .Values.tiny }} {{ .Values.zero }}",
     "{{ 42 }} {{ 1e6 }} {{ 0x1F }} {{ 1.0 }} {{ -3 }} {{ 'a' }} {{ 1.5e-7 }} {{ 0o17 }} {{ 0b101 }}",
+    "{{ 1_000 }} {{ 0x_1F }} {{ 1e3 }} {{ 0x1p4 }} {{ +3 }} {{ 0777 }} {{ 1.5e+2 }} {{ .5 }} {{ 1e100 }} {{ -0.0 }} {{ 9223372036854775807 }} {{ '\\n' }}",
     "{{ .Values.map }}|{{ .Values.list }}|{{ .Values.nested }}|{{ .Values.emptyMap }}|{{ .Values.emptyList }}|{{ .Values.t }}",
     "{{ .Values.missing }}|{{ .Values.nil }}|{{ $x := .Values.missing }}{{ $x.y }}|{{ (.Values.missing).y }}",
     r#"{{ printf "%d|%5d|%-5d|%05d|%x|%X|%o|%b|%c|%q|%U|%#U" 42 42 42 -42 255 255 8 5 65 66 67 68 }}"#,
@@ -57,12 +58,16 @@ const CASES: &[&str] = &[
     "{{ index .Values.map \"a\" }} {{ index .Values.list 1 }} {{ index .Values.nested \"inner\" \"leaf\" }} {{ index .Values.map \"zz\" }} {{ len .Values.list }} {{ len .Values.str }} {{ len .Values.map }} {{ index \"abc\" 1 }}",
     r#"{{ html "<a href=\"x\">'&" }}|{{ html 1 nil }}|{{ js "<a href=\"x\">'&=\\" }}|{{ urlquery "a b&c/d?é" }}|{{ urlquery .Values.list }}"#,
     "a  {{- 1 -}}  b {{/* note */}}c\n  {{- /* gone */ -}}\n  d\n{{ \"e\" }}\n  {{- \"f\" }}  \n",
+    "metadata:\n  {{- /* note */}}\n  name: x\n  {{- /* a */}}{{ \"y\" }}\n{{- /* b\nc */}}  \n{{ \"z\" }} {{- /* d */ -}} \n e {{ if true }}{{- /* in */}}  {{ end }}|",
+    "a {{-3}} b {{- 3}} c {{3 -}} d\n {{- /* x */}} e {{/* y */ -}}\nf{{\"\\t\"}}g\t{{- \"h\" -}}\t\r\ni",
     "{{ template \"sub\" .Values.str }}{{ template \"sub\" }}|{{ include \"sub\" .Values.map }}|{{ block \"blk\" .Values.int }}[{{ . }}]{{ end }}",
     "{{ tpl \"{{ .Values.str }}-{{ .Values.missing }}\" . }}|{{ tpl \"{{ define \\\"in\\\" }}IN{{ end }}{{ include \\\"in\\\" . }}\" . }}|{{ include \"sub\" 1 | printf \"%q\" }}",
+    "{{ .Values.str | printf \"%s-\" | }}|{{ (.Values.int | print |) }}|{{- if.Values.t }}t{{ end }}",
     "{{ \"x\" | printf \"%s-%s\" \"a\" }}|{{ .Values.str | printf \"%q\" }}|{{ 3 | eq 3 }}|{{ .Values.list | len }}",
 ];
 
-/// Templates helm fails on: hldc must fail with the same location, node and reason.
+/// Templates helm fails on: hldc must fail with the same location, node and reason (or, for a
+/// parse error, line and reason).
 const FAILING: &[&str] = &[
     "{{ .Values.nil.x }}",
     "a\nb\n  {{ .Values.missing.x.y }}",
@@ -113,6 +118,10 @@ const FAILING: &[&str] = &[
     "{{ urlquery }}{{ call .Values.str }}",
     "{{ with .Values.t }}{{ .x }}{{ end }}",
     "{{ ge true false }}",
+    "a{{ end }}b",
+    "{{ if 1 }}\n{{ else }}{{ end }}\n{{- else -}}",
+    "{{ break }}",
+    "{{ range .Values.list }}{{ end }}{{ continue }}",
 ];
 
 fn values() -> Value {
@@ -182,10 +191,17 @@ fn renders_as_helm_renders() {
 }
 
 /// Helm 4 prints Go's one-line error as it is, or laid out over three lines; either way it
-/// holds the location, the node and the reason of hldc's message.
+/// holds the location, the node and the reason of hldc's message. A parse error it prints as
+/// `parse error at (LOCATION): REASON`.
 fn helm_says(stderr: &str, message: &str) -> bool {
     if stderr.contains(message) {
         return true;
+    }
+    // A parse error: `template: NAME:LINE: MESSAGE` as `parse error at (NAME:LINE): MESSAGE`.
+    if let Some((location, reason)) = message.strip_prefix("template: ").and_then(|rest| rest.split_once(": ")) {
+        if !reason.starts_with("executing ") && stderr.contains(&format!("parse error at ({location}): {reason}")) {
+            return true;
+        }
     }
     let Some(rest) = message.strip_prefix("template: ") else { return false };
     let Some((location, rest)) = rest.split_once(": executing ") else { return false };
@@ -209,8 +225,9 @@ fn fails_as_helm_fails() {
             continue;
         }
         let mut set = TemplateSet::new(Functions::new());
-        set.parse("c/templates/case.yaml", case).expect("the case parses");
-        match set.execute("c/templates/case.yaml", &data) {
+        let rendered =
+            set.parse("c/templates/case.yaml", case).and_then(|()| set.execute("c/templates/case.yaml", &data));
+        match rendered {
             Ok(text) => wrong.push(format!("case {i}: {case}\n  helm: {stderr}\n  hldc rendered {text:?}")),
             Err(error) if !helm_says(&stderr, &error.message) => {
                 wrong.push(format!("case {i}: {case}\n  helm: {stderr}\n  hldc: {}", error.message))

@@ -7,9 +7,12 @@ use super::fmt;
 use super::value::Value;
 use super::{Function, Functions, Templates};
 
+/// What `Function::Pure` holds.
+type PureFunction = fn(&[Value]) -> Result<Value, String>;
+
 pub fn functions() -> Functions {
     let mut functions = Functions::new();
-    let pure: [(&'static str, fn(&[Value]) -> Result<Value, String>); 19] = [
+    let pure: [(&'static str, PureFunction); 19] = [
         ("and", evaluated_by_the_executor),
         ("or", evaluated_by_the_executor),
         ("call", evaluated_by_the_executor),
@@ -62,7 +65,7 @@ fn at_least(name: &str, args: &[Value], want: usize) -> Result<(), String> {
 }
 
 /// A `string` parameter: Go's executor converts nothing.
-fn string_arg<'a>(value: &'a Value) -> Result<&'a str, String> {
+fn string_arg(value: &Value) -> Result<&str, String> {
     match value {
         Value::String(text) => Ok(text),
         Value::Nil => Err("invalid value; expected string".into()),

@@ -73,9 +73,38 @@ impl Run<'_> {
             }
         }
         result.map(Held::plain).map_err(|message| {
-            self.at = if is_arity_error(&message) { identifier } else { command };
+            if is_arity_error(&message) {
+                self.at = identifier;
+            } else if let Some(error) = self.misfit_argument(&message, args, &argv) {
+                return error;
+            } else {
+                self.at = command;
+            }
             self.call_error(name, &message)
         })
+    }
+
+    /// Go checks a typed parameter at its argument, before the call: a function's `wrong type
+    /// for value; expected E; got G` is reported at the first argument of type G (a piped
+    /// value keeps the last node evaluated), and a literal there the way Go names it
+    /// (`expected integer; found "x"`).
+    fn misfit_argument(&mut self, message: &str, args: &[Expr], argv: &[Value]) -> Option<TemplateError> {
+        let (expected, got) = message.strip_prefix("wrong type for value; expected ")?.split_once("; got ")?;
+        let index = argv.iter().position(|value| match value {
+            Value::Nil => got == "interface {}",
+            other => other.type_name() == got,
+        })?;
+        let Some(arg) = args.get(index) else { return Some(self.error(message)) };
+        self.at = At::expr(arg);
+        if !matches!(arg, Expr::String(..) | Expr::Number(..) | Expr::Bool(..)) {
+            return Some(self.error(message));
+        }
+        let kind = match expected {
+            integer if integer.starts_with("int") || integer.starts_with("uint") => "integer",
+            float if float.starts_with("float") => "float",
+            other => other,
+        };
+        Some(self.error(format!("expected {kind}; found {}", context::expr_text(&self.template, arg))))
     }
 
     /// `error calling NAME: MESSAGE`; an argument-count or -type complaint is Go's executor's

@@ -8,6 +8,7 @@
 
 mod call;
 mod context;
+mod mend;
 mod scan;
 mod walk;
 
@@ -158,9 +159,14 @@ fn parse_templates(
     functions: &Functions,
     record: impl FnOnce(&scan::Used),
 ) -> Result<Vec<Template>, TemplateError> {
+    let (mended, mended_at) = mend::mend(source);
     let parser =
-        Parser::with_name(Some(parse_name), source, "{{", "}}").map_err(|error| parse_error(parse_name, error))?;
-    let (body, defines) = parser.parse().map_err(|error| parse_error(parse_name, error))?;
+        Parser::with_name(Some(parse_name), &mended, "{{", "}}").map_err(|error| parse_error(parse_name, error))?;
+    let (mut body, mut defines) = parser.parse().map_err(|error| parse_error(parse_name, error))?;
+    mend::drop_mended(&mut body, &mended_at);
+    for define in &mut defines {
+        mend::drop_mended(&mut define.body, &mended_at);
+    }
     let used = scan::scan(&body, &defines);
     record(&used);
     let unknown_function = used
@@ -173,7 +179,8 @@ fn parse_templates(
         .iter()
         .map(|(variable, line)| (*line, format!("undefined variable {}", quoted(variable))))
         .next();
-    let first = [unknown_function, undefined_variable].into_iter().flatten().min_by_key(|(line, _)| *line);
+    let misplaced = mend::misplaced_keyword(source);
+    let first = [misplaced, unknown_function, undefined_variable].into_iter().flatten().min_by_key(|(line, _)| *line);
     if let Some((line, message)) = first {
         return Err(TemplateError::new(format!("template: {parse_name}:{line}: {message}")));
     }

@@ -95,10 +95,8 @@ impl Used {
     fn expr(&mut self, expr: &Expr) {
         match expr {
             Expr::Identifier(pos, name) => self.calls.push((name.to_string(), pos.line)),
-            Expr::Variable(pos, name, _) => {
-                if !self.scope.iter().any(|declared| declared == name) {
-                    self.undefined.push((name.to_string(), pos.line));
-                }
+            Expr::Variable(pos, name, _) if !self.scope.iter().any(|declared| declared == name) => {
+                self.undefined.push((name.to_string(), pos.line));
             }
             Expr::Pipe(_, pipe) => self.pipe(pipe),
             Expr::Chain(_, inner, fields) => {

@@ -54,9 +54,19 @@ fn upper(args: &[Value]) -> Result<Value, String> {
     }
 }
 
+/// A function with an `int` parameter, complaining as Sprig's do.
+fn twice(args: &[Value]) -> Result<Value, String> {
+    match args {
+        [Value::Int(n)] => Ok(Value::Int(n * 2)),
+        [other] => Err(format!("wrong type for value; expected int; got {}", other.type_name())),
+        _ => Err(format!("wrong number of args for twice: want 1 got {}", args.len())),
+    }
+}
+
 fn set_with(sources: &[(&str, &str)]) -> Result<TemplateSet, String> {
     let mut functions = Functions::new();
     functions.insert("upper", Function::Pure(upper));
+    functions.insert("twice", Function::Pure(twice));
     let mut set = TemplateSet::new(functions);
     for (name, source) in sources {
         set.parse(name, source).map_err(|error| format!("ERROR {}", error.message))?;
@@ -267,6 +277,16 @@ fn builtin_errors_read_as_go() {
     check("{{ nil }}", "ERROR template: t:1:3: executing \"t\" at <nil>: nil is not a command");
     check("{{ 3 4 }}", "ERROR template: t:1:3: executing \"t\" at <3>: can't give argument to non-function 3");
     check("{{ \"x\" | upper | printf \"%s-%s\" \"a\" }}", "a-X");
+    check("{{ twice 2 }}|{{ 3 | twice }}", "4|6");
+    check("{{ twice \"x\" }}", "ERROR template: t:1:9: executing \"t\" at <\"x\">: expected integer; found \"x\"");
+    check(
+        "{{ twice .Values.s }}",
+        "ERROR template: t:1:16: executing \"t\" at <.Values.s>: wrong type for value; expected int; got string",
+    );
+    check(
+        "{{ twice 1 2 }}",
+        "ERROR template: t:1:3: executing \"t\" at <twice>: wrong number of args for twice: want 1 got 2",
+    );
     check(
         "{{ 1 | upper }}",
         "ERROR template: t:1:7: executing \"t\" at <upper>: error calling upper: upper wants a string",

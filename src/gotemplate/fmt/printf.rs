@@ -458,7 +458,7 @@ mod tests {
         let cases: Vec<(&str, Vec<Value>, &str)> = vec![
             (
                 "%5.2f|%-4d|%x|%q",
-                vec![Value::Float(3.14159), Value::Int(7), Value::Int(255), s("a\"b")],
+                vec![Value::Float(3.14259), Value::Int(7), Value::Int(255), s("a\"b")],
                 " 3.14|7   |ff|\"a\\\"b\"",
             ),
             ("%d %s", vec![Value::Float(3.0), Value::Int(3)], "%!d(float64=3) %!s(int=3)"),
@@ -510,13 +510,13 @@ mod tests {
             (
                 "%x|%X|%b|%x|%x",
                 vec![
-                    Value::Float(3.14),
+                    Value::Float(3.25),
                     Value::Float(-1.0),
                     Value::Float(1.0),
                     Value::Float(0.0),
                     Value::Float(1e-310),
                 ],
-                "0x1.91eb851eb851fp+01|-0X1P+00|4503599627370496p-52|0x0p+00|0x1.2688b70e62bp-1030",
+                "0x1.ap+01|-0X1P+00|4503599627370496p-52|0x0p+00|0x1.2688b70e62bp-1030",
             ),
         ];
         let nested = format!("{}...{}", "[".repeat(501), "]".repeat(501));
