@@ -379,6 +379,9 @@ pub struct RenderArgs {
     pub helm: HelmArgs,
 
     #[command(flatten)]
+    pub engine: EngineArgs,
+
+    #[command(flatten)]
     pub kustomize: KustomizeArgs,
 
     /// Run the components' hooks (shell commands from component.yaml)
@@ -404,8 +407,9 @@ pub struct RenderArgs {
     #[arg(long)]
     pub no_cache: bool,
 
-    /// Share the render cache through an OCI registry repository (`oci://HOST/REPO`; or
-    /// HLDC_CACHE_REMOTE): renders are pulled before helm would start and pushed once made;
+    /// Share the render cache and the sources hldc.lock pins through an OCI registry repository
+    /// (`oci://HOST/REPO`; or HLDC_CACHE_REMOTE): renders, chart archives, git commits and http
+    /// files are pulled before helm or a fetch would start and pushed once made or fetched;
     /// credentials from HLDC_CACHE_REMOTE_USER and HLDC_CACHE_REMOTE_PASSWORD
     #[arg(long, value_name = "OCI_REF", conflicts_with = "no_cache")]
     pub cache_remote: Option<String>,
@@ -425,6 +429,25 @@ pub struct HelmArgs {
     /// Kill helm after this long (e.g. `90s`, `5m`); also bounds `helm pull` of oci:// charts
     #[arg(long, value_name = "DURATION", default_value = "5m")]
     pub helm_timeout: String,
+}
+
+/// What renders helm components: flattened only into the commands that render them or show
+/// which engine would (`tree`).
+#[derive(Debug, Args)]
+pub struct EngineArgs {
+    /// What renders every helm component this run, whatever its `helm.engine` says: the helm
+    /// binary, hldc's own engine (`native`), or the own engine with the binary for charts it
+    /// cannot render (`auto`)
+    #[arg(long, value_name = "ENGINE", value_enum)]
+    pub helm_engine: Option<HelmEngineArg>,
+}
+
+/// `--helm-engine`'s values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HelmEngineArg {
+    Binary,
+    Native,
+    Auto,
 }
 
 /// The kustomize a command that renders runs (bounded by `--helm-timeout`): flattened only into
@@ -581,6 +604,9 @@ pub struct TreeArgs {
     pub helm: HelmArgs,
 
     #[command(flatten)]
+    pub engine: EngineArgs,
+
+    #[command(flatten)]
     pub fetch: FetchArgs,
 
     #[command(flatten)]
@@ -647,6 +673,12 @@ pub struct ValidateArgs {
     /// OpenAPI schema
     #[arg(long)]
     pub rendered: bool,
+
+    /// With `--rendered`: render every helm component both with the helm binary and with hldc's
+    /// native engine, and report each object the two disagree on (and each chart the native
+    /// engine cannot render yet)
+    #[arg(long, requires = "rendered")]
+    pub engine_check: bool,
 
     /// The Kubernetes version whose OpenAPI schema `--rendered` checks against (e.g. `1.34`), for
     /// components whose config names no `helm.kubeVersion`

@@ -390,6 +390,8 @@ pub fn compile_targets(
     if let Some(warning) = git.as_ref().and_then(|git| git.warning.clone()) {
         warnings.insert(git_warning_at, warning);
     }
+    // What went wrong with the shared cache while fetching and rendering, judged like the rest.
+    warnings.extend(options.helm.cache.as_ref().and_then(|cache| cache.remote()?.take_warning()));
     // Before the caller commits anything: a denied warning stops the run like any error.
     let policy = Policy { flags: options.diagnostics.clone(), project: project.diagnostics.clone() };
     let warnings = policy.judge(warnings)?;

@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::cli::{Cli, ColorChoice, FetchArgs, HelmArgs, RenderArgs};
+use crate::cli::{Cli, ColorChoice, EngineArgs, FetchArgs, HelmArgs, HelmEngineArg, RenderArgs};
+use crate::model::HelmEngine;
 use crate::diag::Problem;
 use crate::diagnostics::Rules;
 use crate::fetch::{FetchOptions, Progress, SshAgent, DEFAULT_MAX_DOWNLOAD};
@@ -278,6 +279,17 @@ impl Settings {
             kustomize: self.kustomize.clone(),
             cache: None,
             twice: false,
+            engine: None,
+            engine_check: false,
+        })
+    }
+
+    /// `--helm-engine`, which overrides every component's `helm.engine`.
+    pub fn helm_engine(args: &EngineArgs) -> Option<HelmEngine> {
+        args.helm_engine.map(|engine| match engine {
+            HelmEngineArg::Binary => HelmEngine::Binary,
+            HelmEngineArg::Native => HelmEngine::Native,
+            HelmEngineArg::Auto => HelmEngine::Auto,
         })
     }
 }

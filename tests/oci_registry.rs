@@ -4,6 +4,7 @@
 //! it these tests fail, unless `HLDC_SKIP_REGISTRY_TESTS=1` says to skip them.
 
 mod common;
+mod fetch_support;
 
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -11,6 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{helm, hldc_with_env, read_tree, write_files, Exited};
+use fetch_support::{Reply, ScriptedServer};
 use sha2::{Digest, Sha256};
 
 /// The token of the private registry's user `x-access-token`, and its bcrypt hash (cost 4)
@@ -128,16 +130,15 @@ impl Registry {
     /// Packages chart `web` at `version` and pushes it to `charts/web`; returns the archive's
     /// sha256 and the manifest digest helm printed.
     fn push(&self, version: &str, ca_file: Option<&Path>) -> (String, String) {
+        let template =
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  chart: \"{{ .Chart.Version }}\"\n";
         let work = tempfile::tempdir().unwrap();
         let chart = work.path().join("web");
         write_files(
             &chart,
             &[
                 ("Chart.yaml", &format!("apiVersion: v2\nname: web\nversion: {version}\n")),
-                (
-                    "templates/cm.yaml",
-                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  chart: \"{{ .Chart.Version }}\"\n",
-                ),
+                ("templates/cm.yaml", template),
             ],
         );
         let home = work.path().join("home");
@@ -148,15 +149,21 @@ impl Registry {
             .output()
             .unwrap();
         assert!(packaged.status.success(), "{}", String::from_utf8_lossy(&packaged.stderr));
-        let archive = work.path().join(format!("web-{version}.tgz"));
-        let sha = format!("{:x}", Sha256::digest(std::fs::read(&archive).unwrap()));
+        self.push_archive(&work.path().join(format!("web-{version}.tgz")), ca_file)
+    }
+
+    /// Pushes a chart archive to `charts/<its name>`; as `push`.
+    fn push_archive(&self, archive: &Path, ca_file: Option<&Path>) -> (String, String) {
+        let home = tempfile::tempdir().unwrap();
+        let home = home.path();
+        let sha = format!("{:x}", Sha256::digest(std::fs::read(archive).unwrap()));
         if self.dir.path().join("htpasswd").exists() {
             let login = ["registry", "login", &self.host, "--username", "x-access-token", "--password-stdin"];
-            let out = self.helm(&home, &login, ca_file);
+            let out = self.helm(home, &login, ca_file);
             assert!(out.status.success(), "login: {}", String::from_utf8_lossy(&out.stderr));
         }
         let target = format!("oci://{}/charts", self.host);
-        let pushed = self.helm(&home, &["push", archive.to_str().unwrap(), &target], ca_file);
+        let pushed = self.helm(home, &["push", archive.to_str().unwrap(), &target], ca_file);
         let said = String::from_utf8_lossy(&pushed.stderr).into_owned() + &String::from_utf8_lossy(&pushed.stdout);
         assert!(pushed.status.success(), "push: {said}");
         let digest = said.lines().find_map(|line| line.strip_prefix("Digest: ")).expect("helm push prints the digest");
@@ -251,6 +258,74 @@ fn a_range_resolves_from_the_tags_and_stays_pinned_by_digest() {
 
     hld.component(&format!("oci://{}/charts", registry.host), "    path: web\n    version: ^3\n");
     hld.run(&["generate"], &[]).assert_code(2).assert_stderr_contains("no tag of");
+}
+
+/// A front to `registry` that pages its tag lists by two, as distribution 3, GHCR and Harbor page
+/// long ones (`n`, `last` and a `Link` header to the next page; Debian's distribution 2.8 sends
+/// every tag at once), and sends every other request on to the registry itself.
+fn paging_front(registry: &Registry) -> ScriptedServer {
+    let real = format!("http://{}", registry.host);
+    ScriptedServer::start(move |request, _| {
+        let (path, query) = request.path.split_once('?').unwrap_or((&request.path, ""));
+        if path == "/v2/" {
+            return Reply::ok(b"{}");
+        }
+        let Some(name) = path.strip_prefix("/v2/").and_then(|rest| rest.strip_suffix("/tags/list")) else {
+            let location = format!("{real}{}", request.path);
+            return Reply::Full {
+                status: "307 Temporary Redirect",
+                headers: vec![("Location".into(), location)],
+                body: vec![],
+            };
+        };
+        let listed: serde_json::Value = serde_json::from_str(
+            &ureq::get(&format!("{real}{path}")).call().unwrap().into_body().read_to_string().unwrap(),
+        )
+        .unwrap();
+        let mut tags: Vec<String> =
+            listed["tags"].as_array().unwrap().iter().map(|tag| tag.as_str().unwrap().to_string()).collect();
+        tags.sort();
+        let last = query.split('&').find_map(|pair| pair.strip_prefix("last=")).unwrap_or("");
+        let rest: Vec<&String> = tags.iter().filter(|tag| tag.as_str() > last).collect();
+        let page: Vec<&String> = rest.iter().take(2).copied().collect();
+        let mut headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+        if rest.len() > page.len() {
+            let next = format!("</v2/{name}/tags/list?n=2&last={}>; rel=\"next\"", page.last().unwrap());
+            headers.push(("Link".into(), next));
+        }
+        let body = serde_json::json!({"name": name, "tags": page}).to_string().into_bytes();
+        Reply::Full { status: "200 OK", headers, body }
+    })
+}
+
+#[test]
+fn a_range_resolves_from_every_page_of_the_tags() {
+    let Some(registry) = Registry::start(Setup::default()) else { return };
+    let mut pushed = std::collections::BTreeMap::new();
+    for version in ["1.0.0", "1.1.0", "1.2.0", "1.3.0", "2.0.0"] {
+        pushed.insert(version, registry.push(version, None).0);
+    }
+    let front = paging_front(&registry);
+    let source = format!("oci://{}/charts", front.url().trim_start_matches("http://"));
+    // Pages of two: [1.0.0 1.1.0] [1.2.0 1.3.0] [2.0.0]; the newest of ^1 is on the second.
+    let hld = Hld::new(&source, "    path: web\n    version: ^1\n    plainHttp: true\n");
+    hld.run(&["generate"], &[]).assert_code(0);
+    assert_eq!(hld.rendered_version(), "1.3.0");
+    assert!(hld.lock().contains(&format!("sha256:{}", pushed["1.3.0"])), "{}", hld.lock());
+    let pages: Vec<String> =
+        front.recorded().into_iter().map(|request| request.path).filter(|path| path.contains("/tags/list")).collect();
+    assert_eq!(
+        pages,
+        [
+            "/v2/charts/web/tags/list",
+            "/v2/charts/web/tags/list?n=2&last=1.1.0",
+            "/v2/charts/web/tags/list?n=2&last=1.3.0"
+        ]
+    );
+
+    hld.component(&source, "    path: web\n    version: ^2\n    plainHttp: true\n");
+    hld.run(&["generate"], &[]).assert_code(0);
+    assert_eq!(hld.rendered_version(), "2.0.0");
 }
 
 #[test]
@@ -403,4 +478,49 @@ fn no_token_goes_to_a_plain_http_registry_off_this_machine() {
     write_files(&hld.root(), &[("access.yaml", &format!("{source}: REGISTRY_TOKEN\n"))]);
     let run = hld.run(&["generate", "--allow-token", "REGISTRY_TOKEN"], &[("REGISTRY_TOKEN", TOKEN)]);
     run.assert_code(2).assert_stderr_contains("hldc::fetch::auth").assert_stderr_contains("credential not found");
+}
+
+#[test]
+fn a_plain_http_registry_serves_the_dependencies_on_it_too() {
+    let Some(address) = non_loopback_address() else { return };
+    let Some(registry) = Registry::start(Setup { address: Some(address), ..Setup::default() }) else { return };
+    registry.push("1.0.0", None);
+    let dependency = format!(
+        "apiVersion: v2\nname: app\nversion: 2.0.0\ndependencies:\n  - name: web\n    version: 1.0.0\n    repository: oci://{}/charts\n",
+        registry.host
+    );
+    // Packaged by hand: `helm package` refuses a dependency missing from charts/.
+    let work = tempfile::tempdir().unwrap();
+    let archive = work.path().join("app-2.0.0.tgz");
+    std::fs::write(&archive, fetch_support::tgz(&[("app/Chart.yaml", dependency.as_bytes())])).unwrap();
+    registry.push_archive(&archive, None);
+    let source = format!("oci://{}/charts", registry.host);
+    let hld = Hld::new(&source, "    path: app\n    version: 2.0.0\n    plainHttp: true\n");
+    hld.run(&["generate"], &[]).assert_code(0);
+    // The ConfigMap is the dependency's.
+    assert_eq!(hld.rendered_version(), "1.0.0");
+    let lock = hld.lock();
+    assert!(lock.contains("app") && lock.contains("web"), "{lock}");
+}
+
+#[test]
+fn a_pinned_oci_chart_comes_from_the_shared_cache_when_its_registry_is_gone() {
+    let Some(charts) = Registry::start(Setup::default()) else { return };
+    let Some(shared) = Registry::start(Setup::default()) else { return };
+    let (sha, _) = charts.push("1.2.3", None);
+    let source = format!("oci://{}/charts", charts.host);
+    let remote = format!("oci://{}/hldc/cache", shared.host);
+    let first = Hld::new(&source, "    path: web\n    version: ^1\n");
+    first
+        .run(&["generate", "-v", "--cache-remote", &remote], &[])
+        .assert_code(0)
+        .assert_stderr_contains("0 sources pulled, 1 pushed");
+
+    drop(charts);
+    let second = Hld::new(&source, "    path: web\n    version: ^1\n");
+    write_files(&second.root(), &[("hldc.lock", &first.lock())]);
+    let run = second.run(&["generate", "-v", "--locked", "--cache-remote", &remote], &[]).assert_code(0);
+    run.assert_stderr_contains("1 sources pulled, 0 pushed");
+    assert_eq!(second.rendered_version(), "1.2.3");
+    assert!(second.lock().contains(&format!("sha256:{sha}")));
 }

@@ -24,7 +24,7 @@ pub fn run(args: &DiffArgs, settings: &Settings) -> Ran {
         noise: Noise::new(&args.redact).map_err(|p| vec![p])?,
         compile,
     };
-    let fetch = settings.fetch(&args.fetch, &options.compile.helm).map_err(|p| vec![p])?;
+    let fetch = super::render_fetch_options(&args.fetch, &options.compile, settings)?;
     let compared = diff::diff(&options, settings, &fetch)?;
     report(&compared.warnings, settings);
     super::report_remote_cache(&options.compile, settings);

@@ -13,7 +13,7 @@ use crate::settings::{Settings, Verbosity};
 pub fn run(args: &GenerateArgs, settings: &Settings) -> Ran {
     let options = super::compile_options(&args.render, settings)?;
     let (mut sources, warnings) =
-        ops::remote::open(settings, settings.fetch(&args.fetch, &options.helm).map_err(|p| vec![p])?)?;
+        ops::remote::open(settings, super::render_fetch_options(&args.fetch, &options, settings)?)?;
     if matches!(options.hooks, HookPolicy::Run(_)) {
         sources.copy_fetched_trees().map_err(|p| vec![p])?;
     }

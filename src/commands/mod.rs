@@ -10,6 +10,7 @@ use crate::compile::{CompileOptions, HookPolicy};
 use crate::diag::Problem;
 use crate::diagnostics::Policy;
 use crate::fetch::registry::RemoteCache;
+use crate::fetch::FetchOptions;
 use crate::model::environments::Environments;
 use crate::render::{HelmSettings, RenderCache};
 use crate::settings::Settings;
@@ -46,6 +47,7 @@ fn compile_options(args: &RenderArgs, settings: &Settings) -> Result<CompileOpti
             cache: Some(Arc::new(
                 RenderCache::new(&settings.cache_dir, !args.no_cache).with_remote(remote_cache(args, settings)?),
             )),
+            engine: Settings::helm_engine(&args.engine),
             ..settings.helm(&args.helm).map_err(|p| vec![p])?
         },
         hooks: match settings.hook_runner(args).map_err(|p| vec![p])? {
@@ -67,14 +69,27 @@ fn remote_cache(args: &RenderArgs, settings: &Settings) -> Result<Option<Arc<Rem
     Ok(Some(Arc::new(remote)))
 }
 
-/// What the shared cache said and did this run: its warning, and at `-v` how many renders it
-/// gave and took.
+/// The fetch options of a command that renders: its fetches share the render cache's remote.
+fn render_fetch_options(
+    args: &crate::cli::FetchArgs,
+    options: &CompileOptions,
+    settings: &Settings,
+) -> Result<FetchOptions, Vec<Problem>> {
+    let mut fetch = settings.fetch(args, &options.helm).map_err(|p| vec![p])?;
+    fetch.shared_cache = options.helm.cache.as_ref().and_then(|cache| cache.remote()).cloned();
+    Ok(fetch)
+}
+
+/// What the shared cache did this run, at `-v`: how many renders and sources it gave and took.
+/// Its warning went through the diagnostics policy with the compile's (`compile_targets`).
 fn report_remote_cache(options: &CompileOptions, settings: &Settings) {
     let Some(remote) = options.helm.cache.as_ref().and_then(|cache| cache.remote()) else { return };
-    output::report(&remote.warning().into_iter().collect::<Vec<_>>(), settings);
     if settings.verbosity == crate::settings::Verbosity::Verbose {
         let traffic = remote.traffic();
-        settings.say(format!("shared cache: {} renders pulled, {} pushed", traffic.pulled, traffic.pushed));
+        settings.say(format!(
+            "shared cache: {} renders pulled, {} pushed; {} sources pulled, {} pushed",
+            traffic.renders_pulled, traffic.renders_pushed, traffic.sources_pulled, traffic.sources_pushed
+        ));
     }
 }
 

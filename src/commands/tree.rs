@@ -13,7 +13,7 @@ pub fn run(args: &TreeArgs, settings: &Settings) -> Ran {
     let helm = settings.helm(&args.helm).map_err(|p| vec![p])?;
     let (sources, warnings) = ops::remote::open(settings, settings.fetch(&args.fetch, &helm).map_err(|p| vec![p])?)?;
     warn(warnings, &super::policy(settings, &sources), settings)?;
-    let tree = ops::tree::tree(&sources, args.environment.as_deref(), args.target.cluster.as_deref())?;
+    let tree = ops::tree::tree(&sources, args.environment.as_deref(), args.target.cluster.as_deref(), Settings::helm_engine(&args.engine))?;
     output::print(&tree, args.output.output.into(), settings);
     Ok(ExitCode::SUCCESS)
 }

@@ -29,7 +29,12 @@ fn options(args: &ValidateArgs, settings: &Settings) -> Result<ValidateOptions, 
         environments: args.render.environments.clone(),
         allow_hooks: args.render.allow_hooks,
         // Every helm component renders twice, afresh: the determinism guard.
-        helm: HelmSettings { twice: args.rendered, ..settings.helm(&args.render.helm)? },
+        helm: HelmSettings {
+            twice: args.rendered,
+            engine_check: args.engine_check,
+            engine: Settings::helm_engine(&args.render.engine),
+            ..settings.helm(&args.render.helm)?
+        },
         rendered: args.rendered.then_some(RenderCheck { kube_version }),
     })
 }

@@ -37,7 +37,7 @@ impl Cache {
     /// source that holds that content; a name alone (a commit id, a digest in an edited lock)
     /// proves nothing about a source, so an entry is served to a source only with its proof.
     pub(crate) fn proof(&self, source: &str, pin: &str) -> PathBuf {
-        self.root.join("proofs").join(sha256_hex(format!("{source}\n{pin}").as_bytes()))
+        self.root.join("proofs").join(proof_key(source, pin))
     }
 
     /// Scratch homes of the child processes that run git fetches.
@@ -151,6 +151,13 @@ pub(crate) fn touch(path: &Path) -> Result<(), Failure> {
         create_dir_all(parent)?;
     }
     File::create(path).map(drop).map_err(|e| Failure::io(format!("cannot write {}", path.display()), e))
+}
+
+/// What names the proof that `source` gave `pin`: also the key its content is shared by
+/// (`registry::Kind::Chart`, `Kind::Git`), so a shared entry vouches for the pair, never for
+/// content alone that a lock could pin for another source.
+pub(crate) fn proof_key(source: &str, pin: &str) -> String {
+    sha256_hex(format!("{source}\n{pin}").as_bytes())
 }
 
 /// The directory name of the mirror of `url`: the first 16 hex digits of sha256(url).

@@ -10,6 +10,7 @@ use crate::fetch::cache;
 use crate::fetch::constraint::{parse_chart_version, HelmConstraint};
 use crate::fetch::error::{Failure, FetchErrorKind};
 use crate::fetch::lock::{LockKey, LockValue};
+use crate::fetch::registry::Kind;
 use crate::fetch::Ctx;
 
 /// A chart archive in the cache.
@@ -39,8 +40,9 @@ pub(crate) fn check_pinned_version(version: &str, constraint: &str) -> Result<()
     ))
 }
 
-/// The archive a lock pin names: from the cache when `source` gave it before, else fetched by
-/// `download` (which must check the digest) under the entry's file lock; refused offline.
+/// The archive a lock pin names: from the cache when `source` gave it before, else from the
+/// shared cache (`--cache-remote`, checked against the pin's digest) or fetched by `download`
+/// (which must check the digest), under the entry's file lock; refused offline.
 pub(crate) fn pinned_archive(
     source: &str,
     version: &str,
@@ -55,19 +57,36 @@ pub(crate) fn pinned_archive(
     if !(ctx.cache.helm_archive(&archive.sha256).is_file() && proof.is_file()) {
         ctx.check_may_download(what)?;
         let _guard = ctx.cache.lock_entry("helm-archive", &archive.sha256)?;
-        download(&archive.sha256)?;
-        cache::touch(&proof)?;
+        let dest = ctx.cache.helm_archive(&archive.sha256);
+        if ctx.pull_shared_file(Kind::Chart, &archive_key(source, &archive), &archive.sha256, &dest)? {
+            cache::touch(&proof)?;
+        } else {
+            download(&archive.sha256)?;
+            prove_archive(source, &archive, ctx)?;
+        }
     }
     Ok(archive)
 }
 
-/// Records that `source` (a `ChartSource::identity`) gave `archive`.
+/// Records that `source` (a `ChartSource::identity`) gave `archive`, which was fetched from
+/// there: here, and in the shared cache with the archive's bytes.
 pub(crate) fn prove_archive(source: &str, archive: &Archive, ctx: &Ctx<'_>) -> Result<(), Failure> {
-    cache::touch(&archive_proof(source, archive, ctx))
+    cache::touch(&archive_proof(source, archive, ctx))?;
+    ctx.push_shared_file(Kind::Chart, &archive_key(source, archive), &ctx.cache.helm_archive(&archive.sha256));
+    Ok(())
 }
 
 fn archive_proof(source: &str, archive: &Archive, ctx: &Ctx<'_>) -> PathBuf {
-    ctx.cache.proof(source, &format!("helm {} {}", archive.version, archive.sha256))
+    ctx.cache.proof(source, &archive_pin(archive))
+}
+
+/// The key of `source`'s archive in the shared cache: the name of its proof.
+fn archive_key(source: &str, archive: &Archive) -> String {
+    cache::proof_key(source, &archive_pin(archive))
+}
+
+fn archive_pin(archive: &Archive) -> String {
+    format!("helm {} {}", archive.version, archive.sha256)
 }
 
 /// Records the pin of a chart archive (repository or OCI), and the mirror it came from.

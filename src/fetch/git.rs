@@ -9,6 +9,7 @@ use git2::{AutotagOption, CredentialType, ErrorClass, ErrorCode, FetchPrune, Oid
 use crate::fetch::cache::{self, is_hex, mirror_id};
 use crate::fetch::error::{Failure, FetchErrorKind};
 use crate::fetch::lock::{LockKey, LockValue};
+use crate::fetch::registry::Kind;
 use crate::fetch::spec::{strip_userinfo, Fetched, GitRef, SourceSpec};
 use crate::fetch::{Ctx, Outcome};
 use crate::localgit::{self, ExportError};
@@ -41,12 +42,19 @@ pub(crate) fn fetch(url: &str, reference: &GitRef, ctx: &Ctx<'_>) -> Result<(Out
     let located = locate(&contacted, ctx);
     let url = located.as_str();
     let mirror = ctx.cache.git_mirror(url);
-    let proof = |commit: &str| ctx.cache.proof(url, &format!("git {} {commit}", reference.lock_text()));
+    let pin = |commit: &str| format!("git {} {commit}", reference.lock_text());
+    let proof = |commit: &str| ctx.cache.proof(url, &pin(commit));
+    // The entry of the shared cache vouching for the same pair as the proof.
+    let shared_key = |commit: &str| cache::proof_key(url, &pin(commit));
+    // Whether this run asked the origin for the commit (then it is shared with other runners).
+    let mut from_origin = false;
     let commit = match pinned {
         Some(commit) if proof(&commit).is_file() && ctx.cache.git_tree(&commit).is_dir() => commit,
+        Some(commit) if pull_shared_commit(url, &commit, &shared_key(&commit), &mirror, ctx)? => commit,
         Some(commit) => {
             ensure_commit_in_mirror(url, &commit, &mirror, ctx)?;
             check_pin(url, reference, &commit, &mirror, ctx)?;
+            from_origin = true;
             commit
         }
         None => {
@@ -60,6 +68,7 @@ pub(crate) fn fetch(url: &str, reference: &GitRef, ctx: &Ctx<'_>) -> Result<(Out
                 Some(commit) if !ctx.opts.locked => commit,
                 _ => {
                     ctx.check_may_resolve(&format!("ref {:?}", reference.lock_text()))?;
+                    from_origin = true;
                     resolve(url, reference, &mirror, ctx)?
                 }
             }
@@ -67,11 +76,70 @@ pub(crate) fn fetch(url: &str, reference: &GitRef, ctx: &Ctx<'_>) -> Result<(Out
     };
     let root = ensure_tree(&commit, &mirror, ctx)?;
     cache::touch(&proof(&commit))?;
+    if from_origin {
+        push_shared_commit(&commit, &shared_key(&commit), &mirror, ctx);
+    }
     let outcome = Outcome {
         fetched: Fetched { root },
         pins: vec![(key, LockValue::Git { commit: commit.clone(), mirror: mirror_used })],
     };
     Ok((outcome, commit))
+}
+
+/// Whether the shared cache (`--cache-remote`) gave the pinned `commit` with its tree, now in
+/// the mirror: the entry is a pack, indexed by libgit2, which names every object by the hash
+/// of its content, so the commit found after it is that commit; that it is what the source's
+/// ref names is vouched for by the entry's key (the proof `key`), as only runners that fetched
+/// it from the source push it. A mirror that holds the commit already needs no pull.
+fn pull_shared_commit(url: &str, commit: &str, key: &str, mirror: &Path, ctx: &Ctx<'_>) -> Result<bool, Failure> {
+    let Some(shared) = ctx.opts.shared_cache.as_ref().filter(|_| !ctx.opts.offline) else { return Ok(false) };
+    let Ok(oid) = Oid::from_str(commit) else { return Ok(false) };
+    let _guard = ctx.cache.lock_entry("git-mirror", &mirror_id(url))?;
+    let repo = open_mirror(mirror)?;
+    if repo.find_commit(oid).is_ok() {
+        return Ok(false);
+    }
+    let index = |pack: Vec<u8>| -> Result<(), String> {
+        let odb = repo.odb().map_err(|e| e.message().to_string())?;
+        let mut writer = odb.packwriter().map_err(|e| e.message().to_string())?;
+        std::io::Write::write_all(&mut writer, &pack).map_err(|e| e.to_string())?;
+        writer.commit().map_err(|_| "is not a git pack".to_string())?;
+        let tree = repo
+            .find_commit(oid)
+            .and_then(|found| found.tree())
+            .map_err(|_| format!("does not hold commit {commit}"))?;
+        tree_is_whole(&repo, &odb, &tree)
+            .then_some(())
+            .ok_or_else(|| format!("does not hold the whole tree of commit {commit}"))
+    };
+    Ok(shared.pull(Kind::Git, key, index).is_some())
+}
+
+/// Whether every tree and file under `tree` is in `repo` (submodules are other repositories).
+fn tree_is_whole(repo: &Repository, odb: &git2::Odb<'_>, tree: &git2::Tree<'_>) -> bool {
+    tree.iter().all(|entry| match entry.kind() {
+        Some(git2::ObjectType::Tree) => repo.find_tree(entry.id()).is_ok_and(|sub| tree_is_whole(repo, odb, &sub)),
+        Some(git2::ObjectType::Blob) => odb.exists(entry.id()),
+        _ => true,
+    })
+}
+
+/// Shares a commit fetched from its source: a pack of the commit and its tree (no history),
+/// under the proof's `key`. Nothing when there is no shared cache to write to; a failure only
+/// means other runners fetch it themselves.
+fn push_shared_commit(commit: &str, key: &str, mirror: &Path, ctx: &Ctx<'_>) {
+    let Some(shared) = ctx.opts.shared_cache.as_ref().filter(|shared| shared.writes()) else { return };
+    let pack = || -> Result<Vec<u8>, git2::Error> {
+        let repo = Repository::open_bare(mirror)?;
+        let mut builder = repo.packbuilder()?;
+        builder.insert_commit(Oid::from_str(commit)?)?;
+        let mut buffer = git2::Buf::new();
+        builder.write_buf(&mut buffer)?;
+        Ok(buffer.to_vec())
+    };
+    if let Ok(pack) = pack() {
+        shared.push(Kind::Git, key, &pack);
+    }
 }
 
 /// Refuses a repository of this machine outside the HLD's own, unless the pipeline allowed them:

@@ -51,6 +51,15 @@ impl ChartSource {
             ChartSource::Oci { reference, .. } => reference.clone(),
         }
     }
+
+    /// The registry (`host[:port]`) this source declares plain http (`plainHttp: true`): the
+    /// chart's dependencies on that registry are reached the same way, others as they say.
+    fn plain_http_registry(&self) -> Option<&str> {
+        match self {
+            ChartSource::Oci { reference, plain_http: true } => Some(oci::registry_host(reference)),
+            _ => None,
+        }
+    }
 }
 
 pub(crate) fn fetch_repo_chart(
@@ -88,7 +97,7 @@ pub(crate) fn fetch_chart(source: &ChartSource, constraint: &str, ctx: &Ctx<'_>)
     let mut pins = Pins::new();
     let mut stack = vec![source.identity()];
     let archive = get_archive(source, constraint, ctx, &mut pins)?;
-    let built = build(&archive, ctx, &mut pins, &mut stack)?;
+    let built = build(&archive, source.plain_http_registry(), ctx, &mut pins, &mut stack)?;
     let pin = format!("{} sha256:{}", archive.version, archive.sha256);
     Ok((Outcome { fetched: Fetched { root: built.dir }, pins }, pin))
 }
@@ -211,10 +220,17 @@ struct Built {
     extended: bool,
 }
 
-/// Unpack an archive and vendor its remote dependencies.
-fn build(archive: &Archive, ctx: &Ctx<'_>, pins: &mut Pins, stack: &mut Vec<String>) -> Result<Built, Failure> {
+/// Unpack an archive and vendor its remote dependencies (those on `plain_http_registry` over
+/// plain http).
+fn build(
+    archive: &Archive,
+    plain_http_registry: Option<&str>,
+    ctx: &Ctx<'_>,
+    pins: &mut Pins,
+    stack: &mut Vec<String>,
+) -> Result<Built, Failure> {
     let base = ensure_unpacked(&archive.sha256, ctx)?;
-    build_from(&base, &archive.sha256, &[], ctx, pins, stack)
+    build_from(&base, &archive.sha256, &[], plain_http_registry, ctx, pins, stack)
 }
 
 /// Vendors the remote dependencies of a chart directory; see `build_chart_dependencies`. With
@@ -231,7 +247,7 @@ pub(crate) fn build_directory(
     let meta = ChartMeta::read(chart_dir)?;
     let mut needs_fetching = false;
     for dep in &meta.dependencies {
-        needs_fetching |= dependency_source(dep, chart_dir)?.is_some();
+        needs_fetching |= dependency_source(dep, chart_dir, None)?.is_some();
     }
     if !needs_fetching {
         return Ok((chart_dir.to_path_buf(), Pins::new()));
@@ -239,7 +255,7 @@ pub(crate) fn build_directory(
     let disabled = values.map_or_else(Vec::new, |values| disabled_dependencies(chart_dir, &meta, values));
     let mut pins = Pins::new();
     let key = directory_digest(chart_dir)?;
-    let built = build_from(chart_dir, &key, &disabled, ctx, &mut pins, &mut Vec::new())?;
+    let built = build_from(chart_dir, &key, &disabled, None, ctx, &mut pins, &mut Vec::new())?;
     Ok((built.dir, pins))
 }
 
@@ -292,11 +308,12 @@ fn directory_digest(dir: &Path) -> Result<String, Failure> {
 }
 
 /// Vendors the remote dependencies of the chart at `base` (`disabled[i]`: the i-th is not
-/// fetched, a placeholder stands in for it).
+/// fetched, a placeholder stands in for it; those on `plain_http_registry` over plain http).
 fn build_from(
     base: &Path,
     base_key: &str,
     disabled: &[bool],
+    plain_http_registry: Option<&str>,
     ctx: &Ctx<'_>,
     pins: &mut Pins,
     stack: &mut Vec<String>,
@@ -306,7 +323,7 @@ fn build_from(
     let mut placeholders: Vec<(String, semver::Version)> = Vec::new();
     for (index, dep) in meta.dependencies.iter().enumerate() {
         let context = format!("dependency {} of chart {}", dep.name, meta.name);
-        let Some(source) = dependency_source(dep, base).map_err(|f| f.context(&context))? else {
+        let Some(source) = dependency_source(dep, base, plain_http_registry).map_err(|f| f.context(&context))? else {
             continue;
         };
         if disabled.get(index).copied().unwrap_or(false) {
@@ -323,8 +340,9 @@ fn build_from(
             ));
         }
         stack.push(identity);
-        let result = get_archive(&source, &dep.version, ctx, pins)
-            .and_then(|dep_archive| build(&dep_archive, ctx, pins, stack).map(|b| (b, dep_archive)));
+        let result = get_archive(&source, &dep.version, ctx, pins).and_then(|dep_archive| {
+            build(&dep_archive, source.plain_http_registry(), ctx, pins, stack).map(|b| (b, dep_archive))
+        });
         stack.pop();
         let (dep_built, dep_archive) = result.map_err(|f| f.context(&context))?;
         added.push((dep.name.clone(), dep_built, dep_archive));
@@ -434,7 +452,11 @@ fn is_plain_file_name(name: &str) -> bool {
 
 /// Where to fetch a dependency from; `None` when helm handles it itself
 /// (already vendored under `charts/`, `file://`, or no repository).
-fn dependency_source(dep: &Dependency, chart_dir: &Path) -> Result<Option<ChartSource>, Failure> {
+fn dependency_source(
+    dep: &Dependency,
+    chart_dir: &Path,
+    plain_http_registry: Option<&str>,
+) -> Result<Option<ChartSource>, Failure> {
     // Names become paths under `charts/`: a name from a remote Chart.yaml must not climb out.
     if !is_plain_file_name(&dep.name) {
         return Err(Failure::new(
@@ -445,11 +467,12 @@ fn dependency_source(dep: &Dependency, chart_dir: &Path) -> Result<Option<ChartS
     if is_vendored(&dep.name, &chart_dir.join("charts")) {
         return Ok(None);
     }
-    remote_source(dep)
+    remote_source(dep, plain_http_registry)
 }
 
-/// Where a dependency's repository says it is; `None` for `file://` or no repository.
-fn remote_source(dep: &Dependency) -> Result<Option<ChartSource>, Failure> {
+/// Where a dependency's repository says it is; `None` for `file://` or no repository. An OCI
+/// one on `plain_http_registry` is reached over plain http.
+fn remote_source(dep: &Dependency, plain_http_registry: Option<&str>) -> Result<Option<ChartSource>, Failure> {
     let repo = dep.repository.trim();
     if repo.is_empty() || repo.starts_with("file://") {
         return Ok(None);
@@ -458,9 +481,11 @@ fn remote_source(dep: &Dependency) -> Result<Option<ChartSource>, Failure> {
         return Ok(Some(ChartSource::Repo { repository: repo.to_string(), chart: dep.name.clone() }));
     }
     if repo.starts_with("oci://") {
-        // Chart.yaml cannot say a registry is plain http: only a loopback one may be.
+        // Chart.yaml cannot say a registry is plain http: only a loopback one may be, or the one
+        // the component declared plain http.
         let reference = format!("{}/{}", repo.trim_end_matches('/'), dep.name);
-        return Ok(Some(ChartSource::Oci { reference, plain_http: false }));
+        let plain_http = plain_http_registry.is_some_and(|host| oci::registry_host(&reference) == host);
+        return Ok(Some(ChartSource::Oci { reference, plain_http }));
     }
     Err(Failure::new(
         FetchErrorKind::Invalid,
@@ -472,7 +497,7 @@ fn remote_source(dep: &Dependency) -> Result<Option<ChartSource>, Failure> {
 /// to forget their pins).
 pub(crate) fn dependency_specs(chart_dir: &Path) -> Vec<SourceSpec> {
     let Ok(meta) = ChartMeta::read(chart_dir) else { return Vec::new() };
-    let spec = |dep: &Dependency| match remote_source(dep).ok().flatten()? {
+    let spec = |dep: &Dependency| match remote_source(dep, None).ok().flatten()? {
         ChartSource::Repo { repository, chart } => {
             Some(SourceSpec::HelmRepo { repository, chart, constraint: dep.version.clone() })
         }

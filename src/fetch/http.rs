@@ -5,9 +5,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::atomic::NewFile;
+use crate::fetch::auth::base64;
 use crate::fetch::cache::{self, HashingWriter};
 use crate::fetch::error::{Failure, FetchErrorKind};
 use crate::fetch::lock::{LockKey, LockValue};
+use crate::fetch::registry::Kind;
 use crate::fetch::spec::{redact_url, strip_userinfo, userinfo, AccessTokens, Fetched, SourceSpec};
 use crate::fetch::{Ctx, Outcome};
 
@@ -26,6 +28,8 @@ pub(crate) struct Answer {
     pub(crate) status: u16,
     /// The `WWW-Authenticate` header of a 401.
     pub(crate) challenge: Option<String>,
+    /// The `Link` header: where the next page of a paginated list is.
+    pub(crate) link: Option<String>,
     pub(crate) body: Vec<u8>,
 }
 
@@ -103,15 +107,16 @@ impl Client {
         }
         let response = request.call().map_err(|e| map_error(e, url))?;
         let status = response.status().as_u16();
-        let challenge =
-            response.headers().get("www-authenticate").and_then(|value| value.to_str().ok()).map(str::to_string);
+        let header =
+            |name: &str| response.headers().get(name).and_then(|value| value.to_str().ok()).map(str::to_string);
+        let (challenge, link) = (header("www-authenticate"), header("link"));
         let body = response
             .into_body()
             .with_config()
             .limit(MAX_IN_MEMORY.min(self.max_download))
             .read_to_vec()
             .map_err(|e| map_error(e, url))?;
-        Ok(Answer { status, challenge, body })
+        Ok(Answer { status, challenge, link, body })
     }
 
     /// The status `url` answers a GET with within `timeout`, or why none came.
@@ -234,20 +239,6 @@ pub(crate) fn resolve_url(base: &str, reference: &str) -> String {
     format!("{base}/{reference}")
 }
 
-pub(crate) fn base64(bytes: &[u8]) -> String {
-    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        out.push(TABLE[(n >> 18) as usize & 63] as char);
-        out.push(TABLE[(n >> 12) as usize & 63] as char);
-        out.push(if chunk.len() > 1 { TABLE[(n >> 6) as usize & 63] as char } else { '=' });
-        out.push(if chunk.len() > 2 { TABLE[n as usize & 63] as char } else { '=' });
-    }
-    out
-}
-
 /// Fetch one http file: from the cache when pinned, else download and pin. The lock keeps `url`;
 /// the download and its proof are the mirror's when one applies.
 pub(crate) fn fetch_file(url: &str, ctx: &Ctx<'_>) -> Result<(Outcome, String), Failure> {
@@ -261,13 +252,20 @@ pub(crate) fn fetch_file(url: &str, ctx: &Ctx<'_>) -> Result<(Outcome, String), 
     let url = url.as_ref();
     let shown = redact_url(url);
     let source = strip_userinfo(url);
-    let proof = |sha: &str| ctx.cache.proof(&source, &format!("http {sha}"));
+    let pin = |sha: &str| format!("http {sha}");
+    let proof = |sha: &str| ctx.cache.proof(&source, &pin(sha));
+    // The entry of the shared cache vouching for the same pair as the proof.
+    let shared_key = |sha: &str| cache::proof_key(&source, &pin(sha));
     let sha = match pinned {
         Some(sha) => {
             let dest = ctx.cache.http_file(&sha);
             if !(dest.is_file() && proof(&sha).is_file()) {
                 ctx.check_may_download(&format!("{shown} (sha256 {sha})"))?;
                 let _guard = ctx.cache.lock_entry("http", &sha)?;
+                if ctx.pull_shared_file(Kind::Http, &shared_key(&sha), &sha, &dest)? {
+                    cache::touch(&proof(&sha))?;
+                    return Ok(http_outcome(key, sha, mirror, ctx));
+                }
                 let (tmp, got) = ctx.http.download(url, &ctx.cache.http_dir())?;
                 if got != sha {
                     return Err(Failure::new(
@@ -276,6 +274,7 @@ pub(crate) fn fetch_file(url: &str, ctx: &Ctx<'_>) -> Result<(Outcome, String), 
                     ));
                 }
                 cache::persist_file(tmp, &dest)?;
+                ctx.push_shared_file(Kind::Http, &shared_key(&sha), &dest);
             }
             sha
         }
@@ -284,15 +283,21 @@ pub(crate) fn fetch_file(url: &str, ctx: &Ctx<'_>) -> Result<(Outcome, String), 
             let (tmp, got) = ctx.http.download(url, &ctx.cache.http_dir())?;
             let _guard = ctx.cache.lock_entry("http", &got)?;
             cache::persist_file(tmp, &ctx.cache.http_file(&got))?;
+            ctx.push_shared_file(Kind::Http, &shared_key(&got), &ctx.cache.http_file(&got));
             got
         }
     };
     cache::touch(&proof(&sha))?;
+    Ok(http_outcome(key, sha, mirror, ctx))
+}
+
+/// The file of pin `sha` in the cache, with its pin.
+fn http_outcome(key: LockKey, sha: String, mirror: Option<String>, ctx: &Ctx<'_>) -> (Outcome, String) {
     let outcome = Outcome {
         fetched: Fetched { root: ctx.cache.http_file(&sha) },
         pins: vec![(key, LockValue::Http { sha256: sha.clone(), mirror })],
     };
-    Ok((outcome, format!("sha256:{sha}")))
+    (outcome, format!("sha256:{sha}"))
 }
 
 #[cfg(test)]
@@ -305,14 +310,5 @@ mod tests {
         assert_eq!(resolve_url("https://h/charts/", "./c.tgz"), "https://h/charts/c.tgz");
         assert_eq!(resolve_url("https://h/charts", "/other/c.tgz"), "https://h/other/c.tgz");
         assert_eq!(resolve_url("https://h/charts", "https://cdn/c.tgz"), "https://cdn/c.tgz");
-    }
-
-    #[test]
-    fn base64_matches_rfc4648() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
     }
 }

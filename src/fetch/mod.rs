@@ -1,6 +1,7 @@
 //! Source fetching for hldc: git repositories, Helm chart repositories, OCI
 //! registries and plain http(s) files, pinned by a lock file (`hldc.lock`) and
-//! stored in a content-addressed cache shared by every HLD on the machine.
+//! stored in a content-addressed cache shared by every HLD on the machine (and,
+//! with `--cache-remote`, by a pipeline's runners: see "Shared cache").
 //!
 //! # Entry point
 //!
@@ -91,6 +92,17 @@
 //! (libgit2 cannot be interrupted while a server drips its refs). Tokens never
 //! appear in errors, logs or the lock file.
 //!
+//! # Shared cache
+//!
+//! With [`FetchOptions::shared_cache`] (`--cache-remote`), a chart archive, git commit or http
+//! file the lock pins and the local cache lacks (or holds without its proof) is first pulled
+//! from an OCI registry shared by the pipeline's runners, and one fetched from its origin is
+//! pushed there ([`registry`]). An entry is keyed by the name of its proof (the source and its
+//! pin), so it vouches for that pair only. A pulled archive or file is taken only when its
+//! sha256 is the lock's; a
+//! git entry is a pack of the commit and its tree, indexed into the source's mirror, whose
+//! objects are named by their content. Offline, nothing is pulled.
+//!
 //! # OCI
 //!
 //! `oci://` charts are pulled with `helm pull` (the `helm` binary from
@@ -100,7 +112,8 @@
 //! [`FetchOptions::helm_timeout`]. A constraint may be empty (latest, as helm
 //! picks it), exact (`1.2.3`, `=1.2.3` or `v1.2.3`), or a range, resolved from
 //! the registry's tag list (`/v2/<name>/tags/list`, read with the HTTP client
-//! below, answering the registry's basic or bearer challenge). A reference may
+//! below, answering the registry's basic or bearer challenge, page after page as its
+//! `Link` headers lead). A reference may
 //! name one manifest: `oci://host/path/chart@sha256:<digest>`. The registry is
 //! reached over https (its certificate checked against the system's trust store,
 //! or [`FetchOptions::oci_ca_file`] instead), or over plain http when the spec
@@ -113,6 +126,7 @@
 //! ignores proxy environment variables, connects with a 30 s timeout and gives
 //! each request at most [`FetchOptions::fetch_timeout`].
 
+mod auth;
 pub(crate) mod cache;
 mod chart;
 mod conditions;
@@ -146,6 +160,7 @@ use rayon::prelude::*;
 
 use crate::fetch::error::Failure;
 use crate::fetch::lock::{LockKey, LockValue};
+use crate::fetch::registry::Kind;
 
 /// Number of worker threads used for parallel fetches. Fetching is dominated
 /// by network and disk waits, so this is deliberately larger than the number
@@ -191,6 +206,36 @@ impl<'a> Ctx<'a> {
             ));
         }
         Ok(())
+    }
+
+    /// Whether the shared cache (`--cache-remote`) gave the file its entry `<kind>-<key>` holds,
+    /// now at `dest`: taken only when its sha256 is `sha256` (the lock's pin), so a registry can
+    /// never change a pinned download.
+    pub(crate) fn pull_shared_file(&self, kind: Kind, key: &str, sha256: &str, dest: &Path) -> Result<bool, Failure> {
+        let Some(shared) = &self.opts.shared_cache else { return Ok(false) };
+        let accept = |bytes: Vec<u8>| {
+            let got = cache::sha256_hex(&bytes);
+            if got != sha256 {
+                return Err(format!("has sha256 {got}, not the {sha256} `hldc.lock` pins"));
+            }
+            Ok(bytes)
+        };
+        let Some(bytes) = shared.pull(kind, key, accept) else { return Ok(false) };
+        let mut file = cache::temp_file_in(dest.parent().unwrap_or(dest))?;
+        std::io::Write::write_all(&mut file, &bytes)
+            .map_err(|e| Failure::io(format!("cannot write {}", dest.display()), e))?;
+        cache::persist_file(file, dest)?;
+        Ok(true)
+    }
+
+    /// Shares a file fetched from its source as the entry `<kind>-<key>`, when there is a
+    /// shared cache to write to; a failure only means other runners fetch it themselves.
+    pub(crate) fn push_shared_file(&self, kind: Kind, key: &str, path: &Path) {
+        if let Some(shared) = self.opts.shared_cache.as_ref().filter(|shared| shared.writes()) {
+            if let Ok(bytes) = std::fs::read(path) {
+                shared.push(kind, key, &bytes);
+            }
+        }
     }
 
     /// A source without a pin must be resolved: impossible offline, and refused when locked.

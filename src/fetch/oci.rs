@@ -12,11 +12,12 @@ use std::process::Command;
 
 use serde::Deserialize;
 
+use crate::fetch::auth::{base64, Challenge};
 use crate::fetch::cache::{self, sha256_file};
 use crate::fetch::chart::{self, Archive, ChartMeta, Pins};
 use crate::fetch::constraint::{parse_chart_version, HelmConstraint};
 use crate::fetch::error::{Failure, FetchErrorKind};
-use crate::fetch::http::{self, base64};
+use crate::fetch::http;
 use crate::fetch::lock::{split_oci_reference, LockKey, LockValue};
 use crate::fetch::spec::{is_loopback_authority, may_carry_secrets, origin, redact_url};
 use crate::fetch::Ctx;
@@ -25,6 +26,9 @@ use crate::process;
 /// How long a registry on this machine may take to say whether it speaks https: it answers
 /// in milliseconds when it runs at all.
 const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// The most pages of a tag list read: distribution pages by 100 at least, so 100,000 tags.
+const MAX_TAG_PAGES: usize = 1000;
 
 /// The user a token is sent as, as git and `helm registry login` send it.
 const TOKEN_USER: &str = "x-access-token";
@@ -46,6 +50,11 @@ pub(crate) fn validate_reference(reference: &str) -> Result<(), Failure> {
         }
         _ => Ok(()),
     }
+}
+
+/// The registry (`host[:port]`) an `oci://` reference is on.
+pub(crate) fn registry_host(reference: &str) -> &str {
+    reference.trim().trim_start_matches("oci://").split('/').next().unwrap_or("")
 }
 
 fn is_sha256_digest(text: &str) -> bool {
@@ -149,7 +158,7 @@ struct Registry {
 
 impl Registry {
     fn reach(reference: &str, declared_plain_http: bool, ctx: &Ctx<'_>) -> Result<Registry, Failure> {
-        let host = reference.trim().trim_start_matches("oci://").split('/').next().unwrap_or("").to_string();
+        let host = registry_host(reference).to_string();
         let loopback = is_loopback_authority(&host);
         let plain_http = declared_plain_http || (loopback && speaks_only_plain_http(&host, ctx)?);
         let token = ctx.opts.tokens.for_url(reference).filter(|_| !plain_http || loopback).map(str::to_string);
@@ -165,15 +174,9 @@ impl Registry {
     fn choose_tag(&self, reference: &str, range: &HelmConstraint, ctx: &Ctx<'_>) -> Result<String, Failure> {
         let shown = redact_url(reference);
         let name = reference.trim().trim_start_matches("oci://").split_once('/').map_or("", |(_, name)| name);
-        let url = format!("{}/v2/{name}/tags/list", self.base_url());
         let client = http::Client::for_registries(ctx.opts)?;
-        let body = self.get(&client, &url, &shown)?;
-        let listed: TagList = serde_json::from_slice(&body).map_err(|e| {
-            Failure::new(FetchErrorKind::Invalid, format!("{shown}: the registry's tag list is not valid JSON: {e}"))
-        })?;
-        let mut versions: Vec<(semver::Version, String)> = listed
-            .tags
-            .unwrap_or_default()
+        let mut versions: Vec<(semver::Version, String)> = self
+            .tags(&client, name, &shown)?
             .into_iter()
             .map(|tag| tag.replace('_', "+"))
             .filter_map(|text| Some((parse_chart_version(&text)?, text)))
@@ -192,9 +195,37 @@ impl Registry {
         ))
     }
 
+    /// Every tag of repository `name`, page after page as the registry's `Link` headers lead
+    /// (distribution 3, GHCR, ECR and Harbor page a long list; the next page stays on this
+    /// registry, which is all the token may reach).
+    fn tags(&self, client: &http::Client, name: &str, shown: &str) -> Result<Vec<String>, Failure> {
+        let base = self.base_url();
+        let mut url = format!("{base}/v2/{name}/tags/list");
+        let mut tags = Vec::new();
+        for _ in 0..MAX_TAG_PAGES {
+            let answer = self.get(client, &url, shown)?;
+            let listed: TagList = serde_json::from_slice(&answer.body).map_err(|e| {
+                Failure::new(
+                    FetchErrorKind::Invalid,
+                    format!("{shown}: the registry's tag list is not valid JSON: {e}"),
+                )
+            })?;
+            tags.extend(listed.tags.unwrap_or_default());
+            match answer.link.as_deref().map(|link| next_page(&base, link)).transpose()?.flatten() {
+                Some(next) => url = next,
+                None => return Ok(tags),
+            }
+        }
+        // Deciding from part of the list could pick an older version than the range allows.
+        Err(Failure::new(
+            FetchErrorKind::Invalid,
+            format!("{shown}: the registry's tag list runs over {MAX_TAG_PAGES} pages"),
+        ))
+    }
+
     /// GET from the registry, answering its challenge: `Basic` with the token, or `Bearer` with
     /// a token from its realm (anonymous, or with the token when the realm is on the same host).
-    fn get(&self, client: &http::Client, url: &str, shown: &str) -> Result<Vec<u8>, Failure> {
+    fn get(&self, client: &http::Client, url: &str, shown: &str) -> Result<http::Answer, Failure> {
         let mut answer = client.get_answer(url, None).map_err(|mut failure| {
             failure.message.push_str(hint(&failure.message));
             failure
@@ -215,7 +246,7 @@ impl Registry {
             }
         }
         match answer.status {
-            200 => Ok(answer.body),
+            200 => Ok(answer),
             code @ (401 | 403) => Err(Failure::new(
                 FetchErrorKind::Auth,
                 format!("{shown}: the registry answered HTTP {code}; check the access token for this registry"),
@@ -265,6 +296,27 @@ impl Registry {
     }
 }
 
+/// The next page a `Link` header names (`<url>; rel="next"`, the url on the registry at `base`
+/// or a path on it); `None` on the last page. A next page elsewhere is refused.
+fn next_page(base: &str, link: &str) -> Result<Option<String>, Failure> {
+    let next = link.split(',').find_map(|value| {
+        let (target, params) = value.split_once(';')?;
+        let is_next = params.split(';').any(|param| {
+            param.trim().strip_prefix("rel=").is_some_and(|rel| rel.trim_matches('"').split(' ').any(|r| r == "next"))
+        });
+        is_next.then(|| target.trim().trim_start_matches('<').trim_end_matches('>').to_string())
+    });
+    match next {
+        None => Ok(None),
+        Some(path) if path.starts_with('/') && !path.starts_with("//") => Ok(Some(format!("{base}{path}"))),
+        Some(url) if url.starts_with(&format!("{base}/")) => Ok(Some(url)),
+        Some(url) => Err(Failure::new(
+            FetchErrorKind::Invalid,
+            format!("the registry {base} sends the next page of its tag list elsewhere ({})", redact_url(&url)),
+        )),
+    }
+}
+
 #[derive(Deserialize)]
 struct TagList {
     tags: Option<Vec<String>>,
@@ -274,26 +326,6 @@ struct TagList {
 struct IssuedToken {
     token: Option<String>,
     access_token: Option<String>,
-}
-
-/// A `WWW-Authenticate` header: `Bearer realm="…",service="…",scope="…"`.
-pub(crate) struct Challenge {
-    /// Lower case.
-    pub(crate) scheme: String,
-    params: Vec<(String, String)>,
-}
-
-impl Challenge {
-    pub(crate) fn parse(header: &str) -> Challenge {
-        let (scheme, rest) = header.trim().split_once(' ').unwrap_or((header.trim(), ""));
-        let pattern = regex::Regex::new(r#"([A-Za-z_]+)="([^"]*)""#).expect("a valid pattern");
-        let params = pattern.captures_iter(rest).map(|c| (c[1].to_ascii_lowercase(), c[2].to_string())).collect();
-        Challenge { scheme: scheme.to_ascii_lowercase(), params }
-    }
-
-    pub(crate) fn param(&self, name: &str) -> Option<&str> {
-        self.params.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
-    }
 }
 
 /// Whether a registry on this machine answers plain http and not https: as docker does for
@@ -463,13 +495,20 @@ mod tests {
     }
 
     #[test]
-    fn challenges_are_parsed() {
-        let c =
-            Challenge::parse(r#"Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:o/c:pull""#);
-        assert_eq!(c.scheme, "bearer");
-        assert_eq!(c.param("realm"), Some("https://ghcr.io/token"));
-        assert_eq!(c.param("scope"), Some("repository:o/c:pull"));
-        assert_eq!(Challenge::parse(r#"Basic realm="Registry Realm""#).scheme, "basic");
+    fn the_next_page_of_a_tag_list_stays_on_the_registry() {
+        let base = "http://127.0.0.1:5000";
+        let next = |link: &str| next_page(base, link).map_err(|f| f.kind);
+        assert_eq!(
+            next(r#"</v2/charts/web/tags/list?n=2&last=1.1.0>; rel="next""#),
+            Ok(Some(format!("{base}/v2/charts/web/tags/list?n=2&last=1.1.0")))
+        );
+        assert_eq!(
+            next(&format!(r#"<{base}/v2/a/tags/list?last=b>; rel=next"#)),
+            Ok(Some(format!("{base}/v2/a/tags/list?last=b")))
+        );
+        assert_eq!(next(r#"</v2/a/tags/list?last=a>; rel="prev""#), Ok(None));
+        assert_eq!(next(r#"<https://elsewhere.example/v2/a/tags/list>; rel="next""#), Err(FetchErrorKind::Invalid));
+        assert_eq!(next(r#"<//elsewhere.example/v2/a/tags/list>; rel="next""#), Err(FetchErrorKind::Invalid));
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! A shared cache in an OCI registry (`--cache-remote oci://HOST/REPO`): an entry of hldc's
-//! cache is an OCI artifact tagged `<kind>-<key>` (`render-<sha256>`), one layer holding its
-//! bytes, pushed once computed and pulled before computing it, so runners that start empty
-//! share what one of them rendered (the registry every team already has: ACR, ECR, GHCR,
-//! Harbor, distribution).
+//! cache is an OCI artifact tagged `<kind>-<key>` (`render-<sha256>`, `chart-<sha256>`,
+//! `git-<sha256>`, `http-<sha256>`, see `Kind`), one layer holding its bytes, pushed once computed or fetched and
+//! pulled before computing or fetching it, so runners that start empty share what one of them
+//! rendered or fetched (the registry every team already has: ACR, ECR, GHCR, Harbor,
+//! distribution).
 //!
 //! Plain HTTP to the OCI distribution API through ureq, not an OCI client crate: the ones that
 //! exist bring an async runtime and a second HTTP stack for five requests (a manifest and a
@@ -21,9 +22,7 @@ use std::time::Duration;
 use sha2::{Digest as _, Sha256};
 
 use crate::diag::Problem;
-use crate::fetch::cache::hex;
-use crate::fetch::http::base64;
-use crate::fetch::oci::Challenge;
+use crate::fetch::auth::{base64, Challenge};
 
 /// The media type of an hldc cache entry's one layer, and the artifact's type.
 const LAYER_MEDIA_TYPE: &str = "application/vnd.hldc.cache.v1";
@@ -32,11 +31,36 @@ const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
 /// OCI's empty descriptor: the config of an artifact that needs none.
 const EMPTY_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
 const EMPTY: &[u8] = b"{}";
-/// Largest entry read from the registry.
+/// Largest entry read from the registry, or written to it.
 const MAX_ENTRY: u64 = 256 * 1024 * 1024;
 
 /// How many times a registry may stumble on single entries before the run does without it.
 const STUMBLES: usize = 5;
+
+/// What an entry of the shared cache holds, and the first part of its tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// helm's output for one render key (`render::RenderCache`).
+    Render,
+    /// A chart archive, keyed by the proof that its source gave its pin (`fetch::chart`).
+    Chart,
+    /// A pack of one commit and its tree, keyed by the proof that its source gave the commit
+    /// for its ref (`fetch::git`).
+    Git,
+    /// A downloaded file (`method: http`), keyed by the proof that its URL gave it.
+    Http,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Render => "render",
+            Kind::Chart => "chart",
+            Kind::Git => "git",
+            Kind::Http => "http",
+        }
+    }
+}
 
 /// What went wrong with the shared cache.
 enum Trouble {
@@ -81,8 +105,10 @@ pub struct RemoteCache {
     /// Whether the registry holds the empty config blob (checked or uploaded this run).
     config_present: AtomicBool,
     warning: Mutex<Option<Problem>>,
-    pulled: AtomicUsize,
-    pushed: AtomicUsize,
+    /// Whether a warning was said this run (and maybe taken since).
+    warned: AtomicBool,
+    renders: Counts,
+    sources: Counts,
 }
 
 impl std::fmt::Debug for RemoteCache {
@@ -91,11 +117,20 @@ impl std::fmt::Debug for RemoteCache {
     }
 }
 
-/// What a run got from the shared cache.
+/// Entries pulled and pushed.
+#[derive(Debug, Default)]
+struct Counts {
+    pulled: AtomicUsize,
+    pushed: AtomicUsize,
+}
+
+/// What a run got from the shared cache: renders, and sources (chart archives, git commits, http files).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Traffic {
-    pub pulled: usize,
-    pub pushed: usize,
+    pub renders_pulled: usize,
+    pub renders_pushed: usize,
+    pub sources_pulled: usize,
+    pub sources_pushed: usize,
 }
 
 impl RemoteCache {
@@ -155,18 +190,20 @@ impl RemoteCache {
             stumbles: AtomicUsize::new(0),
             config_present: AtomicBool::new(false),
             warning: Mutex::new(None),
-            pulled: AtomicUsize::new(0),
-            pushed: AtomicUsize::new(0),
+            warned: AtomicBool::new(false),
+            renders: Counts::default(),
+            sources: Counts::default(),
         })
     }
 
-    /// The entry `<kind>-<key>`, when the registry has it whole; `None` when it has not, or
-    /// cannot be asked (said once, see `warning`).
-    pub fn pull(&self, kind: &str, key: &str) -> Option<Vec<u8>> {
+    /// The entry `<kind>-<key>`, when the registry has it whole and `accept` takes it (a source's
+    /// archive must be what the lock pins); `None` when it has not, cannot be asked, or sent
+    /// what `accept` refused (said once, see `take_warning`: the caller then makes it itself).
+    pub fn pull<T>(&self, kind: Kind, key: &str, accept: impl FnOnce(Vec<u8>) -> Result<T, String>) -> Option<T> {
         if self.given_up.load(Ordering::Relaxed) {
             return None;
         }
-        let tag = format!("{kind}-{key}");
+        let tag = format!("{}-{key}", kind.name());
         let manifest = match self.request("GET", &format!("manifests/{tag}"), None, &[("Accept", MANIFEST_MEDIA_TYPE)])
         {
             Ok((200, body)) => body,
@@ -179,6 +216,9 @@ impl RemoteCache {
         let Some((digest, size)) = layer_of(&manifest) else {
             return self.trouble(Trouble::Passing(format!("holds `{tag}`, but not as an hldc cache entry")));
         };
+        if size > MAX_ENTRY {
+            return self.trouble(Trouble::Passing(format!("holds `{tag}` at over 256 MiB, more than hldc reads")));
+        }
         let blob = match self.request("GET", &format!("blobs/{digest}"), None, &[]) {
             Ok((200, body)) => body,
             Ok((status, _)) => {
@@ -189,17 +229,23 @@ impl RemoteCache {
         if blob.len() as u64 != size || sha256_digest(&blob) != digest {
             return self.trouble(Trouble::Passing(format!("sent a blob for `{tag}` that does not match its digest")));
         }
-        self.pulled.fetch_add(1, Ordering::Relaxed);
-        Some(blob)
+        match accept(blob) {
+            Ok(taken) => {
+                self.counts(kind).pulled.fetch_add(1, Ordering::Relaxed);
+                Some(taken)
+            }
+            Err(why) => self.trouble(Trouble::Passing(format!("sent `{tag}`, which {why}, so it was refused"))),
+        }
     }
 
     /// Stores `bytes` as the entry `<kind>-<key>`, unless the cache is read-only; a failure is
     /// said once and only means other runners compute the entry themselves.
-    pub fn push(&self, kind: &str, key: &str, bytes: &[u8]) {
-        if self.read_only || self.given_up.load(Ordering::Relaxed) {
+    pub fn push(&self, kind: Kind, key: &str, bytes: &[u8]) {
+        // An entry no pull would take (a large repository's pack) is not worth the upload.
+        if !self.writes() || bytes.len() as u64 > MAX_ENTRY {
             return;
         }
-        let tag = format!("{kind}-{key}");
+        let tag = format!("{}-{key}", kind.name());
         let pushed = self.upload_config().and_then(|config| -> Result<(), Trouble> {
             let layer = self.upload(bytes)?;
             let manifest = serde_json::json!({
@@ -220,7 +266,7 @@ impl RemoteCache {
         });
         match pushed {
             Ok(()) => {
-                self.pushed.fetch_add(1, Ordering::Relaxed);
+                self.counts(kind).pushed.fetch_add(1, Ordering::Relaxed);
             }
             Err(trouble) => {
                 self.trouble::<()>(trouble);
@@ -228,14 +274,35 @@ impl RemoteCache {
         }
     }
 
-    /// What the remote gave and took this run.
-    pub fn traffic(&self) -> Traffic {
-        Traffic { pulled: self.pulled.load(Ordering::Relaxed), pushed: self.pushed.load(Ordering::Relaxed) }
+    /// Whether `push` would store anything: not read-only, not given up. Lets a caller skip
+    /// preparing what it would push (packing a commit).
+    pub fn writes(&self) -> bool {
+        !self.read_only && !self.given_up.load(Ordering::Relaxed)
     }
 
-    /// What went wrong with the remote, once: the first stumble, or why the run went on without it.
-    pub fn warning(&self) -> Option<Problem> {
-        self.warning.lock().ok()?.clone()
+    /// What the remote gave and took this run.
+    pub fn traffic(&self) -> Traffic {
+        let count = |counter: &AtomicUsize| counter.load(Ordering::Relaxed);
+        Traffic {
+            renders_pulled: count(&self.renders.pulled),
+            renders_pushed: count(&self.renders.pushed),
+            sources_pulled: count(&self.sources.pulled),
+            sources_pushed: count(&self.sources.pushed),
+        }
+    }
+
+    /// What went wrong with the remote since last asked, once: the first stumble, or why the run
+    /// went on without it. Taken, so the run judges it (`-D`, hldc.yaml's `diagnostics:`) and
+    /// says it once, however many compiles share the remote.
+    pub fn take_warning(&self) -> Option<Problem> {
+        self.warning.lock().ok()?.take()
+    }
+
+    fn counts(&self, kind: Kind) -> &Counts {
+        match kind {
+            Kind::Render => &self.renders,
+            Kind::Chart | Kind::Git | Kind::Http => &self.sources,
+        }
     }
 
     /// Says what went wrong, once: a registry that cannot be used gives up the remote for the
@@ -250,12 +317,13 @@ impl RemoteCache {
             }
         };
         let first_to_give_up = give_up && !self.given_up.swap(true, Ordering::Relaxed);
+        let first_said = !self.warned.swap(true, Ordering::Relaxed);
         let Ok(mut slot) = self.warning.lock() else { return None };
-        if slot.is_none() || first_to_give_up {
+        if first_said || first_to_give_up {
             let outcome = if give_up {
                 "this run goes on with the local cache alone"
             } else {
-                "that entry was made or kept here"
+                "that entry was made or fetched here instead"
             };
             *slot = Some(
                 Problem::warning(
@@ -431,7 +499,7 @@ fn layer_of(manifest: &[u8]) -> Option<(String, u64)> {
 }
 
 fn sha256_digest(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex(&Sha256::digest(bytes)))
+    format!("sha256:{:x}", Sha256::digest(bytes))
 }
 
 fn percent_encode(text: &str) -> String {

@@ -325,6 +325,10 @@ pub struct FetchOptions {
     /// The variables the git fetcher's otherwise empty environment keeps: where the
     /// machine's CA certificates are (`SSL_CERT_FILE`, `SSL_CERT_DIR`).
     pub git_environment: Vec<(String, std::ffi::OsString)>,
+    /// The cache shared with other runners (`--cache-remote`): a chart archive or git commit
+    /// the lock pins is pulled from it before its origin is asked, and pushed to it once
+    /// fetched from there.
+    pub shared_cache: Option<std::sync::Arc<crate::fetch::registry::RemoteCache>>,
 }
 
 impl FetchOptions {
@@ -350,6 +354,7 @@ impl FetchOptions {
             ssh_agent: None,
             git_fetcher: None,
             git_environment: Vec::new(),
+            shared_cache: None,
         }
     }
 }

@@ -197,6 +197,40 @@ pub struct HelmOptions {
     pub api_versions: Vec<String>,
     /// `.Release.Name`; the component name when `None`.
     pub release_name: Option<String>,
+    /// What renders the chart.
+    pub engine: HelmEngine,
+}
+
+/// What renders a helm component's chart (`helm.engine`, `--helm-engine`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HelmEngine {
+    /// The helm binary: `helm template`.
+    #[default]
+    Binary,
+    /// hldc's own engine, in-process; a chart using what it lacks is an error.
+    Native,
+    /// The own engine, or the binary for a chart using what the engine lacks (decided before
+    /// rendering).
+    Auto,
+}
+
+impl HelmEngine {
+    pub fn parse(text: &str) -> Option<HelmEngine> {
+        match text {
+            "binary" => Some(HelmEngine::Binary),
+            "native" => Some(HelmEngine::Native),
+            "auto" => Some(HelmEngine::Auto),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            HelmEngine::Binary => "binary",
+            HelmEngine::Native => "native",
+            HelmEngine::Auto => "auto",
+        }
+    }
 }
 
 impl Default for HelmOptions {
@@ -218,6 +252,7 @@ impl HelmOptions {
                 .map(|list| list.iter().filter_map(Value::as_str).map(str::to_string).collect())
                 .unwrap_or_default(),
             release_name: field("releaseName").and_then(Value::as_str).map(str::to_string),
+            engine: field("engine").and_then(Value::as_str).and_then(HelmEngine::parse).unwrap_or_default(),
         }
     }
 }

@@ -15,7 +15,8 @@ use crate::fetch::{Lockfile, SourceSpec};
 use crate::layer::Layer;
 use crate::model::environments::Environments;
 use crate::model::tree::{Declared, Node, Placement};
-use crate::model::{ComponentSpec, ComponentType, Method};
+use crate::model::{ComponentSpec, ComponentType, HelmEngine, Method};
+use crate::render::native::{self, NativeError};
 use crate::resolve;
 use crate::sources::Sources;
 
@@ -33,12 +34,28 @@ pub struct Entry {
     pub pin: Option<String>,
     pub namespace: Option<String>,
     pub rings: Vec<RingEntry>,
+    /// What renders a helm component's chart, and why; `None` for other components.
+    pub engine: Option<EngineEntry>,
     pub disabled: bool,
     /// Empty for a disabled component: it is shown, not descended into.
     pub children: Vec<Entry>,
     /// A remote source without a pin reads `(unpinned)`; a local one has nothing to pin.
     #[serde(skip)]
     remote: bool,
+}
+
+/// The engine a helm component renders with this run: `binary` or `native`, or `auto` while
+/// the chart is not fetched; `why` says what decided it.
+#[derive(Debug, Serialize)]
+pub struct EngineEntry {
+    pub uses: &'static str,
+    pub why: String,
+}
+
+impl EngineEntry {
+    fn is_default(&self) -> bool {
+        self.uses == "binary" && self.why == "helm.engine: binary"
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -48,12 +65,18 @@ pub struct RingEntry {
 }
 
 /// The tree of `environment` (every environment's `common` when `None`), seen from `cluster`.
-pub fn tree(sources: &Sources, environment: Option<&str>, cluster: Option<&str>) -> Result<Entry, Vec<Problem>> {
+/// `engine` is `--helm-engine`, which overrides every component's `helm.engine`.
+pub fn tree(
+    sources: &Sources,
+    environment: Option<&str>,
+    cluster: Option<&str>,
+    engine: Option<HelmEngine>,
+) -> Result<Entry, Vec<Problem>> {
     let environments = Environments::new(environment.map(str::to_string).as_slice());
     let opened = crate::compile::open(sources, environments, cluster)?;
     // Resolving checks the environment exists and the rings are sound, with its usual errors.
     opened.resolve()?;
-    let walker = Walker { sources, lock: sources.lock().unwrap_or_default(), target: &opened.target };
+    let walker = Walker { sources, lock: sources.lock().unwrap_or_default(), target: &opened.target, engine };
     let layers = resolve::stack(Vec::new(), &opened.hld.outer_configs, &opened.target);
     Ok(walker.node(&opened.hld.root, layers, Vec::new()))
 }
@@ -83,6 +106,11 @@ fn draw(entry: &Entry, lead: &str, indent: &str, out: &mut String) {
             entry.rings.iter().map(|r| if r.default { format!("{}*", r.name) } else { r.name.clone() }).collect();
         let _ = write!(out, " rings={}", names.join(","));
     }
+    // The default (the helm binary, as every helm component rendered before the native
+    // engine) goes unsaid in text; JSON always has it.
+    if let Some(engine) = entry.engine.as_ref().filter(|engine| !engine.is_default()) {
+        let _ = write!(out, " engine={} ({})", engine.uses, engine.why);
+    }
     if entry.disabled {
         out.push_str(" disabled");
     }
@@ -94,7 +122,8 @@ fn draw(entry: &Entry, lead: &str, indent: &str, out: &mut String) {
     }
 }
 
-/// `{"component", "type", "source", "pin", "namespace", "rings", "disabled", "children"}`, nested.
+/// `{"component", "type", "source", "pin", "namespace", "rings", "engine": {"uses", "why"} or
+/// null, "disabled", "children"}`, nested.
 pub fn to_json(root: &Entry) -> String {
     // Strings, booleans and lists of them: always serializable.
     serde_json::to_string_pretty(root).unwrap_or_default()
@@ -104,6 +133,7 @@ struct Walker<'a> {
     sources: &'a Sources,
     lock: Lockfile,
     target: &'a Environments,
+    engine: Option<HelmEngine>,
 }
 
 /// A component's type and where it comes from, before config says anything about it.
@@ -123,6 +153,7 @@ impl Described {
             pin: self.pin,
             namespace: None,
             rings: Vec::new(),
+            engine: None,
             disabled: false,
             children: Vec::new(),
             remote: self.remote,
@@ -162,6 +193,9 @@ impl Walker<'_> {
         entry.namespace = config.namespace.clone();
         if let Ok(rings) = crate::ring::rings_of(node, &layers) {
             entry.rings = rings.into_iter().map(|r| RingEntry { name: r.name, default: r.default }).collect();
+        }
+        if node.definition.spec.component_type() == ComponentType::Helm {
+            entry.engine = Some(self.engine(&node.definition, &node.dir, config.helm.engine));
         }
         entry.disabled = config.disabled;
         if config.disabled {
@@ -228,6 +262,34 @@ impl Walker<'_> {
             }
             SourceSpec::Http { .. } => pin.chars().take(19).collect(),
         })
+    }
+
+    /// What renders a helm component: `--helm-engine`, else its `helm.engine`; with `auto`, the
+    /// native engine's verdict on the chart's templates when the chart is on disk (a remote chart
+    /// is judged once fetched: `tree` never fetches).
+    fn engine(&self, declared: &Declared, dir: &std::path::Path, configured: HelmEngine) -> EngineEntry {
+        let (engine, decided_by) = match self.engine {
+            Some(engine) => (engine, "--helm-engine"),
+            None => (configured, "helm.engine"),
+        };
+        let decided = |uses: &'static str| EngineEntry { uses, why: format!("{decided_by}: {}", engine.name()) };
+        match engine {
+            HelmEngine::Binary => decided("binary"),
+            HelmEngine::Native => decided("native"),
+            HelmEngine::Auto if declared.spec.method() != Method::Local => {
+                EngineEntry { uses: "auto", why: format!("{decided_by}: auto, decided once the chart is fetched") }
+            }
+            HelmEngine::Auto => match self.sources.locate(declared, dir).map(|chart| native::check_support(&chart)) {
+                Ok(Ok(())) => EngineEntry { uses: "native", why: format!("{decided_by}: auto, the engine renders it") },
+                Ok(Err(NativeError::Unsupported(reasons))) => {
+                    EngineEntry { uses: "binary", why: format!("{decided_by}: auto, the chart uses {}", reasons.join(", ")) }
+                }
+                Ok(Err(NativeError::Failed(reason))) => {
+                    EngineEntry { uses: "binary", why: format!("{decided_by}: auto, the engine cannot read the chart: {reason}") }
+                }
+                Err(problem) => EngineEntry { uses: "auto", why: format!("{decided_by}: auto, {}", problem.message) },
+            },
+        }
     }
 
     /// The version in a local chart's Chart.yaml, if it reads as one.

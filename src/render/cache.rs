@@ -31,8 +31,9 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 use crate::fetch::cache::{hex, sha256_hex, temp_file_in, Cache, EntryLock};
-use crate::fetch::registry::RemoteCache;
+use crate::fetch::registry::{Kind, RemoteCache};
 use crate::process;
+use super::native;
 
 const HEADER: &str = "hldc-render sha256:";
 
@@ -60,7 +61,15 @@ pub struct Entry {
     _lock: EntryLock,
 }
 
-/// What the key of a render is made of, besides the helm binary.
+/// What renders a chart: its version is part of every render's key, so a new helm or a new
+/// engine renders afresh.
+#[derive(Debug, Clone, Copy)]
+pub enum Renderer<'a> {
+    Binary(&'a Path),
+    Native,
+}
+
+/// What the key of a render is made of, besides the renderer.
 pub struct Inputs<'a> {
     pub release: &'a str,
     pub chart: &'a Path,
@@ -89,14 +98,18 @@ impl RenderCache {
         RenderCache { remote, ..self }
     }
 
-    pub fn remote(&self) -> Option<&RemoteCache> {
-        self.remote.as_deref()
+    /// The shared cache behind this one, which the run's fetches share too.
+    pub fn remote(&self) -> Option<&Arc<RemoteCache>> {
+        self.remote.as_ref()
     }
 
     /// The key of a render (hex sha256); `None` when it cannot be computed (an unreadable
     /// chart, a helm that does not tell its version).
-    pub fn key(&self, helm: &Path, timeout: Duration, inputs: &Inputs) -> Option<String> {
-        let version = self.helm_version(helm, timeout)?;
+    pub fn key(&self, renderer: Renderer, timeout: Duration, inputs: &Inputs) -> Option<String> {
+        let version = match renderer {
+            Renderer::Binary(helm) => self.helm_version(helm, timeout)?,
+            Renderer::Native => format!("hldc native engine {}", native::ENGINE_VERSION),
+        };
         let chart = memo(&self.chart_digests, inputs.chart, || chart_digest(inputs.chart))?;
         let mut hasher = Sha256::new();
         for part in [version.as_str(), chart.as_str(), inputs.release]
@@ -162,7 +175,8 @@ impl Entry {
     /// (whose blob is checked against its digest, and kept here).
     pub fn get(&self) -> Option<String> {
         read(&self.path).or_else(|| {
-            let pulled = String::from_utf8(self.remote.as_ref()?.pull("render", &self.key)?).ok()?;
+            let text = |bytes| String::from_utf8(bytes).map_err(|_| "is not text".to_string());
+            let pulled = self.remote.as_ref()?.pull(Kind::Render, &self.key, text)?;
             write(&self.path, &pulled);
             Some(pulled)
         })
@@ -173,7 +187,7 @@ impl Entry {
     pub fn put(&self, output: &str) {
         write(&self.path, output);
         if let Some(remote) = &self.remote {
-            remote.push("render", &self.key, output.as_bytes());
+            remote.push(Kind::Render, &self.key, output.as_bytes());
         }
     }
 }

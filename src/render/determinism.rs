@@ -15,11 +15,12 @@ const NAMED: usize = 10;
 /// The objects and fields that differ between two outputs of `helm template`, each as
 /// `` `<object>` at `<field>` ``, in output order; empty when they mean the same.
 pub fn differences(first: &str, second: &str) -> Vec<String> {
-    between(&objects(first), &objects(second))
+    between(&objects(first), &objects(second), ["in the first render", "in the second render"])
 }
 
-/// What `differences` names, between two sets of objects by identity.
-pub fn between(first: &BTreeMap<String, Value>, second: &BTreeMap<String, Value>) -> Vec<String> {
+/// What `differences` names, between two sets of objects by identity; `names` says where each
+/// set came from, for an object only one of them holds.
+pub fn between(first: &BTreeMap<String, Value>, second: &BTreeMap<String, Value>, names: [&str; 2]) -> Vec<String> {
     let mut found = Vec::new();
     for (id, value) in first {
         match second.get(id) {
@@ -28,11 +29,11 @@ pub fn between(first: &BTreeMap<String, Value>, second: &BTreeMap<String, Value>
                 compare(value, other, &mut Vec::new(), &mut paths);
                 found.extend(paths.into_iter().map(|path| format!("`{id}` at `{path}`")));
             }
-            None => found.push(format!("`{id}` (only in the first render)")),
+            None => found.push(format!("`{id}` (only {})", names[0])),
         }
     }
     found.extend(
-        second.keys().filter(|id| !first.contains_key(*id)).map(|id| format!("`{id}` (only in the second render)")),
+        second.keys().filter(|id| !first.contains_key(*id)).map(|id| format!("`{id}` (only {})", names[1])),
     );
     if found.len() > NAMED {
         let more = found.len() - NAMED;

@@ -1,16 +1,19 @@
 //! `type: helm`: `helm template` with the merged values, run isolated from the user's helm
 //! setup (repositories, plugins, registry logins, kubeconfig) so renders are reproducible.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::diag::{Problem, SourceFile};
+use crate::diag::{Level, Problem, SourceFile};
 use crate::model::plan::Planned;
+use crate::model::{HelmEngine, ObjectId};
 use crate::process::{self, Failure};
 use crate::sources::{Chart, Sources};
 use crate::yaml::write as yaml;
 use crate::yaml::{manifests, Document};
 
-use super::cache::{Entry, Inputs};
+use super::cache::{Entry, Inputs, Renderer};
+use super::native::{self, NativeError};
 use super::determinism;
 use super::values_error;
 use super::HelmSettings;
@@ -26,41 +29,19 @@ pub struct Output {
 
 pub fn render(planned: &Planned, chart: &Chart, sources: &Sources, settings: &HelmSettings) -> Result<Output, Problem> {
     let name = planned.node.name();
-    let Some(helm) = &settings.binary else {
-        return Err(Problem::error("hldc::helm::missing", format!("component `{name}` is a helm chart, but no `helm` binary was found"))
-            .at(planned.node.definition.field_location("type"))
-            .help("install helm 3 or 4 (`scripts/install-tools` puts one in .tools/bin), then put it on PATH, pass `--helm PATH`, or set HLDC_HELM"));
-    };
     let chart_display = &chart.display;
-    let namespace = planned.config.namespace.clone().unwrap_or_else(|| "default".to_string());
-    let values = yaml::to_string(&serde_yaml::Value::Mapping(planned.config.values.clone()));
-    let options = &planned.config.helm;
-    let release = planned.release_name();
-
-    // Everything after the chart's path: with the values, what the render cache keys on.
-    let mut arguments: Vec<String> =
-        ["--namespace", &namespace, "--values", "-", "--kube-version", &options.kube_version].map(String::from).into();
-    arguments.extend(options.include_crds.then(|| "--include-crds".to_string()));
-    arguments.extend(options.skip_tests.then(|| "--skip-tests".to_string()));
-    arguments.extend(options.api_versions.iter().flat_map(|version| ["--api-versions".to_string(), version.clone()]));
+    let job = Job::of(planned);
+    let renderer = choose(planned, chart, settings)?;
     let key = || {
         settings.cache.as_ref().and_then(|cache| {
             cache.key(
-                helm,
+                renderer,
                 settings.timeout,
-                &Inputs { release: &release, chart: &chart.dir, arguments: &arguments, values: &values },
+                &Inputs { release: &job.release, chart: &chart.dir, arguments: &job.arguments, values: &job.values },
             )
         })
     };
-    let template = || -> Result<Vec<u8>, Problem> {
-        let home = tempfile::tempdir().map_err(|e| {
-            Problem::error("hldc::io::temp", format!("cannot create a temporary directory for helm: {e}"))
-        })?;
-        let mut command = process::helm_command(helm, home.path());
-        command.args(["template", &release]).arg(&chart.dir).args(&arguments).current_dir(sources.hld_root());
-        process::run(command, values.as_bytes(), settings.timeout)
-            .map_err(|failure| failure_problem(planned, chart, helm, failure))
-    };
+    let template = |renderer: Renderer| job.run(renderer, planned, chart, sources, settings);
     let parse =
         |output: String| manifests::parse(&SourceFile::new(format!("helm template {name} {chart_display}"), output));
     // With a helm this machine has not asked its version yet (a CI runner's first run), the
@@ -69,11 +50,11 @@ pub fn render(planned: &Planned, chart: &Chart, sources: &Sources, settings: &He
     // shared cache: there the render is most likely made already, and a runner of a fleet
     // should start helm only for what no runner rendered.
     let speculate = !settings.twice
-        && settings.cache.as_ref().is_some_and(|cache| !cache.knows_version(helm) && cache.remote().is_none());
+        && matches!(renderer, Renderer::Binary(helm) if settings.cache.as_ref().is_some_and(|cache| !cache.knows_version(helm) && cache.remote().is_none()));
     let (key, early) = if speculate {
         std::thread::scope(|scope| match std::thread::Builder::new().spawn_scoped(scope, key) {
             Ok(keyed) => {
-                let rendered = template();
+                let rendered = template(renderer);
                 (keyed.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), Some(rendered))
             }
             Err(_) => (key(), None),
@@ -91,15 +72,18 @@ pub fn render(planned: &Planned, chart: &Chart, sources: &Sources, settings: &He
     }
     let output = match early {
         Some(rendered) => rendered?,
-        None => template()?,
+        None => template(renderer)?,
     };
     let mut problems = Vec::new();
     if settings.twice {
-        let again = template()?;
+        let again = template(renderer)?;
         if output != again {
             let (first, second) = (String::from_utf8_lossy(&output), String::from_utf8_lossy(&again));
             problems.push(nondeterministic(planned, chart, &determinism::differences(&first, &second)));
         }
+    }
+    if settings.engine_check {
+        problems.extend(engine_check(planned, chart, settings, renderer, &output, template)?);
     }
     let output = String::from_utf8(output).map_err(|_| {
         failed(planned, chart, "its output is not UTF-8".to_string())
@@ -109,6 +93,173 @@ pub fn render(planned: &Planned, chart: &Chart, sources: &Sources, settings: &He
         entry.put(&output);
     }
     parsed(output, problems)
+}
+
+/// What one render of a component is made of: the release, the values and the arguments of
+/// `helm template` after the chart's path (with the values, what the render cache keys on).
+struct Job {
+    release: String,
+    namespace: String,
+    values: String,
+    arguments: Vec<String>,
+}
+
+impl Job {
+    fn of(planned: &Planned) -> Job {
+        let namespace = planned.config.namespace.clone().unwrap_or_else(|| "default".to_string());
+        let values = yaml::to_string(&serde_yaml::Value::Mapping(planned.config.values.clone()));
+        let options = &planned.config.helm;
+        let mut arguments: Vec<String> =
+            ["--namespace", &namespace, "--values", "-", "--kube-version", &options.kube_version]
+                .map(String::from)
+                .into();
+        arguments.extend(options.include_crds.then(|| "--include-crds".to_string()));
+        arguments.extend(options.skip_tests.then(|| "--skip-tests".to_string()));
+        arguments
+            .extend(options.api_versions.iter().flat_map(|version| ["--api-versions".to_string(), version.clone()]));
+        Job { release: planned.release_name(), namespace, values, arguments }
+    }
+
+    fn run(
+        &self,
+        renderer: Renderer,
+        planned: &Planned,
+        chart: &Chart,
+        sources: &Sources,
+        settings: &HelmSettings,
+    ) -> Result<Vec<u8>, Problem> {
+        match renderer {
+            Renderer::Binary(helm) => {
+                let home = tempfile::tempdir().map_err(|e| {
+                    Problem::error("hldc::io::temp", format!("cannot create a temporary directory for helm: {e}"))
+                })?;
+                let mut command = process::helm_command(helm, home.path());
+                command
+                    .args(["template", &self.release])
+                    .arg(&chart.dir)
+                    .args(&self.arguments)
+                    .current_dir(sources.hld_root());
+                process::run(command, self.values.as_bytes(), settings.timeout)
+                    .map_err(|failure| failure_problem(planned, chart, helm, failure))
+            }
+            Renderer::Native => {
+                let options = &planned.config.helm;
+                let request = native::Request {
+                    release: &self.release,
+                    namespace: &self.namespace,
+                    values: &self.values,
+                    kube_version: &options.kube_version,
+                    api_versions: &options.api_versions,
+                    include_crds: options.include_crds,
+                    skip_tests: options.skip_tests,
+                };
+                native::render(&chart.dir, &request).map(String::into_bytes).map_err(|error| match error {
+                    NativeError::Unsupported(reasons) => unsupported(planned, chart, &reasons),
+                    NativeError::Failed(message) => values_error::trace(
+                        failed(planned, chart, "the native engine stopped".to_string())
+                            .detail(message.clone())
+                            .help("read the message above; check the chart and the values under `config:` for this component"),
+                        &subject(planned, chart),
+                        &message,
+                        &planned.layers,
+                    ),
+                })
+            }
+        }
+    }
+}
+
+/// The renderer of a component: `--helm-engine`, else its `helm.engine`. `auto` asks the
+/// native engine, before anything renders, whether the chart uses something it lacks.
+fn choose<'a>(planned: &Planned, chart: &Chart, settings: &'a HelmSettings) -> Result<Renderer<'a>, Problem> {
+    match settings.engine.unwrap_or(planned.config.helm.engine) {
+        HelmEngine::Native => Ok(Renderer::Native),
+        HelmEngine::Binary => Ok(Renderer::Binary(binary(planned, settings)?)),
+        HelmEngine::Auto => match native::check_support(&chart.dir) {
+            Ok(()) => Ok(Renderer::Native),
+            Err(NativeError::Unsupported(_)) => Ok(Renderer::Binary(binary(planned, settings)?)),
+            // A chart the engine cannot even read: helm will say why, in its words.
+            Err(NativeError::Failed(_)) => Ok(Renderer::Binary(binary(planned, settings)?)),
+        },
+    }
+}
+
+fn binary<'a>(planned: &Planned, settings: &'a HelmSettings) -> Result<&'a Path, Problem> {
+    settings.binary.as_deref().ok_or_else(|| {
+        Problem::error(
+            "hldc::helm::missing",
+            format!("component `{}` is a helm chart, but no `helm` binary was found", planned.node.name()),
+        )
+        .at(planned.node.definition.field_location("type"))
+        .help("install helm 3 or 4 (`scripts/install-tools` puts one in .tools/bin), then put it on PATH, pass `--helm PATH`, or set HLDC_HELM; or render it with hldc's own engine (`helm.engine: auto`, `--helm-engine auto`)")
+    })
+}
+
+fn unsupported(planned: &Planned, chart: &Chart, reasons: &[String]) -> Problem {
+    Problem::error(
+        "hldc::render::engine-unsupported",
+        format!(
+            "component `{}` (chart `{}`) uses what hldc's native engine cannot render yet: {}",
+            planned.node.name(),
+            chart.display,
+            reasons.join(", ")
+        ),
+    )
+    .at(planned.node.definition.location())
+    .label("rendered by the native engine")
+    .help("render it with the helm binary: `helm.engine: auto` falls back to it for such charts (or `--helm-engine auto`)")
+}
+
+/// The objects two renders of `component` disagree on, both read as kubectl reads them.
+fn engine_differences(native: &[u8], binary: &[u8], component: &str) -> Result<Vec<String>, Problem> {
+    let read = |output: &[u8]| {
+        let text = String::from_utf8_lossy(output).into_owned();
+        manifests::parse(&SourceFile::new(format!("helm template {component}"), text)).map(|documents| {
+            documents.into_iter().map(|d| (ObjectId::of(&d.value).to_string(), d.value)).collect::<BTreeMap<_, _>>()
+        })
+    };
+    Ok(determinism::between(&read(native)?, &read(binary)?, ["natively", "with the helm binary"]))
+}
+
+/// `validate --rendered --engine-check`: the component rendered by the other engine too, and
+/// every object the two renders disagree on, as kubectl would read them.
+fn engine_check(
+    planned: &Planned,
+    chart: &Chart,
+    settings: &HelmSettings,
+    rendered_by: Renderer,
+    output: &[u8],
+    template: impl Fn(Renderer) -> Result<Vec<u8>, Problem>,
+) -> Result<Vec<Problem>, Problem> {
+    let (native, binary) = match rendered_by {
+        Renderer::Native => (output.to_vec(), template(Renderer::Binary(binary(planned, settings)?))?),
+        Renderer::Binary(_) => match native::check_support(&chart.dir) {
+            Err(NativeError::Unsupported(reasons)) => {
+                // Nothing to compare: said, and not a failure of the check.
+                return Ok(vec![Problem { level: Level::Warning, ..unsupported(planned, chart, &reasons) }]);
+            }
+            _ => match template(Renderer::Native) {
+                Ok(native) => (native, output.to_vec()),
+                Err(problem) => return Ok(vec![problem]),
+            },
+        },
+    };
+    let differences = engine_differences(&native, &binary, &planned.node.name())?;
+    if differences.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(vec![Problem::error(
+        "hldc::render::engine-differs",
+        format!(
+            "component `{}` (chart `{}`) renders differently natively and with the helm binary: {}",
+            planned.node.name(),
+            chart.display,
+            differences.join(", ")
+        ),
+    )
+    .at(planned.node.definition.location())
+    .label("rendered both ways")
+    .help("render this component with the helm binary (`helm.engine: binary`) and report the chart to hldc: the native engine must give helm's objects")])
 }
 
 /// Two renders with identical inputs differed: in GitOps, every generate would change the
@@ -167,5 +318,24 @@ fn failure_problem(planned: &Planned, chart: &Chart, helm: &Path, failure: Failu
         )
         .at(location)
         .help("this is a problem of the machine (pipes, processes), not of the HLD; run again"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::engine_differences;
+
+    #[test]
+    fn engines_differ_where_kubectl_reads_the_objects_differently() {
+        let binary = "---\n# Source: web/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  mode: \"0755\"\n---\n# Source: web/templates/svc.yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: a\n";
+        // The same text but for a comment and the quoting of a string: no difference.
+        let same = binary.replace("# Source: web/templates/cm.yaml\n", "").replace("\"0755\"", "'0755'");
+        assert_eq!(engine_differences(same.as_bytes(), binary.as_bytes(), "web").unwrap(), Vec::<String>::new());
+        // An unquoted 0755 is the integer 493 to kubectl; a missing Service is named too.
+        let other = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  mode: 0755\n";
+        assert_eq!(
+            engine_differences(other.as_bytes(), binary.as_bytes(), "web").unwrap(),
+            ["`v1 ConfigMap a` at `data.mode`", "`v1 Service a` (only with the helm binary)"]
+        );
     }
 }

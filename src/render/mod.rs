@@ -23,7 +23,7 @@ use crate::diag::Problem;
 use crate::model::plan::Planned;
 use crate::model::record::Render;
 use crate::model::rendered::{Object, Rendered, Rendering};
-use crate::model::ComponentType;
+use crate::model::{ComponentType, HelmEngine};
 use crate::sources::{Chart, Sources};
 use crate::yaml::Document;
 
@@ -46,6 +46,12 @@ pub struct HelmSettings {
     pub cache: Option<Arc<RenderCache>>,
     /// Render each helm component twice and report what differs (`validate --rendered`).
     pub twice: bool,
+    /// What renders every helm component this run (`--helm-engine`); each its own
+    /// `helm.engine` when `None`.
+    pub engine: Option<HelmEngine>,
+    /// Render each helm component with the other engine too and report every object that
+    /// differs (`validate --rendered --engine-check`).
+    pub engine_check: bool,
 }
 
 /// The program that builds `type: kustomize` components.

@@ -65,7 +65,7 @@ fn keep_one(component: &mut Rendered, record: &Record, directory: &Path, display
         return None;
     }
     // Only the text differs (a comment): the fresh render writes the same objects.
-    let differences = determinism::between(&written, &fresh);
+    let differences = determinism::between(&written, &fresh, ["in the written output", "in the fresh render"]);
     if differences.is_empty() {
         return None;
     }

@@ -51,6 +51,47 @@ impl Registry {
     }
 }
 
+impl Registry {
+    /// The tags of `repository`, as the registry lists them.
+    pub fn tags(&self, repository: &str) -> Vec<String> {
+        let url = format!("http://{}/v2/{repository}/tags/list", self.host);
+        let body = ureq::get(&url).call().expect("list tags").into_body().read_to_string().unwrap();
+        let listed: serde_json::Value = serde_json::from_str(&body).unwrap();
+        listed["tags"].as_array().into_iter().flatten().map(|tag| tag.as_str().unwrap().to_string()).collect()
+    }
+
+    /// Stores `bytes` under `repository:tag` as hldc stores a shared cache entry (one layer of
+    /// hldc's media type): what a poisoned or careless registry could hold.
+    pub fn put_entry(&self, repository: &str, tag: &str, bytes: &[u8]) {
+        let config = self.put_blob(repository, b"{}");
+        let layer = self.put_blob(repository, bytes);
+        let manifest = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "artifactType": "application/vnd.hldc.cache.v1+type",
+            "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": config, "size": 2},
+            "layers": [{"mediaType": "application/vnd.hldc.cache.v1", "digest": layer, "size": bytes.len()}],
+        });
+        ureq::put(&format!("http://{}/v2/{repository}/manifests/{tag}", self.host))
+            .header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+            .send(manifest.to_string().as_bytes())
+            .expect("put the manifest");
+    }
+
+    fn put_blob(&self, repository: &str, bytes: &[u8]) -> String {
+        use sha2::Digest;
+        let digest = format!("sha256:{:x}", sha2::Sha256::digest(bytes));
+        let started = ureq::post(&format!("http://{}/v2/{repository}/blobs/uploads/", self.host))
+            .send_empty()
+            .expect("start a blob upload");
+        let location = started.headers().get("Location").unwrap().to_str().unwrap().to_string();
+        let location = if location.starts_with('/') { format!("http://{}{location}", self.host) } else { location };
+        let separator = if location.contains('?') { '&' } else { '?' };
+        ureq::put(&format!("{location}{separator}digest={digest}")).send(bytes).expect("upload a blob");
+        digest
+    }
+}
+
 impl Drop for Registry {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -26,6 +26,7 @@ use super::fmt::{display, quote as go_quote};
 use super::{Function, Functions, Map, Value};
 
 pub use json::to_json;
+pub use semver::satisfies as semver_satisfies;
 
 /// Sprig functions left out of the native engine: a chart that calls one renders with the helm
 /// binary instead. Each is left out because its result depends on the clock, on chance or on

@@ -28,9 +28,14 @@ fn semver(args: &[Value]) -> Result<Value, String> {
 
 fn semver_compare(args: &[Value]) -> Result<Value, String> {
     let [constraint, version] = fixed("semverCompare", args)?;
-    let constraint = Constraints::parse(string_arg(constraint)?)?;
-    let version = Version::parse(string_arg(version)?)?;
-    Ok(Value::Bool(constraint.check(&version)))
+    Ok(Value::Bool(satisfies(string_arg(constraint)?, string_arg(version)?)?))
+}
+
+/// Whether `version` meets `constraint`, as Masterminds/semver v3's `Constraints.Check` (what
+/// `semverCompare` and Helm's own range checks, `kubeVersion:` and dependency versions, use);
+/// the error is Masterminds' for an unreadable constraint or version.
+pub fn satisfies(constraint: &str, version: &str) -> Result<bool, String> {
+    Ok(Constraints::parse(constraint)?.check(&Version::parse(version)?))
 }
 
 /// A version as Masterminds' `NewVersion` reads it.
