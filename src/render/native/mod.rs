@@ -12,7 +12,6 @@ mod funcs;
 mod glob;
 mod objects;
 mod output;
-mod semver_range;
 mod values;
 mod yaml_in;
 mod yaml_out;
@@ -184,6 +183,12 @@ fn base_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
+/// chartutil's `IsCompatibleRange`: whether `version` meets a Masterminds constraint; an
+/// unreadable constraint or version is not compatible.
+fn is_compatible_range(constraint: &str, version: &str) -> bool {
+    crate::gotemplate::sprig::semver_satisfies(constraint, version).unwrap_or(false)
+}
+
 /// engine.go's `cleanupParseError`.
 fn clean_parse_error(file: &str, message: &str) -> String {
     let tokens: Vec<&str> = message.split(": ").collect();
@@ -196,7 +201,7 @@ fn clean_parse_error(file: &str, message: &str) -> String {
 fn check_kube_version(chart: &Chart, kube_version: &str) -> Result<(), NativeError> {
     let required = chart.metadata.get("kubeVersion").and_then(Json::as_str).unwrap_or("");
     let version = if kube_version.starts_with('v') { kube_version.to_string() } else { format!("v{kube_version}") };
-    if !required.is_empty() && !semver_range::is_compatible_range(required, &version) {
+    if !required.is_empty() && !is_compatible_range(required, &version) {
         return Err(NativeError::Failed(format!(
             "chart requires kubeVersion: {required} which is incompatible with Kubernetes {version}"
         )));

@@ -6,7 +6,7 @@
 use serde_json::{Map, Value as Json};
 
 use super::chart::Chart;
-use super::semver_range::is_compatible_range;
+use super::is_compatible_range;
 use super::NativeError;
 
 type Table = Map<String, Json>;
