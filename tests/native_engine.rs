@@ -110,10 +110,8 @@ fn native_renders_a_chart_as_helm() {
             ("templates/NOTES.txt", "Thanks for installing {{ .Release.Name }}\n"),
         ],
     );
-    let out = assert_same(
-        dir.path(),
-        &Options { values: "replicas: 3\nremoved: null\nlabels:\n  team: b\n", ..DEFAULT },
-    );
+    let out =
+        assert_same(dir.path(), &Options { values: "replicas: 3\nremoved: null\nlabels:\n  team: b\n", ..DEFAULT });
     assert!(out.contains("replicas: 3"), "{out}");
 }
 
@@ -126,13 +124,13 @@ fn native_subcharts_get_their_values_globals_conditions_tags_and_imports() {
         &[
             (
                 "Chart.yaml",
-                "apiVersion: v2\nname: parent\nversion: 1.0.0\ndependencies:\n- name: db\n  version: 1.x\n  repository: file://db\n  condition: db.enabled\n  import-values:\n  - child: info\n    parent: dbinfo\n  - data\n- name: cache\n  alias: redis\n  version: ~2.0.0\n  repository: file://cache\n  tags: [extras]\n- name: off\n  version: 0.1.0\n  repository: file://off\n  condition: off.enabled,global.offEnabled\n",
+                "apiVersion: v2\nname: parent\nversion: 1.0.0\nappVersion: 1.10\nkeywords: [a, b]\nmaintainers:\n- name: me\n  email: me@example.com\nannotations:\n  note: x\ndependencies:\n- name: db\n  version: 1.x\n  repository: file://db\n  condition: db.enabled\n  import-values:\n  - child: info\n    parent: dbinfo\n  - data\n- name: cache\n  alias: redis\n  version: ~2.0.0\n  repository: file://cache\n  tags: [extras]\n- name: extra\n  version: 0.1.0\n  repository: file://extra\n  condition: extra.enabled,global.extraEnabled\n",
             ),
-            ("values.yaml", "global:\n  region: eu\n  nested:\n    a: 1\ndb:\n  port: 5432\nredis:\n  size: large\ntags:\n  extras: true\noff:\n  enabled: false\n"),
+            ("values.yaml", "global:\n  region: eu\n  nested:\n    a: 1\ndb:\n  port: 5432\nredis:\n  size: large\ntags:\n  extras: true\nextra:\n  enabled: false\n"),
             ("templates/_shared.tpl", "{{- define \"shared.name\" -}}parent-{{ .Chart.Name }}{{- end -}}\n"),
             (
                 "templates/cm.yaml",
-                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: parent\ndata:\n  values: {{ toJson .Values | quote }}\n  subcharts: {{ keys .Subcharts | sortAlpha | join \",\" | quote }}\n",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: parent\ndata:\n  values: {{ toJson .Values | quote }}\n  subcharts: {{ keys .Subcharts | sortAlpha | join \",\" | quote }}\n  chart: {{ toJson .Chart | quote }}\n  db-chart: {{ with .Subcharts.db }}{{ toJson .Chart | quote }}{{ end }}\n",
             ),
             ("charts/db/Chart.yaml", "apiVersion: v2\nname: db\nversion: 1.4.0\n"),
             (
@@ -144,12 +142,13 @@ fn native_subcharts_get_their_values_globals_conditions_tags_and_imports() {
             ("charts/cache/Chart.yaml", "apiVersion: v2\nname: cache\nversion: 2.0.3\n"),
             ("charts/cache/values.yaml", "size: small\nreplicas: 1\n"),
             ("charts/cache/templates/cm.yaml", sub_template),
-            ("charts/off/Chart.yaml", "apiVersion: v2\nname: off\nversion: 0.1.0\n"),
-            ("charts/off/templates/cm.yaml", sub_template),
+            ("charts/extra/Chart.yaml", "apiVersion: v2\nname: extra\nversion: 0.1.0\n"),
+            ("charts/extra/templates/cm.yaml", sub_template),
         ],
     );
     assert_same(dir.path(), &Options { values: "db:\n  user: root\nglobal:\n  region: us\n", ..DEFAULT });
-    let out = assert_same(dir.path(), &Options { values: "db:\n  enabled: false\ntags:\n  extras: false\n", ..DEFAULT });
+    let out =
+        assert_same(dir.path(), &Options { values: "db:\n  enabled: false\ntags:\n  extras: false\n", ..DEFAULT });
     assert!(!out.contains("db-rel"), "{out}");
 }
 
@@ -161,7 +160,10 @@ fn native_library_charts_define_without_output_and_tgz_subcharts_load() {
         library.path(),
         &[
             ("lib/Chart.yaml", "apiVersion: v2\nname: lib\nversion: 0.1.0\ntype: library\n"),
-            ("lib/templates/_names.tpl", "{{- define \"lib.name\" -}}lib-{{ .Values.name | default \"x\" }}{{- end -}}\n"),
+            (
+                "lib/templates/_names.tpl",
+                "{{- define \"lib.name\" -}}lib-{{ .Values.name | default \"x\" }}{{- end -}}\n",
+            ),
             ("lib/templates/ignored.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: never\n"),
         ],
     );
@@ -188,15 +190,23 @@ fn native_files_are_read_as_helm_reads_them() {
         dir.path(),
         &[
             ("Chart.yaml", CHART_V2),
-            (".helmignore", "secret.txt\n*.bak\n"),
+            (".helmignore", "# comment\nsecret.txt\n*.bak\ntmp/\n/rootonly.txt\n"),
             ("config/app.conf", "key = value\nother = 2\n"),
             ("config/extra.ini", "[section]\nname = x\n"),
             ("config/old.bak", "old\n"),
             ("secret.txt", "hidden\n"),
             ("lines.txt", "one\ntwo\nthree\n"),
+            ("tmp/x.txt", "ignored as a directory\n"),
+            ("docs/rootonly.txt", "kept: the rule is anchored\n"),
+            ("rootonly.txt", "ignored\n"),
+            ("config/sub/deep.yaml", "deep: true\n"),
+            (
+                "templates/globs.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: globs\ndata:\n{{- range $pattern := list \"*\" \"**\" \"config/*\" \"config/**\" \"config/*.{conf,ini}\" \"**.yaml\" \"config/?pp.conf\" \"config/[ae]*\" \"*/*\" \".helmignore\" }}\n  {{ $pattern | quote }}: \"{{ range $name, $_ := $.Files.Glob $pattern }}{{ $name }},{{ end }}\"\n{{- end }}\n",
+            ),
             (
                 "templates/cm.yaml",
-                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: files\ndata:\n  {{- (.Files.Glob \"config/*\").AsConfig | nindent 2 }}\n  app: {{ .Files.Get \"config/app.conf\" | quote }}\n  hidden: {{ .Files.Get \"secret.txt\" | quote }}\n  lines: {{ .Files.Lines \"lines.txt\" | join \",\" | quote }}\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: files\ndata:\n  {{- (.Files.Glob \"config/**.conf\").AsSecrets | nindent 2 }}\n",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: files\ndata:\n  {{- (.Files.Glob \"config/*\").AsConfig | nindent 2 }}\n  app: {{ .Files.Get \"config/app.conf\" | quote }}\n  hidden: {{ .Files.Get \"secret.txt\" | quote }}\n  lines: {{ .Files.Lines \"lines.txt\" | join \",\" | quote }}\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: files\ndata:\n  {{- (.Files.Glob \"config/**.conf\").AsSecrets | nindent 2 }}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ranged\ndata:\n{{- range $path, $bytes := .Files.Glob \"config/*\" }}\n  {{ base $path }}: {{ $.Files.Get $path | quote }}\n  {{ base $path }}.size: {{ len $bytes | quote }}\n{{- end }}\n",
             ),
         ],
     );
@@ -217,10 +227,18 @@ fn native_prints_crds_hooks_and_tests_as_helm() {
             ),
             ("templates/tests/test.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: test\n  annotations:\n    helm.sh/hook: test\n"),
             ("templates/z.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: first\n"),
+            ("templates/monitor.yaml", "{{- if .Capabilities.APIVersions.Has \"monitoring.coreos.com/v1\" }}\napiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata:\n  name: m\n{{- end }}\n"),
+            ("charts/sub/Chart.yaml", "apiVersion: v2\nname: sub\nversion: 0.1.0\n"),
+            ("charts/sub/crds/sub.yaml", "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: subs.example.com\n"),
         ],
     );
     assert_same(dir.path(), &DEFAULT);
-    assert_same(dir.path(), &Options { include_crds: true, skip_tests: true, ..DEFAULT });
+    let api_versions = ["monitoring.coreos.com/v1".to_string()];
+    let out = assert_same(
+        dir.path(),
+        &Options { include_crds: true, skip_tests: true, api_versions: &api_versions, ..DEFAULT },
+    );
+    assert!(out.contains("subs.example.com") && out.contains("ServiceMonitor"), "{out}");
 }
 
 #[test]
@@ -242,8 +260,7 @@ fn native_fails_as_helm_on_required_and_schema() {
     let options = Options { values: "name: x\nport: eighty\n", ..DEFAULT };
     let helm = helm_template(dir.path(), &options).unwrap_err();
     let NativeError::Failed(message) = native(dir.path(), &options).unwrap_err() else { panic!("not a failure") };
-    let first_line = "values don't meet the specifications of the schema(s) in the following chart(s):\napp:\n";
-    assert!(helm.contains(first_line) && message.starts_with(first_line), "helm said {helm:?}, native {message:?}");
+    assert!(helm.contains(&format!("Error: {message}")), "helm said {helm:?}, native {message:?}");
     assert_same(dir.path(), &Options { values: "name: x\nport: 80\n", ..DEFAULT });
 }
 
@@ -265,4 +282,20 @@ fn native_refuses_what_it_lacks_before_rendering() {
     ]);
     assert_eq!(check_support(dir.path()).unwrap_err(), expected);
     assert_eq!(native(dir.path(), &DEFAULT).unwrap_err(), expected);
+
+    let dir = tempfile::tempdir().unwrap();
+    write_chart(
+        dir.path(),
+        &[
+            ("Chart.yaml", CHART_V2),
+            ("values.yaml", "password: \"{{ randAlphaNum 12 }}\"\n"),
+            (
+                "templates/secret.yaml",
+                "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  pw: {{ tpl .Values.password . }}\n",
+            ),
+        ],
+    );
+    assert_eq!(check_support(dir.path()), Ok(()), "tpl's text is known only when it runs");
+    let reasons = vec!["function `randAlphaNum` (in a `tpl` text, templates/secret.yaml)".to_string()];
+    assert_eq!(native(dir.path(), &DEFAULT).unwrap_err(), NativeError::Unsupported(reasons));
 }

@@ -143,11 +143,6 @@ pub trait Object {
     fn display(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result;
     /// What `toYaml`/`toJson` make of it: its exported fields as a map, as `encoding/json` does.
     fn to_value(&self) -> Value;
-    /// What `range` iterates when the Go type is a map or a slice with methods (`.Files.Glob`
-    /// is a `map[string][]byte`): (key, element) pairs in Go's order; `None` when it is neither.
-    fn range_entries(&self) -> Option<Vec<(Value, Value)>> {
-        None
-    }
 }
 
 impl Value {

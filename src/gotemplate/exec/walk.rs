@@ -242,13 +242,6 @@ impl<'s> Run<'s> {
                     }
                 }
             }
-            Value::Object(object) if object.range_entries().is_some() => {
-                for (key, item) in object.range_entries().unwrap_or_default() {
-                    if !each(self, Held::plain(key), Held::boxed(item))? {
-                        break;
-                    }
-                }
-            }
             Value::Nil => {}
             other => return Err(self.error(format!("range can't iterate over {}", fmt::display(other)))),
         }

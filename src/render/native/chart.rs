@@ -116,7 +116,10 @@ fn read_directory(top: &Path, budget: &mut u64) -> Result<Vec<File>, NativeError
             continue;
         }
         if !entry.file_type().is_file() {
-            return Err(failed(format!("cannot load irregular file {} as it has file mode type bits set", entry.path().display())));
+            return Err(failed(format!(
+                "cannot load irregular file {} as it has file mode type bits set",
+                entry.path().display()
+            )));
         }
         let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
         take(budget, size, &name)?;
@@ -151,9 +154,13 @@ fn read_archive(data: &[u8], budget: &mut u64) -> Result<Vec<File>, NativeError>
         if !entry.header().entry_type().is_file() {
             continue;
         }
-        let raw = entry.path().map_err(|e| failed(format!("a chart archive entry: {e}")))?.to_string_lossy().replace('\\', "/");
+        let raw = entry
+            .path()
+            .map_err(|e| failed(format!("a chart archive entry: {e}")))?
+            .to_string_lossy()
+            .replace('\\', "/");
         let parts: Vec<&str> = raw.split('/').collect();
-        if raw.starts_with('/') || parts.iter().any(|part| *part == "..") {
+        if raw.starts_with('/') || parts.contains(&"..") {
             return Err(failed(format!("chart illegally contains content outside the base directory: {raw:?}")));
         }
         let Some((_, rest)) = raw.split_once('/') else { continue };
@@ -192,7 +199,19 @@ fn load_files(files: Vec<File>, depth: usize, budget: &mut u64) -> Result<Chart,
         if !json.is_object() {
             json = Json::Object(Default::default());
         }
-        for key in ["name", "home", "version", "description", "icon", "apiVersion", "condition", "tags", "appVersion", "kubeVersion", "type"] {
+        for key in [
+            "name",
+            "home",
+            "version",
+            "description",
+            "icon",
+            "apiVersion",
+            "condition",
+            "tags",
+            "appVersion",
+            "kubeVersion",
+            "type",
+        ] {
             if let Some(value) = json.get(key).filter(|v| v.is_number() || v.is_boolean()) {
                 json[key] = Json::String(scalar_text(value));
             }
@@ -231,7 +250,8 @@ fn load_files(files: Vec<File>, depth: usize, budget: &mut u64) -> Result<Chart,
             "values.schema.json" => chart.schema = Some(file.data),
             "requirements.yaml" => {
                 let text = String::from_utf8_lossy(&file.data);
-                let requirements = yaml_in::parse_json(&text).map_err(|e| failed(format!("cannot load requirements.yaml: {e}")))?;
+                let requirements =
+                    yaml_in::parse_json(&text).map_err(|e| failed(format!("cannot load requirements.yaml: {e}")))?;
                 let meta = metadata.get_or_insert_with(|| Json::Object(Default::default()));
                 if let Some(dependencies) = requirements.get("dependencies") {
                     meta["dependencies"] = dependencies.clone();
@@ -302,7 +322,11 @@ fn dependencies_of(metadata: &Json) -> Vec<Dependency> {
                 version: text("version"),
                 repository: text("repository"),
                 condition: text("condition"),
-                tags: d.get("tags").and_then(Json::as_array).map(|t| t.iter().map(scalar_text).collect()).unwrap_or_default(),
+                tags: d
+                    .get("tags")
+                    .and_then(Json::as_array)
+                    .map(|t| t.iter().map(scalar_text).collect())
+                    .unwrap_or_default(),
                 enabled: d.get("enabled").and_then(Json::as_bool).unwrap_or(false),
                 import_values: d.get("import-values").and_then(Json::as_array).cloned().unwrap_or_default(),
                 alias: text("alias"),
@@ -383,5 +407,35 @@ impl Rules {
             }
         }
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{read_archive, NativeError};
+
+    /// A gzipped tar whose one entry has the raw name `name` (tar::Builder refuses `..`).
+    fn archive_with(name: &str) -> Vec<u8> {
+        let mut header = tar::Header::new_old();
+        header.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+        header.set_size(2);
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_cksum();
+        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast()));
+        builder.append(&header, &b"x\n"[..]).unwrap();
+        builder.into_inner().unwrap().finish().unwrap()
+    }
+
+    #[test]
+    fn native_archives_cannot_reach_outside_the_chart() {
+        for name in ["chart/../../etc/passwd", "/etc/passwd"] {
+            let error = read_archive(&archive_with(name), &mut u64::MAX).unwrap_err();
+            assert!(
+                matches!(&error, NativeError::Failed(m) if m.contains("outside the base directory")),
+                "{name}: {error:?}"
+            );
+        }
+        let files = read_archive(&archive_with("chart/templates/a.yaml"), &mut u64::MAX).unwrap();
+        assert_eq!(files[0].name, "templates/a.yaml");
     }
 }

@@ -40,7 +40,7 @@ fn arity(name: &str, arguments: &[Value], want: usize) -> Result<(), String> {
     Ok(())
 }
 
-fn string_argument<'a>(value: &'a Value) -> Result<&'a str, String> {
+fn string_argument(value: &Value) -> Result<&str, String> {
     match value {
         Value::String(s) => Ok(s),
         other => Err(format!("wrong type for value; expected string; got {}", other.type_name())),
@@ -114,7 +114,10 @@ fn from_json(arguments: &[Value]) -> Result<Value, String> {
     Ok(match serde_json::from_str::<serde_json::Value>(text) {
         Ok(serde_json::Value::Null) => Value::map(Default::default()),
         Ok(json @ serde_json::Value::Object(_)) => Value::from_json(&json),
-        Ok(other) => error_map(format!("json: cannot unmarshal {} into Go value of type map[string]interface {{}}", json_kind(&other))),
+        Ok(other) => error_map(format!(
+            "json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
+            json_kind(&other)
+        )),
         Err(error) => error_map(error.to_string()),
     })
 }

@@ -10,7 +10,10 @@ enum Token {
     Star,
     /// `**` (gobwas only): any run of characters.
     Super,
-    Class { negated: bool, ranges: Vec<(char, char)> },
+    Class {
+        negated: bool,
+        ranges: Vec<(char, char)>,
+    },
     /// `{a,b}` (gobwas only).
     Alternatives(Vec<Vec<Token>>),
 }

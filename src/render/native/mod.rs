@@ -12,7 +12,6 @@ mod funcs;
 mod glob;
 mod objects;
 mod output;
-mod semver_range;
 mod values;
 mod yaml_in;
 mod yaml_out;
@@ -55,7 +54,9 @@ pub enum NativeError {
 impl std::fmt::Display for NativeError {
     fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            NativeError::Unsupported(reasons) => write!(out, "the native engine does not support: {}", reasons.join("; ")),
+            NativeError::Unsupported(reasons) => {
+                write!(out, "the native engine does not support: {}", reasons.join("; "))
+            }
             NativeError::Failed(message) => out.write_str(message),
         }
     }
@@ -64,40 +65,11 @@ impl std::fmt::Display for NativeError {
 /// Changes whenever the engine's output may change: the render cache keys native renders on it.
 pub const ENGINE_VERSION: &str = "native-0.1.0+helm-4.1.4";
 
-/// Functions a render must not run: their results change from run to run (or need a cluster
-/// or a network), so only the helm binary gives what a user expects of them.
-const NONDETERMINISTIC: &[&str] = &[
-    "now",
-    "randAlphaNum",
-    "randAlpha",
-    "randAscii",
-    "randNumeric",
-    "randBytes",
-    "randInt",
-    "uuidv4",
-    "shuffle",
-    "genCA",
-    "genCAWithKey",
-    "genPrivateKey",
-    "genSelfSignedCert",
-    "genSelfSignedCertWithKey",
-    "genSignedCert",
-    "genSignedCertWithKey",
-    "encryptAES",
-    "decryptAES",
-    "bcrypt",
-    "htpasswd",
-    "env",
-    "expandenv",
-];
-
-/// The functions charts may call under the native engine.
+/// The functions charts may call under the native engine: Sprig's (without those whose result
+/// changes from run to run: the clock, randomness, keys and certificates; a chart calling one
+/// renders with the helm binary) and helm's.
 fn engine_functions() -> Functions {
-    let mut functions = funcs::functions(crate::gotemplate::sprig::functions());
-    for name in NONDETERMINISTIC {
-        functions.remove(name);
-    }
-    functions
+    funcs::functions(crate::gotemplate::sprig::functions())
 }
 
 /// Renders `chart` (a chart directory as hldc prepares it, or a `.tgz`) as `helm template`.
@@ -173,9 +145,15 @@ fn parse_all(chart: &Chart, functions: &Functions) -> Result<TemplateSet, Native
 }
 
 fn known_member(name: &str) -> bool {
-    [objects::FILES_MEMBERS, objects::CAPABILITIES_MEMBERS, objects::KUBE_VERSION_MEMBERS, objects::VERSION_SET_MEMBERS, objects::HELM_VERSION_MEMBERS]
-        .iter()
-        .any(|members| members.contains(&name))
+    [
+        objects::FILES_MEMBERS,
+        objects::CAPABILITIES_MEMBERS,
+        objects::KUBE_VERSION_MEMBERS,
+        objects::VERSION_SET_MEMBERS,
+        objects::HELM_VERSION_MEMBERS,
+    ]
+    .iter()
+    .any(|members| members.contains(&name))
 }
 
 /// The templates of a chart and its subcharts by full name (`parent/charts/sub/templates/x`),
@@ -205,6 +183,12 @@ fn base_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
+/// chartutil's `IsCompatibleRange`: whether `version` meets a Masterminds constraint; an
+/// unreadable constraint or version is not compatible.
+fn is_compatible_range(constraint: &str, version: &str) -> bool {
+    crate::gotemplate::sprig::semver_satisfies(constraint, version).unwrap_or(false)
+}
+
 /// engine.go's `cleanupParseError`.
 fn clean_parse_error(file: &str, message: &str) -> String {
     let tokens: Vec<&str> = message.split(": ").collect();
@@ -217,7 +201,7 @@ fn clean_parse_error(file: &str, message: &str) -> String {
 fn check_kube_version(chart: &Chart, kube_version: &str) -> Result<(), NativeError> {
     let required = chart.metadata.get("kubeVersion").and_then(Json::as_str).unwrap_or("");
     let version = if kube_version.starts_with('v') { kube_version.to_string() } else { format!("v{kube_version}") };
-    if !required.is_empty() && !semver_range::is_compatible_range(required, &version) {
+    if !required.is_empty() && !is_compatible_range(required, &version) {
         return Err(NativeError::Failed(format!(
             "chart requires kubeVersion: {required} which is incompatible with Kubernetes {version}"
         )));
@@ -248,7 +232,7 @@ fn check_dependencies_present(chart: &Chart) -> Result<(), NativeError> {
         return Ok(());
     }
     Err(NativeError::Failed(format!(
-        "An error occurred while checking for chart dependencies. You may need to run `helm dependency build` to fetch missing dependencies: found in Chart.yaml, but missing in charts/ directory: {}",
+        "an error occurred while checking for chart dependencies. You may need to run `helm dependency build` to fetch missing dependencies: found in Chart.yaml, but missing in charts/ directory: {}",
         missing.join(", ")
     )))
 }
@@ -281,7 +265,13 @@ fn release_value(request: &Request) -> Value {
 
 /// engine.go's `recAllTpls`: each chart's data (`.Values` scoped to it, `.Chart`, `.Files`,
 /// `.Subcharts`), its templates listed. Returns the chart's data map.
-fn collect_templates(chart: &Chart, parent: Option<(&str, &Value)>, values: &Value, top: &TopData, out: &mut Vec<Renderable>) -> Map {
+fn collect_templates(
+    chart: &Chart,
+    parent: Option<(&str, &Value)>,
+    values: &Value,
+    top: &TopData,
+    out: &mut Vec<Renderable>,
+) -> Map {
     let full_path = match parent {
         Some((parent_path, _)) => format!("{parent_path}/charts/{}", chart.name()),
         None => chart.name().to_string(),
@@ -336,19 +326,31 @@ fn chart_metadata_value(chart: &Chart) -> Value {
     let m = &chart.metadata;
     let text = |key: &str| Value::string(m.get(key).map(chart::scalar_text).unwrap_or_default());
     let strings = |key: &str| {
-        Value::list(m.get(key).and_then(Json::as_array).map(|a| a.iter().map(|v| Value::string(chart::scalar_text(v))).collect()).unwrap_or_default())
+        Value::list(
+            m.get(key)
+                .and_then(Json::as_array)
+                .map(|a| a.iter().map(|v| Value::string(chart::scalar_text(v))).collect())
+                .unwrap_or_default(),
+        )
     };
     let maintainers = m.get("maintainers").and_then(Json::as_array).map(|list| {
         list.iter()
             .map(|person| {
                 let field = |key: &str| Value::string(person.get(key).map(chart::scalar_text).unwrap_or_default());
-                Value::map([("Name", field("name")), ("Email", field("email")), ("URL", field("url"))].into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+                Value::map(
+                    [("Name", field("name")), ("Email", field("email")), ("URL", field("url"))]
+                        .into_iter()
+                        .map(|(k, v)| (k.to_string(), v))
+                        .collect(),
+                )
             })
             .collect()
     });
-    let annotations = m.get("annotations").and_then(Json::as_object).map(|map| {
-        map.iter().map(|(k, v)| (k.clone(), Value::string(chart::scalar_text(v)))).collect::<BTreeMap<_, _>>()
-    });
+    // Go's nil map when Chart.yaml has none (`toJson` writes null).
+    let annotations = match m.get("annotations").and_then(Json::as_object) {
+        Some(map) => Value::map(map.iter().map(|(k, v)| (k.clone(), Value::string(chart::scalar_text(v)))).collect()),
+        None => Value::Nil,
+    };
     let dependencies = chart
         .dependencies_meta
         .iter()
@@ -380,7 +382,7 @@ fn chart_metadata_value(chart: &Chart) -> Value {
         ("Tags", text("tags")),
         ("AppVersion", text("appVersion")),
         ("Deprecated", Value::Bool(m.get("deprecated").and_then(Json::as_bool).unwrap_or(false))),
-        ("Annotations", Value::map(annotations.unwrap_or_default())),
+        ("Annotations", annotations),
         ("KubeVersion", text("kubeVersion")),
         ("Dependencies", Value::list(dependencies)),
         ("Type", text("type")),
@@ -408,11 +410,30 @@ fn execute_all(set: &TemplateSet, templates: &[Renderable]) -> Result<BTreeMap<S
         template.data.borrow_mut().insert("Template".into(), Value::map(current));
         let text = set
             .execute(&template.name, &Value::Map(template.data.clone()))
-            .map_err(|error| NativeError::Failed(exec_error(&template.name, &error.message)))?;
+            .map_err(|error| execution_failure(&template.name, &error.message))?;
         rendered.insert(template.name.clone(), text.replace("<no value>", ""));
     }
     Ok(rendered)
 }
+
+/// A template that stopped: `Unsupported` when `tpl` met a function that helm has and the
+/// engine lacks (the text `tpl` parses is known only when it runs; its output is discarded),
+/// else helm's failure.
+fn execution_failure(file: &str, message: &str) -> NativeError {
+    let lacking =
+        message.split("function \"").skip(1).filter_map(|rest| rest.split_once("\" not defined")).map(|(name, _)| name);
+    let helm_has: Vec<&str> = lacking
+        .filter(|name| crate::gotemplate::sprig::UNSUPPORTED.contains(name) || HELM_LACKING.contains(name))
+        .collect();
+    if let Some(name) = helm_has.first() {
+        let file = file.split_once('/').map(|(_, rest)| rest).unwrap_or(file);
+        return NativeError::Unsupported(vec![format!("function `{name}` (in a `tpl` text, {file})")]);
+    }
+    NativeError::Failed(exec_error(file, message))
+}
+
+/// helm's own functions the engine does not have yet.
+const HELM_LACKING: &[&str] = &["toYamlPretty", "toToml", "mustToToml", "fromToml"];
 
 /// engine.go's `reformatExecErrorMsg`: `required`/`fail` as `execution error at (LOCATION):
 /// MESSAGE`; other errors of the template itself as helm's trace.

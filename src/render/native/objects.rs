@@ -82,7 +82,9 @@ const DEFAULT_API_VERSIONS: &[&str] = &[
     "apiextensions.k8s.io/v1",
 ];
 
-pub const FILES_MEMBERS: &[&str] = &["Get", "GetBytes", "Glob", "Lines", "AsConfig", "AsSecrets"];
+/// `GetBytes` is left out: Go's `[]byte` prints and converts unlike a string, so a chart that
+/// calls it renders with the helm binary.
+pub const FILES_MEMBERS: &[&str] = &["Get", "Glob", "Lines", "AsConfig", "AsSecrets"];
 pub const CAPABILITIES_MEMBERS: &[&str] = &["KubeVersion", "APIVersions", "HelmVersion"];
 pub const KUBE_VERSION_MEMBERS: &[&str] = &["Version", "Major", "Minor", "GitVersion", "String"];
 pub const VERSION_SET_MEMBERS: &[&str] = &["Has"];
@@ -128,7 +130,9 @@ impl Object for Files {
     fn field(&self, name: &str) -> Option<Value> {
         match name {
             "AsConfig" => Some(Value::string(self.by_base_name(|data| String::from_utf8_lossy(data).into_owned()))),
-            "AsSecrets" => Some(Value::string(self.by_base_name(|data| base64::engine::general_purpose::STANDARD.encode(data)))),
+            "AsSecrets" => {
+                Some(Value::string(self.by_base_name(|data| base64::engine::general_purpose::STANDARD.encode(data))))
+            }
             _ => None,
         }
     }
@@ -136,10 +140,11 @@ impl Object for Files {
     fn call(&self, method: &str, arguments: &[Value]) -> Option<Result<Value, String>> {
         let argument = || one_string(method, arguments);
         Some(match method {
-            "Get" | "GetBytes" => argument().map(|name| Value::string(self.get(name))),
+            "Get" => argument().map(|name| Value::string(self.get(name))),
             "Glob" => argument().map(|pattern| {
                 let pattern = Pattern::gobwas(pattern);
-                let files = self.files.iter().filter(|(name, _)| pattern.matches(name)).map(|(n, d)| (n.clone(), d.clone()));
+                let files =
+                    self.files.iter().filter(|(name, _)| pattern.matches(name)).map(|(n, d)| (n.clone(), d.clone()));
                 Files::value(files.collect())
             }),
             "Lines" => argument().map(|name| {
@@ -167,10 +172,11 @@ impl Object for Files {
         write!(out, "]")
     }
 
-    fn range_entries(&self) -> Option<Vec<(Value, Value)>> {
-        // Go hands `range` each file's bytes; its text serves every use Go allows of them.
-        let entries = self.files.iter().map(|(name, data)| (Value::string(name.as_str()), Value::string(String::from_utf8_lossy(data))));
-        Some(entries.collect())
+    fn elements(&self) -> Option<Value> {
+        // Go's map of bytes; their text serves every use Go allows of them.
+        let entries =
+            self.files.iter().map(|(name, data)| (name.clone(), Value::string(String::from_utf8_lossy(data))));
+        Some(Value::map(entries.collect()))
     }
 
     fn to_value(&self) -> Value {
@@ -238,7 +244,8 @@ impl Object for VersionSet {
     }
 
     fn call(&self, method: &str, arguments: &[Value]) -> Option<Result<Value, String>> {
-        (method == "Has").then(|| one_string(method, arguments).map(|v| Value::Bool(self.versions.iter().any(|x| x == v))))
+        (method == "Has")
+            .then(|| one_string(method, arguments).map(|v| Value::Bool(self.versions.iter().any(|x| x == v))))
     }
 
     fn members(&self) -> &'static [&'static str] {
@@ -249,8 +256,8 @@ impl Object for VersionSet {
         write!(out, "[{}]", self.versions.join(" "))
     }
 
-    fn range_entries(&self) -> Option<Vec<(Value, Value)>> {
-        Some(self.versions.iter().enumerate().map(|(i, v)| (Value::Int(i as i64), Value::string(v.as_str()))).collect())
+    fn elements(&self) -> Option<Value> {
+        Some(Value::list(self.versions.iter().map(|v| Value::string(v.as_str())).collect()))
     }
 
     fn to_value(&self) -> Value {

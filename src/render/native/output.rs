@@ -88,7 +88,11 @@ pub fn go_trim_space(text: &str) -> &str {
 
 /// The `# Source:` blocks `helm template` prints for these rendered files (`files` by their
 /// full template path), with `crds` (path, text) first when given.
-pub fn print(files: &BTreeMap<String, String>, crds: &[(String, String)], skip_tests: bool) -> Result<String, NativeError> {
+pub fn print(
+    files: &BTreeMap<String, String>,
+    crds: &[(String, String)],
+    skip_tests: bool,
+) -> Result<String, NativeError> {
     let mut manifests = Vec::new();
     let mut hooks = Vec::new();
     for (path, content) in files {
@@ -110,7 +114,8 @@ pub fn print(files: &BTreeMap<String, String>, crds: &[(String, String)], skip_t
                 }
             }
             let hook = annotations.and_then(|a| a.get("helm.sh/hook")).and_then(Json::as_str);
-            let manifest = |test_hook| Manifest { path: path.clone(), content: document.clone(), kind: kind.clone(), test_hook };
+            let manifest =
+                |test_hook| Manifest { path: path.clone(), content: document.clone(), kind: kind.clone(), test_hook };
             match hook {
                 None => manifests.push(manifest(false)),
                 Some(events) => {

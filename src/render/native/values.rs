@@ -6,7 +6,7 @@
 use serde_json::{Map, Value as Json};
 
 use super::chart::Chart;
-use super::semver_range::is_compatible_range;
+use super::is_compatible_range;
 use super::NativeError;
 
 type Table = Map<String, Json>;
@@ -32,7 +32,11 @@ fn coalesce_dependencies(chart: &Chart, dest: &mut Table, merge: bool) -> Result
             }
             Some(Json::Object(_)) => {}
             Some(other) => {
-                return Err(NativeError::Failed(format!("type mismatch on {name}: %!t({}={})", go_type(other), go_text(other))))
+                return Err(NativeError::Failed(format!(
+                    "type mismatch on {name}: %!t({}={})",
+                    go_type(other),
+                    go_text(other)
+                )))
             }
         }
         let mut sub_values = match dest.remove(&name) {
@@ -176,11 +180,15 @@ fn process_enabled(chart: &mut Chart, values: &Table, path: &str, depth: usize) 
     }
     let existing = std::mem::take(&mut chart.dependencies);
     let declared = |sub: &Chart| {
-        chart.dependencies_meta.iter().any(|req| req.name == sub.name() && is_compatible_range(&req.version, sub.version()))
+        chart
+            .dependencies_meta
+            .iter()
+            .any(|req| req.name == sub.name() && is_compatible_range(&req.version, sub.version()))
     };
     let mut dependencies: Vec<Chart> = existing.iter().filter(|sub| !declared(sub)).cloned().collect();
     for req in &mut chart.dependencies_meta {
-        let found = existing.iter().find(|sub| sub.name() == req.name && is_compatible_range(&req.version, sub.version()));
+        let found =
+            existing.iter().find(|sub| sub.name() == req.name && is_compatible_range(&req.version, sub.version()));
         if let Some(sub) = found {
             let mut sub = sub.clone();
             if !req.alias.is_empty() {
@@ -218,11 +226,7 @@ fn apply_tags(chart: &mut Chart, values: &Table) {
                 _ => {}
             }
         }
-        if !has_true && has_false {
-            req.enabled = false;
-        } else {
-            req.enabled = true;
-        }
+        req.enabled = has_true || !has_false;
     }
 }
 
@@ -249,13 +253,16 @@ fn process_imports(chart: &mut Chart) -> Result<(), NativeError> {
     }
     let merged = coalesce(chart, &Map::new(), true)?;
     let mut imported = Map::new();
-    for req in &chart.dependencies_meta {
+    for req in &mut chart.dependencies_meta {
+        let mut rewritten = Vec::new();
         for import in &req.import_values {
             let (child, parent) = match import {
                 Json::Object(map) => (go_sprint(map.get("child")), go_sprint(map.get("parent"))),
                 Json::String(name) => (format!("exports.{name}"), ".".to_string()),
                 _ => continue,
             };
+            // helm keeps each import in its long form (`.Chart.Dependencies`).
+            rewritten.push(serde_json::json!({"child": child, "parent": parent}));
             let Some(table) = table_at(&merged, &format!("{}.{child}", req.name)) else { continue };
             let mut value = table.clone();
             if parent != "." {
@@ -267,6 +274,7 @@ fn process_imports(chart: &mut Chart) -> Result<(), NativeError> {
             }
             coalesce_tables(&mut imported, value, true);
         }
+        req.import_values = rewritten;
     }
     let mut values = merged;
     coalesce_tables(&mut values, imported, true);
@@ -306,7 +314,7 @@ fn validate_chart(chart: &Chart, values: &Table, report: &mut String) {
                     let instance = Json::Object(values.clone());
                     validator
                         .iter_errors(&instance)
-                        .map(|error| format!("- at '{}': {}", error.instance_path(), error))
+                        .map(|error| format!("- at '{}': {}", error.instance_path(), schema_message(&error)))
                         .collect()
                 }
             },
@@ -325,5 +333,46 @@ fn validate_chart(chart: &Chart, values: &Table, report: &mut String) {
                 go_type(other)
             )),
         }
+    }
+}
+
+/// A schema violation in the words of helm's validator (santhosh-tekuri/jsonschema v6) for
+/// the common keywords; the crate's own words for the rest.
+fn schema_message(error: &jsonschema::ValidationError) -> String {
+    use jsonschema::error::{TypeKind, ValidationErrorKind as Kind};
+    let instance = error.instance();
+    let quoted = |value: &Json| match value {
+        Json::String(s) => format!("'{s}'"),
+        other => other.to_string(),
+    };
+    match error.kind() {
+        Kind::Type { kind: TypeKind::Single(want) } => format!("got {}, want {want}", json_type(instance)),
+        Kind::Required { property } => format!("missing property {}", quoted(property)),
+        Kind::Enum { options } => match options.as_array() {
+            Some(options) => {
+                format!("value must be one of {}", options.iter().map(quoted).collect::<Vec<_>>().join(", "))
+            }
+            None => error.to_string(),
+        },
+        Kind::AdditionalProperties { unexpected } => {
+            let names: Vec<String> = unexpected.iter().map(|name| format!("'{name}'")).collect();
+            format!("additional properties {} not allowed", names.join(", "))
+        }
+        Kind::Minimum { limit } => format!("minimum: got {instance}, want {limit}"),
+        Kind::Maximum { limit } => format!("maximum: got {instance}, want {limit}"),
+        Kind::Pattern { pattern } => format!("{} does not match pattern '{pattern}'", quoted(instance)),
+        _ => error.to_string(),
+    }
+}
+
+fn json_type(value: &Json) -> &'static str {
+    match value {
+        Json::Null => "null",
+        Json::Bool(_) => "boolean",
+        Json::Number(n) if n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0) => "integer",
+        Json::Number(_) => "number",
+        Json::String(_) => "string",
+        Json::Array(_) => "array",
+        Json::Object(_) => "object",
     }
 }

@@ -10,6 +10,8 @@ use yaml_rust2::scanner::TScalarStyle;
 
 /// The most nodes one document may produce (aliases expand): a bound against alias bombs.
 const MAX_NODES: usize = 2_000_000;
+/// How deep collections may nest (the reader recurses): far beyond any real values file.
+const MAX_DEPTH: usize = 512;
 
 /// The first document of `text` as JSON; an empty document is `null`.
 pub fn parse_json(text: &str) -> Result<Json, String> {
@@ -25,7 +27,7 @@ fn lenient(text: &str) -> Option<Json> {
 }
 
 fn parse_yaml_1_1(text: &str) -> Result<Json, String> {
-    let mut reader = Reader { parser: Parser::new_from_str(text), anchors: HashMap::new(), nodes: 0 };
+    let mut reader = Reader { parser: Parser::new_from_str(text), anchors: HashMap::new(), nodes: 0, depth: 0 };
     loop {
         match reader.next()? {
             Event::StreamEnd => return Ok(Json::Null),
@@ -44,11 +46,15 @@ struct Reader<'a> {
     parser: Parser<std::str::Chars<'a>>,
     anchors: HashMap<usize, Json>,
     nodes: usize,
+    depth: usize,
 }
 
 impl Reader<'_> {
     fn next(&mut self) -> Result<Event, String> {
-        self.parser.next_token().map(|(event, _)| event).map_err(|e| format!("yaml: line {}: {}", e.marker().line(), e.info()))
+        self.parser
+            .next_token()
+            .map(|(event, _)| event)
+            .map_err(|e| format!("yaml: line {}: {}", e.marker().line(), e.info()))
     }
 
     fn count(&mut self, size: usize) -> Result<(), String> {
@@ -60,6 +66,16 @@ impl Reader<'_> {
     }
 
     fn node(&mut self, event: Event) -> Result<Json, String> {
+        if self.depth >= MAX_DEPTH {
+            return Err(format!("yaml: exceeded max depth of {MAX_DEPTH}"));
+        }
+        self.depth += 1;
+        let value = self.node_within(event);
+        self.depth -= 1;
+        value
+    }
+
+    fn node_within(&mut self, event: Event) -> Result<Json, String> {
         match event {
             Event::Scalar(text, style, anchor, tag) => {
                 self.count(1)?;
@@ -70,7 +86,8 @@ impl Reader<'_> {
                 Ok(value)
             }
             Event::Alias(id) => {
-                let value = self.anchors.get(&id).cloned().ok_or_else(|| "yaml: unknown anchor referenced".to_string())?;
+                let value =
+                    self.anchors.get(&id).cloned().ok_or_else(|| "yaml: unknown anchor referenced".to_string())?;
                 self.count(size_of(&value))?;
                 Ok(value)
             }
@@ -185,14 +202,14 @@ fn scalar(text: String, style: TScalarStyle, tag: Option<&Tag>) -> Json {
 pub fn resolve_plain(text: &str) -> Option<Json> {
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Some(Json::Null),
-        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => return Some(Json::Bool(true)),
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
+            return Some(Json::Bool(true))
+        }
         "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
             return Some(Json::Bool(false))
         }
         // JSON has no NaN nor infinities: helm's conversion fails; a string keeps the text.
-        ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF" => {
-            return None
-        }
+        _ if is_special_float(text) => return None,
         _ => {}
     }
     let first = text.chars().next()?;
@@ -213,6 +230,14 @@ pub fn resolve_plain(text: &str) -> Option<Json> {
         return plain.parse::<f64>().ok().and_then(Number::from_f64).map(Json::Number);
     }
     None
+}
+
+/// The YAML 1.1 spellings of NaN and the infinities.
+pub fn is_special_float(text: &str) -> bool {
+    matches!(
+        text,
+        ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
+    )
 }
 
 /// Go's `strconv.ParseInt(s, 0, 64)` (and ParseUint for the large positives).
@@ -251,7 +276,9 @@ fn is_yaml_float(text: &str) -> bool {
     let mantissa_ok = match mantissa.split_once('.') {
         Some(("", fraction)) => !fraction.is_empty() && fraction.chars().all(|c| c.is_ascii_digit()),
         Some((whole, fraction)) => {
-            !whole.is_empty() && whole.chars().all(|c| c.is_ascii_digit()) && fraction.chars().all(|c| c.is_ascii_digit())
+            !whole.is_empty()
+                && whole.chars().all(|c| c.is_ascii_digit())
+                && fraction.chars().all(|c| c.is_ascii_digit())
         }
         None => !mantissa.is_empty() && mantissa.chars().all(|c| c.is_ascii_digit()),
     };
@@ -277,6 +304,14 @@ fn is_timestamp(text: &str) -> bool {
 mod tests {
     use super::parse_json;
     use serde_json::json;
+
+    #[test]
+    fn native_yaml_bounds_depth_and_aliases() {
+        let deep = parse_json(&format!("{}{}", "[".repeat(5000), "]".repeat(5000))).unwrap_err();
+        assert!(deep.contains("max depth") || deep.contains("recursion"), "{deep}");
+        let bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n";
+        assert!(parse_json(bomb).unwrap_err().contains("too large"));
+    }
 
     #[test]
     fn native_yaml_reads_yaml_1_1_as_helm() {

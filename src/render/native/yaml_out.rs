@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 
 use crate::gotemplate::Value;
 
-use super::yaml_in::resolve_plain;
+use super::yaml_in::{is_special_float, resolve_plain};
 
 const BEST_WIDTH: usize = 80;
 
@@ -15,6 +15,8 @@ enum Node {
     Null,
     Bool(bool),
     Int(i64),
+    /// An integer float64, as JSON's text of it.
+    Integer(String),
     Float(f64),
     Str(String),
     Seq(Vec<Node>),
@@ -42,14 +44,16 @@ fn node_of(value: &Value, depth: usize) -> Node {
     }
 }
 
-/// A float64 as JSON writes it and go-yaml reads it back: integral values below 2^63 become
-/// YAML integers.
+/// A float64 as JSON writes it (shortest digits, `1e+21` and up in exponent form) and go-yaml
+/// reads it back: integral text that fits an int64 or a uint64 becomes a YAML integer.
 fn float_node(f: f64) -> Node {
-    if f.fract() == 0.0 && f.abs() < 1e21 && f >= i64::MIN as f64 && f < i64::MAX as f64 {
-        Node::Int(f as i64)
-    } else {
-        Node::Float(f)
+    if f.fract() == 0.0 && f.abs() < 1e21 {
+        let text = crate::gotemplate::fmt::format_float(f, 'f', None);
+        if text.parse::<i64>().is_ok() || text.parse::<u64>().is_ok() {
+            return Node::Integer(text);
+        }
     }
+    Node::Float(f)
 }
 
 /// go-yaml v2's key order (sorter.go): letters after other characters, digit runs by value.
@@ -196,6 +200,7 @@ impl Emitter {
             Node::Null => self.write("null"),
             Node::Bool(b) => self.write(if *b { "true" } else { "false" }),
             Node::Int(i) => self.write(&i.to_string()),
+            Node::Integer(text) => self.write(text),
             Node::Float(f) => self.write(&yaml_float(*f)),
             Node::Str(s) => self.string(s, indent, key),
             Node::Map(_) => self.write("{}"),
@@ -207,7 +212,8 @@ impl Emitter {
     /// when multi-line, else single or double quotes.
     fn string(&mut self, text: &str, indent: usize, key: bool) {
         let analysis = analyze(text);
-        let can_use_plain = resolve_plain(text).is_none() && !is_base60_float(text) && text != "<<";
+        let can_use_plain =
+            resolve_plain(text).is_none() && !is_special_float(text) && !is_base60_float(text) && text != "<<";
         let style = if text.contains('\n') {
             if analysis.block_allowed && !key {
                 Style::Literal
@@ -247,7 +253,13 @@ impl Emitter {
         for (i, c) in chars.iter().enumerate() {
             if *c == ' ' {
                 let next_is_space = chars.get(i + 1) == Some(&' ');
-                if allow_breaks && !spaces && self.column > BEST_WIDTH && i != 0 && i + 1 != chars.len() && !next_is_space {
+                if allow_breaks
+                    && !spaces
+                    && self.column > BEST_WIDTH
+                    && i != 0
+                    && i + 1 != chars.len()
+                    && !next_is_space
+                {
                     self.newline();
                     self.indent_to(indent);
                 } else {
@@ -283,7 +295,7 @@ impl Emitter {
                 '\u{a0}' => Some("\\_".into()),
                 '\u{2028}' => Some("\\L".into()),
                 '\u{2029}' => Some("\\P".into()),
-                '\u{feff}' => Some("\\uFEFF".into()),
+                '\u{feff}' => Some("\\u{FEFF}".into()),
                 c if !is_printable(*c) => Some(match *c as u32 {
                     n if n <= 0xFF => format!("\\x{n:02X}"),
                     n if n <= 0xFFFF => format!("\\u{n:04X}"),
@@ -345,7 +357,7 @@ impl Emitter {
         // The emitter's next line break is the text's own last one.
         if text.ends_with('\n') && self.out.ends_with('\n') {
             self.out.pop();
-            self.column = 1;
+            self.column = self.out.rsplit('\n').next().map_or(0, |line| line.chars().count());
         }
     }
 }
@@ -507,46 +519,12 @@ mod tests {
         );
         assert_eq!(yaml("a:\n- b: 1\n  c: [x]\n"), "a:\n- b: 1\n  c:\n  - x\n");
     }
-}
 
-#[cfg(test)]
-mod scratch_check {
     #[test]
-    #[ignore]
-    fn scratch_values_files_as_helm() {
-        fn drop_nulls(v: &mut serde_json::Value) {
-            match v {
-                serde_json::Value::Object(m) => {
-                    m.retain(|_, x| !x.is_null());
-                    m.values_mut().for_each(drop_nulls);
-                }
-                serde_json::Value::Array(a) => a.iter_mut().for_each(drop_nulls),
-                _ => {}
-            }
-        }
-        let (mut same, mut total, mut json_same) = (0, 0, 0);
-        for entry in std::fs::read_dir("/tmp/yamlcheck/out").unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().unwrap() != "values" {
-                continue;
-            }
-            let out = std::fs::read_to_string(path.with_extension("out")).unwrap();
-            let doc: serde_yaml::Value = serde_yaml::from_str(out.split("\n---\n").nth(1).unwrap_or(&out).trim_start_matches("---\n")).unwrap_or(serde_yaml::Value::Null);
-            let Some(expected) = doc.get("v").and_then(|v| v.as_str()) else { continue };
-            let expected_json = doc.get("j").and_then(|v| v.as_str()).unwrap_or("");
-            total += 1;
-            let mut json = super::super::yaml_in::parse_json(&std::fs::read_to_string(&path).unwrap()).unwrap();
-            let _ = drop_nulls;
-            if json.is_null() { json = serde_json::json!({}); }
-            let value = crate::gotemplate::Value::from_json(&json);
-            let actual = super::to_yaml(&value);
-            let actual = actual.strip_suffix('\n').unwrap_or(&actual).to_string() + "\n";
-            if actual == expected { same += 1 } else {
-                let diff = similar::TextDiff::from_lines(expected, &actual);
-                eprintln!("== {}\n{}", path.display(), diff.unified_diff().context_radius(1).to_string().lines().take(12).collect::<Vec<_>>().join("\n"));
-            }
-            if crate::gotemplate::sprig::to_json(&value, None, true).unwrap() == expected_json { json_same += 1 } else { eprintln!("JSON {}", path.display()); }
-        }
-        eprintln!("same {same}/{total}, json {json_same}");
+    fn native_to_yaml_quotes_folds_and_nests_as_helm() {
+        // Values and the text helm v4.1.4 printed for `{{ toYaml .Values }}` on them.
+        let values = "long: 'aaa bbb ccc ddd eee fff ggg hhh iii jjj kkk lll mmm nnn ooo ppp qqq rrr sss ttt uuu: vvv www xxx yyy zzz aaa bbb ccc ddd eee fff ggg hhh iii jjj kkk lll'\ntab: \"a\\tb\"\nlead: \" x\"\ntrail: \"x \"\nmulti: \"line one  \\nline two\\n\"\nmultikeep: \"a\\n\\n\"\ndash: \"- x\"\nhash: \"#x\"\ninner: \"a #b\"\nat: \"@x\"\n\"on\": \"on\"\nexp: \"1e3\"\nhex: \"0x1F\"\nunder: \"1_000\"\nsixty: \"12:30\"\ntilde: \"~\"\nnul: \"null\"\ninf: \".inf\"\nempty: \"\"\nspace: \" \"\nnested:\n  - a: [1, [2, 3], {}]\n    b: {c: []}\n  - [x, {y: z}]\nuni: \"h\u{00e9}llo \u{2713}\"\ncolon: \"a:b\"\nq: \"it's\"\ndq: 'say \"hi\"'\nfloat: 1.5e-7\nbigint: 12345678901234567890\nneg: -3\n";
+        let helm = "at: '@x'\nbigint: 12345678901234567000\ncolon: a:b\ndash: '- x'\ndq: say \"hi\"\nempty: \"\"\nexp: \"1e3\"\nfloat: 1.5e-07\nhash: '#x'\nhex: \"0x1F\"\ninf: \".inf\"\ninner: 'a #b'\nlead: ' x'\nlong: 'aaa bbb ccc ddd eee fff ggg hhh iii jjj kkk lll mmm nnn ooo ppp qqq rrr sss\n  ttt uuu: vvv www xxx yyy zzz aaa bbb ccc ddd eee fff ggg hhh iii jjj kkk lll'\nmulti: \"line one  \\nline two\\n\"\nmultikeep: |+\n  a\n\nneg: -3\nnested:\n- a:\n  - 1\n  - - 2\n    - 3\n  - {}\n  b:\n    c: []\n- - x\n  - \"true\": z\nnul: \"null\"\n\"on\": \"on\"\nq: it's\nsixty: \"12:30\"\nspace: ' '\ntab: \"a\\tb\"\ntilde: \"~\"\ntrail: 'x '\nunder: \"1_000\"\nuni: h\u{00e9}llo \u{2713}\n";
+        assert_eq!(format!("{}\n", yaml(values).trim_end_matches('\n')), helm);
     }
 }
