@@ -10,6 +10,8 @@
 //! returns) where an `int` is declared (`trunc (add 1 2) "abc"`) is not reproduced.
 
 mod case;
+pub mod chance;
+pub mod crypto;
 mod defaults;
 mod dicts;
 mod encoding;
@@ -29,8 +31,9 @@ pub use json::to_json;
 pub use semver::satisfies as semver_satisfies;
 
 /// Sprig functions left out of the native engine: a chart that calls one renders with the helm
-/// binary instead. Each is left out because its result depends on the clock, on chance or on
-/// the network, or because it needs a library (x509, bcrypt, Go's net/url) not worth porting yet.
+/// binary instead. Each is left out because its result depends on the clock or on the network,
+/// or because it needs a library (Go's net/url) not worth porting yet. Chance and cryptography
+/// live in chance.rs and crypto.rs.
 pub const UNSUPPORTED: &[&str] = &[
     // The clock: output changes from run to run; dates also need Go's layout parser.
     "ago",
@@ -49,30 +52,6 @@ pub const UNSUPPORTED: &[&str] = &[
     "now",
     "toDate",
     "unixEpoch",
-    // Chance: a different result on every render.
-    "randAlphaNum",
-    "randAlpha",
-    "randAscii",
-    "randNumeric",
-    "randBytes",
-    "randInt",
-    "shuffle",
-    "uuidv4",
-    // Cryptography: keys and certificates are random; bcrypt/htpasswd salts too; derivePassword
-    // and the AES pair need their exact Go algorithms.
-    "bcrypt",
-    "htpasswd",
-    "genPrivateKey",
-    "derivePassword",
-    "buildCustomCert",
-    "genCA",
-    "genCAWithKey",
-    "genSelfSignedCert",
-    "genSelfSignedCertWithKey",
-    "genSignedCert",
-    "genSignedCertWithKey",
-    "encryptAES",
-    "decryptAES",
     // The network: a DNS lookup at render time.
     "getHostByName",
     // Go's net/url parser and its exact re-serialisation.
@@ -93,6 +72,8 @@ const AREAS: &[&[Entry]] = &[
     semver::FUNCTIONS,
     paths::FUNCTIONS,
     reflect::FUNCTIONS,
+    chance::FUNCTIONS,
+    crypto::FUNCTIONS,
 ];
 
 /// Every supported Sprig function, by the name templates call it.
