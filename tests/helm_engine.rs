@@ -77,8 +77,8 @@ fn the_native_engine_writes_what_the_helm_binary_writes_and_needs_no_helm() {
     }
 }
 
-/// A chart that generates a certificate: the native engine lacks `genCA` in this increment.
-fn certificate_hld(engine: &str) -> tempfile::TempDir {
+/// A chart that reads the clock: the native engine refuses `now` (its output changes from run to run).
+fn clock_hld(engine: &str) -> tempfile::TempDir {
     let hld = tempfile::tempdir().unwrap();
     write_files(
         hld.path(),
@@ -86,7 +86,7 @@ fn certificate_hld(engine: &str) -> tempfile::TempDir {
             ("chart/Chart.yaml", "apiVersion: v2\nname: tls\nversion: 0.1.0\n"),
             (
                 "chart/templates/secret.yaml",
-                "{{- $ca := genCA \"tls-ca\" 365 }}\napiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ .Release.Name }}-ca\ndata:\n  ca.crt: {{ $ca.Cert | b64enc }}\n",
+                "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ .Release.Name }}-ca\nstringData:\n  ca.crt: {{ now | quote }}\n",
             ),
             ("chart/templates/configmap.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n"),
             ("component.yaml", "name: site\nsubcomponents:\n  - name: tls\n    type: helm\n    path: chart\n"),
@@ -98,23 +98,23 @@ fn certificate_hld(engine: &str) -> tempfile::TempDir {
 
 #[test]
 fn native_refuses_a_chart_using_what_it_lacks_before_rendering_and_writes_nothing() {
-    let hld = certificate_hld("native");
+    let hld = clock_hld("native");
     let run = hldc(hld.path(), &["generate"]).assert_code(2);
     run.assert_stderr_contains("error[hldc::render::engine-unsupported]: component `tls` (chart `chart`) uses what hldc's native engine cannot render yet");
-    run.assert_stderr_contains("genCA");
+    run.assert_stderr_contains("function `now`");
     assert!(!hld.path().join("generated").exists(), "nothing may be written");
 }
 
 #[test]
 fn auto_gives_a_chart_the_engine_lacks_to_the_helm_binary_and_tree_says_why() {
-    let hld = certificate_hld("auto");
+    let hld = clock_hld("auto");
     hldc(hld.path(), &["generate"]).assert_code(0);
     let secret = std::fs::read_to_string(hld.path().join("generated/common/tls.yaml")).unwrap();
     assert!(secret.contains("kind: Secret") && secret.contains("ca.crt:"), "{secret}");
 
     let tree = hldc(hld.path(), &["tree"]).assert_code(0);
     assert!(
-        tree.stdout.contains("engine=binary (helm.engine: auto, the chart uses") && tree.stdout.contains("genCA"),
+        tree.stdout.contains("engine=binary (helm.engine: auto, the chart uses") && tree.stdout.contains("function `now`"),
         "{}",
         tree.stdout
     );

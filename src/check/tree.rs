@@ -162,8 +162,29 @@ pub fn check_environment(planned: &[Planned]) -> Vec<Problem> {
         problems.extend(unused_settings(component));
         problems.extend(check_list_replacement(&component.layers));
         problems.extend(crate::ring::check_ring_route(component));
+        problems.extend(deterministic_with_binary(component, component.config.helm.engine));
     }
     problems
+}
+
+/// `helm.deterministic` on a component the helm binary renders (`engine`: its `helm.engine`,
+/// or `--helm-engine` at render time): no helm seeds its chance, so only the native engine can
+/// keep the promise.
+pub fn deterministic_with_binary(component: &Planned, engine: crate::model::HelmEngine) -> Option<Problem> {
+    let helm = &component.config.helm;
+    if !helm.deterministic || engine != crate::model::HelmEngine::Binary {
+        return None;
+    }
+    let setter = component.layers.iter().rev().find(|layer| layer.value.get("helm").and_then(|h| h.get("deterministic")).is_some())?;
+    Some(
+        Problem::error(
+            "hldc::config::deterministic-binary",
+            format!("component `{}` asks for `helm.deterministic`, but the helm binary renders it", component.node.path),
+        )
+        .at(key_location(setter, &["helm", "deterministic"]))
+        .label("only the native engine seeds chance")
+        .help("render it natively (`helm.engine: native` or `auto`, or `--helm-engine native`), or remove `deterministic`"),
+    )
 }
 
 /// `injectNamespace` with no namespace to inject, for a component that renders (a container's

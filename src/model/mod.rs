@@ -199,6 +199,9 @@ pub struct HelmOptions {
     pub release_name: Option<String>,
     /// What renders the chart.
     pub engine: HelmEngine,
+    /// Chance and keys drawn from a stream seeded by the release, the template and the values
+    /// (`helm.deterministic`): the native engine only.
+    pub deterministic: bool,
 }
 
 /// What renders a helm component's chart (`helm.engine`, `--helm-engine`).
@@ -253,6 +256,7 @@ impl HelmOptions {
                 .unwrap_or_default(),
             release_name: field("releaseName").and_then(Value::as_str).map(str::to_string),
             engine: field("engine").and_then(Value::as_str).and_then(HelmEngine::parse).unwrap_or_default(),
+            deterministic: field("deterministic").and_then(Value::as_bool).unwrap_or(false),
         }
     }
 }

@@ -152,6 +152,7 @@ impl Job {
                     api_versions: &options.api_versions,
                     include_crds: options.include_crds,
                     skip_tests: options.skip_tests,
+                    deterministic: options.deterministic,
                 };
                 native::render(&chart.dir, &request).map(String::into_bytes).map_err(|error| match error {
                     NativeError::Unsupported(reasons) => unsupported(planned, chart, &reasons),
@@ -170,15 +171,24 @@ impl Job {
 }
 
 /// The renderer of a component: `--helm-engine`, else its `helm.engine`. `auto` asks the
-/// native engine, before anything renders, whether the chart uses something it lacks.
+/// native engine, before anything renders, whether the chart uses something it lacks; under
+/// `helm.deterministic` only the native engine will do, so `auto` refuses instead of falling back.
 fn choose<'a>(planned: &Planned, chart: &Chart, settings: &'a HelmSettings) -> Result<Renderer<'a>, Problem> {
-    match settings.engine.unwrap_or(planned.config.helm.engine) {
+    let engine = settings.engine.unwrap_or(planned.config.helm.engine);
+    if let Some(problem) = crate::check::tree::deterministic_with_binary(planned, engine) {
+        return Err(problem);
+    }
+    let deterministic = planned.config.helm.deterministic;
+    match engine {
         HelmEngine::Native => Ok(Renderer::Native),
         HelmEngine::Binary => Ok(Renderer::Binary(binary(planned, settings)?)),
-        HelmEngine::Auto => match native::check_support(&chart.dir) {
+        HelmEngine::Auto => match native::check_support(&chart.dir, deterministic) {
             Ok(()) => Ok(Renderer::Native),
+            Err(NativeError::Unsupported(reasons)) if deterministic => Err(unsupported(planned, chart, &reasons)),
             Err(NativeError::Unsupported(_)) => Ok(Renderer::Binary(binary(planned, settings)?)),
-            // A chart the engine cannot even read: helm will say why, in its words.
+            // A chart the engine cannot even read: the native engine says why under
+            // `deterministic`, else helm does, in its words.
+            Err(NativeError::Failed(_)) if deterministic => Ok(Renderer::Native),
             Err(NativeError::Failed(_)) => Ok(Renderer::Binary(binary(planned, settings)?)),
         },
     }
@@ -196,6 +206,20 @@ fn binary<'a>(planned: &Planned, settings: &'a HelmSettings) -> Result<&'a Path,
 }
 
 fn unsupported(planned: &Planned, chart: &Chart, reasons: &[String]) -> Problem {
+    if planned.config.helm.deterministic {
+        return Problem::error(
+            "hldc::render::engine-unsupported",
+            format!(
+                "component `{}` (chart `{}`) uses what hldc's native engine cannot render deterministically: {}",
+                planned.node.name(),
+                chart.display,
+                reasons.join(", ")
+            ),
+        )
+        .at(planned.node.definition.location())
+        .label("rendered with `helm.deterministic: true`")
+        .help("certificates (genCA, genSignedCert...) start their validity at the render's time, so no seed makes them stable; remove `helm.deterministic` (the helm binary then renders what the native engine lacks with `helm.engine: auto`)");
+    }
     Problem::error(
         "hldc::render::engine-unsupported",
         format!(
@@ -233,7 +257,7 @@ fn engine_check(
 ) -> Result<Vec<Problem>, Problem> {
     let (native, binary) = match rendered_by {
         Renderer::Native => (output.to_vec(), template(Renderer::Binary(binary(planned, settings)?))?),
-        Renderer::Binary(_) => match native::check_support(&chart.dir) {
+        Renderer::Binary(_) => match native::check_support(&chart.dir, planned.config.helm.deterministic) {
             Err(NativeError::Unsupported(reasons)) => {
                 // Nothing to compare: said, and not a failure of the check.
                 return Ok(vec![Problem { level: Level::Warning, ..unsupported(planned, chart, &reasons) }]);

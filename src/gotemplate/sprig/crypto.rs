@@ -56,6 +56,9 @@ fn ssl(error: openssl::error::ErrorStack) -> String {
     error.to_string()
 }
 
+/// What a template may read off a certificate.
+pub const CERTIFICATE_MEMBERS: &[&str] = &["Cert", "Key"];
+
 /// Sprig's `certificate` struct: `.Cert` and `.Key`, PEM text.
 struct Certificate {
     cert: String,
@@ -76,7 +79,7 @@ impl Object for Certificate {
     }
 
     fn members(&self) -> &'static [&'static str] {
-        &["Cert", "Key"]
+        CERTIFICATE_MEMBERS
     }
 
     fn display(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {

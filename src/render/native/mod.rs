@@ -22,6 +22,7 @@ use std::rc::Rc;
 
 use serde_json::Value as Json;
 
+use crate::gotemplate::sprig::{chance, crypto};
 use crate::gotemplate::value::new_map;
 use crate::gotemplate::{Functions, Map, TemplateSet, Value};
 
@@ -39,6 +40,9 @@ pub struct Request<'a> {
     pub api_versions: &'a [String],
     pub include_crds: bool,
     pub skip_tests: bool,
+    /// `helm.deterministic`: each template draws its chance from a stream seeded by the
+    /// release, its path and `values`.
+    pub deterministic: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -65,11 +69,18 @@ impl std::fmt::Display for NativeError {
 /// Changes whenever the engine's output may change: the render cache keys native renders on it.
 pub const ENGINE_VERSION: &str = "native-0.1.0+helm-4.1.4";
 
-/// The functions charts may call under the native engine: Sprig's (without those whose result
-/// changes from run to run: the clock, randomness, keys and certificates; a chart calling one
-/// renders with the helm binary) and helm's.
-fn engine_functions() -> Functions {
-    funcs::functions(crate::gotemplate::sprig::functions())
+/// The functions charts may call under the native engine: Sprig's (without the clock's: a
+/// chart calling one renders with the helm binary) and helm's. `deterministic`
+/// (`helm.deterministic`) leaves out the certificates too: their validity starts at the
+/// render's time, so no seed makes them stable.
+fn engine_functions(deterministic: bool) -> Functions {
+    let mut functions = funcs::functions(crate::gotemplate::sprig::functions());
+    if deterministic {
+        for name in crypto::CLOCKED {
+            functions.remove(name);
+        }
+    }
+    functions
 }
 
 /// Renders `chart` (a chart directory as hldc prepares it, or a `.tgz`) as `helm template`.
@@ -80,7 +91,7 @@ pub fn render(chart: &Path, request: &Request) -> Result<String, NativeError> {
     values::process_dependencies(&mut chart, &user)?;
     let values = values::coalesce(&chart, &user, false)?;
     values::validate_schemas(&chart, &values)?;
-    let set = parse_all(&chart, &engine_functions())?;
+    let set = parse_all(&chart, &engine_functions(request.deterministic))?;
     check_kube_version(&chart, request.kube_version)?;
     let top = TopData {
         release: release_value(request),
@@ -89,16 +100,16 @@ pub fn render(chart: &Path, request: &Request) -> Result<String, NativeError> {
     let mut templates = Vec::new();
     let root_values = Value::from_json(&Json::Object(values));
     collect_templates(&chart, None, &root_values, &top, &mut templates);
-    let rendered = execute_all(&set, &templates)?;
+    let rendered = execute_all(&set, &templates, request)?;
     let crds = if request.include_crds { crd_files(&chart, chart.name()) } else { Vec::new() };
     output::print(&rendered, &crds, request.skip_tests)
 }
 
-/// Whether the native engine can render `chart` (every subchart counted, enabled or not):
-/// `Unsupported` with every reason when not.
-pub fn check_support(chart: &Path) -> Result<(), NativeError> {
+/// Whether the native engine can render `chart` (every subchart counted, enabled or not),
+/// `deterministic`ally or not: `Unsupported` with every reason when not.
+pub fn check_support(chart: &Path, deterministic: bool) -> Result<(), NativeError> {
     let chart = chart::load(chart)?;
-    match parse_all(&chart, &engine_functions()) {
+    match parse_all(&chart, &engine_functions(deterministic)) {
         Err(NativeError::Failed(_)) | Ok(_) => Ok(()),
         Err(unsupported) => Err(unsupported),
     }
@@ -151,6 +162,7 @@ fn known_member(name: &str) -> bool {
         objects::KUBE_VERSION_MEMBERS,
         objects::VERSION_SET_MEMBERS,
         objects::HELM_VERSION_MEMBERS,
+        crypto::CERTIFICATE_MEMBERS,
     ]
     .iter()
     .any(|members| members.contains(&name))
@@ -391,8 +403,10 @@ fn chart_metadata_value(chart: &Chart) -> Value {
 }
 
 /// engine.go's `render`: every non-partial template executed with its chart's data, `<no
-/// value>` removed; errors reported in helm's words.
-fn execute_all(set: &TemplateSet, templates: &[Renderable]) -> Result<BTreeMap<String, String>, NativeError> {
+/// value>` removed; errors reported in helm's words. Under `deterministic`, each template (and
+/// what it includes) draws chance from its own seeded stream: a template added elsewhere
+/// changes nothing here.
+fn execute_all(set: &TemplateSet, templates: &[Renderable], request: &Request) -> Result<BTreeMap<String, String>, NativeError> {
     let mut rendered = BTreeMap::new();
     let mut ordered: Vec<&Renderable> = templates.iter().collect();
     ordered.sort_by(|a, b| {
@@ -408,6 +422,7 @@ fn execute_all(set: &TemplateSet, templates: &[Renderable]) -> Result<BTreeMap<S
             .map(|(k, v)| (k.to_string(), Value::string(v)))
             .collect();
         template.data.borrow_mut().insert("Template".into(), Value::map(current));
+        let _seeded = request.deterministic.then(|| chance::seeded(chance::seed(request.release, &template.name, request.values)));
         let text = set
             .execute(&template.name, &Value::Map(template.data.clone()))
             .map_err(|error| execution_failure(&template.name, &error.message))?;
