@@ -54,7 +54,10 @@ fn generate_afresh(root: &Path) -> BTreeMap<String, Vec<u8>> {
 /// The decoded value of `key` in the rendered Secret file.
 fn secret_field(files: &BTreeMap<String, Vec<u8>>, key: &str) -> String {
     let text = String::from_utf8(files["common/app.yaml"].clone()).unwrap();
-    let line = text.lines().find(|line| line.trim_start().starts_with(&format!("{key}:"))).unwrap_or_else(|| panic!("no {key} in {text}"));
+    let line = text
+        .lines()
+        .find(|line| line.trim_start().starts_with(&format!("{key}:")))
+        .unwrap_or_else(|| panic!("no {key} in {text}"));
     let encoded = line.split_once(':').unwrap().1.trim().trim_matches('"');
     String::from_utf8(base64::engine::general_purpose::STANDARD.decode(encoded).unwrap()).unwrap()
 }
@@ -72,7 +75,8 @@ fn native_renders_passwords_and_certificates_without_helm() {
     let ca = openssl::x509::X509::from_pem(secret_field(&files, "ca.crt").as_bytes()).unwrap();
     let cert = openssl::x509::X509::from_pem(secret_field(&files, "tls.crt").as_bytes()).unwrap();
     assert!(cert.verify(&ca.public_key().unwrap()).unwrap(), "the CA signs the certificate");
-    let names: Vec<String> = cert.subject_alt_names().unwrap().iter().filter_map(|n| n.dnsname().map(str::to_string)).collect();
+    let names: Vec<String> =
+        cert.subject_alt_names().unwrap().iter().filter_map(|n| n.dnsname().map(str::to_string)).collect();
     assert_eq!(names, ["app.example.com"]);
     let key = openssl::pkey::PKey::private_key_from_pem(secret_field(&files, "tls.key").as_bytes()).unwrap();
     assert!(cert.public_key().unwrap().public_eq(&key));
@@ -92,7 +96,10 @@ fn deterministic_chance_is_the_same_on_every_run_and_follows_the_values() {
     assert_ne!(secret_field(&generate_afresh(root), "password"), secret_field(&first, "password"));
 
     // Another template draws from its own stream: this one's password stays.
-    let other = ("chart/templates/other.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\ndata:\n  token: {{ randAlphaNum 8 | quote }}\n");
+    let other = (
+        "chart/templates/other.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\ndata:\n  token: {{ randAlphaNum 8 | quote }}\n",
+    );
     hld(root, deterministic, "hi", &[other]);
     assert_eq!(secret_field(&generate_afresh(root), "password"), secret_field(&first, "password"));
 

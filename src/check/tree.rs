@@ -175,7 +175,11 @@ pub fn deterministic_with_binary(component: &Planned, engine: crate::model::Helm
     if !helm.deterministic || engine != crate::model::HelmEngine::Binary {
         return None;
     }
-    let setter = component.layers.iter().rev().find(|layer| layer.value.get("helm").and_then(|h| h.get("deterministic")).is_some())?;
+    let setter = component
+        .layers
+        .iter()
+        .rev()
+        .find(|layer| layer.value.get("helm").and_then(|h| h.get("deterministic")).is_some())?;
     Some(
         Problem::error(
             "hldc::config::deterministic-binary",

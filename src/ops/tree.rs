@@ -195,7 +195,8 @@ impl Walker<'_> {
             entry.rings = rings.into_iter().map(|r| RingEntry { name: r.name, default: r.default }).collect();
         }
         if node.definition.spec.component_type() == ComponentType::Helm {
-            entry.engine = Some(self.engine(&node.definition, &node.dir, config.helm.engine, config.helm.deterministic));
+            entry.engine =
+                Some(self.engine(&node.definition, &node.dir, config.helm.engine, config.helm.deterministic));
         }
         entry.disabled = config.disabled;
         if config.disabled {
@@ -267,7 +268,13 @@ impl Walker<'_> {
     /// What renders a helm component: `--helm-engine`, else its `helm.engine`; with `auto`, the
     /// native engine's verdict on the chart's templates when the chart is on disk (a remote chart
     /// is judged once fetched: `tree` never fetches).
-    fn engine(&self, declared: &Declared, dir: &std::path::Path, configured: HelmEngine, deterministic: bool) -> EngineEntry {
+    fn engine(
+        &self,
+        declared: &Declared,
+        dir: &std::path::Path,
+        configured: HelmEngine,
+        deterministic: bool,
+    ) -> EngineEntry {
         let (engine, decided_by) = match self.engine {
             Some(engine) => (engine, "--helm-engine"),
             None => (configured, "helm.engine"),
@@ -279,7 +286,11 @@ impl Walker<'_> {
             HelmEngine::Auto if declared.spec.method() != Method::Local => {
                 EngineEntry { uses: "auto", why: format!("{decided_by}: auto, decided once the chart is fetched") }
             }
-            HelmEngine::Auto => match self.sources.locate(declared, dir).map(|chart| native::check_support(&chart, deterministic)) {
+            HelmEngine::Auto => match self
+                .sources
+                .locate(declared, dir)
+                .map(|chart| native::check_support(&chart, deterministic))
+            {
                 Ok(Ok(())) => EngineEntry { uses: "native", why: format!("{decided_by}: auto, the engine renders it") },
                 Ok(Err(NativeError::Unsupported(reasons))) if deterministic => EngineEntry {
                     uses: "native",

@@ -153,7 +153,8 @@ fn rand_ascii(args: &[Value]) -> Result<Value, String> {
 /// `count` random bytes, base64 (standard alphabet, padded).
 fn rand_bytes(args: &[Value]) -> Result<Value, String> {
     let [count] = fixed("randBytes", args)?;
-    let count = usize::try_from(int_arg(count)?).map_err(|_| "runtime error: makeslice: len out of range".to_string())?;
+    let count =
+        usize::try_from(int_arg(count)?).map_err(|_| "runtime error: makeslice: len out of range".to_string())?;
     let mut bytes = vec![0; count];
     fill(&mut bytes)?;
     Ok(Value::string(base64::engine::general_purpose::STANDARD.encode(bytes)))

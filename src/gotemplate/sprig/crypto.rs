@@ -49,8 +49,14 @@ pub const FUNCTIONS: &[Entry] = &[
 
 /// The functions that need the clock (a certificate's validity starts now): refused under
 /// `helm.deterministic`, where no seed could make their output stable.
-pub const CLOCKED: &[&str] =
-    &["genCA", "genCAWithKey", "genSelfSignedCert", "genSelfSignedCertWithKey", "genSignedCert", "genSignedCertWithKey"];
+pub const CLOCKED: &[&str] = &[
+    "genCA",
+    "genCAWithKey",
+    "genSelfSignedCert",
+    "genSelfSignedCertWithKey",
+    "genSignedCert",
+    "genSignedCertWithKey",
+];
 
 fn ssl(error: openssl::error::ErrorStack) -> String {
     error.to_string()
@@ -87,7 +93,12 @@ impl Object for Certificate {
     }
 
     fn to_value(&self) -> Value {
-        Value::map([("Cert", &self.cert), ("Key", &self.key)].into_iter().map(|(k, v)| (k.to_string(), Value::string(v.as_str()))).collect())
+        Value::map(
+            [("Cert", &self.cert), ("Key", &self.key)]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), Value::string(v.as_str())))
+                .collect(),
+        )
     }
 }
 
@@ -184,7 +195,12 @@ fn seeded_prime(bits: u32, context: &mut BigNumContext) -> Result<BigNum, String
 }
 
 /// The key of `p`, `q`, `e`, or `None` when `e` is not invertible modulo (p-1)(q-1).
-fn rsa_from_primes(p: BigNum, q: BigNum, e: &BigNum, context: &mut BigNumContext) -> Result<Option<Rsa<Private>>, String> {
+fn rsa_from_primes(
+    p: BigNum,
+    q: BigNum,
+    e: &BigNum,
+    context: &mut BigNumContext,
+) -> Result<Option<Rsa<Private>>, String> {
     let one = BigNum::from_u32(1).map_err(ssl)?;
     let minus_one = |n: &BigNum| -> Result<BigNum, String> {
         let mut out = BigNum::new().map_err(ssl)?;
@@ -288,9 +304,9 @@ impl<'a> CertRequest<'a> {
             request.ips.push(text.to_string());
         }
         for name in list_arg(dns_names)? {
-            let text = name
-                .as_str()
-                .ok_or_else(|| format!("error processing alternate dns name: {} is not a string", super::strval(name)))?;
+            let text = name.as_str().ok_or_else(|| {
+                format!("error processing alternate dns name: {} is not a string", super::strval(name))
+            })?;
             request.dns_names.push(text.to_string());
         }
         request.is_ca = false;
@@ -301,7 +317,13 @@ impl<'a> CertRequest<'a> {
         if chance::is_seeded() {
             return Err("certificates start their validity at the render's time: no seed makes them stable, so they are not available under helm.deterministic".into());
         }
-        Ok(CertRequest { common_name: string_arg(common_name)?, ips: Vec::new(), dns_names: Vec::new(), days: int_arg(days)?, is_ca: true })
+        Ok(CertRequest {
+            common_name: string_arg(common_name)?,
+            ips: Vec::new(),
+            dns_names: Vec::new(),
+            days: int_arg(days)?,
+            is_ca: true,
+        })
     }
 
     /// Go's `x509.CreateCertificate` of the template, signed by `issuer` (itself when `None`),
@@ -326,8 +348,11 @@ impl<'a> CertRequest<'a> {
         let name = name.build();
         builder.set_subject_name(&name).map_err(ssl)?;
         builder.set_issuer_name(issuer.map_or(&name, |(cert, _)| cert.subject_name())).map_err(ssl)?;
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_err(|e| e.to_string())?.as_secs() as i64;
-        let (start, end) = (Asn1Time::from_unix(now).map_err(ssl)?, Asn1Time::from_unix(now + self.days * 86_400).map_err(ssl)?);
+        let now =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_err(|e| e.to_string())?.as_secs()
+                as i64;
+        let (start, end) =
+            (Asn1Time::from_unix(now).map_err(ssl)?, Asn1Time::from_unix(now + self.days * 86_400).map_err(ssl)?);
         builder.set_not_before(&start).map_err(ssl)?;
         builder.set_not_after(&end).map_err(ssl)?;
         builder.set_pubkey(key).map_err(ssl)?;
@@ -337,7 +362,9 @@ impl<'a> CertRequest<'a> {
             usage.key_cert_sign();
         }
         builder.append_extension(usage.build().map_err(ssl)?).map_err(ssl)?;
-        builder.append_extension(ExtendedKeyUsage::new().server_auth().client_auth().build().map_err(ssl)?).map_err(ssl)?;
+        builder
+            .append_extension(ExtendedKeyUsage::new().server_auth().client_auth().build().map_err(ssl)?)
+            .map_err(ssl)?;
         let mut constraints = BasicConstraints::new();
         constraints.critical();
         if self.is_ca {
@@ -351,7 +378,10 @@ impl<'a> CertRequest<'a> {
         }
         if let Some((issuer_cert, _)) = issuer {
             if issuer_cert.subject_key_id().is_some() {
-                let id = AuthorityKeyIdentifier::new().keyid(true).build(&builder.x509v3_context(Some(issuer_cert), None)).map_err(ssl)?;
+                let id = AuthorityKeyIdentifier::new()
+                    .keyid(true)
+                    .build(&builder.x509v3_context(Some(issuer_cert), None))
+                    .map_err(ssl)?;
                 builder.append_extension(id).map_err(ssl)?;
             }
         }
@@ -451,10 +481,27 @@ fn password_templates(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {
         "maximum" => &["anoxxxxxxxxxxxxxxxxx", "axxxxxxxxxxxxxxxxxno"],
         "long" => &[
-            "CvcvnoCvcvCvcv", "CvcvCvcvnoCvcv", "CvcvCvcvCvcvno", "CvccnoCvcvCvcv", "CvccCvcvnoCvcv", "CvccCvcvCvcvno",
-            "CvcvnoCvccCvcv", "CvcvCvccnoCvcv", "CvcvCvccCvcvno", "CvcvnoCvcvCvcc", "CvcvCvcvnoCvcc", "CvcvCvcvCvccno",
-            "CvccnoCvccCvcv", "CvccCvccnoCvcv", "CvccCvccCvcvno", "CvcvnoCvccCvcc", "CvcvCvccnoCvcc", "CvcvCvccCvccno",
-            "CvccnoCvcvCvcc", "CvccCvcvnoCvcc", "CvccCvcvCvccno",
+            "CvcvnoCvcvCvcv",
+            "CvcvCvcvnoCvcv",
+            "CvcvCvcvCvcvno",
+            "CvccnoCvcvCvcv",
+            "CvccCvcvnoCvcv",
+            "CvccCvcvCvcvno",
+            "CvcvnoCvccCvcv",
+            "CvcvCvccnoCvcv",
+            "CvcvCvccCvcvno",
+            "CvcvnoCvcvCvcc",
+            "CvcvCvcvnoCvcc",
+            "CvcvCvcvCvccno",
+            "CvccnoCvccCvcv",
+            "CvccCvccnoCvcv",
+            "CvccCvccCvcvno",
+            "CvcvnoCvccCvcc",
+            "CvcvCvccnoCvcc",
+            "CvcvCvccCvccno",
+            "CvccnoCvcvCvcc",
+            "CvccCvcvnoCvcc",
+            "CvccCvcvCvccno",
         ],
         "medium" => &["CvcnoCvc", "CvcCvcno"],
         "short" => &["Cvcn"],
@@ -567,14 +614,18 @@ fn decrypt_aes(args: &[Value]) -> Result<Value, String> {
     }
     let plain = aes_cbc(Mode::Decrypt, &aes_key(password), iv, crypt)?;
     let padding = *plain.last().expect("a full block") as usize;
-    let end = plain.len().checked_sub(padding).ok_or_else(|| format!("runtime error: slice bounds out of range [:-{}]", padding - plain.len()))?;
+    let end = plain
+        .len()
+        .checked_sub(padding)
+        .ok_or_else(|| format!("runtime error: slice bounds out of range [:-{}]", padding - plain.len()))?;
     Ok(Value::string(String::from_utf8_lossy(&plain[..end]).into_owned()))
 }
 
 /// Go's bcrypt at its default cost (10), version `2a`, with a salt from [`chance`].
 fn bcrypt_text(password: &str) -> String {
     let mut salt = [0u8; 16];
-    let hashed = chance::fill(&mut salt).and_then(|()| bcrypt::hash_with_salt(password, 10, salt).map_err(|e| e.to_string()));
+    let hashed =
+        chance::fill(&mut salt).and_then(|()| bcrypt::hash_with_salt(password, 10, salt).map_err(|e| e.to_string()));
     match hashed {
         Ok(parts) if password.len() <= 72 => parts.format_for_version(bcrypt::Version::TwoA),
         Ok(_) => "failed to encrypt string with bcrypt: bcrypt: password length exceeds 72 bytes".to_string(),
@@ -595,7 +646,10 @@ fn htpasswd(args: &[Value]) -> Result<Value, String> {
         return Ok(Value::string(format!("invalid username: {user}")));
     }
     let hashed = match algorithm {
-        "sha" => format!("{{SHA}}{}", base64::engine::general_purpose::STANDARD.encode(openssl::sha::sha1(password.as_bytes()))),
+        "sha" => format!(
+            "{{SHA}}{}",
+            base64::engine::general_purpose::STANDARD.encode(openssl::sha::sha1(password.as_bytes()))
+        ),
         _ => bcrypt_text(password),
     };
     Ok(Value::string(format!("{user}:{hashed}")))
@@ -626,7 +680,11 @@ mod tests {
     fn private_keys_are_pem_as_go_writes_them() {
         for (kind, header) in [("ecdsa", "EC PRIVATE KEY"), ("ed25519", "PRIVATE KEY")] {
             let pem = text("genPrivateKey", &[s(kind)]);
-            assert!(pem.starts_with(&format!("-----BEGIN {header}-----\n")) && pem.ends_with(&format!("-----END {header}-----\n")), "{pem}");
+            assert!(
+                pem.starts_with(&format!("-----BEGIN {header}-----\n"))
+                    && pem.ends_with(&format!("-----END {header}-----\n")),
+                "{pem}"
+            );
             assert!(pem.lines().all(|line| line.len() <= 64));
             parse_private_key(&pem).unwrap();
         }
@@ -670,12 +728,22 @@ mod tests {
         let days = ca_cert.not_before().diff(ca_cert.not_after()).unwrap();
         assert_eq!((days.days, days.secs), (365, 0));
 
-        let signed = call("genSignedCert", &[s("web"), l(&[s("10.0.0.1")]), l(&[s("web.example.com")]), i(30), ca.clone()]).unwrap();
+        let signed =
+            call("genSignedCert", &[s("web"), l(&[s("10.0.0.1")]), l(&[s("web.example.com")]), i(30), ca.clone()])
+                .unwrap();
         let (cert_pem, key_pem) = fields(&signed);
         let cert = parsed(&cert_pem);
         assert!(cert.verify(&ca_cert.public_key().unwrap()).unwrap());
         let cert_text = text_of(&cert);
-        for expected in ["Subject: CN=web", "Issuer: CN=my-ca", "CA:FALSE", "DNS:web.example.com", "IP Address:10.0.0.1", "TLS Web Server Authentication, TLS Web Client Authentication", "Digital Signature, Key Encipherment"] {
+        for expected in [
+            "Subject: CN=web",
+            "Issuer: CN=my-ca",
+            "CA:FALSE",
+            "DNS:web.example.com",
+            "IP Address:10.0.0.1",
+            "TLS Web Server Authentication, TLS Web Client Authentication",
+            "Digital Signature, Key Encipherment",
+        ] {
             assert!(cert_text.contains(expected), "{expected} missing in {cert_text}");
         }
         assert!(cert.serial_number().to_bn().unwrap().num_bits() <= 128);
@@ -697,7 +765,10 @@ mod tests {
         // Sprig's own test vector (crypto_test.go).
         let args = [i(1), s("long"), s("password"), s("user"), s("example.com")];
         assert_eq!(text("derivePassword", &args), "ZedaFaxcZaso9*");
-        assert_eq!(text("derivePassword", &[i(1), s("nope"), s("p"), s("u"), s("s")]), "cannot find password template nope");
+        assert_eq!(
+            text("derivePassword", &[i(1), s("nope"), s("p"), s("u"), s("s")]),
+            "cannot find password template nope"
+        );
     }
 
     #[test]
@@ -706,7 +777,10 @@ mod tests {
         assert_eq!(text("decryptAES", &[s("secretkey"), s(&sealed)]), "plaintext");
         assert_ne!(sealed, text("encryptAES", &[s("secretkey"), s("plaintext")]));
         // Go's output for `encryptAES "secretkey" "plaintext"` (Sprig's docs).
-        assert_eq!(text("decryptAES", &[s("secretkey"), s("30tEfhuJSVRhpG97XCuWgz2okj7L8vQ1s6V9zVUPeDQ=")]), "plaintext");
+        assert_eq!(
+            text("decryptAES", &[s("secretkey"), s("30tEfhuJSVRhpG97XCuWgz2okj7L8vQ1s6V9zVUPeDQ=")]),
+            "plaintext"
+        );
         assert_eq!(text("encryptAES", &[s("k"), s("")]), "");
     }
 

@@ -406,7 +406,11 @@ fn chart_metadata_value(chart: &Chart) -> Value {
 /// value>` removed; errors reported in helm's words. Under `deterministic`, each template (and
 /// what it includes) draws chance from its own seeded stream: a template added elsewhere
 /// changes nothing here.
-fn execute_all(set: &TemplateSet, templates: &[Renderable], request: &Request) -> Result<BTreeMap<String, String>, NativeError> {
+fn execute_all(
+    set: &TemplateSet,
+    templates: &[Renderable],
+    request: &Request,
+) -> Result<BTreeMap<String, String>, NativeError> {
     let mut rendered = BTreeMap::new();
     let mut ordered: Vec<&Renderable> = templates.iter().collect();
     ordered.sort_by(|a, b| {
@@ -422,7 +426,8 @@ fn execute_all(set: &TemplateSet, templates: &[Renderable], request: &Request) -
             .map(|(k, v)| (k.to_string(), Value::string(v)))
             .collect();
         template.data.borrow_mut().insert("Template".into(), Value::map(current));
-        let _seeded = request.deterministic.then(|| chance::seeded(chance::seed(request.release, &template.name, request.values)));
+        let seed = || chance::seed(request.release, &template.name, request.values);
+        let _seeded = request.deterministic.then(|| chance::seeded(seed()));
         let text = set
             .execute(&template.name, &Value::Map(template.data.clone()))
             .map_err(|error| execution_failure(&template.name, &error.message))?;
