@@ -133,4 +133,10 @@ fn deterministic_refuses_the_helm_binary_at_its_config_line_and_certificates_bef
     let refused = run(dir.path(), cache.path(), &["generate"]).assert_code(2);
     refused.assert_stderr_contains("error[hldc::render::engine-unsupported]: component `app` (chart `chart`) uses what hldc's native engine cannot render deterministically: function `genCA`");
     assert!(!dir.path().join("generated").exists(), "nothing may be written");
+    let tree = run(dir.path(), cache.path(), &["tree"]).assert_code(0);
+    assert!(
+        tree.stdout.contains("engine=native (helm.engine: auto under helm.deterministic, never the binary; the chart uses function `genCA`"),
+        "{}",
+        tree.stdout
+    );
 }
