@@ -296,8 +296,9 @@ struct CertRequest<'a> {
 }
 
 impl<'a> CertRequest<'a> {
-    fn read(common_name: &'a Value, ips: &Value, dns_names: &Value, days: &Value) -> Result<CertRequest<'a>, String> {
-        let mut request = CertRequest::authority(common_name, days)?;
+    /// A leaf certificate's request: `genSelfSignedCert` and `genSignedCert`'s arguments.
+    fn leaf(common_name: &'a Value, ips: &Value, dns_names: &Value, days: &Value) -> Result<CertRequest<'a>, String> {
+        let mut request = CertRequest::new(common_name, days, false)?;
         for ip in list_arg(ips)? {
             let text = ip.as_str().ok_or_else(|| format!("error parsing ip: {} is not a string", super::strval(ip)))?;
             text.parse::<std::net::IpAddr>().map_err(|_| format!("error parsing ip: {text}"))?;
@@ -309,21 +310,20 @@ impl<'a> CertRequest<'a> {
             })?;
             request.dns_names.push(text.to_string());
         }
-        request.is_ca = false;
         Ok(request)
     }
 
+    /// A CA's request: `genCA`'s arguments.
     fn authority(common_name: &'a Value, days: &Value) -> Result<CertRequest<'a>, String> {
+        CertRequest::new(common_name, days, true)
+    }
+
+    fn new(common_name: &'a Value, days: &Value, is_ca: bool) -> Result<CertRequest<'a>, String> {
         if chance::is_seeded() {
             return Err("certificates start their validity at the render's time: no seed makes them stable, so they are not available under helm.deterministic".into());
         }
-        Ok(CertRequest {
-            common_name: string_arg(common_name)?,
-            ips: Vec::new(),
-            dns_names: Vec::new(),
-            days: int_arg(days)?,
-            is_ca: true,
-        })
+        let (common_name, days) = (string_arg(common_name)?, int_arg(days)?);
+        Ok(CertRequest { common_name, ips: Vec::new(), dns_names: Vec::new(), days, is_ca })
     }
 
     /// Go's `x509.CreateCertificate` of the template, signed by `issuer` (itself when `None`),
@@ -428,12 +428,12 @@ fn gen_ca_with_key(args: &[Value]) -> Result<Value, String> {
 
 fn gen_self_signed_cert(args: &[Value]) -> Result<Value, String> {
     let [cn, ips, dns, days] = fixed("genSelfSignedCert", args)?;
-    CertRequest::read(cn, ips, dns, days)?.sign(&fresh_rsa_2048()?, None)
+    CertRequest::leaf(cn, ips, dns, days)?.sign(&fresh_rsa_2048()?, None)
 }
 
 fn gen_self_signed_cert_with_key(args: &[Value]) -> Result<Value, String> {
     let [cn, ips, dns, days, key] = fixed("genSelfSignedCertWithKey", args)?;
-    let request = CertRequest::read(cn, ips, dns, days)?;
+    let request = CertRequest::leaf(cn, ips, dns, days)?;
     request.sign(&pem_key_arg(key)?, None)
 }
 
@@ -448,14 +448,14 @@ fn signer(ca: &Value) -> Result<(X509, PKey<Private>), String> {
 
 fn gen_signed_cert(args: &[Value]) -> Result<Value, String> {
     let [cn, ips, dns, days, ca] = fixed("genSignedCert", args)?;
-    let request = CertRequest::read(cn, ips, dns, days)?;
+    let request = CertRequest::leaf(cn, ips, dns, days)?;
     let (ca_cert, ca_key) = signer(ca)?;
     request.sign(&fresh_rsa_2048()?, Some((&ca_cert, &ca_key)))
 }
 
 fn gen_signed_cert_with_key(args: &[Value]) -> Result<Value, String> {
     let [cn, ips, dns, days, ca, key] = fixed("genSignedCertWithKey", args)?;
-    let request = CertRequest::read(cn, ips, dns, days)?;
+    let request = CertRequest::leaf(cn, ips, dns, days)?;
     let (ca_cert, ca_key) = signer(ca)?;
     request.sign(&pem_key_arg(key)?, Some((&ca_cert, &ca_key)))
 }
@@ -623,12 +623,14 @@ fn decrypt_aes(args: &[Value]) -> Result<Value, String> {
 
 /// Go's bcrypt at its default cost (10), version `2a`, with a salt from [`chance`].
 fn bcrypt_text(password: &str) -> String {
+    if password.len() > 72 {
+        return "failed to encrypt string with bcrypt: bcrypt: password length exceeds 72 bytes".to_string();
+    }
     let mut salt = [0u8; 16];
     let hashed =
         chance::fill(&mut salt).and_then(|()| bcrypt::hash_with_salt(password, 10, salt).map_err(|e| e.to_string()));
     match hashed {
-        Ok(parts) if password.len() <= 72 => parts.format_for_version(bcrypt::Version::TwoA),
-        Ok(_) => "failed to encrypt string with bcrypt: bcrypt: password length exceeds 72 bytes".to_string(),
+        Ok(parts) => parts.format_for_version(bcrypt::Version::TwoA),
         Err(error) => format!("failed to encrypt string with bcrypt: {error}"),
     }
 }
@@ -719,6 +721,8 @@ mod tests {
     fn a_ca_signs_a_certificate_with_sprig_fields() {
         let ca = call("genCA", &[s("my-ca"), i(365)]).unwrap();
         let (ca_pem, ca_key) = fields(&ca);
+        // Go's `%v` of the struct: `{CERT KEY}`.
+        assert_eq!(super::super::strval(&ca), format!("{{{ca_pem} {ca_key}}}"));
         assert!(ca_key.starts_with("-----BEGIN RSA PRIVATE KEY-----\n"));
         let ca_cert = parsed(&ca_pem);
         let ca_text = text_of(&ca_cert);
@@ -792,5 +796,6 @@ mod tests {
         assert_eq!(text("htpasswd", &[s("admin"), s("secret"), s("sha")]), "admin:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=");
         assert!(text("htpasswd", &[s("admin"), s("secret"), s("bcrypt")]).starts_with("admin:$2a$10$"));
         assert_eq!(text("htpasswd", &[s("a:b"), s("secret"), s("sha")]), "invalid username: a:b");
+        assert!(text("bcrypt", &[s(&"x".repeat(73))]).ends_with("password length exceeds 72 bytes"));
     }
 }
