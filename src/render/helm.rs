@@ -206,32 +206,31 @@ fn binary<'a>(planned: &Planned, settings: &'a HelmSettings) -> Result<&'a Path,
 }
 
 fn unsupported(planned: &Planned, chart: &Chart, reasons: &[String]) -> Problem {
-    if planned.config.helm.deterministic {
-        return Problem::error(
-            "hldc::render::engine-unsupported",
-            format!(
-                "component `{}` (chart `{}`) uses what hldc's native engine cannot render deterministically: {}",
-                planned.node.name(),
-                chart.display,
-                reasons.join(", ")
-            ),
+    let (lacks, label, help) = if planned.config.helm.deterministic {
+        (
+            "cannot render deterministically",
+            "rendered with `helm.deterministic: true`",
+            "certificates (genCA, genSignedCert...) start their validity at the render's time, so no seed makes them stable; remove `helm.deterministic` (the helm binary then renders what the native engine lacks with `helm.engine: auto`)",
         )
-        .at(planned.node.definition.location())
-        .label("rendered with `helm.deterministic: true`")
-        .help("certificates (genCA, genSignedCert...) start their validity at the render's time, so no seed makes them stable; remove `helm.deterministic` (the helm binary then renders what the native engine lacks with `helm.engine: auto`)");
-    }
+    } else {
+        (
+            "cannot render yet",
+            "rendered by the native engine",
+            "render it with the helm binary: `helm.engine: auto` falls back to it for such charts (or `--helm-engine auto`)",
+        )
+    };
     Problem::error(
         "hldc::render::engine-unsupported",
         format!(
-            "component `{}` (chart `{}`) uses what hldc's native engine cannot render yet: {}",
+            "component `{}` (chart `{}`) uses what hldc's native engine {lacks}: {}",
             planned.node.name(),
             chart.display,
             reasons.join(", ")
         ),
     )
     .at(planned.node.definition.location())
-    .label("rendered by the native engine")
-    .help("render it with the helm binary: `helm.engine: auto` falls back to it for such charts (or `--helm-engine auto`)")
+    .label(label)
+    .help(help)
 }
 
 /// The objects two renders of `component` disagree on, both read as kubectl reads them.
