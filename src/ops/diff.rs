@@ -165,8 +165,8 @@ fn group_of(path: &str, targets: &[String]) -> ((bool, String), String) {
     {
         return ((false, target.clone()), path[target.len() + 1..].to_string());
     }
-    let holder = targets.iter().filter_map(|target| target.rsplit_once('/').map(|(environment, _)| environment));
-    let replaced = holder.filter(|environment| path.starts_with(&format!("{environment}/"))).next().unwrap_or("");
+    let mut holder = targets.iter().filter_map(|target| target.rsplit_once('/').map(|(environment, _)| environment));
+    let replaced = holder.find(|environment| path.starts_with(&format!("{environment}/"))).unwrap_or("");
     let rest = path.strip_prefix(&format!("{replaced}/")).unwrap_or(path);
     match rest.split_once('/') {
         Some((directory, file)) if !replaced.is_empty() => {

@@ -267,7 +267,7 @@ fn engine_check(
             },
         },
     };
-    let differences = engine_differences(&native, &binary, &planned.node.name())?;
+    let differences = engine_differences(&native, &binary, planned.node.name())?;
     if differences.is_empty() {
         return Ok(Vec::new());
     }
