@@ -281,6 +281,7 @@ impl Settings {
             twice: false,
             engine: None,
             engine_check: false,
+            native_support: std::sync::Arc::default(),
         })
     }
 

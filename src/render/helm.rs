@@ -182,7 +182,7 @@ fn choose<'a>(planned: &Planned, chart: &Chart, settings: &'a HelmSettings) -> R
     match engine {
         HelmEngine::Native => Ok(Renderer::Native),
         HelmEngine::Binary => Ok(Renderer::Binary(binary(planned, settings)?)),
-        HelmEngine::Auto => match native::check_support(&chart.dir, deterministic) {
+        HelmEngine::Auto => match settings.native_support.check(&chart.dir, deterministic) {
             Ok(()) => Ok(Renderer::Native),
             Err(NativeError::Unsupported(reasons)) if deterministic => Err(unsupported(planned, chart, &reasons)),
             Err(NativeError::Unsupported(_)) => Ok(Renderer::Binary(binary(planned, settings)?)),
@@ -256,7 +256,7 @@ fn engine_check(
 ) -> Result<Vec<Problem>, Problem> {
     let (native, binary) = match rendered_by {
         Renderer::Native => (output.to_vec(), template(Renderer::Binary(binary(planned, settings)?))?),
-        Renderer::Binary(_) => match native::check_support(&chart.dir, planned.config.helm.deterministic) {
+        Renderer::Binary(_) => match settings.native_support.check(&chart.dir, planned.config.helm.deterministic) {
             Err(NativeError::Unsupported(reasons)) => {
                 // Nothing to compare: said, and not a failure of the check.
                 return Ok(vec![Problem { level: Level::Warning, ..unsupported(planned, chart, &reasons) }]);

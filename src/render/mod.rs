@@ -52,6 +52,9 @@ pub struct HelmSettings {
     /// Render each helm component with the other engine too and report every object that
     /// differs (`validate --rendered --engine-check`).
     pub engine_check: bool,
+    /// Which charts the native engine can render, decided once per chart in a run (`auto`,
+    /// `--engine-check`).
+    pub native_support: Arc<native::SupportVerdicts>,
 }
 
 /// The program that builds `type: kustomize` components.

@@ -17,8 +17,9 @@ mod yaml_in;
 mod yaml_out;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::Mutex;
 
 use serde_json::Value as Json;
 
@@ -103,6 +104,28 @@ pub fn render(chart: &Path, request: &Request) -> Result<String, NativeError> {
     let rendered = execute_all(&set, &templates, request)?;
     let crds = if request.include_crds { crd_files(&chart, chart.name()) } else { Vec::new() };
     output::print(&rendered, &crds, request.skip_tests)
+}
+
+/// `check_support`'s verdicts of one run: a chart many components render (rings, clusters)
+/// is loaded and parsed once to decide, not once per render. The chart directories a run
+/// renders do not change while it runs.
+#[derive(Debug, Default)]
+pub struct SupportVerdicts(Mutex<BTreeMap<(PathBuf, bool), Result<(), NativeError>>>);
+
+impl SupportVerdicts {
+    /// `check_support(chart, deterministic)`, asked once per chart and setting.
+    pub fn check(&self, chart: &Path, deterministic: bool) -> Result<(), NativeError> {
+        let key = (chart.to_path_buf(), deterministic);
+        if let Some(verdict) = self.0.lock().ok().and_then(|verdicts| verdicts.get(&key).cloned()) {
+            return verdict;
+        }
+        // Decided outside the lock: other charts are decided meanwhile on other threads.
+        let verdict = check_support(chart, deterministic);
+        if let Ok(mut verdicts) = self.0.lock() {
+            verdicts.insert(key, verdict.clone());
+        }
+        verdict
+    }
 }
 
 /// Whether the native engine can render `chart` (every subchart counted, enabled or not),
