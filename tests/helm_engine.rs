@@ -114,7 +114,8 @@ fn auto_gives_a_chart_the_engine_lacks_to_the_helm_binary_and_tree_says_why() {
 
     let tree = hldc(hld.path(), &["tree"]).assert_code(0);
     assert!(
-        tree.stdout.contains("engine=binary (helm.engine: auto, the chart uses") && tree.stdout.contains("function `now`"),
+        tree.stdout.contains("engine=binary (helm.engine: auto, the chart uses")
+            && tree.stdout.contains("function `now`"),
         "{}",
         tree.stdout
     );
@@ -159,7 +160,10 @@ fn engine_check_passes_where_the_engines_agree_and_warns_where_native_cannot_ren
 
     // A date is deterministic (a random value would fail the determinism guard) and not in the
     // native engine yet.
-    write_files(hld.path(), &[("chart/templates/secret.yaml", &secret("toDate \"2006-01-02\" \"2024-05-01\" | date \"2006\""))]);
+    write_files(
+        hld.path(),
+        &[("chart/templates/secret.yaml", &secret("toDate \"2006-01-02\" \"2024-05-01\" | date \"2006\""))],
+    );
     let run = hldc(hld.path(), &["validate", "--rendered", "--engine-check"]).assert_code(0);
     run.assert_stderr_contains("warning[hldc::render::engine-unsupported]: component `vault` (chart `chart`) uses what hldc's native engine cannot render yet: function `date`");
 

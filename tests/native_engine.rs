@@ -272,7 +272,10 @@ fn native_refuses_what_it_lacks_before_rendering() {
         dir.path(),
         &[
             ("Chart.yaml", CHART_V2),
-            ("templates/secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata:\n  at: {{ now.Year }}\n"),
+            (
+                "templates/secret.yaml",
+                "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata:\n  at: {{ now.Year }}\n",
+            ),
             ("templates/ok.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\n"),
         ],
     );

@@ -1,8 +1,8 @@
 //! Sprig's reflection functions (reflect.go): Go's type and kind names, and `deepEqual`
 //! (`reflect.DeepEqual`: maps by content, and a float64 never equals an int).
 
-use crate::gotemplate::value::{too_deep, MAX_NESTING};
 use super::{fixed, string_arg, Entry, Value};
+use crate::gotemplate::value::{too_deep, MAX_NESTING};
 
 pub(super) const FUNCTIONS: &[Entry] = &[
     ("typeOf", |args| fixed::<1>("typeOf", args).map(|[v]| Value::string(v.type_name()))),
