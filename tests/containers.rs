@@ -131,7 +131,7 @@ fn a_containers_settings_reach_every_component_below_it_under_their_own() {
     assert_eq!(
         tree.stdout,
         "shop component . namespace=shop
-├── shop/api helm chart@0.1.0 namespace=shop
+├── shop/api helm chart@0.1.0 namespace=shop engine=native (helm.engine: auto, the engine renders it)
 ├── shop/web static web namespace=storefront
 └── shop/infra component . namespace=infra
     └── shop/infra/settings static settings namespace=infra

@@ -52,7 +52,7 @@ fn manifests(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
 #[test]
 fn the_native_engine_writes_what_the_helm_binary_writes_and_needs_no_helm() {
     let binary = web_hld();
-    hldc(binary.path(), &["generate"]).assert_code(0);
+    hldc(binary.path(), &["generate", "--helm-engine", "binary"]).assert_code(0);
     let native = web_hld();
     // No helm anywhere: the native engine renders in-process.
     hldc_with_env(native.path(), &["generate", "--helm-engine", "native"], &[("HLDC_HELM", "/nonexistent/helm")])
@@ -122,14 +122,14 @@ fn auto_gives_a_chart_the_engine_lacks_to_the_helm_binary_and_tree_says_why() {
     let web = web_hld();
     let tree = hldc(web.path(), &["tree", "--helm-engine", "auto"]).assert_code(0);
     assert!(tree.stdout.contains("engine=native (--helm-engine: auto, the engine renders it)"), "{}", tree.stdout);
-    // The default says nothing in text, and everything in JSON.
+    // `auto` is the default.
     let tree = hldc(web.path(), &["tree"]).assert_code(0);
-    assert!(!tree.stdout.contains("engine="), "{}", tree.stdout);
+    assert!(tree.stdout.contains("engine=native (helm.engine: auto, the engine renders it)"), "{}", tree.stdout);
     let json = hldc(web.path(), &["tree", "--output", "json"]).assert_code(0);
     let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(
         value["children"][0]["engine"],
-        serde_json::json!({"uses": "binary", "why": "helm.engine: binary"}),
+        serde_json::json!({"uses": "native", "why": "helm.engine: auto, the engine renders it"}),
         "{}",
         json.stdout
     );

@@ -91,7 +91,7 @@ fn a_warm_run_starts_helm_zero_times_and_a_changed_value_renders_one_component()
     let cache = tempfile::tempdir().unwrap();
     let env = [("XDG_CACHE_HOME", cache.path().to_str().unwrap())];
     let generate = |extra: &[&str]| {
-        let args = [&["generate", "prod", "--helm", helm.to_str().unwrap()], extra].concat();
+        let args = [&["generate", "prod", "--helm-engine", "binary", "--helm", helm.to_str().unwrap()], extra].concat();
         common::hldc_with_env(root, &args, &env).assert_code(0);
         read_tree(&root.join("generated"))
     };

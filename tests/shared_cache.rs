@@ -79,7 +79,8 @@ impl Runner {
     fn generate(&self, extra: &[&str]) -> common::Exited {
         let (helm, _) = counting_helm(self.dir.path());
         let cache = self.dir.path().join("cache");
-        let mut args = vec!["generate", "dev", "-v"];
+        // Renders are counted as helm starts.
+        let mut args = vec!["generate", "dev", "-v", "--helm-engine", "binary"];
         args.extend(extra);
         hldc_with_env(
             &self.hld(),

@@ -120,6 +120,10 @@ fn a_component_file_that_renders_shows_its_type_and_source() {
     let fixture = Fixture { dir };
     let tree = fixture.run(&["tree"]).assert_code(0);
     let lines: Vec<&str> = tree.stdout.lines().collect();
-    assert!(lines[0] == "bookinfo helm ./charts/bookinfo@1.2.0", "{}", tree.stdout);
+    assert!(
+        lines[0] == "bookinfo helm ./charts/bookinfo@1.2.0 engine=native (helm.engine: auto, the engine renders it)",
+        "{}",
+        tree.stdout
+    );
     assert!(lines[1].contains("bookinfo/extra static manifests"), "{}", tree.stdout);
 }

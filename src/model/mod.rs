@@ -208,12 +208,13 @@ pub struct HelmOptions {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum HelmEngine {
     /// The helm binary: `helm template`.
-    #[default]
     Binary,
     /// hldc's own engine, in-process; a chart using what it lacks is an error.
     Native,
     /// The own engine, or the binary for a chart using what the engine lacks (decided before
-    /// rendering).
+    /// rendering). The default: the engine gives helm's objects on every chart of helm/charts
+    /// `stable/` it renders (docs/native-engine.md), and falls back before rendering otherwise.
+    #[default]
     Auto,
 }
 

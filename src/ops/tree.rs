@@ -52,12 +52,6 @@ pub struct EngineEntry {
     pub why: String,
 }
 
-impl EngineEntry {
-    fn is_default(&self) -> bool {
-        self.uses == "binary" && self.why == "helm.engine: binary"
-    }
-}
-
 #[derive(Debug, Serialize)]
 pub struct RingEntry {
     pub name: String,
@@ -106,9 +100,7 @@ fn draw(entry: &Entry, lead: &str, indent: &str, out: &mut String) {
             entry.rings.iter().map(|r| if r.default { format!("{}*", r.name) } else { r.name.clone() }).collect();
         let _ = write!(out, " rings={}", names.join(","));
     }
-    // The default (the helm binary, as every helm component rendered before the native
-    // engine) goes unsaid in text; JSON always has it.
-    if let Some(engine) = entry.engine.as_ref().filter(|engine| !engine.is_default()) {
+    if let Some(engine) = &entry.engine {
         let _ = write!(out, " engine={} ({})", engine.uses, engine.why);
     }
     if entry.disabled {
