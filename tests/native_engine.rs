@@ -302,3 +302,46 @@ fn native_refuses_what_it_lacks_before_rendering() {
     let reasons = vec!["function `now` (in a `tpl` text, templates/secret.yaml)".to_string()];
     assert_eq!(native(dir.path(), &DEFAULT).unwrap_err(), NativeError::Unsupported(reasons));
 }
+
+#[test]
+fn native_checks_the_members_of_structs_not_the_keys_of_plain_results() {
+    // bitnami's grafana-loki has `merge.Values.…` (a missing space) in a branch its defaults
+    // never run: a field read off `merge`'s result is a key lookup, not a method to check.
+    let dir = tempfile::tempdir().unwrap();
+    write_chart(
+        dir.path(),
+        &[
+            ("Chart.yaml", CHART_V2),
+            ("values.yaml", "on: false\na:\n  b: 1\n"),
+            (
+                "templates/cm.yaml",
+                concat!(
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n",
+                    "{{- if .Values.on }}\n  x: {{ merge.Values.a .Values.a }}\n{{- end }}\n",
+                    "  major: {{ (semver \"1.2.3-rc.1\").Major | quote }}\n",
+                    "  pre: {{ (semver \"1.2.3-rc.1\").Prerelease | quote }}\n",
+                    "  kind: {{ (include \"kind\" . | fromYaml).Kind | quote }}\n",
+                    "{{- define \"kind\" }}Kind: ConfigMap{{ end }}\n",
+                ),
+            ),
+        ],
+    );
+    assert_eq!(check_support(dir.path(), false), Ok(()));
+    let rendered = assert_same(dir.path(), &DEFAULT);
+    assert!(rendered.contains("major: \"1\"") && rendered.contains("kind: \"ConfigMap\""), "{rendered}");
+
+    // A struct's member the engine leaves out still goes to the helm binary, before rendering.
+    let dir = tempfile::tempdir().unwrap();
+    write_chart(
+        dir.path(),
+        &[
+            ("Chart.yaml", CHART_V2),
+            (
+                "templates/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  x: {{ (semver \"1.2.3\").IncMajor }}\n",
+            ),
+        ],
+    );
+    let reasons = vec!["method `IncMajor` (templates/cm.yaml)".to_string()];
+    assert_eq!(check_support(dir.path(), false), Err(NativeError::Unsupported(reasons)));
+}

@@ -100,10 +100,29 @@ impl Used {
             }
             Expr::Pipe(_, pipe) => self.pipe(pipe),
             Expr::Chain(_, inner, fields) => {
-                self.methods.extend(fields.iter().map(|field| field.to_string()));
+                // A field read off a function's plain result (a map, a string) is a key lookup,
+                // or Go's error, whatever the name: only a struct has members to check
+                // (`merge.Values.x`, never run by the chart that has it, calls `merge` bare).
+                if !reads_plain_result(inner) {
+                    self.methods.extend(fields.iter().map(|field| field.to_string()));
+                }
                 self.expr(inner);
             }
             _ => {}
         }
     }
+}
+
+/// Whether `inner`, the head of a chain, is a call of a function whose result is plain data
+/// (`merge.Values`, `(include "x" .).Values`), not one of the Go structs Sprig returns.
+fn reads_plain_result(inner: &Expr) -> bool {
+    let function = match inner {
+        Expr::Identifier(_, name) => Some(name),
+        Expr::Pipe(_, pipe) => match pipe.commands.last().and_then(|command| command.args.first()) {
+            Some(Expr::Identifier(_, name)) => Some(name),
+            _ => None,
+        },
+        _ => None,
+    };
+    function.is_some_and(|name| !crate::gotemplate::sprig::STRUCT_RESULTS.contains(&name.as_ref()))
 }

@@ -28,7 +28,28 @@ use super::fmt::{display, quote as go_quote};
 use super::{Function, Functions, Map, Value};
 
 pub use json::to_json;
-pub use semver::satisfies as semver_satisfies;
+pub use semver::{satisfies as semver_satisfies, VERSION_MEMBERS};
+
+/// The functions whose result is a Go struct with members (`(semver "1.2.3").Major`,
+/// `(genCA "ca" 365).Cert`, `now.Year`): a field read off any other function's result is a
+/// map key or Go's error, the same in both engines, so `auto` need not check its name.
+pub const STRUCT_RESULTS: &[&str] = &[
+    "semver",
+    "genCA",
+    "genCAWithKey",
+    "genSelfSignedCert",
+    "genSelfSignedCertWithKey",
+    "genSignedCert",
+    "genSignedCertWithKey",
+    "buildCustomCert",
+    "now",
+    "toDate",
+    "mustToDate",
+    "dateModify",
+    "date_modify",
+    "mustDateModify",
+    "must_date_modify",
+];
 
 /// Sprig functions left out of the native engine: a chart that calls one renders with the helm
 /// binary instead. Each is left out because its result depends on the clock or on the network,

@@ -161,6 +161,10 @@ impl fmt::Display for Version {
     }
 }
 
+/// What a template may read off a version (Masterminds/semver's methods without arguments;
+/// the comparisons, `LessThan` and kin, are left to the helm binary).
+pub const VERSION_MEMBERS: &[&str] = &["Major", "Minor", "Patch", "Prerelease", "Metadata", "Original", "String"];
+
 impl Object for Version {
     fn type_name(&self) -> &str {
         "semver.Version"
@@ -180,7 +184,7 @@ impl Object for Version {
     }
 
     fn members(&self) -> &'static [&'static str] {
-        &["Major", "Minor", "Patch", "Prerelease", "Metadata", "Original", "String"]
+        VERSION_MEMBERS
     }
 
     fn display(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -186,6 +186,7 @@ fn known_member(name: &str) -> bool {
         objects::VERSION_SET_MEMBERS,
         objects::HELM_VERSION_MEMBERS,
         crypto::CERTIFICATE_MEMBERS,
+        crate::gotemplate::sprig::VERSION_MEMBERS,
     ]
     .iter()
     .any(|members| members.contains(&name))
