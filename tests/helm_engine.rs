@@ -214,3 +214,38 @@ fn a_hostile_chart_ends_in_an_error_never_in_a_crash() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
 }
+
+/// `--engine-check` tells the engine from chance: a generated password differs between any
+/// two renders, helm's own included, so it is not reported; a real difference still is.
+#[test]
+fn engine_check_reports_what_the_engines_disagree_on_not_what_chance_changes() {
+    let hld = tempfile::tempdir().unwrap();
+    let configmap = |extra: &str| {
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  annotations:\n    checksum: {{{{ .Values.password | default (randAlphaNum 16) | sha256sum }}}}\nstringData:\n  password: {{{{ randAlphaNum 16 | quote }}}}\n{extra}"
+        )
+    };
+    write_files(
+        hld.path(),
+        &[
+            ("chart/Chart.yaml", "apiVersion: v2\nname: db\nversion: 0.1.0\n"),
+            ("chart/templates/secret.yaml", &configmap("")),
+            ("component.yaml", "name: site\nsubcomponents:\n  - name: db\n    type: helm\n    path: chart\n"),
+        ],
+    );
+    // Invalid all the same: the determinism guard of `--rendered` says the chart makes values up.
+    let run = hldc(hld.path(), &["validate", "--rendered", "--engine-check"]).assert_code(1);
+    run.assert_stderr_contains("error[hldc::render::nondeterministic]");
+    assert!(!run.stderr.contains("hldc::render::engine-differs"), "{}", run.stderr);
+    // The value model has one integer type where Go has `int` and `int64` (`add` returns the
+    // latter): a known difference, so the check has something real to find.
+    write_files(hld.path(), &[("chart/templates/secret.yaml", &configmap("  kind: {{ typeOf (add 1 2) }}\n"))]);
+    let run = hldc(hld.path(), &["validate", "--rendered", "--engine-check"]).assert_code(1);
+    let differs = run.stderr.lines().find(|line| line.starts_with("error[hldc::render::engine-differs]"));
+    assert_eq!(
+        differs,
+        Some("error[hldc::render::engine-differs]: component `db` (chart `chart`) renders differently natively and with the helm binary: `v1 Secret db` at `stringData.kind`"),
+        "{}",
+        run.stderr
+    );
+}

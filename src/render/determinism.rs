@@ -21,6 +21,15 @@ pub fn differences(first: &str, second: &str) -> Vec<String> {
 /// What `differences` names, between two sets of objects by identity; `names` says where each
 /// set came from, for an object only one of them holds.
 pub fn between(first: &BTreeMap<String, Value>, second: &BTreeMap<String, Value>, names: [&str; 2]) -> Vec<String> {
+    named(every_difference(first, second, names))
+}
+
+/// Every difference `between` would name, none left out.
+pub fn every_difference(
+    first: &BTreeMap<String, Value>,
+    second: &BTreeMap<String, Value>,
+    names: [&str; 2],
+) -> Vec<String> {
     let mut found = Vec::new();
     for (id, value) in first {
         match second.get(id) {
@@ -33,6 +42,11 @@ pub fn between(first: &BTreeMap<String, Value>, second: &BTreeMap<String, Value>
         }
     }
     found.extend(second.keys().filter(|id| !first.contains_key(*id)).map(|id| format!("`{id}` (only {})", names[1])));
+    found
+}
+
+/// The first `NAMED` of `found`, and how many more there are.
+pub fn named(mut found: Vec<String>) -> Vec<String> {
     if found.len() > NAMED {
         let more = found.len() - NAMED;
         found.truncate(NAMED);
