@@ -345,3 +345,34 @@ fn native_checks_the_members_of_structs_not_the_keys_of_plain_results() {
     let reasons = vec!["method `IncMajor` (templates/cm.yaml)".to_string()];
     assert_eq!(check_support(dir.path(), false), Err(NativeError::Unsupported(reasons)));
 }
+
+#[test]
+fn native_prints_capabilities_as_go_prints_them_in_an_action_and_through_a_function() {
+    // Go's template printer finds `KubeVersion`'s `String` on its pointer (the field is
+    // addressable there); `fmt`, behind `quote` and `printf`, prints the struct.
+    let dir = tempfile::tempdir().unwrap();
+    write_chart(
+        dir.path(),
+        &[
+            ("Chart.yaml", CHART_V2),
+            (
+                "templates/cm.yaml",
+                concat!(
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n",
+                    "  action: \"{{ .Capabilities.KubeVersion }}\"\n",
+                    "  quoted: {{ quote .Capabilities.KubeVersion }}\n",
+                    "  printed: {{ printf \"%v\" .Capabilities.KubeVersion | quote }}\n",
+                    "  method: {{ .Capabilities.KubeVersion.String | quote }}\n",
+                    "  git: {{ .Capabilities.KubeVersion.GitVersion | quote }}\n",
+                    "  helm: {{ .Capabilities.HelmVersion | quote }}\n",
+                    "  all: \"{{ .Capabilities }}\"\n",
+                    "  {{- $kube := .Capabilities.KubeVersion }}\n",
+                    "  variable: \"{{ $kube }}\"\n",
+                    "  variableQuoted: {{ $kube | quote }}\n",
+                ),
+            ),
+        ],
+    );
+    let rendered = assert_same(dir.path(), &DEFAULT);
+    assert!(rendered.contains(&format!("quoted: \"{{v{KUBE} v{KUBE} ")), "{rendered}");
+}

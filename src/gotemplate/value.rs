@@ -141,6 +141,13 @@ pub trait Object {
     }
     /// Go's `%v` of the value (`fmt.Stringer` where the type has one).
     fn display(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result;
+    /// What an action prints for it. Go's template printer takes the address of a struct field
+    /// reached through a pointer, so a `String` method on the pointer counts there
+    /// (`{{ .Capabilities.KubeVersion }}` is `v1.34.0`) where `fmt` does not
+    /// (`{{ quote .Capabilities.KubeVersion }}` is `"{v1.34.0 v1.34.0 1 34}"`).
+    fn display_in_action(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.display(out)
+    }
     /// What `toYaml`/`toJson` make of it: its exported fields as a map, as `encoding/json` does.
     fn to_value(&self) -> Value;
 }

@@ -161,7 +161,7 @@ impl<'s> Run<'s> {
                     match value {
                         Value::Nil => out.push_str("<no value>"),
                         Value::String(text) => out.push_str(&text),
-                        other => fmt::write_value(out, &other),
+                        other => fmt::write_in_action(out, &other),
                     }
                 }
             }

@@ -36,6 +36,23 @@ pub(super) fn write_object(out: &mut String, object: &dyn Object) {
     let _ = write!(out, "{}", Shown(object));
 }
 
+/// What an action prints for a value that is not a string or nil: its `%v`, but an object's
+/// text as Go's template printer gives it (`Object::display_in_action`).
+pub fn write_in_action(out: &mut String, value: &Value) {
+    struct Shown<'o>(&'o dyn Object);
+    impl std::fmt::Display for Shown<'_> {
+        fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            self.0.display_in_action(out)
+        }
+    }
+    match value {
+        Value::Object(object) => {
+            let _ = write!(out, "{}", Shown(object.as_ref()));
+        }
+        other => write_value(out, other),
+    }
+}
+
 /// `fmt.Sprint`: operands' `%v`, a space between two operands when neither is a string.
 pub fn sprint(args: &[Value]) -> String {
     let mut out = String::new();

@@ -189,12 +189,14 @@ impl Object for Files {
     }
 }
 
-/// A Go struct of string fields, printed `{a b c}` (or by its `String` method).
+/// A Go struct, printed `{a b c}` by `%v`. Its fields in Go's order; a lower-case one is
+/// unexported: printed, never read by a template nor encoded.
 struct GoStruct {
     type_name: &'static str,
     fields: Vec<(&'static str, Value)>,
     members: &'static [&'static str],
-    /// Its `String()` text, when the type has one that `%v` uses.
+    /// Its `String()` text, where the type has the method on its pointer: an action printing
+    /// the field shows it (`Object::display_in_action`).
     string: Option<String>,
 }
 
@@ -204,12 +206,14 @@ impl Object for GoStruct {
     }
 
     fn field(&self, name: &str) -> Option<Value> {
-        if name == "String" || name == "GitVersion" {
-            if let Some(text) = &self.string {
-                return Some(Value::string(text.as_str()));
-            }
+        match (name, &self.string) {
+            ("String", Some(text)) => return Some(Value::string(text.as_str())),
+            // KubeVersion's deprecated alias of `Version`.
+            ("GitVersion", Some(_)) => return self.field("Version"),
+            _ => {}
         }
-        self.fields.iter().find(|(field, _)| *field == name).map(|(_, value)| value.clone())
+        let exported = name.starts_with(|c: char| c.is_uppercase());
+        self.fields.iter().find(|(field, _)| exported && *field == name).map(|(_, value)| value.clone())
     }
 
     fn members(&self) -> &'static [&'static str] {
@@ -217,15 +221,20 @@ impl Object for GoStruct {
     }
 
     fn display(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(text) = &self.string {
-            return write!(out, "{text}");
-        }
-        let texts: Vec<String> = self.fields.iter().map(|(_, v)| v.as_str().unwrap_or("").to_string()).collect();
+        let texts: Vec<String> = self.fields.iter().map(|(_, v)| crate::gotemplate::fmt::display(v)).collect();
         write!(out, "{{{}}}", texts.join(" "))
     }
 
+    fn display_in_action(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.string {
+            Some(text) => write!(out, "{text}"),
+            None => self.display(out),
+        }
+    }
+
     fn to_value(&self) -> Value {
-        Value::map(self.fields.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+        let exported = self.fields.iter().filter(|(k, _)| k.starts_with(|c: char| c.is_uppercase()));
+        Value::map(exported.map(|(k, v)| (k.to_string(), v.clone())).collect())
     }
 }
 
@@ -268,18 +277,21 @@ impl Object for VersionSet {
 /// `.Capabilities` for a kube version (`1.34.0`) and the extra API versions given.
 pub fn capabilities(kube_version: &str, api_versions: &[String]) -> Value {
     let git_version = if kube_version.starts_with('v') { kube_version.to_string() } else { format!("v{kube_version}") };
-    let mut numbers = git_version.trim_start_matches('v').split(['.', '-', '+']);
-    let major = numbers.next().unwrap_or("0").parse::<u64>().unwrap_or(0).to_string();
-    let minor = numbers.next().unwrap_or("0").parse::<u64>().unwrap_or(0).to_string();
+    // k8s's generic version: the leading numbers, a suffix (`-gke.1245000`) dropped.
+    let numeric = git_version[1..].split(|c: char| !c.is_ascii_digit() && c != '.').next().unwrap_or("");
+    let numbers: Vec<u64> = numeric.split('.').map_while(|part| part.parse().ok()).collect();
+    let normalized = format!("v{}", numbers.iter().map(u64::to_string).collect::<Vec<_>>().join("."));
+    let number = |i: usize| numbers.get(i).copied().unwrap_or(0).to_string();
     let kube = GoStruct {
         type_name: "common.KubeVersion",
         fields: vec![
             ("Version", Value::string(git_version.as_str())),
-            ("Major", Value::string(major)),
-            ("Minor", Value::string(minor)),
+            ("normalizedVersion", Value::string(normalized.as_str())),
+            ("Major", Value::string(number(0))),
+            ("Minor", Value::string(number(1))),
         ],
         members: KUBE_VERSION_MEMBERS,
-        string: Some(git_version.clone()),
+        string: Some(normalized.clone()),
     };
     let mut versions: Vec<String> = DEFAULT_API_VERSIONS.iter().map(|v| v.to_string()).collect();
     versions.extend(api_versions.iter().cloned());
