@@ -86,6 +86,26 @@ fn engine_functions(deterministic: bool) -> Functions {
 
 /// Renders `chart` (a chart directory as hldc prepares it, or a `.tgz`) as `helm template`.
 pub fn render(chart: &Path, request: &Request) -> Result<String, NativeError> {
+    unless_panicking(|| render_chart(chart, request))
+}
+
+/// `run`, with a panic of the engine's (a bug of hldc's, whatever the chart holds) made an
+/// error: the run ends as for any failed render, the previous output in place, and `auto`
+/// gives the chart to the helm binary when it happens while deciding.
+fn unless_panicking<T>(run: impl FnOnce() -> Result<T, NativeError>) -> Result<T, NativeError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|text| text.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(NativeError::Failed(format!(
+            "hldc's native engine failed on this chart (a bug in hldc, not in the chart: {message}); render the component with the helm binary (`helm.engine: binary`) and report the chart"
+        )))
+    })
+}
+
+fn render_chart(chart: &Path, request: &Request) -> Result<String, NativeError> {
     let mut chart = chart::load(chart)?;
     let user = user_values(request.values)?;
     check_dependencies_present(&chart)?;
@@ -131,11 +151,13 @@ impl SupportVerdicts {
 /// Whether the native engine can render `chart` (every subchart counted, enabled or not),
 /// `deterministic`ally or not: `Unsupported` with every reason when not.
 pub fn check_support(chart: &Path, deterministic: bool) -> Result<(), NativeError> {
-    let chart = chart::load(chart)?;
-    match parse_all(&chart, &engine_functions(deterministic)) {
-        Err(NativeError::Failed(_)) | Ok(_) => Ok(()),
-        Err(unsupported) => Err(unsupported),
-    }
+    unless_panicking(|| {
+        let chart = chart::load(chart)?;
+        match parse_all(&chart, &engine_functions(deterministic)) {
+            Err(NativeError::Failed(_)) | Ok(_) => Ok(()),
+            Err(unsupported) => Err(unsupported),
+        }
+    })
 }
 
 /// Every template of the chart and its (remaining) subcharts parsed in helm's order, and what
@@ -514,4 +536,18 @@ fn crd_files(chart: &Chart, full_path: &str) -> Vec<(String, String)> {
         crds.extend(crd_files(sub, &format!("{full_path}/charts/{}", sub.name())));
     }
     crds
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{unless_panicking, NativeError};
+
+    #[test]
+    fn a_panic_of_the_engine_is_an_error_that_names_it_a_bug() {
+        let failed = unless_panicking::<()>(|| panic!("index out of bounds"));
+        let Err(NativeError::Failed(message)) = failed else { panic!("{failed:?}") };
+        assert!(message.contains("a bug in hldc, not in the chart: index out of bounds"), "{message}");
+        assert!(message.contains("`helm.engine: binary`"), "{message}");
+        assert_eq!(unless_panicking(|| Ok::<_, NativeError>(1)), Ok(1));
+    }
 }
