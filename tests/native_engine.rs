@@ -376,3 +376,36 @@ fn native_prints_capabilities_as_go_prints_them_in_an_action_and_through_a_funct
     let rendered = assert_same(dir.path(), &DEFAULT);
     assert!(rendered.contains(&format!("quoted: \"{{v{KUBE} v{KUBE} ")), "{rendered}");
 }
+
+#[test]
+fn native_to_yaml_quotes_what_go_yaml_would_read_as_a_timestamp() {
+    // grafana's loki-distributed writes `from: "2020-09-07"` into its config and hashes it.
+    let dir = tempfile::tempdir().unwrap();
+    let dates = [
+        "2020-09-07",
+        "2020-9-7",
+        "2024-02-29",
+        "2023-02-29",
+        "2020-13-01",
+        "2001-12-14T21:59:43Z",
+        "2001-12-14t21:59:43.10-05:00",
+        "2001-12-14T21:59:43",
+        "2001-12-14 21:59:43.10",
+        "2001-12-14 21:59:43Z",
+        "2020-09-07x",
+    ];
+    let values: String = dates.iter().enumerate().map(|(i, date)| format!("d{i}: \"{date}\"\n")).collect();
+    write_chart(
+        dir.path(),
+        &[
+            ("Chart.yaml", CHART_V2),
+            ("values.yaml", &values),
+            (
+                "templates/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  config.yaml: |\n    {{- toYaml .Values | nindent 4 }}\n",
+            ),
+        ],
+    );
+    let rendered = assert_same(dir.path(), &DEFAULT);
+    assert!(rendered.contains("d0: \"2020-09-07\"") && rendered.contains("d3: 2023-02-29"), "{rendered}");
+}

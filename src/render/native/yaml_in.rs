@@ -289,15 +289,82 @@ fn is_yaml_float(text: &str) -> bool {
     mantissa_ok && exponent_ok
 }
 
-/// go-yaml v2 reads `2001-12-14` (and with a time) as a timestamp, which helm's conversion keeps
-/// as its text.
-fn is_timestamp(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    bytes.len() >= 10
-        && bytes[..4].iter().all(u8::is_ascii_digit)
-        && bytes[4] == b'-'
-        && (bytes[5..].iter().take_while(|b| b.is_ascii_digit()).count() >= 1)
-        && text[5..].contains('-')
+/// Whether go-yaml v2 resolves the plain scalar `text` as a timestamp (`parseTimestamp`: Go's
+/// `time.Parse` with `2006-1-2`, `2006-1-2 15:4:5.999999999` or `2006-1-2T15:4:5.999999999Z07:00`,
+/// `t` too). Reading, helm's conversion keeps its text; writing, go-yaml quotes it.
+pub fn is_timestamp(text: &str) -> bool {
+    fn number(rest: &mut &[u8], low: u32, high: u32) -> Option<u32> {
+        // Go's `getnum` without `fixed`: one digit, or two.
+        let digits = rest.iter().take(2).take_while(|b| b.is_ascii_digit()).count();
+        let value = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
+        *rest = &rest[digits..];
+        (low..=high).contains(&value).then_some(value)
+    }
+    fn literal(rest: &mut &[u8], byte: u8) -> Option<()> {
+        let (&first, tail) = rest.split_first()?;
+        *rest = tail;
+        (first == byte).then_some(())
+    }
+    fn clock(rest: &mut &[u8]) -> Option<()> {
+        number(rest, 0, 23)?;
+        literal(rest, b':')?;
+        number(rest, 0, 59)?;
+        literal(rest, b':')?;
+        number(rest, 0, 59)?;
+        if rest.len() >= 2 && matches!(rest[0], b'.' | b',') && rest[1].is_ascii_digit() {
+            let digits = rest[1..].iter().take_while(|b| b.is_ascii_digit()).count();
+            *rest = &rest[1 + digits..];
+        }
+        Some(())
+    }
+    fn zone(rest: &mut &[u8]) -> Option<()> {
+        if rest.first() == Some(&b'Z') {
+            *rest = &rest[1..];
+            return Some(());
+        }
+        let (offset, tail) = (rest.get(..6)?, &rest[6..]);
+        let two = |at: usize| offset[at..at + 2].iter().all(u8::is_ascii_digit);
+        let valid = matches!(offset[0], b'+' | b'-') && two(1) && offset[3] == b':' && two(4);
+        *rest = tail;
+        valid.then_some(())
+    }
+    let parse = || -> Option<()> {
+        let bytes = text.as_bytes();
+        let year: u32 = std::str::from_utf8(bytes.get(..4)?).ok()?.parse().ok()?;
+        if !bytes[..4].iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let mut rest = &bytes[4..];
+        literal(&mut rest, b'-')?;
+        let month = number(&mut rest, 1, 12)?;
+        literal(&mut rest, b'-')?;
+        let day = number(&mut rest, 1, 31)?;
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        let days = match month {
+            2 if leap => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        if day > days {
+            return None;
+        }
+        match rest.split_first() {
+            None => return Some(()),
+            Some((b'T' | b't', tail)) => {
+                rest = tail;
+                clock(&mut rest)?;
+                zone(&mut rest)?;
+            }
+            Some((b' ', tail)) => {
+                rest = tail;
+                clock(&mut rest)?;
+            }
+            Some(_) => return None,
+        }
+        rest.is_empty().then_some(())
+    };
+    parse().is_some()
 }
 
 #[cfg(test)]
@@ -311,6 +378,35 @@ mod tests {
         assert!(deep.contains("max depth") || deep.contains("recursion"), "{deep}");
         let bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n";
         assert!(parse_json(bomb).unwrap_err().contains("too large"));
+    }
+
+    #[test]
+    fn timestamps_are_what_go_yaml_v2_parses_as_one() {
+        for text in [
+            "2020-09-07",
+            "2020-9-7",
+            "2024-02-29",
+            "2001-12-14t21:59:43.10-05:00",
+            "2001-12-14T21:59:43Z",
+            "2001-12-14 21:59:43.10",
+            "2001-12-14 1:2:3",
+        ] {
+            assert!(super::is_timestamp(text), "{text}");
+        }
+        for text in [
+            "2023-02-29",
+            "2020-13-01",
+            "2020-09-07x",
+            "2020-09",
+            "20201-09-07",
+            "2001-12-14 21:59:43Z",
+            "2001-12-14T21:59:43",
+            "2001-12-14T24:00:00Z",
+            "v2020-09-07",
+            "2020-009-07",
+        ] {
+            assert!(!super::is_timestamp(text), "{text}");
+        }
     }
 
     #[test]

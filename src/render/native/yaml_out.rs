@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 
 use crate::gotemplate::Value;
 
-use super::yaml_in::{is_special_float, resolve_plain};
+use super::yaml_in::{is_special_float, is_timestamp, resolve_plain};
 
 const BEST_WIDTH: usize = 80;
 
@@ -213,7 +213,11 @@ impl Emitter {
     fn string(&mut self, text: &str, indent: usize, key: bool) {
         let analysis = analyze(text);
         let can_use_plain =
-            resolve_plain(text).is_none() && !is_special_float(text) && !is_base60_float(text) && text != "<<";
+            resolve_plain(text).is_none()
+                && !is_timestamp(text)
+                && !is_special_float(text)
+                && !is_base60_float(text)
+                && text != "<<";
         let style = if text.contains('\n') {
             if analysis.block_allowed && !key {
                 Style::Literal
