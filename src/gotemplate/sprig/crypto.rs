@@ -640,21 +640,15 @@ fn bcrypt(args: &[Value]) -> Result<Value, String> {
     Ok(Value::string(bcrypt_text(string_arg(password)?)))
 }
 
-/// `htpasswd USER PASSWORD [ALGORITHM]`: `sha` gives `{SHA}` + base64(SHA-1), anything else bcrypt.
+/// `htpasswd USER PASSWORD`, bcrypt, as Sprig v3.3.0 (helm 4.1.4's) has it; the algorithm
+/// argument came after that release.
 fn htpasswd(args: &[Value]) -> Result<Value, String> {
-    let [user, password, algorithm] = fixed("htpasswd", args)?;
-    let (user, password, algorithm) = (string_arg(user)?, string_arg(password)?, string_arg(algorithm)?);
+    let [user, password] = fixed("htpasswd", args)?;
+    let (user, password) = (string_arg(user)?, string_arg(password)?);
     if user.contains(':') {
         return Ok(Value::string(format!("invalid username: {user}")));
     }
-    let hashed = match algorithm {
-        "sha" => format!(
-            "{{SHA}}{}",
-            base64::engine::general_purpose::STANDARD.encode(openssl::sha::sha1(password.as_bytes()))
-        ),
-        _ => bcrypt_text(password),
-    };
-    Ok(Value::string(format!("{user}:{hashed}")))
+    Ok(Value::string(format!("{user}:{}", bcrypt_text(password))))
 }
 
 #[cfg(test)]
@@ -793,9 +787,10 @@ mod tests {
         let hashed = text("bcrypt", &[s("secret")]);
         assert!(hashed.starts_with("$2a$10$") && hashed.len() == 60, "{hashed}");
         assert!(::bcrypt::verify("secret", &hashed).unwrap());
-        assert_eq!(text("htpasswd", &[s("admin"), s("secret"), s("sha")]), "admin:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=");
-        assert!(text("htpasswd", &[s("admin"), s("secret"), s("bcrypt")]).starts_with("admin:$2a$10$"));
-        assert_eq!(text("htpasswd", &[s("a:b"), s("secret"), s("sha")]), "invalid username: a:b");
+        let entry = text("htpasswd", &[s("admin"), s("secret")]);
+        assert!(::bcrypt::verify("secret", entry.strip_prefix("admin:").unwrap()).unwrap(), "{entry}");
+        assert_eq!(text("htpasswd", &[s("a:b"), s("secret")]), "invalid username: a:b");
+        fails("htpasswd", &[s("admin"), s("secret"), s("sha")], "wrong number of args for htpasswd: want 2 got 3");
         assert!(text("bcrypt", &[s(&"x".repeat(73))]).ends_with("password length exceeds 72 bytes"));
     }
 }
