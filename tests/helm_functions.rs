@@ -66,7 +66,8 @@ const CASES: &[&str] = &[
     r#"fromToml "x.y.z = 'lit'\n\"q k\" = { a = 1, b = [ { c = 2 } ] }" | toToml"#,
     r#"toToml (fromToml "d = 1979-05-27T07:32:00Z\nl = 1979-05-27T07:32:00.5\ne = 1979-05-27\nt = 07:32:00\no = 1979-05-27T00:32:00-07:00")"#,
     r#"fromToml "d = 1979-05-27T07:32:00Z\ne = 1979-05-27\nt = 07:32:01.25\no = 1979-05-27T00:32:00+05:30""#,
-    r#"fromToml "d = 1979-05-27T07:32:00.123Z" | toJson"#,
+    r#"fromToml "d = 1979-05-27T07:32:00.123Z\nz = 1979-05-27T07:32:00+00:00\nm = 1979-05-27T07:32:00-00:30" | toJson"#,
+    r#"fromToml "z = 1979-05-27T07:32:00+00:00\nm = 1979-05-27T07:32:00-00:30""#,
     r#"hasKey (fromToml "a = ") "Error""#,
     r#"hasKey (fromToml "a = 1\na = 2") "Error""#,
     // toYamlPretty: go-yaml v3 with an indent of 2 (sequences indented under their key).

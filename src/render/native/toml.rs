@@ -339,9 +339,11 @@ fn datetime(value: &Value) -> Option<&Datetime> {
 pub struct Datetime(toml_edit::Datetime);
 
 impl Datetime {
+    /// The zone's name and offset. Go's parser gives an offset matching the local zone's (UTC,
+    /// as hldc takes it) that zone, and any other offset a zone without a name.
     fn zone(&self) -> (&'static str, i32) {
         match (self.0.date, self.0.offset) {
-            (_, Some(toml_edit::Offset::Z)) => ("UTC", 0),
+            (_, Some(toml_edit::Offset::Z | toml_edit::Offset::Custom { minutes: 0 })) => ("UTC", 0),
             (_, Some(toml_edit::Offset::Custom { minutes })) => ("", i32::from(minutes) * 60),
             (Some(_), None) if self.0.time.is_some() => ("datetime-local", 0),
             (Some(_), None) => ("date-local", 0),
