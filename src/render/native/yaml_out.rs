@@ -176,6 +176,17 @@ impl Emitter {
             if i > 0 {
                 self.indent_to(indent);
             }
+            if !is_simple_key(key) {
+                // libyaml's complex key: `? KEY` (a block scalar if it likes), then `: VALUE`
+                // placed as a sequence item's.
+                self.write("? ");
+                self.string(key, indent + 2, false);
+                self.newline();
+                self.indent_to(indent);
+                self.write(": ");
+                self.compact(value, indent + 2);
+                continue;
+            }
             self.string(key, indent + 2, true);
             self.write(":");
             match value {
@@ -207,13 +218,19 @@ impl Emitter {
                 self.indent_to(indent);
             }
             self.write("- ");
-            match item {
-                Node::Map(inner) if !inner.is_empty() => self.map(inner, indent + 2),
-                Node::Seq(inner) if !inner.is_empty() => self.seq(inner, indent + 2),
-                scalar => {
-                    self.scalar(scalar, indent + 2, false);
-                    self.newline();
-                }
+            self.compact(item, indent + 2);
+        }
+    }
+
+    /// A node after a two-column indicator (`- `, or `: ` after a complex key) whose content
+    /// lines start at `indent`: a collection begins on the indicator's line.
+    fn compact(&mut self, node: &Node, indent: usize) {
+        match node {
+            Node::Map(inner) if !inner.is_empty() => self.map(inner, indent),
+            Node::Seq(inner) if !inner.is_empty() => self.seq(inner, indent),
+            scalar => {
+                self.scalar(scalar, indent, false);
+                self.newline();
             }
         }
     }
@@ -389,6 +406,11 @@ impl Emitter {
             self.column = self.out.rsplit('\n').next().map_or(0, |line| line.chars().count());
         }
     }
+}
+
+/// libyaml's `check_simple_key` for a scalar: at most 128 bytes, on one line.
+fn is_simple_key(text: &str) -> bool {
+    text.len() <= 128 && !text.contains(['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}'])
 }
 
 enum Style {
