@@ -106,6 +106,8 @@ const CASES: &[&str] = &[
     r#".Files.GetBytes "data.txt" | quote"#,
     r#".Files.GetBytes "bin.dat" | toString | b64enc"#,
     r#"index .Files "data.txt""#,
+    r#"toToml (dict "f" (.Files.GetBytes "data.txt") "all" .Files)"#,
+    r#"toYamlPretty (dict "f" (.Files.GetBytes "data.txt") "all" .Files)"#,
     r#"index (.Files.Glob "*.txt") "data.txt" | toString"#,
     r#"list (.Files.GetBytes "data.txt")"#,
     r#"empty (.Files.GetBytes "missing")"#,

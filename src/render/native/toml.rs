@@ -86,9 +86,15 @@ fn shape(value: &Value, depth: usize) -> Result<Option<Shape>, String> {
                 Shape::Inline
             }
         }
-        Value::Object(object) => return shape(&object.to_value(), depth + 1),
+        Value::Object(object) => return shape(&reflected(object.as_ref()), depth + 1),
         _ => Shape::Inline,
     }))
+}
+
+/// What Go's reflection, which the encoder walks, sees of an object: a named slice or map
+/// type its elements (a `[]byte` its numbers), a struct its exported fields.
+fn reflected(object: &dyn Object) -> Value {
+    object.elements().unwrap_or_else(|| object.to_value())
 }
 
 #[derive(Default)]
@@ -125,7 +131,9 @@ impl Encoder {
             Value::List(items) if shape(value, depth)? == Some(Shape::ArrayOfTables) => {
                 self.array_of_tables(key, items, depth)
             }
-            Value::Object(object) if datetime(value).is_none() => self.encode(key, &object.to_value(), depth + 1),
+            Value::Object(object) if datetime(value).is_none() => {
+                self.encode(key, &reflected(object.as_ref()), depth + 1)
+            }
             _ => self.key_value(key, value, false, depth),
         }
     }
@@ -170,7 +178,7 @@ impl Encoder {
             }
             Value::Object(object) => match datetime(value) {
                 Some(datetime) => self.write(&datetime.toml_text()),
-                None => self.element(&object.to_value(), depth + 1)?,
+                None => self.element(&reflected(object.as_ref()), depth + 1)?,
             },
             // Unreachable: `shape` refuses a nil in an array first; Go's reflect would panic.
             Value::Nil => return Err(NIL_ELEMENT.into()),
@@ -196,7 +204,7 @@ impl Encoder {
         }
         for item in items {
             let item = match item {
-                Value::Object(object) => object.to_value(),
+                Value::Object(object) => reflected(object.as_ref()),
                 other => other.clone(),
             };
             let Value::Map(map) = item else { continue };

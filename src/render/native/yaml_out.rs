@@ -52,6 +52,11 @@ fn node_of(value: &Value, depth: usize, dialect: Dialect) -> Node {
             entries.sort_by(|a, b| key_order(&a.0, &b.0, dialect));
             Node::Map(entries)
         }
+        // v3 reflects on the Go value: a named slice or map type is its elements (a []byte
+        // its numbers); v2 gets what encoding/json writes (a []byte in base64).
+        Value::Object(object) if dialect == Dialect::V3 => {
+            node_of(&object.elements().unwrap_or_else(|| object.to_value()), depth + 1, dialect)
+        }
         Value::Object(object) => node_of(&object.to_value(), depth + 1, dialect),
     }
 }
