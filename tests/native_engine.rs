@@ -215,6 +215,29 @@ fn native_files_are_read_as_helm_reads_them() {
 }
 
 #[test]
+fn native_renders_toml_config_maps_and_file_bytes_as_helm() {
+    let dir = tempfile::tempdir().unwrap();
+    write_chart(
+        dir.path(),
+        &[
+            ("Chart.yaml", CHART_V2),
+            (
+                "values.yaml",
+                "config:\n  title: \"app \\\"one\\\"\"\n  port: 8080\n  ratio: 0.5\n  debug: false\n  tags: [a, b]\n  database:\n    url: postgres://db:5432/app?sslmode=disable\n    pool: {max: 10, idle: 2}\n  servers:\n  - name: alpha\n    ip: 10.0.0.1\n  - name: beta\n    ip: 10.0.0.2\n",
+            ),
+            ("files/banner.txt", "hello\n"),
+            (
+                "templates/config.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-config\ndata:\n  config.toml: |\n    {{- toToml .Values.config | nindent 4 }}\n  overrides.toml: {{ toToml (dict \"port\" (add .Values.config.port 1) \"name\" .Release.Name) | quote }}\n  port: {{ (fromToml (toToml .Values.config)).port | quote }}\n  pretty.yaml: |\n    {{- toYamlPretty .Values.config | nindent 4 }}\n  host: {{ (urlParse .Values.config.database.url).hostname }}\n  url: {{ urlJoin (dict \"scheme\" \"https\" \"host\" \"example.com\" \"path\" \"/a b\") }}\n{{- range $path, $bytes := .Files.Glob \"files/*\" }}\n  {{ base $path }}: {{ $bytes | toString | quote }}\n  {{ base $path }}.raw: {{ printf \"%v\" $bytes | quote }}\n{{- end }}\n  banner: {{ .Files.GetBytes \"files/banner.txt\" | toString | quote }}\n",
+            ),
+        ],
+    );
+    assert_eq!(check_support(dir.path(), false), Ok(()), "the engine has every function the chart calls");
+    let out = assert_same(dir.path(), &DEFAULT);
+    assert!(out.contains("[[servers]]"), "{out}");
+}
+
+#[test]
 fn native_prints_crds_hooks_and_tests_as_helm() {
     let dir = tempfile::tempdir().unwrap();
     write_chart(

@@ -5,6 +5,7 @@
 //! other templates (`include`, `tpl`).
 
 pub mod builtins;
+pub mod bytes;
 mod exec;
 pub mod fmt;
 pub mod sprig;

@@ -123,6 +123,24 @@ pub enum Value {
 pub trait Object {
     /// Go's type name, as `typeOf` prints it (`chart.Metadata`, `engine.files`).
     fn type_name(&self) -> &str;
+    /// The type of the value a template holds, as `typeOf` prints it: a pointer to the named
+    /// type (`*chart.Metadata`), but for the values Go passes as they are (`[]uint8`).
+    fn go_type(&self) -> String {
+        format!("*{}", self.type_name())
+    }
+    /// Go's `reflect.Kind` name of the value a template holds, as `kindOf` prints it.
+    fn kind(&self) -> &'static str {
+        "ptr"
+    }
+    /// The bytes of a Go `[]byte` (see `bytes.rs`): text to `%s` and Sprig's `strval`.
+    fn bytes(&self) -> Option<&[u8]> {
+        None
+    }
+    /// The object itself, for the functions that treat one Go type apart (BurntSushi's
+    /// encoder writes a `time.Time` bare); `None` for the others.
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
     /// A field or a method without arguments; `None` when the type has neither.
     fn field(&self, name: &str) -> Option<Value>;
     /// A method called with arguments; `None` when the type has no such method.
@@ -197,7 +215,7 @@ impl Value {
             Value::String(_) => "string",
             Value::List(_) => "slice",
             Value::Map(_) => "map",
-            Value::Object(_) => "ptr",
+            Value::Object(object) => object.kind(),
         }
     }
 
@@ -211,7 +229,7 @@ impl Value {
             Value::String(_) => "string".into(),
             Value::List(_) => "[]interface {}".into(),
             Value::Map(_) => "map[string]interface {}".into(),
-            Value::Object(object) => format!("*{}", object.type_name()),
+            Value::Object(object) => object.go_type(),
         }
     }
 

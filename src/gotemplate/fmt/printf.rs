@@ -250,6 +250,11 @@ fn write_arg(out: &mut String, arg: &Value, verb: char, spec: &Spec) {
             }
             out.push(if go_syntax { '}' } else { ']' });
         }
+        // Go's fmt prints a []byte as text under the string verbs.
+        Value::Object(object) if object.bytes().is_some() && matches!(verb, 's' | 'q' | 'x' | 'X') => {
+            let text = String::from_utf8_lossy(object.bytes().unwrap_or_default());
+            write_string(out, arg, &text, verb, spec);
+        }
         Value::Object(object) => match verb {
             'v' | 's' => {
                 let mut text = String::new();

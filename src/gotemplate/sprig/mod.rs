@@ -23,6 +23,7 @@ mod reflect;
 mod regex;
 mod semver;
 mod strings;
+mod url;
 
 use super::fmt::{display, quote as go_quote};
 use super::{Function, Functions, Map, Value};
@@ -52,9 +53,8 @@ pub const STRUCT_RESULTS: &[&str] = &[
 ];
 
 /// Sprig functions left out of the native engine: a chart that calls one renders with the helm
-/// binary instead. Each is left out because its result depends on the clock or on the network,
-/// or because it needs a library (Go's net/url) not worth porting yet. Chance and cryptography
-/// live in chance.rs and crypto.rs.
+/// binary instead. Each is left out because its result depends on the clock or on the network.
+/// Chance and cryptography live in chance.rs and crypto.rs.
 pub const UNSUPPORTED: &[&str] = &[
     // The clock: output changes from run to run; dates also need Go's layout parser.
     "ago",
@@ -75,9 +75,6 @@ pub const UNSUPPORTED: &[&str] = &[
     "unixEpoch",
     // The network: a DNS lookup at render time.
     "getHostByName",
-    // Go's net/url parser and its exact re-serialisation.
-    "urlParse",
-    "urlJoin",
 ];
 
 /// The supported functions, by area.
@@ -95,6 +92,7 @@ const AREAS: &[&[Entry]] = &[
     reflect::FUNCTIONS,
     chance::FUNCTIONS,
     crypto::FUNCTIONS,
+    url::FUNCTIONS,
 ];
 
 /// Every supported Sprig function, by the name templates call it.
@@ -120,11 +118,15 @@ fn check_made(name: &str, bytes: u128) -> Result<(), String> {
 /// A function's table entry: its template name and its body.
 type Entry = (&'static str, fn(&[Value]) -> Result<Value, String>);
 
-/// Sprig's `strval`: a string as itself, anything else as Go's `%v` prints it (`1e+06`,
-/// `[a b]`, `map[a:1]`, `<nil>`): what `toString`, `join`, `cat`, `dict` keys and `quote` use.
+/// Sprig's `strval`: a string or a `[]byte` as its text, anything else as Go's `%v` prints it
+/// (`1e+06`, `[a b]`, `map[a:1]`, `<nil>`): what `toString`, `join`, `cat`, `dict` keys and
+/// `quote` use.
 pub fn strval(value: &Value) -> String {
     match value {
         Value::String(text) => text.to_string(),
+        Value::Object(object) if object.bytes().is_some() => {
+            String::from_utf8_lossy(object.bytes().unwrap_or_default()).into_owned()
+        }
         other => display(other),
     }
 }

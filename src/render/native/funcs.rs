@@ -15,15 +15,18 @@ pub const WARN_END: &str = "HELM_ERR_END";
 pub fn functions(mut sprig: Functions) -> Functions {
     sprig.remove("env");
     sprig.remove("expandenv");
-    let helm: [(&'static str, Function); 12] = [
+    let helm: [(&'static str, Function); 15] = [
         ("toYaml", Function::Pure(to_yaml_function)),
         ("mustToYaml", Function::Pure(to_yaml_function)),
+        ("toYamlPretty", Function::Pure(super::yaml_pretty::to_yaml_pretty_function)),
         ("fromYaml", Function::Pure(from_yaml)),
         ("fromYamlArray", Function::Pure(from_yaml_array)),
         ("toJson", Function::Pure(to_json_function)),
         ("mustToJson", Function::Pure(must_to_json)),
         ("fromJson", Function::Pure(from_json)),
         ("fromJsonArray", Function::Pure(from_json_array)),
+        ("toToml", Function::Pure(super::toml::to_toml_function)),
+        ("fromToml", Function::Pure(super::toml::from_toml_function)),
         ("required", Function::Pure(required)),
         ("fail", Function::Pure(fail)),
         ("lookup", Function::Pure(lookup)),

@@ -12,9 +12,11 @@ mod funcs;
 mod glob;
 mod objects;
 mod output;
+mod toml;
 mod values;
 mod yaml_in;
 mod yaml_out;
+mod yaml_pretty;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -68,7 +70,7 @@ impl std::fmt::Display for NativeError {
 }
 
 /// Changes whenever the engine's output may change: the render cache keys native renders on it.
-pub const ENGINE_VERSION: &str = "native-0.1.0+helm-4.1.4";
+pub const ENGINE_VERSION: &str = "native-0.2.0+helm-4.1.4";
 
 /// The functions charts may call under the native engine: Sprig's (without the clock's: a
 /// chart calling one renders with the helm binary) and helm's. `deterministic`
@@ -488,18 +490,13 @@ fn execute_all(
 fn execution_failure(file: &str, message: &str) -> NativeError {
     let lacking =
         message.split("function \"").skip(1).filter_map(|rest| rest.split_once("\" not defined")).map(|(name, _)| name);
-    let helm_has: Vec<&str> = lacking
-        .filter(|name| crate::gotemplate::sprig::UNSUPPORTED.contains(name) || HELM_LACKING.contains(name))
-        .collect();
+    let helm_has: Vec<&str> = lacking.filter(|name| crate::gotemplate::sprig::UNSUPPORTED.contains(name)).collect();
     if let Some(name) = helm_has.first() {
         let file = file.split_once('/').map(|(_, rest)| rest).unwrap_or(file);
         return NativeError::Unsupported(vec![format!("function `{name}` (in a `tpl` text, {file})")]);
     }
     NativeError::Failed(exec_error(file, message))
 }
-
-/// helm's own functions the engine does not have yet.
-const HELM_LACKING: &[&str] = &["toYamlPretty", "toToml", "mustToToml", "fromToml"];
 
 /// engine.go's `reformatExecErrorMsg`: `required`/`fail` as `execution error at (LOCATION):
 /// MESSAGE`; other errors of the template itself as helm's trace.

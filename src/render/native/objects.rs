@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use base64::Engine as _;
 
+use crate::gotemplate::bytes::Bytes;
 use crate::gotemplate::{Object, Value};
 
 use super::glob::Pattern;
@@ -82,9 +83,7 @@ const DEFAULT_API_VERSIONS: &[&str] = &[
     "apiextensions.k8s.io/v1",
 ];
 
-/// `GetBytes` is left out: Go's `[]byte` prints and converts unlike a string, so a chart that
-/// calls it renders with the helm binary.
-pub const FILES_MEMBERS: &[&str] = &["Get", "Glob", "Lines", "AsConfig", "AsSecrets"];
+pub const FILES_MEMBERS: &[&str] = &["Get", "GetBytes", "Glob", "Lines", "AsConfig", "AsSecrets"];
 pub const CAPABILITIES_MEMBERS: &[&str] = &["KubeVersion", "APIVersions", "HelmVersion"];
 pub const KUBE_VERSION_MEMBERS: &[&str] = &["Version", "Major", "Minor", "GitVersion", "String"];
 pub const VERSION_SET_MEMBERS: &[&str] = &["Has"];
@@ -141,6 +140,9 @@ impl Object for Files {
         let argument = || one_string(method, arguments);
         Some(match method {
             "Get" => argument().map(|name| Value::string(self.get(name))),
+            "GetBytes" => {
+                argument().map(|name| Bytes::value(self.files.get(name).cloned().unwrap_or_else(|| Rc::new([]))))
+            }
             "Glob" => argument().map(|pattern| {
                 let pattern = Pattern::gobwas(pattern);
                 let files =
@@ -173,9 +175,8 @@ impl Object for Files {
     }
 
     fn elements(&self) -> Option<Value> {
-        // Go's map of bytes; their text serves every use Go allows of them.
-        let entries =
-            self.files.iter().map(|(name, data)| (name.clone(), Value::string(String::from_utf8_lossy(data))));
+        // Go's map of []byte: `index .Files NAME` is `GetBytes NAME`.
+        let entries = self.files.iter().map(|(name, data)| (name.clone(), Bytes::value(data.clone())));
         Some(Value::map(entries.collect()))
     }
 

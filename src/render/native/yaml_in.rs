@@ -241,7 +241,7 @@ pub fn is_special_float(text: &str) -> bool {
 }
 
 /// Go's `strconv.ParseInt(s, 0, 64)` (and ParseUint for the large positives).
-fn parse_go_int(text: &str) -> Option<i128> {
+pub(super) fn parse_go_int(text: &str) -> Option<i128> {
     let (negative, digits) = match text.as_bytes().first()? {
         b'-' => (true, &text[1..]),
         b'+' => (false, &text[1..]),
@@ -267,7 +267,7 @@ fn parse_go_int(text: &str) -> Option<i128> {
 }
 
 /// go-yaml's `yamlStyleFloat`: `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`.
-fn is_yaml_float(text: &str) -> bool {
+pub(super) fn is_yaml_float(text: &str) -> bool {
     let t = text.strip_prefix(['-', '+']).unwrap_or(text);
     let (mantissa, exponent) = match t.find(['e', 'E']) {
         Some(at) => (&t[..at], Some(&t[at + 1..])),

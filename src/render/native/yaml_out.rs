@@ -1,6 +1,7 @@
 //! YAML written as helm's `toYaml` writes it: sigs.k8s.io/yaml's Marshal, which goes
 //! through JSON into go-yaml v2's emitter (YAML 1.1 quoting, block style, indentless
 //! sequences, literal blocks for multi-line text, plain scalars folded past column 80).
+//! The same emitter writes `toYamlPretty`'s go-yaml v3 (`Dialect::V3`, see yaml_pretty.rs).
 
 use std::cmp::Ordering;
 
@@ -10,7 +11,17 @@ use super::yaml_in::{is_special_float, is_timestamp, resolve_plain};
 
 const BEST_WIDTH: usize = 80;
 
-/// What a value is once through JSON and back into go-yaml v2.
+/// Which of helm's YAML writers: they share libyaml's emitter and differ where said.
+#[derive(Clone, Copy, PartialEq)]
+pub(super) enum Dialect {
+    /// `toYaml`: through JSON into go-yaml v2.
+    V2,
+    /// `toYamlPretty`: go-yaml v3 on the Go values, `SetIndent(2)`: float64 as Go's `%g`
+    /// (`1`, `1e+06`), sequences indented under their key, YAML 1.2 quoting, no folding.
+    V3,
+}
+
+/// What a value is once through JSON and back into go-yaml v2 (or straight into v3).
 enum Node {
     Null,
     Bool(bool),
@@ -23,7 +34,7 @@ enum Node {
     Map(Vec<(String, Node)>),
 }
 
-fn node_of(value: &Value, depth: usize) -> Node {
+fn node_of(value: &Value, depth: usize, dialect: Dialect) -> Node {
     if depth > 1000 {
         return Node::Null;
     }
@@ -31,16 +42,22 @@ fn node_of(value: &Value, depth: usize) -> Node {
         Value::Nil => Node::Null,
         Value::Bool(b) => Node::Bool(*b),
         Value::Int(i) => Node::Int(*i),
+        Value::Float(f) if dialect == Dialect::V3 => Node::Float(*f),
         Value::Float(f) => float_node(*f),
         Value::String(s) => Node::Str(s.to_string()),
-        Value::List(items) => Node::Seq(items.iter().map(|item| node_of(item, depth + 1)).collect()),
+        Value::List(items) => Node::Seq(items.iter().map(|item| node_of(item, depth + 1, dialect)).collect()),
         Value::Map(map) => {
             let mut entries: Vec<(String, Node)> =
-                map.borrow().iter().map(|(k, v)| (k.clone(), node_of(v, depth + 1))).collect();
-            entries.sort_by(|a, b| yaml_v2_key_order(&a.0, &b.0));
+                map.borrow().iter().map(|(k, v)| (k.clone(), node_of(v, depth + 1, dialect))).collect();
+            entries.sort_by(|a, b| key_order(&a.0, &b.0, dialect));
             Node::Map(entries)
         }
-        Value::Object(object) => node_of(&object.to_value(), depth + 1),
+        // v3 reflects on the Go value: a named slice or map type is its elements (a []byte
+        // its numbers); v2 gets what encoding/json writes (a []byte in base64).
+        Value::Object(object) if dialect == Dialect::V3 => {
+            node_of(&object.elements().unwrap_or_else(|| object.to_value()), depth + 1, dialect)
+        }
+        Value::Object(object) => node_of(&object.to_value(), depth + 1, dialect),
     }
 }
 
@@ -56,13 +73,16 @@ fn float_node(f: f64) -> Node {
     Node::Float(f)
 }
 
-/// go-yaml v2's key order (sorter.go): letters after other characters, digit runs by value.
-fn yaml_v2_key_order(a: &str, b: &str) -> Ordering {
+/// go-yaml's key order (sorter.go): letters after other characters, digit runs by value; v3
+/// puts a letter first where it follows a digit both keys share.
+fn key_order(a: &str, b: &str, dialect: Dialect) -> Ordering {
     let ar: Vec<char> = a.chars().collect();
     let br: Vec<char> = b.chars().collect();
     let less = |x: bool| if x { Ordering::Less } else { Ordering::Greater };
+    let mut after_digit = false;
     for i in 0..ar.len().min(br.len()) {
         if ar[i] == br[i] {
+            after_digit = ar[i].is_numeric();
             continue;
         }
         let al = ar[i].is_alphabetic();
@@ -71,7 +91,7 @@ fn yaml_v2_key_order(a: &str, b: &str) -> Ordering {
             return ar[i].cmp(&br[i]);
         }
         if al || bl {
-            return less(bl);
+            return less(if after_digit && dialect == Dialect::V3 { al } else { bl });
         }
         let (mut an, mut bn) = (0i64, 0i64);
         if ar[i] == '0' || br[i] == '0' {
@@ -109,8 +129,13 @@ fn yaml_v2_key_order(a: &str, b: &str) -> Ordering {
 
 /// sigs.k8s.io/yaml's `Marshal` of the value: the text ends with a newline.
 pub fn to_yaml(value: &Value) -> String {
-    let node = node_of(value, 0);
-    let mut emitter = Emitter { out: String::new(), column: 0 };
+    emit(value, Dialect::V2)
+}
+
+/// The value's YAML document in `dialect`: the text ends with a newline.
+pub(super) fn emit(value: &Value, dialect: Dialect) -> String {
+    let node = node_of(value, 0, dialect);
+    let mut emitter = Emitter { out: String::new(), column: 0, dialect };
     match &node {
         Node::Map(entries) if !entries.is_empty() => emitter.map(entries, 0),
         Node::Seq(items) if !items.is_empty() => emitter.seq(items, 0),
@@ -125,6 +150,7 @@ pub fn to_yaml(value: &Value) -> String {
 struct Emitter {
     out: String,
     column: usize,
+    dialect: Dialect,
 }
 
 impl Emitter {
@@ -155,6 +181,17 @@ impl Emitter {
             if i > 0 {
                 self.indent_to(indent);
             }
+            if !is_simple_key(key) {
+                // libyaml's complex key: `? KEY` (a block scalar if it likes), then `: VALUE`
+                // placed as a sequence item's.
+                self.write("? ");
+                self.string(key, indent + 2, false);
+                self.newline();
+                self.indent_to(indent);
+                self.write(": ");
+                self.compact(value, indent + 2);
+                continue;
+            }
             self.string(key, indent + 2, true);
             self.write(":");
             match value {
@@ -164,9 +201,11 @@ impl Emitter {
                     self.map(inner, indent + 2);
                 }
                 Node::Seq(items) if !items.is_empty() => {
+                    // v2 writes a mapping's sequence indentless; v3 indents it.
+                    let dashes = if self.dialect == Dialect::V3 { indent + 2 } else { indent };
                     self.newline();
-                    self.indent_to(indent);
-                    self.seq(items, indent);
+                    self.indent_to(dashes);
+                    self.seq(items, dashes);
                 }
                 scalar => {
                     self.write(" ");
@@ -184,13 +223,19 @@ impl Emitter {
                 self.indent_to(indent);
             }
             self.write("- ");
-            match item {
-                Node::Map(inner) if !inner.is_empty() => self.map(inner, indent + 2),
-                Node::Seq(inner) if !inner.is_empty() => self.seq(inner, indent + 2),
-                scalar => {
-                    self.scalar(scalar, indent + 2, false);
-                    self.newline();
-                }
+            self.compact(item, indent + 2);
+        }
+    }
+
+    /// A node after a two-column indicator (`- `, or `: ` after a complex key) whose content
+    /// lines start at `indent`: a collection begins on the indicator's line.
+    fn compact(&mut self, node: &Node, indent: usize) {
+        match node {
+            Node::Map(inner) if !inner.is_empty() => self.map(inner, indent),
+            Node::Seq(inner) if !inner.is_empty() => self.seq(inner, indent),
+            scalar => {
+                self.scalar(scalar, indent, false);
+                self.newline();
             }
         }
     }
@@ -211,13 +256,17 @@ impl Emitter {
     /// A string in go-yaml v2's style: plain when it reads back as the same string, literal
     /// when multi-line, else single or double quotes.
     fn string(&mut self, text: &str, indent: usize, key: bool) {
-        let analysis = analyze(text);
-        let can_use_plain =
-            resolve_plain(text).is_none()
-                && !is_timestamp(text)
-                && !is_special_float(text)
-                && !is_base60_float(text)
-                && text != "<<";
+        let analysis = analyze(text, self.dialect);
+        let can_use_plain = match self.dialect {
+            Dialect::V2 => {
+                resolve_plain(text).is_none()
+                    && !is_timestamp(text)
+                    && !is_special_float(text)
+                    && !is_base60_float(text)
+                    && text != "<<"
+            }
+            Dialect::V3 => super::yaml_pretty::can_use_plain(text),
+        };
         let style = if text.contains('\n') {
             if analysis.block_allowed && !key {
                 Style::Literal
@@ -252,6 +301,7 @@ impl Emitter {
     /// A plain or single-quoted scalar: a space past column 80 followed by a non-space
     /// becomes a line break.
     fn folded(&mut self, text: &str, indent: usize, allow_breaks: bool, _quote: &str) {
+        let allow_breaks = allow_breaks && self.dialect == Dialect::V2;
         let chars: Vec<char> = text.chars().collect();
         let mut spaces = false;
         for (i, c) in chars.iter().enumerate() {
@@ -279,6 +329,7 @@ impl Emitter {
     }
 
     fn double_quoted(&mut self, text: &str, indent: usize, allow_breaks: bool) {
+        let allow_breaks = allow_breaks && self.dialect == Dialect::V2;
         self.write("\"");
         let chars: Vec<char> = text.chars().collect();
         let mut spaces = false;
@@ -366,6 +417,11 @@ impl Emitter {
     }
 }
 
+/// libyaml's `check_simple_key` for a scalar: at most 128 bytes, on one line.
+fn is_simple_key(text: &str) -> bool {
+    text.len() <= 128 && !text.contains(['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}'])
+}
+
 enum Style {
     Plain,
     Single,
@@ -393,8 +449,9 @@ fn is_blank_or_end(c: Option<&char>) -> bool {
     matches!(c, None | Some(' ') | Some('\t') | Some('\n') | Some('\r'))
 }
 
-/// libyaml's `yaml_emitter_analyze_scalar`, in a block context.
-fn analyze(text: &str) -> Analysis {
+/// libyaml's `yaml_emitter_analyze_scalar`, in a block context. go-yaml v3 counts a tab apart
+/// from the other special characters: it rules out plain and single quotes, not a block.
+fn analyze(text: &str, dialect: Dialect) -> Analysis {
     if text.is_empty() {
         return Analysis { plain_allowed: false, single_allowed: true, block_allowed: false };
     }
@@ -402,7 +459,7 @@ fn analyze(text: &str) -> Analysis {
     let mut block_indicators = text.starts_with("---") || text.starts_with("...");
     let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) = (false, false, false, false);
     let (mut break_space, mut space_break, mut previous_space, mut previous_break) = (false, false, false, false);
-    let (mut line_breaks, mut special) = (false, false);
+    let (mut line_breaks, mut special, mut tabs) = (false, false, false);
     let mut preceded_by_whitespace = true;
     for (i, c) in chars.iter().enumerate() {
         let followed_by_whitespace = is_blank_or_end(chars.get(i + 1));
@@ -424,7 +481,9 @@ fn analyze(text: &str) -> Analysis {
                 _ => {}
             }
         }
-        if !is_printable(*c) {
+        if *c == '\t' && dialect == Dialect::V3 {
+            tabs = true;
+        } else if !is_printable(*c) {
             special = true;
         }
         let is_break = matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}');
@@ -463,14 +522,18 @@ fn analyze(text: &str) -> Analysis {
     if space_break || special {
         analysis = Analysis { plain_allowed: false, single_allowed: false, block_allowed: false };
     }
+    if tabs {
+        analysis.plain_allowed = false;
+        analysis.single_allowed = false;
+    }
     if line_breaks || block_indicators {
         analysis.plain_allowed = false;
     }
     analysis
 }
 
-/// go-yaml v2's `isBase60Float`: `1:20` would read back as a number under YAML 1.1.
-fn is_base60_float(text: &str) -> bool {
+/// go-yaml's `isBase60Float`: `1:20` would read back as a number under YAML 1.1.
+pub(super) fn is_base60_float(text: &str) -> bool {
     let t = text.strip_prefix(['-', '+']).unwrap_or(text);
     let Some(first) = t.chars().next() else { return false };
     if !first.is_ascii_digit() || !t.contains(':') {
