@@ -6,11 +6,9 @@
 
 mod common;
 
-use std::fmt::Write as _;
 use std::path::Path;
-use std::process::Command;
 
-use base64::Engine as _;
+use common::oracle::{assert_cases_agree, cases_template, helm_template, unlike_failure};
 use hldc::render::native::{render, NativeError, Request};
 
 /// `.Values` for every expression. `y` is YAML 1.1's `true` to helm's go-yaml v2.
@@ -190,21 +188,6 @@ fn write_chart(dir: &Path, template: &str) {
     std::fs::write(dir.join("templates/cases.yaml"), template).unwrap();
 }
 
-fn helm_template(dir: &Path) -> Result<String, String> {
-    let home = tempfile::tempdir().unwrap();
-    let mut command = Command::new(common::helm());
-    command.args(["template", "rel"]).arg(dir);
-    for variable in ["HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME"] {
-        command.env(variable, home.path());
-    }
-    let output = command.output().expect("helm runs");
-    if output.status.success() {
-        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-    } else {
-        Err(String::from_utf8_lossy(&output.stderr).into_owned())
-    }
-}
-
 fn native_template(dir: &Path) -> Result<String, String> {
     let request = Request {
         release: "rel",
@@ -222,43 +205,13 @@ fn native_template(dir: &Path) -> Result<String, String> {
     })
 }
 
-/// The ConfigMap both render: key `cN` holds expression N's text, base64-encoded.
-fn cases_template() -> String {
-    let mut template = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: oracle\ndata:\n");
-    for (index, expression) in CASES.iter().enumerate() {
-        writeln!(template, "  c{index}: {{{{ ({expression}) | toString | b64enc | quote }}}}").unwrap();
-    }
-    template
-}
-
-/// Expression number → its decoded text, from a rendered ConfigMap.
-fn results(rendered: &str) -> Vec<(usize, String)> {
-    rendered
-        .lines()
-        .filter_map(|line| {
-            let (key, value) = line.trim().split_once(": ")?;
-            let index = key.strip_prefix('c')?.parse().ok()?;
-            let bytes = base64::engine::general_purpose::STANDARD.decode(value.trim_matches('"')).ok()?;
-            Some((index, String::from_utf8_lossy(&bytes).into_owned()))
-        })
-        .collect()
-}
-
 #[test]
 fn helm_functions_render_as_helm_renders_them() {
     let dir = tempfile::tempdir().unwrap();
-    write_chart(dir.path(), &cases_template());
+    write_chart(dir.path(), &cases_template(CASES));
     let helm = helm_template(dir.path()).unwrap_or_else(|error| panic!("helm failed: {error}"));
     let native = native_template(dir.path()).unwrap_or_else(|error| panic!("native failed: {error}"));
-    let (helm_results, native_results) = (results(&helm), results(&native));
-    assert_eq!(helm_results.len(), CASES.len(), "helm rendered every case");
-    let mut differences = Vec::new();
-    for ((index, expected), (_, actual)) in helm_results.iter().zip(native_results.iter()) {
-        if expected != actual {
-            differences.push(format!("{}\n  helm:   {expected:?}\n  native: {actual:?}", CASES[*index]));
-        }
-    }
-    assert!(differences.is_empty(), "{} of {} differ:\n{}", differences.len(), CASES.len(), differences.join("\n"));
+    assert_cases_agree(CASES, &helm, &native);
     assert_eq!(helm, native, "the whole output is helm's, byte for byte");
 }
 
@@ -268,16 +221,7 @@ fn helm_functions_fail_where_helm_fails() {
     for (expression, same_message) in FAILING {
         let dir = tempfile::tempdir().unwrap();
         write_chart(dir.path(), &format!("a: {{{{ {expression} }}}}\n"));
-        match (helm_template(dir.path()), native_template(dir.path())) {
-            (Err(helm), Err(native)) => {
-                let message =
-                    helm.split_once("error calling ").map(|(_, rest)| rest.lines().next().unwrap_or_default());
-                if *same_message && !message.is_some_and(|message| native.contains(message)) {
-                    wrong.push(format!("{expression}: messages differ\n  helm:   {helm:?}\n  native: {native:?}"));
-                }
-            }
-            (helm, native) => wrong.push(format!("{expression}\n  helm:   {helm:?}\n  native: {native:?}")),
-        }
+        wrong.extend(unlike_failure(expression, *same_message, helm_template(dir.path()), native_template(dir.path())));
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

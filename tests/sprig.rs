@@ -5,11 +5,9 @@
 
 mod common;
 
-use std::fmt::Write as _;
 use std::path::Path;
-use std::process::Command;
 
-use base64::Engine as _;
+use common::oracle::{assert_cases_agree, cases_template, helm_template, unlike_failure};
 use hldc::gotemplate::{sprig, TemplateSet, Value};
 
 /// What `.Values` holds for every expression (decoded as Helm does: numbers are float64). Keys
@@ -440,15 +438,6 @@ fn write_chart(dir: &Path, template: &str) {
     std::fs::write(dir.join("templates/cases.yaml"), template).unwrap();
 }
 
-fn helm_template(dir: &Path) -> Result<String, String> {
-    let output = Command::new(common::helm()).arg("template").arg(dir).output().expect("helm runs");
-    if output.status.success() {
-        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-    } else {
-        Err(String::from_utf8_lossy(&output.stderr).into_owned())
-    }
-}
-
 fn native_template(template: &str) -> Result<String, String> {
     let yaml: serde_yaml::Value = serde_yaml::from_str(VALUES).unwrap();
     let data = Value::map([("Values".to_string(), Value::from_yaml(&yaml))].into_iter().collect());
@@ -457,43 +446,14 @@ fn native_template(template: &str) -> Result<String, String> {
     set.execute("cases", &data).map_err(|error| error.message)
 }
 
-/// The ConfigMap both render: key `cN` holds expression N's text, base64-encoded.
-fn cases_template() -> String {
-    let mut template = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: oracle\ndata:\n");
-    for (index, expression) in CASES.iter().enumerate() {
-        writeln!(template, "  c{index}: {{{{ ({expression}) | toString | b64enc | quote }}}}").unwrap();
-    }
-    template
-}
-
-/// Expression number → its decoded text, from a rendered ConfigMap.
-fn results(rendered: &str) -> Vec<(usize, String)> {
-    rendered
-        .lines()
-        .filter_map(|line| {
-            let (key, value) = line.trim().split_once(": ")?;
-            let index = key.strip_prefix('c')?.parse().ok()?;
-            let bytes = base64::engine::general_purpose::STANDARD.decode(value.trim_matches('"')).ok()?;
-            Some((index, String::from_utf8_lossy(&bytes).into_owned()))
-        })
-        .collect()
-}
-
 #[test]
 fn sprig_functions_render_as_helm_renders_them() {
     let dir = tempfile::tempdir().unwrap();
-    let template = cases_template();
+    let template = cases_template(CASES);
     write_chart(dir.path(), &template);
-    let helm = results(&helm_template(dir.path()).unwrap_or_else(|error| panic!("helm failed: {error}")));
-    assert_eq!(helm.len(), CASES.len(), "helm rendered every case");
-    let native = results(&native_template(&template).unwrap_or_else(|error| panic!("native failed: {error}")));
-    let mut differences = Vec::new();
-    for ((index, expected), (_, actual)) in helm.iter().zip(native.iter()) {
-        if expected != actual {
-            differences.push(format!("{}\n  helm:   {expected:?}\n  native: {actual:?}", CASES[*index]));
-        }
-    }
-    assert!(differences.is_empty(), "{} of {} differ:\n{}", differences.len(), CASES.len(), differences.join("\n"));
+    let helm = helm_template(dir.path()).unwrap_or_else(|error| panic!("helm failed: {error}"));
+    let native = native_template(&template).unwrap_or_else(|error| panic!("native failed: {error}"));
+    assert_cases_agree(CASES, &helm, &native);
 }
 
 #[test]
@@ -503,18 +463,7 @@ fn sprig_functions_fail_where_helm_fails() {
         let dir = tempfile::tempdir().unwrap();
         let template = format!("a: {{{{ {expression} }}}}\n");
         write_chart(dir.path(), &template);
-        let helm = helm_template(dir.path());
-        let native = native_template(&template);
-        match (helm, native) {
-            (Err(helm), Err(native)) => {
-                let message =
-                    helm.split_once("error calling ").map(|(_, rest)| rest.lines().next().unwrap_or_default());
-                if *same_message && !message.is_some_and(|message| native.ends_with(message)) {
-                    wrong.push(format!("{expression}: messages differ\n  helm:   {helm:?}\n  native: {native:?}"));
-                }
-            }
-            (helm, native) => wrong.push(format!("{expression}\n  helm:   {helm:?}\n  native: {native:?}")),
-        }
+        wrong.extend(unlike_failure(expression, *same_message, helm_template(dir.path()), native_template(&template)));
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

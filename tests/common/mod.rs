@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod commands;
+pub mod oracle;
 pub mod registry;
 
 use std::collections::BTreeMap;
