@@ -387,7 +387,9 @@ mod tests {
             ["`v1 ConfigMap a` at `data.mode`", "`v1 Service a` (only with the helm binary)"]
         );
         // An object printed once more is a difference too.
-        let twice = format!("{binary}---\n# Source: web/templates/svc.yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: a\n");
+        let twice = format!(
+            "{binary}---\n# Source: web/templates/svc.yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: a\n"
+        );
         assert_eq!(
             engine_differences(twice.as_bytes(), binary.as_bytes(), again, "web").unwrap(),
             ["`v1 Service a (copy 2)` (only natively)"]
