@@ -18,7 +18,7 @@ pub fn functions(mut sprig: Functions) -> Functions {
     let helm: [(&'static str, Function); 15] = [
         ("toYaml", Function::Pure(to_yaml_function)),
         ("mustToYaml", Function::Pure(to_yaml_function)),
-        ("toYamlPretty", Function::Pure(super::yaml_pretty::to_yaml_pretty_function)),
+        ("toYamlPretty", Function::Pure(super::yaml_out::to_yaml_pretty_function)),
         ("fromYaml", Function::Pure(from_yaml)),
         ("fromYamlArray", Function::Pure(from_yaml_array)),
         ("toJson", Function::Pure(to_json_function)),

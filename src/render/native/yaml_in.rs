@@ -289,6 +289,33 @@ pub(super) fn is_yaml_float(text: &str) -> bool {
     mantissa_ok && exponent_ok
 }
 
+/// go-yaml's `isBase60Float`: `1:20` would read back as a number under YAML 1.1.
+pub fn is_base60_float(text: &str) -> bool {
+    let t = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let Some(first) = t.chars().next() else { return false };
+    if !first.is_ascii_digit() || !t.contains(':') {
+        return false;
+    }
+    let (main, fraction) = match t.split_once('.') {
+        Some((m, f)) => (m, Some(f)),
+        None => (t, None),
+    };
+    let mut parts = main.split(':');
+    let head = parts.next().unwrap_or("");
+    if !head.chars().all(|c| c.is_ascii_digit() || c == '_') {
+        return false;
+    }
+    let rest_ok = parts.all(|part| {
+        let bytes = part.as_bytes();
+        match bytes.len() {
+            1 => bytes[0].is_ascii_digit(),
+            2 => (b'0'..=b'5').contains(&bytes[0]) && bytes[1].is_ascii_digit(),
+            _ => false,
+        }
+    });
+    rest_ok && fraction.is_none_or(|f| f.chars().all(|c| c.is_ascii_digit() || c == '_'))
+}
+
 /// Whether go-yaml v2 resolves the plain scalar `text` as a timestamp (`parseTimestamp`: Go's
 /// `time.Parse` with `2006-1-2`, `2006-1-2 15:4:5.999999999` or `2006-1-2T15:4:5.999999999Z07:00`,
 /// `t` too). Reading, helm's conversion keeps its text; writing, go-yaml quotes it.

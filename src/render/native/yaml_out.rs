@@ -1,13 +1,14 @@
 //! YAML written as helm's `toYaml` writes it: sigs.k8s.io/yaml's Marshal, which goes
 //! through JSON into go-yaml v2's emitter (YAML 1.1 quoting, block style, indentless
 //! sequences, literal blocks for multi-line text, plain scalars folded past column 80).
-//! The same emitter writes `toYamlPretty`'s go-yaml v3 (`Dialect::V3`, see yaml_pretty.rs).
+//! The same emitter writes `toYamlPretty`'s go-yaml v3 (`Dialect::V3`; its quoting rule is in
+//! yaml_pretty.rs).
 
 use std::cmp::Ordering;
 
 use crate::gotemplate::Value;
 
-use super::yaml_in::{is_special_float, is_timestamp, resolve_plain};
+use super::yaml_in::{is_base60_float, is_special_float, is_timestamp, resolve_plain};
 
 const BEST_WIDTH: usize = 80;
 
@@ -132,8 +133,18 @@ pub fn to_yaml(value: &Value) -> String {
     emit(value, Dialect::V2)
 }
 
+/// helm's `toYamlPretty`: go-yaml v3's encoder with `SetIndent(2)` on the template's Go values
+/// (not through JSON, unlike `toYaml`); the text without its last newline.
+pub fn to_yaml_pretty_function(arguments: &[Value]) -> Result<Value, String> {
+    let [value] = arguments else {
+        return Err(format!("wrong number of args for toYamlPretty: want 1 got {}", arguments.len()));
+    };
+    let text = emit(value, Dialect::V3);
+    Ok(Value::string(text.strip_suffix('\n').unwrap_or(&text)))
+}
+
 /// The value's YAML document in `dialect`: the text ends with a newline.
-pub(super) fn emit(value: &Value, dialect: Dialect) -> String {
+fn emit(value: &Value, dialect: Dialect) -> String {
     let node = node_of(value, 0, dialect);
     let mut emitter = Emitter { out: String::new(), column: 0, dialect };
     match &node {
@@ -530,33 +541,6 @@ fn analyze(text: &str, dialect: Dialect) -> Analysis {
         analysis.plain_allowed = false;
     }
     analysis
-}
-
-/// go-yaml's `isBase60Float`: `1:20` would read back as a number under YAML 1.1.
-pub(super) fn is_base60_float(text: &str) -> bool {
-    let t = text.strip_prefix(['-', '+']).unwrap_or(text);
-    let Some(first) = t.chars().next() else { return false };
-    if !first.is_ascii_digit() || !t.contains(':') {
-        return false;
-    }
-    let (main, fraction) = match t.split_once('.') {
-        Some((m, f)) => (m, Some(f)),
-        None => (t, None),
-    };
-    let mut parts = main.split(':');
-    let head = parts.next().unwrap_or("");
-    if !head.chars().all(|c| c.is_ascii_digit() || c == '_') {
-        return false;
-    }
-    let rest_ok = parts.all(|part| {
-        let bytes = part.as_bytes();
-        match bytes.len() {
-            1 => bytes[0].is_ascii_digit(),
-            2 => (b'0'..=b'5').contains(&bytes[0]) && bytes[1].is_ascii_digit(),
-            _ => false,
-        }
-    });
-    rest_ok && fraction.is_none_or(|f| f.chars().all(|c| c.is_ascii_digit() || c == '_'))
 }
 
 fn yaml_float(f: f64) -> String {

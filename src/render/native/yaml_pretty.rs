@@ -1,20 +1,7 @@
-//! helm's `toYamlPretty`: go-yaml v3's encoder with `SetIndent(2)` on the template's Go values
-//! (not through JSON, unlike `toYaml`), written by yaml_out.rs's emitter in its v3 dialect.
-//! Here: which strings v3 may write plain (those its resolver reads back as strings).
+//! Which strings go-yaml v3 (helm's `toYamlPretty`, yaml_out.rs's v3 dialect) may write plain:
+//! those its resolver reads back as strings.
 
-use crate::gotemplate::Value;
-
-use super::yaml_in::{is_special_float, is_timestamp, is_yaml_float, parse_go_int};
-use super::yaml_out::{emit, is_base60_float, Dialect};
-
-/// `toYamlPretty`: the YAML text without its last newline; "" when encoding fails.
-pub fn to_yaml_pretty_function(arguments: &[Value]) -> Result<Value, String> {
-    let [value] = arguments else {
-        return Err(format!("wrong number of args for toYamlPretty: want 1 got {}", arguments.len()));
-    };
-    let text = emit(value, Dialect::V3);
-    Ok(Value::string(text.strip_suffix('\n').unwrap_or(&text)))
-}
+use super::yaml_in::{is_base60_float, is_special_float, is_timestamp, is_yaml_float, parse_go_int};
 
 /// go-yaml v3's `stringv`: plain when `resolve` gives the string back and it is neither a
 /// base-60 float nor a YAML 1.1 boolean (`yes`, `on`...), which v3 quotes for older readers.
