@@ -432,3 +432,34 @@ fn native_to_yaml_quotes_what_go_yaml_would_read_as_a_timestamp() {
     let rendered = assert_same(dir.path(), &DEFAULT);
     assert!(rendered.contains("d0: \"2020-09-07\"") && rendered.contains("d3: 2023-02-29"), "{rendered}");
 }
+
+#[test]
+fn native_leaves_a_binary_file_read_as_text_to_the_helm_binary() {
+    // kube-prometheus-stack's CRD upgrade job: `.Files.Get "files/crds.bz2" | b64enc`. Go's
+    // string keeps the bytes; the engine's strings are UTF-8.
+    let dir = tempfile::tempdir().unwrap();
+    write_chart(
+        dir.path(),
+        &[
+            ("Chart.yaml", CHART_V2),
+            (
+                "templates/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\nbinaryData:\n  crds.bz2: {{ .Files.Get \"files/crds.bz2\" | b64enc }}\n",
+            ),
+        ],
+    );
+    std::fs::create_dir_all(dir.path().join("files")).unwrap();
+    std::fs::write(dir.path().join("files/crds.bz2"), b"BZh91AY&SY\xff\xfe\x00").unwrap();
+    let reasons = vec!["method `Get` of `.Files`, with `app/files/crds.bz2` not UTF-8 text".to_string()];
+    assert_eq!(check_support(dir.path(), false), Err(NativeError::Unsupported(reasons)));
+    // `.Files.AsSecrets` encodes the bytes themselves: that the engine renders.
+    write_chart(
+        dir.path(),
+        &[(
+            "templates/cm.yaml",
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata:\n  {{- (.Files.Glob \"files/*\").AsSecrets | nindent 2 }}\n",
+        )],
+    );
+    assert_eq!(check_support(dir.path(), false), Ok(()));
+    assert_same(dir.path(), &DEFAULT);
+}

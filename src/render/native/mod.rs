@@ -172,7 +172,8 @@ fn parse_all(chart: &Chart, functions: &Functions) -> Result<TemplateSet, Native
     let mut set = TemplateSet::new(functions.clone());
     let mut reasons = Vec::new();
     let mut parse_error = None;
-    let (mut functions_seen, mut methods_seen) = (BTreeSet::new(), BTreeSet::new());
+    let (mut functions_seen, mut methods_seen, mut methods_called) =
+        (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
     for (name, source) in &sources {
         let result = set.parse(name, source);
         let file = name.split_once('/').map(|(_, rest)| rest).unwrap_or(name);
@@ -182,6 +183,7 @@ fn parse_all(chart: &Chart, functions: &Functions) -> Result<TemplateSet, Native
             }
         }
         for method in set.methods_used() {
+            methods_called.insert(method.clone());
             // Lower-case names read off a call's result are map keys (`(fromYaml $x).kind`);
             // Go's exported methods and fields start upper-case.
             let exported = method.starts_with(|c: char| c.is_uppercase());
@@ -193,6 +195,7 @@ fn parse_all(chart: &Chart, functions: &Functions) -> Result<TemplateSet, Native
             parse_error.get_or_insert_with(|| clean_parse_error(name, &error.message));
         }
     }
+    reasons.extend(binary_file_read_as_text(chart, &methods_called));
     if !reasons.is_empty() {
         return Err(NativeError::Unsupported(reasons));
     }
@@ -200,6 +203,24 @@ fn parse_all(chart: &Chart, functions: &Functions) -> Result<TemplateSet, Native
         Some(message) => Err(NativeError::Failed(message)),
         None => Ok(set),
     }
+}
+
+/// A file that is not UTF-8 (a `.bz2`, an image) read as text: Go's string holds its bytes and
+/// `b64enc` passes them on, where the engine's strings are UTF-8 and would change them. Which
+/// file a template reads is known only when it runs, so any such file with `.Files.Get`,
+/// `Lines` or `AsConfig` called anywhere in the chart gives it to the helm binary.
+fn binary_file_read_as_text(chart: &Chart, methods_called: &BTreeSet<String>) -> Option<String> {
+    const AS_TEXT: [&str; 3] = ["Get", "Lines", "AsConfig"];
+    let method = AS_TEXT.iter().find(|method| methods_called.contains(**method))?;
+    let file = binary_file(chart, chart.name())?;
+    Some(format!("method `{method}` of `.Files`, with `{file}` not UTF-8 text"))
+}
+
+fn binary_file(chart: &Chart, full_path: &str) -> Option<String> {
+    let own = chart.files.iter().find(|file| std::str::from_utf8(&file.data).is_err());
+    own.map(|file| format!("{full_path}/{}", file.name)).or_else(|| {
+        chart.dependencies.iter().find_map(|sub| binary_file(sub, &format!("{full_path}/charts/{}", sub.name())))
+    })
 }
 
 fn known_member(name: &str) -> bool {
