@@ -197,7 +197,7 @@ fn native_template(dir: &Path) -> Result<String, String> {
         api_versions: &[],
         include_crds: false,
         skip_tests: false,
-        deterministic: false,
+        deterministic: None,
     };
     render(dir, &request).map_err(|error| match error {
         NativeError::Failed(message) => message,

@@ -137,7 +137,7 @@ pub trait Object {
         None
     }
     /// The object itself, for the functions that treat one Go type apart (BurntSushi's
-    /// encoder writes a `time.Time` bare); `None` for the others.
+    /// encoder writes a `time.Time` bare, Sprig's `dateModify` takes one); `None` for the others.
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         None
     }
