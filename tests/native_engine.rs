@@ -414,3 +414,17 @@ fn native_to_yaml_quotes_what_go_yaml_would_read_as_a_timestamp() {
     let rendered = assert_same(dir.path(), &DEFAULT);
     assert!(rendered.contains("d0: \"2020-09-07\"") && rendered.contains("d3: 2023-02-29"), "{rendered}");
 }
+
+/// A `time.Time` through helm's own functions and Go's printing: `toYaml`/`toJson` write it as
+/// `encoding/json` does (RFC 3339 with nanoseconds), `printf` by its `String` method.
+#[test]
+fn native_prints_and_serializes_times_as_helm() {
+    let dir = tempfile::tempdir().unwrap();
+    let time = r#"(toDate "2006-01-02 15:04:05.999" "2024-05-01 10:20:30.25")"#;
+    let zoned = r#"(mustToDate "2006-01-02T15:04:05Z07:00" "2025-01-15T23:59:59-08:00")"#;
+    let template = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: t\ndata:\n  yaml: {{{{ toYaml (dict \"at\" {time} \"z\" {zoned}) | quote }}}}\n  json: {{{{ toJson (list {time} {zoned}) | quote }}}}\n  printf: {{{{ printf \"%v|%s|%q\" {time} {zoned} {time} | quote }}}}\n  plain: {{{{ {zoned} }}}}\n  kind: {{{{ kindIs \"struct\" {time} }}}}\n  type: {{{{ typeOf {time} }}}}\n  dates: {{{{ toYaml (list \"2024-05-01\" \"2024-5-1x\" \"2024-05-01 10:20:30\" \"20240501\") | quote }}}}\n"
+    );
+    write_chart(dir.path(), &[("Chart.yaml", CHART_V2), ("templates/t.yaml", &template)]);
+    assert_same(dir.path(), &DEFAULT);
+}

@@ -168,6 +168,10 @@ pub trait Object {
     }
     /// What `toYaml`/`toJson` make of it: its exported fields as a map, as `encoding/json` does.
     fn to_value(&self) -> Value;
+    /// Whether its `%v` text is a `String` method's, which `%q` and `%x` print as a string too.
+    fn is_stringer(&self) -> bool {
+        false
+    }
 }
 
 impl Value {

@@ -334,6 +334,18 @@ impl Object for Time {
         Value::string(self.rfc3339_nano())
     }
 
+    fn go_type(&self) -> String {
+        "time.Time".into()
+    }
+
+    fn kind(&self) -> &'static str {
+        "struct"
+    }
+
+    fn is_stringer(&self) -> bool {
+        true
+    }
+
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)
     }
