@@ -243,6 +243,38 @@ mod tests {
     }
 
     #[test]
+    fn times_at_the_ends_of_the_range_do_not_overflow() {
+        for seconds in [i64::MAX, i64::MIN, i64::MAX / 1000, i64::MIN / 1000] {
+            let time = call("toDate", &[s("2006"), s("2024")]).unwrap();
+            let far = Time::at(seconds, 999_999_999, Zone::local()).value();
+            for target in [time, far] {
+                text("date", &[s("2006-01-02 15:04:05.000 Z07:00 MST Mon 002"), target.clone()]);
+                text("ago", std::slice::from_ref(&target));
+                text("durationRound", std::slice::from_ref(&target));
+                let object = match &target {
+                    Value::Object(object) => object.clone(),
+                    _ => unreachable!(),
+                };
+                for (method, args) in [
+                    ("AddDate", vec![i(i64::MAX), i(i64::MIN), i(i64::MAX)]),
+                    ("AddDate", vec![i(i64::MIN), i(i64::MAX), i(i64::MIN)]),
+                    ("Add", vec![i(i64::MAX)]),
+                    ("Add", vec![i(i64::MIN)]),
+                ] {
+                    let moved = object.call(method, &args).unwrap().unwrap();
+                    super::super::strval(&moved);
+                }
+                for field in TIME_MEMBERS.iter().filter(|m| !matches!(**m, "Add" | "AddDate" | "Format")) {
+                    object.field(field).unwrap();
+                }
+            }
+        }
+        text("date", &[s("2006"), i(i64::MAX)]);
+        text("duration", &[i(i64::MIN)]);
+        text("durationRound", &[i(i64::MIN)]);
+    }
+
+    #[test]
     fn the_wall_clock_has_a_monotonic_reading() {
         let now = super::super::strval(&call("now", &[]).unwrap());
         let shape =

@@ -79,8 +79,8 @@ impl Zone {
         if offset == 0 {
             return civil;
         }
-        let (_, corrected) = self.at(civil - i64::from(offset));
-        civil - i64::from(corrected)
+        let (_, corrected) = self.at(civil.saturating_sub(i64::from(offset)));
+        civil.saturating_sub(i64::from(corrected))
     }
 }
 
@@ -120,7 +120,7 @@ impl Time {
     /// The broken-down wall time where the time is shown.
     pub fn civil(&self) -> Civil {
         let (abbreviation, offset) = self.zone.at(self.unix);
-        let local = self.unix + i64::from(offset);
+        let local = self.unix.saturating_add(i64::from(offset));
         let days = local.div_euclid(SECONDS_PER_DAY);
         let seconds = local.rem_euclid(SECONDS_PER_DAY);
         let (year, month, day) = civil_from_days(days);
@@ -143,7 +143,7 @@ impl Time {
     /// `t` plus `nanos` nanoseconds (Go's `Add`: the monotonic reading moves too).
     pub fn add(&self, nanos: i64) -> Time {
         let total = i128::from(self.nanos) + i128::from(nanos);
-        let unix = self.unix + total.div_euclid(1_000_000_000) as i64;
+        let unix = self.unix.saturating_add(total.div_euclid(1_000_000_000) as i64);
         let rest = total.rem_euclid(1_000_000_000) as u32;
         Time { unix, nanos: rest, zone: self.zone.clone(), monotonic: self.monotonic.map(|m| m.saturating_add(nanos)) }
     }
@@ -154,20 +154,23 @@ impl Time {
         if let (Some(now), Some(then)) = (self.monotonic, earlier.monotonic) {
             return now.saturating_sub(then);
         }
-        let nanos =
-            i128::from(self.unix - earlier.unix) * 1_000_000_000 + i128::from(self.nanos) - i128::from(earlier.nanos);
+        let nanos = (i128::from(self.unix) - i128::from(earlier.unix)) * 1_000_000_000 + i128::from(self.nanos)
+            - i128::from(earlier.nanos);
         nanos.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
     }
 
-    /// Go's `AddDate`: the civil date moved, normalized as Go's `Date` normalizes it.
+    /// Go's `AddDate`: the civil date moved, normalized as Go's `Date` normalizes it. Go's
+    /// int arithmetic wraps far past any calendar; here far-off dates saturate instead (a
+    /// chart's arguments must not overflow the render).
     fn add_date(&self, years: i64, months: i64, days: i64) -> Time {
+        const YEAR_LIMIT: i64 = 1 << 35;
         let c = self.civil();
-        let month0 = i64::from(c.month) - 1 + months;
-        let year = c.year + years + month0.div_euclid(12);
+        let month0 = (i64::from(c.month) - 1).saturating_add(months);
+        let year = c.year.saturating_add(years).saturating_add(month0.div_euclid(12)).clamp(-YEAR_LIMIT, YEAR_LIMIT);
         let month = month0.rem_euclid(12) as u32 + 1;
-        let day_number = days_from_civil(year, month, 1) + i64::from(c.day) - 1 + days;
+        let day_number = days_from_civil(year, month, 1).saturating_add(i64::from(c.day) - 1).saturating_add(days);
         let clock = i64::from(c.hour) * 3600 + i64::from(c.minute) * 60 + i64::from(c.second);
-        let unix = self.zone.instant_of(day_number * SECONDS_PER_DAY + clock);
+        let unix = self.zone.instant_of(day_number.saturating_mul(SECONDS_PER_DAY).saturating_add(clock));
         Time::at(unix, self.nanos, self.zone.clone())
     }
 
