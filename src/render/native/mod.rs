@@ -71,7 +71,7 @@ impl std::fmt::Display for NativeError {
 }
 
 /// Changes whenever the engine's output may change: the render cache keys native renders on it.
-pub const ENGINE_VERSION: &str = "native-0.2.0+helm-4.1.4";
+pub const ENGINE_VERSION: &str = "native-0.2.1+helm-4.1.4";
 
 /// The functions charts may call under the native engine: Sprig's (but `UNSUPPORTED`: a chart
 /// calling one renders with the helm binary) and helm's.
