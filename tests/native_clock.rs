@@ -109,6 +109,6 @@ fn without_source_date_epoch_the_clock_is_1970_and_certificates_are_an_error() {
 
     let malformed = generate(root, cache.path(), Some("yesterday")).assert_code(2);
     malformed.assert_stderr_contains(
-        "error[hldc::settings::source-date-epoch]: SOURCE_DATE_EPOCH is `yesterday`, not a number of seconds",
+        "error[hldc::cli::source-date-epoch]: SOURCE_DATE_EPOCH is `yesterday`, not a number of seconds",
     );
 }
