@@ -21,8 +21,8 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::{fixed, string_arg, Entry, Value};
 
-use time::{time_arg, Zone};
-pub use time::{Time, TIME_MEMBERS};
+use time::time_arg;
+pub use time::{Time, Zone, TIME_MEMBERS};
 
 pub const FUNCTIONS: &[Entry] = &[
     ("now", now_function),

@@ -108,6 +108,24 @@ impl Time {
         Time::at(ZERO_UNIX, 0, Zone::Utc)
     }
 
+    /// Go's `time.Date`: the instant whose wall clock in `zone` reads that date and time.
+    #[allow(clippy::too_many_arguments)]
+    pub fn date(year: i64, month: u32, day: u32, hour: u32, minute: u32, second: u32, nanos: u32, zone: Zone) -> Time {
+        let clock = i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second);
+        let civil = days_from_civil(year, month, day).saturating_mul(SECONDS_PER_DAY).saturating_add(clock);
+        Time::at(zone.instant_of(civil), nanos, zone)
+    }
+
+    /// Go's `Format`.
+    pub fn format(&self, layout: &str) -> String {
+        layout::format(self, layout)
+    }
+
+    /// The abbreviation of its zone at its instant (`UTC`, `EST`; a fixed zone's name).
+    pub fn zone_name(&self) -> String {
+        self.zone.at(self.unix).0
+    }
+
     pub fn value(self) -> Value {
         Value::Object(Rc::new(self))
     }
