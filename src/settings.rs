@@ -273,6 +273,7 @@ impl Settings {
 
     pub fn helm(&self, args: &HelmArgs) -> Result<HelmSettings, Problem> {
         let timeout = parse_timeout(&args.helm_timeout)?;
+        let source_date_epoch = source_date_epoch(std::env::var_os("SOURCE_DATE_EPOCH"))?;
         Ok(HelmSettings {
             binary: self.helm_binary.clone(),
             timeout,
@@ -282,6 +283,7 @@ impl Settings {
             engine: None,
             engine_check: false,
             native_support: std::sync::Arc::default(),
+            source_date_epoch,
         })
     }
 
@@ -292,6 +294,21 @@ impl Settings {
             HelmEngineArg::Native => HelmEngine::Native,
             HelmEngineArg::Auto => HelmEngine::Auto,
         })
+    }
+}
+
+/// `SOURCE_DATE_EPOCH` (reproducible-builds.org): the fixed clock of `helm.deterministic`
+/// renders, in Unix seconds; unset or empty is none, anything but a decimal integer an error.
+fn source_date_epoch(value: Option<std::ffi::OsString>) -> Result<Option<i64>, Problem> {
+    let Some(value) = value.filter(|v| !v.is_empty()) else { return Ok(None) };
+    let text = value.to_string_lossy();
+    match text.parse::<i64>() {
+        Ok(seconds) if text.bytes().all(|b| b.is_ascii_digit()) => Ok(Some(seconds)),
+        _ => Err(Problem::error(
+            "hldc::cli::source-date-epoch",
+            format!("SOURCE_DATE_EPOCH is `{text}`, not a number of seconds since 1970-01-01T00:00:00Z"),
+        )
+        .help("set it to a Unix time in whole seconds, e.g. the HLD commit's: SOURCE_DATE_EPOCH=$(git log -1 --format=%ct), or unset it")),
     }
 }
 
@@ -363,6 +380,18 @@ mod tests {
         assert_eq!(parse_size("4096").unwrap(), 4096);
         for bad in ["", "0", "1.5GiB", "GiB", "12 parsecs", "99999999999999TiB"] {
             assert_eq!(parse_size(bad).unwrap_err().code, "hldc::cli::size", "{bad}");
+        }
+    }
+
+    #[test]
+    fn source_date_epoch_is_whole_seconds_or_nothing() {
+        let read = |text: &str| source_date_epoch(Some(text.into()));
+        assert_eq!(read("1700000000").unwrap(), Some(1_700_000_000));
+        assert_eq!(read("0").unwrap(), Some(0));
+        assert_eq!(read("").unwrap(), None);
+        assert_eq!(source_date_epoch(None).unwrap(), None);
+        for bad in ["-5", "+5", " 5", "1.5", "1e9", "99999999999999999999", "yesterday"] {
+            assert_eq!(read(bad).unwrap_err().code, "hldc::cli::source-date-epoch", "{bad}");
         }
     }
 

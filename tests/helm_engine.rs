@@ -77,7 +77,7 @@ fn the_native_engine_writes_what_the_helm_binary_writes_and_needs_no_helm() {
     }
 }
 
-/// A chart that reads the clock: the native engine refuses `now` (its output changes from run to run).
+/// A chart calling what the native engine lacks: a `time.Time` method it leaves out (`Weekday`).
 fn clock_hld(engine: &str) -> tempfile::TempDir {
     let hld = tempfile::tempdir().unwrap();
     write_files(
@@ -86,7 +86,7 @@ fn clock_hld(engine: &str) -> tempfile::TempDir {
             ("chart/Chart.yaml", "apiVersion: v2\nname: tls\nversion: 0.1.0\n"),
             (
                 "chart/templates/secret.yaml",
-                "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ .Release.Name }}-ca\nstringData:\n  ca.crt: {{ now | quote }}\n",
+                "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ .Release.Name }}-ca\nstringData:\n  ca.crt: {{ (now).Weekday | quote }}\n",
             ),
             ("chart/templates/configmap.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n"),
             ("component.yaml", "name: site\nsubcomponents:\n  - name: tls\n    type: helm\n    path: chart\n"),
@@ -101,7 +101,7 @@ fn native_refuses_a_chart_using_what_it_lacks_before_rendering_and_writes_nothin
     let hld = clock_hld("native");
     let run = hldc(hld.path(), &["generate"]).assert_code(2);
     run.assert_stderr_contains("error[hldc::render::engine-unsupported]: component `tls` (chart `chart`) uses what hldc's native engine cannot render yet");
-    run.assert_stderr_contains("function `now`");
+    run.assert_stderr_contains("method `Weekday`");
     assert!(!hld.path().join("generated").exists(), "nothing may be written");
 }
 
@@ -115,7 +115,7 @@ fn auto_gives_a_chart_the_engine_lacks_to_the_helm_binary_and_tree_says_why() {
     let tree = hldc(hld.path(), &["tree"]).assert_code(0);
     assert!(
         tree.stdout.contains("engine=binary (helm.engine: auto, the chart uses")
-            && tree.stdout.contains("function `now`"),
+            && tree.stdout.contains("method `Weekday`"),
         "{}",
         tree.stdout
     );
@@ -158,14 +158,21 @@ fn engine_check_passes_where_the_engines_agree_and_warns_where_native_cannot_ren
     let run = hldc(hld.path(), &["validate", "--rendered", "--engine-check"]).assert_code(0);
     assert!(!run.stderr.contains("hldc::render::engine-"), "{}", run.stderr);
 
-    // A date is deterministic (a random value would fail the determinism guard) and not in the
-    // native engine yet.
+    // A date is deterministic (a random value would fail the determinism guard): the same both ways.
     write_files(
         hld.path(),
-        &[("chart/templates/secret.yaml", &secret("toDate \"2006-01-02\" \"2024-05-01\" | date \"2006\""))],
+        &[("chart/templates/secret.yaml", &secret("toDate \"2006-01-02\" \"2024-05-01\" | date \"Jan 2, 2006\""))],
     );
     let run = hldc(hld.path(), &["validate", "--rendered", "--engine-check"]).assert_code(0);
-    run.assert_stderr_contains("warning[hldc::render::engine-unsupported]: component `vault` (chart `chart`) uses what hldc's native engine cannot render yet: function `date`");
+    assert!(!run.stderr.contains("hldc::render::engine-"), "{}", run.stderr);
+
+    // A weekday is deterministic too, and a method the native engine leaves out: said, not compared.
+    write_files(
+        hld.path(),
+        &[("chart/templates/secret.yaml", &secret("(toDate \"2006-01-02\" \"2024-05-01\").Weekday"))],
+    );
+    let run = hldc(hld.path(), &["validate", "--rendered", "--engine-check"]).assert_code(0);
+    run.assert_stderr_contains("warning[hldc::render::engine-unsupported]: component `vault` (chart `chart`) uses what hldc's native engine cannot render yet: method `Weekday`");
 
     // Without `--rendered` there is nothing to compare: clap says so.
     let run = hldc(hld.path(), &["validate", "--engine-check"]).assert_code(2);

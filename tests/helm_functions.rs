@@ -71,6 +71,15 @@ const CASES: &[&str] = &[
     r#"fromToml "d = 1979-05-27T07:32:00Z\ne = 1979-05-27\nt = 07:32:01.25\no = 1979-05-27T00:32:00+05:30""#,
     r#"fromToml "d = 1979-05-27T07:32:00.123Z\nz = 1979-05-27T07:32:00+00:00\nm = 1979-05-27T07:32:00-00:30" | toJson"#,
     r#"fromToml "z = 1979-05-27T07:32:00+00:00\nm = 1979-05-27T07:32:00-00:30""#,
+    // fromToml's datetimes are Go's time.Time: the date functions and methods take them.
+    r#"date "Mon Jan 2 2006 15:04:05 MST -0700" (fromToml "o = 1979-05-27T00:32:00-07:00").o"#,
+    r#"dateInZone "2006-01-02 15:04 MST" (fromToml "d = 1979-05-27T07:32:00Z").d "Asia/Tokyo""#,
+    r#"(fromToml "d = 1979-05-27T07:32:00.5Z").d.Year"#,
+    r#"unixEpoch (fromToml "l = 1979-05-27T07:32:00").l"#,
+    r#"(fromToml "e = 1979-05-27").e.Format "2006 MST""#,
+    r#"dateModify "36h" (fromToml "t = 07:32:00").t"#,
+    r#"toToml (dict "d" (toDate "2006-01-02 15:04:05.999 -0700" "2024-05-01 10:20:30.25 +0200"))"#,
+    r#"toToml (dict "d" (dateModify "1h" (fromToml "e = 1979-05-27").e))"#,
     r#"hasKey (fromToml "a = ") "Error""#,
     r#"hasKey (fromToml "a = 1\na = 2") "Error""#,
     // toYamlPretty: go-yaml v3 with an indent of 2 (sequences indented under their key).
@@ -197,7 +206,7 @@ fn native_template(dir: &Path) -> Result<String, String> {
         api_versions: &[],
         include_crds: false,
         skip_tests: false,
-        deterministic: false,
+        deterministic: None,
     };
     render(dir, &request).map_err(|error| match error {
         NativeError::Failed(message) => message,

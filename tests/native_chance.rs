@@ -1,7 +1,8 @@
 //! Chance and cryptography in the native engine, end to end: a chart that makes up a password
 //! and a certificate renders without helm; under `helm.deterministic` the made-up values are
 //! the same on every run (an empty cache, nothing written before) and change with the values;
-//! and the setting refuses what would break its promise (the helm binary, certificates).
+//! and the setting refuses what would break its promise (the helm binary, what the engine
+//! lacks). Certificates and the clock under the setting: tests/native_clock.rs.
 
 mod common;
 
@@ -112,7 +113,7 @@ fn deterministic_chance_is_the_same_on_every_run_and_follows_the_values() {
 }
 
 #[test]
-fn deterministic_refuses_the_helm_binary_at_its_config_line_and_certificates_before_rendering() {
+fn deterministic_refuses_the_helm_binary_at_its_config_line_and_what_the_engine_lacks_before_rendering() {
     let dir = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
     hld(dir.path(), "      engine: binary\n      deterministic: true\n", "hi", &[]);
@@ -128,14 +129,18 @@ fn deterministic_refuses_the_helm_binary_at_its_config_line_and_certificates_bef
         .assert_code(2)
         .assert_stderr_contains("hldc::config::deterministic-binary");
 
-    // `auto` never falls back under the setting: a certificate (the clock) is refused.
-    hld(dir.path(), "      engine: auto\n      deterministic: true\n", "hi", &[CERTIFICATES]);
+    // `auto` never falls back under the setting: what the engine lacks (a method of `now`) is refused.
+    let lacking = (
+        "chart/templates/day.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: day\ndata:\n  day: {{ (now).Weekday | quote }}\n",
+    );
+    hld(dir.path(), "      engine: auto\n      deterministic: true\n", "hi", &[lacking]);
     let refused = run(dir.path(), cache.path(), &["generate"]).assert_code(2);
-    refused.assert_stderr_contains("error[hldc::render::engine-unsupported]: component `app` (chart `chart`) uses what hldc's native engine cannot render deterministically: function `genCA`");
+    refused.assert_stderr_contains("error[hldc::render::engine-unsupported]: component `app` (chart `chart`) uses what hldc's native engine cannot render deterministically: method `Weekday`");
     assert!(!dir.path().join("generated").exists(), "nothing may be written");
     let tree = run(dir.path(), cache.path(), &["tree"]).assert_code(0);
     assert!(
-        tree.stdout.contains("engine=native (helm.engine: auto under helm.deterministic, never the binary; the chart uses function `genCA`"),
+        tree.stdout.contains("engine=native (helm.engine: auto under helm.deterministic, never the binary; the chart uses method `Weekday`"),
         "{}",
         tree.stdout
     );

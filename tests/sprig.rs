@@ -398,6 +398,11 @@ const CASES: &[&str] = &[
     r#"regexMatch "^([a-z]([a-z0-9\\-]{0,38}[a-z0-9])?)$" "my-name""#,
     r#"typeIs "map[string]interface {}" .Values.map"#,
     r#"typeIs "string" .Values.s"#,
+    // A nil from a pipeline is an untyped nil: a nil map where a map is declared.
+    r#"hasKey (.Values.none) "a""#,
+    r#"hasKey (index .Values "missing") "a""#,
+    r#"get (.Values.none) "a""#,
+    r#"keys (.Values.none)"#,
 ];
 
 /// Expressions helm refuses: they must fail natively too; where the flag is set, with the

@@ -137,7 +137,7 @@ pub trait Object {
         None
     }
     /// The object itself, for the functions that treat one Go type apart (BurntSushi's
-    /// encoder writes a `time.Time` bare); `None` for the others.
+    /// encoder writes a `time.Time` bare, Sprig's `dateModify` takes one); `None` for the others.
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         None
     }
@@ -168,6 +168,10 @@ pub trait Object {
     }
     /// What `toYaml`/`toJson` make of it: its exported fields as a map, as `encoding/json` does.
     fn to_value(&self) -> Value;
+    /// Whether its `%v` text is a `String` method's, which `%q` and `%x` print as a string too.
+    fn is_stringer(&self) -> bool {
+        false
+    }
 }
 
 impl Value {

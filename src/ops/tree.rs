@@ -278,11 +278,7 @@ impl Walker<'_> {
             HelmEngine::Auto if declared.spec.method() != Method::Local => {
                 EngineEntry { uses: "auto", why: format!("{decided_by}: auto, decided once the chart is fetched") }
             }
-            HelmEngine::Auto => match self
-                .sources
-                .locate(declared, dir)
-                .map(|chart| native::check_support(&chart, deterministic))
-            {
+            HelmEngine::Auto => match self.sources.locate(declared, dir).map(|chart| native::check_support(&chart)) {
                 Ok(Ok(())) => EngineEntry { uses: "native", why: format!("{decided_by}: auto, the engine renders it") },
                 Ok(Err(NativeError::Unsupported(reasons))) if deterministic => EngineEntry {
                     uses: "native",

@@ -33,6 +33,7 @@ use sha2::{Digest, Sha256};
 use super::native;
 use crate::fetch::cache::{hex, sha256_hex, temp_file_in, Cache, EntryLock};
 use crate::fetch::registry::{Kind, RemoteCache};
+use crate::gotemplate::sprig::clock::FixedClock;
 use crate::process;
 
 const HEADER: &str = "hldc-render sha256:";
@@ -76,6 +77,8 @@ pub struct Inputs<'a> {
     /// The arguments of `helm template` after the chart's path.
     pub arguments: &'a [String],
     pub values: &'a str,
+    /// A deterministic native render's fixed clock: `SOURCE_DATE_EPOCH` changes its output.
+    pub clock: Option<FixedClock>,
 }
 
 impl RenderCache {
@@ -120,6 +123,11 @@ impl RenderCache {
             hasher.update([0]);
         }
         hasher.update(inputs.values.as_bytes());
+        // Only deterministic renders hash it, so every other key stays what it was.
+        if let Some(clock) = inputs.clock {
+            let epoch = clock.source_date_epoch.map_or_else(|| "unset".to_string(), |seconds| seconds.to_string());
+            hasher.update(format!("\0helm.deterministic, SOURCE_DATE_EPOCH={epoch}").as_bytes());
+        }
         Some(hex(&hasher.finalize()))
     }
 

@@ -17,6 +17,7 @@ use super::determinism;
 use super::native::{self, NativeError};
 use super::values_error;
 use super::HelmSettings;
+use crate::gotemplate::sprig::clock::FixedClock;
 
 /// What `helm template` printed for a component, parsed.
 pub struct Output {
@@ -30,14 +31,20 @@ pub struct Output {
 pub fn render(planned: &Planned, chart: &Chart, sources: &Sources, settings: &HelmSettings) -> Result<Output, Problem> {
     let name = planned.node.name();
     let chart_display = &chart.display;
-    let job = Job::of(planned);
+    let job = Job::of(planned, settings);
     let renderer = choose(planned, chart, settings)?;
     let key = || {
         settings.cache.as_ref().and_then(|cache| {
             cache.key(
                 renderer,
                 settings.timeout,
-                &Inputs { release: &job.release, chart: &chart.dir, arguments: &job.arguments, values: &job.values },
+                &Inputs {
+                    release: &job.release,
+                    chart: &chart.dir,
+                    arguments: &job.arguments,
+                    values: &job.values,
+                    clock: job.clock,
+                },
             )
         })
     };
@@ -102,10 +109,12 @@ struct Job {
     namespace: String,
     values: String,
     arguments: Vec<String>,
+    /// `helm.deterministic`'s fixed clock (`SOURCE_DATE_EPOCH`, read by the pipeline).
+    clock: Option<FixedClock>,
 }
 
 impl Job {
-    fn of(planned: &Planned) -> Job {
+    fn of(planned: &Planned, settings: &HelmSettings) -> Job {
         let namespace = planned.config.namespace.clone().unwrap_or_else(|| "default".to_string());
         let values = yaml::to_string(&serde_yaml::Value::Mapping(planned.config.values.clone()));
         let options = &planned.config.helm;
@@ -117,7 +126,8 @@ impl Job {
         arguments.extend(options.skip_tests.then(|| "--skip-tests".to_string()));
         arguments
             .extend(options.api_versions.iter().flat_map(|version| ["--api-versions".to_string(), version.clone()]));
-        Job { release: planned.release_name(), namespace, values, arguments }
+        let clock = options.deterministic.then_some(FixedClock { source_date_epoch: settings.source_date_epoch });
+        Job { release: planned.release_name(), namespace, values, arguments, clock }
     }
 
     fn run(
@@ -152,7 +162,7 @@ impl Job {
                     api_versions: &options.api_versions,
                     include_crds: options.include_crds,
                     skip_tests: options.skip_tests,
-                    deterministic: options.deterministic,
+                    deterministic: self.clock,
                 };
                 native::render(&chart.dir, &request).map(String::into_bytes).map_err(|error| match error {
                     NativeError::Unsupported(reasons) => unsupported(planned, chart, &reasons),
@@ -182,7 +192,7 @@ fn choose<'a>(planned: &Planned, chart: &Chart, settings: &'a HelmSettings) -> R
     match engine {
         HelmEngine::Native => Ok(Renderer::Native),
         HelmEngine::Binary => Ok(Renderer::Binary(binary(planned, settings)?)),
-        HelmEngine::Auto => match settings.native_support.check(&chart.dir, deterministic) {
+        HelmEngine::Auto => match settings.native_support.check(&chart.dir) {
             Ok(()) => Ok(Renderer::Native),
             Err(NativeError::Unsupported(reasons)) if deterministic => Err(unsupported(planned, chart, &reasons)),
             Err(NativeError::Unsupported(_)) => Ok(Renderer::Binary(binary(planned, settings)?)),
@@ -210,7 +220,7 @@ fn unsupported(planned: &Planned, chart: &Chart, reasons: &[String]) -> Problem 
         (
             "cannot render deterministically",
             "rendered with `helm.deterministic: true`",
-            "certificates (genCA, genSignedCert...) start their validity at the render's time, so no seed makes them stable; remove `helm.deterministic` (the helm binary then renders what the native engine lacks with `helm.engine: auto`)",
+            "the helm binary's chance and clock are out of any seed's reach; remove `helm.deterministic` (the helm binary then renders what the native engine lacks with `helm.engine: auto`)",
         )
     } else {
         (
@@ -280,7 +290,7 @@ fn engine_check(
     let helm = || binary(planned, settings);
     let (native, binary) = match rendered_by {
         Renderer::Native => (output.to_vec(), template(Renderer::Binary(helm()?))?),
-        Renderer::Binary(_) => match settings.native_support.check(&chart.dir, planned.config.helm.deterministic) {
+        Renderer::Binary(_) => match settings.native_support.check(&chart.dir) {
             Err(NativeError::Unsupported(reasons)) => {
                 // Nothing to compare: said, and not a failure of the check.
                 return Ok(vec![Problem { level: Level::Warning, ..unsupported(planned, chart, &reasons) }]);

@@ -55,6 +55,9 @@ pub struct HelmSettings {
     /// Which charts the native engine can render, decided once per chart in a run (`auto`,
     /// `--engine-check`).
     pub native_support: Arc<native::SupportVerdicts>,
+    /// The pipeline's `SOURCE_DATE_EPOCH` (seconds): the fixed clock of `helm.deterministic`
+    /// renders; 1970-01-01 when `None`.
+    pub source_date_epoch: Option<i64>,
 }
 
 /// The program that builds `type: kustomize` components.

@@ -44,8 +44,12 @@ impl Run<'_> {
             return Err(self.error(format!("{} is not a defined function", quoted(name))));
         };
         let mut argv = Vec::with_capacity(args.len() + 1);
+        let mut untyped_nils = Vec::new();
         for (i, arg) in args.iter().enumerate() {
             let held = self.held_argument(dot, arg)?;
+            if !held.boxed && matches!(held.value, Value::Nil) {
+                untyped_nils.push(i);
+            }
             if i == 0 && STRING_FIRST.contains(&name) {
                 self.check_string(Some(arg), &held)?;
             }
@@ -62,10 +66,22 @@ impl Run<'_> {
             }
             argv.push(last);
         }
-        let result = match function {
-            Function::Pure(function) => function(&argv),
-            Function::Templates(function) => function(self, &argv),
-        };
+        let mut result = self.invoke(function, &argv);
+        // An untyped nil (a variable or a parenthesized pipeline that gave nil, where Go's
+        // evalPipeline drops the `interface {}`) fits a map parameter as a nil map, which
+        // reads as an empty one: `hasKey $missing "k"` is false in helm, not a type error.
+        // Functions check their arguments before acting, so the refused call did nothing.
+        for index in untyped_nils {
+            match &result {
+                Err(message)
+                    if message == "wrong type for value; expected map[string]interface {}; got interface {}" =>
+                {
+                    argv[index] = Value::map(Default::default());
+                    result = self.invoke(function, &argv);
+                }
+                _ => break,
+            }
+        }
         if let Ok(Value::String(text)) = &result {
             if text.len() > MAX_OUTPUT {
                 self.at = command;
@@ -82,6 +98,13 @@ impl Run<'_> {
             }
             self.call_error(name, &message)
         })
+    }
+
+    fn invoke(&mut self, function: Function, argv: &[Value]) -> std::result::Result<Value, String> {
+        match function {
+            Function::Pure(function) => function(argv),
+            Function::Templates(function) => function(self, argv),
+        }
     }
 
     /// Go checks a typed parameter at its argument, before the call: a function's `wrong type

@@ -261,6 +261,11 @@ fn write_arg(out: &mut String, arg: &Value, verb: char, spec: &Spec) {
                 write_object(&mut text, object.as_ref());
                 spec.pad(out, &text);
             }
+            'q' | 'x' | 'X' if object.is_stringer() => {
+                let mut text = String::new();
+                write_object(&mut text, object.as_ref());
+                write_arg(out, &Value::string(text), verb, spec);
+            }
             _ => bad_verb(out, arg, verb, spec),
         },
     }

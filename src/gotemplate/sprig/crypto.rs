@@ -6,8 +6,11 @@
 //! validity from now to now + days).
 //!
 //! Randomness comes from [`chance`]: under a seed, keys are drawn from the seeded stream
-//! (RSA from seeded primes), salts and IVs too. Certificates refuse to run seeded: their
-//! validity starts at the render's time, so no seed makes them stable.
+//! (RSA from seeded primes), salts, IVs and serials too. A certificate's validity starts at
+//! [`clock::now`]: under `helm.deterministic` the fixed clock, which certificates require to be
+//! `SOURCE_DATE_EPOCH`'s (the 1970 default would make certificates that expired long ago), and
+//! their signatures must be deterministic too: RSA PKCS#1 v1.5 and ed25519 are, ECDSA (a random
+//! nonce inside OpenSSL) is not, so an ECDSA signer is refused there.
 
 use std::fmt;
 use std::rc::Rc;
@@ -27,7 +30,7 @@ use openssl::x509::extension::{
 };
 use openssl::x509::{X509Builder, X509NameBuilder, X509};
 
-use super::chance;
+use super::{chance, clock};
 use super::{fixed, int_arg, string_arg, wrong_type, Entry, Value};
 use crate::gotemplate::Object;
 
@@ -45,17 +48,6 @@ pub const FUNCTIONS: &[Entry] = &[
     ("decryptAES", decrypt_aes),
     ("bcrypt", bcrypt),
     ("htpasswd", htpasswd),
-];
-
-/// The functions that need the clock (a certificate's validity starts now): refused under
-/// `helm.deterministic`, where no seed could make their output stable.
-pub const CLOCKED: &[&str] = &[
-    "genCA",
-    "genCAWithKey",
-    "genSelfSignedCert",
-    "genSelfSignedCertWithKey",
-    "genSignedCert",
-    "genSignedCertWithKey",
 ];
 
 fn ssl(error: openssl::error::ErrorStack) -> String {
@@ -319,8 +311,8 @@ impl<'a> CertRequest<'a> {
     }
 
     fn new(common_name: &'a Value, days: &Value, is_ca: bool) -> Result<CertRequest<'a>, String> {
-        if chance::is_seeded() {
-            return Err("certificates start their validity at the render's time: no seed makes them stable, so they are not available under helm.deterministic".into());
+        if chance::is_seeded() && clock::fixed_clock().is_none_or(|clock| clock.source_date_epoch.is_none()) {
+            return Err("certificates under helm.deterministic start their validity at SOURCE_DATE_EPOCH, which is not set (the fixed clock would be 1970-01-01, so the certificate would have expired long ago): set SOURCE_DATE_EPOCH in the pipeline's environment to a fixed instant in Unix seconds, e.g. the HLD commit's time: SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)".into());
         }
         let (common_name, days) = (string_arg(common_name)?, int_arg(days)?);
         Ok(CertRequest { common_name, ips: Vec::new(), dns_names: Vec::new(), days, is_ca })
@@ -348,9 +340,7 @@ impl<'a> CertRequest<'a> {
         let name = name.build();
         builder.set_subject_name(&name).map_err(ssl)?;
         builder.set_issuer_name(issuer.map_or(&name, |(cert, _)| cert.subject_name())).map_err(ssl)?;
-        let now =
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_err(|e| e.to_string())?.as_secs()
-                as i64;
+        let now = clock::now().unix;
         let (start, end) =
             (Asn1Time::from_unix(now).map_err(ssl)?, Asn1Time::from_unix(now + self.days * 86_400).map_err(ssl)?);
         builder.set_not_before(&start).map_err(ssl)?;
@@ -397,6 +387,9 @@ impl<'a> CertRequest<'a> {
         }
         let signer = issuer.map_or(key, |(_, signer)| signer);
         let digest = match signer.id() {
+            Id::EC if chance::is_seeded() => {
+                return Err("an ECDSA signature draws a random nonce that no seed reaches, so a certificate signed by an ecdsa key is not available under helm.deterministic: sign with an rsa or ed25519 key".into());
+            }
             Id::RSA | Id::EC => MessageDigest::sha256(),
             Id::ED25519 => MessageDigest::null(),
             _ => return Err("x509: only RSA, ECDSA and Ed25519 keys supported".into()),
@@ -708,7 +701,28 @@ mod tests {
         }
         let _seeded = chance::seeded([1; 32]);
         assert!(text("genPrivateKey", &[s("dsa")]).starts_with("failed to generate private key: dsa keys cannot"));
-        fails("genCA", &[s("ca"), i(365)], "not available under helm.deterministic");
+        fails("genCA", &[s("ca"), i(365)], "SOURCE_DATE_EPOCH, which is not set");
+    }
+
+    #[test]
+    fn under_a_seed_and_a_fixed_clock_certificates_are_the_same_every_time() {
+        let made = || {
+            let _seeded = chance::seeded([3; 32]);
+            let _fixed = clock::fixed_at(clock::FixedClock { source_date_epoch: Some(1_700_000_000) });
+            let ca = call("genCA", &[s("ca"), i(10)]).unwrap();
+            let ed25519 = text("genPrivateKey", &[s("ed25519")]);
+            let leaf = call("genSignedCertWithKey", &[s("web"), Value::Nil, Value::Nil, i(1), ca.clone(), s(&ed25519)]);
+            let own = call("genSelfSignedCertWithKey", &[s("self"), Value::Nil, Value::Nil, i(1), s(&ed25519)]);
+            let ecdsa = text("genPrivateKey", &[s("ecdsa")]);
+            fails("genCAWithKey", &[s("ca"), i(1), s(&ecdsa)], "signed by an ecdsa key is not available");
+            [ca, leaf.unwrap(), own.unwrap()].map(|certificate| fields(&certificate))
+        };
+        let first = made();
+        assert_eq!(first, made());
+        let ca = parsed(&first[0].0);
+        assert_eq!(ca.not_before().to_string(), "Nov 14 22:13:20 2023 GMT");
+        assert_eq!(ca.not_after().to_string(), "Nov 24 22:13:20 2023 GMT");
+        assert!(parsed(&first[1].0).verify(&ca.public_key().unwrap()).unwrap());
     }
 
     #[test]

@@ -11,6 +11,7 @@
 
 mod case;
 pub mod chance;
+pub mod clock;
 pub mod crypto;
 mod defaults;
 mod dicts;
@@ -53,26 +54,9 @@ pub const STRUCT_RESULTS: &[&str] = &[
 ];
 
 /// Sprig functions left out of the native engine: a chart that calls one renders with the helm
-/// binary instead. Each is left out because its result depends on the clock or on the network.
-/// Chance and cryptography live in chance.rs and crypto.rs.
+/// binary instead. Each is left out because its result depends on the network. Chance and
+/// cryptography live in chance.rs and crypto.rs, the clock in clock/.
 pub const UNSUPPORTED: &[&str] = &[
-    // The clock: output changes from run to run; dates also need Go's layout parser.
-    "ago",
-    "date",
-    "date_in_zone",
-    "date_modify",
-    "dateInZone",
-    "dateModify",
-    "duration",
-    "durationRound",
-    "htmlDate",
-    "htmlDateInZone",
-    "must_date_modify",
-    "mustDateModify",
-    "mustToDate",
-    "now",
-    "toDate",
-    "unixEpoch",
     // The network: a DNS lookup at render time.
     "getHostByName",
 ];
@@ -93,6 +77,7 @@ const AREAS: &[&[Entry]] = &[
     chance::FUNCTIONS,
     crypto::FUNCTIONS,
     url::FUNCTIONS,
+    clock::FUNCTIONS,
 ];
 
 /// Every supported Sprig function, by the name templates call it.

@@ -25,6 +25,7 @@ use std::sync::Mutex;
 
 use serde_json::Value as Json;
 
+use crate::gotemplate::sprig::clock::{self, FixedClock};
 use crate::gotemplate::sprig::{chance, crypto};
 use crate::gotemplate::value::new_map;
 use crate::gotemplate::{Functions, Map, TemplateSet, Value};
@@ -43,9 +44,9 @@ pub struct Request<'a> {
     pub api_versions: &'a [String],
     pub include_crds: bool,
     pub skip_tests: bool,
-    /// `helm.deterministic`: each template draws its chance from a stream seeded by the
-    /// release, its path and `values`.
-    pub deterministic: bool,
+    /// `helm.deterministic`, with its fixed clock: each template draws its chance from a
+    /// stream seeded by the release, its path and `values`, and reads the clock's instant.
+    pub deterministic: Option<FixedClock>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -70,20 +71,12 @@ impl std::fmt::Display for NativeError {
 }
 
 /// Changes whenever the engine's output may change: the render cache keys native renders on it.
-pub const ENGINE_VERSION: &str = "native-0.2.0+helm-4.1.4";
+pub const ENGINE_VERSION: &str = "native-0.2.1+helm-4.1.4";
 
-/// The functions charts may call under the native engine: Sprig's (without the clock's: a
-/// chart calling one renders with the helm binary) and helm's. `deterministic`
-/// (`helm.deterministic`) leaves out the certificates too: their validity starts at the
-/// render's time, so no seed makes them stable.
-fn engine_functions(deterministic: bool) -> Functions {
-    let mut functions = funcs::functions(crate::gotemplate::sprig::functions());
-    if deterministic {
-        for name in crypto::CLOCKED {
-            functions.remove(name);
-        }
-    }
-    functions
+/// The functions charts may call under the native engine: Sprig's (but `UNSUPPORTED`: a chart
+/// calling one renders with the helm binary) and helm's.
+fn engine_functions() -> Functions {
+    funcs::functions(crate::gotemplate::sprig::functions())
 }
 
 /// Renders `chart` (a chart directory as hldc prepares it, or a `.tgz`) as `helm template`.
@@ -114,7 +107,7 @@ fn render_chart(chart: &Path, request: &Request) -> Result<String, NativeError> 
     values::process_dependencies(&mut chart, &user)?;
     let values = values::coalesce(&chart, &user, false)?;
     values::validate_schemas(&chart, &values)?;
-    let set = parse_all(&chart, &engine_functions(request.deterministic))?;
+    let set = parse_all(&chart, &engine_functions())?;
     check_kube_version(&chart, request.kube_version)?;
     let top = TopData {
         release: release_value(request),
@@ -132,30 +125,31 @@ fn render_chart(chart: &Path, request: &Request) -> Result<String, NativeError> 
 /// is loaded and parsed once to decide, not once per render. The chart directories a run
 /// renders do not change while it runs.
 #[derive(Debug, Default)]
-pub struct SupportVerdicts(Mutex<BTreeMap<(PathBuf, bool), Result<(), NativeError>>>);
+pub struct SupportVerdicts(Mutex<BTreeMap<PathBuf, Result<(), NativeError>>>);
 
 impl SupportVerdicts {
-    /// `check_support(chart, deterministic)`, asked once per chart and setting.
-    pub fn check(&self, chart: &Path, deterministic: bool) -> Result<(), NativeError> {
-        let key = (chart.to_path_buf(), deterministic);
-        if let Some(verdict) = self.0.lock().ok().and_then(|verdicts| verdicts.get(&key).cloned()) {
+    /// `check_support(chart)`, asked once per chart.
+    pub fn check(&self, chart: &Path) -> Result<(), NativeError> {
+        if let Some(verdict) = self.0.lock().ok().and_then(|verdicts| verdicts.get(chart).cloned()) {
             return verdict;
         }
         // Decided outside the lock: other charts are decided meanwhile on other threads.
-        let verdict = check_support(chart, deterministic);
+        let verdict = check_support(chart);
         if let Ok(mut verdicts) = self.0.lock() {
-            verdicts.insert(key, verdict.clone());
+            verdicts.insert(chart.to_path_buf(), verdict.clone());
         }
         verdict
     }
 }
 
-/// Whether the native engine can render `chart` (every subchart counted, enabled or not),
-/// `deterministic`ally or not: `Unsupported` with every reason when not.
-pub fn check_support(chart: &Path, deterministic: bool) -> Result<(), NativeError> {
+/// Whether the native engine can render `chart` (every subchart counted, enabled or not):
+/// `Unsupported` with every reason when not. `helm.deterministic` changes nothing here: what
+/// the engine renders, it renders deterministically (a certificate's needs are checked as it
+/// is made).
+pub fn check_support(chart: &Path) -> Result<(), NativeError> {
     unless_panicking(|| {
         let chart = chart::load(chart)?;
-        match parse_all(&chart, &engine_functions(deterministic)) {
+        match parse_all(&chart, &engine_functions()) {
             Err(NativeError::Failed(_)) | Ok(_) => Ok(()),
             Err(unsupported) => Err(unsupported),
         }
@@ -232,6 +226,7 @@ fn known_member(name: &str) -> bool {
         objects::HELM_VERSION_MEMBERS,
         crypto::CERTIFICATE_MEMBERS,
         crate::gotemplate::sprig::VERSION_MEMBERS,
+        clock::TIME_MEMBERS,
     ]
     .iter()
     .any(|members| members.contains(&name))
@@ -496,7 +491,8 @@ fn execute_all(
             .collect();
         template.data.borrow_mut().insert("Template".into(), Value::map(current));
         let seed = || chance::seed(request.release, &template.name, request.values);
-        let _seeded = request.deterministic.then(|| chance::seeded(seed()));
+        let _seeded = request.deterministic.map(|_| chance::seeded(seed()));
+        let _fixed = request.deterministic.map(clock::fixed_at);
         let text = set
             .execute(&template.name, &Value::Map(template.data.clone()))
             .map_err(|error| execution_failure(&template.name, &error.message))?;

@@ -7,9 +7,7 @@
 //! The decoder is the `toml_edit` crate's parser: it accepts the same documents, but its error
 //! texts are its own, not BurntSushi's (`toml: line 1 (last key "a"): ...`).
 
-use std::fmt;
-use std::rc::Rc;
-
+use crate::gotemplate::sprig::clock::{Time, Zone};
 use crate::gotemplate::value::{too_deep, MAX_NESTING};
 use crate::gotemplate::{Map, Object, Value};
 
@@ -177,7 +175,7 @@ impl Encoder {
                 self.write("}");
             }
             Value::Object(object) => match datetime(value) {
-                Some(datetime) => self.write(&datetime.toml_text()),
+                Some(datetime) => self.write(&toml_text(datetime)),
                 None => self.element(&reflected(object.as_ref()), depth + 1)?,
             },
             // Unreachable: `shape` refuses a nil in an array first; Go's reflect would panic.
@@ -328,7 +326,7 @@ fn plain_value(value: &toml_edit::Value) -> Value {
         toml_edit::Value::Integer(n) => Value::Int(*n.value()),
         toml_edit::Value::Float(f) => Value::Float(*f.value()),
         toml_edit::Value::Boolean(b) => Value::Bool(*b.value()),
-        toml_edit::Value::Datetime(datetime) => Value::Object(Rc::new(Datetime(*datetime.value()))),
+        toml_edit::Value::Datetime(datetime) => datetime_value(datetime.value()),
         toml_edit::Value::Array(items) => Value::list(items.iter().map(plain_value).collect()),
         toml_edit::Value::InlineTable(table) => {
             Value::map(table.iter().map(|(key, value)| (key.to_string(), plain_value(value))).collect())
@@ -336,115 +334,46 @@ fn plain_value(value: &toml_edit::Value) -> Value {
     }
 }
 
-fn datetime(value: &Value) -> Option<&Datetime> {
+fn datetime(value: &Value) -> Option<&Time> {
     let Value::Object(object) = value else { return None };
-    object.as_any()?.downcast_ref::<Datetime>()
+    object.as_any()?.downcast_ref::<Time>()
 }
 
-/// A TOML datetime as BurntSushi decodes it: a Go `time.Time`. Local datetimes, dates and
-/// times get BurntSushi's zones (`datetime-local`, `date-local`, `time-local`) at the
-/// machine's offset, which hldc takes as UTC's (helm's output there depends on the machine).
-pub struct Datetime(toml_edit::Datetime);
-
-impl Datetime {
-    /// The zone's name and offset. Go's parser gives an offset matching the local zone's (UTC,
-    /// as hldc takes it) that zone, and any other offset a zone without a name.
-    fn zone(&self) -> (&'static str, i32) {
-        match (self.0.date, self.0.offset) {
-            (_, Some(toml_edit::Offset::Z | toml_edit::Offset::Custom { minutes: 0 })) => ("UTC", 0),
-            (_, Some(toml_edit::Offset::Custom { minutes })) => ("", i32::from(minutes) * 60),
-            (Some(_), None) if self.0.time.is_some() => ("datetime-local", 0),
-            (Some(_), None) => ("date-local", 0),
-            (None, _) => ("time-local", 0),
-        }
-    }
-
-    fn date(&self) -> (u16, u8, u8) {
-        self.0.date.map(|d| (d.year, d.month, d.day)).unwrap_or((0, 1, 1))
-    }
-
-    fn clock(&self) -> (u8, u8, u8, u32) {
-        self.0
-            .time
-            .map(|t| (t.hour, t.minute, t.second.unwrap_or(0), t.nanosecond.unwrap_or(0)))
-            .unwrap_or((0, 0, 0, 0))
-    }
-
-    /// Go's `.999999999` fraction: trailing zeros dropped, nothing for a whole second.
-    fn fraction(nanos: u32) -> String {
-        if nanos == 0 {
-            return String::new();
-        }
-        format!(".{nanos:09}").trim_end_matches('0').to_string()
-    }
-
-    fn offset_text(seconds: i32, colon: bool) -> String {
-        let sign = if seconds < 0 { '-' } else { '+' };
-        let minutes = seconds.abs() / 60;
-        let separator = if colon { ":" } else { "" };
-        format!("{sign}{:02}{separator}{:02}", minutes / 60, minutes % 60)
-    }
-
-    /// `time.RFC3339Nano`, as `encoding/json` writes a `time.Time`.
-    fn rfc3339(&self) -> String {
-        let ((year, month, day), (hour, minute, second, nanos)) = (self.date(), self.clock());
-        let offset = match self.zone().1 {
-            0 => "Z".to_string(),
-            seconds => Self::offset_text(seconds, true),
-        };
-        let fraction = Self::fraction(nanos);
-        format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}{fraction}{offset}")
-    }
-
-    /// How BurntSushi's encoder writes it back: RFC 3339 with the offset, or the local form.
-    fn toml_text(&self) -> String {
-        let ((year, month, day), (hour, minute, second, nanos)) = (self.date(), self.clock());
-        let clock = format!("{hour:02}:{minute:02}:{second:02}{}", Self::fraction(nanos));
-        match self.zone().0 {
-            "datetime-local" => format!("{year:04}-{month:02}-{day:02}T{clock}"),
-            "date-local" => format!("{year:04}-{month:02}-{day:02}"),
-            "time-local" => clock,
-            _ => self.rfc3339(),
-        }
-    }
+/// A TOML datetime as BurntSushi decodes it: a Go `time.Time` (the clock's [`Time`], so the
+/// date functions and methods take it). Local datetimes, dates and times get BurntSushi's
+/// zones (`datetime-local`, `date-local`, `time-local`) at the machine's offset, which hldc
+/// takes as UTC's (helm's output there depends on the machine); an offset of zero is UTC
+/// (Go's parser gives an offset matching the local zone's that zone), any other a zone
+/// without a name.
+fn datetime_value(datetime: &toml_edit::Datetime) -> Value {
+    let zone = match (datetime.date, datetime.offset) {
+        (_, Some(toml_edit::Offset::Z | toml_edit::Offset::Custom { minutes: 0 })) => Zone::Utc,
+        (_, Some(toml_edit::Offset::Custom { minutes })) => Zone::Fixed("".into(), i32::from(minutes) * 60),
+        (Some(_), None) if datetime.time.is_some() => Zone::Fixed(LOCAL_DATETIME.into(), 0),
+        (Some(_), None) => Zone::Fixed(LOCAL_DATE.into(), 0),
+        (None, _) => Zone::Fixed(LOCAL_TIME.into(), 0),
+    };
+    let (year, month, day) = datetime.date.map(|d| (i64::from(d.year), d.month, d.day)).unwrap_or((0, 1, 1));
+    let (hour, minute, second, nanos) = datetime
+        .time
+        .map(|t| (t.hour, t.minute, t.second.unwrap_or(0), t.nanosecond.unwrap_or(0)))
+        .unwrap_or((0, 0, 0, 0));
+    let [month, day, hour, minute, second] = [month, day, hour, minute, second].map(u32::from);
+    Time::date(year, month, day, hour, minute, second, nanos, zone).value()
 }
 
-impl Object for Datetime {
-    fn type_name(&self) -> &str {
-        "time.Time"
-    }
+const LOCAL_DATETIME: &str = "datetime-local";
+const LOCAL_DATE: &str = "date-local";
+const LOCAL_TIME: &str = "time-local";
 
-    fn go_type(&self) -> String {
-        "time.Time".into()
-    }
-
-    fn kind(&self) -> &'static str {
-        "struct"
-    }
-
-    fn field(&self, _name: &str) -> Option<Value> {
-        None
-    }
-
-    fn members(&self) -> &'static [&'static str] {
-        &[]
-    }
-
-    /// Go's `time.Time.String()`: `2006-01-02 15:04:05.999999999 -0700 MST`.
-    fn display(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ((year, month, day), (hour, minute, second, nanos)) = (self.date(), self.clock());
-        let (zone, offset) = self.zone();
-        let offset = Self::offset_text(offset, false);
-        let zone = if zone.is_empty() { offset.as_str() } else { zone };
-        let fraction = Self::fraction(nanos);
-        write!(out, "{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}{fraction} {offset} {zone}")
-    }
-
-    fn to_value(&self) -> Value {
-        Value::string(self.rfc3339())
-    }
-
-    fn as_any(&self) -> Option<&dyn std::any::Any> {
-        Some(self)
-    }
+/// How BurntSushi's encoder writes a `time.Time`: RFC 3339 with the offset, or the local
+/// form of its local zones.
+fn toml_text(time: &Time) -> String {
+    let layout = match time.zone_name().as_str() {
+        LOCAL_DATETIME => "2006-01-02T15:04:05.999999999",
+        LOCAL_DATE => "2006-01-02",
+        LOCAL_TIME => "15:04:05.999999999",
+        _ => "2006-01-02T15:04:05.999999999Z07:00",
+    };
+    time.format(layout)
 }
