@@ -5,10 +5,7 @@
 
 mod common;
 
-use std::path::Path;
-
-use common::oracle::{assert_cases_agree, cases_template, helm_template, unlike_failure};
-use hldc::gotemplate::{sprig, TemplateSet, Value};
+use common::oracle::{assert_cases_agree, cases_template, helm_template, sprig_execute, unlike_failure, write_chart};
 
 /// What `.Values` holds for every expression (decoded as Helm does: numbers are float64). Keys
 /// avoid YAML 1.1's booleans (`n`, `no`, `y`...), which Helm's go-yaml v2 reads as `false`.
@@ -436,28 +433,13 @@ const FAILING: &[(&str, bool)] = &[
     (r#"slice (list 1 2) 1 5"#, true),
 ];
 
-fn write_chart(dir: &Path, template: &str) {
-    std::fs::create_dir_all(dir.join("templates")).unwrap();
-    std::fs::write(dir.join("Chart.yaml"), "apiVersion: v2\nname: oracle\nversion: 0.1.0\n").unwrap();
-    std::fs::write(dir.join("values.yaml"), VALUES).unwrap();
-    std::fs::write(dir.join("templates/cases.yaml"), template).unwrap();
-}
-
-fn native_template(template: &str) -> Result<String, String> {
-    let yaml: serde_yaml::Value = serde_yaml::from_str(VALUES).unwrap();
-    let data = Value::map([("Values".to_string(), Value::from_yaml(&yaml))].into_iter().collect());
-    let mut set = TemplateSet::new(sprig::functions());
-    set.parse("cases", template).map_err(|error| error.message)?;
-    set.execute("cases", &data).map_err(|error| error.message)
-}
-
 #[test]
 fn sprig_functions_render_as_helm_renders_them() {
     let dir = tempfile::tempdir().unwrap();
     let template = cases_template(CASES);
-    write_chart(dir.path(), &template);
+    write_chart(dir.path(), VALUES, &template);
     let helm = helm_template(dir.path()).unwrap_or_else(|error| panic!("helm failed: {error}"));
-    let native = native_template(&template).unwrap_or_else(|error| panic!("native failed: {error}"));
+    let native = sprig_execute(VALUES, &template).unwrap_or_else(|error| panic!("native failed: {error}"));
     assert_cases_agree(CASES, &helm, &native);
 }
 
@@ -467,8 +449,13 @@ fn sprig_functions_fail_where_helm_fails() {
     for (expression, same_message) in FAILING {
         let dir = tempfile::tempdir().unwrap();
         let template = format!("a: {{{{ {expression} }}}}\n");
-        write_chart(dir.path(), &template);
-        wrong.extend(unlike_failure(expression, *same_message, helm_template(dir.path()), native_template(&template)));
+        write_chart(dir.path(), VALUES, &template);
+        wrong.extend(unlike_failure(
+            expression,
+            *same_message,
+            helm_template(dir.path()),
+            sprig_execute(VALUES, &template),
+        ));
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

@@ -8,12 +8,7 @@
 
 mod common;
 
-use std::fmt::Write as _;
-use std::path::Path;
-use std::process::Command;
-
-use base64::Engine as _;
-use hldc::gotemplate::{sprig, TemplateSet, Value};
+use common::oracle::{assert_cases_agree, cases_template, helm_template, sprig_execute, unlike_failure, write_chart};
 
 const VALUES: &str = "two: 2\ns: hello\n";
 
@@ -123,76 +118,15 @@ const FAILING: &[&str] = &[
 /// time.Time`; the executor says `expected time.Time; found "x"`: both are errors.
 const WRONG_TYPES: &[&str] = &[r#"dateModify "1h" "2024""#, r#"unixEpoch 5"#, r#"date 5 1700000000"#];
 
-fn write_chart(dir: &Path, template: &str) {
-    std::fs::create_dir_all(dir.join("templates")).unwrap();
-    std::fs::write(dir.join("Chart.yaml"), "apiVersion: v2\nname: oracle\nversion: 0.1.0\n").unwrap();
-    std::fs::write(dir.join("values.yaml"), VALUES).unwrap();
-    std::fs::write(dir.join("templates/cases.yaml"), template).unwrap();
-}
-
-/// `helm template` with an empty environment, as hldc runs helm: `Local` is /etc/localtime.
-fn helm_template(dir: &Path) -> Result<String, String> {
-    let home = tempfile::tempdir().unwrap();
-    let output = Command::new(common::helm())
-        .arg("template")
-        .arg(dir)
-        .env_clear()
-        .env("HOME", home.path())
-        .output()
-        .expect("helm runs");
-    if output.status.success() {
-        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-    } else {
-        Err(String::from_utf8_lossy(&output.stderr).into_owned())
-    }
-}
-
-fn native_template(template: &str) -> Result<String, String> {
-    let yaml: serde_yaml::Value = serde_yaml::from_str(VALUES).unwrap();
-    let data = Value::map([("Values".to_string(), Value::from_yaml(&yaml))].into_iter().collect());
-    let mut set = TemplateSet::new(sprig::functions());
-    set.parse("cases", template).map_err(|error| error.message)?;
-    set.execute("cases", &data).map_err(|error| error.message)
-}
-
-fn cases_template(cases: &[String]) -> String {
-    let mut template = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: oracle\ndata:\n");
-    for (index, expression) in cases.iter().enumerate() {
-        writeln!(template, "  c{index}: {{{{ ({expression}) | toString | b64enc | quote }}}}").unwrap();
-    }
-    template
-}
-
-fn results(rendered: &str) -> Vec<(usize, String)> {
-    rendered
-        .lines()
-        .filter_map(|line| {
-            let (key, value) = line.trim().split_once(": ")?;
-            let index = key.strip_prefix('c')?.parse().ok()?;
-            let bytes = base64::engine::general_purpose::STANDARD.decode(value.trim_matches('"')).ok()?;
-            Some((index, String::from_utf8_lossy(&bytes).into_owned()))
-        })
-        .collect()
-}
-
 #[test]
 fn the_clock_functions_render_fixed_times_as_helm_renders_them() {
     let cases = cases();
     let dir = tempfile::tempdir().unwrap();
     let template = cases_template(&cases);
-    write_chart(dir.path(), &template);
-    let helm = results(&helm_template(dir.path()).unwrap_or_else(|error| panic!("helm failed: {error}")));
-    assert_eq!(helm.len(), cases.len(), "helm rendered every case");
-    let native = results(&native_template(&template).unwrap_or_else(|error| panic!("native failed: {error}")));
-    let differences: Vec<String> = helm
-        .iter()
-        .zip(native.iter())
-        .filter(|((_, expected), (_, actual))| expected != actual)
-        .map(|((index, expected), (_, actual))| {
-            format!("{}\n  helm:   {expected:?}\n  native: {actual:?}", cases[*index])
-        })
-        .collect();
-    assert!(differences.is_empty(), "{} of {} differ:\n{}", differences.len(), cases.len(), differences.join("\n"));
+    write_chart(dir.path(), VALUES, &template);
+    let helm = helm_template(dir.path()).unwrap_or_else(|error| panic!("helm failed: {error}"));
+    let native = sprig_execute(VALUES, &template).unwrap_or_else(|error| panic!("native failed: {error}"));
+    assert_cases_agree(&cases, &helm, &native);
 }
 
 #[test]
@@ -201,17 +135,13 @@ fn the_clock_functions_fail_where_helm_fails() {
     for (expression, same_message) in FAILING.iter().map(|e| (e, true)).chain(WRONG_TYPES.iter().map(|e| (e, false))) {
         let dir = tempfile::tempdir().unwrap();
         let template = format!("a: {{{{ {expression} }}}}\n");
-        write_chart(dir.path(), &template);
-        match (helm_template(dir.path()), native_template(&template)) {
-            (Err(helm), Err(native)) => {
-                let message =
-                    helm.split_once("error calling ").map(|(_, rest)| rest.lines().next().unwrap_or_default());
-                if same_message && !message.is_some_and(|message| native.ends_with(message)) {
-                    wrong.push(format!("{expression}: messages differ\n  helm:   {helm:?}\n  native: {native:?}"));
-                }
-            }
-            (helm, native) => wrong.push(format!("{expression}\n  helm:   {helm:?}\n  native: {native:?}")),
-        }
+        write_chart(dir.path(), VALUES, &template);
+        wrong.extend(unlike_failure(
+            expression,
+            same_message,
+            helm_template(dir.path()),
+            sprig_execute(VALUES, &template),
+        ));
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
@@ -221,9 +151,9 @@ fn the_clock_functions_fail_where_helm_fails() {
 fn the_wall_clock_reads_as_helm_reads_it() {
     let template = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: oracle\ndata:\n  now: {{ now | toString | quote }}\n  ago: {{ ago (dateModify \"-90s\" now) | quote }}\n  year: {{ now | date \"2006-01-02 15:04 MST\" | quote }}\n  epoch: {{ now | unixEpoch | quote }}\n";
     let dir = tempfile::tempdir().unwrap();
-    write_chart(dir.path(), template);
+    write_chart(dir.path(), VALUES, template);
     let helm = helm_template(dir.path()).unwrap_or_else(|error| panic!("helm failed: {error}"));
-    let native = native_template(template).unwrap_or_else(|error| panic!("native failed: {error}"));
+    let native = sprig_execute(VALUES, template).unwrap_or_else(|error| panic!("native failed: {error}"));
     let field = |text: &str, key: &str| -> String {
         let line = text.lines().find(|line| line.trim_start().starts_with(&format!("{key}:"))).unwrap();
         line.split_once(": ").unwrap().1.trim_matches('"').to_string()
