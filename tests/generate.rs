@@ -286,7 +286,11 @@ fn missing_helm_is_a_clear_error() {
         ],
     );
     with_chart(root, "chart");
-    let run = common::hldc_with_env(root, &["generate", "--helm-engine", "binary"], &[("HLDC_HELM", ""), ("PATH", "/nonexistent")]);
+    let run = common::hldc_with_env(
+        root,
+        &["generate", "--helm-engine", "binary"],
+        &[("HLDC_HELM", ""), ("PATH", "/nonexistent")],
+    );
     run.assert_code(2).assert_stderr_contains("no `helm` binary was found").assert_stderr_contains("--helm");
     let run = hldc(root, &["generate", "--helm-engine", "binary", "--helm", "/nonexistent/helm"]);
     run.assert_code(2).assert_stderr_contains("cannot run helm at `/nonexistent/helm`");
@@ -312,7 +316,8 @@ fn hanging_helm_is_killed_after_the_timeout() {
     let shim = root.join("bin/helm");
     std::fs::set_permissions(&shim, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let started = std::time::Instant::now();
-    let run = hldc(root, &["generate", "--helm-engine", "binary", "--helm", shim.to_str().unwrap(), "--helm-timeout", "1s"]);
+    let run =
+        hldc(root, &["generate", "--helm-engine", "binary", "--helm", shim.to_str().unwrap(), "--helm-timeout", "1s"]);
     run.assert_code(2).assert_stderr_contains("no result after 1s").assert_stderr_contains("--helm-timeout");
     assert!(started.elapsed().as_secs() < 20, "the timeout did not stop helm");
 }

@@ -357,7 +357,7 @@ pub fn is_timestamp(text: &str) -> bool {
     }
     let parse = || -> Option<()> {
         let bytes = text.as_bytes();
-        let year: u32 = std::str::from_utf8(bytes.get(..4)?).ok()?.parse().ok()?;
+        let year: i16 = std::str::from_utf8(bytes.get(..4)?).ok()?.parse().ok()?;
         if !bytes[..4].iter().all(u8::is_ascii_digit) {
             return None;
         }
@@ -366,16 +366,8 @@ pub fn is_timestamp(text: &str) -> bool {
         let month = number(&mut rest, 1, 12)?;
         literal(&mut rest, b'-')?;
         let day = number(&mut rest, 1, 31)?;
-        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-        let days = match month {
-            2 if leap => 29,
-            2 => 28,
-            4 | 6 | 9 | 11 => 30,
-            _ => 31,
-        };
-        if day > days {
-            return None;
-        }
+        // Go's day-of-month check: 2023-02-29 is no date.
+        jiff::civil::Date::new(year, month as i8, day as i8).ok()?;
         match rest.split_first() {
             None => return Some(()),
             Some((b'T' | b't', tail)) => {
