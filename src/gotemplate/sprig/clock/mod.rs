@@ -13,6 +13,7 @@
 
 mod duration;
 mod layout;
+mod object;
 mod time;
 
 use std::cell::Cell;
@@ -21,8 +22,9 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::{fixed, string_arg, Entry, Value};
 
+pub use object::TIME_MEMBERS;
 use time::time_arg;
-pub use time::{Time, Zone, TIME_MEMBERS};
+pub use time::{Time, Zone};
 
 pub const FUNCTIONS: &[Entry] = &[
     ("now", now_function),

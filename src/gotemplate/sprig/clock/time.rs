@@ -5,15 +5,12 @@
 //! Zones are the system's tz database, read by jiff: `Local` is /etc/localtime, as Go reads it
 //! under helm (which hldc runs with an empty environment, so no `TZ`).
 
-use std::fmt;
 use std::rc::Rc;
 use std::sync::OnceLock;
 
 use jiff::tz::TimeZone;
 
-use crate::gotemplate::{Object, Value};
-
-use super::layout;
+use crate::gotemplate::Value;
 
 const SECONDS_PER_DAY: i64 = 86_400;
 
@@ -96,7 +93,7 @@ pub struct Time {
 }
 
 /// Seconds from 0001-01-01 to 1970-01-01: Go's zero `time.Time` is the former.
-const ZERO_UNIX: i64 = -62_135_596_800;
+pub const ZERO_UNIX: i64 = -62_135_596_800;
 
 impl Time {
     pub fn at(unix: i64, nanos: u32, zone: Zone) -> Time {
@@ -114,11 +111,6 @@ impl Time {
         let clock = i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second);
         let civil = days_from_civil(year, month, day).saturating_mul(SECONDS_PER_DAY).saturating_add(clock);
         Time::at(zone.instant_of(civil), nanos, zone)
-    }
-
-    /// Go's `Format`.
-    pub fn format(&self, layout: &str) -> String {
-        layout::format(self, layout)
     }
 
     /// The abbreviation of its zone at its instant (`UTC`, `EST`; a fixed zone's name).
@@ -180,7 +172,7 @@ impl Time {
     /// Go's `AddDate`: the civil date moved, normalized as Go's `Date` normalizes it. Go's
     /// int arithmetic wraps far past any calendar; here far-off dates saturate instead (a
     /// chart's arguments must not overflow the render).
-    fn add_date(&self, years: i64, months: i64, days: i64) -> Time {
+    pub fn add_date(&self, years: i64, months: i64, days: i64) -> Time {
         const YEAR_LIMIT: i64 = 1 << 35;
         let c = self.civil();
         let month0 = (i64::from(c.month) - 1).saturating_add(months);
@@ -190,22 +182,6 @@ impl Time {
         let clock = i64::from(c.hour) * 3600 + i64::from(c.minute) * 60 + i64::from(c.second);
         let unix = self.zone.instant_of(day_number.saturating_mul(SECONDS_PER_DAY).saturating_add(clock));
         Time::at(unix, self.nanos, self.zone.clone())
-    }
-
-    /// Go's `String`: the time, then its monotonic reading when it has one.
-    pub fn text(&self) -> String {
-        let mut text = layout::format(self, "2006-01-02 15:04:05.999999999 -0700 MST");
-        if let Some(monotonic) = self.monotonic {
-            let sign = if monotonic < 0 { '-' } else { '+' };
-            let magnitude = monotonic.unsigned_abs();
-            text.push_str(&format!(" m={sign}{}.{:09}", magnitude / 1_000_000_000, magnitude % 1_000_000_000));
-        }
-        text
-    }
-
-    /// Go's `MarshalJSON` text (RFC 3339 with nanoseconds): what `toJson` and `toYaml` write.
-    pub fn rfc3339_nano(&self) -> String {
-        layout::format(self, "2006-01-02T15:04:05.999999999Z07:00")
     }
 }
 
@@ -262,113 +238,6 @@ pub fn days_in_month(month: u32, year: i64) -> u32 {
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
-    }
-}
-
-/// What a chart may call on a `time.Time`. Those returning Go's `Month`, `Weekday`, `Location`
-/// or comparing two times are left out: a chart calling one renders with the helm binary.
-pub const TIME_MEMBERS: &[&str] = &[
-    "Add",
-    "AddDate",
-    "Day",
-    "Format",
-    "Hour",
-    "IsZero",
-    "Local",
-    "Minute",
-    "Nanosecond",
-    "Second",
-    "String",
-    "UTC",
-    "Unix",
-    "UnixMicro",
-    "UnixMilli",
-    "UnixNano",
-    "Year",
-    "YearDay",
-];
-
-impl Object for Time {
-    fn type_name(&self) -> &str {
-        "time.Time"
-    }
-
-    fn field(&self, name: &str) -> Option<Value> {
-        let civil = || self.civil();
-        let nanos = || i128::from(self.unix) * 1_000_000_000 + i128::from(self.nanos);
-        Some(match name {
-            "Day" => Value::Int(i64::from(civil().day)),
-            "Hour" => Value::Int(i64::from(civil().hour)),
-            "IsZero" => Value::Bool(self.unix == ZERO_UNIX && self.nanos == 0),
-            "Local" => self.in_zone(Zone::local()).value(),
-            "Minute" => Value::Int(i64::from(civil().minute)),
-            "Nanosecond" => Value::Int(i64::from(self.nanos)),
-            "Second" => Value::Int(i64::from(civil().second)),
-            "String" => Value::string(self.text()),
-            "UTC" => self.in_zone(Zone::Utc).value(),
-            "Unix" => Value::Int(self.unix),
-            "UnixMicro" => Value::Int((nanos() / 1000) as i64),
-            "UnixMilli" => Value::Int((nanos() / 1_000_000) as i64),
-            // Go's int64 wraps for times past 2262; so does this.
-            "UnixNano" => Value::Int(nanos() as i64),
-            "Year" => Value::Int(civil().year),
-            "YearDay" => Value::Int(i64::from(civil().year_day)),
-            _ => return None,
-        })
-    }
-
-    fn call(&self, method: &str, arguments: &[Value]) -> Option<Result<Value, String>> {
-        let count = |want: usize| {
-            if arguments.len() == want {
-                Ok(())
-            } else {
-                Err(format!("wrong number of args for {method}: want {want} got {}", arguments.len()))
-            }
-        };
-        let int = |value: &Value, expected: &str| match value {
-            Value::Int(n) => Ok(*n),
-            other => Err(super::super::wrong_type(expected, other)),
-        };
-        Some(match method {
-            "Format" => count(1).and_then(|()| {
-                let layout = super::super::string_arg(&arguments[0])?;
-                Ok(Value::string(layout::format(self, layout)))
-            }),
-            "Add" => count(1).and_then(|()| Ok(self.add(int(&arguments[0], "time.Duration")?).value())),
-            "AddDate" => count(3).and_then(|()| {
-                let [years, months, days] = [0, 1, 2].map(|i| int(&arguments[i], "int"));
-                Ok(self.add_date(years?, months?, days?).value())
-            }),
-            _ => return None,
-        })
-    }
-
-    fn members(&self) -> &'static [&'static str] {
-        TIME_MEMBERS
-    }
-
-    fn display(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
-        out.write_str(&self.text())
-    }
-
-    fn to_value(&self) -> Value {
-        Value::string(self.rfc3339_nano())
-    }
-
-    fn go_type(&self) -> String {
-        "time.Time".into()
-    }
-
-    fn kind(&self) -> &'static str {
-        "struct"
-    }
-
-    fn is_stringer(&self) -> bool {
-        true
-    }
-
-    fn as_any(&self) -> Option<&dyn std::any::Any> {
-        Some(self)
     }
 }
 
