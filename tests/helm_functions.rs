@@ -82,6 +82,8 @@ const CASES: &[&str] = &[
     r#"toToml (dict "d" (dateModify "1h" (fromToml "e = 1979-05-27").e))"#,
     r#"hasKey (fromToml "a = ") "Error""#,
     r#"hasKey (fromToml "a = 1\na = 2") "Error""#,
+    // go-yaml escapes a byte-order mark in double quotes as `\uFEFF`.
+    r#"toYaml (dict "k" (printf "%c" 65279))"#,
     // toYamlPretty: go-yaml v3 with an indent of 2 (sequences indented under their key).
     r#"toYamlPretty .Values"#,
     r#"toYamlPretty .Values.list"#,

@@ -361,7 +361,7 @@ impl Emitter {
                 '\u{a0}' => Some("\\_".into()),
                 '\u{2028}' => Some("\\L".into()),
                 '\u{2029}' => Some("\\P".into()),
-                '\u{feff}' => Some("\\u{FEFF}".into()),
+                '\u{feff}' => Some("\\uFEFF".into()),
                 c if !is_printable(*c) => Some(match *c as u32 {
                     n if n <= 0xFF => format!("\\x{n:02X}"),
                     n if n <= 0xFFFF => format!("\\u{n:04X}"),
