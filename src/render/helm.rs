@@ -229,18 +229,20 @@ fn unsupported(planned: &Planned, chart: &Chart, reasons: &[String]) -> Problem 
             "render it with the helm binary: `helm.engine: auto` falls back to it for such charts (or `--helm-engine auto`)",
         )
     };
-    Problem::error(
+    about_render(
         "hldc::render::engine-unsupported",
-        format!(
-            "component `{}` (chart `{}`) uses what hldc's native engine {lacks}: {}",
-            planned.node.name(),
-            chart.display,
-            reasons.join(", ")
-        ),
+        planned,
+        chart,
+        &format!("uses what hldc's native engine {lacks}: {}", reasons.join(", ")),
     )
-    .at(planned.node.definition.location())
     .label(label)
     .help(help)
+}
+
+/// A finding about how a component's chart renders, at the component's definition.
+fn about_render(code: &'static str, planned: &Planned, chart: &Chart, finding: &str) -> Problem {
+    Problem::error(code, format!("component `{}` (chart `{}`) {finding}", planned.node.name(), chart.display))
+        .at(planned.node.definition.location())
 }
 
 /// The objects two renders of `component` disagree on, both read as kubectl reads them, but
@@ -306,16 +308,12 @@ fn engine_check(
     if differences.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(vec![Problem::error(
+    Ok(vec![about_render(
         "hldc::render::engine-differs",
-        format!(
-            "component `{}` (chart `{}`) renders differently natively and with the helm binary: {}",
-            planned.node.name(),
-            chart.display,
-            differences.join(", ")
-        ),
+        planned,
+        chart,
+        &format!("renders differently natively and with the helm binary: {}", differences.join(", ")),
     )
-    .at(planned.node.definition.location())
     .label("rendered both ways")
     .help("render this component with the helm binary (`helm.engine: binary`) and report the chart to hldc: the native engine must give helm's objects")])
 }
@@ -327,15 +325,12 @@ fn nondeterministic(planned: &Planned, chart: &Chart, differences: &[String]) ->
         [] => "in its text only (comments or layout)".to_string(),
         _ => differences.join(", "),
     };
-    Problem::error(
+    about_render(
         "hldc::render::nondeterministic",
-        format!(
-            "component `{}` (chart `{}`) renders differently each time with the same values: {what}",
-            planned.node.name(),
-            chart.display
-        ),
+        planned,
+        chart,
+        &format!("renders differently each time with the same values: {what}"),
     )
-    .at(planned.node.definition.location())
     .label("rendered twice, with identical inputs")
     .help("the chart calls something that changes per render (`now`, `randAlphaNum`, `uuidv4`, `genCA`, `lookup`); set the value it generates in this component's config. Until then `generate` and `diff` keep the objects already written while the chart and the component's config do not change, and warn")
 }
