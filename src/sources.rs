@@ -202,6 +202,19 @@ impl Sources {
     /// failing source. Already fetched sources are not fetched again.
     pub fn prefetch(&self, entries: &[(&Declared, &Path)]) -> Vec<Problem> {
         let Some(remote) = &self.remote else { return Vec::new() };
+        self.prefetch_with(entries, &remote.options)
+    }
+
+    /// Like [`Sources::prefetch`], but only from the cache: a source that is not pinned in the
+    /// lock and cached is a problem, never a download (`tree` judges a fetched chart this way).
+    pub fn prefetch_cached(&self, entries: &[(&Declared, &Path)]) -> Vec<Problem> {
+        let Some(remote) = &self.remote else { return Vec::new() };
+        let options = FetchOptions { offline: true, ..remote.options.clone() };
+        self.prefetch_with(entries, &options)
+    }
+
+    fn prefetch_with(&self, entries: &[(&Declared, &Path)], options: &FetchOptions) -> Vec<Problem> {
+        let Some(remote) = &self.remote else { return Vec::new() };
         let mut wanted: Vec<(SourceSpec, &Declared)> = Vec::new();
         {
             let fetched = lock(&remote.fetched);
@@ -219,7 +232,7 @@ impl Sources {
         let specs: Vec<SourceSpec> = wanted.iter().map(|(spec, _)| spec.clone()).collect();
         let result = {
             let mut lock_file = lock(&remote.lock);
-            fetch::fetch_all(&specs, &mut lock_file, &remote.options)
+            fetch::fetch_all(&specs, &mut lock_file, options)
         };
         match result {
             Ok(roots) => {

@@ -76,8 +76,15 @@ fn tree_shows_each_component_with_its_type_source_pin_namespace_rings_and_disabl
     // Unpinned before the first generate; tree never fetches.
     let before = fixture.run(&["tree", "prod", "--offline"]).assert_code(0);
     assert!(before.stdout.contains("(HEAD) (unpinned)"), "{}", before.stdout);
+    assert!(
+        before.stdout.contains("engine=auto (helm.engine: auto, decided once the chart is fetched)"),
+        "{}",
+        before.stdout
+    );
     fixture.run(&["generate", "prod"]).assert_code(0);
-    let prod = fixture.run(&["tree", "prod"]).assert_code(0);
+    // Once pinned and cached, the chart is judged from the cache, still without the network.
+    let prod = fixture.run(&["tree", "prod", "--offline"]).assert_code(0);
+    assert!(prod.stdout.contains("engine=native (helm.engine: auto, the engine renders it)"), "{}", prod.stdout);
     let east = fixture.run(&["tree", "prod", "--cluster", "east-us"]).assert_code(0);
     let json = fixture.run(&["tree", "prod", "--cluster", "east-us", "--output", "json"]).assert_code(0);
     insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {

@@ -258,8 +258,8 @@ impl Walker<'_> {
     }
 
     /// What renders a helm component: `--helm-engine`, else its `helm.engine`; with `auto`, the
-    /// native engine's verdict on the chart's templates when the chart is on disk (a remote chart
-    /// is judged once fetched: `tree` never fetches).
+    /// native engine's verdict on the chart's templates when the chart is on disk: local, or
+    /// pinned and in the cache (`tree` never downloads a chart).
     fn engine(
         &self,
         declared: &Declared,
@@ -275,7 +275,10 @@ impl Walker<'_> {
         match engine {
             HelmEngine::Binary => decided("binary"),
             HelmEngine::Native => decided("native"),
-            HelmEngine::Auto if declared.spec.method() != Method::Local => {
+            HelmEngine::Auto
+                if declared.spec.method() != Method::Local
+                    && !self.sources.prefetch_cached(&[(declared, dir)]).is_empty() =>
+            {
                 EngineEntry { uses: "auto", why: format!("{decided_by}: auto, decided once the chart is fetched") }
             }
             HelmEngine::Auto => match self.sources.locate(declared, dir).map(|chart| native::check_support(&chart)) {
