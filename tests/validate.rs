@@ -119,6 +119,8 @@ const CORPUS: &[Row] = &[
     row("duplicate-sibling", V, 1, Some("component.yaml:6:11"), "two subcomponents of `x` are named `app`"),
     row("duplicate-sibling", G, 2, Some("component.yaml:6:11"), "two subcomponents of `x` are named `app`"),
     row("unknown-subcomponent-config", V, 1, Some("config/common.yaml:2:3"), "configures `ap`, but `unknown-subcomponent-config` has no subcomponent"),
+    // An invalid HLD is not rendered, and validate says so rather than looking checked.
+    row("unknown-subcomponent-config", VR, 1, None, "note: nothing was rendered or checked as objects (`--rendered`): fix the errors above first"),
     // Fabrikate ignored such blocks, and so does generate; only validate catches the typo.
     row("unknown-subcomponent-config", G, 0, None, "wrote 1 file to"),
     row("unknown-environment", &["validate", "prd"], 1, None, "no config file for environment `prd`"),

@@ -246,6 +246,11 @@ pub fn validate(options: &ValidateOptions, settings: &Settings) -> Validation {
         }
     }
     let statically_valid = !problems.iter().chain(per_environment.iter().map(|(p, _)| p)).any(Problem::is_error);
+    if options.rendered.is_some() && !statically_valid {
+        // Rendering an HLD whose definition is wrong would report what follows from the error,
+        // not what the fixed HLD gives; saying so keeps an error from reading as "nothing else".
+        notes.push("nothing was rendered or checked as objects (`--rendered`): fix the errors above first".to_string());
+    }
     if let (Some(check), Some(sources), true) = (&options.rendered, &fetching, statically_valid) {
         match kube::load(check.kube_version) {
             Ok(_) => {
