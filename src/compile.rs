@@ -10,6 +10,7 @@ use rayon::prelude::*;
 
 use crate::check;
 use crate::check::provenance::ConfigLayers;
+use crate::check::scope::Scopes;
 use crate::diag::Problem;
 use crate::diagnostics::{Policy, Rules};
 use crate::emit;
@@ -22,7 +23,6 @@ use crate::model::ComponentType;
 use crate::project::Project;
 use crate::render::{self, HelmSettings, Hook, HookRunner, HookStage};
 use crate::resolve;
-use crate::scope::Scopes;
 use crate::sources::Sources;
 use crate::trace;
 use crate::trace::git::HldGit;

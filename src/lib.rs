@@ -44,7 +44,6 @@ pub mod resolve;
 pub mod ring;
 pub mod route;
 pub mod schema;
-pub mod scope;
 pub mod settings;
 pub mod sources;
 pub mod suggest;

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::check::scope::ScopeRule;
 use crate::diag::{Problem, Problems};
 use crate::load::read_document;
 use crate::model::environments::Environments;
 use crate::schema::Schema;
-use crate::scope::ScopeRule;
 use crate::sources::Sources;
 use crate::suggest::did_you_mean;
 use crate::yaml::{Document, Segment};
@@ -360,7 +360,7 @@ fn describe(group: &str, kind: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scope::Scope;
+    use crate::check::scope::Scope;
 
     fn load_text(text: Option<&str>) -> Result<Project, Vec<(String, String)>> {
         let dir = tempfile::tempdir().unwrap();

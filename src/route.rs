@@ -2,7 +2,7 @@
 //! sends requests carrying `<header>: <ring>` to that ring's Service and every other request to
 //! the default ring's: a Gateway API `HTTPRoute`, a Traefik `IngressRoute` or an Istio
 //! `VirtualService`, per `rings.routing` in hldc.yaml. The checks validate each against its
-//! project's upstream CRD schema, shipped in `schemas/crds/` (`shipped_crds`). Pure.
+//! project's upstream CRD schema, shipped in `schemas/crds/` (`check::crd::shipped_crds`). Pure.
 
 use std::collections::BTreeMap;
 
@@ -10,11 +10,11 @@ use serde::Deserialize;
 use serde_json::json;
 use serde_yaml::Value;
 
+use crate::check::scope::{Scope, ScopeRule};
 use crate::diag::{Problem, SourceFile};
 use crate::layer::merge_stack;
 use crate::model::plan::Planned;
 use crate::model::rendered::{Object, Rendered};
-use crate::scope::{Scope, ScopeRule};
 use crate::yaml::parse_one;
 
 /// `rings:` of hldc.yaml. Its other keys name rings (`own`); the schema refuses anything else,
@@ -105,22 +105,6 @@ pub enum RuleSyntax {
     V2,
     #[default]
     V3,
-}
-
-/// The upstream CRDs of the routes hldc writes (`schemas/crds/`, trimmed): `generate` checks
-/// every route against them, as any custom resource against a CRD in the output.
-pub fn shipped_crds() -> &'static [Value] {
-    static SHIPPED: std::sync::OnceLock<Vec<Value>> = std::sync::OnceLock::new();
-    SHIPPED.get_or_init(|| {
-        [
-            include_str!("../schemas/crds/gateway.networking.k8s.io_httproutes.yaml"),
-            include_str!("../schemas/crds/traefik.io_ingressroutes.yaml"),
-            include_str!("../schemas/crds/networking.istio.io_virtualservices.yaml"),
-        ]
-        .into_iter()
-        .filter_map(|text| serde_yaml::from_str(text).ok())
-        .collect()
-    })
 }
 
 /// The route kinds are namespaced; hldc writes them, so it knows without a CRD in the output.

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 
 use serde_yaml::{Mapping, Value};
 
+use crate::check::scope::Scopes;
 use crate::diag::Problem;
 use crate::model::rendered::Rendered;
 use crate::model::ObjectId;
-use crate::scope::Scopes;
 use crate::yaml::Segment;
 
 /// Removes `metadata.namespace` from cluster-scoped objects, as the API server ignores it, with

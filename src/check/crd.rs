@@ -69,20 +69,35 @@ impl CrdSchemas {
     }
 }
 
-/// The validator of a kind the shipped CRDs (`route::shipped_crds`) define. They are compiled
+/// The upstream CRDs of the routes hldc writes (`schemas/crds/`, trimmed): `generate` checks
+/// every route against them, as any custom resource against a CRD in the output.
+fn shipped_crds() -> &'static [Value] {
+    static SHIPPED: std::sync::OnceLock<Vec<Value>> = std::sync::OnceLock::new();
+    SHIPPED.get_or_init(|| {
+        [
+            include_str!("../../schemas/crds/gateway.networking.k8s.io_httproutes.yaml"),
+            include_str!("../../schemas/crds/traefik.io_ingressroutes.yaml"),
+            include_str!("../../schemas/crds/networking.istio.io_virtualservices.yaml"),
+        ]
+        .into_iter()
+        .filter_map(|text| serde_yaml::from_str(text).ok())
+        .collect()
+    })
+}
+
+/// The validator of a kind the shipped CRDs (`shipped_crds`) define. They are compiled
 /// the first time an output has such an object, once per process: about 80 KB of schemas,
 /// which most runs never need.
 fn shipped(key: &str) -> Option<&'static Arc<Validator>> {
     static KINDS: OnceLock<Vec<String>> = OnceLock::new();
     static VALIDATORS: OnceLock<BTreeMap<String, Arc<Validator>>> = OnceLock::new();
-    let kinds =
-        KINDS.get_or_init(|| crate::route::shipped_crds().iter().flat_map(versions_of).map(|(kind, _)| kind).collect());
+    let kinds = KINDS.get_or_init(|| shipped_crds().iter().flat_map(versions_of).map(|(kind, _)| kind).collect());
     if !kinds.iter().any(|kind| kind == key) {
         return None;
     }
     let validators = VALIDATORS.get_or_init(|| {
         let mut validators = BTreeMap::new();
-        crate::route::shipped_crds().iter().for_each(|crd| compile_crd(crd, &mut validators));
+        shipped_crds().iter().for_each(|crd| compile_crd(crd, &mut validators));
         validators
     });
     validators.get(key)

@@ -1,6 +1,7 @@
 //! Checks beyond the schemas, for `hldc validate`: the loaded tree (`tree`), and with
 //! `--rendered` the objects it renders to (`objects`, `kube`, `crd`, `provenance`; `generate`
-//! runs these on its output too). Every check returns problems instead of stopping, so one run
+//! runs these on its output too), and which kinds are cluster-scoped (`scope`, which namespace
+//! injection asks too). Every check returns problems instead of stopping, so one run
 //! reports everything. No IO here but reading the local
 //! sources `tree` checks for existence.
 
@@ -8,6 +9,7 @@ pub mod crd;
 pub mod kube;
 pub mod objects;
 pub mod provenance;
+pub mod scope;
 pub mod tree;
 
 use crate::diag::Location;

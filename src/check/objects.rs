@@ -10,11 +10,11 @@ use serde_yaml::Value;
 use super::crd::CrdSchemas;
 use super::kube::{KubeVersions, Verdict};
 use super::provenance::{self, ConfigLayers};
+use super::scope::Scopes;
 use super::{lookup, path, Locate};
 use crate::diag::Problem;
 use crate::layer::Layer;
 use crate::model::rendered::Rendered;
-use crate::scope::Scopes;
 use crate::trace::stamp::PREFIX;
 use crate::yaml::{Document, Segment, ValuePath};
 

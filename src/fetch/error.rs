@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-use crate::fetch::spec::{AccessTokens, SourceSpec};
+use crate::fetch::spec::AccessTokens;
+use crate::model::source::SourceSpec;
 
 /// The class of a fetch failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]

@@ -10,9 +10,10 @@ use crate::fetch::cache::{self, is_hex, mirror_id};
 use crate::fetch::error::{Failure, FetchErrorKind};
 use crate::fetch::lock::{LockKey, LockValue};
 use crate::fetch::registry::Kind;
-use crate::fetch::spec::{strip_userinfo, Fetched, GitRef, SourceSpec};
+use crate::fetch::spec::{strip_userinfo, Fetched};
 use crate::fetch::{Ctx, Outcome};
 use crate::localgit::{self, ExportError};
+use crate::model::source::{GitRef, SourceSpec};
 
 const FETCH_REFSPECS: [&str; 2] = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"];
 

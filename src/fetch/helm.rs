@@ -22,8 +22,9 @@ use crate::fetch::http::resolve_url;
 use crate::fetch::lock::{LockKey, LockValue};
 use crate::fetch::retired::dead_repository_hint;
 use crate::fetch::safe::unpack_tgz;
-use crate::fetch::spec::{redact_url, Fetched, SourceSpec};
+use crate::fetch::spec::{redact_url, Fetched};
 use crate::fetch::{oci, Ctx, Outcome};
+use crate::model::source::SourceSpec;
 
 /// How deep chart dependencies may nest.
 const MAX_DEPTH: usize = 16;

@@ -10,8 +10,9 @@ use crate::fetch::cache::{self, HashingWriter};
 use crate::fetch::error::{Failure, FetchErrorKind};
 use crate::fetch::lock::{LockKey, LockValue};
 use crate::fetch::registry::Kind;
-use crate::fetch::spec::{redact_url, strip_userinfo, userinfo, AccessTokens, Fetched, SourceSpec};
+use crate::fetch::spec::{redact_url, strip_userinfo, userinfo, AccessTokens, Fetched};
 use crate::fetch::{Ctx, Outcome};
+use crate::model::source::SourceSpec;
 
 /// Largest response read into memory (an index.yaml), under `--max-download`.
 const MAX_IN_MEMORY: u64 = 512 * 1024 * 1024;

@@ -8,7 +8,8 @@ use serde::Deserialize;
 
 use crate::atomic::{self, Access};
 use crate::fetch::cache::is_hex;
-use crate::fetch::spec::{strip_userinfo, SourceSpec};
+use crate::fetch::spec::strip_userinfo;
+use crate::model::source::SourceSpec;
 use crate::yaml::write::{quoted, scalar};
 
 /// The header comment of every rendered lock file.
@@ -425,7 +426,7 @@ impl LockValue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fetch::spec::GitRef;
+    use crate::model::source::GitRef;
 
     fn sha(c: char) -> String {
         std::iter::repeat_n(c, 64).collect()

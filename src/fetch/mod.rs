@@ -143,14 +143,15 @@ mod retired;
 mod safe;
 mod spec;
 
+pub use crate::model::source::{GitRef, SourceSpec};
 pub use constraint::{parse_chart_version, ConstraintError, HelmConstraint};
 pub use error::{FetchError, FetchErrorKind, Hint};
 pub use git::{serve_git_fetch, GIT_FETCH_CHILD};
 pub use lock::{LockError, Lockfile, Pin, LOCK_HEADER};
 pub use safe::{safe_join, SafePathError};
 pub use spec::{
-    check_mirror, may_carry_secrets, redact_url, url_within, AccessTokens, FetchOptions, Fetched, GitRef, Mirrors,
-    Progress, SourceSpec, SshAgent, DEFAULT_MAX_DOWNLOAD,
+    check_mirror, may_carry_secrets, redact_url, url_within, AccessTokens, FetchOptions, Fetched, Mirrors, Progress,
+    SshAgent, DEFAULT_MAX_DOWNLOAD,
 };
 
 use std::collections::HashMap;

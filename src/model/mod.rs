@@ -14,6 +14,7 @@ pub mod environments;
 pub mod plan;
 pub mod record;
 pub mod rendered;
+pub mod source;
 pub mod tree;
 
 /// What a component produces.

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::source::SourceSpec;
 use crate::diag::Location;
-use crate::fetch::SourceSpec;
 use crate::model::environments::Selection;
 use crate::model::{ComponentSpec, ComponentType};
 use crate::yaml::{Document, Segment, ValuePath};

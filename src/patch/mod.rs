@@ -21,10 +21,10 @@ use std::sync::Arc;
 
 use serde_yaml::{Mapping, Value};
 
+use crate::check::scope::Scopes;
 use crate::diag::{Location, Problem};
 use crate::layer::{merge_stack, Layer};
 use crate::model::rendered::Rendered;
-use crate::scope::Scopes;
 use crate::yaml::{Document, Segment, ValuePath};
 
 use strategic_merge::Outcome;

@@ -6,7 +6,7 @@
 use regex::Regex;
 use serde_yaml::{Mapping, Value};
 
-use crate::scope::group_of;
+use crate::check::scope::group_of;
 
 /// A parsed `target:`.
 #[derive(Debug)]

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_yaml::Value;
 
-use crate::check::kube;
+use super::kube;
 use crate::diag::Problem;
 use crate::model::rendered::{Object, Rendered};
 use crate::yaml::Document;
