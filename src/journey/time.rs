@@ -1,51 +1,29 @@
-//! Commit times as seconds since the epoch and back to RFC 3339 (always UTC, `Z`), without a
-//! clock: the proleptic Gregorian calendar both ways, so any commit date formats and nothing
-//! can panic on an old or odd one.
+//! Commit times as seconds since the epoch and back to RFC 3339 (always UTC, `Z`), by jiff;
+//! nothing panics on an old or odd date.
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
 
 /// `2024-05-01T12:00:00Z`, `2024-05-01T14:00:00+02:00`, fractions ignored; a bare date
 /// `2024-05-01` is its midnight UTC.
 pub fn parse(text: &str) -> Option<i64> {
     let text = text.trim();
-    let (date, rest) = text.split_at_checked(10)?;
-    let days = days_from_date(date)?;
-    if rest.is_empty() {
-        return Some(days * 86_400);
-    }
-    let rest = rest.strip_prefix(['T', 't', ' '])?;
-    let (clock, rest) = rest.split_at_checked(8)?;
-    let mut parts = clock.split(':').map(|p| p.parse::<i64>().ok().filter(|_| p.len() == 2));
-    let (hour, minute, second) = (parts.next()??, parts.next()??, parts.next()??);
-    if hour > 23 || minute > 59 || second > 60 {
-        return None;
-    }
-    let rest = match rest.strip_prefix('.') {
-        Some(fraction) => fraction.trim_start_matches(|c: char| c.is_ascii_digit()),
-        None => rest,
-    };
-    let offset = match rest {
-        "Z" | "z" => 0,
-        _ => {
-            let sign = match rest.chars().next()? {
-                '+' => 1,
-                '-' => -1,
-                _ => return None,
-            };
-            let (hours, minutes) = rest[1..].split_once(':')?;
-            if hours.len() != 2 || minutes.len() != 2 {
-                return None;
-            }
-            sign * (hours.parse::<i64>().ok()? * 3600 + minutes.parse::<i64>().ok()? * 60)
+    match text.parse::<Timestamp>() {
+        Ok(instant) => Some(instant.as_second()),
+        Err(_) if text.len() == 10 => {
+            Some(TimeZone::UTC.to_timestamp(text.parse::<Date>().ok()?.at(0, 0, 0, 0)).ok()?.as_second())
         }
-    };
-    Some(days * 86_400 + hour * 3600 + minute * 60 + second - offset)
+        Err(_) => None,
+    }
 }
 
-/// RFC 3339 in UTC: `2024-05-01T12:00:00Z`.
+/// RFC 3339 in UTC: `2024-05-01T12:00:00Z`; a time beyond jiff's years (±9999) as its seconds.
 pub fn format(seconds: i64) -> String {
-    let (days, second_of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    let (year, month, day) = date_from_days(days);
-    let (hour, minute, second) = (second_of_day / 3600, second_of_day % 3600 / 60, second_of_day % 60);
-    format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z")
+    match Timestamp::from_second(seconds) {
+        Ok(instant) => instant.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        Err(_) => format!("@{seconds}"),
+    }
 }
 
 /// A span of seconds for people: `45s`, `12m 5s`, `2m`, `3h 4m`, `2d 1h`; negative spans (a
@@ -65,50 +43,6 @@ pub fn human_duration(seconds: i64) -> String {
     }
 }
 
-fn days_from_date(date: &str) -> Option<i64> {
-    let bytes = date.as_bytes();
-    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
-        return None;
-    }
-    let number = |range: std::ops::Range<usize>| {
-        let part = &date[range];
-        part.bytes().all(|b| b.is_ascii_digit()).then(|| part.parse::<i64>().ok()).flatten()
-    };
-    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
-        return None;
-    }
-    // Howard Hinnant's days_from_civil.
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let year_of_era = y - era * 400;
-    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    Some(era * 146_097 + day_of_era - 719_468)
-}
-
-fn date_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z - era * 146_097;
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,6 +55,9 @@ mod tests {
         assert_eq!(parse("2024-03-01T00:00:00.123-01:30"), parse("2024-03-01T01:30:00Z"));
         assert_eq!(parse("2024-03-01"), parse("2024-03-01T00:00:00Z"));
         assert_eq!(format(-1), "1969-12-31T23:59:59Z");
+        assert_eq!(parse("2024-03-01 00:00:00z"), parse("2024-03-01T00:00:00Z"));
+        assert_eq!(format(-62_135_596_800), "0001-01-01T00:00:00Z");
+        assert_eq!(format(i64::MAX), format!("@{}", i64::MAX));
         for bad in ["2023-02-29", "2024-13-01", "2024-01-01T25:00:00Z", "2024-01-01T00:00:00", "yesterday", ""] {
             assert_eq!(parse(bad), None, "{bad}");
         }
