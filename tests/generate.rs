@@ -274,6 +274,50 @@ fn a_values_path_helm_cannot_read_points_at_the_config_line_that_left_it_null() 
         .assert_stderr_contains("set `config.name.first.letter`");
 }
 
+/// A value a chart's `values.schema.json` refuses: the error points at the config line that set
+/// it, for the chart's own schema and a subchart's, with either engine; a refused value no config
+/// sets (the chart's default) leaves the error on the component.
+#[test]
+fn a_value_the_charts_schema_refuses_points_at_the_config_line_that_set_it() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    let schema = r#"{"type": "object", "properties": {"replicas": {"type": "integer", "minimum": 1}}}"#;
+    write_files(
+        root,
+        &[
+            ("component.yaml", "name: app\nsubcomponents:\n  - name: web\n    type: helm\n    path: chart\n"),
+            ("config/common.yaml", "subcomponents:\n  web:\n    config:\n      replicas: 2\n"),
+            ("config/prod.yaml", "subcomponents:\n  web:\n    config:\n      replicas: 0\n"),
+            ("config/stage.yaml", "subcomponents:\n  web:\n    config:\n      cache:\n        replicas: -1\n"),
+            ("config/test.yaml", "subcomponents:\n  web:\n    config:\n      other: 1\n"),
+            ("chart/Chart.yaml", "apiVersion: v2\nname: web\nversion: 0.1.0\n"),
+            ("chart/values.yaml", "replicas: 1\ncache:\n  replicas: 1\n"),
+            ("chart/values.schema.json", schema),
+            ("chart/templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n"),
+            ("chart/charts/cache/Chart.yaml", "apiVersion: v2\nname: cache\nversion: 0.1.0\n"),
+            ("chart/charts/cache/values.schema.json", schema),
+            ("chart/charts/cache/templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cache\n"),
+        ],
+    );
+    for engine in ["native", "binary"] {
+        hldc(root, &["generate", "prod", "--helm-engine", engine])
+            .assert_code(2)
+            .assert_stderr_contains("helm failed to render component `web` (chart `chart`): `config.replicas` in `config/prod.yaml` does not meet the chart's `values.schema.json`: minimum: got 0, want 1")
+            .assert_stderr_contains("[config/prod.yaml:4:17]")
+            .assert_stderr_contains("- at '/replicas': minimum: got 0, want 1");
+        hldc(root, &["generate", "stage", "--helm-engine", engine])
+            .assert_code(2)
+            .assert_stderr_contains("`config.cache.replicas` in `config/stage.yaml` does not meet the `values.schema.json` of subchart `cache`: minimum: got -1, want 1")
+            .assert_stderr_contains("[config/stage.yaml:5:19]");
+    }
+    // The chart's own default breaks its subchart's schema: nothing in the config to point at.
+    write_files(root, &[("chart/values.yaml", "replicas: 1\ncache:\n  replicas: 0\n")]);
+    hldc(root, &["generate", "test"])
+        .assert_code(2)
+        .assert_stderr_contains("cache:\n  │ - at '/replicas': minimum: got 0, want 1")
+        .assert_stderr_contains("[component.yaml:3:5]");
+}
+
 #[test]
 fn missing_helm_is_a_clear_error() {
     let hld = tempfile::tempdir().unwrap();

@@ -173,6 +173,7 @@ impl Job {
                         &subject(planned, chart),
                         &message,
                         &planned.layers,
+                        &chart_name(chart),
                     ),
                 })
             }
@@ -341,6 +342,16 @@ fn failed(planned: &Planned, chart: &Chart, reason: String) -> Problem {
         .label("this component")
 }
 
+/// The `name` in the chart's Chart.yaml, as helm names the chart in its messages; read only
+/// for a failure's message.
+fn chart_name(chart: &Chart) -> String {
+    std::fs::read_to_string(chart.dir.join("Chart.yaml"))
+        .ok()
+        .and_then(|text| serde_yaml::from_str::<serde_yaml::Value>(&text).ok())
+        .and_then(|chart| Some(chart.get("name")?.as_str()?.to_string()))
+        .unwrap_or_default()
+}
+
 fn subject(planned: &Planned, chart: &Chart) -> String {
     format!("helm failed to render component `{}` (chart `{}`)", planned.node.name(), chart.display)
 }
@@ -362,6 +373,7 @@ fn failure_problem(planned: &Planned, chart: &Chart, helm: &Path, failure: Failu
             &subject(planned, chart),
             stderr,
             &planned.layers,
+            &chart_name(chart),
         ),
         Failure::Input(_) => failed(planned, chart, failure.to_string())
             .help("helm reads all of its values; check that `--helm` names a helm 3 or 4 binary"),

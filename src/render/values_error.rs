@@ -49,15 +49,22 @@ fn failed_read(stderr: &str) -> Option<FailedRead> {
 /// `failed` (helm's failure of a component whose config layers are `layers`; `subject` says
 /// which: ``helm failed to render component `web` (chart `./chart`)``), pointed at the config
 /// line that left a part of a values path the chart reads null or not a map, or told which
-/// value to set when no config sets it; unchanged when helm's message names no values path.
-pub fn trace(failed: Problem, subject: &str, stderr: &str, layers: &[Layer]) -> Problem {
-    let Some(read) = failed_read(stderr) else { return failed };
+/// value to set when no config sets it; or pointed at the config value a `values.schema.json`
+/// refused (`chart` is the name of the component's chart, which helm names the top schema by);
+/// unchanged when helm's message names neither.
+pub fn trace(failed: Problem, subject: &str, stderr: &str, layers: &[Layer], chart: &str) -> Problem {
+    match failed_read(stderr) {
+        Some(read) => traced_read(failed, subject, &read, layers),
+        None => traced_refusal(&failed, subject, stderr, layers, chart).unwrap_or(failed),
+    }
+}
+
+fn traced_read(failed: Problem, subject: &str, read: &FailedRead, layers: &[Layer]) -> Problem {
     let values_path = format!(".Values.{}", read.path.join("."));
     let config_path = |keys: &[String]| -> Vec<Segment> {
         std::iter::once("config").chain(keys.iter().map(String::as_str)).map(|key| Segment::Key(key.into())).collect()
     };
     let reads = format!("the chart's template `{}` reads `{values_path}`", read.template);
-    let component = failed.location.clone();
     for depth in 1..=read.reached {
         let keys = config_path(&read.path[..depth]);
         let Some((layer, value)) = layers.iter().find_map(|layer| Some((layer, lookup(&layer.value, &keys)?))) else {
@@ -94,22 +101,107 @@ pub fn trace(failed: Problem, subject: &str, stderr: &str, layers: &[Layer]) -> 
                 format!("set `{}` under it, not a value of its own", display_path(&config_path(&read.path))),
             ),
         };
-        let mut problem = Problem::error(failed.code, format!("{subject}: {reads}, but `{key}` in `{file}` {what}"))
+        let problem = Problem::error(failed.code, format!("{subject}: {reads}, but `{key}` in `{file}` {what}"))
             .at(layer.document.key_location(&full))
             .label(format!("`{key}` {what}"))
             .help(help);
-        problem.detail = failed.detail.clone();
-        return match component {
-            Some(at) => problem.related(
-                Problem::warning(failed.code, "the component helm failed to render").at(at).label("this component"),
-            ),
-            None => problem,
-        };
+        return pointed(problem, &failed);
     }
     let set = display_path(&config_path(&read.path));
     failed.help(format!(
         "{reads}, which neither the chart's values nor this component's config set: set `{set}` in its config"
     ))
+}
+
+/// One value a chart's `values.schema.json` refused, under the name of the chart whose schema
+/// it is: `web:` then `- at '/replicas': minimum: got 0, want 1` (helm's words and the native
+/// engine's alike).
+#[derive(Debug, PartialEq)]
+struct Refusal {
+    chart: String,
+    pointer: Vec<String>,
+    why: String,
+}
+
+fn refusals(stderr: &str) -> Vec<Refusal> {
+    let Some((_, report)) =
+        stderr.split_once("values don't meet the specifications of the schema(s) in the following chart(s):")
+    else {
+        return Vec::new();
+    };
+    let mut chart: Option<&str> = None;
+    let mut found = Vec::new();
+    for line in report.lines().map(str::trim) {
+        if let Some(refused) = line.strip_prefix("- at '") {
+            let (Some(chart), Some((pointer, why))) = (chart, refused.split_once("': ")) else { continue };
+            // RFC 6901: `~1` is a `/` inside a key, `~0` a `~`.
+            let pointer = pointer.split('/').skip(1).map(|key| key.replace("~1", "/").replace("~0", "~")).collect();
+            found.push(Refusal { chart: chart.to_string(), pointer, why: why.to_string() });
+        } else if let Some(name) = line.strip_suffix(':').filter(|name| !name.is_empty() && !name.contains(' ')) {
+            chart = Some(name);
+        }
+    }
+    found
+}
+
+/// The first refused value a config layer sets (the highest layer setting it), pointed at;
+/// `None` when every refusal is of a value no config sets (the chart's default, a missing key).
+fn traced_refusal(failed: &Problem, subject: &str, stderr: &str, layers: &[Layer], chart: &str) -> Option<Problem> {
+    refusals(stderr).into_iter().find_map(|refusal| {
+        // A subchart's schema sees the values under its name.
+        let keys: Vec<&str> = (refusal.chart != chart)
+            .then_some(refusal.chart.as_str())
+            .into_iter()
+            .chain(refusal.pointer.iter().map(String::as_str))
+            .collect();
+        if keys.is_empty() {
+            return None;
+        }
+        let config: Vec<&str> = std::iter::once("config").chain(keys).collect();
+        let (layer, path) = layers.iter().find_map(|layer| Some((layer, segments(&layer.value, &config)?)))?;
+        let mut full = layer.prefix.clone();
+        full.extend(path.iter().cloned());
+        let key = display_path(&path);
+        let schema = match refusal.chart == chart {
+            true => "the chart's `values.schema.json`".to_string(),
+            false => format!("the `values.schema.json` of subchart `{}`", refusal.chart),
+        };
+        let problem = Problem::error(
+            failed.code,
+            format!("{subject}: `{key}` in `{}` does not meet {schema}: {}", layer.document.file.name(), refusal.why),
+        )
+        .at(layer.document.value_location(&full))
+        .label(refusal.why)
+        .help(format!("give `{key}` a value the schema allows, or remove it so the chart's default applies"));
+        Some(pointed(problem, failed))
+    })
+}
+
+/// The segments of `keys` in `value` (an index where the value is a list), when all are there.
+fn segments(value: &Value, keys: &[&str]) -> Option<Vec<Segment>> {
+    let mut current = value;
+    let mut path = Vec::new();
+    for key in keys {
+        let segment = match current {
+            Value::Sequence(_) => Segment::Index(key.parse().ok()?),
+            _ => Segment::Key(key.to_string()),
+        };
+        current = lookup(current, std::slice::from_ref(&segment))?;
+        path.push(segment);
+    }
+    Some(path)
+}
+
+/// `problem`, a config line's reason for `failed`, with `failed`'s whole message as its detail
+/// and the component beside it.
+fn pointed(mut problem: Problem, failed: &Problem) -> Problem {
+    problem.detail = failed.detail.clone();
+    match failed.location.clone() {
+        Some(at) => problem.related(
+            Problem::warning(failed.code, "the component helm failed to render").at(at).label("this component"),
+        ),
+        None => problem,
+    }
 }
 
 fn lookup<'v>(value: &'v Value, keys: &[Segment]) -> Option<&'v Value> {
@@ -143,5 +235,24 @@ mod tests {
             "executing \"a/templates/x.yaml\" at <$.Values.a.tag.b.tag>: nil pointer evaluating interface {}.tag";
         assert_eq!(failed_read(&format!("a/templates/x.yaml:1:2: {deeper}")).map(|read| read.reached), Some(3));
         assert_eq!(failed_read("Error: execution error at (web/templates/fail.yaml:1:3): no"), None);
+    }
+
+    #[test]
+    fn reads_each_refused_value_under_its_charts_name() {
+        let helm = "Error: values don't meet the specifications of the schema(s) in the following chart(s):\nweb:\n- at '/replicas': minimum: got 0, want 1\n- at '/a~1b/0': got string, want integer\ncache:\n- at '': missing property 'size'\n";
+        let refusal = |chart: &str, pointer: &[&str], why: &str| Refusal {
+            chart: chart.into(),
+            pointer: pointer.iter().map(|key| key.to_string()).collect(),
+            why: why.into(),
+        };
+        assert_eq!(
+            refusals(helm),
+            vec![
+                refusal("web", &["replicas"], "minimum: got 0, want 1"),
+                refusal("web", &["a/b", "0"], "got string, want integer"),
+                refusal("cache", &[], "missing property 'size'"),
+            ]
+        );
+        assert_eq!(refusals("Error: web:\n- at '/x': no"), vec![]);
     }
 }
