@@ -209,7 +209,8 @@ impl Sources {
     /// lock and cached is a problem, never a download (`tree` judges a fetched chart this way).
     pub fn prefetch_cached(&self, entries: &[(&Declared, &Path)]) -> Vec<Problem> {
         let Some(remote) = &self.remote else { return Vec::new() };
-        let options = FetchOptions { offline: true, ..remote.options.clone() };
+        // Quiet: a source missing from the cache is an answer here, not a failure to show.
+        let options = FetchOptions { offline: true, progress: fetch::Progress::Quiet, ..remote.options.clone() };
         self.prefetch_with(entries, &options)
     }
 

@@ -85,6 +85,16 @@ fn tree_shows_each_component_with_its_type_source_pin_namespace_rings_and_disabl
     // Once pinned and cached, the chart is judged from the cache, still without the network.
     let prod = fixture.run(&["tree", "prod", "--offline"]).assert_code(0);
     assert!(prod.stdout.contains("engine=native (helm.engine: auto, the engine renders it)"), "{}", prod.stdout);
+    // Pinned but not in this machine's cache: looking there is not a fetch, and nothing failed.
+    let cold = fixture.dir.path().join("cold");
+    let cold_tree = hldc_with_env(
+        &fixture.dir.path().join("hld"),
+        &allowing_local_sources(&["tree", "prod"]),
+        &[("XDG_CACHE_HOME", cold.to_str().unwrap()), ("CI", "true")],
+    )
+    .assert_code(0);
+    assert!(cold_tree.stdout.contains("decided once the chart is fetched"), "{}", cold_tree.stdout);
+    assert!(!cold_tree.stderr.contains("failed"), "{}", cold_tree.stderr);
     let east = fixture.run(&["tree", "prod", "--cluster", "east-us"]).assert_code(0);
     let json = fixture.run(&["tree", "prod", "--cluster", "east-us", "--output", "json"]).assert_code(0);
     insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
