@@ -609,7 +609,7 @@ fn code_and_help(kind: FetchErrorKind) -> (&'static str, &'static str) {
         FetchErrorKind::NotFound => ("hldc::fetch::not-found", "check `source` (and, for helm, the chart name in `path` and the `version`)"),
         FetchErrorKind::NoSuchRef => ("hldc::fetch::no-such-ref", "check `version` and `branch`: the repository has no such branch, tag or commit"),
         FetchErrorKind::DigestMismatch => ("hldc::fetch::digest-mismatch", "the download differs from the digest in the repository index or hldc.lock: the published archive changed; if that is expected, run `hldc update` for this component"),
-        FetchErrorKind::NotCached => ("hldc::fetch::not-cached", "run once without `--offline` to fill the cache"),
+        FetchErrorKind::NotCached => ("hldc::fetch::not-cached", "fill this machine's cache first: `hldc diff --locked` fetches exactly what hldc.lock pins and writes no output (`validate` never fetches; `generate` and `diff` do, without `--offline`)"),
         FetchErrorKind::LockOutdated => ("hldc::fetch::lock-outdated", "run `hldc update` (or `hldc generate` without `--locked`) and commit hldc.lock"),
         FetchErrorKind::PathEscape => ("hldc::fetch::path-escape", "the source contains a path leading outside its directory; hldc refuses to unpack it"),
         FetchErrorKind::Network => ("hldc::fetch::network", "check the network path to the source"),
