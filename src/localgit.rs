@@ -63,6 +63,54 @@ pub fn head_commit(repository: &Repository) -> Option<git2::Commit<'_>> {
     repository.head().ok().and_then(|head| head.peel_to_commit().ok())
 }
 
+/// The newest commit from `head` back, along first parents, that changed anything outside
+/// `excluded` (hldc's own output directories): a commit that only wrote the output holds the
+/// same HLD as its parent, so a pipeline committing its output beside the HLD does not make
+/// the next run stamp a new HLD commit, and that run's output a new commit, without end. An
+/// empty commit counts (someone made it on purpose); the walk stops at a root commit.
+pub fn newest_commit_outside<'r>(
+    repository: &'r Repository,
+    head: git2::Commit<'r>,
+    workdir: &Path,
+    excluded: &[PathBuf],
+) -> git2::Commit<'r> {
+    let excluded = relative_to_work_tree(workdir, excluded);
+    if excluded.is_empty() {
+        return head;
+    }
+    let mut commit = head;
+    while let Ok(parent) = commit.parent(0) {
+        let (Ok(old), Ok(new)) = (parent.tree(), commit.tree()) else { break };
+        let Ok(changes) = repository.diff_tree_to_tree(Some(&old), Some(&new), None) else { break };
+        let only_output = changes.deltas().len() > 0
+            && changes.deltas().all(|delta| {
+                [delta.old_file().path(), delta.new_file().path()]
+                    .into_iter()
+                    .flatten()
+                    .all(|path| excluded.iter().any(|dir| path.starts_with(dir)))
+            });
+        if !only_output {
+            break;
+        }
+        commit = parent;
+    }
+    commit
+}
+
+/// `paths` relative to the work tree at `workdir` (those inside it, not the work tree itself),
+/// whether or not they exist yet.
+fn relative_to_work_tree(workdir: &Path, paths: &[PathBuf]) -> Vec<PathBuf> {
+    let canonical = |path: &Path| {
+        path.canonicalize().ok().or_else(|| Some(path.parent()?.canonicalize().ok()?.join(path.file_name()?)))
+    };
+    let Some(workdir) = canonical(workdir) else { return Vec::new() };
+    paths
+        .iter()
+        .filter_map(|path| Some(canonical(path)?.strip_prefix(&workdir).ok()?.to_path_buf()))
+        .filter(|path| !path.as_os_str().is_empty())
+        .collect()
+}
+
 /// The URL of the `origin` remote, as configured (credentials and all).
 pub fn origin_url(repository: &Repository) -> Option<String> {
     repository.find_remote("origin").ok().and_then(|remote| remote.url().ok().map(str::to_string))

@@ -584,6 +584,36 @@ fn an_unrelated_commit_restamps_nothing_even_where_stamps_add_what_was_not_there
     }
 }
 
+/// An HLD whose output is committed beside it (a GitOps tool syncing the HLD repository): the
+/// commit that only adds the output holds the same HLD as its parent, so the next generate
+/// stamps and records the same HLD commit, writes the same bytes, and the pipeline settles
+/// instead of committing its own metadata forever. `diff --against` the output commit agrees.
+#[test]
+fn committing_the_output_beside_the_hld_is_no_new_hld_commit() {
+    let (dir, first) = example_repo();
+    let root = dir.path();
+    hldc(root, &["generate", "prod"]).assert_code(0);
+    let generated = read_tree(&root.join("generated/prod"));
+    let recorded = std::fs::read_to_string(root.join(".hldc/prod/east-us.json")).unwrap();
+    commit(root, "generate", 2);
+    let diff = hldc(root, &["diff", "prod"]).assert_code(0);
+    assert!(!diff.stdout.contains("metadata:"), "the record and hydrator.metadata would change:\n{}", diff.stdout);
+    hldc(root, &["generate", "prod"]).assert_code(0);
+    assert_eq!(read_tree(&root.join("generated/prod")), generated, "the output moved after committing it");
+    assert_eq!(std::fs::read_to_string(root.join(".hldc/prod/east-us.json")).unwrap(), recorded);
+    assert_eq!(git(root, &["status", "--porcelain"], 2), "", "nothing left to commit");
+    assert_eq!(record_commit(&record(root, "prod/east-us"), "fabrikam-trivia/trivia-api").0, first);
+    // A change to the HLD is a new HLD commit, whatever output commits came between.
+    edit_trivia_api(root, "replicaCount: 3", "replicaCount: 4");
+    let second = commit(root, "Scale the API", 3);
+    hldc(root, &["diff", "prod", "--against", "HEAD~1"]).assert_code(1);
+    hldc(root, &["generate", "prod"]).assert_code(0);
+    assert_eq!(record_commit(&record(root, "prod/east-us"), "fabrikam-trivia/trivia-api").0, second);
+    commit(root, "generate", 4);
+    hldc(root, &["generate", "prod"]).assert_code(0);
+    assert_eq!(git(root, &["status", "--porcelain"], 4), "", "nothing left to commit");
+}
+
 /// Issue 24, point 8: "uncommitted" covers what the HLD reads beside it in its repository, not
 /// only its own directory: a local source `../shared` with a change HEAD does not hold is no
 /// commit's content, so nothing is stamped with HEAD's commit.

@@ -216,7 +216,10 @@ impl RefOutput {
             .help("check the free space and permissions of the temporary directory ($TMPDIR)")]
         };
         let out = tempfile::Builder::new().prefix("hldc-diff-out-").tempdir().map_err(io_error)?;
-        let stamping = Stamping::with_git(HldGit::at_ref(hld_root, reference), out.path());
+        // What `generate` at the ref would leave out of the HLD's commit: its own output beside
+        // the HLD (`--out` defaults to the HLD root).
+        let output = [hld_root.join("generated"), hld_root.join(crate::model::record::DIRECTORY)];
+        let stamping = Stamping::with_git(HldGit::at_ref(hld_root, reference, &output), out.path());
         let generated = out.path().join("generated");
         let write = |target: &Environments, files: crate::emit::OutputFiles| {
             let directory = generated.join(target.output_dir());

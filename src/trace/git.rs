@@ -142,15 +142,22 @@ impl HldGit {
                 "commit the changes, then generate again",
             );
         }
-        HldGit { repo, commit: Some(commit_of(&head)), warning: None }
+        let generated_from = localgit::newest_commit_outside(&repository, head, &workdir, excluded);
+        HldGit { repo, commit: Some(commit_of(&generated_from)), warning: None }
     }
 
     /// The repository holding `hld_root` at `reference`: its commit, as a run on a clean
-    /// checkout of that ref would stamp it.
-    pub fn at_ref(hld_root: &Path, reference: &str) -> HldGit {
+    /// checkout of that ref would stamp it (`excluded` as for `describe`).
+    pub fn at_ref(hld_root: &Path, reference: &str, excluded: &[PathBuf]) -> HldGit {
         let Some(repository) = localgit::discover(hld_root) else { return HldGit::default() };
         let repo = localgit::origin_url(&repository).map(|url| redact_url(&url)).filter(|url| !url.is_empty());
         let commit = repository.revparse_single(reference).and_then(|object| object.peel_to_commit()).ok();
+        let commit = match (commit, repository.workdir()) {
+            (Some(commit), Some(workdir)) => {
+                Some(localgit::newest_commit_outside(&repository, commit, workdir, excluded))
+            }
+            (commit, _) => commit,
+        };
         HldGit { repo, commit: commit.as_ref().map(commit_of), warning: None }
     }
 
