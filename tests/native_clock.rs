@@ -104,7 +104,7 @@ fn without_source_date_epoch_the_clock_is_1970_and_certificates_are_an_error() {
     let cache = tempfile::tempdir().unwrap();
     let refused = generate(root, cache.path(), None).assert_code(2);
     refused.assert_stderr_contains("SOURCE_DATE_EPOCH, which is not set");
-    refused.assert_stderr_contains("SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)");
+    refused.assert_stderr_contains("moved only to rotate the certificates");
     assert!(!root.join("generated").exists(), "nothing may be written");
 
     let malformed = generate(root, cache.path(), Some("yesterday")).assert_code(2);

@@ -312,7 +312,7 @@ impl<'a> CertRequest<'a> {
 
     fn new(common_name: &'a Value, days: &Value, is_ca: bool) -> Result<CertRequest<'a>, String> {
         if chance::is_seeded() && clock::fixed_clock().is_none_or(|clock| clock.source_date_epoch.is_none()) {
-            return Err("certificates under helm.deterministic start their validity at SOURCE_DATE_EPOCH, which is not set (the fixed clock would be 1970-01-01, so the certificate would have expired long ago): set SOURCE_DATE_EPOCH in the pipeline's environment to a fixed instant in Unix seconds, e.g. the HLD commit's time: SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)".into());
+            return Err("certificates under helm.deterministic start their validity at SOURCE_DATE_EPOCH, which is not set (the fixed clock would be 1970-01-01, so the certificate would have expired long ago): set SOURCE_DATE_EPOCH in the pipeline's settings to a fixed instant in Unix seconds (e.g. SOURCE_DATE_EPOCH=1767225600, 2026-01-01), moved only to rotate the certificates".into());
         }
         let (common_name, days) = (string_arg(common_name)?, int_arg(days)?);
         Ok(CertRequest { common_name, ips: Vec::new(), dns_names: Vec::new(), days, is_ca })
