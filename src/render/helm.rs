@@ -333,7 +333,7 @@ fn nondeterministic(planned: &Planned, chart: &Chart, differences: &[String]) ->
         &format!("renders differently each time with the same values: {what}"),
     )
     .label("rendered twice, with identical inputs")
-    .help("the chart calls something that changes per render (`now`, `randAlphaNum`, `uuidv4`, `genCA`, `lookup`); set the value it generates in this component's config, or set `helm.deterministic: true` to have the native engine derive it from the release, the template and the values (docs/native-engine.md). Until then `generate` and `diff` keep the objects already written while the chart and the component's config do not change, and warn")
+    .help("the chart calls something that changes per render (`now`, `randAlphaNum`, `uuidv4`, `genCA`, `lookup`); set the value it generates in this component's config, or set `helm.deterministic: true` to have the native engine derive it from the release, the template and the values (any change to them draws it anew: a password the cluster keeps belongs in config; docs/native-engine.md). Until then `generate` and `diff` keep the objects already written while the chart and the component's config do not change, and warn")
 }
 
 fn failed(planned: &Planned, chart: &Chart, reason: String) -> Problem {

@@ -81,6 +81,6 @@ fn keep_one(component: &mut Rendered, record: &Record, directory: &Path, display
         )
         .at(rendering.defined_at.clone())
         .label("same inputs, another render")
-        .help("the chart makes a value up on every render (`randAlphaNum`, `uuidv4`, `genCA`, `now`); the written objects stay until the chart, this component's config, helm or hldc change, and then the new render is written. To choose the value yourself, set it in the component's config"),
+        .help("the chart makes a value up on every render (`randAlphaNum`, `uuidv4`, `genCA`, `now`); the written objects stay until the chart, this component's config, helm or hldc change, and then the new render is written, with a new value (a new password for a database that keeps the old one). To choose the value yourself, set it in the component's config"),
     )
 }
