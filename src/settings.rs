@@ -308,7 +308,9 @@ fn source_date_epoch(value: Option<std::ffi::OsString>) -> Result<Option<i64>, P
             "hldc::cli::source-date-epoch",
             format!("SOURCE_DATE_EPOCH is `{text}`, not a number of seconds since 1970-01-01T00:00:00Z"),
         )
-        .help("set it to a fixed Unix time in whole seconds (e.g. SOURCE_DATE_EPOCH=1767225600, 2026-01-01), or unset it")),
+        .help(
+            "set it to a fixed Unix time in whole seconds (e.g. SOURCE_DATE_EPOCH=1767225600, 2026-01-01), or unset it",
+        )),
     }
 }
 

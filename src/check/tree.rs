@@ -24,7 +24,7 @@ pub fn check_tree(hld: &Hld, hooks_allowed: bool) -> Vec<Problem> {
     problems.extend(unknown_subcomponents(hld));
     for node in hld.root.walk() {
         for document in node.configs.values() {
-            check_yaml11_booleans(document, Vec::new(), &document.value, &mut problems);
+            check_plain_scalars_of_config(document, Vec::new(), &document.value, &mut problems);
         }
         if !hooks_allowed {
             problems.extend(check_hooks(node));
@@ -84,23 +84,24 @@ fn check_config_block(document: &Document, at: ValuePath, block: &Value, node: &
     }
 }
 
-/// Warns about `yes`, `on`, `off`... written unquoted under `config:`: hldc passes them on as
-/// strings, while Fabrikate (and helm reading a values file) turned them into booleans.
-fn check_yaml11_booleans(document: &Document, at: ValuePath, block: &Value, out: &mut Vec<Problem>) {
+/// Warns about plain scalars under `config:` that do not mean what they look like: `yes`, `on`,
+/// `05432`, `1_000` (strings for hldc, a boolean or a number for Fabrikate and helm's YAML 1.1),
+/// and `1.10`, `2.0` (numbers helm prints as `1.1`, `2`).
+fn check_plain_scalars_of_config(document: &Document, at: ValuePath, block: &Value, out: &mut Vec<Problem>) {
     if let Some(values) = block.get("config") {
         let mut values_at = at.clone();
         values_at.push(Segment::Key("config".into()));
-        check_plain_booleans(document, values_at, values, out);
+        check_plain_scalars(document, values_at, values, out);
     }
     for (name, child) in block.get("subcomponents").and_then(Value::as_mapping).into_iter().flatten() {
         let Some(name) = name.as_str() else { continue };
         let mut child_at = at.clone();
         child_at.extend([Segment::Key("subcomponents".into()), Segment::Key(name.to_string())]);
-        check_yaml11_booleans(document, child_at, child, out);
+        check_plain_scalars_of_config(document, child_at, child, out);
     }
 }
 
-fn check_plain_booleans(document: &Document, at: ValuePath, value: &Value, out: &mut Vec<Problem>) {
+fn check_plain_scalars(document: &Document, at: ValuePath, value: &Value, out: &mut Vec<Problem>) {
     match value {
         Value::String(text) if YAML11_BOOLEANS.contains(&text.as_str()) && document.positions().is_plain(&at) => {
             let meaning =
@@ -118,23 +119,82 @@ fn check_plain_booleans(document: &Document, at: ValuePath, value: &Value, out: 
                 .help(format!("write `{meaning}` for a boolean, or `\"{text}\"` to keep the string")),
             );
         }
+        Value::String(text) if document.positions().is_plain(&at) => {
+            let Some(number) = yaml11_number(text) else { return };
+            out.push(
+                Problem::warning(
+                    "hldc::config::yaml11-number",
+                    format!(
+                        "`{}` is the string \"{text}\" for hldc, but Fabrikate read it as the number {number}",
+                        display_path(&at)
+                    ),
+                )
+                .at(document.value_location(&at))
+                .label("a number in YAML 1.1")
+                .help(format!("write `{number}` for the number, or `\"{text}\"` to keep the string")),
+            );
+        }
+        Value::Number(number) if document.positions().is_plain(&at) => {
+            let Some(written) = document.positions().value_span(&at).and_then(|span| document.file.text().get(span))
+            else {
+                return;
+            };
+            // A text whose digits say more than the float64 keeps: `1.10`, `2.0`, `1.`, `1e3`.
+            let says_more = written.contains(['e', 'E']) || written.contains('.') && written.ends_with(['0', '.']);
+            let Some(float) = number.as_f64().filter(|_| says_more) else { return };
+            let printed = crate::gotemplate::fmt::display(&crate::gotemplate::value::Value::Float(float));
+            if printed == written.trim_start_matches('+') {
+                return;
+            }
+            out.push(
+                Problem::warning(
+                    "hldc::config::number-text",
+                    format!(
+                        "`{}` is written `{written}`, but it is a number: helm reads it as a float64 and prints it `{printed}`",
+                        display_path(&at)
+                    ),
+                )
+                .at(document.value_location(&at))
+                .label(format!("the number {printed}"))
+                .help(format!("quote it, `\"{written}\"`, to keep the text (an image tag, a version)")),
+            );
+        }
         Value::Mapping(map) => {
             for (key, child) in map {
                 let Some(key) = key.as_str() else { continue };
                 let mut child_at = at.clone();
                 child_at.push(Segment::Key(key.to_string()));
-                check_plain_booleans(document, child_at, child, out);
+                check_plain_scalars(document, child_at, child, out);
             }
         }
         Value::Sequence(items) => {
             for (index, child) in items.iter().enumerate() {
                 let mut child_at = at.clone();
                 child_at.push(Segment::Index(index));
-                check_plain_booleans(document, child_at, child, out);
+                check_plain_scalars(document, child_at, child, out);
             }
         }
         _ => {}
     }
+}
+
+/// The number go-yaml v2 (YAML 1.1, what Fabrikate read config with) makes of a plain scalar
+/// that hldc's YAML 1.2 reading keeps as a string: an octal `0755`, digits grouped by `_`.
+fn yaml11_number(text: &str) -> Option<String> {
+    let (sign, digits) = match text.strip_prefix(['-', '+']) {
+        Some(rest) => (&text[..1], rest),
+        None => ("", text),
+    };
+    let sign = if sign == "-" { "-" } else { "" };
+    let plain = digits.replace('_', "");
+    if plain.is_empty() || !plain.bytes().all(|b| b.is_ascii_digit()) || plain == digits && !digits.starts_with('0') {
+        return None;
+    }
+    let value = match plain.strip_prefix('0').filter(|octal| !octal.is_empty()) {
+        Some(octal) => i64::from_str_radix(octal, 8).ok()?,
+        None => plain.parse::<i64>().ok()?,
+    };
+    Some(format!("{sign}{value}"))
 }
 
 /// Hooks are shell commands; `generate` refuses them without `--allow-hooks`.
