@@ -338,6 +338,13 @@ fn an_environment_with_clusters_is_compared_cluster_by_cluster() {
          metadata: .hldc/prod/west.json (they follow the HLD commit; not counted as changes)\n"
     );
     hldc(root, &["diff", "prod", "--cluster", "east"]).assert_code(0);
+    // Both clusters write `app.yaml`: a heading says whose each object is.
+    write_files(root, &[("config/east.yaml", "namespace: east-ns\ninjectNamespace: true\n")]);
+    let both = hldc(root, &["diff", "prod"]).assert_code(1);
+    let headings: Vec<&str> = both.stdout.lines().filter(|line| line.starts_with("in generated/")).collect();
+    assert_eq!(headings, ["in generated/prod/east:", "in generated/prod/west:"], "{}", both.stdout);
+    let west_at = both.stdout.find("in generated/prod/west:").unwrap();
+    assert!(both.stdout[west_at..].contains("added v1 ConfigMap other-ns/settings"), "{}", both.stdout);
 }
 
 #[test]

@@ -311,8 +311,14 @@ impl DiffReport {
         let paint =
             |code: &str, text: &str| if color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() };
         let mut out = String::new();
+        // Several targets (an environment's clusters) write files of the same names: a heading
+        // says whose the lines below it are.
+        let headed = self.targets.len() > 1;
         for target in self.targets.iter().filter(|_| !stat) {
             let comparison = &target.comparison;
+            if headed && !comparison.is_empty() {
+                let _ = writeln!(out, "{}", paint("1;4", &format!("in generated/{}:", visible(&target.name))));
+            }
             for changed in &comparison.changed {
                 let moved = changed
                     .previous_file
