@@ -306,3 +306,30 @@ fn the_route_follows_patched_services_and_their_namespace() {
         .collect();
     assert_eq!(backends, [(&yaml("web-edge-canary"), &yaml("8080")), (&yaml("web-svc"), &yaml("80"))]);
 }
+
+/// A ring renders with its own values and fails on its own: the error names the ring.
+#[test]
+fn a_ring_that_fails_to_render_is_named() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    write_files(
+        root,
+        &[
+            ("component.yaml", "name: shop\nsubcomponents:\n  - name: orders\n    type: helm\n    path: chart\n"),
+            (
+                "config/common.yaml",
+                "subcomponents:\n  orders:\n    config: {host: db}\n    rings:\n      stable: {default: true}\n      canary:\n        config: {host: null}\n",
+            ),
+            ("chart/Chart.yaml", "apiVersion: v2\nname: orders\nversion: 0.1.0\n"),
+            (
+                "chart/templates/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  host: {{ required \"host is required\" .Values.host }}\n",
+            ),
+        ],
+    );
+    for engine in ["native", "binary"] {
+        let run = hldc(root, &["generate", "--helm-engine", engine]).assert_code(2);
+        run.assert_stderr_contains("helm failed to render component `orders`, ring canary (chart `chart`)");
+        assert!(!run.stderr.contains("ring stable"), "{}", run.stderr);
+    }
+}

@@ -242,7 +242,7 @@ fn unsupported(planned: &Planned, chart: &Chart, reasons: &[String]) -> Problem 
 
 /// A finding about how a component's chart renders, at the component's definition.
 fn about_render(code: &'static str, planned: &Planned, chart: &Chart, finding: &str) -> Problem {
-    Problem::error(code, format!("component `{}` (chart `{}`) {finding}", planned.node.name(), chart.display))
+    Problem::error(code, format!("component {} (chart `{}`) {finding}", named(planned), chart.display))
         .at(planned.node.definition.location())
 }
 
@@ -353,7 +353,16 @@ fn chart_name(chart: &Chart) -> String {
 }
 
 fn subject(planned: &Planned, chart: &Chart) -> String {
-    format!("helm failed to render component `{}` (chart `{}`)", planned.node.name(), chart.display)
+    format!("helm failed to render component {} (chart `{}`)", named(planned), chart.display)
+}
+
+/// `` `orders` ``, or `` `orders`, ring canary `` for one ring of a ringed component: each ring
+/// renders with its own values, and fails on its own.
+fn named(planned: &Planned) -> String {
+    match &planned.ring {
+        Some(ring) => format!("`{}`, ring {}", planned.node.name(), ring.name),
+        None => format!("`{}`", planned.node.name()),
+    }
 }
 
 fn failure_problem(planned: &Planned, chart: &Chart, helm: &Path, failure: Failure) -> Problem {
