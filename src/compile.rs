@@ -120,6 +120,7 @@ pub fn load_for(
     // Mistakes `validate` rejects, but which do not stop a render: reported, not fatal, so an
     // HLD migrated from Fabrikate keeps building while it is cleaned up.
     warnings.extend(check::tree::unknown_subcomponents(&hld).into_iter().map(Problem::into_warning));
+    warnings.extend(check::tree::misleading_scalars(&hld));
     Ok((hld, warnings))
 }
 

@@ -22,12 +22,21 @@ const YAML11_BOOLEANS: [&str; 16] =
 pub fn check_tree(hld: &Hld, hooks_allowed: bool) -> Vec<Problem> {
     let mut problems = hld.fabrikate_spellings.clone();
     problems.extend(unknown_subcomponents(hld));
+    problems.extend(misleading_scalars(hld));
+    if !hooks_allowed {
+        problems.extend(hld.root.walk().into_iter().filter_map(check_hooks));
+    }
+    problems
+}
+
+/// Config values that do not mean what they look like (`yes`, `0755`, `tag: 1.10`): warnings
+/// in `validate`, and in every run that renders, since a pipeline that only generates must
+/// see them too.
+pub fn misleading_scalars(hld: &Hld) -> Vec<Problem> {
+    let mut problems = Vec::new();
     for node in hld.root.walk() {
         for document in node.configs.values() {
             check_plain_scalars_of_config(document, Vec::new(), &document.value, &mut problems);
-        }
-        if !hooks_allowed {
-            problems.extend(check_hooks(node));
         }
     }
     problems
