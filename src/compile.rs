@@ -233,7 +233,14 @@ pub fn compile_loaded(
     }
     transform::inject_namespaces(&mut rendered, &scopes);
     // Routes point at the Services as they will be written: renamed, patched, namespaced.
-    let (routes, unrouted) = crate::route::routes(&planned, &rendered, &project.rings).map_err(|p| vec![p])?;
+    let (mut routes, unrouted) = crate::route::routes(&planned, &rendered, &project.rings).map_err(|p| vec![p])?;
+    for route in &mut routes {
+        let default_ring =
+            planned.iter().find(|p| p.node.path == route.component && p.ring.as_ref().is_some_and(|ring| ring.default));
+        if let Some(default_ring) = default_ring {
+            crate::patch::label_own_objects(&mut route.objects, &crate::patch::Overlays::of(&default_ring.layers));
+        }
+    }
     rendered.extend(routes);
     warnings.extend(unrouted);
     let duplicates = transform::check_unique_identities(&rendered, &scopes);

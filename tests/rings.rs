@@ -307,6 +307,30 @@ fn the_route_follows_patched_services_and_their_namespace() {
     assert_eq!(backends, [(&yaml("web-edge-canary"), &yaml("8080")), (&yaml("web-svc"), &yaml("80"))]);
 }
 
+/// `commonLabels` and `commonAnnotations` go on every object of a component, the route hldc
+/// writes between its rings included (the default ring's, as the route is the component's).
+#[test]
+fn the_route_carries_the_components_common_labels_and_annotations() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    write_files(root, WEB);
+    write_files(
+        root,
+        &[
+            ("hldc.yaml", "rings:\n  gateway: {name: public}\n"),
+            (
+                "config/common.yaml",
+                "commonLabels: {team: shop}\nsubcomponents:\n  web:\n    commonAnnotations: {owner: web-team}\n    rings:\n      stable: {default: true}\n      canary:\n        commonLabels: {ring: canary}\n",
+            ),
+        ],
+    );
+    hldc(root, &["generate"]).assert_code(0);
+    let route = &documents(&root.join("generated/common/web-rings.yaml"))[0];
+    assert_eq!(route["metadata"]["labels"]["team"], yaml("shop"), "{route:?}");
+    assert_eq!(route["metadata"]["annotations"]["owner"], yaml("web-team"), "{route:?}");
+    assert!(route["metadata"]["labels"].get("ring").is_none(), "the canary's labels are its own: {route:?}");
+}
+
 /// A ring renders with its own values and fails on its own: the error names the ring.
 #[test]
 fn a_ring_that_fails_to_render_is_named() {

@@ -24,7 +24,7 @@ use serde_yaml::{Mapping, Value};
 use crate::check::scope::Scopes;
 use crate::diag::{Location, Problem};
 use crate::layer::{merge_stack, Layer};
-use crate::model::rendered::Rendered;
+use crate::model::rendered::{Object, Rendered};
 use crate::yaml::{Document, Segment, ValuePath};
 
 use strategic_merge::Outcome;
@@ -315,6 +315,15 @@ fn without_identity(patch: &Mapping) -> Mapping {
         }
     }
     patch
+}
+
+/// The `commonLabels`/`commonAnnotations` (and pod ones) of a component on the objects hldc
+/// writes for it after the overlays ran (the route between its rings): every object of a
+/// component carries them.
+pub fn label_own_objects(objects: &mut [Object], overlays: &Overlays) {
+    for object in objects {
+        set_labels(&mut object.document.value, overlays);
+    }
 }
 
 /// `commonLabels`/`commonAnnotations` on the object's metadata; `podLabels`/`podAnnotations` on
