@@ -566,10 +566,21 @@ fn fetch_problem(error: &FetchError, entry: Option<&Declared>) -> Problem {
         .label(error.kind.describe())
         .help(help)
         .hinted(error.hint.as_deref());
-    // A lock pin is refused for what the entry asks for, not for where it comes from.
+    // A lock pin, or a ref the repository lacks, is refused for what the entry asks for, not
+    // for where it comes from; fetch names the field it knows to be wrong.
+    let written = |entry: &Declared, field: &str| match field {
+        "version" => entry.spec.version.is_some(),
+        "path" => entry.spec.path.is_some(),
+        _ => false,
+    };
     let field = match (error.kind, &entry) {
-        (FetchErrorKind::LockMismatch, Some(entry)) if entry.spec.version.is_some() => "version",
-        (FetchErrorKind::LockMismatch, Some(entry)) if entry.spec.branch.is_some() => "branch",
+        (_, Some(entry)) if error.field.is_some_and(|field| written(entry, field)) => error.field.unwrap_or("source"),
+        (FetchErrorKind::LockMismatch | FetchErrorKind::NoSuchRef, Some(entry)) if entry.spec.version.is_some() => {
+            "version"
+        }
+        (FetchErrorKind::LockMismatch | FetchErrorKind::NoSuchRef, Some(entry)) if entry.spec.branch.is_some() => {
+            "branch"
+        }
         _ => "source",
     };
     match entry {
@@ -590,6 +601,7 @@ trait Hinted {
 impl Hinted for Problem {
     fn hinted(self, hint: Option<&Hint>) -> Problem {
         match hint {
+            Some(hint) if hint.lines.is_empty() => self.help(hint.help.clone()),
             Some(hint) => self.help(hint.help.clone()).detail(hint.lines.clone()),
             None => self,
         }

@@ -232,6 +232,30 @@ fn helm_repository_versions_digests_and_cache() {
     assert_eq!(fixture.lock(), lock);
 }
 
+/// A version no chart satisfies is marked at `version:`, a chart the repository does not list
+/// at `path:`, with the name it most likely meant.
+#[test]
+fn a_wrong_version_or_chart_name_is_marked_where_it_is_written() {
+    let fixture = Fixture::new();
+    let served = fixture.dir.path().join("charts");
+    write_repo(&served, &[RepoChart::new("web", "1.0.0", &[]), RepoChart::new("nginx", "1.0.0", &[])]);
+    let server = Server::start(&served);
+    helm_hld(&fixture, &server.url(), "1.0.1");
+    fixture
+        .run(&["generate"])
+        .assert_code(2)
+        .assert_stderr_contains("no version of chart web")
+        .assert_stderr_contains("[component.yaml:8:14]");
+    let component = std::fs::read_to_string(fixture.hld().join("component.yaml")).unwrap();
+    fixture.write(&[("component.yaml", &component.replace("path: web", "path: ngnix").replace("1.0.1", "1.0.0"))]);
+    fixture
+        .run(&["generate"])
+        .assert_code(2)
+        .assert_stderr_contains("chart ngnix is not in the index")
+        .assert_stderr_contains("[component.yaml:7:11]")
+        .assert_stderr_contains("did you mean `nginx`?");
+}
+
 #[test]
 fn tampered_chart_archive_fails_on_its_digest() {
     let fixture = Fixture::new();

@@ -86,6 +86,9 @@ pub struct FetchError {
     /// What to do about it, when fetch knows better than the kind tells (a retired repository's
     /// `mirrors:` line); boxed, as errors travel by value and it is rarely there.
     pub hint: Option<Box<Hint>>,
+    /// The field of the component entry the failure is about, when it is not `source`: the
+    /// `version` no published version satisfies, the chart `path` a repository does not list.
+    pub field: Option<&'static str>,
 }
 
 impl fmt::Display for FetchError {
@@ -117,7 +120,13 @@ impl FetchError {
             }
         }
         message = scrub(&message, &secrets);
-        FetchError { spec: spec.clone(), kind: failure.kind, message, hint: failure.hint.map(Box::new) }
+        FetchError {
+            spec: spec.clone(),
+            kind: failure.kind,
+            message,
+            hint: failure.hint.map(Box::new),
+            field: failure.field,
+        }
     }
 }
 
@@ -139,11 +148,18 @@ pub(crate) struct Failure {
     pub(crate) kind: FetchErrorKind,
     pub(crate) message: String,
     pub(crate) hint: Option<Hint>,
+    pub(crate) field: Option<&'static str>,
 }
 
 impl Failure {
     pub(crate) fn new(kind: FetchErrorKind, message: impl Into<String>) -> Self {
-        Failure { kind, message: message.into(), hint: None }
+        Failure { kind, message: message.into(), hint: None, field: None }
+    }
+
+    /// Names the component entry's field the failure is about (`version`, `path`).
+    pub(crate) fn about(mut self, field: &'static str) -> Self {
+        self.field = Some(field);
+        self
     }
 
     /// Adds what to do about it, unless a deeper failure already said.

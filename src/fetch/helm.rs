@@ -17,6 +17,7 @@ use crate::fetch::chart::{
 };
 use crate::fetch::conditions;
 use crate::fetch::constraint::{parse_chart_version, HelmConstraint};
+use crate::fetch::error::Hint;
 use crate::fetch::error::{Failure, FetchErrorKind};
 use crate::fetch::http::resolve_url;
 use crate::fetch::lock::{LockKey, LockValue};
@@ -643,7 +644,14 @@ impl RepoIndex {
     /// The highest version of `chart` satisfying `constraint`.
     fn choose(&self, chart: &str, constraint: &HelmConstraint, shown_repo: &str) -> Result<&IndexEntry, Failure> {
         let list = self.entries.get(chart).ok_or_else(|| {
+            let near = crate::suggest::did_you_mean(chart, self.entries.keys().map(String::as_str));
+            let help = match near {
+                Some(near) => format!("did you mean `{near}`? `path` names the chart in the repository"),
+                None => "check `path`: it names the chart in the repository".to_string(),
+            };
             Failure::new(FetchErrorKind::NotFound, format!("chart {chart} is not in the index of {shown_repo}"))
+                .hint(Some(Hint { help, lines: String::new() }))
+                .about("path")
         })?;
         let mut versions: Vec<(semver::Version, &IndexEntry)> =
             list.iter().filter_map(|e| parse_chart_version(&e.version).map(|v| (v, e))).collect();
@@ -659,7 +667,8 @@ impl RepoIndex {
                 "no version of chart {chart} in {shown_repo} satisfies {constraint} (newest: {})",
                 if available.is_empty() { "none".to_string() } else { available.join(", ") }
             ),
-        ))
+        )
+        .about("version"))
     }
 }
 
