@@ -863,7 +863,7 @@ pub struct AddArgs {
     /// How `source` is fetched: local, git, helm or http
     #[arg(long, value_name = "METHOD")]
     pub method: Option<String>,
-    /// What it is: component, helm or static
+    /// What it is: component, helm, static or kustomize
     #[arg(long = "type", value_name = "TYPE")]
     pub component_type: Option<String>,
     /// The chart or directory inside `source`

@@ -31,12 +31,11 @@ pub fn run(args: &PromoteArgs, settings: &Settings) -> Ran {
         shared: args.shared,
     };
     let promoted = ops::promote::promote(&sources, &options)?;
-    settings.say(format!(
-        "updated {} ({} values of ring `{}` promoted)",
-        promoted.files.join(", "),
-        promoted.moved.len(),
-        args.from
-    ));
+    let values = match promoted.moved.len() {
+        1 => "1 value".to_string(),
+        n => format!("{n} values"),
+    };
+    settings.say(format!("updated {} ({values} of ring `{}` promoted)", promoted.files.join(", "), args.from));
     // Only a cluster's own file changes that cluster alone; any other changes every cluster of
     // the environments reading it.
     let clusters: Vec<String> = promoted.cluster.iter().cloned().collect();
