@@ -121,6 +121,7 @@ pub fn load_for(
     // HLD migrated from Fabrikate keeps building while it is cleaned up.
     warnings.extend(check::tree::unknown_subcomponents(&hld).into_iter().map(Problem::into_warning));
     warnings.extend(check::tree::misleading_scalars(&hld));
+    warnings.extend(targets.first().and_then(|target| project.layering(target)));
     Ok((hld, warnings))
 }
 

@@ -149,6 +149,34 @@ impl Project {
         }
     }
 
+    /// Several environments the project file declares apart (`generate dev prod`) are layered
+    /// into one output, the first over the next, as Fabrikate read several environments: said,
+    /// since a run naming two declared environments more likely meant each of them.
+    pub fn layering(&self, environments: &Environments) -> Option<Problem> {
+        let declared: Vec<&str> = environments
+            .names()
+            .iter()
+            .map(String::as_str)
+            .filter(|name| self.environments.contains_key(*name))
+            .collect();
+        if declared.len() < 2 {
+            return None;
+        }
+        let quoted: Vec<String> = declared.iter().map(|name| format!("`{name}`")).collect();
+        let each: Vec<String> = declared.iter().map(|name| format!("`hldc generate {name}`")).collect();
+        Some(
+            Problem::warning(
+                "hldc::project::layered-environments",
+                format!(
+                    "{} are environments of their own in hldc.yaml, layered here into one output, `generated/{}` (the first one's config over the next's, as Fabrikate read several environments)",
+                    quoted.join(" and "),
+                    environments.environment_dir()
+                ),
+            )
+            .help(format!("to render each environment, run {}", each.join(" and "))),
+        )
+    }
+
     /// `environments` seen from one of their clusters.
     pub fn cluster_target(&self, environments: &Environments, cluster: &str) -> Result<Environments, Problem> {
         let clusters = self.clusters_of(environments);

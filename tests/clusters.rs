@@ -94,6 +94,19 @@ fn an_environment_without_clusters_keeps_the_plain_layout() {
     );
 }
 
+/// Two environments hldc.yaml declares apart, named together, are layered into one output as
+/// Fabrikate did: rendered, and said, since the user more likely meant each of them.
+#[test]
+fn two_declared_environments_named_together_are_layered_and_said_so() {
+    let hld = hld();
+    let root = hld.path();
+    let run = hldc(root, &["generate", "dev", "prod"]).assert_code(0);
+    run.assert_stderr_contains("warning[hldc::project::layered-environments]: `dev` and `prod` are environments of their own in hldc.yaml, layered here into one output, `generated/dev-prod`")
+        .assert_stderr_contains("run `hldc generate dev` and `hldc generate prod`");
+    let alone = hldc(root, &["generate", "dev"]).assert_code(0);
+    assert!(!alone.stderr.contains("layered-environments"), "{}", alone.stderr);
+}
+
 #[test]
 fn cluster_option_renders_only_that_cluster_and_leaves_the_others_byte_identical() {
     let hld = hld();
