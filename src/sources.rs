@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::diag::{Problem, Source};
 use crate::fetch::{
-    self, DependencyError, FetchError, FetchErrorKind, FetchOptions, GitRef, Hint, Lockfile, SourceSpec,
+    self, DependencyError, EntryField, FetchError, FetchErrorKind, FetchOptions, GitRef, Hint, Lockfile, SourceSpec,
 };
 use crate::files::{self, Boundary, Walk};
 use crate::model::tree::Declared;
@@ -568,19 +568,14 @@ fn fetch_problem(error: &FetchError, entry: Option<&Declared>) -> Problem {
         .hinted(error.hint.as_deref());
     // A lock pin, or a ref the repository lacks, is refused for what the entry asks for, not
     // for where it comes from; fetch names the field it knows to be wrong.
-    let written = |entry: &Declared, field: &str| match field {
-        "version" => entry.spec.version.is_some(),
-        "path" => entry.spec.path.is_some(),
-        _ => false,
+    let written = |entry: &Declared, field: EntryField| match field {
+        EntryField::Version => entry.spec.version.is_some(),
+        EntryField::Path => entry.spec.path.is_some(),
     };
-    let field = match (error.kind, &entry) {
-        (_, Some(entry)) if error.field.is_some_and(|field| written(entry, field)) => error.field.unwrap_or("source"),
-        (FetchErrorKind::LockMismatch | FetchErrorKind::NoSuchRef, Some(entry)) if entry.spec.version.is_some() => {
-            "version"
-        }
-        (FetchErrorKind::LockMismatch | FetchErrorKind::NoSuchRef, Some(entry)) if entry.spec.branch.is_some() => {
-            "branch"
-        }
+    let field = match (error.field, &entry) {
+        (Some(field), Some(entry)) if written(entry, field) => field.name(),
+        (_, Some(entry)) if refuses_a_ref(error.kind) && entry.spec.version.is_some() => "version",
+        (_, Some(entry)) if refuses_a_ref(error.kind) && entry.spec.branch.is_some() => "branch",
         _ => "source",
     };
     match entry {
@@ -591,6 +586,11 @@ fn fetch_problem(error: &FetchError, entry: Option<&Declared>) -> Problem {
         Some(entry) => problem.at(entry.field_location(field)),
         None => problem,
     }
+}
+
+/// A lock pin, or a ref the repository lacks: refused for what the entry asks for.
+fn refuses_a_ref(kind: FetchErrorKind) -> bool {
+    matches!(kind, FetchErrorKind::LockMismatch | FetchErrorKind::NoSuchRef)
 }
 
 /// The problem with fetch's hint instead of the help of its kind, its lines shown verbatim.

@@ -88,7 +88,23 @@ pub struct FetchError {
     pub hint: Option<Box<Hint>>,
     /// The field of the component entry the failure is about, when it is not `source`: the
     /// `version` no published version satisfies, the chart `path` a repository does not list.
-    pub field: Option<&'static str>,
+    pub field: Option<EntryField>,
+}
+
+/// A field of a component entry that a fetch failure can be about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryField {
+    Version,
+    Path,
+}
+
+impl EntryField {
+    pub fn name(self) -> &'static str {
+        match self {
+            EntryField::Version => "version",
+            EntryField::Path => "path",
+        }
+    }
 }
 
 impl fmt::Display for FetchError {
@@ -148,7 +164,7 @@ pub(crate) struct Failure {
     pub(crate) kind: FetchErrorKind,
     pub(crate) message: String,
     pub(crate) hint: Option<Hint>,
-    pub(crate) field: Option<&'static str>,
+    pub(crate) field: Option<EntryField>,
 }
 
 impl Failure {
@@ -156,8 +172,8 @@ impl Failure {
         Failure { kind, message: message.into(), hint: None, field: None }
     }
 
-    /// Names the component entry's field the failure is about (`version`, `path`).
-    pub(crate) fn about(mut self, field: &'static str) -> Self {
+    /// Names the component entry's field the failure is about.
+    pub(crate) fn about(mut self, field: EntryField) -> Self {
         self.field = Some(field);
         self
     }

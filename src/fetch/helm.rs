@@ -17,7 +17,7 @@ use crate::fetch::chart::{
 };
 use crate::fetch::conditions;
 use crate::fetch::constraint::{parse_chart_version, HelmConstraint};
-use crate::fetch::error::Hint;
+use crate::fetch::error::{EntryField, Hint};
 use crate::fetch::error::{Failure, FetchErrorKind};
 use crate::fetch::http::resolve_url;
 use crate::fetch::lock::{LockKey, LockValue};
@@ -651,7 +651,7 @@ impl RepoIndex {
             };
             Failure::new(FetchErrorKind::NotFound, format!("chart {chart} is not in the index of {shown_repo}"))
                 .hint(Some(Hint { help, lines: String::new() }))
-                .about("path")
+                .about(EntryField::Path)
         })?;
         let mut versions: Vec<(semver::Version, &IndexEntry)> =
             list.iter().filter_map(|e| parse_chart_version(&e.version).map(|v| (v, e))).collect();
@@ -668,7 +668,7 @@ impl RepoIndex {
                 if available.is_empty() { "none".to_string() } else { available.join(", ") }
             ),
         )
-        .about("version"))
+        .about(EntryField::Version))
     }
 }
 

@@ -145,7 +145,7 @@ mod spec;
 
 pub use crate::model::source::{GitRef, SourceSpec};
 pub use constraint::{parse_chart_version, ConstraintError, HelmConstraint};
-pub use error::{FetchError, FetchErrorKind, Hint};
+pub use error::{EntryField, FetchError, FetchErrorKind, Hint};
 pub use git::{serve_git_fetch, GIT_FETCH_CHILD};
 pub use lock::{LockError, Lockfile, Pin, LOCK_HEADER};
 pub use safe::{safe_join, SafePathError};
