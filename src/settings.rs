@@ -280,6 +280,7 @@ impl Settings {
             kustomize: self.kustomize.clone(),
             cache: None,
             twice: false,
+            check_values: false,
             engine: None,
             engine_check: false,
             native_support: std::sync::Arc::default(),

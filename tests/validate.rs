@@ -658,3 +658,43 @@ fn schemas_and_loader_agree() {
     assert!(failures.is_empty(), "the schemas and the loader disagree:\n{}", failures.join("\n"));
     assert!(accepted >= 20 && refused >= 10, "too few files to mean anything: {accepted} accepted, {refused} refused");
 }
+
+/// A config key no template of the chart reads and its values.yaml lacks is a typo helm would
+/// take without a word: `validate --rendered` warns, with the key meant. A map a template
+/// takes whole (`toYaml .Values.resources`), a subchart's values and `global` may hold anything.
+#[test]
+fn a_value_no_template_reads_is_a_warning_with_the_key_meant() {
+    let hld = tempfile::tempdir().unwrap();
+    let root = hld.path();
+    write_files(
+        root,
+        &[
+            ("component.yaml", "name: app\nsubcomponents:\n  - name: web\n    type: helm\n    path: chart\n"),
+            (
+                "config/common.yaml",
+                "subcomponents:\n  web:\n    config:\n      replicaCont: 4\n      image:\n        tagg: v2\n        repository: nginx\n      resources:\n        requests: {cpu: 100m}\n      cache:\n        size: 2\n      global:\n        team: blue\n      extra: {a: 1}\n",
+            ),
+            ("chart/Chart.yaml", "apiVersion: v2\nname: web\nversion: 0.1.0\n"),
+            ("chart/values.yaml", "replicaCount: 1\nimage:\n  repository: web\n  tag: v1\nresources: {limits: {cpu: 1}}\nextra: {}\n"),
+            (
+                "chart/templates/deploy.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  replicas: {{ .Values.replicaCount | quote }}\n  image: {{ printf \"%s:%s\" .Values.image.repository .Values.image.tag | quote }}\n  resources: {{ toYaml .Values.resources | quote }}\n  extra: {{ toYaml .Values.extra | quote }}\n",
+            ),
+            ("chart/charts/cache/Chart.yaml", "apiVersion: v2\nname: cache\nversion: 0.1.0\n"),
+            ("chart/charts/cache/templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cache\n"),
+        ],
+    );
+    let run = hldc(root, &["validate", "--rendered", "-v"]).assert_code(0);
+    let unread: Vec<&str> = run.stderr.lines().filter(|line| line.contains("unread-value")).collect();
+    assert_eq!(
+        unread,
+        [
+            "warning[hldc::render::unread-value]: `config.replicaCont` of component `web` is read by no template of chart `web`, and its values.yaml does not have it: helm ignores it",
+            "warning[hldc::render::unread-value]: `config.image.tagg` of component `web` is read by no template of chart `web`, and its values.yaml does not have it: helm ignores it",
+        ],
+        "{}",
+        run.stderr
+    );
+    run.assert_stderr_contains("did you mean `tag`?").assert_stderr_contains("did you mean `replicaCount`?");
+    run.assert_stderr_contains("[config/common.yaml:4:7]");
+}

@@ -31,6 +31,7 @@ fn options(args: &ValidateArgs, settings: &Settings) -> Result<ValidateOptions, 
         // Every helm component renders twice, afresh: the determinism guard.
         helm: HelmSettings {
             twice: args.rendered,
+            check_values: args.rendered,
             engine_check: args.engine_check,
             engine: Settings::helm_engine(&args.render.engine),
             ..settings.helm(&args.render.helm)?

@@ -92,6 +92,12 @@ pub fn render(planned: &Planned, chart: &Chart, sources: &Sources, settings: &He
     if settings.engine_check {
         problems.extend(engine_check(planned, chart, settings, renderer, &output, template)?);
     }
+    if settings.check_values {
+        // A chart the engine cannot read is helm's to judge: nothing to say of its values.
+        if let Ok(loaded) = native::chart::load(&chart.dir) {
+            problems.extend(super::unread::unread_values(planned, &loaded));
+        }
+    }
     let output = String::from_utf8(output).map_err(|_| {
         failed(planned, chart, "its output is not UTF-8".to_string())
             .help("check the chart's templates for binary content")

@@ -11,6 +11,7 @@ pub mod native;
 mod origin;
 mod stable;
 mod static_files;
+mod unread;
 mod values_error;
 
 use std::path::PathBuf;
@@ -46,6 +47,8 @@ pub struct HelmSettings {
     pub cache: Option<Arc<RenderCache>>,
     /// Render each helm component twice and report what differs (`validate --rendered`).
     pub twice: bool,
+    /// Warn of config values no template of the chart reads (`validate --rendered`).
+    pub check_values: bool,
     /// What renders every helm component this run (`--helm-engine`); each its own
     /// `helm.engine` when `None`.
     pub engine: Option<HelmEngine>,

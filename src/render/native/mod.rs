@@ -7,7 +7,7 @@
 //! the printed form (output.rs) follow helm's code file by file; templates run on
 //! `gotemplate::TemplateSet` with `gotemplate::sprig`'s functions.
 
-mod chart;
+pub(crate) mod chart;
 mod funcs;
 mod glob;
 mod objects;
