@@ -595,6 +595,14 @@ impl MarkedEventReceiver for Recorder<'_> {
     }
 }
 
+/// The value at `path` inside `value`, if every step is there.
+pub fn lookup<'v>(value: &'v Value, path: &[Segment]) -> Option<&'v Value> {
+    path.iter().try_fold(value, |current, segment| match segment {
+        Segment::Key(key) => current.get(key.as_str()),
+        Segment::Index(index) => current.get(*index),
+    })
+}
+
 /// Renders a value path the way users write it, so it can be pasted back into `hldc set` and
 /// `hldc config` (`parse_path`): `subcomponents.web.config.image[0]`, a key holding a dot or
 /// bracket quoted (`podAnnotations."sidecar.istio.io/inject"`).

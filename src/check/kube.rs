@@ -15,10 +15,11 @@ use serde_json::Value as Json;
 use serde_yaml::Value;
 
 use super::provenance::ConfigLayers;
-use super::{lookup, Locate};
+use super::Locate;
 use crate::diag::Problem;
 use crate::schema::{instance_path, to_json};
 use crate::suggest::did_you_mean;
+use crate::yaml::lookup;
 use crate::yaml::{display_path, Segment, ValuePath};
 
 /// What ships with hldc for one Kubernetes version.

@@ -35,11 +35,3 @@ impl Locate for Document {
 pub fn path(keys: &[&str]) -> Vec<Segment> {
     keys.iter().map(|key| Segment::Key((*key).to_string())).collect()
 }
-
-/// The value at `at` inside `value`.
-pub(crate) fn lookup<'v>(value: &'v serde_yaml::Value, at: &[Segment]) -> Option<&'v serde_yaml::Value> {
-    at.iter().try_fold(value, |current, segment| match segment {
-        Segment::Key(key) => current.get(key.as_str()),
-        Segment::Index(index) => current.get(*index),
-    })
-}

@@ -11,11 +11,12 @@ use super::crd::CrdSchemas;
 use super::kube::{KubeVersions, Verdict};
 use super::provenance::{self, ConfigLayers};
 use super::scope::Scopes;
-use super::{lookup, path, Locate};
+use super::{path, Locate};
 use crate::diag::Problem;
 use crate::layer::Layer;
 use crate::model::rendered::Rendered;
 use crate::trace::stamp::PREFIX;
+use crate::yaml::lookup;
 use crate::yaml::{Document, Segment, ValuePath};
 
 /// Kubernetes limits (k8s.io/apimachinery validation).

@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 
 use serde_yaml::Value;
 
-use super::lookup;
 use crate::diag::Problem;
 use crate::layer::{merge_stack, Layer};
+use crate::yaml::lookup;
 use crate::yaml::{display_path, Segment, ValuePath};
 
 /// Component path (`Node::path`) → its config layers, highest priority first.

@@ -14,7 +14,7 @@ use crate::edit::{self, Editor};
 use crate::schema::{self, Schema};
 use crate::sources::Sources;
 use crate::suggest::did_you_mean;
-use crate::yaml::{display_path, parse_one, Document, Segment};
+use crate::yaml::{display_path, lookup, parse_one, Document, Segment};
 
 /// What `hldc set` writes.
 #[derive(Debug, Clone, Default)]
@@ -406,13 +406,6 @@ fn open_component_file(root: &Path, dir: &Path) -> Result<Editor, Problem> {
             .help("hldc edits YAML component files; convert the file to YAML first"));
     }
     Editor::open(&read_hld_file(root, &dir.join(COMPONENT_FILE), false)?)
-}
-
-fn lookup<'v>(value: &'v Value, path: &[Segment]) -> Option<&'v Value> {
-    path.iter().try_fold(value, |node, segment| match segment {
-        Segment::Key(key) => node.get(key.as_str()),
-        Segment::Index(i) => node.get(*i),
-    })
 }
 
 fn names(value: &Value, list: &[Segment]) -> Vec<String> {

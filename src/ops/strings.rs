@@ -18,7 +18,7 @@
 
 use serde_yaml::{Mapping, Value};
 
-use crate::yaml::{display_path, Segment};
+use crate::yaml::{display_path, lookup, Segment};
 
 /// One value `set` made a string, for the note it prints.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,13 +109,6 @@ fn chart_path(path: &[Segment]) -> Option<&[Segment]> {
 
 fn all_strings(map: &Mapping) -> bool {
     map.values().all(Value::is_string)
-}
-
-fn lookup<'v>(value: &'v Value, path: &[Segment]) -> Option<&'v Value> {
-    path.iter().try_fold(value, |node, segment| match segment {
-        Segment::Key(key) => node.get(key.as_str()),
-        Segment::Index(index) => node.get(*index),
-    })
 }
 
 /// `false`, `12` as the text they were typed as.

@@ -11,7 +11,7 @@ use serde_yaml::{Mapping, Value};
 use crate::diag::Problem;
 use crate::model::plan::Planned;
 use crate::suggest::did_you_mean;
-use crate::yaml::{display_path, Segment};
+use crate::yaml::{display_path, lookup, Segment};
 
 use super::native::chart::Chart;
 
@@ -141,13 +141,6 @@ fn warning(planned: &Planned, chart: &str, path: &[String], near: Option<String>
         }
         None => problem.at(planned.node.definition.location()),
     }
-}
-
-fn lookup<'v>(value: &'v Value, keys: &[Segment]) -> Option<&'v Value> {
-    keys.iter().try_fold(value, |value, key| match key {
-        Segment::Key(key) => value.get(key.as_str()),
-        Segment::Index(index) => value.get(*index),
-    })
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use serde_yaml::Value;
 
 use crate::diag::Problem;
 use crate::layer::Layer;
-use crate::yaml::{display_path, Segment};
+use crate::yaml::{display_path, lookup, Segment};
 
 /// helm 3 prints the template error on one line, helm 4 over three: `<template>:<line>:<col>`
 /// then `executing "…" at <.Values.a.b>:` then why.
@@ -202,13 +202,6 @@ fn pointed(mut problem: Problem, failed: &Problem) -> Problem {
         ),
         None => problem,
     }
-}
-
-fn lookup<'v>(value: &'v Value, keys: &[Segment]) -> Option<&'v Value> {
-    keys.iter().try_fold(value, |value, key| match key {
-        Segment::Key(key) => value.get(key.as_str()),
-        Segment::Index(index) => value.get(*index),
-    })
 }
 
 #[cfg(test)]
