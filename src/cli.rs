@@ -163,8 +163,10 @@ pub enum Command {
     /// Values are typed like helm's `--set`: integers, `true`/`false` and `null`; anything else
     /// is a string (`1.10` stays "1.10"). Where Kubernetes wants a string, a value is written as
     /// one, with a note: under `annotations`, `labels`, `nodeSelector` and keys ending in
-    /// `Annotations` or `Labels`, an `env` item's `value`, and where the component's local chart
-    /// has a string (or a map of strings) in its values.yaml.
+    /// `Annotations` or `Labels`, an `env` item's `value`, an image tag (`tag`, keys ending in
+    /// `Tag`: a build number typed as a number would render as `2.0241201e+07`, since helm reads
+    /// a values file's numbers as float64), and where the component's local chart has a string
+    /// (or a map of strings) in its values.yaml.
     #[command(after_help = "Examples:
   hldc set --env prod --component web image.tag=1.4.3
   hldc set --env prod --component web --trace sourceCommit=3f2a1c9 ciBuild=4711

@@ -456,3 +456,34 @@ fn components_are_named_the_same_way_by_every_command() {
         .assert_stderr_contains("there is no component `nosuch`")
         .assert_stderr_contains("trivia/infra/jaeger");
 }
+
+/// An image tag is text, whatever the chart's values.yaml says (a remote chart's is not read):
+/// a build number or a date typed as a number would reach helm as a float64 through the values
+/// file, and render `nginx:2.0241201e+07`. Other numbers stay numbers.
+#[test]
+fn an_image_tag_of_digits_is_written_as_a_string() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write_files(
+        root,
+        &[
+            ("component.yaml", "name: app\nsubcomponents:\n  - name: web\n    type: helm\n    path: chart\n"),
+            ("chart/Chart.yaml", "apiVersion: v2\nname: web\nversion: 0.1.0\n"),
+            ("chart/values.yaml", "replicas: 1\n"),
+            (
+                "chart/templates/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  image: \"nginx:{{ .Values.image.tag }}\"\n  sidecar: \"envoy:{{ .Values.sidecarTag }}\"\n  replicas: \"{{ .Values.replicas }}\"\n",
+            ),
+        ],
+    );
+    let run = hldc(root, &["set", "--component", "web", "image.tag=20241201", "sidecarTag=1234567", "replicas=3"]);
+    run.assert_code(0)
+        .assert_stderr_contains("note: `config.image.tag` written as the string \"20241201\": an image tag is text");
+    assert_eq!(
+        read(root, "config/common.yaml"),
+        "subcomponents:\n  web:\n    config:\n      image:\n        tag: \"20241201\"\n      sidecarTag: \"1234567\"\n      replicas: 3\n"
+    );
+    hldc(root, &["generate"]).assert_code(0);
+    let text = read(root, "generated/common/web.yaml");
+    assert!(text.contains("image: nginx:20241201") && text.contains("sidecar: envoy:1234567"), "{text}");
+}

@@ -141,6 +141,7 @@ const CORPUS: &[Row] = &[
     row("config-numbers", V, 0, Some("config/common.yaml:5:14"), "`subcomponents.app.config.image.tag` is written `1.10`, but it is a number: helm reads it as a float64 and prints it `1.1`"),
     row("config-numbers", V, 0, Some("config/common.yaml:6:13"), "`subcomponents.app.config.mode` is the string \"0755\" for hldc, but Fabrikate read it as the number 493"),
     row("config-numbers", V, 0, Some("config/common.yaml:7:12"), "`subcomponents.app.config.big` is the string \"1_000\" for hldc, but Fabrikate read it as the number 1000"),
+    row("config-numbers", V, 0, Some("config/common.yaml:11:14"), "`subcomponents.app.config.build` is written `20241201`, but it is a number: helm reads it as a float64 and prints it `2.0241201e+07`"),
     // generate says so too: a pipeline that only generates must see it.
     row("config-numbers", G, 0, Some("config/common.yaml:5:14"), "warning[hldc::config::number-text]"),
     row("yaml11-boolean", G, 0, Some("config/common.yaml:4:20"), "warning[hldc::config::yaml11-boolean]"),

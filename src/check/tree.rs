@@ -148,9 +148,12 @@ fn check_plain_scalars(document: &Document, at: ValuePath, value: &Value, out: &
             else {
                 return;
             };
-            // A text whose digits say more than the float64 keeps: `1.10`, `2.0`, `1.`, `1e3`.
+            // A text whose digits say more than the float64 keeps (`1.10`, `2.0`, `1.`, `1e3`), or
+            // an integer helm prints with an exponent (`20241201` as `2.0241201e+07`).
             let says_more = written.contains(['e', 'E']) || written.contains('.') && written.ends_with(['0', '.']);
-            let Some(float) = number.as_f64().filter(|_| says_more) else { return };
+            let Some(float) = number.as_f64().filter(|_| says_more || number.is_i64() || number.is_u64()) else {
+                return;
+            };
             let printed = crate::gotemplate::fmt::display(&crate::gotemplate::value::Value::Float(float));
             if printed == written.trim_start_matches('+') {
                 return;

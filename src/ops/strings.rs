@@ -11,6 +11,9 @@
 //! - under `config`, where the chart's own `values.yaml` (a chart in the HLD's tree; a remote
 //!   chart is not fetched for this) has a string at the same key, or a map of strings around it
 //!   (ConfigMap data, say);
+//! - an image tag, by its usual names (`tag`, and keys ending in `Tag`: `imageTag`): a build
+//!   number or a date typed as a number reaches helm through a values file as a float64, which
+//!   a template prints as `2.0241201e+07` (helm's own `--set` would have kept an int64);
 //! - everything under `trace` (its fields are strings).
 //!
 //! `data` is not taken by its name: charts use it for anything. `null` stays `null` (it removes
@@ -75,6 +78,11 @@ fn names_env_list(path: &[Segment]) -> bool {
 fn why_string(path: &[Segment], chart_values: Option<&Value>) -> Option<String> {
     if matches!(path.first(), Some(Segment::Key(first)) if first == "trace") {
         return Some("trace values are strings".into());
+    }
+    if matches!(path.last(), Some(Segment::Key(key)) if key == "tag" || key.ends_with("Tag")) {
+        return Some(
+            "an image tag is text (as a number, helm reads 20241201 as a float64 and prints 2.0241201e+07)".into(),
+        );
     }
     let parent = match path.len().checked_sub(2).map(|at| &path[at]) {
         Some(Segment::Key(parent)) => Some(parent.as_str()),
