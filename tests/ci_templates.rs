@@ -132,6 +132,10 @@ fn every_template_runs_its_pipelines_hldc_steps_and_each_line_parses() {
                 "{shown}: no `hldc generate --locked`"
             );
             assert!(text.contains("--trailer \"Hld-Commit: "), "{shown}: the commit has no Hld-Commit trailer");
+            // Runs of two merges can finish out of order: only the branch's newest commit writes.
+            let checks_newest =
+                text.find("ls-remote origin").zip(text.find("git add -A")).is_some_and(|(check, add)| check < add);
+            assert!(checks_newest, "{shown}: commits without checking it is still the branch's newest commit");
             // A runner starts with an empty cache: every merge would fetch and render everything.
             let cached = match schema_for(&path) {
                 "github-workflow.json" => text.contains("uses: actions/cache@") && text.contains("path: ~/.cache/hldc"),
