@@ -110,8 +110,8 @@ fn every_template_runs_its_pipelines_hldc_steps_and_each_line_parses() {
             assert!(commands.iter().any(|c| matches!(c.command, Command::Validate(_))), "{shown}: no validate");
             assert!(
                 commands.iter().any(|c| matches!(&c.command,
-                    Command::Diff(a) if a.against.is_some() && a.output == DiffFormat::Markdown)),
-                "{shown}: no `hldc diff --against REF --output markdown`"
+                    Command::Diff(a) if a.against.is_some() && a.output == DiffFormat::Markdown && a.fetch.locked)),
+                "{shown}: no `hldc diff --against REF --locked --output markdown` (without --locked, a pull request changing a version without hldc.lock passes and its merge fails)"
             );
             // The pull request is untrusted: nothing of the runner's is opened to it (SECURITY.md).
             for command in &commands {
