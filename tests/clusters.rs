@@ -410,6 +410,13 @@ fn clusters_generated_apart_and_gathered_equal_one_generate() {
     let dev = hldc(&single, &["clusters", "dev"]).assert_code(0);
     assert_eq!(dev.stdout, "");
     dev.assert_stderr_contains("`dev` has no clusters: one job runs `hldc generate dev`");
+    // A typo, or a directory that is no HLD, would make an empty matrix: an error instead.
+    hldc(&single, &["clusters", "prdo", "--output", "json"])
+        .assert_code(2)
+        .assert_stderr_contains("no config file for environment `prdo`")
+        .assert_stderr_contains("did you mean `prod`?");
+    let empty = tempfile::tempdir().unwrap();
+    hldc(empty.path(), &["clusters", "prod"]).assert_code(2).assert_stderr_contains("no component.yaml");
 
     // Two generations, so the second keeps stamps from the first on every runner.
     let gathered = dir.path().join("gathered");

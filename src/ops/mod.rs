@@ -1,5 +1,6 @@
 //! The operations behind the commands. Each is one function over the pipeline stages.
 
+pub mod clusters;
 pub mod config;
 pub mod diff;
 pub mod edit;
