@@ -34,12 +34,31 @@ pub fn kustomizations(targets: &[Environments]) -> Vec<(String, String)> {
                     ]),
                 ),
             ]);
-            let text = format!(
-                "# Written by `hldc generate --flux-kustomizations`: Flux applies ./generated/{output_dir}.\n---\n{}",
-                crate::yaml::write::to_string(&object)
-            );
+            let text = format!("{WRITTEN_BY}{output_dir}.\n---\n{}", crate::yaml::write::to_string(&object));
             (format!("clusters/{cluster}/hldc.yaml"), text)
         })
+        .collect()
+}
+
+/// The header hldc writes above each Kustomization, naming the path Flux applies.
+const WRITTEN_BY: &str = "# Written by `hldc generate --flux-kustomizations`: Flux applies ./generated/";
+
+/// Of `existing` (`clusters/<name>/hldc.yaml` and its text), the files hldc wrote for an output
+/// of the environment directory `environment_dir` that this run's `written` no longer holds: a
+/// cluster dropped from hldc.yaml, whose directory `generate` deleted and whose Flux would
+/// otherwise fail on the missing path. A file hldc did not write is never named.
+pub fn stale(existing: &[(String, String)], environment_dir: &str, written: &[String]) -> Vec<String> {
+    existing
+        .iter()
+        .filter(|(path, _)| !written.contains(path))
+        .filter(|(_, text)| {
+            let applied = text.lines().next().and_then(|line| line.strip_prefix(WRITTEN_BY)?.strip_suffix('.'));
+            applied.is_some_and(|applied| {
+                applied == environment_dir
+                    || applied.strip_prefix(environment_dir).is_some_and(|rest| rest.starts_with('/'))
+            })
+        })
+        .map(|(path, _)| path.clone())
         .collect()
 }
 
@@ -60,5 +79,16 @@ mod tests {
         assert!(files[0].1.contains("path: \"./generated/prod/east-us\"\n"), "{}", files[0].1);
         assert!(files[0].1.contains("name: hldc-prod-east-us\n"));
         assert!(files[1].1.contains("path: \"./generated/dev\"\n"));
+    }
+
+    #[test]
+    fn a_dropped_clusters_file_is_stale_and_nothing_else_is() {
+        let prod = Environments::new(&["prod".to_string()]);
+        let mut existing =
+            kustomizations(&[prod.clone().with_cluster("east-us"), prod.clone().with_cluster("central")]);
+        existing.extend(kustomizations(&[Environments::new(&["prod-eu".to_string()])]));
+        existing.push(("clusters/mine/hldc.yaml".into(), "# kept by hand: ./generated/prod/mine\n".into()));
+        let written = vec!["clusters/east-us/hldc.yaml".to_string()];
+        assert_eq!(stale(&existing, "prod", &written), ["clusters/central/hldc.yaml"]);
     }
 }

@@ -94,6 +94,31 @@ fn an_environment_without_clusters_keeps_the_plain_layout() {
     );
 }
 
+/// A cluster dropped from hldc.yaml: `generate` deletes its directory, and with
+/// `--flux-kustomizations` the Kustomization it wrote for it, which Flux on that cluster would
+/// otherwise keep applying from a path that is gone. Flux's own files stay, and so does a
+/// `hldc.yaml` hldc did not write.
+#[test]
+fn a_dropped_clusters_flux_kustomization_goes_with_its_directory() {
+    let hld = hld();
+    let root = hld.path();
+    hldc(root, &["generate", "prod", "--flux-kustomizations"]).assert_code(0);
+    write_files(
+        root,
+        &[
+            ("clusters/west-us/flux-system/gotk-sync.yaml", "# Flux's bootstrap\n"),
+            ("clusters/mine/hldc.yaml", "# by hand: ./generated/prod/mine\n"),
+        ],
+    );
+    write_files(root, &[("hldc.yaml", "environments:\n  prod:\n    clusters: [east-us]\n  dev: {}\n")]);
+    std::fs::remove_file(root.join("infra/config/west-us.yaml")).unwrap();
+    let run = hldc(root, &["generate", "prod", "--flux-kustomizations"]).assert_code(0);
+    run.assert_stderr_contains("removed clusters/west-us/hldc.yaml: its output is gone");
+    assert!(!root.join("clusters/west-us/hldc.yaml").exists() && !root.join("generated/prod/west-us").exists());
+    assert!(root.join("clusters/west-us/flux-system/gotk-sync.yaml").exists(), "Flux's files are not hldc's");
+    assert!(root.join("clusters/mine/hldc.yaml").exists() && root.join("clusters/east-us/hldc.yaml").exists());
+}
+
 /// Two environments hldc.yaml declares apart, named together, are layered into one output as
 /// Fabrikate did: rendered, and said, since the user more likely meant each of them.
 #[test]

@@ -38,6 +38,9 @@ pub fn run(args: &GenerateArgs, settings: &Settings) -> Ran {
     for path in &generated.flux_files {
         settings.say(format!("wrote {path}"));
     }
+    for path in &generated.flux_removed {
+        settings.say(format!("removed {path}: its output is gone (a cluster no longer in hldc.yaml)"));
+    }
     output::print(&generated, args.output.output.into(), settings);
     Ok(ExitCode::SUCCESS)
 }
@@ -76,6 +79,7 @@ impl Printable for Generated {
         fields.insert("directory".into(), self.directory.display().to_string().into());
         fields.insert("files".into(), self.file_count.into());
         fields.insert("removed".into(), self.removed.clone().into());
+        fields.insert("fluxRemoved".into(), self.flux_removed.clone().into());
         fields.insert("unchecked".into(), self.unchecked.iter().cloned().collect::<Vec<_>>().into());
         fields.insert("lockWritten".into(), self.lock_written.into());
         output::json_report(true, fields, &self.warnings)

@@ -27,6 +27,9 @@ pub struct Generated {
     pub lock_written: bool,
     /// The Flux files written (`clusters/<cluster>/hldc.yaml`), relative to the output root.
     pub flux_files: Vec<String>,
+    /// The Flux files of this environment's outputs that no longer exist (a cluster dropped
+    /// from hldc.yaml), removed with their directories under `generated/`.
+    pub flux_removed: Vec<String>,
     pub warnings: Vec<Problem>,
     /// What was rendered: the environment, or each of its clusters.
     pub targets: Vec<Environments>,
@@ -124,6 +127,13 @@ pub fn generate(
     for (path, text) in &flux_files {
         emit::write_file_atomically(out_root, path, text).map_err(|p| vec![p])?;
     }
+    let flux_removed = match (&whole, output.flux_kustomizations) {
+        (Some(environment_dir), true) => {
+            let written: Vec<String> = flux_files.iter().map(|(path, _)| path.clone()).collect();
+            remove_stale_flux_files(out_root, environment_dir, &written).map_err(|p| vec![p])?
+        }
+        _ => Vec::new(),
+    };
     let lock_written = super::remote::save_lock(sources).map_err(|p| vec![p])?;
     // The output is complete: an after-generate hook may run hldc on it again.
     drop(lock);
@@ -131,7 +141,41 @@ pub fn generate(
         render::run_hooks(&after_generate, runner).map_err(|p| vec![p])?;
     }
     let flux_files = flux_files.into_iter().map(|(path, _)| path).collect();
-    Ok(Generated { directory, file_count, removed, unchecked, lock_written, flux_files, warnings, targets })
+    Ok(Generated {
+        directory,
+        file_count,
+        removed,
+        unchecked,
+        lock_written,
+        flux_files,
+        flux_removed,
+        warnings,
+        targets,
+    })
+}
+
+/// Removes the Flux files hldc wrote for outputs of `environment_dir` that this run did not
+/// write (`flux::stale`); the directories around them (Flux's bootstrap) stay.
+fn remove_stale_flux_files(out_root: &Path, environment_dir: &str, written: &[String]) -> Result<Vec<String>, Problem> {
+    let Ok(entries) = std::fs::read_dir(out_root.join("clusters")) else { return Ok(Vec::new()) };
+    let mut existing = Vec::new();
+    for entry in entries.flatten() {
+        let path = format!("clusters/{}/hldc.yaml", entry.file_name().to_string_lossy());
+        if let Ok(text) = std::fs::read_to_string(out_root.join(&path)) {
+            existing.push((path, text));
+        }
+    }
+    existing.sort();
+    let stale = flux::stale(&existing, environment_dir, written);
+    for path in &stale {
+        let parent = Path::new(path).parent().unwrap_or(Path::new(""));
+        emit::check_real_directories(out_root, parent)?;
+        std::fs::remove_file(out_root.join(path)).map_err(|e| {
+            Problem::error("hldc::io::remove", format!("cannot remove `{path}`: {e}"))
+                .help("check the output directory's permissions")
+        })?;
+    }
+    Ok(stale)
 }
 
 /// What `generate --stdout` prints: one target's manifests as one multi-document stream.
