@@ -138,12 +138,14 @@ impl Settings {
             .and_then(|h| h.directory.clone())
             .or_else(|| cli.directory.clone())
             .unwrap_or_else(|| PathBuf::from("."));
-        let cache_dir = std::env::var_os("XDG_CACHE_HOME")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
-            .unwrap_or_else(std::env::temp_dir)
-            .join("hldc");
+        // A relative path is ignored, as the XDG spec says: it would put the cache (and what
+        // `hldc cache clean` deletes) wherever hldc happens to run. Without either, a directory
+        // of this user's own under the temporary directory, not one every user shares.
+        let absolute = |name: &str| std::env::var_os(name).map(PathBuf::from).filter(|path| path.is_absolute());
+        let cache_dir = absolute("XDG_CACHE_HOME")
+            .or_else(|| absolute("HOME").map(|home| home.join(".cache")))
+            .map(|cache| cache.join("hldc"))
+            .unwrap_or_else(|| std::env::temp_dir().join(format!("hldc-{}", user_id())));
         let in_ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
         let progress = if verbosity == Verbosity::Quiet {
             Progress::Quiet
@@ -369,6 +371,12 @@ fn find_on_path(program: &str) -> Option<PathBuf> {
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// The real user id: it names a temporary cache of this user's own.
+fn user_id() -> u32 {
+    // SAFETY: getuid takes no arguments, cannot fail and touches no memory of ours.
+    unsafe { libc::getuid() }
 }
 
 #[cfg(test)]

@@ -304,6 +304,22 @@ fn cache_dir_and_clean() {
     let _ = fixture.cache();
 }
 
+/// A relative `XDG_CACHE_HOME` is ignored, as the XDG spec says (else `cache clean` would
+/// delete under whatever directory hldc runs in); without HOME either, the cache is a
+/// directory of this user's own, not one every user shares.
+#[test]
+fn a_relative_cache_home_is_ignored_and_the_fallback_is_the_users_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let run =
+        hldc_with_env(dir.path(), &["cache", "dir"], &[("XDG_CACHE_HOME", "rel"), ("HOME", home.to_str().unwrap())]);
+    assert_eq!(run.assert_code(0).stdout.trim(), home.join(".cache/hldc").to_str().unwrap());
+    let run = hldc_with_env(dir.path(), &["cache", "dir"], &[("XDG_CACHE_HOME", "rel"), ("HOME", "")]);
+    let fallback = run.assert_code(0).stdout.trim().to_string();
+    assert!(Path::new(&fallback).is_absolute() && fallback.contains("hldc-"), "{fallback}");
+}
+
 #[test]
 fn access_yaml_names_the_variable_holding_the_token() {
     let fixture = Fixture::new();
