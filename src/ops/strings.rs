@@ -79,11 +79,6 @@ fn why_string(path: &[Segment], chart_values: Option<&Value>) -> Option<String> 
     if matches!(path.first(), Some(Segment::Key(first)) if first == "trace") {
         return Some("trace values are strings".into());
     }
-    if matches!(path.last(), Some(Segment::Key(key)) if key == "tag" || key.ends_with("Tag")) {
-        return Some(
-            "an image tag is text (as a number, helm reads 20241201 as a float64 and prints 2.0241201e+07)".into(),
-        );
-    }
     let parent = match path.len().checked_sub(2).map(|at| &path[at]) {
         Some(Segment::Key(parent)) => Some(parent.as_str()),
         _ => None,
@@ -92,6 +87,11 @@ fn why_string(path: &[Segment], chart_values: Option<&Value>) -> Option<String> 
         return Some(format!("`{parent}` is a map of strings in Kubernetes"));
     }
     let in_chart = chart_path(path)?;
+    if matches!(in_chart.last(), Some(Segment::Key(key)) if key == "tag" || key.ends_with("Tag")) {
+        return Some(
+            "an image tag is text (as a number, helm reads 20241201 as a float64 and prints 2.0241201e+07)".into(),
+        );
+    }
     let chart_values = chart_values?;
     if lookup(chart_values, in_chart).is_some_and(Value::is_string) {
         return Some("the chart's values.yaml has a string there".into());
