@@ -584,6 +584,29 @@ fn an_unrelated_commit_restamps_nothing_even_where_stamps_add_what_was_not_there
     }
 }
 
+/// A cluster pinned to another image than the one CI set with its trace block runs another
+/// build: its objects carry no source stamps from that block (which would send whoever traces a
+/// pod there to the wrong commit), and a warning names the tag that overrides it.
+#[test]
+fn a_cluster_pinning_its_own_image_gets_no_source_stamps_from_the_trace_block() {
+    let (hld, _) = example_repo();
+    let root = hld.path();
+    let args = ["set", "--env", "prod", "--component", "trivia-api", "image.tag=1.5.0"];
+    hldc(root, &args).assert_code(0);
+    let trace = ["set", "--env", "prod", "--component", "trivia-api", "--trace", "sourceCommit=def2222", "ciBuild=900"];
+    hldc(root, &trace).assert_code(0);
+    hldc(root, &["set", "--env", "east-us", "--component", "trivia-api", "image.tag=1.4.2"]).assert_code(0);
+    commit(root, "trivia-api 1.5.0, but east-us stays on 1.4.2", 2);
+    let run = hldc(root, &["generate", "prod"]).assert_code(0);
+    run.assert_stderr_contains("warning[hldc::trace::overridden]: `config.image.tag` in `config/east-us.yaml` overrides the image of the trace block in `config/prod.yaml` for `fabrikam-trivia/trivia-api (ring canary)`: the build that block names is not what runs here");
+    let template = ["spec", "template"];
+    let east = deployment(&std::fs::read_to_string(root.join("generated/prod/east-us/trivia-api.yaml")).unwrap());
+    let west = deployment(&std::fs::read_to_string(root.join("generated/prod/west-us/trivia-api.yaml")).unwrap());
+    assert_eq!(annotation(&east, &template, "hldc.io/source-commit"), None);
+    assert_eq!(annotation(&east, &template, "hldc.io/ci-build"), None);
+    assert_eq!(annotation(&west, &template, "hldc.io/source-commit"), Some("def2222"));
+}
+
 /// An HLD whose output is committed beside it (a GitOps tool syncing the HLD repository): the
 /// commit that only adds the output holds the same HLD as its parent, so the next generate
 /// stamps and records the same HLD commit, writes the same bytes, and the pipeline settles

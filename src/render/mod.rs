@@ -112,7 +112,8 @@ pub fn render(
     warnings.extend(documents.iter_mut().flat_map(|document| std::mem::take(&mut document.warnings)));
     let objects = documents.into_iter().map(|d| into_object(d, from_helm)).collect::<Result<Vec<_>, _>>()?;
     let inject_namespace = planned.config.namespace.clone().filter(|_| planned.config.inject_namespace);
-    let origin = origin::of(planned, sources);
+    let (origin, overridden) = origin::of(planned, sources);
+    warnings.extend(overridden);
     Ok(Some(Rendered {
         component: planned.node.path.clone(),
         file,
