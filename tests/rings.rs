@@ -39,21 +39,20 @@ const WEB: &[(&str, &str)] = &[
     ("web/conf.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-conf\ndata: {a: b}\n"),
 ];
 
+/// `web` routed through the Gateway API's `public` gateway, with `common` as its config.
+fn web_behind_gateway(common: &str) -> tempfile::TempDir {
+    let hld = tempfile::tempdir().unwrap();
+    write_files(hld.path(), WEB);
+    write_files(hld.path(), &[("hldc.yaml", "rings:\n  gateway: {name: public}\n"), ("config/common.yaml", common)]);
+    hld
+}
+
 #[test]
 fn a_static_component_in_three_rings_has_distinct_names_selectors_and_service_targets() {
-    let hld = tempfile::tempdir().unwrap();
-    let root = hld.path();
-    write_files(root, WEB);
-    write_files(
-        root,
-        &[
-            ("hldc.yaml", "rings:\n  gateway: {name: public}\n"),
-            (
-                "config/common.yaml",
-                "subcomponents:\n  web:\n    namespace: shop\n    injectNamespace: true\n    rings:\n      stable: {default: true}\n      canary: {}\n      dev: {}\n",
-            ),
-        ],
+    let hld = web_behind_gateway(
+        "subcomponents:\n  web:\n    namespace: shop\n    injectNamespace: true\n    rings:\n      stable: {default: true}\n      canary: {}\n      dev: {}\n",
     );
+    let root = hld.path();
     hldc(root, &["generate"]).assert_code(0);
     let out = root.join("generated/common");
     assert_eq!(files(&out), ["web-canary.yaml", "web-dev.yaml", "web-rings.yaml", "web.yaml"]);
@@ -311,19 +310,10 @@ fn the_route_follows_patched_services_and_their_namespace() {
 /// writes between its rings included (the default ring's, as the route is the component's).
 #[test]
 fn the_route_carries_the_components_common_labels_and_annotations() {
-    let hld = tempfile::tempdir().unwrap();
-    let root = hld.path();
-    write_files(root, WEB);
-    write_files(
-        root,
-        &[
-            ("hldc.yaml", "rings:\n  gateway: {name: public}\n"),
-            (
-                "config/common.yaml",
-                "commonLabels: {team: shop}\nsubcomponents:\n  web:\n    commonAnnotations: {owner: web-team}\n    rings:\n      stable: {default: true}\n      canary:\n        commonLabels: {ring: canary}\n",
-            ),
-        ],
+    let hld = web_behind_gateway(
+        "commonLabels: {team: shop}\nsubcomponents:\n  web:\n    commonAnnotations: {owner: web-team}\n    rings:\n      stable: {default: true}\n      canary:\n        commonLabels: {ring: canary}\n",
     );
+    let root = hld.path();
     hldc(root, &["generate"]).assert_code(0);
     let route = &documents(&root.join("generated/common/web-rings.yaml"))[0];
     assert_eq!(route["metadata"]["labels"]["team"], yaml("shop"), "{route:?}");
