@@ -112,35 +112,20 @@ fn check_plain_scalars_of_config(document: &Document, at: ValuePath, block: &Val
 
 fn check_plain_scalars(document: &Document, at: ValuePath, value: &Value, out: &mut Vec<Problem>) {
     match value {
-        Value::String(text) if YAML11_BOOLEANS.contains(&text.as_str()) && document.positions().is_plain(&at) => {
-            let meaning =
-                if matches!(text.to_ascii_lowercase().as_str(), "y" | "yes" | "on") { "true" } else { "false" };
-            out.push(
-                Problem::warning(
-                    "hldc::config::yaml11-boolean",
-                    format!(
-                        "`{}` is the string \"{text}\" for hldc, but Fabrikate read it as `{meaning}`",
-                        display_path(&at)
-                    ),
-                )
-                .at(document.value_location(&at))
-                .label("unquoted YAML 1.1 boolean")
-                .help(format!("write `{meaning}` for a boolean, or `\"{text}\"` to keep the string")),
-            );
-        }
         Value::String(text) if document.positions().is_plain(&at) => {
-            let Some(number) = yaml11_number(text) else { return };
+            let Some(reading) = yaml11_reading(text) else { return };
             out.push(
                 Problem::warning(
-                    "hldc::config::yaml11-number",
+                    reading.code,
                     format!(
-                        "`{}` is the string \"{text}\" for hldc, but Fabrikate read it as the number {number}",
-                        display_path(&at)
+                        "`{}` is the string \"{text}\" for hldc, but Fabrikate read it as {}",
+                        display_path(&at),
+                        reading.read_as
                     ),
                 )
                 .at(document.value_location(&at))
-                .label("a number in YAML 1.1")
-                .help(format!("write `{number}` for the number, or `\"{text}\"` to keep the string")),
+                .label(reading.label)
+                .help(format!("write `{}` for {}, or `\"{text}\"` to keep the string", reading.value, reading.kind)),
             );
         }
         Value::Number(number) if document.positions().is_plain(&at) => {
@@ -188,6 +173,39 @@ fn check_plain_scalars(document: &Document, at: ValuePath, value: &Value, out: &
         }
         _ => {}
     }
+}
+
+/// What go-yaml v2 (YAML 1.1, what Fabrikate read config with) made of a plain scalar that
+/// hldc's YAML 1.2 reading keeps as a string.
+struct Yaml11Reading {
+    code: &'static str,
+    /// As the message shows it: `` `true` ``, `the number 493`.
+    read_as: String,
+    /// As written in YAML for that meaning: `true`, `493`.
+    value: String,
+    kind: &'static str,
+    label: &'static str,
+}
+
+fn yaml11_reading(text: &str) -> Option<Yaml11Reading> {
+    if YAML11_BOOLEANS.contains(&text) {
+        let value = if matches!(text.to_ascii_lowercase().as_str(), "y" | "yes" | "on") { "true" } else { "false" };
+        return Some(Yaml11Reading {
+            code: "hldc::config::yaml11-boolean",
+            read_as: format!("`{value}`"),
+            value: value.to_string(),
+            kind: "a boolean",
+            label: "unquoted YAML 1.1 boolean",
+        });
+    }
+    let number = yaml11_number(text)?;
+    Some(Yaml11Reading {
+        code: "hldc::config::yaml11-number",
+        read_as: format!("the number {number}"),
+        value: number,
+        kind: "the number",
+        label: "a number in YAML 1.1",
+    })
 }
 
 /// The number go-yaml v2 (YAML 1.1, what Fabrikate read config with) makes of a plain scalar
