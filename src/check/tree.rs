@@ -112,8 +112,10 @@ fn check_plain_scalars_of_config(document: &Document, at: ValuePath, block: &Val
 
 fn check_plain_scalars(document: &Document, at: ValuePath, value: &Value, out: &mut Vec<Problem>) {
     match value {
-        Value::String(text) if document.positions().is_plain(&at) => {
-            let Some(reading) = yaml11_reading(text) else { return };
+        // What a value could mean comes first: a document's positions are found only for a file
+        // a message points into (finding them for every config file costs every run).
+        Value::String(text) => {
+            let Some(reading) = yaml11_reading(text).filter(|_| document.positions().is_plain(&at)) else { return };
             out.push(
                 Problem::warning(
                     reading.code,
@@ -128,7 +130,14 @@ fn check_plain_scalars(document: &Document, at: ValuePath, value: &Value, out: &
                 .help(format!("write `{}` for {}, or `\"{text}\"` to keep the string", reading.value, reading.kind)),
             );
         }
-        Value::Number(number) if document.positions().is_plain(&at) => {
+        Value::Number(number) => {
+            let Some(float) = number.as_f64() else { return };
+            let printed = crate::gotemplate::fmt::display(&crate::gotemplate::value::Value::Float(float));
+            let integer = number.is_i64() || number.is_u64();
+            // An integer helm prints as written needs no look at how it was written.
+            if integer && printed == number.to_string() || !document.positions().is_plain(&at) {
+                return;
+            }
             let Some(written) = document.positions().value_span(&at).and_then(|span| document.file.text().get(span))
             else {
                 return;
@@ -136,11 +145,7 @@ fn check_plain_scalars(document: &Document, at: ValuePath, value: &Value, out: &
             // A text whose digits say more than the float64 keeps (`1.10`, `2.0`, `1.`, `1e3`), or
             // an integer helm prints with an exponent (`20241201` as `2.0241201e+07`).
             let says_more = written.contains(['e', 'E']) || written.contains('.') && written.ends_with(['0', '.']);
-            let Some(float) = number.as_f64().filter(|_| says_more || number.is_i64() || number.is_u64()) else {
-                return;
-            };
-            let printed = crate::gotemplate::fmt::display(&crate::gotemplate::value::Value::Float(float));
-            if printed == written.trim_start_matches('+') {
+            if !(says_more || integer) || printed == written.trim_start_matches('+') {
                 return;
             }
             out.push(
