@@ -427,33 +427,36 @@ fn nothing_to_render(node: &Node) -> Problem {
         .help("give it `type: static` or `type: helm` with a `path`, a `source` directory holding its component file, or subcomponents; or remove it")
 }
 
-/// Reads the component file of a directory: `component.yaml` or `component.json`, not both.
+/// The component file of a directory: `component.yaml` or `component.json`, not both.
+pub fn component_file(sources: &Sources, dir: &Path) -> Result<PathBuf, Problem> {
+    let yaml = dir.join("component.yaml");
+    let json = dir.join("component.json");
+    match (yaml.is_file(), json.is_file()) {
+        (true, true) => Err(Problem::error(
+            "hldc::component::ambiguous",
+            format!("`{}` has both component.yaml and component.json", sources.display(dir)),
+        )
+        .path(sources.display(&yaml))
+        .help("delete one of them: hldc will not guess which is current")),
+        (true, false) => Ok(yaml),
+        (false, true) => Ok(json),
+        (false, false) => {
+            Err(Problem::error("hldc::component::missing", format!("no component.yaml in `{}`", sources.display(dir)))
+                .path(sources.display(&yaml))
+                .help("run hldc in the HLD root, pass it with `-C DIR`, or create component.yaml there"))
+        }
+    }
+}
+
+/// Reads the component file of a directory (`component_file`).
 fn read_component_dir(
     sources: &Sources,
     dir: &Path,
     problems: &mut Problems,
 ) -> Option<(Arc<Document>, ComponentSpec)> {
-    let yaml = dir.join("component.yaml");
-    let json = dir.join("component.json");
-    let path = match (yaml.is_file(), json.is_file()) {
-        (true, true) => {
-            problems.push(
-                Problem::error(
-                    "hldc::component::ambiguous",
-                    format!("`{}` has both component.yaml and component.json", sources.display(dir)),
-                )
-                .path(sources.display(&yaml))
-                .help("delete one of them: hldc will not guess which is current"),
-            );
-            return None;
-        }
-        (true, false) => yaml,
-        (false, true) => json,
-        (false, false) => {
-            let problem =
-                Problem::error("hldc::component::missing", format!("no component.yaml in `{}`", sources.display(dir)))
-                    .path(sources.display(&yaml))
-                    .help("run hldc in the HLD root, pass it with `-C DIR`, or create component.yaml there");
+    let path = match component_file(sources, dir) {
+        Ok(path) => path,
+        Err(problem) => {
             problems.push(problem);
             return None;
         }

@@ -74,7 +74,7 @@ pub fn newest_commit_outside<'r>(
     workdir: &Path,
     excluded: &[PathBuf],
 ) -> git2::Commit<'r> {
-    let excluded = relative_to_work_tree(workdir, excluded);
+    let excluded = output_places(workdir, excluded);
     if excluded.is_empty() {
         return head;
     }
@@ -87,7 +87,7 @@ pub fn newest_commit_outside<'r>(
                 [delta.old_file().path(), delta.new_file().path()]
                     .into_iter()
                     .flatten()
-                    .all(|path| excluded.iter().any(|dir| path.starts_with(dir)))
+                    .all(|path| excluded.iter().any(|dir| inside(&path.to_string_lossy(), dir)))
             });
         if !only_output {
             break;
@@ -97,18 +97,24 @@ pub fn newest_commit_outside<'r>(
     commit
 }
 
-/// `paths` relative to the work tree at `workdir` (those inside it, not the work tree itself),
-/// whether or not they exist yet.
-fn relative_to_work_tree(workdir: &Path, paths: &[PathBuf]) -> Vec<PathBuf> {
+/// `path` relative to the work tree at `workdir`, `/`-separated (`""` for the work tree itself),
+/// whether or not it exists yet; `None` outside it.
+fn within_work_tree(workdir: &Path, path: &Path) -> Option<String> {
     let canonical = |path: &Path| {
         path.canonicalize().ok().or_else(|| Some(path.parent()?.canonicalize().ok()?.join(path.file_name()?)))
     };
-    let Some(workdir) = canonical(workdir) else { return Vec::new() };
-    paths
-        .iter()
-        .filter_map(|path| Some(canonical(path)?.strip_prefix(&workdir).ok()?.to_path_buf()))
-        .filter(|path| !path.as_os_str().is_empty())
-        .collect()
+    let workdir = canonical(workdir).unwrap_or_else(|| workdir.to_path_buf());
+    Some(canonical(path)?.strip_prefix(&workdir).ok()?.to_string_lossy().replace('\\', "/"))
+}
+
+/// hldc's output directories inside the work tree (the work tree itself is never one).
+fn output_places(workdir: &Path, excluded: &[PathBuf]) -> Vec<String> {
+    excluded.iter().filter_map(|path| within_work_tree(workdir, path)).filter(|path| !path.is_empty()).collect()
+}
+
+/// Whether the repository path `path` is `dir` or below it (`""`: the whole work tree).
+fn inside(path: &str, dir: &str) -> bool {
+    dir.is_empty() || path == dir || path.starts_with(&format!("{dir}/"))
 }
 
 /// The URL of the `origin` remote, as configured (credentials and all).
@@ -126,14 +132,9 @@ pub fn uncommitted(
     read: &[PathBuf],
     excluded: &[PathBuf],
 ) -> Vec<String> {
-    let canonical = |path: &Path| path.canonicalize().ok();
-    let workdir = canonical(workdir).unwrap_or_else(|| workdir.to_path_buf());
-    let relative = |path: &Path| -> Option<String> {
-        let path = canonical(path)?;
-        Some(path.strip_prefix(&workdir).ok()?.to_string_lossy().replace('\\', "/"))
-    };
-    let roots: Vec<String> = read.iter().filter_map(|path| relative(path)).collect();
-    let excluded: Vec<String> = excluded.iter().filter_map(|path| relative(path)).filter(|p| !p.is_empty()).collect();
+    let roots: Vec<String> =
+        read.iter().filter(|path| path.exists()).filter_map(|path| within_work_tree(workdir, path)).collect();
+    let excluded = output_places(workdir, excluded);
     // A place git ignores is in no commit at all, though status lists none of its files.
     let ignored: Vec<String> = roots
         .iter()
@@ -161,7 +162,6 @@ pub fn uncommitted(
     let Ok(statuses) = repository.statuses(Some(&mut options)) else {
         return vec!["(git status failed)".to_string()];
     };
-    let inside = |path: &str, dir: &str| dir.is_empty() || path == dir || path.starts_with(&format!("{dir}/"));
     let mut changed: Vec<String> = statuses
         .iter()
         .filter(|entry| entry.status() != git2::Status::CURRENT)

@@ -14,7 +14,7 @@ pub fn run(args: &ListClustersArgs, settings: &Settings) -> Ran {
     let sources = Sources::local(&settings.hld_root).map_err(|p| vec![p])?;
     let project = crate::project::load(&sources)?;
     // A CI matrix built from a typo would be empty, and the job that fails far from the cause.
-    ops::clusters::check_known(sources.hld_root(), &project, &args.environments)?;
+    ops::clusters::check_known(&sources, &project, &args.environments)?;
     let environments = Environments::new(&args.environments);
     let targets = project.targets(&environments, &[])?;
     let listed = Listed {

@@ -149,6 +149,12 @@ impl ComponentSpec {
     }
 }
 
+/// Whether a chart value's key names an image tag, as charts call one (`tag`, `imageTag`): text
+/// to Kubernetes, and what a trace block's build is set by.
+pub fn names_an_image_tag(key: &str) -> bool {
+    key == "tag" || key.ends_with("Tag")
+}
+
 /// The typed view of a merged config layer stack for one component.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ComponentConfig {

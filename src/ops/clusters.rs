@@ -6,18 +6,14 @@ use std::path::Path;
 
 use crate::diag::Problem;
 use crate::project::Project;
+use crate::sources::Sources;
 use crate::suggest::did_you_mean;
 
 /// An error for a directory without a component file, and for each of `environments` that
 /// hldc.yaml does not declare and no `config/<env>.yaml` in the HLD's tree names.
-pub fn check_known(root: &Path, project: &Project, environments: &[String]) -> Result<(), Vec<Problem>> {
-    if !["component.yaml", "component.json"].iter().any(|file| root.join(file).is_file()) {
-        return Err(vec![Problem::error(
-            "hldc::component::missing",
-            format!("no component.yaml in `{}`", root.display()),
-        )
-        .help("run hldc in the HLD root, or pass it with `-C DIR`")]);
-    }
+pub fn check_known(sources: &Sources, project: &Project, environments: &[String]) -> Result<(), Vec<Problem>> {
+    let root = sources.hld_root();
+    crate::load::component_file(sources, root).map_err(|problem| vec![problem])?;
     let mut known: BTreeSet<String> = project.environments.keys().cloned().collect();
     known.extend(config_file_names(root));
     let clusters: BTreeSet<&String> = project.environments.values().flat_map(|spec| &spec.clusters).collect();

@@ -87,7 +87,7 @@ fn why_string(path: &[Segment], chart_values: Option<&Value>) -> Option<String> 
         return Some(format!("`{parent}` is a map of strings in Kubernetes"));
     }
     let in_chart = chart_path(path)?;
-    if matches!(in_chart.last(), Some(Segment::Key(key)) if key == "tag" || key.ends_with("Tag")) {
+    if matches!(in_chart.last(), Some(Segment::Key(key)) if crate::model::names_an_image_tag(key)) {
         return Some(
             "an image tag is text (as a number, helm reads 20241201 as a float64 and prints 2.0241201e+07)".into(),
         );

@@ -93,7 +93,7 @@ fn image_tag_in(value: &Value, at: Vec<Segment>) -> Option<Vec<Segment>> {
         let key = key.as_str()?;
         let mut path = at.clone();
         path.push(Segment::Key(key.to_string()));
-        let is_tag = key == "tag" || key.ends_with("Tag") || key == "image" && value.is_string();
+        let is_tag = crate::model::names_an_image_tag(key) || key == "image" && value.is_string();
         match value {
             Value::Mapping(_) => image_tag_in(value, path),
             Value::Null => None,

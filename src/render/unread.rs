@@ -20,7 +20,7 @@ pub fn unread_values(planned: &Planned, chart: &Chart) -> Vec<Problem> {
     let mut texts = Vec::new();
     gather_texts(chart, &mut texts);
     // The config's own strings too: a chart may `tpl` them (`url: http://{{ .Values.domain }}`).
-    gather_config_strings(&Value::Mapping(planned.config.values.clone()), &mut texts);
+    gather_strings(&crate::schema::to_json(&Value::Mapping(planned.config.values.clone())), &mut texts);
     let corpus = texts.join("\n");
     let mut subcharts: Vec<&str> = chart.dependencies.iter().map(Chart::name).collect();
     subcharts.extend(chart.dependencies_meta.iter().flat_map(|d| [d.name.as_str(), d.alias.as_str()]));
@@ -67,18 +67,8 @@ fn look(
 /// Every template of the chart and its subcharts, and every string of their values.
 fn gather_texts(chart: &Chart, texts: &mut Vec<String>) {
     texts.extend(chart.templates.iter().map(|file| String::from_utf8_lossy(&file.data).into_owned()));
-    gather_strings(&Json::Object(chart.values.clone()), texts);
+    chart.values.values().for_each(|value| gather_strings(value, texts));
     chart.dependencies.iter().for_each(|dependency| gather_texts(dependency, texts));
-}
-
-fn gather_config_strings(value: &Value, texts: &mut Vec<String>) {
-    match value {
-        Value::String(text) if text.contains("{{") => texts.push(text.clone()),
-        Value::Sequence(items) => items.iter().for_each(|item| gather_config_strings(item, texts)),
-        Value::Mapping(entries) => entries.values().for_each(|value| gather_config_strings(value, texts)),
-        Value::Tagged(tagged) => gather_config_strings(&tagged.value, texts),
-        _ => {}
-    }
 }
 
 fn gather_strings(value: &Json, texts: &mut Vec<String>) {
